@@ -1,0 +1,189 @@
+//! Diagnostics as plain data: every stage reports problems through these.
+//! Rendering (human or JSON) lives in `render`.
+
+use crate::source::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A stable diagnostic code with its one-line summary. Each code has a page
+/// under `docs/errors/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Code {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+}
+
+macro_rules! codes {
+    ($($name:ident = $id:literal, $sev:ident, $summary:literal;)*) => {
+        $(pub const $name: Code = Code { id: $id, severity: Severity::$sev, summary: $summary };)*
+        /// Every code, for documentation and tests.
+        pub const ALL: &[Code] = &[$($name),*];
+    };
+}
+
+/// The catalogue of diagnostic codes.
+pub mod codes {
+    use super::{Code, Severity};
+    codes! {
+        SYNTAX = "E001", Error, "syntax error";
+        UNKNOWN_ALIAS = "E002", Error, "unknown alias";
+        INVALID_NAMESPACE = "E003", Error, "invalid namespace name";
+        INVALID_LABEL_KEY = "E004", Error, "invalid label key";
+        INVALID_LABEL_VALUE = "E005", Error, "invalid label value";
+        PORT_OUT_OF_RANGE = "E006", Error, "port out of range";
+        REVERSED_RANGE = "E007", Error, "reversed port range";
+        INVALID_NAMED_PORT = "E008", Error, "invalid named port";
+        UNKNOWN_PROTOCOL = "E009", Error, "unknown protocol";
+        INVALID_CIDR = "E010", Error, "invalid CIDR";
+        EXCEPT_OUTSIDE_CIDR = "E011", Error, "`except` range outside its CIDR";
+        DUPLICATE_NAMESPACE = "E012", Error, "namespace declared twice";
+        DUPLICATE_ALIAS = "E013", Error, "alias defined twice";
+        ALIAS_PORT_CONFLICT = "E014", Error, "ports given twice";
+        SOURCE_PORTS = "E015", Error, "ports on a source";
+        INCLUDE_OUTSIDE_ROOT = "E016", Error, "include outside the root directory";
+        INCLUDE_TWICE = "E017", Error, "file included twice";
+        INCLUDE_UNREADABLE = "E018", Error, "cannot read included file";
+        DENY_STATEMENT = "E019", Error, "`deny` is not a statement";
+        MISPLACED_STATEMENT = "E020", Error, "statement not allowed here";
+        UNKNOWN_SETTING = "E021", Error, "unknown setting";
+        DUPLICATE_SETTING = "E022", Error, "setting given twice";
+        DUPLICATE_DNS = "E023", Error, "more than one `dns` statement";
+        INVALID_SETTING = "E024", Error, "invalid setting value";
+        INVALID_ALIAS_NAME = "E025", Error, "invalid alias name";
+        CONTRADICTORY_LABELS = "E026", Error, "label set can never match";
+        INVALID_POLICY_NAME = "E027", Error, "invalid policy name";
+        DUPLICATE_ISOLATE = "E028", Error, "isolation given twice";
+        EXPECTATION_FAILED = "E029", Error, "expectation failed";
+        INVALID_EXPECT = "E030", Error, "invalid expectation";
+        NO_DNS = "W001", Warning, "DNS carve-out turned off";
+        ALLOW_WITHOUT_RULE = "W002", Warning, "`allow` produces no rule";
+        ROUTING_LABEL = "W003", Warning, "selector on a routing label";
+        DNS_NONE = "W004", Warning, "DNS carve-out turned off everywhere";
+        NAMED_PORT_TO_IP = "W005", Warning, "named port toward an IP block";
+        EMPTY_POD_SET = "W006", Warning, "label set matches no namespace";
+    }
+}
+
+/// A secondary location with a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+/// One problem found in the program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub message: String,
+    pub span: Span,
+    /// Text shown at the primary span.
+    pub label: Option<String>,
+    pub labels: Vec<Label>,
+    pub notes: Vec<String>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, span: Span, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            message: message.into(),
+            span,
+            label: None,
+            labels: Vec::new(),
+            notes: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn severity(&self) -> Severity {
+        self.code.severity
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.code.severity == Severity::Error
+    }
+
+    pub fn with_label(mut self, text: impl Into<String>) -> Self {
+        self.label = Some(text.into());
+        self
+    }
+
+    pub fn with_secondary(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            span,
+            message: text.into(),
+        });
+        self
+    }
+
+    pub fn with_note(mut self, text: impl Into<String>) -> Self {
+        self.notes.push(text.into());
+        self
+    }
+
+    pub fn with_help(mut self, text: impl Into<String>) -> Self {
+        self.help = Some(text.into());
+        self
+    }
+}
+
+/// Diagnostics collected by a stage.
+#[derive(Clone, Debug, Default)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.items.push(d);
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.items.extend(other.items);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.items.iter()
+    }
+
+    /// Diagnostics in source order (file, then position), errors first at a tie.
+    pub fn sorted(mut self) -> Vec<Diagnostic> {
+        self.items.sort_by(|a, b| {
+            (a.span.file, a.span.start, a.severity(), a.code.id).cmp(&(
+                b.span.file,
+                b.span.start,
+                b.severity(),
+                b.code.id,
+            ))
+        });
+        self.items.dedup();
+        self.items
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}

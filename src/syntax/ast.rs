@@ -1,0 +1,173 @@
+//! The NPL abstract syntax tree: what was written, with spans, nothing resolved.
+
+use crate::source::Spanned;
+
+pub type Name = Spanned<String>;
+
+/// One parsed file.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct File {
+    pub statements: Vec<Spanned<Statement>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Statement {
+    Namespace(NamespaceDecl),
+    Let(Let),
+    Allow(Allow),
+    /// `deny ...`: not part of the language; kept to explain why.
+    Deny,
+    Expect(Expect),
+    Dns(Dns),
+    Scrape(Scrape),
+    Set(Set),
+    Include(Spanned<String>),
+    Isolate(Isolate),
+    /// `no dns` / `no scrape`
+    No(Spanned<Carveout>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Carveout {
+    Dns,
+    Scrape,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamespaceDecl {
+    pub name: Name,
+    pub labels: Option<Spanned<LabelSet>>,
+    /// `None` when the declaration has no `{ ... }` block.
+    pub body: Option<Vec<Spanned<Statement>>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Isolate {
+    None,
+    Directions(Vec<Spanned<Direction>>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Let {
+    pub name: Name,
+    pub targets: Vec<Spanned<Target>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Allow {
+    pub sources: Vec<Spanned<Target>>,
+    pub destinations: Vec<Spanned<Target>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Allow,
+    Deny,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expect {
+    pub verdict: Spanned<Verdict>,
+    pub source: Spanned<Target>,
+    pub destination: Spanned<Target>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Dns {
+    None,
+    Servers(Vec<Spanned<Target>>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scrape {
+    pub source: Spanned<Target>,
+    pub pods: Spanned<PodPart>,
+    pub ports: Option<Spanned<Vec<Spanned<Port>>>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Set {
+    pub key: Name,
+    pub value: Spanned<String>,
+}
+
+/// An endpoint with the ports written after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub endpoint: Spanned<Endpoint>,
+    pub ports: Option<Spanned<Vec<Spanned<Port>>>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `ns/pods`
+    Pods {
+        namespace: Spanned<NamespacePart>,
+        pods: Spanned<PodPart>,
+    },
+    /// `10.0.0.0/8 except (...)`, `[2001:db8::/32]`
+    Ip {
+        cidr: Spanned<String>,
+        except: Vec<Spanned<String>>,
+    },
+    World,
+    Cluster,
+    /// A bare name: an alias, or a pod of the enclosing namespace block.
+    Alias(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NamespacePart {
+    Any,
+    Name(String),
+    Labels(LabelSet),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PodPart {
+    Any,
+    Name(String),
+    Labels(LabelSet),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct LabelSet {
+    pub entries: Vec<Spanned<LabelEntry>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabelEntry {
+    pub key: Spanned<String>,
+    pub op: LabelOp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LabelOp {
+    Eq(Spanned<String>),
+    NotEq(Spanned<String>),
+    In(Vec<Spanned<String>>),
+    NotIn(Vec<Spanned<String>>),
+    Exists,
+    NotExists,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Port {
+    pub value: PortValue,
+    /// The protocol as written (`udp`), validated during resolution.
+    pub protocol: Option<Spanned<String>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PortValue {
+    /// Kept as text so that out-of-range numbers get a located diagnostic.
+    Number(Spanned<String>),
+    Range(Spanned<String>, Spanned<String>),
+    Named(Spanned<String>),
+}

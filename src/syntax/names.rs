@@ -1,0 +1,125 @@
+//! Human names for grammar rules, used in syntax errors.
+
+use super::Rule;
+
+/// What a user calls the thing a rule matches.
+pub fn rule_name(rule: Rule) -> &'static str {
+    match rule {
+        Rule::EOI => "end of file",
+        Rule::file | Rule::statement => "a statement",
+        Rule::namespace_decl | Rule::kw_namespace => "`namespace`",
+        Rule::let_stmt | Rule::kw_let => "`let`",
+        Rule::allow_stmt | Rule::kw_allow => "`allow`",
+        Rule::deny_stmt | Rule::kw_deny => "`deny`",
+        Rule::expect_stmt | Rule::kw_expect => "`expect`",
+        Rule::dns_stmt | Rule::kw_dns => "`dns`",
+        Rule::scrape_stmt | Rule::kw_scrape => "`scrape`",
+        Rule::set_stmt | Rule::kw_set => "`set`",
+        Rule::include_stmt | Rule::kw_include => "`include`",
+        Rule::isolate_stmt | Rule::kw_isolate => "`isolate`",
+        Rule::no_stmt | Rule::kw_no => "`no`",
+        Rule::kw_labels => "`labels`",
+        Rule::kw_ingress => "`ingress`",
+        Rule::kw_egress => "`egress`",
+        Rule::direction => "`ingress` or `egress`",
+        Rule::kw_none => "`none`",
+        Rule::kw_world | Rule::world => "`world`",
+        Rule::kw_cluster | Rule::cluster => "`cluster`",
+        Rule::kw_except => "`except`",
+        Rule::kw_in => "`in`",
+        Rule::kw_notin => "`notin`",
+        Rule::verdict => "`allow` or `deny`",
+        Rule::arrow => "`->`",
+        Rule::block => "a `{` block",
+        Rule::source_list | Rule::target_list | Rule::target => "an endpoint",
+        Rule::pod_endpoint => "an endpoint (`namespace/workload`)",
+        Rule::alias => "an alias",
+        Rule::namespace_part => "a namespace (`name`, `*` or `{labels}`)",
+        Rule::pod_part => "a workload (`name`, `*` or `{labels}`)",
+        Rule::pod_set => "`*` or a label set",
+        Rule::star => "`*`",
+        Rule::ip_endpoint | Rule::cidr | Rule::ipv4_cidr | Rule::ipv4 => "an IP address or CIDR",
+        Rule::ipv6_cidr | Rule::ipv6 => "an IPv6 CIDR in brackets",
+        Rule::prefix_len => "a prefix length",
+        Rule::label_set => "a label set `{key=value, ...}`",
+        Rule::label_eq
+        | Rule::label_neq
+        | Rule::label_in
+        | Rule::label_notin
+        | Rule::label_exists
+        | Rule::label_not_exists => "a label requirement",
+        Rule::label_key => "a label key",
+        Rule::label_value | Rule::bare_value => "a label value",
+        Rule::value_list => "a value list `(a, b)`",
+        Rule::ports => "`:` and ports",
+        Rule::port_set => "a port set `{80, 443}`",
+        Rule::port | Rule::port_number | Rule::port_range => "a port",
+        Rule::port_name => "a port name",
+        Rule::protocol => "a protocol (`tcp`, `udp`, `sctp`, `any`)",
+        Rule::name => "a name",
+        Rule::setting_value => "a setting value",
+        Rule::string | Rule::string_inner => "a quoted string",
+        Rule::sep | Rule::lnl => "a new line",
+        Rule::WHITESPACE | Rule::COMMENT | Rule::word_char => "a character",
+        Rule::endpoint => "an endpoint",
+        Rule::label_entry => "a label requirement",
+    }
+}
+
+/// "a, b or c" from the rules pest expected, without repeats.
+pub fn describe_expected(rules: &[Rule]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for r in rules {
+        let n = rule_name(*r);
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    // Statement keywords are many; name them once as "a statement".
+    let statement_kw = [
+        "`namespace`",
+        "`let`",
+        "`allow`",
+        "`deny`",
+        "`expect`",
+        "`dns`",
+        "`scrape`",
+        "`set`",
+        "`include`",
+        "`isolate`",
+        "`no`",
+    ];
+    if names.iter().filter(|n| statement_kw.contains(n)).count() > 3 {
+        names.retain(|n| !statement_kw.contains(n));
+        names.insert(0, "a statement");
+    }
+    match names.len() {
+        0 => "something else".to_string(),
+        1 => names[0].to_string(),
+        _ => {
+            let (last, rest) = names.split_last().map_or((&"", &[][..]), |(l, r)| (l, r));
+            format!("{} or {}", rest.join(", "), last)
+        }
+    }
+}
+
+/// A targeted hint for common mistakes at a syntax error.
+pub fn hint(text: &str, at: usize, found: &str) -> Option<String> {
+    let line_start = text[..at.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let before = text.get(line_start..at).unwrap_or("").trim();
+    if found == "=>" || text.get(at..).is_some_and(|r| r.starts_with("=>")) {
+        return Some("connections are written with `->`".to_string());
+    }
+    if before.is_empty() && !found.is_empty() {
+        return Some(
+            "a statement starts with a keyword: `namespace`, `let`, `allow`, `expect`, `dns`, `scrape`, `set` or `include`"
+                .to_string(),
+        );
+    }
+    if found == "{" && before.starts_with("namespace") {
+        return Some(
+            "namespace labels are written `namespace NAME labels {k=v} { ... }`".to_string(),
+        );
+    }
+    None
+}
