@@ -7,7 +7,7 @@ use super::Rule;
 use crate::diagnostic::{codes, Diagnostic};
 use crate::source::{FileId, Span, Spanned};
 
-type Result<T> = std::result::Result<T, Diagnostic>;
+type Result<T> = std::result::Result<T, Box<Diagnostic>>;
 
 pub(super) struct Lower {
     pub file: FileId,
@@ -39,13 +39,15 @@ impl Lower {
     }
 
     /// The parse tree did not have the shape the grammar promises.
-    fn malformed(&self, span: Span, rule: &str) -> Diagnostic {
-        Diagnostic::new(
-            codes::SYNTAX,
-            span,
-            format!("internal error: malformed parse tree for {rule}"),
+    fn malformed(&self, span: Span, rule: &str) -> Box<Diagnostic> {
+        Box::new(
+            Diagnostic::new(
+                codes::SYNTAX,
+                span,
+                format!("internal error: malformed parse tree for {rule}"),
+            )
+            .with_help("please report this with the input that caused it"),
         )
-        .with_help("please report this with the input that caused it")
     }
 
     fn next<'i>(

@@ -29,7 +29,7 @@ pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Diagnostics) {
             match lowered {
                 Ok(ast) => (Some(ast), diags),
                 Err(d) => {
-                    diags.push(d);
+                    diags.push(*d);
                     (None, diags)
                 }
             }

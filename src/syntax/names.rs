@@ -53,7 +53,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::value_list => "a value list `(a, b)`",
         Rule::ports => "`:` and ports",
         Rule::port_set => "a port set `{80, 443}`",
-        Rule::port | Rule::port_number | Rule::port_range => "a port",
+        Rule::port | Rule::port_number | Rule::port_range | Rule::range_start => "a port",
         Rule::port_name => "a port name",
         Rule::protocol => "a protocol (`tcp`, `udp`, `sctp`, `any`)",
         Rule::name => "a name",

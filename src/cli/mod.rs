@@ -1,0 +1,152 @@
+//! The command line: clap definitions, shared options and the exit-code policy.
+//! One file per subcommand; each returns an [`ExitCode`].
+
+mod build;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::diagnostic::Diagnostic;
+use crate::load::Input;
+use crate::source::SourceMap;
+
+/// Exit codes, the same for every subcommand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Success; warnings may have been printed.
+    Ok = 0,
+    /// The program has errors (or, for checks, differences were found).
+    Failed = 1,
+    /// Bad usage or an I/O error.
+    Usage = 2,
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "npc",
+    version,
+    about = "The NetworkPolicy compiler: compiles NPL intent into Kubernetes NetworkPolicy YAML",
+    long_about = "npc compiles a compact intent language (NPL) into standard networking.k8s.io/v1 \
+NetworkPolicy objects. Each `allow` is written to both sides of the connection, every isolated \
+namespace gets its DNS carve-out automatically, and every error points at the line that caused it.",
+    after_help = "Example:\n  npc build policies.npl > policies.yaml\n\nRun `npc help build` for the options of a command.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Compile NPL files into NetworkPolicy YAML or JSON
+    #[command(after_help = build::AFTER_HELP)]
+    Build(build::BuildArgs),
+}
+
+/// How diagnostics are printed.
+#[derive(Args, Debug, Clone)]
+pub struct DiagnosticArgs {
+    /// Print diagnostics for people (`human`) or as a JSON array on stderr (`json`)
+    #[arg(long, value_enum, default_value_t = ErrorFormat::Human)]
+    pub error_format: ErrorFormat,
+    /// Colour diagnostics
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Treat warnings as errors (exit code 1)
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorFormat {
+    Human,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    pub fn for_stderr(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        }
+    }
+}
+
+impl DiagnosticArgs {
+    /// Prints diagnostics to stderr; true if they fail the run.
+    pub fn report(&self, diags: &[Diagnostic], sources: &SourceMap) -> bool {
+        if !diags.is_empty() || self.error_format == ErrorFormat::Json {
+            let text = match self.error_format {
+                ErrorFormat::Human => crate::render::human(diags, sources, self.color.for_stderr()),
+                ErrorFormat::Json => crate::render::json(diags, sources),
+            };
+            eprint!("{text}");
+        }
+        diags.iter().any(|d| d.is_error() || self.deny_warnings)
+    }
+}
+
+/// Reads the input files (`-` is stdin). An unreadable file is a usage error.
+pub fn read_inputs(files: &[PathBuf]) -> Result<Vec<Input>, String> {
+    let mut inputs = Vec::new();
+    for path in files {
+        if path.as_os_str() == "-" {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+                format!("cannot read standard input: {}", crate::load::io_reason(&e))
+            })?;
+            inputs.push(Input::from_str("<stdin>", text));
+            continue;
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            format!(
+                "cannot read `{}`: {}",
+                path.display(),
+                crate::load::io_reason(&e)
+            )
+        })?;
+        inputs.push(Input {
+            name: path.display().to_string(),
+            path: Some(path.clone()),
+            text,
+        });
+    }
+    Ok(inputs)
+}
+
+/// Prints a usage or I/O error and gives its exit code.
+pub fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::Usage
+}
+
+/// Parses the arguments and runs the command.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::Usage
+            } else {
+                ExitCode::Ok
+            };
+        }
+    };
+    match cli.command {
+        Command::Build(args) => build::run(&args),
+    }
+}

@@ -1,0 +1,270 @@
+//! Emission (policy layout → Kubernetes objects): builds
+//! `networking.k8s.io/v1` NetworkPolicy values from the layout. The only
+//! stage that knows Kubernetes types (besides the evaluator that reads them).
+
+pub mod naming;
+pub mod output;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::networking::v1::{
+    IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
+    NetworkPolicyPort, NetworkPolicySpec,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    LabelSelector, LabelSelectorRequirement, ObjectMeta,
+};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::diagnostic::{codes, Diagnostic, Diagnostics};
+use crate::ir::{
+    NamespaceSelector, Peer, PortNumber, Ports, Selector, Settings, NAMESPACE_NAME_LABEL,
+};
+use crate::layout::{Layout, NamespaceLayout, PolicyRules, RuleSet};
+use crate::source::{SourceMap, Span};
+
+/// The label on every object npc emits.
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+pub const MANAGED_BY_VALUE: &str = "npc";
+/// The annotation listing the source lines (`file:line`) an object came from.
+pub const SOURCE_ANNOTATION: &str = "npc.dev/source";
+
+/// Builds the policies, sorted by namespace then name.
+pub fn emit(
+    layout: &Layout,
+    settings: &Settings,
+    sources: &SourceMap,
+) -> (Vec<NetworkPolicy>, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let mut out = Vec::new();
+    for ns in layout.namespaces.values() {
+        let builder = NetworkPolicyBuilder {
+            ns,
+            settings,
+            sources,
+        };
+        let mut policies: BTreeMap<String, (NetworkPolicy, Option<Span>)> = BTreeMap::new();
+        let mut put =
+            |name: String, policy: NetworkPolicy, span: Option<Span>, diags: &mut Diagnostics| {
+                if let Some((_, first)) = policies.get(&name) {
+                    diags.push(
+                        Diagnostic::new(
+                            codes::INVALID_POLICY_NAME,
+                            span.unwrap_or(ns.span),
+                            format!("two policies in `{}` would be named `{name}`", ns.name),
+                        )
+                        .with_secondary(first.unwrap_or(ns.span), "the other one")
+                        .with_help("use labels that differ in more than punctuation or case"),
+                    );
+                    return;
+                }
+                policies.insert(name, (policy, span));
+            };
+        if ns.isolation.ingress || ns.isolation.egress {
+            let name = builder.name(naming::DEFAULT_DENY);
+            let policy = builder.policy(
+                &name,
+                &Selector::default(),
+                &PolicyRules::default(),
+                true,
+                &[ns.span],
+            );
+            put(name, policy, None, &mut diags);
+        }
+        if let Some(dns) = &ns.dns {
+            let name = builder.name(naming::ALLOW_DNS);
+            let spans: Vec<Span> = dns.origins().iter().map(|o| o.span).collect();
+            let policy = builder.policy(&name, &Selector::default(), dns, false, &spans);
+            put(name, policy, None, &mut diags);
+        }
+        for (pods, rules) in &ns.workloads {
+            let name = builder.name(&naming::workload_policy_name(
+                pods,
+                &settings.workload_label,
+            ));
+            if let Err(why) = crate::resolve::names::dns1123_subdomain(&name) {
+                diags.push(
+                    Diagnostic::new(
+                        codes::INVALID_POLICY_NAME,
+                        ns.span,
+                        format!("the policy name `{name}` is not valid"),
+                    )
+                    .with_label(why)
+                    .with_help("shorten `name-prefix`"),
+                );
+                continue;
+            }
+            let spans: Vec<Span> = rules.origins().iter().map(|o| o.span).collect();
+            let first = spans.first().copied();
+            let policy = builder.policy(&name, pods, rules, false, &spans);
+            put(name, policy, first, &mut diags);
+        }
+        out.extend(policies.into_values().map(|(p, _)| p));
+    }
+    (out, diags)
+}
+
+/// Builds the objects of one namespace.
+pub struct NetworkPolicyBuilder<'a> {
+    ns: &'a NamespaceLayout,
+    settings: &'a Settings,
+    sources: &'a SourceMap,
+}
+
+impl NetworkPolicyBuilder<'_> {
+    fn name(&self, base: &str) -> String {
+        format!("{}{}", self.settings.name_prefix, base)
+    }
+
+    fn policy(
+        &self,
+        name: &str,
+        pods: &Selector,
+        rules: &PolicyRules,
+        deny_all: bool,
+        spans: &[Span],
+    ) -> NetworkPolicy {
+        let mut types = Vec::new();
+        let ingress_type = if deny_all {
+            self.ns.isolation.ingress
+        } else {
+            !rules.ingress.is_empty()
+        };
+        let egress_type = if deny_all {
+            self.ns.isolation.egress
+        } else {
+            !rules.egress.is_empty()
+        };
+        if ingress_type {
+            types.push("Ingress".to_string());
+        }
+        if egress_type {
+            types.push("Egress".to_string());
+        }
+        let ingress: Vec<NetworkPolicyIngressRule> = rules
+            .ingress
+            .iter()
+            .map(|r| NetworkPolicyIngressRule {
+                from: Some(peers(r)),
+                ports: ports(&r.ports),
+            })
+            .collect();
+        let egress: Vec<NetworkPolicyEgressRule> = rules
+            .egress
+            .iter()
+            .map(|r| NetworkPolicyEgressRule {
+                to: Some(peers(r)),
+                ports: ports(&r.ports),
+            })
+            .collect();
+        NetworkPolicy {
+            metadata: ObjectMeta {
+                name: Some(name.to_string()),
+                namespace: Some(self.ns.name.clone()),
+                labels: Some(BTreeMap::from([(
+                    MANAGED_BY_LABEL.to_string(),
+                    MANAGED_BY_VALUE.to_string(),
+                )])),
+                annotations: Some(BTreeMap::from([(
+                    SOURCE_ANNOTATION.to_string(),
+                    self.source_lines(spans),
+                )])),
+                ..ObjectMeta::default()
+            },
+            spec: Some(NetworkPolicySpec {
+                pod_selector: Some(label_selector(pods)),
+                policy_types: Some(types),
+                ingress: (!ingress.is_empty()).then_some(ingress),
+                egress: (!egress.is_empty()).then_some(egress),
+            }),
+        }
+    }
+
+    /// `policies.npl:3, policies.npl:12`, each line once, in file order.
+    fn source_lines(&self, spans: &[Span]) -> String {
+        let mut lines: BTreeSet<(crate::source::FileId, usize)> = BTreeSet::new();
+        for s in spans {
+            if let Some(f) = self.sources.get(s.file) {
+                lines.insert((s.file, f.line_of(s.start)));
+            }
+        }
+        lines
+            .iter()
+            .filter_map(|(file, line)| {
+                self.sources
+                    .get(*file)
+                    .map(|f| format!("{}:{}", f.name, line))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn peers(rule: &RuleSet) -> Vec<NetworkPolicyPeer> {
+    rule.peers.iter().map(peer).collect()
+}
+
+fn peer(p: &Peer) -> NetworkPolicyPeer {
+    match p {
+        Peer::Pods { namespaces, pods } => NetworkPolicyPeer {
+            namespace_selector: Some(match namespaces {
+                NamespaceSelector::Named(n) => LabelSelector {
+                    match_labels: Some(BTreeMap::from([(
+                        NAMESPACE_NAME_LABEL.to_string(),
+                        n.clone(),
+                    )])),
+                    match_expressions: None,
+                },
+                NamespaceSelector::Matching(sel) => label_selector(sel),
+            }),
+            pod_selector: Some(label_selector(pods)),
+            ip_block: None,
+        },
+        Peer::Ip(block) => NetworkPolicyPeer {
+            ip_block: Some(IPBlock {
+                cidr: block.cidr.clone(),
+                except: (!block.except.is_empty()).then(|| block.except.clone()),
+            }),
+            namespace_selector: None,
+            pod_selector: None,
+        },
+    }
+}
+
+fn label_selector(sel: &Selector) -> LabelSelector {
+    LabelSelector {
+        match_labels: (!sel.match_labels.is_empty()).then(|| sel.match_labels.clone()),
+        match_expressions: (!sel.expressions.is_empty()).then(|| {
+            sel.expressions
+                .iter()
+                .map(|r| LabelSelectorRequirement {
+                    key: r.key.clone(),
+                    operator: r.operator.as_str().to_string(),
+                    values: (!r.values.is_empty()).then(|| r.values.iter().cloned().collect()),
+                })
+                .collect()
+        }),
+    }
+}
+
+fn ports(ports: &Ports) -> Option<Vec<NetworkPolicyPort>> {
+    let Ports::Only(set) = ports else { return None };
+    Some(
+        set.iter()
+            .map(|p| {
+                let (port, end_port) = match &p.number {
+                    PortNumber::Single(n) => (IntOrString::Int(i32::from(*n)), None),
+                    PortNumber::Range(a, b) => {
+                        (IntOrString::Int(i32::from(*a)), Some(i32::from(*b)))
+                    }
+                    PortNumber::Named(name) => (IntOrString::String(name.clone()), None),
+                };
+                NetworkPolicyPort {
+                    port: Some(port),
+                    end_port,
+                    protocol: Some(p.protocol.as_str().to_string()),
+                }
+            })
+            .collect(),
+    )
+}

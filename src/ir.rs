@@ -1,0 +1,318 @@
+//! The resolved intermediate representation: names resolved, defaults
+//! applied, every value validated. No pest and no Kubernetes types here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::source::Span;
+
+/// The whole resolved program.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Program {
+    pub settings: Settings,
+    pub namespaces: BTreeMap<String, ManagedNamespace>,
+    /// `allow` statements, then the rules carve-out passes add.
+    pub rules: Vec<Rule>,
+    pub dns: Dns,
+    pub scrapes: Vec<Scrape>,
+    pub expectations: Vec<Expectation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// The label a bare workload name selects on (`app`).
+    pub workload_label: String,
+    /// Prepended to every policy name.
+    pub name_prefix: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            workload_label: "app".to_string(),
+            name_prefix: String::new(),
+        }
+    }
+}
+
+/// The label every namespace carries with its own name.
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// A namespace declared with `namespace`: npc owns its policies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManagedNamespace {
+    pub name: String,
+    /// Declared labels plus `kubernetes.io/metadata.name`.
+    pub labels: BTreeMap<String, String>,
+    pub isolation: Isolation,
+    pub dns: bool,
+    pub scrape: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Isolation {
+    pub ingress: bool,
+    pub egress: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+/// A label selector in canonical form: equal selectors are equal values.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Selector {
+    pub match_labels: BTreeMap<String, String>,
+    pub expressions: BTreeSet<Requirement>,
+}
+
+impl Selector {
+    pub fn is_empty(&self) -> bool {
+        self.match_labels.is_empty() && self.expressions.is_empty()
+    }
+
+    /// Whether a set of labels satisfies this selector.
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.match_labels
+            .iter()
+            .all(|(k, v)| labels.get(k) == Some(v))
+            && self.expressions.iter().all(|r| r.matches(labels))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Requirement {
+    pub key: String,
+    pub operator: Operator,
+    pub values: BTreeSet<String>,
+}
+
+impl Requirement {
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        let value = labels.get(&self.key);
+        match self.operator {
+            Operator::In => value.is_some_and(|v| self.values.contains(v)),
+            Operator::NotIn => value.is_none_or(|v| !self.values.contains(v)),
+            Operator::Exists => value.is_some(),
+            Operator::DoesNotExist => value.is_none(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Operator {
+    In,
+    NotIn,
+    Exists,
+    DoesNotExist,
+}
+
+impl Operator {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operator::In => "In",
+            Operator::NotIn => "NotIn",
+            Operator::Exists => "Exists",
+            Operator::DoesNotExist => "DoesNotExist",
+        }
+    }
+}
+
+/// Which namespaces a pod peer lives in.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NamespaceSelector {
+    /// Exactly the namespace with this name.
+    Named(String),
+    /// Every namespace whose labels match (`*` is the empty selector).
+    Matching(Selector),
+}
+
+impl NamespaceSelector {
+    /// Whether a namespace with this name and these labels (which include
+    /// `kubernetes.io/metadata.name`) is selected.
+    pub fn covers(&self, name: &str, labels: &BTreeMap<String, String>) -> bool {
+        match self {
+            NamespaceSelector::Named(n) => n == name,
+            NamespaceSelector::Matching(sel) => sel.matches(labels),
+        }
+    }
+}
+
+/// One peer: a set of pods (namespace part AND pod part) or an IP block.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Peer {
+    Pods {
+        namespaces: NamespaceSelector,
+        pods: Selector,
+    },
+    Ip(IpBlock),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IpBlock {
+    /// Canonical CIDR text (`10.0.0.0/8`, `2001:db8::/32`).
+    pub cidr: String,
+    pub except: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+    Sctp,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "TCP",
+            Protocol::Udp => "UDP",
+            Protocol::Sctp => "SCTP",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PortNumber {
+    Single(u16),
+    /// Inclusive, `first < last`.
+    Range(u16, u16),
+    /// A named container port of the destination pod.
+    Named(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Port {
+    pub protocol: Protocol,
+    pub number: PortNumber,
+}
+
+/// The ports a rule allows: every port and protocol, or a set.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Ports {
+    All,
+    Only(BTreeSet<Port>),
+}
+
+impl Ports {
+    pub fn union(&self, other: &Ports) -> Ports {
+        match (self, other) {
+            (Ports::Only(a), Ports::Only(b)) => Ports::Only(a.union(b).cloned().collect()),
+            _ => Ports::All,
+        }
+    }
+}
+
+/// Where a rule came from, for annotations, traces and warnings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OriginKind {
+    Allow,
+    /// DNS egress of a namespace's pods.
+    Dns,
+    /// Ingress to a DNS server from the whole cluster.
+    DnsServer,
+    Scrape,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Origin {
+    pub kind: OriginKind,
+    pub span: Span,
+}
+
+/// Which sides a rule is compiled to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sides {
+    pub ingress: bool,
+    pub egress: bool,
+}
+
+impl Sides {
+    pub const BOTH: Sides = Sides {
+        ingress: true,
+        egress: true,
+    };
+    pub const INGRESS: Sides = Sides {
+        ingress: true,
+        egress: false,
+    };
+    pub const EGRESS: Sides = Sides {
+        ingress: false,
+        egress: true,
+    };
+}
+
+/// Traffic from every source to every destination on that destination's ports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub sources: Vec<Peer>,
+    pub destinations: Vec<(Peer, Ports)>,
+    pub origin: Origin,
+    pub sides: Sides,
+}
+
+/// The DNS servers of the cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Dns {
+    Servers {
+        peers: Vec<Peer>,
+        span: Option<Span>,
+    },
+    None(Span),
+}
+
+impl Default for Dns {
+    fn default() -> Self {
+        Dns::Servers {
+            peers: vec![default_dns_server()],
+            span: None,
+        }
+    }
+}
+
+/// `kube-system/{k8s-app=kube-dns}`
+pub fn default_dns_server() -> Peer {
+    Peer::Pods {
+        namespaces: NamespaceSelector::Named("kube-system".to_string()),
+        pods: Selector {
+            match_labels: BTreeMap::from([("k8s-app".to_string(), "kube-dns".to_string())]),
+            expressions: BTreeSet::new(),
+        },
+    }
+}
+
+/// The ports DNS is served on: 53/udp and 53/tcp.
+pub fn dns_ports() -> Ports {
+    Ports::Only(BTreeSet::from([
+        Port {
+            protocol: Protocol::Udp,
+            number: PortNumber::Single(53),
+        },
+        Port {
+            protocol: Protocol::Tcp,
+            number: PortNumber::Single(53),
+        },
+    ]))
+}
+
+/// `scrape SOURCE -> PODSET:PORTS`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scrape {
+    pub sources: Vec<Peer>,
+    pub pods: Selector,
+    pub ports: Ports,
+    pub span: Span,
+}
+
+/// `expect allow|deny SRC -> DST[:PORT]`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expectation {
+    pub allow: bool,
+    pub source: Peer,
+    pub destination: Peer,
+    /// `None`: every port and protocol (`allow`) or none (`deny`).
+    pub ports: Option<Ports>,
+    pub span: Span,
+}

@@ -1,0 +1,207 @@
+//! Loading: reads the root files, parses them and splices `include`d files in
+//! place, giving one flat statement list for name resolution.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{codes, Diagnostic, Diagnostics};
+use crate::source::{FileId, SourceFile, SourceMap, Span, Spanned};
+use crate::syntax::{self, ast};
+
+/// A program's text before parsing.
+#[derive(Clone, Debug)]
+pub struct Input {
+    /// The name shown in diagnostics and annotations.
+    pub name: String,
+    /// Where it was read from; includes are resolved against its directory.
+    pub path: Option<PathBuf>,
+    pub text: String,
+}
+
+impl Input {
+    pub fn from_str(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Input {
+            name: name.into(),
+            path: None,
+            text: text.into(),
+        }
+    }
+}
+
+/// The parsed program: all files, and their statements in textual order.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub sources: SourceMap,
+    pub statements: Vec<Spanned<ast::Statement>>,
+    pub diagnostics: Diagnostics,
+    /// Whether some file had syntax errors (its statements are missing).
+    pub syntax_errors: bool,
+}
+
+/// Parses the roots and everything they include.
+pub fn load(inputs: Vec<Input>) -> Loaded {
+    let mut loader = Loader::default();
+    for input in inputs {
+        let root_dir = input
+            .path
+            .as_deref()
+            .and_then(Path::parent)
+            .map(|p| {
+                canonical(if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                })
+            })
+            .unwrap_or_else(|| canonical(Path::new(".")));
+        let key = input.path.as_deref().map(canonical);
+        let statements = loader.file(input, key, &root_dir);
+        loader.out.statements.extend(statements);
+    }
+    loader.out
+}
+
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+#[derive(Default)]
+struct Loader {
+    out: Loaded,
+    /// Canonical path of every file loaded so far, with the span that included it.
+    seen: BTreeMap<PathBuf, Option<Span>>,
+}
+
+impl Loader {
+    fn file(
+        &mut self,
+        input: Input,
+        key: Option<PathBuf>,
+        root_dir: &Path,
+    ) -> Vec<Spanned<ast::Statement>> {
+        let dir = input
+            .path
+            .as_deref()
+            .and_then(Path::parent)
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
+            .map_or_else(|| root_dir.to_path_buf(), canonical);
+        if let Some(key) = key {
+            self.seen.entry(key).or_insert(None);
+        }
+        let id = self
+            .out
+            .sources
+            .add(SourceFile::new(input.name, input.path, input.text));
+        let text = self
+            .out
+            .sources
+            .get(id)
+            .map(|f| f.text.clone())
+            .unwrap_or_default();
+        let (ast, diags) = syntax::parse(id, &text);
+        self.out.diagnostics.extend(diags);
+        let Some(ast) = ast else {
+            self.out.syntax_errors = true;
+            return Vec::new();
+        };
+        let mut statements = Vec::with_capacity(ast.statements.len());
+        for stmt in ast.statements {
+            match &stmt.node {
+                ast::Statement::Include(path) => {
+                    statements.extend(self.include(id, &dir, root_dir, path, stmt.span));
+                }
+                _ => statements.push(stmt),
+            }
+        }
+        statements
+    }
+
+    fn include(
+        &mut self,
+        from: FileId,
+        dir: &Path,
+        root_dir: &Path,
+        path: &Spanned<String>,
+        stmt_span: Span,
+    ) -> Vec<Spanned<ast::Statement>> {
+        let joined = dir.join(&path.node);
+        let resolved = canonical(&joined);
+        if !resolved.starts_with(root_dir) {
+            self.out.diagnostics.push(
+                Diagnostic::new(
+                    codes::INCLUDE_OUTSIDE_ROOT,
+                    path.span,
+                    format!("`{}` is outside the root file's directory", path.node),
+                )
+                .with_label("included from here")
+                .with_help(format!(
+                    "included files must live in `{}` or below it; move the file or make the outer file the root",
+                    root_dir.display()
+                )),
+            );
+            return Vec::new();
+        }
+        if let Some(first) = self.seen.get(&resolved) {
+            let mut d = Diagnostic::new(
+                codes::INCLUDE_TWICE,
+                path.span,
+                format!("`{}` is already part of the program", path.node),
+            )
+            .with_label("included again here")
+            .with_help("each file is included at most once; remove this `include`");
+            if let Some(first) = first {
+                d = d.with_secondary(*first, "first included here");
+            } else {
+                d = d.with_note("it is a root file of this build");
+            }
+            self.out.diagnostics.push(d);
+            return Vec::new();
+        }
+        let text = match std::fs::read_to_string(&resolved) {
+            Ok(t) => t,
+            Err(e) => {
+                self.out.diagnostics.push(
+                    Diagnostic::new(
+                        codes::INCLUDE_UNREADABLE,
+                        path.span,
+                        format!("cannot read `{}`: {}", path.node, io_reason(&e)),
+                    )
+                    .with_label("included here")
+                    .with_help("the path is relative to the file that includes it"),
+                );
+                return Vec::new();
+            }
+        };
+        self.seen.insert(resolved.clone(), Some(stmt_span));
+        let from_name = self
+            .out
+            .sources
+            .get(from)
+            .and_then(|f| f.path.as_deref())
+            .and_then(Path::parent)
+            .map(|p| p.join(&path.node))
+            .unwrap_or_else(|| PathBuf::from(&path.node));
+        let input = Input {
+            name: from_name.to_string_lossy().into_owned(),
+            path: Some(resolved.clone()),
+            text,
+        };
+        self.file(input, Some(resolved), root_dir)
+    }
+}
+
+/// An I/O error in words, without the OS error number.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        std::io::ErrorKind::InvalidData => "the file is not UTF-8 text".to_string(),
+        _ => e.to_string().to_lowercase(),
+    }
+}

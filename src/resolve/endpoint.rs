@@ -1,0 +1,395 @@
+//! Endpoints and ports: aliases expanded, namespace and workload names
+//! validated, CIDRs parsed, port lists checked.
+
+use std::collections::BTreeSet;
+
+use super::cidr::Cidr;
+use super::names;
+use super::{Alias, Resolver};
+use crate::diagnostic::{codes, Diagnostic};
+use crate::ir::{IpBlock, NamespaceSelector, Peer, Port, PortNumber, Ports, Protocol, Selector};
+use crate::source::{Span, Spanned};
+use crate::syntax::ast;
+
+/// One resolved endpoint of a target, with the ports that came with it.
+#[derive(Clone, Debug)]
+pub(super) struct Resolved {
+    pub peer: Peer,
+    /// Ports, and where they were written.
+    pub ports: Option<(Ports, Span)>,
+}
+
+/// How a target is used: sources may not carry ports.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Role {
+    Source,
+    Destination,
+    DnsServer,
+}
+
+impl Resolver {
+    /// Every peer a target stands for. Errors are reported and the faulty
+    /// part is left out.
+    pub(super) fn target(&mut self, target: &Spanned<ast::Target>, role: Role) -> Vec<Resolved> {
+        let use_ports = target.ports.as_ref().map(|p| (self.ports(p), p.span));
+        let mut out = match &target.endpoint.node {
+            ast::Endpoint::Alias(name) => {
+                self.alias_use(name, target.endpoint.span, use_ports.as_ref())
+            }
+            other => self
+                .endpoint(other, target.endpoint.span)
+                .into_iter()
+                .map(|peer| Resolved {
+                    peer,
+                    ports: use_ports.clone(),
+                })
+                .collect(),
+        };
+        if role != Role::Destination {
+            if let Some((_, span)) = out.iter().find_map(|r| r.ports.as_ref()) {
+                let span = *span;
+                let (message, help) = match role {
+                    Role::DnsServer => (
+                        "a DNS server takes no ports",
+                        "DNS is always allowed on 53/udp and 53/tcp; remove the ports",
+                    ),
+                    _ => (
+                        "ports on a source",
+                        "ports belong to the destination: write `allow SRC -> DST:PORT`; a connection's source port is chosen at random",
+                    ),
+                };
+                self.error(
+                    Diagnostic::new(codes::SOURCE_PORTS, span, message)
+                        .with_label("ports are not allowed here")
+                        .with_help(help),
+                );
+                for r in &mut out {
+                    r.ports = None;
+                }
+            }
+        }
+        out
+    }
+
+    fn alias_use(
+        &mut self,
+        name: &str,
+        span: Span,
+        use_ports: Option<&(Ports, Span)>,
+    ) -> Vec<Resolved> {
+        let found: Option<Alias> = self.lookup(name).cloned();
+        let Some(alias) = found else {
+            if let Some(ns) = self.block_namespace.clone() {
+                return self.workload_in(&ns, name, span);
+            }
+            self.unknown_alias(name, span);
+            return Vec::new();
+        };
+        let mut out = alias.targets.clone();
+        if let Some((ports, use_span)) = use_ports {
+            for r in &mut out {
+                if let Some((_, own)) = &r.ports {
+                    self.error(
+                        Diagnostic::new(
+                            codes::ALIAS_PORT_CONFLICT,
+                            *use_span,
+                            format!("`{name}` already has ports"),
+                        )
+                        .with_label("ports given again here")
+                        .with_secondary(*own, "the alias has its ports here")
+                        .with_help(format!(
+                            "remove the ports here, or define `{name}` without ports"
+                        )),
+                    );
+                    return out;
+                }
+                r.ports = Some((ports.clone(), *use_span));
+            }
+        }
+        out
+    }
+
+    fn unknown_alias(&mut self, name: &str, span: Span) {
+        let mut d = Diagnostic::new(
+            codes::UNKNOWN_ALIAS,
+            span,
+            format!("unknown alias `{name}`"),
+        )
+        .with_label("not defined before this line");
+        let later = self.all_lets.get(name).copied();
+        if let Some(def) = later.filter(|def| def.start > span.start || def.file != span.file) {
+            d = d
+                .with_secondary(def, "defined later here")
+                .with_help("aliases must be defined before they are used; move the `let` up");
+        } else {
+            let candidates: Vec<String> = self.alias_names();
+            if let Some(best) = names::closest(name, candidates.iter().map(String::as_str)) {
+                d = d.with_help(format!("did you mean `{best}`?"));
+            } else {
+                d = d.with_help(format!(
+                    "write the endpoint in full (`namespace/{name}`), or define it first: `let {name} = namespace/{name}`"
+                ));
+            }
+        }
+        self.error(d);
+    }
+
+    fn workload_in(&mut self, namespace: &str, workload: &str, span: Span) -> Vec<Resolved> {
+        match self.workload_selector(workload, span) {
+            Some(pods) => vec![Resolved {
+                peer: Peer::Pods {
+                    namespaces: NamespaceSelector::Named(namespace.to_string()),
+                    pods,
+                },
+                ports: None,
+            }],
+            None => Vec::new(),
+        }
+    }
+
+    /// `{workload-label: name}`
+    fn workload_selector(&mut self, name: &str, span: Span) -> Option<Selector> {
+        if let Err(why) = names::label_value(name) {
+            self.error(
+                Diagnostic::new(codes::INVALID_LABEL_VALUE, span, format!("invalid workload name `{name}`"))
+                    .with_label(why)
+                    .with_help(format!(
+                        "a workload name is the value of the `{}` label: at most 63 letters, digits, `-`, `_` or `.`",
+                        self.settings.workload_label
+                    )),
+            );
+            return None;
+        }
+        let mut sel = Selector::default();
+        sel.match_labels
+            .insert(self.settings.workload_label.clone(), name.to_string());
+        Some(sel)
+    }
+
+    /// An endpoint that is not an alias.
+    fn endpoint(&mut self, endpoint: &ast::Endpoint, span: Span) -> Vec<Peer> {
+        match endpoint {
+            ast::Endpoint::World => vec![
+                Peer::Ip(IpBlock {
+                    cidr: "0.0.0.0/0".to_string(),
+                    except: Vec::new(),
+                }),
+                Peer::Ip(IpBlock {
+                    cidr: "::/0".to_string(),
+                    except: Vec::new(),
+                }),
+            ],
+            ast::Endpoint::Cluster => vec![Peer::Pods {
+                namespaces: NamespaceSelector::Matching(Selector::default()),
+                pods: Selector::default(),
+            }],
+            ast::Endpoint::Ip { cidr, except } => self
+                .ip_block(cidr, except)
+                .map(Peer::Ip)
+                .into_iter()
+                .collect(),
+            ast::Endpoint::Pods { namespace, pods } => {
+                let namespaces = match &namespace.node {
+                    ast::NamespacePart::Any => {
+                        Some(NamespaceSelector::Matching(Selector::default()))
+                    }
+                    ast::NamespacePart::Name(n) => self
+                        .namespace_name(n, namespace.span)
+                        .then(|| NamespaceSelector::Named(n.clone())),
+                    ast::NamespacePart::Labels(set) => {
+                        let set = Spanned::new(set.clone(), namespace.span);
+                        Some(NamespaceSelector::Matching(self.selector(&set, false)))
+                    }
+                };
+                let pod_sel = match &pods.node {
+                    ast::PodPart::Any => Some(Selector::default()),
+                    ast::PodPart::Name(w) => self.workload_selector(w, pods.span),
+                    ast::PodPart::Labels(set) => {
+                        Some(self.selector(&Spanned::new(set.clone(), pods.span), true))
+                    }
+                };
+                match (namespaces, pod_sel) {
+                    (Some(namespaces), Some(pods)) => vec![Peer::Pods { namespaces, pods }],
+                    _ => {
+                        let _ = span;
+                        Vec::new()
+                    }
+                }
+            }
+            ast::Endpoint::Alias(_) => Vec::new(),
+        }
+    }
+
+    /// Validates a namespace name; reports and returns false when invalid.
+    pub(super) fn namespace_name(&mut self, name: &str, span: Span) -> bool {
+        match names::dns1123_label(name) {
+            Ok(()) => true,
+            Err(why) => {
+                self.error(
+                    Diagnostic::new(codes::INVALID_NAMESPACE, span, format!("invalid namespace name `{name}`"))
+                        .with_label(why)
+                        .with_help("a namespace name is a DNS label: lower-case letters, digits and `-`, at most 63, starting and ending with a letter or digit"),
+                );
+                false
+            }
+        }
+    }
+
+    fn ip_block(&mut self, cidr: &Spanned<String>, except: &[Spanned<String>]) -> Option<IpBlock> {
+        let outer = self.cidr(cidr)?;
+        let mut block = IpBlock {
+            cidr: outer.to_string(),
+            except: Vec::new(),
+        };
+        for e in except {
+            let Some(inner) = self.cidr(e) else { continue };
+            if !outer.strictly_contains(inner) {
+                self.error(
+                    Diagnostic::new(codes::EXCEPT_OUTSIDE_CIDR, e.span, format!("`{inner}` does not lie strictly inside `{outer}`"))
+                        .with_label("outside the block")
+                        .with_secondary(cidr.span, "the block")
+                        .with_help("an `except` range must be a smaller range inside the CIDR it narrows; Kubernetes rejects the policy otherwise"),
+                );
+                continue;
+            }
+            block.except.push(inner.to_string());
+        }
+        block.except.sort();
+        block.except.dedup();
+        Some(block)
+    }
+
+    fn cidr(&mut self, text: &Spanned<String>) -> Option<Cidr> {
+        match Cidr::parse(text) {
+            Ok(c) => Some(c),
+            Err(why) => {
+                self.error(
+                    Diagnostic::new(codes::INVALID_CIDR, text.span, format!("invalid CIDR `{}`", text.node))
+                        .with_label(why)
+                        .with_help("write an IPv4 address or CIDR (`10.0.0.0/8`, `192.0.2.7`) or an IPv6 CIDR in brackets (`[2001:db8::/32]`)"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A written port list as a set of ports.
+    pub(super) fn ports(&mut self, ports: &Spanned<Vec<Spanned<ast::Port>>>) -> Ports {
+        let mut set = BTreeSet::new();
+        for port in ports.iter() {
+            set.extend(self.port(port));
+        }
+        Ports::Only(set)
+    }
+
+    fn port(&mut self, port: &Spanned<ast::Port>) -> Vec<Port> {
+        let protocols = match &port.protocol {
+            None => vec![Protocol::Tcp],
+            Some(p) => match p.node.as_str() {
+                "tcp" => vec![Protocol::Tcp],
+                "udp" => vec![Protocol::Udp],
+                "sctp" => vec![Protocol::Sctp],
+                "any" => vec![Protocol::Tcp, Protocol::Udp, Protocol::Sctp],
+                other => {
+                    let lower = other.to_ascii_lowercase();
+                    let help = if ["tcp", "udp", "sctp", "any"].contains(&lower.as_str()) {
+                        format!("protocols are written in lower case: `{lower}`")
+                    } else {
+                        "the protocols are `tcp` (the default), `udp`, `sctp` and `any`".to_string()
+                    };
+                    self.error(
+                        Diagnostic::new(
+                            codes::UNKNOWN_PROTOCOL,
+                            p.span,
+                            format!("unknown protocol `{other}`"),
+                        )
+                        .with_label("not a protocol")
+                        .with_help(help),
+                    );
+                    return Vec::new();
+                }
+            },
+        };
+        let number = match &port.value {
+            ast::PortValue::Number(n) => self.port_number(n).map(PortNumber::Single),
+            ast::PortValue::Range(lo, hi) => {
+                let (a, b) = (self.port_number(lo), self.port_number(hi));
+                match (a, b) {
+                    (Some(a), Some(b)) if a > b => {
+                        self.error(
+                            Diagnostic::new(
+                                codes::REVERSED_RANGE,
+                                lo.span.to(hi.span),
+                                format!("the range `{a}-{b}` is reversed"),
+                            )
+                            .with_label("the first port is larger than the last")
+                            .with_help(format!("write `{b}-{a}`")),
+                        );
+                        None
+                    }
+                    (Some(a), Some(b)) if a == b => Some(PortNumber::Single(a)),
+                    (Some(a), Some(b)) => Some(PortNumber::Range(a, b)),
+                    _ => None,
+                }
+            }
+            ast::PortValue::Named(name) => {
+                let numeric_start = name
+                    .split('-')
+                    .next()
+                    .is_some_and(|s| s.chars().all(|c| c.is_ascii_digit()));
+                if numeric_start && name.contains('-') {
+                    self.error(
+                        Diagnostic::new(codes::INVALID_NAMED_PORT, name.span, format!("`{}` is not a port range", name.node))
+                            .with_label("a range needs a number at both ends")
+                            .with_help("named ports cannot have ranges: write a numeric range (`8000-8100`) or a single port name"),
+                    );
+                    None
+                } else if let Err(why) = names::port_name(name) {
+                    self.error(
+                        Diagnostic::new(codes::INVALID_NAMED_PORT, name.span, format!("invalid port name `{}`", name.node))
+                            .with_label(why)
+                            .with_help("a named port refers to a container port's `name`: at most 15 lower-case letters, digits and `-`"),
+                    );
+                    None
+                } else if port.protocol.as_ref().is_some_and(|p| p.node == "any") {
+                    self.error(
+                        Diagnostic::new(codes::INVALID_NAMED_PORT, port.span, format!("the named port `{}` cannot use protocol `any`", name.node))
+                            .with_label("a named port has one protocol")
+                            .with_help(format!("write the protocol the container port declares, e.g. `{}/udp`, or list each: `{{{0}/tcp, {0}/udp}}`", name.node)),
+                    );
+                    None
+                } else {
+                    Some(PortNumber::Named(name.node.clone()))
+                }
+            }
+        };
+        let Some(number) = number else {
+            return Vec::new();
+        };
+        protocols
+            .into_iter()
+            .map(|protocol| Port {
+                protocol,
+                number: number.clone(),
+            })
+            .collect()
+    }
+
+    fn port_number(&mut self, n: &Spanned<String>) -> Option<u16> {
+        match n.node.parse::<u32>() {
+            Ok(v) if (1..=65535).contains(&v) => u16::try_from(v).ok(),
+            _ => {
+                self.error(
+                    Diagnostic::new(
+                        codes::PORT_OUT_OF_RANGE,
+                        n.span,
+                        format!("port `{}` is out of range", n.node),
+                    )
+                    .with_label("not between 1 and 65535")
+                    .with_help("ports are numbers from 1 to 65535"),
+                );
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,528 @@
+//! The statement passes of name resolution.
+
+use std::collections::BTreeMap;
+
+use super::endpoint::Role;
+use super::names;
+use super::{Alias, Resolver};
+use crate::diagnostic::{codes, Diagnostic};
+use crate::ir::{
+    Dns, Expectation, Isolation, ManagedNamespace, Origin, OriginKind, Peer, Ports, Rule, Scrape,
+    Selector, Sides, NAMESPACE_NAME_LABEL,
+};
+use crate::source::{Span, Spanned};
+use crate::syntax::ast::{self, Statement};
+
+/// Words that start statements or have a meaning of their own.
+pub const KEYWORDS: &[&str] = &[
+    "namespace",
+    "labels",
+    "isolate",
+    "ingress",
+    "egress",
+    "none",
+    "let",
+    "allow",
+    "expect",
+    "deny",
+    "dns",
+    "scrape",
+    "set",
+    "include",
+    "no",
+    "world",
+    "cluster",
+    "except",
+    "in",
+    "notin",
+];
+
+impl Resolver {
+    // ------------------------------------------------------------ pass 1
+
+    pub(super) fn settings_pass(&mut self, statements: &[Spanned<Statement>]) {
+        let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+        for stmt in statements {
+            let Statement::Set(set) = &stmt.node else {
+                continue;
+            };
+            let key = set.key.node.as_str();
+            if !matches!(key, "workload-label" | "name-prefix") {
+                let mut d = Diagnostic::new(
+                    codes::UNKNOWN_SETTING,
+                    set.key.span,
+                    format!("unknown setting `{key}`"),
+                )
+                .with_label("not a setting");
+                d = match names::closest(key, ["workload-label", "name-prefix"].into_iter()) {
+                    Some(best) => d.with_help(format!("did you mean `{best}`?")),
+                    None => d.with_help("the settings are `workload-label` and `name-prefix`"),
+                };
+                self.error(d);
+                continue;
+            }
+            if let Some(first) = seen.get(key) {
+                self.error(
+                    Diagnostic::new(
+                        codes::DUPLICATE_SETTING,
+                        stmt.span,
+                        format!("`{key}` is set twice"),
+                    )
+                    .with_label("set again here")
+                    .with_secondary(*first, "first set here")
+                    .with_help("a setting applies to the whole program; keep one"),
+                );
+                continue;
+            }
+            seen.insert(key, stmt.span);
+            let value = &set.value;
+            match key {
+                "workload-label" => match names::label_key(value) {
+                    Ok(()) => self.settings.workload_label = value.node.clone(),
+                    Err(why) => self.error(
+                        Diagnostic::new(
+                            codes::INVALID_SETTING,
+                            value.span,
+                            format!("`{}` is not a label key", value.node),
+                        )
+                        .with_label(why)
+                        .with_help("for example `set workload-label = app.kubernetes.io/name`"),
+                    ),
+                },
+                _ => {
+                    let ok = value.is_empty()
+                        || (value.len() <= 63
+                            && value
+                                .chars()
+                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                            && value
+                                .chars()
+                                .next()
+                                .is_some_and(|c| c.is_ascii_alphanumeric()));
+                    if ok {
+                        self.settings.name_prefix = value.node.clone();
+                    } else {
+                        self.error(
+                            Diagnostic::new(codes::INVALID_SETTING, value.span, format!("`{}` cannot start a policy name", value.node))
+                                .with_label("not a DNS name prefix")
+                                .with_help("use lower-case letters, digits and `-`, starting with a letter or digit, e.g. `set name-prefix = npc-`"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn namespaces_pass(&mut self, statements: &[Spanned<Statement>]) {
+        for stmt in statements {
+            let Statement::Namespace(decl) = &stmt.node else {
+                continue;
+            };
+            let name = &decl.name;
+            if !self.namespace_name(name, name.span) {
+                continue;
+            }
+            if let Some(first) = self.program.namespaces.get(&name.node) {
+                let first = first.span;
+                self.error(
+                    Diagnostic::new(
+                        codes::DUPLICATE_NAMESPACE,
+                        name.span,
+                        format!("namespace `{}` is declared twice", name.node),
+                    )
+                    .with_label("declared again here")
+                    .with_secondary(first, "first declared here")
+                    .with_help("merge the two declarations into one `namespace` block"),
+                );
+                continue;
+            }
+            let mut ns = ManagedNamespace {
+                name: name.node.clone(),
+                labels: BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), name.node.clone())]),
+                isolation: Isolation {
+                    ingress: true,
+                    egress: true,
+                },
+                dns: true,
+                scrape: true,
+                span: name.span,
+            };
+            if let Some(labels) = &decl.labels {
+                self.namespace_labels(&mut ns, labels);
+            }
+            let mut isolate_seen: Option<Span> = None;
+            let mut no_dns: Option<Span> = None;
+            for inner in decl.body.iter().flatten() {
+                match &inner.node {
+                    Statement::Isolate(iso) => {
+                        if let Some(first) = isolate_seen {
+                            self.error(
+                                Diagnostic::new(
+                                    codes::DUPLICATE_ISOLATE,
+                                    inner.span,
+                                    "isolation is given twice",
+                                )
+                                .with_label("again here")
+                                .with_secondary(first, "first given here")
+                                .with_help("write one statement: `isolate ingress, egress`"),
+                            );
+                            continue;
+                        }
+                        isolate_seen = Some(inner.span);
+                        ns.isolation = match iso {
+                            ast::Isolate::None => Isolation::default(),
+                            ast::Isolate::Directions(dirs) => Isolation {
+                                ingress: dirs.iter().any(|d| d.node == ast::Direction::Ingress),
+                                egress: dirs.iter().any(|d| d.node == ast::Direction::Egress),
+                            },
+                        };
+                    }
+                    Statement::No(what) => match what.node {
+                        ast::Carveout::Dns => {
+                            ns.dns = false;
+                            no_dns = Some(inner.span);
+                        }
+                        ast::Carveout::Scrape => ns.scrape = false,
+                    },
+                    _ => {}
+                }
+            }
+            if let (Some(span), true) = (no_dns, ns.isolation.egress) {
+                self.warn(
+                    Diagnostic::new(codes::NO_DNS, span, format!("pods in `{}` get no DNS", ns.name))
+                        .with_label("DNS carve-out turned off")
+                        .with_note("with egress isolated and no DNS rule, every name lookup waits for its timeout (about 30 s per request) while calls by IP keep working")
+                        .with_help("remove `no dns` unless this namespace's pods never resolve names, or allow your DNS servers explicitly"),
+                );
+            }
+            self.program.namespaces.insert(ns.name.clone(), ns);
+        }
+    }
+
+    fn namespace_labels(&mut self, ns: &mut ManagedNamespace, labels: &Spanned<ast::LabelSet>) {
+        for entry in &labels.entries {
+            let ast::LabelOp::Eq(value) = &entry.op else {
+                self.error(
+                    Diagnostic::new(codes::INVALID_LABEL_KEY, entry.span, "a namespace label needs a value")
+                        .with_label("not `key=value`")
+                        .with_help("`labels` records the namespace's actual labels: write `labels {key=value, ...}`"),
+                );
+                continue;
+            };
+            let mut set = ast::LabelSet::default();
+            set.entries.push(entry.clone());
+            let sel = self.selector(&Spanned::new(set, labels.span), false);
+            for (k, v) in sel.match_labels {
+                if k == NAMESPACE_NAME_LABEL && v != ns.name {
+                    self.error(
+                        Diagnostic::new(
+                            codes::INVALID_LABEL_VALUE,
+                            value.span,
+                            format!(
+                                "`{NAMESPACE_NAME_LABEL}` of namespace `{}` is always `{}`",
+                                ns.name, ns.name
+                            ),
+                        )
+                        .with_label("Kubernetes sets this label to the namespace's name")
+                        .with_help("remove this label"),
+                    );
+                    continue;
+                }
+                ns.labels.insert(k, v);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ pass 2
+
+    pub(super) fn statements_pass(&mut self, statements: &[Spanned<Statement>]) {
+        let mut dns_seen: Option<Span> = None;
+        for stmt in statements {
+            match &stmt.node {
+                Statement::Namespace(decl) => self.namespace_block(decl),
+                Statement::Dns(dns) => {
+                    if let Some(first) = dns_seen {
+                        self.error(
+                            Diagnostic::new(
+                                codes::DUPLICATE_DNS,
+                                stmt.span,
+                                "more than one `dns` statement",
+                            )
+                            .with_label("second `dns` statement")
+                            .with_secondary(first, "first given here")
+                            .with_help("list every DNS server in one statement: `dns a, b`"),
+                        );
+                        continue;
+                    }
+                    dns_seen = Some(stmt.span);
+                    self.dns(dns, stmt.span);
+                }
+                Statement::Scrape(s) => self.scrape(s, stmt.span),
+                Statement::Set(_) => {}
+                Statement::Isolate(_) | Statement::No(_) => self.misplaced(
+                    stmt,
+                    "only inside a `namespace` block",
+                    "put it in the block of the namespace it concerns: `namespace NAME { ... }`",
+                ),
+                Statement::Include(_) => {}
+                other => self.common_statement(other, stmt.span),
+            }
+        }
+    }
+
+    /// Statements allowed both at the top level and in a block.
+    fn common_statement(&mut self, stmt: &Statement, span: Span) {
+        match stmt {
+            Statement::Let(l) => self.let_stmt(l),
+            Statement::Allow(a) => self.allow(a, span),
+            Statement::Expect(e) => self.expect(e, span),
+            Statement::Deny => self.error(
+                Diagnostic::new(codes::DENY_STATEMENT, span, "NetworkPolicy has no deny rules")
+                    .with_label("`deny` is not a statement")
+                    .with_note("in a managed namespace everything is denied unless an `allow` permits it: isolation is the deny")
+                    .with_help("remove this line and check that no `allow` covers the traffic; to assert it, write `expect deny SRC -> DST`"),
+            ),
+            _ => {}
+        }
+    }
+
+    fn misplaced(&mut self, stmt: &Spanned<Statement>, where_: &str, help: &str) {
+        let what = match &stmt.node {
+            Statement::Namespace(_) => "namespace",
+            Statement::Isolate(_) => "isolate",
+            Statement::No(n) if n.node == ast::Carveout::Dns => "no dns",
+            Statement::No(_) => "no scrape",
+            Statement::Dns(_) => "dns",
+            Statement::Scrape(_) => "scrape",
+            Statement::Set(_) => "set",
+            Statement::Include(_) => "include",
+            _ => "this statement",
+        };
+        self.error(
+            Diagnostic::new(
+                codes::MISPLACED_STATEMENT,
+                stmt.span,
+                format!("`{what}` is allowed {where_}"),
+            )
+            .with_label("not allowed here")
+            .with_help(help.to_string()),
+        );
+    }
+
+    fn namespace_block(&mut self, decl: &ast::NamespaceDecl) {
+        let Some(body) = &decl.body else { return };
+        self.block_namespace = Some(decl.name.node.clone());
+        self.local.clear();
+        for stmt in body {
+            match &stmt.node {
+                Statement::Isolate(_) | Statement::No(_) => {}
+                Statement::Namespace(_)
+                | Statement::Dns(_)
+                | Statement::Scrape(_)
+                | Statement::Set(_)
+                | Statement::Include(_) => self.misplaced(
+                    stmt,
+                    "only at the top level",
+                    "move it out of the `namespace` block",
+                ),
+                other => self.common_statement(other, stmt.span),
+            }
+        }
+        self.local.clear();
+        self.block_namespace = None;
+    }
+
+    fn let_stmt(&mut self, l: &ast::Let) {
+        let name = &l.name;
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        if KEYWORDS.contains(&name.node.as_str()) || !valid {
+            let why = if valid {
+                "it is a keyword"
+            } else {
+                "use lower-case letters, digits, `_` and `-`, starting with a letter or `_`"
+            };
+            self.error(
+                Diagnostic::new(
+                    codes::INVALID_ALIAS_NAME,
+                    name.span,
+                    format!("`{}` cannot be an alias name", name.node),
+                )
+                .with_label(why)
+                .with_help(format!(
+                    "choose another name, e.g. `{}-pods`",
+                    name.node.to_lowercase()
+                )),
+            );
+            return;
+        }
+        if let Some(first) = self.lookup(name).map(|a| a.span) {
+            self.error(
+                Diagnostic::new(
+                    codes::DUPLICATE_ALIAS,
+                    name.span,
+                    format!("alias `{}` is already defined", name.node),
+                )
+                .with_label("defined again here")
+                .with_secondary(first, "first defined here")
+                .with_help("aliases cannot be redefined; choose another name"),
+            );
+            return;
+        }
+        let mut targets = Vec::new();
+        for t in &l.targets {
+            targets.extend(self.target(t, Role::Destination));
+        }
+        let alias = Alias {
+            targets,
+            span: name.span,
+        };
+        if self.block_namespace.is_some() {
+            self.local.insert(name.node.clone(), alias);
+        } else {
+            self.global.insert(name.node.clone(), alias);
+        }
+    }
+
+    fn peers(&mut self, targets: &[Spanned<ast::Target>], role: Role) -> Vec<Peer> {
+        let mut peers = Vec::new();
+        for t in targets {
+            peers.extend(self.target(t, role).into_iter().map(|r| r.peer));
+        }
+        peers
+    }
+
+    fn allow(&mut self, a: &ast::Allow, span: Span) {
+        let sources = self.peers(&a.sources, Role::Source);
+        let mut destinations = Vec::new();
+        for t in &a.destinations {
+            for r in self.target(t, Role::Destination) {
+                if let (Peer::Ip(_), Some((Ports::Only(ports), pspan))) = (&r.peer, &r.ports) {
+                    if ports
+                        .iter()
+                        .any(|p| matches!(p.number, crate::ir::PortNumber::Named(_)))
+                    {
+                        self.warn(
+                            Diagnostic::new(codes::NAMED_PORT_TO_IP, *pspan, "named port toward an IP block")
+                                .with_label("resolved against pod ports, which an IP block has none of")
+                                .with_help("several CNIs ignore or reject named ports in rules toward IP blocks; write the port number"),
+                        );
+                    }
+                }
+                destinations.push((r.peer, r.ports.map_or(Ports::All, |(p, _)| p)));
+            }
+        }
+        if sources.is_empty() || destinations.is_empty() {
+            return;
+        }
+        self.program.rules.push(Rule {
+            sources,
+            destinations,
+            origin: Origin {
+                kind: OriginKind::Allow,
+                span,
+            },
+            sides: Sides::BOTH,
+        });
+    }
+
+    fn expect(&mut self, e: &ast::Expect, span: Span) {
+        let src = self.single(&e.source, Role::Source);
+        let dst_resolved = self.target(&e.destination, Role::Destination);
+        let dst = self.single_of(
+            dst_resolved.iter().map(|r| r.peer.clone()).collect(),
+            &e.destination,
+        );
+        let ports = dst_resolved
+            .first()
+            .and_then(|r| r.ports.as_ref())
+            .map(|(p, _)| p.clone());
+        if let (Some(source), Some(destination)) = (src, dst) {
+            self.program.expectations.push(Expectation {
+                allow: e.verdict.node == ast::Verdict::Allow,
+                source,
+                destination,
+                ports,
+                span,
+            });
+        }
+    }
+
+    fn single(&mut self, target: &Spanned<ast::Target>, role: Role) -> Option<Peer> {
+        let peers = self
+            .target(target, role)
+            .into_iter()
+            .map(|r| r.peer)
+            .collect();
+        self.single_of(peers, target)
+    }
+
+    /// The one peer an `expect` endpoint stands for. `world` stands for an
+    /// IPv4 address: any address outside the cluster will do.
+    fn single_of(&mut self, peers: Vec<Peer>, target: &Spanned<ast::Target>) -> Option<Peer> {
+        let is_world = matches!(target.endpoint.node, ast::Endpoint::World);
+        match peers.len() {
+            0 => None,
+            1 => peers.into_iter().next(),
+            _ if is_world => peers.into_iter().next(),
+            n => {
+                self.error(
+                    Diagnostic::new(
+                        codes::INVALID_EXPECT,
+                        target.span,
+                        format!("an expectation needs one endpoint; this one stands for {n}"),
+                    )
+                    .with_label("several endpoints")
+                    .with_help("write one `expect` line for each endpoint"),
+                );
+                None
+            }
+        }
+    }
+
+    fn dns(&mut self, dns: &ast::Dns, span: Span) {
+        match dns {
+            ast::Dns::None => {
+                self.warn(
+                    Diagnostic::new(codes::DNS_NONE, span, "DNS carve-out turned off for every namespace")
+                        .with_label("no automatic DNS rules")
+                        .with_note("with egress isolated and no DNS rule, every name lookup waits for its timeout (about 30 s per request) while calls by IP keep working")
+                        .with_help("name your DNS servers instead, e.g. `dns kube-system/{k8s-app=kube-dns}` or `dns 169.254.20.10` for NodeLocal DNSCache"),
+                );
+                self.program.dns = Dns::None(span);
+            }
+            ast::Dns::Servers(targets) => {
+                let peers = self.peers(targets, Role::DnsServer);
+                self.program.dns = Dns::Servers {
+                    peers,
+                    span: Some(span),
+                };
+            }
+        }
+    }
+
+    fn scrape(&mut self, s: &ast::Scrape, span: Span) {
+        let sources = self.peers(std::slice::from_ref(&s.source), Role::Source);
+        let pods = match &s.pods.node {
+            ast::PodPart::Labels(set) => {
+                self.selector(&Spanned::new(set.clone(), s.pods.span), true)
+            }
+            _ => Selector::default(),
+        };
+        let ports = s.ports.as_ref().map_or(Ports::All, |p| self.ports(p));
+        if sources.is_empty() {
+            return;
+        }
+        self.program.scrapes.push(Scrape {
+            sources,
+            pods,
+            ports,
+            span,
+        });
+    }
+}
