@@ -80,7 +80,11 @@ impl Resolver {
         let found: Option<Alias> = self.lookup(name).cloned();
         let Some(alias) = found else {
             if let Some(ns) = self.block_namespace.clone() {
-                return self.workload_in(&ns, name, span);
+                let mut out = self.workload_in(&ns, name, span);
+                for r in &mut out {
+                    r.ports = use_ports.cloned();
+                }
+                return out;
             }
             self.unknown_alias(name, span);
             return Vec::new();
@@ -210,11 +214,23 @@ impl Resolver {
                 };
                 match (namespaces, pod_sel) {
                     (Some(namespaces), Some(pods)) => vec![Peer::Pods { namespaces, pods }],
-                    _ => {
-                        let _ = span;
-                        Vec::new()
-                    }
+                    _ => Vec::new(),
                 }
+            }
+            ast::Endpoint::LocalPods(set) => {
+                let Some(ns) = self.block_namespace.clone() else {
+                    self.error(
+                        Diagnostic::new(codes::MISPLACED_STATEMENT, span, "a label set alone names pods only inside a `namespace` block")
+                            .with_label("which namespace?")
+                            .with_help("write the namespace in front: `NAMESPACE/{...}`, or `*/{...}` for every namespace"),
+                    );
+                    return Vec::new();
+                };
+                let pods = self.selector(&Spanned::new(set.clone(), span), true);
+                vec![Peer::Pods {
+                    namespaces: NamespaceSelector::Named(ns),
+                    pods,
+                }]
             }
             ast::Endpoint::Alias(_) => Vec::new(),
         }

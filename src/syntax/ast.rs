@@ -120,6 +120,8 @@ pub enum Endpoint {
     Cluster,
     /// A bare name: an alias, or a pod of the enclosing namespace block.
     Alias(String),
+    /// A bare label set: pods of the enclosing namespace block.
+    LocalPods(LabelSet),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

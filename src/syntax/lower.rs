@@ -290,7 +290,14 @@ impl Lower {
         let ep = match pair.as_rule() {
             Rule::world => Endpoint::World,
             Rule::cluster => Endpoint::Cluster,
-            Rule::alias => Endpoint::Alias(pair.as_str().trim().to_string()),
+            Rule::alias => {
+                let name = self.next(&mut pair.into_inner(), span, "alias")?;
+                Endpoint::Alias(name.as_str().to_string())
+            }
+            Rule::local_pods => {
+                let set = self.next(&mut pair.into_inner(), span, "label set")?;
+                Endpoint::LocalPods(self.label_set(set)?.node)
+            }
             Rule::pod_endpoint => {
                 let mut inner = pair.into_inner();
                 let ns = self.next(&mut inner, span, "endpoint")?;

@@ -34,6 +34,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::source_list | Rule::target_list | Rule::target => "an endpoint",
         Rule::pod_endpoint => "an endpoint (`namespace/workload`)",
         Rule::alias => "an alias",
+        Rule::local_pods => "a label set",
         Rule::namespace_part => "a namespace (`name`, `*` or `{labels}`)",
         Rule::pod_part => "a workload (`name`, `*` or `{labels}`)",
         Rule::pod_set => "`*` or a label set",

@@ -1,0 +1,202 @@
+//! A synthetic cluster for a program: namespaces and pods that exercise every
+//! endpoint the program names, plus bystanders that no rule names.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use npc::ir::{
+    NamespaceSelector, Operator, Peer, PortNumber, Ports, Program, Selector, NAMESPACE_NAME_LABEL,
+};
+
+use super::ports::Proto;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Namespace {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pod {
+    pub name: String,
+    pub namespace: String,
+    pub labels: BTreeMap<String, String>,
+    /// Named container ports: name → (protocol, number).
+    pub ports: BTreeMap<String, (Proto, u16)>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Inventory {
+    pub namespaces: Vec<Namespace>,
+    pub pods: Vec<Pod>,
+}
+
+impl Inventory {
+    pub fn namespace(&self, name: &str) -> Option<&Namespace> {
+        self.namespaces.iter().find(|n| n.name == name)
+    }
+}
+
+/// Labels that satisfy a selector, or `None` if it cannot be satisfied simply.
+pub fn satisfying(sel: &Selector) -> BTreeMap<String, String> {
+    let mut labels = sel.match_labels.clone();
+    for r in &sel.expressions {
+        match r.operator {
+            Operator::In => {
+                if let Some(v) = r.values.iter().next() {
+                    labels.entry(r.key.clone()).or_insert_with(|| v.clone());
+                }
+            }
+            Operator::Exists => {
+                labels
+                    .entry(r.key.clone())
+                    .or_insert_with(|| "yes".to_string());
+            }
+            Operator::NotIn | Operator::DoesNotExist => {}
+        }
+    }
+    labels
+}
+
+pub fn proto(p: npc::ir::Protocol) -> Proto {
+    match p {
+        npc::ir::Protocol::Tcp => Proto::Tcp,
+        npc::ir::Protocol::Udp => Proto::Udp,
+        npc::ir::Protocol::Sctp => Proto::Sctp,
+    }
+}
+
+/// Every pod peer the program mentions.
+pub fn pod_peers(program: &Program) -> Vec<(NamespaceSelector, Selector)> {
+    let mut peers: Vec<&Peer> = Vec::new();
+    for r in &program.rules {
+        peers.extend(r.sources.iter());
+        peers.extend(r.destinations.iter().map(|(p, _)| p));
+    }
+    for e in &program.expectations {
+        peers.push(&e.source);
+        peers.push(&e.destination);
+    }
+    if let npc::ir::Dns::Servers { peers: s, .. } = &program.dns {
+        peers.extend(s.iter());
+    }
+    let mut out: Vec<(NamespaceSelector, Selector)> = Vec::new();
+    for p in peers {
+        if let Peer::Pods { namespaces, pods } = p {
+            let item = (namespaces.clone(), pods.clone());
+            if !out.contains(&item) {
+                out.push(item);
+            }
+        }
+    }
+    for s in &program.scrapes {
+        let item = (
+            NamespaceSelector::Matching(Selector::default()),
+            s.pods.clone(),
+        );
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+/// Every named port the program uses, with the protocol of its first use.
+fn named_ports(program: &Program) -> BTreeMap<String, Proto> {
+    let mut out = BTreeMap::new();
+    let mut all: Vec<&Ports> = program
+        .rules
+        .iter()
+        .flat_map(|r| r.destinations.iter().map(|(_, p)| p))
+        .collect();
+    all.extend(program.scrapes.iter().map(|s| &s.ports));
+    all.extend(program.expectations.iter().filter_map(|e| e.ports.as_ref()));
+    for ports in all {
+        if let Ports::Only(set) = ports {
+            for p in set {
+                if let PortNumber::Named(n) = &p.number {
+                    out.entry(n.clone()).or_insert(proto(p.protocol));
+                }
+            }
+        }
+    }
+    out
+}
+
+pub fn build(program: &Program) -> Inventory {
+    let workload = program.settings.workload_label.clone();
+    let mut namespaces: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for ns in program.namespaces.values() {
+        namespaces.insert(ns.name.clone(), ns.labels.clone());
+    }
+    let peers = pod_peers(program);
+    let mut external = 0;
+    for (ns_sel, _) in &peers {
+        match ns_sel {
+            NamespaceSelector::Named(n) => {
+                namespaces.entry(n.clone()).or_insert_with(|| {
+                    BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), n.clone())])
+                });
+            }
+            NamespaceSelector::Matching(sel) => {
+                let mut labels = satisfying(sel);
+                let name = match labels.get(NAMESPACE_NAME_LABEL) {
+                    Some(n) => n.clone(),
+                    None => {
+                        external += 1;
+                        format!("outside-{external}")
+                    }
+                };
+                labels.insert(NAMESPACE_NAME_LABEL.to_string(), name.clone());
+                if sel.matches(&labels) {
+                    namespaces.entry(name).or_insert(labels);
+                }
+            }
+        }
+    }
+    namespaces.insert(
+        "elsewhere".to_string(),
+        BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), "elsewhere".to_string())]),
+    );
+    let named = named_ports(program);
+    let container_ports: BTreeMap<String, (Proto, u16)> = named
+        .iter()
+        .enumerate()
+        .map(|(i, (n, p))| (n.clone(), (*p, 20000 + u16::try_from(i).unwrap())))
+        .collect();
+    let mut pods: Vec<Pod> = Vec::new();
+    let mut seen: BTreeSet<(String, BTreeMap<String, String>)> = BTreeSet::new();
+    let mut add = |ns: &str, labels: BTreeMap<String, String>, pods: &mut Vec<Pod>| {
+        if seen.insert((ns.to_string(), labels.clone())) {
+            pods.push(Pod {
+                name: format!("p{}", pods.len()),
+                namespace: ns.to_string(),
+                labels,
+                ports: container_ports.clone(),
+            });
+        }
+    };
+    for (ns_sel, pod_sel) in &peers {
+        for (ns, labels) in &namespaces {
+            if ns_sel.covers(ns, labels) {
+                let pl = satisfying(pod_sel);
+                if pod_sel.matches(&pl) {
+                    add(ns, pl, &mut pods);
+                }
+            }
+        }
+    }
+    for ns in namespaces.keys() {
+        add(
+            ns,
+            BTreeMap::from([(workload.clone(), "bystander".to_string())]),
+            &mut pods,
+        );
+    }
+    Inventory {
+        namespaces: namespaces
+            .into_iter()
+            .map(|(name, labels)| Namespace { name, labels })
+            .collect(),
+        pods,
+    }
+}

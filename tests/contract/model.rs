@@ -1,0 +1,142 @@
+//! The semantic contract of LANGUAGE.md §6, computed from the resolved
+//! program alone (never from the emitted policies): for two pods, the ports
+//! on which the first may connect to the second.
+
+use npc::ir::{Dns, NamespaceSelector, OriginKind, Peer, PortNumber, Ports, Program};
+
+use super::inventory::{proto, Inventory, Pod};
+use super::ports::{PortSet, Proto};
+
+/// Whether a pod peer names this pod.
+fn names(peer: &Peer, pod: &Pod, inv: &Inventory) -> bool {
+    let Peer::Pods { namespaces, pods } = peer else {
+        return false;
+    };
+    let Some(ns) = inv.namespace(&pod.namespace) else {
+        return false;
+    };
+    namespaces.covers(&ns.name, &ns.labels) && pods.matches(&pod.labels)
+}
+
+/// Ports as seen at a destination pod: named ports resolve to its container ports.
+fn resolve(ports: &Ports, dst: &Pod) -> PortSet {
+    let Ports::Only(set) = ports else {
+        return PortSet::all();
+    };
+    let mut out = PortSet::none();
+    for p in set {
+        let pr = proto(p.protocol);
+        match &p.number {
+            PortNumber::Single(n) => out.add(pr, *n, *n),
+            PortNumber::Range(a, b) => out.add(pr, *a, *b),
+            PortNumber::Named(name) => {
+                if let Some((cp, n)) = dst.ports.get(name) {
+                    if *cp == pr {
+                        out.add(pr, *n, *n);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn dns_ports() -> PortSet {
+    let mut s = PortSet::none();
+    s.add(Proto::Udp, 53, 53);
+    s.add(Proto::Tcp, 53, 53);
+    s
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Egress,
+    Ingress,
+}
+
+/// What the program's intent allows from `p` to `q` on one side.
+fn covered(program: &Program, inv: &Inventory, p: &Pod, q: &Pod, side: Side) -> PortSet {
+    let mut out = PortSet::none();
+    for rule in program
+        .rules
+        .iter()
+        .filter(|r| r.origin.kind == OriginKind::Allow)
+    {
+        if !rule.sources.iter().any(|s| names(s, p, inv)) {
+            continue;
+        }
+        for (dst, ports) in &rule.destinations {
+            if names(dst, q, inv) {
+                out = out.union(&resolve(ports, q));
+            }
+        }
+    }
+    // DNS: each egress-isolated managed namespace without `no dns` reaches
+    // the servers; servers in ingress-isolated namespaces admit everyone.
+    if let Dns::Servers { peers, .. } = &program.dns {
+        if peers.iter().any(|s| names(s, q, inv)) {
+            let open = match side {
+                Side::Egress => program
+                    .namespaces
+                    .get(&p.namespace)
+                    .is_some_and(|ns| ns.dns),
+                Side::Ingress => true,
+            };
+            if open {
+                out = out.union(&dns_ports());
+            }
+        }
+    }
+    // Scrape: the source reaches the selected pods of every namespace except
+    // managed ones that say `no scrape`.
+    for s in &program.scrapes {
+        let excluded = program
+            .namespaces
+            .get(&q.namespace)
+            .is_some_and(|ns| !ns.scrape);
+        if !excluded && s.sources.iter().any(|src| names(src, p, inv)) && s.pods.matches(&q.labels)
+        {
+            out = out.union(&resolve(&s.ports, q));
+        }
+    }
+    out
+}
+
+/// The contract: allowed iff each isolated side is covered.
+pub fn allowed(program: &Program, inv: &Inventory, p: &Pod, q: &Pod) -> PortSet {
+    let egress_isolated = program
+        .namespaces
+        .get(&p.namespace)
+        .is_some_and(|ns| ns.isolation.egress);
+    let ingress_isolated = program
+        .namespaces
+        .get(&q.namespace)
+        .is_some_and(|ns| ns.isolation.ingress);
+    let egress = if egress_isolated {
+        covered(program, inv, p, q, Side::Egress)
+    } else {
+        PortSet::all()
+    };
+    let ingress = if ingress_isolated {
+        covered(program, inv, p, q, Side::Ingress)
+    } else {
+        PortSet::all()
+    };
+    egress.intersect(&ingress)
+}
+
+/// The representative pod of an expectation endpoint: in the namespace it
+/// names, carrying exactly the labels it requires.
+pub fn representative<'i>(peer: &Peer, inv: &'i Inventory) -> Option<&'i Pod> {
+    let Peer::Pods { namespaces, pods } = peer else {
+        return None;
+    };
+    let labels = super::inventory::satisfying(pods);
+    inv.pods.iter().find(|pod| {
+        pod.labels == labels
+            && match namespaces {
+                NamespaceSelector::Named(n) => &pod.namespace == n,
+                NamespaceSelector::Matching(_) => names(peer, pod, inv),
+            }
+    })
+}
