@@ -65,7 +65,6 @@ pub mod codes {
         ROUTING_LABEL = "W003", Warning, "selector on a routing label";
         DNS_NONE = "W004", Warning, "DNS carve-out turned off everywhere";
         NAMED_PORT_TO_IP = "W005", Warning, "named port toward an IP block";
-        EMPTY_POD_SET = "W006", Warning, "label set matches no namespace";
     }
 }
 

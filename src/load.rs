@@ -140,10 +140,7 @@ impl Loader {
                     format!("`{}` is outside the root file's directory", path.node),
                 )
                 .with_label("included from here")
-                .with_help(format!(
-                    "included files must live in `{}` or below it; move the file or make the outer file the root",
-                    root_dir.display()
-                )),
+                .with_help("included files must live in the root file's directory or below it; move the file, or build from a root file higher up"),
             );
             return Vec::new();
         }
@@ -179,12 +176,13 @@ impl Loader {
             }
         };
         self.seen.insert(resolved.clone(), Some(stmt_span));
+        // Named after the including file's name, not its canonical path, so
+        // annotations read `examples/teams/a.npl` wherever the build runs.
         let from_name = self
             .out
             .sources
             .get(from)
-            .and_then(|f| f.path.as_deref())
-            .and_then(Path::parent)
+            .and_then(|f| Path::new(&f.name).parent())
             .map(|p| p.join(&path.node))
             .unwrap_or_else(|| PathBuf::from(&path.node));
         let input = Input {

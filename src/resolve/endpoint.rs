@@ -48,6 +48,9 @@ impl Resolver {
         if role != Role::Destination {
             if let Some((_, span)) = out.iter().find_map(|r| r.ports.as_ref()) {
                 let span = *span;
+                // Ports that came with an alias are reported where the alias is used.
+                let from_alias = span.file != target.span.file
+                    || !(target.span.start <= span.start && span.end <= target.span.end);
                 let (message, help) = match role {
                     Role::DnsServer => (
                         "a DNS server takes no ports",
@@ -58,11 +61,19 @@ impl Resolver {
                         "ports belong to the destination: write `allow SRC -> DST:PORT`; a connection's source port is chosen at random",
                     ),
                 };
-                self.error(
+                let d = if from_alias {
+                    Diagnostic::new(codes::SOURCE_PORTS, target.endpoint.span, message)
+                        .with_label("this alias carries ports")
+                        .with_secondary(span, "the alias's ports")
+                        .with_help(format!(
+                            "{help}; or define a second alias without ports for use as a source"
+                        ))
+                } else {
                     Diagnostic::new(codes::SOURCE_PORTS, span, message)
                         .with_label("ports are not allowed here")
-                        .with_help(help),
-                );
+                        .with_help(help)
+                };
+                self.error(d);
                 for r in &mut out {
                     r.ports = None;
                 }

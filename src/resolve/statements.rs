@@ -355,8 +355,8 @@ impl Resolver {
                 )
                 .with_label(why)
                 .with_help(format!(
-                    "choose another name, e.g. `{}-pods`",
-                    name.node.to_lowercase()
+                    "choose another name, e.g. `{}`",
+                    alias_suggestion(&name.node)
                 )),
             );
             return;
@@ -525,4 +525,26 @@ impl Resolver {
             span,
         });
     }
+}
+
+/// A valid alias name close to an invalid one.
+fn alias_suggestion(name: &str) -> String {
+    let mut s: String = name
+        .chars()
+        .map(|c| c.to_ascii_lowercase())
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if !s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
+        s.insert(0, '_');
+    }
+    if KEYWORDS.contains(&s.as_str()) || s == name {
+        s.push_str("-pods");
+    }
+    s
 }

@@ -122,5 +122,19 @@ pub fn hint(text: &str, at: usize, found: &str) -> Option<String> {
             "namespace labels are written `namespace NAME labels {k=v} { ... }`".to_string(),
         );
     }
-    None
+    let keyword = before.split_whitespace().next().unwrap_or("");
+    let form = match keyword {
+        "allow" => "write `allow SRC[, SRC] -> DST[:PORTS][, DST[:PORTS]]`, e.g. `allow web/frontend -> payments/api:8080`",
+        "let" => "write `let NAME = ENDPOINT[:PORTS]`, e.g. `let db = payments/postgres:5432`",
+        "namespace" => "write `namespace NAME [labels {k=v, ...}] [{ ... }]`, with the `{` on the same line",
+        "expect" => "write `expect allow|deny SRC -> DST[:PORT]`",
+        "dns" => "write `dns ENDPOINT[, ENDPOINT]` or `dns none`",
+        "scrape" => "write `scrape SOURCE -> *[:PORTS]` or `scrape SOURCE -> {k=v}[:PORTS]`",
+        "set" => "write `set workload-label = KEY` or `set name-prefix = PREFIX`",
+        "include" => "write `include \"relative/path.npl\"`",
+        "isolate" => "write `isolate ingress`, `isolate egress`, `isolate ingress, egress` or `isolate none`",
+        "no" => "write `no dns` or `no scrape`",
+        _ => "statements end at a newline or `;`; an endpoint is `namespace/workload`, `ns/{k=v}`, a CIDR, `world`, `cluster` or an alias",
+    };
+    Some(form.to_string())
 }

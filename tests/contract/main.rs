@@ -255,46 +255,54 @@ fn check_expectations(
 }
 
 /// Known defect of nca 2.1.0, pinned so that it is visible and so that this
-/// test fails (and the pin can go) once nca is fixed: a `DoesNotExist`
-/// requirement in a peer's `podSelector` matches no pod in nca, although
-/// Kubernetes matches every pod without the key. npc's own output is right
-/// here (the model allows the flow); the corpus avoids `!key` in peers so the
-/// contract check above stays meaningful.
+/// test fails (and the pin can go) once nca is fixed: an `Exists` or
+/// `DoesNotExist` requirement in a peer's `podSelector` matches no pod in
+/// nca ("A podSelector selects no pods"), although Kubernetes matches the
+/// pods that have (or lack) the key. npc's output is right here: the model
+/// allows the flow. The corpus avoids `key` and `!key` in peer pod selectors
+/// so the contract check above stays meaningful; npc's own evaluator covers them.
 #[test]
-fn nca_known_defect_does_not_exist_in_peer_pod_selector() {
+fn nca_known_defect_exists_operators_in_peer_pod_selector() {
     if skip() {
         return;
     }
-    let c = npc::compile_str(
-        "pin.npl",
-        "namespace a\nnamespace b\nallow a/x -> b/{app=y, !legacy}:80\n",
-    );
-    assert!(!c.has_errors());
-    let program = c.program.as_ref().unwrap();
-    let inv = inventory::build(program);
-    let x = inv
-        .pods
-        .iter()
-        .find(|p| p.namespace == "a" && p.labels.get("app").is_some_and(|v| v == "x"))
-        .unwrap();
-    let y = inv
-        .pods
-        .iter()
-        .find(|p| p.namespace == "b" && p.labels.get("app").is_some_and(|v| v == "y"))
-        .unwrap();
-    let mut want = PortSet::none();
-    want.add(Proto::Tcp, 80, 80);
-    assert_eq!(model::allowed(program, &inv, x, y), want);
-    let dir = tempfile::tempdir().unwrap();
-    let yaml = dir.path().join("policies.yaml");
-    std::fs::write(&yaml, npc::emit::output::to_yaml(&c.policies).unwrap()).unwrap();
-    let matrix = nca::pod_matrix(&nca::connectivity(dir.path(), &yaml, &inv));
-    let got = matrix
-        .get(&(nca::key(x), nca::key(y)))
-        .cloned()
-        .unwrap_or_default();
-    assert!(
-        got.is_empty(),
-        "nca now handles DoesNotExist in peers ({got}): remove this pin and allow `!key` in the corpus"
-    );
+    for (pods, extra) in [
+        ("{app=y, !legacy}", None),
+        ("{app=y, on-call}", Some("on-call")),
+    ] {
+        let text = format!("namespace a\nnamespace b\nallow a/x -> b/{pods}:80\n");
+        let c = npc::compile_str("pin.npl", &text);
+        assert!(!c.has_errors());
+        let program = c.program.as_ref().unwrap();
+        let inv = inventory::build(program);
+        let x = inv
+            .pods
+            .iter()
+            .find(|p| p.namespace == "a" && p.labels.get("app").is_some_and(|v| v == "x"))
+            .unwrap();
+        let y = inv
+            .pods
+            .iter()
+            .find(|p| {
+                p.namespace == "b"
+                    && p.labels.get("app").is_some_and(|v| v == "y")
+                    && extra.is_none_or(|k| p.labels.contains_key(k))
+            })
+            .unwrap();
+        let mut want = PortSet::none();
+        want.add(Proto::Tcp, 80, 80);
+        assert_eq!(model::allowed(program, &inv, x, y), want, "{pods}");
+        let dir = tempfile::tempdir().unwrap();
+        let yaml = dir.path().join("policies.yaml");
+        std::fs::write(&yaml, npc::emit::output::to_yaml(&c.policies).unwrap()).unwrap();
+        let matrix = nca::pod_matrix(&nca::connectivity(dir.path(), &yaml, &inv));
+        let got = matrix
+            .get(&(nca::key(x), nca::key(y)))
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            got.is_empty(),
+            "nca now handles {pods} in peers ({got}): remove this pin and allow these operators in the corpus"
+        );
+    }
 }

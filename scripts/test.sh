@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it. Installs what it needs itself: the
+# Python venv with nca and kubernetes-validate (scripts/venv.sh), and the
+# editor tooling (scripts/test-editors.sh).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "format"
+cargo fmt --all --check
+
+step "lint"
+cargo clippy --all-targets --locked -- -D warnings
+
+step "python tools (nca, kubernetes-validate)"
+scripts/venv.sh >/dev/null
+
+step "tests"
+cargo test --locked --all-targets
+
+step "examples compile to their checked-in output"
+cargo build --locked --release --quiet
+for src in examples/*.npl; do
+  ./target/release/npc build "$src" --deny-warnings | diff -u "${src%.npl}.yaml" - \
+    || { echo "error: ${src%.npl}.yaml is stale" >&2; exit 1; }
+done
+
+if [ -x scripts/test-editors.sh ]; then
+  step "editor grammars"
+  scripts/test-editors.sh
+fi
+
+step "all checks passed"

@@ -1,0 +1,306 @@
+//! End to end through the `npc` binary: exit codes, output, files written.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn npc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_npc"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn build_prints_the_checked_in_output() {
+    let o = npc(&["build", "examples/shop.npl"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let golden = std::fs::read_to_string(root().join("examples/shop.yaml")).unwrap();
+    assert_eq!(stdout(&o), golden);
+    assert!(
+        stderr(&o).is_empty(),
+        "no diagnostics expected: {}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn build_reads_stdin() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_npc"))
+        .args(["build", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"namespace web\nallow web/a -> web/b:80\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("name: a\n"));
+    assert!(stdout(&o).contains("npc.dev/source: <stdin>:2"));
+}
+
+#[test]
+fn json_format_is_a_list() {
+    let o = npc(&["build", "examples/shop.npl", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["kind"], "List");
+    assert!(v["items"].as_array().unwrap().len() > 5);
+    assert_eq!(v["items"][0]["kind"], "NetworkPolicy");
+}
+
+#[test]
+fn compile_errors_exit_1_with_located_diagnostics() {
+    let o = npc(&[
+        "build",
+        "tests/cases/err/E006-port-range.npl",
+        "--color",
+        "never",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty(), "no partial output on errors");
+    let err = stderr(&o);
+    assert!(
+        err.contains("[E006] Error: port `0` is out of range"),
+        "{err}"
+    );
+    assert!(
+        err.contains("tests/cases/err/E006-port-range.npl:2:23"),
+        "{err}"
+    );
+    assert!(!err.contains('\u{1b}'), "no colour with --color never");
+}
+
+#[test]
+fn json_diagnostics() {
+    let o = npc(&[
+        "build",
+        "tests/cases/err/E002-unknown-alias.npl",
+        "--error-format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stderr(&o)).unwrap();
+    let d = &v[0];
+    assert_eq!(d["code"], "E002");
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["location"]["line"], 3);
+    assert_eq!(d["location"]["column"], 7);
+    assert_eq!(d["help"], "did you mean `frontend`?");
+}
+
+#[test]
+fn warnings_keep_exit_0_unless_denied() {
+    let o = npc(&[
+        "build",
+        "tests/cases/err/W003-routing-label.npl",
+        "--color",
+        "never",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("W003"));
+    assert!(!stdout(&o).is_empty());
+    let o = npc(&[
+        "build",
+        "tests/cases/err/W003-routing-label.npl",
+        "--deny-warnings",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    let o = npc(&["build", "does/not/exist.npl"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("cannot read `does/not/exist.npl`: no such file"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(npc(&["build"]).status.code(), Some(2));
+    assert_eq!(npc(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        npc(&["build", "examples/shop.npl", "--format", "xml"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn help_and_version() {
+    let o = npc(&["--version"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).starts_with("npc "));
+    let o = npc(&["build", "--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let help = stdout(&o);
+    assert!(
+        help.contains("Examples:") && help.contains("Exit codes:"),
+        "{help}"
+    );
+}
+
+fn copy_example(dir: &Path) -> PathBuf {
+    let src = dir.join("shop.npl");
+    std::fs::copy(root().join("examples/shop.npl"), &src).unwrap();
+    src
+}
+
+#[test]
+fn output_directory_has_a_file_per_namespace_and_a_kustomization() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = copy_example(tmp.path());
+    let out = tmp.path().join("out");
+    let o = npc(&["build", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "kustomization.yaml",
+            "monitoring.yaml",
+            "payments.yaml",
+            "web.yaml"
+        ]
+    );
+    let k = std::fs::read_to_string(out.join("kustomization.yaml")).unwrap();
+    assert!(
+        k.contains("- monitoring.yaml\n- payments.yaml\n- web.yaml\n"),
+        "{k}"
+    );
+    let web = std::fs::read_to_string(out.join("web.yaml")).unwrap();
+    assert!(web.contains("namespace: web") && !web.contains("namespace: payments"));
+
+    // Up to date: --check passes; after an edit it fails and names the file.
+    let o = npc(&[
+        "build",
+        src.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--check",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&src)
+        .unwrap()
+        .replace("api:8080", "api:8081");
+    std::fs::write(&src, text).unwrap();
+    let o = npc(&[
+        "build",
+        src.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--check",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("changed:") && stderr(&o).contains("web.yaml"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_failed_build_leaves_the_output_directory_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = copy_example(tmp.path());
+    let out = tmp.path().join("out");
+    assert_eq!(
+        npc(&["build", src.to_str().unwrap(), "-o", out.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let before = std::fs::read_to_string(out.join("payments.yaml")).unwrap();
+    std::fs::write(
+        &src,
+        "namespace payments\nallow payments/a -> payments/b:99999\n",
+    )
+    .unwrap();
+    let o = npc(&["build", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(out.join("payments.yaml")).unwrap(),
+        before
+    );
+    assert!(out.join("web.yaml").exists());
+}
+
+#[test]
+fn stale_generated_files_are_removed_and_foreign_files_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("p.npl");
+    std::fs::write(&src, "namespace a\nnamespace b\n").unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("notes.yaml"), "kind: ConfigMap\n").unwrap();
+    assert_eq!(
+        npc(&["build", src.to_str().unwrap(), "-o", out.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert!(out.join("b.yaml").exists());
+    std::fs::write(&src, "namespace a\n").unwrap();
+    assert_eq!(
+        npc(&["build", src.to_str().unwrap(), "-o", out.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert!(
+        !out.join("b.yaml").exists(),
+        "b.yaml is stale and generated: removed"
+    );
+    assert!(
+        out.join("notes.yaml").exists(),
+        "files npc did not write stay"
+    );
+    // A foreign file where npc would write is never overwritten.
+    std::fs::write(out.join("a.yaml"), "kind: ConfigMap\n").unwrap();
+    let o = npc(&["build", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("was not written by npc"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("a.yaml")).unwrap(),
+        "kind: ConfigMap\n"
+    );
+}
+
+#[test]
+fn several_files_compile_as_one_program() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a.npl");
+    let b = tmp.path().join("b.npl");
+    std::fs::write(&a, "namespace web\nlet api = web/api\n").unwrap();
+    std::fs::write(&b, "allow web/frontend -> api:8080\n").unwrap();
+    let o = npc(&["build", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("b.npl:1"));
+}
