@@ -1,0 +1,1 @@
+//! `npc fmt`: the canonical layout of NPL source, comments kept.
