@@ -41,6 +41,12 @@ items:
     let loaded = load_str("<stdin>", text).unwrap();
     assert_eq!(names(&loaded), ["a"]);
     assert_eq!(loaded.policies[0].object["kind"], "NetworkPolicy");
+
+    // A plain `List` does not lend its items a kind.
+    let text = "apiVersion: v1\nkind: List\nitems:\n- metadata: {name: a}\n";
+    let loaded = load_str("<stdin>", text).unwrap();
+    assert!(loaded.policies.is_empty());
+    assert_eq!(loaded.other_kinds["(not a Kubernetes object)"], 1);
 }
 
 #[test]

@@ -110,9 +110,11 @@ fn collect(origin: &str, value: Value, inherited: Option<(&str, &str)>, out: &mu
         let Some(Value::Array(items)) = map.remove("items") else {
             return;
         };
+        // A plain `List` says nothing about its items' kind.
+        let inherit = (!item_kind.is_empty()).then_some((api_version.as_str(), item_kind.as_str()));
         for (i, item) in items.into_iter().enumerate() {
             let item_origin = format!("{origin}/items/{i}");
-            collect(&item_origin, item, Some((&api_version, &item_kind)), out);
+            collect(&item_origin, item, inherit, out);
         }
         return;
     }
