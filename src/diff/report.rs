@@ -15,7 +15,7 @@ const RESET: &str = "\x1b[0m";
 /// caller decides from `--color` and whether stdout is a terminal).
 pub fn render_human(report: &DiffReport, color: bool) -> String {
     let paint = |style: &str, text: &str| {
-        if color {
+        if color && !style.is_empty() {
             format!("{style}{text}{RESET}")
         } else {
             text.to_string()
@@ -50,15 +50,7 @@ pub fn render_human(report: &DiffReport, color: bool) -> String {
         let _ = writeln!(out, "\n{title}:");
         for key in keys {
             let line = format!("{mark} {key}");
-            let _ = writeln!(
-                out,
-                "  {}",
-                if style.is_empty() {
-                    line
-                } else {
-                    paint(style, &line)
-                }
-            );
+            let _ = writeln!(out, "  {}", paint(style, &line));
         }
     }
     for change in &report.changed {
@@ -71,15 +63,7 @@ pub fn render_human(report: &DiffReport, color: bool) -> String {
                 Some(b'+') => GREEN,
                 _ => "",
             };
-            let _ = writeln!(
-                out,
-                "{}",
-                if style.is_empty() {
-                    line.to_string()
-                } else {
-                    paint(style, line)
-                }
-            );
+            let _ = writeln!(out, "{}", paint(style, line));
         }
     }
     let mut notes = report.notes.clone();
