@@ -13,7 +13,9 @@
 pub mod carveouts;
 pub mod cli;
 pub mod diagnostic;
+pub mod diff;
 pub mod emit;
+pub mod fmt;
 pub mod ir;
 pub mod layout;
 pub mod load;

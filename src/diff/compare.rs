@@ -1,0 +1,202 @@
+//! Comparison of the policies npc would emit with the deployed ones, keyed by namespace/name.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::load::Loaded;
+use super::normalize::normalize;
+use super::Error;
+
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+pub const MANAGED_BY_VALUE: &str = "npc";
+
+/// What the comparison may ignore.
+#[derive(Clone, Debug, Default)]
+pub struct DiffOptions {
+    /// Annotations removed from both sides before comparing, for
+    /// annotations that change without changing the policy.
+    pub ignore_annotations: Vec<String>,
+}
+
+/// An object's identity.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ObjectKey {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
+/// An object that exists on both sides with different contents.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChangedObject {
+    #[serde(flatten)]
+    pub key: ObjectKey,
+    /// Unified diff of the normalized YAML, deployed (`-`) to npc (`+`),
+    /// without colour.
+    pub diff: String,
+}
+
+/// The result of `npc diff`. Every list is sorted by namespace, then name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DiffReport {
+    /// In npc's output only: applying creates them.
+    pub added: Vec<ObjectKey>,
+    /// Deployed, managed by npc, no longer in npc's output.
+    pub removed: Vec<ObjectKey>,
+    pub changed: Vec<ChangedObject>,
+    pub unchanged: Vec<ObjectKey>,
+    /// Deployed, not managed by npc, in a namespace npc writes policies
+    /// for. NetworkPolicies are additive, so these still allow traffic.
+    pub unmanaged_in_force: Vec<ObjectKey>,
+    /// Deployed NetworkPolicies not managed by npc in other namespaces.
+    pub ignored_unmanaged: usize,
+    /// Deployed objects that are not NetworkPolicies, by `apiVersion/kind`.
+    pub ignored_other_kinds: BTreeMap<String, usize>,
+    /// Remarks about the input (duplicates, objects without a name).
+    pub notes: Vec<String>,
+}
+
+impl DiffReport {
+    /// Whether applying npc's output would change the cluster.
+    pub fn has_differences(&self) -> bool {
+        !(self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty())
+    }
+
+    /// The process exit code: 0 when there is nothing to apply, 1 otherwise.
+    /// Unmanaged policies in force are reported but are no difference.
+    pub fn exit_code(&self) -> i32 {
+        i32::from(self.has_differences())
+    }
+
+    /// The report as pretty-printed JSON, for CI bots.
+    pub fn to_json(&self) -> Result<String, Error> {
+        serde_json::to_string_pretty(self).map_err(|e| Error::Encode {
+            message: e.to_string(),
+        })
+    }
+}
+
+/// Compares `desired` (what npc would emit) with `actual` (loaded deployed
+/// objects), both normalized.
+pub fn compare(
+    desired: &[NetworkPolicy],
+    actual: &Loaded,
+    options: &DiffOptions,
+) -> Result<DiffReport, Error> {
+    let mut report = DiffReport {
+        ignored_other_kinds: actual.other_kinds.clone(),
+        ..DiffReport::default()
+    };
+    let mut wanted = BTreeMap::new();
+    for policy in desired {
+        let object = serde_json::to_value(policy).map_err(|e| Error::Encode {
+            message: e.to_string(),
+        })?;
+        if let Some((key, object)) = keyed(object, "npc output", options, &mut report.notes) {
+            wanted.insert(key, object);
+        }
+    }
+    let mut deployed: BTreeMap<ObjectKey, (Value, String)> = BTreeMap::new();
+    for policy in &actual.policies {
+        let Some((key, object)) = keyed(
+            policy.object.clone(),
+            &policy.origin,
+            options,
+            &mut report.notes,
+        ) else {
+            continue;
+        };
+        if let Some((_, earlier)) = deployed.get(&key) {
+            report.notes.push(format!(
+                "`{key}` is given twice ({earlier} and {}); the later one is compared",
+                policy.origin
+            ));
+        }
+        deployed.insert(key, (object, policy.origin.clone()));
+    }
+    let managed_namespaces: BTreeSet<&str> = wanted
+        .keys()
+        .map(|k: &ObjectKey| k.namespace.as_str())
+        .collect();
+
+    for (key, want) in &wanted {
+        match deployed.get(key) {
+            None => report.added.push(key.clone()),
+            Some((have, _)) if have == want => report.unchanged.push(key.clone()),
+            Some((have, _)) => report.changed.push(ChangedObject {
+                key: key.clone(),
+                diff: unified_diff(key, have, want)?,
+            }),
+        }
+    }
+    for (key, (have, _)) in &deployed {
+        if wanted.contains_key(key) {
+            continue;
+        }
+        if is_managed(have) {
+            report.removed.push(key.clone());
+        } else if managed_namespaces.contains(key.namespace.as_str()) {
+            report.unmanaged_in_force.push(key.clone());
+        } else {
+            report.ignored_unmanaged += 1;
+        }
+    }
+    Ok(report)
+}
+
+/// Normalizes an object and finds its key; an object without a name gets a
+/// note and is skipped.
+fn keyed(
+    mut object: Value,
+    origin: &str,
+    options: &DiffOptions,
+    notes: &mut Vec<String>,
+) -> Option<(ObjectKey, Value)> {
+    normalize(&mut object, &options.ignore_annotations);
+    let meta = object.get("metadata");
+    let field = |f: &str| meta.and_then(|m| m.get(f)).and_then(Value::as_str);
+    let Some(name) = field("name") else {
+        notes.push(format!(
+            "a NetworkPolicy in {origin} has no `metadata.name` and is skipped"
+        ));
+        return None;
+    };
+    let key = ObjectKey {
+        namespace: field("namespace").unwrap_or("default").to_string(),
+        name: name.to_string(),
+    };
+    Some((key, object))
+}
+
+/// Whether the object carries `app.kubernetes.io/managed-by: npc`.
+pub fn is_managed(object: &Value) -> bool {
+    object
+        .pointer("/metadata/labels")
+        .and_then(|labels| labels.get(MANAGED_BY_LABEL))
+        .and_then(Value::as_str)
+        == Some(MANAGED_BY_VALUE)
+}
+
+fn unified_diff(key: &ObjectKey, deployed: &Value, desired: &Value) -> Result<String, Error> {
+    let encode = |v: &Value| {
+        serde_yaml::to_string(v).map_err(|e| Error::Encode {
+            message: e.to_string(),
+        })
+    };
+    let (old, new) = (encode(deployed)?, encode(desired)?);
+    let diff = similar::TextDiff::from_lines(&old, &new);
+    Ok(diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("deployed: {key}"), &format!("npc: {key}"))
+        .to_string())
+}
