@@ -93,17 +93,9 @@ fn endpoint(e: &Endpoint) -> String {
         },
         Endpoint::World => "world".to_string(),
         Endpoint::Cluster => "cluster".to_string(),
-        Endpoint::Alias(name) => alias_name(name).to_string(),
+        Endpoint::Alias(name) => name.clone(),
+        Endpoint::LocalPods(set) => label_set(set),
     }
-}
-
-/// The alias name proper: the parser's alias text can run on over the
-/// blanks, a `\` line continuation or a comment that follow it.
-fn alias_name(text: &str) -> &str {
-    let end = text
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
-        .unwrap_or(text.len());
-    &text[..end]
 }
 
 fn pod_part(p: &PodPart) -> String {
