@@ -15,6 +15,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod emit;
 pub mod ir;
+pub mod kustomize;
 pub mod layout;
 pub mod load;
 pub mod render;
