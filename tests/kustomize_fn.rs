@@ -189,3 +189,38 @@ fn rejects_input_that_is_not_a_resource_list() {
         run.stderr
     );
 }
+
+/// The KRM example through a real KRM runner, when kpt is installed
+/// (optional: kubectl cannot run exec functions, and kpt is not required).
+#[test]
+fn krm_example_runs_under_kpt() {
+    if Command::new("kpt").arg("version").output().is_err() {
+        eprintln!("kpt not found: skipping the kpt run of examples/kustomize/krm");
+        return;
+    }
+    let bin = Path::new(env!("CARGO_BIN_EXE_npc")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kustomize/krm");
+    let out = Command::new("kpt")
+        .args(["fn", "eval", ".", "--exec", "./npc-fn", "--fn-config"])
+        .args(["generator.yaml", "--output", "unwrap"])
+        .current_dir(&dir)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("kind: NetworkPolicy"), "{stdout}");
+    assert!(
+        stdout.contains("npc.dev/generator: inline-policies"),
+        "{stdout}"
+    );
+}
