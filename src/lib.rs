@@ -17,6 +17,7 @@ pub mod diff;
 pub mod emit;
 pub mod fmt;
 pub mod ir;
+pub mod kustomize;
 pub mod layout;
 pub mod load;
 pub mod render;

@@ -2,6 +2,7 @@
 //! One file per subcommand; each returns an [`ExitCode`].
 
 mod build;
+mod kustomize;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -44,6 +45,9 @@ pub enum Command {
     /// Compile NPL files into NetworkPolicy YAML or JSON
     #[command(after_help = build::AFTER_HELP)]
     Build(build::BuildArgs),
+    /// Run npc as a kustomize generator plugin or KRM function
+    #[command(after_help = kustomize::AFTER_HELP)]
+    Kustomize(kustomize::KustomizeArgs),
 }
 
 /// How diagnostics are printed.
@@ -148,5 +152,6 @@ pub fn run() -> ExitCode {
     };
     match cli.command {
         Command::Build(args) => build::run(&args),
+        Command::Kustomize(args) => kustomize::run(&args),
     }
 }

@@ -1,0 +1,239 @@
+//! npc as a KRM function: reads a `ResourceList`, appends the generated
+//! NetworkPolicies to `items` and reports diagnostics as `results`.
+
+use std::path::Path;
+
+use serde_yaml::{Mapping, Value};
+
+use super::config::GeneratorConfig;
+use super::{generate, traps, Problem};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::SourceMap;
+
+/// The annotation that ties an item to the generator that made it, so a
+/// re-run (`kpt fn render` writes its output back) replaces earlier output.
+pub const GENERATOR_ANNOTATION: &str = "npc.dev/generator";
+
+const PATH_ANNOTATIONS: [&str; 2] = [
+    "internal.config.kubernetes.io/path",
+    "config.kubernetes.io/path",
+];
+
+/// The outcome of one function run.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The `ResourceList` to print on stdout, or `None` when stdin was not one.
+    pub output: Option<String>,
+    /// Diagnostics for people, for stderr.
+    pub stderr: String,
+    /// Whether an error was reported (exit 1).
+    pub failed: bool,
+}
+
+/// Runs the function on `input`; `root` is the directory `spec.sources` are
+/// relative to. `deny_warnings` fails the run on warnings, as
+/// `spec.warningsAsErrors` does.
+pub fn run(input: &str, root: &Path, deny_warnings: bool) -> Outcome {
+    let mut list = match parse_list(input) {
+        Ok(list) => list,
+        Err(p) => {
+            return Outcome {
+                output: None,
+                stderr: format!("{p}\n"),
+                failed: true,
+            }
+        }
+    };
+    let mut results = Vec::new();
+    let mut stderr = String::new();
+    let failed;
+    let items: Vec<Value> = list
+        .get("items")
+        .and_then(Value::as_sequence)
+        .cloned()
+        .unwrap_or_default();
+    let fn_config = list.get("functionConfig").cloned().unwrap_or(Value::Null);
+    let mut new_items = None;
+    match GeneratorConfig::from_value(&fn_config).and_then(|c| {
+        let g = generate(&c, root)?;
+        Ok((c, g))
+    }) {
+        Err(p) => {
+            stderr.push_str(&format!("{p}\n"));
+            results.push(problem_result(&p));
+            failed = true;
+        }
+        Ok((config, generated)) => {
+            let c = &generated.compilation;
+            let deny = deny_warnings || config.warnings_as_errors;
+            for d in &c.diagnostics {
+                results.push(diagnostic_result(d, &c.sources, deny));
+            }
+            stderr.push_str(&crate::render::human(&c.diagnostics, &c.sources, false));
+            let mut compile_failed = c.has_errors() || (deny && !c.diagnostics.is_empty());
+            if !compile_failed {
+                for item in &items {
+                    if item.get("kind").and_then(Value::as_str) == Some("Kustomization") {
+                        let file = item_path(item).unwrap_or_else(|| "Kustomization".to_string());
+                        for p in
+                            traps::check(item, &file, &generated.policies, config.selector_form)
+                        {
+                            stderr.push_str(&format!("{p}\n"));
+                            results.push(problem_result(&p));
+                            compile_failed = true;
+                        }
+                    }
+                }
+            }
+            if !compile_failed {
+                match policy_items(&generated.policies, &config.name) {
+                    Ok(policies) => new_items = Some((config.name.clone(), policies)),
+                    Err(p) => {
+                        stderr.push_str(&format!("{p}\n"));
+                        results.push(problem_result(&p));
+                        compile_failed = true;
+                    }
+                }
+            }
+            failed = compile_failed;
+        }
+    }
+    let items = match new_items {
+        None => items,
+        Some((name, policies)) => items
+            .into_iter()
+            .filter(|i| !made_by(i, &name))
+            .chain(policies)
+            .collect(),
+    };
+    list.insert("items".into(), Value::Sequence(items));
+    if results.is_empty() {
+        list.remove("results");
+    } else {
+        list.insert("results".into(), Value::Sequence(results));
+    }
+    match serde_yaml::to_string(&list) {
+        Ok(text) => Outcome {
+            output: Some(text),
+            stderr,
+            failed,
+        },
+        Err(e) => Outcome {
+            output: None,
+            stderr: format!("{stderr}error: cannot serialize the ResourceList: {e}\n"),
+            failed: true,
+        },
+    }
+}
+
+fn parse_list(input: &str) -> Result<Mapping, Problem> {
+    let help = "run npc as a KRM function (`kpt fn eval --exec`, or a kustomize `generators:` entry with a `config.kubernetes.io/function` annotation); to render a generator config yourself, use `npc kustomize generate CONFIG`";
+    let value: Value = serde_yaml::from_str(input).map_err(|e| {
+        Problem::new(format!("standard input is not a YAML ResourceList: {e}")).with_help(help)
+    })?;
+    let Value::Mapping(map) = value else {
+        return Err(Problem::new("standard input is not a ResourceList").with_help(help));
+    };
+    if map.get("kind").and_then(Value::as_str) != Some("ResourceList") {
+        return Err(Problem::new(format!(
+            "standard input is a `{}`, not a `ResourceList`",
+            map.get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or("<no kind>")
+        ))
+        .with_help(help));
+    }
+    Ok(map)
+}
+
+/// The generated policies as items, each marked with its generator.
+fn policy_items(
+    policies: &[k8s_openapi::api::networking::v1::NetworkPolicy],
+    name: &str,
+) -> Result<Vec<Value>, Problem> {
+    policies
+        .iter()
+        .map(|p| {
+            let mut p = p.clone();
+            p.metadata
+                .annotations
+                .get_or_insert_with(Default::default)
+                .insert(GENERATOR_ANNOTATION.to_string(), name.to_string());
+            serde_yaml::to_value(&p)
+                .map_err(|e| Problem::new(format!("cannot serialize the policies: {e}")))
+        })
+        .collect()
+}
+
+fn annotation<'a>(item: &'a Value, key: &str) -> Option<&'a str> {
+    item.get("metadata")?.get("annotations")?.get(key)?.as_str()
+}
+
+/// Whether `item` is an earlier output of the generator `name`.
+fn made_by(item: &Value, name: &str) -> bool {
+    item.get("kind").and_then(Value::as_str) == Some("NetworkPolicy")
+        && annotation(item, GENERATOR_ANNOTATION) == Some(name)
+}
+
+fn item_path(item: &Value) -> Option<String> {
+    PATH_ANNOTATIONS
+        .iter()
+        .find_map(|k| annotation(item, k))
+        .map(str::to_string)
+}
+
+fn mapping(entries: Vec<(&str, Value)>) -> Value {
+    Value::Mapping(
+        entries
+            .into_iter()
+            .map(|(k, v)| (Value::String(k.to_string()), v))
+            .collect(),
+    )
+}
+
+fn problem_result(p: &Problem) -> Value {
+    let mut message = p.message.clone();
+    if let Some(help) = &p.help {
+        message.push_str(&format!(" (help: {help})"));
+    }
+    let mut entries = vec![
+        ("message", Value::String(message)),
+        ("severity", Value::String("error".into())),
+    ];
+    if let Some(file) = &p.file {
+        entries.push(("file", mapping(vec![("path", Value::String(file.clone()))])));
+    }
+    mapping(entries)
+}
+
+/// A diagnostic as a KRM result. The spec's `file.index` counts objects in a
+/// YAML file, not lines, so the line and column go into the message and `tags`.
+fn diagnostic_result(d: &Diagnostic, sources: &SourceMap, deny_warnings: bool) -> Value {
+    let file = sources.get(d.span.file);
+    let name = file.map_or_else(|| "<unknown>".to_string(), |f| f.name.clone());
+    let (line, column) = file.map_or((0, 0), |f| {
+        (f.line_of(d.span.start), f.column_of(d.span.start))
+    });
+    let severity = match d.severity() {
+        Severity::Error => "error",
+        Severity::Warning if deny_warnings => "error",
+        Severity::Warning => "warning",
+    };
+    let mut message = format!("{name}:{line}:{column}: {}: {}", d.code.id, d.message);
+    if let Some(help) = &d.help {
+        message.push_str(&format!(" (help: {help})"));
+    }
+    mapping(vec![
+        ("message", Value::String(message)),
+        ("severity", Value::String(severity.into())),
+        ("file", mapping(vec![("path", Value::String(name))])),
+        (
+            "tags",
+            mapping(vec![
+                ("code", Value::String(d.code.id.into())),
+                ("line", Value::String(line.to_string())),
+                ("column", Value::String(column.to_string())),
+            ]),
+        ),
+    ])
+}
