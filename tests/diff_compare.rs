@@ -1,5 +1,7 @@
 //! Comparison and reports: kubectl output equals npc's, and each object lands in the right class.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
