@@ -304,3 +304,133 @@ fn several_files_compile_as_one_program() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("b.npl:1"));
 }
+
+#[test]
+fn diff_against_own_output_is_clean_and_a_change_exits_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let live = tmp.path().join("live.yaml");
+    std::fs::write(&live, stdout(&npc(&["build", "examples/shop.npl"]))).unwrap();
+    let o = npc(&[
+        "diff",
+        "examples/shop.npl",
+        "--against",
+        live.to_str().unwrap(),
+        "--color",
+        "never",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).starts_with("0 to add, 0 to remove, 0 to change, 13 unchanged"),
+        "{}",
+        stdout(&o)
+    );
+
+    let changed = std::fs::read_to_string(&live)
+        .unwrap()
+        .replace("port: 5432", "port: 5433");
+    std::fs::write(&live, changed).unwrap();
+    let o = npc(&[
+        "diff",
+        "examples/shop.npl",
+        "--against",
+        live.to_str().unwrap(),
+        "--color",
+        "never",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("-    - port: 5433") && out.contains("+    - port: 5432"),
+        "{out}"
+    );
+    assert!(!out.contains('\u{1b}'));
+
+    let o = npc(&[
+        "diff",
+        "examples/shop.npl",
+        "--against",
+        live.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["changed"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn diff_reads_deployed_policies_from_stdin() {
+    let yaml = stdout(&npc(&["build", "examples/shop.npl", "--format", "json"]));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_npc"))
+        .args(["diff", "examples/shop.npl", "--against", "-"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(yaml.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn diff_errors_exit_2() {
+    let o = npc(&[
+        "diff",
+        "tests/cases/err/E006-port-range.npl",
+        "--against",
+        "examples/shop.yaml",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = npc(&["diff", "examples/shop.npl", "--against", "no/such/dir"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = npc(&[
+        "diff",
+        "examples/shop.npl",
+        "--against",
+        "examples/shop.npl",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "NPL is not YAML: {}", stderr(&o));
+}
+
+#[test]
+fn fmt_rewrites_checks_and_leaves_broken_files_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let messy = tmp.path().join("messy.npl");
+    std::fs::write(
+        &messy,
+        "namespace web;allow   web/a->web/b:{443,80}  # why\n",
+    )
+    .unwrap();
+    let o = npc(&["fmt", "--check", messy.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("messy.npl"));
+    let o = npc(&["fmt", messy.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&messy).unwrap(),
+        "namespace web\nallow web/a -> web/b:{80, 443}  # why\n"
+    );
+    assert_eq!(
+        npc(&["fmt", "--check", messy.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+
+    let broken = tmp.path().join("broken.npl");
+    std::fs::write(&broken, "allow web/a ->\n").unwrap();
+    let o = npc(&["fmt", broken.to_str().unwrap(), "--color", "never"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("E001"));
+    assert_eq!(
+        std::fs::read_to_string(&broken).unwrap(),
+        "allow web/a ->\n"
+    );
+}

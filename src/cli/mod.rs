@@ -2,6 +2,8 @@
 //! One file per subcommand; each returns an [`ExitCode`].
 
 mod build;
+mod diff;
+mod fmt;
 mod kustomize;
 
 use std::io::IsTerminal;
@@ -45,6 +47,12 @@ pub enum Command {
     /// Compile NPL files into NetworkPolicy YAML or JSON
     #[command(after_help = build::AFTER_HELP)]
     Build(build::BuildArgs),
+    /// Show what applying the program would change in deployed policies
+    #[command(after_help = diff::AFTER_HELP)]
+    Diff(diff::DiffArgs),
+    /// Rewrite NPL files in canonical form
+    #[command(after_help = fmt::AFTER_HELP)]
+    Fmt(fmt::FmtArgs),
     /// Run npc as a kustomize generator plugin or KRM function
     #[command(after_help = kustomize::AFTER_HELP)]
     Kustomize(kustomize::KustomizeArgs),
@@ -153,5 +161,7 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::Build(args) => build::run(&args),
         Command::Kustomize(args) => kustomize::run(&args),
+        Command::Diff(args) => diff::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
     }
 }

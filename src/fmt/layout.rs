@@ -14,6 +14,9 @@ pub(super) struct Layout<'t> {
     text: &'t str,
     comments: Vec<Comment>,
     lines: Vec<String>,
+    /// Lines that end in a trailing comment: (line index, byte length of
+    /// the code before it). Runs of such lines get their comments aligned.
+    trailing: Vec<(usize, usize)>,
 }
 
 /// A statement or a comment that is not inside a statement, in source order.
@@ -28,18 +31,56 @@ impl<'t> Layout<'t> {
             text,
             comments,
             lines: Vec::new(),
+            trailing: Vec::new(),
         }
     }
 
     /// The formatted text: no trailing whitespace, one final newline (none
     /// for an empty file).
-    pub fn finish(self) -> String {
+    pub fn finish(mut self) -> String {
+        self.align_trailing_comments();
         let mut out = String::new();
         for line in &self.lines {
             out.push_str(line.trim_end());
             out.push('\n');
         }
         out
+    }
+
+    /// Trailing comments on consecutive lines start in one column, two
+    /// spaces after the longest code of the run (as gofmt does).
+    fn align_trailing_comments(&mut self) {
+        let mut run: Vec<(usize, usize)> = Vec::new();
+        let trailing = std::mem::take(&mut self.trailing);
+        for (i, &(line, width)) in trailing.iter().enumerate() {
+            run.push((line, width));
+            let next_continues = trailing.get(i + 1).is_some_and(|(l, _)| *l == line + 1);
+            if !next_continues {
+                self.align_run(&run);
+                run.clear();
+            }
+        }
+    }
+
+    fn align_run(&mut self, run: &[(usize, usize)]) {
+        let column = |line: &str, width: usize| line.get(..width).map_or(0, |c| c.chars().count());
+        let Some(widest) = run
+            .iter()
+            .filter_map(|(l, w)| self.lines.get(*l).map(|line| column(line, *w)))
+            .max()
+        else {
+            return;
+        };
+        for &(l, w) in run {
+            let Some(line) = self.lines.get_mut(l) else {
+                continue;
+            };
+            let (Some(code), Some(comment)) = (line.get(..w), line.get(w..)) else {
+                continue;
+            };
+            let pad = widest - code.chars().count();
+            *line = format!("{code}{}{}", " ".repeat(pad), comment);
+        }
     }
 
     /// Lays out the statements of `region` (the file, or a block's inside)
@@ -80,7 +121,9 @@ impl<'t> Layout<'t> {
         for (start, item) in items {
             if let (Item::Comment(c), Some(end)) = (&item, prev_end) {
                 if self.trails(end, c.start) {
+                    let index = self.lines.len().saturating_sub(1);
                     if let Some(last) = self.lines.last_mut() {
+                        self.trailing.push((index, last.len()));
                         last.push_str("  ");
                         last.push_str(c.text(self.text));
                     }
