@@ -8,7 +8,7 @@ use super::inventory::{proto, Inventory, Pod};
 use super::ports::{PortSet, Proto};
 
 /// Whether a pod peer names this pod.
-fn names(peer: &Peer, pod: &Pod, inv: &Inventory) -> bool {
+pub fn names(peer: &Peer, pod: &Pod, inv: &Inventory) -> bool {
     let Peer::Pods { namespaces, pods } = peer else {
         return false;
     };
@@ -19,7 +19,7 @@ fn names(peer: &Peer, pod: &Pod, inv: &Inventory) -> bool {
 }
 
 /// Ports as seen at a destination pod: named ports resolve to its container ports.
-fn resolve(ports: &Ports, dst: &Pod) -> PortSet {
+pub fn resolve(ports: &Ports, dst: &Pod) -> PortSet {
     let Ports::Only(set) = ports else {
         return PortSet::all();
     };

@@ -1,0 +1,189 @@
+//! Random NPL programs for the differential contract test: every statement,
+//! endpoint and port form, drawn from small pools so that rules collide.
+//! Deterministic for a seed (a xorshift generator, no external crate).
+
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+const NAMESPACES: &[&str] = &["alpha", "beta", "gamma", "delta"];
+const UNMANAGED: &[&str] = &["ext", "kube-system"];
+const WORKLOADS: &[&str] = &["api", "db", "web", "job"];
+const TEAMS: &[&str] = &["a", "b"];
+const TIERS: &[&str] = &["x", "y"];
+const NAMED_PORTS: &[&str] = &["metrics", "http"];
+const CIDRS: &[&str] = &[
+    "10.0.0.0/8",
+    "10.0.0.0/8 except 10.1.0.0/16",
+    "10.0.0.0/8 except (10.1.0.0/16, 10.2.0.0/16)",
+    "192.0.2.7",
+    "203.0.113.0/24",
+    "[2001:db8::/32]",
+    "world",
+];
+
+fn namespace(rng: &mut Rng, managed: &[String]) -> String {
+    if rng.chance(80) && !managed.is_empty() {
+        managed[rng.below(managed.len())].clone()
+    } else {
+        rng.pick(UNMANAGED).to_string()
+    }
+}
+
+/// A pod label set. `Exists`/`DoesNotExist` are left out of pod parts: nca
+/// mishandles them in peers (pinned in `nca_known_defect_...`).
+fn pod_labels(rng: &mut Rng) -> String {
+    match rng.below(4) {
+        0 => format!("{{app={}}}", rng.pick(WORKLOADS)),
+        1 => format!("{{app in ({}, {})}}", rng.pick(WORKLOADS), rng.pick(WORKLOADS)),
+        2 => format!("{{app={}, role!={}}}", rng.pick(WORKLOADS), rng.pick(&["canary-free", "batch"])),
+        _ => format!("{{role={}}}", rng.pick(&["front", "back"])),
+    }
+}
+
+fn namespace_labels(rng: &mut Rng) -> String {
+    match rng.below(5) {
+        0 => format!("{{team={}}}", rng.pick(TEAMS)),
+        1 => format!("{{tier={}}}", rng.pick(TIERS)),
+        2 => format!("{{team={}, tier!={}}}", rng.pick(TEAMS), rng.pick(TIERS)),
+        3 => "{team}".to_string(),
+        _ => format!("{{tier in ({}, {})}}", rng.pick(TIERS), rng.pick(TIERS)),
+    }
+}
+
+/// A pod endpoint (no ports).
+fn pod_endpoint(rng: &mut Rng, managed: &[String]) -> String {
+    match rng.below(9) {
+        0..=2 => format!("{}/{}", namespace(rng, managed), rng.pick(WORKLOADS)),
+        3 => format!("{}/*", namespace(rng, managed)),
+        4 => format!("{}/{}", namespace(rng, managed), pod_labels(rng)),
+        5 => format!("{}/{}", namespace_labels(rng), rng.pick(WORKLOADS)),
+        6 => format!("{}/*", namespace_labels(rng)),
+        7 => format!("*/{}", rng.pick(WORKLOADS)),
+        _ => "cluster".to_string(),
+    }
+}
+
+fn ports(rng: &mut Rng) -> String {
+    let one = |rng: &mut Rng| -> String {
+        match rng.below(8) {
+            0 | 1 => format!("{}", rng.pick(&["80", "443", "8080", "5432"])),
+            2 => format!("{}/udp", rng.pick(&["53", "8125"])),
+            3 => "9000/sctp".to_string(),
+            4 => "53/any".to_string(),
+            5 => format!("{}-{}", rng.pick(&["8000", "8080"]), rng.pick(&["8100", "8443"])),
+            6 => rng.pick(NAMED_PORTS).to_string(),
+            _ => format!("{}/udp", rng.pick(NAMED_PORTS)),
+        }
+    };
+    match rng.below(4) {
+        0 => String::new(),
+        1 | 2 => format!(":{}", one(rng)),
+        _ => format!(":{{{}, {}}}", one(rng), one(rng)),
+    }
+}
+
+/// A random program over the pools; it always compiles.
+pub fn program(seed: u64) -> String {
+    let mut rng = Rng::new(seed);
+    let mut out = String::new();
+    let count = 2 + rng.below(3);
+    let managed: Vec<String> = NAMESPACES[..count].iter().map(|s| s.to_string()).collect();
+    if rng.chance(30) {
+        out.push_str("dns 169.254.20.10, kube-system/{k8s-app=kube-dns}\n");
+    } else if rng.chance(20) {
+        out.push_str("dns kube-system/{k8s-app=coredns}\n");
+        if rng.chance(50) {
+            out.push_str("namespace kube-system {\n  isolate ingress\n}\n");
+        }
+    }
+    for ns in &managed {
+        let mut labels = Vec::new();
+        if rng.chance(70) {
+            labels.push(format!("team={}", rng.pick(TEAMS)));
+        }
+        if rng.chance(70) {
+            labels.push(format!("tier={}", rng.pick(TIERS)));
+        }
+        out.push_str(&format!("namespace {ns}"));
+        if !labels.is_empty() {
+            out.push_str(&format!(" labels {{{}}}", labels.join(", ")));
+        }
+        let mut body = Vec::new();
+        match rng.below(6) {
+            0 => body.push("isolate ingress".to_string()),
+            1 => body.push("isolate egress".to_string()),
+            2 if rng.chance(50) => body.push("isolate none".to_string()),
+            _ => {}
+        }
+        if rng.chance(15) {
+            body.push("no dns".to_string());
+        }
+        if rng.chance(20) {
+            body.push("no scrape".to_string());
+        }
+        if rng.chance(40) {
+            // Bare names and label sets mean pods of this namespace.
+            let dst = if rng.chance(50) { rng.pick(WORKLOADS).to_string() } else { pod_labels(&mut rng) };
+            body.push(format!("allow {} -> {dst}{}", rng.pick(WORKLOADS), ports(&mut rng)));
+        }
+        if body.is_empty() {
+            out.push('\n');
+        } else {
+            out.push_str(" {\n");
+            for b in body {
+                out.push_str(&format!("  {b}\n"));
+            }
+            out.push_str("}\n");
+        }
+    }
+    if rng.chance(50) {
+        out.push_str(&format!("let svc = {}{}\n", pod_endpoint(&mut rng, &managed), ports(&mut rng)));
+        out.push_str(&format!("allow {} -> svc\n", pod_endpoint(&mut rng, &managed)));
+    }
+    for _ in 0..(2 + rng.below(6)) {
+        let mut sources = vec![pod_endpoint(&mut rng, &managed)];
+        if rng.chance(25) {
+            sources.push(rng.pick(CIDRS).to_string());
+        }
+        if rng.chance(20) {
+            sources.push(pod_endpoint(&mut rng, &managed));
+        }
+        let mut destinations = Vec::new();
+        for _ in 0..(1 + rng.below(2)) {
+            let d = if rng.chance(20) { rng.pick(CIDRS).to_string() } else { pod_endpoint(&mut rng, &managed) };
+            destinations.push(format!("{d}{}", ports(&mut rng)));
+        }
+        out.push_str(&format!("allow {} -> {}\n", sources.join(", "), destinations.join(", ")));
+    }
+    if rng.chance(40) {
+        let pods = if rng.chance(50) { "*".to_string() } else { "{scrape=yes}".to_string() };
+        out.push_str(&format!("scrape {} -> {pods}{}\n", pod_endpoint(&mut rng, &managed), ports(&mut rng)));
+    }
+    out
+}
