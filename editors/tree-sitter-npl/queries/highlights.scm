@@ -70,6 +70,9 @@
 
 (string) @string
 
+(string
+  "\"" @string)
+
 (escape_sequence) @string.escape
 
 ; ------------------------------------------------------------ addresses and ports
