@@ -58,7 +58,7 @@ syn region nplLabelSet matchgroup=nplDelimiter start="{" end="}"
       \ contains=nplLabelKey,nplLabelOp,nplLabelIn,nplValueList,nplString,nplComment,nplComma,nplLabelError
 syn match nplLabelError "[^[:space:][:alnum:]_.,\"#!=()/-]" contained
 syn match nplLabelKey   "\k\+\%(/\k\+\)\=" contained
-syn match nplLabelOp    "!\=="  contained nextgroup=nplLabelValue skipwhite
+syn match nplLabelOp    "!=\|="  contained nextgroup=nplLabelValue skipwhite
 syn match nplLabelOp    "!\%(\s*\k\)\@=" contained
 syn match nplLabelValue "\k\+" contained
 syn match nplLabelIn    "\<\%(in\|notin\)\>\%(\s*(\)\@=" contained
