@@ -53,9 +53,11 @@ check() {
 # editor samples. Prints `GROUP/NAME PATH` lines.
 sample_files() {
   local f
-  for f in "$root"/examples/*.npl; do
-    [ -e "$f" ] && echo "examples/$(basename "$f") $f"
-  done
+  if [ -d "$root/examples" ]; then
+    find "$root/examples" -name '*.npl' -type f | LC_ALL=C sort | while read -r f; do
+      echo "examples/${f#"$root/examples/"} $f"
+    done
+  fi
   for f in "$editors"/test/*.npl; do
     [ -e "$f" ] && echo "samples/$(basename "$f") $f"
   done
@@ -108,19 +110,18 @@ textmate_snapshots() {
       missing=1
     fi
   done < <(sample_files)
-  for snap in "$snaps"/*/*.snap; do
-    [ -e "$snap" ] || continue
+  while read -r snap; do
     if [ ! -e "${snap%.snap}" ]; then
       if [ "$update" -eq 1 ]; then rm "$snap"; else echo "stale snapshot: $snap"; missing=1; fi
     fi
-  done
+  done < <(find "$snaps" -name '*.snap')
   [ "$missing" -eq 0 ]
   cd "$editors/vscode"
   local args=(-s source.npl -g syntaxes/npl.tmLanguage.json --expandDiff)
   [ "$update" -eq 1 ] && args+=(--updateSnapshot)
   vscode-tmgrammar-snap "${args[@]}" "test/snapshots/**/*.npl"
   # Valid NPL must not be marked invalid anywhere.
-  if grep -l 'invalid\.' test/snapshots/examples/*.snap test/snapshots/samples/tokens.npl.snap; then
+  if find test/snapshots/examples -name '*.snap' -print0 | xargs -0 grep -l 'invalid\.' test/snapshots/samples/tokens.npl.snap; then
     echo "the files above are valid NPL but have invalid.* scopes"
     return 1
   fi

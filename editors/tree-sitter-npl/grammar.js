@@ -134,11 +134,14 @@ module.exports = grammar({
       $.world,
       $.cluster,
       $.pod_endpoint,
+      $.local_pods,
       $.alias,
     ),
     world: (_) => 'world',
     cluster: (_) => 'cluster',
     alias: ($) => $.identifier,
+    // Inside a namespace block, `{labels}` alone means pods of that namespace.
+    local_pods: ($) => $.label_set,
 
     pod_endpoint: ($) => seq(
       field('namespace', choice(

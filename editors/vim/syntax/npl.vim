@@ -30,7 +30,7 @@ syn match nplStatement   "\%(\%(^\|[;{]\)\s*\)\@<=\%(allow\|expect\|dns\|scrape\
 syn match nplError       "\%(\%(^\|[;{]\)\s*\)\@<=deny\>"
 
 syn match nplNamespaceDef "\%(\<namespace\s\+\)\@<=\k\+"
-syn match nplError        "\%(\<namespace\s\+\)\@<=\k*[^a-z0-9[:space:]{;#]\k*"
+syn match nplError        "\%(\<namespace\s\+\)\@<=\k*[^-a-z0-9[:space:]{;#]\k*"
 syn match nplKeyword      "\%(\<namespace\s\+\k\+\s\+\)\@<=labels\>"
 syn match nplAliasDef     "\%(\<let\s\+\)\@<=\k\+"
 syn match nplError        "\%(\<let\s\+\)\@<=\%(namespace\|labels\|isolate\|ingress\|egress\|none\|let\|allow\|expect\|deny\|dns\|scrape\|set\|include\|no\|world\|cluster\|except\|in\|notin\)\>"
