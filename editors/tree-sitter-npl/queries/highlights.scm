@@ -1,0 +1,117 @@
+; Highlights for NPL. Capture names follow the nvim-treesitter conventions;
+; editors fall back along the dots (`@keyword.import` -> `@keyword`).
+
+(comment) @comment
+
+; ------------------------------------------------------------ keywords
+[
+  "namespace"
+  "let"
+] @keyword
+
+[
+  "allow"
+  "expect"
+  "dns"
+  "scrape"
+  "set"
+  "isolate"
+  "no"
+  "labels"
+  "except"
+] @keyword
+
+"include" @keyword.import
+
+(verdict) @keyword
+
+; `deny` is not a statement (everything not allowed is denied)
+(deny_statement
+  "deny" @keyword)
+
+(deny_statement
+  (deny_rest) @error)
+
+(no_statement
+  carve_out: _ @keyword)
+
+[
+  "in"
+  "notin"
+] @keyword.operator
+
+; ------------------------------------------------------------ constants
+[
+  (direction)
+  (none)
+  (world)
+  (cluster)
+] @constant.builtin
+
+(star) @character.special
+
+; ------------------------------------------------------------ names
+(namespace) @module
+
+(workload) @type
+
+(let_statement
+  name: (identifier) @variable)
+
+(alias) @variable
+
+(setting) @variable.builtin
+
+(setting_value) @string.special
+
+(label_key) @property
+
+(label_value) @string
+
+(string) @string
+
+(string
+  "\"" @string)
+
+(escape_sequence) @string.escape
+
+; ------------------------------------------------------------ addresses and ports
+[
+  (ipv4_cidr)
+  (ipv6)
+] @number
+
+(port_number) @number
+
+(port_name) @constant
+
+(protocol) @type.builtin
+
+; ------------------------------------------------------------ operators and punctuation
+[
+  "->"
+  "="
+  "!="
+  "!"
+  ":"
+] @operator
+
+(port_range
+  "-" @operator)
+
+[
+  "/"
+  ","
+  ";"
+] @punctuation.delimiter
+
+[
+  "{"
+  "}"
+  "("
+  ")"
+  "["
+  "]"
+] @punctuation.bracket
+
+(line_continuation) @punctuation.special
