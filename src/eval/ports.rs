@@ -5,7 +5,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::endpoint::{Pod, Protocol};
 use super::error::ErrorSink;
-use super::portset::{PortSet, MAX_PORT};
+use super::portset::{PortSet, MIN_PORT};
 
 /// One entry of a rule's `ports`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,9 +28,7 @@ pub(crate) struct RulePorts {
 }
 
 fn to_port(value: i32) -> Option<u16> {
-    u16::try_from(value)
-        .ok()
-        .filter(|p| *p >= 1 && *p <= MAX_PORT)
+    u16::try_from(value).ok().filter(|p| *p >= MIN_PORT)
 }
 
 impl RulePorts {
@@ -69,10 +67,8 @@ impl RulePorts {
         }
     }
 
-    /// The ports allowed towards `dst` (named ports resolve on `dst`; an IP
-    /// destination has none).
-
-    /// Adds the ports allowed towards `dst` to `set`.
+    /// Adds the ports allowed towards `dst` to `set` (named ports resolve on
+    /// `dst`; an IP destination has none).
     pub fn add_to(&self, dst: Option<&Pod>, set: &mut PortSet) {
         set.union_with(&self.numeric);
         if self.has_named {
