@@ -1,6 +1,8 @@
 //! One NetworkPolicy compiled for evaluation: selectors, rules, peers, isolation.
 
-use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
+use k8s_openapi::api::networking::v1::{
+    NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
+};
 
 use super::cidr::{Cidr, IpBlock};
 use super::endpoint::{Endpoint, Pod};
@@ -103,7 +105,8 @@ impl CompiledPolicy {
         if name.is_empty() {
             sink.report("metadata.name", "a policy needs a name");
         }
-        let spec = policy.spec.clone().unwrap_or_default();
+        let default_spec = NetworkPolicySpec::default();
+        let spec = policy.spec.as_ref().unwrap_or(&default_spec);
         let pod_selector = match &spec.pod_selector {
             Some(selector) => Selector::compile(selector, "spec.podSelector", sink),
             None => Selector::everything(),
