@@ -9,14 +9,15 @@
 mod support;
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
-use npc::eval::{NamedPort, PolicySet, Protocol};
+use npc::eval::{Endpoint, NamedPort, PolicySet, Protocol};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use support::nca::{self, Inventory, Namespace, PodDecl};
+use support::nca::{self, AddressDirection, Inventory, Namespace, PodDecl};
 
 /// SplitMix64: small, seedable, reproducible everywhere.
 struct Rng(u64);
@@ -58,6 +59,66 @@ const NAMED_PORTS: &[(&str, Protocol, u16)] = &[
 ];
 const PORT_NAMES: &[&str] = &["http", "dns", "metrics", "sig", "absent"];
 const PORTS: &[u16] = &[53, 80, 443, 7000, 8080, 9090];
+/// ipBlocks (cidr, except) the generator uses; their bounds are the probes.
+const IP_BLOCKS: &[(&str, &[&str])] = &[
+    ("10.0.0.0/8", &["10.1.0.0/16"]),
+    ("0.0.0.0/0", &["169.254.0.0/16", "10.0.0.0/8"]),
+    ("172.16.0.0/12", &["172.16.5.0/24", "172.20.0.0/14"]),
+    ("192.168.1.1/32", &[]),
+    ("fd00::/8", &["fd00:1::/32"]),
+    ("::/0", &["fd00::/8"]),
+    ("2001:db8::/32", &["2001:db8:1::/48"]),
+    ("::ffff:0:0/96", &[]),
+];
+
+/// Addresses at and around the bounds of every generated block.
+fn probe_addresses() -> Vec<IpAddr> {
+    let mut out: Vec<IpAddr> = vec![
+        "8.8.8.8".parse().unwrap(),
+        "::ffff:10.0.0.1".parse().unwrap(),
+    ];
+    for (cidr, except) in IP_BLOCKS {
+        for block in std::iter::once(cidr).chain(except.iter()) {
+            let (addr, prefix) = block.split_once('/').unwrap();
+            let prefix: u32 = prefix.parse().unwrap();
+            match addr.parse::<IpAddr>().unwrap() {
+                IpAddr::V4(a) => {
+                    let first = u32::from(a);
+                    let last = first | u32::MAX.checked_shr(prefix).unwrap_or(0);
+                    for x in [
+                        first.checked_sub(1),
+                        Some(first),
+                        Some(last),
+                        last.checked_add(1),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    {
+                        out.push(IpAddr::V4(x.into()));
+                    }
+                }
+                IpAddr::V6(a) => {
+                    let first = u128::from(a);
+                    let last = first | u128::MAX.checked_shr(prefix).unwrap_or(0);
+                    for x in [
+                        first.checked_sub(1),
+                        Some(first),
+                        Some(last),
+                        last.checked_add(1),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    {
+                        out.push(IpAddr::V6(x.into()));
+                    }
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
 
 fn labels(rng: &mut Rng, vocab: &[(&str, &[&str])]) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
@@ -148,12 +209,7 @@ fn peer(rng: &mut Rng, ns_names: &[String]) -> Value {
             json!({"namespaceSelector": selector(rng, NS_LABELS, ns_names, true), "podSelector": selector(rng, POD_LABELS, &[], false)})
         }
         _ => {
-            let (cidr, except) = *rng.pick(&[
-                ("10.0.0.0/8", &["10.1.0.0/16"][..]),
-                ("0.0.0.0/0", &["169.254.0.0/16", "10.0.0.0/8"][..]),
-                ("fd00::/8", &["fd00:1::/32"][..]),
-                ("192.168.1.1/32", &[][..]),
-            ]);
+            let (cidr, except) = *rng.pick(IP_BLOCKS);
             if except.is_empty() || rng.chance(30) {
                 json!({"ipBlock": {"cidr": cidr}})
             } else {
@@ -345,11 +401,49 @@ impl Case {
 
     /// The differences between npc and nca on this case.
     fn compare(&self) -> Option<Vec<String>> {
+        self.compare_with_stats().map(|(diffs, _)| diffs)
+    }
+
+    /// The differences, and how many distinct-pod pairs npc allows
+    /// everything, something, or nothing (to see that cases are not trivial).
+    fn compare_with_stats(&self) -> Option<(Vec<String>, [usize; 3])> {
         let set = PolicySet::new(self.policies.clone())
             .unwrap_or_else(|e| panic!("generated an invalid policy: {e}"));
         let expected = nca::connectivity(&nca::policies_yaml(&self.policies), &self.inventory)?;
         let expected = expected.unwrap_or_else(|e| panic!("{e}"));
-        Some(nca::diff(&self.inventory.npc_matrix(&set), &expected))
+        let npc = self.inventory.npc_matrix(&set);
+        let pods = self.inventory.pods.len();
+        let full = npc.values().filter(|p| p.is_full()).count();
+        let stats = [full, npc.len() - full, pods * (pods - 1) - npc.len()];
+        let mut diffs = nca::diff(&npc, &expected.pods);
+        // Addresses: ipBlocks only match Endpoint::Ip, on both engines.
+        for (decl, pod) in self.inventory.pods.iter().zip(self.inventory.eval_pods()) {
+            let pod = Endpoint::Pod(pod);
+            let key = decl.key();
+            for ip in probe_addresses() {
+                let addr = Endpoint::Ip(ip);
+                for (direction, npc_ports, line) in [
+                    (
+                        AddressDirection::FromAddresses,
+                        set.allowed_ports(&addr, &pod),
+                        format!("{ip} => {key}"),
+                    ),
+                    (
+                        AddressDirection::ToAddresses,
+                        set.allowed_ports(&pod, &addr),
+                        format!("{key} => {ip}"),
+                    ),
+                ] {
+                    let nca_ports = expected.address_ports(ip, direction, &key);
+                    if npc_ports != nca_ports {
+                        diffs.push(format!(
+                            "{line}: npc allows {npc_ports}, nca allows {nca_ports}"
+                        ));
+                    }
+                }
+            }
+        }
+        Some((diffs, stats))
     }
 }
 
@@ -368,13 +462,10 @@ fn regressions_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/eval_regressions")
 }
 
-/// The case (`c<k>-...`) a namespace or `ns/pod` key belongs to.
-fn case_of(key: &str) -> usize {
-    key.trim_start_matches('c')
-        .split('-')
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap()
+/// The case (`c<k>-...`) a namespace or `ns/pod` key belongs to;
+/// `None` for an address.
+fn case_of(key: &str) -> Option<usize> {
+    key.strip_prefix('c')?.split('-').next()?.parse().ok()
 }
 
 const CASES_PER_RUN: usize = 25;
@@ -395,7 +486,7 @@ fn random_policies_agree_with_nca() {
         .map(<[usize]>::to_vec)
         .collect();
     // Two workers: the machine budget is two cores.
-    let results: Vec<(Vec<usize>, Vec<String>)> = std::thread::scope(|scope| {
+    let results: Vec<(Vec<String>, [usize; 3])> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..2)
             .map(|w| {
                 let (batches, cases) = (&batches, &cases);
@@ -407,7 +498,7 @@ fn random_policies_agree_with_nca() {
                         .map(|batch| {
                             let merged =
                                 Case::merge(&batch.iter().map(|&k| &cases[k]).collect::<Vec<_>>());
-                            (batch.clone(), merged.compare().unwrap_or_default())
+                            merged.compare_with_stats().unwrap_or_default()
                         })
                         .collect::<Vec<_>>()
                 })
@@ -419,41 +510,51 @@ fn random_policies_agree_with_nca() {
             .collect()
     });
     let mut failures = Vec::new();
-    for (_, diffs) in &results {
+    let mut by_cases: BTreeMap<Vec<usize>, Vec<String>> = BTreeMap::new();
+    let mut stats = [0; 3];
+    for (diffs, batch_stats) in &results {
+        for (total, n) in stats.iter_mut().zip(batch_stats) {
+            *total += n;
+        }
         for line in diffs {
             let (src, rest) = line.split_once(" => ").unwrap();
-            let dst = rest.split(':').next().unwrap();
-            let mut involved = vec![case_of(src), case_of(dst)];
+            let dst = rest.split(": ").next().unwrap();
+            let mut involved: Vec<usize> = [src, dst].into_iter().filter_map(case_of).collect();
             involved.dedup();
-            let case = Case::merge(&involved.iter().map(|&k| &cases[k]).collect::<Vec<_>>());
-            let name = format!(
-                "seed{seed}-case{}.yaml",
-                involved
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("-")
-            );
-            let path = regressions_dir().join(&name);
-            if !path.exists() {
-                std::fs::create_dir_all(regressions_dir()).unwrap();
-                std::fs::write(
-                    &path,
-                    case.to_yaml(&format!(
-                        "# expect: agree\n# found by NPC_EVAL_SEED={seed}: {line}\n"
-                    )),
-                )
-                .unwrap();
-            }
-            failures.push(format!(
-                "{line}\n    (saved as tests/eval_regressions/{name})"
-            ));
+            by_cases.entry(involved).or_default().push(line.clone());
         }
     }
+    // One regression file per set of involved cases, named by its content so
+    // that a changed generator never overwrites an older file.
+    for (involved, lines) in &by_cases {
+        let case = Case::merge(&involved.iter().map(|&k| &cases[k]).collect::<Vec<_>>());
+        let text = case.to_yaml(&format!(
+            "# expect: agree\n# found by NPC_EVAL_SEED={seed}: {}\n",
+            lines[0]
+        ));
+        let mut hasher = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&text, &mut hasher);
+        let ids: Vec<String> = involved.iter().map(ToString::to_string).collect();
+        let name = format!(
+            "seed{seed}-case{}-{:08x}.yaml",
+            ids.join("-"),
+            std::hash::Hasher::finish(&hasher) as u32
+        );
+        std::fs::create_dir_all(regressions_dir()).unwrap();
+        std::fs::write(regressions_dir().join(&name), text).unwrap();
+        failures.push(format!(
+            "{}\n    (saved as tests/eval_regressions/{name})",
+            lines.join("\n")
+        ));
+    }
     eprintln!(
-        "{count} random cases (seed {seed}) in {} nca runs: {:.1?}",
+        "{count} random cases (seed {seed}) in {} nca runs: {:.1?}; pod pairs (within and across cases): \
+         {} allow all, {} allow some ports, {} allow nothing",
         batches.len(),
-        started.elapsed()
+        started.elapsed(),
+        stats[0],
+        stats[1],
+        stats[2]
     );
     assert!(
         failures.is_empty(),
@@ -546,7 +647,9 @@ fn pin_nca_rejection(spec: &str, error: &str, expected: &[(&str, &str)]) {
     };
     match result {
         // nca reports these input errors on stdout and may still exit 0.
-        Ok(matrix) => panic!("nca now accepts this input (matrix {matrix:?}): drop the pin and the generator's exclusion"),
+        Ok(map) => panic!(
+            "nca now accepts this input (map {map:?}): drop the pin and the generator's exclusion"
+        ),
         Err(e) => assert!(e.contains(error), "{e}"),
     }
     if let Some(valid) = nca::validate_strict(&text) {
@@ -617,7 +720,7 @@ spec:
     let Some(result) = nca::connectivity(text, &inventory) else {
         return;
     };
-    let nca: Vec<(String, String)> = result.unwrap().into_keys().collect();
+    let nca: Vec<(String, String)> = result.unwrap().pods.into_keys().collect();
     assert_eq!(
         nca,
         Vec::<(String, String)>::new(),
@@ -681,7 +784,7 @@ spec:
     let Some(result) = nca::connectivity(text, &inventory) else {
         return;
     };
-    let nca: Vec<(String, String)> = result.unwrap().into_keys().collect();
+    let nca: Vec<(String, String)> = result.unwrap().pods.into_keys().collect();
     assert_eq!(
         nca,
         all[1..].to_vec(),

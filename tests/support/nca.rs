@@ -6,6 +6,7 @@
 //! fails, the tests fail loudly; set `NPC_SKIP_NCA=1` to skip them instead.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -47,6 +48,52 @@ pub struct Inventory {
 /// Allowed ports per ordered pair of distinct pods (`namespace/name` keys);
 /// pairs that allow nothing are absent.
 pub type Matrix = BTreeMap<(String, String), PortSet>;
+
+/// Which way an address line of nca's map goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddressDirection {
+    /// `addresses => pod`
+    FromAddresses,
+    /// `pod => addresses`
+    ToAddresses,
+}
+
+/// One line of nca's map between an inclusive address range and a pod.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddressLine {
+    pub first: IpAddr,
+    pub last: IpAddr,
+    pub direction: AddressDirection,
+    pub pod: String,
+    pub ports: PortSet,
+}
+
+/// nca's connectivity map: pod pairs, and address ranges to or from pods.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Connectivity {
+    pub pods: Matrix,
+    pub addresses: Vec<AddressLine>,
+}
+
+impl Connectivity {
+    /// What nca allows between an address and a pod (empty when no line
+    /// covers the address).
+    pub fn address_ports(&self, ip: IpAddr, direction: AddressDirection, pod: &str) -> PortSet {
+        let mut set = PortSet::empty();
+        for line in &self.addresses {
+            let same_family = line.first.is_ipv4() == ip.is_ipv4();
+            if line.direction == direction
+                && line.pod == pod
+                && same_family
+                && line.first <= ip
+                && ip <= line.last
+            {
+                set.union_with(&line.ports);
+            }
+        }
+        set
+    }
+}
 
 impl Inventory {
     /// The pods as evaluator endpoints, in inventory order.
@@ -172,7 +219,10 @@ pub fn venv_bin() -> Option<&'static Path> {
 
 /// Runs `nca --connectivity` on the policies (multi-document YAML) and the
 /// inventory; `None` when skipped.
-pub fn connectivity(policies_yaml: &str, inventory: &Inventory) -> Option<Result<Matrix, String>> {
+pub fn connectivity(
+    policies_yaml: &str,
+    inventory: &Inventory,
+) -> Option<Result<Connectivity, String>> {
     let bin = venv_bin()?;
     Some(run_connectivity(bin, policies_yaml, inventory))
 }
@@ -181,7 +231,7 @@ fn run_connectivity(
     bin: &Path,
     policies_yaml: &str,
     inventory: &Inventory,
-) -> Result<Matrix, String> {
+) -> Result<Connectivity, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let write = |name: &str, text: &str| -> Result<PathBuf, String> {
         let path = dir.path().join(name);
@@ -198,7 +248,13 @@ fn run_connectivity(
         .arg(&namespaces)
         .arg("--pod_list")
         .arg(&pods)
-        .args(["-o", "txt_no_fw_rules", "--output_endpoints", "pods"])
+        .args([
+            "-o",
+            "txt_no_fw_rules",
+            "--output_endpoints",
+            "pods",
+            "--print_ipv6",
+        ])
         .output()
         .map_err(|e| format!("cannot run nca: {e}"))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -214,11 +270,12 @@ fn run_connectivity(
     parse_connectivity(&stdout, &known)
 }
 
-/// Parses nca's `txt_no_fw_rules` connectivity map: lines `src => dst : conns`.
-/// Lines with an address range endpoint are skipped; a pod not in `known`
-/// is an error. A pair may appear on several lines (their union counts).
-pub fn parse_connectivity(text: &str, known: &BTreeSet<String>) -> Result<Matrix, String> {
-    let mut matrix = Matrix::new();
+/// Parses nca's `txt_no_fw_rules` connectivity map: lines `src => dst : conns`
+/// where an endpoint is a known pod (`namespace/name`) or an address range
+/// (`first-last` or one address). A pod not in `known` is an error. A pair
+/// may appear on several lines (their union counts).
+pub fn parse_connectivity(text: &str, known: &BTreeSet<String>) -> Result<Connectivity, String> {
+    let mut map = Connectivity::default();
     for line in text.lines() {
         let Some((src, rest)) = line.split_once(" => ") else {
             continue;
@@ -226,34 +283,59 @@ pub fn parse_connectivity(text: &str, known: &BTreeSet<String>) -> Result<Matrix
         let Some((dst, conns)) = rest.split_once(" : ") else {
             return Err(format!("unexpected nca line `{line}`"));
         };
-        let endpoint = |e: &str| -> Result<Option<String>, String> {
-            if known.contains(e) {
-                Ok(Some(e.to_owned()))
-            } else if is_address_range(e) {
-                Ok(None)
-            } else {
-                Err(format!("unknown endpoint `{e}` in nca line `{line}`"))
-            }
-        };
-        let (Some(src), Some(dst)) = (endpoint(src)?, endpoint(dst)?) else {
-            continue;
-        };
         let ports = parse_connections(conns)?;
-        if !ports.is_empty() {
-            matrix
-                .entry((src, dst))
+        if ports.is_empty() {
+            continue;
+        }
+        match (known.contains(src), known.contains(dst)) {
+            (true, true) => map
+                .pods
+                .entry((src.to_owned(), dst.to_owned()))
                 .or_insert_with(PortSet::empty)
-                .union_with(&ports);
+                .union_with(&ports),
+            (false, true) | (true, false) => {
+                let (range, pod, direction) = if known.contains(dst) {
+                    (src, dst, AddressDirection::FromAddresses)
+                } else {
+                    (dst, src, AddressDirection::ToAddresses)
+                };
+                for part in range.split(',') {
+                    let (first, last) = parse_address_range(part)
+                        .ok_or_else(|| format!("unknown endpoint `{part}` in nca line `{line}`"))?;
+                    map.addresses.push(AddressLine {
+                        first,
+                        last,
+                        direction,
+                        pod: pod.to_owned(),
+                        ports: ports.clone(),
+                    });
+                }
+            }
+            (false, false) => return Err(format!("no known pod in nca line `{line}`")),
         }
     }
-    Ok(matrix)
+    Ok(map)
 }
 
-fn is_address_range(text: &str) -> bool {
-    !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_hexdigit() || ".:-/,".contains(c))
+/// `10.0.0.0-10.0.255.255`, `192.168.1.1` or `fd00::-fdff::` (IPv6 has `-`
+/// only as the range separator too).
+fn parse_address_range(text: &str) -> Option<(IpAddr, IpAddr)> {
+    let text = text.trim();
+    if let Some((first, last)) = text.split_once('-') {
+        let (first, last): (IpAddr, IpAddr) = (first.parse().ok()?, last.parse().ok()?);
+        return (first.is_ipv4() == last.is_ipv4()).then_some((first, last));
+    }
+    if let Some((network, _)) = text.split_once('/') {
+        // A CIDR: only whole-space blocks are expected here.
+        let first: IpAddr = network.parse().ok()?;
+        let cidr_last = match first {
+            IpAddr::V4(_) => IpAddr::from([255, 255, 255, 255]),
+            IpAddr::V6(_) => IpAddr::from([0xffff_u16; 8]),
+        };
+        return (text == "0.0.0.0/0" || text == "::/0").then_some((first, cidr_last));
+    }
+    let ip: IpAddr = text.parse().ok()?;
+    Some((ip, ip))
 }
 
 /// Parses nca's connection-set text: `All connections`, `No connections`,
