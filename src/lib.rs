@@ -15,6 +15,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod diff;
 pub mod emit;
+pub mod eval;
 pub mod fmt;
 pub mod ir;
 pub mod kustomize;

@@ -1,0 +1,55 @@
+//! The NetworkPolicy evaluator: which connections a set of emitted policies allows.
+//!
+//! The evaluator reads `networking.k8s.io/v1` NetworkPolicy objects (the
+//! compiler's output, or hand-written YAML), never compiler internals, and
+//! answers two questions for a pair of endpoints:
+//!
+//! * [`PolicySet::evaluate`]: is one (protocol, port) allowed, and which
+//!   policies and rules decided it (a [`Verdict`] with a trace per side);
+//! * [`PolicySet::allowed_ports`]: the exact set of allowed (protocol, port)
+//!   pairs, as sorted disjoint ranges (a [`PortSet`]).
+//!
+//! [`PolicySet::matrix`] computes `allowed_ports` for every ordered pair of a
+//! pod inventory, reusing per-pod and per-rule precomputation.
+//!
+//! Semantics follow the Kubernetes API documentation:
+//! * a pod selected by no policy of a direction is open in that direction;
+//!   once selected, only the union of the selecting policies' rules is allowed;
+//! * a connection needs the source's egress and the destination's ingress;
+//! * omitted (or empty) `policyTypes` defaults to Ingress, plus Egress when the
+//!   policy has at least one egress rule;
+//! * a missing or empty `from`/`to` matches every peer (pods and addresses);
+//!   a missing or empty `ports` matches every port of every protocol;
+//! * a peer's `namespaceSelector` and `podSelector` are ANDed; a `podSelector`
+//!   alone means the policy's namespace; a `namespaceSelector` alone means all
+//!   pods of the matching namespaces;
+//! * every namespace carries `kubernetes.io/metadata.name: <name>`, added by
+//!   the evaluator when the caller did not declare it;
+//! * named ports are resolved against the destination pod's declared container
+//!   ports (name and protocol must both match), for egress rules too; an IP
+//!   destination declares no ports, so named ports never match it.
+//!
+//! Modelling choices:
+//! * pods have no IP address here, so an `ipBlock` never matches a pod
+//!   endpoint (Kubernetes leaves that to the CNI); ipBlocks only match
+//!   [`Endpoint::Ip`];
+//! * an IP endpoint has no policies of its own: its side is never isolated;
+//! * only TCP, UDP and SCTP are modelled; a rule without `ports` also allows
+//!   other protocols (ICMP, ...) in a real cluster, which a [`PortSet`] cannot
+//!   express.
+
+mod cidr;
+mod endpoint;
+mod error;
+mod matrix;
+mod policy;
+mod policy_set;
+mod ports;
+mod portset;
+mod selector;
+
+pub use endpoint::{Endpoint, NamedPort, Pod, Protocol, NAMESPACE_NAME_LABEL};
+pub use error::{PolicyError, PolicyErrors};
+pub use matrix::PortMatrix;
+pub use policy_set::{PolicyId, PolicySet, RuleRef, Side, Verdict};
+pub use portset::{PortRange, PortSet};

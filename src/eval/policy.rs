@@ -1,0 +1,237 @@
+//! One NetworkPolicy compiled for evaluation: selectors, rules, peers, isolation.
+
+use k8s_openapi::api::networking::v1::{
+    NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
+};
+
+use super::cidr::{Cidr, IpBlock};
+use super::endpoint::{Endpoint, Pod};
+use super::error::ErrorSink;
+use super::ports::RulePorts;
+use super::selector::Selector;
+
+/// Which namespaces a pod peer reaches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum NamespaceScope {
+    /// No `namespaceSelector`: the policy's own namespace.
+    Own,
+    /// A `namespaceSelector` (empty: every namespace).
+    Matching(Selector),
+}
+
+/// One item of `from`/`to`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Peer {
+    Pods {
+        namespaces: NamespaceScope,
+        /// `podSelector`, or everything when absent.
+        pods: Selector,
+    },
+    Ip(IpBlock),
+}
+
+/// A rule's peers: `All` for a missing or empty `from`/`to`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Peers {
+    All,
+    List(Vec<Peer>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Rule {
+    pub peers: Peers,
+    pub ports: RulePorts,
+}
+
+/// The rules of one direction of an isolating policy.
+pub(crate) type Rules = Vec<Rule>;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CompiledPolicy {
+    pub namespace: String,
+    pub name: String,
+    pub pod_selector: Selector,
+    /// `Some` when the policy isolates ingress of the pods it selects.
+    pub ingress: Option<Rules>,
+    /// `Some` when the policy isolates egress of the pods it selects.
+    pub egress: Option<Rules>,
+}
+
+impl Peer {
+    /// Whether this peer of a policy in `policy_namespace` matches `endpoint`.
+    pub fn matches(&self, policy_namespace: &str, endpoint: &Endpoint) -> bool {
+        match (self, endpoint) {
+            (Peer::Pods { namespaces, pods }, Endpoint::Pod(pod)) => {
+                matches_pod(namespaces, pods, policy_namespace, pod)
+            }
+            (Peer::Ip(block), Endpoint::Ip(ip)) => block.contains(*ip),
+            _ => false,
+        }
+    }
+}
+
+pub(crate) fn matches_namespace(
+    namespaces: &NamespaceScope,
+    policy_namespace: &str,
+    pod: &Pod,
+) -> bool {
+    match namespaces {
+        NamespaceScope::Own => pod.namespace == policy_namespace,
+        NamespaceScope::Matching(selector) => selector.matches_with(|k| pod.namespace_label(k)),
+    }
+}
+
+fn matches_pod(
+    namespaces: &NamespaceScope,
+    pods: &Selector,
+    policy_namespace: &str,
+    pod: &Pod,
+) -> bool {
+    matches_namespace(namespaces, policy_namespace, pod) && pods.matches(&pod.labels)
+}
+
+impl CompiledPolicy {
+    pub fn selects(&self, pod: &Pod) -> bool {
+        pod.namespace == self.namespace && self.pod_selector.matches(&pod.labels)
+    }
+
+    pub fn compile(policy: &NetworkPolicy, sink: &mut ErrorSink<'_>) -> Option<CompiledPolicy> {
+        let before = sink.errors.len();
+        let namespace = policy.metadata.namespace.clone().unwrap_or_default();
+        let name = policy.metadata.name.clone().unwrap_or_default();
+        if namespace.is_empty() {
+            sink.report("metadata.namespace", "a policy needs a namespace");
+        }
+        if name.is_empty() {
+            sink.report("metadata.name", "a policy needs a name");
+        }
+        let default_spec = NetworkPolicySpec::default();
+        let spec = policy.spec.as_ref().unwrap_or(&default_spec);
+        let pod_selector = match &spec.pod_selector {
+            Some(selector) => Selector::compile(selector, "spec.podSelector", sink),
+            None => Selector::everything(),
+        };
+        let has_egress_rules = spec.egress.as_ref().is_some_and(|e| !e.is_empty());
+        let (isolates_ingress, isolates_egress) = match spec.policy_types.as_deref() {
+            None | Some([]) => (true, has_egress_rules),
+            Some(types) => {
+                let mut ingress = false;
+                let mut egress = false;
+                for (i, t) in types.iter().enumerate() {
+                    match t.as_str() {
+                        "Ingress" => ingress = true,
+                        "Egress" => egress = true,
+                        other => sink.report(
+                            &format!("spec.policyTypes[{i}]"),
+                            format!("unknown policy type `{other}` (expected Ingress or Egress)"),
+                        ),
+                    }
+                }
+                (ingress, egress)
+            }
+        };
+        let ingress = isolates_ingress.then(|| {
+            let rules = spec.ingress.iter().flatten().enumerate();
+            rules
+                .map(|(i, r)| {
+                    let path = format!("spec.ingress[{i}]");
+                    compile_rule(r.from.as_ref(), r.ports.as_ref(), &path, "from", sink)
+                })
+                .collect()
+        });
+        let egress = isolates_egress.then(|| {
+            let rules = spec.egress.iter().flatten().enumerate();
+            rules
+                .map(|(i, r)| {
+                    let path = format!("spec.egress[{i}]");
+                    compile_rule(r.to.as_ref(), r.ports.as_ref(), &path, "to", sink)
+                })
+                .collect()
+        });
+        (sink.errors.len() == before).then_some(CompiledPolicy {
+            namespace,
+            name,
+            pod_selector,
+            ingress,
+            egress,
+        })
+    }
+}
+
+fn compile_rule(
+    peers: Option<&Vec<NetworkPolicyPeer>>,
+    ports: Option<&Vec<NetworkPolicyPort>>,
+    path: &str,
+    field: &str,
+    sink: &mut ErrorSink<'_>,
+) -> Rule {
+    let peers = match peers.filter(|p| !p.is_empty()) {
+        None => Peers::All,
+        Some(list) => Peers::List(
+            list.iter()
+                .enumerate()
+                .filter_map(|(i, peer)| compile_peer(peer, &format!("{path}.{field}[{i}]"), sink))
+                .collect(),
+        ),
+    };
+    Rule {
+        peers,
+        ports: RulePorts::compile(ports, path, sink),
+    }
+}
+
+fn compile_peer(peer: &NetworkPolicyPeer, path: &str, sink: &mut ErrorSink<'_>) -> Option<Peer> {
+    match (&peer.ip_block, &peer.namespace_selector, &peer.pod_selector) {
+        (None, None, None) => {
+            sink.report(
+                path,
+                "a peer needs `podSelector`, `namespaceSelector` or `ipBlock`",
+            );
+            None
+        }
+        (Some(_), ns, pod) if ns.is_some() || pod.is_some() => {
+            sink.report(
+                path,
+                "`ipBlock` cannot be combined with `podSelector` or `namespaceSelector`",
+            );
+            None
+        }
+        (Some(block), _, _) => {
+            let cidr = match Cidr::parse(&block.cidr) {
+                Ok(c) => c,
+                Err(message) => {
+                    sink.report(&format!("{path}.ipBlock.cidr"), message);
+                    return None;
+                }
+            };
+            let mut except = Vec::new();
+            for (i, text) in block.except.iter().flatten().enumerate() {
+                let here = format!("{path}.ipBlock.except[{i}]");
+                match Cidr::parse(text) {
+                    Ok(e) if cidr.covers(&e) && e != cidr => except.push(e),
+                    Ok(_) => sink.report(
+                        &here,
+                        format!("`{text}` is not strictly inside `{}`", block.cidr),
+                    ),
+                    Err(message) => sink.report(&here, message),
+                }
+            }
+            Some(Peer::Ip(IpBlock { cidr, except }))
+        }
+        (None, ns, pod) => {
+            let namespaces = match ns {
+                None => NamespaceScope::Own,
+                Some(s) => NamespaceScope::Matching(Selector::compile(
+                    s,
+                    &format!("{path}.namespaceSelector"),
+                    sink,
+                )),
+            };
+            let pods = match pod {
+                None => Selector::everything(),
+                Some(s) => Selector::compile(s, &format!("{path}.podSelector"), sink),
+            };
+            Some(Peer::Pods { namespaces, pods })
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! A set of policies indexed by namespace, and the queries over it.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+
+use super::endpoint::{Endpoint, Pod, Protocol};
+use super::error::{ErrorSink, PolicyErrors};
+use super::policy::{CompiledPolicy, Peers, Rules};
+use super::portset::PortSet;
+
+/// A policy by namespace and name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PolicyId {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl fmt::Display for PolicyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
+/// One rule whose peer and ports matched a connection.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RuleRef {
+    pub policy: PolicyId,
+    /// Index into `spec.ingress` or `spec.egress`.
+    pub rule: usize,
+    /// Index into the rule's `from`/`to`; `None` when the rule has no peers
+    /// (which matches every peer).
+    pub peer: Option<usize>,
+}
+
+impl fmt::Display for RuleRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} rule {}", self.policy, self.rule)?;
+        if let Some(peer) = self.peer {
+            write!(f, " peer {peer}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The decision of one side (the source's egress or the destination's ingress).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Side {
+    /// Some policy selecting the endpoint isolates this direction.
+    pub isolated: bool,
+    /// Not isolated, or some rule matched.
+    pub allowed: bool,
+    /// The policies that select the endpoint and isolate this direction.
+    pub selecting: Vec<PolicyId>,
+    /// Every (rule, peer) that matched the connection.
+    pub matched: Vec<RuleRef>,
+}
+
+impl Side {
+    fn open() -> Side {
+        Side {
+            isolated: false,
+            allowed: true,
+            selecting: Vec::new(),
+            matched: Vec::new(),
+        }
+    }
+}
+
+/// Whether a connection is allowed, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// `egress.allowed && ingress.allowed`.
+    pub allowed: bool,
+    /// The source's egress side.
+    pub egress: Side,
+    /// The destination's ingress side.
+    pub ingress: Side,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Ingress,
+    Egress,
+}
+
+/// NetworkPolicies ready for evaluation.
+#[derive(Clone, Debug, Default)]
+pub struct PolicySet {
+    pub(crate) policies: Vec<CompiledPolicy>,
+    by_namespace: HashMap<String, Vec<usize>>,
+}
+
+impl CompiledPolicy {
+    pub(crate) fn rules(&self, direction: Direction) -> Option<&Rules> {
+        match direction {
+            Direction::Ingress => self.ingress.as_ref(),
+            Direction::Egress => self.egress.as_ref(),
+        }
+    }
+
+    fn id(&self) -> PolicyId {
+        PolicyId {
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+        }
+    }
+}
+
+impl PolicySet {
+    /// Compiles the policies; every invalid field of every policy is reported.
+    pub fn new(policies: Vec<NetworkPolicy>) -> Result<PolicySet, PolicyErrors> {
+        let mut errors = Vec::new();
+        let mut set = PolicySet::default();
+        for policy in &policies {
+            let mut sink = ErrorSink {
+                policy: format!(
+                    "{}/{}",
+                    policy.metadata.namespace.as_deref().unwrap_or("?"),
+                    policy.metadata.name.as_deref().unwrap_or("?")
+                ),
+                errors: &mut errors,
+            };
+            if let Some(compiled) = CompiledPolicy::compile(policy, &mut sink) {
+                set.by_namespace
+                    .entry(compiled.namespace.clone())
+                    .or_default()
+                    .push(set.policies.len());
+                set.policies.push(compiled);
+            }
+        }
+        if errors.is_empty() {
+            Ok(set)
+        } else {
+            Err(PolicyErrors(errors))
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.policies.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.policies.is_empty()
+    }
+
+    /// Indices of the policies that select `pod` and isolate `direction`.
+    pub(crate) fn selecting<'a>(
+        &'a self,
+        pod: &'a Pod,
+        direction: Direction,
+    ) -> impl Iterator<Item = usize> + 'a {
+        let candidates = self.by_namespace.get(&pod.namespace).map(Vec::as_slice);
+        candidates
+            .unwrap_or_default()
+            .iter()
+            .copied()
+            .filter(move |&i| {
+                let policy = &self.policies[i];
+                policy.rules(direction).is_some() && policy.selects(pod)
+            })
+    }
+
+    /// The policies that select `pod` and isolate its ingress.
+    pub fn ingress_policies(&self, pod: &Pod) -> Vec<PolicyId> {
+        self.ids(self.selecting(pod, Direction::Ingress))
+    }
+
+    /// The policies that select `pod` and isolate its egress.
+    pub fn egress_policies(&self, pod: &Pod) -> Vec<PolicyId> {
+        self.ids(self.selecting(pod, Direction::Egress))
+    }
+
+    fn ids(&self, indices: impl Iterator<Item = usize>) -> Vec<PolicyId> {
+        indices.map(|i| self.policies[i].id()).collect()
+    }
+
+    /// Whether `src` may open a connection to `dst` on `protocol`/`port`, with
+    /// the policies and rules that decided each side.
+    pub fn evaluate(
+        &self,
+        src: &Endpoint,
+        dst: &Endpoint,
+        protocol: Protocol,
+        port: u16,
+    ) -> Verdict {
+        let egress = match src {
+            Endpoint::Pod(pod) => self.side(pod, Direction::Egress, dst, dst.pod(), protocol, port),
+            Endpoint::Ip(_) => Side::open(),
+        };
+        let ingress = match dst {
+            Endpoint::Pod(pod) => {
+                self.side(pod, Direction::Ingress, src, Some(pod), protocol, port)
+            }
+            Endpoint::Ip(_) => Side::open(),
+        };
+        Verdict {
+            allowed: egress.allowed && ingress.allowed,
+            egress,
+            ingress,
+        }
+    }
+
+    /// One side: `owner` is the pod whose policies apply, `peer` the other
+    /// endpoint, `dst` the destination pod (for named ports).
+    fn side(
+        &self,
+        owner: &Pod,
+        direction: Direction,
+        peer: &Endpoint,
+        dst: Option<&Pod>,
+        protocol: Protocol,
+        port: u16,
+    ) -> Side {
+        let mut side = Side::open();
+        for i in self.selecting(owner, direction) {
+            let policy = &self.policies[i];
+            side.isolated = true;
+            side.selecting.push(policy.id());
+            for (r, rule) in policy.rules(direction).into_iter().flatten().enumerate() {
+                if !rule.ports.matches(dst, protocol, port) {
+                    continue;
+                }
+                let rule_ref = |peer: Option<usize>| RuleRef {
+                    policy: policy.id(),
+                    rule: r,
+                    peer,
+                };
+                match &rule.peers {
+                    Peers::All => side.matched.push(rule_ref(None)),
+                    Peers::List(list) => {
+                        for (p, candidate) in list.iter().enumerate() {
+                            if candidate.matches(&policy.namespace, peer) {
+                                side.matched.push(rule_ref(Some(p)));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        side.allowed = !side.isolated || !side.matched.is_empty();
+        side
+    }
+
+    /// The exact set of (protocol, port) that `src` may open to `dst`.
+    pub fn allowed_ports(&self, src: &Endpoint, dst: &Endpoint) -> PortSet {
+        let egress = match src {
+            Endpoint::Pod(pod) => self.side_ports(pod, Direction::Egress, dst, dst.pod()),
+            Endpoint::Ip(_) => None,
+        };
+        let ingress = match dst {
+            Endpoint::Pod(pod) => self.side_ports(pod, Direction::Ingress, src, Some(pod)),
+            Endpoint::Ip(_) => None,
+        };
+        match (egress, ingress) {
+            (None, None) => PortSet::full(),
+            (Some(set), None) | (None, Some(set)) => set,
+            (Some(e), Some(i)) => e.intersection(&i),
+        }
+    }
+
+    /// The ports one side allows; `None` when the side is not isolated.
+    fn side_ports(
+        &self,
+        owner: &Pod,
+        direction: Direction,
+        peer: &Endpoint,
+        dst: Option<&Pod>,
+    ) -> Option<PortSet> {
+        let mut isolated = false;
+        let mut set = PortSet::empty();
+        for i in self.selecting(owner, direction) {
+            isolated = true;
+            let policy = &self.policies[i];
+            for rule in policy.rules(direction).into_iter().flatten() {
+                let hit = match &rule.peers {
+                    Peers::All => true,
+                    Peers::List(list) => list.iter().any(|p| p.matches(&policy.namespace, peer)),
+                };
+                if hit {
+                    rule.ports.add_to(dst, &mut set);
+                }
+            }
+        }
+        isolated.then_some(set)
+    }
+}

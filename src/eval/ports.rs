@@ -1,0 +1,187 @@
+//! The `ports` of a rule: numeric ports and ranges, named ports, whole protocols.
+
+use k8s_openapi::api::networking::v1::NetworkPolicyPort;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::endpoint::{Pod, Protocol};
+use super::error::ErrorSink;
+use super::portset::{PortSet, MIN_PORT};
+
+/// One entry of a rule's `ports`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum PortMatch {
+    /// `protocol` without `port`: every port of the protocol.
+    Protocol(Protocol),
+    /// `port` (and `endPort`): an inclusive numeric range.
+    Range(Protocol, u16, u16),
+    /// A named port, resolved on the destination pod.
+    Named(Protocol, String),
+}
+
+/// A rule's `ports`: `None` (missing or empty list) allows every port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RulePorts {
+    entries: Option<Vec<PortMatch>>,
+    /// The numeric part, precomputed.
+    numeric: PortSet,
+    has_named: bool,
+}
+
+fn to_port(value: i32) -> Option<u16> {
+    u16::try_from(value).ok().filter(|p| *p >= MIN_PORT)
+}
+
+impl RulePorts {
+    pub fn compile(
+        ports: Option<&Vec<NetworkPolicyPort>>,
+        path: &str,
+        sink: &mut ErrorSink<'_>,
+    ) -> RulePorts {
+        let Some(ports) = ports.filter(|p| !p.is_empty()) else {
+            return RulePorts {
+                entries: None,
+                numeric: PortSet::full(),
+                has_named: false,
+            };
+        };
+        let mut entries = Vec::new();
+        for (i, port) in ports.iter().enumerate() {
+            let here = format!("{path}.ports[{i}]");
+            if let Some(entry) = compile_port(port, &here, sink) {
+                entries.push(entry);
+            }
+        }
+        let mut numeric = PortSet::empty();
+        let mut has_named = false;
+        for entry in &entries {
+            match entry {
+                PortMatch::Protocol(p) => numeric.union_with(&PortSet::all_of(*p)),
+                PortMatch::Range(p, start, end) => numeric.insert(*p, *start, *end),
+                PortMatch::Named(..) => has_named = true,
+            }
+        }
+        RulePorts {
+            entries: Some(entries),
+            numeric,
+            has_named,
+        }
+    }
+
+    /// Adds the ports allowed towards `dst` to `set` (named ports resolve on
+    /// `dst`; an IP destination has none).
+    pub fn add_to(&self, dst: Option<&Pod>, set: &mut PortSet) {
+        set.union_with(&self.numeric);
+        if self.has_named {
+            self.add_named(dst, set);
+        }
+    }
+
+    fn add_named(&self, dst: Option<&Pod>, set: &mut PortSet) {
+        let Some(pod) = dst else { return };
+        for entry in self.entries.iter().flatten() {
+            if let PortMatch::Named(protocol, name) = entry {
+                if let Some(number) = pod.resolve_port(name, *protocol) {
+                    set.insert(*protocol, number, number);
+                }
+            }
+        }
+    }
+
+    pub fn matches(&self, dst: Option<&Pod>, protocol: Protocol, port: u16) -> bool {
+        if self.numeric.contains(protocol, port) {
+            return true;
+        }
+        self.has_named
+            && dst.is_some_and(|pod| {
+                self.entries.iter().flatten().any(|entry| match entry {
+                    PortMatch::Named(p, name) => {
+                        *p == protocol && pod.resolve_port(name, *p) == Some(port)
+                    }
+                    _ => false,
+                })
+            })
+    }
+}
+
+fn compile_port(
+    port: &NetworkPolicyPort,
+    here: &str,
+    sink: &mut ErrorSink<'_>,
+) -> Option<PortMatch> {
+    let protocol = match port.protocol.as_deref() {
+        None => Protocol::Tcp,
+        Some(text) => match Protocol::parse(text) {
+            Some(p) => p,
+            None => {
+                sink.report(
+                    &format!("{here}.protocol"),
+                    format!("unknown protocol `{text}` (expected TCP, UDP or SCTP)"),
+                );
+                return None;
+            }
+        },
+    };
+    match (&port.port, port.end_port) {
+        (None, None) => Some(PortMatch::Protocol(protocol)),
+        (None, Some(_)) => {
+            sink.report(
+                &format!("{here}.endPort"),
+                "`endPort` needs a numeric `port`",
+            );
+            None
+        }
+        (Some(IntOrString::Int(n)), end) => {
+            let Some(start) = to_port(*n) else {
+                sink.report(
+                    &format!("{here}.port"),
+                    format!("port `{n}` is not in 1..=65535"),
+                );
+                return None;
+            };
+            let end = match end {
+                None => start,
+                Some(e) => match to_port(e).filter(|e| *e >= start) {
+                    Some(e) => e,
+                    None => {
+                        sink.report(
+                            &format!("{here}.endPort"),
+                            format!("`endPort` {e} must be in {start}..=65535"),
+                        );
+                        return None;
+                    }
+                },
+            };
+            Some(PortMatch::Range(protocol, start, end))
+        }
+        (Some(IntOrString::String(name)), end) => {
+            if end.is_some() {
+                sink.report(
+                    &format!("{here}.endPort"),
+                    "`endPort` cannot be used with a named port",
+                );
+                return None;
+            }
+            if !is_port_name(name) {
+                sink.report(
+                    &format!("{here}.port"),
+                    format!("`{name}` is not a valid port name (lowercase letters, digits and `-`, at most 15, at least one letter)"),
+                );
+                return None;
+            }
+            Some(PortMatch::Named(protocol, name.clone()))
+        }
+    }
+}
+
+/// IANA service names, as Kubernetes validates container port names.
+fn is_port_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 15
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name.bytes().any(|b| b.is_ascii_lowercase())
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--")
+}
