@@ -214,6 +214,8 @@ pub enum OriginKind {
     /// Ingress to a DNS server from the whole cluster.
     DnsServer,
     Scrape,
+    /// A namespace's isolation (its default-deny policy).
+    Namespace,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

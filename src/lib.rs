@@ -41,6 +41,8 @@ pub struct Compilation {
     pub program: Option<ir::Program>,
     pub layout: Option<layout::Layout>,
     pub policies: Vec<NetworkPolicy>,
+    /// The `.npl` origins of every emitted rule.
+    pub provenance: emit::Provenance,
     /// In source order.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -72,12 +74,13 @@ pub fn compile(inputs: Vec<Input>) -> Compilation {
     carveouts::apply(&mut program);
     let (layout, layout_diags) = layout::layout(&program);
     diags.extend(layout_diags);
-    let (policies, emit_diags) = emit::emit(&layout, &program.settings, &out.sources);
+    let (policies, provenance, emit_diags) = emit::emit(&layout, &program.settings, &out.sources);
     diags.extend(emit_diags);
     out.program = Some(program);
     out.layout = Some(layout);
     if !diags.has_errors() {
         out.policies = policies;
+        out.provenance = provenance;
     }
     out.diagnostics = diags.sorted();
     out

@@ -18,7 +18,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::diagnostic::{codes, Diagnostic, Diagnostics};
 use crate::ir::{
-    NamespaceSelector, Peer, PortNumber, Ports, Selector, Settings, NAMESPACE_NAME_LABEL,
+    NamespaceSelector, Origin, OriginKind, Peer, PortNumber, Ports, Selector, Settings,
+    NAMESPACE_NAME_LABEL,
 };
 use crate::layout::{Layout, NamespaceLayout, PolicyRules, RuleSet};
 use crate::source::{SourceMap, Span};
@@ -29,37 +30,71 @@ pub const MANAGED_BY_VALUE: &str = "npc";
 /// The annotation listing the source lines (`file:line`) an object came from.
 pub const SOURCE_ANNOTATION: &str = "npc.dev/source";
 
+/// Where each emitted rule came from: per policy (namespace, name), the
+/// origins of each ingress and egress rule, in the order they are emitted.
+/// Traces of `expect` and `explain` use it to name `.npl` lines.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Provenance {
+    pub policies: BTreeMap<(String, String), PolicyOrigins>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PolicyOrigins {
+    /// Whole-policy origins (the namespace declaration of a default-deny).
+    pub policy: Vec<Origin>,
+    pub ingress: Vec<Vec<Origin>>,
+    pub egress: Vec<Vec<Origin>>,
+}
+
+fn origins_of(rules: &PolicyRules) -> PolicyOrigins {
+    let list = |sets: &[crate::layout::RuleSet]| -> Vec<Vec<Origin>> {
+        sets.iter()
+            .map(|r| r.origins.iter().copied().collect())
+            .collect()
+    };
+    PolicyOrigins {
+        policy: rules.origins().into_iter().collect(),
+        ingress: list(&rules.ingress),
+        egress: list(&rules.egress),
+    }
+}
+
 /// Builds the policies, sorted by namespace then name.
 pub fn emit(
     layout: &Layout,
     settings: &Settings,
     sources: &SourceMap,
-) -> (Vec<NetworkPolicy>, Diagnostics) {
+) -> (Vec<NetworkPolicy>, Provenance, Diagnostics) {
     let mut diags = Diagnostics::default();
     let mut out = Vec::new();
+    let mut provenance = Provenance::default();
     for ns in layout.namespaces.values() {
         let builder = NetworkPolicyBuilder {
             ns,
             settings,
             sources,
         };
-        let mut policies: BTreeMap<String, (NetworkPolicy, Option<Span>)> = BTreeMap::new();
-        let mut put =
-            |name: String, policy: NetworkPolicy, span: Option<Span>, diags: &mut Diagnostics| {
-                if let Some((_, first)) = policies.get(&name) {
-                    diags.push(
-                        Diagnostic::new(
-                            codes::INVALID_POLICY_NAME,
-                            span.unwrap_or(ns.span),
-                            format!("two policies in `{}` would be named `{name}`", ns.name),
-                        )
-                        .with_secondary(first.unwrap_or(ns.span), "the other one")
-                        .with_help("use labels that differ in more than punctuation or case"),
-                    );
-                    return;
-                }
-                policies.insert(name, (policy, span));
-            };
+        let mut policies: BTreeMap<String, (NetworkPolicy, Option<Span>, PolicyOrigins)> =
+            BTreeMap::new();
+        let mut put = |name: String,
+                       policy: NetworkPolicy,
+                       span: Option<Span>,
+                       origins: PolicyOrigins,
+                       diags: &mut Diagnostics| {
+            if let Some((_, first, _)) = policies.get(&name) {
+                diags.push(
+                    Diagnostic::new(
+                        codes::INVALID_POLICY_NAME,
+                        span.unwrap_or(ns.span),
+                        format!("two policies in `{}` would be named `{name}`", ns.name),
+                    )
+                    .with_secondary(first.unwrap_or(ns.span), "the other one")
+                    .with_help("use labels that differ in more than punctuation or case"),
+                );
+                return;
+            }
+            policies.insert(name, (policy, span, origins));
+        };
         if ns.isolation.ingress || ns.isolation.egress {
             let name = builder.name(naming::DEFAULT_DENY);
             let policy = builder.policy(
@@ -69,13 +104,20 @@ pub fn emit(
                 true,
                 &[ns.span],
             );
-            put(name, policy, None, &mut diags);
+            let origins = PolicyOrigins {
+                policy: vec![Origin {
+                    kind: OriginKind::Namespace,
+                    span: ns.span,
+                }],
+                ..PolicyOrigins::default()
+            };
+            put(name, policy, None, origins, &mut diags);
         }
         if let Some(dns) = &ns.dns {
             let name = builder.name(naming::ALLOW_DNS);
             let spans: Vec<Span> = dns.origins().iter().map(|o| o.span).collect();
             let policy = builder.policy(&name, &Selector::default(), dns, false, &spans);
-            put(name, policy, None, &mut diags);
+            put(name, policy, None, origins_of(dns), &mut diags);
         }
         for (pods, rules) in &ns.workloads {
             let name = builder.name(&naming::workload_policy_name(
@@ -97,11 +139,14 @@ pub fn emit(
             let spans: Vec<Span> = rules.origins().iter().map(|o| o.span).collect();
             let first = spans.first().copied();
             let policy = builder.policy(&name, pods, rules, false, &spans);
-            put(name, policy, first, &mut diags);
+            put(name, policy, first, origins_of(rules), &mut diags);
         }
-        out.extend(policies.into_values().map(|(p, _)| p));
+        for (name, (policy, _, origins)) in policies {
+            provenance.policies.insert((ns.name.clone(), name), origins);
+            out.push(policy);
+        }
     }
-    (out, diags)
+    (out, provenance, diags)
 }
 
 /// Builds the objects of one namespace.

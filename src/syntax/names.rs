@@ -107,7 +107,9 @@ pub fn describe_expected(rules: &[Rule]) -> String {
 /// A targeted hint for common mistakes at a syntax error.
 pub fn hint(text: &str, at: usize, found: &str) -> Option<String> {
     // The statement starts after the last newline or `;` before the error.
-    let line_start = text[..at.min(text.len())].rfind(['\n', ';']).map_or(0, |i| i + 1);
+    let line_start = text[..at.min(text.len())]
+        .rfind(['\n', ';'])
+        .map_or(0, |i| i + 1);
     let before = text.get(line_start..at).unwrap_or("").trim();
     if found == "=>" || text.get(at..).is_some_and(|r| r.starts_with("=>")) {
         return Some("connections are written with `->`".to_string());
