@@ -114,7 +114,7 @@ pub fn run(input: &str, root: &Path, deny_warnings: bool) -> Outcome {
     }
     match serde_yaml::to_string(&list) {
         Ok(text) => Outcome {
-            output: Some(text),
+            output: Some(crate::emit::output::yaml11_safe(&text)),
             stderr,
             failed,
         },

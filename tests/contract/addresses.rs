@@ -5,8 +5,10 @@ use std::net::IpAddr;
 
 use npc::ir::{Dns, IpBlock, OriginKind, Peer, PortNumber, Ports, Program};
 
-use super::inventory::{proto, Pod};
-use super::ports::PortSet;
+use npc::eval::PortSet;
+
+use super::inventory::proto;
+use crate::support::nca::PodDecl as Pod;
 
 fn bits(a: IpAddr) -> (u128, u32) {
     match a {
@@ -22,13 +24,19 @@ fn parse(cidr: &str) -> Option<(IpAddr, u32)> {
 
 /// Whether `addr` lies in `cidr`.
 pub fn in_cidr(cidr: &str, addr: IpAddr) -> bool {
-    let Some((net, prefix)) = parse(cidr) else { return false };
+    let Some((net, prefix)) = parse(cidr) else {
+        return false;
+    };
     let ((n, width), (a, w2)) = (bits(net), bits(addr));
     if width != w2 {
         return false;
     }
     let host = width - prefix;
-    let mask = if host >= 128 { 0 } else { !((1u128 << host) - 1) };
+    let mask = if host >= 128 {
+        0
+    } else {
+        !((1u128 << host) - 1)
+    };
     (n & mask) == (a & mask)
 }
 
@@ -63,12 +71,12 @@ pub fn representatives(program: &Program) -> Vec<IpAddr> {
             blocks.push(b);
         }
     }
-    let mut out: Vec<IpAddr> = vec!["8.8.8.8".parse().unwrap(), "2001:4860::8888".parse().unwrap()];
+    let mut out: Vec<IpAddr> = vec![
+        "8.8.8.8".parse().unwrap(),
+        "2001:4860::8888".parse().unwrap(),
+    ];
     for b in blocks {
-        if b.cidr.ends_with("/0") {
-            continue;
-        }
-        out.extend(plus_one(&b.cidr));
+        out.extend(representatives_of(b));
         out.extend(b.except.iter().filter_map(|e| plus_one(e)));
     }
     out.sort();
@@ -76,13 +84,37 @@ pub fn representatives(program: &Program) -> Vec<IpAddr> {
     out
 }
 
+/// An address inside the block and outside its `except` ranges.
+pub fn representatives_of(block: &IpBlock) -> Option<IpAddr> {
+    if block.cidr.ends_with("/0") {
+        return None;
+    }
+    let first = plus_one(&block.cidr)?;
+    if in_block(block, first) {
+        return Some(first);
+    }
+    // The first address is excepted: try the address after each except range.
+    block.except.iter().find_map(|e| {
+        let (net, prefix) = parse(e)?;
+        let (n, width) = bits(net);
+        let next = n.checked_add(1u128 << (width - prefix))?;
+        let addr = match net {
+            IpAddr::V4(_) => IpAddr::V4(u32::try_from(next).ok()?.into()),
+            IpAddr::V6(_) => IpAddr::V6(next.into()),
+        };
+        in_block(block, addr).then_some(addr)
+    })
+}
+
 fn resolve_for_ip(ports: &Ports) -> PortSet {
-    let Ports::Only(set) = ports else { return PortSet::all() };
-    let mut out = PortSet::none();
+    let Ports::Only(set) = ports else {
+        return PortSet::full();
+    };
+    let mut out = PortSet::empty();
     for p in set {
         match &p.number {
-            PortNumber::Single(n) => out.add(proto(p.protocol), *n, *n),
-            PortNumber::Range(a, b) => out.add(proto(p.protocol), *a, *b),
+            PortNumber::Single(n) => out.insert(proto(p.protocol), *n, *n),
+            PortNumber::Range(a, b) => out.insert(proto(p.protocol), *a, *b),
             // A named port resolves against pod ports; an address has none.
             PortNumber::Named(_) => {}
         }
@@ -91,13 +123,25 @@ fn resolve_for_ip(ports: &Ports) -> PortSet {
 }
 
 /// The contract for pod → address (`names` tells whether a pod peer names a pod).
-pub fn pod_to_ip(program: &Program, p: &Pod, addr: IpAddr, names: impl Fn(&Peer, &Pod) -> bool) -> PortSet {
-    let isolated = program.namespaces.get(&p.namespace).is_some_and(|ns| ns.isolation.egress);
+pub fn pod_to_ip(
+    program: &Program,
+    p: &Pod,
+    addr: IpAddr,
+    names: impl Fn(&Peer, &Pod) -> bool,
+) -> PortSet {
+    let isolated = program
+        .namespaces
+        .get(&p.namespace)
+        .is_some_and(|ns| ns.isolation.egress);
     if !isolated {
-        return PortSet::all();
+        return PortSet::full();
     }
-    let mut out = PortSet::none();
-    for r in program.rules.iter().filter(|r| r.origin.kind == OriginKind::Allow) {
+    let mut out = PortSet::empty();
+    for r in program
+        .rules
+        .iter()
+        .filter(|r| r.origin.kind == OriginKind::Allow)
+    {
         if !r.sources.iter().any(|s| names(s, p)) {
             continue;
         }
@@ -110,26 +154,46 @@ pub fn pod_to_ip(program: &Program, p: &Pod, addr: IpAddr, names: impl Fn(&Peer,
         }
     }
     if let Dns::Servers { peers, .. } = &program.dns {
-        let dns_on = program.namespaces.get(&p.namespace).is_some_and(|ns| ns.dns);
-        if dns_on && peers.iter().any(|s| matches!(s, Peer::Ip(b) if in_block(b, addr))) {
-            let mut dns = PortSet::none();
-            dns.add(super::ports::Proto::Udp, 53, 53);
-            dns.add(super::ports::Proto::Tcp, 53, 53);
-            out = out.union(&dns);
+        let dns_on = program
+            .namespaces
+            .get(&p.namespace)
+            .is_some_and(|ns| ns.dns);
+        if dns_on
+            && peers
+                .iter()
+                .any(|s| matches!(s, Peer::Ip(b) if in_block(b, addr)))
+        {
+            out = out.union(&super::model::dns_ports());
         }
     }
     out
 }
 
 /// The contract for address → pod.
-pub fn ip_to_pod(program: &Program, addr: IpAddr, q: &Pod, names: impl Fn(&Peer, &Pod) -> bool) -> PortSet {
-    let isolated = program.namespaces.get(&q.namespace).is_some_and(|ns| ns.isolation.ingress);
+pub fn ip_to_pod(
+    program: &Program,
+    addr: IpAddr,
+    q: &Pod,
+    names: impl Fn(&Peer, &Pod) -> bool,
+) -> PortSet {
+    let isolated = program
+        .namespaces
+        .get(&q.namespace)
+        .is_some_and(|ns| ns.isolation.ingress);
     if !isolated {
-        return PortSet::all();
+        return PortSet::full();
     }
-    let mut out = PortSet::none();
-    for r in program.rules.iter().filter(|r| r.origin.kind == OriginKind::Allow) {
-        if !r.sources.iter().any(|s| matches!(s, Peer::Ip(b) if in_block(b, addr))) {
+    let mut out = PortSet::empty();
+    for r in program
+        .rules
+        .iter()
+        .filter(|r| r.origin.kind == OriginKind::Allow)
+    {
+        if !r
+            .sources
+            .iter()
+            .any(|s| matches!(s, Peer::Ip(b) if in_block(b, addr)))
+        {
             continue;
         }
         for (d, ports) in &r.destinations {

@@ -3,37 +3,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use npc::eval::{NamedPort, Protocol};
 use npc::ir::{
     NamespaceSelector, Operator, Peer, PortNumber, Ports, Program, Selector, NAMESPACE_NAME_LABEL,
 };
 
-use super::ports::Proto;
+use crate::support::nca::{Inventory, Namespace, PodDecl};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Namespace {
-    pub name: String,
-    pub labels: BTreeMap<String, String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Pod {
-    pub name: String,
-    pub namespace: String,
-    pub labels: BTreeMap<String, String>,
-    /// Named container ports: name → (protocol, number).
-    pub ports: BTreeMap<String, (Proto, u16)>,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct Inventory {
-    pub namespaces: Vec<Namespace>,
-    pub pods: Vec<Pod>,
-}
-
-impl Inventory {
-    pub fn namespace(&self, name: &str) -> Option<&Namespace> {
-        self.namespaces.iter().find(|n| n.name == name)
-    }
+pub fn namespace<'i>(inv: &'i Inventory, name: &str) -> Option<&'i Namespace> {
+    inv.namespaces.iter().find(|n| n.name == name)
 }
 
 /// Labels that satisfy a selector, or `None` if it cannot be satisfied simply.
@@ -57,11 +35,11 @@ pub fn satisfying(sel: &Selector) -> BTreeMap<String, String> {
     labels
 }
 
-pub fn proto(p: npc::ir::Protocol) -> Proto {
+pub fn proto(p: npc::ir::Protocol) -> Protocol {
     match p {
-        npc::ir::Protocol::Tcp => Proto::Tcp,
-        npc::ir::Protocol::Udp => Proto::Udp,
-        npc::ir::Protocol::Sctp => Proto::Sctp,
+        npc::ir::Protocol::Tcp => Protocol::Tcp,
+        npc::ir::Protocol::Udp => Protocol::Udp,
+        npc::ir::Protocol::Sctp => Protocol::Sctp,
     }
 }
 
@@ -101,7 +79,7 @@ pub fn pod_peers(program: &Program) -> Vec<(NamespaceSelector, Selector)> {
 }
 
 /// Every named port the program uses, with the protocol of its first use.
-fn named_ports(program: &Program) -> BTreeMap<String, Proto> {
+fn named_ports(program: &Program) -> BTreeMap<String, Protocol> {
     let mut out = BTreeMap::new();
     let mut all: Vec<&Ports> = program
         .rules
@@ -158,16 +136,20 @@ pub fn build(program: &Program) -> Inventory {
         BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), "elsewhere".to_string())]),
     );
     let named = named_ports(program);
-    let container_ports: BTreeMap<String, (Proto, u16)> = named
+    let container_ports: Vec<NamedPort> = named
         .iter()
         .enumerate()
-        .map(|(i, (n, p))| (n.clone(), (*p, 20000 + u16::try_from(i).unwrap())))
+        .map(|(i, (n, p))| NamedPort {
+            name: n.clone(),
+            protocol: *p,
+            number: 20000 + u16::try_from(i).unwrap(),
+        })
         .collect();
-    let mut pods: Vec<Pod> = Vec::new();
+    let mut pods: Vec<PodDecl> = Vec::new();
     let mut seen: BTreeSet<(String, BTreeMap<String, String>)> = BTreeSet::new();
-    let mut add = |ns: &str, labels: BTreeMap<String, String>, pods: &mut Vec<Pod>| {
+    let mut add = |ns: &str, labels: BTreeMap<String, String>, pods: &mut Vec<PodDecl>| {
         if seen.insert((ns.to_string(), labels.clone())) {
-            pods.push(Pod {
+            pods.push(PodDecl {
                 name: format!("p{}", pods.len()),
                 namespace: ns.to_string(),
                 labels,

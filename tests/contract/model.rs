@@ -4,15 +4,17 @@
 
 use npc::ir::{Dns, NamespaceSelector, OriginKind, Peer, PortNumber, Ports, Program};
 
-use super::inventory::{proto, Inventory, Pod};
-use super::ports::{PortSet, Proto};
+use npc::eval::{PortSet, Protocol};
+
+use super::inventory::{namespace, proto};
+use crate::support::nca::{Inventory, PodDecl as Pod};
 
 /// Whether a pod peer names this pod.
 pub fn names(peer: &Peer, pod: &Pod, inv: &Inventory) -> bool {
     let Peer::Pods { namespaces, pods } = peer else {
         return false;
     };
-    let Some(ns) = inv.namespace(&pod.namespace) else {
+    let Some(ns) = namespace(inv, &pod.namespace) else {
         return false;
     };
     namespaces.covers(&ns.name, &ns.labels) && pods.matches(&pod.labels)
@@ -21,19 +23,21 @@ pub fn names(peer: &Peer, pod: &Pod, inv: &Inventory) -> bool {
 /// Ports as seen at a destination pod: named ports resolve to its container ports.
 pub fn resolve(ports: &Ports, dst: &Pod) -> PortSet {
     let Ports::Only(set) = ports else {
-        return PortSet::all();
+        return PortSet::full();
     };
-    let mut out = PortSet::none();
+    let mut out = PortSet::empty();
     for p in set {
         let pr = proto(p.protocol);
         match &p.number {
-            PortNumber::Single(n) => out.add(pr, *n, *n),
-            PortNumber::Range(a, b) => out.add(pr, *a, *b),
+            PortNumber::Single(n) => out.insert(pr, *n, *n),
+            PortNumber::Range(a, b) => out.insert(pr, *a, *b),
             PortNumber::Named(name) => {
-                if let Some((cp, n)) = dst.ports.get(name) {
-                    if *cp == pr {
-                        out.add(pr, *n, *n);
-                    }
+                if let Some(cp) = dst
+                    .ports
+                    .iter()
+                    .find(|cp| &cp.name == name && cp.protocol == pr)
+                {
+                    out.insert(pr, cp.number, cp.number);
                 }
             }
         }
@@ -41,10 +45,10 @@ pub fn resolve(ports: &Ports, dst: &Pod) -> PortSet {
     out
 }
 
-fn dns_ports() -> PortSet {
-    let mut s = PortSet::none();
-    s.add(Proto::Udp, 53, 53);
-    s.add(Proto::Tcp, 53, 53);
+pub fn dns_ports() -> PortSet {
+    let mut s = PortSet::empty();
+    s.insert(Protocol::Udp, 53, 53);
+    s.insert(Protocol::Tcp, 53, 53);
     s
 }
 
@@ -56,7 +60,7 @@ enum Side {
 
 /// What the program's intent allows from `p` to `q` on one side.
 fn covered(program: &Program, inv: &Inventory, p: &Pod, q: &Pod, side: Side) -> PortSet {
-    let mut out = PortSet::none();
+    let mut out = PortSet::empty();
     for rule in program
         .rules
         .iter()
@@ -115,14 +119,14 @@ pub fn allowed(program: &Program, inv: &Inventory, p: &Pod, q: &Pod) -> PortSet 
     let egress = if egress_isolated {
         covered(program, inv, p, q, Side::Egress)
     } else {
-        PortSet::all()
+        PortSet::full()
     };
     let ingress = if ingress_isolated {
         covered(program, inv, p, q, Side::Ingress)
     } else {
-        PortSet::all()
+        PortSet::full()
     };
-    egress.intersect(&ingress)
+    egress.intersection(&ingress)
 }
 
 /// The representative pod of an expectation endpoint: in the namespace it

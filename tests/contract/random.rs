@@ -60,8 +60,16 @@ fn namespace(rng: &mut Rng, managed: &[String]) -> String {
 fn pod_labels(rng: &mut Rng) -> String {
     match rng.below(4) {
         0 => format!("{{app={}}}", rng.pick(WORKLOADS)),
-        1 => format!("{{app in ({}, {})}}", rng.pick(WORKLOADS), rng.pick(WORKLOADS)),
-        2 => format!("{{app={}, role!={}}}", rng.pick(WORKLOADS), rng.pick(&["canary-free", "batch"])),
+        1 => format!(
+            "{{app in ({}, {})}}",
+            rng.pick(WORKLOADS),
+            rng.pick(WORKLOADS)
+        ),
+        2 => format!(
+            "{{app={}, role!={}}}",
+            rng.pick(WORKLOADS),
+            rng.pick(&["canary-free", "batch"])
+        ),
         _ => format!("{{role={}}}", rng.pick(&["front", "back"])),
     }
 }
@@ -92,11 +100,15 @@ fn pod_endpoint(rng: &mut Rng, managed: &[String]) -> String {
 fn ports(rng: &mut Rng) -> String {
     let one = |rng: &mut Rng| -> String {
         match rng.below(8) {
-            0 | 1 => format!("{}", rng.pick(&["80", "443", "8080", "5432"])),
+            0 | 1 => rng.pick(&["80", "443", "8080", "5432"]).to_string(),
             2 => format!("{}/udp", rng.pick(&["53", "8125"])),
             3 => "9000/sctp".to_string(),
             4 => "53/any".to_string(),
-            5 => format!("{}-{}", rng.pick(&["8000", "8080"]), rng.pick(&["8100", "8443"])),
+            5 => format!(
+                "{}-{}",
+                rng.pick(&["8000", "8080"]),
+                rng.pick(&["8100", "8443"])
+            ),
             6 => rng.pick(NAMED_PORTS).to_string(),
             _ => format!("{}/udp", rng.pick(NAMED_PORTS)),
         }
@@ -149,8 +161,16 @@ pub fn program(seed: u64) -> String {
         }
         if rng.chance(40) {
             // Bare names and label sets mean pods of this namespace.
-            let dst = if rng.chance(50) { rng.pick(WORKLOADS).to_string() } else { pod_labels(&mut rng) };
-            body.push(format!("allow {} -> {dst}{}", rng.pick(WORKLOADS), ports(&mut rng)));
+            let dst = if rng.chance(50) {
+                rng.pick(WORKLOADS).to_string()
+            } else {
+                pod_labels(&mut rng)
+            };
+            body.push(format!(
+                "allow {} -> {dst}{}",
+                rng.pick(WORKLOADS),
+                ports(&mut rng)
+            ));
         }
         if body.is_empty() {
             out.push('\n');
@@ -163,8 +183,15 @@ pub fn program(seed: u64) -> String {
         }
     }
     if rng.chance(50) {
-        out.push_str(&format!("let svc = {}{}\n", pod_endpoint(&mut rng, &managed), ports(&mut rng)));
-        out.push_str(&format!("allow {} -> svc\n", pod_endpoint(&mut rng, &managed)));
+        out.push_str(&format!(
+            "let svc = {}{}\n",
+            pod_endpoint(&mut rng, &managed),
+            ports(&mut rng)
+        ));
+        out.push_str(&format!(
+            "allow {} -> svc\n",
+            pod_endpoint(&mut rng, &managed)
+        ));
     }
     for _ in 0..(2 + rng.below(6)) {
         let mut sources = vec![pod_endpoint(&mut rng, &managed)];
@@ -176,14 +203,30 @@ pub fn program(seed: u64) -> String {
         }
         let mut destinations = Vec::new();
         for _ in 0..(1 + rng.below(2)) {
-            let d = if rng.chance(20) { rng.pick(CIDRS).to_string() } else { pod_endpoint(&mut rng, &managed) };
+            let d = if rng.chance(20) {
+                rng.pick(CIDRS).to_string()
+            } else {
+                pod_endpoint(&mut rng, &managed)
+            };
             destinations.push(format!("{d}{}", ports(&mut rng)));
         }
-        out.push_str(&format!("allow {} -> {}\n", sources.join(", "), destinations.join(", ")));
+        out.push_str(&format!(
+            "allow {} -> {}\n",
+            sources.join(", "),
+            destinations.join(", ")
+        ));
     }
     if rng.chance(40) {
-        let pods = if rng.chance(50) { "*".to_string() } else { "{scrape=yes}".to_string() };
-        out.push_str(&format!("scrape {} -> {pods}{}\n", pod_endpoint(&mut rng, &managed), ports(&mut rng)));
+        let pods = if rng.chance(50) {
+            "*".to_string()
+        } else {
+            "{scrape=yes}".to_string()
+        };
+        out.push_str(&format!(
+            "scrape {} -> {pods}{}\n",
+            pod_endpoint(&mut rng, &managed),
+            ports(&mut rng)
+        ));
     }
     out
 }

@@ -166,15 +166,16 @@ impl Inventory {
     }
 }
 
+/// YAML that YAML 1.1 readers (nca uses PyYAML) read back as written.
 fn to_yaml(value: &Value) -> String {
-    serde_yaml::to_string(value).unwrap()
+    npc::emit::output::yaml11_safe(&serde_yaml::to_string(value).unwrap())
 }
 
 /// Policies as a multi-document YAML stream.
 pub fn policies_yaml(policies: &[NetworkPolicy]) -> String {
     policies
         .iter()
-        .map(|p| serde_yaml::to_string(p).unwrap())
+        .map(|p| npc::emit::output::yaml11_safe(&serde_yaml::to_string(p).unwrap()))
         .collect::<Vec<_>>()
         .join("---\n")
 }
