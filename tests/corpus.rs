@@ -68,6 +68,8 @@ fn ok_programs_compile() {
             // Examples keep their output next to them (tests/examples.rs).
             if !path.starts_with(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")) {
                 insta::assert_snapshot!(snapshot_name(&path), yaml);
+                // The resolved IR, carve-outs applied: what the later stages see.
+                insta::assert_snapshot!(format!("{}-ir", snapshot_name(&path)), format!("{:#?}", c.program.as_ref().unwrap()));
             }
         });
     }
