@@ -69,7 +69,10 @@ fn ok_programs_compile() {
             if !path.starts_with(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")) {
                 insta::assert_snapshot!(snapshot_name(&path), yaml);
                 // The resolved IR, carve-outs applied: what the later stages see.
-                insta::assert_snapshot!(format!("{}-ir", snapshot_name(&path)), format!("{:#?}", c.program.as_ref().unwrap()));
+                insta::assert_snapshot!(
+                    format!("{}-ir", snapshot_name(&path)),
+                    format!("{:#?}", c.program.as_ref().unwrap())
+                );
             }
         });
     }

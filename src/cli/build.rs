@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::{read_inputs, usage_error, DiagnosticArgs, ExitCode};
+use super::{compile_files, usage_error, write_atomically, DiagnosticArgs, ExitCode, Stop};
 use crate::emit::output::{self, Format, GENERATED_HEADER};
 
 pub const AFTER_HELP: &str = "\
@@ -58,17 +58,11 @@ impl From<OutputFormat> for Format {
 }
 
 pub fn run(args: &BuildArgs) -> ExitCode {
-    let inputs = match read_inputs(&args.files) {
-        Ok(i) => i,
-        Err(e) => return usage_error(&e),
+    let compilation = match compile_files(&args.files, &args.diagnostics) {
+        Ok(c) => c,
+        Err(Stop::Usage) => return ExitCode::Usage,
+        Err(Stop::Errors) => return ExitCode::Failed,
     };
-    let compilation = crate::compile(inputs);
-    if args
-        .diagnostics
-        .report(&compilation.diagnostics, &compilation.sources)
-    {
-        return ExitCode::Failed;
-    }
     let format = Format::from(args.format);
     match &args.output {
         None => match output::render(&compilation.policies, format) {
@@ -146,26 +140,8 @@ fn write_dir(dir: &Path, files: &BTreeMap<String, String>) -> Result<(), String>
             ));
         }
     }
-    let mut written = Vec::new();
     for (name, text) in files {
-        let tmp = dir.join(format!(".{name}.npc-tmp"));
-        std::fs::write(&tmp, text).map_err(|e| {
-            format!(
-                "cannot write `{}`: {}",
-                tmp.display(),
-                crate::load::io_reason(&e)
-            )
-        })?;
-        written.push((tmp, dir.join(name)));
-    }
-    for (tmp, path) in written {
-        std::fs::rename(&tmp, &path).map_err(|e| {
-            format!(
-                "cannot write `{}`: {}",
-                path.display(),
-                crate::load::io_reason(&e)
-            )
-        })?;
+        write_atomically(&dir.join(name), text)?;
     }
     for path in stale(dir, files) {
         std::fs::remove_file(&path).map_err(|e| {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::{read_inputs, usage_error, ColorChoice, DiagnosticArgs, ExitCode};
+use super::{compile_files, usage_error, ColorChoice, DiagnosticArgs, ExitCode};
 use crate::diff::{self, DiffOptions};
 use crate::emit::SOURCE_ANNOTATION;
 
@@ -57,26 +57,15 @@ pub fn run(args: &DiffArgs) -> ExitCode {
     if stdin_twice {
         return usage_error("only one of the program and `--against` can be read from stdin");
     }
-    let inputs = match read_inputs(&args.files) {
-        Ok(i) => i,
-        Err(e) => return usage_error(&e),
-    };
-    let compilation = crate::compile(inputs);
-    if args
-        .diagnostics
-        .report(&compilation.diagnostics, &compilation.sources)
-    {
+    // Errors in the program are "trouble" here (2), as for `diff` itself.
+    let Ok(compilation) = compile_files(&args.files, &args.diagnostics) else {
         return ExitCode::Usage;
-    }
+    };
     let deployed = if args.against.as_os_str() == "-" {
-        let mut text = String::new();
-        if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
-            return usage_error(&format!(
-                "cannot read standard input: {}",
-                crate::load::io_reason(&e)
-            ));
+        match super::read_stdin() {
+            Ok(text) => diff::load_str("<stdin>", &text),
+            Err(e) => return usage_error(&e),
         }
-        diff::load_str("<stdin>", &text)
     } else {
         diff::load_path(&args.against)
     };

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{usage_error, DiagnosticArgs, ExitCode};
+use super::{usage_error, write_atomically, DiagnosticArgs, ExitCode};
 use crate::source::{SourceFile, SourceMap};
 
 pub const AFTER_HELP: &str = "\
@@ -39,15 +39,9 @@ pub fn run(args: &FmtArgs) -> ExitCode {
     for path in &args.files {
         let stdin = path.as_os_str() == "-";
         let text = if stdin {
-            let mut t = String::new();
-            match std::io::Read::read_to_string(&mut std::io::stdin(), &mut t) {
-                Ok(_) => t,
-                Err(e) => {
-                    return usage_error(&format!(
-                        "cannot read standard input: {}",
-                        crate::load::io_reason(&e)
-                    ))
-                }
+            match super::read_stdin() {
+                Ok(t) => t,
+                Err(e) => return usage_error(&e),
             }
         } else {
             match std::fs::read_to_string(path) {
@@ -99,30 +93,4 @@ pub fn run(args: &FmtArgs) -> ExitCode {
     } else {
         ExitCode::Ok
     }
-}
-
-fn write_atomically(path: &std::path::Path, text: &str) -> Result<(), String> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.npc-fmt"));
-    std::fs::write(&tmp, text).map_err(|e| {
-        format!(
-            "cannot write `{}`: {}",
-            tmp.display(),
-            crate::load::io_reason(&e)
-        )
-    })?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        format!(
-            "cannot write `{}`: {}",
-            path.display(),
-            crate::load::io_reason(&e)
-        )
-    })
 }

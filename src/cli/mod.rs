@@ -116,11 +116,7 @@ pub fn read_inputs(files: &[PathBuf]) -> Result<Vec<Input>, String> {
     let mut inputs = Vec::new();
     for path in files {
         if path.as_os_str() == "-" {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
-                format!("cannot read standard input: {}", crate::load::io_reason(&e))
-            })?;
-            inputs.push(Input::from_str("<stdin>", text));
+            inputs.push(Input::from_str("<stdin>", read_stdin()?));
             continue;
         }
         let text = std::fs::read_to_string(path).map_err(|e| {
@@ -137,6 +133,62 @@ pub fn read_inputs(files: &[PathBuf]) -> Result<Vec<Input>, String> {
         });
     }
     Ok(inputs)
+}
+
+/// Why a command stopped before doing its work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// An input could not be read (already printed).
+    Usage,
+    /// The program has errors, or warnings under `--deny-warnings` (already printed).
+    Errors,
+}
+
+/// Reads and compiles the program, printing its diagnostics.
+pub fn compile_files(
+    files: &[PathBuf],
+    diagnostics: &DiagnosticArgs,
+) -> Result<crate::Compilation, Stop> {
+    let inputs = read_inputs(files).map_err(|e| {
+        usage_error(&e);
+        Stop::Usage
+    })?;
+    let compilation = crate::compile(inputs);
+    if diagnostics.report(&compilation.diagnostics, &compilation.sources) {
+        return Err(Stop::Errors);
+    }
+    Ok(compilation)
+}
+
+/// All of standard input as text.
+pub fn read_stdin() -> Result<String, String> {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+        .map_err(|e| format!("cannot read standard input: {}", crate::load::io_reason(&e)))?;
+    Ok(text)
+}
+
+/// Replaces a file through a temporary file in the same directory and a
+/// rename, so readers never see a partly written file.
+pub fn write_atomically(path: &std::path::Path, text: &str) -> Result<(), String> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.npc-tmp"));
+    let io = |p: &std::path::Path, e: std::io::Error| {
+        format!(
+            "cannot write `{}`: {}",
+            p.display(),
+            crate::load::io_reason(&e)
+        )
+    };
+    std::fs::write(&tmp, text).map_err(|e| io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io(path, e))
 }
 
 /// Prints a usage or I/O error and gives its exit code.
