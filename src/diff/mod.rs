@@ -9,6 +9,7 @@ pub mod compare;
 pub mod load;
 pub mod normalize;
 pub mod report;
+pub mod semantic;
 
 use std::fmt;
 
