@@ -4,6 +4,7 @@
 mod build;
 mod check;
 mod diff;
+mod explain;
 mod fmt;
 mod kustomize;
 
@@ -54,6 +55,9 @@ pub enum Command {
     /// Show what applying the program would change in deployed policies
     #[command(after_help = diff::AFTER_HELP)]
     Diff(diff::DiffArgs),
+    /// Explain why one connection is allowed or denied
+    #[command(after_help = explain::AFTER_HELP)]
+    Explain(explain::ExplainArgs),
     /// Rewrite NPL files in canonical form
     #[command(after_help = fmt::AFTER_HELP)]
     Fmt(fmt::FmtArgs),
@@ -165,6 +169,7 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::Build(args) => build::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Explain(args) => explain::run(&args),
         Command::Kustomize(args) => kustomize::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Fmt(args) => fmt::run(&args),

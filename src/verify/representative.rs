@@ -247,7 +247,7 @@ pub fn namespace_labels(pod: &Pod) -> BTreeMap<String, String> {
 /// Every numeric port the program names, per protocol: named ports of
 /// representatives are given numbers outside it, so that a numeric rule
 /// cannot match them by accident.
-fn numeric_ports(program: &Program) -> PortSet {
+pub fn numeric_ports(program: &Program) -> PortSet {
     let mut set = PortSet::empty();
     let mut add = |ports: &Ports| {
         if let Ports::Only(list) = ports {
