@@ -65,6 +65,10 @@ pub mod codes {
         ROUTING_LABEL = "W003", Warning, "selector on a routing label";
         DNS_NONE = "W004", Warning, "DNS carve-out turned off everywhere";
         NAMED_PORT_TO_IP = "W005", Warning, "named port toward an IP block";
+        SELECTS_NO_POD = "W006", Warning, "endpoint matches no pod in the inventory";
+        NAMESPACE_LABELS_DIFFER = "W007", Warning, "namespace labels differ from the cluster";
+        HOST_NETWORK_POD = "W008", Warning, "pod on the host network";
+        UNDECLARED_NAMED_PORT = "W009", Warning, "named port declared by no pod";
     }
 }
 

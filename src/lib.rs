@@ -3,7 +3,8 @@
 //! ```text
 //!  .npl text ──load/syntax──▶ AST ──resolve──▶ IR ──carveouts──▶ IR ──layout──▶ Layout ──emit──▶ NetworkPolicy ──output──▶ YAML / JSON
 //!             (pest, spans)        (names,        (DNS, scrape)       (both sides,         (k8s-openapi)
-//!                                   defaults)                          merged rules)
+//!                                   defaults)                          merged rules)        │
+//!                                                                              verify ◀───┘ (`expect` lines → E029)
 //! ```
 //!
 //! Every stage collects diagnostics (`diagnostic`) instead of stopping at the
@@ -25,6 +26,7 @@ pub mod render;
 pub mod resolve;
 pub mod source;
 pub mod syntax;
+pub mod verify;
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 
@@ -76,6 +78,14 @@ pub fn compile(inputs: Vec<Input>) -> Compilation {
     diags.extend(layout_diags);
     let (policies, provenance, emit_diags) = emit::emit(&layout, &program.settings, &out.sources);
     diags.extend(emit_diags);
+    if !diags.has_errors() {
+        diags.extend(verify::expectations(
+            &program,
+            &policies,
+            &provenance,
+            &out.sources,
+        ));
+    }
     out.program = Some(program);
     out.layout = Some(layout);
     if !diags.has_errors() {

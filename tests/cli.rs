@@ -209,7 +209,7 @@ fn output_directory_has_a_file_per_namespace_and_a_kustomization() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = std::fs::read_to_string(&src)
         .unwrap()
-        .replace("api:8080", "api:8081");
+        .replace("api:8080", "api:{8080, 8081}");
     std::fs::write(&src, text).unwrap();
     let o = npc(&[
         "build",

@@ -2,7 +2,9 @@
 //! One file per subcommand; each returns an [`ExitCode`].
 
 mod build;
+mod check;
 mod diff;
+mod explain;
 mod fmt;
 mod kustomize;
 
@@ -47,9 +49,15 @@ pub enum Command {
     /// Compile NPL files into NetworkPolicy YAML or JSON
     #[command(after_help = build::AFTER_HELP)]
     Build(build::BuildArgs),
+    /// Compile and verify every `expect` line, optionally against a cluster inventory
+    #[command(after_help = check::AFTER_HELP)]
+    Check(check::CheckArgs),
     /// Show what applying the program would change in deployed policies
     #[command(after_help = diff::AFTER_HELP)]
     Diff(diff::DiffArgs),
+    /// Explain why one connection is allowed or denied
+    #[command(after_help = explain::AFTER_HELP)]
+    Explain(explain::ExplainArgs),
     /// Rewrite NPL files in canonical form
     #[command(after_help = fmt::AFTER_HELP)]
     Fmt(fmt::FmtArgs),
@@ -212,6 +220,8 @@ pub fn run() -> ExitCode {
     };
     match cli.command {
         Command::Build(args) => build::run(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Explain(args) => explain::run(&args),
         Command::Kustomize(args) => kustomize::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Fmt(args) => fmt::run(&args),

@@ -1,0 +1,77 @@
+//! `npc explain`: why one connection is allowed or denied.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::{read_inputs, usage_error, DiagnosticArgs, ExitCode};
+use crate::verify::explain;
+
+pub const AFTER_HELP: &str = "\
+Examples:
+  npc explain shop.npl 'web/frontend -> payments/api-server:8080'
+  npc explain shop.npl 'web/frontend -> payments/postgres-primary:5432' --format json
+  npc explain shop.npl 'web/frontend-7d9f -> payments/api-server:8080' --inventory cluster.yaml
+
+The query is written like the endpoints of an `expect` line: `SRC -> DST[:PORTS]`,
+with aliases of the program. Without --inventory the endpoints stand for
+representative pods (docs/verify.md); with it, for the inventory's pods, and
+`namespace/pod-name` names one pod (a pod name wins over `namespace/workload`).
+
+Exit codes:
+  0  the query was explained (whatever the verdict)
+  1  the program or the query has errors
+  2  usage or I/O error, or a malformed inventory";
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// NPL files to compile together as one program
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The connection: `SRC -> DST[:PORTS]`
+    #[arg(required = true, value_name = "QUERY")]
+    pub query: String,
+    /// A cluster inventory: the output of `kubectl get namespaces,pods -A -o yaml`
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Human)]
+    pub format: ExplainFormat,
+    #[command(flatten)]
+    pub diagnostics: DiagnosticArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExplainFormat {
+    Human,
+    Json,
+}
+
+pub fn run(args: &ExplainArgs) -> ExitCode {
+    let inputs = match read_inputs(&args.files) {
+        Ok(i) => i,
+        Err(e) => return usage_error(&e),
+    };
+    let inventory = match &args.inventory {
+        Some(path) => match crate::verify::inventory::load(path) {
+            Ok(inv) => Some(inv),
+            Err(e) => return usage_error(&e),
+        },
+        None => None,
+    };
+    let explained = explain::explain(inputs, &args.query, inventory.as_ref());
+    if args
+        .diagnostics
+        .report(&explained.diagnostics, &explained.sources)
+    {
+        return ExitCode::Failed;
+    }
+    let Some(x) = explained.explanation else {
+        return ExitCode::Failed;
+    };
+    match args.format {
+        ExplainFormat::Human => print!("{}", explain::human(&x)),
+        ExplainFormat::Json => print!("{}", explain::json(&x)),
+    }
+    ExitCode::Ok
+}

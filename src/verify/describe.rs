@@ -1,0 +1,103 @@
+//! NPL text for peers and ports, for messages and explanations.
+
+use crate::eval::{PortSet, Protocol};
+use crate::ir::{NamespaceSelector, Operator, Peer, PortNumber, Ports, Selector};
+
+/// A label set as NPL writes it: `{tier=backend, env in (a, b), !canary}`.
+pub fn selector(sel: &Selector) -> String {
+    let mut parts: Vec<String> = sel
+        .match_labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    for r in &sel.expressions {
+        let values: Vec<&str> = r.values.iter().map(String::as_str).collect();
+        parts.push(match r.operator {
+            Operator::In if values.len() == 1 => format!("{}={}", r.key, values.join("")),
+            Operator::In => format!("{} in ({})", r.key, values.join(", ")),
+            Operator::NotIn if values.len() == 1 => format!("{}!={}", r.key, values.join("")),
+            Operator::NotIn => format!("{} notin ({})", r.key, values.join(", ")),
+            Operator::Exists => r.key.clone(),
+            Operator::DoesNotExist => format!("!{}", r.key),
+        });
+    }
+    format!("{{{}}}", parts.join(", "))
+}
+
+/// A peer as NPL writes it: `payments/postgres-primary`, `{team=ops}/*`, `world`.
+pub fn peer(p: &Peer, workload_label: &str) -> String {
+    match p {
+        Peer::Pods { namespaces, pods } => {
+            let ns = match namespaces {
+                NamespaceSelector::Named(n) => n.clone(),
+                NamespaceSelector::Matching(sel) if sel.is_empty() => "*".to_string(),
+                NamespaceSelector::Matching(sel) => selector(sel),
+            };
+            let pod = if pods.is_empty() {
+                "*".to_string()
+            } else if pods.expressions.is_empty() && pods.match_labels.len() == 1 {
+                match pods.match_labels.get(workload_label) {
+                    Some(name) => name.clone(),
+                    None => selector(pods),
+                }
+            } else {
+                selector(pods)
+            };
+            format!("{ns}/{pod}")
+        }
+        Peer::Ip(block) => {
+            if block.except.is_empty() && (block.cidr == "0.0.0.0/0" || block.cidr == "::/0") {
+                return "world".to_string();
+            }
+            let cidr = if block.cidr.contains(':') {
+                format!("[{}]", block.cidr)
+            } else {
+                block.cidr.clone()
+            };
+            match block.except.as_slice() {
+                [] => cidr,
+                [one] => format!("{cidr} except {one}"),
+                many => format!("{cidr} except ({})", many.join(", ")),
+            }
+        }
+    }
+}
+
+/// `TCP 5432`
+pub fn port(protocol: Protocol, number: u16) -> String {
+    format!("{protocol} {number}")
+}
+
+/// The ports of an `expect` line: `TCP 5432`, `TCP 8000-8100 and UDP 53`, `TCP `metrics``.
+pub fn ports(ports: &Ports) -> String {
+    let Ports::Only(list) = ports else {
+        return "every port".to_string();
+    };
+    let parts: Vec<String> = list
+        .iter()
+        .map(|p| match &p.number {
+            PortNumber::Single(n) => format!("{} {n}", p.protocol.as_str()),
+            PortNumber::Range(a, b) => format!("{} {a}-{b}", p.protocol.as_str()),
+            PortNumber::Named(name) => format!("{} `{name}`", p.protocol.as_str()),
+        })
+        .collect();
+    parts.join(" and ")
+}
+
+/// A port set for notes: `TCP 8080; UDP 53`, `every port`, `no port`.
+pub fn port_set(set: &PortSet) -> String {
+    if set.is_full() {
+        "every port of TCP, UDP and SCTP".to_string()
+    } else if set.is_empty() {
+        "no port".to_string()
+    } else {
+        set.to_string()
+    }
+}
+
+/// The first (protocol, port) of a set.
+pub fn first(set: &PortSet) -> Option<(Protocol, u16)> {
+    Protocol::ALL
+        .into_iter()
+        .find_map(|p| set.ranges(p).first().map(|r| (p, r.start)))
+}

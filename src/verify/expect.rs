@@ -1,0 +1,267 @@
+//! Deciding one `expect` line between concrete endpoints, and the E029
+//! diagnostic when it does not hold.
+
+use super::describe;
+use super::representative::Representative;
+use super::trace::{self, Direction, SideTrace, Tracer};
+use crate::diagnostic::{codes, Diagnostic};
+use crate::eval::{Endpoint, PolicySet, PortSet, Protocol};
+use crate::ir::{Expectation, PortNumber, Ports};
+
+/// Why an expectation does not hold between two endpoints.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// A (protocol, port) whose verdict differs from the expectation.
+    pub witness: Option<(Protocol, u16)>,
+    /// Everything allowed between the two endpoints.
+    pub allowed: PortSet,
+    /// Named ports the destination does not declare (`expect allow` fails).
+    pub unresolved: Vec<String>,
+}
+
+/// The (protocol, port) pairs an expectation is about, resolved against the
+/// destination; named ports the destination does not declare are listed apart.
+pub fn required(ports: Option<&Ports>, dst: &Endpoint) -> (PortSet, Vec<String>) {
+    let Some(Ports::Only(list)) = ports else {
+        return (PortSet::full(), Vec::new());
+    };
+    let mut set = PortSet::empty();
+    let mut unresolved = Vec::new();
+    for p in list {
+        let proto = super::representative::protocol(p.protocol);
+        match &p.number {
+            PortNumber::Single(n) => set.insert(proto, *n, *n),
+            PortNumber::Range(a, b) => set.insert(proto, *a, *b),
+            PortNumber::Named(name) => {
+                let number = match dst {
+                    Endpoint::Pod(pod) => pod.resolve_port(name, proto),
+                    Endpoint::Ip(_) => None,
+                };
+                match number {
+                    Some(n) => set.insert(proto, n, n),
+                    None => unresolved.push(format!("{name}/{proto}")),
+                }
+            }
+        }
+    }
+    (set, unresolved)
+}
+
+/// Whether `e` holds from `src` to `dst`, exactly over every port it names.
+pub fn decide(e: &Expectation, set: &PolicySet, src: &Endpoint, dst: &Endpoint) -> Option<Failure> {
+    let allowed = set.allowed_ports(src, dst);
+    let (required, unresolved) = required(e.ports.as_ref(), dst);
+    let wrong = if e.allow {
+        required.difference(&allowed)
+    } else {
+        required.intersection(&allowed)
+    };
+    let unresolved = if e.allow { unresolved } else { Vec::new() };
+    if wrong.is_empty() && unresolved.is_empty() {
+        return None;
+    }
+    Some(Failure {
+        witness: describe::first(&wrong),
+        allowed,
+        unresolved,
+    })
+}
+
+/// A port as NPL writes it after `:` (`5432`, `53/udp`).
+fn npl_port(protocol: Protocol, number: u16) -> String {
+    match protocol {
+        Protocol::Tcp => number.to_string(),
+        Protocol::Udp => format!("{number}/udp"),
+        Protocol::Sctp => format!("{number}/sctp"),
+    }
+}
+
+/// One port of an `expect` line as NPL writes it (`8000-8100`, `metrics/udp`).
+fn npl_ports(p: &crate::ir::Port) -> String {
+    let number = match &p.number {
+        PortNumber::Single(n) => n.to_string(),
+        PortNumber::Range(a, b) => format!("{a}-{b}"),
+        PortNumber::Named(name) => name.clone(),
+    };
+    match p.protocol {
+        crate::ir::Protocol::Tcp => number,
+        other => format!("{number}/{}", other.as_str().to_lowercase()),
+    }
+}
+
+/// Checks expectations and builds their diagnostics.
+pub struct Checker<'a> {
+    pub set: &'a PolicySet,
+    pub tracer: Tracer<'a>,
+}
+
+impl Checker<'_> {
+    /// Checks `e` for every pair of endpoints; one diagnostic for the first
+    /// failing pair, if any.
+    pub fn check(
+        &self,
+        e: &Expectation,
+        sources: &[Representative],
+        destinations: &[Representative],
+    ) -> Option<Diagnostic> {
+        let mut first = None;
+        let mut failed = 0;
+        let mut total = 0;
+        for s in sources {
+            for d in destinations {
+                total += 1;
+                if let Some(f) = decide(e, self.set, &s.endpoint, &d.endpoint) {
+                    failed += 1;
+                    if first.is_none() {
+                        first = Some((s, d, f));
+                    }
+                }
+            }
+        }
+        let (s, d, f) = first?;
+        let mut diag = self.diagnostic(e, s, d, &f);
+        if total > 1 {
+            diag = diag.with_note(format!(
+                "it fails for {failed} of the {total} pairs of endpoints checked"
+            ));
+        }
+        Some(diag)
+    }
+
+    fn diagnostic(
+        &self,
+        e: &Expectation,
+        s: &Representative,
+        d: &Representative,
+        f: &Failure,
+    ) -> Diagnostic {
+        let workload = &self.tracer.program.settings.workload_label;
+        let src = describe::peer(&e.source, workload);
+        let dst = describe::peer(&e.destination, workload);
+        let (want, got) = if e.allow {
+            ("allowed", "denied")
+        } else {
+            ("denied", "allowed")
+        };
+        let single = matches!(&e.ports, Some(Ports::Only(list)) if list.len() == 1
+            && list.iter().all(|p| !matches!(p.number, PortNumber::Range(..))));
+        let message = match (&e.ports, f.witness) {
+            (Some(p @ Ports::Only(_)), _) if single => format!(
+                "expected `{src}` → `{dst}` on {} to be {want}, but it is {got}",
+                describe::ports(p)
+            ),
+            (Some(p @ Ports::Only(_)), Some((proto, n))) => format!(
+                "expected `{src}` → `{dst}` on {} to be {want}, but {} is {got}",
+                describe::ports(p),
+                describe::port(proto, n)
+            ),
+            (_, Some((proto, n))) => format!(
+                "expected `{src}` → `{dst}` to be {want} on every port, but {} is {got}",
+                describe::port(proto, n)
+            ),
+            (_, None) => format!(
+                "expected `{src}` → `{dst}` on `{}` to be allowed, but the destination does not declare that port",
+                f.unresolved.join("`, `")
+            ),
+        };
+        let mut diag = Diagnostic::new(codes::EXPECTATION_FAILED, e.span, message)
+            .with_label("does not hold")
+            .with_note(format!(
+                "checked from {} to {}",
+                s.description, d.description
+            ));
+        if let Endpoint::Pod(pod) = &d.endpoint {
+            for p in &pod.ports {
+                diag = diag.with_note(format!(
+                    "the destination declares container port `{}` as {} {}",
+                    p.name, p.protocol, p.number
+                ));
+            }
+        }
+        diag = diag.with_note(format!(
+            "allowed between them: {}",
+            describe::port_set(&f.allowed)
+        ));
+        let mut traces: Vec<SideTrace> = Vec::new();
+        if let Some((proto, n)) = f.witness {
+            let verdict = self.set.evaluate(&s.endpoint, &d.endpoint, proto, n);
+            let traffic = describe::port(proto, n);
+            for (side, dir) in [
+                (&verdict.egress, Direction::Egress),
+                (&verdict.ingress, Direction::Ingress),
+            ] {
+                let t = self.tracer.side(side, dir, &s.endpoint, &d.endpoint);
+                diag = diag.with_note(trace::describe(&t, &traffic));
+                traces.push(t);
+            }
+        } else {
+            diag = diag.with_note(format!(
+                "a named port resolves against the destination's container ports; {} declares none named `{}`",
+                d.description,
+                f.unresolved.join("`, `")
+            ));
+        }
+        diag = with_trace_labels(diag, &traces, e.allow);
+        diag.with_help(help(e, &src, &dst, f, &traces))
+    }
+}
+
+/// Secondary labels at the lines that decided each side.
+fn with_trace_labels(mut diag: Diagnostic, traces: &[SideTrace], allow: bool) -> Diagnostic {
+    let mut labels: Vec<(crate::source::Span, Vec<String>)> = Vec::new();
+    let mut add = |span, text: String| match labels.iter_mut().find(|(s, _)| *s == span) {
+        Some((_, texts)) => {
+            if !texts.contains(&text) {
+                texts.push(text);
+            }
+        }
+        None => labels.push((span, vec![text])),
+    };
+    for t in traces {
+        if !t.allowed_by.is_empty() {
+            for r in &t.allowed_by {
+                for span in &r.spans {
+                    add(*span, format!("allows {}", t.direction.owner()));
+                }
+            }
+        } else if t.isolated && allow {
+            for p in &t.isolated_by {
+                for span in &p.spans {
+                    add(*span, format!("isolates {}", t.direction.owner()));
+                }
+            }
+        }
+    }
+    for (span, texts) in labels {
+        if span != diag.span {
+            diag = diag.with_secondary(span, texts.join("; "));
+        }
+    }
+    diag
+}
+
+fn help(e: &Expectation, src: &str, dst: &str, f: &Failure, traces: &[SideTrace]) -> String {
+    if !e.allow {
+        if traces.iter().all(|t| !t.isolated) {
+            return "neither side is isolated: declare the namespaces with `namespace NAME` so that npc isolates them, or write `expect allow` if this traffic is intended".to_string();
+        }
+        return "remove or narrow every `allow` named above that covers this traffic, or write `expect allow` if it is intended".to_string();
+    }
+    if !f.unresolved.is_empty() {
+        return "declare a container port with that name on the destination pods, or expect a port number".to_string();
+    }
+    if e.ports.is_none() {
+        return format!(
+            "an `expect allow` without a port asks for every port and protocol; name the port (`expect allow {src} -> {dst}:PORT`), or allow the destination without ports"
+        );
+    }
+    let port = match &e.ports {
+        Some(Ports::Only(list)) if list.len() == 1 => list.iter().map(npl_ports).collect(),
+        _ => f
+            .witness
+            .map_or_else(|| "PORT".to_string(), |(p, n)| npl_port(p, n)),
+    };
+    format!(
+        "add `allow {src} -> {dst}:{port}` (npc writes both sides of it), or write `expect deny` if this traffic must stay blocked"
+    )
+}

@@ -1,0 +1,315 @@
+//! Representative endpoints: the pods and addresses an `expect` endpoint stands for.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::eval::{Endpoint, NamedPort, Pod, PortSet, Protocol};
+use crate::ir::{
+    IpBlock, NamespaceSelector, Operator, Peer, PortNumber, Ports, Program, Selector,
+    NAMESPACE_NAME_LABEL,
+};
+
+/// The value a representative pod carries for an `Exists` requirement.
+const ANY_VALUE: &str = "any";
+
+/// One concrete endpoint an `expect` endpoint stands for.
+#[derive(Clone, Debug)]
+pub struct Representative {
+    pub endpoint: Endpoint,
+    /// How a note names it: `a pod in `web` with labels `app=frontend``.
+    pub description: String,
+}
+
+/// The labels a pod must carry, and nothing else: matchLabels, one value of
+/// each `In`, a value for `Exists`; nothing for `NotIn`/`DoesNotExist`.
+/// `None` if the selector cannot be satisfied.
+pub fn satisfying_labels(sel: &Selector) -> Option<BTreeMap<String, String>> {
+    let mut labels = sel.match_labels.clone();
+    let keys: BTreeSet<&String> = sel.expressions.iter().map(|r| &r.key).collect();
+    for key in keys {
+        if labels.contains_key(key) {
+            continue;
+        }
+        let reqs: Vec<_> = sel.expressions.iter().filter(|r| &r.key == key).collect();
+        let excluded: BTreeSet<&String> = reqs
+            .iter()
+            .filter(|r| r.operator == Operator::NotIn)
+            .flat_map(|r| r.values.iter())
+            .collect();
+        let ins: Vec<&BTreeSet<String>> = reqs
+            .iter()
+            .filter(|r| r.operator == Operator::In)
+            .map(|r| &r.values)
+            .collect();
+        let value = if let Some(first) = ins.first() {
+            first
+                .iter()
+                .find(|v| ins.iter().all(|s| s.contains(*v)) && !excluded.contains(v))
+                .cloned()
+        } else if reqs.iter().any(|r| r.operator == Operator::Exists) {
+            (0..=excluded.len())
+                .map(|i| {
+                    if i == 0 {
+                        ANY_VALUE.to_string()
+                    } else {
+                        format!("{ANY_VALUE}-{i}")
+                    }
+                })
+                .find(|v| !excluded.contains(v))
+        } else {
+            continue;
+        };
+        labels.insert(key.clone(), value?);
+    }
+    sel.matches(&labels).then_some(labels)
+}
+
+/// `app=frontend, tier=web`, or `no labels`.
+pub fn label_text(labels: &BTreeMap<String, String>) -> String {
+    if labels.is_empty() {
+        return "no labels".to_string();
+    }
+    let list: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("labels `{}`", list.join(", "))
+}
+
+/// The namespaces (name, labels incl. `kubernetes.io/metadata.name`) a pod
+/// peer's namespace part stands for: the named one, or the managed ones a
+/// label set covers, or else one synthetic namespace carrying its labels.
+fn namespaces(
+    ns: &NamespaceSelector,
+    program: &Program,
+) -> Vec<(String, BTreeMap<String, String>)> {
+    match ns {
+        NamespaceSelector::Named(name) => {
+            let labels = program.namespaces.get(name).map_or_else(
+                || BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), name.clone())]),
+                |m| m.labels.clone(),
+            );
+            vec![(name.clone(), labels)]
+        }
+        NamespaceSelector::Matching(sel) => {
+            let managed: Vec<_> = program
+                .namespaces
+                .values()
+                .filter(|m| sel.matches(&m.labels))
+                .map(|m| (m.name.clone(), m.labels.clone()))
+                .collect();
+            if !managed.is_empty() {
+                return managed;
+            }
+            synthetic_namespace(sel, program).into_iter().collect()
+        }
+    }
+}
+
+fn synthetic_namespace(
+    sel: &Selector,
+    program: &Program,
+) -> Option<(String, BTreeMap<String, String>)> {
+    let mut labels = satisfying_labels(sel)?;
+    if let Some(name) = labels.get(NAMESPACE_NAME_LABEL) {
+        return Some((name.clone(), labels));
+    }
+    (0..=program.namespaces.len() + sel.expressions.len()).find_map(|i| {
+        let name = if i == 0 {
+            "unmanaged".to_string()
+        } else {
+            format!("unmanaged-{i}")
+        };
+        labels.insert(NAMESPACE_NAME_LABEL.to_string(), name.clone());
+        (!program.namespaces.contains_key(&name) && sel.matches(&labels))
+            .then(|| (name, labels.clone()))
+    })
+}
+
+/// The representatives of one `expect` endpoint; a destination declares the
+/// given named container ports.
+pub fn representatives(peer: &Peer, program: &Program, ports: &[NamedPort]) -> Vec<Representative> {
+    match peer {
+        Peer::Pods {
+            namespaces: ns,
+            pods,
+        } => {
+            let Some(labels) = satisfying_labels(pods) else {
+                return Vec::new();
+            };
+            namespaces(ns, program)
+                .into_iter()
+                .map(|(namespace, namespace_labels)| Representative {
+                    description: format!("a pod in `{namespace}` with {}", label_text(&labels)),
+                    endpoint: Endpoint::Pod(Pod {
+                        namespace,
+                        namespace_labels,
+                        labels: labels.clone(),
+                        ports: ports.to_vec(),
+                    }),
+                })
+                .collect()
+        }
+        Peer::Ip(block) => address(block)
+            .map(|ip| Representative {
+                description: format!("the address `{ip}`"),
+                endpoint: Endpoint::Ip(ip),
+            })
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// An address range as (first, last) over a 128-bit space, with its family.
+fn range(cidr: &str) -> Option<(bool, u128, u128)> {
+    let (addr, prefix) = cidr.split_once('/')?;
+    let prefix: u32 = prefix.parse().ok()?;
+    if let Ok(v4) = addr.parse::<Ipv4Addr>() {
+        let host = 32u32.checked_sub(prefix)?;
+        let size = 1u128 << host;
+        let first = u128::from(u32::from(v4)) & !(size - 1);
+        return Some((true, first, first + (size - 1)));
+    }
+    let v6 = addr.parse::<Ipv6Addr>().ok()?;
+    let host = 128u32.checked_sub(prefix)?;
+    let mask = u128::MAX.checked_shr(128 - host).unwrap_or(0);
+    let mask = if host == 0 { 0 } else { mask };
+    let first = u128::from(v6) & !mask;
+    Some((false, first, first | mask))
+}
+
+fn to_ip(v4: bool, n: u128) -> Option<IpAddr> {
+    if v4 {
+        u32::try_from(n).ok().map(|n| IpAddr::V4(Ipv4Addr::from(n)))
+    } else {
+        Some(IpAddr::V6(Ipv6Addr::from(n)))
+    }
+}
+
+/// An address inside the CIDR and outside its `except` ranges: a public
+/// address for `0.0.0.0/0` and `::/0`, else the first host address.
+pub fn address(block: &IpBlock) -> Option<IpAddr> {
+    let (v4, first, last) = range(&block.cidr)?;
+    let mut candidate = if first == 0 && (last == u128::from(u32::MAX) || last == u128::MAX) {
+        if v4 {
+            u128::from(u32::from(Ipv4Addr::new(8, 8, 8, 8)))
+        } else {
+            u128::from(Ipv6Addr::new(0x2001, 0x4860, 0x4860, 0, 0, 0, 0, 0x8888))
+        }
+    } else if last - first >= 2 {
+        first + 1
+    } else {
+        first
+    };
+    let excepts: Vec<(u128, u128)> = block
+        .except
+        .iter()
+        .filter_map(|e| range(e).map(|(_, a, b)| (a, b)))
+        .collect();
+    for _ in 0..=excepts.len() {
+        match excepts.iter().find(|(a, b)| (*a..=*b).contains(&candidate)) {
+            Some((_, b)) => candidate = b.checked_add(1)?,
+            None => break,
+        }
+    }
+    let outside = excepts.iter().all(|(a, b)| !(*a..=*b).contains(&candidate));
+    (outside && candidate <= last)
+        .then(|| to_ip(v4, candidate))
+        .flatten()
+}
+
+/// Whether an IR peer covers a concrete endpoint.
+pub fn peer_covers(peer: &Peer, endpoint: &Endpoint) -> bool {
+    match (peer, endpoint) {
+        (Peer::Pods { namespaces, pods }, Endpoint::Pod(pod)) => {
+            namespaces.covers(&pod.namespace, &namespace_labels(pod)) && pods.matches(&pod.labels)
+        }
+        (Peer::Ip(block), Endpoint::Ip(ip)) => {
+            let n = match ip {
+                IpAddr::V4(a) => (true, u128::from(u32::from(*a))),
+                IpAddr::V6(a) => (false, u128::from(*a)),
+            };
+            let inside = |cidr: &str| {
+                range(cidr).is_some_and(|(v4, a, b)| v4 == n.0 && (a..=b).contains(&n.1))
+            };
+            inside(&block.cidr) && !block.except.iter().any(|e| inside(e))
+        }
+        _ => false,
+    }
+}
+
+/// A pod's namespace labels with `kubernetes.io/metadata.name` filled in.
+pub fn namespace_labels(pod: &Pod) -> BTreeMap<String, String> {
+    let mut labels = pod.namespace_labels.clone();
+    labels
+        .entry(NAMESPACE_NAME_LABEL.to_string())
+        .or_insert_with(|| pod.namespace.clone());
+    labels
+}
+
+/// Every numeric port the program names, per protocol: named ports of
+/// representatives are given numbers outside it, so that a numeric rule
+/// cannot match them by accident.
+pub fn numeric_ports(program: &Program) -> PortSet {
+    let mut set = PortSet::empty();
+    let mut add = |ports: &Ports| {
+        if let Ports::Only(list) = ports {
+            for p in list {
+                let proto = protocol(p.protocol);
+                match p.number {
+                    PortNumber::Single(n) => set.insert(proto, n, n),
+                    PortNumber::Range(a, b) => set.insert(proto, a, b),
+                    PortNumber::Named(_) => {}
+                }
+            }
+        }
+    };
+    for rule in &program.rules {
+        for (_, ports) in &rule.destinations {
+            add(ports);
+        }
+    }
+    for s in &program.scrapes {
+        add(&s.ports);
+    }
+    for e in &program.expectations {
+        if let Some(p) = &e.ports {
+            add(p);
+        }
+    }
+    set
+}
+
+/// Container ports for the named ports in `ports`, on numbers from 49152 up
+/// that the program does not name otherwise.
+pub fn named_ports(program: &Program, ports: Option<&Ports>) -> Vec<NamedPort> {
+    let Some(Ports::Only(list)) = ports else {
+        return Vec::new();
+    };
+    let mut used = numeric_ports(program);
+    let mut out = Vec::new();
+    for p in list {
+        let PortNumber::Named(name) = &p.number else {
+            continue;
+        };
+        let proto = protocol(p.protocol);
+        let number = (49152..=u16::MAX)
+            .chain(1024..49152)
+            .find(|n| !used.contains(proto, *n));
+        if let Some(number) = number {
+            used.insert(proto, number, number);
+            out.push(NamedPort {
+                name: name.clone(),
+                protocol: proto,
+                number,
+            });
+        }
+    }
+    out
+}
+
+/// The evaluator's protocol for an IR protocol.
+pub fn protocol(p: crate::ir::Protocol) -> Protocol {
+    match p {
+        crate::ir::Protocol::Tcp => Protocol::Tcp,
+        crate::ir::Protocol::Udp => Protocol::Udp,
+        crate::ir::Protocol::Sctp => Protocol::Sctp,
+    }
+}

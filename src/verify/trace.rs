@@ -1,0 +1,270 @@
+//! Traces of a verdict: per side, whether it is isolated, which emitted
+//! policies and rules decided it, and the `.npl` lines those came from.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use super::representative::peer_covers;
+use crate::emit::Provenance;
+use crate::eval::{Endpoint, PolicyId, Side};
+use crate::ir::{Origin, OriginKind, Program};
+use crate::source::{SourceMap, Span};
+
+/// Which side of a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Egress,
+    Ingress,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Egress => "egress",
+            Direction::Ingress => "ingress",
+        }
+    }
+
+    /// `the source's egress`
+    pub fn owner(self) -> &'static str {
+        match self {
+            Direction::Egress => "the source's egress",
+            Direction::Ingress => "the destination's ingress",
+        }
+    }
+}
+
+/// One emitted policy, with the `.npl` lines it came from.
+#[derive(Clone, Debug, Serialize)]
+pub struct PolicyTrace {
+    pub policy: String,
+    pub lines: Vec<String>,
+    #[serde(skip)]
+    pub spans: Vec<Span>,
+}
+
+/// One emitted rule that matched, with the `.npl` lines it came from.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleTrace {
+    pub policy: String,
+    pub direction: Direction,
+    /// Index into `spec.ingress` / `spec.egress`.
+    pub rule: usize,
+    pub lines: Vec<String>,
+    /// `allow`, `dns`, `dns-server`, `scrape`.
+    pub origins: Vec<&'static str>,
+    #[serde(skip)]
+    pub spans: Vec<Span>,
+}
+
+/// The decision of one side.
+#[derive(Clone, Debug, Serialize)]
+pub struct SideTrace {
+    pub direction: Direction,
+    /// Whether policies can apply at all (false for an address).
+    pub applies: bool,
+    pub isolated: bool,
+    pub allowed: bool,
+    pub isolated_by: Vec<PolicyTrace>,
+    pub allowed_by: Vec<RuleTrace>,
+}
+
+fn kind(k: OriginKind) -> &'static str {
+    match k {
+        OriginKind::Allow => "allow",
+        OriginKind::Dns => "dns",
+        OriginKind::DnsServer => "dns-server",
+        OriginKind::Scrape => "scrape",
+        OriginKind::Namespace => "namespace",
+    }
+}
+
+/// Builds traces from verdicts.
+pub struct Tracer<'a> {
+    pub program: &'a Program,
+    pub provenance: &'a Provenance,
+    pub sources: &'a SourceMap,
+}
+
+impl Tracer<'_> {
+    fn lines(&self, spans: &[Span]) -> Vec<String> {
+        let mut seen = BTreeSet::new();
+        spans
+            .iter()
+            .filter(|s| seen.insert((s.file, self.line(**s))))
+            .map(|s| self.sources.location(*s))
+            .collect()
+    }
+
+    fn line(&self, span: Span) -> usize {
+        self.sources
+            .get(span.file)
+            .map_or(0, |f| f.line_of(span.start))
+    }
+
+    /// A selecting policy; a default-deny names the namespace declaration.
+    fn policy(&self, id: &PolicyId) -> PolicyTrace {
+        let key = (id.namespace.clone(), id.name.clone());
+        let spans: Vec<Span> = self
+            .provenance
+            .policies
+            .get(&key)
+            .map(|o| {
+                o.policy
+                    .iter()
+                    .filter(|o| o.kind == OriginKind::Namespace)
+                    .map(|o| o.span)
+                    .collect()
+            })
+            .unwrap_or_default();
+        PolicyTrace {
+            policy: id.to_string(),
+            lines: self.lines(&spans),
+            spans,
+        }
+    }
+
+    /// The origins of an emitted rule that cover this connection (a merged
+    /// rule can carry several `allow` lines); all of them if none does.
+    fn origins(&self, origins: &[Origin], src: &Endpoint, dst: &Endpoint) -> Vec<Origin> {
+        let covering: Vec<Origin> = origins
+            .iter()
+            .copied()
+            .filter(|o| {
+                self.program.rules.iter().any(|r| {
+                    r.origin == *o
+                        && r.sources.iter().any(|p| peer_covers(p, src))
+                        && r.destinations.iter().any(|(p, _)| peer_covers(p, dst))
+                })
+            })
+            .collect();
+        if covering.is_empty() {
+            origins.to_vec()
+        } else {
+            covering
+        }
+    }
+
+    /// The trace of one side of a verdict between `src` and `dst`.
+    pub fn side(
+        &self,
+        side: &Side,
+        direction: Direction,
+        src: &Endpoint,
+        dst: &Endpoint,
+    ) -> SideTrace {
+        let owner = match direction {
+            Direction::Egress => src,
+            Direction::Ingress => dst,
+        };
+        let mut allowed_by: Vec<RuleTrace> = Vec::new();
+        for m in &side.matched {
+            if allowed_by
+                .iter()
+                .any(|r| r.policy == m.policy.to_string() && r.rule == m.rule)
+            {
+                continue;
+            }
+            let key = (m.policy.namespace.clone(), m.policy.name.clone());
+            let origins = self
+                .provenance
+                .policies
+                .get(&key)
+                .and_then(|o| match direction {
+                    Direction::Egress => o.egress.get(m.rule),
+                    Direction::Ingress => o.ingress.get(m.rule),
+                })
+                .map(|o| self.origins(o, src, dst))
+                .unwrap_or_default();
+            let spans: Vec<Span> = origins.iter().map(|o| o.span).collect();
+            let mut kinds: Vec<&'static str> = origins.iter().map(|o| kind(o.kind)).collect();
+            kinds.dedup();
+            allowed_by.push(RuleTrace {
+                policy: m.policy.to_string(),
+                direction,
+                rule: m.rule,
+                lines: self.lines(&spans),
+                origins: kinds,
+                spans,
+            });
+        }
+        SideTrace {
+            direction,
+            applies: matches!(owner, Endpoint::Pod(_)),
+            isolated: side.isolated,
+            allowed: side.allowed,
+            isolated_by: side.selecting.iter().map(|id| self.policy(id)).collect(),
+            allowed_by,
+        }
+    }
+}
+
+fn list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn at(lines: &[String]) -> String {
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", lines.join(", "))
+    }
+}
+
+/// One line describing a side: `the source's egress: isolated by
+/// `web/default-deny` (shop.npl:7); allowed by `web/frontend` egress rule 0 (shop.npl:16)`.
+pub fn describe(t: &SideTrace, traffic: &str) -> String {
+    let head = t.direction.owner();
+    if !t.applies {
+        let who = match t.direction {
+            Direction::Egress => "the source",
+            Direction::Ingress => "the destination",
+        };
+        return format!("{head}: {who} is an address, which no policy selects");
+    }
+    if !t.isolated {
+        return format!(
+            "{head}: not isolated (no policy selects it for {}), so allowed",
+            t.direction.as_str()
+        );
+    }
+    let by: Vec<String> = t.isolated_by.iter().map(|p| p.policy.clone()).collect();
+    let by_lines: Vec<String> = t.isolated_by.iter().flat_map(|p| p.lines.clone()).collect();
+    let mut uniq = BTreeSet::new();
+    let by_lines: Vec<String> = by_lines
+        .into_iter()
+        .filter(|l| uniq.insert(l.clone()))
+        .collect();
+    if t.allowed_by.is_empty() {
+        return format!(
+            "{head}: isolated by {}{}; no {} rule allows {traffic}",
+            list(&by),
+            at(&by_lines),
+            t.direction.as_str()
+        );
+    }
+    let rules: Vec<String> = t
+        .allowed_by
+        .iter()
+        .map(|r| {
+            format!(
+                "`{}` {} rule {}{}",
+                r.policy,
+                r.direction.as_str(),
+                r.rule,
+                at(&r.lines)
+            )
+        })
+        .collect();
+    format!(
+        "{head}: isolated by {}; allowed by {}",
+        list(&by),
+        rules.join(", ")
+    )
+}

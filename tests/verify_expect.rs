@@ -1,0 +1,208 @@
+//! `expect` checking in `npc::compile`: every example's expectations hold,
+//! each of them would catch the opposite verdict, and representatives are
+//! chosen as docs/verify.md says (label-set namespaces, `except`, named ports).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+
+fn codes(c: &npc::Compilation) -> Vec<&'static str> {
+    c.diagnostics.iter().map(|d| d.code.id).collect()
+}
+
+fn rendered(c: &npc::Compilation) -> String {
+    npc::render::human(&c.diagnostics, &c.sources, false)
+}
+
+/// Compiles an example's text with its path, so that its includes resolve.
+fn compile_at(path: &str, text: &str) -> npc::Compilation {
+    npc::compile(vec![npc::load::Input {
+        name: path.to_string(),
+        path: Some(path.into()),
+        text: text.to_string(),
+    }])
+}
+
+fn examples() -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "npl"))
+        .map(|p| {
+            (
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn every_example_expectation_holds() {
+    let mut total = 0;
+    for (name, text) in examples() {
+        let c = compile_at(&name, &text);
+        assert!(!codes(&c).contains(&"E029"), "{name}:\n{}", rendered(&c));
+        assert!(!c.policies.is_empty(), "{name}");
+        total += c.program.unwrap().expectations.len();
+    }
+    assert!(total >= 19, "the examples hold {total} expectations");
+}
+
+/// Flipping any example expectation (allow ↔ deny) must fail it, at its line:
+/// the checker is not vacuous.
+#[test]
+fn every_flipped_example_expectation_fails() {
+    let mut flipped = 0;
+    for (name, text) in examples() {
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let opposite = if line.starts_with("expect allow ") {
+                line.replacen("expect allow ", "expect deny ", 1)
+            } else if line.starts_with("expect deny ") {
+                line.replacen("expect deny ", "expect allow ", 1)
+            } else {
+                continue;
+            };
+            let mut changed: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            changed[i] = opposite;
+            let c = compile_at(&name, &changed.join("\n"));
+            let failures: Vec<_> = c
+                .diagnostics
+                .iter()
+                .filter(|d| d.code.id == "E029")
+                .collect();
+            assert_eq!(failures.len(), 1, "{name}:{}:\n{}", i + 1, rendered(&c));
+            let file = c.sources.get(failures[0].span.file).unwrap();
+            assert_eq!(file.line_of(failures[0].span.start), i + 1);
+            assert!(c.policies.is_empty(), "a failed expectation emits nothing");
+            flipped += 1;
+        }
+    }
+    assert!(flipped >= 19);
+}
+
+#[test]
+fn a_label_set_source_must_hold_in_every_managed_namespace_it_covers() {
+    let c = npc::compile_str(
+        "t.npl",
+        "namespace a labels {team=ops}\nnamespace b labels {team=ops}\nnamespace c\n\
+         allow a/x -> c/y:80\n\
+         expect allow {team=ops}/x -> c/y:80\n",
+    );
+    let d = c.diagnostics.iter().find(|d| d.code.id == "E029").unwrap();
+    let text = rendered(&c);
+    assert!(text.contains("a pod in `b` with labels `app=x`"), "{text}");
+    assert!(d
+        .notes
+        .iter()
+        .any(|n| n == "it fails for 1 of the 2 pairs of endpoints checked"));
+}
+
+#[test]
+fn a_label_set_that_covers_no_managed_namespace_stands_for_a_synthetic_one() {
+    let c = npc::compile_str(
+        "t.npl",
+        "namespace c\nallow {team=ops}/* -> c/y:80\n\
+         expect allow {team=ops}/x -> c/y:80\n\
+         expect deny {team=dev}/x -> c/y:80\n",
+    );
+    assert!(!c.has_errors(), "{}", rendered(&c));
+}
+
+#[test]
+fn an_address_representative_lies_outside_the_except_ranges() {
+    // 10.0.0.1 is excluded; the representative is 10.128.0.0, which the
+    // second allow covers, so the deny fails.
+    let c = npc::compile_str(
+        "t.npl",
+        "namespace web\n\
+         allow web/a -> 10.128.0.0/9:443\n\
+         expect deny web/a -> 10.0.0.0/8 except 10.0.0.0/9:443\n",
+    );
+    let text = rendered(&c);
+    assert!(codes(&c).contains(&"E029"), "{text}");
+    assert!(text.contains("the address `10.128.0.0`"), "{text}");
+    // `world` stands for a public address.
+    let c = npc::compile_str(
+        "t.npl",
+        "namespace web\nallow web/a -> 10.0.0.0/8:443\nexpect deny web/a -> world:443\n",
+    );
+    assert!(!c.has_errors(), "{}", rendered(&c));
+}
+
+#[test]
+fn a_named_port_is_given_a_number_no_rule_names() {
+    // The representative's `metrics` port must not land on 49152, which a
+    // numeric rule allows: the expectation must fail.
+    let c = npc::compile_str(
+        "t.npl",
+        "namespace apps\nallow apps/a -> apps/b:49152\nexpect allow apps/a -> apps/b:metrics\n",
+    );
+    let text = rendered(&c);
+    assert!(codes(&c).contains(&"E029"), "{text}");
+    assert!(
+        text.contains("container port `metrics` as TCP 49153"),
+        "{text}"
+    );
+    let c = npc::compile_str(
+        "t.npl",
+        "namespace apps\nallow apps/a -> apps/b:metrics\nexpect allow apps/a -> apps/b:metrics\nexpect deny apps/a -> apps/b:metrics/udp\n",
+    );
+    assert!(!c.has_errors(), "{}", rendered(&c));
+}
+
+#[test]
+fn ranges_are_decided_exactly_not_by_sampling() {
+    // Only the last port of the range is missing.
+    let c = npc::compile_str(
+        "t.npl",
+        "namespace apps\nallow apps/a -> apps/b:{1000-1998, 2000}\nexpect allow apps/a -> apps/b:1000-2000\nexpect deny apps/a -> apps/b:1999\n",
+    );
+    let d: Vec<_> = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.id == "E029")
+        .collect();
+    assert_eq!(d.len(), 1, "{}", rendered(&c));
+    assert!(
+        d[0].message.ends_with("but TCP 1999 is denied"),
+        "{}",
+        d[0].message
+    );
+}
+
+#[test]
+fn port_less_expectations_mean_every_port_or_none() {
+    let ok = npc::compile_str(
+        "t.npl",
+        "namespace apps\nallow apps/a -> apps/b\nexpect allow apps/a -> apps/b\nexpect deny apps/b -> apps/a\n",
+    );
+    assert!(!ok.has_errors(), "{}", rendered(&ok));
+    let partial = npc::compile_str(
+        "t.npl",
+        "namespace apps\nallow apps/a -> apps/b:53/udp\nexpect deny apps/a -> apps/b\n",
+    );
+    let d = partial
+        .diagnostics
+        .iter()
+        .find(|d| d.code.id == "E029")
+        .unwrap();
+    assert!(
+        d.message.ends_with("but UDP 53 is allowed"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
+fn expectations_are_not_checked_when_the_program_has_other_errors() {
+    let c = npc::compile_str(
+        "t.npl",
+        "namespace apps\nallow apps/a -> apps/b:70000\nexpect allow apps/a -> apps/b:80\n",
+    );
+    assert_eq!(codes(&c), vec!["E006"]);
+}
