@@ -14,6 +14,7 @@ Examples:
   kubectl get networkpolicy -A -o yaml | npc diff policies.npl --against -
   npc diff policies.npl --against deploy/netpol/        # a directory of YAML files
   npc diff policies.npl --against live.yaml --format json
+  npc diff policies.npl --against live.yaml --semantic --inventory cluster.yaml
 
 Both sides are normalized first (server fields dropped, API defaults applied,
 unordered lists sorted), so only differences in meaning show. The
@@ -21,6 +22,10 @@ unordered lists sorted), so only differences in meaning show. The
 it changes whenever lines move. Policies not managed by npc in the namespaces
 npc manages are listed as \"unmanaged, also in force\": NetworkPolicies add up,
 so they still allow traffic.
+
+With --semantic, npc evaluates both policy sets and lists the flows whose
+verdict changes (`+` newly allowed, `-` newly denied) between the endpoints the
+program names, or between the pods of --inventory.
 
 Exit codes:
   0  no differences
@@ -41,6 +46,12 @@ pub struct DiffArgs {
     /// Also compare the `npc.dev/source` annotation
     #[arg(long)]
     pub source_annotations: bool,
+    /// Report connectivity changes (flows newly allowed or denied) instead of text
+    #[arg(long)]
+    pub semantic: bool,
+    /// With --semantic: judge flows between these pods (`kubectl get namespaces,pods -A -o yaml`)
+    #[arg(long, value_name = "FILE", requires = "semantic")]
+    pub inventory: Option<PathBuf>,
     #[command(flatten)]
     pub diagnostics: DiagnosticArgs,
 }
@@ -73,6 +84,9 @@ pub fn run(args: &DiffArgs) -> ExitCode {
         Ok(d) => d,
         Err(e) => return usage_error(&e.to_string()),
     };
+    if args.semantic {
+        return semantic(args, &compilation, &deployed);
+    }
     let options = DiffOptions {
         ignore_annotations: if args.source_annotations {
             Vec::new()
@@ -95,6 +109,41 @@ pub fn run(args: &DiffArgs) -> ExitCode {
             };
             print!("{}", diff::render_human(&report, color));
         }
+        ReportFormat::Json => match report.to_json() {
+            Ok(json) => println!("{json}"),
+            Err(e) => return usage_error(&e.to_string()),
+        },
+    }
+    if report.has_differences() {
+        ExitCode::Failed
+    } else {
+        ExitCode::Ok
+    }
+}
+
+/// `--semantic`: flows whose verdict changes, over the program's endpoints
+/// or the inventory's pods.
+fn semantic(
+    args: &DiffArgs,
+    compilation: &crate::Compilation,
+    deployed: &diff::Loaded,
+) -> ExitCode {
+    let endpoints = match &args.inventory {
+        Some(path) => match crate::verify::inventory::load(path) {
+            Ok(inv) => diff::semantic::inventory_endpoints(&inv),
+            Err(e) => return usage_error(&e),
+        },
+        None => match &compilation.program {
+            Some(p) => diff::semantic::program_endpoints(p),
+            None => Vec::new(),
+        },
+    };
+    let report = match diff::semantic::compare(&compilation.policies, deployed, &endpoints) {
+        Ok(r) => r,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    match args.format {
+        ReportFormat::Human => print!("{}", report.render_human()),
         ReportFormat::Json => match report.to_json() {
             Ok(json) => println!("{json}"),
             Err(e) => return usage_error(&e.to_string()),

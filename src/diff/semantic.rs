@@ -132,3 +132,73 @@ pub fn compare(
     }
     Ok(report)
 }
+
+/// The endpoints a program names, as representatives (LANGUAGE.md §5): a
+/// pod per pod peer and managed namespace it covers, an address per IP
+/// block. Every pod declares every named port the program uses.
+pub fn program_endpoints(program: &crate::ir::Program) -> Vec<(String, Endpoint)> {
+    use crate::ir::{NamespaceSelector, Peer, Ports, Selector};
+    use crate::verify::representative::{named_ports, representatives};
+    let mut peers: Vec<Peer> = Vec::new();
+    let mut ports = std::collections::BTreeSet::new();
+    for r in &program.rules {
+        peers.extend(r.sources.iter().cloned());
+        for (p, pp) in &r.destinations {
+            peers.push(p.clone());
+            if let Ports::Only(set) = pp {
+                ports.extend(set.iter().cloned());
+            }
+        }
+    }
+    for e in &program.expectations {
+        peers.push(e.source.clone());
+        peers.push(e.destination.clone());
+    }
+    for s in &program.scrapes {
+        peers.extend(s.sources.iter().cloned());
+        peers.push(Peer::Pods {
+            namespaces: NamespaceSelector::Matching(Selector::default()),
+            pods: s.pods.clone(),
+        });
+    }
+    let named = named_ports(program, Some(&Ports::Only(ports)));
+    let mut out: Vec<(String, Endpoint)> = Vec::new();
+    for peer in peers {
+        for r in representatives(&peer, program, &named) {
+            let name = short_name(&r.endpoint, &program.settings.workload_label);
+            if !out.iter().any(|(d, _)| d == &name) {
+                out.push((name, r.endpoint));
+            }
+        }
+    }
+    out
+}
+
+/// `web/frontend` for a pod that carries only the workload label,
+/// `web/{tier=db, zone=a}` otherwise, the address for an IP.
+fn short_name(endpoint: &Endpoint, workload_label: &str) -> String {
+    match endpoint {
+        Endpoint::Ip(ip) => ip.to_string(),
+        Endpoint::Pod(pod) => match pod.labels.get(workload_label) {
+            Some(w) if pod.labels.len() == 1 => format!("{}/{w}", pod.namespace),
+            _ => {
+                let labels: Vec<String> =
+                    pod.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!("{}/{{{}}}", pod.namespace, labels.join(", "))
+            }
+        },
+    }
+}
+
+/// The pods of a cluster inventory (host-network pods left out: no policy
+/// applies to them), named `namespace/pod`.
+pub fn inventory_endpoints(
+    inventory: &crate::verify::inventory::Inventory,
+) -> Vec<(String, Endpoint)> {
+    inventory
+        .pods
+        .iter()
+        .filter(|p| !p.host_network)
+        .map(|p| (p.key(), Endpoint::Pod(p.pod.clone())))
+        .collect()
+}
