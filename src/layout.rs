@@ -2,7 +2,7 @@
 //! and groups the results into the policies npc emits: per managed namespace a
 //! default-deny policy, a DNS policy, and one policy per selected workload.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::diagnostic::{codes, Diagnostic, Diagnostics};
 use crate::ir::{
@@ -88,8 +88,9 @@ impl Builder {
 pub fn layout(program: &Program) -> (Layout, Diagnostics) {
     let mut diags = Diagnostics::default();
     let mut b = Builder::default();
+    let index = NamespaceIndex::new(program);
     for rule in &program.rules {
-        let produced = place(program, rule, &mut b);
+        let produced = place(program, &index, rule, &mut b);
         if !produced && rule.origin.kind == OriginKind::Allow {
             diags.push(
                 Diagnostic::new(codes::ALLOW_WITHOUT_RULE, rule.origin.span, "this `allow` produces no rule")
@@ -130,14 +131,14 @@ pub fn layout(program: &Program) -> (Layout, Diagnostics) {
 }
 
 /// Adds a rule's entries to the sides that need them; false if none did.
-fn place(program: &Program, rule: &Rule, b: &mut Builder) -> bool {
+fn place(program: &Program, index: &NamespaceIndex<'_>, rule: &Rule, b: &mut Builder) -> bool {
     let mut produced = false;
     if rule.sides.egress {
         for src in &rule.sources {
             let Peer::Pods { namespaces, pods } = src else {
                 continue;
             };
-            for ns in covered(program, namespaces).filter(|ns| ns.isolation.egress) {
+            for ns in covered(program, index, namespaces).filter(|ns| ns.isolation.egress) {
                 let policy = (rule.origin.kind != OriginKind::Dns).then_some(pods);
                 for (dst, ports) in &rule.destinations {
                     b.add(&ns.name, policy, Direction::Egress, dst, ports, rule.origin);
@@ -151,7 +152,7 @@ fn place(program: &Program, rule: &Rule, b: &mut Builder) -> bool {
             let Peer::Pods { namespaces, pods } = dst else {
                 continue;
             };
-            for ns in covered(program, namespaces).filter(|ns| ns.isolation.ingress) {
+            for ns in covered(program, index, namespaces).filter(|ns| ns.isolation.ingress) {
                 for src in &rule.sources {
                     b.add(
                         &ns.name,
@@ -169,20 +170,58 @@ fn place(program: &Program, rule: &Rule, b: &mut Builder) -> bool {
     produced
 }
 
-/// The managed namespaces a namespace selector reaches. A name is a lookup,
-/// not a scan, so programs of many namespaces stay linear.
+/// Managed namespaces by label, so that a label-set endpoint looks up the
+/// namespaces that carry one of its labels instead of testing every namespace:
+/// programs where each namespace names a few others by label stay linear.
+struct NamespaceIndex<'p> {
+    /// (key, value) → namespaces with that label, in name order.
+    by_label: HashMap<(&'p str, &'p str), Vec<&'p ManagedNamespace>>,
+}
+
+impl<'p> NamespaceIndex<'p> {
+    fn new(program: &'p Program) -> Self {
+        let mut by_label: HashMap<(&str, &str), Vec<&ManagedNamespace>> = HashMap::new();
+        for ns in program.namespaces.values() {
+            for (k, v) in &ns.labels {
+                by_label.entry((k, v)).or_default().push(ns);
+            }
+        }
+        NamespaceIndex { by_label }
+    }
+
+    /// The fewest namespaces that can match: those carrying the selector's
+    /// rarest `matchLabels` entry. `None` if the selector has no such entry.
+    fn candidates(&self, sel: &'p Selector) -> Option<&[&'p ManagedNamespace]> {
+        sel.match_labels
+            .iter()
+            .map(|(k, v)| {
+                self.by_label
+                    .get(&(k.as_str(), v.as_str()))
+                    .map_or(&[][..], Vec::as_slice)
+            })
+            .min_by_key(|c| c.len())
+    }
+}
+
+/// The managed namespaces a namespace selector reaches, in name order. A name
+/// is a lookup and a label set an index lookup, not a scan, so programs of
+/// many namespaces stay linear.
 fn covered<'p>(
     program: &'p Program,
+    index: &'p NamespaceIndex<'p>,
     sel: &'p NamespaceSelector,
 ) -> Box<dyn Iterator<Item = &'p ManagedNamespace> + 'p> {
     match sel {
         NamespaceSelector::Named(n) => Box::new(program.namespaces.get(n).into_iter()),
-        NamespaceSelector::Matching(s) => Box::new(
-            program
-                .namespaces
-                .values()
-                .filter(move |ns| s.matches(&ns.labels)),
-        ),
+        NamespaceSelector::Matching(s) => match index.candidates(s) {
+            Some(few) => Box::new(few.iter().copied().filter(move |ns| s.matches(&ns.labels))),
+            None => Box::new(
+                program
+                    .namespaces
+                    .values()
+                    .filter(move |ns| s.matches(&ns.labels)),
+            ),
+        },
     }
 }
 

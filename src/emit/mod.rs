@@ -4,6 +4,7 @@
 
 pub mod naming;
 pub mod output;
+mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};
 

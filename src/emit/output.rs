@@ -22,7 +22,9 @@ pub fn to_yaml(policies: &[NetworkPolicy]) -> Result<String, String> {
         if i > 0 {
             out.push_str("---\n");
         }
-        out.push_str(&serde_yaml::to_string(p).map_err(|e| e.to_string())?);
+        if !super::yaml::write_policy(&mut out, p) {
+            out.push_str(&serde_yaml::to_string(p).map_err(|e| e.to_string())?);
+        }
     }
     Ok(yaml11_safe(&out))
 }

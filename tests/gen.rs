@@ -1,0 +1,98 @@
+//! The benchmark generator (`examples/gen.rs`) prints programs that compile
+//! without errors or warnings, for every shape the benchmarks use and a few
+//! odd ones, and the same seed always gives the same program.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[allow(dead_code)]
+#[path = "../examples/gen.rs"]
+mod gen;
+
+fn check(namespaces: usize, workloads: usize, seed: u64) {
+    let text = gen::generate(namespaces, workloads, seed);
+    let c = npc::compile_str("gen.npl", &text);
+    let problems: Vec<String> = c
+        .diagnostics
+        .iter()
+        .map(|d| format!("{d:?}"))
+        .take(5)
+        .collect();
+    assert!(
+        c.diagnostics.is_empty(),
+        "{namespaces} x {workloads} (seed {seed}) has diagnostics: {problems:#?}"
+    );
+    assert!(!c.policies.is_empty());
+}
+
+#[test]
+fn generated_programs_compile_cleanly() {
+    for (n, w, seed) in [
+        (1, 1, 1),
+        (1, 10, 1),
+        (3, 4, 7),
+        (9, 7, 3),
+        (10, 10, 1),
+        (17, 13, 5),
+        (100, 10, 1),
+        (100, 25, 2),
+    ] {
+        check(n, w, seed);
+    }
+}
+
+#[test]
+fn the_generator_is_deterministic() {
+    assert_eq!(gen::generate(20, 10, 9), gen::generate(20, 10, 9));
+    assert_ne!(gen::generate(20, 10, 9), gen::generate(20, 10, 10));
+}
+
+#[test]
+fn a_thousand_namespaces_is_about_the_advertised_size() {
+    let text = gen::generate(1000, 10, 1);
+    let lines = text.lines().count();
+    assert!((20_000..30_000).contains(&lines), "{lines} lines");
+}
+
+/// `to_yaml` (which writes most policies directly) gives the same bytes as
+/// serializing every policy with `serde_yaml`.
+fn same_yaml_as_serde(c: &npc::Compilation) {
+    let expected: Vec<String> = c
+        .policies
+        .iter()
+        .map(|p| serde_yaml::to_string(p).unwrap())
+        .collect();
+    let got = npc::emit::output::to_yaml(&c.policies).unwrap();
+    assert_eq!(got, expected.join("---\n"));
+}
+
+#[test]
+fn yaml_output_is_the_general_serializers() {
+    same_yaml_as_serde(&npc::compile_str("gen.npl", &gen::generate(60, 12, 4)));
+    let long_key = format!("{}.example.com/k", vec!["a".repeat(60); 3].join("."));
+    let odd = format!(
+        r#"
+set workload-label = app.kubernetes.io/name
+namespace odd labels {{flag="true", n="8080", hex="0x1f", empty="", dotted=a.b, {long_key}=v}}
+allow odd/{{a="true", b="", c="123", d=x-y}} -> odd/{{e in (null, "1.5", x), f notin (no, yes), g, !h}}:{{http, 80-90/udp}}
+allow {{flag="true"}}/* -> odd/{{app.kubernetes.io/name="0123"}}:8080
+allow {{{long_key}=v}}/Web -> odd/x
+allow odd/x -> 10.0.0.0/8 except (10.1.0.0/16, 10.2.0.0/16), [2001:db8::/32], world:443
+"#
+    );
+    let c = npc::compile_str("odd.npl", &odd);
+    assert!(!c.has_errors(), "{:#?}", c.diagnostics);
+    same_yaml_as_serde(&c);
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "npl") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let c = npc::compile(vec![npc::load::Input {
+                name: path.display().to_string(),
+                path: Some(path.clone()),
+                text,
+            }]);
+            assert!(!c.has_errors(), "{}", path.display());
+            same_yaml_as_serde(&c);
+        }
+    }
+}
