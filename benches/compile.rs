@@ -63,7 +63,8 @@ impl Case {
         let mut program = resolved.clone();
         carveouts::apply(&mut program);
         let (layout, _) = layout::layout(&program);
-        let (policies, diags) = emit::emit(&layout, &program.settings, &loaded.sources);
+        let (policies, _provenance, diags) =
+            emit::emit(&layout, &program.settings, &loaded.sources);
         assert!(!diags.has_errors());
         Case {
             namespaces,
