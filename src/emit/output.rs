@@ -22,11 +22,15 @@ pub fn to_yaml(policies: &[NetworkPolicy]) -> Result<String, String> {
         if i > 0 {
             out.push_str("---\n");
         }
+        // The direct writer quotes YAML 1.1 scalars itself; the general
+        // serializer's output gets them quoted afterwards.
         if !super::yaml::write_policy(&mut out, p) {
-            out.push_str(&serde_yaml::to_string(p).map_err(|e| e.to_string())?);
+            out.push_str(&yaml11_safe(
+                &serde_yaml::to_string(p).map_err(|e| e.to_string())?,
+            ));
         }
     }
-    Ok(yaml11_safe(&out))
+    Ok(out)
 }
 
 /// Quotes the plain scalars that a YAML 1.1 reader would not take as
@@ -43,24 +47,25 @@ pub fn yaml11_safe(yaml: &str) -> String {
             Some(b) => (b, "\n"),
             None => (line, ""),
         };
-        out.push_str(&quote_line(body));
+        push_line(&mut out, body);
         out.push_str(newline);
     }
     out
 }
 
-/// One line of block YAML: `indent`, any `- ` markers, then `key: value`,
-/// `key:` or a bare scalar.
-fn quote_line(line: &str) -> String {
+/// Appends one line of block YAML (`indent`, any `- ` markers, then
+/// `key: value`, `key:` or a bare scalar), quoting its key and value where
+/// needed. Most lines need nothing and are copied as they are.
+fn push_line(out: &mut String, line: &str) {
     let indent = line.len() - line.trim_start_matches(' ').len();
     let mut rest = &line[indent..];
-    let mut prefix = line[..indent].to_string();
     while let Some(r) = rest.strip_prefix("- ") {
-        prefix.push_str("- ");
         rest = r;
     }
+    let prefix = &line[..line.len() - rest.len()];
     if rest == "---" || rest.is_empty() {
-        return line.to_string();
+        out.push_str(line);
+        return;
     }
     let (key, value) = match rest.split_once(": ") {
         Some((k, v)) if !k.starts_with(['\'', '"']) => (Some(k), Some(v)),
@@ -69,31 +74,37 @@ fn quote_line(line: &str) -> String {
             _ => (None, Some(rest)),
         },
     };
-    let mut out = prefix;
+    let special = |t: Option<&str>| t.is_some_and(yaml11_special);
+    if !special(key) && !special(value) {
+        out.push_str(line);
+        return;
+    }
+    out.push_str(prefix);
     if let Some(k) = key {
-        out.push_str(&quote_scalar(k));
+        push_scalar(out, k);
         out.push(':');
         if value.is_some() {
             out.push(' ');
         }
     }
     if let Some(v) = value {
-        out.push_str(&quote_scalar(v));
+        push_scalar(out, v);
     }
-    out
 }
 
-fn quote_scalar(token: &str) -> String {
+fn push_scalar(out: &mut String, token: &str) {
     if yaml11_special(token) {
-        format!("'{}'", token.replace('\'', "''"))
+        out.push('\'');
+        out.push_str(&token.replace('\'', "''"));
+        out.push('\'');
     } else {
-        token.to_string()
+        out.push_str(token);
     }
 }
 
 /// Plain scalars that YAML 1.1 resolves to something other than a string
 /// but YAML 1.2 (the serializer) does not.
-fn yaml11_special(s: &str) -> bool {
+pub(crate) fn yaml11_special(s: &str) -> bool {
     const BOOLS: &[&str] = &[
         "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
         "OFF", "=", "<<",

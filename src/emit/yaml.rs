@@ -221,7 +221,7 @@ fn write_map(
         if i > 0 || !inline_first {
             indent(out, col);
         }
-        out.push_str(key);
+        push_plain(out, key);
         out.push(':');
         let ok = match value {
             Node::Map(m) if m.is_empty() => {
@@ -274,10 +274,22 @@ fn write_seq(out: &mut String, items: &[Node<'_>], col: usize) -> bool {
     true
 }
 
+/// A plain scalar, single-quoted where YAML 1.1 readers would take it for
+/// something else (`yes`, `on`, `y`): see `output::yaml11_safe`.
+fn push_plain(out: &mut String, s: &str) {
+    if super::output::yaml11_special(s) {
+        out.push('\'');
+        out.push_str(s);
+        out.push('\'');
+    } else {
+        out.push_str(s);
+    }
+}
+
 fn write_scalar(out: &mut String, node: &Node<'_>) -> bool {
     match node {
         Node::Str(s) if plain(s) => {
-            out.push_str(s);
+            push_plain(out, s);
             out.push('\n');
             true
         }
