@@ -1,11 +1,10 @@
 //! `npc diff`: what applying the program's output would change in a cluster.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::{compile_files, usage_error, ColorChoice, DiagnosticArgs, ExitCode};
+use super::{compile_files, usage_error, DiagnosticArgs, ExitCode};
 use crate::diff::{self, DiffOptions};
 use crate::emit::SOURCE_ANNOTATION;
 
@@ -98,23 +97,30 @@ pub fn run(args: &DiffArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return usage_error(&e.to_string()),
     };
-    match args.format {
-        ReportFormat::Human => {
-            let color = match args.diagnostics.color {
-                ColorChoice::Always => true,
-                ColorChoice::Never => false,
-                ColorChoice::Auto => {
-                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-                }
-            };
-            print!("{}", diff::render_human(&report, color));
-        }
-        ReportFormat::Json => match report.to_json() {
+    let color = args.diagnostics.color.for_stdout();
+    print_report(
+        args.format,
+        || diff::render_human(&report, color),
+        || report.to_json(),
+        report.has_differences(),
+    )
+}
+
+/// Prints a report in the chosen format; exit 1 when it shows differences.
+fn print_report(
+    format: ReportFormat,
+    human: impl FnOnce() -> String,
+    json: impl FnOnce() -> Result<String, diff::Error>,
+    differs: bool,
+) -> ExitCode {
+    match format {
+        ReportFormat::Human => print!("{}", human()),
+        ReportFormat::Json => match json() {
             Ok(json) => println!("{json}"),
             Err(e) => return usage_error(&e.to_string()),
         },
     }
-    if report.has_differences() {
+    if differs {
         ExitCode::Failed
     } else {
         ExitCode::Ok
@@ -128,30 +134,23 @@ fn semantic(
     compilation: &crate::Compilation,
     deployed: &diff::Loaded,
 ) -> ExitCode {
-    let endpoints = match &args.inventory {
-        Some(path) => match crate::verify::inventory::load(path) {
-            Ok(inv) => diff::semantic::inventory_endpoints(&inv),
-            Err(e) => return usage_error(&e),
-        },
-        None => match &compilation.program {
-            Some(p) => diff::semantic::program_endpoints(p),
-            None => Vec::new(),
-        },
+    let endpoints = match super::load_inventory(args.inventory.as_deref()) {
+        Ok(Some(inv)) => diff::semantic::inventory_endpoints(&inv),
+        Ok(None) => compilation
+            .program
+            .as_ref()
+            .map(diff::semantic::program_endpoints)
+            .unwrap_or_default(),
+        Err(code) => return code,
     };
     let report = match diff::semantic::compare(&compilation.policies, deployed, &endpoints) {
         Ok(r) => r,
         Err(e) => return usage_error(&e.to_string()),
     };
-    match args.format {
-        ReportFormat::Human => print!("{}", report.render_human()),
-        ReportFormat::Json => match report.to_json() {
-            Ok(json) => println!("{json}"),
-            Err(e) => return usage_error(&e.to_string()),
-        },
-    }
-    if report.has_differences() {
-        ExitCode::Failed
-    } else {
-        ExitCode::Ok
-    }
+    print_report(
+        args.format,
+        || report.render_human(),
+        || report.to_json(),
+        report.has_differences(),
+    )
 }

@@ -52,12 +52,9 @@ pub fn run(args: &ExplainArgs) -> ExitCode {
         Ok(i) => i,
         Err(e) => return usage_error(&e),
     };
-    let inventory = match &args.inventory {
-        Some(path) => match crate::verify::inventory::load(path) {
-            Ok(inv) => Some(inv),
-            Err(e) => return usage_error(&e),
-        },
-        None => None,
+    let inventory = match super::load_inventory(args.inventory.as_deref()) {
+        Ok(inv) => inv,
+        Err(code) => return code,
     };
     let explained = explain::explain(inputs, &args.query, inventory.as_ref());
     if args

@@ -94,14 +94,20 @@ pub enum ColorChoice {
 }
 
 impl ColorChoice {
-    pub fn for_stderr(self) -> bool {
+    fn enabled(self, terminal: bool) -> bool {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-            }
+            ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none(),
         }
+    }
+
+    pub fn for_stderr(self) -> bool {
+        self.enabled(std::io::stderr().is_terminal())
+    }
+
+    pub fn for_stdout(self) -> bool {
+        self.enabled(std::io::stdout().is_terminal())
     }
 }
 
@@ -166,6 +172,15 @@ pub fn compile_files(
         return Err(Stop::Errors);
     }
     Ok(compilation)
+}
+
+/// Loads `--inventory` when given; a malformed file is a usage error (printed).
+pub fn load_inventory(
+    path: Option<&std::path::Path>,
+) -> Result<Option<crate::verify::inventory::Inventory>, ExitCode> {
+    path.map(crate::verify::inventory::load)
+        .transpose()
+        .map_err(|e| usage_error(&e))
 }
 
 /// All of standard input as text.
