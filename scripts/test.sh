@@ -17,7 +17,10 @@ step "python tools (nca, kubernetes-validate)"
 scripts/venv.sh >/dev/null
 
 step "tests"
-cargo test --locked --all-targets
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --locked --all-targets 2>&1 | tee "$log"
+rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
 
 step "examples compile to their checked-in output"
 cargo build --locked --release --quiet
@@ -33,9 +36,13 @@ git ls-files 'examples/*.npl' 'tests/cases/*.npl' \
   | grep -v -e '^tests/cases/err/E001-' -e '^tests/cases/ok/syntax-forms.npl$' \
   | xargs ./target/release/npc fmt --check
 
+editors_passed=0
 if [ -x scripts/test-editors.sh ]; then
   step "editor grammars"
-  scripts/test-editors.sh
+  scripts/test-editors.sh 2>&1 | tee "$log"
+  editors_passed=$(grep -Eo 'editors: [0-9]+ passed' "$log" | awk '{s += $2} END {print s + 0}')
 fi
 
 step "all checks passed"
+echo "rust tests: $rust_passed passed, editor checks: $editors_passed passed"
+echo "all: $((rust_passed + editors_passed)) passed, 0 failed"
