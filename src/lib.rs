@@ -41,7 +41,6 @@ pub struct Compilation {
     pub sources: SourceMap,
     /// The resolved program, with carve-outs applied.
     pub program: Option<ir::Program>,
-    pub layout: Option<layout::Layout>,
     pub policies: Vec<NetworkPolicy>,
     /// The `.npl` origins of every emitted rule.
     pub provenance: emit::Provenance,
@@ -78,6 +77,8 @@ pub fn compile(inputs: Vec<Input>) -> Compilation {
     diags.extend(layout_diags);
     let (policies, provenance, emit_diags) = emit::emit(&layout, &program.settings, &out.sources);
     diags.extend(emit_diags);
+    // The layout is not needed past emission; free it before verification.
+    drop(layout);
     if !diags.has_errors() {
         diags.extend(verify::expectations(
             &program,
@@ -87,7 +88,6 @@ pub fn compile(inputs: Vec<Input>) -> Compilation {
         ));
     }
     out.program = Some(program);
-    out.layout = Some(layout);
     if !diags.has_errors() {
         out.policies = policies;
         out.provenance = provenance;

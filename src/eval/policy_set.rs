@@ -111,9 +111,15 @@ impl CompiledPolicy {
 impl PolicySet {
     /// Compiles the policies; every invalid field of every policy is reported.
     pub fn new(policies: Vec<NetworkPolicy>) -> Result<PolicySet, PolicyErrors> {
+        Self::from_slice(&policies)
+    }
+
+    /// As [`PolicySet::new`], for policies the caller keeps (nothing is copied:
+    /// the set holds its own compiled form).
+    pub fn from_slice(policies: &[NetworkPolicy]) -> Result<PolicySet, PolicyErrors> {
         let mut errors = Vec::new();
         let mut set = PolicySet::default();
-        for policy in &policies {
+        for policy in policies {
             let mut sink = ErrorSink {
                 policy: format!(
                     "{}/{}",

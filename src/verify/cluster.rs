@@ -101,7 +101,7 @@ pub fn check(
     inventory: &Inventory,
 ) -> Diagnostics {
     let mut diags = Diagnostics::default();
-    if let Ok(set) = PolicySet::new(policies.to_vec()) {
+    if let Ok(set) = PolicySet::from_slice(policies) {
         let checker = Checker {
             set: &set,
             tracer: Tracer {

@@ -40,7 +40,7 @@ pub fn expectations(
     if program.expectations.is_empty() {
         return diags;
     }
-    let set = match PolicySet::new(policies.to_vec()) {
+    let set = match PolicySet::from_slice(policies) {
         Ok(set) => set,
         Err(e) => {
             for x in &program.expectations {
