@@ -14,6 +14,26 @@ fn npc(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Runs npc with `input` on its standard input.
+fn npc_with_stdin(args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_npc"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -41,20 +61,7 @@ fn build_prints_the_checked_in_output() {
 
 #[test]
 fn build_reads_stdin() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_npc"))
-        .args(["build", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"namespace web\nallow web/a -> web/b:80\n")
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = npc_with_stdin(&["build", "-"], "namespace web\nallow web/a -> web/b:80\n");
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("name: a\n"));
     assert!(stdout(&o).contains("npc.dev/source: <stdin>:2"));
@@ -361,21 +368,7 @@ fn diff_against_own_output_is_clean_and_a_change_exits_1() {
 #[test]
 fn diff_reads_deployed_policies_from_stdin() {
     let yaml = stdout(&npc(&["build", "examples/shop.npl", "--format", "json"]));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_npc"))
-        .args(["diff", "examples/shop.npl", "--against", "-"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(yaml.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = npc_with_stdin(&["diff", "examples/shop.npl", "--against", "-"], &yaml);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 

@@ -38,7 +38,7 @@
 //!   other protocols (ICMP, ...) in a real cluster, which a [`PortSet`] cannot
 //!   express.
 
-mod cidr;
+pub(crate) mod cidr;
 mod endpoint;
 mod error;
 mod matrix;

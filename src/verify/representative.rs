@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use crate::eval::cidr::Cidr;
 use crate::eval::{Endpoint, NamedPort, Pod, PortSet, Protocol};
 use crate::ir::{
     IpBlock, NamespaceSelector, Operator, Peer, PortNumber, Ports, Program, Selector,
@@ -222,13 +223,7 @@ pub fn peer_covers(peer: &Peer, endpoint: &Endpoint) -> bool {
             namespaces.covers(&pod.namespace, &namespace_labels(pod)) && pods.matches(&pod.labels)
         }
         (Peer::Ip(block), Endpoint::Ip(ip)) => {
-            let n = match ip {
-                IpAddr::V4(a) => (true, u128::from(u32::from(*a))),
-                IpAddr::V6(a) => (false, u128::from(*a)),
-            };
-            let inside = |cidr: &str| {
-                range(cidr).is_some_and(|(v4, a, b)| v4 == n.0 && (a..=b).contains(&n.1))
-            };
+            let inside = |cidr: &str| Cidr::parse(cidr).is_ok_and(|c| c.contains(*ip));
             inside(&block.cidr) && !block.except.iter().any(|e| inside(e))
         }
         _ => false,
