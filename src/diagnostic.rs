@@ -74,7 +74,7 @@ pub mod codes {
 
 /// A secondary location with a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Label {
+pub struct Secondary {
     pub span: Span,
     pub message: String,
 }
@@ -86,8 +86,9 @@ pub struct Diagnostic {
     pub message: String,
     pub span: Span,
     /// Text shown at the primary span.
-    pub label: Option<String>,
-    pub labels: Vec<Label>,
+    pub primary: Option<String>,
+    /// Other places that explain the problem.
+    pub secondary: Vec<Secondary>,
     pub notes: Vec<String>,
     pub help: Option<String>,
 }
@@ -98,8 +99,8 @@ impl Diagnostic {
             code,
             message: message.into(),
             span,
-            label: None,
-            labels: Vec::new(),
+            primary: None,
+            secondary: Vec::new(),
             notes: Vec::new(),
             help: None,
         }
@@ -113,13 +114,13 @@ impl Diagnostic {
         self.code.severity == Severity::Error
     }
 
-    pub fn with_label(mut self, text: impl Into<String>) -> Self {
-        self.label = Some(text.into());
+    pub fn with_primary(mut self, text: impl Into<String>) -> Self {
+        self.primary = Some(text.into());
         self
     }
 
     pub fn with_secondary(mut self, span: Span, text: impl Into<String>) -> Self {
-        self.labels.push(Label {
+        self.secondary.push(Secondary {
             span,
             message: text.into(),
         });

@@ -94,7 +94,7 @@ pub fn layout(program: &Program) -> (Layout, Diagnostics) {
         if !produced && rule.origin.kind == OriginKind::Allow {
             diags.push(
                 Diagnostic::new(codes::ALLOW_WITHOUT_RULE, rule.origin.span, "this `allow` produces no rule")
-                    .with_label("no source is in an egress-isolated managed namespace and no destination is in an ingress-isolated one")
+                    .with_primary("no source is in an egress-isolated managed namespace and no destination is in an ingress-isolated one")
                     .with_note("npc writes rules only into namespaces declared with `namespace`, and only for isolated directions; traffic between unmanaged or non-isolated namespaces is already allowed")
                     .with_help("declare the namespace this traffic should be checked in (`namespace NAME`), or remove this line"),
             );

@@ -139,7 +139,7 @@ impl Loader {
                     path.span,
                     format!("`{}` is outside the root file's directory", path.node),
                 )
-                .with_label("included from here")
+                .with_primary("included from here")
                 .with_help("included files must live in the root file's directory or below it; move the file, or build from a root file higher up"),
             );
             return Vec::new();
@@ -150,7 +150,7 @@ impl Loader {
                 path.span,
                 format!("`{}` is already part of the program", path.node),
             )
-            .with_label("included again here")
+            .with_primary("included again here")
             .with_help("each file is included at most once; remove this `include`");
             if let Some(first) = first {
                 d = d.with_secondary(*first, "first included here");
@@ -169,7 +169,7 @@ impl Loader {
                         path.span,
                         format!("cannot read `{}`: {}", path.node, io_reason(&e)),
                     )
-                    .with_label("included here")
+                    .with_primary("included here")
                     .with_help("the path is relative to the file that includes it"),
                 );
                 return Vec::new();

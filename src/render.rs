@@ -44,11 +44,11 @@ fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool, out: &mut Vec<u8
         .with_code(d.code.id)
         .with_message(&d.message);
     let mut label = Label::new((name, range(sources, d.span))).with_color(primary);
-    if let Some(text) = &d.label {
+    if let Some(text) = &d.primary {
         label = label.with_message(text);
     }
     report = report.with_label(label);
-    for l in &d.labels {
+    for l in &d.secondary {
         report = report.with_label(
             Label::new((file_name(sources, l.span), range(sources, l.span)))
                 .with_message(&l.message)
@@ -130,9 +130,9 @@ pub fn json(diags: &[Diagnostic], sources: &SourceMap) -> String {
             },
             message: d.message.clone(),
             location: location(sources, d.span),
-            label: d.label.clone(),
+            label: d.primary.clone(),
             labels: d
-                .labels
+                .secondary
                 .iter()
                 .map(|l| JsonLabel {
                     location: location(sources, l.span),

@@ -132,7 +132,7 @@ pub fn emit(
                         ns.span,
                         format!("the policy name `{name}` is not valid"),
                     )
-                    .with_label(why)
+                    .with_primary(why)
                     .with_help("shorten `name-prefix`"),
                 );
                 continue;

@@ -63,14 +63,14 @@ impl Resolver {
                 };
                 let d = if from_alias {
                     Diagnostic::new(codes::SOURCE_PORTS, target.endpoint.span, message)
-                        .with_label("this alias carries ports")
+                        .with_primary("this alias carries ports")
                         .with_secondary(span, "the alias's ports")
                         .with_help(format!(
                             "{help}; or define a second alias without ports for use as a source"
                         ))
                 } else {
                     Diagnostic::new(codes::SOURCE_PORTS, span, message)
-                        .with_label("ports are not allowed here")
+                        .with_primary("ports are not allowed here")
                         .with_help(help)
                 };
                 self.error(d);
@@ -110,7 +110,7 @@ impl Resolver {
                             *use_span,
                             format!("`{name}` already has ports"),
                         )
-                        .with_label("ports given again here")
+                        .with_primary("ports given again here")
                         .with_secondary(*own, "the alias has its ports here")
                         .with_help(format!(
                             "remove the ports here, or define `{name}` without ports"
@@ -130,7 +130,7 @@ impl Resolver {
             span,
             format!("unknown alias `{name}`"),
         )
-        .with_label("not defined before this line");
+        .with_primary("not defined before this line");
         let later = self.all_lets.get(name).copied();
         if let Some(def) = later.filter(|def| def.start > span.start || def.file != span.file) {
             d = d
@@ -167,7 +167,7 @@ impl Resolver {
         if let Err(why) = names::label_value(name) {
             self.error(
                 Diagnostic::new(codes::INVALID_LABEL_VALUE, span, format!("invalid workload name `{name}`"))
-                    .with_label(why)
+                    .with_primary(why)
                     .with_help(format!(
                         "a workload name is the value of the `{}` label: at most 63 letters, digits, `-`, `_` or `.`",
                         self.settings.workload_label
@@ -232,7 +232,7 @@ impl Resolver {
                 let Some(ns) = self.block_namespace.clone() else {
                     self.error(
                         Diagnostic::new(codes::MISPLACED_STATEMENT, span, "a label set alone names pods only inside a `namespace` block")
-                            .with_label("which namespace?")
+                            .with_primary("which namespace?")
                             .with_help("write the namespace in front: `NAMESPACE/{...}`, or `*/{...}` for every namespace"),
                     );
                     return Vec::new();
@@ -254,7 +254,7 @@ impl Resolver {
             Err(why) => {
                 self.error(
                     Diagnostic::new(codes::INVALID_NAMESPACE, span, format!("invalid namespace name `{name}`"))
-                        .with_label(why)
+                        .with_primary(why)
                         .with_help("a namespace name is a DNS label: lower-case letters, digits and `-`, at most 63, starting and ending with a letter or digit"),
                 );
                 false
@@ -273,7 +273,7 @@ impl Resolver {
             if !outer.strictly_contains(inner) {
                 self.error(
                     Diagnostic::new(codes::EXCEPT_OUTSIDE_CIDR, e.span, format!("`{inner}` does not lie strictly inside `{outer}`"))
-                        .with_label("outside the block")
+                        .with_primary("outside the block")
                         .with_secondary(cidr.span, "the block")
                         .with_help("an `except` range must be a smaller range inside the CIDR it narrows; Kubernetes rejects the policy otherwise"),
                 );
@@ -292,7 +292,7 @@ impl Resolver {
             Err(why) => {
                 self.error(
                     Diagnostic::new(codes::INVALID_CIDR, text.span, format!("invalid CIDR `{}`", text.node))
-                        .with_label(why)
+                        .with_primary(why)
                         .with_help("write an IPv4 address or CIDR (`10.0.0.0/8`, `192.0.2.7`) or an IPv6 CIDR in brackets (`[2001:db8::/32]`)"),
                 );
                 None
@@ -330,7 +330,7 @@ impl Resolver {
                             p.span,
                             format!("unknown protocol `{other}`"),
                         )
-                        .with_label("not a protocol")
+                        .with_primary("not a protocol")
                         .with_help(help),
                     );
                     return Vec::new();
@@ -349,7 +349,7 @@ impl Resolver {
                                 lo.span.to(hi.span),
                                 format!("the range `{a}-{b}` is reversed"),
                             )
-                            .with_label("the first port is larger than the last")
+                            .with_primary("the first port is larger than the last")
                             .with_help(format!("write `{b}-{a}`")),
                         );
                         None
@@ -367,21 +367,21 @@ impl Resolver {
                 if numeric_start && name.contains('-') {
                     self.error(
                         Diagnostic::new(codes::INVALID_NAMED_PORT, name.span, format!("`{}` is not a port range", name.node))
-                            .with_label("a range needs a number at both ends")
+                            .with_primary("a range needs a number at both ends")
                             .with_help("named ports cannot have ranges: write a numeric range (`8000-8100`) or a single port name"),
                     );
                     None
                 } else if let Err(why) = names::port_name(name) {
                     self.error(
                         Diagnostic::new(codes::INVALID_NAMED_PORT, name.span, format!("invalid port name `{}`", name.node))
-                            .with_label(why)
+                            .with_primary(why)
                             .with_help("a named port refers to a container port's `name`: at most 15 lower-case letters, digits and `-`"),
                     );
                     None
                 } else if port.protocol.as_ref().is_some_and(|p| p.node == "any") {
                     self.error(
                         Diagnostic::new(codes::INVALID_NAMED_PORT, port.span, format!("the named port `{}` cannot use protocol `any`", name.node))
-                            .with_label("a named port has one protocol")
+                            .with_primary("a named port has one protocol")
                             .with_help(format!("write the protocol the container port declares, e.g. `{}/udp`, or list each: `{{{0}/tcp, {0}/udp}}`", name.node)),
                     );
                     None
@@ -412,7 +412,7 @@ impl Resolver {
                         n.span,
                         format!("port `{}` is out of range", n.node),
                     )
-                    .with_label("not between 1 and 65535")
+                    .with_primary("not between 1 and 65535")
                     .with_help("ports are numbers from 1 to 65535"),
                 );
                 None

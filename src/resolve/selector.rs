@@ -32,7 +32,7 @@ impl Resolver {
             if let Err(why) = names::label_key(key) {
                 self.error(
                     Diagnostic::new(codes::INVALID_LABEL_KEY, key.span, format!("invalid label key `{}`", key.node))
-                        .with_label(why)
+                        .with_primary(why)
                         .with_help("a label key is `[prefix/]name`: the name has at most 63 letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit"),
                 );
                 continue;
@@ -40,7 +40,7 @@ impl Resolver {
             if pods && ROUTING_LABELS.contains(&key.node.as_str()) {
                 self.warn(
                     Diagnostic::new(codes::ROUTING_LABEL, key.span, format!("selector on the routing label `{}`", key.node))
-                        .with_label("this label changes between releases")
+                        .with_primary("this label changes between releases")
                         .with_help("select on stable identity labels (such as `app`) so the policy keeps matching after the next rollout"),
                 );
             }
@@ -55,7 +55,7 @@ impl Resolver {
                     ok = false;
                     self.error(
                         Diagnostic::new(codes::INVALID_LABEL_VALUE, v.span, format!("invalid label value `{}`", v.node))
-                            .with_label(why)
+                            .with_primary(why)
                             .with_help("a label value has at most 63 letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit; write `\"\"` for the empty value"),
                     );
                 }
@@ -77,7 +77,7 @@ impl Resolver {
                         if previous != &v.node {
                             self.error(
                                 Diagnostic::new(codes::CONTRADICTORY_LABELS, entry.span, format!("`{}` cannot be both `{}` and `{}`", key.node, previous, v.node))
-                                    .with_label("no pod or namespace has both values")
+                                    .with_primary("no pod or namespace has both values")
                                     .with_help("to match either value write `key in (a, b)`; to match pods with either label, write two endpoints separated by `,`"),
                             );
                         }
@@ -106,7 +106,7 @@ impl Resolver {
         if let Some(key) = contradiction(&sel) {
             self.error(
                 Diagnostic::new(codes::CONTRADICTORY_LABELS, set.span, format!("this label set can never match: the requirements on `{key}` exclude each other"))
-                    .with_label("matches nothing")
+                    .with_primary("matches nothing")
                     .with_help("remove one of the requirements on this key"),
             );
         }

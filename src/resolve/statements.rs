@@ -53,7 +53,7 @@ impl Resolver {
                     set.key.span,
                     format!("unknown setting `{key}`"),
                 )
-                .with_label("not a setting");
+                .with_primary("not a setting");
                 d = match names::closest(key, ["workload-label", "name-prefix"].into_iter()) {
                     Some(best) => d.with_help(format!("did you mean `{best}`?")),
                     None => d.with_help("the settings are `workload-label` and `name-prefix`"),
@@ -68,7 +68,7 @@ impl Resolver {
                         stmt.span,
                         format!("`{key}` is set twice"),
                     )
-                    .with_label("set again here")
+                    .with_primary("set again here")
                     .with_secondary(*first, "first set here")
                     .with_help("a setting applies to the whole program; keep one"),
                 );
@@ -85,7 +85,7 @@ impl Resolver {
                             value.span,
                             format!("`{}` is not a label key", value.node),
                         )
-                        .with_label(why)
+                        .with_primary(why)
                         .with_help("for example `set workload-label = app.kubernetes.io/name`"),
                     ),
                 },
@@ -104,7 +104,7 @@ impl Resolver {
                     } else {
                         self.error(
                             Diagnostic::new(codes::INVALID_SETTING, value.span, format!("`{}` cannot start a policy name", value.node))
-                                .with_label("not a DNS name prefix")
+                                .with_primary("not a DNS name prefix")
                                 .with_help("use lower-case letters, digits and `-`, starting with a letter or digit, e.g. `set name-prefix = npc-`"),
                         );
                     }
@@ -130,7 +130,7 @@ impl Resolver {
                         name.span,
                         format!("namespace `{}` is declared twice", name.node),
                     )
-                    .with_label("declared again here")
+                    .with_primary("declared again here")
                     .with_secondary(first, "first declared here")
                     .with_help("merge the two declarations into one `namespace` block"),
                 );
@@ -162,7 +162,7 @@ impl Resolver {
                                     inner.span,
                                     "isolation is given twice",
                                 )
-                                .with_label("again here")
+                                .with_primary("again here")
                                 .with_secondary(first, "first given here")
                                 .with_help("write one statement: `isolate ingress, egress`"),
                             );
@@ -190,7 +190,7 @@ impl Resolver {
             if let (Some(span), true) = (no_dns, ns.isolation.egress) {
                 self.warn(
                     Diagnostic::new(codes::NO_DNS, span, format!("pods in `{}` get no DNS", ns.name))
-                        .with_label("DNS carve-out turned off")
+                        .with_primary("DNS carve-out turned off")
                         .with_note("with egress isolated and no DNS rule, every name lookup waits for its timeout (about 30 s per request) while calls by IP keep working")
                         .with_help("remove `no dns` unless this namespace's pods never resolve names, or allow your DNS servers explicitly"),
                 );
@@ -204,7 +204,7 @@ impl Resolver {
             let ast::LabelOp::Eq(value) = &entry.op else {
                 self.error(
                     Diagnostic::new(codes::INVALID_LABEL_KEY, entry.span, "a namespace label needs a value")
-                        .with_label("not `key=value`")
+                        .with_primary("not `key=value`")
                         .with_help("`labels` records the namespace's actual labels: write `labels {key=value, ...}`"),
                 );
                 continue;
@@ -223,7 +223,7 @@ impl Resolver {
                                 ns.name, ns.name
                             ),
                         )
-                        .with_label("Kubernetes sets this label to the namespace's name")
+                        .with_primary("Kubernetes sets this label to the namespace's name")
                         .with_help("remove this label"),
                     );
                     continue;
@@ -248,7 +248,7 @@ impl Resolver {
                                 stmt.span,
                                 "more than one `dns` statement",
                             )
-                            .with_label("second `dns` statement")
+                            .with_primary("second `dns` statement")
                             .with_secondary(first, "first given here")
                             .with_help("list every DNS server in one statement: `dns a, b`"),
                         );
@@ -278,7 +278,7 @@ impl Resolver {
             Statement::Expect(e) => self.expect(e, span),
             Statement::Deny => self.error(
                 Diagnostic::new(codes::DENY_STATEMENT, span, "NetworkPolicy has no deny rules")
-                    .with_label("`deny` is not a statement")
+                    .with_primary("`deny` is not a statement")
                     .with_note("in a managed namespace everything is denied unless an `allow` permits it: isolation is the deny")
                     .with_help("remove this line and check that no `allow` covers the traffic; to assert it, write `expect deny SRC -> DST`"),
             ),
@@ -304,7 +304,7 @@ impl Resolver {
                 stmt.span,
                 format!("`{what}` is allowed {where_}"),
             )
-            .with_label("not allowed here")
+            .with_primary("not allowed here")
             .with_help(help.to_string()),
         );
     }
@@ -353,7 +353,7 @@ impl Resolver {
                     name.span,
                     format!("`{}` cannot be an alias name", name.node),
                 )
-                .with_label(why)
+                .with_primary(why)
                 .with_help(format!(
                     "choose another name, e.g. `{}`",
                     alias_suggestion(&name.node)
@@ -368,7 +368,7 @@ impl Resolver {
                     name.span,
                     format!("alias `{}` is already defined", name.node),
                 )
-                .with_label("defined again here")
+                .with_primary("defined again here")
                 .with_secondary(first, "first defined here")
                 .with_help("aliases cannot be redefined; choose another name"),
             );
@@ -409,7 +409,7 @@ impl Resolver {
                     {
                         self.warn(
                             Diagnostic::new(codes::NAMED_PORT_TO_IP, *pspan, "named port toward an IP block")
-                                .with_label("resolved against pod ports, which an IP block has none of")
+                                .with_primary("resolved against pod ports, which an IP block has none of")
                                 .with_help("several CNIs ignore or reject named ports in rules toward IP blocks; write the port number"),
                         );
                     }
@@ -477,7 +477,7 @@ impl Resolver {
                         target.span,
                         format!("an expectation needs one endpoint; this one stands for {n}"),
                     )
-                    .with_label("several endpoints")
+                    .with_primary("several endpoints")
                     .with_help("write one `expect` line for each endpoint"),
                 );
                 None
@@ -490,7 +490,7 @@ impl Resolver {
             ast::Dns::None => {
                 self.warn(
                     Diagnostic::new(codes::DNS_NONE, span, "DNS carve-out turned off for every namespace")
-                        .with_label("no automatic DNS rules")
+                        .with_primary("no automatic DNS rules")
                         .with_note("with egress isolated and no DNS rule, every name lookup waits for its timeout (about 30 s per request) while calls by IP keep working")
                         .with_help("name your DNS servers instead, e.g. `dns kube-system/{k8s-app=kube-dns}` or `dns 169.254.20.10` for NodeLocal DNSCache"),
                 );

@@ -106,7 +106,7 @@ fn syntax_diagnostic(
         span,
         format!("expected {expected}, found {found_text}"),
     )
-    .with_label(format!("expected {expected}"));
+    .with_primary(format!("expected {expected}"));
     if let Some(help) = names::hint(text, at, &found) {
         diag = diag.with_help(help);
     }

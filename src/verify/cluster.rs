@@ -134,7 +134,7 @@ pub fn check(
                 span,
                 format!("`{text}` matches no pod in the inventory"),
             )
-            .with_label("matches no pod")
+            .with_primary("matches no pod")
             .with_note("a selector that matches no pod allows nothing; a typo or a renamed label silently breaks the connection")
             .with_help(format!(
                 "check the labels of the pods this should select (`kubectl get pods -n NAMESPACE --show-labels`); the workload label is `{workload}`"
@@ -199,7 +199,7 @@ fn namespace_labels(program: &Program, inventory: &Inventory, diags: &mut Diagno
                 ns.name
             ),
         )
-        .with_label("declared here");
+        .with_primary("declared here");
         for n in notes {
             d = d.with_note(n);
         }
@@ -234,7 +234,7 @@ fn host_network(program: &Program, inventory: &Inventory, diags: &mut Diagnostic
                     if pods.len() == 1 { "uses" } else { "use" }
                 ),
             )
-            .with_label("not isolated for these pods")
+            .with_primary("not isolated for these pods")
             .with_note("a hostNetwork pod shares the node's network namespace: policies neither select it nor match it as a peer, so it bypasses this namespace's isolation")
             .with_help("run the workload without `hostNetwork: true`, or move it to a namespace npc does not manage and reach it by address (ipBlock)"),
         );
@@ -295,7 +295,7 @@ fn named_ports(program: &Program, inventory: &Inventory, diags: &mut Diagnostics
                         describe::peer(&peer, &program.settings.workload_label)
                     ),
                 )
-                .with_label("this named port allows nothing")
+                .with_primary("this named port allows nothing")
                 .with_note(format!(
                     "a named port resolves against the destination pod's container ports; checked {}{}",
                     names.join(", "),

@@ -165,7 +165,7 @@ impl Checker<'_> {
             ),
         };
         let mut diag = Diagnostic::new(codes::EXPECTATION_FAILED, e.span, message)
-            .with_label("does not hold")
+            .with_primary("does not hold")
             .with_note(format!(
                 "checked from {} to {}",
                 s.description, d.description

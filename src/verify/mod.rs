@@ -68,7 +68,7 @@ pub fn expectations(
                     e.span,
                     "this expectation names an endpoint with no representative",
                 )
-                .with_label("no pod or address satisfies this endpoint")
+                .with_primary("no pod or address satisfies this endpoint")
                 .with_help(
                     "an address range needs at least one address outside its `except` ranges",
                 ),
