@@ -191,3 +191,48 @@ impl IntoIterator for Diagnostics {
         self.items.into_iter()
     }
 }
+
+/// The closest candidate within a small edit distance, for "did you mean".
+/// Long names get no suggestion: nobody mistypes a 64-character word, and
+/// the distance costs the product of the lengths.
+pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let len = name.chars().count();
+    if len > 64 {
+        return None;
+    }
+    let limit = (len / 3).max(1);
+    candidates
+        .filter(|c| c.chars().count().abs_diff(len) <= limit)
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::closest;
+
+    #[test]
+    fn did_you_mean() {
+        let names = ["api", "db", "frontend"];
+        assert_eq!(closest("apj", names.iter().copied()), Some("api"));
+        assert_eq!(closest("frontnd", names.iter().copied()), Some("frontend"));
+        assert_eq!(closest("zzz", names.iter().copied()), None);
+        assert_eq!(closest(&"a".repeat(100), names.iter().copied()), None);
+    }
+}

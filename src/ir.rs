@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::k8s::{IpBlock, Protocol};
 use crate::source::Span;
 
 /// The whole resolved program.
@@ -33,9 +34,6 @@ impl Default for Settings {
         }
     }
 }
-
-/// The label every namespace carries with its own name.
-pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
 /// A namespace declared with `namespace`: npc owns its policies.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,30 +146,6 @@ pub enum Peer {
         pods: Selector,
     },
     Ip(IpBlock),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct IpBlock {
-    /// Canonical CIDR text (`10.0.0.0/8`, `2001:db8::/32`).
-    pub cidr: String,
-    pub except: Vec<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Protocol {
-    Tcp,
-    Udp,
-    Sctp,
-}
-
-impl Protocol {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Tcp => "TCP",
-            Protocol::Udp => "UDP",
-            Protocol::Sctp => "SCTP",
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

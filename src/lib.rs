@@ -19,6 +19,7 @@ pub mod emit;
 pub mod eval;
 pub mod fmt;
 pub mod ir;
+pub mod k8s;
 pub mod kustomize;
 pub mod layout;
 pub mod load;

@@ -224,3 +224,66 @@ fn krm_example_runs_under_kpt() {
         "{stdout}"
     );
 }
+
+/// Resources the function does not generate pass through with the same
+/// content: block scalars holding `key: on` lines, flow collections, anchors
+/// and aliases, YAML 1.1 look-alikes, multi-line and odd strings. Only their
+/// quoting may change (to what both YAML 1.1 and 1.2 readers read back).
+#[test]
+fn passes_foreign_resources_through_unchanged_in_content() {
+    let input = r#"apiVersion: config.kubernetes.io/v1
+kind: ResourceList
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: flags
+    namespace: web
+    labels: &common {team: payments, tier: "on"}
+  data:
+    app.properties: |
+      feature: on
+      debug: no
+      level: 1_000
+    flow: '{a: 1, b: [x, y]}'
+    quoted: "yes"
+    timestamp: "2024-01-15"
+    tabbed: "a\tb"
+    trailing: "x \n"
+    empty: ""
+- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: reuses
+    labels: *common
+  data: {nested: "{k: v}", list: "[1, 2]"}
+functionConfig:
+  apiVersion: npc.dev/v1alpha1
+  kind: NetworkPolicyGenerator
+  metadata: {name: web}
+  spec:
+    source: "namespace web\n"
+"#;
+    let run = run_fn(input);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let before: serde_yaml::Value = serde_yaml::from_str(input).unwrap();
+    let after: serde_yaml::Value = serde_yaml::from_str(&run.stdout).unwrap();
+    assert_eq!(after["items"][0], before["items"][0], "{}", run.stdout);
+    assert_eq!(after["items"][1], before["items"][1], "{}", run.stdout);
+    // The block scalar is kept as a block, its lines untouched.
+    assert!(
+        run.stdout.contains(
+            "    app.properties: |\n      feature: on\n      debug: no\n      level: 1_000\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    // Strings that YAML 1.1 would read as something else stay quoted.
+    assert!(run.stdout.contains("tier: 'on'"), "{}", run.stdout);
+    assert!(run.stdout.contains("quoted: 'yes'"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("timestamp: '2024-01-15'"),
+        "{}",
+        run.stdout
+    );
+}

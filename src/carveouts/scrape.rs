@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 
 use crate::ir::{
     NamespaceSelector, Operator, Origin, OriginKind, Peer, Program, Requirement, Rule, Selector,
-    Sides, NAMESPACE_NAME_LABEL,
+    Sides,
 };
+use crate::k8s::NAMESPACE_NAME_LABEL;
 
 pub fn apply(program: &mut Program) {
     let excluded: BTreeSet<String> = program

@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 
 use super::{compile_files, usage_error, write_atomically, DiagnosticArgs, ExitCode, Stop};
 use crate::emit::output::{self, Format, GENERATED_HEADER};
+use crate::k8s::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
 
 pub const AFTER_HELP: &str = "\
 Examples:
@@ -105,7 +106,8 @@ fn is_generated(path: &Path) -> bool {
     }
     std::fs::read_to_string(path).is_ok_and(|t| {
         t.starts_with(GENERATED_HEADER)
-            || (ext == Some("json") && t.contains("\"app.kubernetes.io/managed-by\": \"npc\""))
+            || (ext == Some("json")
+                && t.contains(&format!("\"{MANAGED_BY_LABEL}\": \"{MANAGED_BY_VALUE}\"")))
     })
 }
 

@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 
 use super::{compile_files, usage_error, DiagnosticArgs, ExitCode};
 use crate::diff::{self, DiffOptions};
-use crate::emit::SOURCE_ANNOTATION;
+use crate::k8s::SOURCE_ANNOTATION;
 
 pub const AFTER_HELP: &str = "\
 Examples:

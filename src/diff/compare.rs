@@ -10,9 +10,7 @@ use serde_json::Value;
 use super::load::Loaded;
 use super::normalize::normalize;
 use super::Error;
-
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-pub const MANAGED_BY_VALUE: &str = "npc";
+use crate::k8s::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
 
 /// What the comparison may ignore.
 #[derive(Clone, Debug, Default)]

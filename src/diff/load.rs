@@ -9,8 +9,7 @@ use serde_json::Value;
 
 use super::Error;
 
-pub const NETWORK_POLICY_API_VERSION: &str = "networking.k8s.io/v1";
-pub const NETWORK_POLICY_KIND: &str = "NetworkPolicy";
+use crate::k8s::{NETWORK_POLICY_API_VERSION, NETWORK_POLICY_KIND};
 
 /// The objects read from one input.
 #[derive(Clone, Debug, Default, PartialEq)]

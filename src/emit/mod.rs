@@ -20,16 +20,12 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use crate::diagnostic::{codes, Diagnostic, Diagnostics};
 use crate::ir::{
     NamespaceSelector, Origin, OriginKind, Peer, PortNumber, Ports, Selector, Settings,
-    NAMESPACE_NAME_LABEL,
+};
+use crate::k8s::{
+    names, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NAMESPACE_NAME_LABEL, SOURCE_ANNOTATION,
 };
 use crate::layout::{Layout, NamespaceLayout, PolicyRules, RuleSet};
 use crate::source::{SourceMap, Span};
-
-/// The label on every object npc emits.
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-pub const MANAGED_BY_VALUE: &str = "npc";
-/// The annotation listing the source lines (`file:line`) an object came from.
-pub const SOURCE_ANNOTATION: &str = "npc.dev/source";
 
 /// Where each emitted rule came from: per policy (namespace, name), the
 /// origins of each ingress and egress rule, in the order they are emitted.
@@ -125,7 +121,7 @@ pub fn emit(
                 pods,
                 &settings.workload_label,
             ));
-            if let Err(why) = crate::resolve::names::dns1123_subdomain(&name) {
+            if let Err(why) = names::policy_name(&name) {
                 diags.push(
                     Diagnostic::new(
                         codes::INVALID_POLICY_NAME,
@@ -268,8 +264,9 @@ fn peer(p: &Peer) -> NetworkPolicyPeer {
         },
         Peer::Ip(block) => NetworkPolicyPeer {
             ip_block: Some(IPBlock {
-                cidr: block.cidr.clone(),
-                except: (!block.except.is_empty()).then(|| block.except.clone()),
+                cidr: block.cidr.to_string(),
+                except: (!block.except.is_empty())
+                    .then(|| block.except.iter().map(ToString::to_string).collect()),
             }),
             namespace_selector: None,
             pod_selector: None,

@@ -22,117 +22,9 @@ pub fn to_yaml(policies: &[NetworkPolicy]) -> Result<String, String> {
         if i > 0 {
             out.push_str("---\n");
         }
-        // The direct writer quotes YAML 1.1 scalars itself; the general
-        // serializer's output gets them quoted afterwards.
-        if !super::yaml::write_policy(&mut out, p) {
-            out.push_str(&yaml11_safe(
-                &serde_yaml::to_string(p).map_err(|e| e.to_string())?,
-            ));
-        }
+        super::yaml::write_policy(&mut out, p)?;
     }
     Ok(out)
-}
-
-/// Quotes the plain scalars that a YAML 1.1 reader would not take as
-/// strings. The serializer writes YAML 1.2, where `yes`, `on`, `y`, `1_000`
-/// or `1:20` are strings; kubectl (go-yaml) and PyYAML read YAML 1.1, where
-/// they are booleans or numbers, so a label `enabled: yes` would reach the
-/// API server as `true` and be rejected, or select nothing. Plain runs of
-/// digits are left alone: the serializer quotes digit strings, so plain ones
-/// are real numbers (ports).
-pub fn yaml11_safe(yaml: &str) -> String {
-    let mut out = String::with_capacity(yaml.len() + 16);
-    for line in yaml.split_inclusive('\n') {
-        let (body, newline) = match line.strip_suffix('\n') {
-            Some(b) => (b, "\n"),
-            None => (line, ""),
-        };
-        push_line(&mut out, body);
-        out.push_str(newline);
-    }
-    out
-}
-
-/// Appends one line of block YAML (`indent`, any `- ` markers, then
-/// `key: value`, `key:` or a bare scalar), quoting its key and value where
-/// needed. Most lines need nothing and are copied as they are.
-fn push_line(out: &mut String, line: &str) {
-    let indent = line.len() - line.trim_start_matches(' ').len();
-    let mut rest = &line[indent..];
-    while let Some(r) = rest.strip_prefix("- ") {
-        rest = r;
-    }
-    let prefix = &line[..line.len() - rest.len()];
-    if rest == "---" || rest.is_empty() {
-        out.push_str(line);
-        return;
-    }
-    let (key, value) = match rest.split_once(": ") {
-        Some((k, v)) if !k.starts_with(['\'', '"']) => (Some(k), Some(v)),
-        _ => match rest.strip_suffix(':') {
-            Some(k) if !k.starts_with(['\'', '"']) => (Some(k), None),
-            _ => (None, Some(rest)),
-        },
-    };
-    let special = |t: Option<&str>| t.is_some_and(yaml11_special);
-    if !special(key) && !special(value) {
-        out.push_str(line);
-        return;
-    }
-    out.push_str(prefix);
-    if let Some(k) = key {
-        push_scalar(out, k);
-        out.push(':');
-        if value.is_some() {
-            out.push(' ');
-        }
-    }
-    if let Some(v) = value {
-        push_scalar(out, v);
-    }
-}
-
-fn push_scalar(out: &mut String, token: &str) {
-    if yaml11_special(token) {
-        out.push('\'');
-        out.push_str(&token.replace('\'', "''"));
-        out.push('\'');
-    } else {
-        out.push_str(token);
-    }
-}
-
-/// Plain scalars that YAML 1.1 resolves to something other than a string
-/// but YAML 1.2 (the serializer) does not.
-pub(crate) fn yaml11_special(s: &str) -> bool {
-    const BOOLS: &[&str] = &[
-        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
-        "OFF", "=", "<<",
-    ];
-    if BOOLS.contains(&s) {
-        return true;
-    }
-    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let Some(first) = unsigned.chars().next() else {
-        return false;
-    };
-    if !(first.is_ascii_digit() || first == '.') {
-        return false;
-    }
-    let digits_and = |extra: &[char]| {
-        unsigned
-            .chars()
-            .all(|c| c.is_ascii_digit() || extra.contains(&c))
-    };
-    // Integers and floats with `_` separators, binary, and base-60 forms.
-    let binary = unsigned
-        .strip_prefix("0b")
-        .is_some_and(|b| !b.is_empty() && b.chars().all(|c| matches!(c, '0' | '1' | '_')));
-    let underscored = s.contains('_') && digits_and(&['_', '.', 'e', 'E', '-', '+']);
-    let sexagesimal = s.contains(':') && digits_and(&[':', '_', '.']);
-    let float =
-        digits_and(&['.', '_']) && unsigned.contains('.') && unsigned.matches('.').count() == 1;
-    binary || underscored || sexagesimal || float
 }
 
 /// Policies as a JSON `v1/List`.
@@ -186,16 +78,4 @@ pub fn files(
     }
     files.insert("kustomization.yaml".to_string(), kustomization);
     Ok(files)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn yaml_1_1_booleans_and_numbers_are_quoted() {
-        let input = "metadata:\n  labels:\n    enabled: yes\n    mode: on\n    y: n\n    big: 1_000\n    time: 1:20\n    v: 1_0.5\n    bits: 0b101\nspec:\n  ports:\n  - port: 8080\n    endPort: 8100\n  - port: metrics\n  values:\n  - no\n  - '0777'\n  - 1.2.3\n  - 10.0.0.0/8\n  - 2001:db8::/32\n";
-        let want = "metadata:\n  labels:\n    enabled: 'yes'\n    mode: 'on'\n    'y': 'n'\n    big: '1_000'\n    time: '1:20'\n    v: '1_0.5'\n    bits: '0b101'\nspec:\n  ports:\n  - port: 8080\n    endPort: 8100\n  - port: metrics\n  values:\n  - 'no'\n  - '0777'\n  - 1.2.3\n  - 10.0.0.0/8\n  - 2001:db8::/32\n";
-        assert_eq!(yaml11_safe(input), want);
-    }
 }

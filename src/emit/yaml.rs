@@ -1,12 +1,11 @@
-//! A direct writer of block YAML for emitted policies: for the shapes npc
-//! emits it writes the same bytes as `serde_yaml`, at a fraction of the cost
-//! (the general serializer spent half of a build in its event emitter). It
-//! declines any policy holding a value it cannot prove it writes the same
-//! way (a scalar that would need quotes, a field npc never sets), and the
-//! caller then falls back to `serde_yaml` for that policy.
+//! Emitted policies as YAML documents: each policy becomes a
+//! [`Node`] tree borrowing its strings, written by the one YAML writer
+//! (`k8s::yaml`), which quotes every scalar for YAML 1.1 and 1.2 readers
+//! alike. The fields npc sets are mapped directly (the general serializer
+//! spent half of a build in its event emitter); a policy with any other field
+//! set goes through its serde form, so nothing is ever dropped.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
@@ -15,26 +14,18 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use k8s_openapi::Resource as _;
 
-/// A YAML value borrowing the policy's strings.
-enum Node<'a> {
-    Str(&'a str),
-    Int(i32),
-    Map(Vec<(&'a str, Node<'a>)>),
-    Seq(Vec<Node<'a>>),
-}
+use crate::k8s::yaml::{write_document, Node};
 
-/// Appends one policy as a YAML document (no `---`); false, with `out`
-/// unchanged, if the policy must go through the general serializer.
-pub fn write_policy(out: &mut String, policy: &NetworkPolicy) -> bool {
-    let start = out.len();
-    let written = network_policy(policy).is_some_and(|node| match node {
-        Node::Map(entries) if !entries.is_empty() => write_map(out, &entries, 0, false),
-        _ => false,
-    });
-    if !written {
-        out.truncate(start);
+/// Appends one policy as a YAML document (no `---`).
+pub fn write_policy(out: &mut String, policy: &NetworkPolicy) -> Result<(), String> {
+    match network_policy(policy) {
+        Some(node) => write_document(out, &node),
+        None => {
+            let value = serde_json::to_value(policy).map_err(|e| e.to_string())?;
+            write_document(out, &Node::from_json(&value));
+        }
     }
-    written
+    Ok(())
 }
 
 fn network_policy(p: &NetworkPolicy) -> Option<Node<'_>> {
@@ -46,7 +37,7 @@ fn network_policy(p: &NetworkPolicy) -> Option<Node<'_>> {
     if let Some(spec) = &p.spec {
         m.push(("spec", spec_node(spec)));
     }
-    Some(Node::Map(m))
+    Some(Node::map(m))
 }
 
 fn metadata(meta: &ObjectMeta) -> Option<Node<'_>> {
@@ -84,13 +75,13 @@ fn metadata(meta: &ObjectMeta) -> Option<Node<'_>> {
     if let Some(n) = namespace {
         m.push(("namespace", Node::Str(n)));
     }
-    Some(Node::Map(m))
+    Some(Node::map(m))
 }
 
 fn string_map(map: &BTreeMap<String, String>) -> Node<'_> {
     Node::Map(
         map.iter()
-            .map(|(k, v)| (k.as_str(), Node::Str(v)))
+            .map(|(k, v)| (Node::Str(k), Node::Str(v)))
             .collect(),
     )
 }
@@ -112,7 +103,7 @@ fn spec_node(spec: &NetworkPolicySpec) -> Node<'_> {
                 if let Some(to) = &r.to {
                     e.push(("to", Node::Seq(to.iter().map(peer).collect())));
                 }
-                Node::Map(e)
+                Node::map(e)
             })
             .collect();
         m.push(("egress", Node::Seq(rules)));
@@ -128,7 +119,7 @@ fn spec_node(spec: &NetworkPolicySpec) -> Node<'_> {
                 if let Some(p) = &r.ports {
                     e.push(("ports", Node::Seq(p.iter().map(port).collect())));
                 }
-                Node::Map(e)
+                Node::map(e)
             })
             .collect();
         m.push(("ingress", Node::Seq(rules)));
@@ -139,7 +130,7 @@ fn spec_node(spec: &NetworkPolicySpec) -> Node<'_> {
     if let Some(types) = &spec.policy_types {
         m.push(("policyTypes", strings(types)));
     }
-    Node::Map(m)
+    Node::map(m)
 }
 
 fn peer(p: &NetworkPolicyPeer) -> Node<'_> {
@@ -149,7 +140,7 @@ fn peer(p: &NetworkPolicyPeer) -> Node<'_> {
         if let Some(e) = except {
             b.push(("except", strings(e)));
         }
-        m.push(("ipBlock", Node::Map(b)));
+        m.push(("ipBlock", Node::map(b)));
     }
     if let Some(sel) = &p.namespace_selector {
         m.push(("namespaceSelector", label_selector(sel)));
@@ -157,7 +148,7 @@ fn peer(p: &NetworkPolicyPeer) -> Node<'_> {
     if let Some(sel) = &p.pod_selector {
         m.push(("podSelector", label_selector(sel)));
     }
-    Node::Map(m)
+    Node::map(m)
 }
 
 fn label_selector(sel: &LabelSelector) -> Node<'_> {
@@ -173,7 +164,7 @@ fn label_selector(sel: &LabelSelector) -> Node<'_> {
                 if let Some(v) = &r.values {
                     e.push(("values", strings(v)));
                 }
-                Node::Map(e)
+                Node::map(e)
             })
             .collect();
         m.push(("matchExpressions", Node::Seq(items)));
@@ -181,227 +172,21 @@ fn label_selector(sel: &LabelSelector) -> Node<'_> {
     if let Some(labels) = &sel.match_labels {
         m.push(("matchLabels", string_map(labels)));
     }
-    Node::Map(m)
+    Node::map(m)
 }
 
 fn port(p: &NetworkPolicyPort) -> Node<'_> {
     let mut m = Vec::new();
     if let Some(end) = p.end_port {
-        m.push(("endPort", Node::Int(end)));
+        m.push(("endPort", Node::Int(i128::from(end))));
     }
     match &p.port {
-        Some(IntOrString::Int(n)) => m.push(("port", Node::Int(*n))),
+        Some(IntOrString::Int(n)) => m.push(("port", Node::Int(i128::from(*n)))),
         Some(IntOrString::String(s)) => m.push(("port", Node::Str(s))),
         None => {}
     }
     if let Some(proto) = &p.protocol {
         m.push(("protocol", Node::Str(proto)));
     }
-    Node::Map(m)
-}
-
-// ------------------------------------------------------------------ writing
-
-fn indent(out: &mut String, n: usize) {
-    out.extend(std::iter::repeat_n(' ', n));
-}
-
-/// Block mapping with keys at column `col`; with `inline_first` the first
-/// key follows a `- ` already written.
-fn write_map(
-    out: &mut String,
-    entries: &[(&str, Node<'_>)],
-    col: usize,
-    inline_first: bool,
-) -> bool {
-    for (i, (key, value)) in entries.iter().enumerate() {
-        if !(plain(key) && key.len() <= MAX_SIMPLE_KEY) {
-            return false;
-        }
-        if i > 0 || !inline_first {
-            indent(out, col);
-        }
-        push_plain(out, key);
-        out.push(':');
-        let ok = match value {
-            Node::Map(m) if m.is_empty() => {
-                out.push_str(" {}\n");
-                true
-            }
-            Node::Seq(s) if s.is_empty() => {
-                out.push_str(" []\n");
-                true
-            }
-            Node::Map(m) => {
-                out.push('\n');
-                write_map(out, m, col + 2, false)
-            }
-            // A sequence in a mapping is not indented further.
-            Node::Seq(s) => {
-                out.push('\n');
-                write_seq(out, s, col)
-            }
-            scalar => {
-                out.push(' ');
-                write_scalar(out, scalar)
-            }
-        };
-        if !ok {
-            return false;
-        }
-    }
-    true
-}
-
-fn write_seq(out: &mut String, items: &[Node<'_>], col: usize) -> bool {
-    for item in items {
-        indent(out, col);
-        out.push_str("- ");
-        let ok = match item {
-            Node::Map(m) if m.is_empty() => {
-                out.push_str("{}\n");
-                true
-            }
-            Node::Map(m) => write_map(out, m, col + 2, true),
-            // Never emitted by npc; not worth the rules.
-            Node::Seq(_) => false,
-            scalar => write_scalar(out, scalar),
-        };
-        if !ok {
-            return false;
-        }
-    }
-    true
-}
-
-/// A plain scalar, single-quoted where YAML 1.1 readers would take it for
-/// something else (`yes`, `on`, `y`): see `output::yaml11_safe`.
-fn push_plain(out: &mut String, s: &str) {
-    if super::output::yaml11_special(s) {
-        out.push('\'');
-        out.push_str(s);
-        out.push('\'');
-    } else {
-        out.push_str(s);
-    }
-}
-
-fn write_scalar(out: &mut String, node: &Node<'_>) -> bool {
-    match node {
-        Node::Str(s) if plain(s) => {
-            push_plain(out, s);
-            out.push('\n');
-            true
-        }
-        // `'true'`, `'8080'`: strings that would read as something else.
-        Node::Str(s) if reads_as_other(s) => {
-            out.push('\'');
-            out.push_str(s);
-            out.push_str("'\n");
-            true
-        }
-        Node::Int(n) => {
-            let _ = writeln!(out, "{n}");
-            true
-        }
-        _ => false,
-    }
-}
-
-/// Strings that `serde_yaml` single-quotes because, plain, they would read
-/// as a boolean, null or integer (a subset: other numbers go the general way).
-fn reads_as_other(s: &str) -> bool {
-    matches!(
-        s,
-        "true" | "True" | "TRUE" | "false" | "False" | "FALSE" | "null" | "Null" | "NULL"
-    ) || (!s.is_empty() && s.len() <= 63 && s.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// Longer keys are written as complex keys (`? key`) by libyaml.
-const MAX_SIMPLE_KEY: usize = 128;
-
-/// Whether `serde_yaml` writes this string as a plain scalar, decided
-/// conservatively: a letter or `/` first (so never a number, and never an
-/// indicator), or a CIDR, then only `[A-Za-z0-9._/-]`, `:` not before a space or the
-/// end, `,`, and single spaces not before `#` or the end; and not a word
-/// that reads as a boolean or null.
-pub(crate) fn plain(s: &str) -> bool {
-    let b = s.as_bytes();
-    let Some(&first) = b.first() else {
-        return false;
-    };
-    // A digit or `:` first only with a `/` (CIDRs: `10.0.0.0/8`, `::/0`),
-    // which no number contains.
-    let cidr_like = (first.is_ascii_digit() || first == b':') && b.contains(&b'/');
-    if !(first.is_ascii_alphabetic() || first == b'/' || cidr_like) {
-        return false;
-    }
-    if matches!(
-        s,
-        "true" | "True" | "TRUE" | "false" | "False" | "FALSE" | "null" | "Null" | "NULL"
-    ) {
-        return false;
-    }
-    b.iter().enumerate().all(|(i, &c)| {
-        let next = b.get(i + 1).copied();
-        match c {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'_' | b'-' | b'/' | b',' => true,
-            b':' => next.is_some_and(|n| n != b' '),
-            b' ' => next.is_some_and(|n| n != b' ' && n != b'#'),
-            _ => false,
-        }
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::plain;
-
-    /// Every string the fast path writes plain, `serde_yaml` writes plain too.
-    #[test]
-    fn plain_scalars_agree_with_serde_yaml() {
-        let cases = [
-            "app",
-            "TCP",
-            "kube-system",
-            "app.kubernetes.io/name",
-            "a:b",
-            "/tmp/x.npl:3, /tmp/y.npl:4",
-            "x.npl:12",
-            "a b",
-            "Web",
-            "y",
-            "no",
-            "on",
-            "inf",
-            "nan",
-            "e10",
-            "x-",
-            "a,b",
-            "a/b/c",
-            "10.0.0.0/8",
-            "::/0",
-            "2001:db8::/32",
-            "192.0.2.7/32",
-            "1/",
-            ":/",
-        ];
-        for s in cases {
-            assert!(plain(s), "{s}");
-            let y = serde_yaml::to_string(&s).unwrap();
-            assert_eq!(y, format!("{s}\n"), "{s}");
-        }
-        for s in ["true", "False", "NULL", "8080", "0123", "1"] {
-            assert!(super::reads_as_other(s), "{s}");
-            let y = serde_yaml::to_string(&s).unwrap();
-            assert_eq!(y, format!("'{s}'\n"), "{s}");
-        }
-        for s in [
-            "", "true", "Null", "8080", "0x1", "-a", ".inf", "a: b", "a:", "a #b", "a ", " a",
-            "a\tb", "é", "a'b", "a\"b", "*a", "&a", "!a", "%a", "@a", "`a", "a  b", "?a",
-            "10.0.0.1", ":a",
-        ] {
-            assert!(!plain(s), "{s}");
-        }
-    }
+    Node::map(m)
 }

@@ -1,57 +1,9 @@
 //! Endpoints of a connection: pods (with labels and named ports) and IP addresses.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::IpAddr;
 
-/// The label every namespace carries with its own name (Kubernetes 1.21+).
-pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
-
-/// A transport protocol a NetworkPolicy port can name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Protocol {
-    Tcp,
-    Udp,
-    Sctp,
-}
-
-impl Protocol {
-    /// All protocols, in the order [`crate::eval::PortSet`] stores them.
-    pub const ALL: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Sctp];
-
-    /// The spelling used by the Kubernetes API (`TCP`, `UDP`, `SCTP`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Tcp => "TCP",
-            Protocol::Udp => "UDP",
-            Protocol::Sctp => "SCTP",
-        }
-    }
-
-    /// Parses the Kubernetes spelling; the API is case-sensitive.
-    pub fn parse(text: &str) -> Option<Protocol> {
-        match text {
-            "TCP" => Some(Protocol::Tcp),
-            "UDP" => Some(Protocol::Udp),
-            "SCTP" => Some(Protocol::Sctp),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn index(self) -> usize {
-        match self {
-            Protocol::Tcp => 0,
-            Protocol::Udp => 1,
-            Protocol::Sctp => 2,
-        }
-    }
-}
-
-impl fmt::Display for Protocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::k8s::{Protocol, NAMESPACE_NAME_LABEL};
 
 /// A container port declared by a pod, which named ports in rules resolve to.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -38,7 +38,6 @@
 //!   other protocols (ICMP, ...) in a real cluster, which a [`PortSet`] cannot
 //!   express.
 
-pub(crate) mod cidr;
 mod endpoint;
 mod error;
 mod matrix;
@@ -48,7 +47,8 @@ mod ports;
 mod portset;
 mod selector;
 
-pub use endpoint::{Endpoint, NamedPort, Pod, Protocol, NAMESPACE_NAME_LABEL};
+pub use crate::k8s::Protocol;
+pub use endpoint::{Endpoint, NamedPort, Pod};
 pub use error::{PolicyError, PolicyErrors};
 pub use matrix::PortMatrix;
 pub use policy_set::{PolicyId, PolicySet, RuleRef, Side, Verdict};

@@ -4,11 +4,11 @@ use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
 };
 
-use super::cidr::{Cidr, IpBlock};
 use super::endpoint::{Endpoint, Pod};
 use super::error::ErrorSink;
 use super::ports::RulePorts;
 use super::selector::Selector;
+use crate::k8s::{Cidr, IpBlock};
 
 /// Which namespaces a pod peer reaches.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -197,7 +197,7 @@ fn compile_peer(peer: &NetworkPolicyPeer, path: &str, sink: &mut ErrorSink<'_>) 
             None
         }
         (Some(block), _, _) => {
-            let cidr = match Cidr::parse(&block.cidr) {
+            let cidr = match Cidr::parse_lenient(&block.cidr) {
                 Ok(c) => c,
                 Err(message) => {
                     sink.report(&format!("{path}.ipBlock.cidr"), message);
@@ -207,8 +207,8 @@ fn compile_peer(peer: &NetworkPolicyPeer, path: &str, sink: &mut ErrorSink<'_>) 
             let mut except = Vec::new();
             for (i, text) in block.except.iter().flatten().enumerate() {
                 let here = format!("{path}.ipBlock.except[{i}]");
-                match Cidr::parse(text) {
-                    Ok(e) if cidr.covers(&e) && e != cidr => except.push(e),
+                match Cidr::parse_lenient(text) {
+                    Ok(e) if cidr.strictly_contains(e) => except.push(e),
                     Ok(_) => sink.report(
                         &here,
                         format!("`{text}` is not strictly inside `{}`", block.cidr),

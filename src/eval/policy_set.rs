@@ -5,10 +5,11 @@ use std::fmt;
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 
-use super::endpoint::{Endpoint, Pod, Protocol};
+use super::endpoint::{Endpoint, Pod};
 use super::error::{ErrorSink, PolicyErrors};
 use super::policy::{CompiledPolicy, Peers, Rules};
 use super::portset::PortSet;
+use crate::k8s::Protocol;
 
 /// A policy by namespace and name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -3,9 +3,10 @@
 use k8s_openapi::api::networking::v1::NetworkPolicyPort;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::endpoint::{Pod, Protocol};
+use super::endpoint::Pod;
 use super::error::ErrorSink;
 use super::portset::{PortSet, MIN_PORT};
+use crate::k8s::{names, Protocol};
 
 /// One entry of a rule's `ports`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -161,7 +162,7 @@ fn compile_port(
                 );
                 return None;
             }
-            if !is_port_name(name) {
+            if names::port_name(name).is_err() {
                 sink.report(
                     &format!("{here}.port"),
                     format!("`{name}` is not a valid port name (lowercase letters, digits and `-`, at most 15, at least one letter)"),
@@ -171,17 +172,4 @@ fn compile_port(
             Some(PortMatch::Named(protocol, name.clone()))
         }
     }
-}
-
-/// IANA service names, as Kubernetes validates container port names.
-fn is_port_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 15
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && name.bytes().any(|b| b.is_ascii_lowercase())
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-        && !name.contains("--")
 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::endpoint::Protocol;
+use crate::k8s::Protocol;
 
 /// An inclusive range of ports, `start <= end`, both in 1..=65535.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

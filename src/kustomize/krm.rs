@@ -112,17 +112,15 @@ pub fn run(input: &str, root: &Path, deny_warnings: bool) -> Outcome {
     } else {
         list.insert("results".into(), Value::Sequence(results));
     }
-    match serde_yaml::to_string(&list) {
-        Ok(text) => Outcome {
-            output: Some(crate::emit::output::yaml11_safe(&text)),
-            stderr,
-            failed,
-        },
-        Err(e) => Outcome {
-            output: None,
-            stderr: format!("{stderr}error: cannot serialize the ResourceList: {e}\n"),
-            failed: true,
-        },
+    // Written value by value: items npc does not generate keep their
+    // content exactly; only the quoting of their scalars may change.
+    let list = Value::Mapping(list);
+    Outcome {
+        output: Some(crate::k8s::yaml::to_string(
+            &crate::k8s::yaml::Node::from_yaml(&list),
+        )),
+        stderr,
+        failed,
     }
 }
 
@@ -171,7 +169,7 @@ fn annotation<'a>(item: &'a Value, key: &str) -> Option<&'a str> {
 
 /// Whether `item` is an earlier output of the generator `name`.
 fn made_by(item: &Value, name: &str) -> bool {
-    item.get("kind").and_then(Value::as_str) == Some("NetworkPolicy")
+    item.get("kind").and_then(Value::as_str) == Some(crate::k8s::NETWORK_POLICY_KIND)
         && annotation(item, GENERATOR_ANNOTATION) == Some(name)
 }
 

@@ -3,11 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use super::cidr::Cidr;
-use super::names;
 use super::{Alias, Resolver};
 use crate::diagnostic::{codes, Diagnostic};
-use crate::ir::{IpBlock, NamespaceSelector, Peer, Port, PortNumber, Ports, Protocol, Selector};
+use crate::ir::{NamespaceSelector, Peer, Port, PortNumber, Ports, Selector};
+use crate::k8s::{names, Cidr, IpBlock, Protocol};
 use crate::source::{Span, Spanned};
 use crate::syntax::ast;
 
@@ -138,7 +137,9 @@ impl Resolver {
                 .with_help("aliases must be defined before they are used; move the `let` up");
         } else {
             let candidates: Vec<String> = self.alias_names();
-            if let Some(best) = names::closest(name, candidates.iter().map(String::as_str)) {
+            if let Some(best) =
+                crate::diagnostic::closest(name, candidates.iter().map(String::as_str))
+            {
                 d = d.with_help(format!("did you mean `{best}`?"));
             } else {
                 d = d.with_help(format!(
@@ -186,11 +187,17 @@ impl Resolver {
         match endpoint {
             ast::Endpoint::World => vec![
                 Peer::Ip(IpBlock {
-                    cidr: "0.0.0.0/0".to_string(),
+                    cidr: Cidr::V4 {
+                        network: 0,
+                        prefix: 0,
+                    },
                     except: Vec::new(),
                 }),
                 Peer::Ip(IpBlock {
-                    cidr: "::/0".to_string(),
+                    cidr: Cidr::V6 {
+                        network: 0,
+                        prefix: 0,
+                    },
                     except: Vec::new(),
                 }),
             ],
@@ -265,7 +272,7 @@ impl Resolver {
     fn ip_block(&mut self, cidr: &Spanned<String>, except: &[Spanned<String>]) -> Option<IpBlock> {
         let outer = self.cidr(cidr)?;
         let mut block = IpBlock {
-            cidr: outer.to_string(),
+            cidr: outer,
             except: Vec::new(),
         };
         for e in except {
@@ -279,15 +286,18 @@ impl Resolver {
                 );
                 continue;
             }
-            block.except.push(inner.to_string());
+            block.except.push(inner);
         }
-        block.except.sort();
+        // Listed in the order of their text, as npc has always written them.
+        block.except.sort_by_cached_key(ToString::to_string);
         block.except.dedup();
         Some(block)
     }
 
     fn cidr(&mut self, text: &Spanned<String>) -> Option<Cidr> {
-        match Cidr::parse(text) {
+        // IPv6 blocks are written in brackets in NPL.
+        let bare = text.trim_start_matches('[').trim_end_matches(']');
+        match Cidr::parse_strict(bare) {
             Ok(c) => Some(c),
             Err(why) => {
                 self.error(

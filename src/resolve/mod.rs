@@ -4,9 +4,7 @@
 //! is written (settings, namespace declarations); the second walks the
 //! statements in order, because aliases must be defined before use.
 
-mod cidr;
 mod endpoint;
-pub mod names;
 mod selector;
 mod statements;
 
@@ -18,8 +16,6 @@ use crate::source::{Span, Spanned};
 use crate::syntax::ast;
 
 use endpoint::Resolved;
-
-pub use cidr::Cidr;
 
 /// Resolves a loaded program. The IR is complete only when the diagnostics
 /// hold no error.

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use super::names;
 use super::Resolver;
 use crate::diagnostic::{codes, Diagnostic};
 use crate::ir::{Operator, Requirement, Selector};
+use crate::k8s::names;
 use crate::source::Spanned;
 use crate::syntax::ast::{LabelOp, LabelSet};
 

@@ -3,13 +3,13 @@
 use std::collections::BTreeMap;
 
 use super::endpoint::Role;
-use super::names;
 use super::{Alias, Resolver};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::ir::{
     Dns, Expectation, Isolation, ManagedNamespace, Origin, OriginKind, Peer, Ports, Rule, Scrape,
-    Selector, Sides, NAMESPACE_NAME_LABEL,
+    Selector, Sides,
 };
+use crate::k8s::{names, NAMESPACE_NAME_LABEL};
 use crate::source::{Span, Spanned};
 use crate::syntax::ast::{self, Statement};
 
@@ -54,7 +54,10 @@ impl Resolver {
                     format!("unknown setting `{key}`"),
                 )
                 .with_primary("not a setting");
-                d = match names::closest(key, ["workload-label", "name-prefix"].into_iter()) {
+                d = match crate::diagnostic::closest(
+                    key,
+                    ["workload-label", "name-prefix"].into_iter(),
+                ) {
                     Some(best) => d.with_help(format!("did you mean `{best}`?")),
                     None => d.with_help("the settings are `workload-label` and `name-prefix`"),
                 };
@@ -90,23 +93,13 @@ impl Resolver {
                     ),
                 },
                 _ => {
-                    let ok = value.is_empty()
-                        || (value.len() <= 63
-                            && value
-                                .chars()
-                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                            && value
-                                .chars()
-                                .next()
-                                .is_some_and(|c| c.is_ascii_alphanumeric()));
-                    if ok {
-                        self.settings.name_prefix = value.node.clone();
-                    } else {
-                        self.error(
+                    match names::policy_name_prefix(value) {
+                        Ok(()) => self.settings.name_prefix = value.node.clone(),
+                        Err(why) => self.error(
                             Diagnostic::new(codes::INVALID_SETTING, value.span, format!("`{}` cannot start a policy name", value.node))
-                                .with_primary("not a DNS name prefix")
+                                .with_primary(why)
                                 .with_help("use lower-case letters, digits and `-`, starting with a letter or digit, e.g. `set name-prefix = npc-`"),
-                        );
+                        ),
                     }
                 }
             }

@@ -188,7 +188,7 @@ fn namespace_labels(program: &Program, inventory: &Inventory, diags: &mut Diagno
         }
         let real: Vec<String> = actual
             .iter()
-            .filter(|(k, _)| k.as_str() != crate::ir::NAMESPACE_NAME_LABEL)
+            .filter(|(k, _)| k.as_str() != crate::k8s::NAMESPACE_NAME_LABEL)
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         let mut d = Diagnostic::new(
@@ -271,7 +271,7 @@ fn named_ports(program: &Program, inventory: &Inventory, diags: &mut Diagnostics
             let PortNumber::Named(name) = &p.number else {
                 continue;
             };
-            let proto = super::representative::protocol(p.protocol);
+            let proto = p.protocol;
             if pods
                 .iter()
                 .any(|pod| pod.pod.resolve_port(name, proto).is_some())

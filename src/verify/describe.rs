@@ -46,18 +46,24 @@ pub fn peer(p: &Peer, workload_label: &str) -> String {
             format!("{ns}/{pod}")
         }
         Peer::Ip(block) => {
-            if block.except.is_empty() && (block.cidr == "0.0.0.0/0" || block.cidr == "::/0") {
+            if block.except.is_empty() && block.cidr.is_everything() {
                 return "world".to_string();
             }
-            let cidr = if block.cidr.contains(':') {
-                format!("[{}]", block.cidr)
-            } else {
-                block.cidr.clone()
+            let npl = |c: &crate::k8s::Cidr| {
+                if c.is_ipv4() {
+                    c.to_string()
+                } else {
+                    format!("[{c}]")
+                }
             };
+            let cidr = npl(&block.cidr);
             match block.except.as_slice() {
                 [] => cidr,
-                [one] => format!("{cidr} except {one}"),
-                many => format!("{cidr} except ({})", many.join(", ")),
+                [one] => format!("{cidr} except {}", npl(one)),
+                many => format!(
+                    "{cidr} except ({})",
+                    many.iter().map(npl).collect::<Vec<_>>().join(", ")
+                ),
             }
         }
     }

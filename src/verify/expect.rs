@@ -28,7 +28,7 @@ pub fn required(ports: Option<&Ports>, dst: &Endpoint) -> (PortSet, Vec<String>)
     let mut set = PortSet::empty();
     let mut unresolved = Vec::new();
     for p in list {
-        let proto = super::representative::protocol(p.protocol);
+        let proto = p.protocol;
         match &p.number {
             PortNumber::Single(n) => set.insert(proto, *n, *n),
             PortNumber::Range(a, b) => set.insert(proto, *a, *b),
@@ -84,7 +84,7 @@ fn npl_ports(p: &crate::ir::Port) -> String {
         PortNumber::Named(name) => name.clone(),
     };
     match p.protocol {
-        crate::ir::Protocol::Tcp => number,
+        crate::k8s::Protocol::Tcp => number,
         other => format!("{number}/{}", other.as_str().to_lowercase()),
     }
 }

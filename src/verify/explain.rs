@@ -204,7 +204,7 @@ fn pair(
     match &e.ports {
         Some(Ports::Only(list)) => {
             for p in list {
-                let proto = super::representative::protocol(p.protocol);
+                let proto = p.protocol;
                 match &p.number {
                     PortNumber::Single(n) => samples.push((proto, *n, None)),
                     PortNumber::Range(a, b) => {

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::eval::{NamedPort, Pod, Protocol, NAMESPACE_NAME_LABEL};
+use crate::eval::{NamedPort, Pod};
+use crate::k8s::{Protocol, NAMESPACE_NAME_LABEL};
 
 /// The namespaces and pods of a cluster.
 #[derive(Clone, Debug, Default)]

@@ -3,12 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::eval::cidr::Cidr;
-use crate::eval::{Endpoint, NamedPort, Pod, PortSet, Protocol};
-use crate::ir::{
-    IpBlock, NamespaceSelector, Operator, Peer, PortNumber, Ports, Program, Selector,
-    NAMESPACE_NAME_LABEL,
-};
+use crate::eval::{Endpoint, NamedPort, Pod, PortSet};
+use crate::ir::{NamespaceSelector, Operator, Peer, PortNumber, Ports, Program, Selector};
+use crate::k8s::{IpBlock, NAMESPACE_NAME_LABEL};
 
 /// The value a representative pod carries for an `Exists` requirement.
 const ANY_VALUE: &str = "any";
@@ -158,38 +155,12 @@ pub fn representatives(peer: &Peer, program: &Program, ports: &[NamedPort]) -> V
     }
 }
 
-/// An address range as (first, last) over a 128-bit space, with its family.
-fn range(cidr: &str) -> Option<(bool, u128, u128)> {
-    let (addr, prefix) = cidr.split_once('/')?;
-    let prefix: u32 = prefix.parse().ok()?;
-    if let Ok(v4) = addr.parse::<Ipv4Addr>() {
-        let host = 32u32.checked_sub(prefix)?;
-        let size = 1u128 << host;
-        let first = u128::from(u32::from(v4)) & !(size - 1);
-        return Some((true, first, first + (size - 1)));
-    }
-    let v6 = addr.parse::<Ipv6Addr>().ok()?;
-    let host = 128u32.checked_sub(prefix)?;
-    let mask = u128::MAX.checked_shr(128 - host).unwrap_or(0);
-    let mask = if host == 0 { 0 } else { mask };
-    let first = u128::from(v6) & !mask;
-    Some((false, first, first | mask))
-}
-
-fn to_ip(v4: bool, n: u128) -> Option<IpAddr> {
-    if v4 {
-        u32::try_from(n).ok().map(|n| IpAddr::V4(Ipv4Addr::from(n)))
-    } else {
-        Some(IpAddr::V6(Ipv6Addr::from(n)))
-    }
-}
-
 /// An address inside the CIDR and outside its `except` ranges: a public
 /// address for `0.0.0.0/0` and `::/0`, else the first host address.
 pub fn address(block: &IpBlock) -> Option<IpAddr> {
-    let (v4, first, last) = range(&block.cidr)?;
-    let mut candidate = if first == 0 && (last == u128::from(u32::MAX) || last == u128::MAX) {
-        if v4 {
+    let (first, last) = block.cidr.range();
+    let mut candidate = if block.cidr.is_everything() {
+        if block.cidr.is_ipv4() {
             u128::from(u32::from(Ipv4Addr::new(8, 8, 8, 8)))
         } else {
             u128::from(Ipv6Addr::new(0x2001, 0x4860, 0x4860, 0, 0, 0, 0, 0x8888))
@@ -199,11 +170,7 @@ pub fn address(block: &IpBlock) -> Option<IpAddr> {
     } else {
         first
     };
-    let excepts: Vec<(u128, u128)> = block
-        .except
-        .iter()
-        .filter_map(|e| range(e).map(|(_, a, b)| (a, b)))
-        .collect();
+    let excepts: Vec<(u128, u128)> = block.except.iter().map(|e| e.range()).collect();
     for _ in 0..=excepts.len() {
         match excepts.iter().find(|(a, b)| (*a..=*b).contains(&candidate)) {
             Some((_, b)) => candidate = b.checked_add(1)?,
@@ -212,7 +179,7 @@ pub fn address(block: &IpBlock) -> Option<IpAddr> {
     }
     let outside = excepts.iter().all(|(a, b)| !(*a..=*b).contains(&candidate));
     (outside && candidate <= last)
-        .then(|| to_ip(v4, candidate))
+        .then(|| block.cidr.address(candidate))
         .flatten()
 }
 
@@ -222,10 +189,7 @@ pub fn peer_covers(peer: &Peer, endpoint: &Endpoint) -> bool {
         (Peer::Pods { namespaces, pods }, Endpoint::Pod(pod)) => {
             namespaces.covers(&pod.namespace, &namespace_labels(pod)) && pods.matches(&pod.labels)
         }
-        (Peer::Ip(block), Endpoint::Ip(ip)) => {
-            let inside = |cidr: &str| Cidr::parse(cidr).is_ok_and(|c| c.contains(*ip));
-            inside(&block.cidr) && !block.except.iter().any(|e| inside(e))
-        }
+        (Peer::Ip(block), Endpoint::Ip(ip)) => block.contains(*ip),
         _ => false,
     }
 }
@@ -247,7 +211,7 @@ pub fn numeric_ports(program: &Program) -> PortSet {
     let mut add = |ports: &Ports| {
         if let Ports::Only(list) = ports {
             for p in list {
-                let proto = protocol(p.protocol);
+                let proto = p.protocol;
                 match p.number {
                     PortNumber::Single(n) => set.insert(proto, n, n),
                     PortNumber::Range(a, b) => set.insert(proto, a, b),
@@ -291,7 +255,7 @@ pub fn named_ports(program: &Program, ports: Option<&Ports>) -> Vec<NamedPort> {
         let PortNumber::Named(name) = &p.number else {
             continue;
         };
-        let proto = protocol(p.protocol);
+        let proto = p.protocol;
         let number = (49152..=u16::MAX)
             .chain(1024..49152)
             .find(|n| !used.contains(proto, *n));
@@ -305,13 +269,4 @@ pub fn named_ports(program: &Program, ports: Option<&Ports>) -> Vec<NamedPort> {
         }
     }
     out
-}
-
-/// The evaluator's protocol for an IR protocol.
-pub fn protocol(p: crate::ir::Protocol) -> Protocol {
-    match p {
-        crate::ir::Protocol::Tcp => Protocol::Tcp,
-        crate::ir::Protocol::Udp => Protocol::Udp,
-        crate::ir::Protocol::Sctp => Protocol::Sctp,
-    }
 }

@@ -3,11 +3,11 @@
 
 use std::net::IpAddr;
 
-use npc::ir::{Dns, IpBlock, OriginKind, Peer, PortNumber, Ports, Program};
+use npc::ir::{Dns, OriginKind, Peer, PortNumber, Ports, Program};
+use npc::k8s::IpBlock;
 
 use npc::eval::PortSet;
 
-use super::inventory::proto;
 use crate::support::nca::PodDecl as Pod;
 
 fn bits(a: IpAddr) -> (u128, u32) {
@@ -41,7 +41,8 @@ pub fn in_cidr(cidr: &str, addr: IpAddr) -> bool {
 }
 
 pub fn in_block(block: &IpBlock, addr: IpAddr) -> bool {
-    in_cidr(&block.cidr, addr) && !block.except.iter().any(|e| in_cidr(e, addr))
+    in_cidr(&block.cidr.to_string(), addr)
+        && !block.except.iter().any(|e| in_cidr(&e.to_string(), addr))
 }
 
 fn plus_one(cidr: &str) -> Option<IpAddr> {
@@ -77,7 +78,7 @@ pub fn representatives(program: &Program) -> Vec<IpAddr> {
     ];
     for b in blocks {
         out.extend(representatives_of(b));
-        out.extend(b.except.iter().filter_map(|e| plus_one(e)));
+        out.extend(b.except.iter().filter_map(|e| plus_one(&e.to_string())));
     }
     out.sort();
     out.dedup();
@@ -86,16 +87,16 @@ pub fn representatives(program: &Program) -> Vec<IpAddr> {
 
 /// An address inside the block and outside its `except` ranges.
 pub fn representatives_of(block: &IpBlock) -> Option<IpAddr> {
-    if block.cidr.ends_with("/0") {
+    if block.cidr.to_string().ends_with("/0") {
         return None;
     }
-    let first = plus_one(&block.cidr)?;
+    let first = plus_one(&block.cidr.to_string())?;
     if in_block(block, first) {
         return Some(first);
     }
     // The first address is excepted: try the address after each except range.
     block.except.iter().find_map(|e| {
-        let (net, prefix) = parse(e)?;
+        let (net, prefix) = parse(&e.to_string())?;
         let (n, width) = bits(net);
         let next = n.checked_add(1u128 << (width - prefix))?;
         let addr = match net {
@@ -113,8 +114,8 @@ fn resolve_for_ip(ports: &Ports) -> PortSet {
     let mut out = PortSet::empty();
     for p in set {
         match &p.number {
-            PortNumber::Single(n) => out.insert(proto(p.protocol), *n, *n),
-            PortNumber::Range(a, b) => out.insert(proto(p.protocol), *a, *b),
+            PortNumber::Single(n) => out.insert(p.protocol, *n, *n),
+            PortNumber::Range(a, b) => out.insert(p.protocol, *a, *b),
             // A named port resolves against pod ports; an address has none.
             PortNumber::Named(_) => {}
         }

@@ -4,9 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use npc::eval::{NamedPort, Protocol};
-use npc::ir::{
-    NamespaceSelector, Operator, Peer, PortNumber, Ports, Program, Selector, NAMESPACE_NAME_LABEL,
-};
+use npc::ir::{NamespaceSelector, Operator, Peer, PortNumber, Ports, Program, Selector};
+use npc::k8s::NAMESPACE_NAME_LABEL;
 
 use crate::support::nca::{Inventory, Namespace, PodDecl};
 
@@ -33,14 +32,6 @@ pub fn satisfying(sel: &Selector) -> BTreeMap<String, String> {
         }
     }
     labels
-}
-
-pub fn proto(p: npc::ir::Protocol) -> Protocol {
-    match p {
-        npc::ir::Protocol::Tcp => Protocol::Tcp,
-        npc::ir::Protocol::Udp => Protocol::Udp,
-        npc::ir::Protocol::Sctp => Protocol::Sctp,
-    }
 }
 
 /// Every pod peer the program mentions.
@@ -92,7 +83,7 @@ fn named_ports(program: &Program) -> BTreeMap<String, Protocol> {
         if let Ports::Only(set) = ports {
             for p in set {
                 if let PortNumber::Named(n) = &p.number {
-                    out.entry(n.clone()).or_insert(proto(p.protocol));
+                    out.entry(n.clone()).or_insert(p.protocol);
                 }
             }
         }

@@ -6,7 +6,7 @@ use npc::ir::{Dns, NamespaceSelector, OriginKind, Peer, PortNumber, Ports, Progr
 
 use npc::eval::{PortSet, Protocol};
 
-use super::inventory::{namespace, proto};
+use super::inventory::namespace;
 use crate::support::nca::{Inventory, PodDecl as Pod};
 
 /// Whether a pod peer names this pod.
@@ -27,7 +27,7 @@ pub fn resolve(ports: &Ports, dst: &Pod) -> PortSet {
     };
     let mut out = PortSet::empty();
     for p in set {
-        let pr = proto(p.protocol);
+        let pr = p.protocol;
         match &p.number {
             PortNumber::Single(n) => out.insert(pr, *n, *n),
             PortNumber::Range(a, b) => out.insert(pr, *a, *b),

@@ -168,14 +168,14 @@ impl Inventory {
 
 /// YAML that YAML 1.1 readers (nca uses PyYAML) read back as written.
 fn to_yaml(value: &Value) -> String {
-    npc::emit::output::yaml11_safe(&serde_yaml::to_string(value).unwrap())
+    npc::k8s::yaml::to_string(&npc::k8s::yaml::Node::from_json(value))
 }
 
 /// Policies as a multi-document YAML stream.
 pub fn policies_yaml(policies: &[NetworkPolicy]) -> String {
     policies
         .iter()
-        .map(|p| npc::emit::output::yaml11_safe(&serde_yaml::to_string(p).unwrap()))
+        .map(|p| to_yaml(&serde_json::to_value(p).unwrap()))
         .collect::<Vec<_>>()
         .join("---\n")
 }

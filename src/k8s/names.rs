@@ -1,5 +1,6 @@
-//! Kubernetes naming rules: DNS-1123 names, label keys and values, port names.
-//! Each check returns the reason in words, for a diagnostic.
+//! Kubernetes naming rules: DNS-1123 names, label keys and values, port
+//! names, policy names. Each check returns the reason in words, for a
+//! diagnostic.
 
 /// A DNS-1123 label: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
 pub fn dns1123_label(s: &str) -> Result<(), String> {
@@ -28,8 +29,14 @@ pub fn dns1123_label(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A DNS-1123 subdomain: dot-separated labels, at most 253 characters.
+/// A DNS-1123 subdomain, as Kubernetes checks it (`IsDNS1123Subdomain`):
+/// at most 253 characters, dot-separated parts of lower-case letters, digits
+/// and `-` that start and end with a letter or digit. Unlike a label, a part
+/// may be longer than 63 characters.
 pub fn dns1123_subdomain(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("it is empty".to_string());
+    }
     if s.len() > 253 {
         return Err(format!(
             "it has {} characters; at most 253 are allowed",
@@ -37,9 +44,57 @@ pub fn dns1123_subdomain(s: &str) -> Result<(), String> {
         ));
     }
     for part in s.split('.') {
-        dns1123_label(part).map_err(|e| format!("`{part}`: {e}"))?;
+        if part.is_empty() {
+            return Err("it has an empty part between dots".to_string());
+        }
+        let why = if let Some(c) = part
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+        {
+            if c.is_ascii_uppercase() {
+                "it has upper-case letters; names are lower case".to_string()
+            } else {
+                format!("`{c}` is not allowed; use lower-case letters, digits, `-` and `.`")
+            }
+        } else if part.starts_with('-') || part.ends_with('-') {
+            "it must start and end with a letter or digit".to_string()
+        } else {
+            continue;
+        };
+        return Err(format!("`{part}`: {why}"));
     }
     Ok(())
+}
+
+/// A NetworkPolicy name (`ValidateNetworkPolicyName`): a DNS-1123 subdomain.
+pub fn policy_name(s: &str) -> Result<(), String> {
+    dns1123_subdomain(s)
+}
+
+/// A prefix every policy name can start with: lower-case letters, digits and
+/// `-`, starting with a letter or digit, short enough to leave room.
+pub fn policy_name_prefix(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Ok(());
+    }
+    if s.len() > 200 {
+        return Err(format!(
+            "it has {} characters; at most 200 leave room for the policy names",
+            s.len()
+        ));
+    }
+    if !s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) {
+        return Err("it must start with a letter or digit".to_string());
+    }
+    match s
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        Some(c) => Err(format!(
+            "`{c}` is not allowed; use lower-case letters, digits and `-`"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The name part of a label key, or a label value: at most 63 of
@@ -117,33 +172,22 @@ pub fn port_name(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The closest candidate within a small edit distance, for "did you mean".
-pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).max(1);
-    candidates
-        .map(|c| (edit_distance(name, c), c))
-        .filter(|(d, _)| *d <= limit)
-        .min()
-        .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn policy_names_are_subdomains() {
+        assert!(policy_name(&"a".repeat(70)).is_ok());
+        assert!(policy_name(&"a".repeat(253)).is_ok());
+        assert!(policy_name(&"a".repeat(254)).is_err());
+        assert!(policy_name("a.b-c").is_ok());
+        assert!(policy_name("a..b").is_err());
+        assert!(policy_name("-a").is_err());
+        assert!(policy_name_prefix("platform-netpol-").is_ok());
+        assert!(policy_name_prefix("-x").is_err());
+        assert!(policy_name_prefix("X-").is_err());
+    }
 
     #[test]
     fn namespace_names() {
@@ -178,13 +222,5 @@ mod tests {
         assert!(port_name("a--b").is_err());
         assert!(port_name("averyveryverylongname").is_err());
         assert!(port_name("Metrics").is_err());
-    }
-
-    #[test]
-    fn did_you_mean() {
-        let names = ["api", "db", "frontend"];
-        assert_eq!(closest("apj", names.iter().copied()), Some("api"));
-        assert_eq!(closest("frontnd", names.iter().copied()), Some("frontend"));
-        assert_eq!(closest("zzz", names.iter().copied()), None);
     }
 }
