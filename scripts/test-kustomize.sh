@@ -9,7 +9,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 if [ "${1:-}" != bench ]; then
-  exec cargo test --test kustomize --test kustomize_fn
+  exec cargo test --test integration kustomize
 fi
 
 ns_count="${NS:-100}"

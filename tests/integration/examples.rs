@@ -1,9 +1,7 @@
 //! Every example's compiled output is checked in next to it
 //! (`examples/NAME.yaml`); this test fails when the compiler's output
 //! differs. After an intended change, regenerate with
-//! `NPC_BLESS=1 cargo test --test examples` and review the diff.
-
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! `NPC_BLESS=1 cargo test --test integration examples::` and review the diff.
 
 use std::path::Path;
 
@@ -48,7 +46,7 @@ fn checked_in_output_is_current() {
     assert!(count >= 4, "examples are missing");
     assert!(
         stale.is_empty(),
-        "checked-in example output is stale (run `NPC_BLESS=1 cargo test --test examples` and review):\n{}",
+        "checked-in example output is stale (run `NPC_BLESS=1 cargo test --test integration examples::` and review):\n{}",
         stale.join("\n")
     );
 }

@@ -1,8 +1,6 @@
 //! The NPL shown in the README compiles and its expectations hold, so the
 //! first thing a new user reads stays true.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 #[test]
 fn readme_npl_blocks_compile() {
     let readme =

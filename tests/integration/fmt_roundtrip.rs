@@ -1,8 +1,6 @@
 //! `npc fmt` keeps meaning and is idempotent: over the corpus (every `.npl`
 //! under `examples/` and `tests/cases/`) and over generated programs.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::path::{Path, PathBuf};
 
 use npc::source::{FileId, Spanned};

@@ -1,7 +1,5 @@
 //! Comparison and reports: kubectl output equals npc's, and each object lands in the right class.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::path::Path;
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
@@ -227,14 +225,14 @@ fn small_change() -> DiffReport {
 
 #[test]
 fn human_report_of_a_small_change() {
-    insta::with_settings!({snapshot_path => "data/diff/snapshots"}, {
+    insta::with_settings!({snapshot_path => "../data/diff/snapshots"}, {
         insta::assert_snapshot!(render_human(&small_change(), false));
     });
 }
 
 #[test]
 fn json_report_of_a_small_change() {
-    insta::with_settings!({snapshot_path => "data/diff/snapshots"}, {
+    insta::with_settings!({snapshot_path => "../data/diff/snapshots"}, {
         insta::assert_snapshot!(small_change().to_json().unwrap());
     });
 }

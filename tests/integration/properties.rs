@@ -1,8 +1,6 @@
 //! Invariants over arbitrary input: the compiler never panics, bad input
 //! always yields a located diagnostic and no output, and output is deterministic.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use proptest::prelude::*;
 
 const VOCABULARY: &[&str] = &[

@@ -1,18 +1,9 @@
 //! `npc check` and `npc explain` through the binary: exit codes, output
 //! streams, and the "no output on error" rule for `npc build`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
-fn npc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_npc"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
+use crate::support::npc::npc;
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()

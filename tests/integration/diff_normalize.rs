@@ -1,8 +1,6 @@
 //! Each normalization step, proven by a pair of objects that mean the same,
 //! differ as written, and compare equal only because of that step.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use npc::diff::normalize::normalize;
 use serde_json::Value;
 

@@ -4,20 +4,17 @@
 //!
 //! Environment: `NPC_EVAL_SEED` (default fixed), `NPC_EVAL_CASES` (default
 //! 300), `NPC_SKIP_NCA=1` to skip.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
-
-mod support;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::support::nca::{self, AddressDirection, Inventory, Namespace, PodDecl};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use npc::eval::{Endpoint, NamedPort, PolicySet, Protocol};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use support::nca::{self, AddressDirection, Inventory, Namespace, PodDecl};
 
 /// SplitMix64: small, seedable, reproducible everywhere.
 struct Rng(u64);

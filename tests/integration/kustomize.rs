@@ -3,11 +3,8 @@
 //! temporary plugin home by `npc kustomize install`.
 //!
 //! Without kubectl these tests fail, unless `NPC_ALLOW_NO_KUBECTL=1` is set.
-//! `NPC_BLESS=1 cargo test --test kustomize` rewrites the golden renders in
+//! `NPC_BLESS=1 cargo test --test integration kustomize::` rewrites the golden renders in
 //! `examples/kustomize/expected/` (review the diff before committing).
-
-// Helpers outside #[test] functions may fail loudly too.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -17,7 +14,7 @@ fn root() -> &'static Path {
 }
 
 fn npc() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_npc"))
+    crate::support::npc::command()
 }
 
 /// A plugin home with the generator installed, or `None` (after a loud

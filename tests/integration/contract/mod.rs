@@ -14,14 +14,10 @@
 //! A random program that disagrees is written to `target/contract-failures/`
 //! so it can be added to `tests/cases/ok/` as a regression case.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 mod addresses;
 mod inventory;
 mod model;
 mod random;
-#[path = "../support/mod.rs"]
-mod support;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -29,7 +25,7 @@ use std::path::{Path, PathBuf};
 use npc::eval::{PolicySet, PortSet};
 use npc::ir::{Peer, PortNumber, Ports, Program};
 
-use support::nca::{self, AddressDirection, Connectivity, Inventory};
+use crate::support::nca::{self, AddressDirection, Connectivity, Inventory};
 
 fn corpus() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -111,7 +107,7 @@ fn check_addresses(
     inv: &Inventory,
     conn: &Connectivity,
 ) -> Vec<String> {
-    let names = |peer: &Peer, pod: &support::nca::PodDecl| model::names(peer, pod, inv);
+    let names = |peer: &Peer, pod: &crate::support::nca::PodDecl| model::names(peer, pod, inv);
     let mut failures = Vec::new();
     for addr in addresses::representatives(program) {
         for p in &inv.pods {

@@ -2,22 +2,12 @@
 //! between real pods; label hygiene warnings W006-W009 point at the program;
 //! pod names work in `explain`; a malformed inventory is a usage error.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-use std::process::{Command, Output};
+use crate::support::npc::npc;
 
 use npc::verify::inventory;
 
 const FIXTURE: &str = "tests/data/inventory/cluster.yaml";
 const PROGRAM: &str = "tests/data/inventory/shop.npl";
-
-fn npc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_npc"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
 
 fn fixture() -> inventory::Inventory {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE);

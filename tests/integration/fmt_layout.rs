@@ -1,7 +1,5 @@
 //! `npc fmt` layout rules, one test per rule, and a snapshot of a messy file.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 fn fmt(text: &str) -> String {
     npc::fmt::format(text).unwrap_or_else(|d| panic!("fmt failed: {d:?}"))
 }

@@ -1,7 +1,5 @@
 //! Loading deployed objects: files, directories, multi-document text, lists, errors.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::path::Path;
 
 use npc::diff::{load_path, load_str, Error};

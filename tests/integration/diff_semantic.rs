@@ -1,16 +1,6 @@
 //! `npc diff --semantic`: connectivity changes, judged by the evaluator.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-use std::process::Command;
-
-fn npc(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_npc"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
+use crate::support::npc::npc;
 
 fn deployed(edit: impl Fn(String) -> String) -> tempfile::NamedTempFile {
     let yaml = String::from_utf8(npc(&["build", "examples/shop.npl"]).stdout).unwrap();

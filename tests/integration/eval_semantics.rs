@@ -1,5 +1,4 @@
 //! NetworkPolicy semantics of the evaluator, one test per rule of the API.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 use std::net::IpAddr;
 

@@ -2,8 +2,6 @@
 //! each of them would catch the opposite verdict, and representatives are
 //! chosen as docs/verify.md says (label-set namespaces, `except`, named ports).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::path::Path;
 
 fn codes(c: &npc::Compilation) -> Vec<&'static str> {

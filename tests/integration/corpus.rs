@@ -4,8 +4,6 @@
 //! `tests/cases/err/`. Each `err` file is named after the code it must
 //! produce (`E006-port-range.npl` must report `E006`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::path::{Path, PathBuf};
 
 fn compile(path: &Path) -> npc::Compilation {
@@ -65,7 +63,7 @@ fn ok_programs_compile() {
                 format!("{}-warnings", snapshot_name(&path)),
                 diagnostics(&c)
             );
-            // Examples keep their output next to them (tests/examples.rs).
+            // Examples keep their output next to them (examples.rs).
             if !path.starts_with(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")) {
                 insta::assert_snapshot!(snapshot_name(&path), yaml);
                 // The resolved IR, carve-outs applied: what the later stages see.
@@ -129,7 +127,7 @@ fn err_programs_report_their_code() {
     }
 }
 
-/// Codes reported only by `npc check --inventory`, tested in `tests/verify_inventory.rs`.
+/// Codes reported only by `npc check --inventory`, tested in `verify_inventory.rs`.
 const INVENTORY_ONLY: &[&str] = &["W006", "W007", "W008", "W009"];
 
 /// Every code in the catalogue has an `err` case and a documentation page.
@@ -145,7 +143,7 @@ fn every_code_is_tested_and_documented() {
         assert!(doc.exists(), "{} has no page at {}", code.id, doc.display());
         // E027 (policy name collision) needs a hash collision and is covered
         // by unit tests; the inventory checks (W006-W009) need a cluster
-        // inventory, which err cases do not have: tests/verify_inventory.rs.
+        // inventory, which err cases do not have: verify_inventory.rs.
         if ["E027"].contains(&code.id) || INVENTORY_ONLY.contains(&code.id) {
             continue;
         }

@@ -1,16 +1,13 @@
 //! `npc explain` on the shop example: the verdict and per-side trace, for
 //! people and as JSON (reviewed snapshots).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-use std::process::Command;
+use crate::support::npc::command;
 
 fn explain(args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_npc"))
+    let o = command()
         .arg("explain")
         .arg("examples/shop.npl")
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
     assert_eq!(

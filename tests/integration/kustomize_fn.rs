@@ -1,15 +1,13 @@
 //! `npc kustomize fn` as a KRM function: each `tests/data/kustomize/fn/NAME.input.yaml`
 //! ResourceList goes through the binary on stdin; stdout must equal
 //! `NAME.expected.yaml` and the exit code the one listed here.
-//! `NPC_BLESS=1 cargo test --test kustomize_fn` rewrites the expected files
+//! `NPC_BLESS=1 cargo test --test integration kustomize_fn::` rewrites the expected files
 //! (review the diff before committing).
 
-// Helpers outside #[test] functions may fail loudly too.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+use crate::support::npc::run_with_stdin;
 
 fn fn_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/kustomize/fn")
@@ -22,21 +20,12 @@ struct Run {
 }
 
 fn run_fn(input: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_npc"))
-        .args(["kustomize", "fn"])
-        .current_dir(fn_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_with_stdin(
+        crate::support::npc::command()
+            .args(["kustomize", "fn"])
+            .current_dir(fn_dir()),
+        input,
+    );
     Run {
         code: out.status.code().unwrap(),
         stdout: String::from_utf8(out.stdout).unwrap(),
@@ -91,7 +80,7 @@ fn generates_policies_from_source_files() {
     assert!(!policies.is_empty());
     assert!(policies.iter().all(|(k, _)| k == "NetworkPolicy"));
     // The same policies `npc build` prints, plus the generator annotation.
-    let build = Command::new(env!("CARGO_BIN_EXE_npc"))
+    let build = crate::support::npc::command()
         .args(["build", "policies.npl"])
         .current_dir(fn_dir())
         .output()

@@ -2,10 +2,8 @@
 //! without errors or warnings, for every shape the benchmarks use and a few
 //! odd ones, and the same seed always gives the same program.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 #[allow(dead_code)]
-#[path = "../examples/gen.rs"]
+#[path = "../../examples/gen.rs"]
 mod gen;
 
 fn check(namespaces: usize, workloads: usize, seed: u64) {

@@ -1,0 +1,32 @@
+//! npc's integration tests: one binary (linking npc once), one module per
+//! area. They go through public entry points only: the library's stage
+//! functions and the `npc` binary (`support::npc`).
+//!
+//! Run one area with `cargo test --test integration AREA::`, e.g.
+//! `cargo test --test integration corpus::`.
+
+// Test code: failing loudly is the point.
+
+mod support;
+
+mod cli;
+mod contract;
+mod corpus;
+mod diff_compare;
+mod diff_load;
+mod diff_normalize;
+mod diff_semantic;
+mod docs;
+mod eval_differential;
+mod eval_semantics;
+mod examples;
+mod fmt_layout;
+mod fmt_roundtrip;
+mod gen;
+mod kustomize;
+mod kustomize_fn;
+mod properties;
+mod verify_cli;
+mod verify_expect;
+mod verify_explain;
+mod verify_inventory;
