@@ -6,6 +6,7 @@
 //! `cargo test --test integration corpus::`.
 
 // Test code: failing loudly is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
