@@ -4,10 +4,10 @@
 
 #[allow(dead_code)]
 #[path = "../../examples/gen.rs"]
-mod gen;
+mod generator;
 
 fn check(namespaces: usize, workloads: usize, seed: u64) {
-    let text = gen::generate(namespaces, workloads, seed);
+    let text = generator::generate(namespaces, workloads, seed);
     let c = npc::compile_str("gen.npl", &text);
     let problems: Vec<String> = c
         .diagnostics
@@ -40,13 +40,13 @@ fn generated_programs_compile_cleanly() {
 
 #[test]
 fn the_generator_is_deterministic() {
-    assert_eq!(gen::generate(20, 10, 9), gen::generate(20, 10, 9));
-    assert_ne!(gen::generate(20, 10, 9), gen::generate(20, 10, 10));
+    assert_eq!(generator::generate(20, 10, 9), generator::generate(20, 10, 9));
+    assert_ne!(generator::generate(20, 10, 9), generator::generate(20, 10, 10));
 }
 
 #[test]
 fn a_thousand_namespaces_is_about_the_advertised_size() {
-    let text = gen::generate(1000, 10, 1);
+    let text = generator::generate(1000, 10, 1);
     let lines = text.lines().count();
     assert!((20_000..30_000).contains(&lines), "{lines} lines");
 }
@@ -75,7 +75,7 @@ fn same_yaml_as_serde(c: &npc::Compilation) {
 
 #[test]
 fn yaml_output_is_the_general_serializers() {
-    same_yaml_as_serde(&npc::compile_str("gen.npl", &gen::generate(60, 12, 4)));
+    same_yaml_as_serde(&npc::compile_str("gen.npl", &generator::generate(60, 12, 4)));
     let long_key = format!("{}.example.com/k", vec!["a".repeat(60); 3].join("."));
     let odd = format!(
         r#"
