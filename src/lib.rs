@@ -17,6 +17,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod emit;
 pub mod eval;
+pub mod files;
 pub mod fmt;
 pub mod ir;
 pub mod k8s;

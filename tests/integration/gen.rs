@@ -40,8 +40,14 @@ fn generated_programs_compile_cleanly() {
 
 #[test]
 fn the_generator_is_deterministic() {
-    assert_eq!(generator::generate(20, 10, 9), generator::generate(20, 10, 9));
-    assert_ne!(generator::generate(20, 10, 9), generator::generate(20, 10, 10));
+    assert_eq!(
+        generator::generate(20, 10, 9),
+        generator::generate(20, 10, 9)
+    );
+    assert_ne!(
+        generator::generate(20, 10, 9),
+        generator::generate(20, 10, 10)
+    );
 }
 
 #[test]
@@ -75,7 +81,10 @@ fn same_yaml_as_serde(c: &npc::Compilation) {
 
 #[test]
 fn yaml_output_is_the_general_serializers() {
-    same_yaml_as_serde(&npc::compile_str("gen.npl", &generator::generate(60, 12, 4)));
+    same_yaml_as_serde(&npc::compile_str(
+        "gen.npl",
+        &generator::generate(60, 12, 4),
+    ));
     let long_key = format!("{}.example.com/k", vec!["a".repeat(60); 3].join("."));
     let odd = format!(
         r#"
