@@ -58,14 +58,15 @@ impl Case {
         let input = Input::from_str("bench.npl", text);
         let loaded = load::load(vec![input.clone()]);
         assert!(!loaded.syntax_errors);
-        let (resolved, diags) = resolve::resolve(&loaded.statements);
-        assert!(!diags.has_errors());
+        let resolution = resolve::resolve(&loaded.statements);
+        assert!(!resolution.diagnostics.has_errors());
+        let resolved = resolution.program;
         let mut program = resolved.clone();
         carveouts::apply(&mut program);
         let (layout, _) = layout::layout(&program);
-        let (policies, _provenance, diags) =
-            emit::emit(&layout, &program.settings, &loaded.sources);
-        assert!(!diags.has_errors());
+        let emitted = emit::emit(&layout, &program.settings, &loaded.sources);
+        assert!(!emitted.diagnostics.has_errors());
+        let policies = emitted.policies;
         Case {
             namespaces,
             lines,

@@ -32,22 +32,35 @@ pub mod verify;
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 
-use diagnostic::Diagnostic;
-use load::Input;
+use diagnostic::{Diagnostic, Diagnostics};
+use load::{Input, Loaded};
 use source::SourceMap;
 
 /// Everything one compilation produced. The outputs of a stage are present
-/// only if every stage before it finished without errors.
-#[derive(Debug, Default)]
+/// only if every stage before it finished without errors; `policies` are
+/// empty whenever any error was reported.
+#[derive(Default)]
 pub struct Compilation {
     pub sources: SourceMap,
     /// The resolved program, with carve-outs applied.
     pub program: Option<ir::Program>,
+    /// The program's global names, for queries resolved against it later.
+    pub scope: Option<resolve::Scope>,
     pub policies: Vec<NetworkPolicy>,
     /// The `.npl` origins of every emitted rule.
     pub provenance: emit::Provenance,
     /// In source order.
     pub diagnostics: Vec<Diagnostic>,
+}
+
+impl std::fmt::Debug for Compilation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compilation")
+            .field("program", &self.program)
+            .field("policies", &self.policies.len())
+            .field("diagnostics", &self.diagnostics)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Compilation {
@@ -56,43 +69,79 @@ impl Compilation {
     }
 }
 
-/// Compiles one or more root files (each with its includes) as one program.
+// ------------------------------------------------------------------ stages
+
+/// Stage 1 (syntax, load): reads and parses the root files and splices their
+/// includes in. Never fails: statements with syntax errors are reported and
+/// the rest is kept.
+pub fn load(inputs: Vec<Input>) -> Loaded {
+    load::load(inputs)
+}
+
+/// Stage 2 (resolve, carve-outs): names resolved, values validated, the DNS
+/// and scrape carve-outs added. Runs on whatever parsed; the carve-outs are
+/// added only to a program without errors.
+pub fn resolve(loaded: &Loaded) -> resolve::Resolution {
+    let mut resolution = resolve::resolve(&loaded.statements);
+    if !resolution.diagnostics.has_errors() {
+        carveouts::apply(&mut resolution.program);
+    }
+    resolution
+}
+
+/// Stage 3 (layout, emit): the NetworkPolicy objects of a resolved program.
+pub fn generate(program: &ir::Program, sources: &SourceMap) -> emit::Emitted {
+    let (layout, layout_diags) = layout::layout(program);
+    let mut emitted = emit::emit(&layout, &program.settings, sources);
+    emitted.diagnostics.extend(layout_diags);
+    emitted
+}
+
+/// Stage 4 (verify): every `expect` line checked against the emitted policies.
+pub fn verify(program: &ir::Program, emitted: &emit::Emitted, sources: &SourceMap) -> Diagnostics {
+    verify::expectations(program, &emitted.policies, &emitted.provenance, sources)
+}
+
+/// Stages 1–3: a program's policies, with the `expect` lines left unchecked
+/// (`npc explain` asks its own question).
+pub fn compile_unverified(inputs: Vec<Input>) -> Compilation {
+    compile_stages(inputs, false)
+}
+
+/// Every stage: compiles one or more root files (each with its includes) as
+/// one program.
 pub fn compile(inputs: Vec<Input>) -> Compilation {
-    let loaded = load::load(inputs);
-    let mut diags = loaded.diagnostics;
+    compile_stages(inputs, true)
+}
+
+fn compile_stages(inputs: Vec<Input>, check_expectations: bool) -> Compilation {
+    let loaded = load(inputs);
+    let resolution = resolve(&loaded);
+    let Loaded {
+        sources,
+        diagnostics: mut diags,
+        ..
+    } = loaded;
+    diags.extend(resolution.diagnostics);
     let mut out = Compilation {
-        sources: loaded.sources,
+        sources,
+        scope: Some(resolution.scope),
         ..Compilation::default()
     };
-    if loaded.syntax_errors {
-        out.diagnostics = diags.sorted();
-        return out;
-    }
-    let (mut program, resolve_diags) = resolve::resolve(&loaded.statements);
-    diags.extend(resolve_diags);
     if diags.has_errors() {
         out.diagnostics = diags.sorted();
         return out;
     }
-    carveouts::apply(&mut program);
-    let (layout, layout_diags) = layout::layout(&program);
-    diags.extend(layout_diags);
-    let (policies, provenance, emit_diags) = emit::emit(&layout, &program.settings, &out.sources);
-    diags.extend(emit_diags);
-    // The layout is not needed past emission; free it before verification.
-    drop(layout);
-    if !diags.has_errors() {
-        diags.extend(verify::expectations(
-            &program,
-            &policies,
-            &provenance,
-            &out.sources,
-        ));
+    let program = resolution.program;
+    let mut emitted = generate(&program, &out.sources);
+    diags.extend(std::mem::take(&mut emitted.diagnostics));
+    if check_expectations && !diags.has_errors() {
+        diags.extend(verify(&program, &emitted, &out.sources));
     }
     out.program = Some(program);
     if !diags.has_errors() {
-        out.policies = policies;
-        out.provenance = provenance;
+        out.policies = emitted.policies;
+        out.provenance = emitted.provenance;
     }
     out.diagnostics = diags.sorted();
     out

@@ -105,11 +105,8 @@ impl Loader {
             .map(|f| f.text.clone())
             .unwrap_or_default();
         let (ast, diags) = syntax::parse(id, &text);
+        self.out.syntax_errors |= diags.has_errors();
         self.out.diagnostics.extend(diags);
-        let Some(ast) = ast else {
-            self.out.syntax_errors = true;
-            return Vec::new();
-        };
         let mut statements = Vec::with_capacity(ast.statements.len());
         for stmt in ast.statements {
             match &stmt.node {

@@ -56,12 +56,17 @@ fn origins_of(rules: &PolicyRules) -> PolicyOrigins {
     }
 }
 
+/// What emission produced.
+#[derive(Debug, Default)]
+pub struct Emitted {
+    /// Sorted by namespace, then name.
+    pub policies: Vec<NetworkPolicy>,
+    pub provenance: Provenance,
+    pub diagnostics: Diagnostics,
+}
+
 /// Builds the policies, sorted by namespace then name.
-pub fn emit(
-    layout: &Layout,
-    settings: &Settings,
-    sources: &SourceMap,
-) -> (Vec<NetworkPolicy>, Provenance, Diagnostics) {
+pub fn emit(layout: &Layout, settings: &Settings, sources: &SourceMap) -> Emitted {
     let mut diags = Diagnostics::default();
     let mut out = Vec::new();
     let mut provenance = Provenance::default();
@@ -143,7 +148,11 @@ pub fn emit(
             out.push(policy);
         }
     }
-    (out, provenance, diags)
+    Emitted {
+        policies: out,
+        provenance,
+        diagnostics: diags,
+    }
 }
 
 /// Builds the objects of one namespace.

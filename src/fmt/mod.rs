@@ -19,9 +19,6 @@ use crate::syntax;
 /// `FileId(0)`) and the caller leaves the file untouched.
 pub fn format(text: &str) -> Result<String, Diagnostics> {
     let (ast, diagnostics) = syntax::parse(FileId(0), text);
-    let Some(ast) = ast else {
-        return Err(diagnostics);
-    };
     if diagnostics.has_errors() {
         return Err(diagnostics);
     }

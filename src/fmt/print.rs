@@ -9,7 +9,7 @@ use crate::syntax::ast::*;
 /// (those are laid out by the caller); `None` for them.
 pub(super) fn statement(stmt: &Statement) -> Option<String> {
     Some(match stmt {
-        Statement::Namespace(_) | Statement::Deny => return None,
+        Statement::Namespace(_) | Statement::Deny | Statement::Invalid(_) => return None,
         Statement::Let(l) => format!("let {} = {}", l.name.node, targets(&l.targets)),
         Statement::Allow(a) => format!(
             "allow {} -> {}",
@@ -101,7 +101,7 @@ fn endpoint(e: &Endpoint) -> String {
 fn pod_part(p: &PodPart) -> String {
     match p {
         PodPart::Any => "*".to_string(),
-        PodPart::Name(n) => n.clone(),
+        PodPart::Name(n) => label_value(n),
         PodPart::Labels(set) => label_set(set),
     }
 }

@@ -96,7 +96,9 @@ impl Resolver {
                 }
                 return out;
             }
-            self.unknown_alias(name, span);
+            if !self.broken_aliases.contains(name) {
+                self.unknown_alias(name, span);
+            }
             return Vec::new();
         };
         let mut out = alias.targets.clone();

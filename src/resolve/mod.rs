@@ -8,7 +8,7 @@ mod endpoint;
 mod selector;
 mod statements;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::ir::{Program, Settings};
@@ -17,16 +17,56 @@ use crate::syntax::ast;
 
 use endpoint::Resolved;
 
-/// Resolves a loaded program. The IR is complete only when the diagnostics
-/// hold no error.
-pub fn resolve(statements: &[Spanned<ast::Statement>]) -> (Program, Diagnostics) {
+/// What resolution produced: the program, the names in scope at its end
+/// (for queries resolved later against the same program), and diagnostics.
+/// The IR is complete only when the diagnostics hold no error.
+pub struct Resolution {
+    pub program: Program,
+    pub scope: Scope,
+    pub diagnostics: Diagnostics,
+}
+
+/// The global names of a resolved program: settings, aliases, namespaces.
+pub struct Scope {
+    resolver: Resolver,
+}
+
+/// Resolves a loaded program.
+pub fn resolve(statements: &[Spanned<ast::Statement>]) -> Resolution {
     let mut r = Resolver::default();
     r.collect_lets(statements);
     r.settings_pass(statements);
     r.namespaces_pass(statements);
     r.program.settings = r.settings.clone();
     r.statements_pass(statements);
-    (r.program, r.diags)
+    let program = std::mem::take(&mut r.program);
+    let diagnostics = std::mem::take(&mut r.diags);
+    Resolution {
+        program,
+        scope: Scope { resolver: r },
+        diagnostics,
+    }
+}
+
+impl Scope {
+    /// Resolves a query (`npc explain`) in the program's global scope, as
+    /// the expectation `expect allow SRC -> DST[:PORTS]` at `span`.
+    pub fn query(
+        &mut self,
+        query: &ast::Query,
+        span: Span,
+    ) -> (Option<crate::ir::Expectation>, Diagnostics) {
+        let r = &mut self.resolver;
+        let before = r.program.expectations.len();
+        let expect = ast::Expect {
+            verdict: Spanned::new(ast::Verdict::Allow, span),
+            source: query.source.clone(),
+            destination: query.destination.clone(),
+        };
+        r.expect(&expect, span);
+        let found = r.program.expectations.drain(before..).next();
+        (found, std::mem::take(&mut r.diags))
+    }
 }
 
 /// An alias made by `let`.
@@ -48,6 +88,9 @@ struct Resolver {
     block_namespace: Option<String>,
     /// Every `let` in the program, for "defined later" hints.
     all_lets: BTreeMap<String, Span>,
+    /// Names that statements with syntax errors were about to define: a
+    /// use of one is not reported again.
+    broken_aliases: BTreeSet<String>,
 }
 
 impl Resolver {
@@ -82,6 +125,11 @@ impl Resolver {
                 ast::Statement::Namespace(ns) => {
                     if let Some(body) = &ns.body {
                         self.collect_lets(body);
+                    }
+                }
+                ast::Statement::Invalid(invalid) => {
+                    if let Some(name) = &invalid.alias {
+                        self.broken_aliases.insert(name.node.clone());
                     }
                 }
                 _ => {}

@@ -424,7 +424,7 @@ impl Resolver {
         });
     }
 
-    fn expect(&mut self, e: &ast::Expect, span: Span) {
+    pub(super) fn expect(&mut self, e: &ast::Expect, span: Span) {
         let src = self.single(&e.source, Role::Source);
         let dst_resolved = self.target(&e.destination, Role::Destination);
         let dst = self.single_of(

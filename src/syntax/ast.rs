@@ -25,6 +25,25 @@ pub enum Statement {
     Isolate(Isolate),
     /// `no dns` / `no scrape`
     No(Spanned<Carveout>),
+    /// A statement with a syntax error (already reported). What it seems
+    /// to define is kept so that later uses do not report it again.
+    Invalid(Invalid),
+}
+
+/// What a statement that did not parse was about to define.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Invalid {
+    /// `let NAME ...`
+    pub alias: Option<Name>,
+    /// `namespace NAME ...`
+    pub namespace: Option<Name>,
+}
+
+/// An `npc explain` query: `SRC -> DST[:PORTS]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Query {
+    pub source: Spanned<Target>,
+    pub destination: Spanned<Target>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

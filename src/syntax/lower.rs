@@ -11,6 +11,9 @@ type Result<T> = std::result::Result<T, Box<Diagnostic>>;
 
 pub(super) struct Lower {
     pub file: FileId,
+    /// Where the parsed text starts in the file: statements parsed one by
+    /// one after a syntax error are parsed from the middle of the file.
+    pub base: usize,
 }
 
 impl Lower {
@@ -22,12 +25,12 @@ impl Lower {
         if let Some(last) = pair.clone().into_inner().last() {
             let inner_end = last.as_span().end();
             let tail = s.as_str().get(inner_end - s.start()..).unwrap_or("");
-            let tail = tail.trim_start_matches([' ', '\t']);
+            let tail = tail.trim_start_matches([' ', '\t', '\r']);
             if tail.is_empty() || tail.starts_with('#') {
                 end = inner_end;
             }
         }
-        Span::new(self.file, s.start(), end)
+        Span::new(self.file, self.base + s.start(), self.base + end)
     }
 
     fn spanned<T>(&self, pair: &Pair<'_, Rule>, node: T) -> Spanned<T> {
@@ -39,7 +42,7 @@ impl Lower {
     }
 
     /// The parse tree did not have the shape the grammar promises.
-    fn malformed(&self, span: Span, rule: &str) -> Box<Diagnostic> {
+    pub fn malformed(&self, span: Span, rule: &str) -> Box<Diagnostic> {
         Box::new(
             Diagnostic::new(
                 codes::SYNTAX,
@@ -67,6 +70,43 @@ impl Lower {
         Ok(File { statements })
     }
 
+    /// `statement_line`: the one statement it holds.
+    pub fn statement_line(&self, mut pairs: Pairs<'_, Rule>) -> Result<Spanned<Statement>> {
+        let line = pairs.next().ok_or_else(|| {
+            self.malformed(Span::new(self.file, self.base, self.base), "statement")
+        })?;
+        let span = self.span(&line);
+        let statement = self.next(&mut line.into_inner(), span, "statement")?;
+        self.statement(statement)
+    }
+
+    /// `namespace_header`: a declaration whose body the caller fills in.
+    pub fn namespace_header(&self, mut pairs: Pairs<'_, Rule>) -> Result<NamespaceDecl> {
+        let header = pairs.next().ok_or_else(|| {
+            self.malformed(Span::new(self.file, self.base, self.base), "namespace")
+        })?;
+        let mut decl = self.namespace_decl(header)?;
+        decl.body = Some(Vec::new());
+        Ok(decl)
+    }
+
+    /// `query`: two endpoints.
+    pub fn query(&self, mut pairs: Pairs<'_, Rule>) -> Result<Query> {
+        let query = pairs
+            .next()
+            .ok_or_else(|| self.malformed(Span::new(self.file, self.base, self.base), "query"))?;
+        let span = self.span(&query);
+        let mut inner = query
+            .into_inner()
+            .filter(|p| !matches!(p.as_rule(), Rule::arrow | Rule::EOI));
+        let source = self.target(self.next(&mut inner, span, "query")?)?;
+        let destination = self.target(self.next(&mut inner, span, "query")?)?;
+        Ok(Query {
+            source,
+            destination,
+        })
+    }
+
     fn statements(&self, pairs: Pairs<'_, Rule>) -> Result<Vec<Spanned<Statement>>> {
         pairs
             .filter(|p| p.as_rule() != Rule::EOI)
@@ -77,7 +117,9 @@ impl Lower {
     fn statement(&self, pair: Pair<'_, Rule>) -> Result<Spanned<Statement>> {
         let span = self.span(&pair);
         let stmt = match pair.as_rule() {
-            Rule::namespace_decl => Statement::Namespace(self.namespace_decl(pair)?),
+            Rule::namespace_decl | Rule::nested_namespace => {
+                Statement::Namespace(self.namespace_decl(pair)?)
+            }
             Rule::let_stmt => Statement::Let(self.let_stmt(pair)?),
             Rule::allow_stmt => Statement::Allow(self.allow_stmt(pair)?),
             Rule::deny_stmt => Statement::Deny,
@@ -98,6 +140,7 @@ impl Lower {
         let mut inner = pair
             .into_inner()
             .filter(|p| p.as_rule() != Rule::kw_namespace);
+        // `namespace_header` ends in the `{` of its block, which is no pair.
         let name = inner
             .next()
             .ok_or_else(|| self.malformed(span, "namespace"))?;
@@ -340,6 +383,7 @@ impl Lower {
         let part = match inner.as_rule() {
             Rule::star => PodPart::Any,
             Rule::label_set => PodPart::Labels(self.label_set(inner)?.node),
+            Rule::string => PodPart::Name(self.string(inner)?.node),
             _ => PodPart::Name(inner.as_str().to_string()),
         };
         Ok(Spanned::new(part, span))

@@ -1,5 +1,13 @@
 //! Syntax: the pest grammar (`grammar/npl.pest`) and its lowering to the AST.
 //! pest types never leave this module.
+//!
+//! Parsing never fails: [`parse`] always returns a tree. A file that parses
+//! as a whole is lowered in one go; otherwise it is parsed statement by
+//! statement, each syntax error is reported, the statement it is in becomes
+//! [`ast::Statement::Invalid`], and parsing resumes at the next line. A
+//! namespace block with an error inside keeps every statement of its body
+//! that parsed. Later stages run on what parsed, so one run reports a syntax
+//! error on line 2 and an unknown alias on line 9.
 
 pub mod ast;
 mod lower;
@@ -8,7 +16,7 @@ mod names;
 use pest::Parser as _;
 
 use crate::diagnostic::{codes, Diagnostic, Diagnostics};
-use crate::source::{FileId, Span};
+use crate::source::{FileId, Span, Spanned};
 
 pub use names::rule_name;
 
@@ -16,59 +24,348 @@ pub use names::rule_name;
 #[grammar = "../grammar/npl.pest"]
 pub(crate) struct NplParser;
 
-/// At most this many syntax errors are reported for one file.
+/// At most this many syntax errors are reported for one file; parsing goes
+/// on after that, silently.
 const MAX_SYNTAX_ERRORS: usize = 10;
 
-/// Parses one file. On syntax errors the file's AST is `None` and every
-/// syntax error found (by resuming at the next line) is reported.
-pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Diagnostics) {
+/// Parses one file into a tree and the syntax errors found.
+pub fn parse(file: FileId, text: &str) -> (ast::File, Diagnostics) {
     let mut diags = Diagnostics::default();
-    match NplParser::parse(Rule::file, text) {
-        Ok(pairs) => {
-            let lowered = lower::Lower { file }.file(pairs);
-            match lowered {
-                Ok(ast) => (Some(ast), diags),
-                Err(d) => {
-                    diags.push(*d);
-                    (None, diags)
-                }
-            }
+    if let Ok(pairs) = NplParser::parse(Rule::file, text) {
+        match (lower::Lower { file, base: 0 }).file(pairs) {
+            Ok(ast) => return (ast, diags),
+            Err(d) => diags.push(*d),
         }
-        Err(first) => {
-            let mut offset = 0;
-            let mut error = first;
-            loop {
-                let (diag, at) = syntax_diagnostic(file, text, offset, &error);
-                diags.push(diag);
-                if diags.len() >= MAX_SYNTAX_ERRORS {
-                    break;
-                }
-                let Some(next) = resume_point(text, at) else {
-                    break;
-                };
-                offset = next;
-                match NplParser::parse(Rule::file, &text[offset..]) {
-                    Ok(_) => break,
-                    Err(e) => error = e,
-                }
-            }
-            (None, diags)
+    }
+    let mut recovery = Recovery {
+        file,
+        text,
+        diags,
+        reported: 0,
+        work: 0,
+        budget: RECOVERY_WORK_PER_BYTE * text.len() + RECOVERY_WORK_MIN,
+    };
+    let (statements, _) = recovery.items(0, false);
+    (ast::File { statements }, recovery.diags)
+}
+
+/// Recovery parses statement by statement; a broken statement can make the
+/// parser scan far ahead (an unclosed block), so the total text scanned is
+/// bounded, keeping recovery linear in the size of the file.
+const RECOVERY_WORK_PER_BYTE: usize = 8;
+const RECOVERY_WORK_MIN: usize = 1 << 16;
+
+/// Parses an `npc explain` query, `SRC -> DST[:PORTS]`, held in `file`.
+pub fn parse_query(file: FileId, text: &str) -> Result<ast::Query, Box<Diagnostic>> {
+    match NplParser::parse(Rule::query, text) {
+        Ok(pairs) => (lower::Lower { file, base: 0 }).query(pairs),
+        Err(e) => {
+            let (mut diag, _) = syntax_diagnostic(file, text, 0, &e);
+            diag.message = diag.message.replace("end of file", "the end of the query");
+            diag.primary = diag
+                .primary
+                .map(|p| p.replace("end of file", "the end of the query"));
+            diag.help = Some(
+                "a query is one connection, `SRC -> DST[:PORTS]`, with endpoints written as in an `expect` line (e.g. `web/frontend -> payments/api:8080`)"
+                    .to_string(),
+            );
+            Err(Box::new(diag))
         }
     }
 }
 
-/// The start of the first line after `at` that could begin a statement:
-/// blank lines and lines holding only a closing brace are skipped.
-fn resume_point(text: &str, at: usize) -> Option<usize> {
-    let mut pos = at;
-    loop {
-        let nl = text.get(pos..)?.find('\n')?;
-        pos += nl + 1;
-        let line_end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
-        let line = text[pos..line_end].trim();
-        if !(line.is_empty() || line.starts_with('#') || line.chars().all(|c| c == '}')) {
-            return Some(pos);
+/// Statement-by-statement parsing of a file with syntax errors.
+struct Recovery<'t> {
+    file: FileId,
+    text: &'t str,
+    diags: Diagnostics,
+    reported: usize,
+    /// Bytes the parser has scanned so far, and the most it may scan.
+    work: usize,
+    budget: usize,
+}
+
+impl<'t> Recovery<'t> {
+    /// Parses `rule` on the statement that starts at `pos` (see [`extent`]),
+    /// counting the text handed to the parser against the budget; `None`
+    /// when the budget is spent.
+    fn attempt(
+        &mut self,
+        rule: Rule,
+        pos: usize,
+    ) -> Option<Result<pest::iterators::Pairs<'t, Rule>, pest::error::Error<Rule>>> {
+        if self.work > self.budget {
+            return None;
         }
+        let window = self.text.get(pos..extent(self.text, pos))?;
+        // pest locates an error by scanning from the end of its input, so
+        // the input is one statement, never the rest of the file.
+        self.work += window.len();
+        Some(NplParser::parse(rule, window))
+    }
+
+    /// Statements from `pos` to the end of the file, or (in a block) to the
+    /// `}` that closes it; returns them and where they end.
+    fn items(&mut self, mut pos: usize, in_block: bool) -> (Vec<Spanned<ast::Statement>>, usize) {
+        let mut statements = Vec::new();
+        loop {
+            pos = skip_trivia(self.text, pos);
+            let Some(rest) = self.text.get(pos..) else {
+                return (statements, self.text.len());
+            };
+            if rest.is_empty() || (in_block && rest.starts_with('}')) {
+                return (statements, pos);
+            }
+            if self.work > self.budget {
+                self.report(
+                    Diagnostic::new(
+                        codes::SYNTAX,
+                        Span::new(self.file, pos, pos),
+                        "too many syntax errors: the rest of the file is not checked",
+                    )
+                    .with_primary("parsing stopped here")
+                    .with_help("fix the errors above and run npc again"),
+                );
+                let end = self.text.len();
+                statements.push(Spanned::new(
+                    ast::Statement::Invalid(ast::Invalid::default()),
+                    Span::new(self.file, pos, end),
+                ));
+                return (statements, end);
+            }
+            if let Some((stmt, end)) = self.statement_at(pos) {
+                statements.push(stmt);
+                pos = end;
+                continue;
+            }
+            // Blocks do not nest: a namespace inside a block is an error,
+            // and never a reason to recurse.
+            if let Some((stmt, end)) = (!in_block).then(|| self.block_at(pos)).flatten() {
+                statements.push(stmt);
+                pos = end;
+                continue;
+            }
+            // The statement does not parse: report it and go on after it.
+            // (A statement that parses but could not be lowered was
+            // reported by `statement_at`.)
+            let at = match self.attempt(Rule::statement_line, pos) {
+                Some(Err(error)) => {
+                    let (diag, at) = syntax_diagnostic(self.file, self.text, pos, &error);
+                    self.report(diag);
+                    at
+                }
+                Some(Ok(_)) | None => pos,
+            };
+            let end = resume_point(self.text, pos, at, in_block);
+            statements.push(Spanned::new(
+                ast::Statement::Invalid(invalid(self.file, self.text, pos)),
+                Span::new(self.file, pos, end.max(pos)),
+            ));
+            pos = end;
+        }
+    }
+
+    fn report(&mut self, diag: Diagnostic) {
+        self.reported += 1;
+        if self.reported <= MAX_SYNTAX_ERRORS {
+            self.diags.push(diag);
+        }
+    }
+
+    /// One whole statement at `pos`, and where it ends.
+    fn statement_at(&mut self, pos: usize) -> Option<(Spanned<ast::Statement>, usize)> {
+        let pairs = self.attempt(Rule::statement_line, pos)?.ok()?;
+        let lower = lower::Lower {
+            file: self.file,
+            base: pos,
+        };
+        match lower.statement_line(pairs) {
+            Ok(stmt) => {
+                let end = stmt.span.end;
+                Some((stmt, end))
+            }
+            Err(d) => {
+                self.report(*d);
+                None
+            }
+        }
+    }
+
+    /// A namespace block with errors inside: its header, every statement of
+    /// its body that parses, and its closing `}`.
+    fn block_at(&mut self, pos: usize) -> Option<(Spanned<ast::Statement>, usize)> {
+        let pairs = self.attempt(Rule::namespace_header, pos)?.ok()?;
+        let header_end = pos + pairs.clone().next()?.as_span().end();
+        let lower = lower::Lower {
+            file: self.file,
+            base: pos,
+        };
+        let mut decl = lower.namespace_header(pairs).ok()?;
+        let (body, end) = self.items(header_end, true);
+        decl.body = Some(body);
+        let end = if self.text.get(end..).is_some_and(|r| r.starts_with('}')) {
+            end + 1
+        } else {
+            let at = self.text.len();
+            self.report(
+                Diagnostic::new(
+                    codes::SYNTAX,
+                    Span::new(self.file, pos, header_end),
+                    "this `{` block is never closed",
+                )
+                .with_primary("opened here")
+                .with_help("end the namespace block with `}` on a line of its own"),
+            );
+            at
+        };
+        Some((
+            Spanned::new(
+                ast::Statement::Namespace(decl),
+                Span::new(self.file, pos, end),
+            ),
+            end,
+        ))
+    }
+}
+
+/// What a broken statement seems to define: `let NAME` or `namespace NAME`.
+fn invalid(file: FileId, text: &str, pos: usize) -> ast::Invalid {
+    let line = text.get(pos..).unwrap_or("");
+    let line = &line[..line.find(['\n', ';']).unwrap_or(line.len())];
+    let mut words = line.split_whitespace();
+    let keyword = words.next();
+    let name = words.next().map(|w| {
+        w.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+            .next()
+            .unwrap_or("")
+    });
+    let named = |w: &str| {
+        let start = pos + line.find(w).unwrap_or(0);
+        Spanned::new(w.to_string(), Span::new(file, start, start + w.len()))
+    };
+    match (keyword, name) {
+        (Some("let"), Some(n)) if !n.is_empty() => ast::Invalid {
+            alias: Some(named(n)),
+            namespace: None,
+        },
+        (Some("namespace"), Some(n)) if !n.is_empty() => ast::Invalid {
+            alias: None,
+            namespace: Some(named(n)),
+        },
+        _ => ast::Invalid::default(),
+    }
+}
+
+/// Where the statement starting at `pos` can end at the latest: the first
+/// line break or `;` outside braces (label and port sets may span lines, a
+/// block spans to its `}`), or a `}` that closes an enclosing block.
+fn extent(text: &str, pos: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut depth: usize = 0;
+    let mut i = pos;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                // A string ends at its closing quote or the end of the line.
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    match c {
+                        b'\\' => i += 1,
+                        b'"' | b'\n' => break,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                if bytes.get(i) == Some(&b'\n') {
+                    continue;
+                }
+            }
+            b'#' => {
+                i += text[i..].find('\n').unwrap_or(text.len() - i);
+                continue;
+            }
+            b'\\' if bytes.get(i + 1) == Some(&b'\n') => i += 1,
+            b'{' | b'(' => depth += 1,
+            b'}' | b')' if depth == 0 => return i,
+            b'}' | b')' => depth -= 1,
+            b'\n' | b';' if depth == 0 => return i,
+            _ => {}
+        }
+        i += 1;
+    }
+    text.len()
+}
+
+/// Skips blanks, line breaks, `;`, comments and line continuations.
+fn skip_trivia(text: &str, mut pos: usize) -> usize {
+    let bytes = text.as_bytes();
+    while let Some(&b) = bytes.get(pos) {
+        match b {
+            b' ' | b'\t' | b'\r' | b'\n' | b';' => pos += 1,
+            b'\\' if bytes.get(pos + 1) == Some(&b'\n') => pos += 2,
+            b'#' => pos += text[pos..].find('\n').unwrap_or(text.len() - pos),
+            _ => break,
+        }
+    }
+    pos
+}
+
+/// Where parsing resumes after a statement at `start` failed at `at`: the
+/// next line. When the broken statement is the head of a block (its line
+/// ends in `{`), the whole block is skipped, so its body is not mistaken for
+/// top-level statements. In a block, a `}` ends the search.
+fn resume_point(text: &str, start: usize, at: usize, in_block: bool) -> usize {
+    let line_end = |from: usize| text[from..].find('\n').map_or(text.len(), |i| from + i);
+    let end = line_end(at.max(start).min(text.len()));
+    let line = &text[start..end];
+    let opens_block = line
+        .split(" #")
+        .next()
+        .is_some_and(|code| code.trim_end().ends_with('{'));
+    let mut pos = (end + 1).min(text.len());
+    if opens_block {
+        let mut depth = unbalanced_braces(line);
+        while depth > 0 && pos < text.len() {
+            let next = line_end(pos);
+            depth += unbalanced_braces(&text[pos..next]);
+            pos = (next + 1).min(text.len());
+        }
+    } else if in_block && unbalanced_braces(line) < 0 {
+        // The broken line also closed the block: resume at its `}`.
+        if let Some(i) = line.rfind('}') {
+            return start + i;
+        }
+    }
+    pos
+}
+
+/// `{` minus `}` on a line, outside comments and quoted strings.
+fn unbalanced_braces(line: &str) -> isize {
+    let mut depth = 0;
+    let mut quoted = false;
+    let mut escaped = false;
+    for c in line.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '#' if !quoted => break,
+            '{' if !quoted => depth += 1,
+            '}' if !quoted => depth -= 1,
+            _ => {}
+        }
+    }
+    depth
+}
+
+/// Longest excerpt of user text echoed in a message.
+const MAX_ECHO: usize = 40;
+
+/// `text` for a message: at most [`MAX_ECHO`] characters, then `…`.
+pub fn echo(text: &str) -> String {
+    match text.char_indices().nth(MAX_ECHO) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
     }
 }
 
@@ -83,14 +380,30 @@ fn syntax_diagnostic(
             pest::error::InputLocation::Pos(p) => p,
             pest::error::InputLocation::Span((s, _)) => s,
         };
+    let at = at.min(text.len());
     let found = found_token(text, at);
     let expected = match &error.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => {
             names::describe_expected(positives)
         }
-        pest::error::ErrorVariant::CustomError { message } => message.clone(),
+        pest::error::ErrorVariant::CustomError { message } => {
+            // The parser's own limits (nesting too deep).
+            let diag = Diagnostic::new(
+                codes::SYNTAX,
+                Span::new(file, at, at),
+                format!("the parser stopped here: {message}"),
+            )
+            .with_primary("nested too deeply")
+            .with_help("namespace blocks do not nest; close each block with `}` before the next `namespace`");
+            return (diag, at);
+        }
     };
-    let end = (at + found.len().max(1)).min(text.len().max(at));
+    // The span covers the token, but not more than an echo's worth of it.
+    let shown = found
+        .char_indices()
+        .nth(MAX_ECHO)
+        .map_or(found.len(), |(i, _)| i);
+    let end = (at + shown.max(1)).min(text.len().max(at));
     let span = Span::new(file, at, end.max(at));
     let found_text = if found.is_empty() {
         if at >= text.len() {
@@ -98,8 +411,10 @@ fn syntax_diagnostic(
         } else {
             "end of line".to_string()
         }
+    } else if found == "\r" {
+        "a carriage return without a line feed".to_string()
     } else {
-        format!("`{found}`")
+        format!("`{}`", echo(&found))
     };
     let mut diag = Diagnostic::new(
         codes::SYNTAX,
@@ -118,7 +433,7 @@ fn found_token(text: &str, at: usize) -> String {
     let rest = text.get(at..).unwrap_or("");
     let first = rest.chars().next();
     match first {
-        None | Some('\n') | Some('\r') => String::new(),
+        None | Some('\n') => String::new(),
         Some(c) if c.is_alphanumeric() || c == '_' || c == '-' || c == '.' => rest
             .chars()
             .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))

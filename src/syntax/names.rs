@@ -6,7 +6,11 @@ use super::Rule;
 pub fn rule_name(rule: Rule) -> &'static str {
     match rule {
         Rule::EOI => "end of file",
-        Rule::file | Rule::statement => "a statement",
+        Rule::file | Rule::statement | Rule::statement_line => "a statement",
+        Rule::namespace_header | Rule::nested_namespace => "`namespace`",
+        Rule::block_statement => "a statement",
+        Rule::end_of_statement => "the end of the statement (a new line or `;`)",
+        Rule::query => "a query `SRC -> DST[:PORTS]`",
         Rule::namespace_decl | Rule::kw_namespace => "`namespace`",
         Rule::let_stmt | Rule::kw_let => "`let`",
         Rule::allow_stmt | Rule::kw_allow => "`allow`",
@@ -60,7 +64,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::name => "a name",
         Rule::setting_value => "a setting value",
         Rule::string | Rule::string_inner => "a quoted string",
-        Rule::sep | Rule::lnl => "a new line",
+        Rule::sep | Rule::lnl | Rule::nl => "a new line",
         Rule::WHITESPACE | Rule::COMMENT | Rule::word_char => "a character",
         Rule::endpoint => "an endpoint",
         Rule::label_entry => "a label requirement",

@@ -8,11 +8,14 @@ use super::describe;
 use super::inventory::Inventory;
 use super::representative::{named_ports, numeric_ports, representatives, Representative};
 use super::trace::{self, Direction, SideTrace, Tracer};
+use std::collections::BTreeSet;
+
 use crate::diagnostic::Diagnostic;
 use crate::eval::{Endpoint, PolicySet, PortSet, Protocol};
-use crate::ir::{Expectation, PortNumber, Ports, Program};
+use crate::ir::{Expectation, NamespaceSelector, Peer, PortNumber, Ports, Program};
 use crate::load::Input;
-use crate::source::SourceMap;
+use crate::source::{SourceFile, SourceMap, Span, Spanned};
+use crate::syntax::ast;
 
 /// The name the query is compiled under; diagnostics in it show this name.
 pub const QUERY_NAME: &str = "<query>";
@@ -31,6 +34,8 @@ pub struct Explanation {
     pub query: String,
     /// `allowed` (every pair, every port asked for), `denied` (nothing), or `partial`.
     pub verdict: &'static str,
+    /// Parts of the query that the program never mentions (typos?).
+    pub notes: Vec<String>,
     pub pairs: Vec<Pair>,
 }
 
@@ -58,97 +63,90 @@ pub struct PortCheck {
     pub ingress: SideTrace,
 }
 
-/// A query endpoint that names an inventory pod: `namespace/pod-name`.
+/// A query endpoint that names an inventory pod, `namespace/pod-name`:
+/// that pod. A pod name wins over the workload reading of `ns/name`.
 fn inventory_pod<'i>(
-    text: &str,
+    target: &ast::Target,
     inventory: Option<&'i Inventory>,
 ) -> Option<&'i super::inventory::ClusterPod> {
-    inventory?.pods.iter().find(|p| p.key() == text.trim())
-}
-
-/// Splits `DST[:PORTS]` (an IPv6 destination is in brackets).
-fn split_ports(dst: &str) -> (&str, &str) {
-    let t = dst.trim();
-    let from = if t.starts_with('[') {
-        t.find(']').unwrap_or(0)
-    } else {
-        0
+    let ast::Endpoint::Pods { namespace, pods } = &target.endpoint.node else {
+        return None;
     };
-    match t[from..].find(':') {
-        Some(i) => t.split_at(from + i),
-        None => (t, ""),
-    }
-}
-
-/// Compiles the program with the query as one more file, `expect allow QUERY`,
-/// and explains the query. Other `expect` lines are not checked here.
-pub fn explain(mut inputs: Vec<Input>, query: &str, inventory: Option<&Inventory>) -> Explained {
-    // Pod names from the inventory win over the workload reading of `ns/name`.
-    let (src_text, dst_full) = query.split_once("->").unwrap_or((query, ""));
-    let (dst_text, ports_text) = split_ports(dst_full);
-    let src_pod = inventory_pod(src_text, inventory);
-    let dst_pod = inventory_pod(dst_text, inventory);
-    let text = if query.contains("->") {
-        let src = src_pod.map_or_else(
-            || src_text.trim().to_string(),
-            |p| format!("{}/*", p.pod.namespace),
-        );
-        let dst = dst_pod.map_or_else(
-            || dst_text.to_string(),
-            |p| format!("{}/*", p.pod.namespace),
-        );
-        format!("expect allow {src} -> {dst}{ports_text}\n")
-    } else {
-        format!("expect allow {query}\n")
+    let (ast::NamespacePart::Name(ns), ast::PodPart::Name(name)) = (&namespace.node, &pods.node)
+    else {
+        return None;
     };
-    inputs.push(Input::from_str(QUERY_NAME, text));
-    let loaded = crate::load::load(inputs);
-    let mut out = Explained {
-        sources: loaded.sources,
-        diagnostics: Vec::new(),
-        explanation: None,
-    };
-    let mut diags = loaded.diagnostics;
-    if loaded.syntax_errors {
-        out.diagnostics = diags.sorted();
-        return out;
-    }
-    let (mut program, resolve_diags) = crate::resolve::resolve(&loaded.statements);
-    diags.extend(resolve_diags);
-    if diags.has_errors() {
-        out.diagnostics = diags.sorted();
-        return out;
-    }
-    crate::carveouts::apply(&mut program);
-    let (layout, layout_diags) = crate::layout::layout(&program);
-    diags.extend(layout_diags);
-    let (policies, provenance, emit_diags) =
-        crate::emit::emit(&layout, &program.settings, &out.sources);
-    diags.extend(emit_diags);
-    let query_file = out.sources.files().last().map(|(id, _)| id);
-    let expectation = program
-        .expectations
+    inventory?
+        .pods
         .iter()
-        .find(|e| Some(e.span.file) == query_file)
-        .cloned();
-    let set = PolicySet::new(policies);
-    out.diagnostics = diags.sorted();
+        .find(|p| &p.pod.namespace == ns && &p.name == name)
+}
+
+/// The query endpoint as the program resolves it: an inventory pod's
+/// endpoint becomes every pod of its namespace (the pod itself is the
+/// representative).
+fn as_resolved(mut target: Spanned<ast::Target>, pod: bool) -> Spanned<ast::Target> {
+    if let (true, ast::Endpoint::Pods { pods, .. }) = (pod, &mut target.node.endpoint.node) {
+        pods.node = ast::PodPart::Any;
+    }
+    target
+}
+
+/// Compiles the program (its `expect` lines are not checked here), parses
+/// the query with the grammar's query rule, resolves it in the program's
+/// scope, and explains it.
+pub fn explain(inputs: Vec<Input>, query: &str, inventory: Option<&Inventory>) -> Explained {
+    let mut c = crate::compile_unverified(inputs);
+    let query_file = c
+        .sources
+        .add(SourceFile::new(QUERY_NAME, None, query.to_string()));
+    let mut out = Explained {
+        diagnostics: std::mem::take(&mut c.diagnostics),
+        explanation: None,
+        sources: SourceMap::default(),
+    };
+    let parsed = crate::syntax::parse_query(query_file, query);
+    let (program, Some(scope)) = (&c.program, &mut c.scope) else {
+        out.sources = c.sources;
+        return out;
+    };
+    let parsed = match parsed {
+        Ok(q) => q,
+        Err(d) => {
+            out.diagnostics.push(*d);
+            out.sources = c.sources;
+            return out;
+        }
+    };
+    let src_pod = inventory_pod(&parsed.source, inventory);
+    let dst_pod = inventory_pod(&parsed.destination, inventory);
+    let resolved_query = ast::Query {
+        source: as_resolved(parsed.source, src_pod.is_some()),
+        destination: as_resolved(parsed.destination, dst_pod.is_some()),
+    };
+    let (expectation, diags) = scope.query(&resolved_query, Span::new(query_file, 0, query.len()));
+    out.diagnostics.extend(diags);
+    out.sources = c.sources;
+    let (Some(program), Some(e)) = (program.as_ref(), expectation) else {
+        return out;
+    };
     if out.diagnostics.iter().any(Diagnostic::is_error) {
         return out;
     }
-    let (Some(e), Ok(set)) = (expectation, set) else {
-        return out;
+    let set = match PolicySet::from_slice(&c.policies) {
+        Ok(set) => set,
+        Err(_) => return out,
     };
     let tracer = Tracer {
-        program: &program,
-        provenance: &provenance,
+        program,
+        provenance: &c.provenance,
         sources: &out.sources,
     };
     let srcs = match src_pod {
         Some(p) => vec![pod_representative(p)],
         None => match inventory {
             Some(inv) => endpoints(&e.source, inv),
-            None => representatives(&e.source, &program, &[]),
+            None => representatives(&e.source, program, &[]),
         },
     };
     let dsts = match dst_pod {
@@ -157,39 +155,124 @@ pub fn explain(mut inputs: Vec<Input>, query: &str, inventory: Option<&Inventory
             Some(inv) => endpoints(&e.destination, inv),
             None => representatives(
                 &e.destination,
-                &program,
-                &named_ports(&program, e.ports.as_ref()),
+                program,
+                &named_ports(program, e.ports.as_ref()),
             ),
         },
     };
     let mut pairs = Vec::new();
+    let (mut all, mut none) = (true, true);
     for s in &srcs {
         for d in &dsts {
-            pairs.push(pair(&program, &set, &tracer, &e, s, d));
+            let (p, verdict) = pair(program, &set, &tracer, &e, s, d);
+            all &= verdict == Some(true);
+            none &= verdict == Some(false);
+            pairs.push(p);
         }
     }
-    let all = !pairs.is_empty()
-        && pairs.iter().all(|p| {
-            p.unresolved_ports.is_empty()
-                && p.checks.iter().all(|c| c.allowed)
-                && (e.ports.is_some() || p.allowed_ports == "all")
-        });
-    let none = pairs.iter().all(|p| p.allowed_ports == "none")
-        || (e.ports.is_some() && pairs.iter().all(|p| p.checks.iter().all(|c| !c.allowed)));
+    let mut notes = Vec::new();
+    for (peer, role) in [(&e.source, "source"), (&e.destination, "destination")] {
+        notes.extend(unmentioned(peer, program, role));
+    }
     out.explanation = Some(Explanation {
         query: query.trim().to_string(),
-        verdict: if all {
+        verdict: if pairs.is_empty() {
+            "denied"
+        } else if all {
             "allowed"
         } else if none {
             "denied"
         } else {
             "partial"
         },
+        notes,
         pairs,
     });
     out
 }
 
+/// Notes for parts of a query endpoint that no statement of the program
+/// names: a typo answers "denied" as if it were real.
+fn unmentioned<'p>(peer: &Peer, program: &'p Program, role: &str) -> Vec<String> {
+    let Peer::Pods { namespaces, pods } = peer else {
+        return Vec::new();
+    };
+    let mut named_namespaces: BTreeSet<&'p str> =
+        program.namespaces.keys().map(String::as_str).collect();
+    let mut labels: BTreeSet<(&'p str, &'p str)> = BTreeSet::new();
+    let mut add = |p: &'p Peer| {
+        if let Peer::Pods { namespaces, pods } = p {
+            if let NamespaceSelector::Named(n) = namespaces {
+                named_namespaces.insert(n.as_str());
+            }
+            for sel in [
+                Some(pods),
+                match namespaces {
+                    NamespaceSelector::Matching(s) => Some(s),
+                    NamespaceSelector::Named(_) => None,
+                },
+            ]
+            .into_iter()
+            .flatten()
+            {
+                labels.extend(
+                    sel.match_labels
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str())),
+                );
+                for r in &sel.expressions {
+                    labels.extend(r.values.iter().map(|v| (r.key.as_str(), v.as_str())));
+                }
+            }
+        }
+    };
+    // Borrowed peers of the program, gathered in one place.
+    let rule_peers = program.rules.iter().flat_map(|r| {
+        r.sources
+            .iter()
+            .chain(r.destinations.iter().map(|(p, _)| p))
+    });
+    let expect_peers = program
+        .expectations
+        .iter()
+        .flat_map(|x| [&x.source, &x.destination]);
+    for p in rule_peers.chain(expect_peers) {
+        add(p);
+    }
+    for s in &program.scrapes {
+        for p in &s.sources {
+            add(p);
+        }
+    }
+    let mut notes = Vec::new();
+    if let NamespaceSelector::Named(ns) = namespaces {
+        if !named_namespaces.contains(ns.as_str()) {
+            let hint = crate::diagnostic::closest(ns, named_namespaces.iter().copied())
+                .map_or_else(String::new, |best| format!(" (did you mean `{best}`?)"));
+            notes.push(format!(
+                "the {role}'s namespace `{ns}` appears nowhere in the program{hint}"
+            ));
+        }
+    }
+    for (k, v) in &pods.match_labels {
+        if !labels.contains(&(k.as_str(), v.as_str())) {
+            let candidates: Vec<&str> = labels
+                .iter()
+                .filter(|(key, _)| key == k)
+                .map(|(_, value)| *value)
+                .collect();
+            let hint = crate::diagnostic::closest(v, candidates.into_iter())
+                .map_or_else(String::new, |best| format!(" (did you mean `{best}`?)"));
+            notes.push(format!(
+                "the {role}'s label `{k}={v}` appears nowhere in the program{hint}"
+            ));
+        }
+    }
+    notes
+}
+
+/// One pair of endpoints explained, and its verdict over the ports asked
+/// for: `Some(true)` all allowed, `Some(false)` none, `None` some.
 fn pair(
     program: &Program,
     set: &PolicySet,
@@ -197,8 +280,16 @@ fn pair(
     e: &Expectation,
     s: &Representative,
     d: &Representative,
-) -> Pair {
+) -> (Pair, Option<bool>) {
     let allowed = set.allowed_ports(&s.endpoint, &d.endpoint);
+    let (asked, unresolved_asked) = super::expect::required(e.ports.as_ref(), &d.endpoint);
+    let verdict = if asked.difference(&allowed).is_empty() && unresolved_asked.is_empty() {
+        Some(true)
+    } else if asked.intersection(&allowed).is_empty() {
+        Some(false)
+    } else {
+        None
+    };
     let mut samples: Vec<(Protocol, u16, Option<String>)> = Vec::new();
     let mut unresolved = Vec::new();
     match &e.ports {
@@ -240,13 +331,16 @@ fn pair(
             }
         })
         .collect();
-    Pair {
-        source: s.description.clone(),
-        destination: d.description.clone(),
-        allowed_ports: allowed.to_string(),
-        checks,
-        unresolved_ports: unresolved,
-    }
+    (
+        Pair {
+            source: s.description.clone(),
+            destination: d.description.clone(),
+            allowed_ports: allowed.to_string(),
+            checks,
+            unresolved_ports: unresolved,
+        },
+        verdict,
+    )
 }
 
 /// Without a port: the first port of each allowed range (at most 8); if
@@ -286,6 +380,9 @@ fn port_less_samples(
 /// The explanation for people.
 pub fn human(x: &Explanation) -> String {
     let mut out = format!("{}: {}\n", x.query, x.verdict);
+    for note in &x.notes {
+        out.push_str(&format!("note: {note}\n"));
+    }
     for p in &x.pairs {
         out.push_str(&format!("\nfrom {}\n  to {}\n", p.source, p.destination));
         out.push_str(&format!("  allowed between them: {}\n", p.allowed_ports));

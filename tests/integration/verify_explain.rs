@@ -60,3 +60,51 @@ fn json_has_the_same_content() {
     );
     insta::assert_snapshot!(out);
 }
+
+/// The query is parsed as a query: text after it is an error, never more
+/// program (this once answered "allowed" for a denied flow).
+#[test]
+fn a_query_cannot_smuggle_in_statements() {
+    let o = crate::support::npc::npc(&[
+        "explain",
+        "examples/shop.npl",
+        "web/frontend -> payments/postgres-primary:5432; allow web/frontend -> payments/postgres-primary:5432",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = crate::support::npc::stderr(&o);
+    assert!(err.contains("[E001]") && err.contains("<query>"), "{err}");
+    assert!(err.contains("the end of the query"), "{err}");
+    assert!(crate::support::npc::stdout(&o).is_empty());
+}
+
+/// A range partly allowed is `partial`, not `denied`.
+#[test]
+fn a_partly_allowed_range_is_partial() {
+    let out = explain(&["web/frontend -> payments/api-server:8000-9000"]);
+    assert!(
+        out.starts_with("web/frontend -> payments/api-server:8000-9000: partial\n"),
+        "{out}"
+    );
+    let out = explain(&["web/frontend -> payments/api-server:8080-8080"]);
+    assert!(out.contains(": allowed\n"), "{out}");
+    let out = explain(&["web/frontend -> payments/api-server:9000-9100"]);
+    assert!(out.contains(": denied\n"), "{out}");
+}
+
+/// Endpoints the program never mentions are pointed out: a typo should not
+/// read as a real "denied".
+#[test]
+fn typos_in_a_query_are_pointed_out() {
+    let out = explain(&["web/frotnend -> paymets/api-server:8080"]);
+    assert!(out.contains("denied"), "{out}");
+    assert!(
+        out.contains("the source's label `app=frotnend` appears nowhere in the program (did you mean `frontend`?)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("the destination's namespace `paymets` appears nowhere in the program (did you mean `payments`?)"),
+        "{out}"
+    );
+    let out = explain(&["web/frontend -> payments/api-server:8080"]);
+    assert!(!out.contains("appears nowhere"), "{out}");
+}

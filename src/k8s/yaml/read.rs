@@ -195,11 +195,10 @@ mod tests {
             "{a: ".repeat(n / 4),
             "- ".repeat(n / 2),
         ] {
-            let start = std::time::Instant::now();
+            // Refused by the depth scan, before the parser (quadratic on
+            // such input) sees it.
             let e = parse_documents(&text).unwrap_err();
             assert!(e.message.contains("nesting"), "{e}");
-            // Generous: the scan is linear and takes milliseconds.
-            assert!(start.elapsed().as_secs() < 5);
         }
     }
 
