@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::diagnostic::{codes, Diagnostic, Diagnostics};
 use crate::ir::{
-    Direction, Isolation, ManagedNamespace, NamespaceSelector, Origin, OriginKind, Peer, Ports,
-    Program, Rule, Selector,
+    Isolation, ManagedNamespace, NamespaceSelector, Origin, OriginKind, Peer, Ports, Program, Rule,
+    Selector,
 };
+use crate::k8s::Direction;
 use crate::source::Span;
 
 /// Every policy npc will emit, by namespace.

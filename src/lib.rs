@@ -18,7 +18,7 @@ pub mod diff;
 pub mod emit;
 pub mod eval;
 pub mod files;
-pub mod fmt;
+pub mod format;
 pub mod ir;
 pub mod k8s;
 pub mod kustomize;

@@ -132,7 +132,7 @@ fn print_report(
 fn semantic(
     args: &DiffArgs,
     compilation: &crate::Compilation,
-    deployed: &diff::Loaded,
+    deployed: &diff::Deployed,
 ) -> ExitCode {
     let endpoints = match super::load_inventory(args.inventory.as_deref()) {
         Ok(Some(inv)) => diff::semantic::inventory_endpoints(&inv),

@@ -60,7 +60,7 @@ pub fn run(args: &FmtArgs) -> ExitCode {
         } else {
             path.display().to_string()
         };
-        let formatted = match crate::fmt::format(&text) {
+        let formatted = match crate::format::format(&text) {
             Ok(f) => f,
             Err(diags) => {
                 let mut sources = SourceMap::default();

@@ -7,7 +7,7 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::load::Loaded;
+use super::load::Deployed;
 use super::normalize::normalize;
 use super::Error;
 use crate::k8s::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
@@ -87,7 +87,7 @@ impl DiffReport {
 /// objects), both normalized.
 pub fn compare(
     desired: &[NetworkPolicy],
-    actual: &Loaded,
+    actual: &Deployed,
     options: &DiffOptions,
 ) -> Result<DiffReport, Error> {
     let mut report = DiffReport {

@@ -13,28 +13,28 @@ use crate::k8s::{NETWORK_POLICY_API_VERSION, NETWORK_POLICY_KIND};
 
 /// The objects read from one input.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Loaded {
+pub struct Deployed {
     /// The NetworkPolicy objects, in input order, not yet normalized.
-    pub policies: Vec<LoadedPolicy>,
+    pub policies: Vec<DeployedPolicy>,
     /// How many other objects were skipped, by kind (`apiVersion/kind`).
     pub other_kinds: BTreeMap<String, usize>,
 }
 
 /// One NetworkPolicy with the place it was read from.
 #[derive(Clone, Debug, PartialEq)]
-pub struct LoadedPolicy {
+pub struct DeployedPolicy {
     /// `file` or `file#document` (1-based), for notes.
     pub origin: String,
     pub object: Value,
 }
 
-impl Loaded {
+impl Deployed {
     /// How many objects were skipped because they are not NetworkPolicies.
     pub fn other_count(&self) -> usize {
         self.other_kinds.values().sum()
     }
 
-    fn merge(&mut self, other: Loaded) {
+    fn merge(&mut self, other: Deployed) {
         self.policies.extend(other.policies);
         for (kind, n) in other.other_kinds {
             *self.other_kinds.entry(kind).or_default() += n;
@@ -44,8 +44,8 @@ impl Loaded {
 
 /// Loads a YAML file, or every `.yaml`/`.yml` file under a directory
 /// (recursively, in sorted path order).
-pub fn load_path(path: &Path) -> Result<Loaded, Error> {
-    let mut loaded = Loaded::default();
+pub fn load_path(path: &Path) -> Result<Deployed, Error> {
+    let mut loaded = Deployed::default();
     for file in yaml_files(path)? {
         let text = fs::read_to_string(&file).map_err(|e| Error::Read {
             path: file.display().to_string(),
@@ -58,8 +58,8 @@ pub fn load_path(path: &Path) -> Result<Loaded, Error> {
 
 /// Loads multi-document YAML text; `origin` names it in errors and notes
 /// (e.g. `<stdin>`).
-pub fn load_str(origin: &str, text: &str) -> Result<Loaded, Error> {
-    let mut loaded = Loaded::default();
+pub fn load_str(origin: &str, text: &str) -> Result<Deployed, Error> {
+    let mut loaded = Deployed::default();
     for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
         let value = Value::deserialize(document).map_err(|e| parse_error(origin, &e))?;
         let doc_origin = format!("{origin}#{}", index + 1);
@@ -86,7 +86,7 @@ fn parse_error(origin: &str, error: &serde_yaml::Error) -> Error {
 /// Sorts one document into policies and skipped kinds. `List` objects (as
 /// `kubectl get -o yaml` prints) and typed lists (`NetworkPolicyList`, whose
 /// items carry no `apiVersion`/`kind`) are flattened.
-fn collect(origin: &str, value: Value, inherited: Option<(&str, &str)>, out: &mut Loaded) {
+fn collect(origin: &str, value: Value, inherited: Option<(&str, &str)>, out: &mut Deployed) {
     if value.is_null() {
         return;
     }
@@ -123,7 +123,7 @@ fn collect(origin: &str, value: Value, inherited: Option<(&str, &str)>, out: &mu
             map.insert("apiVersion".into(), Value::String(api_version));
             map.insert("kind".into(), Value::String(kind));
         }
-        out.policies.push(LoadedPolicy {
+        out.policies.push(DeployedPolicy {
             origin: origin.to_string(),
             object,
         });

@@ -14,7 +14,7 @@ pub mod semantic;
 use std::fmt;
 
 pub use compare::{compare, ChangedObject, DiffOptions, DiffReport, ObjectKey};
-pub use load::{load_path, load_str, Loaded, LoadedPolicy};
+pub use load::{load_path, load_str, Deployed, DeployedPolicy};
 pub use report::render_human;
 
 /// Why the deployed objects could not be read or the report not written.

@@ -10,7 +10,7 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use serde::Serialize;
 
 use super::compare::is_managed;
-use super::{Error, Loaded};
+use super::{Deployed, Error};
 use crate::eval::{Endpoint, PolicySet, PortSet};
 
 /// A flow whose verdict changes.
@@ -75,7 +75,7 @@ impl SemanticReport {
 /// Compares the connectivity before and after applying `desired`.
 pub fn compare(
     desired: &[NetworkPolicy],
-    deployed: &Loaded,
+    deployed: &Deployed,
     endpoints: &[(String, Endpoint)],
 ) -> Result<SemanticReport, Error> {
     let mut report = SemanticReport {

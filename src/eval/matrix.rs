@@ -4,8 +4,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::endpoint::Pod;
 use super::policy::{matches_namespace, Peer, Peers, Rule};
-use super::policy_set::{Direction, PolicySet};
+use super::policy_set::PolicySet;
 use super::portset::PortSet;
+use crate::k8s::Direction;
 
 /// `allowed_ports` for every ordered pair of a pod list. Cells share their
 /// port sets: most pairs allow everything or nothing.

@@ -9,7 +9,7 @@ use super::endpoint::{Endpoint, Pod};
 use super::error::{ErrorSink, PolicyErrors};
 use super::policy::{CompiledPolicy, Peers, Rules};
 use super::portset::PortSet;
-use crate::k8s::Protocol;
+use crate::k8s::{Direction, Protocol};
 
 /// A policy by namespace and name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -78,12 +78,6 @@ pub struct Verdict {
     pub egress: Side,
     /// The destination's ingress side.
     pub ingress: Side,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Direction {
-    Ingress,
-    Egress,
 }
 
 /// NetworkPolicies ready for evaluation.

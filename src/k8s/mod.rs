@@ -4,11 +4,13 @@
 //! nothing of the crate.
 
 pub mod cidr;
+pub mod direction;
 pub mod names;
 pub mod protocol;
 pub mod yaml;
 
 pub use cidr::{Cidr, IpBlock};
+pub use direction::Direction;
 pub use protocol::Protocol;
 
 /// The label every namespace carries with its own name (Kubernetes 1.21+).

@@ -1,5 +1,6 @@
 //! The NPL abstract syntax tree: what was written, with spans, nothing resolved.
 
+pub use crate::k8s::Direction;
 use crate::source::Spanned;
 
 pub type Name = Spanned<String>;
@@ -64,12 +65,6 @@ pub struct NamespaceDecl {
 pub enum Isolate {
     None,
     Directions(Vec<Spanned<Direction>>),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Direction {
-    Ingress,
-    Egress,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

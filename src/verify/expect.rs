@@ -221,13 +221,13 @@ fn with_trace_labels(mut diag: Diagnostic, traces: &[SideTrace], allow: bool) ->
         if !t.allowed_by.is_empty() {
             for r in &t.allowed_by {
                 for span in &r.spans {
-                    add(*span, format!("allows {}", t.direction.owner()));
+                    add(*span, format!("allows {}", trace::owner(t.direction)));
                 }
             }
         } else if t.isolated && allow {
             for p in &t.isolated_by {
                 for span in &p.spans {
-                    add(*span, format!("isolates {}", t.direction.owner()));
+                    add(*span, format!("isolates {}", trace::owner(t.direction)));
                 }
             }
         }

@@ -9,30 +9,15 @@ use super::representative::peer_covers;
 use crate::emit::Provenance;
 use crate::eval::{Endpoint, PolicyId, Side};
 use crate::ir::{Origin, OriginKind, Program};
+pub use crate::k8s::Direction;
 use crate::source::{SourceMap, Span};
 
-/// Which side of a connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    Egress,
-    Ingress,
-}
-
-impl Direction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Egress => "egress",
-            Direction::Ingress => "ingress",
-        }
-    }
-
-    /// `the source's egress`
-    pub fn owner(self) -> &'static str {
-        match self {
-            Direction::Egress => "the source's egress",
-            Direction::Ingress => "the destination's ingress",
-        }
+/// The side of a connection a direction decides: `the source's egress`,
+/// `the destination's ingress`.
+pub fn owner(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Egress => "the source's egress",
+        Direction::Ingress => "the destination's ingress",
     }
 }
 
@@ -220,7 +205,7 @@ fn at(lines: &[String]) -> String {
 /// One line describing a side: `the source's egress: isolated by
 /// `web/default-deny` (shop.npl:7); allowed by `web/frontend` egress rule 0 (shop.npl:16)`.
 pub fn describe(t: &SideTrace, traffic: &str) -> String {
-    let head = t.direction.owner();
+    let head = owner(t.direction);
     if !t.applies {
         let who = match t.direction {
             Direction::Egress => "the source",

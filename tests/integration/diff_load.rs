@@ -10,7 +10,7 @@ fn data(path: &str) -> std::path::PathBuf {
         .join(path)
 }
 
-fn names(loaded: &npc::diff::Loaded) -> Vec<String> {
+fn names(loaded: &npc::diff::Deployed) -> Vec<String> {
     loaded
         .policies
         .iter()

@@ -1,7 +1,7 @@
 //! `npc fmt` layout rules, one test per rule, and a snapshot of a messy file.
 
 fn fmt(text: &str) -> String {
-    npc::fmt::format(text).unwrap_or_else(|d| panic!("fmt failed: {d:?}"))
+    npc::format::format(text).unwrap_or_else(|d| panic!("fmt failed: {d:?}"))
 }
 
 #[test]
@@ -165,7 +165,7 @@ fn hash_in_a_string_is_not_a_comment() {
 
 #[test]
 fn syntax_errors_return_diagnostics() {
-    let diags = npc::fmt::format("allow web/a ->\nlet = x\n").unwrap_err();
+    let diags = npc::format::format("allow web/a ->\nlet = x\n").unwrap_err();
     assert!(diags.has_errors());
     assert!(diags.iter().all(|d| d.code.id == "E001"));
 }

@@ -119,9 +119,9 @@ fn compiled(text: &str) -> Result<String, std::collections::BTreeSet<&'static st
 /// Formats `text` and checks idempotence, meaning and compiled output;
 /// returns the output.
 fn check(text: &str) -> String {
-    let once = npc::fmt::format(text).unwrap_or_else(|d| panic!("fmt failed: {d:?}\n{text}"));
-    let twice =
-        npc::fmt::format(&once).unwrap_or_else(|d| panic!("output does not parse: {d:?}\n{once}"));
+    let once = npc::format::format(text).unwrap_or_else(|d| panic!("fmt failed: {d:?}\n{text}"));
+    let twice = npc::format::format(&once)
+        .unwrap_or_else(|d| panic!("output does not parse: {d:?}\n{once}"));
     assert_eq!(once, twice, "not idempotent; input:\n{text}");
     assert_eq!(
         canonical_ast(&once),
@@ -169,7 +169,7 @@ fn corpus_formats_idempotently_and_keeps_meaning() {
         let (_, diags) = npc::syntax::parse(FileId(0), &text);
         if diags.has_errors() {
             // A syntax-error case: fmt must refuse it, not rewrite it.
-            assert!(npc::fmt::format(&text).is_err(), "{}", file.display());
+            assert!(npc::format::format(&text).is_err(), "{}", file.display());
             continue;
         }
         check(&text);

@@ -22,7 +22,7 @@ pub fn format(text: &str) -> Result<String, Diagnostics> {
     if diagnostics.has_errors() {
         return Err(diagnostics);
     }
-    let mut layout = layout::Layout::new(text, comments::find_comments(text));
-    layout.list(&ast.statements, 0..text.len(), 0, None);
-    Ok(layout.finish())
+    let mut printer = layout::Printer::new(text, comments::find_comments(text));
+    printer.list(&ast.statements, 0..text.len(), 0, None);
+    Ok(printer.finish())
 }

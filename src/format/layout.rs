@@ -10,7 +10,7 @@ use crate::syntax::ast::{NamespaceDecl, Statement};
 const INDENT: &str = "  ";
 
 /// Builds the output lines of one file.
-pub(super) struct Layout<'t> {
+pub(super) struct Printer<'t> {
     text: &'t str,
     comments: Vec<Comment>,
     lines: Vec<String>,
@@ -25,9 +25,9 @@ enum Item<'a> {
     Comment(Comment),
 }
 
-impl<'t> Layout<'t> {
+impl<'t> Printer<'t> {
     pub fn new(text: &'t str, comments: Vec<Comment>) -> Self {
-        Layout {
+        Printer {
             text,
             comments,
             lines: Vec::new(),
