@@ -90,8 +90,9 @@ pub fn emit(layout: &Layout, settings: &Settings, sources: &SourceMap) -> Emitte
                         span.unwrap_or(ns.span),
                         format!("two policies in `{}` would be named `{name}`", ns.name),
                     )
-                    .with_secondary(first.unwrap_or(ns.span), "the other one")
-                    .with_help("use labels that differ in more than punctuation or case"),
+                    .with_primary("the pods of this statement get a policy of that name")
+                    .with_secondary(first.unwrap_or(ns.span), "and so do the pods of this one")
+                    .with_help("select the pods with labels whose policy names differ: names are made of the labels (`tier-web-8abe9e93` for `{tier=web}`), so a workload named like that meets the label set"),
                 );
                 return;
             }
@@ -126,11 +127,13 @@ pub fn emit(layout: &Layout, settings: &Settings, sources: &SourceMap) -> Emitte
                 pods,
                 &settings.workload_label,
             ));
+            let spans: Vec<Span> = rules.origins().iter().map(|o| o.span).collect();
             if let Err(why) = names::policy_name(&name) {
+                // At the statement that selects these pods, not at the namespace.
                 diags.push(
                     Diagnostic::new(
                         codes::INVALID_POLICY_NAME,
-                        ns.span,
+                        spans.first().copied().unwrap_or(ns.span),
                         format!("the policy name `{name}` is not valid"),
                     )
                     .with_primary(why)
@@ -138,7 +141,6 @@ pub fn emit(layout: &Layout, settings: &Settings, sources: &SourceMap) -> Emitte
                 );
                 continue;
             }
-            let spans: Vec<Span> = rules.origins().iter().map(|o| o.span).collect();
             let first = spans.first().copied();
             let policy = builder.policy(&name, pods, rules, false, &spans);
             put(name, policy, first, origins_of(rules), &mut diags);

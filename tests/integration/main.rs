@@ -19,6 +19,7 @@ mod diff_normalize;
 mod diff_semantic;
 mod docs;
 mod eval_differential;
+mod error_pages;
 mod eval_semantics;
 mod examples;
 mod fmt_layout;
