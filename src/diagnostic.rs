@@ -60,6 +60,7 @@ pub mod codes {
         DUPLICATE_ISOLATE = "E028", Error, "isolation given twice";
         EXPECTATION_FAILED = "E029", Error, "expectation failed";
         INVALID_EXPECT = "E030", Error, "invalid expectation";
+        ALIAS_EXPANSION = "E031", Error, "aliases expand to too many endpoints";
         NO_DNS = "W001", Warning, "DNS carve-out turned off";
         ALLOW_WITHOUT_RULE = "W002", Warning, "`allow` produces no rule";
         ROUTING_LABEL = "W003", Warning, "selector on a routing label";
@@ -93,11 +94,41 @@ pub struct Diagnostic {
     pub help: Option<String>,
 }
 
+/// A backticked part of a message (user input, or syntax shown as an
+/// example) longer than this is cut to [`MAX_ECHO`] characters and `…`: a
+/// 10 MB identifier is not repeated whole.
+const CLIP_ABOVE: usize = 100;
+pub const MAX_ECHO: usize = 60;
+
+/// `text` with every backticked part longer than [`CLIP_ABOVE`] characters cut.
+fn clip(text: String) -> String {
+    if text.len() <= CLIP_ABOVE {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len().min(4 * MAX_ECHO));
+    let mut parts = text.split('`');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    for (i, part) in parts.enumerate() {
+        out.push('`');
+        // Odd parts (0-based after the first) are inside backticks.
+        match part.char_indices().nth(MAX_ECHO) {
+            Some((cut, _)) if i % 2 == 0 && part.chars().count() > CLIP_ABOVE => {
+                out.push_str(&part[..cut]);
+                out.push('…');
+            }
+            _ => out.push_str(part),
+        }
+    }
+    out
+}
+
 impl Diagnostic {
     pub fn new(code: Code, span: Span, message: impl Into<String>) -> Self {
         Diagnostic {
             code,
-            message: message.into(),
+            message: clip(message.into()),
             span,
             primary: None,
             secondary: Vec::new(),
@@ -115,25 +146,25 @@ impl Diagnostic {
     }
 
     pub fn with_primary(mut self, text: impl Into<String>) -> Self {
-        self.primary = Some(text.into());
+        self.primary = Some(clip(text.into()));
         self
     }
 
     pub fn with_secondary(mut self, span: Span, text: impl Into<String>) -> Self {
         self.secondary.push(Secondary {
             span,
-            message: text.into(),
+            message: clip(text.into()),
         });
         self
     }
 
     pub fn with_note(mut self, text: impl Into<String>) -> Self {
-        self.notes.push(text.into());
+        self.notes.push(clip(text.into()));
         self
     }
 
     pub fn with_help(mut self, text: impl Into<String>) -> Self {
-        self.help = Some(text.into());
+        self.help = Some(clip(text.into()));
         self
     }
 }
@@ -226,6 +257,16 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::closest;
+
+    #[test]
+    fn echoed_input_is_cut() {
+        let long = "x".repeat(10_000);
+        let clipped = super::clip(format!("unknown alias `{long}` here, `short`"));
+        assert!(clipped.len() < 100, "{clipped}");
+        assert!(clipped.ends_with("…` here, `short`"), "{clipped}");
+        let fine = "a `b` c".to_string();
+        assert_eq!(super::clip(fine.clone()), fine);
+    }
 
     #[test]
     fn did_you_mean() {

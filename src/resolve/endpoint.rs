@@ -101,6 +101,9 @@ impl Resolver {
             }
             return Vec::new();
         };
+        if !self.expand(alias.targets.len(), span) {
+            return Vec::new();
+        }
         let mut out = alias.targets.clone();
         if let Some((ports, use_span)) = use_ports {
             for r in &mut out {

@@ -91,9 +91,38 @@ struct Resolver {
     /// Names that statements with syntax errors were about to define: a
     /// use of one is not reported again.
     broken_aliases: BTreeSet<String>,
+    /// Endpoints copied out of aliases so far (see [`MAX_EXPANSION`]).
+    expanded: usize,
 }
 
+/// The most endpoints alias definitions and uses may copy in one program.
+/// Aliases are sets, so this bounds only chains of aliases of aliases that
+/// no real program writes; a million endpoints is far beyond any cluster.
+pub const MAX_EXPANSION: usize = 1_000_000;
+
 impl Resolver {
+    /// Counts `n` endpoints copied out of aliases at `span`; false (after one
+    /// error for the program) once the program has copied too many.
+    fn expand(&mut self, n: usize, span: Span) -> bool {
+        let before = self.expanded;
+        self.expanded = self.expanded.saturating_add(n);
+        if self.expanded <= MAX_EXPANSION {
+            return true;
+        }
+        if before <= MAX_EXPANSION {
+            self.error(
+                Diagnostic::new(
+                    crate::diagnostic::codes::ALIAS_EXPANSION,
+                    span,
+                    format!("aliases expand to more than {MAX_EXPANSION} endpoints"),
+                )
+                .with_primary("expansion stopped here")
+                .with_help("aliases of aliases multiply: list the endpoints a statement needs, or group them with label sets (`ns/{tier in (a, b)}`)"),
+            );
+        }
+        false
+    }
+
     fn error(&mut self, d: Diagnostic) {
         self.diags.push(d);
     }

@@ -1,8 +1,8 @@
 //! The statement passes of name resolution.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::endpoint::Role;
+use super::endpoint::{Resolved, Role};
 use super::{Alias, Resolver};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::ir::{
@@ -367,10 +367,18 @@ impl Resolver {
             );
             return;
         }
-        let mut targets = Vec::new();
+        // A set, not a list: `let a1 = a0, a0` must not double, or a chain
+        // of such lines grows exponentially (billion laughs).
+        let mut targets: Vec<Resolved> = Vec::new();
+        let mut seen = BTreeSet::new();
         for t in &l.targets {
-            targets.extend(self.target(t, Role::Destination));
+            for r in self.target(t, Role::Destination) {
+                if seen.insert((r.peer.clone(), r.ports.as_ref().map(|(p, _)| p.clone()))) {
+                    targets.push(r);
+                }
+            }
         }
+        self.expand(targets.len(), name.span);
         let alias = Alias {
             targets,
             span: name.span,

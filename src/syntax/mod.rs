@@ -358,17 +358,6 @@ fn unbalanced_braces(line: &str) -> isize {
     depth
 }
 
-/// Longest excerpt of user text echoed in a message.
-const MAX_ECHO: usize = 40;
-
-/// `text` for a message: at most [`MAX_ECHO`] characters, then `…`.
-pub fn echo(text: &str) -> String {
-    match text.char_indices().nth(MAX_ECHO) {
-        Some((i, _)) => format!("{}…", &text[..i]),
-        None => text.to_string(),
-    }
-}
-
 fn syntax_diagnostic(
     file: FileId,
     text: &str,
@@ -401,7 +390,7 @@ fn syntax_diagnostic(
     // The span covers the token, but not more than an echo's worth of it.
     let shown = found
         .char_indices()
-        .nth(MAX_ECHO)
+        .nth(crate::diagnostic::MAX_ECHO)
         .map_or(found.len(), |(i, _)| i);
     let end = (at + shown.max(1)).min(text.len().max(at));
     let span = Span::new(file, at, end.max(at));
@@ -414,7 +403,7 @@ fn syntax_diagnostic(
     } else if found == "\r" {
         "a carriage return without a line feed".to_string()
     } else {
-        format!("`{}`", echo(&found))
+        format!("`{found}`")
     };
     let mut diag = Diagnostic::new(
         codes::SYNTAX,

@@ -1,0 +1,82 @@
+//! Input an attacker may have written: alias expansion, nesting, huge
+//! tokens. Each must end in a diagnostic, quickly, never in a crash or an
+//! exhausted machine.
+
+use npc::diagnostic::Diagnostic;
+
+fn codes(d: &[Diagnostic]) -> Vec<&str> {
+    d.iter().map(|d| d.code.id).collect()
+}
+
+/// `let a1 = a0, a0` ... `let a30 = a29, a29` once took 6 GB and was
+/// killed: aliases are sets, so every level holds one endpoint.
+#[test]
+fn doubling_aliases_do_not_explode() {
+    let mut text = String::from("namespace web\nlet a0 = web/x\n");
+    for i in 1..=30 {
+        text.push_str(&format!("let a{i} = a{p}, a{p}\n", p = i - 1));
+    }
+    text.push_str("allow a30 -> web/y:80\nexpect allow web/x -> web/y:80\n");
+    let c = npc::compile_str("laughs.npl", &text);
+    assert!(!c.has_errors(), "{:?}", codes(&c.diagnostics));
+    let y = c
+        .policies
+        .iter()
+        .find(|p| p.metadata.name.as_deref() == Some("y"))
+        .unwrap();
+    let ingress = y.spec.as_ref().unwrap().ingress.as_ref().unwrap();
+    assert_eq!(ingress[0].from.as_ref().unwrap().len(), 1);
+}
+
+/// Aliases of aliases that copy more than a million endpoints in all stop
+/// with E031, once, at the use that crossed the line.
+#[test]
+fn alias_expansion_is_bounded() {
+    let endpoints: Vec<String> = (0..1000).map(|i| format!("web/w{i}")).collect();
+    let mut text = format!("namespace web\nlet big = {}\n", endpoints.join(", "));
+    for _ in 0..1001 {
+        text.push_str("allow big -> web/db:5432\n");
+    }
+    let c = npc::compile_str("big.npl", &text);
+    let found = codes(&c.diagnostics);
+    assert_eq!(
+        found.iter().filter(|c| **c == "E031").count(),
+        1,
+        "{found:?}"
+    );
+    assert!(c.policies.is_empty());
+}
+
+/// A 10 MB identifier is echoed cut short, not whole.
+#[test]
+fn huge_tokens_are_echoed_cut_short() {
+    let long = "x".repeat(1 << 20);
+    for text in [
+        format!("allow web/a -> {long}\n"),
+        format!("allow web/a -> web/b:80 {long}\n"),
+        format!("{long}\n"),
+    ] {
+        let c = npc::compile_str("long.npl", &text);
+        assert!(c.has_errors());
+        for d in &c.diagnostics {
+            let all = format!("{} {:?} {:?} {:?}", d.message, d.primary, d.help, d.notes);
+            assert!(all.len() < 2_000, "{}…", &all[..200]);
+        }
+    }
+}
+
+/// Blocks nested a million deep, or opened and never closed on every line,
+/// end in syntax errors (the parser neither recurses without bound nor
+/// rescans the rest of the file for every broken line).
+#[test]
+fn pathological_nesting_ends_in_syntax_errors() {
+    for text in [
+        "namespace a {\n".repeat(100_000) + &"}\n".repeat(100_000),
+        "namespace a { allow x -> y\n".repeat(50_000),
+        "allow a -> web/{x=y\n".repeat(50_000),
+    ] {
+        let c = npc::compile_str("deep.npl", &text);
+        assert!(codes(&c.diagnostics).contains(&"E001"));
+        assert!(c.policies.is_empty());
+    }
+}
