@@ -165,9 +165,47 @@ pub enum Ports {
 }
 
 impl Ports {
+    /// A set of ports in canonical form: per protocol, numeric ports and
+    /// ranges that overlap or touch merged into one range (`{80, 81}` is
+    /// `80-81`; 65,535 single ports are one range, not a 15 MB policy), a
+    /// range of one port written as that port; named ports as they are.
+    /// Equal sets of ports are equal values.
+    pub fn only(ports: impl IntoIterator<Item = Port>) -> Ports {
+        let mut ranges: BTreeMap<Protocol, Vec<(u16, u16)>> = BTreeMap::new();
+        let mut out = BTreeSet::new();
+        for port in ports {
+            match port.number {
+                PortNumber::Single(n) => ranges.entry(port.protocol).or_default().push((n, n)),
+                PortNumber::Range(a, b) => ranges.entry(port.protocol).or_default().push((a, b)),
+                PortNumber::Named(_) => {
+                    out.insert(port);
+                }
+            }
+        }
+        for (protocol, mut list) in ranges {
+            list.sort_unstable();
+            let mut merged: Vec<(u16, u16)> = Vec::with_capacity(list.len());
+            for (a, b) in list {
+                match merged.last_mut() {
+                    Some((_, end)) if u32::from(a) <= u32::from(*end) + 1 => *end = (*end).max(b),
+                    _ => merged.push((a, b)),
+                }
+            }
+            out.extend(merged.into_iter().map(|(a, b)| Port {
+                protocol,
+                number: if a == b {
+                    PortNumber::Single(a)
+                } else {
+                    PortNumber::Range(a, b)
+                },
+            }));
+        }
+        Ports::Only(out)
+    }
+
     pub fn union(&self, other: &Ports) -> Ports {
         match (self, other) {
-            (Ports::Only(a), Ports::Only(b)) => Ports::Only(a.union(b).cloned().collect()),
+            (Ports::Only(a), Ports::Only(b)) => Ports::only(a.iter().chain(b).cloned()),
             _ => Ports::All,
         }
     }

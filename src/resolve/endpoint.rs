@@ -321,7 +321,7 @@ impl Resolver {
         for port in ports.iter() {
             set.extend(self.port(port));
         }
-        Ports::Only(set)
+        Ports::only(set)
     }
 
     fn port(&mut self, port: &Spanned<ast::Port>) -> Vec<Port> {

@@ -80,3 +80,24 @@ fn pathological_nesting_ends_in_syntax_errors() {
         assert!(c.policies.is_empty());
     }
 }
+
+/// 65,535 single ports are one range, not a 15 MB policy over etcd's limit.
+#[test]
+fn consecutive_ports_become_one_range() {
+    let ports: Vec<String> = (1..=65535).map(|p| p.to_string()).collect();
+    let text = format!(
+        "namespace web\nallow web/a -> web/b:{{{}}}\n",
+        ports.join(", ")
+    );
+    let c = npc::compile_str("ports.npl", &text);
+    assert!(!c.has_errors(), "{:?}", codes(&c.diagnostics));
+    let b = c
+        .policies
+        .iter()
+        .find(|p| p.metadata.name.as_deref() == Some("b"))
+        .unwrap();
+    let rule = &b.spec.as_ref().unwrap().ingress.as_ref().unwrap()[0];
+    let ports = rule.ports.as_ref().unwrap();
+    assert_eq!(ports.len(), 1);
+    assert_eq!(ports[0].end_port, Some(65535));
+}
