@@ -70,6 +70,10 @@ pub mod codes {
         NAMESPACE_LABELS_DIFFER = "W007", Warning, "namespace labels differ from the cluster";
         HOST_NETWORK_POD = "W008", Warning, "pod on the host network";
         UNDECLARED_NAMED_PORT = "W009", Warning, "named port declared by no pod";
+        NAMESPACE_TYPO = "W010", Warning, "undeclared namespace close to a declared one";
+        SYSTEM_NAMESPACE = "W011", Warning, "a system namespace is managed";
+        EVERY_POD_IS_DNS = "W012", Warning, "every pod is a DNS server";
+        BARE_NAME_IS_GLOBAL = "W013", Warning, "a bare name in a block selects every pod";
     }
 }
 

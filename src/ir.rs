@@ -318,8 +318,9 @@ pub struct Scrape {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Expectation {
     pub allow: bool,
-    pub source: Peer,
-    pub destination: Peer,
+    /// The peers of each endpoint: one, or the IPv4 and IPv6 halves of `world`.
+    pub sources: Vec<Peer>,
+    pub destinations: Vec<Peer>,
     /// `None`: every port and protocol (`allow`) or none (`deny`).
     pub ports: Option<Ports>,
     pub span: Span,

@@ -151,8 +151,8 @@ pub fn program_endpoints(program: &crate::ir::Program) -> Vec<(String, Endpoint)
         }
     }
     for e in &program.expectations {
-        peers.push(e.source.clone());
-        peers.push(e.destination.clone());
+        peers.extend(e.sources.iter().cloned());
+        peers.extend(e.destinations.iter().cloned());
     }
     for s in &program.scrapes {
         peers.extend(s.sources.iter().cloned());

@@ -104,6 +104,30 @@ impl Resolver {
         if !self.expand(alias.targets.len(), span) {
             return Vec::new();
         }
+        if let Some(ns) = self.block_namespace.clone() {
+            let global = !self.local.contains_key(name);
+            let everything = alias.targets.iter().any(|r| match &r.peer {
+                Peer::Pods {
+                    namespaces: NamespaceSelector::Matching(n),
+                    pods,
+                } => n.is_empty() && pods.is_empty(),
+                Peer::Ip(block) => block.cidr.is_everything() && block.except.is_empty(),
+                Peer::Pods { .. } => false,
+            });
+            if global && everything {
+                self.warn(
+                    Diagnostic::new(
+                        codes::BARE_NAME_IS_GLOBAL,
+                        span,
+                        format!("`{name}` here is the global alias, which selects everything"),
+                    )
+                    .with_primary(format!("not `{ns}/{name}`"))
+                    .with_secondary(alias.span, "defined here")
+                    .with_note(format!("inside `namespace {ns} {{ }}` a bare name means a pod of `{ns}` only when no alias has that name"))
+                    .with_help(format!("write `{ns}/{name}` for the pods of `{ns}`, or rename the global alias")),
+                );
+            }
+        }
         let mut out = alias.targets.clone();
         if let Some((ports, use_span)) = use_ports {
             for r in &mut out {
@@ -220,9 +244,11 @@ impl Resolver {
                     ast::NamespacePart::Any => {
                         Some(NamespaceSelector::Matching(Selector::default()))
                     }
-                    ast::NamespacePart::Name(n) => self
-                        .namespace_name(n, namespace.span)
-                        .then(|| NamespaceSelector::Named(n.clone())),
+                    ast::NamespacePart::Name(n) => {
+                        self.namespace_typo(n, namespace.span);
+                        self.namespace_name(n, namespace.span)
+                            .then(|| NamespaceSelector::Named(n.clone()))
+                    }
                     ast::NamespacePart::Labels(set) => {
                         let set = Spanned::new(set.clone(), namespace.span);
                         Some(NamespaceSelector::Matching(self.selector(&set, false)))
@@ -257,6 +283,39 @@ impl Resolver {
             }
             ast::Endpoint::Alias(_) => Vec::new(),
         }
+    }
+
+    /// W010, once per name: an undeclared namespace one edit away from a
+    /// declared one is most likely a typo, and it compiles silently into a
+    /// rule for a namespace nobody has.
+    fn namespace_typo(&mut self, name: &str, span: Span) {
+        if self.program.namespaces.contains_key(name) || self.broken_namespaces.contains(name) {
+            return;
+        }
+        let declared: Vec<&str> = self.program.namespaces.keys().map(String::as_str).collect();
+        let Some(best) = crate::diagnostic::closest(name, declared.into_iter()) else {
+            return;
+        };
+        // `web-1` beside `web-2` is a naming scheme, not a typo.
+        let letters = |s: &str| {
+            s.chars()
+                .filter(|c| !c.is_ascii_digit())
+                .collect::<String>()
+        };
+        if letters(name) == letters(best) || !self.typo_warned.insert(name.to_string()) {
+            return;
+        }
+        let best = best.to_string();
+        self.warn(
+            Diagnostic::new(
+                codes::NAMESPACE_TYPO,
+                span,
+                format!("namespace `{name}` is not declared; did you mean `{best}`?"),
+            )
+            .with_primary("not declared")
+            .with_note(format!("npc writes rules only into declared namespaces: traffic to or from `{name}` is not checked there, and if `{name}` does not exist the rule allows nothing"))
+            .with_help(format!("write `{best}`, or declare `namespace {name}` if it is a namespace of its own")),
+        );
     }
 
     /// Validates a namespace name; reports and returns false when invalid.

@@ -93,6 +93,10 @@ struct Resolver {
     broken_aliases: BTreeSet<String>,
     /// Endpoints copied out of aliases so far (see [`MAX_EXPANSION`]).
     expanded: usize,
+    /// Namespaces declared by statements with syntax errors.
+    broken_namespaces: BTreeSet<String>,
+    /// Undeclared namespace names already reported as likely typos.
+    typo_warned: BTreeSet<String>,
 }
 
 /// The most endpoints alias definitions and uses may copy in one program.
@@ -159,6 +163,9 @@ impl Resolver {
                 ast::Statement::Invalid(invalid) => {
                     if let Some(name) = &invalid.alias {
                         self.broken_aliases.insert(name.node.clone());
+                    }
+                    if let Some(name) = &invalid.namespace {
+                        self.broken_namespaces.insert(name.node.clone());
                     }
                 }
                 _ => {}

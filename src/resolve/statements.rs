@@ -6,8 +6,8 @@ use super::endpoint::{Resolved, Role};
 use super::{Alias, Resolver};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::ir::{
-    Dns, Expectation, Isolation, ManagedNamespace, Origin, OriginKind, Peer, Ports, Rule, Scrape,
-    Selector, Sides,
+    Dns, Expectation, Isolation, ManagedNamespace, NamespaceSelector, Origin, OriginKind, Peer,
+    Ports, Rule, Scrape, Selector, Sides,
 };
 use crate::k8s::{names, NAMESPACE_NAME_LABEL};
 use crate::source::{Span, Spanned};
@@ -179,6 +179,18 @@ impl Resolver {
                     },
                     _ => {}
                 }
+            }
+            if let (Some(consequence), true) = (system_namespace(&ns.name), ns.isolation.egress) {
+                self.warn(
+                    Diagnostic::new(
+                        codes::SYSTEM_NAMESPACE,
+                        name.span,
+                        format!("`{}` is a namespace Kubernetes itself uses, and its egress is isolated", ns.name),
+                    )
+                    .with_primary("egress isolated")
+                    .with_note(consequence)
+                    .with_help("leave system namespaces unmanaged, or isolate their ingress only (`isolate ingress`) and allow what reaches them; npc then opens the DNS servers to the whole cluster"),
+                );
             }
             if let (Some(span), true) = (no_dns, ns.isolation.egress) {
                 self.warn(
@@ -443,18 +455,18 @@ impl Resolver {
             .first()
             .and_then(|r| r.ports.as_ref())
             .map(|(p, _)| p.clone());
-        if let (Some(source), Some(destination)) = (src, dst) {
+        if let (Some(sources), Some(destinations)) = (src, dst) {
             self.program.expectations.push(Expectation {
                 allow: e.verdict.node == ast::Verdict::Allow,
-                source,
-                destination,
+                sources,
+                destinations,
                 ports,
                 span,
             });
         }
     }
 
-    fn single(&mut self, target: &Spanned<ast::Target>, role: Role) -> Option<Peer> {
+    fn single(&mut self, target: &Spanned<ast::Target>, role: Role) -> Option<Vec<Peer>> {
         let peers = self
             .target(target, role)
             .into_iter()
@@ -463,14 +475,20 @@ impl Resolver {
         self.single_of(peers, target)
     }
 
-    /// The one peer an `expect` endpoint stands for. `world` stands for an
-    /// IPv4 address: any address outside the cluster will do.
-    fn single_of(&mut self, peers: Vec<Peer>, target: &Spanned<ast::Target>) -> Option<Peer> {
-        let is_world = matches!(target.endpoint.node, ast::Endpoint::World);
+    /// The peers of an `expect` endpoint: one, or the two halves of `world`
+    /// (written as such or through an alias).
+    fn single_of(&mut self, peers: Vec<Peer>, target: &Spanned<ast::Target>) -> Option<Vec<Peer>> {
+        let world = peers.len() == 2
+            && peers
+                .iter()
+                .all(|p| matches!(p, Peer::Ip(b) if b.cidr.is_everything() && b.except.is_empty()))
+            && peers
+                .iter()
+                .any(|p| matches!(p, Peer::Ip(b) if b.cidr.is_ipv4()));
         match peers.len() {
             0 => None,
-            1 => peers.into_iter().next(),
-            _ if is_world => peers.into_iter().next(),
+            1 => Some(peers),
+            _ if world => Some(peers),
             n => {
                 self.error(
                     Diagnostic::new(
@@ -499,6 +517,17 @@ impl Resolver {
             }
             ast::Dns::Servers(targets) => {
                 let peers = self.peers(targets, Role::DnsServer);
+                let everyone = peers.iter().any(|p| {
+                    matches!(p, Peer::Pods { namespaces: NamespaceSelector::Matching(ns), pods } if pods.is_empty() && !ns.match_labels.contains_key(NAMESPACE_NAME_LABEL))
+                });
+                if everyone {
+                    self.warn(
+                        Diagnostic::new(codes::EVERY_POD_IS_DNS, span, "every pod of every namespace it names becomes a DNS server")
+                            .with_primary("no pod selector narrows the DNS servers")
+                            .with_note("every egress-isolated namespace may then send 53/udp and 53/tcp to every pod those namespaces hold, even where `no dns` was meant to stop DNS")
+                            .with_help("name the DNS pods, e.g. `dns kube-system/{k8s-app=kube-dns}`, or `dns 169.254.20.10` for NodeLocal DNSCache"),
+                    );
+                }
                 self.program.dns = Dns::Servers {
                     peers,
                     span: Some(span),
@@ -525,6 +554,16 @@ impl Resolver {
             ports,
             span,
         });
+    }
+}
+
+/// What isolating a namespace Kubernetes itself uses breaks, or `None`.
+fn system_namespace(name: &str) -> Option<&'static str> {
+    match name {
+        "kube-system" => Some("CoreDNS and the other system pods there lose egress to the API server and to upstream resolvers unless the program allows it: name resolution then fails cluster-wide"),
+        "default" => Some("pods in `default` lose every outbound connection the program does not allow, the API server (`kubernetes.default`) included"),
+        "kube-public" | "kube-node-lease" => Some("Kubernetes keeps cluster data there and pods rarely run there; isolating it is rarely what is meant"),
+        _ => None,
     }
 }
 

@@ -10,7 +10,7 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use super::describe;
 use super::expect::Checker;
 use super::inventory::{ClusterPod, Inventory};
-use super::representative::{address, peer_covers, Representative};
+use super::representative::{address, peer_covers, Kind, Representative};
 use super::trace::Tracer;
 use crate::diagnostic::{codes, Diagnostic, Diagnostics};
 use crate::emit::Provenance;
@@ -30,7 +30,7 @@ pub fn endpoints(peer: &Peer, inventory: &Inventory) -> Vec<Representative> {
             .collect(),
         Peer::Ip(block) => address(block)
             .map(|ip| Representative {
-                description: format!("the address `{ip}`"),
+                kind: Kind::Address,
                 endpoint: Endpoint::Ip(ip),
             })
             .into_iter()
@@ -41,7 +41,7 @@ pub fn endpoints(peer: &Peer, inventory: &Inventory) -> Vec<Representative> {
 /// A pod of the inventory as an endpoint.
 pub fn pod_representative(p: &ClusterPod) -> Representative {
     Representative {
-        description: format!("pod `{}`", p.key()),
+        kind: Kind::Inventory(p.key()),
         endpoint: Endpoint::Pod(p.pod.clone()),
     }
 }
@@ -86,8 +86,8 @@ fn named_peers(program: &Program) -> Vec<(Span, Peer)> {
         out.extend(peers.iter().map(|p| (*span, p.clone())));
     }
     for e in &program.expectations {
-        out.push((e.span, e.source.clone()));
-        out.push((e.span, e.destination.clone()));
+        out.extend(e.sources.iter().map(|p| (e.span, p.clone())));
+        out.extend(e.destinations.iter().map(|p| (e.span, p.clone())));
     }
     out
 }
@@ -111,8 +111,16 @@ pub fn check(
             },
         };
         for e in &program.expectations {
-            let srcs = endpoints(&e.source, inventory);
-            let dsts = endpoints(&e.destination, inventory);
+            let srcs: Vec<_> = e
+                .sources
+                .iter()
+                .flat_map(|p| endpoints(p, inventory))
+                .collect();
+            let dsts: Vec<_> = e
+                .destinations
+                .iter()
+                .flat_map(|p| endpoints(p, inventory))
+                .collect();
             if let Some(d) = checker.check(e, &srcs, &dsts) {
                 diags.push(d.with_note("checked against the pods of the inventory"));
             }

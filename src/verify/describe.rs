@@ -24,6 +24,21 @@ pub fn selector(sel: &Selector) -> String {
     format!("{{{}}}", parts.join(", "))
 }
 
+/// An expectation endpoint as NPL writes it: its peer, or `world`.
+pub fn peers(list: &[Peer], workload_label: &str) -> String {
+    match list {
+        [one] => peer(one, workload_label),
+        [Peer::Ip(a), Peer::Ip(b)] if a.cidr.is_everything() && b.cidr.is_everything() => {
+            "world".to_string()
+        }
+        many => many
+            .iter()
+            .map(|p| peer(p, workload_label))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
 /// A peer as NPL writes it: `payments/postgres-primary`, `{team=ops}/*`, `world`.
 pub fn peer(p: &Peer, workload_label: &str) -> String {
     match p {

@@ -136,8 +136,8 @@ impl Checker<'_> {
         f: &Failure,
     ) -> Diagnostic {
         let workload = &self.tracer.program.settings.workload_label;
-        let src = describe::peer(&e.source, workload);
-        let dst = describe::peer(&e.destination, workload);
+        let src = describe::peers(&e.sources, workload);
+        let dst = describe::peers(&e.destinations, workload);
         let (want, got) = if e.allow {
             ("allowed", "denied")
         } else {
@@ -168,7 +168,8 @@ impl Checker<'_> {
             .with_primary("does not hold")
             .with_note(format!(
                 "checked from {} to {}",
-                s.description, d.description
+                s.description(),
+                d.description()
             ));
         if let Endpoint::Pod(pod) = &d.endpoint {
             for p in &pod.ports {
@@ -197,7 +198,7 @@ impl Checker<'_> {
         } else {
             diag = diag.with_note(format!(
                 "a named port resolves against the destination's container ports; {} declares none named `{}`",
-                d.description,
+                d.description(),
                 f.unresolved.join("`, `")
             ));
         }

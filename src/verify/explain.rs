@@ -142,23 +142,23 @@ pub fn explain(inputs: Vec<Input>, query: &str, inventory: Option<&Inventory>) -
         provenance: &c.provenance,
         sources: &out.sources,
     };
+    let named = named_ports(program, e.ports.as_ref());
+    let stand_for = |peers: &[Peer], named: &[crate::eval::NamedPort]| -> Vec<Representative> {
+        peers
+            .iter()
+            .flat_map(|p| match inventory {
+                Some(inv) => endpoints(p, inv),
+                None => representatives(p, program, named),
+            })
+            .collect()
+    };
     let srcs = match src_pod {
         Some(p) => vec![pod_representative(p)],
-        None => match inventory {
-            Some(inv) => endpoints(&e.source, inv),
-            None => representatives(&e.source, program, &[]),
-        },
+        None => stand_for(&e.sources, &[]),
     };
     let dsts = match dst_pod {
         Some(p) => vec![pod_representative(p)],
-        None => match inventory {
-            Some(inv) => endpoints(&e.destination, inv),
-            None => representatives(
-                &e.destination,
-                program,
-                &named_ports(program, e.ports.as_ref()),
-            ),
-        },
+        None => stand_for(&e.destinations, &named),
     };
     let mut pairs = Vec::new();
     let (mut all, mut none) = (true, true);
@@ -171,8 +171,10 @@ pub fn explain(inputs: Vec<Input>, query: &str, inventory: Option<&Inventory>) -
         }
     }
     let mut notes = Vec::new();
-    for (peer, role) in [(&e.source, "source"), (&e.destination, "destination")] {
-        notes.extend(unmentioned(peer, program, role));
+    for (peers, role) in [(&e.sources, "source"), (&e.destinations, "destination")] {
+        for peer in peers {
+            notes.extend(unmentioned(peer, program, role));
+        }
     }
     out.explanation = Some(Explanation {
         query: query.trim().to_string(),
@@ -235,7 +237,7 @@ fn unmentioned<'p>(peer: &Peer, program: &'p Program, role: &str) -> Vec<String>
     let expect_peers = program
         .expectations
         .iter()
-        .flat_map(|x| [&x.source, &x.destination]);
+        .flat_map(|x| x.sources.iter().chain(&x.destinations));
     for p in rule_peers.chain(expect_peers) {
         add(p);
     }
@@ -333,8 +335,8 @@ fn pair(
         .collect();
     (
         Pair {
-            source: s.description.clone(),
-            destination: d.description.clone(),
+            source: s.description(),
+            destination: d.description(),
             allowed_ports: allowed.to_string(),
             checks,
             unresolved_ports: unresolved,

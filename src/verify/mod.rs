@@ -13,6 +13,7 @@ pub mod describe;
 pub mod expect;
 pub mod explain;
 pub mod inventory;
+pub mod regions;
 pub mod representative;
 pub mod trace;
 
@@ -25,11 +26,12 @@ use crate::ir::Program;
 use crate::source::SourceMap;
 
 use expect::Checker;
-use representative::{named_ports, representatives};
 use trace::Tracer;
 
 /// Checks every `expect` line of the program against the emitted policies,
-/// between representative endpoints (see `docs/verify.md`).
+/// for every pod and address its endpoints can denote: one representative
+/// per region the policies can tell apart (see `regions` and
+/// `docs/verify.md`).
 pub fn expectations(
     program: &Program,
     policies: &[NetworkPolicy],
@@ -57,11 +59,28 @@ pub fn expectations(
             sources,
         },
     };
+    let mut splitter = regions::Splitter::new(program, policies);
     for e in &program.expectations {
-        let srcs = representatives(&e.source, program, &[]);
-        let named = named_ports(program, e.ports.as_ref());
-        let dsts = representatives(&e.destination, program, &named);
-        if srcs.is_empty() || dsts.is_empty() {
+        let plan = match splitter.plan(e) {
+            Ok(plan) => plan,
+            Err(regions::TooManyRegions) => {
+                diags.push(
+                    Diagnostic::new(
+                        codes::EXPECTATION_FAILED,
+                        e.span,
+                        "this expectation covers too many kinds of pods to check them all",
+                    )
+                    .with_primary(format!(
+                        "more than {} regions to check",
+                        regions::MAX_REGIONS
+                    ))
+                    .with_note("an expectation must hold for every pod and address its endpoints can denote; npc checks one of each kind the policies tell apart, and refuses to check a sample")
+                    .with_help("narrow the endpoints (a namespace, a workload, fewer labels left open)"),
+                );
+                continue;
+            }
+        };
+        if plan.sources.is_empty() || plan.destinations.is_empty() {
             diags.push(
                 Diagnostic::new(
                     codes::EXPECTATION_FAILED,
@@ -75,7 +94,7 @@ pub fn expectations(
             );
             continue;
         }
-        if let Some(d) = checker.check(e, &srcs, &dsts) {
+        if let Some(d) = checker.check(e, &plan.sources, &plan.destinations) {
             diags.push(d);
         }
     }

@@ -14,8 +14,55 @@ const ANY_VALUE: &str = "any";
 #[derive(Clone, Debug)]
 pub struct Representative {
     pub endpoint: Endpoint,
+    pub kind: Kind,
+}
+
+/// What a representative stands for, for naming it in notes.
+#[derive(Clone, Debug)]
+pub enum Kind {
+    /// A pod with just these labels; `declared` when its namespace is one
+    /// the program declares.
+    Pod {
+        declared: bool,
+    },
+    /// A pod of a cluster inventory, `namespace/name`.
+    Inventory(String),
+    Address,
+}
+
+impl Representative {
     /// How a note names it: `a pod in `web` with labels `app=frontend``.
-    pub description: String,
+    /// Made on demand: most representatives are never named.
+    pub fn description(&self) -> String {
+        match (&self.kind, &self.endpoint) {
+            (Kind::Inventory(key), _) => format!("pod `{key}`"),
+            (_, Endpoint::Ip(ip)) => format!("the address `{ip}`"),
+            (Kind::Pod { declared }, Endpoint::Pod(pod)) => {
+                let mut text = format!("a pod in `{}`", pod.namespace);
+                if !declared {
+                    let own: BTreeMap<String, String> = pod
+                        .namespace_labels
+                        .iter()
+                        .filter(|(k, _)| k.as_str() != NAMESPACE_NAME_LABEL)
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    text.push_str(&format!(
+                        " (a namespace the program does not declare, with {})",
+                        label_text(&own)
+                    ));
+                }
+                text.push_str(&format!(" with {}", label_text(&pod.labels)));
+                for p in &pod.ports {
+                    text.push_str(&format!(
+                        ", declaring container port `{}` as {} {}",
+                        p.name, p.protocol, p.number
+                    ));
+                }
+                text
+            }
+            (Kind::Address, Endpoint::Pod(pod)) => format!("a pod in `{}`", pod.namespace),
+        }
+    }
 }
 
 /// The labels a pod must carry, and nothing else: matchLabels, one value of
@@ -135,7 +182,7 @@ pub fn representatives(peer: &Peer, program: &Program, ports: &[NamedPort]) -> V
             namespaces(ns, program)
                 .into_iter()
                 .map(|(namespace, namespace_labels)| Representative {
-                    description: format!("a pod in `{namespace}` with {}", label_text(&labels)),
+                    kind: Kind::Pod { declared: true },
                     endpoint: Endpoint::Pod(Pod {
                         namespace,
                         namespace_labels,
@@ -147,7 +194,7 @@ pub fn representatives(peer: &Peer, program: &Program, ports: &[NamedPort]) -> V
         }
         Peer::Ip(block) => address(block)
             .map(|ip| Representative {
-                description: format!("the address `{ip}`"),
+                kind: Kind::Address,
                 endpoint: Endpoint::Ip(ip),
             })
             .into_iter()

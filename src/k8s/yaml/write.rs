@@ -325,6 +325,9 @@ pub enum Style {
 /// back, single-quoted where that suffices, double-quoted with escapes for
 /// line breaks and characters that cannot appear as they are.
 pub fn style(s: &str) -> Style {
+    if obviously_plain(s) {
+        return Style::Plain;
+    }
     let analysis = analyze(s);
     if analysis.plain_allowed && !resolves_to_non_string(s) {
         Style::Plain
@@ -333,6 +336,17 @@ pub fn style(s: &str) -> Style {
     } else {
         Style::DoubleQuoted
     }
+}
+
+/// The common case, decided without allocating: a letter first, then only
+/// `[A-Za-z0-9._/-]`, and not one of the words YAML reads as something else
+/// (those are short: `y`, `no`, `true`, `null`, `off`, ...).
+fn obviously_plain(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.first().is_some_and(u8::is_ascii_alphabetic)
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'/'))
+        && (b.len() > 5 || !resolves_to_non_string(s))
 }
 
 /// Appends `s` as a scalar in the style [`style`] chooses.
@@ -414,11 +428,12 @@ fn analyze(s: &str) -> Analysis {
     let (mut break_space, mut space_break) = (false, false);
     let (mut previous_space, mut previous_break) = (false, false);
     let mut preceded_by_blank = true;
-    let chars: Vec<char> = s.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        let first = i == 0;
-        let last = i + 1 == chars.len();
-        let followed_by_blank = blank_or_end(chars.get(i + 1).copied());
+    let mut chars = s.chars().peekable();
+    let mut first = true;
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        let last = next.is_none();
+        let followed_by_blank = blank_or_end(next);
         if first {
             if "#,[]{}&*!|>'\"%@`".contains(c) {
                 indicators = true;
@@ -458,6 +473,7 @@ fn analyze(s: &str) -> Analysis {
             previous_break = false;
         }
         preceded_by_blank = matches!(c, ' ' | '\t') || is_break;
+        first = false;
     }
     let ends = leading_space || trailing_space || leading_break || trailing_break;
     Analysis {
@@ -489,8 +505,16 @@ pub fn resolves_to_non_string(s: &str) -> bool {
     let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
     // Decimal and float forms, with YAML 1.1's `_` separators; also what
     // Go's ParseFloat takes (`+inf`, `1e5`, `0x1p-2`).
-    let without_underscores: String = s.chars().filter(|c| *c != '_').collect();
-    if without_underscores.parse::<f64>().is_ok() {
+    let numeric = if s.contains('_') {
+        s.chars()
+            .filter(|c| *c != '_')
+            .collect::<String>()
+            .parse::<f64>()
+            .is_ok()
+    } else {
+        s.parse::<f64>().is_ok()
+    };
+    if numeric {
         return true;
     }
     if matches!(

@@ -42,8 +42,8 @@ pub fn pod_peers(program: &Program) -> Vec<(NamespaceSelector, Selector)> {
         peers.extend(r.destinations.iter().map(|(p, _)| p));
     }
     for e in &program.expectations {
-        peers.push(&e.source);
-        peers.push(&e.destination);
+        peers.extend(&e.sources);
+        peers.extend(&e.destinations);
     }
     if let npc::ir::Dns::Servers { peers: s, .. } = &program.dns {
         peers.extend(s.iter());

@@ -132,19 +132,9 @@ fn check_addresses(
     failures
 }
 
-/// A representative address of an IP peer.
-fn address(peer: &Peer) -> Option<IpAddr> {
-    let Peer::Ip(block) = peer else { return None };
-    if block.cidr.to_string() == "0.0.0.0/0" {
-        return "8.8.8.8".parse().ok();
-    }
-    if block.cidr.to_string() == "::/0" {
-        return "2001:4860::8888".parse().ok();
-    }
-    addresses::representatives_of(block)
-}
-
-/// The verdict of every `expect` line, by the model and by nca.
+/// The verdict of every `expect` line, by the model and by nca, for every
+/// pod of the synthetic cluster and every test address its endpoints cover:
+/// expectations are universal, so one pair that disagrees fails it.
 fn check_expectations(
     label: &str,
     program: &Program,
@@ -152,77 +142,112 @@ fn check_expectations(
     conn: &Connectivity,
 ) -> Vec<String> {
     let mut failures = Vec::new();
+    let mut addresses = addresses::representatives(program);
+    for e in &program.expectations {
+        for peer in e.sources.iter().chain(&e.destinations) {
+            if let Peer::Ip(block) = peer {
+                addresses.extend(addresses::representatives_of(block));
+            }
+        }
+    }
     for e in &program.expectations {
         let line = format!("{label}: expect at byte {}", e.span.start);
-        let src_pod = model::representative(&e.source, inv);
-        let dst_pod = model::representative(&e.destination, inv);
-        let (by_nca, by_model) = match (src_pod, dst_pod) {
-            (Some(p), Some(q)) => (
-                conn.pods
-                    .get(&(p.key(), q.key()))
-                    .cloned()
-                    .unwrap_or_default(),
-                Some(model::allowed(program, inv, p, q)),
-            ),
-            (Some(p), None) => match address(&e.destination) {
-                Some(addr) => (
-                    conn.address_ports(addr, AddressDirection::ToAddresses, &p.key()),
-                    None,
-                ),
-                None => {
-                    failures.push(format!("{line}: no representative destination"));
-                    continue;
-                }
-            },
-            (None, Some(q)) => match address(&e.source) {
-                Some(addr) => (
-                    conn.address_ports(addr, AddressDirection::FromAddresses, &q.key()),
-                    None,
-                ),
-                None => {
-                    failures.push(format!("{line}: no representative source"));
-                    continue;
-                }
-            },
-            (None, None) => {
-                failures.push(format!("{line}: no representative endpoints"));
-                continue;
-            }
+        let pods = |peers: &[Peer]| -> Vec<&crate::support::nca::PodDecl> {
+            inv.pods
+                .iter()
+                .filter(|p| peers.iter().any(|peer| model::names(peer, p, inv)))
+                .collect()
         };
-        let holds = |ports: &PortSet| -> bool {
+        let addrs = |peers: &[Peer]| -> Vec<IpAddr> {
+            addresses
+                .iter()
+                .copied()
+                .filter(|a| {
+                    peers
+                        .iter()
+                        .any(|peer| matches!(peer, Peer::Ip(b) if addresses::in_block(b, *a)))
+                })
+                .collect()
+        };
+        let (src_pods, dst_pods) = (pods(&e.sources), pods(&e.destinations));
+        let (src_addrs, dst_addrs) = (addrs(&e.sources), addrs(&e.destinations));
+        if src_pods.is_empty() && src_addrs.is_empty() {
+            failures.push(format!("{line}: no source in the synthetic cluster"));
+            continue;
+        }
+        if dst_pods.is_empty() && dst_addrs.is_empty() {
+            failures.push(format!("{line}: no destination in the synthetic cluster"));
+            continue;
+        }
+        // Whether the allowed ports satisfy the expectation; `None` when the
+        // destination pod does not declare a named port asked about (the
+        // expectation is not about it).
+        let holds = |ports: &PortSet, dst: Option<&crate::support::nca::PodDecl>| -> Option<bool> {
             match &e.ports {
-                None | Some(Ports::All) => {
-                    if e.allow {
-                        ports.is_full()
-                    } else {
-                        ports.is_empty()
-                    }
-                }
-                Some(Ports::Only(set)) => set.iter().all(|p| {
-                    let pr = p.protocol;
-                    match &p.number {
-                        PortNumber::Single(n) => ports.contains(pr, *n) == e.allow,
-                        PortNumber::Range(a, b) => {
-                            (*a..=*b).all(|n| ports.contains(pr, n) == e.allow)
-                        }
-                        PortNumber::Named(name) => dst_pod
-                            .and_then(|q| q.ports.iter().find(|cp| &cp.name == name))
-                            .is_some_and(|cp| ports.contains(pr, cp.number) == e.allow),
-                    }
+                None | Some(Ports::All) => Some(if e.allow {
+                    ports.is_full()
+                } else {
+                    ports.is_empty()
                 }),
+                Some(Ports::Only(set)) => {
+                    let mut all = true;
+                    for p in set {
+                        let pr = p.protocol;
+                        let ok = match &p.number {
+                            PortNumber::Single(n) => ports.contains(pr, *n) == e.allow,
+                            PortNumber::Range(a, b) => {
+                                (*a..=*b).all(|n| ports.contains(pr, n) == e.allow)
+                            }
+                            PortNumber::Named(name) => {
+                                let cp = dst?
+                                    .ports
+                                    .iter()
+                                    .find(|cp| &cp.name == name && cp.protocol == pr)?;
+                                ports.contains(pr, cp.number) == e.allow
+                            }
+                        };
+                        all &= ok;
+                    }
+                    Some(all)
+                }
             }
         };
         let verdict = if e.allow { "allow" } else { "deny" };
-        if !holds(&by_nca) {
-            failures.push(format!(
-                "{line}: nca disagrees with `expect {verdict}` (nca allows {by_nca})"
-            ));
-        }
-        if let Some(m) = by_model {
-            if !holds(&m) {
+        let mut check = |what: &str, by: &str, ports: &PortSet, dst| {
+            if holds(ports, dst) == Some(false) {
                 failures.push(format!(
-                    "{line}: the contract disagrees with `expect {verdict}` (it allows {m})"
+                    "{line}: {by} disagrees with `expect {verdict}` for {what} ({by} allows {ports})"
                 ));
+            }
+        };
+        for p in &src_pods {
+            for q in &dst_pods {
+                if p.key() == q.key() {
+                    continue;
+                }
+                let what = format!("{} -> {}", p.key(), q.key());
+                let by_nca = conn
+                    .pods
+                    .get(&(p.key(), q.key()))
+                    .cloned()
+                    .unwrap_or_default();
+                check(&what, "nca", &by_nca, Some(*q));
+                check(
+                    &what,
+                    "the contract",
+                    &model::allowed(program, inv, p, q),
+                    Some(*q),
+                );
+            }
+            for a in &dst_addrs {
+                let by_nca = conn.address_ports(*a, AddressDirection::ToAddresses, &p.key());
+                check(&format!("{} -> {a}", p.key()), "nca", &by_nca, None);
+            }
+        }
+        for a in &src_addrs {
+            for q in &dst_pods {
+                let by_nca = conn.address_ports(*a, AddressDirection::FromAddresses, &q.key());
+                check(&format!("{a} -> {}", q.key()), "nca", &by_nca, Some(*q));
             }
         }
     }

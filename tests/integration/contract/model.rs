@@ -2,7 +2,7 @@
 //! program alone (never from the emitted policies): for two pods, the ports
 //! on which the first may connect to the second.
 
-use npc::ir::{Dns, NamespaceSelector, OriginKind, Peer, PortNumber, Ports, Program};
+use npc::ir::{Dns, OriginKind, Peer, PortNumber, Ports, Program};
 
 use npc::eval::{PortSet, Protocol};
 
@@ -127,20 +127,4 @@ pub fn allowed(program: &Program, inv: &Inventory, p: &Pod, q: &Pod) -> PortSet 
         PortSet::full()
     };
     egress.intersection(&ingress)
-}
-
-/// The representative pod of an expectation endpoint: in the namespace it
-/// names, carrying exactly the labels it requires.
-pub fn representative<'i>(peer: &Peer, inv: &'i Inventory) -> Option<&'i Pod> {
-    let Peer::Pods { namespaces, pods } = peer else {
-        return None;
-    };
-    let labels = super::inventory::satisfying(pods);
-    inv.pods.iter().find(|pod| {
-        pod.labels == labels
-            && match namespaces {
-                NamespaceSelector::Named(n) => &pod.namespace == n,
-                NamespaceSelector::Matching(_) => names(peer, pod, inv),
-            }
-    })
 }

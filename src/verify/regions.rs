@@ -1,0 +1,612 @@
+//! The regions of an `expect` endpoint: every pod or address it can denote,
+//! partitioned by what the emitted policies can tell apart, with one
+//! representative per region.
+//!
+//! An expectation is universal: `expect deny */x -> web/a:80` holds only if
+//! no pod labelled `app=x` in any namespace reaches `web/a` on 80. Two pods
+//! behave the same under a set of policies when every selector and every
+//! `ipBlock` of those policies treats them the same, so it is enough to
+//! check one pod per combination of selector verdicts:
+//!
+//! * a namespace is a managed one (its declared labels are its labels), or
+//!   an undeclared one: any name the policies mention, or a fresh one, with
+//!   any labels; its labels are split by the values that namespace
+//!   selectors mention (each value, another value, no label);
+//! * a pod's labels are split likewise by the pod selectors that concern
+//!   its namespace (the podSelectors of policies there and the peers that
+//!   can match pods there);
+//! * a destination may declare the named ports that rules mention, at the
+//!   port asked about or elsewhere (a pod cannot listen on one port twice,
+//!   so two names never share a number);
+//! * an address range is split at every bound of every `ipBlock` and
+//!   `except`.
+//!
+//! The enumeration is bounded ([`MAX_REGIONS`]); an endpoint with more
+//! regions than that is reported instead of checked on a sample.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::rc::Rc;
+
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::representative::{Kind, Representative};
+use crate::eval::{Endpoint, NamedPort, Pod};
+use crate::ir::{
+    NamespaceSelector, Operator, Peer, PortNumber, Ports, Program, Requirement, Selector,
+};
+use crate::k8s::{Cidr, IpBlock, Protocol, NAMESPACE_NAME_LABEL};
+
+/// The most regions one endpoint of one expectation may have.
+pub const MAX_REGIONS: usize = 20_000;
+
+/// A label value no selector mentions, for "any other value".
+const OTHER_VALUE: &str = "other";
+
+/// Why an endpoint was not split into regions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TooManyRegions;
+
+/// What the policies can tell apart, gathered once per policy set.
+pub struct Atoms {
+    /// Every namespace selector of every peer.
+    namespace_selectors: Vec<Selector>,
+    /// Pod selectors that concern pods of a namespace, by its name: the
+    /// policies' own podSelectors, peers without a namespaceSelector, and
+    /// peers whose namespaceSelector names the namespace.
+    pods_by_namespace: HashMap<String, BTreeSet<Selector>>,
+    /// Peers with any other namespace selector: (namespaces, pods).
+    pods_by_selector: Vec<(Selector, BTreeSet<Selector>)>,
+    /// Namespace names the policies mention.
+    namespace_names: BTreeSet<String>,
+    /// Bounds of every ipBlock and except, per family: first addresses
+    /// and one past the last.
+    bounds_v4: BTreeSet<u128>,
+    bounds_v6: BTreeSet<u128>,
+    /// Named ports of rules, and the first port of each numeric entry, per protocol.
+    named_ports: BTreeSet<(String, Protocol)>,
+    numeric_starts: BTreeMap<Protocol, BTreeSet<u16>>,
+}
+
+/// A label selector of an API object in the IR's form (the objects are
+/// npc's own output, so every operator is a known one).
+fn selector(sel: &LabelSelector) -> Selector {
+    let mut out = Selector {
+        match_labels: sel.match_labels.clone().unwrap_or_default(),
+        expressions: BTreeSet::new(),
+    };
+    for e in sel.match_expressions.iter().flatten() {
+        let operator = match e.operator.as_str() {
+            "In" => Operator::In,
+            "NotIn" => Operator::NotIn,
+            "Exists" => Operator::Exists,
+            _ => Operator::DoesNotExist,
+        };
+        out.expressions.insert(Requirement {
+            key: e.key.clone(),
+            operator,
+            values: e.values.iter().flatten().cloned().collect(),
+        });
+    }
+    out
+}
+
+/// The namespace a selector names by `kubernetes.io/metadata.name` alone.
+fn named(sel: &Selector) -> Option<&str> {
+    (sel.expressions.is_empty() && sel.match_labels.len() == 1)
+        .then(|| {
+            sel.match_labels
+                .get(NAMESPACE_NAME_LABEL)
+                .map(String::as_str)
+        })
+        .flatten()
+}
+
+impl Atoms {
+    pub fn new(policies: &[NetworkPolicy]) -> Atoms {
+        let mut atoms = Atoms {
+            namespace_selectors: Vec::new(),
+            pods_by_namespace: HashMap::new(),
+            pods_by_selector: Vec::new(),
+            namespace_names: BTreeSet::new(),
+            bounds_v4: BTreeSet::new(),
+            bounds_v6: BTreeSet::new(),
+            named_ports: BTreeSet::new(),
+            numeric_starts: BTreeMap::new(),
+        };
+        let mut by_selector: BTreeMap<Selector, BTreeSet<Selector>> = BTreeMap::new();
+        let mut namespace_selectors = BTreeSet::new();
+        for policy in policies {
+            let ns = policy.metadata.namespace.clone().unwrap_or_default();
+            atoms.namespace_names.insert(ns.clone());
+            let Some(spec) = &policy.spec else { continue };
+            let own = atoms.pods_by_namespace.entry(ns.clone()).or_default();
+            own.insert(spec.pod_selector.as_ref().map(selector).unwrap_or_default());
+            let ingress = spec.ingress.iter().flatten().map(|r| (&r.from, &r.ports));
+            let egress = spec.egress.iter().flatten().map(|r| (&r.to, &r.ports));
+            for (peers, ports) in ingress.chain(egress) {
+                for port in ports.iter().flatten() {
+                    let protocol = port
+                        .protocol
+                        .as_deref()
+                        .and_then(Protocol::parse)
+                        .unwrap_or(Protocol::Tcp);
+                    match &port.port {
+                        Some(IntOrString::String(name)) => {
+                            atoms.named_ports.insert((name.clone(), protocol));
+                        }
+                        Some(IntOrString::Int(n)) => {
+                            if let Ok(n) = u16::try_from(*n) {
+                                atoms.numeric_starts.entry(protocol).or_default().insert(n);
+                            }
+                        }
+                        None => {}
+                    }
+                }
+                for peer in peers.iter().flatten() {
+                    if let Some(block) = &peer.ip_block {
+                        for text in
+                            std::iter::once(&block.cidr).chain(block.except.iter().flatten())
+                        {
+                            if let Ok(c) = Cidr::parse_lenient(text) {
+                                let (first, last) = c.range();
+                                let bounds = if c.is_ipv4() {
+                                    &mut atoms.bounds_v4
+                                } else {
+                                    &mut atoms.bounds_v6
+                                };
+                                bounds.insert(first);
+                                bounds.extend(last.checked_add(1));
+                            }
+                        }
+                        continue;
+                    }
+                    let pods = peer.pod_selector.as_ref().map(selector).unwrap_or_default();
+                    match &peer.namespace_selector {
+                        None => {
+                            atoms
+                                .pods_by_namespace
+                                .entry(ns.clone())
+                                .or_default()
+                                .insert(pods);
+                        }
+                        Some(n) => {
+                            let n = selector(n);
+                            if let Some(name) = named(&n) {
+                                atoms.namespace_names.insert(name.to_string());
+                                atoms
+                                    .pods_by_namespace
+                                    .entry(name.to_string())
+                                    .or_default()
+                                    .insert(pods);
+                            } else {
+                                by_selector.entry(n.clone()).or_default().insert(pods);
+                            }
+                            namespace_selectors.insert(n);
+                        }
+                    }
+                }
+            }
+        }
+        for sel in &namespace_selectors {
+            for r in &sel.expressions {
+                if r.key == NAMESPACE_NAME_LABEL {
+                    atoms.namespace_names.extend(r.values.iter().cloned());
+                }
+            }
+        }
+        atoms.namespace_selectors = namespace_selectors.into_iter().collect();
+        atoms.pods_by_selector = by_selector.into_iter().collect();
+        atoms
+    }
+
+    /// The pod selectors that concern pods of one namespace (each source
+    /// is a set; a selector in two of them is merely tested twice).
+    fn pod_selectors(&self, name: &str, labels: &BTreeMap<String, String>) -> Vec<&Selector> {
+        let mut out: Vec<&Selector> = self
+            .pods_by_namespace
+            .get(name)
+            .into_iter()
+            .flatten()
+            .collect();
+        for (namespaces, pods) in &self.pods_by_selector {
+            if namespaces.matches(labels) {
+                out.extend(pods);
+            }
+        }
+        out
+    }
+}
+
+/// Label assignments that satisfy `required`, one per combination of the
+/// verdicts of `selectors` (and of `required`'s own tests). `fixed` labels
+/// are set as given (a namespace's name). `None` past `limit`.
+fn label_classes(
+    required: &Selector,
+    selectors: &[&Selector],
+    fixed: &BTreeMap<String, String>,
+    limit: usize,
+) -> Option<Vec<BTreeMap<String, String>>> {
+    // Every key some selector looks at, with the values it mentions.
+    let mut keys: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for sel in selectors.iter().copied().chain([required]) {
+        for (k, v) in &sel.match_labels {
+            keys.entry(k).or_default().insert(v);
+        }
+        for r in &sel.expressions {
+            keys.entry(&r.key)
+                .or_default()
+                .extend(r.values.iter().map(String::as_str));
+        }
+    }
+    // The choices per key: fixed, or each mentioned value, another, none.
+    let mut choices: Vec<(&str, Vec<Option<String>>)> = Vec::new();
+    for (key, values) in keys {
+        if let Some(v) = fixed.get(key) {
+            choices.push((key, vec![Some(v.clone())]));
+            continue;
+        }
+        if let Some(v) = required.match_labels.get(key) {
+            choices.push((key, vec![Some(v.clone())]));
+            continue;
+        }
+        let mut list: Vec<Option<String>> = values.iter().map(|v| Some((*v).to_string())).collect();
+        let other = (0..=values.len())
+            .map(|i| {
+                if i == 0 {
+                    OTHER_VALUE.to_string()
+                } else {
+                    format!("{OTHER_VALUE}-{i}")
+                }
+            })
+            .find(|v| !values.contains(v.as_str()));
+        list.extend(other.map(Some));
+        list.push(None);
+        choices.push((key, list));
+    }
+    let mut seen: BTreeSet<Vec<bool>> = BTreeSet::new();
+    let mut out = Vec::new();
+    let mut current: BTreeMap<String, String> = fixed.clone();
+    let mut steps = 0usize;
+    if enumerate(&choices, 0, &mut current, &mut |labels| {
+        steps += 1;
+        if steps > limit.saturating_mul(16) {
+            return false;
+        }
+        if !required.matches(labels) {
+            return true;
+        }
+        let verdicts: Vec<bool> = selectors.iter().map(|s| s.matches(labels)).collect();
+        if seen.insert(verdicts) {
+            out.push(labels.clone());
+        }
+        out.len() <= limit
+    }) {
+        Some(out)
+    } else {
+        None
+    }
+}
+
+/// Calls `visit` with every assignment of the choices; stops (false) when
+/// `visit` says so.
+fn enumerate(
+    choices: &[(&str, Vec<Option<String>>)],
+    at: usize,
+    current: &mut BTreeMap<String, String>,
+    visit: &mut dyn FnMut(&BTreeMap<String, String>) -> bool,
+) -> bool {
+    let Some((key, values)) = choices.get(at) else {
+        return visit(current);
+    };
+    for value in values {
+        match value {
+            Some(v) => current.insert((*key).to_string(), v.clone()),
+            None => current.remove(*key),
+        };
+        if !enumerate(choices, at + 1, current, visit) {
+            return false;
+        }
+    }
+    current.remove(*key);
+    true
+}
+
+/// A namespace of one region: name, labels, and whether the program declares it.
+type NamespaceRegion = (String, BTreeMap<String, String>, bool);
+
+/// The endpoints and destination port declarations a split was made for.
+type SplitKey = (Vec<Peer>, Vec<Vec<NamedPort>>);
+
+/// The namespaces (name, labels) a pod peer's namespace part can denote,
+/// one per region.
+fn namespaces(
+    scope: &NamespaceSelector,
+    program: &Program,
+    atoms: &Atoms,
+) -> Result<Vec<NamespaceRegion>, TooManyRegions> {
+    let (required, names): (Selector, Vec<String>) = match scope {
+        NamespaceSelector::Named(n) => (Selector::default(), vec![n.clone()]),
+        NamespaceSelector::Matching(sel) => {
+            let mut names: Vec<String> = atoms
+                .namespace_names
+                .iter()
+                .filter(|n| !program.namespaces.contains_key(*n))
+                .cloned()
+                .collect();
+            let fresh = (0..)
+                .map(|i| {
+                    if i == 0 {
+                        "other".to_string()
+                    } else {
+                        format!("other-{i}")
+                    }
+                })
+                .find(|n| {
+                    !program.namespaces.contains_key(n) && !atoms.namespace_names.contains(n)
+                });
+            names.extend(fresh);
+            (sel.clone(), names)
+        }
+    };
+    let mut out = Vec::new();
+    match scope {
+        NamespaceSelector::Named(n) => {
+            if let Some(ns) = program.namespaces.get(n) {
+                out.push((ns.name.clone(), ns.labels.clone(), true));
+            }
+        }
+        NamespaceSelector::Matching(sel) => {
+            for ns in program
+                .namespaces
+                .values()
+                .filter(|ns| sel.matches(&ns.labels))
+            {
+                out.push((ns.name.clone(), ns.labels.clone(), true));
+            }
+        }
+    }
+    let unmanaged: Vec<String> = names
+        .into_iter()
+        .filter(|n| !program.namespaces.contains_key(n))
+        .collect();
+    if unmanaged.is_empty() {
+        return Ok(out);
+    }
+    let selectors: Vec<&Selector> = atoms.namespace_selectors.iter().collect();
+    for name in unmanaged {
+        let fixed = BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), name.clone())]);
+        let classes =
+            label_classes(&required, &selectors, &fixed, MAX_REGIONS).ok_or(TooManyRegions)?;
+        out.extend(
+            classes
+                .into_iter()
+                .map(|labels| (name.clone(), labels, false)),
+        );
+        if out.len() > MAX_REGIONS {
+            return Err(TooManyRegions);
+        }
+    }
+    Ok(out)
+}
+
+/// The container ports a destination may declare, one set per case that
+/// matters for the ports asked about.
+fn port_declarations(ports: Option<&Ports>, atoms: &Atoms) -> Vec<Vec<NamedPort>> {
+    let asked: Vec<&crate::ir::Port> = match ports {
+        Some(Ports::Only(list)) => list.iter().collect(),
+        _ => Vec::new(),
+    };
+    let asked_names: Vec<(&str, Protocol)> = asked
+        .iter()
+        .filter_map(|p| match &p.number {
+            PortNumber::Named(n) => Some((n.as_str(), p.protocol)),
+            _ => None,
+        })
+        .collect();
+    // A number no rule names, for "declared elsewhere".
+    let taken: BTreeSet<u16> = atoms.numeric_starts.values().flatten().copied().collect();
+    let fresh = (49152..=u16::MAX)
+        .chain(1024..49152)
+        .find(|n| !taken.contains(n))
+        .unwrap_or(u16::MAX);
+    let mut out = Vec::new();
+    // The names asked about: declared elsewhere, or at each number a rule names.
+    let mut base: Vec<NamedPort> = Vec::new();
+    for (name, protocol) in &asked_names {
+        base.push(NamedPort {
+            name: (*name).to_string(),
+            protocol: *protocol,
+            number: fresh,
+        });
+    }
+    out.push(base.clone());
+    for (i, (_, protocol)) in asked_names.iter().enumerate() {
+        for n in atoms.numeric_starts.get(protocol).into_iter().flatten() {
+            let mut ports = base.clone();
+            ports[i].number = *n;
+            out.push(ports);
+        }
+    }
+    // Names of rules, declared at a number asked about.
+    for (name, protocol) in &atoms.named_ports {
+        if asked_names.iter().any(|(n, p)| n == name && p == protocol) {
+            continue;
+        }
+        for p in &asked {
+            let number = match p.number {
+                PortNumber::Single(n) | PortNumber::Range(n, _) if p.protocol == *protocol => n,
+                _ => continue,
+            };
+            let mut ports = base.clone();
+            ports.push(NamedPort {
+                name: name.clone(),
+                protocol: *protocol,
+                number,
+            });
+            out.push(ports);
+        }
+    }
+    out
+}
+
+/// The representatives of one expectation endpoint (its peers: one, or the
+/// two halves of `world`), one per region. A destination's pods declare the
+/// container ports of each case of `declarations`.
+pub fn representatives(
+    peers: &[Peer],
+    program: &Program,
+    atoms: &Atoms,
+    declarations: &[Vec<NamedPort>],
+) -> Result<Vec<Representative>, TooManyRegions> {
+    let mut out = Vec::new();
+    for peer in peers {
+        match peer {
+            Peer::Pods {
+                namespaces: scope,
+                pods,
+            } => {
+                for (namespace, namespace_labels, managed) in namespaces(scope, program, atoms)? {
+                    let concerned = atoms.pod_selectors(&namespace, &namespace_labels);
+                    let classes = label_classes(pods, &concerned, &BTreeMap::new(), MAX_REGIONS)
+                        .ok_or(TooManyRegions)?;
+                    for labels in classes {
+                        for ports in declarations {
+                            out.push(pod(&namespace, &namespace_labels, managed, &labels, ports));
+                        }
+                        if out.len() > MAX_REGIONS {
+                            return Err(TooManyRegions);
+                        }
+                    }
+                }
+            }
+            Peer::Ip(block) => out.extend(addresses(block, atoms)),
+        }
+    }
+    Ok(out)
+}
+
+fn pod(
+    namespace: &str,
+    namespace_labels: &BTreeMap<String, String>,
+    managed: bool,
+    labels: &BTreeMap<String, String>,
+    ports: &[NamedPort],
+) -> Representative {
+    Representative {
+        kind: Kind::Pod { declared: managed },
+        endpoint: Endpoint::Pod(Pod {
+            namespace: namespace.to_string(),
+            namespace_labels: namespace_labels.clone(),
+            labels: labels.clone(),
+            ports: ports.to_vec(),
+        }),
+    }
+}
+
+/// One address per stretch of the block (minus its excepts) that no bound
+/// of any ipBlock crosses.
+fn addresses(block: &IpBlock, atoms: &Atoms) -> Vec<Representative> {
+    let (first, last) = block.cidr.range();
+    let bounds = if block.cidr.is_ipv4() {
+        &atoms.bounds_v4
+    } else {
+        &atoms.bounds_v6
+    };
+    let mut cuts: BTreeSet<u128> = bounds.range(first..=last).copied().collect();
+    for e in &block.except {
+        let (a, b) = e.range();
+        cuts.insert(a);
+        cuts.extend(b.checked_add(1));
+    }
+    cuts.insert(first);
+    let cuts: Vec<u128> = cuts
+        .into_iter()
+        .filter(|c| *c >= first && *c <= last)
+        .collect();
+    let mut out = Vec::new();
+    for (i, start) in cuts.iter().enumerate() {
+        let end = cuts.get(i + 1).map_or(last, |next| next - 1);
+        let excepted = block.except.iter().any(|e| {
+            let (a, b) = e.range();
+            a <= *start && end <= b
+        });
+        if excepted {
+            continue;
+        }
+        let address = pick(block.cidr, *start, end);
+        if let Some(ip) = block.cidr.address(address) {
+            out.push(Representative {
+                kind: Kind::Address,
+                endpoint: Endpoint::Ip(ip),
+            });
+        }
+    }
+    out
+}
+
+/// An address of `[start, end]` that reads well in a message: a well-known
+/// public address when the stretch holds one, else not the network address.
+fn pick(cidr: Cidr, start: u128, end: u128) -> u128 {
+    let public = if cidr.is_ipv4() {
+        u128::from(u32::from(Ipv4Addr::new(8, 8, 8, 8)))
+    } else {
+        u128::from(Ipv6Addr::new(0x2001, 0x4860, 0x4860, 0, 0, 0, 0, 0x8888))
+    };
+    if (start..=end).contains(&public) {
+        public
+    } else if end - start >= 2 {
+        start + 1
+    } else {
+        start
+    }
+}
+
+/// The regions of both endpoints of an expectation, for its check.
+pub struct Plan {
+    pub sources: Rc<Vec<Representative>>,
+    pub destinations: Rc<Vec<Representative>>,
+}
+
+/// Splits expectations' endpoints into regions, remembering each split:
+/// most programs name the same endpoints in many expectations.
+pub struct Splitter<'a> {
+    program: &'a Program,
+    atoms: Atoms,
+    cache: HashMap<SplitKey, Rc<Vec<Representative>>>,
+}
+
+impl<'a> Splitter<'a> {
+    pub fn new(program: &'a Program, policies: &[NetworkPolicy]) -> Splitter<'a> {
+        Splitter {
+            program,
+            atoms: Atoms::new(policies),
+            cache: HashMap::new(),
+        }
+    }
+
+    /// Splits an expectation's endpoints into regions.
+    pub fn plan(&mut self, e: &crate::ir::Expectation) -> Result<Plan, TooManyRegions> {
+        let declarations = port_declarations(e.ports.as_ref(), &self.atoms);
+        Ok(Plan {
+            sources: self.split(&e.sources, vec![Vec::new()])?,
+            destinations: self.split(&e.destinations, declarations)?,
+        })
+    }
+
+    fn split(
+        &mut self,
+        peers: &[Peer],
+        declarations: Vec<Vec<NamedPort>>,
+    ) -> Result<Rc<Vec<Representative>>, TooManyRegions> {
+        let key = (peers.to_vec(), declarations);
+        if let Some(found) = self.cache.get(&key) {
+            return Ok(Rc::clone(found));
+        }
+        let reps = Rc::new(representatives(peers, self.program, &self.atoms, &key.1)?);
+        self.cache.insert(key, Rc::clone(&reps));
+        Ok(reps)
+    }
+}
