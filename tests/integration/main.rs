@@ -11,6 +11,9 @@
 mod support;
 
 mod cli;
+mod cli_reads;
+mod cli_stdout;
+mod cli_writes;
 mod contract;
 mod corpus;
 mod diff_compare;
@@ -27,6 +30,7 @@ mod fmt_roundtrip;
 mod gen;
 mod kustomize;
 mod kustomize_fn;
+mod kustomize_traps;
 mod limits;
 mod properties;
 mod verify_cli;
