@@ -43,9 +43,17 @@ fn fifos_are_refused_everywhere() {
         ("input", vec!["build", "pipe"], 2),
         ("check input", vec!["check", "pipe"], 2),
         ("fmt input", vec!["fmt", "pipe"], 2),
-        ("inventory", vec!["check", "p.npl", "--inventory", "pipe"], 2),
+        (
+            "inventory",
+            vec!["check", "p.npl", "--inventory", "pipe"],
+            2,
+        ),
         ("against", vec!["diff", "p.npl", "--against", "pipe"], 2),
-        ("generator source", vec!["kustomize", "generate", "gen.yaml"], 2),
+        (
+            "generator source",
+            vec!["kustomize", "generate", "gen.yaml"],
+            2,
+        ),
         ("generator config", vec!["kustomize", "generate", "pipe"], 2),
     ];
     for (what, args, code) in cases {
@@ -126,7 +134,11 @@ fn deeply_nested_yaml_fails_fast_everywhere() {
         &format!("generators: [gen.yaml]\nx: {nested}\n"),
     );
     let cases: Vec<(&str, Vec<&str>, &Path)> = vec![
-        ("against", vec!["diff", "p.npl", "--against", "deep.yaml"], dir),
+        (
+            "against",
+            vec!["diff", "p.npl", "--against", "deep.yaml"],
+            dir,
+        ),
         (
             "inventory",
             vec!["check", "p.npl", "--inventory", "deep.yaml"],
@@ -145,8 +157,16 @@ fn deeply_nested_yaml_fails_fast_everywhere() {
             ],
             dir,
         ),
-        ("generator config", vec!["kustomize", "generate", "gen.yaml"], dir),
-        ("kustomization", vec!["kustomize", "generate", "gen.yaml"], &k),
+        (
+            "generator config",
+            vec!["kustomize", "generate", "gen.yaml"],
+            dir,
+        ),
+        (
+            "kustomization",
+            vec!["kustomize", "generate", "gen.yaml"],
+            &k,
+        ),
     ];
     for (what, args, cwd) in cases {
         let o = bounded(command().args(&args).current_dir(cwd), what);
@@ -157,7 +177,9 @@ fn deeply_nested_yaml_fails_fast_everywhere() {
         ("ResourceList", nested.clone()),
         (
             "ResourceList item",
-            format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- {nested}\n"),
+            format!(
+                "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- {nested}\n"
+            ),
         ),
     ] {
         let o = run_with_stdin(command().args(["kustomize", "fn"]).current_dir(dir), &input);
@@ -165,7 +187,9 @@ fn deeply_nested_yaml_fails_fast_everywhere() {
         assert!(stderr(&o).contains("nesting"), "{what}: {}", stderr(&o));
     }
     let o = run_with_stdin(
-        command().args(["diff", "p.npl", "--against", "-"]).current_dir(dir),
+        command()
+            .args(["diff", "p.npl", "--against", "-"])
+            .current_dir(dir),
         &nested,
     );
     assert_eq!(o.status.code(), Some(2), "stdin: {}", stderr(&o));

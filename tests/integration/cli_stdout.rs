@@ -20,18 +20,13 @@ fn printing_commands(dir: &Path) -> Vec<(Vec<String>, String)> {
         "apiVersion: npc.dev/v1alpha1\nkind: NetworkPolicyGenerator\nmetadata: {name: x}\nspec:\n  sources: [big.npl]\n",
     )
     .unwrap();
-    let resource_list = format!(
-        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  apiVersion: npc.dev/v1alpha1\n  kind: NetworkPolicyGenerator\n  metadata: {{name: x}}\n  spec: {{sources: [big.npl]}}\n"
-    );
+    let resource_list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  apiVersion: npc.dev/v1alpha1\n  kind: NetworkPolicyGenerator\n  metadata: {name: x}\n  spec: {sources: [big.npl]}\n".to_string();
     let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
     vec![
         (s(&["build", &big]), String::new()),
         (s(&["build", &big, "-o", "json"]), String::new()),
         (s(&["check", &big]), String::new()),
-        (
-            s(&["explain", &big, "ns1/a -> ns1/b:80"]),
-            String::new(),
-        ),
+        (s(&["explain", &big, "ns1/a -> ns1/b:80"]), String::new()),
         (
             s(&["explain", &big, "ns1/a -> ns1/b:80", "--format", "json"]),
             String::new(),
@@ -42,7 +37,14 @@ fn printing_commands(dir: &Path) -> Vec<(Vec<String>, String)> {
             String::new(),
         ),
         (
-            s(&["diff", &big, "--against", deployed.to_str().unwrap(), "--format", "json"]),
+            s(&[
+                "diff",
+                &big,
+                "--against",
+                deployed.to_str().unwrap(),
+                "--format",
+                "json",
+            ]),
             String::new(),
         ),
         (

@@ -183,7 +183,10 @@ fn no_namespace_collides_with_another_file_of_the_output_directory() {
     ];
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("p.npl");
-    let program: String = reserved.iter().map(|n| format!("namespace {n}\n")).collect();
+    let program: String = reserved
+        .iter()
+        .map(|n| format!("namespace {n}\n"))
+        .collect();
     write(&src, &program);
     for format in ["yaml", "json"] {
         let out = tmp.path().join(format!("out-{format}"));
@@ -300,7 +303,9 @@ fn a_killed_build_leaves_the_old_or_the_new_output_never_a_mix() {
     assert_eq!(build_into(&src, &out, &[]).status.code(), Some(0));
     let old = snapshot(&out);
     // The new program changes every namespace file.
-    let text = std::fs::read_to_string(&src).unwrap().replace(":443", ":8443");
+    let text = std::fs::read_to_string(&src)
+        .unwrap()
+        .replace(":443", ":8443");
     write(&src, &text);
     let mut saw_new = false;
     for delay_ms in [5, 20, 40, 60, 80, 100, 150, 200, 300, 400, 600, 1000] {
@@ -321,7 +326,8 @@ fn a_killed_build_leaves_the_old_or_the_new_output_never_a_mix() {
             let old_files: Vec<&String> = old.keys().collect();
             assert_eq!(new_files, old_files, "same file names");
             assert!(
-                now.iter().all(|(name, text)| text != &old[name] || name == "kustomization.yaml"),
+                now.iter()
+                    .all(|(name, text)| text != &old[name] || name == "kustomization.yaml"),
                 "a mix of old and new files after a kill at {delay_ms} ms"
             );
             saw_new = true;
@@ -336,9 +342,11 @@ fn a_killed_build_leaves_the_old_or_the_new_output_never_a_mix() {
     let o = build_into(&src, &out, &["--check"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
-        !std::fs::read_dir(tmp.path())
+        !std::fs::read_dir(tmp.path()).unwrap().any(|e| e
             .unwrap()
-            .any(|e| e.unwrap().file_name().to_string_lossy().starts_with('.')),
+            .file_name()
+            .to_string_lossy()
+            .starts_with('.')),
         "no staging left next to the directory"
     );
 }

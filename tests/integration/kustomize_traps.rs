@@ -68,8 +68,11 @@ fn generate_in(dir: &Path, kustomization: &str) -> std::process::Output {
     std::fs::write(dir.join("generator.yaml"), GENERATOR).unwrap();
     std::fs::write(
         dir.join("kustomization.yaml"),
-        format!("generators: [generator.yaml]\n{kustomization}")
-            .replacen("generators: [generator.yaml]\n\u{feff}", "\u{feff}generators: [generator.yaml]\n", 1),
+        format!("generators: [generator.yaml]\n{kustomization}").replacen(
+            "generators: [generator.yaml]\n\u{feff}",
+            "\u{feff}generators: [generator.yaml]\n",
+            1,
+        ),
     )
     .unwrap();
     command()
@@ -129,10 +132,7 @@ fn generate_accepts_harmless_kustomizations() {
 }
 
 fn resource_list(kustomization: &str) -> String {
-    let indented: String = kustomization
-        .lines()
-        .map(|l| format!("  {l}\n"))
-        .collect();
+    let indented: String = kustomization.lines().map(|l| format!("  {l}\n")).collect();
     format!(
         "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: kustomize.config.k8s.io/v1beta1\n  kind: Kustomization\n  metadata:\n    annotations: {{config.kubernetes.io/path: kustomization.yaml}}\n{indented}functionConfig:\n  apiVersion: npc.dev/v1alpha1\n  kind: NetworkPolicyGenerator\n  metadata: {{name: policies}}\n  spec:\n    source: {PROGRAM:?}\n"
     )
@@ -193,7 +193,10 @@ fn kustomize_applies_every_trap() {
             "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: web}\nspec:\n  podSelector: {matchLabels: {app: a}}\n",
         )
         .unwrap();
-        let body = format!("resources: [policy.yaml]\n{}", text.trim_start_matches('\u{feff}'));
+        let body = format!(
+            "resources: [policy.yaml]\n{}",
+            text.trim_start_matches('\u{feff}')
+        );
         let body = if text.starts_with('\u{feff}') {
             format!("\u{feff}{body}")
         } else {
@@ -209,6 +212,10 @@ fn kustomize_applies_every_trap() {
         let v: serde_yaml::Value = serde_yaml::from_slice(&o.stdout).unwrap();
         let moved = v["metadata"]["namespace"] == "prod";
         let relabelled = v["spec"]["podSelector"]["matchLabels"]["env"] == "prod";
-        assert!(moved || relabelled, "{what}: kustomize ignored it:\n{}", stdout(&o));
+        assert!(
+            moved || relabelled,
+            "{what}: kustomize ignored it:\n{}",
+            stdout(&o)
+        );
     }
 }

@@ -1,6 +1,15 @@
-//! Files npc reads: only regular files and standard input, never more than
-//! a limit, so a FIFO, a device or a runaway generator cannot hang npc or
-//! exhaust its memory.
+//! Files npc reads and writes. It reads only regular files and standard
+//! input, never more than a limit, so a FIFO, a device or a runaway generator
+//! cannot hang npc or exhaust its memory. It writes every file through a
+//! temporary file created exclusively under a random name and renamed into
+//! place ([`write`]), and replaces an output directory as a whole
+//! ([`output_dir`]).
+
+pub mod output_dir;
+pub mod write;
+
+pub use output_dir::{check_output_dir, write_output_dir, Difference, Written};
+pub use write::{rewrite_file, write_file, WriteError};
 
 use std::fmt;
 use std::io::Read;
@@ -38,8 +47,13 @@ pub enum Reason {
 
 impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot read `{}`: ", self.name)?;
-        match &self.reason {
+        write!(f, "cannot read `{}`: {}", self.name, self.reason)
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             Reason::NotFound => f.write_str("no such file"),
             Reason::PermissionDenied => f.write_str("permission denied"),
             Reason::Directory => f.write_str("it is a directory"),
@@ -86,11 +100,31 @@ pub fn read_text(path: &Path, limit: u64) -> Result<String, ReadError> {
     if !meta.is_file() {
         return Err(ReadError::new(name, Reason::NotRegular));
     }
+    let file = open_nonblocking(path).map_err(|e| ReadError::io(&name, &e))?;
+    // The path may have been replaced by a FIFO since `metadata`: what was
+    // opened is what counts (opening without blocking, so a FIFO cannot hang).
+    let meta = file.metadata().map_err(|e| ReadError::io(&name, &e))?;
+    if !meta.is_file() {
+        return Err(ReadError::new(name, Reason::NotRegular));
+    }
     if meta.len() > limit {
         return Err(ReadError::new(name, Reason::TooLarge { limit }));
     }
-    let file = std::fs::File::open(path).map_err(|e| ReadError::io(&name, &e))?;
     read_bounded(file, &name, limit)
+}
+
+#[cfg(unix)]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
 }
 
 /// Reads all of standard input, at most `limit` bytes.
