@@ -4,7 +4,7 @@
 //! of the directory; the directory changes as a whole or not at all.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 use crate::support::npc::{command, npc, stderr};
 
@@ -364,4 +364,91 @@ fn snapshot(dir: &Path) -> std::collections::BTreeMap<String, String> {
             )
         })
         .collect()
+}
+
+/// A second build into a directory another build is writing is refused.
+#[cfg(unix)]
+#[test]
+fn a_concurrent_build_into_the_same_directory_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("p.npl");
+    write(&src, "namespace web\n");
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    // What a running build holds: the directory's lock.
+    // (`-o`: the lock stays with flock, not with `sleep`, so killing flock frees it.)
+    let mut holder = Command::new("flock")
+        .arg("-o")
+        .arg(&out)
+        .args(["sleep", "30"])
+        .spawn()
+        .unwrap();
+    // Give flock time to take the lock before the first build (a build
+    // that swaps the directory first would leave flock a stale one).
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut refused = None;
+    for _ in 0..100 {
+        let o = build_into(&src, &out, &[]);
+        if o.status.code() == Some(2) {
+            refused = Some(o);
+            break;
+        }
+        // The build went through before the lock was taken: try again.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = holder.kill();
+    let _ = holder.wait();
+    let o = refused.expect("never refused while the lock was held");
+    assert!(
+        stderr(&o).contains("another npc is writing"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(build_into(&src, &out, &[]).status.code(), Some(0));
+}
+
+/// A build killed while it writes (here by the file-size limit, SIGXFSZ, a
+/// stand-in for a full disk that also kills) leaves the old output whole;
+/// `--check` reports what it left behind and the next build removes it. With
+/// a foreign file in the directory the in-place mode is used: same outcome.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_build_killed_while_writing_leaves_the_old_output() {
+    for foreign in [false, true] {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = big_source(tmp.path(), 50);
+        let out = tmp.path().join("out");
+        assert_eq!(build_into(&src, &out, &[]).status.code(), Some(0));
+        if foreign {
+            write(&out.join("README.md"), "hand-written\n");
+        }
+        let before = snapshot(&out);
+        let text = std::fs::read_to_string(&src).unwrap().replace(":443", ":8443");
+        write(&src, &text);
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -f 2; exec '{}' build '{}' --out-dir '{}'",
+                env!("CARGO_BIN_EXE_npc"),
+                src.display(),
+                out.display()
+            ))
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "the limit stopped the build");
+        assert_eq!(snapshot(&out), before, "foreign: {foreign}");
+        let o = build_into(&src, &out, &["--check"]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains("leftover:"), "{}", stderr(&o));
+        assert_eq!(build_into(&src, &out, &[]).status.code(), Some(0));
+        let o = build_into(&src, &out, &["--check"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let hidden: Vec<String> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .chain(std::fs::read_dir(&out).unwrap())
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(hidden.is_empty(), "{hidden:?}");
+    }
 }

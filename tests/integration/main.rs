@@ -11,6 +11,7 @@
 mod support;
 
 mod cli;
+mod cli_conventions;
 mod cli_reads;
 mod cli_stdout;
 mod cli_writes;
@@ -27,6 +28,7 @@ mod eval_semantics;
 mod examples;
 mod fmt_layout;
 mod fmt_roundtrip;
+mod fuzz_corpus;
 mod gen;
 mod kustomize;
 mod kustomize_fn;

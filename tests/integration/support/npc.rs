@@ -10,10 +10,13 @@ pub fn root() -> &'static Path {
 }
 
 /// A command for the `npc` binary, run in the repository root, without the
-/// caller's `NO_COLOR`.
+/// caller's colour settings (`NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE`).
 pub fn command() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_npc"));
-    c.current_dir(root()).env_remove("NO_COLOR");
+    c.current_dir(root())
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE");
     c
 }
 
