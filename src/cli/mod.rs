@@ -168,9 +168,12 @@ impl ColorChoice {
     }
 }
 
-/// Prints command output on stdout.
+/// Prints command output (uncoloured) on stdout.
 pub fn print(text: &str) -> Result<(), Stop> {
-    print_with(text, ColorChoice::Never)
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| stdout_error(&e))
 }
 
 /// Prints command output on stdout, keeping its ANSI colours only if the
@@ -179,13 +182,16 @@ pub fn print_with(text: &str, color: ColorChoice) -> Result<(), Stop> {
     let mut out = anstream::AutoStream::new(std::io::stdout().lock(), color.stream());
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                Stop::ClosedPipe
-            } else {
-                Stop::Error(Error::write("to standard output", &e))
-            }
-        })
+        .map_err(|e| stdout_error(&e))
+}
+
+/// A closed pipe ends the run quietly; anything else is an I/O error.
+fn stdout_error(e: &std::io::Error) -> Stop {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Stop::ClosedPipe
+    } else {
+        Stop::Error(Error::write("to standard output", e))
+    }
 }
 
 /// Prints a note for people on stderr (not a diagnostic: a summary or a hint).
