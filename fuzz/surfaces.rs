@@ -29,7 +29,10 @@ pub fn npl(data: &[u8]) {
     }
     if let Ok(formatted) = npc::fmt::format(&text) {
         // Formatting is idempotent.
-        assert_eq!(npc::fmt::format(&formatted).ok().as_deref(), Some(formatted.as_str()));
+        assert_eq!(
+            npc::fmt::format(&formatted).ok().as_deref(),
+            Some(formatted.as_str())
+        );
     }
 }
 
@@ -79,8 +82,11 @@ pub fn inventory(data: &[u8]) {
     let _ = npc::verify::inventory::parse("inventory.yaml", &text(data));
 }
 
+/// One input surface: bytes in, panics on a broken invariant.
+pub type Surface = fn(&[u8]);
+
 /// Every surface by name, for the corpus replay.
-pub const SURFACES: &[(&str, fn(&[u8]))] = &[
+pub const SURFACES: &[(&str, Surface)] = &[
     ("npl", npl),
     ("kustomization", kustomization),
     ("generator_config", generator_config),

@@ -43,7 +43,10 @@ fn dash_o_with_a_directory_is_refused_with_a_hint() {
     );
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("`deploy/netpol` is not an output format"), "{err}");
+    assert!(
+        err.contains("`deploy/netpol` is not an output format"),
+        "{err}"
+    );
     assert!(err.contains("--out-dir deploy/netpol"), "{err}");
     assert!(!tmp.path().join("deploy").exists(), "no directory created");
     // `-o json` never creates a directory named `json`.
@@ -77,7 +80,10 @@ fn man_pages_for_npc_and_each_command() {
     let o = npc(&["man"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let page = stdout(&o);
-    assert!(page.starts_with(".ie") || page.contains(".TH npc"), "{page}");
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH npc"),
+        "{page}"
+    );
     assert!(page.contains("NetworkPolicy"));
     let o = npc(&["man", "build"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -215,7 +221,12 @@ fn sarif_validates_against_the_schema() {
         3
     );
     let checked = validate_sarif(&stdout_of_stderr(&o));
-    let o = npc(&["build", "tests/cases/err/W003-routing-label.npl", "--error-format", "sarif"]);
+    let o = npc(&[
+        "build",
+        "tests/cases/err/W003-routing-label.npl",
+        "--error-format",
+        "sarif",
+    ]);
     assert_eq!(o.status.code(), Some(0));
     let log: serde_json::Value = serde_json::from_slice(&o.stderr).unwrap();
     assert_eq!(log["runs"][0]["results"][0]["level"], "warning");
@@ -289,7 +300,11 @@ fn a_directory_stands_for_its_npl_files_sorted() {
     std::fs::create_dir(&empty).unwrap();
     let o = in_dir(tmp.path(), &["build", "empty"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("holds no `.npl` file"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("holds no `.npl` file"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -297,7 +312,8 @@ fn colour_follows_the_flag_and_the_environment() {
     let ansi = |o: &Output| o.stderr.contains(&0x1b);
     let run = |env: &[(&str, &str)], extra: &[&str]| {
         let mut c = command();
-        c.args(["build", "tests/cases/err/E002-unknown-alias.npl"]).args(extra);
+        c.args(["build", "tests/cases/err/E002-unknown-alias.npl"])
+            .args(extra);
         for (k, v) in env {
             c.env(k, v);
         }
@@ -306,9 +322,15 @@ fn colour_follows_the_flag_and_the_environment() {
     // Not a terminal: no colour, unless forced.
     assert!(!ansi(&run(&[], &[])));
     assert!(ansi(&run(&[("CLICOLOR_FORCE", "1")], &[])));
-    assert!(!ansi(&run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], &[])));
+    assert!(!ansi(&run(
+        &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")],
+        &[]
+    )));
     assert!(ansi(&run(&[], &["--color", "always"])));
-    assert!(!ansi(&run(&[("CLICOLOR_FORCE", "1")], &["--color", "never"])));
+    assert!(!ansi(&run(
+        &[("CLICOLOR_FORCE", "1")],
+        &["--color", "never"]
+    )));
     // The text is the same with and without colour.
     let plain = stderr(&run(&[], &["--color", "never"]));
     let coloured = stderr(&run(&[], &["--color", "always"]));

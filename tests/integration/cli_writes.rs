@@ -423,7 +423,9 @@ fn a_build_killed_while_writing_leaves_the_old_output() {
             write(&out.join("README.md"), "hand-written\n");
         }
         let before = snapshot(&out);
-        let text = std::fs::read_to_string(&src).unwrap().replace(":443", ":8443");
+        let text = std::fs::read_to_string(&src)
+            .unwrap()
+            .replace(":443", ":8443");
         write(&src, &text);
         let o = Command::new("sh")
             .arg("-c")
