@@ -27,10 +27,10 @@ pub fn npl(data: &[u8]) {
     for d in &c.diagnostics {
         assert!(c.sources.get(d.span.file).is_some());
     }
-    if let Ok(formatted) = npc::fmt::format(&text) {
+    if let Ok(formatted) = npc::format::format(&text) {
         // Formatting is idempotent.
         assert_eq!(
-            npc::fmt::format(&formatted).ok().as_deref(),
+            npc::format::format(&formatted).ok().as_deref(),
             Some(formatted.as_str())
         );
     }
