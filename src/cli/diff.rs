@@ -140,7 +140,11 @@ fn print_report(
 
 /// `--semantic`: flows whose verdict changes, over the program's endpoints
 /// or the inventory's pods.
-fn semantic(args: &DiffArgs, compilation: &crate::Compilation, deployed: &diff::Deployed) -> Outcome {
+fn semantic(
+    args: &DiffArgs,
+    compilation: &crate::Compilation,
+    deployed: &diff::Deployed,
+) -> Outcome {
     let endpoints = match super::load_inventory(args.inventory.as_deref())? {
         Some(inv) => diff::semantic::inventory_endpoints(&inv),
         None => compilation
