@@ -4,7 +4,7 @@
 # For each size (namespaces x workloads): lines in, policies and bytes out,
 # wall time (median and fastest of several runs) and peak RSS of `npc build`
 # measured with /usr/bin/time. In the same run: `kubectl kustomize` rendering
-# npc's own `-o DIR` output, and `nca --connectivity` over the same policies
+# npc's own `--out-dir DIR` output, and `nca --connectivity` over the same policies
 # (venv from scripts/venv.sh) with a generated inventory of one pod per
 # workload.
 #
@@ -100,16 +100,16 @@ for n in $sizes; do
     if command -v kubectl > /dev/null; then
       dir="$work/n$n-out"
       rm -rf "$dir"
-      "$npc" build "$in" -o "$dir"
+      "$npc" build "$in" --out-dir "$dir"
       # kustomize grows faster than linearly: one run for large sizes.
       kr=3
       if [ "$n" -ge 1000 ]; then kr=1; fi
       log "kubectl kustomize: $n namespaces, $kr runs"
       if read -r kmed kmin krss _ < <(measure "$kr" timeout "$tool_timeout" kubectl kustomize "$dir"); then
         rendered=$(kubectl kustomize "$dir" | grep -c '^kind: NetworkPolicy' || true)
-        tool_rows+=("| kubectl kustomize (npc -o DIR) | $(thousands "$n") × $workloads | $(thousands "$rendered") policies rendered | $kmed | $kmin | $(mb "$krss") |")
+        tool_rows+=("| kubectl kustomize (npc --out-dir DIR) | $(thousands "$n") × $workloads | $(thousands "$rendered") policies rendered | $kmed | $kmin | $(mb "$krss") |")
       else
-        tool_rows+=("| kubectl kustomize (npc -o DIR) | $(thousands "$n") × $workloads | stopped after ${tool_timeout} s | | | |")
+        tool_rows+=("| kubectl kustomize (npc --out-dir DIR) | $(thousands "$n") × $workloads | stopped after ${tool_timeout} s | | | |")
       fi
     else
       tool_rows+=("| kubectl kustomize | $(thousands "$n") × $workloads | kubectl not found | | | |")

@@ -54,6 +54,6 @@ best() { # best wall time of 3 runs, in seconds
 policies=$("$npc" build "$work/policies.npl" | grep -c '^kind: NetworkPolicy$')
 echo "program: $ns_count namespaces x $wl_count workloads, $(wc -l <"$work/policies.npl") lines, $policies policies"
 echo "npc build policies.npl                       $(best "$npc" build "$work/policies.npl") s"
-echo "npc build policies.npl -o DIR                $(best "$npc" build "$work/policies.npl" -o "$work/out") s"
-echo "kubectl kustomize (plain, npc build -o DIR)  $(best kubectl kustomize "$work/out") s"
+echo "npc build policies.npl --out-dir DIR         $(best "$npc" build "$work/policies.npl" --out-dir "$work/out") s"
+echo "kubectl kustomize (plain, --out-dir DIR)    $(best kubectl kustomize "$work/out") s"
 echo "kubectl kustomize --enable-alpha-plugins     $(best kubectl kustomize --enable-alpha-plugins "$work") s"

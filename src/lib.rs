@@ -16,6 +16,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod diff;
 pub mod emit;
+pub mod error;
 pub mod eval;
 pub mod files;
 pub mod format;

@@ -157,14 +157,14 @@ impl Loader {
             self.out.diagnostics.push(d);
             return Vec::new();
         }
-        let text = match std::fs::read_to_string(&resolved) {
+        let text = match crate::files::read_text(&resolved, crate::files::MAX_SOURCE_BYTES) {
             Ok(t) => t,
             Err(e) => {
                 self.out.diagnostics.push(
                     Diagnostic::new(
                         codes::INCLUDE_UNREADABLE,
                         path.span,
-                        format!("cannot read `{}`: {}", path.node, io_reason(&e)),
+                        format!("cannot read `{}`: {}", path.node, e.reason),
                     )
                     .with_primary("included here")
                     .with_help("the path is relative to the file that includes it"),

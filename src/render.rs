@@ -1,4 +1,10 @@
-//! The one place diagnostics are printed: human-readable (ariadne) or JSON.
+//! The one place diagnostics and errors are printed: for people (ariadne),
+//! as JSON, as a SARIF 2.1.0 log, or as GitHub workflow annotations.
+//!
+//! Every machine-readable form is built from [`Record`]s: one shape for a
+//! [`Diagnostic`] (with its code and source position) and for an
+//! [`Error`] (usage, I/O, configuration; with a file and position where
+//! known), so a consumer reads both the same way.
 
 use std::ops::Range;
 
@@ -6,6 +12,7 @@ use ariadne::{Color, Config, IndexType, Label, Report, ReportKind};
 use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::error::Error;
 use crate::source::{SourceMap, Span};
 
 /// Renders diagnostics for a terminal (or plain text without `color`).
@@ -71,43 +78,61 @@ fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool, out: &mut Vec<u8
     }
 }
 
-/// A location in JSON output: 1-based line and column.
-#[derive(Serialize)]
-struct JsonLocation {
-    file: String,
-    line: usize,
-    column: usize,
-    end_line: usize,
-    end_column: usize,
+/// A location in JSON output: 1-based line and column (in characters);
+/// `null` where not known (errors outside NPL text).
+#[derive(Clone, Debug, Serialize)]
+pub struct JsonLocation {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub end_line: Option<usize>,
+    pub end_column: Option<usize>,
 }
 
-#[derive(Serialize)]
-struct JsonLabel {
-    location: JsonLocation,
-    message: String,
+#[derive(Clone, Debug, Serialize)]
+pub struct JsonLabel {
+    pub location: JsonLocation,
+    pub message: String,
 }
 
-#[derive(Serialize)]
-struct JsonDiagnostic {
-    code: &'static str,
-    severity: &'static str,
-    message: String,
-    location: JsonLocation,
-    label: Option<String>,
-    labels: Vec<JsonLabel>,
-    notes: Vec<String>,
-    help: Option<String>,
+/// One diagnostic or error, in the one shape every machine-readable format
+/// is built from (and the JSON format prints as is).
+#[derive(Clone, Debug, Serialize)]
+pub struct Record {
+    /// The diagnostic code (`E002`), or `null` for an error outside NPL text.
+    pub code: Option<&'static str>,
+    /// `diagnostic`, or the kind of error: `usage`, `io`, `config`, `kustomization`.
+    pub kind: &'static str,
+    pub severity: &'static str,
+    pub message: String,
+    pub location: Option<JsonLocation>,
+    /// Text at the primary location.
+    pub label: Option<String>,
+    /// Other locations that explain the problem.
+    pub labels: Vec<JsonLabel>,
+    pub notes: Vec<String>,
+    pub help: Option<String>,
+    /// The one-line summary of the code or kind (SARIF rules).
+    #[serde(skip)]
+    pub summary: &'static str,
+}
+
+impl Record {
+    /// The SARIF rule id and GitHub title: the code, else the kind.
+    pub fn rule(&self) -> &'static str {
+        self.code.unwrap_or(self.kind)
+    }
 }
 
 fn location(sources: &SourceMap, span: Span) -> JsonLocation {
     let (line, column, end_line, end_column) = match sources.get(span.file) {
         Some(f) => (
-            f.line_of(span.start),
-            f.column_of(span.start),
-            f.line_of(span.end),
-            f.column_of(span.end),
+            Some(f.line_of(span.start)),
+            Some(f.column_of(span.start)),
+            Some(f.line_of(span.end)),
+            Some(f.column_of(span.end)),
         ),
-        None => (0, 0, 0, 0),
+        None => (None, None, None, None),
     };
     JsonLocation {
         file: file_name(sources, span),
@@ -118,18 +143,19 @@ fn location(sources: &SourceMap, span: Span) -> JsonLocation {
     }
 }
 
-/// Diagnostics as a JSON array, one object each, for editors and CI bots.
-pub fn json(diags: &[Diagnostic], sources: &SourceMap) -> String {
-    let items: Vec<JsonDiagnostic> = diags
+/// Diagnostics as records, located in `sources`.
+pub fn records(diags: &[Diagnostic], sources: &SourceMap) -> Vec<Record> {
+    diags
         .iter()
-        .map(|d| JsonDiagnostic {
-            code: d.code.id,
+        .map(|d| Record {
+            code: Some(d.code.id),
+            kind: "diagnostic",
             severity: match d.severity() {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             },
             message: d.message.clone(),
-            location: location(sources, d.span),
+            location: Some(location(sources, d.span)),
             label: d.primary.clone(),
             labels: d
                 .secondary
@@ -141,9 +167,260 @@ pub fn json(diags: &[Diagnostic], sources: &SourceMap) -> String {
                 .collect(),
             notes: d.notes.clone(),
             help: d.help.clone(),
+            summary: d.code.summary,
         })
-        .collect();
-    let mut s = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".to_string());
+        .collect()
+}
+
+/// An error as a record.
+pub fn error_record(e: &Error) -> Record {
+    Record {
+        code: None,
+        kind: e.kind.id(),
+        severity: "error",
+        message: e.message.clone(),
+        location: e.location.as_ref().map(|l| JsonLocation {
+            file: l.file.clone(),
+            line: l.line,
+            column: l.column,
+            end_line: l.line,
+            end_column: l.column,
+        }),
+        label: None,
+        labels: Vec::new(),
+        notes: Vec::new(),
+        help: e.help.clone(),
+        summary: e.kind.summary(),
+    }
+}
+
+/// Records as a JSON array, one object each, for editors and CI bots.
+pub fn json_records(records: &[Record]) -> String {
+    let mut s = serde_json::to_string_pretty(records).unwrap_or_else(|_| "[]".to_string());
     s.push('\n');
     s
+}
+
+/// Diagnostics as a JSON array.
+pub fn json(diags: &[Diagnostic], sources: &SourceMap) -> String {
+    json_records(&records(diags, sources))
+}
+
+/// An error for people: `error: message`, where it is, and the help.
+pub fn human_error(e: &Error, color: bool) -> String {
+    let (red, bold, blue, reset) = if color {
+        ("\x1b[1;31m", "\x1b[1m", "\x1b[1;34m", "\x1b[0m")
+    } else {
+        ("", "", "", "")
+    };
+    let mut out = format!("{red}error{reset}{bold}: {}{reset}\n", e.message);
+    if let Some(l) = &e.location {
+        let at = match (l.line, l.column) {
+            (Some(line), Some(column)) => format!("{}:{line}:{column}", l.file),
+            (Some(line), None) => format!("{}:{line}", l.file),
+            _ => l.file.clone(),
+        };
+        out.push_str(&format!("  {blue}-->{reset} {at}\n"));
+    }
+    if let Some(help) = &e.help {
+        out.push_str(&format!("  {blue}={reset} {bold}help{reset}: {help}\n"));
+    }
+    out
+}
+
+/// The SARIF log's `$schema`.
+pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// Records as a SARIF 2.1.0 log with one run (GitHub code scanning and
+/// other CI tools read it). Columns count Unicode code points; paths are
+/// relative URI references as given, or `file://` URIs when absolute.
+pub fn sarif(records: &[Record]) -> String {
+    use serde_json::{json, Value};
+    let mut rules: Vec<(&'static str, &'static str)> =
+        records.iter().map(|r| (r.rule(), r.summary)).collect();
+    rules.sort();
+    rules.dedup_by_key(|r| r.0);
+    let results: Vec<Value> = records
+        .iter()
+        .map(|r| {
+            let mut text = r.message.clone();
+            if let Some(help) = &r.help {
+                text.push_str(&format!("\nhelp: {help}"));
+            }
+            let mut result = json!({
+                "ruleId": r.rule(),
+                "ruleIndex": rules.iter().position(|(id, _)| *id == r.rule()).unwrap_or(0),
+                "level": if r.severity == "warning" { "warning" } else { "error" },
+                "message": {"text": text},
+            });
+            if let Some(l) = &r.location {
+                result["locations"] = json!([sarif_location(l, None)]);
+            }
+            if !r.labels.is_empty() {
+                let related: Vec<Value> = r
+                    .labels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| sarif_location(&l.location, Some((i, &l.message))))
+                    .collect();
+                result["relatedLocations"] = Value::Array(related);
+            }
+            result
+        })
+        .collect();
+    let rules: Vec<Value> = rules
+        .iter()
+        .map(|(id, summary)| json!({"id": id, "shortDescription": {"text": summary}}))
+        .collect();
+    let log = json!({
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "npc",
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn sarif_location(l: &JsonLocation, related: Option<(usize, &str)>) -> serde_json::Value {
+    use serde_json::json;
+    let mut physical = json!({"artifactLocation": {"uri": file_uri(&l.file)}});
+    if let (Some(line), Some(column)) = (l.line, l.column) {
+        let mut region = json!({"startLine": line, "startColumn": column});
+        if let (Some(end_line), Some(end_column)) = (l.end_line, l.end_column) {
+            region["endLine"] = json!(end_line);
+            region["endColumn"] = json!(end_column);
+        }
+        physical["region"] = region;
+    }
+    let mut location = json!({"physicalLocation": physical});
+    if let Some((id, message)) = related {
+        location["id"] = json!(id);
+        location["message"] = json!({"text": message});
+    }
+    location
+}
+
+/// A path as a URI reference: percent-encoded, `file://` when absolute.
+fn file_uri(path: &str) -> String {
+    let mut out = String::new();
+    if path.starts_with('/') {
+        out.push_str("file://");
+    }
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Records as GitHub Actions workflow commands, one line each:
+/// `::error file=F,line=L,col=C,endLine=…,endColumn=…,title=CODE::message`.
+pub fn github(records: &[Record]) -> String {
+    let mut out = String::new();
+    for r in records {
+        let mut props = Vec::new();
+        if let Some(l) = &r.location {
+            props.push(format!("file={}", github_property(&l.file)));
+            if let Some(line) = l.line {
+                props.push(format!("line={line}"));
+            }
+            if let Some(column) = l.column {
+                props.push(format!("col={column}"));
+            }
+            if let Some(end_line) = l.end_line {
+                props.push(format!("endLine={end_line}"));
+            }
+            if let Some(end_column) = l.end_column.filter(|_| l.end_line == l.line) {
+                props.push(format!("endColumn={end_column}"));
+            }
+        }
+        props.push(format!(
+            "title={}",
+            github_property(&format!("{} {}", r.rule(), r.summary))
+        ));
+        let mut message = r.message.clone();
+        if let Some(help) = &r.help {
+            message.push_str(&format!("\nhelp: {help}"));
+        }
+        let command = if r.severity == "warning" {
+            "warning"
+        } else {
+            "error"
+        };
+        out.push_str(&format!(
+            "::{command} {}::{}\n",
+            props.join(","),
+            github_data(&message)
+        ));
+    }
+    out
+}
+
+/// Escapes a workflow command's message.
+fn github_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value.
+fn github_property(s: &str) -> String {
+    github_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Error, ErrorKind};
+
+    #[test]
+    fn errors_and_diagnostics_share_one_json_shape() {
+        let c = crate::compile_str("p.npl", "namespace web\nallow web/a -> nope:80\n");
+        let mut all = records(&c.diagnostics, &c.sources);
+        all.push(error_record(
+            &Error::io("cannot read `x.npl`: no such file").in_file("x.npl"),
+        ));
+        let v: serde_json::Value = serde_json::from_str(&json_records(&all)).unwrap();
+        let keys = |o: &serde_json::Value| {
+            let mut k: Vec<String> = o.as_object().unwrap().keys().cloned().collect();
+            k.sort();
+            k
+        };
+        assert_eq!(keys(&v[0]), keys(&v[1]));
+        assert_eq!(v[0]["code"], "E002");
+        assert_eq!(v[1]["code"], serde_json::Value::Null);
+        assert_eq!(v[1]["kind"], "io");
+        assert_eq!(v[1]["location"]["file"], "x.npl");
+        assert_eq!(v[1]["location"]["line"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn github_annotations_escape_their_fields() {
+        let e = Error::new(ErrorKind::Config, "50% bad\nsecond line")
+            .at("a,b:c.yaml", Some(3), Some(7))
+            .with_help("fix it");
+        assert_eq!(
+            github(&[error_record(&e)]),
+            "::error file=a%2Cb%3Ac.yaml,line=3,col=7,endLine=3,endColumn=7,title=config invalid configuration or input::50%25 bad%0Asecond line%0Ahelp: fix it\n"
+        );
+    }
+
+    #[test]
+    fn sarif_uris_are_encoded() {
+        assert_eq!(file_uri("a b/c.npl"), "a%20b/c.npl");
+        assert_eq!(file_uri("/abs/x.npl"), "file:///abs/x.npl");
+        assert_eq!(file_uri("<stdin>"), "%3Cstdin%3E");
+    }
 }

@@ -5,20 +5,25 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::{compile_files, usage_error, write_atomically, DiagnosticArgs, ExitCode, Stop};
-use crate::emit::output::{self, Format, GENERATED_HEADER};
-use crate::k8s::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
+use super::{compile_files, note, print, DiagnosticArgs, Exit, Outcome, Reporter};
+use crate::emit::output::{self, Format};
+use crate::error::{Error, ErrorKind};
+use crate::files::{self, Difference};
 
 pub const AFTER_HELP: &str = "\
 Examples:
-  npc build policies.npl                   # multi-document YAML on stdout
-  npc build policies.npl -o deploy/netpol  # one file per namespace + kustomization.yaml
-  npc build policies.npl -o deploy/netpol --check   # CI: fail if the directory is stale
-  npc build a.npl b.npl --format json      # a JSON `List`
+  npc build policies.npl                      # multi-document YAML on stdout
+  npc build policies.npl -o json              # a JSON `List`
+  npc build policies/                         # every *.npl below the directory, as one program
+  npc build policies.npl --out-dir deploy/netpol          # NAMESPACE.netpol.yaml per namespace + kustomization.yaml
+  npc build policies.npl --out-dir deploy/netpol --check  # CI: fail if the directory is stale
 
-Without -o, output is sorted by namespace, then name. With -o, the directory's
-files are replaced only when the whole program compiles; files npc did not
-write are left alone.
+Without --out-dir, output is sorted by namespace, then name. With --out-dir,
+the directory changes only when the whole program compiles, and then as a
+whole: the new output is staged next to it and swapped in, so a reader (or a
+build that is killed) sees the old files or the new ones, never a mix. Files
+npc did not write are left alone; a second build into the same directory at
+the same time is refused.
 
 Exit codes:
   0  success (warnings may have been printed)
@@ -27,17 +32,24 @@ Exit codes:
 
 #[derive(Args, Debug)]
 pub struct BuildArgs {
-    /// NPL files to compile together as one program (`-` reads stdin)
+    /// NPL files or directories to compile together as one program (`-` reads stdin)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Write one file per namespace and a kustomization.yaml into DIR
-    #[arg(short, long, value_name = "DIR")]
-    pub output: Option<PathBuf>,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = OutputFormat::Yaml)]
-    pub format: OutputFormat,
-    /// With -o: write nothing, exit 1 if DIR differs from what would be written
-    #[arg(long, requires = "output")]
+    /// Output format: `yaml` (multi-document) or `json` (a `List`), as kubectl's -o
+    #[arg(
+        short = 'o',
+        long = "output",
+        visible_alias = "format",
+        value_name = "FORMAT",
+        default_value = "yaml",
+        value_parser = parse_format
+    )]
+    pub output: OutputFormat,
+    /// Write NAMESPACE.netpol.yaml per namespace and a kustomization.yaml into DIR
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// With --out-dir: write nothing, exit 1 if DIR differs from what would be written
+    #[arg(long, requires = "out_dir")]
     pub check: bool,
     #[command(flatten)]
     pub diagnostics: DiagnosticArgs,
@@ -49,6 +61,19 @@ pub enum OutputFormat {
     Json,
 }
 
+/// `-o yaml|json`; anything else gets a hint, since `-o DIR` used to name
+/// the output directory.
+fn parse_format(value: &str) -> Result<OutputFormat, String> {
+    match value {
+        "yaml" => Ok(OutputFormat::Yaml),
+        "json" => Ok(OutputFormat::Json),
+        _ => Err(format!(
+            "`{value}` is not an output format: -o takes `yaml` or `json`, as in kubectl\n\n  \
+             help: to write one file per namespace into a directory, use `--out-dir {value}`"
+        )),
+    }
+}
+
 impl From<OutputFormat> for Format {
     fn from(f: OutputFormat) -> Format {
         match f {
@@ -58,138 +83,59 @@ impl From<OutputFormat> for Format {
     }
 }
 
-pub fn run(args: &BuildArgs) -> ExitCode {
-    let compilation = match compile_files(&args.files, &args.diagnostics) {
-        Ok(c) => c,
-        Err(Stop::Usage) => return ExitCode::Usage,
-        Err(Stop::Errors) => return ExitCode::Failed,
-    };
-    let format = Format::from(args.format);
-    let code = write_output(args, &compilation, format);
+pub fn run(args: &BuildArgs, reporter: &mut Reporter) -> Outcome {
+    let compilation = compile_files(&args.files, reporter)?;
+    let format = Format::from(args.output);
+    let outcome = write_output(args, &compilation, format);
     // The process ends right after: freeing every node of a large program
     // one by one costs about 8% of a build and frees nothing the OS would not.
     std::mem::forget(compilation);
-    code
+    outcome
 }
 
-fn write_output(args: &BuildArgs, compilation: &crate::Compilation, format: Format) -> ExitCode {
-    match &args.output {
-        None => match output::render(&compilation.policies, format) {
-            Ok(text) => {
-                print!("{text}");
-                ExitCode::Ok
-            }
-            Err(e) => usage_error(&format!("cannot serialize the policies: {e}")),
-        },
-        Some(dir) => {
-            let files = match output::files(&compilation.policies, format) {
-                Ok(f) => f,
-                Err(e) => return usage_error(&format!("cannot serialize the policies: {e}")),
-            };
-            if args.check {
-                check_dir(dir, &files)
-            } else {
-                match write_dir(dir, &files) {
-                    Ok(()) => ExitCode::Ok,
-                    Err(e) => usage_error(&e),
-                }
-            }
-        }
-    }
+fn serialize_error(e: &str) -> Error {
+    Error::io(format!("cannot serialize the policies: {e}"))
 }
 
-/// Whether a file in the output directory was written by npc.
-fn is_generated(path: &Path) -> bool {
-    let ext = path.extension().and_then(|e| e.to_str());
-    if !matches!(ext, Some("yaml" | "yml" | "json")) {
-        return false;
-    }
-    std::fs::read_to_string(path).is_ok_and(|t| {
-        t.starts_with(GENERATED_HEADER)
-            || (ext == Some("json")
-                && t.contains(&format!("\"{MANAGED_BY_LABEL}\": \"{MANAGED_BY_VALUE}\"")))
-    })
-}
-
-/// Generated files in `dir` that the new output no longer contains.
-fn stale(dir: &Path, files: &BTreeMap<String, String>) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
+fn write_output(args: &BuildArgs, compilation: &crate::Compilation, format: Format) -> Outcome {
+    let Some(dir) = &args.out_dir else {
+        let text =
+            output::render(&compilation.policies, format).map_err(|e| serialize_error(&e))?;
+        print(&text)?;
+        return Ok(Exit::Ok);
     };
-    let mut out: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_none_or(|n| !files.contains_key(n))
-        })
-        .filter(|p| is_generated(p))
-        .collect();
-    out.sort();
-    out
-}
-
-/// Writes every file through a temporary file and a rename, then removes
-/// generated files that are no longer produced.
-fn write_dir(dir: &Path, files: &BTreeMap<String, String>) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| {
-        format!(
-            "cannot create `{}`: {}",
-            dir.display(),
-            crate::load::io_reason(&e)
-        )
-    })?;
-    for name in files.keys() {
-        let path = dir.join(name);
-        if path.exists() && !is_generated(&path) {
-            return Err(format!(
-                "`{}` exists and was not written by npc; move it away or choose another output directory",
-                path.display()
-            ));
-        }
+    let files = output::files(&compilation.policies, format).map_err(|e| serialize_error(&e))?;
+    if args.check {
+        return check_dir(dir, &files);
     }
-    for (name, text) in files {
-        write_atomically(&dir.join(name), text)?;
-    }
-    for path in stale(dir, files) {
-        std::fs::remove_file(&path).map_err(|e| {
-            format!(
-                "cannot remove stale `{}`: {}",
-                path.display(),
-                crate::load::io_reason(&e)
-            )
-        })?;
-    }
-    Ok(())
+    files::write_output_dir(dir, &files, &output::is_generated)?;
+    Ok(Exit::Ok)
 }
 
 /// `--check`: lists what would change and fails if anything would.
-fn check_dir(dir: &Path, files: &BTreeMap<String, String>) -> ExitCode {
-    let mut differences = Vec::new();
-    for (name, text) in files {
-        let path = dir.join(name);
-        match std::fs::read_to_string(&path) {
-            Ok(existing) if &existing == text => {}
-            Ok(_) => differences.push(format!("changed: {}", path.display())),
-            Err(_) => differences.push(format!("missing: {}", path.display())),
-        }
-    }
-    for path in stale(dir, files) {
-        differences.push(format!("stale:   {}", path.display()));
-    }
+fn check_dir(dir: &Path, files: &BTreeMap<String, String>) -> Outcome {
+    let differences = files::check_output_dir(dir, files, &output::is_generated);
     if differences.is_empty() {
-        ExitCode::Ok
-    } else {
-        for d in &differences {
-            eprintln!("{d}");
-        }
-        eprintln!(
-            "error: `{}` is out of date; run `npc build ... -o {}` and commit the result",
-            dir.display(),
-            dir.display()
-        );
-        ExitCode::Failed
+        return Ok(Exit::Ok);
     }
+    let mut text = String::new();
+    for d in &differences {
+        let (what, path) = match d {
+            Difference::Missing(p) => ("missing: ", p),
+            Difference::Changed(p) => ("changed: ", p),
+            Difference::Stale(p) => ("stale:   ", p),
+            Difference::Leftover(p) => ("leftover:", p),
+        };
+        text.push_str(&format!("{what} {}\n", path.display()));
+    }
+    note(&text);
+    Err(Error::new(
+        ErrorKind::Check,
+        format!("`{}` is out of date", dir.display()),
+    )
+    .with_help(format!(
+        "run `npc build ... --out-dir {}` and commit the result",
+        dir.display()
+    ))
+    .into())
 }

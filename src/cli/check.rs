@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{read_inputs, usage_error, DiagnosticArgs, ExitCode};
+use super::{print, read_inputs, DiagnosticArgs, Exit, Outcome, Reporter, Stop};
 
 pub const AFTER_HELP: &str = "\
 Examples:
@@ -27,7 +27,7 @@ Exit codes:
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// NPL files to compile together as one program (`-` reads stdin)
+    /// NPL files or directories to compile together as one program (`-` reads stdin)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// A cluster inventory: the output of `kubectl get namespaces,pods -A -o yaml`
@@ -37,15 +37,9 @@ pub struct CheckArgs {
     pub diagnostics: DiagnosticArgs,
 }
 
-pub fn run(args: &CheckArgs) -> ExitCode {
-    let inputs = match read_inputs(&args.files) {
-        Ok(i) => i,
-        Err(e) => return usage_error(&e),
-    };
-    let inventory = match super::load_inventory(args.inventory.as_deref()) {
-        Ok(inv) => inv,
-        Err(code) => return code,
-    };
+pub fn run(args: &CheckArgs, reporter: &mut Reporter) -> Outcome {
+    let inputs = read_inputs(&args.files)?;
+    let inventory = super::load_inventory(args.inventory.as_deref())?;
     let compilation = crate::compile(inputs);
     let mut diags = compilation.diagnostics.clone();
     if let (Some(inv), Some(program), false) =
@@ -61,8 +55,8 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         diags.extend(found);
         diags.sort_by_key(|d| (d.span.file, d.span.start, d.severity()));
     }
-    if args.diagnostics.report(&diags, &compilation.sources) {
-        return ExitCode::Failed;
+    if reporter.diagnostics(&diags, &compilation.sources) {
+        return Err(Stop::Exit(Exit::Failed));
     }
     let expectations = compilation
         .program
@@ -90,6 +84,6 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             inv.namespaces.len()
         ));
     }
-    println!("{summary}");
-    ExitCode::Ok
+    print(&format!("{summary}\n"))?;
+    Ok(Exit::Ok)
 }

@@ -4,8 +4,12 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::{compile_files, usage_error, DiagnosticArgs, ExitCode};
+use super::ColorChoice;
+
+use super::{compile_files, print, print_with, DiagnosticArgs, Exit, Outcome, Reporter, Stop};
 use crate::diff::{self, DiffOptions};
+use crate::error::{Error, ErrorKind};
+use crate::files::{self, MAX_MANIFEST_BYTES};
 use crate::k8s::SOURCE_ANNOTATION;
 
 pub const AFTER_HELP: &str = "\
@@ -33,14 +37,14 @@ Exit codes:
 
 #[derive(Args, Debug)]
 pub struct DiffArgs {
-    /// NPL files of the program (`-` reads stdin)
+    /// NPL files or directories of the program (`-` reads stdin)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Deployed policies: a YAML file, a directory (recursive), or `-` for stdin
     #[arg(long, value_name = "PATH")]
     pub against: PathBuf,
-    /// Report format
-    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    /// Report format (`-o`, as in kubectl)
+    #[arg(short = 'o', long = "format", visible_alias = "output", value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
     /// Also compare the `npc.dev/source` annotation
     #[arg(long)]
@@ -61,28 +65,40 @@ pub enum ReportFormat {
     Json,
 }
 
-pub fn run(args: &DiffArgs) -> ExitCode {
+/// A `diff::Error` as an error: reading is I/O, the rest is bad input.
+fn diff_error(e: &diff::Error) -> Error {
+    match e {
+        diff::Error::Read { path, .. } => Error::io(e.to_string()).in_file(path.clone()),
+        diff::Error::Parse {
+            origin,
+            line,
+            column,
+            ..
+        } => Error::new(ErrorKind::Config, e.to_string()).at(origin.clone(), *line, *column),
+        diff::Error::Encode { .. } => Error::io(e.to_string()),
+    }
+}
+
+pub fn run(args: &DiffArgs, reporter: &mut Reporter) -> Outcome {
     let stdin_twice =
         args.against.as_os_str() == "-" && args.files.iter().any(|f| f.as_os_str() == "-");
     if stdin_twice {
-        return usage_error("only one of the program and `--against` can be read from stdin");
+        return Err(
+            Error::usage("only one of the program and `--against` can be read from stdin").into(),
+        );
     }
     // Errors in the program are "trouble" here (2), as for `diff` itself.
-    let Ok(compilation) = compile_files(&args.files, &args.diagnostics) else {
-        return ExitCode::Usage;
+    let compilation = match compile_files(&args.files, reporter) {
+        Err(Stop::Exit(Exit::Failed)) => return Err(Stop::Exit(Exit::Usage)),
+        other => other?,
     };
     let deployed = if args.against.as_os_str() == "-" {
-        match super::read_stdin() {
-            Ok(text) => diff::load_str("<stdin>", &text),
-            Err(e) => return usage_error(&e),
-        }
+        let text = files::read_stdin(MAX_MANIFEST_BYTES)?;
+        diff::load_str("<stdin>", &text)
     } else {
         diff::load_path(&args.against)
     };
-    let deployed = match deployed {
-        Ok(d) => d,
-        Err(e) => return usage_error(&e.to_string()),
-    };
+    let deployed = deployed.map_err(|e| diff_error(&e))?;
     if args.semantic {
         return semantic(args, &compilation, &deployed);
     }
@@ -93,14 +109,12 @@ pub fn run(args: &DiffArgs) -> ExitCode {
             vec![SOURCE_ANNOTATION.to_string()]
         },
     };
-    let report = match diff::compare(&compilation.policies, &deployed, &options) {
-        Ok(r) => r,
-        Err(e) => return usage_error(&e.to_string()),
-    };
-    let color = args.diagnostics.color.for_stdout();
+    let report =
+        diff::compare(&compilation.policies, &deployed, &options).map_err(|e| diff_error(&e))?;
     print_report(
         args.format,
-        || diff::render_human(&report, color),
+        args.diagnostics.color,
+        || diff::render_human(&report, true),
         || report.to_json(),
         report.has_differences(),
     )
@@ -109,22 +123,19 @@ pub fn run(args: &DiffArgs) -> ExitCode {
 /// Prints a report in the chosen format; exit 1 when it shows differences.
 fn print_report(
     format: ReportFormat,
+    color: super::ColorChoice,
     human: impl FnOnce() -> String,
     json: impl FnOnce() -> Result<String, diff::Error>,
     differs: bool,
-) -> ExitCode {
+) -> Outcome {
     match format {
-        ReportFormat::Human => print!("{}", human()),
-        ReportFormat::Json => match json() {
-            Ok(json) => println!("{json}"),
-            Err(e) => return usage_error(&e.to_string()),
-        },
+        ReportFormat::Human => print_with(&human(), color)?,
+        ReportFormat::Json => {
+            let json = json().map_err(|e| diff_error(&e))?;
+            print(&format!("{json}\n"))?;
+        }
     }
-    if differs {
-        ExitCode::Failed
-    } else {
-        ExitCode::Ok
-    }
+    Ok(if differs { Exit::Failed } else { Exit::Ok })
 }
 
 /// `--semantic`: flows whose verdict changes, over the program's endpoints
@@ -133,22 +144,20 @@ fn semantic(
     args: &DiffArgs,
     compilation: &crate::Compilation,
     deployed: &diff::Deployed,
-) -> ExitCode {
-    let endpoints = match super::load_inventory(args.inventory.as_deref()) {
-        Ok(Some(inv)) => diff::semantic::inventory_endpoints(&inv),
-        Ok(None) => compilation
+) -> Outcome {
+    let endpoints = match super::load_inventory(args.inventory.as_deref())? {
+        Some(inv) => diff::semantic::inventory_endpoints(&inv),
+        None => compilation
             .program
             .as_ref()
             .map(diff::semantic::program_endpoints)
             .unwrap_or_default(),
-        Err(code) => return code,
     };
-    let report = match diff::semantic::compare(&compilation.policies, deployed, &endpoints) {
-        Ok(r) => r,
-        Err(e) => return usage_error(&e.to_string()),
-    };
+    let report = diff::semantic::compare(&compilation.policies, deployed, &endpoints)
+        .map_err(|e| diff_error(&e))?;
     print_report(
         args.format,
+        ColorChoice::Never,
         || report.render_human(),
         || report.to_json(),
         report.has_differences(),

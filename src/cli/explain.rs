@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::{read_inputs, usage_error, DiagnosticArgs, ExitCode};
+use super::{print, read_inputs, DiagnosticArgs, Exit, Outcome, Reporter, Stop};
 use crate::verify::explain;
 
 pub const AFTER_HELP: &str = "\
@@ -25,7 +25,7 @@ Exit codes:
 
 #[derive(Args, Debug)]
 pub struct ExplainArgs {
-    /// NPL files to compile together as one program
+    /// NPL files or directories to compile together as one program
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// The connection: `SRC -> DST[:PORTS]`
@@ -34,8 +34,8 @@ pub struct ExplainArgs {
     /// A cluster inventory: the output of `kubectl get namespaces,pods -A -o yaml`
     #[arg(long, value_name = "FILE")]
     pub inventory: Option<PathBuf>,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = ExplainFormat::Human)]
+    /// Output format (`-o`, as in kubectl)
+    #[arg(short = 'o', long = "format", visible_alias = "output", value_enum, default_value_t = ExplainFormat::Human)]
     pub format: ExplainFormat,
     #[command(flatten)]
     pub diagnostics: DiagnosticArgs,
@@ -47,28 +47,19 @@ pub enum ExplainFormat {
     Json,
 }
 
-pub fn run(args: &ExplainArgs) -> ExitCode {
-    let inputs = match read_inputs(&args.files) {
-        Ok(i) => i,
-        Err(e) => return usage_error(&e),
-    };
-    let inventory = match super::load_inventory(args.inventory.as_deref()) {
-        Ok(inv) => inv,
-        Err(code) => return code,
-    };
+pub fn run(args: &ExplainArgs, reporter: &mut Reporter) -> Outcome {
+    let inputs = read_inputs(&args.files)?;
+    let inventory = super::load_inventory(args.inventory.as_deref())?;
     let explained = explain::explain(inputs, &args.query, inventory.as_ref());
-    if args
-        .diagnostics
-        .report(&explained.diagnostics, &explained.sources)
-    {
-        return ExitCode::Failed;
+    if reporter.diagnostics(&explained.diagnostics, &explained.sources) {
+        return Err(Stop::Exit(Exit::Failed));
     }
     let Some(x) = explained.explanation else {
-        return ExitCode::Failed;
+        return Err(Stop::Exit(Exit::Failed));
     };
     match args.format {
-        ExplainFormat::Human => print!("{}", explain::human(&x)),
-        ExplainFormat::Json => print!("{}", explain::json(&x)),
+        ExplainFormat::Human => print(&explain::human(&x))?,
+        ExplainFormat::Json => print(&explain::json(&x))?,
     }
-    ExitCode::Ok
+    Ok(Exit::Ok)
 }

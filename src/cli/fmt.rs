@@ -4,18 +4,22 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{usage_error, write_atomically, DiagnosticArgs, ExitCode};
+use super::{note, print, DiagnosticArgs, Exit, Outcome, Reporter};
+use crate::files::{self, MAX_SOURCE_BYTES};
 use crate::source::{SourceFile, SourceMap};
 
 pub const AFTER_HELP: &str = "\
 Examples:
   npc fmt policies.npl teams/*.npl   # rewrite in place
-  npc fmt --check examples/*.npl     # CI: list files that are not formatted
+  npc fmt policies/                  # every *.npl below the directory
+  npc fmt --check examples/*.npl     # CI: show what would change, as a diff
   npc fmt - < policies.npl           # editors: stdin to stdout
 
 Formatting never changes meaning: spacing, one statement per line, two-space
 indentation in blocks, label and port sets in a stable order. Comments are
-kept. A file with syntax errors is reported and left untouched.
+kept. A file with syntax errors is reported and left untouched. A file is
+rewritten like an editor saves it: through a symlink to its target, with its
+permissions, and in place when it has more than one hard link.
 
 Exit codes:
   0  success (with --check: every file is formatted)
@@ -24,73 +28,70 @@ Exit codes:
 
 #[derive(Args, Debug)]
 pub struct FmtArgs {
-    /// NPL files to format; `-` formats stdin to stdout
+    /// NPL files or directories to format; `-` formats stdin to stdout
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Write nothing; list the files that would change and exit 1 if any
+    /// Write nothing; print a unified diff of what would change and exit 1 if anything would
     #[arg(long)]
     pub check: bool,
     #[command(flatten)]
     pub diagnostics: DiagnosticArgs,
 }
 
-pub fn run(args: &FmtArgs) -> ExitCode {
+pub fn run(args: &FmtArgs, reporter: &mut Reporter) -> Outcome {
     let mut failed = false;
-    for path in &args.files {
-        let stdin = path.as_os_str() == "-";
-        let text = if stdin {
-            match super::read_stdin() {
-                Ok(t) => t,
-                Err(e) => return usage_error(&e),
-            }
+    let mut unformatted = false;
+    for arg in &args.files {
+        let stdin = arg.as_os_str() == "-";
+        let paths = if stdin {
+            vec![arg.clone()]
         } else {
-            match std::fs::read_to_string(path) {
-                Ok(t) => t,
-                Err(e) => {
-                    return usage_error(&format!(
-                        "cannot read `{}`: {}",
-                        path.display(),
-                        crate::load::io_reason(&e)
-                    ))
+            super::expand(arg)?
+        };
+        for path in paths {
+            let (name, text) = if stdin {
+                ("<stdin>".to_string(), files::read_stdin(MAX_SOURCE_BYTES)?)
+            } else {
+                let text = files::read_text(&path, MAX_SOURCE_BYTES)?;
+                (path.display().to_string(), text)
+            };
+            let formatted = match crate::format::format(&text) {
+                Ok(f) => f,
+                Err(diags) => {
+                    let mut sources = SourceMap::default();
+                    sources.add(SourceFile::new(name, None, text.clone()));
+                    reporter.diagnostics(&diags.sorted(), &sources);
+                    failed = true;
+                    if stdin {
+                        print(&text)?;
+                    }
+                    continue;
                 }
-            }
-        };
-        let name = if stdin {
-            "<stdin>".to_string()
-        } else {
-            path.display().to_string()
-        };
-        let formatted = match crate::format::format(&text) {
-            Ok(f) => f,
-            Err(diags) => {
-                let mut sources = SourceMap::default();
-                sources.add(SourceFile::new(name, None, text.clone()));
-                args.diagnostics.report(&diags.sorted(), &sources);
-                failed = true;
-                if stdin {
-                    print!("{text}");
+            };
+            if stdin && !args.check {
+                print(&formatted)?;
+            } else if formatted != text {
+                if args.check {
+                    print(&unified_diff(&name, &text, &formatted))?;
+                    failed = true;
+                    unformatted = true;
+                } else {
+                    files::rewrite_file(&path, &formatted)?;
                 }
-                continue;
-            }
-        };
-        if stdin {
-            print!("{}", if args.check { &text } else { &formatted });
-            if args.check && formatted != text {
-                eprintln!("<stdin> is not formatted");
-                failed = true;
-            }
-        } else if formatted != text {
-            if args.check {
-                println!("{}", path.display());
-                failed = true;
-            } else if let Err(e) = write_atomically(path, &formatted) {
-                return usage_error(&e);
             }
         }
     }
-    if failed {
-        ExitCode::Failed
-    } else {
-        ExitCode::Ok
+    if unformatted {
+        note("some files are not formatted; run `npc fmt` on them\n");
     }
+    Ok(if failed { Exit::Failed } else { Exit::Ok })
+}
+
+/// What formatting would change, as a unified diff (`--- a/FILE`, `+++ b/FILE`).
+fn unified_diff(name: &str, old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
 }

@@ -1,16 +1,16 @@
 //! `npc kustomize`: npc as a kustomize generator plugin (`install`, `generate`)
 //! and as a KRM function (`fn`).
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
-use super::{usage_error, DiagnosticArgs, ExitCode};
+use super::{finish, note, print, DiagnosticArgs, Exit, Outcome, Reporter, Stop};
 use crate::emit::output;
+use crate::error::{io_reason, Error};
+use crate::files::{self, MAX_MANIFEST_BYTES};
 use crate::kustomize::config::{GeneratorConfig, API_VERSION, KIND};
 use crate::kustomize::{generate, krm, traps};
-use crate::load::io_reason;
 
 pub const AFTER_HELP: &str = "\
 Examples:
@@ -81,11 +81,19 @@ pub struct FnArgs {
     pub deny_warnings: bool,
 }
 
-pub fn run(args: &KustomizeArgs) -> ExitCode {
+pub fn run(args: &KustomizeArgs) -> Exit {
     match &args.command {
-        KustomizeCommand::Install(a) => install(a),
-        KustomizeCommand::Generate(a) => run_generate(a),
-        KustomizeCommand::Fn(a) => run_fn(a),
+        KustomizeCommand::Install(a) => finish(Reporter::plain(), install(a)),
+        KustomizeCommand::Generate(a) => {
+            let mut reporter = Reporter::new(&a.diagnostics);
+            let outcome = run_generate(a, &mut reporter);
+            finish(reporter, outcome)
+        }
+        KustomizeCommand::Fn(a) => {
+            let mut reporter = Reporter::plain();
+            let outcome = run_fn(a, &mut reporter);
+            finish(reporter, outcome)
+        }
     }
 }
 
@@ -108,53 +116,33 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-fn install(args: &InstallArgs) -> ExitCode {
+fn install(args: &InstallArgs) -> Outcome {
     let Some(home) = plugin_home(args.plugin_home.as_deref()) else {
-        return usage_error(
-            "cannot tell where kustomize looks for plugins: neither KUSTOMIZE_PLUGIN_HOME, XDG_CONFIG_HOME nor HOME is set\n  = help: pass `--plugin-home DIR`",
-        );
+        return Err(Error::usage(
+            "cannot tell where kustomize looks for plugins: neither KUSTOMIZE_PLUGIN_HOME, XDG_CONFIG_HOME nor HOME is set",
+        )
+        .with_help("pass `--plugin-home DIR`")
+        .into());
     };
-    let exe = match std::env::current_exe().and_then(std::fs::canonicalize) {
-        Ok(p) => p,
-        Err(e) => {
-            return usage_error(&format!(
-                "cannot find the npc executable: {}",
-                io_reason(&e)
-            ))
-        }
-    };
+    let exe = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .map_err(|e| Error::io(format!("cannot find the npc executable: {}", io_reason(&e))))?;
     let dir = home.join(API_VERSION).join(KIND.to_lowercase());
     let path = dir.join(KIND);
     let script = format!(
         "#!/bin/sh\n# Installed by `npc kustomize install`: kustomize runs this for `{API_VERSION}` `{KIND}`\n# with the generator config file as its first argument.\nexec {} kustomize generate \"$@\"\n",
         shell_quote(&exe.to_string_lossy())
     );
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        return usage_error(&format!(
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        Error::io(format!(
             "cannot create `{}`: {}",
             dir.display(),
             io_reason(&e)
-        ));
-    }
-    if let Err(e) = std::fs::write(&path, script) {
-        return usage_error(&format!(
-            "cannot write `{}`: {}",
-            path.display(),
-            io_reason(&e)
-        ));
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Err(e) = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)) {
-            return usage_error(&format!(
-                "cannot make `{}` executable: {}",
-                path.display(),
-                io_reason(&e)
-            ));
-        }
-    }
-    println!("{}", path.display());
+        ))
+    })?;
+    // A symlink at the wrapper's path is replaced, never written through.
+    files::write_file(&path, &script, Some(0o755))?;
+    print(&format!("{}\n", path.display()))?;
     let env_hint = if args.plugin_home.is_some() {
         format!(
             "KUSTOMIZE_PLUGIN_HOME={} ",
@@ -163,80 +151,65 @@ fn install(args: &InstallArgs) -> ExitCode {
     } else {
         String::new()
     };
-    eprintln!("render with: {env_hint}kubectl kustomize --enable-alpha-plugins DIR");
-    ExitCode::Ok
+    note(&format!(
+        "render with: {env_hint}kubectl kustomize --enable-alpha-plugins DIR\n"
+    ));
+    Ok(Exit::Ok)
 }
 
-fn run_generate(args: &GenerateArgs) -> ExitCode {
-    let text = match std::fs::read_to_string(&args.config) {
-        Ok(t) => t,
-        Err(e) => {
-            return usage_error(&format!(
-                "cannot read `{}`: {}",
-                args.config.display(),
-                io_reason(&e)
-            ))
-        }
-    };
-    let config = match GeneratorConfig::from_yaml(&text) {
-        Ok(c) => c,
-        Err(p) => {
-            eprintln!("{p}");
-            return ExitCode::Usage;
-        }
-    };
-    let generated = match generate(&config, &args.root) {
-        Ok(g) => g,
-        Err(p) => {
-            eprintln!("{p}");
-            return ExitCode::Usage;
-        }
-    };
+fn run_generate(args: &GenerateArgs, reporter: &mut Reporter) -> Outcome {
+    let name = args.config.display().to_string();
+    let text = files::read_text(&args.config, MAX_MANIFEST_BYTES)?;
+    let config = GeneratorConfig::from_yaml(&text, &name)?;
+    // The kustomization first: one npc cannot read is refused before any work.
+    let kustomization = traps::read_kustomization(&args.root)?;
+    let generated = generate(&config, &args.root)?;
     let c = &generated.compilation;
-    let mut diagnostics = args.diagnostics.clone();
-    diagnostics.deny_warnings |= config.warnings_as_errors;
-    if diagnostics.report(&c.diagnostics, &c.sources) {
-        return ExitCode::Failed;
+    reporter.deny_warnings(config.warnings_as_errors);
+    if reporter.diagnostics(&c.diagnostics, &c.sources) {
+        return Err(Stop::Exit(Exit::Failed));
     }
-    if let Some((file, kustomization)) = traps::read_kustomization(&args.root) {
+    if let Some((file, kustomization)) = kustomization {
         let problems = traps::check(
             &kustomization,
             &file,
             &generated.policies,
             config.selector_form,
-        );
-        for p in &problems {
-            eprintln!("{p}");
-        }
-        if !problems.is_empty() {
-            return ExitCode::Failed;
+        )?;
+        if let Some((last, others)) = problems.split_last() {
+            for p in others {
+                reporter.error(p);
+            }
+            return Err(last.clone().into());
         }
     }
-    match output::to_yaml(&generated.policies) {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::Ok
-        }
-        Err(e) => usage_error(&format!("cannot serialize the policies: {e}")),
-    }
+    let text = output::to_yaml(&generated.policies)
+        .map_err(|e| Error::io(format!("cannot serialize the policies: {e}")))?;
+    print(&text)?;
+    Ok(Exit::Ok)
 }
 
-fn run_fn(args: &FnArgs) -> ExitCode {
-    let mut input = String::new();
-    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
-        return usage_error(&format!("cannot read standard input: {}", io_reason(&e)));
-    }
+fn run_fn(args: &FnArgs, reporter: &mut Reporter) -> Outcome {
+    let input = files::read_stdin(MAX_MANIFEST_BYTES)?;
     let outcome = krm::run(&input, &args.root, args.deny_warnings);
-    eprint!("{}", outcome.stderr);
+    reporter.diagnostics(&outcome.diagnostics, &outcome.sources);
     let Some(text) = outcome.output else {
-        return ExitCode::Usage;
+        // Not a ResourceList: nothing to print, the errors say why.
+        if let Some((last, others)) = outcome.errors.split_last() {
+            for e in others {
+                reporter.error(e);
+            }
+            return Err(last.clone().into());
+        }
+        return Err(Stop::Exit(Exit::Usage));
     };
-    if std::io::stdout().write_all(text.as_bytes()).is_err() {
-        return ExitCode::Usage;
+    for e in &outcome.errors {
+        reporter.error(e);
     }
-    if outcome.failed {
-        ExitCode::Failed
+    print(&text)?;
+    Ok(if outcome.failed {
+        Exit::Failed
     } else {
-        ExitCode::Ok
-    }
+        Exit::Ok
+    })
 }

@@ -1,25 +1,34 @@
 //! The command line: clap definitions, shared options and the exit-code policy.
-//! One file per subcommand; each returns an [`ExitCode`].
+//! One file per subcommand; each returns an [`Outcome`].
+//!
+//! Output on stdout goes through [`print`]: a reader that closes the pipe
+//! early (`npc build | head`) ends the run quietly with exit 0, any other
+//! write error is an I/O error (exit 2). Diagnostics and errors go through a
+//! [`Reporter`] to stderr.
 
 mod build;
 mod check;
+mod completions;
 mod diff;
 mod explain;
 mod fmt;
 mod kustomize;
+mod man;
+pub mod report;
 
-use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
-use crate::diagnostic::Diagnostic;
+use crate::error::{Error, ErrorKind};
+use crate::files::{self, MAX_MANIFEST_BYTES, MAX_SOURCE_BYTES};
 use crate::load::Input;
-use crate::source::SourceMap;
+pub use report::Reporter;
 
 /// Exit codes, the same for every subcommand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExitCode {
+pub enum Exit {
     /// Success; warnings may have been printed.
     Ok = 0,
     /// The program has errors (or, for checks, differences were found).
@@ -28,10 +37,52 @@ pub enum ExitCode {
     Usage = 2,
 }
 
+/// Why a command stopped before the end of its work.
+#[derive(Debug)]
+pub enum Stop {
+    /// An error to report (usage, I/O, configuration: exit 2; a failed
+    /// check or a kustomization trap: exit 1).
+    Error(Error),
+    /// Diagnostics were reported already: end with this code.
+    Exit(Exit),
+    /// Whoever read standard output closed it: end quietly, exit 0.
+    ClosedPipe,
+}
+
+impl From<Error> for Stop {
+    fn from(e: Error) -> Self {
+        Stop::Error(e)
+    }
+}
+
+impl From<files::ReadError> for Stop {
+    fn from(e: files::ReadError) -> Self {
+        Stop::Error(e.into())
+    }
+}
+
+impl From<files::WriteError> for Stop {
+    fn from(e: files::WriteError) -> Self {
+        Stop::Error(write_error(&e))
+    }
+}
+
+/// A write error as an I/O error with its help.
+pub fn write_error(e: &files::WriteError) -> Error {
+    let error = Error::io(e.to_string());
+    match e.help() {
+        Some(help) => error.with_help(help),
+        None => error,
+    }
+}
+
+/// What a command ends with.
+pub type Outcome = Result<Exit, Stop>;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "npc",
-    version,
+    version = VERSION,
     about = "The NetworkPolicy compiler: compiles NPL intent into Kubernetes NetworkPolicy YAML",
     long_about = "npc compiles a compact intent language (NPL) into standard networking.k8s.io/v1 \
 NetworkPolicy objects. Each `allow` is written to both sides of the connection, every isolated \
@@ -43,6 +94,9 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The version with the commit it was built from, when known (`build.rs`).
+pub const VERSION: &str = env!("NPC_VERSION");
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -64,15 +118,22 @@ pub enum Command {
     /// Run npc as a kustomize generator plugin or KRM function
     #[command(after_help = kustomize::AFTER_HELP)]
     Kustomize(kustomize::KustomizeArgs),
+    /// Print a shell completion script
+    #[command(after_help = completions::AFTER_HELP)]
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page (roff)
+    #[command(after_help = man::AFTER_HELP)]
+    Man(man::ManArgs),
 }
 
 /// How diagnostics are printed.
 #[derive(Args, Debug, Clone)]
 pub struct DiagnosticArgs {
-    /// Print diagnostics for people (`human`) or as a JSON array on stderr (`json`)
+    /// Print diagnostics and errors for people, as a JSON array, as a SARIF
+    /// 2.1.0 log, or as GitHub Actions annotations (all on stderr)
     #[arg(long, value_enum, default_value_t = ErrorFormat::Human)]
     pub error_format: ErrorFormat,
-    /// Colour diagnostics
+    /// Colour diagnostics (`auto` honours NO_COLOR, CLICOLOR_FORCE and TERM=dumb)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// Treat warnings as errors (exit code 1)
@@ -84,6 +145,8 @@ pub struct DiagnosticArgs {
 pub enum ErrorFormat {
     Human,
     Json,
+    Sarif,
+    Github,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,151 +157,222 @@ pub enum ColorChoice {
 }
 
 impl ColorChoice {
-    fn enabled(self, terminal: bool) -> bool {
+    /// The choice for an `anstream` stream: `auto` decides per stream from
+    /// the terminal and the environment.
+    pub fn stream(self) -> anstream::ColorChoice {
         match self {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none(),
+            ColorChoice::Auto => anstream::ColorChoice::Auto,
+            ColorChoice::Always => anstream::ColorChoice::Always,
+            ColorChoice::Never => anstream::ColorChoice::Never,
         }
-    }
-
-    pub fn for_stderr(self) -> bool {
-        self.enabled(std::io::stderr().is_terminal())
-    }
-
-    pub fn for_stdout(self) -> bool {
-        self.enabled(std::io::stdout().is_terminal())
     }
 }
 
-impl DiagnosticArgs {
-    /// Prints diagnostics to stderr; true if they fail the run.
-    pub fn report(&self, diags: &[Diagnostic], sources: &SourceMap) -> bool {
-        if !diags.is_empty() || self.error_format == ErrorFormat::Json {
-            let text = match self.error_format {
-                ErrorFormat::Human => crate::render::human(diags, sources, self.color.for_stderr()),
-                ErrorFormat::Json => crate::render::json(diags, sources),
-            };
-            eprint!("{text}");
-        }
-        diags.iter().any(|d| d.is_error() || self.deny_warnings)
+/// Prints command output (uncoloured) on stdout.
+pub fn print(text: &str) -> Result<(), Stop> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| stdout_error(&e))
+}
+
+/// Prints command output on stdout, keeping its ANSI colours only if the
+/// choice and the environment want them.
+pub fn print_with(text: &str, color: ColorChoice) -> Result<(), Stop> {
+    let mut out = anstream::AutoStream::new(std::io::stdout().lock(), color.stream());
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| stdout_error(&e))
+}
+
+/// A closed pipe ends the run quietly; anything else is an I/O error.
+fn stdout_error(e: &std::io::Error) -> Stop {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Stop::ClosedPipe
+    } else {
+        Stop::Error(Error::write("to standard output", e))
     }
 }
 
-/// Reads the input files (`-` is stdin). An unreadable file is a usage error.
-pub fn read_inputs(files: &[PathBuf]) -> Result<Vec<Input>, String> {
+/// Prints a note for people on stderr (not a diagnostic: a summary or a hint).
+pub fn note(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
+}
+
+/// Reads the input files (`-` is stdin; a directory stands for every `*.npl`
+/// file below it, sorted), each bounded in size.
+pub fn read_inputs(files: &[PathBuf]) -> Result<Vec<Input>, Error> {
     let mut inputs = Vec::new();
     for path in files {
         if path.as_os_str() == "-" {
-            inputs.push(Input::from_str("<stdin>", read_stdin()?));
+            inputs.push(Input::from_str(
+                "<stdin>",
+                files::read_stdin(MAX_SOURCE_BYTES)?,
+            ));
             continue;
         }
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            format!(
-                "cannot read `{}`: {}",
-                path.display(),
-                crate::load::io_reason(&e)
-            )
-        })?;
-        inputs.push(Input {
-            name: path.display().to_string(),
-            path: Some(path.clone()),
-            text,
-        });
+        for file in expand(path)? {
+            let text = files::read_text(&file, MAX_SOURCE_BYTES)?;
+            inputs.push(Input {
+                name: file.display().to_string(),
+                path: Some(file),
+                text,
+            });
+        }
     }
     Ok(inputs)
 }
 
-/// Why a command stopped before doing its work.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stop {
-    /// An input could not be read (already printed).
-    Usage,
-    /// The program has errors, or warnings under `--deny-warnings` (already printed).
-    Errors,
+/// A file as itself; a directory as the `*.npl` files below it, sorted.
+pub fn expand(path: &Path) -> Result<Vec<PathBuf>, Error> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let found = files::files_under(path, &["npl"])?;
+    if found.is_empty() {
+        return Err(
+            Error::usage(format!("`{}` holds no `.npl` file", path.display()))
+                .with_help("pass NPL files, or a directory with `.npl` files below it"),
+        );
+    }
+    Ok(found)
 }
 
-/// Reads and compiles the program, printing its diagnostics.
+/// Reads and compiles the program, reporting its diagnostics.
 pub fn compile_files(
     files: &[PathBuf],
-    diagnostics: &DiagnosticArgs,
+    reporter: &mut Reporter,
 ) -> Result<crate::Compilation, Stop> {
-    let inputs = read_inputs(files).map_err(|e| {
-        usage_error(&e);
-        Stop::Usage
-    })?;
+    let inputs = read_inputs(files)?;
     let compilation = crate::compile(inputs);
-    if diagnostics.report(&compilation.diagnostics, &compilation.sources) {
-        return Err(Stop::Errors);
+    if reporter.diagnostics(&compilation.diagnostics, &compilation.sources) {
+        return Err(Stop::Exit(Exit::Failed));
     }
     Ok(compilation)
 }
 
-/// Loads `--inventory` when given; a malformed file is a usage error (printed).
+/// Loads `--inventory` when given.
 pub fn load_inventory(
-    path: Option<&std::path::Path>,
-) -> Result<Option<crate::verify::inventory::Inventory>, ExitCode> {
-    path.map(crate::verify::inventory::load)
-        .transpose()
-        .map_err(|e| usage_error(&e))
-}
-
-/// All of standard input as text.
-pub fn read_stdin() -> Result<String, String> {
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-        .map_err(|e| format!("cannot read standard input: {}", crate::load::io_reason(&e)))?;
-    Ok(text)
-}
-
-/// Replaces a file through a temporary file in the same directory and a
-/// rename, so readers never see a partly written file.
-pub fn write_atomically(path: &std::path::Path, text: &str) -> Result<(), String> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.npc-tmp"));
-    let io = |p: &std::path::Path, e: std::io::Error| {
-        format!(
-            "cannot write `{}`: {}",
-            p.display(),
-            crate::load::io_reason(&e)
-        )
+    path: Option<&Path>,
+) -> Result<Option<crate::verify::inventory::Inventory>, Error> {
+    let Some(path) = path else {
+        return Ok(None);
     };
-    std::fs::write(&tmp, text).map_err(|e| io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| io(path, e))
+    let name = path.display().to_string();
+    let text = files::read_text(path, MAX_MANIFEST_BYTES)?;
+    crate::verify::inventory::parse(&name, &text)
+        .map(Some)
+        .map_err(|e| Error::new(ErrorKind::Config, e).in_file(name))
 }
 
-/// Prints a usage or I/O error and gives its exit code.
-pub fn usage_error(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::Usage
+/// The `--error-format` of the command line, read before clap parses it, so
+/// that a usage error is reported in the format asked for.
+fn error_format_in(args: &[String]) -> ErrorFormat {
+    let mut value = None;
+    for (i, a) in args.iter().enumerate() {
+        if let Some(v) = a.strip_prefix("--error-format=") {
+            value = Some(v.to_string());
+        } else if a == "--error-format" {
+            value = args.get(i + 1).cloned();
+        }
+    }
+    value
+        .and_then(|v| ErrorFormat::from_str(&v, false).ok())
+        .unwrap_or(ErrorFormat::Human)
+}
+
+/// A clap error as an error record: its first line, the rest as help.
+fn usage_error(e: &clap::Error) -> Error {
+    let text = e.render().to_string();
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let message = lines
+        .next()
+        .unwrap_or("invalid command line")
+        .trim_start_matches("error: ")
+        .to_string();
+    let rest: Vec<&str> = lines.map(str::trim).collect();
+    let error = Error::usage(message);
+    if rest.is_empty() {
+        error
+    } else {
+        error.with_help(rest.join(" "))
+    }
+}
+
+/// The clap command, for completions and the manual.
+pub fn command() -> clap::Command {
+    Cli::command()
 }
 
 /// Parses the arguments and runs the command.
-pub fn run() -> ExitCode {
+pub fn run() -> Exit {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::Usage
+            if !e.use_stderr() {
+                // --help and --version: clap's own text on stdout.
+                return match print(&e.render().ansi().to_string()) {
+                    Err(Stop::Error(err)) => {
+                        Reporter::plain().error(&err);
+                        Exit::Usage
+                    }
+                    _ => Exit::Ok,
+                };
+            }
+            let format = error_format_in(&args);
+            if format == ErrorFormat::Human {
+                let _ = e.print();
             } else {
-                ExitCode::Ok
-            };
+                let mut reporter = Reporter::with_format(format);
+                reporter.error(&usage_error(&e));
+                reporter.finish();
+            }
+            return Exit::Usage;
         }
     };
-    match cli.command {
-        Command::Build(args) => build::run(&args),
-        Command::Check(args) => check::run(&args),
-        Command::Explain(args) => explain::run(&args),
-        Command::Kustomize(args) => kustomize::run(&args),
-        Command::Diff(args) => diff::run(&args),
-        Command::Fmt(args) => fmt::run(&args),
-    }
+    let (reporter, outcome) = match &cli.command {
+        Command::Build(a) => with(&a.diagnostics, |r| build::run(a, r)),
+        Command::Check(a) => with(&a.diagnostics, |r| check::run(a, r)),
+        Command::Explain(a) => with(&a.diagnostics, |r| explain::run(a, r)),
+        Command::Diff(a) => with(&a.diagnostics, |r| diff::run(a, r)),
+        Command::Fmt(a) => with(&a.diagnostics, |r| fmt::run(a, r)),
+        Command::Kustomize(a) => return kustomize::run(a),
+        Command::Completions(a) => plain(|_| completions::run(a)),
+        Command::Man(a) => plain(|_| man::run(a)),
+    };
+    finish(reporter, outcome)
+}
+
+fn with(args: &DiagnosticArgs, f: impl FnOnce(&mut Reporter) -> Outcome) -> (Reporter, Outcome) {
+    let mut reporter = Reporter::new(args);
+    let outcome = f(&mut reporter);
+    (reporter, outcome)
+}
+
+fn plain(f: impl FnOnce(&mut Reporter) -> Outcome) -> (Reporter, Outcome) {
+    let mut reporter = Reporter::plain();
+    let outcome = f(&mut reporter);
+    (reporter, outcome)
+}
+
+/// Reports how a command ended and gives its exit code.
+pub fn finish(mut reporter: Reporter, outcome: Outcome) -> Exit {
+    let exit = match outcome {
+        Ok(exit) | Err(Stop::Exit(exit)) => exit,
+        Err(Stop::ClosedPipe) => Exit::Ok,
+        Err(Stop::Error(e)) => {
+            reporter.error(&e);
+            if e.is_failure() {
+                Exit::Failed
+            } else {
+                Exit::Usage
+            }
+        }
+    };
+    reporter.finish();
+    exit
 }

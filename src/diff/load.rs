@@ -47,10 +47,13 @@ impl Deployed {
 pub fn load_path(path: &Path) -> Result<Deployed, Error> {
     let mut loaded = Deployed::default();
     for file in yaml_files(path)? {
-        let text = fs::read_to_string(&file).map_err(|e| Error::Read {
-            path: file.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let text =
+            crate::files::read_text(&file, crate::files::MAX_MANIFEST_BYTES).map_err(|e| {
+                Error::Read {
+                    path: file.display().to_string(),
+                    message: e.reason.to_string(),
+                }
+            })?;
         loaded.merge(load_str(&file.display().to_string(), &text)?);
     }
     Ok(loaded)
@@ -60,27 +63,24 @@ pub fn load_path(path: &Path) -> Result<Deployed, Error> {
 /// (e.g. `<stdin>`).
 pub fn load_str(origin: &str, text: &str) -> Result<Deployed, Error> {
     let mut loaded = Deployed::default();
-    for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        let value = Value::deserialize(document).map_err(|e| parse_error(origin, &e))?;
+    // Bounded in depth, merge keys resolved (`k8s::yaml`).
+    let documents = crate::k8s::yaml::parse_documents(text).map_err(|e| Error::Parse {
+        origin: origin.to_string(),
+        line: e.line,
+        column: e.column,
+        message: e.message,
+    })?;
+    for (index, document) in documents.into_iter().enumerate() {
+        let value = Value::deserialize(document).map_err(|e| Error::Parse {
+            origin: origin.to_string(),
+            line: None,
+            column: None,
+            message: format!("document {}: {e}", index + 1),
+        })?;
         let doc_origin = format!("{origin}#{}", index + 1);
         collect(&doc_origin, value, None, &mut loaded);
     }
     Ok(loaded)
-}
-
-fn parse_error(origin: &str, error: &serde_yaml::Error) -> Error {
-    let location = error.location();
-    let mut message = error.to_string();
-    // The parser appends "at line L column C"; the error carries them apart.
-    if let Some(at) = message.find(" at line ") {
-        message.truncate(at);
-    }
-    Error::Parse {
-        origin: origin.to_string(),
-        line: location.as_ref().map(serde_yaml::Location::line),
-        column: location.as_ref().map(serde_yaml::Location::column),
-        message,
-    }
 }
 
 /// Sorts one document into policies and skipped kinds. `List` objects (as

@@ -46,8 +46,42 @@ pub fn render(policies: &[NetworkPolicy], format: Format) -> Result<String, Stri
     }
 }
 
-/// The files of an output directory: `NAMESPACE.yaml` (or `.json`) per
-/// namespace and a `kustomization.yaml` listing them, by file name.
+/// The extension of every namespace file: a namespace is a DNS label (no
+/// dots), so `NAMESPACE.netpol.yaml` never equals `kustomization.yaml` or any
+/// other name npc writes (its temporary files start with a dot).
+pub const NAMESPACE_FILE_SUFFIX: &str = ".netpol";
+
+/// The file of a namespace's policies in an output directory.
+pub fn namespace_file(namespace: &str, format: Format) -> String {
+    let ext = match format {
+        Format::Yaml => "yaml",
+        Format::Json => "json",
+    };
+    format!("{namespace}{NAMESPACE_FILE_SUFFIX}.{ext}")
+}
+
+/// Whether a file in an output directory was written by npc (this version
+/// or an earlier one): YAML that starts with [`GENERATED_HEADER`], or JSON
+/// (which has no comments) holding npc's `managed-by` label. Only regular
+/// files are read, and only so much.
+pub fn is_generated(path: &std::path::Path) -> bool {
+    use crate::k8s::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
+    let ext = path.extension().and_then(|e| e.to_str());
+    if !matches!(ext, Some("yaml" | "yml" | "json")) {
+        return false;
+    }
+    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    crate::files::read_text(path, crate::files::MAX_MANIFEST_BYTES).is_ok_and(|t| {
+        t.starts_with(GENERATED_HEADER)
+            || (ext == Some("json")
+                && t.contains(&format!("\"{MANAGED_BY_LABEL}\": \"{MANAGED_BY_VALUE}\"")))
+    })
+}
+
+/// The files of an output directory: `NAMESPACE.netpol.yaml` (or `.json`)
+/// per namespace and a `kustomization.yaml` listing them, by file name.
 pub fn files(
     policies: &[NetworkPolicy],
     format: Format,
@@ -57,14 +91,10 @@ pub fn files(
         let ns = p.metadata.namespace.clone().unwrap_or_default();
         by_ns.entry(ns).or_default().push(p.clone());
     }
-    let ext = match format {
-        Format::Yaml => "yaml",
-        Format::Json => "json",
-    };
     let mut files = BTreeMap::new();
     let mut kustomization = format!("{GENERATED_HEADER}\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n");
     for (ns, items) in &by_ns {
-        let name = format!("{ns}.{ext}");
+        let name = namespace_file(ns, format);
         let body = match format {
             Format::Yaml => format!("{GENERATED_HEADER}\n{}", to_yaml(items)?),
             // JSON has no comments: the List itself is the marker.

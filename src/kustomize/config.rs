@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_yaml::Value;
 
-use super::Problem;
+use crate::error::Error;
 
 pub const API_VERSION: &str = "npc.dev/v1alpha1";
 pub const KIND: &str = "NetworkPolicyGenerator";
@@ -66,25 +66,21 @@ const EXAMPLE: &str =
     "apiVersion: npc.dev/v1alpha1, kind: NetworkPolicyGenerator, spec.sources: [policies.npl]";
 
 impl GeneratorConfig {
-    /// Parses a configuration from YAML text.
-    pub fn from_yaml(text: &str) -> Result<Self, Problem> {
-        let value: Value = serde_yaml::from_str(text).map_err(|e| {
-            Problem::new(format!(
-                "the generator configuration is not valid YAML: {e}"
-            ))
-            .with_help(format!("write a YAML object like `{EXAMPLE}`"))
-        })?;
-        Self::from_value(&value)
+    /// Parses a configuration from the YAML text of `file`.
+    pub fn from_yaml(text: &str, file: &str) -> Result<Self, Error> {
+        let value = super::read_one_document(text, file)
+            .map_err(|e| e.with_help(format!("write a YAML object like `{EXAMPLE}`")))?;
+        Self::from_value(&value).map_err(|e| e.in_file(file))
     }
 
     /// Parses a configuration from a YAML value (e.g. a ResourceList's `functionConfig`).
-    pub fn from_value(value: &Value) -> Result<Self, Problem> {
+    pub fn from_value(value: &Value) -> Result<Self, Error> {
         let raw: Raw = serde_yaml::from_value(value.clone()).map_err(|e| {
-            Problem::new(format!("invalid generator configuration: {e}"))
+            Error::config(format!("invalid generator configuration: {e}"))
                 .with_help(format!("write a YAML object like `{EXAMPLE}`; the `spec` fields are `sources`, `source`, `warningsAsErrors` and `selectorForm`"))
         })?;
         if raw.api_version.as_deref() != Some(API_VERSION) || raw.kind.as_deref() != Some(KIND) {
-            return Err(Problem::new(format!(
+            return Err(Error::config(format!(
                 "expected a `{API_VERSION}` `{KIND}`, found `{}` `{}`",
                 raw.api_version.as_deref().unwrap_or("<no apiVersion>"),
                 raw.kind.as_deref().unwrap_or("<no kind>")
@@ -93,16 +89,16 @@ impl GeneratorConfig {
         }
         let name = raw.metadata.name.unwrap_or_default();
         if name.is_empty() {
-            return Err(Problem::new("the generator configuration has no `metadata.name`")
+            return Err(Error::config("the generator configuration has no `metadata.name`")
                 .with_help("add `metadata: {name: network-policies}`; kustomize needs it to tell generators apart"));
         }
         let Some(spec) = raw.spec else {
-            return Err(Problem::new(format!("generator `{name}` has no `spec`"))
+            return Err(Error::config(format!("generator `{name}` has no `spec`"))
                 .with_help("add `spec: {sources: [policies.npl]}`"));
         };
         if spec.sources.is_empty() && spec.source.is_none() {
             return Err(
-                Problem::new(format!("generator `{name}` names no NPL source")).with_help(
+                Error::config(format!("generator `{name}` names no NPL source")).with_help(
                     "list files in `spec.sources`, or put the program inline in `spec.source: |`",
                 ),
             );
@@ -130,6 +126,7 @@ mod tests {
     fn parses_a_full_config() {
         let c = GeneratorConfig::from_yaml(
             "apiVersion: npc.dev/v1alpha1\nkind: NetworkPolicyGenerator\nmetadata: {name: np}\nspec:\n  sources: [a.npl]\n  warningsAsErrors: true\n  selectorForm: matchExpressions\n",
+            "g.yaml",
         )
         .unwrap();
         assert_eq!(c.sources, vec!["a.npl".to_string()]);
@@ -141,6 +138,7 @@ mod tests {
     fn rejects_unknown_spec_fields() {
         let e = GeneratorConfig::from_yaml(
             "apiVersion: npc.dev/v1alpha1\nkind: NetworkPolicyGenerator\nmetadata: {name: np}\nspec:\n  sources: [a.npl]\n  warningAsErrors: true\n",
+            "g.yaml",
         )
         .unwrap_err();
         assert!(e.message.contains("warningAsErrors"), "{}", e.message);
@@ -148,9 +146,11 @@ mod tests {
 
     #[test]
     fn rejects_other_kinds() {
-        let e =
-            GeneratorConfig::from_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
-                .unwrap_err();
+        let e = GeneratorConfig::from_yaml(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+            "g.yaml",
+        )
+        .unwrap_err();
         assert!(e.message.contains("`v1` `ConfigMap`"), "{}", e.message);
     }
 }

@@ -6,8 +6,9 @@ use std::path::Path;
 use serde_yaml::{Mapping, Value};
 
 use super::config::GeneratorConfig;
-use super::{generate, traps, Problem};
+use super::{generate, traps};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::error::Error;
 use crate::source::SourceMap;
 
 /// The annotation that ties an item to the generator that made it, so a
@@ -20,12 +21,17 @@ const PATH_ANNOTATIONS: [&str; 2] = [
 ];
 
 /// The outcome of one function run.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Outcome {
-    /// The `ResourceList` to print on stdout, or `None` when stdin was not one.
+    /// The `ResourceList` to print on stdout, or `None` when the input was
+    /// not one (`errors` says why).
     pub output: Option<String>,
-    /// Diagnostics for people, for stderr.
-    pub stderr: String,
+    /// The program's diagnostics and their sources, for people on stderr
+    /// (they are also `results` of the ResourceList).
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: SourceMap,
+    /// Configuration errors and kustomization traps, for stderr (also results).
+    pub errors: Vec<Error>,
     /// Whether an error was reported (exit 1).
     pub failed: bool,
 }
@@ -34,68 +40,65 @@ pub struct Outcome {
 /// relative to. `deny_warnings` fails the run on warnings, as
 /// `spec.warningsAsErrors` does.
 pub fn run(input: &str, root: &Path, deny_warnings: bool) -> Outcome {
-    let mut list = match parse_list(input) {
-        Ok(list) => list,
-        Err(p) => {
+    let (mut list, items) = match parse_list(input) {
+        Ok(parsed) => parsed,
+        Err(e) => {
             return Outcome {
-                output: None,
-                stderr: format!("{p}\n"),
+                errors: vec![e],
                 failed: true,
+                ..Outcome::default()
             }
         }
     };
+    let mut out = Outcome::default();
     let mut results = Vec::new();
-    let mut stderr = String::new();
-    let failed;
-    let items: Vec<Value> = list
-        .get("items")
-        .and_then(Value::as_sequence)
-        .cloned()
-        .unwrap_or_default();
     let fn_config = list.get("functionConfig").cloned().unwrap_or(Value::Null);
     let mut new_items = None;
     match GeneratorConfig::from_value(&fn_config).and_then(|c| {
         let g = generate(&c, root)?;
         Ok((c, g))
     }) {
-        Err(p) => {
-            stderr.push_str(&format!("{p}\n"));
-            results.push(problem_result(&p));
-            failed = true;
+        Err(e) => {
+            results.push(error_result(&e));
+            out.errors.push(e);
+            out.failed = true;
         }
         Ok((config, generated)) => {
-            let c = &generated.compilation;
+            let c = generated.compilation;
             let deny = deny_warnings || config.warnings_as_errors;
             for d in &c.diagnostics {
                 results.push(diagnostic_result(d, &c.sources, deny));
             }
-            stderr.push_str(&crate::render::human(&c.diagnostics, &c.sources, false));
-            let mut compile_failed = c.has_errors() || (deny && !c.diagnostics.is_empty());
-            if !compile_failed {
+            let mut failed = c.has_errors() || (deny && !c.diagnostics.is_empty());
+            if !failed {
                 for item in &items {
-                    if item.get("kind").and_then(Value::as_str) == Some("Kustomization") {
-                        let file = item_path(item).unwrap_or_else(|| "Kustomization".to_string());
-                        for p in
-                            traps::check(item, &file, &generated.policies, config.selector_form)
-                        {
-                            stderr.push_str(&format!("{p}\n"));
-                            results.push(problem_result(&p));
-                            compile_failed = true;
-                        }
+                    if item.get("kind").and_then(Value::as_str) != Some("Kustomization") {
+                        continue;
+                    }
+                    let file = item_path(item).unwrap_or_else(|| "Kustomization".to_string());
+                    let found =
+                        traps::check(item, &file, &generated.policies, config.selector_form)
+                            .unwrap_or_else(|e| vec![e]);
+                    for e in found {
+                        results.push(error_result(&e));
+                        out.errors.push(e);
+                        failed = true;
                     }
                 }
             }
-            if !compile_failed {
+            if !failed {
                 match policy_items(&generated.policies, &config.name) {
                     Ok(policies) => new_items = Some((config.name.clone(), policies)),
-                    Err(p) => {
-                        stderr.push_str(&format!("{p}\n"));
-                        results.push(problem_result(&p));
-                        compile_failed = true;
+                    Err(e) => {
+                        results.push(error_result(&e));
+                        out.errors.push(e);
+                        failed = true;
                     }
                 }
             }
-            failed = compile_failed;
+            out.diagnostics = c.diagnostics;
+            out.sources = c.sources;
+            out.failed = failed;
         }
     }
     let items = match new_items {
@@ -115,25 +118,21 @@ pub fn run(input: &str, root: &Path, deny_warnings: bool) -> Outcome {
     // Written value by value: items npc does not generate keep their
     // content exactly; only the quoting of their scalars may change.
     let list = Value::Mapping(list);
-    Outcome {
-        output: Some(crate::k8s::yaml::to_string(
-            &crate::k8s::yaml::Node::from_yaml(&list),
-        )),
-        stderr,
-        failed,
-    }
+    out.output = Some(crate::k8s::yaml::to_string(
+        &crate::k8s::yaml::Node::from_yaml(&list),
+    ));
+    out
 }
 
-fn parse_list(input: &str) -> Result<Mapping, Problem> {
+/// The ResourceList on stdin and its items.
+fn parse_list(input: &str) -> Result<(Mapping, Vec<Value>), Error> {
     let help = "run npc as a KRM function (`kpt fn eval --exec`, or a kustomize `generators:` entry with a `config.kubernetes.io/function` annotation); to render a generator config yourself, use `npc kustomize generate CONFIG`";
-    let value: Value = serde_yaml::from_str(input).map_err(|e| {
-        Problem::new(format!("standard input is not a YAML ResourceList: {e}")).with_help(help)
-    })?;
+    let value = super::read_one_document(input, "<stdin>").map_err(|e| e.with_help(help))?;
     let Value::Mapping(map) = value else {
-        return Err(Problem::new("standard input is not a ResourceList").with_help(help));
+        return Err(Error::config("standard input is not a ResourceList").with_help(help));
     };
     if map.get("kind").and_then(Value::as_str) != Some("ResourceList") {
-        return Err(Problem::new(format!(
+        return Err(Error::config(format!(
             "standard input is a `{}`, not a `ResourceList`",
             map.get("kind")
                 .and_then(Value::as_str)
@@ -141,14 +140,22 @@ fn parse_list(input: &str) -> Result<Mapping, Problem> {
         ))
         .with_help(help));
     }
-    Ok(map)
+    let items = match map.get("items") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Sequence(items)) => items.clone(),
+        Some(_) => return Err(Error::config("the ResourceList's `items` is not a list")
+            .with_help(
+                "`items` holds the resources as a YAML sequence (`items: []` when there are none)",
+            )),
+    };
+    Ok((map, items))
 }
 
 /// The generated policies as items, each marked with its generator.
 fn policy_items(
     policies: &[k8s_openapi::api::networking::v1::NetworkPolicy],
     name: &str,
-) -> Result<Vec<Value>, Problem> {
+) -> Result<Vec<Value>, Error> {
     policies
         .iter()
         .map(|p| {
@@ -158,7 +165,7 @@ fn policy_items(
                 .get_or_insert_with(Default::default)
                 .insert(GENERATOR_ANNOTATION.to_string(), name.to_string());
             serde_yaml::to_value(&p)
-                .map_err(|e| Problem::new(format!("cannot serialize the policies: {e}")))
+                .map_err(|e| Error::io(format!("cannot serialize the policies: {e}")))
         })
         .collect()
 }
@@ -189,17 +196,20 @@ fn mapping(entries: Vec<(&str, Value)>) -> Value {
     )
 }
 
-fn problem_result(p: &Problem) -> Value {
-    let mut message = p.message.clone();
-    if let Some(help) = &p.help {
+fn error_result(e: &Error) -> Value {
+    let mut message = e.message.clone();
+    if let Some(help) = &e.help {
         message.push_str(&format!(" (help: {help})"));
     }
     let mut entries = vec![
         ("message", Value::String(message)),
         ("severity", Value::String("error".into())),
     ];
-    if let Some(file) = &p.file {
-        entries.push(("file", mapping(vec![("path", Value::String(file.clone()))])));
+    if let Some(location) = &e.location {
+        entries.push((
+            "file",
+            mapping(vec![("path", Value::String(location.file.clone()))]),
+        ));
     }
     mapping(entries)
 }

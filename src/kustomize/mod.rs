@@ -12,47 +12,34 @@ pub mod selectors;
 pub mod sources;
 pub mod traps;
 
-use std::fmt;
 use std::path::Path;
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 
+use crate::error::Error;
 use crate::Compilation;
 use config::GeneratorConfig;
 
-/// A problem outside NPL source text (configuration, paths, kustomization
-/// settings), with the fix in `help`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    pub message: String,
-    pub help: Option<String>,
-    /// The file the problem is about, when there is one.
-    pub file: Option<String>,
-}
-
-impl Problem {
-    pub fn new(message: impl Into<String>) -> Self {
-        Problem {
-            message: message.into(),
-            help: None,
-            file: None,
-        }
+/// Reads YAML text that must hold one object (a generator config, a
+/// kustomization, a ResourceList) the way Kubernetes tools read it: merge
+/// keys resolved, a byte-order mark skipped, nesting bounded. A duplicate
+/// key, a second document or invalid YAML is an error naming `file` (empty
+/// documents around the one object are fine).
+pub fn read_one_document(text: &str, file: &str) -> Result<serde_yaml::Value, Error> {
+    let documents = crate::k8s::yaml::parse_documents(text).map_err(|e| {
+        Error::config(format!("`{file}` is not valid YAML: {}", e.message))
+            .at(file, e.line, e.column)
+    })?;
+    let mut objects = documents.into_iter().filter(|d| !d.is_null());
+    let first = objects.next().unwrap_or(serde_yaml::Value::Null);
+    if objects.next().is_some() {
+        return Err(
+            Error::config(format!("`{file}` holds more than one YAML document"))
+                .in_file(file)
+                .with_help("keep one object in the file; remove the documents after `---`"),
+        );
     }
-
-    pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
-        self
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "error: {}", self.message)?;
-        if let Some(help) = &self.help {
-            write!(f, "\n  = help: {help}")?;
-        }
-        Ok(())
-    }
+    Ok(first)
 }
 
 /// What one generator run produced.
@@ -66,7 +53,7 @@ pub struct Generated {
 }
 
 /// Reads the sources of `config` below `root` and compiles them.
-pub fn generate(config: &GeneratorConfig, root: &Path) -> Result<Generated, Problem> {
+pub fn generate(config: &GeneratorConfig, root: &Path) -> Result<Generated, Error> {
     let inputs = sources::inputs(config, root)?;
     let compilation = crate::compile(inputs);
     let mut policies = compilation.policies.clone();

@@ -4,20 +4,21 @@
 use std::path::{Component, Path, PathBuf};
 
 use super::config::GeneratorConfig;
-use super::Problem;
-use crate::load::{io_reason, Input};
+use crate::error::{io_reason, Error};
+use crate::files::{self, MAX_SOURCE_BYTES};
+use crate::load::Input;
 
 /// Resolves `rel` against `root`, refusing anything that ends up outside
 /// `root`: absolute paths, `..` escapes and symlinks that point outside.
 /// Returns the path to read (joined, not canonical, so names stay relative).
-pub fn resolve(root: &Path, rel: &str) -> Result<PathBuf, Problem> {
+pub fn resolve(root: &Path, rel: &str) -> Result<PathBuf, Error> {
     let help = "list NPL files inside the kustomization directory, or use `spec.source: |` for inline text";
     let path = Path::new(rel);
     if rel.is_empty() {
-        return Err(Problem::new("an entry of `spec.sources` is empty").with_help(help));
+        return Err(Error::config("an entry of `spec.sources` is empty").with_help(help));
     }
     if path.is_absolute() || path.has_root() {
-        return Err(Problem::new(format!(
+        return Err(Error::config(format!(
             "source `{rel}` is an absolute path; sources must be relative to the kustomization directory"
         ))
         .with_help(help));
@@ -31,7 +32,7 @@ pub fn resolve(root: &Path, rel: &str) -> Result<PathBuf, Problem> {
             Component::RootDir | Component::Prefix(_) => depth = -1,
         }
         if depth < 0 {
-            return Err(Problem::new(format!(
+            return Err(Error::config(format!(
                 "source `{rel}` is outside the kustomization directory"
             ))
             .with_help(help));
@@ -39,18 +40,18 @@ pub fn resolve(root: &Path, rel: &str) -> Result<PathBuf, Problem> {
     }
     let joined = in_root(root, rel);
     let canonical_root = std::fs::canonicalize(root).map_err(|e| {
-        Problem::new(format!(
+        Error::io(format!(
             "cannot read the kustomization directory `{}`: {}",
             root.display(),
             io_reason(&e)
         ))
     })?;
     let canonical = std::fs::canonicalize(&joined).map_err(|e| {
-        Problem::new(format!("cannot read source `{rel}`: {}", io_reason(&e)))
+        Error::io(format!("cannot read source `{rel}`: {}", io_reason(&e)))
             .with_help("paths in `spec.sources` are relative to the directory of the kustomization.yaml that lists the generator")
     })?;
     if !canonical.starts_with(&canonical_root) {
-        return Err(Problem::new(format!(
+        return Err(Error::config(format!(
             "source `{rel}` resolves to `{}`, outside the kustomization directory",
             canonical.display()
         ))
@@ -63,12 +64,11 @@ pub fn resolve(root: &Path, rel: &str) -> Result<PathBuf, Problem> {
 
 /// The compiler inputs of a configuration: every file of `spec.sources`
 /// (read from below `root`), then the inline `spec.source`.
-pub fn inputs(config: &GeneratorConfig, root: &Path) -> Result<Vec<Input>, Problem> {
+pub fn inputs(config: &GeneratorConfig, root: &Path) -> Result<Vec<Input>, Error> {
     let mut inputs = Vec::new();
     for rel in &config.sources {
         let path = resolve(root, rel)?;
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| Problem::new(format!("cannot read source `{rel}`: {}", io_reason(&e))))?;
+        let text = files::read_text(&path, MAX_SOURCE_BYTES)?;
         inputs.push(Input {
             name: display_name(root, rel),
             path: Some(path),

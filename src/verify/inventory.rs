@@ -110,20 +110,46 @@ pub fn load(path: &Path) -> Result<Inventory, String> {
     parse(&path.display().to_string(), &text)
 }
 
-/// Parses inventory text; `name` is used in error messages.
-pub fn parse(name: &str, text: &str) -> Result<Inventory, String> {
-    let mut objects = Vec::new();
+/// The first typed error of `text`, with its line and column.
+fn locate_error(name: &str, text: &str) -> Option<String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for doc in serde_yaml::Deserializer::from_str(text) {
-        let object: Option<Object> = Option::deserialize(doc).map_err(|e| {
+        if let Err(e) = Option::<Object>::deserialize(doc) {
             let at = e
                 .location()
                 .map_or_else(String::new, |l| format!(":{}:{}", l.line(), l.column()));
-            format!("`{name}`{at}: not a Kubernetes object list: {e}")
-        })?;
-        objects.extend(object);
+            return Some(format!("`{name}`{at}: not a Kubernetes object list: {e}"));
+        }
+    }
+    None
+}
+
+/// Parses inventory text; `name` is used in error messages.
+pub fn parse(name: &str, text: &str) -> Result<Inventory, String> {
+    let mut objects = Vec::new();
+    // Bounded in depth, merge keys resolved (`k8s::yaml`).
+    let documents = crate::k8s::yaml::parse_documents(text).map_err(|e| {
+        let at = match (e.line, e.column) {
+            (Some(l), Some(c)) => format!(":{l}:{c}"),
+            _ => String::new(),
+        };
+        format!("`{name}`{at}: not a Kubernetes object list: {}", e.message)
+    })?;
+    for doc in documents {
+        match Option::<Object>::deserialize(doc) {
+            Ok(object) => objects.extend(object),
+            // Read the text again (its depth is known to be bounded now) for
+            // the line and column of the mistake.
+            Err(e) => {
+                return Err(locate_error(name, text)
+                    .unwrap_or_else(|| format!("`{name}`: not a Kubernetes object list: {e}")))
+            }
+        }
     }
     let mut inventory = Inventory::default();
     let mut pods = Vec::new();
+    // Finished pods are skipped, but they show the file is an inventory.
+    let mut saw_pod = false;
     let mut flat = Vec::new();
     for o in objects {
         if o.kind == "List" {
@@ -149,6 +175,7 @@ pub fn parse(name: &str, text: &str) -> Result<Inventory, String> {
                 inventory.namespaces.insert(ns, labels);
             }
             "Pod" => {
+                saw_pod = true;
                 let pod_name = o
                     .metadata
                     .name
@@ -199,6 +226,11 @@ pub fn parse(name: &str, text: &str) -> Result<Inventory, String> {
             }
             _ => {}
         }
+    }
+    if inventory.namespaces.is_empty() && pods.is_empty() && !saw_pod {
+        return Err(format!(
+            "`{name}` holds no namespaces and no pods; an inventory is the output of `kubectl get namespaces,pods -A -o yaml`"
+        ));
     }
     for (ns, mut pod) in pods {
         pod.pod.namespace_labels =

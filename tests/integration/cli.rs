@@ -138,7 +138,12 @@ fn output_directory_has_a_file_per_namespace_and_a_kustomization() {
     let tmp = tempfile::tempdir().unwrap();
     let src = copy_example(tmp.path());
     let out = tmp.path().join("out");
-    let o = npc(&["build", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o = npc(&[
+        "build",
+        src.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let mut names: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
@@ -149,24 +154,24 @@ fn output_directory_has_a_file_per_namespace_and_a_kustomization() {
         names,
         [
             "kustomization.yaml",
-            "monitoring.yaml",
-            "payments.yaml",
-            "web.yaml"
+            "monitoring.netpol.yaml",
+            "payments.netpol.yaml",
+            "web.netpol.yaml"
         ]
     );
     let k = std::fs::read_to_string(out.join("kustomization.yaml")).unwrap();
     assert!(
-        k.contains("- monitoring.yaml\n- payments.yaml\n- web.yaml\n"),
+        k.contains("- monitoring.netpol.yaml\n- payments.netpol.yaml\n- web.netpol.yaml\n"),
         "{k}"
     );
-    let web = std::fs::read_to_string(out.join("web.yaml")).unwrap();
+    let web = std::fs::read_to_string(out.join("web.netpol.yaml")).unwrap();
     assert!(web.contains("namespace: web") && !web.contains("namespace: payments"));
 
     // Up to date: --check passes; after an edit it fails and names the file.
     let o = npc(&[
         "build",
         src.to_str().unwrap(),
-        "-o",
+        "--out-dir",
         out.to_str().unwrap(),
         "--check",
     ]);
@@ -178,13 +183,13 @@ fn output_directory_has_a_file_per_namespace_and_a_kustomization() {
     let o = npc(&[
         "build",
         src.to_str().unwrap(),
-        "-o",
+        "--out-dir",
         out.to_str().unwrap(),
         "--check",
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stderr(&o).contains("changed:") && stderr(&o).contains("web.yaml"),
+        stderr(&o).contains("changed:") && stderr(&o).contains("web.netpol.yaml"),
         "{}",
         stderr(&o)
     );
@@ -196,24 +201,34 @@ fn a_failed_build_leaves_the_output_directory_untouched() {
     let src = copy_example(tmp.path());
     let out = tmp.path().join("out");
     assert_eq!(
-        npc(&["build", src.to_str().unwrap(), "-o", out.to_str().unwrap()])
-            .status
-            .code(),
+        npc(&[
+            "build",
+            src.to_str().unwrap(),
+            "--out-dir",
+            out.to_str().unwrap()
+        ])
+        .status
+        .code(),
         Some(0)
     );
-    let before = std::fs::read_to_string(out.join("payments.yaml")).unwrap();
+    let before = std::fs::read_to_string(out.join("payments.netpol.yaml")).unwrap();
     std::fs::write(
         &src,
         "namespace payments\nallow payments/a -> payments/b:99999\n",
     )
     .unwrap();
-    let o = npc(&["build", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o = npc(&[
+        "build",
+        src.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
-        std::fs::read_to_string(out.join("payments.yaml")).unwrap(),
+        std::fs::read_to_string(out.join("payments.netpol.yaml")).unwrap(),
         before
     );
-    assert!(out.join("web.yaml").exists());
+    assert!(out.join("web.netpol.yaml").exists());
 }
 
 #[test]
@@ -225,34 +240,49 @@ fn stale_generated_files_are_removed_and_foreign_files_kept() {
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("notes.yaml"), "kind: ConfigMap\n").unwrap();
     assert_eq!(
-        npc(&["build", src.to_str().unwrap(), "-o", out.to_str().unwrap()])
-            .status
-            .code(),
+        npc(&[
+            "build",
+            src.to_str().unwrap(),
+            "--out-dir",
+            out.to_str().unwrap()
+        ])
+        .status
+        .code(),
         Some(0)
     );
-    assert!(out.join("b.yaml").exists());
+    assert!(out.join("b.netpol.yaml").exists());
     std::fs::write(&src, "namespace a\n").unwrap();
     assert_eq!(
-        npc(&["build", src.to_str().unwrap(), "-o", out.to_str().unwrap()])
-            .status
-            .code(),
+        npc(&[
+            "build",
+            src.to_str().unwrap(),
+            "--out-dir",
+            out.to_str().unwrap()
+        ])
+        .status
+        .code(),
         Some(0)
     );
     assert!(
-        !out.join("b.yaml").exists(),
-        "b.yaml is stale and generated: removed"
+        !out.join("b.netpol.yaml").exists(),
+        "b.netpol.yaml is stale and generated: removed"
     );
     assert!(
         out.join("notes.yaml").exists(),
         "files npc did not write stay"
     );
     // A foreign file where npc would write is never overwritten.
-    std::fs::write(out.join("a.yaml"), "kind: ConfigMap\n").unwrap();
-    let o = npc(&["build", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    std::fs::write(out.join("a.netpol.yaml"), "kind: ConfigMap\n").unwrap();
+    let o = npc(&[
+        "build",
+        src.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("was not written by npc"));
     assert_eq!(
-        std::fs::read_to_string(out.join("a.yaml")).unwrap(),
+        std::fs::read_to_string(out.join("a.netpol.yaml")).unwrap(),
         "kind: ConfigMap\n"
     );
 }

@@ -11,6 +11,10 @@
 mod support;
 
 mod cli;
+mod cli_conventions;
+mod cli_reads;
+mod cli_stdout;
+mod cli_writes;
 mod contract;
 mod corpus;
 mod diff_compare;
@@ -24,9 +28,11 @@ mod eval_semantics;
 mod examples;
 mod fmt_layout;
 mod fmt_roundtrip;
+mod fuzz_corpus;
 mod gen;
 mod kustomize;
 mod kustomize_fn;
+mod kustomize_traps;
 mod limits;
 mod properties;
 mod verify_cli;

@@ -10,10 +10,13 @@ pub fn root() -> &'static Path {
 }
 
 /// A command for the `npc` binary, run in the repository root, without the
-/// caller's `NO_COLOR`.
+/// caller's colour settings (`NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE`).
 pub fn command() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_npc"));
-    c.current_dir(root()).env_remove("NO_COLOR");
+    c.current_dir(root())
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE");
     c
 }
 
@@ -46,4 +49,56 @@ pub fn stdout(o: &Output) -> String {
 
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs a prepared command with stdout and stderr captured, killing it after
+/// `seconds`: `None` means it was still running (a hang, for a test that
+/// guards against one).
+pub fn run_with_timeout(command: &mut Command, seconds: u64) -> Option<Output> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Drain the pipes while waiting, so a chatty child cannot block on them.
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut out, &mut b);
+        b
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut err, &mut b);
+        b
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(Output {
+                status,
+                stdout: out_reader.join().unwrap(),
+                stderr: err_reader.join().unwrap(),
+            });
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// A program of `n` namespaces with a few rules each: megabytes of output.
+pub fn big_program(n: usize) -> String {
+    let mut text = String::new();
+    for i in 0..n {
+        text.push_str(&format!(
+            "namespace ns{i}\nallow ns{i}/a -> ns{i}/b:{{80, 443}}\nallow ns{i}/b -> world:443\n"
+        ));
+    }
+    text
 }

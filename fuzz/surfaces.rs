@@ -1,0 +1,96 @@
+//! One function per input surface of npc, each calling the library's public
+//! entry point for that surface the way the command line does, and checking
+//! what must hold for any input. The fuzz targets (`fuzz_targets/`) and the
+//! corpus replay in the test suite (`tests/integration/fuzz_corpus.rs`) both
+//! call these, so every saved input keeps exercising the same code.
+//!
+//! Inputs arrive as bytes; npc reads only UTF-8 text, so bytes that are not
+//! are read lossily rather than thrown away.
+
+use std::path::Path;
+
+/// Where the ResourceList surface resolves `spec.sources`: a directory that
+/// does not exist, so nothing is read from (or written to) the machine.
+const NO_ROOT: &str = "/nonexistent/npc-fuzz-root";
+
+fn text(data: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(data)
+}
+
+/// NPL text: compile (every stage) and format.
+pub fn npl(data: &[u8]) {
+    let text = text(data);
+    let c = npc::compile_str("fuzz.npl", &text);
+    // No output on error.
+    assert!(!c.has_errors() || c.policies.is_empty());
+    // Every diagnostic points into a file that exists.
+    for d in &c.diagnostics {
+        assert!(c.sources.get(d.span.file).is_some());
+    }
+    if let Ok(formatted) = npc::format::format(&text) {
+        // Formatting is idempotent.
+        assert_eq!(
+            npc::format::format(&formatted).ok().as_deref(),
+            Some(formatted.as_str())
+        );
+    }
+}
+
+/// A kustomization: read as kustomize reads it, then checked for traps.
+pub fn kustomization(data: &[u8]) {
+    let text = text(data);
+    let Ok(value) = npc::kustomize::traps::parse_kustomization(&text, "kustomization.yaml") else {
+        return;
+    };
+    let policies = npc::compile_str("p.npl", "namespace web\nallow web/a -> web/b:80\n").policies;
+    for form in [
+        npc::kustomize::config::SelectorForm::MatchLabels,
+        npc::kustomize::config::SelectorForm::MatchExpressions,
+    ] {
+        let _ = npc::kustomize::traps::check(&value, "kustomization.yaml", &policies, form);
+    }
+}
+
+/// A `NetworkPolicyGenerator` configuration file.
+pub fn generator_config(data: &[u8]) {
+    let _ = npc::kustomize::config::GeneratorConfig::from_yaml(&text(data), "generator.yaml");
+}
+
+/// A KRM ResourceList on standard input of `npc kustomize fn`.
+pub fn resource_list(data: &[u8]) {
+    let outcome = npc::kustomize::krm::run(&text(data), Path::new(NO_ROOT), false);
+    // Whatever it prints is YAML that reads back.
+    if let Some(output) = outcome.output {
+        assert!(
+            npc::k8s::yaml::parse_documents(&output).is_ok(),
+            "unreadable output:\n{output}"
+        );
+    }
+}
+
+/// Deployed policies for `npc diff --against`: loaded, normalized and compared.
+pub fn against(data: &[u8]) {
+    let Ok(deployed) = npc::diff::load_str("against.yaml", &text(data)) else {
+        return;
+    };
+    let ours = npc::compile_str("p.npl", "namespace web\nallow web/a -> web/b:80\n").policies;
+    let _ = npc::diff::compare(&ours, &deployed, &npc::diff::DiffOptions::default());
+}
+
+/// A cluster inventory for `--inventory`.
+pub fn inventory(data: &[u8]) {
+    let _ = npc::verify::inventory::parse("inventory.yaml", &text(data));
+}
+
+/// One input surface: bytes in, panics on a broken invariant.
+pub type Surface = fn(&[u8]);
+
+/// Every surface by name, for the corpus replay.
+pub const SURFACES: &[(&str, Surface)] = &[
+    ("npl", npl),
+    ("kustomization", kustomization),
+    ("generator_config", generator_config),
+    ("resource_list", resource_list),
+    ("against", against),
+    ("inventory", inventory),
+];
