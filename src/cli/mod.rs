@@ -7,6 +7,7 @@ mod diff;
 mod explain;
 mod fmt;
 mod kustomize;
+mod lsp;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -64,6 +65,9 @@ pub enum Command {
     /// Run npc as a kustomize generator plugin or KRM function
     #[command(after_help = kustomize::AFTER_HELP)]
     Kustomize(kustomize::KustomizeArgs),
+    /// Run the language server for editors (Language Server Protocol on stdio)
+    #[command(after_help = lsp::AFTER_HELP)]
+    Lsp(lsp::LspArgs),
 }
 
 /// How diagnostics are printed.
@@ -240,5 +244,6 @@ pub fn run() -> ExitCode {
         Command::Kustomize(args) => kustomize::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Fmt(args) => fmt::run(&args),
+        Command::Lsp(args) => lsp::run(&args),
     }
 }
