@@ -250,6 +250,18 @@ impl Vocabulary {
         v
     }
 
+    fn merge(&mut self, other: Vocabulary) {
+        self.namespaces.extend(other.namespaces);
+        self.declared.extend(other.declared);
+        self.aliases.extend(other.aliases);
+        for (ns, w) in other.workloads {
+            self.workloads.entry(ns).or_default().extend(w);
+        }
+        for (k, vs) in other.labels {
+            self.labels.entry(k).or_default().extend(vs);
+        }
+    }
+
     fn merge_index(&mut self, index: &super::index::Index) {
         for (_, ns) in &index.namespace_refs {
             self.namespaces.insert(ns.clone());
@@ -302,6 +314,9 @@ impl Analysis {
             .map_or(offset, |(i, _)| i);
         let mut vocab = Vocabulary::from_tokens(&tokens(text));
         vocab.merge_index(&self.index);
+        for other in &self.unparsed {
+            vocab.merge(Vocabulary::from_tokens(&tokens(other)));
+        }
         let toks = tokens(before.get(..word_start).unwrap_or(""));
         let (stmt, stack, block) = current_statement(&toks);
         let items = complete(&stmt, &stack, block, &vocab);

@@ -170,7 +170,7 @@ impl Analysis {
             Statement::Namespace(_) | Statement::Allow(_) | Statement::Scrape(_) | Statement::Dns(_)
         ) {
             md.push_str("\n\n");
-            md.push_str(&self.policies_text(stmt.span));
+            md.push_str(&self.policies_text(super::policies::origin_span(stmt)));
         }
         Some((site.keyword, md))
     }

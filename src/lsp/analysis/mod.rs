@@ -94,6 +94,8 @@ pub struct Analysis {
     /// What each statement contributes to the emitted policies.
     contributions: policies::Contributions,
     index: index::Index,
+    /// Files included by files with syntax errors, read for completion only.
+    unparsed: Vec<String>,
 }
 
 /// Compiles the program rooted at `root` (a canonical path), naming the
@@ -141,6 +143,11 @@ pub fn analyze(root: &Path, name: &str, files: &dyn Files) -> Analysis {
         .map(|(_, f)| f.path.clone())
         .collect();
     let index = index::Index::build(&loaded.statements);
+    let unparsed = if loaded.syntax_errors {
+        unparsed_includes(&loaded.sources, files)
+    } else {
+        Vec::new()
+    };
     Analysis {
         root: root.to_path_buf(),
         sources: loaded.sources,
@@ -151,7 +158,37 @@ pub fn analyze(root: &Path, name: &str, files: &dyn Files) -> Analysis {
         contributions: policies::contributions(&provenance),
         provenance,
         index,
+        unparsed,
     }
+}
+
+/// The most files read to complete names when a file does not parse.
+const MAX_UNPARSED_INCLUDES: usize = 100;
+
+/// The texts of the files that files with syntax errors include: the loader
+/// skips them, but completion still wants their names.
+fn unparsed_includes(sources: &SourceMap, files: &dyn Files) -> Vec<String> {
+    let mut seen: Vec<PathBuf> = sources.files().filter_map(|(_, f)| f.path.clone()).collect();
+    let mut queue: Vec<(PathBuf, String)> = sources
+        .files()
+        .filter_map(|(_, f)| Some((f.path.clone()?, f.text.clone())))
+        .collect();
+    let mut out = Vec::new();
+    while let Some((path, text)) = queue.pop() {
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        for inc in included_paths(&text, dir) {
+            let inc = std::fs::canonicalize(&inc).unwrap_or(inc);
+            if seen.contains(&inc) || out.len() >= MAX_UNPARSED_INCLUDES {
+                continue;
+            }
+            seen.push(inc.clone());
+            if let Ok(t) = files.read(&inc) {
+                out.push(t.clone());
+                queue.push((inc, t));
+            }
+        }
+    }
+    out
 }
 
 /// Formats one file, or `None` when it has syntax errors.

@@ -12,7 +12,7 @@ use crate::syntax::ast::Statement;
 /// How a statement shows up in one policy.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct Part {
-    /// The policy exists for it (a namespace's default-deny).
+    /// The policy exists for it without a rule (a namespace's default-deny).
     pub whole: bool,
     pub ingress: bool,
     pub egress: bool,
@@ -31,17 +31,32 @@ pub(super) fn contributions(provenance: &Provenance) -> Contributions {
                 .entry(key.clone())
                 .or_default());
         };
+        let ingress: Vec<Span> = origins.ingress.iter().flatten().map(|o| o.span).collect();
+        let egress: Vec<Span> = origins.egress.iter().flatten().map(|o| o.span).collect();
+        for span in &ingress {
+            mark(*span, &|p| p.ingress = true);
+        }
+        for span in &egress {
+            mark(*span, &|p| p.egress = true);
+        }
+        // Whole-policy origins list every rule's origin too; what is left is
+        // the statement the policy exists for (a namespace's default-deny).
         for o in &origins.policy {
-            mark(o.span, &|p| p.whole = true);
-        }
-        for o in origins.ingress.iter().flatten() {
-            mark(o.span, &|p| p.ingress = true);
-        }
-        for o in origins.egress.iter().flatten() {
-            mark(o.span, &|p| p.egress = true);
+            if !ingress.contains(&o.span) && !egress.contains(&o.span) {
+                mark(o.span, &|p| p.whole = true);
+            }
         }
     }
     out
+}
+
+/// The span the compiler records as a statement's origin: a namespace
+/// declaration is known by its name, every other statement by its span.
+pub(super) fn origin_span(stmt: &crate::source::Spanned<Statement>) -> Span {
+    match &stmt.node {
+        Statement::Namespace(decl) => decl.name.span,
+        _ => stmt.span,
+    }
 }
 
 impl Analysis {
@@ -73,7 +88,7 @@ impl Analysis {
                 return;
             }
             let policies = self
-                .policies_of(stmt.span)
+                .policies_of(origin_span(stmt))
                 .map(|m| m.keys().map(|(ns, name)| format!("{ns}/{name}")).collect())
                 .unwrap_or_default();
             if let Some(span) = self.file_span(stmt.span) {

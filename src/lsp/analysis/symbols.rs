@@ -86,9 +86,9 @@ impl Analysis {
                 let text = self.one_line(stmt.span);
                 text.split_once('=').map(|(_, t)| t.trim().to_string())
             }
-            Statement::Namespace(_) => Some(self.policy_count(stmt.span)),
+            Statement::Namespace(_) => Some(self.policy_count(stmt)),
             Statement::Allow(_) | Statement::Scrape(_) | Statement::Dns(_) if self.compiled() => {
-                Some(self.policy_count(stmt.span))
+                Some(self.policy_count(stmt))
             }
             _ => None,
         };
@@ -102,22 +102,25 @@ impl Analysis {
         })
     }
 
-    fn policy_count(&self, span: Span) -> String {
+    fn policy_count(&self, stmt: &Spanned<Statement>) -> String {
         if !self.compiled() {
             return "managed".to_string();
         }
-        let n = self.policies_of(span).map_or(0, |p| p.len());
+        let n = self
+            .policies_of(super::policies::origin_span(stmt))
+            .map_or(0, |p| p.len());
         match n {
             1 => "1 policy".to_string(),
             n => format!("{n} policies"),
         }
     }
 
-    /// A statement's text on one line, whitespace collapsed, shortened.
+    /// A statement's text on one line, comments dropped, whitespace
+    /// collapsed, shortened.
     fn one_line(&self, span: Span) -> String {
         let text = self.sources.snippet(span);
         let mut out = String::new();
-        for word in text.split_whitespace() {
+        for word in without_comments(text).split_whitespace() {
             if !out.is_empty() {
                 out.push(' ');
             }
@@ -129,4 +132,32 @@ impl Analysis {
         }
         out
     }
+}
+
+/// The text with every `#` comment removed (a `#` in a string is kept).
+fn without_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut in_comment = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_comment {
+            if c == '\n' {
+                in_comment = false;
+                out.push(c);
+            }
+            continue;
+        }
+        match c {
+            '"' if !escaped => in_string = !in_string,
+            '#' if !in_string => {
+                in_comment = true;
+                continue;
+            }
+            _ => {}
+        }
+        escaped = in_string && c == '\\' && !escaped;
+        out.push(c);
+    }
+    out
 }
