@@ -244,6 +244,18 @@ impl Vocabulary {
                 (Some(Tok::Punct('{' | ',')), Some(Tok::Punct('=') | Tok::NotEq), _) => {
                     v.labels.entry(w.to_string()).or_default();
                 }
+                (Some(Tok::Punct('{' | ',')), Some(Tok::Word("in" | "notin")), Some(Tok::Punct('('))) => {
+                    let values = v.labels.entry(w.to_string()).or_default();
+                    for t in toks.iter().skip(i + 3) {
+                        match t {
+                            Tok::Word(val) => {
+                                values.insert(val.to_string());
+                            }
+                            Tok::Punct(',') | Tok::End => {}
+                            _ => break,
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -333,11 +345,9 @@ fn complete(
     use CompletionKind as K;
     let last = stmt.last().copied();
     match stack.last() {
-        Some(Bracket::Labels) => return label_completions(stmt, vocab),
-        Some(Bracket::List) => {
-            // `key in (a, b` inside a label set: values of the key.
-            return label_completions(stmt, vocab);
-        }
+        Some(Bracket::Labels) => return label_completions(stmt, false, vocab),
+        // `key in (a, b` inside a label set: values of the key.
+        Some(Bracket::List) => return label_completions(stmt, true, vocab),
         Some(Bracket::Ports) | None | Some(Bracket::Block) => {}
     }
     if last == Some(Tok::Punct('/')) {
@@ -453,11 +463,11 @@ fn endpoint_completions(block: Option<&str>, vocab: &Vocabulary) -> Vec<Completi
     out
 }
 
-fn label_completions(stmt: &[Tok<'_>], vocab: &Vocabulary) -> Vec<Completion> {
+fn label_completions(stmt: &[Tok<'_>], in_list: bool, vocab: &Vocabulary) -> Vec<Completion> {
     use CompletionKind as K;
     // The label entry being written: tokens since the last `{` or `,` at
     // this bracket level (a `(` list belongs to the entry).
-    let mut depth = 0;
+    let mut depth = usize::from(in_list);
     let mut start = stmt.len();
     for (i, t) in stmt.iter().enumerate().rev() {
         match t {
