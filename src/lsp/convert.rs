@@ -50,7 +50,10 @@ impl<'a> Spans<'a> {
 
     pub fn range(&mut self, span: &FileSpan) -> Option<lsp::Range> {
         if let Some(doc) = self.workspace.docs.get(&span.path) {
-            return Some(doc.lines.range(&doc.text, span.start, span.end, self.encoding));
+            return Some(
+                doc.lines
+                    .range(&doc.text, span.start, span.end, self.encoding),
+            );
         }
         let text = self.analysis.text(&span.path)?;
         let path: &'a Path = self.analysis.files().find(|p| *p == span.path)?;

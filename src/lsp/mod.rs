@@ -79,12 +79,7 @@ fn folders(params: &lsp::InitializeParams) -> Vec<PathBuf> {
         .collect();
     #[allow(deprecated)] // older clients send only `rootUri`
     if out.is_empty() {
-        out.extend(
-            params
-                .root_uri
-                .as_ref()
-                .and_then(|u| u.to_file_path().ok()),
-        );
+        out.extend(params.root_uri.as_ref().and_then(|u| u.to_file_path().ok()));
     }
     out
 }
@@ -123,6 +118,8 @@ pub fn run_stdio() -> Result<(), String> {
         transport::stdio().map_err(|e| format!("cannot start the server: {e}"))?;
     let served = serve(&connection);
     drop(connection);
-    let joined = threads.join().map_err(|e| format!("the connection failed: {e}"));
+    let joined = threads
+        .join()
+        .map_err(|e| format!("the connection failed: {e}"));
     served.and(joined)
 }

@@ -140,7 +140,11 @@ mod tests {
         let index = LineIndex::new(text);
         for (offset, _) in text.char_indices().chain([(text.len(), ' ')]) {
             let pos = index.position(text, offset, encoding);
-            assert_eq!(index.offset(text, pos, encoding), offset, "{text:?} at {offset}");
+            assert_eq!(
+                index.offset(text, pos, encoding),
+                offset,
+                "{text:?} at {offset}"
+            );
         }
     }
 
@@ -190,8 +194,14 @@ mod tests {
         let index = LineIndex::new(text);
         assert_eq!(index.offset(text, Position::new(0, 99), Encoding::Utf16), 2);
         assert_eq!(index.offset(text, Position::new(9, 0), Encoding::Utf16), 6);
-        assert_eq!(index.position(text, 3, Encoding::Utf16), Position::new(0, 2));
-        assert_eq!(index.position(text, 99, Encoding::Utf8), Position::new(1, 2));
+        assert_eq!(
+            index.position(text, 3, Encoding::Utf16),
+            Position::new(0, 2)
+        );
+        assert_eq!(
+            index.position(text, 99, Encoding::Utf8),
+            Position::new(1, 2)
+        );
         // An offset inside a character is moved back to its start.
         let text = "é";
         let index = LineIndex::new(text);

@@ -108,7 +108,8 @@ impl<'c> Server<'c> {
         };
         match n.method.as_str() {
             DidOpenTextDocument::METHOD => {
-                let Ok(p) = n.extract::<lsp::DidOpenTextDocumentParams>(DidOpenTextDocument::METHOD)
+                let Ok(p) =
+                    n.extract::<lsp::DidOpenTextDocumentParams>(DidOpenTextDocument::METHOD)
                 else {
                     return;
                 };
@@ -249,8 +250,10 @@ impl<'c> Server<'c> {
         let mut out = Vec::new();
         for path in analysis.files() {
             let problems = analysis.problems(path);
-            let diagnostics: Vec<lsp::Diagnostic> =
-                problems.iter().filter_map(|p| spans.diagnostic(p)).collect();
+            let diagnostics: Vec<lsp::Diagnostic> = problems
+                .iter()
+                .filter_map(|p| spans.diagnostic(p))
+                .collect();
             let Some(uri) = self.workspace.uri(path) else {
                 continue;
             };
@@ -287,7 +290,11 @@ impl<'c> Server<'c> {
 }
 
 /// Applies one change to a buffer: the whole text, or a range replaced.
-fn apply_change(doc: &mut Document, change: lsp::TextDocumentContentChangeEvent, encoding: Encoding) {
+fn apply_change(
+    doc: &mut Document,
+    change: lsp::TextDocumentContentChangeEvent,
+    encoding: Encoding,
+) {
     match change.range {
         None => doc.set_text(change.text),
         Some(range) => {

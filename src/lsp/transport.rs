@@ -89,11 +89,15 @@ pub fn read_message(input: &mut impl BufRead) -> io::Result<Option<Message>> {
             return if headers == 0 {
                 Ok(None)
             } else {
-                Err(invalid("the input ended inside a message header".to_string()))
+                Err(invalid(
+                    "the input ended inside a message header".to_string(),
+                ))
             };
         }
         if !line.ends_with(b"\r\n") {
-            return Err(invalid("a message header line is malformed or too long".to_string()));
+            return Err(invalid(
+                "a message header line is malformed or too long".to_string(),
+            ));
         }
         headers += 1;
         if headers > MAX_HEADERS {

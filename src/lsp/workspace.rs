@@ -132,11 +132,7 @@ impl Workspace {
             }
             frontier.extend(includers);
         }
-        roots
-            .into_iter()
-            .next()
-            .unwrap_or(path)
-            .to_path_buf()
+        roots.into_iter().next().unwrap_or(path).to_path_buf()
     }
 
     /// How messages name a file: relative to the workspace folder holding it.
@@ -169,7 +165,9 @@ fn scan(dir: &Path, found: &mut Vec<PathBuf>, budget: &mut usize) {
             return;
         }
         *budget -= 1;
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         let path = entry.path();
         let name = entry.file_name();
         let name = name.to_string_lossy();
@@ -195,8 +193,10 @@ mod tests {
     fn the_root_is_the_topmost_includer() {
         let mut ws = Workspace::default();
         let p = |s: &str| PathBuf::from(s);
-        ws.includes.insert(p("/w/main.npl"), vec![p("/w/teams/a.npl")]);
-        ws.includes.insert(p("/w/teams/a.npl"), vec![p("/w/teams/b.npl")]);
+        ws.includes
+            .insert(p("/w/main.npl"), vec![p("/w/teams/a.npl")]);
+        ws.includes
+            .insert(p("/w/teams/a.npl"), vec![p("/w/teams/b.npl")]);
         ws.includes.insert(p("/w/teams/b.npl"), vec![]);
         ws.includes.insert(p("/w/other.npl"), vec![]);
         assert_eq!(ws.root_of(&p("/w/teams/b.npl")), p("/w/main.npl"));

@@ -3,8 +3,8 @@
 //! in it), and the candidates come from the program's index and from the
 //! tokens of the file itself.
 
-use std::collections::{BTreeMap, BTreeSet};
 use super::Analysis;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum CompletionKind {
@@ -39,8 +39,14 @@ const STATEMENT_KEYWORDS: &[&str] = &[
 ];
 const BLOCK_KEYWORDS: &[&str] = &["isolate", "no", "let", "allow", "expect"];
 const SETTINGS: &[(&str, &str)] = &[
-    ("workload-label", "the label a bare workload name selects on (default `app`)"),
-    ("name-prefix", "prepended to every policy name (default empty)"),
+    (
+        "workload-label",
+        "the label a bare workload name selects on (default `app`)",
+    ),
+    (
+        "name-prefix",
+        "prepended to every policy name (default empty)",
+    ),
 ];
 const PROTOCOLS: &[(&str, &str)] = &[
     ("tcp", "TCP (the default)"),
@@ -233,9 +239,11 @@ impl Vocabulary {
                 (Some(p), Some(Tok::Punct('/')), _) if p != Tok::Punct(':') && starts_lower(w) => {
                     v.namespaces.insert(w.to_string());
                 }
-                (Some(Tok::Punct('{' | ',')), Some(Tok::Punct('=') | Tok::NotEq), Some(Tok::Word(val)))
-                    if !matches!(first, Some("let" | "set")) =>
-                {
+                (
+                    Some(Tok::Punct('{' | ',')),
+                    Some(Tok::Punct('=') | Tok::NotEq),
+                    Some(Tok::Word(val)),
+                ) if !matches!(first, Some("let" | "set")) => {
                     v.labels
                         .entry(w.to_string())
                         .or_default()
@@ -244,7 +252,11 @@ impl Vocabulary {
                 (Some(Tok::Punct('{' | ',')), Some(Tok::Punct('=') | Tok::NotEq), _) => {
                     v.labels.entry(w.to_string()).or_default();
                 }
-                (Some(Tok::Punct('{' | ',')), Some(Tok::Word("in" | "notin")), Some(Tok::Punct('('))) => {
+                (
+                    Some(Tok::Punct('{' | ',')),
+                    Some(Tok::Word("in" | "notin")),
+                    Some(Tok::Punct('(')),
+                ) => {
                     let values = v.labels.entry(w.to_string()).or_default();
                     for t in toks.iter().skip(i + 3) {
                         match t {
@@ -308,11 +320,7 @@ fn item(label: &str, kind: CompletionKind, detail: Option<&str>) -> Completion {
 impl Analysis {
     /// Completions at `offset` of `text` (the file's current text), with the
     /// byte range of the partial word they replace.
-    pub fn completions(
-        &self,
-        text: &str,
-        offset: usize,
-    ) -> ((usize, usize), Vec<Completion>) {
+    pub fn completions(&self, text: &str, offset: usize) -> ((usize, usize), Vec<Completion>) {
         let mut offset = offset.min(text.len());
         while !text.is_char_boundary(offset) {
             offset -= 1;
@@ -366,7 +374,13 @@ fn complete(
                 .get(*ns)
                 .into_iter()
                 .flatten()
-                .map(|w| item(w, K::Workload, Some(&format!("pods labelled with workload `{w}` in `{ns}`"))))
+                .map(|w| {
+                    item(
+                        w,
+                        K::Workload,
+                        Some(&format!("pods labelled with workload `{w}` in `{ns}`")),
+                    )
+                })
                 .collect();
             out.push(item("*", K::Keyword, Some("every pod of the namespace")));
             return out;
@@ -420,8 +434,10 @@ fn complete(
                 }
                 _ => false,
             };
-            if !endpoint_position || (keyword == "let" && last != Some(Tok::Punct('='))
-                && last != Some(Tok::Punct(',')))
+            if !endpoint_position
+                || (keyword == "let"
+                    && last != Some(Tok::Punct('='))
+                    && last != Some(Tok::Punct(',')))
             {
                 return Vec::new();
             }
@@ -447,7 +463,14 @@ fn endpoint_completions(block: Option<&str>, vocab: &Vocabulary) -> Vec<Completi
             label: format!("{ns}/"),
             kind: K::Namespace,
             insert: format!("{ns}/"),
-            detail: Some(if managed { "managed namespace" } else { "namespace" }.to_string()),
+            detail: Some(
+                if managed {
+                    "managed namespace"
+                } else {
+                    "namespace"
+                }
+                .to_string(),
+            ),
         });
     }
     if let Some(ns) = block {
@@ -457,8 +480,16 @@ fn endpoint_completions(block: Option<&str>, vocab: &Vocabulary) -> Vec<Completi
             }
         }
     }
-    out.push(item("world", K::Keyword, Some("every address, IPv4 and IPv6")));
-    out.push(item("cluster", K::Keyword, Some("every pod in every namespace")));
+    out.push(item(
+        "world",
+        K::Keyword,
+        Some("every address, IPv4 and IPv6"),
+    ));
+    out.push(item(
+        "cluster",
+        K::Keyword,
+        Some("every pod in every namespace"),
+    ));
     out.push(item("*/", K::Keyword, Some("pods in every namespace")));
     out
 }
@@ -557,15 +588,24 @@ mod tests {
 
     #[test]
     fn protocols_after_a_port() {
-        assert_eq!(labels("allow a -> b:53/"), vec!["tcp", "udp", "sctp", "any"]);
-        assert_eq!(labels("allow a -> b:{80, 53/"), vec!["tcp", "udp", "sctp", "any"]);
+        assert_eq!(
+            labels("allow a -> b:53/"),
+            vec!["tcp", "udp", "sctp", "any"]
+        );
+        assert_eq!(
+            labels("allow a -> b:{80, 53/"),
+            vec!["tcp", "udp", "sctp", "any"]
+        );
     }
 
     #[test]
     fn label_keys_and_values() {
         assert_eq!(labels("allow web/{"), vec!["env", "team", "tier"]);
         assert_eq!(labels("allow web/{tier="), vec!["backend"]);
-        assert_eq!(labels("allow web/{a=b, env in (prod, "), vec!["prod", "stage"]);
+        assert_eq!(
+            labels("allow web/{a=b, env in (prod, "),
+            vec!["prod", "stage"]
+        );
     }
 
     #[test]

@@ -8,9 +8,9 @@ use serde_json::{json, Map, Value};
 
 use super::index::EndpointSite;
 use super::{Analysis, Hover};
-use crate::ir::{
-    Isolation, NamespaceSelector, OriginKind, Peer, Program, Selector, NAMESPACE_NAME_LABEL,
-};
+use crate::ir::{Isolation, NamespaceSelector, OriginKind, Peer, Program, Selector};
+use crate::k8s::yaml::{self, Node};
+use crate::k8s::NAMESPACE_NAME_LABEL;
 use crate::resolve;
 use crate::source::{FileId, Span, Spanned};
 use crate::syntax::ast::{self, Allow, Endpoint, Statement, Target};
@@ -91,7 +91,9 @@ impl Analysis {
             .find(|(s, _)| super::covers(*s, at))?;
         let mut md = format!("**namespace** `{name}`\n\n");
         match self.program.as_ref() {
-            None => md.push_str("the program has errors: fix them to see how npc treats this namespace"),
+            None => {
+                md.push_str("the program has errors: fix them to see how npc treats this namespace")
+            }
             Some(program) => match program.namespaces.get(name) {
                 None => {
                     let _ = write!(
@@ -167,7 +169,10 @@ impl Analysis {
         }
         if matches!(
             stmt.node,
-            Statement::Namespace(_) | Statement::Allow(_) | Statement::Scrape(_) | Statement::Dns(_)
+            Statement::Namespace(_)
+                | Statement::Allow(_)
+                | Statement::Scrape(_)
+                | Statement::Dns(_)
         ) {
             md.push_str("\n\n");
             md.push_str(&self.policies_text(super::policies::origin_span(stmt)));
@@ -258,7 +263,8 @@ impl Analysis {
         match site.inner {
             None => statements.push(probe),
             Some(i) => {
-                let Some(Statement::Namespace(decl)) = self.statements.get(site.top).map(|s| &s.node)
+                let Some(Statement::Namespace(decl)) =
+                    self.statements.get(site.top).map(|s| &s.node)
                 else {
                     return Vec::new();
                 };
@@ -354,14 +360,15 @@ fn peer_yaml(peer: &Peer) -> String {
         }
         Peer::Ip(block) => {
             let mut b = Map::new();
-            b.insert("cidr".into(), json!(block.cidr));
+            b.insert("cidr".into(), json!(block.cidr.to_string()));
             if !block.except.is_empty() {
-                b.insert("except".into(), json!(block.except));
+                let except: Vec<String> = block.except.iter().map(ToString::to_string).collect();
+                b.insert("except".into(), json!(except));
             }
             json!({"ipBlock": b})
         }
     };
-    serde_yaml::to_string(&value).unwrap_or_default()
+    yaml::to_string(&Node::from_json(&value))
 }
 
 /// The managed namespaces a peer reaches and how they are isolated.
@@ -417,7 +424,13 @@ fn carve_out_rules(program: Option<&Program>, stmt: &Spanned<Statement>) -> Stri
             let to: Vec<String> = r
                 .destinations
                 .iter()
-                .map(|(p, ports)| format!("{} on {}", describe::peer(p, workload), describe::ports(ports)))
+                .map(|(p, ports)| {
+                    format!(
+                        "{} on {}",
+                        describe::peer(p, workload),
+                        describe::ports(ports)
+                    )
+                })
                 .collect();
             let side = match r.origin.kind {
                 OriginKind::Dns => "egress",

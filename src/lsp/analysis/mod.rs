@@ -168,7 +168,10 @@ const MAX_UNPARSED_INCLUDES: usize = 100;
 /// The texts of the files that files with syntax errors include: the loader
 /// skips them, but completion still wants their names.
 fn unparsed_includes(sources: &SourceMap, files: &dyn Files) -> Vec<String> {
-    let mut seen: Vec<PathBuf> = sources.files().filter_map(|(_, f)| f.path.clone()).collect();
+    let mut seen: Vec<PathBuf> = sources
+        .files()
+        .filter_map(|(_, f)| f.path.clone())
+        .collect();
     let mut queue: Vec<(PathBuf, String)> = sources
         .files()
         .filter_map(|(_, f)| Some((f.path.clone()?, f.text.clone())))
@@ -245,7 +248,7 @@ impl Analysis {
 
     fn problem(&self, d: &Diagnostic) -> Option<Problem> {
         let mut message = d.message.clone();
-        if let Some(label) = d.label.as_deref().filter(|l| !d.message.contains(l)) {
+        if let Some(label) = d.primary.as_deref().filter(|l| !d.message.contains(l)) {
             message.push('\n');
             message.push_str(label);
         }
@@ -263,7 +266,7 @@ impl Analysis {
             error: d.severity() == Severity::Error,
             message,
             related: d
-                .labels
+                .secondary
                 .iter()
                 .filter_map(|l| Some((self.file_span(l.span)?, l.message.clone())))
                 .collect(),

@@ -128,10 +128,13 @@ impl Analysis {
                 if old == new_name {
                     return Ok(Vec::new());
                 }
-                resolve::names::dns1123_label(new_name)
+                crate::k8s::names::dns1123_label(new_name)
                     .map_err(|why| format!("`{new_name}` is not a namespace name: {why}"))?;
-                if let Some((span, _)) =
-                    self.index.namespace_refs.iter().find(|(_, n)| n == new_name)
+                if let Some((span, _)) = self
+                    .index
+                    .namespace_refs
+                    .iter()
+                    .find(|(_, n)| n == new_name)
                 {
                     return Err(format!(
                         "the namespace `{new_name}` is already part of the program ({})",
@@ -167,9 +170,7 @@ fn alias_name_problem(name: &str) -> Option<String> {
         targets: vec![world],
     });
     let (_, diags) = resolve::resolve(&[Spanned::new(probe, nowhere)]);
-    let invalid = diags
-        .iter()
-        .any(|d| d.code == codes::INVALID_ALIAS_NAME)
+    let invalid = diags.iter().any(|d| d.code == codes::INVALID_ALIAS_NAME)
         || name.is_empty()
         || !name
             .chars()

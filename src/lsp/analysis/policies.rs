@@ -25,11 +25,7 @@ pub(super) fn contributions(provenance: &Provenance) -> Contributions {
     let mut out: Contributions = HashMap::new();
     for (key, origins) in &provenance.policies {
         let mut mark = |span: Span, f: &dyn Fn(&mut Part)| {
-            f(out
-                .entry(span)
-                .or_default()
-                .entry(key.clone())
-                .or_default());
+            f(out.entry(span).or_default().entry(key.clone()).or_default());
         };
         let ingress: Vec<Span> = origins.ingress.iter().flatten().map(|o| o.span).collect();
         let egress: Vec<Span> = origins.egress.iter().flatten().map(|o| o.span).collect();

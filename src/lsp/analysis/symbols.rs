@@ -75,11 +75,24 @@ impl Analysis {
             Statement::Allow(_) | Statement::Scrape(_) | Statement::Dns(_) | Statement::Deny => {
                 (self.one_line(stmt.span), keyword, SymbolKind::Rule, vec![])
             }
-            Statement::Expect(_) => (self.one_line(stmt.span), keyword, SymbolKind::Expectation, vec![]),
-            Statement::Set(_) | Statement::Isolate(_) | Statement::No(_) => {
-                (self.one_line(stmt.span), keyword, SymbolKind::Setting, vec![])
-            }
-            Statement::Include(_) => (self.one_line(stmt.span), keyword, SymbolKind::Include, vec![]),
+            Statement::Expect(_) => (
+                self.one_line(stmt.span),
+                keyword,
+                SymbolKind::Expectation,
+                vec![],
+            ),
+            Statement::Set(_) | Statement::Isolate(_) | Statement::No(_) => (
+                self.one_line(stmt.span),
+                keyword,
+                SymbolKind::Setting,
+                vec![],
+            ),
+            Statement::Include(_) => (
+                self.one_line(stmt.span),
+                keyword,
+                SymbolKind::Include,
+                vec![],
+            ),
         };
         let detail = match &stmt.node {
             Statement::Let(_) => {

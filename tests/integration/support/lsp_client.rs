@@ -2,8 +2,6 @@
 //! notifications, and waits (with a timeout) for responses and published
 //! diagnostics. Messages are framed by `lsp_server::Message`.
 
-#![allow(dead_code)]
-
 use std::collections::VecDeque;
 use std::io::{BufReader, Write};
 use std::time::Duration;
@@ -100,7 +98,12 @@ impl Client {
         self.notifications.retain(|n| {
             let hit = n.method == "textDocument/publishDiagnostics" && n.params["uri"] == uri;
             if hit {
-                last = Some(n.params["diagnostics"].as_array().cloned().unwrap_or_default());
+                last = Some(
+                    n.params["diagnostics"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default(),
+                );
             }
             !hit
         });
@@ -130,7 +133,14 @@ impl Client {
     }
 
     /// Replaces `range` ([line, character] pairs) with `text`.
-    pub fn change(&mut self, uri: &str, version: i32, start: (u32, u32), end: (u32, u32), text: &str) {
+    pub fn change(
+        &mut self,
+        uri: &str,
+        version: i32,
+        start: (u32, u32),
+        end: (u32, u32),
+        text: &str,
+    ) {
         self.notify(
             "textDocument/didChange",
             json!({
@@ -147,7 +157,13 @@ impl Client {
     }
 
     /// `textDocument/...` request at a position.
-    pub fn at(&mut self, method: &str, uri: &str, line: u32, character: u32) -> Result<Value, Value> {
+    pub fn at(
+        &mut self,
+        method: &str,
+        uri: &str,
+        line: u32,
+        character: u32,
+    ) -> Result<Value, Value> {
         self.request(
             method,
             json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),

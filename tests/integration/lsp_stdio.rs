@@ -4,14 +4,9 @@
 //! formatting, symbols, code lenses, shutdown and exit. Positions are UTF-16,
 //! and the program has non-ASCII comments before the positions asked about.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-#[path = "support/lsp_client.rs"]
-mod lsp_client;
-
 use std::process::{Command, Stdio};
 
-use lsp_client::Client;
+use crate::support::lsp_client::Client;
 use serde_json::{json, Value};
 
 const POLICIES: &str = "\
@@ -61,7 +56,9 @@ fn an_editor_session_over_stdio() {
     let mut client = Client::over_pipes(child.stdin.take().unwrap(), child.stdout.take().unwrap());
 
     // The handshake: UTF-16 is all this client offers.
-    let root = lsp_types::Url::from_directory_path(dir.path()).unwrap().to_string();
+    let root = lsp_types::Url::from_directory_path(dir.path())
+        .unwrap()
+        .to_string();
     let init = client.initialize(&root, &["utf-16"]);
     let caps = &init["capabilities"];
     assert_eq!(caps["positionEncoding"], "utf-16");
@@ -88,9 +85,15 @@ fn an_editor_session_over_stdio() {
     let hover = client.at("textDocument/hover", &main, 5, 23).unwrap();
     let text = hover["contents"]["value"].as_str().unwrap();
     assert!(text.contains("let api = payments/api-server"), "{text}");
-    assert!(text.contains("kubernetes.io/metadata.name: payments"), "{text}");
+    assert!(
+        text.contains("kubernetes.io/metadata.name: payments"),
+        "{text}"
+    );
     assert!(text.contains("app: api-server"), "{text}");
-    assert!(text.contains("managed: `payments` (isolated: ingress and egress)"), "{text}");
+    assert!(
+        text.contains("managed: `payments` (isolated: ingress and egress)"),
+        "{text}"
+    );
     assert_eq!(
         hover["range"],
         json!({"start": {"line": 5, "character": 22}, "end": {"line": 5, "character": 25}})
@@ -100,7 +103,10 @@ fn an_editor_session_over_stdio() {
     let hover = client.at("textDocument/hover", &main, 5, 2).unwrap();
     let text = hover["contents"]["value"].as_str().unwrap();
     assert!(text.contains("contributes to 2 NetworkPolicies"), "{text}");
-    assert!(text.contains("`payments/api-server`: ingress rules"), "{text}");
+    assert!(
+        text.contains("`payments/api-server`: ingress rules"),
+        "{text}"
+    );
     assert!(text.contains("`web/frontend`: egress rules"), "{text}");
 
     // Definition of `api`: the `let` in the included file.
@@ -132,7 +138,13 @@ fn an_editor_session_over_stdio() {
         .iter()
         .map(|l| {
             (
-                l["uri"].as_str().unwrap().rsplit('/').next().unwrap().to_string(),
+                l["uri"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
                 l["range"]["start"]["line"].as_u64().unwrap(),
             )
         })
@@ -155,7 +167,10 @@ fn an_editor_session_over_stdio() {
         )
         .unwrap_err();
     assert!(
-        refused["message"].as_str().unwrap().contains("`db` is already an alias"),
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("`db` is already an alias"),
         "{refused}"
     );
     let edit = client
@@ -234,8 +249,14 @@ fn an_editor_session_over_stdio() {
     client.change(&aliases, 2, (1, 4), (1, 6), "database");
     let diags = client.diagnostics(&main);
     assert_eq!(codes(&diags), vec!["E002"]);
-    assert!(diags[0]["message"].as_str().unwrap().contains("unknown alias `db`"));
-    assert_eq!(diags[0]["range"]["start"], json!({"line": 6, "character": 13}));
+    assert!(diags[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("unknown alias `db`"));
+    assert_eq!(
+        diags[0]["range"]["start"],
+        json!({"line": 6, "character": 13})
+    );
     client.change(&aliases, 3, (1, 4), (1, 12), "db");
     assert_eq!(client.diagnostics(&main), Vec::<Value>::new());
 
@@ -249,11 +270,17 @@ fn an_editor_session_over_stdio() {
         .unwrap();
     let edits = edits.as_array().unwrap();
     assert_eq!(edits.len(), 1);
-    assert_eq!(edits[0]["newText"].as_str().unwrap(), npc::fmt::format(POLICIES).unwrap());
+    assert_eq!(
+        edits[0]["newText"].as_str().unwrap(),
+        npc::fmt::format(POLICIES).unwrap()
+    );
 
     // The outline: namespaces and statements (comments left out).
     let symbols = client
-        .request("textDocument/documentSymbol", json!({"textDocument": {"uri": main}}))
+        .request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": main}}),
+        )
         .unwrap();
     let names: Vec<&str> = symbols
         .as_array()
@@ -274,7 +301,10 @@ fn an_editor_session_over_stdio() {
 
     // Code lenses: the policies each statement produces.
     let lenses = client
-        .request("textDocument/codeLens", json!({"textDocument": {"uri": main}}))
+        .request(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": main}}),
+        )
         .unwrap();
     let titles: Vec<&str> = lenses
         .as_array()
@@ -293,7 +323,10 @@ fn an_editor_session_over_stdio() {
     );
 
     // Shutdown, then exit: the process ends with status 0.
-    assert_eq!(client.request("shutdown", Value::Null).unwrap(), Value::Null);
+    assert_eq!(
+        client.request("shutdown", Value::Null).unwrap(),
+        Value::Null
+    );
     client.notify("exit", Value::Null);
     let status = child.wait().unwrap();
     assert!(status.success(), "{status}");
