@@ -28,6 +28,7 @@ mod gen;
 mod kustomize;
 mod kustomize_fn;
 mod limits;
+mod lsp_edits;
 mod lsp_stdio;
 mod properties;
 mod verify_cli;
