@@ -200,6 +200,8 @@ impl<'c> Server<'c> {
                 Some(a) => a.files().any(|f| dirty.contains(f)) || dirty.contains(&root),
             };
             if stale {
+                // Freed before the new check, which can then reuse its memory.
+                drop(self.analyses.remove(&root));
                 let name = self.workspace.display_name(&root);
                 let workspace = &self.workspace;
                 let analysis = catch_unwind(AssertUnwindSafe(|| {
@@ -211,7 +213,6 @@ impl<'c> Server<'c> {
                         checked.push(root);
                     }
                     Err(_) => {
-                        self.analyses.remove(&root);
                         self.log_error(&format!(
                             "npc failed while checking `{name}`; please report this with the file"
                         ));
