@@ -2,16 +2,14 @@
 //! workspace, and which root file each file's program starts from.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use lsp_types::Url;
 
 use super::analysis::{self, Files};
 use super::position::LineIndex;
+use crate::files::{self, Reason};
 
-/// The largest `.npl` file read from disk.
-pub const MAX_FILE_BYTES: u64 = 4 << 20;
 /// The most directory entries looked at when scanning a workspace folder.
 const MAX_SCAN_ENTRIES: usize = 20_000;
 /// The most `.npl` files taken from a workspace scan.
@@ -58,18 +56,20 @@ pub fn uri_path(uri: &Url) -> Option<PathBuf> {
     uri.to_file_path().ok().map(|p| canonical(&p))
 }
 
-/// Reads a file from disk, refusing files larger than [`MAX_FILE_BYTES`].
+/// Reads a source file from disk as npc reads any: a regular file, at most
+/// [`files::MAX_SOURCE_BYTES`].
 fn read_bounded(path: &Path) -> std::io::Result<String> {
-    let file = std::fs::File::open(path)?;
-    let mut text = String::new();
-    file.take(MAX_FILE_BYTES + 1).read_to_string(&mut text)?;
-    if text.len() as u64 > MAX_FILE_BYTES {
-        return Err(std::io::Error::other(format!(
-            "larger than {} MiB",
-            MAX_FILE_BYTES >> 20
-        )));
-    }
-    Ok(text)
+    use std::io::ErrorKind;
+    files::read_text(path, files::MAX_SOURCE_BYTES).map_err(|e| match e.reason {
+        Reason::NotFound => ErrorKind::NotFound.into(),
+        Reason::PermissionDenied => ErrorKind::PermissionDenied.into(),
+        Reason::NotUtf8 => ErrorKind::InvalidData.into(),
+        _ => {
+            let text = e.to_string();
+            let why = text.split_once("`: ").map_or(text.as_str(), |(_, why)| why);
+            std::io::Error::other(why.to_string())
+        }
+    })
 }
 
 impl Files for Workspace {

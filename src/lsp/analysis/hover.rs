@@ -148,7 +148,8 @@ impl Analysis {
         }
         let stmt = self.statement(site.top, site.inner)?;
         let mut md = format!("**{}**", self.sources.snippet(site.keyword));
-        let program = self.program.as_ref();
+        // Carve-outs are added only to a program without errors.
+        let program = self.program.as_ref().filter(|_| self.compiled());
         match &stmt.node {
             Statement::Dns(_) | Statement::Scrape(_) => {
                 md.push_str("\n\n");
@@ -284,8 +285,8 @@ impl Analysis {
                 .filter(|s| matches!(s.node, Statement::Set(_)))
                 .cloned(),
         );
-        let (program, _) = resolve::resolve(&statements);
-        program
+        resolve::resolve(&statements)
+            .program
             .rules
             .into_iter()
             .find(|r| r.origin.span == probe_span)

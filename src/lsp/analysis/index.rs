@@ -121,6 +121,7 @@ fn keyword_len(stmt: &Statement) -> usize {
         Statement::Expect(_) | Statement::Scrape(_) => 6,
         Statement::Include(_) | Statement::Isolate(_) => 7,
         Statement::No(_) => 2,
+        Statement::Invalid(_) => 0,
     }
 }
 
@@ -169,19 +170,7 @@ impl Walk {
                 for t in &l.targets {
                     self.target(t, place);
                 }
-                let def = self.index.aliases.len();
-                self.index.aliases.push(AliasDef {
-                    name: l.name.node.clone(),
-                    name_span: l.name.span,
-                    statement: stmt.span,
-                    block: block.map(str::to_string),
-                });
-                let scope = if block.is_some() {
-                    &mut self.local
-                } else {
-                    &mut self.global
-                };
-                scope.entry(l.name.node.clone()).or_insert(def);
+                self.define(&l.name, stmt.span, block);
             }
             Statement::Allow(a) => {
                 for t in &a.sources {
@@ -209,6 +198,22 @@ impl Walk {
                     self.ports(ports);
                 }
             }
+            Statement::Invalid(invalid) => {
+                // What a statement with a syntax error was about to define,
+                // so that its uses still lead somewhere.
+                if let Some(name) = &invalid.namespace {
+                    self.index
+                        .namespaces
+                        .entry(name.node.clone())
+                        .or_insert(name.span);
+                    self.index
+                        .namespace_refs
+                        .push((name.span, name.node.clone()));
+                }
+                if let Some(name) = &invalid.alias {
+                    self.define(name, stmt.span, block);
+                }
+            }
             Statement::Dns(ast::Dns::None)
             | Statement::Set(_)
             | Statement::Include(_)
@@ -216,6 +221,22 @@ impl Walk {
             | Statement::No(_)
             | Statement::Deny => {}
         }
+    }
+
+    fn define(&mut self, name: &Spanned<String>, statement: Span, block: Option<&str>) {
+        let def = self.index.aliases.len();
+        self.index.aliases.push(AliasDef {
+            name: name.node.clone(),
+            name_span: name.span,
+            statement,
+            block: block.map(str::to_string),
+        });
+        let scope = if block.is_some() {
+            &mut self.local
+        } else {
+            &mut self.global
+        };
+        scope.entry(name.node.clone()).or_insert(def);
     }
 
     fn target(&mut self, target: &Spanned<ast::Target>, place: Place<'_>) {

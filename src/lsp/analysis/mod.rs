@@ -20,10 +20,10 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::emit::Provenance;
+use crate::ir;
 use crate::load::{self, Input};
 use crate::source::{FileId, SourceMap, Span, Spanned};
 use crate::syntax::ast;
-use crate::{carveouts, emit, ir, layout, resolve, verify};
 
 pub use complete::{Completion, CompletionKind};
 pub use fixes::Fix;
@@ -87,7 +87,8 @@ pub struct Analysis {
     diagnostics: Vec<Diagnostic>,
     /// Every statement of every file, includes spliced in place.
     statements: Vec<Spanned<ast::Statement>>,
-    /// The resolved program with carve-outs, when resolution found no error.
+    /// The resolved program: complete, with carve-outs, when resolution
+    /// found no error; else what resolved.
     program: Option<ir::Program>,
     /// The origins of every emitted policy, when the program compiled.
     provenance: Provenance,
@@ -109,32 +110,19 @@ pub fn analyze(root: &Path, name: &str, files: &dyn Files) -> Analysis {
     };
     let read = |p: &Path| files.read(p);
     let loaded = load::load_with(vec![input], &read);
-    let mut diags = loaded.diagnostics;
-    let mut program = None;
+    // The stages of `npc::compile`, called one by one so that the AST and
+    // the resolved program stay available for navigation and hover.
+    let resolution = crate::resolve(&loaded);
+    let mut diags = loaded.diagnostics.clone();
+    diags.extend(resolution.diagnostics);
+    let program = resolution.program;
     let mut provenance = Provenance::default();
-    if !loaded.syntax_errors {
-        // The stages of `npc::compile`, kept apart so that the AST stays
-        // available for navigation.
-        let (mut resolved, resolve_diags) = resolve::resolve(&loaded.statements);
-        diags.extend(resolve_diags);
+    if !diags.has_errors() {
+        let mut emitted = crate::generate(&program, &loaded.sources);
+        diags.extend(std::mem::take(&mut emitted.diagnostics));
         if !diags.has_errors() {
-            carveouts::apply(&mut resolved);
-            let (layout, layout_diags) = layout::layout(&resolved);
-            diags.extend(layout_diags);
-            let (policies, prov, emit_diags) =
-                emit::emit(&layout, &resolved.settings, &loaded.sources);
-            diags.extend(emit_diags);
-            drop(layout);
-            if !diags.has_errors() {
-                diags.extend(verify::expectations(
-                    &resolved,
-                    &policies,
-                    &prov,
-                    &loaded.sources,
-                ));
-                provenance = prov;
-            }
-            program = Some(resolved);
+            diags.extend(crate::verify(&program, &emitted, &loaded.sources));
+            provenance = emitted.provenance;
         }
     }
     let paths = loaded
@@ -154,7 +142,7 @@ pub fn analyze(root: &Path, name: &str, files: &dyn Files) -> Analysis {
         paths,
         diagnostics: diags.sorted(),
         statements: loaded.statements,
-        program,
+        program: Some(program),
         contributions: policies::contributions(&provenance),
         provenance,
         index,

@@ -169,8 +169,11 @@ fn alias_name_problem(name: &str) -> Option<String> {
         name: Spanned::new(name.to_string(), nowhere),
         targets: vec![world],
     });
-    let (_, diags) = resolve::resolve(&[Spanned::new(probe, nowhere)]);
-    let invalid = diags.iter().any(|d| d.code == codes::INVALID_ALIAS_NAME)
+    let resolution = resolve::resolve(&[Spanned::new(probe, nowhere)]);
+    let invalid = resolution
+        .diagnostics
+        .iter()
+        .any(|d| d.code == codes::INVALID_ALIAS_NAME)
         || name.is_empty()
         || !name
             .chars()

@@ -56,6 +56,7 @@ impl Analysis {
             .find(|s| s.span == stmt.span)
             .map_or(stmt.span, |s| s.keyword);
         let (name, selection, kind, children) = match &stmt.node {
+            Statement::Invalid(_) => return None,
             Statement::Namespace(decl) => {
                 let children = decl
                     .body
