@@ -331,3 +331,76 @@ fn an_editor_session_over_stdio() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status}");
 }
+
+/// The quick fixes a diagnostic carries, from a server in this process.
+fn fixes(text: &str) -> Vec<(String, String, Value)> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fix.npl");
+    std::fs::write(&path, text).unwrap();
+    let uri = lsp_types::Url::from_file_path(&path).unwrap().to_string();
+    let (server, client_side) = lsp_server::Connection::memory();
+    let thread = std::thread::spawn(move || npc::lsp::serve(&server));
+    let mut client = Client::over_channels(client_side.sender, client_side.receiver);
+    client.initialize("file:///nonexistent-workspace/", &["utf-8"]);
+    client.open(&uri, text);
+    let diags = client.diagnostics(&uri);
+    let mut out = Vec::new();
+    for d in &diags {
+        let actions = client
+            .request(
+                "textDocument/codeAction",
+                json!({"textDocument": {"uri": uri}, "range": d["range"], "context": {"diagnostics": [d]}}),
+            )
+            .unwrap();
+        for a in actions.as_array().unwrap() {
+            let edit = a["edit"]["changes"][&uri][0].clone();
+            out.push((
+                d["code"].as_str().unwrap().to_string(),
+                a["title"].as_str().unwrap().to_string(),
+                edit,
+            ));
+        }
+    }
+    client.request("shutdown", Value::Null).unwrap();
+    client.notify("exit", Value::Null);
+    thread.join().unwrap().unwrap();
+    out
+}
+
+#[test]
+fn quick_fixes_from_diagnostics() {
+    let f = fixes("namespace web\nallow web/a -> web/b:udp/53\n");
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(
+        (f[0].0.as_str(), f[0].1.as_str()),
+        ("E001", "write `53/udp`")
+    );
+    assert_eq!(f[0].2["newText"], "53/udp");
+    assert_eq!(
+        f[0].2["range"]["start"],
+        json!({"line": 1, "character": 21})
+    );
+    assert_eq!(f[0].2["range"]["end"], json!({"line": 1, "character": 27}));
+
+    let f = fixes("namespace web\nallow web/a -> web/b:80-70\n");
+    assert_eq!(
+        (f[0].0.as_str(), f[0].1.as_str()),
+        ("E007", "write `70-80`")
+    );
+
+    let f = fixes("namespace web\nlet frontend = web/frontend\nallow frontnd -> web/api:80\n");
+    assert_eq!(
+        (f[0].0.as_str(), f[0].1.as_str()),
+        ("E002", "replace with `frontend`")
+    );
+
+    // An `allow` between undeclared namespaces produces no rule: declare them.
+    let f = fixes("namespace web\n\nallow other/a -> third/b:80\n");
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(
+        (f[0].0.as_str(), f[0].1.as_str()),
+        ("W002", "declare namespace `other`, `third`")
+    );
+    assert_eq!(f[0].2["newText"], "namespace other\nnamespace third\n");
+    assert_eq!(f[0].2["range"]["start"], json!({"line": 1, "character": 0}));
+}
