@@ -144,8 +144,12 @@ impl<'c> Server<'c> {
                 if let Ok(p) =
                     n.extract::<lsp::DidSaveTextDocumentParams>(DidSaveTextDocument::METHOD)
                 {
+                    // Programs read open files from their buffers, which a
+                    // save does not change; only a file saved unopened is news.
                     if let Some(path) = uri_path(&p.text_document.uri) {
-                        self.changed(path);
+                        if !self.workspace.docs.contains_key(&path) {
+                            self.changed(path);
+                        }
                     }
                 }
             }
