@@ -51,9 +51,17 @@ pub fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// The path of a `file:` URI.
+/// The path of a `file:` URI; a buffer that is no file (`untitled:`) gets a
+/// path of its own that no file has.
 pub fn uri_path(uri: &Url) -> Option<PathBuf> {
-    uri.to_file_path().ok().map(|p| canonical(&p))
+    if uri.scheme() == "file" {
+        return uri.to_file_path().ok().map(|p| canonical(&p));
+    }
+    let name: String = format!("{}:{}", uri.scheme(), uri.path())
+        .chars()
+        .map(|c| if c == '/' { '_' } else { c })
+        .collect();
+    Some(PathBuf::from("/").join(name))
 }
 
 /// Reads a source file from disk as npc reads any: a regular file, at most

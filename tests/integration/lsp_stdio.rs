@@ -404,3 +404,23 @@ fn quick_fixes_from_diagnostics() {
     assert_eq!(f[0].2["newText"], "namespace other\nnamespace third\n");
     assert_eq!(f[0].2["range"]["start"], json!({"line": 1, "character": 0}));
 }
+
+#[test]
+fn untitled_buffers_are_checked() {
+    let (server, client_side) = lsp_server::Connection::memory();
+    let thread = std::thread::spawn(move || npc::lsp::serve(&server));
+    let mut client = Client::over_channels(client_side.sender, client_side.receiver);
+    client.initialize("file:///nonexistent-workspace/", &["utf-16"]);
+    let uri = "untitled:Untitled-1";
+    client.open(uri, "namespace web\nallow web/a -> ap:80\n");
+    let diags = client.diagnostics(uri);
+    assert_eq!(codes(&diags), vec!["E002"]);
+    let hover = client.at("textDocument/hover", uri, 1, 8).unwrap();
+    assert!(hover["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .contains("namespace** `web`"));
+    client.request("shutdown", Value::Null).unwrap();
+    client.notify("exit", Value::Null);
+    thread.join().unwrap().unwrap();
+}
