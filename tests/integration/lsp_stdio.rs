@@ -272,7 +272,7 @@ fn an_editor_session_over_stdio() {
     assert_eq!(edits.len(), 1);
     assert_eq!(
         edits[0]["newText"].as_str().unwrap(),
-        npc::fmt::format(POLICIES).unwrap()
+        npc::format::format(POLICIES).unwrap()
     );
 
     // The outline: namespaces and statements (comments left out).

@@ -184,7 +184,7 @@ fn unparsed_includes(sources: &SourceMap, files: &dyn Files) -> Vec<String> {
 
 /// Formats one file, or `None` when it has syntax errors.
 pub fn format(text: &str) -> Option<String> {
-    crate::fmt::format(text).ok()
+    crate::format::format(text).ok()
 }
 
 impl Analysis {
