@@ -116,6 +116,10 @@ fn an_editor_session_over_stdio() {
         def["range"],
         json!({"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 7}})
     );
+    // Definition on the path of an `include`: the included file.
+    let def = client.at("textDocument/definition", &main, 3, 12).unwrap();
+    assert_eq!(def["uri"], aliases.as_str());
+    assert_eq!(def["range"]["start"], json!({"line": 0, "character": 0}));
     // Definition of a namespace: its declaration.
     let def = client.at("textDocument/definition", &main, 5, 7).unwrap();
     assert_eq!(def["uri"], main.as_str());

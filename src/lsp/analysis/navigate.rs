@@ -67,8 +67,38 @@ impl Analysis {
         out
     }
 
-    /// Where the alias or namespace at `offset` is defined.
+    /// The file an `include "..."` at `offset` names, if it is part of the
+    /// program.
+    fn included_file_at(&self, path: &Path, offset: usize) -> Option<FileSpan> {
+        let text = self.text(path)?;
+        let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+        let end = text
+            .get(offset..)?
+            .find('\n')
+            .map_or(text.len(), |i| offset + i);
+        let line = text.get(start..end)?;
+        let quote = line.find('"')?;
+        let close = quote + 1 + line.get(quote + 1..)?.find('"')?;
+        if !(start + quote..=start + close).contains(&offset) {
+            return None;
+        }
+        let dir = path.parent()?;
+        let target = super::included_paths(line, dir).into_iter().next()?;
+        let target = std::fs::canonicalize(&target).unwrap_or(target);
+        self.files().find(|f| *f == target)?;
+        Some(FileSpan {
+            path: target,
+            start: 0,
+            end: 0,
+        })
+    }
+
+    /// Where the alias or namespace at `offset` is defined; on the path of
+    /// an `include`, the start of that file.
     pub fn definition(&self, path: &Path, offset: usize) -> Option<FileSpan> {
+        if let Some(file) = self.included_file_at(path, offset) {
+            return Some(file);
+        }
         let (symbol, _) = self.symbol_at(path, offset)?;
         let span = match symbol {
             Symbol::Alias(def) => self.index.aliases.get(def)?.name_span,
