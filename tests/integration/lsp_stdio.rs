@@ -428,3 +428,52 @@ fn untitled_buffers_are_checked() {
     client.notify("exit", Value::Null);
     thread.join().unwrap().unwrap();
 }
+
+#[test]
+fn hover_resolves_endpoints_as_the_compiler_does() {
+    let (server, client_side) = lsp_server::Connection::memory();
+    let thread = std::thread::spawn(move || npc::lsp::serve(&server));
+    let mut client = Client::over_channels(client_side.sender, client_side.receiver);
+    client.initialize("file:///nonexistent-workspace/", &["utf-8"]);
+    let uri = "untitled:blocks";
+    let text = "\
+namespace data
+let db = data/postgres
+namespace web labels {team=ops} {
+  allow frontend -> db:5432, cache
+}
+allow {team=ops}/* -> 10.0.0.0/8 except 10.1.0.0/16
+set workload-label = app.kubernetes.io/name
+";
+    client.open(uri, text);
+    assert_eq!(client.diagnostics(uri), Vec::<Value>::new());
+    let hover = |client: &mut Client, line, ch| {
+        client.at("textDocument/hover", uri, line, ch).unwrap()["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // A bare name in a block: a workload of the block's namespace, on the
+    // workload label the program sets (after the statement, too).
+    let h = hover(&mut client, 3, 9);
+    assert!(h.contains("kubernetes.io/metadata.name: web"), "{h}");
+    assert!(h.contains("app.kubernetes.io/name: frontend"), "{h}");
+    let h = hover(&mut client, 3, 30);
+    assert!(h.contains("app.kubernetes.io/name: cache"), "{h}");
+    // `db` is the global alias, not a workload of `web`.
+    let h = hover(&mut client, 3, 21);
+    assert!(h.contains("let db = data/postgres"), "{h}");
+    assert!(h.contains("kubernetes.io/metadata.name: data"), "{h}");
+    assert!(h.contains("app.kubernetes.io/name: postgres"), "{h}");
+    // A namespace label set reaches the managed namespaces whose labels match.
+    let h = hover(&mut client, 5, 8);
+    assert!(h.contains("team: ops"), "{h}");
+    assert!(h.contains("managed namespaces it reaches: `web`"), "{h}");
+    // An address block with an exception.
+    let h = hover(&mut client, 5, 25);
+    assert!(h.contains("cidr: 10.0.0.0/8"), "{h}");
+    assert!(h.contains("- 10.1.0.0/16"), "{h}");
+    client.request("shutdown", Value::Null).unwrap();
+    client.notify("exit", Value::Null);
+    thread.join().unwrap().unwrap();
+}
