@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Tests the editor support for NPL under editors/: the VS Code extension
-# (TextMate scope assertions, snapshots, .vsix packaging), the Vim syntax
-# (golden syntax-group dumps), the tree-sitter grammar (generate, corpus and
-# highlight tests, every example parses cleanly) and a consistency check that
-# all three know every keyword and operator of grammar/npl.pest.
+# (TextMate scope assertions, snapshots, starting `npc lsp`, .vsix
+# packaging), the Vim syntax (golden syntax-group dumps) and `:make`, Neovim's
+# built-in LSP client against `npc lsp`, the tree-sitter grammar (generate,
+# corpus and highlight tests, every example parses cleanly) and a
+# consistency check that all three know every keyword and operator of
+# grammar/npl.pest.
 #
 # Needs Node 20 + npm, cargo, gcc, vim and python3; installs the rest (npm
 # packages from editors/vscode/package-lock.json, tree-sitter-cli into
-# .tools/) on first run and reuses it afterwards.
+# .tools/, Debian's neovim) on first run and reuses it afterwards.
 #
 #   scripts/test-editors.sh            run the tests
 #   scripts/test-editors.sh --update   rewrite snapshots and golden files
@@ -86,10 +88,21 @@ setup_tree_sitter() {
   printf '{"parser-directories": ["%s"]}\n' "$editors" > "$tools/tree-sitter/config.json"
 }
 
+setup_neovim() {
+  command -v nvim >/dev/null || { apt-get update; apt-get install -y neovim; }
+}
+
+# The language server the editor tests talk to.
+setup_npc() {
+  cargo build --quiet --locked --bin npc
+}
+
 echo "== setup"
 setup_node
 setup_tree_sitter
-export PATH="$tools/bin:$editors/vscode/node_modules/.bin:$PATH"
+setup_neovim
+setup_npc
+export PATH="$root/target/debug:$tools/bin:$editors/vscode/node_modules/.bin:$PATH"
 export TREE_SITTER_DIR="$tools/tree-sitter"
 export TREE_SITTER_LIBDIR="$tools/tree-sitter/lib"
 
@@ -127,18 +140,27 @@ textmate_snapshots() {
   fi
 }
 
+vscode_extension() {
+  cd "$editors/vscode"
+  NPC_BIN="$root/target/debug/npc" node --test test/extension.test.js
+}
+
+# The one command the README gives, from a state without build/.
 vsix_package() {
   cd "$editors/vscode"
   rm -rf build
-  mkdir -p build
-  vsce package --no-dependencies --allow-missing-repository --out build/npl.vsix < /dev/null
+  ./package.sh
   python3 - build/npl.vsix <<'PY'
 import sys, zipfile
 names = set(zipfile.ZipFile(sys.argv[1]).namelist())
 need = {"extension/package.json", "extension/language-configuration.json",
-        "extension/syntaxes/npl.tmLanguage.json", "extension/snippets/npl.code-snippets"}
+        "extension/syntaxes/npl.tmLanguage.json", "extension/snippets/npl.code-snippets",
+        "extension/extension.js",
+        "extension/node_modules/vscode-languageclient/package.json",
+        "extension/node_modules/vscode-jsonrpc/package.json"}
 missing = need - names
-extra = [n for n in names if "node_modules" in n or "/test/" in n]
+dev = ("@vscode/vsce", "vscode-tmgrammar-test", ".npc-package-lock")
+extra = [n for n in names if "/test/" in n or any(d in n for d in dev)]
 if missing or extra:
     sys.exit(f"vsix: missing {sorted(missing)}, unexpected {sorted(extra)}")
 PY
@@ -219,15 +241,66 @@ vim_golden() {
   [ "$bad" -eq 0 ]
 }
 
+# `:make` runs `npc check` and the errorformat turns its report into the
+# quickfix list.
+vim_make() {
+  local out
+  out="$(mktemp)"
+  (cd "$root" && NPL_QF_OUT="$out" vim -Nu NONE -i NONE -Es \
+    -c "set rtp^=$editors/vim" -c 'filetype plugin on' \
+    -c 'edit tests/cases/err/E002-unknown-alias.npl' -c 'silent make' \
+    -c 'call writefile(map(getqflist(), {_, e -> bufname(e.bufnr) . ":" . e.lnum . ":" . e.col . ": " . e.type . e.nr . " " . e.text}), $NPL_QF_OUT)' \
+    -c 'qa!') > /dev/null
+  local want="tests/cases/err/E002-unknown-alias.npl:3:7: E2 unknown alias \`frontnd\`"
+  if [ "$(cat "$out")" != "$want" ]; then
+    echo "quickfix list: $(cat "$out")"
+    echo "expected:      $want"
+    rm -f "$out"
+    return 1
+  fi
+  rm -f "$out"
+}
+
+# ------------------------------------------------------------------ Neovim
+# Neovim's own LSP client (Debian's neovim, 0.7) against `npc lsp`: the
+# plugin starts the server, editors/vim/test/lsp.lua asks for diagnostics,
+# hover and definition and edits the buffer; its report must equal
+# editors/vim/test/lsp.expected.
+neovim_lsp() {
+  local home out
+  home="$(mktemp -d)"
+  out="$home/lsp.out"
+  (cd "$root" && XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" \
+    XDG_STATE_HOME="$home/state" XDG_CACHE_HOME="$home/cache" NPL_LSP_OUT="$out" \
+    timeout 120 nvim --headless -i NONE -n --cmd "set rtp^=$editors/vim" \
+    --cmd 'filetype plugin on' -c 'edit examples/shop.npl' \
+    -c "luafile $editors/vim/test/lsp.lua") < /dev/null > /dev/null 2>&1 || true
+  local expected="$editors/vim/test/lsp.expected" rc=0
+  if [ ! -s "$out" ]; then
+    echo "neovim wrote no report"
+    rc=1
+  elif [ "$update" -eq 1 ]; then
+    cp "$out" "$expected"
+  elif ! diff -u "$expected" "$out"; then
+    echo "neovim's LSP session differs from $expected"
+    rc=1
+  fi
+  rm -rf "$home"
+  return "$rc"
+}
+
 # ------------------------------------------------------------------ run
 check "textmate scope assertions" textmate_scopes
 check "textmate snapshots" textmate_snapshots
+check "vscode extension starts npc lsp" vscode_extension
 check "vsix package" vsix_package
 check "tree-sitter generate" tree_sitter_generate
 check "tree-sitter corpus and highlight tests" tree_sitter_test
 check "tree-sitter parses every example" tree_sitter_parse_samples
 check "keywords and operators consistent with grammar/npl.pest" python3 "$editors/test/check_consistency.py"
 check "vim syntax golden files" vim_golden
+check "vim :make and errorformat" vim_make
+check "neovim lsp client against npc lsp" neovim_lsp
 
 echo
 if [ "$failed" -gt 0 ]; then

@@ -25,6 +25,7 @@ pub mod k8s;
 pub mod kustomize;
 pub mod layout;
 pub mod load;
+pub mod lsp;
 pub mod render;
 pub mod resolve;
 pub mod source;

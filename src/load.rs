@@ -38,9 +38,25 @@ pub struct Loaded {
     pub syntax_errors: bool,
 }
 
-/// Parses the roots and everything they include.
+/// Parses the roots and everything they include, reading included files
+/// from disk.
 pub fn load(inputs: Vec<Input>) -> Loaded {
-    let mut loader = Loader::default();
+    load_with(inputs, &|path| {
+        crate::files::read_text(path, crate::files::MAX_SOURCE_BYTES)
+    })
+}
+
+/// Reads an included file's text from its canonical path. An editor passes
+/// its unsaved buffers here before the disk.
+pub type ReadFile<'a> = &'a dyn Fn(&Path) -> Result<String, crate::files::ReadError>;
+
+/// [`load`], with included files read through `read`.
+pub fn load_with(inputs: Vec<Input>, read: ReadFile<'_>) -> Loaded {
+    let mut loader = Loader {
+        out: Loaded::default(),
+        seen: BTreeMap::new(),
+        read,
+    };
     for input in inputs {
         let root_dir = input
             .path
@@ -65,14 +81,14 @@ fn canonical(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
-#[derive(Default)]
-struct Loader {
+struct Loader<'a> {
     out: Loaded,
     /// Canonical path of every file loaded so far, with the span that included it.
     seen: BTreeMap<PathBuf, Option<Span>>,
+    read: ReadFile<'a>,
 }
 
-impl Loader {
+impl Loader<'_> {
     fn file(
         &mut self,
         input: Input,
@@ -157,7 +173,7 @@ impl Loader {
             self.out.diagnostics.push(d);
             return Vec::new();
         }
-        let text = match crate::files::read_text(&resolved, crate::files::MAX_SOURCE_BYTES) {
+        let text = match (self.read)(&resolved) {
             Ok(t) => t,
             Err(e) => {
                 self.out.diagnostics.push(

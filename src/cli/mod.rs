@@ -13,6 +13,7 @@ mod diff;
 mod explain;
 mod fmt;
 mod kustomize;
+mod lsp;
 mod man;
 pub mod report;
 
@@ -118,6 +119,9 @@ pub enum Command {
     /// Run npc as a kustomize generator plugin or KRM function
     #[command(after_help = kustomize::AFTER_HELP)]
     Kustomize(kustomize::KustomizeArgs),
+    /// Run the language server for editors (Language Server Protocol on stdio)
+    #[command(after_help = lsp::AFTER_HELP)]
+    Lsp(lsp::LspArgs),
     /// Print a shell completion script
     #[command(after_help = completions::AFTER_HELP)]
     Completions(completions::CompletionsArgs),
@@ -341,6 +345,7 @@ pub fn run() -> Exit {
         Command::Diff(a) => with(&a.diagnostics, |r| diff::run(a, r)),
         Command::Fmt(a) => with(&a.diagnostics, |r| fmt::run(a, r)),
         Command::Kustomize(a) => return kustomize::run(a),
+        Command::Lsp(a) => plain(|_| lsp::run(a)),
         Command::Completions(a) => plain(|_| completions::run(a)),
         Command::Man(a) => plain(|_| man::run(a)),
     };

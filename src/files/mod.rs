@@ -77,7 +77,8 @@ impl ReadError {
         }
     }
 
-    fn io(name: &str, e: &std::io::Error) -> Self {
+    /// A failed read of `name`, in words.
+    pub fn io(name: &str, e: &std::io::Error) -> Self {
         let reason = match e.kind() {
             std::io::ErrorKind::NotFound => Reason::NotFound,
             std::io::ErrorKind::PermissionDenied => Reason::PermissionDenied,

@@ -34,6 +34,8 @@ mod kustomize;
 mod kustomize_fn;
 mod kustomize_traps;
 mod limits;
+mod lsp_edits;
+mod lsp_stdio;
 mod properties;
 mod verify_cli;
 mod verify_expect;

@@ -1,0 +1,629 @@
+//! Completion. The text being typed rarely parses, so the context at the
+//! cursor is read from tokens of the raw text (what statement, what position
+//! in it), and the candidates come from the program's index and from the
+//! tokens of the file itself.
+
+use super::Analysis;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CompletionKind {
+    Keyword,
+    Namespace,
+    Alias,
+    Workload,
+    LabelKey,
+    LabelValue,
+    Protocol,
+    Setting,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Completion {
+    pub label: String,
+    pub kind: CompletionKind,
+    /// What to insert in place of the partial word.
+    pub insert: String,
+    pub detail: Option<String>,
+}
+
+const STATEMENT_KEYWORDS: &[&str] = &[
+    "namespace",
+    "let",
+    "allow",
+    "expect",
+    "dns",
+    "scrape",
+    "set",
+    "include",
+];
+const BLOCK_KEYWORDS: &[&str] = &["isolate", "no", "let", "allow", "expect"];
+const SETTINGS: &[(&str, &str)] = &[
+    (
+        "workload-label",
+        "the label a bare workload name selects on (default `app`)",
+    ),
+    (
+        "name-prefix",
+        "prepended to every policy name (default empty)",
+    ),
+];
+const PROTOCOLS: &[(&str, &str)] = &[
+    ("tcp", "TCP (the default)"),
+    ("udp", "UDP"),
+    ("sctp", "SCTP"),
+    ("any", "TCP, UDP and SCTP"),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tok<'a> {
+    Word(&'a str),
+    Str,
+    Punct(char),
+    Arrow,
+    NotEq,
+    /// A newline or `;`.
+    End,
+}
+
+/// What a `{` opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bracket {
+    Block,
+    Labels,
+    Ports,
+    List,
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
+}
+
+/// Tokens of NPL text: enough to tell statements, brackets and names apart.
+fn tokens(text: &str) -> Vec<Tok<'_>> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i] as char;
+        match c {
+            '#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            '\\' if bytes.get(i + 1) == Some(&b'\n') => i += 1,
+            '\n' | ';' => out.push(Tok::End),
+            '"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                out.push(Tok::Str);
+            }
+            '-' if bytes.get(i + 1) == Some(&b'>') => {
+                out.push(Tok::Arrow);
+                i += 1;
+            }
+            '!' if bytes.get(i + 1) == Some(&b'=') => {
+                out.push(Tok::NotEq);
+                i += 1;
+            }
+            c if is_word_char(c) => {
+                let start = i;
+                while i < bytes.len()
+                    && is_word_char(bytes[i] as char)
+                    && !(bytes[i] == b'-' && bytes.get(i + 1) == Some(&b'>'))
+                {
+                    i += 1;
+                }
+                out.push(Tok::Word(text.get(start..i).unwrap_or("")));
+                continue;
+            }
+            c if c.is_whitespace() => {}
+            c if c.is_ascii() => out.push(Tok::Punct(c)),
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Splits tokens into statements, tracking brackets. Returns the tokens of
+/// the last (unfinished) statement, the bracket stack and whether the
+/// statement is inside a namespace block (and which).
+fn current_statement<'a>(toks: &[Tok<'a>]) -> (Vec<Tok<'a>>, Vec<Bracket>, Option<&'a str>) {
+    let mut stack: Vec<Bracket> = Vec::new();
+    let mut stmt: Vec<Tok<'a>> = Vec::new();
+    let mut blocks: Vec<Option<&'a str>> = Vec::new();
+    for &t in toks {
+        let in_set = matches!(
+            stack.last(),
+            Some(Bracket::Labels | Bracket::Ports | Bracket::List)
+        );
+        match t {
+            Tok::End if !in_set => stmt.clear(),
+            Tok::End => {}
+            Tok::Punct('{') => {
+                let prev = stmt.last().copied();
+                let kind = if prev == Some(Tok::Punct(':')) {
+                    Bracket::Ports
+                } else if stmt.first() == Some(&Tok::Word("namespace"))
+                    && !matches!(prev, Some(Tok::Word("labels")))
+                    && matches!(prev, Some(Tok::Word(_) | Tok::Punct('}')))
+                {
+                    Bracket::Block
+                } else {
+                    Bracket::Labels
+                };
+                stack.push(kind);
+                if kind == Bracket::Block {
+                    let name = match stmt.get(1) {
+                        Some(Tok::Word(n)) => Some(*n),
+                        _ => None,
+                    };
+                    blocks.push(name);
+                    stmt.clear();
+                } else {
+                    stmt.push(t);
+                }
+            }
+            Tok::Punct('(') | Tok::Punct('[') => {
+                stack.push(Bracket::List);
+                stmt.push(t);
+            }
+            Tok::Punct('}') | Tok::Punct(')') | Tok::Punct(']') => {
+                if stack.pop() == Some(Bracket::Block) {
+                    blocks.pop();
+                    stmt.clear();
+                } else {
+                    stmt.push(t);
+                }
+            }
+            t => stmt.push(t),
+        }
+    }
+    let block = blocks.last().copied().flatten();
+    (stmt, stack, block)
+}
+
+/// Names written in the text: namespaces, aliases, workloads per namespace,
+/// label keys with their values.
+#[derive(Default)]
+struct Vocabulary {
+    namespaces: BTreeSet<String>,
+    declared: BTreeSet<String>,
+    aliases: BTreeSet<String>,
+    workloads: BTreeMap<String, BTreeSet<String>>,
+    labels: BTreeMap<String, BTreeSet<String>>,
+}
+
+fn starts_lower(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_lowercase())
+}
+
+impl Vocabulary {
+    fn from_tokens(toks: &[Tok<'_>]) -> Vocabulary {
+        let mut v = Vocabulary::default();
+        let mut first: Option<&str> = None;
+        let mut at_start = true;
+        for (i, t) in toks.iter().enumerate() {
+            let next = |k: usize| toks.get(i + k).copied();
+            if at_start {
+                first = match t {
+                    Tok::Word(w) => Some(w),
+                    _ => None,
+                };
+            }
+            at_start = matches!(t, Tok::End | Tok::Punct('{') | Tok::Punct('}'));
+            let Tok::Word(w) = *t else { continue };
+            let prev = i.checked_sub(1).and_then(|p| toks.get(p)).copied();
+            match (prev, next(1), next(2)) {
+                (_, Some(Tok::Word(n)), _) if w == "namespace" && first == Some("namespace") => {
+                    v.declared.insert(n.to_string());
+                    v.namespaces.insert(n.to_string());
+                }
+                (_, Some(Tok::Word(n)), _) if w == "let" && first == Some("let") => {
+                    v.aliases.insert(n.to_string());
+                }
+                (Some(p), Some(Tok::Punct('/')), Some(Tok::Word(pod)))
+                    if p != Tok::Punct(':') && starts_lower(w) && !w.contains('.') =>
+                {
+                    v.namespaces.insert(w.to_string());
+                    v.workloads
+                        .entry(w.to_string())
+                        .or_default()
+                        .insert(pod.to_string());
+                }
+                (Some(p), Some(Tok::Punct('/')), _) if p != Tok::Punct(':') && starts_lower(w) => {
+                    v.namespaces.insert(w.to_string());
+                }
+                (
+                    Some(Tok::Punct('{' | ',')),
+                    Some(Tok::Punct('=') | Tok::NotEq),
+                    Some(Tok::Word(val)),
+                ) if !matches!(first, Some("let" | "set")) => {
+                    v.labels
+                        .entry(w.to_string())
+                        .or_default()
+                        .insert(val.to_string());
+                }
+                (Some(Tok::Punct('{' | ',')), Some(Tok::Punct('=') | Tok::NotEq), _) => {
+                    v.labels.entry(w.to_string()).or_default();
+                }
+                (
+                    Some(Tok::Punct('{' | ',')),
+                    Some(Tok::Word("in" | "notin")),
+                    Some(Tok::Punct('(')),
+                ) => {
+                    let values = v.labels.entry(w.to_string()).or_default();
+                    for t in toks.iter().skip(i + 3) {
+                        match t {
+                            Tok::Word(val) => {
+                                values.insert(val.to_string());
+                            }
+                            Tok::Punct(',') | Tok::End => {}
+                            _ => break,
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        v
+    }
+
+    fn merge(&mut self, other: Vocabulary) {
+        self.namespaces.extend(other.namespaces);
+        self.declared.extend(other.declared);
+        self.aliases.extend(other.aliases);
+        for (ns, w) in other.workloads {
+            self.workloads.entry(ns).or_default().extend(w);
+        }
+        for (k, vs) in other.labels {
+            self.labels.entry(k).or_default().extend(vs);
+        }
+    }
+
+    fn merge_index(&mut self, index: &super::index::Index) {
+        for (_, ns) in &index.namespace_refs {
+            self.namespaces.insert(ns.clone());
+        }
+        self.declared.extend(index.namespaces.keys().cloned());
+        self.aliases
+            .extend(index.aliases.iter().map(|a| a.name.clone()));
+        for (ns, w) in &index.workloads {
+            self.workloads
+                .entry(ns.clone())
+                .or_default()
+                .extend(w.iter().cloned());
+        }
+        for (k, vs) in &index.labels {
+            self.labels
+                .entry(k.clone())
+                .or_default()
+                .extend(vs.iter().cloned());
+        }
+    }
+}
+
+fn item(label: &str, kind: CompletionKind, detail: Option<&str>) -> Completion {
+    Completion {
+        label: label.to_string(),
+        kind,
+        insert: label.to_string(),
+        detail: detail.map(str::to_string),
+    }
+}
+
+impl Analysis {
+    /// Completions at `offset` of `text` (the file's current text), with the
+    /// byte range of the partial word they replace.
+    pub fn completions(&self, text: &str, offset: usize) -> ((usize, usize), Vec<Completion>) {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = text.get(..offset).unwrap_or("");
+        let word_start = before
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| is_word_char(*c))
+            .last()
+            .map_or(offset, |(i, _)| i);
+        let mut vocab = Vocabulary::from_tokens(&tokens(text));
+        vocab.merge_index(&self.index);
+        for other in &self.unparsed {
+            vocab.merge(Vocabulary::from_tokens(&tokens(other)));
+        }
+        let toks = tokens(before.get(..word_start).unwrap_or(""));
+        let (stmt, stack, block) = current_statement(&toks);
+        let items = complete(&stmt, &stack, block, &vocab);
+        ((word_start, offset), items)
+    }
+}
+
+fn complete(
+    stmt: &[Tok<'_>],
+    stack: &[Bracket],
+    block: Option<&str>,
+    vocab: &Vocabulary,
+) -> Vec<Completion> {
+    use CompletionKind as K;
+    let last = stmt.last().copied();
+    match stack.last() {
+        Some(Bracket::Labels) => return label_completions(stmt, false, vocab),
+        // `key in (a, b` inside a label set: values of the key.
+        Some(Bracket::List) => return label_completions(stmt, true, vocab),
+        Some(Bracket::Ports) | None | Some(Bracket::Block) => {}
+    }
+    if last == Some(Tok::Punct('/')) {
+        let port = stmt.len() >= 3
+            && (stack.last() == Some(&Bracket::Ports)
+                || stmt.get(stmt.len() - 3) == Some(&Tok::Punct(':')));
+        if port {
+            return PROTOCOLS
+                .iter()
+                .map(|(p, d)| item(p, K::Protocol, Some(d)))
+                .collect();
+        }
+        if let Some(Tok::Word(ns)) = stmt.get(stmt.len().wrapping_sub(2)) {
+            let mut out: Vec<Completion> = vocab
+                .workloads
+                .get(*ns)
+                .into_iter()
+                .flatten()
+                .map(|w| {
+                    item(
+                        w,
+                        K::Workload,
+                        Some(&format!("pods labelled with workload `{w}` in `{ns}`")),
+                    )
+                })
+                .collect();
+            out.push(item("*", K::Keyword, Some("every pod of the namespace")));
+            return out;
+        }
+        return Vec::new();
+    }
+    if stack.last() == Some(&Bracket::Ports) || last == Some(Tok::Punct(':')) {
+        return Vec::new();
+    }
+    let keyword = match stmt.first() {
+        None => {
+            let words = if block.is_some() {
+                BLOCK_KEYWORDS
+            } else {
+                STATEMENT_KEYWORDS
+            };
+            return words.iter().map(|w| item(w, K::Keyword, None)).collect();
+        }
+        Some(Tok::Word(w)) => *w,
+        Some(_) => return Vec::new(),
+    };
+    let n = stmt.len();
+    match keyword {
+        "set" if n == 1 => SETTINGS
+            .iter()
+            .map(|(s, d)| item(s, K::Setting, Some(d)))
+            .collect(),
+        "isolate" if n == 1 || last == Some(Tok::Punct(',')) => ["ingress", "egress", "none"]
+            .iter()
+            .map(|w| item(w, K::Keyword, None))
+            .collect(),
+        "no" if n == 1 => ["dns", "scrape"]
+            .iter()
+            .map(|w| item(w, K::Keyword, None))
+            .collect(),
+        "expect" if n == 1 => ["allow", "deny"]
+            .iter()
+            .map(|w| item(w, K::Keyword, None))
+            .collect(),
+        "namespace" if n == 1 => vocab
+            .namespaces
+            .difference(&vocab.declared)
+            .map(|ns| item(ns, K::Namespace, Some("used but not declared")))
+            .collect(),
+        "namespace" if n == 2 => vec![item("labels", K::Keyword, None)],
+        "allow" | "dns" | "scrape" | "expect" | "let" => {
+            let endpoint_position = match last {
+                Some(Tok::Punct(',') | Tok::Arrow | Tok::Punct('=')) => true,
+                Some(Tok::Word(w)) => {
+                    n == 1 || (keyword == "expect" && n == 2 && matches!(w, "allow" | "deny"))
+                }
+                _ => false,
+            };
+            if !endpoint_position
+                || (keyword == "let"
+                    && last != Some(Tok::Punct('='))
+                    && last != Some(Tok::Punct(',')))
+            {
+                return Vec::new();
+            }
+            let mut out = endpoint_completions(block, vocab);
+            if keyword == "dns" && n == 1 {
+                out.push(item("none", K::Keyword, Some("no DNS carve-out anywhere")));
+            }
+            out
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn endpoint_completions(block: Option<&str>, vocab: &Vocabulary) -> Vec<Completion> {
+    use CompletionKind as K;
+    let mut out = Vec::new();
+    for a in &vocab.aliases {
+        out.push(item(a, K::Alias, Some("alias")));
+    }
+    for ns in &vocab.namespaces {
+        let managed = vocab.declared.contains(ns);
+        out.push(Completion {
+            label: format!("{ns}/"),
+            kind: K::Namespace,
+            insert: format!("{ns}/"),
+            detail: Some(
+                if managed {
+                    "managed namespace"
+                } else {
+                    "namespace"
+                }
+                .to_string(),
+            ),
+        });
+    }
+    if let Some(ns) = block {
+        for w in vocab.workloads.get(ns).into_iter().flatten() {
+            if !vocab.aliases.contains(w) {
+                out.push(item(w, K::Workload, Some(&format!("workload of `{ns}`"))));
+            }
+        }
+    }
+    out.push(item(
+        "world",
+        K::Keyword,
+        Some("every address, IPv4 and IPv6"),
+    ));
+    out.push(item(
+        "cluster",
+        K::Keyword,
+        Some("every pod in every namespace"),
+    ));
+    out.push(item("*/", K::Keyword, Some("pods in every namespace")));
+    out
+}
+
+fn label_completions(stmt: &[Tok<'_>], in_list: bool, vocab: &Vocabulary) -> Vec<Completion> {
+    use CompletionKind as K;
+    // The label entry being written: tokens since the last `{` or `,` at
+    // this bracket level (a `(` list belongs to the entry).
+    let mut depth = usize::from(in_list);
+    let mut start = stmt.len();
+    for (i, t) in stmt.iter().enumerate().rev() {
+        match t {
+            Tok::Punct(')') => depth += 1,
+            Tok::Punct('(') if depth > 0 => depth -= 1,
+            Tok::Punct('(') => {}
+            Tok::Punct('{') if depth == 0 => {
+                start = i + 1;
+                break;
+            }
+            Tok::Punct(',') if depth == 0 => {
+                start = i + 1;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let entry = stmt.get(start..).unwrap_or(&[]);
+    let values_of = |key: &str| -> Vec<Completion> {
+        vocab
+            .labels
+            .get(key)
+            .into_iter()
+            .flatten()
+            .map(|v| item(v, K::LabelValue, Some(&format!("a value of `{key}`"))))
+            .collect()
+    };
+    match entry {
+        [] | [Tok::Punct('!')] => vocab
+            .labels
+            .keys()
+            .map(|k| item(k, K::LabelKey, Some("label key")))
+            .collect(),
+        [Tok::Word(k), Tok::Punct('=') | Tok::NotEq] => values_of(k),
+        [Tok::Word(k), Tok::Word("in" | "notin"), Tok::Punct('('), rest @ ..]
+            if rest.last().is_none_or(|t| *t == Tok::Punct(',')) =>
+        {
+            values_of(k)
+        }
+        [Tok::Word(_)] => ["in", "notin"]
+            .iter()
+            .map(|w| item(w, K::Keyword, None))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(text: &str) -> Vec<String> {
+        let toks = tokens(text);
+        let (stmt, stack, block) = current_statement(&toks);
+        let vocab = Vocabulary::from_tokens(&tokens(PROGRAM));
+        complete(&stmt, &stack, block, &vocab)
+            .into_iter()
+            .map(|c| c.label)
+            .collect()
+    }
+
+    const PROGRAM: &str = "namespace web\nnamespace payments labels {tier=backend}\nlet api = payments/api-server\nallow web/frontend -> api:8080\nallow {team=ops}/* -> payments/{tier=backend, env in (prod, stage)}\n";
+
+    #[test]
+    fn statement_start_gives_keywords() {
+        assert!(labels("namespace web\n").contains(&"allow".to_string()));
+        assert_eq!(
+            labels("namespace web {\n  "),
+            vec!["isolate", "no", "let", "allow", "expect"]
+        );
+    }
+
+    #[test]
+    fn endpoints_after_allow_and_arrow() {
+        let after_allow = labels("allow ");
+        assert!(after_allow.contains(&"api".to_string()));
+        assert!(after_allow.contains(&"payments/".to_string()));
+        assert!(after_allow.contains(&"world".to_string()));
+        assert_eq!(labels("allow web/frontend -> "), after_allow);
+        assert!(labels("allow web/frontend ").is_empty());
+    }
+
+    #[test]
+    fn workloads_after_a_namespace() {
+        assert_eq!(labels("allow web/"), vec!["frontend", "*"]);
+    }
+
+    #[test]
+    fn protocols_after_a_port() {
+        assert_eq!(
+            labels("allow a -> b:53/"),
+            vec!["tcp", "udp", "sctp", "any"]
+        );
+        assert_eq!(
+            labels("allow a -> b:{80, 53/"),
+            vec!["tcp", "udp", "sctp", "any"]
+        );
+    }
+
+    #[test]
+    fn label_keys_and_values() {
+        assert_eq!(labels("allow web/{"), vec!["env", "team", "tier"]);
+        assert_eq!(labels("allow web/{tier="), vec!["backend"]);
+        assert_eq!(
+            labels("allow web/{a=b, env in (prod, "),
+            vec!["prod", "stage"]
+        );
+    }
+
+    #[test]
+    fn settings_after_set() {
+        assert_eq!(labels("set "), vec!["workload-label", "name-prefix"]);
+    }
+
+    #[test]
+    fn undeclared_namespaces_after_namespace() {
+        // `ops` is never written as a namespace name; `payments` is declared.
+        assert!(labels("namespace ").is_empty());
+        let vocab = Vocabulary::from_tokens(&tokens("allow a/b -> c/d\nnamespace a\n"));
+        let toks = tokens("namespace ");
+        let (stmt, stack, block) = current_statement(&toks);
+        let got: Vec<String> = complete(&stmt, &stack, block, &vocab)
+            .into_iter()
+            .map(|c| c.label)
+            .collect();
+        assert_eq!(got, vec!["c"]);
+    }
+}

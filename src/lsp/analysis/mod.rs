@@ -1,0 +1,278 @@
+//! The adapter between the language server and the compiler: program text in;
+//! problems, symbols, hovers, definitions, completions and fixes out. It is
+//! the only part of `lsp` that calls the compiler. Results are plain data in
+//! byte offsets of files named by path; the protocol layer converts them.
+//!
+//! One [`Analysis`] is one program: a root file and everything it includes,
+//! with included files read through [`Files`] (the editor's open buffers
+//! before the disk).
+
+mod complete;
+mod fixes;
+mod hover;
+mod includes;
+mod index;
+mod navigate;
+mod policies;
+mod symbols;
+
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::emit::Provenance;
+use crate::ir;
+use crate::load::{self, Input};
+use crate::source::{FileId, SourceMap, Span, Spanned};
+use crate::syntax::ast;
+
+pub use complete::{Completion, CompletionKind};
+pub use fixes::Fix;
+pub use includes::included_paths;
+pub use symbols::{Symbol, SymbolKind};
+
+/// Where the program's files come from.
+pub trait Files {
+    /// The text of a file by canonical path: an open buffer, else the disk.
+    fn read(&self, path: &Path) -> Result<String, crate::files::ReadError>;
+}
+
+/// A byte range in a file of the program.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FileSpan {
+    pub path: PathBuf,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A diagnostic, ready for an editor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub span: FileSpan,
+    pub code: &'static str,
+    pub error: bool,
+    /// The message, the text at the primary span, notes and help, one per line.
+    pub message: String,
+    /// Secondary spans with their text.
+    pub related: Vec<(FileSpan, String)>,
+}
+
+/// A text replacement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub span: FileSpan,
+    pub text: String,
+}
+
+/// Hover text (Markdown) for a span.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hover {
+    pub span: FileSpan,
+    pub markdown: String,
+}
+
+/// The NetworkPolicies one statement contributes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatementPolicies {
+    pub span: FileSpan,
+    /// `namespace/name`, sorted.
+    pub policies: Vec<String>,
+}
+
+/// One compiled program.
+pub struct Analysis {
+    root: PathBuf,
+    sources: SourceMap,
+    /// Canonical path of each file, by `FileId`.
+    paths: Vec<Option<PathBuf>>,
+    diagnostics: Vec<Diagnostic>,
+    /// Every statement of every file, includes spliced in place.
+    statements: Vec<Spanned<ast::Statement>>,
+    /// The resolved program: complete, with carve-outs, when resolution
+    /// found no error; else what resolved.
+    program: Option<ir::Program>,
+    /// The origins of every emitted policy, when the program compiled.
+    provenance: Provenance,
+    /// What each statement contributes to the emitted policies.
+    contributions: policies::Contributions,
+    index: index::Index,
+    /// Files included by files with syntax errors, read for completion only.
+    unparsed: Vec<String>,
+}
+
+/// Compiles the program rooted at `root` (a canonical path), naming the
+/// root file `name` in messages.
+pub fn analyze(root: &Path, name: &str, files: &dyn Files) -> Analysis {
+    let text = files.read(root).unwrap_or_default();
+    let input = Input {
+        name: name.to_string(),
+        path: Some(root.to_path_buf()),
+        text,
+    };
+    let read = |p: &Path| files.read(p);
+    let loaded = load::load_with(vec![input], &read);
+    // The stages of `npc::compile`, called one by one so that the AST and
+    // the resolved program stay available for navigation and hover.
+    let resolution = crate::resolve(&loaded);
+    let mut diags = loaded.diagnostics.clone();
+    diags.extend(resolution.diagnostics);
+    let program = resolution.program;
+    let mut provenance = Provenance::default();
+    if !diags.has_errors() {
+        let mut emitted = crate::generate(&program, &loaded.sources);
+        diags.extend(std::mem::take(&mut emitted.diagnostics));
+        if !diags.has_errors() {
+            diags.extend(crate::verify(&program, &emitted, &loaded.sources));
+            provenance = emitted.provenance;
+        }
+    }
+    let paths = loaded
+        .sources
+        .files()
+        .map(|(_, f)| f.path.clone())
+        .collect();
+    let index = index::Index::build(&loaded.statements);
+    let unparsed = if loaded.syntax_errors {
+        unparsed_includes(&loaded.sources, files)
+    } else {
+        Vec::new()
+    };
+    Analysis {
+        root: root.to_path_buf(),
+        sources: loaded.sources,
+        paths,
+        diagnostics: diags.sorted(),
+        statements: loaded.statements,
+        program: Some(program),
+        contributions: policies::contributions(&provenance),
+        provenance,
+        index,
+        unparsed,
+    }
+}
+
+/// The most files read to complete names when a file does not parse.
+const MAX_UNPARSED_INCLUDES: usize = 100;
+
+/// The texts of the files that files with syntax errors include: the loader
+/// skips them, but completion still wants their names.
+fn unparsed_includes(sources: &SourceMap, files: &dyn Files) -> Vec<String> {
+    let mut seen: Vec<PathBuf> = sources
+        .files()
+        .filter_map(|(_, f)| f.path.clone())
+        .collect();
+    let mut queue: Vec<(PathBuf, String)> = sources
+        .files()
+        .filter_map(|(_, f)| Some((f.path.clone()?, f.text.clone())))
+        .collect();
+    let mut out = Vec::new();
+    while let Some((path, text)) = queue.pop() {
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        for inc in included_paths(&text, dir) {
+            let inc = std::fs::canonicalize(&inc).unwrap_or(inc);
+            if seen.contains(&inc) || out.len() >= MAX_UNPARSED_INCLUDES {
+                continue;
+            }
+            seen.push(inc.clone());
+            if let Ok(t) = files.read(&inc) {
+                out.push(t.clone());
+                queue.push((inc, t));
+            }
+        }
+    }
+    out
+}
+
+/// Formats one file, or `None` when it has syntax errors.
+pub fn format(text: &str) -> Option<String> {
+    crate::format::format(text).ok()
+}
+
+impl Analysis {
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Every file of the program, root first.
+    pub fn files(&self) -> impl Iterator<Item = &Path> {
+        self.paths.iter().filter_map(|p| p.as_deref())
+    }
+
+    /// The text of a file as the program was compiled from it.
+    pub fn text(&self, path: &Path) -> Option<&str> {
+        let id = self.file_id(path)?;
+        self.sources.get(id).map(|f| f.text.as_str())
+    }
+
+    fn file_id(&self, path: &Path) -> Option<FileId> {
+        self.paths
+            .iter()
+            .position(|p| p.as_deref() == Some(path))
+            .and_then(|i| u32::try_from(i).ok())
+            .map(FileId)
+    }
+
+    fn file_span(&self, span: Span) -> Option<FileSpan> {
+        let path = self.paths.get(span.file.0 as usize)?.clone()?;
+        let len = self.sources.get(span.file).map_or(0, |f| f.text.len());
+        let start = span.start.min(len);
+        Some(FileSpan {
+            path,
+            start,
+            end: span.end.clamp(start, len),
+        })
+    }
+
+    /// The problems found in one file of the program.
+    pub fn problems(&self, path: &Path) -> Vec<Problem> {
+        let Some(id) = self.file_id(path) else {
+            return Vec::new();
+        };
+        self.diagnostics
+            .iter()
+            .filter(|d| d.span.file == id)
+            .filter_map(|d| self.problem(d))
+            .collect()
+    }
+
+    fn problem(&self, d: &Diagnostic) -> Option<Problem> {
+        let mut message = d.message.clone();
+        if let Some(label) = d.primary.as_deref().filter(|l| !d.message.contains(l)) {
+            message.push('\n');
+            message.push_str(label);
+        }
+        for note in &d.notes {
+            message.push_str("\nnote: ");
+            message.push_str(note);
+        }
+        if let Some(help) = &d.help {
+            message.push_str("\nhelp: ");
+            message.push_str(help);
+        }
+        Some(Problem {
+            span: self.file_span(d.span)?,
+            code: d.code.id,
+            error: d.severity() == Severity::Error,
+            message,
+            related: d
+                .secondary
+                .iter()
+                .filter_map(|l| Some((self.file_span(l.span)?, l.message.clone())))
+                .collect(),
+        })
+    }
+
+    /// Whether the program compiled without errors.
+    pub fn compiled(&self) -> bool {
+        !self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    fn offset_span(&self, path: &Path, offset: usize) -> Option<Span> {
+        Some(Span::new(self.file_id(path)?, offset, offset))
+    }
+}
+
+/// Whether `span` contains `at` (same file, inclusive end, so that a cursor
+/// just after a name is on it).
+fn covers(span: Span, at: Span) -> bool {
+    span.file == at.file && span.start <= at.start && at.start <= span.end
+}
