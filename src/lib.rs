@@ -19,6 +19,7 @@ pub mod emit;
 pub mod eval;
 pub mod files;
 pub mod format;
+pub mod graph;
 pub mod ir;
 pub mod k8s;
 pub mod kustomize;

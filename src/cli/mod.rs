@@ -6,6 +6,7 @@ mod check;
 mod diff;
 mod explain;
 mod fmt;
+mod graph;
 mod kustomize;
 
 use std::io::IsTerminal;
@@ -58,6 +59,9 @@ pub enum Command {
     /// Explain why one connection is allowed or denied
     #[command(after_help = explain::AFTER_HELP)]
     Explain(explain::ExplainArgs),
+    /// Draw who may talk to whom: DOT, Mermaid or a self-contained HTML page
+    #[command(after_help = graph::AFTER_HELP)]
+    Graph(graph::GraphArgs),
     /// Rewrite NPL files in canonical form
     #[command(after_help = fmt::AFTER_HELP)]
     Fmt(fmt::FmtArgs),
@@ -240,5 +244,6 @@ pub fn run() -> ExitCode {
         Command::Kustomize(args) => kustomize::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Fmt(args) => fmt::run(&args),
+        Command::Graph(args) => graph::run(&args),
     }
 }

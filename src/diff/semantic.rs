@@ -133,10 +133,44 @@ pub fn compare(
     Ok(report)
 }
 
+/// An endpoint a program names: one representative, the name it is shown
+/// under, and the peers of the program it stands for.
+#[derive(Clone, Debug)]
+pub struct ProgramEndpoint {
+    /// `web/frontend`, `web/{tier=db}`, `web/*`, `{team=ops}/*` (pods in a
+    /// namespace the program does not manage, chosen by labels), or the
+    /// representative address.
+    pub name: String,
+    pub endpoint: Endpoint,
+    /// How explanations name it: ``a pod in `web` with labels `app=frontend` ``.
+    pub description: String,
+    /// The peers of the program it is a representative of, in program order.
+    pub peers: Vec<crate::ir::Peer>,
+}
+
+/// The endpoints of a program and the named container ports every
+/// representative pod declares.
+#[derive(Clone, Debug, Default)]
+pub struct ProgramEndpoints {
+    pub endpoints: Vec<ProgramEndpoint>,
+    pub named_ports: Vec<crate::eval::NamedPort>,
+}
+
 /// The endpoints a program names, as representatives (LANGUAGE.md §5): a
 /// pod per pod peer and managed namespace it covers, an address per IP
 /// block. Every pod declares every named port the program uses.
 pub fn program_endpoints(program: &crate::ir::Program) -> Vec<(String, Endpoint)> {
+    program_endpoint_list(program)
+        .endpoints
+        .into_iter()
+        .map(|e| (e.name, e.endpoint))
+        .collect()
+}
+
+/// As [`program_endpoints`], with what each endpoint stands for. An IP
+/// block's representative lies outside the narrower blocks the program
+/// names where it can, so that nested blocks get endpoints of their own.
+pub fn program_endpoint_list(program: &crate::ir::Program) -> ProgramEndpoints {
     use crate::ir::{NamespaceSelector, Peer, Ports, Selector};
     use crate::verify::representative::{named_ports, representatives};
     let mut peers: Vec<Peer> = Vec::new();
@@ -162,25 +196,101 @@ pub fn program_endpoints(program: &crate::ir::Program) -> Vec<(String, Endpoint)
         });
     }
     let named = named_ports(program, Some(&Ports::Only(ports)));
-    let mut out: Vec<(String, Endpoint)> = Vec::new();
+    let blocks: Vec<crate::ir::IpBlock> = peers
+        .iter()
+        .filter_map(|p| match p {
+            Peer::Ip(b) => Some(b.clone()),
+            Peer::Pods { .. } => None,
+        })
+        .collect();
+    let mut out: Vec<ProgramEndpoint> = Vec::new();
     for peer in peers {
-        for r in representatives(&peer, program, &named) {
-            let name = short_name(&r.endpoint, &program.settings.workload_label);
-            if !out.iter().any(|(d, _)| d == &name) {
-                out.push((name, r.endpoint));
+        let reps = match &peer {
+            Peer::Ip(block) => ip_representative(block, &blocks).into_iter().collect(),
+            Peer::Pods { .. } => representatives(&peer, program, &named),
+        };
+        for r in reps {
+            if let Some(known) = out.iter_mut().find(|e| e.endpoint == r.endpoint) {
+                if !known.peers.contains(&peer) {
+                    known.peers.push(peer.clone());
+                }
+                continue;
+            }
+            let name = endpoint_name(&r.endpoint, &peer, program);
+            out.push(ProgramEndpoint {
+                name,
+                endpoint: r.endpoint,
+                description: r.description,
+                peers: vec![peer.clone()],
+            });
+        }
+    }
+    ProgramEndpoints {
+        endpoints: out,
+        named_ports: named,
+    }
+}
+
+/// The representative of an IP block, outside the strictly narrower blocks
+/// of `all` when the block has such an address, else its own representative.
+fn ip_representative(
+    block: &crate::ir::IpBlock,
+    all: &[crate::ir::IpBlock],
+) -> Option<crate::verify::representative::Representative> {
+    use crate::eval::cidr::Cidr;
+    use crate::verify::representative::address;
+    let outer = Cidr::parse(&block.cidr).ok()?;
+    let mut narrowed = block.clone();
+    for other in all {
+        if other.cidr == block.cidr || narrowed.except.contains(&other.cidr) {
+            continue;
+        }
+        if Cidr::parse(&other.cidr).is_ok_and(|inner| outer.covers(&inner)) {
+            narrowed.except.push(other.cidr.clone());
+        }
+    }
+    let ip = address(&narrowed).or_else(|| address(block))?;
+    Some(crate::verify::representative::Representative {
+        description: format!("the address `{ip}`"),
+        endpoint: Endpoint::Ip(ip),
+    })
+}
+
+/// The name of an endpoint found as a representative of `peer`.
+fn endpoint_name(
+    endpoint: &Endpoint,
+    peer: &crate::ir::Peer,
+    program: &crate::ir::Program,
+) -> String {
+    use crate::ir::{NamespaceSelector, Peer};
+    let name = short_name(endpoint, &program.settings.workload_label);
+    // A pod in a namespace the program neither manages nor names stands for
+    // the namespaces its peer chooses by labels: name it by that label set.
+    if let (Endpoint::Pod(pod), Peer::Pods { namespaces, .. }) = (endpoint, peer) {
+        if let NamespaceSelector::Matching(sel) = namespaces {
+            if !program.namespaces.contains_key(&pod.namespace) {
+                let ns = if sel.is_empty() {
+                    "*".to_string()
+                } else {
+                    crate::verify::describe::selector(sel)
+                };
+                let pod_part = name.split_once('/').map_or("*", |(_, p)| p);
+                return format!("{ns}/{pod_part}");
             }
         }
     }
-    out
+    name
 }
 
 /// `web/frontend` for a pod that carries only the workload label,
-/// `web/{tier=db, zone=a}` otherwise, the address for an IP.
+/// `web/*` for a pod without labels, `web/{tier=db, zone=a}` otherwise, the
+/// address for an IP.
 fn short_name(endpoint: &Endpoint, workload_label: &str) -> String {
     match endpoint {
         Endpoint::Ip(ip) => ip.to_string(),
         Endpoint::Pod(pod) => match pod.labels.get(workload_label) {
             Some(w) if pod.labels.len() == 1 => format!("{}/{w}", pod.namespace),
+            _ if pod.labels.is_empty() => format!("{}/*", pod.namespace),
             _ => {
                 let labels: Vec<String> =
                     pod.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();

@@ -1,0 +1,151 @@
+//! `npc graph`: the allowed connectivity of a program as DOT, Mermaid or HTML.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+
+use super::{read_inputs, usage_error, DiagnosticArgs, ExitCode};
+use crate::diagnostic::codes;
+use crate::graph::{self, select::Selection};
+
+pub const AFTER_HELP: &str = "\
+Examples:
+  npc graph shop.npl | dot -Tsvg > shop.svg         a Graphviz picture (dot is the default format)
+  npc graph shop.npl --format html -o shop.html     one page, no network needed: pan, zoom, filter, click
+  npc graph shop.npl --format mermaid               a flowchart for Markdown (```mermaid blocks)
+  npc graph shop.npl --namespace payments           what payments reaches and what reaches it
+  npc graph shop.npl --focus web/frontend           the connections of one endpoint
+
+Nodes are the endpoints the program names, grouped by namespace: workloads
+(`web/frontend`), label sets (`web/{tier=db}`), any pod of a namespace
+(`web/*`), namespaces chosen by labels (`{team=ops}/*`) and address ranges.
+An edge is a connection the emitted policies allow, with every allowed port;
+solid edges come from `allow` statements, dashed ones from the DNS carve-out,
+dotted ones from `scrape`. `expect` lines are bold dashed edges, green when
+they hold, red when they fail. A node marked `open` has a direction no policy
+isolates: connections there need no rule and are not drawn. In the HTML page,
+click a node for its ingress and egress, an edge for the `npc explain` trace.
+
+Exit codes:
+  0  the graph was written
+  1  the program has errors (nothing written), or an `expect` line fails
+     (the graph is written and marks it)
+  2  usage or I/O error, or a --namespace or --focus the graph does not have";
+
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    /// NPL files to compile together as one program
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+    /// Only the connections of the endpoints in this namespace (repeatable)
+    #[arg(long = "namespace", value_name = "NS")]
+    pub namespaces: Vec<String>,
+    /// Only the connections of this endpoint, e.g. `web/frontend` (repeatable)
+    #[arg(long, value_name = "ENDPOINT")]
+    pub focus: Vec<String>,
+    /// Write to this file instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub diagnostics: DiagnosticArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+    Html,
+}
+
+pub fn run(args: &GraphArgs) -> ExitCode {
+    let inputs = match read_inputs(&args.files) {
+        Ok(i) => i,
+        Err(e) => return usage_error(&e),
+    };
+    let compilation = crate::compile(inputs);
+    let failed = args
+        .diagnostics
+        .report(&compilation.diagnostics, &compilation.sources);
+    // Only failing `expect` lines still give a graph (that marks them).
+    let only_expectations = compilation
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .all(|d| d.code == codes::EXPECTATION_FAILED);
+    if failed && (!compilation.has_errors() || !only_expectations) {
+        return ExitCode::Failed;
+    }
+    let title: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
+    let full = match graph::build::build(&compilation, &title.join(" ")) {
+        Ok(g) => g,
+        Err(graph::build::Error::NotCompiled) => return ExitCode::Failed,
+        Err(graph::build::Error::Unevaluable(why)) => {
+            eprintln!("error: the emitted policies cannot be evaluated: {why}");
+            return ExitCode::Failed;
+        }
+    };
+    let selection = Selection {
+        namespaces: args.namespaces.clone(),
+        focus: args.focus.clone(),
+    };
+    let shown = match full.select(&selection) {
+        Ok(g) => g,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    let text = match args.format {
+        GraphFormat::Dot => graph::dot::render(&shown),
+        GraphFormat::Mermaid => graph::mermaid::render(&shown),
+        GraphFormat::Html => graph::html::render(&shown),
+    };
+    let written = match &args.output {
+        Some(path) => write_new(path, &text),
+        None => std::io::stdout()
+            .write_all(text.as_bytes())
+            .map_err(|e| format!("cannot write the graph: {}", crate::load::io_reason(&e))),
+    };
+    if let Err(e) = written {
+        return usage_error(&e);
+    }
+    if failed {
+        ExitCode::Failed
+    } else {
+        ExitCode::Ok
+    }
+}
+
+/// Writes `text` to `path` through a temporary file created exclusively,
+/// with a random name, in the same directory, then renamed into place: a
+/// reader never sees a partial file and no symlink at a predictable name is
+/// followed.
+fn write_new(path: &Path, text: &str) -> Result<(), String> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let io = |p: &Path, e: std::io::Error| {
+        format!(
+            "cannot write `{}`: {}",
+            p.display(),
+            crate::load::io_reason(&e)
+        )
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".npc-graph-")
+        .tempfile_in(dir)
+        .map_err(|e| io(dir, e))?;
+    tmp.write_all(text.as_bytes())
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| io(tmp.path(), e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| io(tmp.path(), e))?;
+    }
+    tmp.persist(path).map_err(|e| io(path, e.error))?;
+    Ok(())
+}

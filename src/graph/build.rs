@@ -1,0 +1,513 @@
+//! Building the [`Graph`] of a compiled NPL program: the endpoints the
+//! program names (with their representatives, `diff::semantic`), the
+//! evaluator's verdict between every pair of them, and the traces
+//! `npc explain` gives. The only module of `graph` that knows the compiler.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+
+use super::{
+    Edge, Expectation, Graph, Group, GroupKind, Isolation, Node, NodeKind, Origin, PolicyRef,
+    PortRange, RuleRef, SideIsolation, EXTERNAL_GROUP,
+};
+use crate::diagnostic::{codes, Diagnostic};
+use crate::diff::semantic::{program_endpoint_list, ProgramEndpoint};
+use crate::emit::Provenance;
+use crate::eval::{Endpoint, NamedPort, PolicySet, PortSet, Protocol};
+use crate::ir::{NamespaceSelector, Peer, PortNumber, Ports, Program};
+use crate::verify::describe;
+use crate::verify::trace::{self, Direction, RuleTrace, SideTrace, Tracer};
+use crate::Compilation;
+
+/// Why a program has no graph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The program has errors other than failing `expect` lines (reported
+    /// in its diagnostics).
+    NotCompiled,
+    /// The emitted policies cannot be read back: a defect in npc.
+    Unevaluable(String),
+}
+
+/// The graph of a compiled program. A program whose only errors are failing
+/// `expect` lines has a graph: it shows the failures.
+pub fn build(compilation: &Compilation, title: &str) -> Result<Graph, Error> {
+    let Some(program) = compilation.program.as_ref() else {
+        return Err(Error::NotCompiled);
+    };
+    let errors: Vec<&Diagnostic> = compilation
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
+    if errors.iter().any(|d| d.code != codes::EXPECTATION_FAILED) {
+        return Err(Error::NotCompiled);
+    }
+    // `compile` keeps no policies when an expectation fails; they are the
+    // same stages' output for the same program.
+    let rebuilt;
+    let (policies, provenance): (&[NetworkPolicy], &Provenance) = if errors.is_empty() {
+        (&compilation.policies, &compilation.provenance)
+    } else {
+        let (layout, _) = crate::layout::layout(program);
+        let (policies, provenance, _) =
+            crate::emit::emit(&layout, &program.settings, &compilation.sources);
+        rebuilt = (policies, provenance);
+        (&rebuilt.0, &rebuilt.1)
+    };
+    let set = PolicySet::from_slice(policies).map_err(|e| Error::Unevaluable(e.to_string()))?;
+    let tracer = Tracer {
+        program,
+        provenance,
+        sources: &compilation.sources,
+    };
+    let found = program_endpoint_list(program);
+    let builder = Builder {
+        program,
+        set: &set,
+        tracer: &tracer,
+        named_ports: &found.named_ports,
+    };
+    let mut endpoints: Vec<(Node, &ProgramEndpoint)> = found
+        .endpoints
+        .iter()
+        .map(|e| (builder.node(e), e))
+        .collect();
+    endpoints.sort_by(|(a, _), (b, _)| {
+        (group_rank(program, a), &a.group, &a.label).cmp(&(group_rank(program, b), &b.group, &b.label))
+    });
+    unique_ids(&mut endpoints);
+    let mut edges = Vec::new();
+    for (src_node, src) in &endpoints {
+        for (dst_node, dst) in &endpoints {
+            if let Some(edge) = builder.edge(src_node, src, dst_node, dst) {
+                edges.push(edge);
+            }
+        }
+    }
+    let expectations = program
+        .expectations
+        .iter()
+        .map(|e| expectation(e, compilation, &endpoints))
+        .collect();
+    let groups = groups(program, &endpoints);
+    Ok(Graph {
+        title: title.to_string(),
+        groups,
+        nodes: endpoints.into_iter().map(|(n, _)| n).collect(),
+        edges,
+        expectations,
+    })
+}
+
+struct Builder<'a> {
+    program: &'a Program,
+    set: &'a PolicySet,
+    tracer: &'a Tracer<'a>,
+    named_ports: &'a [NamedPort],
+}
+
+impl Builder<'_> {
+    fn node(&self, e: &ProgramEndpoint) -> Node {
+        let wl = &self.program.settings.workload_label;
+        let stands_for: Vec<String> = e.peers.iter().map(|p| peer_text(p, wl)).collect();
+        match &e.endpoint {
+            Endpoint::Ip(_) => {
+                let label = stands_for.join(", ");
+                Node {
+                    id: label.clone(),
+                    group: EXTERNAL_GROUP.to_string(),
+                    label,
+                    kind: NodeKind::External,
+                    description: e.description.clone(),
+                    stands_for,
+                    ingress: None,
+                    egress: None,
+                }
+            }
+            Endpoint::Pod(pod) => {
+                let (label, kind) = pod_label(&pod.labels, wl);
+                let group = self.group_of(e, &pod.namespace);
+                // Both sides of the pod, from one verdict with itself.
+                let v = self.set.evaluate(&e.endpoint, &e.endpoint, Protocol::Tcp, 1);
+                let side = |s, d| {
+                    let t = self.tracer.side(s, d, &e.endpoint, &e.endpoint);
+                    SideIsolation {
+                        isolated: t.isolated,
+                        policies: t
+                            .isolated_by
+                            .into_iter()
+                            .map(|p| PolicyRef {
+                                policy: p.policy,
+                                lines: p.lines,
+                            })
+                            .collect(),
+                    }
+                };
+                Node {
+                    id: e.name.clone(),
+                    group,
+                    label,
+                    kind,
+                    description: e.description.clone(),
+                    stands_for,
+                    ingress: Some(side(&v.ingress, Direction::Ingress)),
+                    egress: Some(side(&v.egress, Direction::Egress)),
+                }
+            }
+        }
+    }
+
+    /// The group of a pod: its namespace, or the label set that chose a
+    /// namespace the program does not name.
+    fn group_of(&self, e: &ProgramEndpoint, namespace: &str) -> String {
+        if self.program.namespaces.contains_key(namespace) {
+            return namespace.to_string();
+        }
+        let named = e.peers.iter().any(|p| {
+            matches!(p, Peer::Pods { namespaces: NamespaceSelector::Named(n), .. } if n == namespace)
+        });
+        if named {
+            return namespace.to_string();
+        }
+        e.peers
+            .iter()
+            .find_map(|p| match p {
+                Peer::Pods {
+                    namespaces: NamespaceSelector::Matching(sel),
+                    ..
+                } => Some(if sel.is_empty() {
+                    "*".to_string()
+                } else {
+                    describe::selector(sel)
+                }),
+                _ => None,
+            })
+            .unwrap_or_else(|| namespace.to_string())
+    }
+
+    /// The edge from `s` to `d`, if some rule allows something between them.
+    fn edge(
+        &self,
+        s_node: &Node,
+        s: &ProgramEndpoint,
+        d_node: &Node,
+        d: &ProgramEndpoint,
+    ) -> Option<Edge> {
+        if s_node.kind == NodeKind::External && d_node.kind == NodeKind::External {
+            return None;
+        }
+        // Open on both sides: allowed without any rule (see `Edge`).
+        if s_node.open_egress() && d_node.open_ingress() {
+            return None;
+        }
+        let allowed = self.set.allowed_ports(&s.endpoint, &d.endpoint);
+        if allowed.is_empty() {
+            return None;
+        }
+        let mut egress: Option<SideTrace> = None;
+        let mut ingress: Option<SideTrace> = None;
+        for (protocol, port) in self.samples(&allowed) {
+            let v = self
+                .set
+                .evaluate(&s.endpoint, &d.endpoint, protocol, port);
+            let e = self
+                .tracer
+                .side(&v.egress, Direction::Egress, &s.endpoint, &d.endpoint);
+            let i = self
+                .tracer
+                .side(&v.ingress, Direction::Ingress, &s.endpoint, &d.endpoint);
+            merge(&mut egress, e);
+            merge(&mut ingress, i);
+        }
+        let sides: Vec<SideTrace> = egress.into_iter().chain(ingress).collect();
+        let mut origins = BTreeSet::new();
+        let mut lines: Vec<String> = Vec::new();
+        let mut rules = Vec::new();
+        for side in &sides {
+            for r in &side.allowed_by {
+                let kinds: BTreeSet<Origin> = r.origins.iter().filter_map(|k| origin(k)).collect();
+                origins.extend(kinds.iter().copied());
+                for l in &r.lines {
+                    if !lines.contains(l) {
+                        lines.push(l.clone());
+                    }
+                }
+                rules.push(RuleRef {
+                    policy: r.policy.clone(),
+                    direction: r.direction.as_str().to_string(),
+                    rule: r.rule,
+                    origins: kinds.into_iter().collect(),
+                    lines: r.lines.clone(),
+                });
+            }
+        }
+        let (text, ranges) = self.ports(&allowed);
+        let traffic = describe::port_set(&allowed);
+        Some(Edge {
+            id: format!("{} -> {}", s_node.id, d_node.id),
+            source: s_node.id.clone(),
+            target: d_node.id.clone(),
+            ports: text,
+            port_ranges: ranges,
+            all_ports: allowed.is_full(),
+            origins: origins.into_iter().collect(),
+            lines,
+            rules,
+            trace: sides.iter().map(|t| trace::describe(t, &traffic)).collect(),
+        })
+    }
+
+    /// The ports at which the rules that allow a connection are sampled:
+    /// the first port of each allowed range, and the first port of every
+    /// port the program names that is allowed. Every rule that contributes
+    /// to `allowed` matches at one of them.
+    fn samples(&self, allowed: &PortSet) -> Vec<(Protocol, u16)> {
+        let mut out: BTreeSet<(Protocol, u16)> = BTreeSet::new();
+        for p in Protocol::ALL {
+            out.extend(allowed.ranges(p).iter().map(|r| (p, r.start)));
+        }
+        for rule in &self.program.rules {
+            for (_, ports) in &rule.destinations {
+                let Ports::Only(list) = ports else { continue };
+                for port in list {
+                    let proto = crate::verify::representative::protocol(port.protocol);
+                    let first = match &port.number {
+                        PortNumber::Single(n) | PortNumber::Range(n, _) => Some(*n),
+                        PortNumber::Named(name) => self
+                            .named_ports
+                            .iter()
+                            .find(|np| &np.name == name && np.protocol == proto)
+                            .map(|np| np.number),
+                    };
+                    if let Some(n) = first.filter(|n| allowed.contains(proto, *n)) {
+                        out.insert((proto, n));
+                    }
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    /// The allowed ports as text and ranges, with named ports by name.
+    fn ports(&self, allowed: &PortSet) -> (String, Vec<PortRange>) {
+        if allowed.is_full() {
+            return ("all".to_string(), Vec::new());
+        }
+        let mut ranges = Vec::new();
+        let mut parts = Vec::new();
+        for p in Protocol::ALL {
+            let list = allowed.ranges(p);
+            if list.is_empty() {
+                continue;
+            }
+            if list.len() == 1 && list[0].start == 1 && list[0].end == u16::MAX {
+                parts.push(format!("{p} all"));
+                ranges.push(PortRange {
+                    protocol: p.to_string(),
+                    start: 1,
+                    end: u16::MAX,
+                    name: None,
+                });
+                continue;
+            }
+            let mut items = Vec::new();
+            for r in list {
+                for piece in self.split_named(p, r.start, r.end) {
+                    items.push(match (&piece.name, piece.start == piece.end) {
+                        (Some(name), _) => name.clone(),
+                        (None, true) => piece.start.to_string(),
+                        (None, false) => format!("{}-{}", piece.start, piece.end),
+                    });
+                    ranges.push(piece);
+                }
+            }
+            parts.push(format!("{p} {}", items.join(",")));
+        }
+        (parts.join("; "), ranges)
+    }
+
+    /// A range cut at the numbers the representatives give named ports.
+    fn split_named(&self, protocol: Protocol, start: u16, end: u16) -> Vec<PortRange> {
+        let mut named: Vec<&NamedPort> = self
+            .named_ports
+            .iter()
+            .filter(|np| np.protocol == protocol && (start..=end).contains(&np.number))
+            .collect();
+        named.sort_by_key(|np| np.number);
+        let range = |a: u16, b: u16, name: Option<String>| PortRange {
+            protocol: protocol.to_string(),
+            start: a,
+            end: b,
+            name,
+        };
+        let mut out = Vec::new();
+        let mut next = u32::from(start);
+        for np in named {
+            if u32::from(np.number) > next {
+                out.push(range(next as u16, np.number - 1, None));
+            }
+            out.push(range(np.number, np.number, Some(np.name.clone())));
+            next = u32::from(np.number) + 1;
+        }
+        if next <= u32::from(end) {
+            out.push(range(next as u16, end, None));
+        }
+        out
+    }
+}
+
+/// Folds one sample's side trace into the edge's: the rules of every sample.
+fn merge(acc: &mut Option<SideTrace>, t: SideTrace) {
+    let Some(a) = acc else {
+        *acc = Some(t);
+        return;
+    };
+    for r in t.allowed_by {
+        match a
+            .allowed_by
+            .iter_mut()
+            .find(|x| x.policy == r.policy && x.rule == r.rule)
+        {
+            Some(known) => merge_rule(known, r),
+            None => a.allowed_by.push(r),
+        }
+    }
+}
+
+fn merge_rule(known: &mut RuleTrace, r: RuleTrace) {
+    for l in r.lines {
+        if !known.lines.contains(&l) {
+            known.lines.push(l);
+        }
+    }
+    for o in r.origins {
+        if !known.origins.contains(&o) {
+            known.origins.push(o);
+        }
+    }
+}
+
+fn origin(kind: &str) -> Option<Origin> {
+    match kind {
+        "allow" => Some(Origin::Allow),
+        "dns" | "dns-server" => Some(Origin::Dns),
+        "scrape" => Some(Origin::Scrape),
+        _ => None,
+    }
+}
+
+/// A peer as NPL writes it; the two halves of `world` by family.
+fn peer_text(p: &Peer, workload_label: &str) -> String {
+    match p {
+        Peer::Ip(b) if b.except.is_empty() && b.cidr == "0.0.0.0/0" => "world (IPv4)".to_string(),
+        Peer::Ip(b) if b.except.is_empty() && b.cidr == "::/0" => "world (IPv6)".to_string(),
+        _ => describe::peer(p, workload_label),
+    }
+}
+
+/// The name of a pod inside its group, and what kind of endpoint it is.
+fn pod_label(labels: &BTreeMap<String, String>, workload_label: &str) -> (String, NodeKind) {
+    match labels.get(workload_label) {
+        Some(w) if labels.len() == 1 => (w.clone(), NodeKind::Workload),
+        _ if labels.is_empty() => ("*".to_string(), NodeKind::AllPods),
+        _ => {
+            let list: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            (format!("{{{}}}", list.join(", ")), NodeKind::LabelSet)
+        }
+    }
+}
+
+/// Groups in display order: managed namespaces, other named namespaces,
+/// label-chosen namespaces, addresses.
+fn group_rank(program: &Program, n: &Node) -> GroupKind {
+    if n.kind == NodeKind::External {
+        GroupKind::External
+    } else if program.namespaces.contains_key(&n.group) {
+        GroupKind::Managed
+    } else if n.group.starts_with('{') || n.group == "*" {
+        GroupKind::Selected
+    } else {
+        GroupKind::Unmanaged
+    }
+}
+
+fn groups(program: &Program, endpoints: &[(Node, &ProgramEndpoint)]) -> Vec<Group> {
+    let mut out: Vec<Group> = Vec::new();
+    for (n, e) in endpoints {
+        if out.iter().any(|g| g.id == n.group) {
+            continue;
+        }
+        let kind = group_rank(program, n);
+        let managed = program.namespaces.get(&n.group);
+        let labels = match (&e.endpoint, managed) {
+            (_, Some(m)) => m.labels.clone(),
+            (Endpoint::Pod(pod), None) if kind == GroupKind::Selected => pod.namespace_labels.clone(),
+            _ => BTreeMap::new(),
+        };
+        let mut labels = labels;
+        labels.remove(crate::ir::NAMESPACE_NAME_LABEL);
+        out.push(Group {
+            id: n.group.clone(),
+            kind,
+            labels,
+            isolation: managed.map(|m| Isolation {
+                ingress: m.isolation.ingress,
+                egress: m.isolation.egress,
+            }),
+        });
+    }
+    out
+}
+
+/// Makes node ids unique (`#2`, `#3`, ... on repeats), keeping order.
+fn unique_ids(endpoints: &mut [(Node, &ProgramEndpoint)]) {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (n, _) in endpoints.iter_mut() {
+        let count = seen.entry(n.id.clone()).or_insert(0);
+        *count += 1;
+        if *count > 1 {
+            n.id = format!("{} #{count}", n.id);
+        }
+    }
+}
+
+fn expectation(
+    e: &crate::ir::Expectation,
+    compilation: &Compilation,
+    endpoints: &[(Node, &ProgramEndpoint)],
+) -> Expectation {
+    let nodes = |peer: &Peer| -> Vec<String> {
+        endpoints
+            .iter()
+            .filter(|(_, ep)| ep.peers.contains(peer))
+            .map(|(n, _)| n.id.clone())
+            .collect()
+    };
+    let failure: Vec<String> = compilation
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == codes::EXPECTATION_FAILED && d.span == e.span)
+        .flat_map(|d| std::iter::once(d.message.clone()).chain(d.notes.iter().cloned()))
+        .collect();
+    let text = compilation
+        .sources
+        .snippet(e.span)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    Expectation {
+        text,
+        location: compilation.sources.location(e.span),
+        allow: e.allow,
+        ports: e
+            .ports
+            .as_ref()
+            .map_or_else(|| "every port".to_string(), describe::ports),
+        holds: failure.is_empty(),
+        sources: nodes(&e.source),
+        targets: nodes(&e.destination),
+        failure,
+    }
+}
