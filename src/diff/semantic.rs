@@ -142,6 +142,9 @@ pub struct ProgramEndpoint {
     /// representative address.
     pub name: String,
     pub endpoint: Endpoint,
+    /// For a pod in a namespace the program neither manages nor names: the
+    /// label set of the namespaces it stands for (`{team=ops}`, `*`).
+    pub namespace_set: Option<String>,
     /// How explanations name it: ``a pod in `web` with labels `app=frontend` ``.
     pub description: String,
     /// The peers of the program it is a representative of, in program order.
@@ -157,8 +160,10 @@ pub struct ProgramEndpoints {
 }
 
 /// The endpoints a program names, as representatives (LANGUAGE.md §5): a
-/// pod per pod peer and managed namespace it covers, an address per IP
-/// block. Every pod declares every named port the program uses.
+/// pod per pod peer and managed namespace it covers (and one in a namespace
+/// the program does not manage, for a peer that chooses namespaces by
+/// labels), an address per IP block. Every pod declares every named port
+/// the program uses.
 pub fn program_endpoints(program: &crate::ir::Program) -> Vec<(String, Endpoint)> {
     program_endpoint_list(program)
         .endpoints
@@ -172,7 +177,7 @@ pub fn program_endpoints(program: &crate::ir::Program) -> Vec<(String, Endpoint)
 /// names where it can, so that nested blocks get endpoints of their own.
 pub fn program_endpoint_list(program: &crate::ir::Program) -> ProgramEndpoints {
     use crate::ir::{NamespaceSelector, Peer, Ports, Selector};
-    use crate::verify::representative::{named_ports, representatives};
+    use crate::verify::representative::{named_ports, representatives, Representative};
     let mut peers: Vec<Peer> = Vec::new();
     let mut ports = std::collections::BTreeSet::new();
     for r in &program.rules {
@@ -205,10 +210,13 @@ pub fn program_endpoint_list(program: &crate::ir::Program) -> ProgramEndpoints {
         .collect();
     let mut out: Vec<ProgramEndpoint> = Vec::new();
     for peer in peers {
-        let reps = match &peer {
+        let mut reps: Vec<Representative> = match &peer {
             Peer::Ip(block) => ip_representative(block, &blocks).into_iter().collect(),
             Peer::Pods { .. } => representatives(&peer, program, &named),
         };
+        if let Some(outside) = outside_managed(&peer, program) {
+            reps.extend(representatives(&outside, program, &named));
+        }
         for r in reps {
             if let Some(known) = out.iter_mut().find(|e| e.endpoint == r.endpoint) {
                 if !known.peers.contains(&peer) {
@@ -216,9 +224,19 @@ pub fn program_endpoint_list(program: &crate::ir::Program) -> ProgramEndpoints {
                 }
                 continue;
             }
-            let name = endpoint_name(&r.endpoint, &peer, program);
+            let short = short_name(&r.endpoint, &program.settings.workload_label);
+            let namespace_set = namespace_set(&r.endpoint, &peer, program);
+            // A pod of label-chosen namespaces is named by their label set.
+            let name = match &namespace_set {
+                Some(set) => {
+                    let pod_part = short.split_once('/').map_or("*", |(_, p)| p);
+                    format!("{set}/{pod_part}")
+                }
+                None => short,
+            };
             out.push(ProgramEndpoint {
                 name,
+                namespace_set,
                 endpoint: r.endpoint,
                 description: r.description,
                 peers: vec![peer.clone()],
@@ -229,6 +247,37 @@ pub fn program_endpoint_list(program: &crate::ir::Program) -> ProgramEndpoints {
         endpoints: out,
         named_ports: named,
     }
+}
+
+/// A peer that chooses namespaces by labels also stands for the pods of
+/// namespaces the program does not manage (which no policy isolates): the
+/// same peer restricted to those, when it also matches managed ones (else
+/// its representatives are there already).
+fn outside_managed(
+    peer: &crate::ir::Peer,
+    program: &crate::ir::Program,
+) -> Option<crate::ir::Peer> {
+    use crate::ir::{NamespaceSelector, Operator, Peer, Requirement, NAMESPACE_NAME_LABEL};
+    let Peer::Pods {
+        namespaces: NamespaceSelector::Matching(sel),
+        pods,
+    } = peer
+    else {
+        return None;
+    };
+    if !program.namespaces.values().any(|m| sel.matches(&m.labels)) {
+        return None;
+    }
+    let mut outside = sel.clone();
+    outside.expressions.insert(Requirement {
+        key: NAMESPACE_NAME_LABEL.to_string(),
+        operator: Operator::NotIn,
+        values: program.namespaces.keys().cloned().collect(),
+    });
+    Some(Peer::Pods {
+        namespaces: NamespaceSelector::Matching(outside),
+        pods: pods.clone(),
+    })
 }
 
 /// The representative of an IP block, outside the strictly narrower blocks
@@ -256,30 +305,54 @@ fn ip_representative(
     })
 }
 
-/// The name of an endpoint found as a representative of `peer`.
-fn endpoint_name(
+/// The label set of the namespaces a pod stands for when it lies in a
+/// namespace the program neither manages nor names (`{team=ops}`, or `*`
+/// for any). Requirements that only exclude managed namespaces are left
+/// out: they hold in every other namespace.
+fn namespace_set(
     endpoint: &Endpoint,
     peer: &crate::ir::Peer,
     program: &crate::ir::Program,
-) -> String {
-    use crate::ir::{NamespaceSelector, Peer};
-    let name = short_name(endpoint, &program.settings.workload_label);
-    // A pod in a namespace the program neither manages nor names stands for
-    // the namespaces its peer chooses by labels: name it by that label set.
-    if let (Endpoint::Pod(pod), Peer::Pods { namespaces, .. }) = (endpoint, peer) {
-        if let NamespaceSelector::Matching(sel) = namespaces {
-            if !program.namespaces.contains_key(&pod.namespace) {
-                let ns = if sel.is_empty() {
-                    "*".to_string()
-                } else {
-                    crate::verify::describe::selector(sel)
-                };
-                let pod_part = name.split_once('/').map_or("*", |(_, p)| p);
-                return format!("{ns}/{pod_part}");
-            }
-        }
+) -> Option<String> {
+    use crate::ir::{NamespaceSelector, Operator, Peer, Requirement, NAMESPACE_NAME_LABEL};
+    let (
+        Endpoint::Pod(pod),
+        Peer::Pods {
+            namespaces: NamespaceSelector::Matching(sel),
+            ..
+        },
+    ) = (endpoint, peer)
+    else {
+        return None;
+    };
+    if program.namespaces.contains_key(&pod.namespace) {
+        return None;
     }
-    name
+    let mut shown = sel.clone();
+    shown.expressions = sel
+        .expressions
+        .iter()
+        .filter_map(|r| {
+            if r.key != NAMESPACE_NAME_LABEL || r.operator != Operator::NotIn {
+                return Some(r.clone());
+            }
+            let values: std::collections::BTreeSet<String> = r
+                .values
+                .iter()
+                .filter(|v| !program.namespaces.contains_key(*v))
+                .cloned()
+                .collect();
+            (!values.is_empty()).then(|| Requirement {
+                values,
+                ..r.clone()
+            })
+        })
+        .collect();
+    Some(if shown.is_empty() {
+        "*".to_string()
+    } else {
+        crate::verify::describe::selector(&shown)
+    })
 }
 
 /// `web/frontend` for a pod that carries only the workload label,

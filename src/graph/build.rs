@@ -15,7 +15,7 @@ use crate::diagnostic::{codes, Diagnostic};
 use crate::diff::semantic::{program_endpoint_list, ProgramEndpoint};
 use crate::emit::Provenance;
 use crate::eval::{Endpoint, NamedPort, PolicySet, PortSet, Protocol};
-use crate::ir::{NamespaceSelector, Peer, PortNumber, Ports, Program};
+use crate::ir::{Peer, PortNumber, Ports, Program};
 use crate::verify::describe;
 use crate::verify::trace::{self, Direction, RuleTrace, SideTrace, Tracer};
 use crate::Compilation;
@@ -78,6 +78,7 @@ pub fn build(compilation: &Compilation, title: &str) -> Result<Graph, Error> {
         (group_rank(program, a), &a.group, &a.label).cmp(&(group_rank(program, b), &b.group, &b.label))
     });
     unique_ids(&mut endpoints);
+    nest_ranges(&mut endpoints);
     let mut edges = Vec::new();
     for (src_node, src) in &endpoints {
         for (dst_node, dst) in &endpoints {
@@ -86,6 +87,7 @@ pub fn build(compilation: &Compilation, title: &str) -> Result<Graph, Error> {
             }
         }
     }
+    let edges = without_repeated_ranges(edges, &endpoints);
     let expectations = program
         .expectations
         .iter()
@@ -122,6 +124,7 @@ impl Builder<'_> {
                     kind: NodeKind::External,
                     description: e.description.clone(),
                     stands_for,
+                    inside: Vec::new(),
                     ingress: None,
                     egress: None,
                 }
@@ -152,6 +155,7 @@ impl Builder<'_> {
                     kind,
                     description: e.description.clone(),
                     stands_for,
+                    inside: Vec::new(),
                     ingress: Some(side(&v.ingress, Direction::Ingress)),
                     egress: Some(side(&v.egress, Direction::Egress)),
                 }
@@ -162,28 +166,8 @@ impl Builder<'_> {
     /// The group of a pod: its namespace, or the label set that chose a
     /// namespace the program does not name.
     fn group_of(&self, e: &ProgramEndpoint, namespace: &str) -> String {
-        if self.program.namespaces.contains_key(namespace) {
-            return namespace.to_string();
-        }
-        let named = e.peers.iter().any(|p| {
-            matches!(p, Peer::Pods { namespaces: NamespaceSelector::Named(n), .. } if n == namespace)
-        });
-        if named {
-            return namespace.to_string();
-        }
-        e.peers
-            .iter()
-            .find_map(|p| match p {
-                Peer::Pods {
-                    namespaces: NamespaceSelector::Matching(sel),
-                    ..
-                } => Some(if sel.is_empty() {
-                    "*".to_string()
-                } else {
-                    describe::selector(sel)
-                }),
-                _ => None,
-            })
+        e.namespace_set
+            .clone()
             .unwrap_or_else(|| namespace.to_string())
     }
 
@@ -459,6 +443,78 @@ fn groups(program: &Program, endpoints: &[(Node, &ProgramEndpoint)]) -> Vec<Grou
         });
     }
     out
+}
+
+/// The first IP block an address node stands for.
+fn block(e: &ProgramEndpoint) -> Option<&crate::ir::IpBlock> {
+    e.peers.iter().find_map(|p| match p {
+        Peer::Ip(b) => Some(b),
+        Peer::Pods { .. } => None,
+    })
+}
+
+/// Whether every address of `inner` lies in `outer` (in its CIDR, outside
+/// its `except` ranges), and `outer` is wider.
+fn strictly_inside(inner: &crate::ir::IpBlock, outer: &crate::ir::IpBlock) -> bool {
+    use crate::eval::cidr::Cidr;
+    let (Ok(i), Ok(o)) = (Cidr::parse(&inner.cidr), Cidr::parse(&outer.cidr)) else {
+        return false;
+    };
+    // CIDRs are nested or disjoint: an `except` that meets `inner` covers
+    // it or lies in it.
+    let clear = outer.except.iter().all(|x| {
+        Cidr::parse(x).is_ok_and(|x| !x.covers(&i) && !i.covers(&x))
+    });
+    o.covers(&i) && !i.covers(&o) && clear
+}
+
+/// Fills `Node::inside` for address nodes.
+fn nest_ranges(endpoints: &mut [(Node, &ProgramEndpoint)]) {
+    let blocks: Vec<(String, Option<crate::ir::IpBlock>)> = endpoints
+        .iter()
+        .map(|(n, e)| (n.id.clone(), block(e).cloned()))
+        .collect();
+    for (n, e) in endpoints.iter_mut() {
+        let Some(inner) = block(e) else { continue };
+        n.inside = blocks
+            .iter()
+            .filter(|(_, b)| b.as_ref().is_some_and(|outer| strictly_inside(inner, outer)))
+            .map(|(id, _)| id.clone())
+            .collect();
+    }
+}
+
+/// Drops the edges to or from an address range that repeat the edge to or
+/// from a wider range it lies in (same ports, same lines).
+fn without_repeated_ranges(edges: Vec<Edge>, endpoints: &[(Node, &ProgramEndpoint)]) -> Vec<Edge> {
+    let by_pair: BTreeMap<(&str, &str), &Edge> = edges
+        .iter()
+        .map(|e| ((e.source.as_str(), e.target.as_str()), e))
+        .collect();
+    let inside = |id: &str| -> &[String] {
+        endpoints
+            .iter()
+            .find(|(n, _)| n.id == id)
+            .map_or(&[], |(n, _)| n.inside.as_slice())
+    };
+    let same = |a: &Edge, b: Option<&&Edge>| b.is_some_and(|b| a.ports == b.ports && a.lines == b.lines);
+    let keep: Vec<bool> = edges
+        .iter()
+        .map(|e| {
+            let to_wider = inside(&e.target)
+                .iter()
+                .any(|w| same(e, by_pair.get(&(e.source.as_str(), w.as_str()))));
+            let from_wider = inside(&e.source)
+                .iter()
+                .any(|w| same(e, by_pair.get(&(w.as_str(), e.target.as_str()))));
+            !(to_wider || from_wider)
+        })
+        .collect();
+    edges
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(e, k)| k.then_some(e))
+        .collect()
 }
 
 /// Makes node ids unique (`#2`, `#3`, ... on repeats), keeping order.

@@ -10,7 +10,7 @@ use super::{display_label, group_members, group_title, open_text, Drawn, Graph, 
 pub(crate) fn origin_style(o: Option<Origin>) -> (&'static str, &'static str) {
     match o {
         Some(Origin::Allow) | None => ("#2563eb", "solid"),
-        Some(Origin::Dns) => ("#059669", "dashed"),
+        Some(Origin::Dns) => ("#7c3aed", "dashed"),
         Some(Origin::Scrape) => ("#c2410c", "dotted"),
     }
 }
@@ -136,10 +136,7 @@ pub fn render(g: &Graph) -> String {
         };
         let origin = e.style_origin();
         let (color, style) = origin_style(origin);
-        let label = match origin {
-            Some(Origin::Allow) | None => e.ports.clone(),
-            Some(o) => format!("{}: {}", o.as_str(), e.ports),
-        };
+        let label = e.label();
         let tooltip = if e.lines.is_empty() {
             format!("{who}: {}", e.ports)
         } else {

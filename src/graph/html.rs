@@ -56,6 +56,7 @@ pub fn render(g: &Graph) -> String {
 <header id=\"bar\"><h1>{title}</h1>\n\
 <label>namespace <select id=\"ns-filter\"><option value=\"\">all namespaces</option></select></label>\n\
 <label>find <input id=\"find\" list=\"node-ids\" placeholder=\"ns/name\" autocomplete=\"off\"></label><datalist id=\"node-ids\"></datalist>\n\
+<label title=\"one line per pair of namespaces\"><input type=\"checkbox\" id=\"grouped\"> by namespace</label>\n\
 <label><input type=\"checkbox\" id=\"show-expect\" checked> expectations</label>\n\
 <button id=\"zoom-in\" title=\"zoom in\">+</button><button id=\"zoom-out\" title=\"zoom out\">−</button><button id=\"fit\" title=\"fit to window\">fit</button>\n\
 </header>\n\

@@ -89,15 +89,12 @@ pub fn render(g: &Graph) -> String {
         };
         let origin = e.style_origin();
         let (color, _) = origin_style(origin);
-        let (arrow, label, extra) = match origin {
-            Some(Origin::Allow) | None => ("-->", e.ports.clone(), ""),
-            Some(Origin::Dns) => ("-.->", format!("dns: {}", e.ports), ""),
-            Some(Origin::Scrape) => (
-                "-.->",
-                format!("scrape: {}", e.ports),
-                ",stroke-dasharray:2 3",
-            ),
+        let (arrow, extra) = match origin {
+            Some(Origin::Allow) | None => ("-->", ""),
+            Some(Origin::Dns) => ("-.->", ""),
+            Some(Origin::Scrape) => ("-.->", ",stroke-dasharray:2 3"),
         };
+        let label = e.label();
         let _ = writeln!(o, "  {s} {arrow}|{}| {t}", q(&label));
         styles.push(format!("stroke:{color},color:{color}{extra}"));
     }

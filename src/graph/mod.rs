@@ -99,6 +99,8 @@ pub struct Node {
     pub description: String,
     /// The endpoints of the program it stands for, as NPL writes them.
     pub stands_for: Vec<String>,
+    /// For an address range: the ids of the wider ranges it lies in.
+    pub inside: Vec<String>,
     /// Its ingress side (as a destination); `None` for an address, which no
     /// policy selects.
     pub ingress: Option<SideIsolation>,
@@ -175,7 +177,9 @@ pub struct PortRange {
 /// is isolated, i.e. some rule decided it. Between a node with open egress
 /// and a node with open ingress everything is allowed without any rule;
 /// such pairs are implied by the nodes (`open_egress`, `open_ingress`) and
-/// not listed.
+/// not listed. Nor is an edge to (or from) an address range that repeats,
+/// with the same ports and lines, the edge to (from) a wider range it lies
+/// in (`Node::inside`): the wider range's edge stands for it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Edge {
     /// `source -> target`
@@ -199,6 +203,16 @@ pub struct Edge {
 }
 
 impl Edge {
+    /// The edge's label in pictures: its ports, after its origins unless it
+    /// comes from `allow` statements only (`dns: TCP 53; UDP 53`).
+    pub fn label(&self) -> String {
+        if self.origins.is_empty() || self.origins == [Origin::Allow] {
+            return self.ports.clone();
+        }
+        let names: Vec<&str> = self.origins.iter().map(|o| o.as_str()).collect();
+        format!("{}: {}", names.join(", "), self.ports)
+    }
+
     /// The origin that decides how the edge is drawn.
     pub fn style_origin(&self) -> Option<Origin> {
         self.origins.first().copied()
@@ -273,6 +287,7 @@ pub fn group_title(g: &Group) -> String {
             format!("{} ({dirs})", g.id)
         }
         GroupKind::Unmanaged => format!("{} (not managed)", g.id),
+        GroupKind::Selected if g.id == "*" => "other namespaces (not managed)".to_string(),
         GroupKind::Selected => format!("namespaces {} (not managed)", g.id),
         GroupKind::External => "outside the cluster".to_string(),
     }

@@ -40,7 +40,8 @@ impl std::error::Error for Error {}
 
 impl Graph {
     /// The selected nodes, the edges that touch them, the nodes at their
-    /// other ends, and the expectations about any selected node.
+    /// other ends, and the expectations about any selected node with their
+    /// nodes.
     pub fn select(&self, selection: &Selection) -> Result<Graph, Error> {
         if selection.namespaces.is_empty() && selection.focus.is_empty() {
             return Ok(self.clone());
@@ -91,6 +92,9 @@ impl Graph {
             })
             .cloned()
             .collect();
+        for x in &expectations {
+            keep.extend(x.sources.iter().chain(&x.targets).map(String::as_str));
+        }
         let nodes: Vec<_> = self
             .nodes
             .iter()
