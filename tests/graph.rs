@@ -24,13 +24,14 @@ fn text(b: &[u8]) -> String {
 }
 
 fn examples() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
-        .unwrap()
-        .filter_map(|e| {
-            let name = e.unwrap().file_name().to_string_lossy().into_owned();
-            name.strip_suffix(".npl").map(str::to_string)
-        })
-        .collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
+            .unwrap()
+            .filter_map(|e| {
+                let name = e.unwrap().file_name().to_string_lossy().into_owned();
+                name.strip_suffix(".npl").map(str::to_string)
+            })
+            .collect();
     names.sort();
     names
 }
@@ -129,7 +130,10 @@ fn every_edge_and_every_missing_edge_agrees_with_explain() {
                     continue;
                 }
                 let allowed = &x.pairs[0].allowed_ports;
-                let edge = g.edges.iter().find(|e| e.source == s.id && e.target == d.id);
+                let edge = g
+                    .edges
+                    .iter()
+                    .find(|e| e.source == s.id && e.target == d.id);
                 match edge {
                     Some(e) => assert_eq!(&numeric_ports(e), allowed, "{name}: {query}"),
                     None if s.open_egress() && d.open_ingress() => {
@@ -141,7 +145,10 @@ fn every_edge_and_every_missing_edge_agrees_with_explain() {
             }
         }
     }
-    assert!(checked > 500 && skipped < checked / 2, "{checked} pairs, {skipped} skipped");
+    assert!(
+        checked > 500 && skipped < checked / 2,
+        "{checked} pairs, {skipped} skipped"
+    );
 }
 
 #[test]
@@ -154,7 +161,10 @@ fn label_chosen_namespaces_include_unmanaged_ones() {
         .iter()
         .find(|e| e.source == "monitoring/prometheus" && e.target == outside.id)
         .unwrap();
-    assert_eq!((e.ports.as_str(), e.origins.as_slice()), ("TCP 9090", &[Origin::Scrape][..]));
+    assert_eq!(
+        (e.ports.as_str(), e.origins.as_slice()),
+        ("TCP 9090", &[Origin::Scrape][..])
+    );
     // The same with a real pod of an unmanaged namespace.
     let dir = tempfile::tempdir().unwrap();
     let inventory = dir.path().join("cluster.yaml");
@@ -175,7 +185,11 @@ fn label_chosen_namespaces_include_unmanaged_ones() {
         inventory.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    assert!(text(&o.stdout).contains("allowed between them: TCP 9090\n"), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).contains("allowed between them: TCP 9090\n"),
+        "{}",
+        text(&o.stdout)
+    );
 }
 
 #[test]
@@ -191,21 +205,46 @@ fn shop_edges_name_their_origins_lines_and_rules() {
         .iter()
         .map(|r| format!("{} {} {}", r.policy, r.direction, r.rule))
         .collect();
-    assert_eq!(rules, ["web/frontend egress 0", "payments/api-server ingress 0"]);
-    assert!(e.trace[0].starts_with("the source's egress: isolated by `web/allow-dns`"), "{:?}", e.trace);
+    assert_eq!(
+        rules,
+        ["web/frontend egress 0", "payments/api-server ingress 0"]
+    );
+    assert!(
+        e.trace[0].starts_with("the source's egress: isolated by `web/allow-dns`"),
+        "{:?}",
+        e.trace
+    );
     let e = edge("web/frontend -> kube-system/{k8s-app=kube-dns}");
-    assert_eq!((e.ports.as_str(), e.origins.as_slice()), ("TCP 53; UDP 53", &[Origin::Dns][..]));
+    assert_eq!(
+        (e.ports.as_str(), e.origins.as_slice()),
+        ("TCP 53; UDP 53", &[Origin::Dns][..])
+    );
     let e = edge("monitoring/prometheus -> payments/{monitoring.io/expose-metrics=true}");
-    assert_eq!((e.ports.as_str(), e.origins.as_slice()), ("TCP 9090", &[Origin::Scrape][..]));
+    assert_eq!(
+        (e.ports.as_str(), e.origins.as_slice()),
+        ("TCP 9090", &[Origin::Scrape][..])
+    );
     let e = edge("{team=ops}/* -> payments/api-server");
     assert_eq!(e.ports, "TCP 8080,metrics");
-    assert!(e.port_ranges.iter().any(|r| r.name.as_deref() == Some("metrics")));
+    assert!(e
+        .port_ranges
+        .iter()
+        .any(|r| r.name.as_deref() == Some("metrics")));
     assert!(g.node("{team=ops}/*").unwrap().open_egress());
     // Every expectation of the example holds, and names its nodes.
     assert!(g.expectations.iter().all(|x| x.holds));
     let x = &g.expectations[1];
-    assert_eq!(x.text, "expect deny web/frontend -> payments/postgres-primary:5432");
-    assert_eq!((x.sources.as_slice(), x.targets.as_slice()), (&["web/frontend".to_string()][..], &["payments/postgres-primary".to_string()][..]));
+    assert_eq!(
+        x.text,
+        "expect deny web/frontend -> payments/postgres-primary:5432"
+    );
+    assert_eq!(
+        (x.sources.as_slice(), x.targets.as_slice()),
+        (
+            &["web/frontend".to_string()][..],
+            &["payments/postgres-primary".to_string()][..]
+        )
+    );
 }
 
 #[test]
@@ -214,7 +253,12 @@ fn a_range_inside_a_wider_one_keeps_only_its_own_connections() {
         "ranges.npl",
         "namespace web\nallow web/a -> world:443\nallow web/a -> 10.0.0.0/8:22\nallow web/b -> world:443\n",
     );
-    let ids: Vec<&str> = g.edges.iter().map(|e| e.id.as_str()).filter(|id| !id.contains("kube-dns")).collect();
+    let ids: Vec<&str> = g
+        .edges
+        .iter()
+        .map(|e| e.id.as_str())
+        .filter(|id| !id.contains("kube-dns"))
+        .collect();
     assert_eq!(
         ids,
         [
@@ -225,7 +269,11 @@ fn a_range_inside_a_wider_one_keeps_only_its_own_connections() {
             "web/b -> world (IPv6)",
         ]
     );
-    let e = g.edges.iter().find(|e| e.id == "web/a -> 10.0.0.0/8").unwrap();
+    let e = g
+        .edges
+        .iter()
+        .find(|e| e.id == "web/a -> 10.0.0.0/8")
+        .unwrap();
     assert_eq!(e.ports, "TCP 22,443");
     assert_eq!(g.node("10.0.0.0/8").unwrap().inside, ["world (IPv4)"]);
     // The wider range is represented by an address outside the narrower one.
@@ -247,11 +295,17 @@ fn a_failing_expectation_is_drawn_and_fails_the_run() {
     let dot = text(&o.stdout);
     assert!(dot.contains("label=\"✗ expect deny TCP 80\""), "{dot}");
     assert!(dot.contains("label=\"✗ expect allow TCP 80\""), "{dot}");
-    assert!(dot.contains("label=\"TCP 80\""), "the connection is drawn: {dot}");
+    assert!(
+        dot.contains("label=\"TCP 80\""),
+        "the connection is drawn: {dot}"
+    );
     let c = npc::compile(npc::cli::read_inputs(&[path]).unwrap());
     let g = build(&c, "p").unwrap();
     assert_eq!(g.expectations.len(), 2);
-    assert!(g.expectations.iter().all(|x| !x.holds && !x.failure.is_empty()));
+    assert!(g
+        .expectations
+        .iter()
+        .all(|x| !x.holds && !x.failure.is_empty()));
 }
 
 #[test]
@@ -276,19 +330,40 @@ fn namespace_and_focus_select_connections() {
     let p = sel(&["payments"], &[]).unwrap();
     assert!(!p.edges.is_empty());
     for e in &p.edges {
-        assert!(e.source.starts_with("payments/") || e.target.starts_with("payments/"), "{}", e.id);
+        assert!(
+            e.source.starts_with("payments/") || e.target.starts_with("payments/"),
+            "{}",
+            e.id
+        );
     }
     assert!(p.node("web/frontend").is_some(), "a neighbour of payments");
     assert!(p.node("monitoring/*").is_none());
     let f = sel(&[], &["web/frontend"]).unwrap();
     let ids: Vec<&str> = f.edges.iter().map(|e| e.id.as_str()).collect();
-    assert_eq!(ids, ["web/frontend -> payments/api-server", "web/frontend -> kube-system/{k8s-app=kube-dns}"]);
+    assert_eq!(
+        ids,
+        [
+            "web/frontend -> payments/api-server",
+            "web/frontend -> kube-system/{k8s-app=kube-dns}"
+        ]
+    );
     let err = sel(&[], &["web/front"]).unwrap_err().to_string();
     assert!(err.contains("`web/frontend`"), "{err}");
     let o = npc(&["graph", "examples/shop.npl", "--namespace", "paymens"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("the graph has no namespace `paymens`"), "{}", text(&o.stderr));
-    let o = npc(&["graph", "examples/shop.npl", "--focus", "web/frontend", "--format", "mermaid"]);
+    assert!(
+        text(&o.stderr).contains("the graph has no namespace `paymens`"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = npc(&[
+        "graph",
+        "examples/shop.npl",
+        "--focus",
+        "web/frontend",
+        "--format",
+        "mermaid",
+    ]);
     assert_eq!(o.status.code(), Some(0));
     assert!(!text(&o.stdout).contains("prometheus"));
 }
@@ -301,15 +376,35 @@ fn output_file_replaces_a_symlink_instead_of_following_it() {
     let out = dir.path().join("graph.html");
     #[cfg(unix)]
     std::os::unix::fs::symlink(&victim, &out).unwrap();
-    let o = npc(&["graph", "examples/shop.npl", "--format", "html", "-o", out.to_str().unwrap()]);
+    let o = npc(&[
+        "graph",
+        "examples/shop.npl",
+        "--format",
+        "html",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert_eq!(text(&o.stdout), "");
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
-    assert!(!std::fs::symlink_metadata(&out).unwrap().file_type().is_symlink());
-    assert!(std::fs::read_to_string(&out).unwrap().starts_with("<!DOCTYPE html>"));
-    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(!std::fs::symlink_metadata(&out)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .starts_with("<!DOCTYPE html>"));
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(left.len(), 2, "no temporary file left: {left:?}");
-    let o = npc(&["graph", "examples/shop.npl", "-o", "/nonexistent-dir/graph.dot"]);
+    let o = npc(&[
+        "graph",
+        "examples/shop.npl",
+        "-o",
+        "/nonexistent-dir/graph.dot",
+    ]);
     assert_eq!(o.status.code(), Some(2));
 }
 
@@ -323,17 +418,30 @@ fn html_escapes_what_comes_from_input() {
     let o = npc(&["graph", path.to_str().unwrap(), "--format", "html"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let html = text(&o.stdout);
-    assert_eq!(html.matches("<script").count(), 2, "only the page's own scripts");
+    assert_eq!(
+        html.matches("<script").count(),
+        2,
+        "only the page's own scripts"
+    );
     assert_eq!(html.matches("</script>").count(), 2);
     assert!(html.contains("a&lt;/script&gt;&lt;script&gt;alert(1)"));
-    assert!(html.contains("a\\u003c/script\\u003e"), "escaped inside the JSON");
+    assert!(
+        html.contains("a\\u003c/script\\u003e"),
+        "escaped inside the JSON"
+    );
     assert!(html.contains("Content-Security-Policy\" content=\"default-src 'none'"));
     // The embedded model is the graph, as JSON.
     let start = html.find("id=\"npc-graph\">").unwrap() + "id=\"npc-graph\">".len();
     let end = start + html[start..].find("</script>").unwrap();
     let model: serde_json::Value = serde_json::from_str(&html[start..end]).unwrap();
-    assert!(model["title"].as_str().unwrap().contains("</script><script>"));
-    assert_eq!(model["nodes"].as_array().unwrap().len(), example_graph("shop").nodes.len());
+    assert!(model["title"]
+        .as_str()
+        .unwrap()
+        .contains("</script><script>"));
+    assert_eq!(
+        model["nodes"].as_array().unwrap().len(),
+        example_graph("shop").nodes.len()
+    );
     // DOT and Mermaid quote the same title.
     let o = npc(&["graph", path.to_str().unwrap()]);
     assert!(text(&o.stdout).contains("label=\"npc graph: "));

@@ -75,7 +75,11 @@ pub fn build(compilation: &Compilation, title: &str) -> Result<Graph, Error> {
         .map(|e| (builder.node(e), e))
         .collect();
     endpoints.sort_by(|(a, _), (b, _)| {
-        (group_rank(program, a), &a.group, &a.label).cmp(&(group_rank(program, b), &b.group, &b.label))
+        (group_rank(program, a), &a.group, &a.label).cmp(&(
+            group_rank(program, b),
+            &b.group,
+            &b.label,
+        ))
     });
     unique_ids(&mut endpoints);
     nest_ranges(&mut endpoints);
@@ -133,7 +137,9 @@ impl Builder<'_> {
                 let (label, kind) = pod_label(&pod.labels, wl);
                 let group = self.group_of(e, &pod.namespace);
                 // Both sides of the pod, from one verdict with itself.
-                let v = self.set.evaluate(&e.endpoint, &e.endpoint, Protocol::Tcp, 1);
+                let v = self
+                    .set
+                    .evaluate(&e.endpoint, &e.endpoint, Protocol::Tcp, 1);
                 let side = |s, d| {
                     let t = self.tracer.side(s, d, &e.endpoint, &e.endpoint);
                     SideIsolation {
@@ -193,9 +199,7 @@ impl Builder<'_> {
         let mut egress: Option<SideTrace> = None;
         let mut ingress: Option<SideTrace> = None;
         for (protocol, port) in self.samples(&allowed) {
-            let v = self
-                .set
-                .evaluate(&s.endpoint, &d.endpoint, protocol, port);
+            let v = self.set.evaluate(&s.endpoint, &d.endpoint, protocol, port);
             let e = self
                 .tracer
                 .side(&v.egress, Direction::Egress, &s.endpoint, &d.endpoint);
@@ -427,7 +431,9 @@ fn groups(program: &Program, endpoints: &[(Node, &ProgramEndpoint)]) -> Vec<Grou
         let managed = program.namespaces.get(&n.group);
         let labels = match (&e.endpoint, managed) {
             (_, Some(m)) => m.labels.clone(),
-            (Endpoint::Pod(pod), None) if kind == GroupKind::Selected => pod.namespace_labels.clone(),
+            (Endpoint::Pod(pod), None) if kind == GroupKind::Selected => {
+                pod.namespace_labels.clone()
+            }
             _ => BTreeMap::new(),
         };
         let mut labels = labels;
@@ -462,9 +468,10 @@ fn strictly_inside(inner: &crate::ir::IpBlock, outer: &crate::ir::IpBlock) -> bo
     };
     // CIDRs are nested or disjoint: an `except` that meets `inner` covers
     // it or lies in it.
-    let clear = outer.except.iter().all(|x| {
-        Cidr::parse(x).is_ok_and(|x| !x.covers(&i) && !i.covers(&x))
-    });
+    let clear = outer
+        .except
+        .iter()
+        .all(|x| Cidr::parse(x).is_ok_and(|x| !x.covers(&i) && !i.covers(&x)));
     o.covers(&i) && !i.covers(&o) && clear
 }
 
@@ -478,7 +485,10 @@ fn nest_ranges(endpoints: &mut [(Node, &ProgramEndpoint)]) {
         let Some(inner) = block(e) else { continue };
         n.inside = blocks
             .iter()
-            .filter(|(_, b)| b.as_ref().is_some_and(|outer| strictly_inside(inner, outer)))
+            .filter(|(_, b)| {
+                b.as_ref()
+                    .is_some_and(|outer| strictly_inside(inner, outer))
+            })
             .map(|(id, _)| id.clone())
             .collect();
     }
@@ -497,7 +507,8 @@ fn without_repeated_ranges(edges: Vec<Edge>, endpoints: &[(Node, &ProgramEndpoin
             .find(|(n, _)| n.id == id)
             .map_or(&[], |(n, _)| n.inside.as_slice())
     };
-    let same = |a: &Edge, b: Option<&&Edge>| b.is_some_and(|b| a.ports == b.ports && a.lines == b.lines);
+    let same =
+        |a: &Edge, b: Option<&&Edge>| b.is_some_and(|b| a.ports == b.ports && a.lines == b.lines);
     let keep: Vec<bool> = edges
         .iter()
         .map(|e| {

@@ -4,7 +4,9 @@
 
 use std::fmt::Write as _;
 
-use super::{display_label, group_members, group_title, open_text, Drawn, Graph, GroupKind, NodeKind, Origin};
+use super::{
+    display_label, group_members, group_title, open_text, Drawn, Graph, GroupKind, NodeKind, Origin,
+};
 
 /// Edge colours and styles by origin; the HTML page uses the same colours.
 pub(crate) fn origin_style(o: Option<Origin>) -> (&'static str, &'static str) {
@@ -61,7 +63,7 @@ pub fn render(g: &Graph) -> String {
     let _ = writeln!(o, "digraph npc {{");
     let _ = writeln!(
         o,
-        "  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=11, labelloc=t, compound=true, nodesep=0.25, ranksep=0.9, label={}];",
+        "  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=11, labelloc=t, compound=true, newrank=true, nodesep=0.4, ranksep=1.2, label={}];",
         q(&format!("npc graph: {}", g.title))
     );
     let _ = writeln!(
@@ -115,7 +117,13 @@ pub fn render(g: &Graph) -> String {
     };
     for d in g.drawn() {
         let (e, s, t, extra, who) = match d {
-            Drawn::One(e) => (e, index(&e.source), index(&e.target), String::new(), e.id.clone()),
+            Drawn::One(e) => (
+                e,
+                index(&e.source),
+                index(&e.target),
+                String::new(),
+                e.id.clone(),
+            ),
             Drawn::FromGroup { group, edge } => (
                 edge,
                 first_of(group),

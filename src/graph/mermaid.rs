@@ -53,11 +53,17 @@ pub fn render(g: &Graph) -> String {
             let Some(i) = ids.get(n.id.as_str()) else {
                 continue;
             };
+            // Mermaid reads labels as Markdown: a leading `* ` is a list.
+            let name = if n.kind == NodeKind::AllPods {
+                format!("any pod ({})", n.label)
+            } else {
+                display_label(n)
+            };
             let open = open_text(n);
             let label = if open.is_empty() {
-                display_label(n)
+                name
             } else {
-                format!("{}\n{open}", display_label(n))
+                format!("{name}\n{open}")
             };
             let _ = writeln!(o, "    n{i}[{}]:::{}", q(&label), class(n.kind));
         }
@@ -107,9 +113,7 @@ pub fn render(g: &Graph) -> String {
                 };
                 let arrow = if x.allow { "==>" } else { "==x" };
                 let _ = writeln!(o, "  n{s} {arrow}|{}| n{t}", q(&x.short()));
-                styles.push(format!(
-                    "stroke:{color},color:{color},stroke-dasharray:6 3"
-                ));
+                styles.push(format!("stroke:{color},color:{color},stroke-dasharray:6 3"));
             }
         }
     }

@@ -343,9 +343,15 @@ pub fn open_text(n: &Node) -> String {
 pub enum Drawn<'a> {
     One(&'a Edge),
     /// Every node of `group` has this connection (same target, ports and origins).
-    FromGroup { group: &'a Group, edge: &'a Edge },
+    FromGroup {
+        group: &'a Group,
+        edge: &'a Edge,
+    },
     /// Every node of `group` is the target of this connection.
-    ToGroup { group: &'a Group, edge: &'a Edge },
+    ToGroup {
+        group: &'a Group,
+        edge: &'a Edge,
+    },
 }
 
 impl Graph {

@@ -189,7 +189,7 @@
       var rows = Math.ceil(nodes.length / cols);
       var title = groupTitle(g);
       var titleW = Math.max(measure(title[0], big ? BIG : BOLD), measure(title[1])) + 2 * PAD;
-      var bw = Math.max(Math.min(titleW, 300), cols * w + (cols - 1) * GAP_X + 2 * PAD);
+      var bw = Math.max(Math.min(titleW, big ? 460 : 320), cols * w + (cols - 1) * GAP_X + 2 * PAD);
       var bh = head + rows * NODE_H + (rows - 1) * GAP_Y + PAD;
       boxes.push({ group: g, nodes: nodes, nodeW: w, cols: cols, w: bw, h: bh });
     });
@@ -544,33 +544,47 @@
     zoomAt(ev.clientX - r.left, ev.clientY - r.top, Math.exp(-ev.deltaY * 0.0015));
   }, { passive: false });
 
+  // A drag anywhere pans (after a few pixels); a click without a drag
+  // selects what is under it, or clears the selection on the background.
   var pan = null;
+  var swallowClick = false;
   svg.addEventListener('pointerdown', function (ev) {
     if (ev.button !== 0) return;
     var t = ev.target;
-    if (t.closest && (t.closest('.node') || t.closest('.edge-hit') || t.closest('.expect-mark-text'))) return;
-    pan = { x: ev.clientX, y: ev.clientY, vx: state.view.x, vy: state.view.y, moved: false, id: ev.pointerId };
-    svg.setPointerCapture(ev.pointerId);
-    svg.classList.add('panning');
+    var onItem = !!(t.closest && (t.closest('.node') || t.closest('.edge-hit') || t.closest('.expect-mark-text')));
+    pan = { x: ev.clientX, y: ev.clientY, vx: state.view.x, vy: state.view.y, moved: false, id: ev.pointerId, onItem: onItem };
   });
   svg.addEventListener('pointermove', function (ev) {
     if (!pan) return;
     var dx = ev.clientX - pan.x, dy = ev.clientY - pan.y;
-    if (Math.abs(dx) + Math.abs(dy) > 3) pan.moved = true;
+    if (!pan.moved && Math.abs(dx) + Math.abs(dy) > 4) {
+      pan.moved = true;
+      svg.setPointerCapture(pan.id);
+      svg.classList.add('panning');
+    }
+    if (!pan.moved) return;
     state.view.x = pan.vx + dx;
     state.view.y = pan.vy + dy;
     applyView();
   });
   function endPan(ev) {
     if (!pan) return;
-    var clicked = !pan.moved;
-    if (svg.hasPointerCapture(pan.id)) svg.releasePointerCapture(pan.id);
+    var p = pan;
     pan = null;
+    if (svg.hasPointerCapture(p.id)) svg.releasePointerCapture(p.id);
     svg.classList.remove('panning');
-    if (clicked && ev.type === 'pointerup') select(null);
+    if (p.moved) swallowClick = true;
+    else if (!p.onItem && ev.type === 'pointerup') select(null);
   }
   svg.addEventListener('pointerup', endPan);
   svg.addEventListener('pointercancel', endPan);
+  // The click that ends a drag selects nothing.
+  svg.addEventListener('click', function (ev) {
+    if (!swallowClick) return;
+    swallowClick = false;
+    ev.stopPropagation();
+  }, true);
+  svg.addEventListener('pointerdown', function () { swallowClick = false; }, true);
 
   document.getElementById('zoom-in').addEventListener('click', function () {
     var r = svg.getBoundingClientRect();
@@ -889,6 +903,7 @@
   });
   nsFilter.addEventListener('change', function () {
     state.ns = nsFilter.value;
+    state.grouped = null;
     var sel = state.selection;
     render();
     fit();
