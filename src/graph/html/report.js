@@ -425,32 +425,32 @@
     });
     var expectEls = [];
     vis.expects.forEach(function (x) {
-        var xi = data.expectations.indexOf(x);
-        var cls = x.holds ? 'holds' : 'fails';
-        x.sources.forEach(function (src) {
-          x.targets.forEach(function (dst) {
-            var a = lay.nodes.get(src), t = lay.nodes.get(dst);
-            if (!a || !t) return;
-            var c = curve(a, t, -0.22);
-            var p = s('path', {
-              d: c.d, 'class': 'expect-line ' + cls, 'data-expect': String(xi),
-              'marker-end': 'url(#' + (x.allow ? 'arrow-' : 'tee-') + cls + ')'
-            });
-            layers.expects.appendChild(p);
-            var mark = s('text', {
-              x: c.mid[0].toFixed(1), y: (c.mid[1] + 4).toFixed(1), 'text-anchor': 'middle',
-              'class': 'expect-mark-text ' + cls, 'data-expect': String(xi)
-            });
-            mark.textContent = x.holds ? '✓' : '✗';
-            var tip = s('title');
-            tip.textContent = x.text + ' (' + x.location + '): ' + (x.holds ? 'holds' : 'FAILS');
-            mark.appendChild(tip);
-            mark.addEventListener('click', function (ev) { ev.stopPropagation(); select({ type: 'expect', index: xi }); });
-            layers.expects.appendChild(mark);
-            expectEls.push({ path: p, mark: mark, expect: x, index: xi, source: src, target: dst });
+      var xi = data.expectations.indexOf(x);
+      var cls = x.holds ? 'holds' : 'fails';
+      x.sources.forEach(function (src) {
+        x.targets.forEach(function (dst) {
+          var a = lay.nodes.get(src), t = lay.nodes.get(dst);
+          if (!a || !t) return;
+          var c = curve(a, t, -0.22);
+          var p = s('path', {
+            d: c.d, 'class': 'expect-line ' + cls, 'data-expect': String(xi),
+            'marker-end': 'url(#' + (x.allow ? 'arrow-' : 'tee-') + cls + ')'
           });
+          layers.expects.appendChild(p);
+          var mark = s('text', {
+            x: c.mid[0].toFixed(1), y: (c.mid[1] + 4).toFixed(1), 'text-anchor': 'middle',
+            'class': 'expect-mark-text ' + cls, 'data-expect': String(xi)
+          });
+          mark.textContent = x.holds ? '✓' : '✗';
+          var tip = s('title');
+          tip.textContent = x.text + ' (' + x.location + '): ' + (x.holds ? 'holds' : 'FAILS');
+          mark.appendChild(tip);
+          mark.addEventListener('click', function (ev) { ev.stopPropagation(); select({ type: 'expect', index: xi }); });
+          layers.expects.appendChild(mark);
+          expectEls.push({ path: p, mark: mark, expect: x, index: xi, source: src, target: dst });
         });
       });
+    });
     var nodeEls = new Map();
     vis.nodes.forEach(function (n) {
       var p = lay.nodes.get(n.id);
