@@ -201,7 +201,7 @@ pub fn program_endpoint_list(program: &crate::ir::Program) -> ProgramEndpoints {
         });
     }
     let named = named_ports(program, Some(&Ports::Only(ports)));
-    let blocks: Vec<crate::ir::IpBlock> = peers
+    let blocks: Vec<crate::k8s::IpBlock> = peers
         .iter()
         .filter_map(|p| match p {
             Peer::Ip(b) => Some(b.clone()),
@@ -257,7 +257,8 @@ fn outside_managed(
     peer: &crate::ir::Peer,
     program: &crate::ir::Program,
 ) -> Option<crate::ir::Peer> {
-    use crate::ir::{NamespaceSelector, Operator, Peer, Requirement, NAMESPACE_NAME_LABEL};
+    use crate::ir::{NamespaceSelector, Operator, Peer, Requirement};
+    use crate::k8s::NAMESPACE_NAME_LABEL;
     let Peer::Pods {
         namespaces: NamespaceSelector::Matching(sel),
         pods,
@@ -283,19 +284,14 @@ fn outside_managed(
 /// The representative of an IP block, outside the strictly narrower blocks
 /// of `all` when the block has such an address, else its own representative.
 fn ip_representative(
-    block: &crate::ir::IpBlock,
-    all: &[crate::ir::IpBlock],
+    block: &crate::k8s::IpBlock,
+    all: &[crate::k8s::IpBlock],
 ) -> Option<crate::verify::representative::Representative> {
-    use crate::eval::cidr::Cidr;
     use crate::verify::representative::address;
-    let outer = Cidr::parse(&block.cidr).ok()?;
     let mut narrowed = block.clone();
     for other in all {
-        if other.cidr == block.cidr || narrowed.except.contains(&other.cidr) {
-            continue;
-        }
-        if Cidr::parse(&other.cidr).is_ok_and(|inner| outer.covers(&inner)) {
-            narrowed.except.push(other.cidr.clone());
+        if block.cidr.strictly_contains(other.cidr) && !narrowed.except.contains(&other.cidr) {
+            narrowed.except.push(other.cidr);
         }
     }
     let ip = address(&narrowed).or_else(|| address(block))?;
@@ -314,7 +310,8 @@ fn namespace_set(
     peer: &crate::ir::Peer,
     program: &crate::ir::Program,
 ) -> Option<String> {
-    use crate::ir::{NamespaceSelector, Operator, Peer, Requirement, NAMESPACE_NAME_LABEL};
+    use crate::ir::{NamespaceSelector, Operator, Peer, Requirement};
+    use crate::k8s::NAMESPACE_NAME_LABEL;
     let (
         Endpoint::Pod(pod),
         Peer::Pods {

@@ -260,7 +260,7 @@ impl Builder<'_> {
             for (_, ports) in &rule.destinations {
                 let Ports::Only(list) = ports else { continue };
                 for port in list {
-                    let proto = crate::verify::representative::protocol(port.protocol);
+                    let proto = port.protocol;
                     let first = match &port.number {
                         PortNumber::Single(n) | PortNumber::Range(n, _) => Some(*n),
                         PortNumber::Named(name) => self
@@ -389,8 +389,10 @@ fn origin(kind: &str) -> Option<Origin> {
 /// A peer as NPL writes it; the two halves of `world` by family.
 fn peer_text(p: &Peer, workload_label: &str) -> String {
     match p {
-        Peer::Ip(b) if b.except.is_empty() && b.cidr == "0.0.0.0/0" => "world (IPv4)".to_string(),
-        Peer::Ip(b) if b.except.is_empty() && b.cidr == "::/0" => "world (IPv6)".to_string(),
+        Peer::Ip(b) if b.except.is_empty() && b.cidr.is_everything() => {
+            let family = if b.cidr.is_ipv4() { "IPv4" } else { "IPv6" };
+            format!("world ({family})")
+        }
         _ => describe::peer(p, workload_label),
     }
 }
@@ -437,7 +439,7 @@ fn groups(program: &Program, endpoints: &[(Node, &ProgramEndpoint)]) -> Vec<Grou
             _ => BTreeMap::new(),
         };
         let mut labels = labels;
-        labels.remove(crate::ir::NAMESPACE_NAME_LABEL);
+        labels.remove(crate::k8s::NAMESPACE_NAME_LABEL);
         out.push(Group {
             id: n.group.clone(),
             kind,
@@ -452,7 +454,7 @@ fn groups(program: &Program, endpoints: &[(Node, &ProgramEndpoint)]) -> Vec<Grou
 }
 
 /// The first IP block an address node stands for.
-fn block(e: &ProgramEndpoint) -> Option<&crate::ir::IpBlock> {
+fn block(e: &ProgramEndpoint) -> Option<&crate::k8s::IpBlock> {
     e.peers.iter().find_map(|p| match p {
         Peer::Ip(b) => Some(b),
         Peer::Pods { .. } => None,
@@ -461,23 +463,17 @@ fn block(e: &ProgramEndpoint) -> Option<&crate::ir::IpBlock> {
 
 /// Whether every address of `inner` lies in `outer` (in its CIDR, outside
 /// its `except` ranges), and `outer` is wider.
-fn strictly_inside(inner: &crate::ir::IpBlock, outer: &crate::ir::IpBlock) -> bool {
-    use crate::eval::cidr::Cidr;
-    let (Ok(i), Ok(o)) = (Cidr::parse(&inner.cidr), Cidr::parse(&outer.cidr)) else {
-        return false;
-    };
+fn strictly_inside(inner: &crate::k8s::IpBlock, outer: &crate::k8s::IpBlock) -> bool {
+    let (i, o) = (inner.cidr, outer.cidr);
     // CIDRs are nested or disjoint: an `except` that meets `inner` covers
     // it or lies in it.
-    let clear = outer
-        .except
-        .iter()
-        .all(|x| Cidr::parse(x).is_ok_and(|x| !x.covers(&i) && !i.covers(&x)));
-    o.covers(&i) && !i.covers(&o) && clear
+    let clear = outer.except.iter().all(|x| !x.covers(i) && !i.covers(*x));
+    o.strictly_contains(i) && clear
 }
 
 /// Fills `Node::inside` for address nodes.
 fn nest_ranges(endpoints: &mut [(Node, &ProgramEndpoint)]) {
-    let blocks: Vec<(String, Option<crate::ir::IpBlock>)> = endpoints
+    let blocks: Vec<(String, Option<crate::k8s::IpBlock>)> = endpoints
         .iter()
         .map(|(n, e)| (n.id.clone(), block(e).cloned()))
         .collect();

@@ -25,6 +25,7 @@ mod examples;
 mod fmt_layout;
 mod fmt_roundtrip;
 mod gen;
+mod graph;
 mod kustomize;
 mod kustomize_fn;
 mod limits;

@@ -3,21 +3,12 @@
 //! failing-expectation graph, exit codes, safe file output and escaping.
 //! Rendering with Graphviz and in a browser is `scripts/test-graph.sh`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::path::Path;
-use std::process::{Command, Output};
 
 use npc::graph::{build::build, Graph, NodeKind, Origin};
 use npc::load::Input;
 
-fn npc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_npc"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
+use crate::support::npc::npc;
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -62,7 +53,7 @@ fn dot_and_mermaid_of_every_example() {
             let o = npc(&["graph", &file, "--format", format]);
             assert_eq!(o.status.code(), Some(0), "{file}: {}", text(&o.stderr));
             assert_eq!(text(&o.stderr), "", "{file}: no diagnostics");
-            insta::assert_snapshot!(format!("graph-{format}-{name}"), text(&o.stdout));
+            insta::assert_snapshot!(format!("{format}-{name}"), text(&o.stdout));
         }
     }
 }
