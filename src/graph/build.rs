@@ -44,17 +44,14 @@ pub fn build(compilation: &Compilation, title: &str) -> Result<Graph, Error> {
     if errors.iter().any(|d| d.code != codes::EXPECTATION_FAILED) {
         return Err(Error::NotCompiled);
     }
-    // `compile` keeps no policies when an expectation fails; they are the
-    // same stages' output for the same program.
-    let rebuilt;
+    // `compile` keeps no policies when an expectation fails: the graph
+    // shows them with the failures, so they are generated again (stage 3).
+    let generated;
     let (policies, provenance): (&[NetworkPolicy], &Provenance) = if errors.is_empty() {
         (&compilation.policies, &compilation.provenance)
     } else {
-        let (layout, _) = crate::layout::layout(program);
-        let (policies, provenance, _) =
-            crate::emit::emit(&layout, &program.settings, &compilation.sources);
-        rebuilt = (policies, provenance);
-        (&rebuilt.0, &rebuilt.1)
+        generated = crate::generate(program, &compilation.sources);
+        (&generated.policies, &generated.provenance)
     };
     let set = PolicySet::from_slice(policies).map_err(|e| Error::Unevaluable(e.to_string()))?;
     let tracer = Tracer {
