@@ -65,6 +65,7 @@ pub fn build(compilation: &Compilation, title: &str) -> Result<Graph, Error> {
         set: &set,
         tracer: &tracer,
         named_ports: &found.named_ports,
+        port_starts: port_starts(program, &found.named_ports),
     };
     let mut endpoints: Vec<(Node, &ProgramEndpoint)> = found
         .endpoints
@@ -80,12 +81,42 @@ pub fn build(compilation: &Compilation, title: &str) -> Result<Graph, Error> {
     });
     unique_ids(&mut endpoints);
     nest_ranges(&mut endpoints);
+    // Between pods, every pair at once (the evaluator's matrix); pairs
+    // with an address one by one.
+    let pods: Vec<crate::eval::Pod> = endpoints
+        .iter()
+        .filter_map(|(_, e)| match &e.endpoint {
+            Endpoint::Pod(p) => Some(p.clone()),
+            Endpoint::Ip(_) => None,
+        })
+        .collect();
+    let matrix = set.matrix(&pods);
+    let mut pod_index = Vec::with_capacity(endpoints.len());
+    let mut next = 0;
+    for (_, e) in &endpoints {
+        pod_index.push(matches!(e.endpoint, Endpoint::Pod(_)).then(|| {
+            next += 1;
+            next - 1
+        }));
+    }
     let mut edges = Vec::new();
-    for (src_node, src) in &endpoints {
-        for (dst_node, dst) in &endpoints {
-            if let Some(edge) = builder.edge(src_node, src, dst_node, dst) {
-                edges.push(edge);
+    for (i, (src_node, src)) in endpoints.iter().enumerate() {
+        for (j, (dst_node, dst)) in endpoints.iter().enumerate() {
+            if src_node.kind == NodeKind::External && dst_node.kind == NodeKind::External {
+                continue;
             }
+            // Open on both sides: allowed without any rule (see `Edge`).
+            if src_node.open_egress() && dst_node.open_ingress() {
+                continue;
+            }
+            let allowed = match (pod_index[i], pod_index[j]) {
+                (Some(a), Some(b)) => matrix.get(a, b).clone(),
+                _ => set.allowed_ports(&src.endpoint, &dst.endpoint),
+            };
+            if allowed.is_empty() {
+                continue;
+            }
+            edges.push(builder.edge(src_node, src, dst_node, dst, &allowed));
         }
     }
     let edges = without_repeated_ranges(edges, &endpoints);
@@ -109,6 +140,8 @@ struct Builder<'a> {
     set: &'a PolicySet,
     tracer: &'a Tracer<'a>,
     named_ports: &'a [NamedPort],
+    /// The first port of every port the program's rules name.
+    port_starts: BTreeSet<(Protocol, u16)>,
 }
 
 impl Builder<'_> {
@@ -174,28 +207,18 @@ impl Builder<'_> {
             .unwrap_or_else(|| namespace.to_string())
     }
 
-    /// The edge from `s` to `d`, if some rule allows something between them.
+    /// The edge from `s` to `d`, which some rule allows `allowed` on.
     fn edge(
         &self,
         s_node: &Node,
         s: &ProgramEndpoint,
         d_node: &Node,
         d: &ProgramEndpoint,
-    ) -> Option<Edge> {
-        if s_node.kind == NodeKind::External && d_node.kind == NodeKind::External {
-            return None;
-        }
-        // Open on both sides: allowed without any rule (see `Edge`).
-        if s_node.open_egress() && d_node.open_ingress() {
-            return None;
-        }
-        let allowed = self.set.allowed_ports(&s.endpoint, &d.endpoint);
-        if allowed.is_empty() {
-            return None;
-        }
+        allowed: &PortSet,
+    ) -> Edge {
         let mut egress: Option<SideTrace> = None;
         let mut ingress: Option<SideTrace> = None;
-        for (protocol, port) in self.samples(&allowed) {
+        for (protocol, port) in self.samples(allowed) {
             let v = self.set.evaluate(&s.endpoint, &d.endpoint, protocol, port);
             let e = self
                 .tracer
@@ -228,9 +251,9 @@ impl Builder<'_> {
                 });
             }
         }
-        let (text, ranges) = self.ports(&allowed);
-        let traffic = describe::port_set(&allowed);
-        Some(Edge {
+        let (text, ranges) = self.ports(allowed);
+        let traffic = describe::port_set(allowed);
+        Edge {
             id: format!("{} -> {}", s_node.id, d_node.id),
             source: s_node.id.clone(),
             target: d_node.id.clone(),
@@ -241,7 +264,7 @@ impl Builder<'_> {
             lines,
             rules,
             trace: sides.iter().map(|t| trace::describe(t, &traffic)).collect(),
-        })
+        }
     }
 
     /// The ports at which the rules that allow a connection are sampled:
@@ -253,25 +276,11 @@ impl Builder<'_> {
         for p in Protocol::ALL {
             out.extend(allowed.ranges(p).iter().map(|r| (p, r.start)));
         }
-        for rule in &self.program.rules {
-            for (_, ports) in &rule.destinations {
-                let Ports::Only(list) = ports else { continue };
-                for port in list {
-                    let proto = port.protocol;
-                    let first = match &port.number {
-                        PortNumber::Single(n) | PortNumber::Range(n, _) => Some(*n),
-                        PortNumber::Named(name) => self
-                            .named_ports
-                            .iter()
-                            .find(|np| &np.name == name && np.protocol == proto)
-                            .map(|np| np.number),
-                    };
-                    if let Some(n) = first.filter(|n| allowed.contains(proto, *n)) {
-                        out.insert((proto, n));
-                    }
-                }
-            }
-        }
+        out.extend(
+            self.port_starts
+                .iter()
+                .filter(|(p, n)| allowed.contains(*p, *n)),
+        );
         out.into_iter().collect()
     }
 
@@ -341,6 +350,29 @@ impl Builder<'_> {
         }
         out
     }
+}
+
+/// The first port of every port the rules of the program name (a named
+/// port at the number the representatives give it).
+fn port_starts(program: &Program, named_ports: &[NamedPort]) -> BTreeSet<(Protocol, u16)> {
+    let mut out = BTreeSet::new();
+    for rule in &program.rules {
+        for (_, ports) in &rule.destinations {
+            let Ports::Only(list) = ports else { continue };
+            for port in list {
+                let proto = port.protocol;
+                let first = match &port.number {
+                    PortNumber::Single(n) | PortNumber::Range(n, _) => Some(*n),
+                    PortNumber::Named(name) => named_ports
+                        .iter()
+                        .find(|np| &np.name == name && np.protocol == proto)
+                        .map(|np| np.number),
+                };
+                out.extend(first.map(|n| (proto, n)));
+            }
+        }
+    }
+    out
 }
 
 /// Folds one sample's side trace into the edge's: the rules of every sample.
