@@ -11,11 +11,11 @@ use crate::graph::{self, select::Selection};
 
 pub const AFTER_HELP: &str = "\
 Examples:
-  npc graph shop.npl | dot -Tsvg > shop.svg         a Graphviz picture (dot is the default format)
-  npc graph shop.npl --format html -o shop.html     one page, no network needed: pan, zoom, filter, click
-  npc graph shop.npl --format mermaid               a flowchart for Markdown (```mermaid blocks)
-  npc graph shop.npl --namespace payments           what payments reaches and what reaches it
-  npc graph shop.npl --focus web/frontend           the connections of one endpoint
+  npc graph shop.npl | dot -Tsvg > shop.svg       a Graphviz picture (dot is the default)
+  npc graph shop.npl --format html -o shop.html   one page that opens offline
+  npc graph shop.npl --format mermaid             a flowchart for Markdown
+  npc graph shop.npl --namespace payments         what payments reaches, what reaches it
+  npc graph shop.npl --focus web/frontend         the connections of one endpoint
 
 Nodes are the endpoints the program names, grouped by namespace: workloads
 (`web/frontend`), label sets (`web/{tier=db}`), any pod of a namespace
