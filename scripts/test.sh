@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it. Installs what it needs itself: the
-# Python venv with nca and kubernetes-validate (scripts/venv.sh), and the
-# editor tooling (scripts/test-editors.sh).
+# Python venv with nca and kubernetes-validate (scripts/venv.sh), the
+# editor tooling (scripts/test-editors.sh), and Chromium, Graphviz and the
+# browser test's npm packages (scripts/test-graph.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -43,6 +44,13 @@ if [ -x scripts/test-editors.sh ]; then
   editors_passed=$(grep -Eo 'editors: [0-9]+ passed' "$log" | awk '{s += $2} END {print s + 0}')
 fi
 
+graph_passed=0
+if [ -x scripts/test-graph.sh ]; then
+  step "graph: Graphviz renders, the HTML report in Chromium, Mermaid"
+  scripts/test-graph.sh 2>&1 | tee "$log"
+  graph_passed=$(grep -Eo 'graph: [0-9]+ passed' "$log" | awk '{s += $2} END {print s + 0}')
+fi
+
 step "all checks passed"
-echo "rust tests: $rust_passed passed, editor checks: $editors_passed passed"
-echo "all: $((rust_passed + editors_passed)) passed, 0 failed"
+echo "rust tests: $rust_passed passed, editor checks: $editors_passed passed, graph checks: $graph_passed passed"
+echo "all: $((rust_passed + editors_passed + graph_passed)) passed, 0 failed"

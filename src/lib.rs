@@ -20,6 +20,7 @@ pub mod error;
 pub mod eval;
 pub mod files;
 pub mod format;
+pub mod graph;
 pub mod ir;
 pub mod k8s;
 pub mod kustomize;

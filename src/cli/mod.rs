@@ -12,6 +12,7 @@ mod completions;
 mod diff;
 mod explain;
 mod fmt;
+mod graph;
 mod kustomize;
 mod lsp;
 mod man;
@@ -113,6 +114,9 @@ pub enum Command {
     /// Explain why one connection is allowed or denied
     #[command(after_help = explain::AFTER_HELP)]
     Explain(explain::ExplainArgs),
+    /// Draw who may talk to whom: DOT, Mermaid or a self-contained HTML page
+    #[command(after_help = graph::AFTER_HELP)]
+    Graph(graph::GraphArgs),
     /// Rewrite NPL files in canonical form
     #[command(after_help = fmt::AFTER_HELP)]
     Fmt(fmt::FmtArgs),
@@ -345,6 +349,7 @@ pub fn run() -> Exit {
         Command::Diff(a) => with(&a.diagnostics, |r| diff::run(a, r)),
         Command::Fmt(a) => with(&a.diagnostics, |r| fmt::run(a, r)),
         Command::Kustomize(a) => return kustomize::run(a),
+        Command::Graph(a) => with(&a.diagnostics, |r| graph::run(a, r)),
         Command::Lsp(a) => plain(|_| lsp::run(a)),
         Command::Completions(a) => plain(|_| completions::run(a)),
         Command::Man(a) => plain(|_| man::run(a)),

@@ -133,12 +133,51 @@ pub fn compare(
     Ok(report)
 }
 
+/// An endpoint a program names: one representative, the name it is shown
+/// under, and the peers of the program it stands for.
+#[derive(Clone, Debug)]
+pub struct ProgramEndpoint {
+    /// `web/frontend`, `web/{tier=db}`, `web/*`, `{team=ops}/*` (pods in a
+    /// namespace the program does not manage, chosen by labels), or the
+    /// representative address.
+    pub name: String,
+    pub endpoint: Endpoint,
+    /// For a pod in a namespace the program neither manages nor names: the
+    /// label set of the namespaces it stands for (`{team=ops}`, `*`).
+    pub namespace_set: Option<String>,
+    /// How explanations name it: ``a pod in `web` with labels `app=frontend` ``.
+    pub description: String,
+    /// The peers of the program it is a representative of, in program order.
+    pub peers: Vec<crate::ir::Peer>,
+}
+
+/// The endpoints of a program and the named container ports every
+/// representative pod declares.
+#[derive(Clone, Debug, Default)]
+pub struct ProgramEndpoints {
+    pub endpoints: Vec<ProgramEndpoint>,
+    pub named_ports: Vec<crate::eval::NamedPort>,
+}
+
 /// The endpoints a program names, as representatives (LANGUAGE.md §5): a
-/// pod per pod peer and managed namespace it covers, an address per IP
-/// block. Every pod declares every named port the program uses.
+/// pod per pod peer and managed namespace it covers (and one in a namespace
+/// the program does not manage, for a peer that chooses namespaces by
+/// labels), an address per IP block. Every pod declares every named port
+/// the program uses.
 pub fn program_endpoints(program: &crate::ir::Program) -> Vec<(String, Endpoint)> {
+    program_endpoint_list(program)
+        .endpoints
+        .into_iter()
+        .map(|e| (e.name, e.endpoint))
+        .collect()
+}
+
+/// As [`program_endpoints`], with what each endpoint stands for. An IP
+/// block's representative lies outside the narrower blocks the program
+/// names where it can, so that nested blocks get endpoints of their own.
+pub fn program_endpoint_list(program: &crate::ir::Program) -> ProgramEndpoints {
     use crate::ir::{NamespaceSelector, Peer, Ports, Selector};
-    use crate::verify::representative::{named_ports, representatives};
+    use crate::verify::representative::{named_ports, representatives, Representative};
     let mut peers: Vec<Peer> = Vec::new();
     let mut ports = std::collections::BTreeSet::new();
     for r in &program.rules {
@@ -162,25 +201,166 @@ pub fn program_endpoints(program: &crate::ir::Program) -> Vec<(String, Endpoint)
         });
     }
     let named = named_ports(program, Some(&Ports::Only(ports)));
-    let mut out: Vec<(String, Endpoint)> = Vec::new();
+    let blocks: Vec<crate::k8s::IpBlock> = peers
+        .iter()
+        .filter_map(|p| match p {
+            Peer::Ip(b) => Some(b.clone()),
+            Peer::Pods { .. } => None,
+        })
+        .collect();
+    let mut out: Vec<ProgramEndpoint> = Vec::new();
     for peer in peers {
-        for r in representatives(&peer, program, &named) {
-            let name = short_name(&r.endpoint, &program.settings.workload_label);
-            if !out.iter().any(|(d, _)| d == &name) {
-                out.push((name, r.endpoint));
+        let mut reps: Vec<Representative> = match &peer {
+            Peer::Ip(block) => ip_representative(block, &blocks).into_iter().collect(),
+            Peer::Pods { .. } => representatives(&peer, program, &named),
+        };
+        if let Some(outside) = outside_managed(&peer, program) {
+            reps.extend(representatives(&outside, program, &named));
+        }
+        for r in reps {
+            if let Some(known) = out.iter_mut().find(|e| e.endpoint == r.endpoint) {
+                if !known.peers.contains(&peer) {
+                    known.peers.push(peer.clone());
+                }
+                continue;
             }
+            let short = short_name(&r.endpoint, &program.settings.workload_label);
+            let namespace_set = namespace_set(&r.endpoint, &peer, program);
+            // A pod of label-chosen namespaces is named by their label set.
+            let name = match &namespace_set {
+                Some(set) => {
+                    let pod_part = short.split_once('/').map_or("*", |(_, p)| p);
+                    format!("{set}/{pod_part}")
+                }
+                None => short,
+            };
+            out.push(ProgramEndpoint {
+                name,
+                namespace_set,
+                description: r.description(),
+                endpoint: r.endpoint,
+                peers: vec![peer.clone()],
+            });
         }
     }
-    out
+    ProgramEndpoints {
+        endpoints: out,
+        named_ports: named,
+    }
+}
+
+/// A peer that chooses namespaces by labels also stands for the pods of
+/// namespaces the program does not manage (which no policy isolates): the
+/// same peer restricted to those, when it also matches managed ones (else
+/// its representatives are there already).
+fn outside_managed(
+    peer: &crate::ir::Peer,
+    program: &crate::ir::Program,
+) -> Option<crate::ir::Peer> {
+    use crate::ir::{NamespaceSelector, Operator, Peer, Requirement};
+    use crate::k8s::NAMESPACE_NAME_LABEL;
+    let Peer::Pods {
+        namespaces: NamespaceSelector::Matching(sel),
+        pods,
+    } = peer
+    else {
+        return None;
+    };
+    if !program.namespaces.values().any(|m| sel.matches(&m.labels)) {
+        return None;
+    }
+    let mut outside = sel.clone();
+    outside.expressions.insert(Requirement {
+        key: NAMESPACE_NAME_LABEL.to_string(),
+        operator: Operator::NotIn,
+        values: program.namespaces.keys().cloned().collect(),
+    });
+    Some(Peer::Pods {
+        namespaces: NamespaceSelector::Matching(outside),
+        pods: pods.clone(),
+    })
+}
+
+/// The representative of an IP block, outside the strictly narrower blocks
+/// of `all` when the block has such an address, else its own representative.
+fn ip_representative(
+    block: &crate::k8s::IpBlock,
+    all: &[crate::k8s::IpBlock],
+) -> Option<crate::verify::representative::Representative> {
+    use crate::verify::representative::address;
+    let mut narrowed = block.clone();
+    for other in all {
+        if block.cidr.strictly_contains(other.cidr) && !narrowed.except.contains(&other.cidr) {
+            narrowed.except.push(other.cidr);
+        }
+    }
+    let ip = address(&narrowed).or_else(|| address(block))?;
+    Some(crate::verify::representative::Representative {
+        kind: crate::verify::representative::Kind::Address,
+        endpoint: Endpoint::Ip(ip),
+    })
+}
+
+/// The label set of the namespaces a pod stands for when it lies in a
+/// namespace the program neither manages nor names (`{team=ops}`, or `*`
+/// for any). Requirements that only exclude managed namespaces are left
+/// out: they hold in every other namespace.
+fn namespace_set(
+    endpoint: &Endpoint,
+    peer: &crate::ir::Peer,
+    program: &crate::ir::Program,
+) -> Option<String> {
+    use crate::ir::{NamespaceSelector, Operator, Peer, Requirement};
+    use crate::k8s::NAMESPACE_NAME_LABEL;
+    let (
+        Endpoint::Pod(pod),
+        Peer::Pods {
+            namespaces: NamespaceSelector::Matching(sel),
+            ..
+        },
+    ) = (endpoint, peer)
+    else {
+        return None;
+    };
+    if program.namespaces.contains_key(&pod.namespace) {
+        return None;
+    }
+    let mut shown = sel.clone();
+    shown.expressions = sel
+        .expressions
+        .iter()
+        .filter_map(|r| {
+            if r.key != NAMESPACE_NAME_LABEL || r.operator != Operator::NotIn {
+                return Some(r.clone());
+            }
+            let values: std::collections::BTreeSet<String> = r
+                .values
+                .iter()
+                .filter(|v| !program.namespaces.contains_key(*v))
+                .cloned()
+                .collect();
+            (!values.is_empty()).then(|| Requirement {
+                values,
+                ..r.clone()
+            })
+        })
+        .collect();
+    Some(if shown.is_empty() {
+        "*".to_string()
+    } else {
+        crate::verify::describe::selector(&shown)
+    })
 }
 
 /// `web/frontend` for a pod that carries only the workload label,
-/// `web/{tier=db, zone=a}` otherwise, the address for an IP.
+/// `web/*` for a pod without labels, `web/{tier=db, zone=a}` otherwise, the
+/// address for an IP.
 fn short_name(endpoint: &Endpoint, workload_label: &str) -> String {
     match endpoint {
         Endpoint::Ip(ip) => ip.to_string(),
         Endpoint::Pod(pod) => match pod.labels.get(workload_label) {
             Some(w) if pod.labels.len() == 1 => format!("{}/{w}", pod.namespace),
+            _ if pod.labels.is_empty() => format!("{}/*", pod.namespace),
             _ => {
                 let labels: Vec<String> =
                     pod.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();

@@ -4,7 +4,7 @@
 
 #[allow(dead_code)]
 #[path = "../../examples/gen.rs"]
-mod generator;
+pub(crate) mod generator;
 
 fn check(namespaces: usize, workloads: usize, seed: u64) {
     let text = generator::generate(namespaces, workloads, seed);

@@ -30,6 +30,7 @@ mod fmt_layout;
 mod fmt_roundtrip;
 mod fuzz_corpus;
 mod gen;
+mod graph;
 mod kustomize;
 mod kustomize_fn;
 mod kustomize_traps;
