@@ -233,7 +233,7 @@ impl NetworkPolicyBuilder<'_> {
         }
     }
 
-    /// `policies.npl:3, policies.npl:12`, each line once, in file order.
+    /// The source annotation: see `source_list`.
     fn source_lines(&self, spans: &[Span]) -> String {
         let mut lines: BTreeSet<(crate::source::FileId, usize)> = BTreeSet::new();
         for s in spans {
@@ -241,16 +241,50 @@ impl NetworkPolicyBuilder<'_> {
                 lines.insert((s.file, f.line_of(s.start)));
             }
         }
-        lines
+        let named: Vec<(&str, usize)> = lines
             .iter()
-            .filter_map(|(file, line)| {
-                self.sources
-                    .get(*file)
-                    .map(|f| format!("{}:{}", f.name, line))
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
+            .filter_map(|(file, line)| self.sources.get(*file).map(|f| (f.name.as_str(), *line)))
+            .collect();
+        source_list(&named)
     }
+}
+
+/// `policies.npl:3, 12, 20-25; aliases.npl:4` from (file, line) pairs sorted
+/// by file, then line: each file once, runs of consecutive lines as ranges,
+/// so a policy fed by a thousand lines keeps a short annotation.
+fn source_list(lines: &[(&str, usize)]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let mut i = 0;
+    while let Some(&(file, first)) = lines.get(i) {
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        let _ = write!(out, "{file}:");
+        let mut run = (first, first);
+        i += 1;
+        loop {
+            match lines.get(i) {
+                Some(&(f, line)) if f == file && line == run.1 + 1 => run.1 = line,
+                next => {
+                    let _ = if run.0 == run.1 {
+                        write!(out, "{}", run.0)
+                    } else {
+                        write!(out, "{}-{}", run.0, run.1)
+                    };
+                    match next {
+                        Some(&(f, line)) if f == file => {
+                            out.push_str(", ");
+                            run = (line, line);
+                        }
+                        _ => break,
+                    }
+                }
+            }
+            i += 1;
+        }
+    }
+    out
 }
 
 fn peers(rule: &RuleSet) -> Vec<NetworkPolicyPeer> {
@@ -321,4 +355,27 @@ fn ports(ports: &Ports) -> Option<Vec<NetworkPolicyPort>> {
             })
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::source_list;
+
+    #[test]
+    fn source_lines_group_files_and_runs() {
+        assert_eq!(source_list(&[]), "");
+        assert_eq!(source_list(&[("a.npl", 3)]), "a.npl:3");
+        assert_eq!(
+            source_list(&[
+                ("a.npl", 3),
+                ("a.npl", 5),
+                ("a.npl", 6),
+                ("a.npl", 7),
+                ("a.npl", 9),
+                ("b.npl", 1),
+                ("b.npl", 2),
+            ]),
+            "a.npl:3, 5-7, 9; b.npl:1-2"
+        );
+    }
 }

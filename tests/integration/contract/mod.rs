@@ -22,6 +22,7 @@ mod random;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use npc::eval::{PolicySet, PortSet};
 use npc::ir::{Peer, PortNumber, Ports, Program};
 
@@ -330,6 +331,114 @@ fn random_programs_match_the_contract() {
         report.join("\n")
     );
     assert_eq!(results.len() as u64, count);
+}
+
+/// Peer compaction (`layout::compact`) writes peers whose namespace part is
+/// `kubernetes.io/metadata.name In (...)` and whose pod part may be
+/// `app In (...)`; nca must read them as the contract says. The programs are
+/// the benchmark generator's fan-out shape (a label-set source admitted by
+/// every workload of a third of the namespaces) at a size nca can check, and
+/// the corpus's `compaction.npl` covers the workload-value form.
+#[test]
+fn compacted_fan_out_matches_the_contract() {
+    for (namespaces, workloads, seed) in [(21, 3, 1), (16, 2, 5)] {
+        let text = npc_gen::generate_shape(npc_gen::Shape::FanOut, namespaces, workloads, seed);
+        let label = format!("fan-out {namespaces}x{workloads} seed {seed}");
+        let c = npc::compile_str(&format!("fan-out-{namespaces}.npl"), &text);
+        assert!(!c.has_errors(), "{label}: {:?}", c.diagnostics);
+        let yaml = npc::emit::output::to_yaml(&c.policies).unwrap();
+        // Not vacuous: the gateways' egress has compacted peers.
+        assert!(
+            yaml.contains("        - key: kubernetes.io/metadata.name\n          operator: In\n"),
+            "{label}: no compacted namespace peer"
+        );
+        let failures = check_program(&label, &c);
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+}
+
+/// The policies of one direction only: the other direction's rules and
+/// policy type removed, policies left with no type dropped. nca's
+/// connectivity over them is that direction's verdict alone, which the
+/// other side can no longer mask.
+fn one_direction(policies: &[NetworkPolicy], ingress: bool) -> Vec<NetworkPolicy> {
+    let keep = if ingress { "Ingress" } else { "Egress" };
+    policies
+        .iter()
+        .filter_map(|p| {
+            let mut p = p.clone();
+            let spec = p.spec.as_mut()?;
+            spec.policy_types.as_mut()?.retain(|t| t == keep);
+            if spec.policy_types.as_ref()?.is_empty() {
+                return None;
+            }
+            if ingress {
+                spec.egress = None;
+            } else {
+                spec.ingress = None;
+            }
+            Some(p)
+        })
+        .collect()
+}
+
+/// Each side on its own matches the contract, for programs whose output has
+/// compacted peers (`layout::compact`: `kubernetes.io/metadata.name In` and
+/// workload `In`). The end-to-end checks above cannot see a rule that is
+/// wider on one side when the other side's isolation hides it; here nca
+/// evaluates the egress rules alone, then the ingress rules alone, against
+/// the model's verdict for that side.
+#[test]
+fn compacted_sides_match_the_contract_separately() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let programs = [
+        (
+            "compaction.npl".to_string(),
+            std::fs::read_to_string(root.join("tests/cases/ok/compaction.npl")).unwrap(),
+        ),
+        (
+            "fan-out.npl".to_string(),
+            npc_gen::generate_shape(npc_gen::Shape::FanOut, 21, 3, 1),
+        ),
+    ];
+    for (name, text) in programs {
+        let c = npc::compile_str(&name, &text);
+        assert!(!c.has_errors(), "{name}: {:?}", c.diagnostics);
+        let program = c.program.as_ref().unwrap();
+        let inv = inventory::build(program);
+        let none = PortSet::empty();
+        for ingress in [true, false] {
+            let side = if ingress { "ingress" } else { "egress" };
+            let policies = one_direction(&c.policies, ingress);
+            let yaml = npc::emit::output::to_yaml(&policies).unwrap();
+            assert!(
+                yaml.contains("- key: kubernetes.io/metadata.name\n          operator: In\n"),
+                "{name}, {side}: no compacted namespace peer"
+            );
+            let Some(conn) = nca::connectivity(&yaml, &inv) else {
+                return;
+            };
+            let conn = conn.unwrap();
+            let mut failures = Vec::new();
+            for p in &inv.pods {
+                for q in &inv.pods {
+                    if p == q {
+                        continue;
+                    }
+                    let want = model::allowed_on_side(program, &inv, p, q, ingress);
+                    let got = conn.pods.get(&(p.key(), q.key())).unwrap_or(&none);
+                    if &want != got {
+                        failures.push(format!(
+                            "{name}, {side} only: {} -> {}: contract {want}; nca {got}",
+                            p.key(),
+                            q.key()
+                        ));
+                    }
+                }
+            }
+            assert!(failures.is_empty(), "{}", failures.join("\n"));
+        }
+    }
 }
 
 /// Known defect of nca 2.1.0, pinned so that it is visible and so that this

@@ -1,6 +1,9 @@
 //! Layout (IR → policy plan): compiles every rule to the sides that need it
 //! and groups the results into the policies npc emits: per managed namespace a
 //! default-deny policy, a DNS policy, and one policy per selected workload.
+//! The peers of each rule are compacted (`compact`).
+
+mod compact;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -122,7 +125,7 @@ pub fn layout(program: &Program) -> (Layout, Diagnostics) {
             None => target.dns.get_or_insert_with(PolicyRules::default),
             Some(sel) => target.workloads.entry(sel).or_default(),
         };
-        let merged = merge(pending);
+        let merged = merge(pending, &program.settings.workload_label);
         match dir {
             Direction::Ingress => rules.ingress = merged,
             Direction::Egress => rules.egress = merged,
@@ -226,9 +229,10 @@ fn covered<'p>(
     }
 }
 
-/// Peers with identical ports share one rule. Exact: a peer is allowed on a
-/// port iff some pending entry for that peer allowed it.
-fn merge(pending: Pending) -> Vec<RuleSet> {
+/// Peers with identical ports share one rule, and its peers are compacted.
+/// Exact: a peer is allowed on a port iff some pending entry for that peer
+/// allowed it, and compaction neither adds nor removes a pod.
+fn merge(pending: Pending, workload_label: &str) -> Vec<RuleSet> {
     let mut by_ports: BTreeMap<Ports, (BTreeSet<Peer>, BTreeSet<Origin>)> = BTreeMap::new();
     for (peer, (ports, origins)) in pending {
         let group = by_ports.entry(ports).or_default();
@@ -238,7 +242,7 @@ fn merge(pending: Pending) -> Vec<RuleSet> {
     by_ports
         .into_iter()
         .map(|(ports, (peers, origins))| RuleSet {
-            peers,
+            peers: compact::compact(peers, workload_label),
             ports,
             origins,
         })
