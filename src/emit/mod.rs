@@ -377,5 +377,10 @@ mod tests {
             ]),
             "a.npl:3, 5-7, 9; b.npl:1-2"
         );
+        // Written as it is, unquoted.
+        assert_eq!(
+            crate::k8s::yaml::style("a.npl:3, 5-7, 9; b.npl:1-2"),
+            crate::k8s::yaml::Style::Plain
+        );
     }
 }

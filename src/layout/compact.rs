@@ -14,7 +14,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ir::{NamespaceSelector, Operator, Peer, Requirement, Selector, NAMESPACE_NAME_LABEL};
+use crate::ir::{NamespaceSelector, Operator, Peer, Requirement, Selector};
+use crate::k8s::NAMESPACE_NAME_LABEL;
 
 /// The peers of one rule, compacted: first namespace names per pod part,
 /// then workload-label values per (namespace part, rest of the pod part).
@@ -105,7 +106,7 @@ fn add_values(pods: &mut Selector, key: &str, mut values: BTreeSet<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::IpBlock;
+    use crate::k8s::{Cidr, IpBlock};
 
     fn pods(ns: &str, app: &str) -> Peer {
         Peer::Pods {
@@ -176,7 +177,7 @@ mod tests {
             },
         };
         let ip = Peer::Ip(IpBlock {
-            cidr: "10.0.0.0/8".to_string(),
+            cidr: Cidr::parse_strict("10.0.0.0/8").unwrap(),
             except: Vec::new(),
         });
         let peers = BTreeSet::from([web.clone(), ip.clone(), pods("b", "x")]);
