@@ -298,7 +298,7 @@ impl NetworkPolicyBuilder<'_> {
                 bytes.div_ceil(1024)
             ))
             .with_note("npc splits a large policy into several objects, but not a single label set or IP block")
-            .with_help("use fewer labels in one label set, or fewer `except` ranges in one CIDR"))
+            .with_help("use fewer labels in one label set, fewer `except` ranges in one CIDR, or fewer namespaces with `no scrape` (the scraper's egress excludes them in one selector)"))
         };
         if !split::too_large(&policy, limit).map_err(|_| too_large(limit, None))? {
             return Ok(vec![(name, policy, origins)]);

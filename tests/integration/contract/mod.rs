@@ -460,16 +460,19 @@ fn compile_within(name: &str, text: &str, limit: usize) -> npc::Compilation {
     assert!(!c.has_errors(), "{name}: {:?}", c.diagnostics);
     let program = c.program.as_ref().unwrap();
     let (layout, _) = npc::layout::layout(program);
-    let (policies, provenance, diags) =
-        npc::emit::emit_within(&layout, &program.settings, &c.sources, limit);
-    assert!(!diags.has_errors(), "{name} within {limit}: {diags:?}");
-    let expectations = npc::verify::expectations(program, &policies, &provenance, &c.sources);
+    let emitted = npc::emit::emit_within(&layout, &program.settings, &c.sources, limit);
+    assert!(
+        !emitted.diagnostics.has_errors(),
+        "{name} within {limit}: {:?}",
+        emitted.diagnostics
+    );
+    let expectations = npc::verify(program, &emitted, &c.sources);
     assert!(
         !expectations.has_errors(),
         "{name} within {limit}: {expectations:?}"
     );
-    c.policies = policies;
-    c.provenance = provenance;
+    c.policies = emitted.policies;
+    c.provenance = emitted.provenance;
     c
 }
 
