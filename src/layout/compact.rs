@@ -19,10 +19,10 @@ use crate::k8s::NAMESPACE_NAME_LABEL;
 
 /// The peers of one rule, compacted: first namespace names per pod part,
 /// then workload-label values per (namespace part, rest of the pod part).
-pub fn compact(peers: BTreeSet<Peer>, workload_label: &str) -> BTreeSet<Peer> {
+pub fn compact(peers: Vec<&Peer>, workload_label: &str) -> BTreeSet<Peer> {
     let mut out = BTreeSet::new();
     // Step 1: the namespace names each pod part is allowed in.
-    let mut names_by_pods: BTreeMap<Selector, BTreeSet<String>> = BTreeMap::new();
+    let mut names_by_pods: BTreeMap<&Selector, BTreeSet<&str>> = BTreeMap::new();
     let mut others = Vec::new();
     for peer in peers {
         match peer {
@@ -32,12 +32,12 @@ pub fn compact(peers: BTreeSet<Peer>, workload_label: &str) -> BTreeSet<Peer> {
             } => {
                 names_by_pods.entry(pods).or_default().insert(name);
             }
-            other => others.push(other),
+            other => others.push(other.clone()),
         }
     }
     let named = names_by_pods.into_iter().map(|(pods, names)| Peer::Pods {
-        namespaces: namespaces_named(names),
-        pods,
+        namespaces: namespaces_named(names.into_iter().map(str::to_string).collect()),
+        pods: pods.clone(),
     });
     // Step 2: the workload-label values per namespace part and the rest of
     // the pod part.
@@ -125,7 +125,7 @@ mod tests {
     #[test]
     fn single_peers_keep_the_plain_form() {
         let peers = BTreeSet::from([pods("a", "x")]);
-        assert_eq!(compact(peers.clone(), "app"), peers);
+        assert_eq!(compact(peers.iter().collect(), "app"), peers);
     }
 
     #[test]
@@ -136,7 +136,7 @@ mod tests {
             pods("a", "y"),
             pods("b", "y"),
         ]);
-        let got = compact(peers, "app");
+        let got = compact(peers.iter().collect(), "app");
         let want = Peer::Pods {
             namespaces: NamespaceSelector::Matching(Selector {
                 match_labels: BTreeMap::new(),
@@ -162,7 +162,7 @@ mod tests {
     fn an_incomplete_product_is_not_widened() {
         // a/x, b/x, a/y: x in {a, b}, and y in a only.
         let peers = BTreeSet::from([pods("a", "x"), pods("b", "x"), pods("a", "y")]);
-        let got = compact(peers, "app");
+        let got = compact(peers.iter().collect(), "app");
         assert_eq!(got.len(), 2, "{got:#?}");
         assert!(got.contains(&pods("a", "y")));
     }
@@ -181,8 +181,8 @@ mod tests {
             except: Vec::new(),
         });
         let peers = BTreeSet::from([web.clone(), ip.clone(), pods("b", "x")]);
-        assert_eq!(compact(peers.clone(), "app"), peers);
+        assert_eq!(compact(peers.iter().collect(), "app"), peers);
         // With `tier` as the workload label, `a/{tier=web}` keeps its form.
-        assert_eq!(compact(peers.clone(), "tier"), peers);
+        assert_eq!(compact(peers.iter().collect(), "tier"), peers);
     }
 }

@@ -325,6 +325,13 @@ pub enum Style {
 /// back, single-quoted where that suffices, double-quoted with escapes for
 /// line breaks and characters that cannot appear as they are.
 pub fn style(s: &str) -> Style {
+    // Names, label keys and values: a letter, then letters, digits and
+    // `._/-` only. Nothing in them is an indicator, a space or special, so
+    // the analysis below would allow them plain; only the words of
+    // `resolves_to_non_string` need quotes.
+    if simple_word(s) && !resolves_to_non_string(s) {
+        return Style::Plain;
+    }
     let analysis = analyze(s);
     if analysis.plain_allowed && !resolves_to_non_string(s) {
         Style::Plain
@@ -333,6 +340,14 @@ pub fn style(s: &str) -> Style {
     } else {
         Style::DoubleQuoted
     }
+}
+
+/// A letter, then only letters, digits, `.`, `_`, `/` and `-`.
+fn simple_word(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.first().is_some_and(u8::is_ascii_alphabetic)
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'/' | b'-'))
 }
 
 /// Appends `s` as a scalar in the style [`style`] chooses.
@@ -575,6 +590,57 @@ mod tests {
         let mut out = String::new();
         write_str(&mut out, s);
         out
+    }
+
+    #[test]
+    fn simple_words_take_the_full_analysis_style() {
+        let full = |s: &str| {
+            let a = analyze(s);
+            if a.plain_allowed && !resolves_to_non_string(s) {
+                Style::Plain
+            } else if a.single_quoted_allowed {
+                Style::SingleQuoted
+            } else {
+                Style::DoubleQuoted
+            }
+        };
+        let mut words: Vec<String> = [
+            "app",
+            "kubernetes.io/metadata.name",
+            "TCP",
+            "y",
+            "Y",
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            "true",
+            "Null",
+            "a-",
+            "a.",
+            "a/",
+            "a_",
+            "x--y",
+            "inf",
+            "nan",
+            "e1",
+            "a.b/c_d-e",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Every two-character word over a small alphabet.
+        let alphabet = ['a', 'n', 'o', 'y', 'Y', 'N', '0', '.', '_', '/', '-'];
+        for a in alphabet {
+            for b in alphabet {
+                words.push(format!("{a}{b}"));
+            }
+        }
+        for w in &words {
+            if simple_word(w) {
+                assert_eq!(style(w), full(w), "{w}");
+            }
+        }
     }
 
     #[test]
