@@ -81,10 +81,12 @@ pub struct Plan<'p> {
     peer_ids: HashMap<&'p Peer, u32>,
 }
 
-/// The ports and origins one peer is allowed with in one rule list.
+/// The ports and origins one peer is allowed with in one rule list (most
+/// have one origin: no allocation for it).
 struct Entry<'p> {
     ports: Cow<'p, Ports>,
-    origins: Vec<Origin>,
+    origin: Origin,
+    more_origins: Vec<Origin>,
 }
 
 impl<'p> Plan<'p> {
@@ -179,7 +181,8 @@ impl<'p> Plan<'p> {
                         peer,
                         Entry {
                             ports: Cow::Borrowed(ports),
-                            origins: vec![origin],
+                            origin,
+                            more_origins: Vec::new(),
                         },
                     ));
                 }
@@ -188,7 +191,9 @@ impl<'p> Plan<'p> {
                     if entry.ports.as_ref() != ports {
                         entry.ports = Cow::Owned(entry.ports.union(ports));
                     }
-                    entry.origins.push(origin);
+                    if entry.origin != origin {
+                        entry.more_origins.push(origin);
+                    }
                 }
             }
         };
@@ -318,7 +323,8 @@ fn merge<'p>(
     for (peer, entry) in entries {
         let group = by_ports.entry(entry.ports).or_default();
         group.0.push(peer);
-        group.1.extend(entry.origins);
+        group.1.insert(entry.origin);
+        group.1.extend(entry.more_origins);
     }
     by_ports
         .into_iter()
