@@ -80,10 +80,28 @@ pub fn emit_within(
     sources: &SourceMap,
     limit: usize,
 ) -> Emitted {
+    let mut all = Emitted::default();
+    for ns in layout.namespaces.values() {
+        let one = emit_namespace(ns, settings, sources, limit);
+        all.policies.extend(one.policies);
+        all.provenance.policies.extend(one.provenance.policies);
+        all.diagnostics.extend(one.diagnostics);
+    }
+    all
+}
+
+/// The policies of one namespace, sorted by name, none larger than `limit`
+/// (a build emits, writes and frees one namespace at a time).
+pub fn emit_namespace(
+    ns: &NamespaceLayout,
+    settings: &Settings,
+    sources: &SourceMap,
+    limit: usize,
+) -> Emitted {
     let mut diags = Diagnostics::default();
     let mut out = Vec::new();
     let mut provenance = Provenance::default();
-    for ns in layout.namespaces.values() {
+    {
         let builder = NetworkPolicyBuilder {
             ns,
             settings,
