@@ -147,6 +147,10 @@ fn compile_stages(inputs: Vec<Input>, check_expectations: bool) -> Compilation {
     out
 }
 
+/// Receives one namespace's policies (namespace name, policies sorted by
+/// name); an error stops the compilation.
+pub type NamespaceSink<'a> = dyn FnMut(&str, &[NetworkPolicy]) -> Result<(), String> + 'a;
+
 /// Every stage, one namespace at a time, for `npc build`: each namespace's
 /// policies go to `sink` as soon as they are emitted and are freed after it
 /// returns; the `expect` lines are checked against the policies as indexed
@@ -155,10 +159,7 @@ fn compile_stages(inputs: Vec<Input>, check_expectations: bool) -> Compilation {
 /// has no `policies`. The sink must not publish what it receives before the
 /// compilation is known to have no errors: a later namespace or a failed
 /// expectation can still report one. A sink error stops the compilation.
-pub fn compile_to(
-    inputs: Vec<Input>,
-    sink: &mut dyn FnMut(&str, &[NetworkPolicy]) -> Result<(), String>,
-) -> Result<Compilation, String> {
+pub fn compile_to(inputs: Vec<Input>, sink: &mut NamespaceSink<'_>) -> Result<Compilation, String> {
     let loaded = load(inputs);
     let resolution = resolve(&loaded);
     let Loaded {
