@@ -19,7 +19,7 @@
 # Environment:
 #   NPC_BENCH_SIZES      mixed-shape namespace counts (default "45 10 100 1000 10000";
 #                        45 namespaces is a program of about 1,000 lines)
-#   NPC_BENCH_FANOUT     fan-out-shape namespace counts (default "1000 10000")
+#   NPC_BENCH_FANOUT     fan-out-shape namespace counts (default "1000")
 #   NPC_BENCH_CDK8S      cdk8s-shape namespace counts, compared with cdk8s-plus
 #                        (default "1000"; empty to skip, as without npm)
 #   NPC_BENCH_WORKLOADS  workloads per namespace (default 10)
@@ -33,7 +33,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 sizes="${NPC_BENCH_SIZES-45 10 100 1000 10000}"
-fanout_sizes="${NPC_BENCH_FANOUT-1000 10000}"
+fanout_sizes="${NPC_BENCH_FANOUT-1000}"
 cdk8s_sizes="${NPC_BENCH_CDK8S-1000}"
 workloads="${NPC_BENCH_WORKLOADS:-10}"
 runs="${NPC_BENCH_RUNS:-7}"

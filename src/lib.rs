@@ -170,13 +170,15 @@ pub fn compile_to(inputs: Vec<Input>, sink: &mut NamespaceSink<'_>) -> Result<Co
     diags.extend(resolution.diagnostics);
     let mut out = Compilation {
         sources,
-        scope: Some(resolution.scope),
+        // `npc build` asks no queries: the global names are not kept.
+        scope: None,
         ..Compilation::default()
     };
     if diags.has_errors() {
         out.diagnostics = diags.sorted();
         return Ok(out);
     }
+    drop(resolution.scope);
     let program = resolution.program;
     let (plan, layout_diags) = layout::Plan::new(&program);
     diags.extend(layout_diags);
