@@ -329,7 +329,8 @@ pub fn style(s: &str) -> Style {
     // `._/-` only. Nothing in them is an indicator, a space or special, so
     // the analysis below would allow them plain; only the words of
     // `resolves_to_non_string` need quotes.
-    if simple_word(s) && !resolves_to_non_string(s) {
+    // (Those words have at most five letters.)
+    if simple_word(s) && (s.len() > 5 || !resolves_to_non_string(s)) {
         return Style::Plain;
     }
     let analysis = analyze(s);
@@ -492,6 +493,7 @@ pub fn resolves_to_non_string(s: &str) -> bool {
         "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
         "OFF", "=", "<<",
     ];
+    debug_assert!(WORDS.iter().all(|w| w.len() <= 5));
     if WORDS.contains(&s) {
         return true;
     }
