@@ -275,7 +275,7 @@ impl NetworkPolicyBuilder<'_> {
     /// The policy, or its parts when it is larger than `limit` (see
     /// `split`): `NAME`, `NAME.2`, `NAME.3`, ... (no other policy name has
     /// a `.` after the prefix), each with the same pod selector and policy
-    /// types, the rules it holds, and their origins. None, with E031, if a
+    /// types, the rules it holds, and their origins. None, with E032, if a
     /// part cannot be made small enough.
     fn sized(
         &self,

@@ -110,11 +110,6 @@ fn pages() -> Vec<PathBuf> {
     pages
 }
 
-/// Codes whose example is too large to print: E031 needs a label set of
-/// thousands of entries (its case is `tests/cases/err/E031-too-large.npl`).
-/// Their fix is still checked.
-const EXAMPLE_TOO_LARGE: &[&str] = &["E031"];
-
 #[test]
 fn every_error_page_example_produces_its_code_and_its_fix_compiles() {
     let mut failures = Vec::new();
@@ -138,21 +133,7 @@ fn every_error_page_example_produces_its_code_and_its_fix_compiles() {
             continue;
         };
         let inventory = example.inventory.as_deref();
-        let got = if EXAMPLE_TOO_LARGE.contains(&code.as_str()) {
-            let case = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/cases/err")
-                .join(format!("{code}-too-large.npl"));
-            run(
-                &Part {
-                    program: std::fs::read_to_string(case).unwrap(),
-                    files: Vec::new(),
-                    inventory: None,
-                },
-                None,
-            )
-        } else {
-            run(&example, inventory)
-        };
+        let got = run(&example, inventory);
         let ids = |d: &[Diagnostic], errors: bool| {
             d.iter()
                 .filter(|d| !errors || d.severity() == Severity::Error)
