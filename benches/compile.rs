@@ -1,6 +1,6 @@
 //! Compile-time benchmarks, one group per pipeline stage and one end to end,
 //! over generated programs of 10, 100 and 1,000 namespaces × 10 workloads
-//! (`examples/gen.rs`). 10,000 namespaces are measured by `scripts/bench.sh`.
+//! (`npc-gen`, `benches/gen/`). 10,000 namespaces are measured by `scripts/bench.sh`.
 //!
 //! ```text
 //! cargo bench --bench compile                 # everything, a few minutes
@@ -22,9 +22,7 @@ use criterion::{
 use npc::load::{self, Input};
 use npc::{carveouts, emit, layout, resolve};
 
-#[allow(dead_code)]
-#[path = "../examples/gen.rs"]
-mod gen;
+use npc_gen as gen;
 
 const WORKLOADS: usize = 10;
 const SEED: u64 = 1;

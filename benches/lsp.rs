@@ -1,5 +1,5 @@
 //! Language-server responsiveness: re-checking a 1,000-line program after one
-//! edit (`examples/gen.rs`, 45 namespaces × 10 workloads, 1,010 lines).
+//! edit (`npc-gen`, 45 namespaces × 10 workloads, 1,010 lines).
 //!
 //! ```text
 //! cargo bench --bench lsp
@@ -22,10 +22,6 @@ use lsp_server::{Connection, Message, Notification, Request, RequestId};
 use serde_json::json;
 
 use npc::lsp::analysis::{self, Files};
-
-#[allow(dead_code)]
-#[path = "../examples/gen.rs"]
-mod gen;
 
 const NAMESPACES: usize = 45;
 const WORKLOADS: usize = 10;
@@ -50,7 +46,7 @@ impl Files for Buffer {
 
 /// The program, and the byte range of a port number in its middle.
 fn program() -> (String, usize) {
-    let text = gen::generate(NAMESPACES, WORKLOADS, 1);
+    let text = npc_gen::generate(NAMESPACES, WORKLOADS, 1);
     assert!(text.lines().count() >= 1000);
     let middle = text.len() / 2;
     let at = text[middle..].find(":80").map(|i| middle + i + 1).unwrap();

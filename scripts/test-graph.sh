@@ -78,12 +78,12 @@ setup_debian
 setup_node
 cd "$root"
 cargo build --locked --release --quiet
-cargo build --locked --release --quiet --example gen
+cargo build --locked --release --quiet -p npc-gen
 npc="$root/target/release/npc"
 mkdir -p "$out"
 # About 50 namespaces and 300 workloads: 47 generated namespaces of 6
 # workloads, plus kube-system, monitoring and platform.
-"$root/target/release/examples/gen" --namespaces 47 --workloads 6 > "$out/gen50.npl"
+"$root/target/release/npc-gen" --namespaces 47 --workloads 6 > "$out/gen50.npl"
 
 # ------------------------------------------------------------------ checks
 # DOT renders without error or warning.

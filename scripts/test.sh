@@ -12,7 +12,7 @@ step "format"
 cargo fmt --all --check
 
 step "lint"
-cargo clippy --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "python tools (nca, kubernetes-validate)"
 scripts/venv.sh >/dev/null

@@ -61,6 +61,7 @@ pub mod codes {
         EXPECTATION_FAILED = "E029", Error, "expectation failed";
         INVALID_EXPECT = "E030", Error, "invalid expectation";
         ALIAS_EXPANSION = "E031", Error, "aliases expand to too many endpoints";
+        POLICY_TOO_LARGE = "E032", Error, "policy too large to divide";
         NO_DNS = "W001", Warning, "DNS carve-out turned off";
         ALLOW_WITHOUT_RULE = "W002", Warning, "`allow` produces no rule";
         ROUTING_LABEL = "W003", Warning, "selector on a routing label";

@@ -150,6 +150,95 @@ fn compile_stages(inputs: Vec<Input>, check_expectations: bool) -> Compilation {
     out
 }
 
+/// Receives one namespace's policies (namespace name, policies sorted by
+/// name); an error stops the compilation.
+pub type NamespaceSink<'a> = dyn FnMut(&str, &[NetworkPolicy]) -> Result<(), String> + 'a;
+
+/// Every stage, one namespace at a time, for `npc build`: each namespace's
+/// policies go to `sink` as soon as they are emitted and are freed after it
+/// returns; the `expect` lines are checked against the policies as indexed
+/// for evaluation. So a build holds the program, one namespace's objects and
+/// what the sink keeps, never every object at once. The compilation returned
+/// has no `policies`. The sink must not publish what it receives before the
+/// compilation is known to have no errors: a later namespace or a failed
+/// expectation can still report one. A sink error stops the compilation.
+pub fn compile_to(inputs: Vec<Input>, sink: &mut NamespaceSink<'_>) -> Result<Compilation, String> {
+    let loaded = load(inputs);
+    let resolution = resolve(&loaded);
+    let Loaded {
+        sources,
+        diagnostics: mut diags,
+        ..
+    } = loaded;
+    diags.extend(resolution.diagnostics);
+    let mut out = Compilation {
+        sources,
+        // `npc build` asks no queries: the global names are not kept.
+        scope: None,
+        ..Compilation::default()
+    };
+    if diags.has_errors() {
+        out.diagnostics = diags.sorted();
+        return Ok(out);
+    }
+    drop(resolution.scope);
+    let program = resolution.program;
+    let (plan, layout_diags) = layout::Plan::new(&program);
+    diags.extend(layout_diags);
+    let check = !program.expectations.is_empty();
+    let mut set = eval::PolicySet::default();
+    let mut atoms = verify::regions::Atoms::default();
+    let mut provenance = emit::Provenance::default();
+    let mut unevaluable = None;
+    for ns in program.namespaces.values() {
+        let namespace = plan.namespace(ns);
+        let emitted = emit::emit_namespace(
+            &namespace,
+            &program.settings,
+            &out.sources,
+            emit::split::MAX_OBJECT_BYTES,
+        );
+        drop(namespace);
+        diags.extend(emitted.diagnostics);
+        if diags.has_errors() {
+            continue;
+        }
+        if !emitted.policies.is_empty() {
+            sink(&ns.name, &emitted.policies)?;
+        }
+        if check {
+            if let Err(e) = set.extend_from_slice(&emitted.policies) {
+                unevaluable = Some(e.to_string());
+            }
+            atoms.add(&emitted.policies);
+        }
+        provenance.policies.extend(emitted.provenance.policies);
+    }
+    drop(plan);
+    if check && !diags.has_errors() {
+        match &unevaluable {
+            Some(why) => {
+                for x in &program.expectations {
+                    diags.push(verify::unevaluable(x.span, why));
+                }
+            }
+            None => diags.extend(verify::expectations_in(
+                &program,
+                &set,
+                &atoms,
+                &provenance,
+                &out.sources,
+            )),
+        }
+    }
+    out.program = Some(program);
+    if !diags.has_errors() {
+        out.provenance = provenance;
+    }
+    out.diagnostics = diags.sorted();
+    Ok(out)
+}
+
 /// Compiles a program held in memory (includes resolve against the working directory).
 pub fn compile_str(name: &str, text: &str) -> Compilation {
     compile(vec![Input::from_str(name, text)])

@@ -4,6 +4,7 @@
 
 pub mod naming;
 pub mod output;
+pub mod split;
 mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -65,12 +66,42 @@ pub struct Emitted {
     pub diagnostics: Diagnostics,
 }
 
-/// Builds the policies, sorted by namespace then name.
+/// Builds the policies, sorted by namespace then name; none is larger than
+/// `split::MAX_OBJECT_BYTES`.
 pub fn emit(layout: &Layout, settings: &Settings, sources: &SourceMap) -> Emitted {
+    emit_within(layout, settings, sources, split::MAX_OBJECT_BYTES)
+}
+
+/// [`emit`] with another size limit (bytes of YAML or compact JSON per
+/// object), so that tests can see policies split at small sizes.
+pub fn emit_within(
+    layout: &Layout,
+    settings: &Settings,
+    sources: &SourceMap,
+    limit: usize,
+) -> Emitted {
+    let mut all = Emitted::default();
+    for ns in layout.namespaces.values() {
+        let one = emit_namespace(ns, settings, sources, limit);
+        all.policies.extend(one.policies);
+        all.provenance.policies.extend(one.provenance.policies);
+        all.diagnostics.extend(one.diagnostics);
+    }
+    all
+}
+
+/// The policies of one namespace, sorted by name, none larger than `limit`
+/// (a build emits, writes and frees one namespace at a time).
+pub fn emit_namespace(
+    ns: &NamespaceLayout,
+    settings: &Settings,
+    sources: &SourceMap,
+    limit: usize,
+) -> Emitted {
     let mut diags = Diagnostics::default();
     let mut out = Vec::new();
     let mut provenance = Provenance::default();
-    for ns in layout.namespaces.values() {
+    {
         let builder = NetworkPolicyBuilder {
             ns,
             settings,
@@ -120,7 +151,11 @@ pub fn emit(layout: &Layout, settings: &Settings, sources: &SourceMap) -> Emitte
             let name = builder.name(naming::ALLOW_DNS);
             let spans: Vec<Span> = dns.origins().iter().map(|o| o.span).collect();
             let policy = builder.policy(&name, &Selector::default(), dns, false, &spans);
-            put(name, policy, None, origins_of(dns), &mut diags);
+            for (name, policy, origins) in
+                builder.sized(name, policy, origins_of(dns), limit, &mut diags)
+            {
+                put(name, policy, None, origins, &mut diags);
+            }
         }
         for (pods, rules) in &ns.workloads {
             let name = builder.name(&naming::workload_policy_name(
@@ -143,7 +178,11 @@ pub fn emit(layout: &Layout, settings: &Settings, sources: &SourceMap) -> Emitte
             }
             let first = spans.first().copied();
             let policy = builder.policy(&name, pods, rules, false, &spans);
-            put(name, policy, first, origins_of(rules), &mut diags);
+            for (name, policy, origins) in
+                builder.sized(name, policy, origins_of(rules), limit, &mut diags)
+            {
+                put(name, policy, first, origins, &mut diags);
+            }
         }
         for (name, (policy, _, origins)) in policies {
             provenance.policies.insert((ns.name.clone(), name), origins);
@@ -233,7 +272,159 @@ impl NetworkPolicyBuilder<'_> {
         }
     }
 
-    /// `policies.npl:3, policies.npl:12`, each line once, in file order.
+    /// The policy, or its parts when it is larger than `limit` (see
+    /// `split`): `NAME`, `NAME.2`, `NAME.3`, ... (no other policy name has
+    /// a `.` after the prefix), each with the same pod selector and policy
+    /// types, the rules it holds, and their origins. None, with E032, if a
+    /// part cannot be made small enough.
+    fn sized(
+        &self,
+        name: String,
+        policy: NetworkPolicy,
+        origins: PolicyOrigins,
+        limit: usize,
+        diags: &mut Diagnostics,
+    ) -> Vec<(String, NetworkPolicy, PolicyOrigins)> {
+        match self.parts(name, policy, origins, limit) {
+            Ok(parts) => parts,
+            Err(d) => {
+                diags.push(*d);
+                Vec::new()
+            }
+        }
+    }
+
+    fn parts(
+        &self,
+        name: String,
+        policy: NetworkPolicy,
+        origins: PolicyOrigins,
+        limit: usize,
+    ) -> Result<Vec<(String, NetworkPolicy, PolicyOrigins)>, Box<Diagnostic>> {
+        let too_large = |bytes: usize, at: Option<Span>| {
+            Box::new(Diagnostic::new(
+                codes::POLICY_TOO_LARGE,
+                at.unwrap_or(self.ns.span),
+                format!(
+                    "the policy `{name}` in `{}` would be larger than {} KiB",
+                    self.ns.name,
+                    limit / 1024
+                ),
+            )
+            .with_primary(format!(
+                "a part of it that cannot be divided takes about {} KiB",
+                bytes.div_ceil(1024)
+            ))
+            .with_note("npc splits a large policy into several objects, but not a single label set or IP block")
+            .with_help("use fewer labels in one label set, fewer `except` ranges in one CIDR, or fewer namespaces with `no scrape` (the scraper's egress excludes them in one selector)"))
+        };
+        if !split::too_large(&policy, limit).map_err(|_| too_large(limit, None))? {
+            return Ok(vec![(name, policy, origins)]);
+        }
+        let parts = split::split(&policy, self.annotation_bound(&origins), limit).map_err(|e| {
+            let rule_origins = if e.ingress {
+                &origins.ingress
+            } else {
+                &origins.egress
+            };
+            let at = rule_origins
+                .get(e.rule)
+                .and_then(|o| o.first())
+                .map(|o| o.span);
+            too_large(e.bytes, at)
+        })?;
+        let Some(spec) = &policy.spec else {
+            return Ok(vec![(name, policy, origins)]);
+        };
+        let no_ingress = Vec::new();
+        let no_egress = Vec::new();
+        let ingress = spec.ingress.as_ref().unwrap_or(&no_ingress);
+        let egress = spec.egress.as_ref().unwrap_or(&no_egress);
+        let mut out = Vec::new();
+        for (i, part) in parts.iter().enumerate() {
+            let part_name = if i == 0 {
+                name.clone()
+            } else {
+                format!("{name}.{}", i + 1)
+            };
+            let pick = |list: &[Vec<Origin>], rules: &[split::RulePart]| -> Vec<Vec<Origin>> {
+                rules
+                    .iter()
+                    .map(|r| list.get(r.rule).cloned().unwrap_or_default())
+                    .collect()
+            };
+            let part_origins = PolicyOrigins {
+                policy: Vec::new(),
+                ingress: pick(&origins.ingress, &part.ingress),
+                egress: pick(&origins.egress, &part.egress),
+            };
+            let all: BTreeSet<Origin> = part_origins
+                .ingress
+                .iter()
+                .chain(&part_origins.egress)
+                .flatten()
+                .copied()
+                .collect();
+            let spans: Vec<Span> = all.iter().map(|o| o.span).collect();
+            let part_ingress = split::ingress_rules(ingress, part);
+            let part_egress = split::egress_rules(egress, part);
+            let mut metadata = policy.metadata.clone();
+            metadata.name = Some(part_name.clone());
+            metadata.annotations = Some(BTreeMap::from([(
+                SOURCE_ANNOTATION.to_string(),
+                self.source_lines(&spans),
+            )]));
+            let object = NetworkPolicy {
+                metadata,
+                spec: Some(NetworkPolicySpec {
+                    pod_selector: spec.pod_selector.clone(),
+                    policy_types: spec.policy_types.clone(),
+                    ingress: (!part_ingress.is_empty()).then_some(part_ingress),
+                    egress: (!part_egress.is_empty()).then_some(part_egress),
+                }),
+            };
+            out.push((
+                part_name,
+                object,
+                PolicyOrigins {
+                    policy: all.into_iter().collect(),
+                    ..part_origins
+                },
+            ));
+        }
+        Ok(out)
+    }
+
+    /// An upper bound of the source annotation of any part of a policy with
+    /// these origins (a part lists some of its lines): each file name and
+    /// line number once with its separators, at most the length
+    /// `source_list` stops at.
+    fn annotation_bound(&self, origins: &PolicyOrigins) -> usize {
+        let mut lines: BTreeSet<(crate::source::FileId, usize)> = BTreeSet::new();
+        for o in origins.ingress.iter().chain(&origins.egress).flatten() {
+            if let Some(f) = self.sources.get(o.span.file) {
+                lines.insert((o.span.file, f.line_of(o.span.start)));
+            }
+        }
+        let files: BTreeSet<crate::source::FileId> = lines.iter().map(|(f, _)| *f).collect();
+        let names: Vec<&str> = files
+            .iter()
+            .filter_map(|f| self.sources.get(*f).map(|f| f.name.as_str()))
+            .collect();
+        let listed: usize = names.iter().map(|n| n.len() + 2).sum::<usize>()
+            + lines
+                .iter()
+                .map(|(_, l)| l.to_string().len() + 2)
+                .sum::<usize>()
+            + 32;
+        let simple = names
+            .iter()
+            .all(|n| split::text(n) == n.len() + split::text(""));
+        let factor = if simple { 1 } else { 8 };
+        split::text("") + factor * listed.min(MAX_SOURCE_ANNOTATION + 128)
+    }
+
+    /// The source annotation: see `source_list`.
     fn source_lines(&self, spans: &[Span]) -> String {
         let mut lines: BTreeSet<(crate::source::FileId, usize)> = BTreeSet::new();
         for s in spans {
@@ -241,16 +432,65 @@ impl NetworkPolicyBuilder<'_> {
                 lines.insert((s.file, f.line_of(s.start)));
             }
         }
-        lines
+        let named: Vec<(&str, usize)> = lines
             .iter()
-            .filter_map(|(file, line)| {
-                self.sources
-                    .get(*file)
-                    .map(|f| format!("{}:{}", f.name, line))
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
+            .filter_map(|(file, line)| self.sources.get(*file).map(|f| (f.name.as_str(), *line)))
+            .collect();
+        source_list(&named)
     }
+}
+
+/// The longest source annotation, give or take the last range and
+/// ` and N more lines` (at most 128 bytes more).
+pub const MAX_SOURCE_ANNOTATION: usize = 2048;
+
+/// `policies.npl:3, 12, 20-25; aliases.npl:4` from (file, line) pairs sorted
+/// by file, then line: each file once, runs of consecutive lines as ranges,
+/// so a policy fed by a thousand lines keeps a short annotation. Past
+/// [`MAX_SOURCE_ANNOTATION`] bytes the rest is counted, not listed
+/// (`... and 120 more lines`); traces still name every line.
+fn source_list(lines: &[(&str, usize)]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let mut i = 0;
+    while let Some(&(file, first)) = lines.get(i) {
+        if out.len() + file.len() > MAX_SOURCE_ANNOTATION {
+            let rest = lines.len() - i;
+            let _ = if out.is_empty() {
+                write!(out, "{rest} lines")
+            } else {
+                write!(out, " and {rest} more lines")
+            };
+            break;
+        }
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        let _ = write!(out, "{file}:");
+        let mut run = (first, first);
+        i += 1;
+        loop {
+            match lines.get(i) {
+                Some(&(f, line)) if f == file && line == run.1 + 1 => run.1 = line,
+                next => {
+                    let _ = if run.0 == run.1 {
+                        write!(out, "{}", run.0)
+                    } else {
+                        write!(out, "{}-{}", run.0, run.1)
+                    };
+                    match next {
+                        Some(&(f, line)) if f == file && out.len() <= MAX_SOURCE_ANNOTATION => {
+                            out.push_str(", ");
+                            run = (line, line);
+                        }
+                        _ => break,
+                    }
+                }
+            }
+            i += 1;
+        }
+    }
+    out
 }
 
 fn peers(rule: &RuleSet) -> Vec<NetworkPolicyPeer> {
@@ -321,4 +561,40 @@ fn ports(ports: &Ports) -> Option<Vec<NetworkPolicyPort>> {
             })
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{source_list, MAX_SOURCE_ANNOTATION};
+
+    #[test]
+    fn source_lines_group_files_and_runs() {
+        assert_eq!(source_list(&[]), "");
+        assert_eq!(source_list(&[("a.npl", 3)]), "a.npl:3");
+        assert_eq!(
+            source_list(&[
+                ("a.npl", 3),
+                ("a.npl", 5),
+                ("a.npl", 6),
+                ("a.npl", 7),
+                ("a.npl", 9),
+                ("b.npl", 1),
+                ("b.npl", 2),
+            ]),
+            "a.npl:3, 5-7, 9; b.npl:1-2"
+        );
+        // A policy fed by many lines lists the first ones.
+        let many: Vec<(&str, usize)> = (1..=20_000).map(|n| ("a.npl", n * 2)).collect();
+        let text = source_list(&many);
+        assert!(text.len() <= MAX_SOURCE_ANNOTATION + 128, "{}", text.len());
+        assert!(text.starts_with("a.npl:2, 4, 6, "), "{text}");
+        assert!(text.ends_with(" more lines"), "{text}");
+        let long = "x".repeat(MAX_SOURCE_ANNOTATION + 1);
+        assert_eq!(source_list(&[(&long, 1), (&long, 2)]), "2 lines");
+        // Written as it is, unquoted.
+        assert_eq!(
+            crate::k8s::yaml::style("a.npl:3, 5-7, 9; b.npl:1-2"),
+            crate::k8s::yaml::Style::Plain
+        );
+    }
 }

@@ -91,21 +91,40 @@ pub fn files(
         let ns = p.metadata.namespace.clone().unwrap_or_default();
         by_ns.entry(ns).or_default().push(p.clone());
     }
+    let mut bodies = BTreeMap::new();
+    for (ns, items) in &by_ns {
+        bodies.insert(ns.clone(), namespace_body(items, format)?);
+    }
+    Ok(directory(bodies, format))
+}
+
+/// The file of one namespace's policies in an output directory.
+pub fn namespace_body(policies: &[NetworkPolicy], format: Format) -> Result<String, String> {
+    Ok(match format {
+        Format::Yaml => format!("{GENERATED_HEADER}\n{}", to_yaml(policies)?),
+        // JSON has no comments: the List itself is the marker.
+        Format::Json => to_json(policies)?,
+    })
+}
+
+/// The files of an output directory from each namespace's file
+/// (`namespace_body`), by namespace: `NAMESPACE.netpol.yaml` (or `.json`)
+/// and the `kustomization.yaml` listing them, by file name.
+pub fn directory(
+    by_namespace: BTreeMap<String, String>,
+    format: Format,
+) -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
     let mut kustomization = format!("{GENERATED_HEADER}\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n");
-    for (ns, items) in &by_ns {
-        let name = namespace_file(ns, format);
-        let body = match format {
-            Format::Yaml => format!("{GENERATED_HEADER}\n{}", to_yaml(items)?),
-            // JSON has no comments: the List itself is the marker.
-            Format::Json => to_json(items)?,
-        };
+    let empty = by_namespace.is_empty();
+    for (ns, body) in by_namespace {
+        let name = namespace_file(&ns, format);
         kustomization.push_str(&format!("- {name}\n"));
         files.insert(name, body);
     }
-    if by_ns.is_empty() {
+    if empty {
         kustomization = format!("{GENERATED_HEADER}\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n");
     }
     files.insert("kustomization.yaml".to_string(), kustomization);
-    Ok(files)
+    files
 }

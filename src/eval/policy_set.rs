@@ -112,8 +112,16 @@ impl PolicySet {
     /// As [`PolicySet::new`], for policies the caller keeps (nothing is copied:
     /// the set holds its own compiled form).
     pub fn from_slice(policies: &[NetworkPolicy]) -> Result<PolicySet, PolicyErrors> {
-        let mut errors = Vec::new();
         let mut set = PolicySet::default();
+        set.extend_from_slice(policies)?;
+        Ok(set)
+    }
+
+    /// Adds policies to the set (compiled, so the objects can be dropped
+    /// afterwards: a build indexes one namespace at a time).
+    pub fn extend_from_slice(&mut self, policies: &[NetworkPolicy]) -> Result<(), PolicyErrors> {
+        let mut errors = Vec::new();
+        let set = self;
         for policy in policies {
             let mut sink = ErrorSink {
                 policy: format!(
@@ -132,7 +140,7 @@ impl PolicySet {
             }
         }
         if errors.is_empty() {
-            Ok(set)
+            Ok(())
         } else {
             Err(PolicyErrors(errors))
         }

@@ -38,28 +38,47 @@ pub fn expectations(
     provenance: &Provenance,
     sources: &SourceMap,
 ) -> Diagnostics {
-    let mut diags = Diagnostics::default();
     if program.expectations.is_empty() {
-        return diags;
+        return Diagnostics::default();
     }
-    let set = match PolicySet::from_slice(policies) {
-        Ok(set) => set,
+    match PolicySet::from_slice(policies) {
+        Ok(set) => expectations_in(
+            program,
+            &set,
+            &regions::Atoms::new(policies),
+            provenance,
+            sources,
+        ),
         Err(e) => {
+            let mut diags = Diagnostics::default();
             for x in &program.expectations {
                 diags.push(unevaluable(x.span, &e.to_string()));
             }
-            return diags;
+            diags
         }
-    };
+    }
+}
+
+/// [`expectations`] against policies already indexed for evaluation and
+/// split into atoms (a build does both to each namespace's policies as it
+/// emits them).
+pub fn expectations_in(
+    program: &Program,
+    set: &PolicySet,
+    atoms: &regions::Atoms,
+    provenance: &Provenance,
+    sources: &SourceMap,
+) -> Diagnostics {
+    let mut diags = Diagnostics::default();
     let checker = Checker {
-        set: &set,
+        set,
         tracer: Tracer {
             program,
             provenance,
             sources,
         },
     };
-    let mut splitter = regions::Splitter::new(program, policies);
+    let mut splitter = regions::Splitter::new(program, atoms);
     for e in &program.expectations {
         let plan = match splitter.plan(e) {
             Ok(plan) => plan,
@@ -102,7 +121,7 @@ pub fn expectations(
 }
 
 /// The emitted policies could not be read back: a compiler defect.
-fn unevaluable(span: crate::source::Span, why: &str) -> Diagnostic {
+pub fn unevaluable(span: crate::source::Span, why: &str) -> Diagnostic {
     Diagnostic::new(
         codes::EXPECTATION_FAILED,
         span,

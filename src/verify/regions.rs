@@ -49,16 +49,18 @@ const OTHER_VALUE: &str = "other";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TooManyRegions;
 
-/// What the policies can tell apart, gathered once per policy set.
+/// What the policies can tell apart, gathered once per policy set (or
+/// namespace by namespace, as a build emits them: [`Atoms::add`]).
+#[derive(Default)]
 pub struct Atoms {
     /// Every namespace selector of every peer.
-    namespace_selectors: Vec<Selector>,
+    namespace_selectors: BTreeSet<Selector>,
     /// Pod selectors that concern pods of a namespace, by its name: the
     /// policies' own podSelectors, peers without a namespaceSelector, and
     /// peers whose namespaceSelector names the namespace.
     pods_by_namespace: HashMap<String, BTreeSet<Selector>>,
-    /// Peers with any other namespace selector: (namespaces, pods).
-    pods_by_selector: Vec<(Selector, BTreeSet<Selector>)>,
+    /// Peers with any other namespace selector: namespaces → pods.
+    pods_by_selector: BTreeMap<Selector, BTreeSet<Selector>>,
     /// Namespace names the policies mention.
     namespace_names: BTreeSet<String>,
     /// Bounds of every ipBlock and except, per family: first addresses
@@ -106,18 +108,16 @@ fn named(sel: &Selector) -> Option<&str> {
 
 impl Atoms {
     pub fn new(policies: &[NetworkPolicy]) -> Atoms {
-        let mut atoms = Atoms {
-            namespace_selectors: Vec::new(),
-            pods_by_namespace: HashMap::new(),
-            pods_by_selector: Vec::new(),
-            namespace_names: BTreeSet::new(),
-            bounds_v4: BTreeSet::new(),
-            bounds_v6: BTreeSet::new(),
-            named_ports: BTreeSet::new(),
-            numeric_starts: BTreeMap::new(),
-        };
-        let mut by_selector: BTreeMap<Selector, BTreeSet<Selector>> = BTreeMap::new();
-        let mut namespace_selectors = BTreeSet::new();
+        let mut atoms = Atoms::default();
+        atoms.add(policies);
+        atoms
+    }
+
+    /// Adds what more policies can tell apart.
+    pub fn add(&mut self, policies: &[NetworkPolicy]) {
+        let atoms = self;
+        let by_selector = &mut atoms.pods_by_selector;
+        let namespace_selectors = &mut atoms.namespace_selectors;
         for policy in policies {
             let ns = policy.metadata.namespace.clone().unwrap_or_default();
             atoms.namespace_names.insert(ns.clone());
@@ -184,22 +184,17 @@ impl Atoms {
                             } else {
                                 by_selector.entry(n.clone()).or_default().insert(pods);
                             }
+                            for r in &n.expressions {
+                                if r.key == NAMESPACE_NAME_LABEL {
+                                    atoms.namespace_names.extend(r.values.iter().cloned());
+                                }
+                            }
                             namespace_selectors.insert(n);
                         }
                     }
                 }
             }
         }
-        for sel in &namespace_selectors {
-            for r in &sel.expressions {
-                if r.key == NAMESPACE_NAME_LABEL {
-                    atoms.namespace_names.extend(r.values.iter().cloned());
-                }
-            }
-        }
-        atoms.namespace_selectors = namespace_selectors.into_iter().collect();
-        atoms.pods_by_selector = by_selector.into_iter().collect();
-        atoms
     }
 
     /// The pod selectors that concern pods of one namespace (each source
@@ -574,22 +569,22 @@ pub struct Plan {
 /// most programs name the same endpoints in many expectations.
 pub struct Splitter<'a> {
     program: &'a Program,
-    atoms: Atoms,
+    atoms: &'a Atoms,
     cache: HashMap<SplitKey, Rc<Vec<Representative>>>,
 }
 
 impl<'a> Splitter<'a> {
-    pub fn new(program: &'a Program, policies: &[NetworkPolicy]) -> Splitter<'a> {
+    pub fn new(program: &'a Program, atoms: &'a Atoms) -> Splitter<'a> {
         Splitter {
             program,
-            atoms: Atoms::new(policies),
+            atoms,
             cache: HashMap::new(),
         }
     }
 
     /// Splits an expectation's endpoints into regions.
     pub fn plan(&mut self, e: &crate::ir::Expectation) -> Result<Plan, TooManyRegions> {
-        let declarations = port_declarations(e.ports.as_ref(), &self.atoms);
+        let declarations = port_declarations(e.ports.as_ref(), self.atoms);
         Ok(Plan {
             sources: self.split(&e.sources, vec![Vec::new()])?,
             destinations: self.split(&e.destinations, declarations)?,
@@ -605,7 +600,7 @@ impl<'a> Splitter<'a> {
         if let Some(found) = self.cache.get(&key) {
             return Ok(Rc::clone(found));
         }
-        let reps = Rc::new(representatives(peers, self.program, &self.atoms, &key.1)?);
+        let reps = Rc::new(representatives(peers, self.program, self.atoms, &key.1)?);
         self.cache.insert(key, Rc::clone(&reps));
         Ok(reps)
     }

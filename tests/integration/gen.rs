@@ -1,13 +1,15 @@
-//! The benchmark generator (`examples/gen.rs`) prints programs that compile
+//! The benchmark generator (`npc-gen`, `benches/gen/`) prints programs that compile
 //! without errors or warnings, for every shape the benchmarks use and a few
 //! odd ones, and the same seed always gives the same program.
 
-#[allow(dead_code)]
-#[path = "../../examples/gen.rs"]
-pub(crate) mod generator;
+use npc_gen::{generate, generate_shape, Shape};
 
 fn check(namespaces: usize, workloads: usize, seed: u64) {
-    let text = generator::generate(namespaces, workloads, seed);
+    check_shape(Shape::Mixed, namespaces, workloads, seed);
+}
+
+fn check_shape(shape: Shape, namespaces: usize, workloads: usize, seed: u64) {
+    let text = generate_shape(shape, namespaces, workloads, seed);
     let c = npc::compile_str("gen.npl", &text);
     let problems: Vec<String> = c
         .diagnostics
@@ -17,7 +19,8 @@ fn check(namespaces: usize, workloads: usize, seed: u64) {
         .collect();
     assert!(
         c.diagnostics.is_empty(),
-        "{namespaces} x {workloads} (seed {seed}) has diagnostics: {problems:#?}"
+        "{} {namespaces} x {workloads} (seed {seed}) has diagnostics: {problems:#?}",
+        shape.name()
     );
     assert!(!c.policies.is_empty());
 }
@@ -39,20 +42,51 @@ fn generated_programs_compile_cleanly() {
 }
 
 #[test]
+fn other_shapes_compile_cleanly() {
+    for shape in [Shape::FanOut, Shape::Cdk8s] {
+        for (n, w, seed) in [
+            (1, 1, 1),
+            (1, 10, 1),
+            (2, 3, 2),
+            (8, 10, 1),
+            (9, 7, 3),
+            (40, 10, 1),
+        ] {
+            check_shape(shape, n, w, seed);
+        }
+    }
+}
+
+#[test]
 fn the_generator_is_deterministic() {
-    assert_eq!(
-        generator::generate(20, 10, 9),
-        generator::generate(20, 10, 9)
-    );
-    assert_ne!(
-        generator::generate(20, 10, 9),
-        generator::generate(20, 10, 10)
-    );
+    for shape in Shape::ALL {
+        let a = generate_shape(shape, 20, 10, 9);
+        assert_eq!(a, generate_shape(shape, 20, 10, 9));
+        assert_eq!(Shape::parse(shape.name()), Some(shape));
+    }
+    assert_ne!(generate(20, 10, 9), generate(20, 10, 10));
+}
+
+/// The fan-out shape's label-set source reaches about one namespace in
+/// seven, and every workload of the admitting namespaces.
+#[test]
+fn fan_out_sources_match_a_seventh_of_the_namespaces() {
+    let text = generate_shape(Shape::FanOut, 70, 10, 1);
+    let zone1 = text
+        .lines()
+        .filter(|l| l.starts_with("namespace ") && l.contains("zone=z1}"))
+        .count();
+    assert_eq!(zone1, 10);
+    let fan_out = text
+        .lines()
+        .filter(|l| l.starts_with("allow {zone=z"))
+        .count();
+    assert!(fan_out > 600, "{fan_out} fan-out rules");
 }
 
 #[test]
 fn a_thousand_namespaces_is_about_the_advertised_size() {
-    let text = generator::generate(1000, 10, 1);
+    let text = generate(1000, 10, 1);
     let lines = text.lines().count();
     assert!((20_000..30_000).contains(&lines), "{lines} lines");
 }
@@ -81,10 +115,7 @@ fn same_yaml_as_serde(c: &npc::Compilation) {
 
 #[test]
 fn yaml_output_is_the_general_serializers() {
-    same_yaml_as_serde(&npc::compile_str(
-        "gen.npl",
-        &generator::generate(60, 12, 4),
-    ));
+    same_yaml_as_serde(&npc::compile_str("gen.npl", &generate(60, 12, 4)));
     let long_key = format!("{}.example.com/k", vec!["a".repeat(60); 3].join("."));
     let odd = format!(
         r#"
@@ -111,5 +142,62 @@ allow odd/x -> 10.0.0.0/8 except (10.1.0.0/16, 10.2.0.0/16), [2001:db8::/32], wo
             assert!(!c.has_errors(), "{}", path.display());
             same_yaml_as_serde(&c);
         }
+    }
+}
+
+/// `compile_to` (what `npc build` runs: one namespace at a time) hands out
+/// exactly the policies `compile` returns, in the same order, with the same
+/// diagnostics and provenance, for the corpus and every generator shape,
+/// errors included.
+#[test]
+fn streaming_build_equals_compile() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut inputs: Vec<npc::load::Input> = Vec::new();
+    for dir in ["examples", "tests/cases/ok", "tests/cases/err"] {
+        let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "npl"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            inputs.push(npc::load::Input {
+                name: path.display().to_string(),
+                text: std::fs::read_to_string(&path).unwrap(),
+                path: Some(path),
+            });
+        }
+    }
+    for shape in Shape::ALL {
+        inputs.push(npc::load::Input::from_str(
+            "gen.npl",
+            generate_shape(shape, 40, 10, 2),
+        ));
+    }
+    for input in inputs {
+        let name = input.name.clone();
+        let whole = npc::compile(vec![input.clone()]);
+        let mut streamed = Vec::new();
+        let mut namespaces = Vec::new();
+        let c = npc::compile_to(vec![input], &mut |ns, policies| {
+            assert!(policies
+                .iter()
+                .all(|p| p.metadata.namespace.as_deref() == Some(ns)));
+            namespaces.push(ns.to_string());
+            streamed.extend_from_slice(policies);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(c.diagnostics, whole.diagnostics, "{name}");
+        assert!(c.policies.is_empty());
+        if whole.has_errors() {
+            continue;
+        }
+        assert_eq!(streamed, whole.policies, "{name}");
+        assert_eq!(c.provenance, whole.provenance, "{name}");
+        let mut sorted = namespaces.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted, namespaces, "{name}: each namespace once, in order");
     }
 }

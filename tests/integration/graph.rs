@@ -8,7 +8,6 @@ use std::path::Path;
 use npc::graph::{build::build, Graph, NodeKind, Origin};
 use npc::load::Input;
 
-use crate::gen::generator;
 use crate::support::npc::npc;
 
 fn text(b: &[u8]) -> String {
@@ -190,7 +189,7 @@ fn a_generated_program_agrees_with_explain() {
     // ranges, every isolation variant the generator writes. Explaining
     // compiles the program each time: one pair in 23 (a prime: the pairs
     // spread over the sources and destinations).
-    let text = generator::generate(10, 4, 3);
+    let text = npc_gen::generate(10, 4, 3);
     let (checked, skipped) = cross_check(&Input::from_str("gen.npl", text), 23);
     assert!(
         checked > 150 && skipped < checked / 2,

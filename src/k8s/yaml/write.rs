@@ -325,7 +325,12 @@ pub enum Style {
 /// back, single-quoted where that suffices, double-quoted with escapes for
 /// line breaks and characters that cannot appear as they are.
 pub fn style(s: &str) -> Style {
-    if obviously_plain(s) {
+    // Names, label keys and values: a letter, then letters, digits and
+    // `._/-` only. Nothing in them is an indicator, a space or special, so
+    // the analysis below would allow them plain; only the words of
+    // `resolves_to_non_string` need quotes.
+    // (Those words have at most five letters.)
+    if simple_word(s) && (s.len() > 5 || !resolves_to_non_string(s)) {
         return Style::Plain;
     }
     let analysis = analyze(s);
@@ -338,15 +343,12 @@ pub fn style(s: &str) -> Style {
     }
 }
 
-/// The common case, decided without allocating: a letter first, then only
-/// `[A-Za-z0-9._/-]`, and not one of the words YAML reads as something else
-/// (those are short: `y`, `no`, `true`, `null`, `off`, ...).
-fn obviously_plain(s: &str) -> bool {
+/// A letter, then only letters, digits, `.`, `_`, `/` and `-`.
+fn simple_word(s: &str) -> bool {
     let b = s.as_bytes();
     b.first().is_some_and(u8::is_ascii_alphabetic)
         && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'/'))
-        && (b.len() > 5 || !resolves_to_non_string(s))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'/' | b'-'))
 }
 
 /// Appends `s` as a scalar in the style [`style`] chooses.
@@ -493,6 +495,7 @@ pub fn resolves_to_non_string(s: &str) -> bool {
         "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
         "OFF", "=", "<<",
     ];
+    debug_assert!(WORDS.iter().all(|w| w.len() <= 5));
     if WORDS.contains(&s) {
         return true;
     }
@@ -599,6 +602,57 @@ mod tests {
         let mut out = String::new();
         write_str(&mut out, s);
         out
+    }
+
+    #[test]
+    fn simple_words_take_the_full_analysis_style() {
+        let full = |s: &str| {
+            let a = analyze(s);
+            if a.plain_allowed && !resolves_to_non_string(s) {
+                Style::Plain
+            } else if a.single_quoted_allowed {
+                Style::SingleQuoted
+            } else {
+                Style::DoubleQuoted
+            }
+        };
+        let mut words: Vec<String> = [
+            "app",
+            "kubernetes.io/metadata.name",
+            "TCP",
+            "y",
+            "Y",
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            "true",
+            "Null",
+            "a-",
+            "a.",
+            "a/",
+            "a_",
+            "x--y",
+            "inf",
+            "nan",
+            "e1",
+            "a.b/c_d-e",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Every two-character word over a small alphabet.
+        let alphabet = ['a', 'n', 'o', 'y', 'Y', 'N', '0', '.', '_', '/', '-'];
+        for a in alphabet {
+            for b in alphabet {
+                words.push(format!("{a}{b}"));
+            }
+        }
+        for w in &words {
+            if simple_word(w) {
+                assert_eq!(style(w), full(w), "{w}");
+            }
+        }
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod random;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use npc::eval::{PolicySet, PortSet};
 use npc::ir::{Peer, PortNumber, Ports, Program};
 
@@ -355,6 +356,276 @@ fn random_programs_match_the_contract() {
         report.join("\n")
     );
     assert_eq!(results.len() as u64, count);
+}
+
+/// Peer compaction (`layout::compact`) writes peers whose namespace part is
+/// `kubernetes.io/metadata.name In (...)` and whose pod part may be
+/// `app In (...)`; nca must read them as the contract says. The programs are
+/// the benchmark generator's fan-out shape (a label-set source admitted by
+/// every workload of a third of the namespaces) at a size nca can check, and
+/// the corpus's `compaction.npl` covers the workload-value form.
+#[test]
+fn compacted_fan_out_matches_the_contract() {
+    for (namespaces, workloads, seed) in [(21, 3, 1), (16, 2, 5)] {
+        let text = npc_gen::generate_shape(npc_gen::Shape::FanOut, namespaces, workloads, seed);
+        let label = format!("fan-out {namespaces}x{workloads} seed {seed}");
+        let c = npc::compile_str(&format!("fan-out-{namespaces}.npl"), &text);
+        assert!(!c.has_errors(), "{label}: {:?}", c.diagnostics);
+        let yaml = npc::emit::output::to_yaml(&c.policies).unwrap();
+        // Not vacuous: the gateways' egress has compacted peers.
+        assert!(
+            yaml.contains("        - key: kubernetes.io/metadata.name\n          operator: In\n"),
+            "{label}: no compacted namespace peer"
+        );
+        let failures = check_program(&label, &c);
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+}
+
+/// The policies of one direction only: the other direction's rules and
+/// policy type removed, policies left with no type dropped. nca's
+/// connectivity over them is that direction's verdict alone, which the
+/// other side can no longer mask.
+fn one_direction(policies: &[NetworkPolicy], ingress: bool) -> Vec<NetworkPolicy> {
+    let keep = if ingress { "Ingress" } else { "Egress" };
+    policies
+        .iter()
+        .filter_map(|p| {
+            let mut p = p.clone();
+            let spec = p.spec.as_mut()?;
+            spec.policy_types.as_mut()?.retain(|t| t == keep);
+            if spec.policy_types.as_ref()?.is_empty() {
+                return None;
+            }
+            if ingress {
+                spec.egress = None;
+            } else {
+                spec.ingress = None;
+            }
+            Some(p)
+        })
+        .collect()
+}
+
+/// Per direction, nca's connectivity over that direction's rules alone
+/// against the model's verdict for that side: the end-to-end checks cannot
+/// see a rule that is wider on one side when the other side's isolation
+/// hides it. Empty when nca is skipped.
+fn check_sides(label: &str, c: &npc::Compilation) -> Vec<String> {
+    let program = c.program.as_ref().unwrap();
+    let inv = inventory::build(program);
+    let none = PortSet::empty();
+    let mut failures = Vec::new();
+    for ingress in [true, false] {
+        let side = if ingress { "ingress" } else { "egress" };
+        let yaml = npc::emit::output::to_yaml(&one_direction(&c.policies, ingress)).unwrap();
+        let Some(conn) = nca::connectivity(&yaml, &inv) else {
+            return failures;
+        };
+        let conn = match conn {
+            Ok(conn) => conn,
+            Err(e) => return vec![format!("{label}, {side} only: {e}")],
+        };
+        for p in &inv.pods {
+            for q in &inv.pods {
+                if p == q {
+                    continue;
+                }
+                let want = model::allowed_on_side(program, &inv, p, q, ingress);
+                let got = conn.pods.get(&(p.key(), q.key())).unwrap_or(&none);
+                if &want != got {
+                    failures.push(format!(
+                        "{label}, {side} only: {} -> {}: contract {want}; nca {got}",
+                        p.key(),
+                        q.key()
+                    ));
+                }
+            }
+        }
+    }
+    failures
+}
+
+/// Each side on its own matches the contract, for programs whose output has
+/// compacted peers (`layout::compact`: `kubernetes.io/metadata.name In` and
+/// workload `In`).
+#[test]
+fn compacted_sides_match_the_contract_separately() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let programs = [
+        (
+            "compaction.npl".to_string(),
+            std::fs::read_to_string(root.join("tests/cases/ok/compaction.npl")).unwrap(),
+        ),
+        (
+            "fan-out.npl".to_string(),
+            npc_gen::generate_shape(npc_gen::Shape::FanOut, 21, 3, 1),
+        ),
+    ];
+    for (name, text) in programs {
+        let c = npc::compile_str(&name, &text);
+        assert!(!c.has_errors(), "{name}: {:?}", c.diagnostics);
+        for ingress in [true, false] {
+            let yaml = npc::emit::output::to_yaml(&one_direction(&c.policies, ingress)).unwrap();
+            assert!(
+                yaml.contains("- key: kubernetes.io/metadata.name\n          operator: In\n"),
+                "{name}, ingress {ingress}: no compacted namespace peer"
+            );
+        }
+        let failures = check_sides(&name, &c);
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+}
+
+/// A program compiled with a smaller object limit (`emit::emit_within`), so
+/// that ordinary programs split; its `expect` lines are checked against the
+/// split objects.
+fn compile_within(name: &str, text: &str, limit: usize) -> npc::Compilation {
+    let mut c = npc::compile_str(name, text);
+    assert!(!c.has_errors(), "{name}: {:?}", c.diagnostics);
+    let program = c.program.as_ref().unwrap();
+    let (layout, _) = npc::layout::layout(program);
+    let emitted = npc::emit::emit_within(&layout, &program.settings, &c.sources, limit);
+    assert!(
+        !emitted.diagnostics.has_errors(),
+        "{name} within {limit}: {:?}",
+        emitted.diagnostics
+    );
+    let expectations = npc::verify(program, &emitted, &c.sources);
+    assert!(
+        !expectations.has_errors(),
+        "{name} within {limit}: {expectations:?}"
+    );
+    c.policies = emitted.policies;
+    c.provenance = emitted.provenance;
+    c
+}
+
+/// The size of one object as npc's YAML and as compact JSON, the larger.
+fn object_size(p: &NetworkPolicy) -> usize {
+    let yaml = npc::emit::output::to_yaml(std::slice::from_ref(p)).unwrap();
+    yaml.len().max(serde_json::to_vec(p).unwrap().len())
+}
+
+/// Large policies are split into objects within the limit, named `NAME`,
+/// `NAME.2`, ..., with the pod selector and policy types of the whole, and
+/// the parts allow exactly what the whole did, per side and end to end (npc's
+/// evaluator; nca in the next test).
+#[test]
+fn split_policies_stay_within_the_limit_and_allow_the_same() {
+    let text = npc_gen::generate_shape(npc_gen::Shape::FanOut, 60, 10, 1);
+    let whole = npc::compile_str("fan-out.npl", &text);
+    assert!(!whole.has_errors());
+    let largest = whole.policies.iter().map(object_size).max().unwrap();
+    let inv = inventory::build(whole.program.as_ref().unwrap());
+    for limit in [2 * 1024, 4 * 1024] {
+        assert!(largest > limit, "nothing to split at {limit}");
+        let split = compile_within("fan-out.npl", &text, limit);
+        assert!(split.policies.len() > whole.policies.len());
+        for p in &split.policies {
+            let name = p.metadata.name.clone().unwrap();
+            assert!(
+                object_size(p) <= limit,
+                "{name}: {} > {limit}",
+                object_size(p)
+            );
+            // A part has its whole's selector and types.
+            let Some((base, n)) = name.split_once('.') else {
+                continue;
+            };
+            assert!(n.parse::<usize>().unwrap() >= 2, "{name}");
+            let first = whole
+                .policies
+                .iter()
+                .find(|w| {
+                    w.metadata.name.as_deref() == Some(base)
+                        && w.metadata.namespace == p.metadata.namespace
+                })
+                .unwrap();
+            let (a, b) = (first.spec.as_ref().unwrap(), p.spec.as_ref().unwrap());
+            assert_eq!(a.pod_selector, b.pod_selector, "{name}");
+            assert_eq!(a.policy_types, b.policy_types, "{name}");
+        }
+        for ingress in [true, false] {
+            let want =
+                inv.npc_matrix(&PolicySet::new(one_direction(&whole.policies, ingress)).unwrap());
+            let got =
+                inv.npc_matrix(&PolicySet::new(one_direction(&split.policies, ingress)).unwrap());
+            assert!(
+                want == got,
+                "limit {limit}, ingress {ingress}: {:?}",
+                nca::diff(&got, &want)
+            );
+        }
+        let want = inv.npc_matrix(&PolicySet::new(whole.policies.clone()).unwrap());
+        let got = inv.npc_matrix(&PolicySet::new(split.policies.clone()).unwrap());
+        assert!(want == got, "limit {limit}: {:?}", nca::diff(&got, &want));
+        // The same program splits the same way every time.
+        assert_eq!(
+            compile_within("fan-out.npl", &text, limit).policies,
+            split.policies
+        );
+    }
+}
+
+/// The size bound that decides whether a policy is measured (and split) is
+/// never below the real size, for every program of the corpus and of each
+/// generator shape, random programs included.
+#[test]
+fn size_bound_is_an_upper_bound() {
+    let mut compiled: Vec<(String, npc::Compilation)> = corpus()
+        .iter()
+        .map(|p| (p.display().to_string(), compile_file(p)))
+        .collect();
+    for shape in npc_gen::Shape::ALL {
+        let text = npc_gen::generate_shape(shape, 30, 10, 3);
+        compiled.push((shape.name().to_string(), npc::compile_str("gen.npl", &text)));
+    }
+    for seed in 0..50 {
+        let name = format!("random-{seed}");
+        let c = npc::compile_str(&name, &random::program(seed));
+        compiled.push((name, c));
+    }
+    for (name, c) in compiled {
+        assert!(!c.has_errors(), "{name}");
+        for p in &c.policies {
+            let bound = npc::emit::split::size_bound(p);
+            let size = object_size(p);
+            assert!(
+                bound >= size,
+                "{name}: {:?}: bound {bound} < {size}",
+                p.metadata.name
+            );
+        }
+    }
+}
+
+/// Split objects, `In` lists divided among peers included, match the
+/// contract per nca, end to end and per side, and pass the schema.
+#[test]
+fn split_policies_match_the_contract() {
+    let text = npc_gen::generate_shape(npc_gen::Shape::FanOut, 14, 2, 1);
+    let whole = npc::compile_str("fan-out.npl", &text);
+    let c = compile_within("fan-out.npl", &text, 1280);
+    let names: Vec<String> = c
+        .policies
+        .iter()
+        .filter_map(|p| p.metadata.name.clone())
+        .collect();
+    assert!(names.iter().any(|n| n.ends_with(".3")), "{names:?}");
+    let yaml = npc::emit::output::to_yaml(&c.policies).unwrap();
+    let whole_yaml = npc::emit::output::to_yaml(&whole.policies).unwrap();
+    let in_lists = |y: &str| y.matches("operator: In\n").count();
+    assert!(
+        in_lists(&yaml) > in_lists(&whole_yaml),
+        "no `In` list was divided"
+    );
+    let mut failures = check_program("fan-out within 1.25 KiB", &c);
+    failures.extend(check_sides("fan-out within 1.25 KiB", &c));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    if let Some(result) = nca::validate_strict(&yaml) {
+        result.unwrap();
+    }
 }
 
 /// Known defect of nca 2.1.0, pinned so that it is visible and so that this

@@ -106,6 +106,35 @@ fn covered(program: &Program, inv: &Inventory, p: &Pod, q: &Pod, side: Side) -> 
     out
 }
 
+/// One side of the contract: what the source's egress (`ingress` false) or
+/// the destination's ingress (`ingress` true) allows, everything when that
+/// side is not isolated.
+pub fn allowed_on_side(
+    program: &Program,
+    inv: &Inventory,
+    p: &Pod,
+    q: &Pod,
+    ingress: bool,
+) -> PortSet {
+    let (namespace, side) = if ingress {
+        (&q.namespace, Side::Ingress)
+    } else {
+        (&p.namespace, Side::Egress)
+    };
+    let isolated = program.namespaces.get(namespace).is_some_and(|ns| {
+        if ingress {
+            ns.isolation.ingress
+        } else {
+            ns.isolation.egress
+        }
+    });
+    if isolated {
+        covered(program, inv, p, q, side)
+    } else {
+        PortSet::full()
+    }
+}
+
 /// The contract: allowed iff each isolated side is covered.
 pub fn allowed(program: &Program, inv: &Inventory, p: &Pod, q: &Pod) -> PortSet {
     let egress_isolated = program

@@ -1,25 +1,39 @@
-//! Generates a synthetic but realistic NPL program for benchmarks.
+//! Generates synthetic but realistic NPL programs for npc's benchmarks.
 //!
 //! ```text
-//! cargo run --release --example gen -- --namespaces N --workloads W [--seed S]
+//! cargo run --release -p npc-gen -- --namespaces N --workloads W [--shape SHAPE] [--seed S]
 //! ```
 //!
-//! N managed namespaces in teams of eight (two `edge`, four `backend`, two
-//! `data` namespaces each), W workloads in each. Per namespace: a declaration
-//! with `team` and `tier` labels (about one in four as a block with an
-//! `isolate` variant, a block-local alias and bare names), a call tree among
-//! its workloads, calls to a team neighbour and to a random namespace, a
-//! source and a destination given as namespace label sets, egress to a CIDR
-//! with `except` and to `world`, named ports, ranges and sets, a `let`
-//! alias, and `expect` lines that hold. Once per program: `dns`, `scrape`,
-//! global aliases and two rules that fan out over a whole tier.
+//! Three shapes (`Shape`), each N managed namespaces with W workloads:
+//!
+//! - `mixed` (the default): namespaces in teams of eight (two `edge`, four
+//!   `backend`, two `data` namespaces each). Per namespace: a declaration with
+//!   `team` and `tier` labels (about one in four as a block with an `isolate`
+//!   variant, a block-local alias and bare names), a call tree among its
+//!   workloads, calls to a team neighbour and to a random namespace, a source
+//!   and a destination given as namespace label sets, egress to a CIDR with
+//!   `except` and to `world`, named ports, ranges and sets, a `let` alias,
+//!   and `expect` lines that hold. Once per program: `dns`, `scrape`, global
+//!   aliases and two rules that fan out over a whole tier.
+//! - `fan-out`: `mixed`, and every namespace carries a `zone=zK` label (seven
+//!   zones) and admits the gateways of the next zone to each of its
+//!   workloads: `allow {zone=zK}/gateway -> NS/WORKLOAD:PORTS`, a label-set
+//!   source matching about one namespace in seven. Each gateway's egress
+//!   then names every workload of about N/7 namespaces.
+//! - `cdk8s`: the intent of `scripts/bench-cdk8s/synth.js`, written with
+//!   cdk8s-plus: namespaces `team-I`, workloads `svc-K` on TCP port 8000+K;
+//!   each workload calls the next workload of its namespace and the same
+//!   workload of the next namespace, and every tenth workload (`svc-0`,
+//!   `svc-10`, ...) reaches `0.0.0.0/0` on TCP 443. Default DNS, no scrape,
+//!   no `expect` lines.
 //!
 //! With `--inventory DIR` it also writes `DIR/namespaces.yaml` and
 //! `DIR/pods.yaml` (YAML `List`s, one pod per workload) for tools such as
 //! `nca --connectivity` that need a cluster to evaluate policies against.
 //!
 //! The output depends only on the arguments (a small xorshift generator, no
-//! external RNG). Every program it prints compiles without errors.
+//! external RNG). Every program it prints compiles without errors or
+//! warnings.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -157,16 +171,67 @@ fn namespaces_of(namespaces: usize, rng: &mut Rng) -> Vec<Namespace> {
         .collect()
 }
 
-/// Generates the program text.
+/// What a generated program looks like; see the crate documentation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    Mixed,
+    FanOut,
+    Cdk8s,
+}
+
+impl Shape {
+    pub const ALL: [Shape; 3] = [Shape::Mixed, Shape::FanOut, Shape::Cdk8s];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::Mixed => "mixed",
+            Shape::FanOut => "fan-out",
+            Shape::Cdk8s => "cdk8s",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Shape> {
+        Shape::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+/// Zones of the `fan-out` shape: a zone holds about one namespace in seven.
+const ZONES: usize = 7;
+
+fn zone(i: usize) -> usize {
+    i % ZONES
+}
+
+/// Generates the program text of a shape.
+pub fn generate_shape(shape: Shape, namespaces: usize, workloads: usize, seed: u64) -> String {
+    match shape {
+        Shape::Mixed => mixed(namespaces, workloads, seed, false),
+        Shape::FanOut => mixed(namespaces, workloads, seed, true),
+        Shape::Cdk8s => cdk8s(namespaces, workloads),
+    }
+}
+
+/// Generates the program text of the `mixed` shape.
 pub fn generate(namespaces: usize, workloads: usize, seed: u64) -> String {
+    generate_shape(Shape::Mixed, namespaces, workloads, seed)
+}
+
+fn mixed(namespaces: usize, workloads: usize, seed: u64, fan_out: bool) -> String {
     let mut rng = Rng::new(seed);
     let ns = namespaces_of(namespaces, &mut rng);
     let w = workloads.max(1);
-    let mut out = String::with_capacity(namespaces * w * 120 + 1024);
+    let mut out = String::with_capacity(namespaces * w * if fan_out { 180 } else { 120 } + 1024);
     let o = &mut out;
+    let kind = if fan_out { " (fan-out)" } else { "" };
+    // Whether some namespace of each zone isolates egress (a fan-out rule
+    // with no isolated side would only be a warning).
+    let mut zone_egress = [false; ZONES];
+    for (i, n) in ns.iter().enumerate() {
+        zone_egress[zone(i)] |= n.variant.egress();
+    }
     writeln!(
         o,
-        "# Synthetic benchmark program: {namespaces} namespaces x {w} workloads, seed {seed}."
+        "# Synthetic benchmark program{kind}: {namespaces} namespaces x {w} workloads, seed {seed}."
     )
     .unwrap();
     writeln!(o).unwrap();
@@ -206,7 +271,11 @@ pub fn generate(namespaces: usize, workloads: usize, seed: u64) -> String {
         let name = &n.name;
         writeln!(o).unwrap();
         writeln!(o, "# {name}: team t{}, {} tier", n.team, n.tier).unwrap();
-        let labels = format!("{{team=t{}, tier={}}}", n.team, n.tier);
+        let labels = if fan_out {
+            format!("{{team=t{}, tier={}, zone=z{}}}", n.team, n.tier, zone(i))
+        } else {
+            format!("{{team=t{}, tier={}}}", n.team, n.tier)
+        };
         let block = match n.variant {
             Variant::Plain => None,
             Variant::Both => Some("isolate ingress, egress"),
@@ -323,6 +392,37 @@ pub fn generate(namespaces: usize, workloads: usize, seed: u64) -> String {
         if n.variant.egress() {
             writeln!(o, "allow {name}/{} -> world:443", workload(0)).unwrap();
         }
+        // Fan-out: the gateways of the next zone may call every workload.
+        // Namespace i is in zone i % 7 and admits zone (i + 1) % 7, so its
+        // own gateway stays denied (the `expect deny` below).
+        let admitted = (zone(i) + 1) % ZONES;
+        if fan_out && (n.variant.ingress() || zone_egress[admitted]) {
+            for k in 0..w {
+                writeln!(
+                    o,
+                    "allow {{zone=z{admitted}}}/{} -> {name}/{}:{}",
+                    workload(0),
+                    workload(k),
+                    ports(k)
+                )
+                .unwrap();
+            }
+            // A namespace of the admitted zone: i + 1, or i - 6 at the end.
+            let caller = (i + 1 < namespaces)
+                .then_some(i + 1)
+                .or(i.checked_sub(ZONES - 1));
+            if let (Some(j), true) = (caller, w >= 2) {
+                writeln!(
+                    o,
+                    "expect allow {}/{} -> {name}/{}:{}",
+                    ns[j].name,
+                    workload(0),
+                    workload(1),
+                    first_port(1)
+                )
+                .unwrap();
+            }
+        }
         // Assertions that hold by construction.
         if w >= 2 {
             writeln!(
@@ -357,42 +457,116 @@ pub fn generate(namespaces: usize, workloads: usize, seed: u64) -> String {
     out
 }
 
-/// The cluster the program talks about: `(namespaces.yaml, pods.yaml)`.
+/// The `cdk8s` shape's names and ports; `scripts/bench-cdk8s/synth.js`
+/// computes the same.
+fn cdk8s_namespace(i: usize) -> String {
+    format!("team-{i}")
+}
+
+fn cdk8s_workload(k: usize) -> String {
+    format!("svc-{k}")
+}
+
+fn cdk8s_port(k: usize) -> usize {
+    8000 + k
+}
+
+fn cdk8s(namespaces: usize, workloads: usize) -> String {
+    let w = workloads.max(1);
+    let mut out = String::with_capacity(namespaces * w * 100 + 1024);
+    let o = &mut out;
+    writeln!(
+        o,
+        "# Synthetic benchmark program (cdk8s): {namespaces} namespaces x {w} workloads."
+    )
+    .unwrap();
+    writeln!(
+        o,
+        "# The same intent as scripts/bench-cdk8s/synth.js; DNS is npc's default."
+    )
+    .unwrap();
+    for i in 0..namespaces {
+        writeln!(o, "namespace {}", cdk8s_namespace(i)).unwrap();
+    }
+    for i in 0..namespaces {
+        let name = cdk8s_namespace(i);
+        writeln!(o).unwrap();
+        for k in 0..w {
+            let wl = cdk8s_workload(k);
+            if w >= 2 {
+                let next = (k + 1) % w;
+                writeln!(
+                    o,
+                    "allow {name}/{wl} -> {name}/{}:{}",
+                    cdk8s_workload(next),
+                    cdk8s_port(next)
+                )
+                .unwrap();
+            }
+            if namespaces >= 2 {
+                writeln!(
+                    o,
+                    "allow {name}/{wl} -> {}/{wl}:{}",
+                    cdk8s_namespace((i + 1) % namespaces),
+                    cdk8s_port(k)
+                )
+                .unwrap();
+            }
+            if k % 10 == 0 {
+                writeln!(o, "allow {name}/{wl} -> 0.0.0.0/0:443").unwrap();
+            }
+        }
+    }
+    out
+}
+
+/// The cluster the `mixed` program talks about: `(namespaces.yaml, pods.yaml)`.
 pub fn inventory(namespaces: usize, workloads: usize, seed: u64) -> (String, String) {
+    inventory_shape(Shape::Mixed, namespaces, workloads, seed)
+}
+
+/// The cluster a program talks about, one pod per workload:
+/// `(namespaces.yaml, pods.yaml)`.
+pub fn inventory_shape(
+    shape: Shape,
+    namespaces: usize,
+    workloads: usize,
+    seed: u64,
+) -> (String, String) {
+    let w = workloads.max(1);
+    // (namespace, labels besides its name), (namespace, pod, labels)
+    let mut all: Vec<(String, String)> = vec![("kube-system".to_string(), String::new())];
+    let mut pods: Vec<(String, String, String)> = vec![(
+        "kube-system".into(),
+        "kube-dns".into(),
+        "k8s-app: kube-dns".into(),
+    )];
+    if shape == Shape::Cdk8s {
+        for i in 0..namespaces {
+            all.push((cdk8s_namespace(i), String::new()));
+            for k in 0..w {
+                let wl = cdk8s_workload(k);
+                pods.push((cdk8s_namespace(i), wl.clone(), format!("app: {wl}")));
+            }
+        }
+        return inventory_yaml(&all, &pods);
+    }
     let mut rng = Rng::new(seed);
     let ns = namespaces_of(namespaces, &mut rng);
-    let mut all: Vec<(String, String)> = vec![
-        ("kube-system".to_string(), String::new()),
-        (
-            "monitoring".to_string(),
-            "team: platform, tier: ops".to_string(),
-        ),
-        (
-            "platform".to_string(),
-            "team: platform, tier: ops".to_string(),
-        ),
-    ];
-    all.extend(ns.iter().map(|n| {
+    let platform = "team: platform, tier: ops".to_string();
+    all.push(("monitoring".to_string(), platform.clone()));
+    all.push(("platform".to_string(), platform));
+    all.extend(ns.iter().enumerate().map(|(i, n)| {
+        let zone = match shape {
+            Shape::FanOut => format!(", zone: z{}", zone(i)),
+            _ => String::new(),
+        };
         (
             n.name.clone(),
-            format!("team: t{}, tier: {}", n.team, n.tier),
+            format!("team: t{}, tier: {}{zone}", n.team, n.tier),
         )
     }));
-    let mut ns_yaml = String::from("apiVersion: v1\nkind: List\nitems:\n");
-    for (name, labels) in &all {
-        let sep = if labels.is_empty() { "" } else { ", " };
-        writeln!(
-            ns_yaml,
-            "- {{apiVersion: v1, kind: Namespace, metadata: {{name: {name}, labels: {{kubernetes.io/metadata.name: {name}{sep}{labels}}}}}}}"
-        )
-        .unwrap();
-    }
-    let mut pods: Vec<(String, String, String)> = vec![
-        (
-            "kube-system".into(),
-            "kube-dns".into(),
-            "k8s-app: kube-dns".into(),
-        ),
+    pods.extend([
         (
             "monitoring".into(),
             "prometheus".into(),
@@ -404,15 +578,31 @@ pub fn inventory(namespaces: usize, workloads: usize, seed: u64) -> (String, Str
             "status".into(),
             "app: status, monitoring.io/expose-metrics: \"true\"".into(),
         ),
-    ];
+    ]);
     for n in &ns {
-        for k in 0..workloads.max(1) {
+        for k in 0..w {
             let wl = workload(k);
             pods.push((n.name.clone(), wl.clone(), format!("app: {wl}")));
         }
     }
+    inventory_yaml(&all, &pods)
+}
+
+fn inventory_yaml(
+    namespaces: &[(String, String)],
+    pods: &[(String, String, String)],
+) -> (String, String) {
+    let mut ns_yaml = String::from("apiVersion: v1\nkind: List\nitems:\n");
+    for (name, labels) in namespaces {
+        let sep = if labels.is_empty() { "" } else { ", " };
+        writeln!(
+            ns_yaml,
+            "- {{apiVersion: v1, kind: Namespace, metadata: {{name: {name}, labels: {{kubernetes.io/metadata.name: {name}{sep}{labels}}}}}}}"
+        )
+        .unwrap();
+    }
     let mut pod_yaml = String::from("apiVersion: v1\nkind: List\nitems:\n");
-    for (namespace, name, labels) in &pods {
+    for (namespace, name, labels) in pods {
         writeln!(
             pod_yaml,
             "- {{apiVersion: v1, kind: Pod, metadata: {{name: {name}-0, namespace: {namespace}, labels: {{{labels}}}}}, \
@@ -422,49 +612,4 @@ pub fn inventory(namespaces: usize, workloads: usize, seed: u64) -> (String, Str
         .unwrap();
     }
     (ns_yaml, pod_yaml)
-}
-
-fn main() {
-    let mut namespaces = 10usize;
-    let mut workloads = 10usize;
-    let mut seed = 1u64;
-    let mut inventory_dir: Option<String> = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "--inventory" {
-            inventory_dir = Some(
-                args.next()
-                    .unwrap_or_else(|| usage("`--inventory` needs a directory")),
-            );
-            continue;
-        }
-        let mut value = || {
-            args.next()
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or_else(|| usage(&format!("`{arg}` needs a number")))
-        };
-        match arg.as_str() {
-            "--namespaces" | "-n" => namespaces = value() as usize,
-            "--workloads" | "-w" => workloads = value() as usize,
-            "--seed" | "-s" => seed = value(),
-            "--help" | "-h" => usage(""),
-            other => usage(&format!("unknown argument `{other}`")),
-        }
-    }
-    if let Some(dir) = inventory_dir {
-        let dir = std::path::Path::new(&dir);
-        let (ns, pods) = inventory(namespaces, workloads, seed);
-        std::fs::create_dir_all(dir).unwrap();
-        std::fs::write(dir.join("namespaces.yaml"), ns).unwrap();
-        std::fs::write(dir.join("pods.yaml"), pods).unwrap();
-    }
-    print!("{}", generate(namespaces, workloads, seed));
-}
-
-fn usage(problem: &str) -> ! {
-    if !problem.is_empty() {
-        eprintln!("error: {problem}");
-    }
-    eprintln!("usage: gen --namespaces N --workloads W [--seed S] [--inventory DIR]");
-    std::process::exit(2)
 }

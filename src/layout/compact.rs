@@ -1,0 +1,188 @@
+//! Peer compaction: the peers of one rule that differ only in the namespace
+//! name, or only in the value of the workload label, become one peer with an
+//! `In` requirement. A gateway allowed to call `api` in 140 namespaces gets
+//! one peer, `kubernetes.io/metadata.name In [team-11, team-18, ...]` AND
+//! `app=api`, instead of 140.
+//!
+//! Exact by construction: a peer is a namespace part AND a pod part, so
+//! `(name=a ∧ P) ∨ (name=b ∧ P)` is `(name ∈ {a, b}) ∧ P`, and likewise
+//! `(N ∧ app=x ∧ R) ∨ (N ∧ app=y ∧ R)` is `N ∧ app ∈ {x, y} ∧ R`. No peer
+//! is widened: each compacted peer is exactly the union of the peers it
+//! replaces. A single name or value keeps the plain `matchLabels` form.
+//! The result depends only on the rule's own peers, in sorted order, so it
+//! is deterministic and unaffected by edits elsewhere in the program.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::ir::{NamespaceSelector, Operator, Peer, Requirement, Selector};
+use crate::k8s::NAMESPACE_NAME_LABEL;
+
+/// The peers of one rule, compacted: first namespace names per pod part,
+/// then workload-label values per (namespace part, rest of the pod part).
+pub fn compact(peers: Vec<&Peer>, workload_label: &str) -> BTreeSet<Peer> {
+    let mut out = BTreeSet::new();
+    // Step 1: the namespace names each pod part is allowed in.
+    let mut names_by_pods: BTreeMap<&Selector, BTreeSet<&str>> = BTreeMap::new();
+    let mut others = Vec::new();
+    for peer in peers {
+        match peer {
+            Peer::Pods {
+                namespaces: NamespaceSelector::Named(name),
+                pods,
+            } => {
+                names_by_pods.entry(pods).or_default().insert(name);
+            }
+            other => others.push(other.clone()),
+        }
+    }
+    let named = names_by_pods.into_iter().map(|(pods, names)| Peer::Pods {
+        namespaces: namespaces_named(names.into_iter().map(str::to_string).collect()),
+        pods: pods.clone(),
+    });
+    // Step 2: the workload-label values per namespace part and the rest of
+    // the pod part.
+    let mut values_by_rest: BTreeMap<(NamespaceSelector, Selector), BTreeSet<String>> =
+        BTreeMap::new();
+    for peer in others.into_iter().chain(named) {
+        match peer {
+            Peer::Pods {
+                namespaces,
+                mut pods,
+            } => match pods.match_labels.remove(workload_label) {
+                Some(value) => {
+                    values_by_rest
+                        .entry((namespaces, pods))
+                        .or_default()
+                        .insert(value);
+                }
+                None => {
+                    out.insert(Peer::Pods { namespaces, pods });
+                }
+            },
+            ip @ Peer::Ip(_) => {
+                out.insert(ip);
+            }
+        }
+    }
+    for ((namespaces, mut pods), values) in values_by_rest {
+        add_values(&mut pods, workload_label, values);
+        out.insert(Peer::Pods { namespaces, pods });
+    }
+    out
+}
+
+/// One name: the plain form; several: `kubernetes.io/metadata.name In (...)`.
+fn namespaces_named(mut names: BTreeSet<String>) -> NamespaceSelector {
+    if names.len() == 1 {
+        if let Some(name) = names.pop_first() {
+            return NamespaceSelector::Named(name);
+        }
+    }
+    NamespaceSelector::Matching(Selector {
+        match_labels: BTreeMap::new(),
+        expressions: BTreeSet::from([Requirement {
+            key: NAMESPACE_NAME_LABEL.to_string(),
+            operator: Operator::In,
+            values: names,
+        }]),
+    })
+}
+
+/// One value: `key: value` in `matchLabels`; several: `key In (...)`.
+fn add_values(pods: &mut Selector, key: &str, mut values: BTreeSet<String>) {
+    if values.len() == 1 {
+        if let Some(value) = values.pop_first() {
+            pods.match_labels.insert(key.to_string(), value);
+            return;
+        }
+    }
+    pods.expressions.insert(Requirement {
+        key: key.to_string(),
+        operator: Operator::In,
+        values,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::k8s::{Cidr, IpBlock};
+
+    fn pods(ns: &str, app: &str) -> Peer {
+        Peer::Pods {
+            namespaces: NamespaceSelector::Named(ns.to_string()),
+            pods: Selector {
+                match_labels: BTreeMap::from([("app".to_string(), app.to_string())]),
+                expressions: BTreeSet::new(),
+            },
+        }
+    }
+
+    fn set(values: &[&str]) -> BTreeSet<String> {
+        values.iter().map(|v| v.to_string()).collect()
+    }
+
+    #[test]
+    fn single_peers_keep_the_plain_form() {
+        let peers = BTreeSet::from([pods("a", "x")]);
+        assert_eq!(compact(peers.iter().collect(), "app"), peers);
+    }
+
+    #[test]
+    fn names_then_values_merge_into_one_peer_when_the_product_is_complete() {
+        let peers = BTreeSet::from([
+            pods("a", "x"),
+            pods("b", "x"),
+            pods("a", "y"),
+            pods("b", "y"),
+        ]);
+        let got = compact(peers.iter().collect(), "app");
+        let want = Peer::Pods {
+            namespaces: NamespaceSelector::Matching(Selector {
+                match_labels: BTreeMap::new(),
+                expressions: BTreeSet::from([Requirement {
+                    key: NAMESPACE_NAME_LABEL.to_string(),
+                    operator: Operator::In,
+                    values: set(&["a", "b"]),
+                }]),
+            }),
+            pods: Selector {
+                match_labels: BTreeMap::new(),
+                expressions: BTreeSet::from([Requirement {
+                    key: "app".to_string(),
+                    operator: Operator::In,
+                    values: set(&["x", "y"]),
+                }]),
+            },
+        };
+        assert_eq!(got, BTreeSet::from([want]));
+    }
+
+    #[test]
+    fn an_incomplete_product_is_not_widened() {
+        // a/x, b/x, a/y: x in {a, b}, and y in a only.
+        let peers = BTreeSet::from([pods("a", "x"), pods("b", "x"), pods("a", "y")]);
+        let got = compact(peers.iter().collect(), "app");
+        assert_eq!(got.len(), 2, "{got:#?}");
+        assert!(got.contains(&pods("a", "y")));
+    }
+
+    #[test]
+    fn other_labels_and_ip_blocks_are_kept() {
+        let web = Peer::Pods {
+            namespaces: NamespaceSelector::Named("a".to_string()),
+            pods: Selector {
+                match_labels: BTreeMap::from([("tier".to_string(), "web".to_string())]),
+                expressions: BTreeSet::new(),
+            },
+        };
+        let ip = Peer::Ip(IpBlock {
+            cidr: Cidr::parse_strict("10.0.0.0/8").unwrap(),
+            except: Vec::new(),
+        });
+        let peers = BTreeSet::from([web.clone(), ip.clone(), pods("b", "x")]);
+        assert_eq!(compact(peers.iter().collect(), "app"), peers);
+        // With `tier` as the workload label, `a/{tier=web}` keeps its form.
+        assert_eq!(compact(peers.iter().collect(), "tier"), peers);
+    }
+}
