@@ -110,6 +110,22 @@ fn stale_stages(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Removes a staging directory a killed build left behind: every entry in
+/// it is npc's (the directory was created exclusively, under a random name,
+/// and a build killed while writing leaves files cut short, which no longer
+/// look generated). Entries are unlinked, never followed; subdirectories
+/// (which npc never makes there) are left, and so is the directory then.
+fn remove_stage(dir: &Path) {
+    if let Ok(read) = std::fs::read_dir(dir) {
+        for entry in read.filter_map(Result::ok) {
+            if entry.file_type().is_ok_and(|t| !t.is_dir()) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir(dir);
+}
+
 /// Removes what npc wrote in `dir` (its files and leftovers), then `dir`
 /// itself if nothing else is in it. Best effort: what stays is reported by
 /// [`check_output_dir`] as a leftover.
@@ -197,7 +213,7 @@ pub fn write_output_dir(
         .and_then(std::fs::canonicalize)
         .is_ok_and(|cwd| cwd.starts_with(&real));
     for stage in stale_stages(&real) {
-        remove_ours(&stage, ours);
+        remove_stage(&stage);
     }
     if !foreign && !in_cwd && swap(&real, files, ours)? {
         return Ok(Written::Swapped);

@@ -52,12 +52,6 @@ impl Representative {
                     ));
                 }
                 text.push_str(&format!(" with {}", label_text(&pod.labels)));
-                for p in &pod.ports {
-                    text.push_str(&format!(
-                        ", declaring container port `{}` as {} {}",
-                        p.name, p.protocol, p.number
-                    ));
-                }
                 text
             }
             (Kind::Address, Endpoint::Pod(pod)) => format!("a pod in `{}`", pod.namespace),

@@ -175,7 +175,7 @@ fn expectations_hold_for_every_pod_and_address_they_denote() {
     // A destination may declare a named port at the port asked about.
     fails(
         "namespace web\nallow web/a -> web/b:http\nexpect deny web/a -> web/b:9090\n",
-        "declaring container port `http` as TCP 9090",
+        "declares container port `http` as TCP 9090",
     );
     // And they hold when they do hold.
     for program in [
