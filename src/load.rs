@@ -110,10 +110,11 @@ impl Loader<'_> {
         if let Some(key) = key {
             self.seen.entry(key).or_insert(None);
         }
-        let id = self
-            .out
-            .sources
-            .add(SourceFile::new(input.name, input.path, input.text));
+        let id = self.out.sources.add(SourceFile::new(
+            input.name,
+            input.path,
+            without_bom(input.text),
+        ));
         let text = self
             .out
             .sources
@@ -207,12 +208,11 @@ impl Loader<'_> {
     }
 }
 
-/// An I/O error in words, without the OS error number.
-pub fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        std::io::ErrorKind::InvalidData => "the file is not UTF-8 text".to_string(),
-        _ => e.to_string().to_lowercase(),
+/// The text without a UTF-8 byte-order mark at its start (editors on some
+/// systems write one; it is not part of the program).
+pub fn without_bom(text: String) -> String {
+    match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
     }
 }

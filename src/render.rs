@@ -18,10 +18,82 @@ use crate::source::{SourceMap, Span};
 /// Renders diagnostics for a terminal (or plain text without `color`).
 pub fn human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
     let mut out = Vec::new();
+    // One cache for all: each file is split into lines once, when first shown.
+    let mut cache = ariadne::FnCache::new(|name: &String| {
+        sources
+            .files()
+            .find(|(_, f)| &f.name == name)
+            .map(|(_, f)| f.text.clone())
+            .ok_or_else(|| format!("no source named {name}"))
+    });
     for d in diags {
-        render_one(d, sources, color, &mut out);
+        if touches_long_line(d, sources) {
+            render_without_source(d, sources, &mut out);
+        } else {
+            render_one(d, sources, color, &mut cache, &mut out);
+        }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Lines longer than this are not shown (a 10 MB line would be printed
+/// whole, and underlined): the diagnostic names the place instead.
+const MAX_SHOWN_LINE: usize = 1_000;
+
+fn touches_long_line(d: &Diagnostic, sources: &SourceMap) -> bool {
+    std::iter::once(d.span)
+        .chain(d.secondary.iter().map(|l| l.span))
+        .any(|span| {
+            sources.get(span.file).is_some_and(|f| {
+                let start = span.start.min(f.text.len());
+                let line_start = f.text[..start].rfind('\n').map_or(0, |i| i + 1);
+                let line_end = f.text[start..]
+                    .find('\n')
+                    .map_or(f.text.len(), |i| start + i);
+                line_end - line_start > MAX_SHOWN_LINE
+            })
+        })
+}
+
+/// A diagnostic without source lines: code, message, place, notes, help.
+fn render_without_source(d: &Diagnostic, sources: &SourceMap, out: &mut Vec<u8>) {
+    let kind = match d.severity() {
+        Severity::Error => "Error",
+        Severity::Warning => "Warning",
+    };
+    let place = |span: Span| {
+        sources.get(span.file).map_or_else(
+            || "<unknown>".to_string(),
+            |f| {
+                format!(
+                    "{}:{}:{}",
+                    f.name,
+                    f.line_of(span.start),
+                    f.column_of(span.start)
+                )
+            },
+        )
+    };
+    let mut text = format!(
+        "[{}] {kind}: {}\n   ╭─[ {} ]\n",
+        d.code.id,
+        d.message,
+        place(d.span)
+    );
+    if let Some(p) = &d.primary {
+        text.push_str(&format!("   │ {p} (the line is too long to show)\n"));
+    }
+    for l in &d.secondary {
+        text.push_str(&format!("   │ {}: {}\n", place(l.span), l.message));
+    }
+    for n in &d.notes {
+        text.push_str(&format!("   │ Note: {n}\n"));
+    }
+    if let Some(h) = &d.help {
+        text.push_str(&format!("   │ Help: {h}\n"));
+    }
+    text.push_str("───╯\n");
+    out.extend_from_slice(text.as_bytes());
 }
 
 fn file_name(sources: &SourceMap, span: Span) -> String {
@@ -36,7 +108,13 @@ fn range(sources: &SourceMap, span: Span) -> Range<usize> {
     start..span.end.clamp(start, len)
 }
 
-fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool, out: &mut Vec<u8>) {
+fn render_one(
+    d: &Diagnostic,
+    sources: &SourceMap,
+    color: bool,
+    cache: &mut impl ariadne::Cache<String>,
+    out: &mut Vec<u8>,
+) {
     let (kind, primary) = match d.severity() {
         Severity::Error => (ReportKind::Error, Color::Red),
         Severity::Warning => (ReportKind::Warning, Color::Yellow),
@@ -68,11 +146,6 @@ fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool, out: &mut Vec<u8
     if let Some(h) = &d.help {
         report = report.with_help(h);
     }
-    let cache = ariadne::sources(
-        sources
-            .files()
-            .map(|(_, f)| (f.name.clone(), f.text.clone())),
-    );
     if report.finish().write(cache, &mut *out).is_err() {
         out.extend_from_slice(format!("{}: {}\n", d.code.id, d.message).as_bytes());
     }

@@ -159,7 +159,7 @@ pub struct ProgramEndpoints {
     pub named_ports: Vec<crate::eval::NamedPort>,
 }
 
-/// The endpoints a program names, as representatives (LANGUAGE.md §5): a
+/// The endpoints a program names, as representatives (docs/language.md, "Endpoints"): a
 /// pod per pod peer and managed namespace it covers (and one in a namespace
 /// the program does not manage, for a peer that chooses namespaces by
 /// labels), an address per IP block. Every pod declares every named port

@@ -18,6 +18,8 @@ use crate::syntax;
 /// Formats one NPL file. On syntax errors, returns the diagnostics (against
 /// `FileId(0)`) and the caller leaves the file untouched.
 pub fn format(text: &str) -> Result<String, Diagnostics> {
+    // A byte-order mark is not part of the program: the formatted text has none.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (ast, diagnostics) = syntax::parse(FileId(0), text);
     if diagnostics.has_errors() {
         return Err(diagnostics);

@@ -160,7 +160,18 @@ impl Resolver {
         )
         .with_primary("not defined before this line");
         let later = self.all_lets.get(name).copied();
-        if let Some(def) = later.filter(|def| def.start > span.start || def.file != span.file) {
+        let port_like = name.chars().next().is_some_and(|c| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_digit() || c == '-');
+        if port_like {
+            // `:80, 443`: the comma starts another endpoint.
+            d = d
+                .with_primary("a port where an endpoint is expected")
+                .with_help(format!(
+                    "several ports are written as a set after one `:`, e.g. `:{{80, {name}}}`"
+                ));
+        } else if let Some(def) =
+            later.filter(|def| def.start > span.start || def.file != span.file)
+        {
             d = d
                 .with_secondary(def, "defined later here")
                 .with_help("aliases must be defined before they are used; move the `let` up");

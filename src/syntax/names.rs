@@ -108,17 +108,121 @@ pub fn describe_expected(rules: &[Rule]) -> String {
     }
 }
 
+/// Hints for mistakes that have one likely fix, checked before the general
+/// form of the statement.
+fn specific_hint(line: &str, before: &str, rest: &str, found: &str) -> Option<String> {
+    let code = line.split(" #").next().unwrap_or(line);
+    // Names are ASCII (Kubernetes names are).
+    if let Some(c) = code.chars().find(|c| !c.is_ascii() && c.is_alphabetic()) {
+        let word: String = code
+            .split(|ch: char| ch.is_whitespace() || "{}(),:=/".contains(ch))
+            .find(|w| w.contains(c))
+            .unwrap_or("")
+            .to_string();
+        return Some(format!(
+            "names, labels and values are ASCII, as Kubernetes requires: `{c}` in `{word}` is not allowed"
+        ));
+    }
+    // Arrows in other spellings.
+    let arrow_like = ["=>", "<-", "→", "⇒", "->>", "-->"];
+    if arrow_like
+        .iter()
+        .any(|a| found == *a || rest.starts_with(a))
+        || (found == "to" && !before.is_empty())
+        || found.starts_with('→')
+    {
+        return Some("connections are written with `->`: `allow SRC -> DST`".to_string());
+    }
+    // `udp/53`: the protocol after the port.
+    let protocols = ["tcp", "udp", "sctp", "any"];
+    if found.chars().all(|c| c.is_ascii_digit()) && !found.is_empty() {
+        if let Some(p) = protocols
+            .iter()
+            .find(|p| before.ends_with(&format!("{p}/")))
+        {
+            return Some(format!(
+                "the protocol follows the port: write `{found}/{p}`"
+            ));
+        }
+        // `:80 443`: several ports are a set.
+        let after_port = before.rsplit_once(':').is_some_and(|(_, p)| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '/' || c == '-')
+        });
+        if after_port {
+            let first = before.rsplit_once(':').map_or("", |(_, p)| p);
+            return Some(format!(
+                "several ports are written as a set: `:{{{first}, {found}}}`"
+            ));
+        }
+    }
+    // An IPv6 address without brackets.
+    let word_at = code
+        .split(|ch: char| ch.is_whitespace() || ch == ',')
+        .find(|w| {
+            w.matches(':').count() >= 2
+                && w.chars()
+                    .all(|c| c.is_ascii_hexdigit() || ":./".contains(c))
+        });
+    if let Some(addr) = word_at {
+        let cidr =
+            addr.trim_end_matches(|c: char| c == ':' || c.is_ascii_digit() && !addr.contains('/'));
+        let cidr = match addr.rsplit_once('/') {
+            Some((a, p)) => format!("{a}/{}", p.split(':').next().unwrap_or(p)),
+            None => cidr.to_string(),
+        };
+        return Some(format!(
+            "IPv6 addresses are written in brackets: `[{cidr}]`"
+        ));
+    }
+    // A label value with a space: `{team=platform eng}`.
+    if before.ends_with('=') || before.ends_with("!=") {
+        let value: Vec<&str> = rest
+            .split(['}', ',', ')'])
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        if value.len() > 1 {
+            return Some(format!(
+                "label values cannot contain spaces: `{}` is not a value; write `{}`",
+                value.join(" "),
+                value.join("-")
+            ));
+        }
+    }
+    None
+}
+
 /// A targeted hint for common mistakes at a syntax error.
 pub fn hint(text: &str, at: usize, found: &str) -> Option<String> {
     // The statement starts after the last newline or `;` before the error.
-    let line_start = text[..at.min(text.len())]
-        .rfind(['\n', ';'])
-        .map_or(0, |i| i + 1);
+    let at = at.min(text.len());
+    let line_start = text[..at].rfind(['\n', ';']).map_or(0, |i| i + 1);
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let line = text.get(line_start..line_end).unwrap_or("");
     let before = text.get(line_start..at).unwrap_or("").trim();
-    if found == "=>" || text.get(at..).is_some_and(|r| r.starts_with("=>")) {
-        return Some("connections are written with `->`".to_string());
+    let rest = text.get(at..line_end).unwrap_or("");
+    if let Some(h) = specific_hint(line, before, rest, found) {
+        return Some(h);
     }
     if before.is_empty() && !found.is_empty() {
+        let keywords = [
+            "namespace",
+            "let",
+            "allow",
+            "expect",
+            "dns",
+            "scrape",
+            "set",
+            "include",
+            "isolate",
+            "no",
+        ];
+        if let Some(best) = crate::diagnostic::closest(found, keywords.into_iter()) {
+            return Some(format!("did you mean `{best}`?"));
+        }
         return Some(
             "a statement starts with a keyword: `namespace`, `let`, `allow`, `expect`, `dns`, `scrape`, `set` or `include`"
                 .to_string(),

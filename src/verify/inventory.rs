@@ -104,7 +104,7 @@ pub fn load(path: &Path) -> Result<Inventory, String> {
         format!(
             "cannot read `{}`: {}",
             path.display(),
-            crate::load::io_reason(&e)
+            crate::error::io_reason(&e)
         )
     })?;
     parse(&path.display().to_string(), &text)

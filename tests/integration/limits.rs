@@ -58,6 +58,9 @@ fn huge_tokens_are_echoed_cut_short() {
     ] {
         let c = npc::compile_str("long.npl", &text);
         assert!(c.has_errors());
+        // The 1 MB line is not printed (nor underlined) either.
+        let shown = npc::render::human(&c.diagnostics, &c.sources, false);
+        assert!(shown.len() < 20_000, "{} bytes", shown.len());
         for d in &c.diagnostics {
             let all = format!("{} {:?} {:?} {:?}", d.message, d.primary, d.help, d.notes);
             assert!(all.len() < 2_000, "{}…", &all[..200]);

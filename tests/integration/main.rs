@@ -31,6 +31,7 @@ mod fmt_roundtrip;
 mod fuzz_corpus;
 mod gen;
 mod graph;
+mod hints;
 mod kustomize;
 mod kustomize_fn;
 mod kustomize_traps;

@@ -4,7 +4,7 @@
 //! several hundred random programs (`random.rs`):
 //! - the emitted YAML passes `kubernetes-validate --strict`;
 //! - the pod-to-pod and pod-to-address connectivity that `nca` computes from
-//!   that YAML equals the contract of LANGUAGE.md §6, computed from the
+//!   that YAML equals the contract of docs/language.md ("The semantic contract"), computed from the
 //!   resolved program alone (`model.rs`, `addresses.rs`), and so does the
 //!   matrix of npc's own evaluator (`npc::eval`);
 //! - every `expect` line holds per nca and per the model.

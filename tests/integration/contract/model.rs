@@ -1,4 +1,4 @@
-//! The semantic contract of LANGUAGE.md §6, computed from the resolved
+//! The semantic contract (docs/language.md, "The semantic contract"), computed from the resolved
 //! program alone (never from the emitted policies): for two pods, the ports
 //! on which the first may connect to the second.
 
