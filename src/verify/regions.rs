@@ -61,6 +61,11 @@ pub struct Atoms {
     pods_by_namespace: HashMap<String, BTreeSet<Selector>>,
     /// Peers with any other namespace selector: namespaces → pods.
     pods_by_selector: BTreeMap<Selector, BTreeSet<Selector>>,
+    /// The selectors of `pods_by_selector` that admit only a list of
+    /// namespace names (`kubernetes.io/metadata.name In [...]`, as peer
+    /// compaction writes them), by name; the others apply to any namespace.
+    selectors_by_name: HashMap<String, BTreeSet<Selector>>,
+    selectors_for_any: BTreeSet<Selector>,
     /// Namespace names the policies mention.
     namespace_names: BTreeSet<String>,
     /// Bounds of every ipBlock and except, per family: first addresses
@@ -93,6 +98,18 @@ fn selector(sel: &LabelSelector) -> Selector {
         });
     }
     out
+}
+
+/// The namespace names a selector admits, when it admits only a list of
+/// names (an `In` or a `matchLabels` entry on `kubernetes.io/metadata.name`).
+fn names_of(sel: &Selector) -> Option<Vec<&String>> {
+    if let Some(name) = sel.match_labels.get(NAMESPACE_NAME_LABEL) {
+        return Some(vec![name]);
+    }
+    sel.expressions
+        .iter()
+        .find(|r| r.key == NAMESPACE_NAME_LABEL && r.operator == Operator::In)
+        .map(|r| r.values.iter().collect())
 }
 
 /// The namespace a selector names by `kubernetes.io/metadata.name` alone.
@@ -182,6 +199,20 @@ impl Atoms {
                                     .or_default()
                                     .insert(pods);
                             } else {
+                                match names_of(&n) {
+                                    Some(names) => {
+                                        for name in names {
+                                            atoms
+                                                .selectors_by_name
+                                                .entry(name.clone())
+                                                .or_default()
+                                                .insert(n.clone());
+                                        }
+                                    }
+                                    None => {
+                                        atoms.selectors_for_any.insert(n.clone());
+                                    }
+                                }
                                 by_selector.entry(n.clone()).or_default().insert(pods);
                             }
                             for r in &n.expressions {
@@ -206,9 +237,13 @@ impl Atoms {
             .into_iter()
             .flatten()
             .collect();
-        for (namespaces, pods) in &self.pods_by_selector {
+        let candidates = self
+            .selectors_for_any
+            .iter()
+            .chain(self.selectors_by_name.get(name).into_iter().flatten());
+        for namespaces in candidates {
             if namespaces.matches(labels) {
-                out.extend(pods);
+                out.extend(self.pods_by_selector.get(namespaces).into_iter().flatten());
             }
         }
         out
