@@ -118,13 +118,67 @@ impl<'a> NamespaceGroups<'a> {
     }
 }
 
+/// Per-pod rule lists, computed once for a pod list.
+struct Prepared<'a> {
+    rules: Vec<RuleIndex<'a>>,
+    /// Per pod: `None` when its egress is not isolated, else the indices
+    /// into `rules` of every egress rule of the policies selecting it.
+    egress: Vec<Option<Vec<usize>>>,
+    /// The same for ingress.
+    ingress: Vec<Option<Vec<usize>>>,
+}
+
+impl Prepared<'_> {
+    /// The ports one side allows: `ids` are the rules of the pod that owns
+    /// the side, `peer` the index of the other pod, `dst` the destination.
+    fn side(&self, ids: &Option<Vec<usize>>, peer: usize, dst: &Pod) -> Option<PortSet> {
+        let ids = ids.as_ref()?;
+        let mut set = PortSet::empty();
+        for &r in ids {
+            if self.rules[r].peers.get(peer) {
+                self.rules[r].rule.ports.add_to(Some(dst), &mut set);
+            }
+        }
+        Some(set)
+    }
+}
+
+/// The two sides of every ordered pair apart: the source's egress and the
+/// destination's ingress. A side that is not isolated allows everything.
+#[derive(Clone, Debug)]
+pub struct SideMatrices {
+    /// Cell `(s, d)`: what the egress policies of `pods[s]` allow towards `pods[d]`.
+    pub egress: PortMatrix,
+    /// Cell `(s, d)`: what the ingress policies of `pods[d]` allow from `pods[s]`.
+    pub ingress: PortMatrix,
+}
+
+/// Port sets shared between cells.
+struct Interner {
+    sets: Vec<PortSet>,
+    ids: HashMap<PortSet, u32>,
+    full: PortSet,
+}
+
+impl Interner {
+    fn new() -> Interner {
+        Interner {
+            sets: vec![PortSet::empty(), PortSet::full()],
+            ids: HashMap::new(),
+            full: PortSet::full(),
+        }
+    }
+
+    fn intern(&mut self, set: PortSet) -> u32 {
+        intern(set, &mut self.sets, &mut self.ids, &self.full)
+    }
+}
+
 impl PolicySet {
-    /// `allowed_ports(pods[s], pods[d])` for every ordered pair `(s, d)`,
-    /// including `s == d`.
-    pub fn matrix(&self, pods: &[Pod]) -> PortMatrix {
+    fn prepare<'a>(&'a self, pods: &[Pod]) -> Prepared<'a> {
         let n = pods.len();
         let groups = NamespaceGroups::new(pods);
-        // rule_ids[(policy, direction)] = first index into `rules`.
+        // first_rule[(policy, direction)] = first index into `rules`.
         let mut rules: Vec<RuleIndex<'_>> = Vec::new();
         let mut first_rule: HashMap<(usize, bool), usize> = HashMap::new();
         let mut per_pod = |pod: &Pod, direction: Direction| -> Option<Vec<usize>> {
@@ -156,38 +210,32 @@ impl PolicySet {
             .iter()
             .map(|p| per_pod(p, Direction::Ingress))
             .collect();
+        Prepared {
+            rules,
+            egress,
+            ingress,
+        }
+    }
 
-        let mut sets = vec![PortSet::empty(), PortSet::full()];
-        let mut interned: HashMap<PortSet, u32> = HashMap::new();
+    /// `allowed_ports(pods[s], pods[d])` for every ordered pair `(s, d)`,
+    /// including `s == d`.
+    pub fn matrix(&self, pods: &[Pod]) -> PortMatrix {
+        let n = pods.len();
+        let prepared = self.prepare(pods);
+        let mut interner = Interner::new();
         let mut cells = Vec::with_capacity(n * n);
-        let full = PortSet::full();
-        for (s, src_rules) in egress.iter().enumerate() {
-            for (d, dst_rules) in ingress.iter().enumerate() {
-                let dst = Some(&pods[d]);
-                let side = |ids: &Option<Vec<usize>>, peer: usize| -> Option<PortSet> {
-                    let ids = ids.as_ref()?;
-                    let mut set = PortSet::empty();
-                    for &r in ids {
-                        if rules[r].peers.get(peer) {
-                            rules[r].rule.ports.add_to(dst, &mut set);
-                        }
-                    }
-                    Some(set)
-                };
-                let e = side(src_rules, d);
+        for (s, src_rules) in prepared.egress.iter().enumerate() {
+            for (d, dst_rules) in prepared.ingress.iter().enumerate() {
+                let e = prepared.side(src_rules, d, &pods[d]);
                 if e.as_ref().is_some_and(PortSet::is_empty) {
                     cells.push(EMPTY);
                     continue;
                 }
-                let i = side(dst_rules, s);
+                let i = prepared.side(dst_rules, s, &pods[d]);
                 let cell = match (e, i) {
                     (None, None) => FULL,
-                    (Some(set), None) | (None, Some(set)) => {
-                        intern(set, &mut sets, &mut interned, &full)
-                    }
-                    (Some(e), Some(i)) => {
-                        intern(e.intersection(&i), &mut sets, &mut interned, &full)
-                    }
+                    (Some(set), None) | (None, Some(set)) => interner.intern(set),
+                    (Some(e), Some(i)) => interner.intern(e.intersection(&i)),
                 };
                 cells.push(cell);
             }
@@ -195,7 +243,37 @@ impl PolicySet {
         PortMatrix {
             len: n,
             cells,
-            sets,
+            sets: interner.sets,
+        }
+    }
+
+    /// Each side of every ordered pair `(s, d)` apart; `allowed_ports` is
+    /// the intersection of the two cells.
+    pub fn side_matrices(&self, pods: &[Pod]) -> SideMatrices {
+        let n = pods.len();
+        let prepared = self.prepare(pods);
+        let mut interner = Interner::new();
+        let mut egress = Vec::with_capacity(n * n);
+        let mut ingress = Vec::with_capacity(n * n);
+        for (s, src_rules) in prepared.egress.iter().enumerate() {
+            for (d, dst_rules) in prepared.ingress.iter().enumerate() {
+                let e = prepared.side(src_rules, d, &pods[d]);
+                egress.push(e.map_or(FULL, |set| interner.intern(set)));
+                let i = prepared.side(dst_rules, s, &pods[d]);
+                ingress.push(i.map_or(FULL, |set| interner.intern(set)));
+            }
+        }
+        SideMatrices {
+            egress: PortMatrix {
+                len: n,
+                cells: egress,
+                sets: interner.sets.clone(),
+            },
+            ingress: PortMatrix {
+                len: n,
+                cells: ingress,
+                sets: interner.sets,
+            },
         }
     }
 }
@@ -219,4 +297,50 @@ fn intern(
     sets.push(set.clone());
     interned.insert(set, id);
     id
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::networking::v1::NetworkPolicy;
+
+    use super::*;
+
+    #[test]
+    fn the_sides_intersect_to_the_matrix() {
+        let policies: Vec<NetworkPolicy> = [
+            "metadata: {name: a, namespace: x}
+spec:
+  podSelector: {matchLabels: {app: a}}
+  policyTypes: [Egress]
+  egress: [{to: [{podSelector: {matchLabels: {app: b}}}], ports: [{port: 80}, {port: 90}]}]",
+            "metadata: {name: b, namespace: x}
+spec:
+  podSelector: {matchLabels: {app: b}}
+  ingress: [{from: [{podSelector: {}}], ports: [{port: 90}, {port: http}]}]",
+        ]
+        .iter()
+        .map(|y| serde_yaml::from_str(y).unwrap())
+        .collect();
+        let set = PolicySet::new(policies).unwrap();
+        let mut b = Pod::new("x", [("app", "b")]);
+        b.ports.push(crate::eval::NamedPort {
+            name: "http".into(),
+            protocol: crate::k8s::Protocol::Tcp,
+            number: 80,
+        });
+        let pods = vec![Pod::new("x", [("app", "a")]), b, Pod::new("x", [])];
+        let matrix = set.matrix(&pods);
+        let sides = set.side_matrices(&pods);
+        for s in 0..pods.len() {
+            for d in 0..pods.len() {
+                let both = sides.egress.get(s, d).intersection(sides.ingress.get(s, d));
+                assert_eq!(&both, matrix.get(s, d), "{s} -> {d}");
+            }
+        }
+        assert_eq!(sides.egress.get(0, 1).to_string(), "TCP 80,90");
+        assert_eq!(sides.ingress.get(0, 1).to_string(), "TCP 80,90");
+        assert_eq!(sides.egress.get(0, 2).to_string(), "none");
+        assert_eq!(sides.ingress.get(2, 0).to_string(), "all");
+        assert_eq!(matrix.get(0, 1).to_string(), "TCP 80,90");
+    }
 }

@@ -10,7 +10,10 @@
 //!   pairs, as sorted disjoint ranges (a [`PortSet`]).
 //!
 //! [`PolicySet::matrix`] computes `allowed_ports` for every ordered pair of a
-//! pod inventory, reusing per-pod and per-rule precomputation.
+//! pod inventory, reusing per-pod and per-rule precomputation;
+//! [`PolicySet::side_matrices`] gives each side (egress, ingress) apart.
+//! [`PolicySet::views`] lets checks ask which pods a policy, a rule or a
+//! peer selects, with the same semantics.
 //!
 //! Semantics follow the Kubernetes API documentation:
 //! * a pod selected by no policy of a direction is open in that direction;
@@ -46,10 +49,13 @@ mod policy_set;
 mod ports;
 mod portset;
 mod selector;
+mod view;
 
+pub use crate::k8s::Direction;
 pub use crate::k8s::Protocol;
 pub use endpoint::{Endpoint, NamedPort, Pod};
 pub use error::{PolicyError, PolicyErrors};
-pub use matrix::PortMatrix;
+pub use matrix::{PortMatrix, SideMatrices};
 pub use policy_set::{PolicyId, PolicySet, RuleRef, Side, Verdict};
 pub use portset::{PortRange, PortSet};
+pub use view::{PeerView, PolicyView, RuleView};

@@ -1,0 +1,213 @@
+//! Read access to compiled policies, for checks that ask which pods a
+//! policy, one of its rules or one of a rule's peers selects, with exactly
+//! the semantics [`PolicySet::evaluate`] uses.
+
+use std::collections::BTreeMap;
+
+use super::endpoint::{Endpoint, Pod};
+use super::policy::{matches_namespace, CompiledPolicy, Peer, Peers, Rule};
+use super::policy_set::{PolicyId, PolicySet};
+use super::portset::PortSet;
+use crate::k8s::Direction;
+
+/// One policy of a [`PolicySet`].
+#[derive(Clone, Copy, Debug)]
+pub struct PolicyView<'a> {
+    policy: &'a CompiledPolicy,
+}
+
+/// One rule (`spec.ingress[i]` or `spec.egress[i]`) of a policy.
+#[derive(Clone, Copy, Debug)]
+pub struct RuleView<'a> {
+    rule: &'a Rule,
+    namespace: &'a str,
+}
+
+/// One item of a rule's `from`/`to`.
+#[derive(Clone, Copy, Debug)]
+pub struct PeerView<'a> {
+    peer: &'a Peer,
+    namespace: &'a str,
+}
+
+impl PolicySet {
+    /// The policies in the order they were given to [`PolicySet::new`].
+    pub fn views(&self) -> impl Iterator<Item = PolicyView<'_>> {
+        self.policies.iter().map(|policy| PolicyView { policy })
+    }
+
+    /// The `index`-th policy given to [`PolicySet::new`].
+    pub fn view(&self, index: usize) -> Option<PolicyView<'_>> {
+        self.policies.get(index).map(|policy| PolicyView { policy })
+    }
+}
+
+impl<'a> PolicyView<'a> {
+    pub fn id(&self) -> PolicyId {
+        PolicyId {
+            namespace: self.policy.namespace.clone(),
+            name: self.policy.name.clone(),
+        }
+    }
+
+    pub fn namespace(&self) -> &'a str {
+        &self.policy.namespace
+    }
+
+    pub fn name(&self) -> &'a str {
+        &self.policy.name
+    }
+
+    /// Whether the policy's `podSelector` (in its namespace) selects `pod`.
+    pub fn selects(&self, pod: &Pod) -> bool {
+        self.policy.selects(pod)
+    }
+
+    /// Whether the policy isolates `direction` of the pods it selects, after
+    /// `policyTypes` defaulting.
+    pub fn isolates(&self, direction: Direction) -> bool {
+        self.policy.rules(direction).is_some()
+    }
+
+    /// The rules of one direction, in order; empty when the policy does not
+    /// isolate it.
+    pub fn rules(&self, direction: Direction) -> Vec<RuleView<'a>> {
+        let namespace = self.policy.namespace.as_str();
+        self.policy
+            .rules(direction)
+            .into_iter()
+            .flatten()
+            .map(|rule| RuleView { rule, namespace })
+            .collect()
+    }
+}
+
+impl<'a> RuleView<'a> {
+    /// A missing or empty `from`/`to`: the rule matches every peer.
+    pub fn matches_all_peers(&self) -> bool {
+        matches!(self.rule.peers, Peers::All)
+    }
+
+    /// The peers, in order (empty when [`RuleView::matches_all_peers`]).
+    pub fn peers(&self) -> Vec<PeerView<'a>> {
+        match &self.rule.peers {
+            Peers::All => Vec::new(),
+            Peers::List(list) => list
+                .iter()
+                .map(|peer| PeerView {
+                    peer,
+                    namespace: self.namespace,
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether some peer of the rule matches `endpoint` (ports aside).
+    pub fn matches(&self, endpoint: &Endpoint) -> bool {
+        match &self.rule.peers {
+            Peers::All => true,
+            Peers::List(list) => list.iter().any(|p| p.matches(self.namespace, endpoint)),
+        }
+    }
+
+    /// The ports the rule allows towards `dst` (named ports resolve on the
+    /// destination pod; `None`, an address or an unknown destination,
+    /// resolves none).
+    pub fn ports(&self, dst: Option<&Pod>) -> PortSet {
+        let mut set = PortSet::empty();
+        self.rule.ports.add_to(dst, &mut set);
+        set
+    }
+}
+
+impl PeerView<'_> {
+    pub fn is_ip_block(&self) -> bool {
+        matches!(self.peer, Peer::Ip(_))
+    }
+
+    /// Whether the peer matches `endpoint`.
+    pub fn matches(&self, endpoint: &Endpoint) -> bool {
+        self.peer.matches(self.namespace, endpoint)
+    }
+
+    /// Whether the peer's namespace part (its `namespaceSelector`, or the
+    /// policy's namespace when it has none) admits the namespace `name`
+    /// with `labels`; `None` for an ipBlock.
+    pub fn matches_namespace(&self, name: &str, labels: &BTreeMap<String, String>) -> Option<bool> {
+        match self.peer {
+            Peer::Pods { namespaces, .. } => {
+                let pod = Pod {
+                    namespace: name.to_owned(),
+                    namespace_labels: labels.clone(),
+                    ..Pod::default()
+                };
+                Some(matches_namespace(namespaces, self.namespace, &pod))
+            }
+            Peer::Ip(_) => None,
+        }
+    }
+
+    /// Whether the peer's `podSelector` (everything when absent) matches
+    /// pod labels, whatever the namespace; `None` for an ipBlock.
+    pub fn matches_pod_labels(&self, labels: &BTreeMap<String, String>) -> Option<bool> {
+        match self.peer {
+            Peer::Pods { pods, .. } => Some(pods.matches(labels)),
+            Peer::Ip(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::networking::v1::NetworkPolicy;
+
+    fn set(yaml: &str) -> PolicySet {
+        let policy: NetworkPolicy = serde_yaml::from_str(yaml).unwrap();
+        PolicySet::new(vec![policy]).unwrap()
+    }
+
+    #[test]
+    fn views_follow_the_evaluator() {
+        let set = set("
+metadata: {name: p, namespace: web}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  ingress:
+  - from:
+    - podSelector: {matchLabels: {app: front}}
+    - namespaceSelector: {matchLabels: {team: ops}}
+    ports: [{port: 80}, {port: http}]
+");
+        let view = set.view(0).unwrap();
+        assert_eq!(view.id().to_string(), "web/p");
+        assert!(view.isolates(Direction::Ingress));
+        assert!(!view.isolates(Direction::Egress));
+        let api = Pod {
+            ports: vec![super::super::NamedPort {
+                name: "http".into(),
+                protocol: crate::k8s::Protocol::Tcp,
+                number: 8080,
+            }],
+            ..Pod::new("web", [("app", "api")])
+        };
+        assert!(view.selects(&api));
+        let rules = view.rules(Direction::Ingress);
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0].ports(Some(&api)).to_string(), "TCP 80,8080");
+        assert_eq!(rules[0].ports(None).to_string(), "TCP 80");
+        let peers = rules[0].peers();
+        let front = Endpoint::Pod(Pod::new("web", [("app", "front")]));
+        assert!(peers[0].matches(&front));
+        assert!(!peers[1].matches(&front));
+        let ops: BTreeMap<String, String> = [("team".to_string(), "ops".to_string())].into();
+        assert_eq!(
+            peers[0].matches_namespace("web", &BTreeMap::new()),
+            Some(true)
+        );
+        assert_eq!(peers[0].matches_namespace("ops", &ops), Some(false));
+        assert_eq!(peers[1].matches_namespace("ops", &ops), Some(true));
+        assert_eq!(peers[1].matches_pod_labels(&BTreeMap::new()), Some(true));
+        assert!(rules[0].matches(&front));
+    }
+}
