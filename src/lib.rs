@@ -11,6 +11,7 @@
 //! first problem; `render` is the one place they are printed. See
 //! `ARCHITECTURE.md` for the stage table and invariants.
 
+pub mod analyze;
 pub mod carveouts;
 pub mod cli;
 pub mod diagnostic;
@@ -27,6 +28,7 @@ pub mod kustomize;
 pub mod layout;
 pub mod load;
 pub mod lsp;
+pub mod manifest;
 pub mod render;
 pub mod resolve;
 pub mod source;

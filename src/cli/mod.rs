@@ -6,6 +6,7 @@
 //! write error is an I/O error (exit 2). Diagnostics and errors go through a
 //! [`Reporter`] to stderr.
 
+mod analyze;
 mod build;
 mod check;
 mod completions;
@@ -102,6 +103,9 @@ pub const VERSION: &str = env!("NPC_VERSION");
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Show the connectivity that existing manifests allow, between workloads and address ranges
+    #[command(after_help = analyze::AFTER_HELP)]
+    Analyze(analyze::AnalyzeArgs),
     /// Compile NPL files into NetworkPolicy YAML or JSON
     #[command(after_help = build::AFTER_HELP)]
     Build(build::BuildArgs),
@@ -343,6 +347,7 @@ pub fn run() -> Exit {
         }
     };
     let (reporter, outcome) = match &cli.command {
+        Command::Analyze(a) => with(&a.diagnostics, |r| analyze::run(a, r)),
         Command::Build(a) => with(&a.diagnostics, |r| build::run(a, r)),
         Command::Check(a) => with(&a.diagnostics, |r| check::run(a, r)),
         Command::Explain(a) => with(&a.diagnostics, |r| explain::run(a, r)),

@@ -120,6 +120,17 @@ impl<'a> RuleView<'a> {
     }
 }
 
+impl RuleView<'_> {
+    /// The rule's named ports (protocol, name), in order.
+    pub fn named_ports(&self) -> Vec<(crate::k8s::Protocol, String)> {
+        self.rule
+            .ports
+            .named()
+            .map(|(p, n)| (p, n.to_owned()))
+            .collect()
+    }
+}
+
 impl PeerView<'_> {
     pub fn is_ip_block(&self) -> bool {
         matches!(self.peer, Peer::Ip(_))

@@ -1,0 +1,178 @@
+//! `npc analyze`: the connectivity that existing manifests allow, between
+//! workloads and external address ranges.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::{usage_error, DiagnosticArgs, ErrorFormat, ExitCode};
+use crate::analyze::{self, format};
+use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::eval::PolicySet;
+use crate::manifest::{self, Manifests};
+
+pub const AFTER_HELP: &str = "\
+Examples:
+  npc analyze deploy/                                  # a directory of manifests
+  kubectl get deploy,netpol,ns -A -o yaml | npc analyze -
+  npc analyze deploy/ --focus payments/api-server --exposure
+  npc analyze deploy/ --format json > connectivity.json
+
+Each line is `src => dst : conn`, where an endpoint is a workload
+(`ns/name[Kind]`) or an external address range (`a.b.c.d-e.f.g.h[External]`,
+split where the policies' ipBlocks split it) and conn is `All Connections` or
+`TCP 80,8080-8090,UDP 53`. Pods are reported as their owner (Deployment,
+StatefulSet, ...); self-connections are left out. Files are `*.yaml`,
+`*.yml` and `*.json`, read recursively below directories; objects without a
+namespace are in `default` (or -n). See docs/analyze.md.
+
+Exit codes:
+  0  the analysis was printed (warnings may have been printed)
+  1  a manifest is malformed (nothing printed; --keep-going skips it)
+  2  usage or I/O error";
+
+/// How manifests are read, shared with `npc lint`.
+#[derive(Args, Debug, Clone)]
+pub struct ManifestArgs {
+    /// The namespace of objects that name none
+    #[arg(short = 'n', long = "namespace", value_name = "NS", default_value = "default")]
+    pub namespace: String,
+    /// Report malformed documents and objects as warnings and go on without them
+    #[arg(long)]
+    pub keep_going: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnalyzeFormat {
+    /// `src => dst : conn` lines
+    Txt,
+    /// The same as data (docs/analyze.md)
+    Json,
+    /// `src,dst,conn`
+    Csv,
+    /// A Markdown table
+    Md,
+}
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// Manifest files or directories; `-` reads stdin
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = AnalyzeFormat::Txt)]
+    pub format: AnalyzeFormat,
+    /// Only connections to and from this workload (`namespace/name`)
+    #[arg(long, value_name = "NS/NAME")]
+    pub focus: Option<String>,
+    /// Also list the selectors each workload's policies open it to
+    #[arg(long)]
+    pub exposure: bool,
+    #[command(flatten)]
+    pub input: ManifestArgs,
+    #[command(flatten)]
+    pub diagnostics: DiagnosticArgs,
+}
+
+/// Reads the manifests. Malformed input stops here (reported, exit 1)
+/// unless `--keep-going`, which turns those errors into warnings that are
+/// returned for the caller to print.
+pub fn load(paths: &[PathBuf], input: &ManifestArgs) -> Result<manifest::Loaded, ExitCode> {
+    let options = manifest::Options {
+        default_namespace: input.namespace.clone(),
+    };
+    let mut loaded = manifest::load(paths, &options).map_err(|e| usage_error(&e.to_string()))?;
+    if input.keep_going {
+        for d in &mut loaded.diagnostics {
+            d.code = Code {
+                severity: Severity::Warning,
+                ..d.code
+            };
+        }
+    }
+    Ok(loaded)
+}
+
+/// The evaluator over the manifests' policies (each was checked on reading).
+pub fn policy_set(manifests: &Manifests) -> Result<PolicySet, ExitCode> {
+    PolicySet::new(manifests.policy_objects()).map_err(|e| usage_error(&e.to_string()))
+}
+
+/// `ns/name` of `--focus`, which must name a workload of the input.
+fn focus(text: &str, manifests: &Manifests) -> Result<(String, String), ExitCode> {
+    let Some((ns, name)) = text.split_once('/') else {
+        return Err(usage_error(&format!(
+            "`--focus {text}` must be `namespace/name`"
+        )));
+    };
+    let known = manifests
+        .workloads
+        .iter()
+        .any(|w| w.id.namespace == ns && w.id.name == name);
+    if !known {
+        let names: Vec<String> = manifests
+            .workloads
+            .iter()
+            .map(|w| format!("{}/{}", w.id.namespace, w.id.name))
+            .collect();
+        let hint = crate::diagnostic::closest(text, names.iter().map(String::as_str))
+            .map_or_else(String::new, |c| format!(" (did you mean `{c}`?)"));
+        return Err(usage_error(&format!(
+            "no workload `{text}` in the input{hint}"
+        )));
+    }
+    Ok((ns.to_owned(), name.to_owned()))
+}
+
+/// Prints the reading diagnostics and, for people, what was read.
+pub fn report_reading(
+    diagnostics: &DiagnosticArgs,
+    diags: &[Diagnostic],
+    manifests: &Manifests,
+) -> bool {
+    let failed = diagnostics.report(diags, &manifests.sources);
+    if diagnostics.error_format == ErrorFormat::Human && !failed {
+        eprintln!("{}", manifests.summary());
+    }
+    failed
+}
+
+pub fn run(args: &AnalyzeArgs) -> ExitCode {
+    let loaded = match load(&args.paths, &args.input) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let manifests = &loaded.manifests;
+    if report_reading(&args.diagnostics, &loaded.diagnostics, manifests) {
+        return ExitCode::Failed;
+    }
+    let focus = match args.focus.as_deref().map(|f| focus(f, manifests)).transpose() {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let set = match policy_set(manifests) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let options = analyze::Options {
+        focus,
+        exposure: args.exposure,
+    };
+    let analysis = analyze::analyze(manifests, &set, &options);
+    let text = match args.format {
+        AnalyzeFormat::Txt => format::txt(&analysis),
+        AnalyzeFormat::Json => format::json(&analysis),
+        AnalyzeFormat::Csv => format::csv(&analysis),
+        AnalyzeFormat::Md => format::md(&analysis),
+    };
+    print!("{text}");
+    if !analysis.host_network.is_empty() && args.diagnostics.error_format == ErrorFormat::Human {
+        let names: Vec<String> = analysis.host_network.iter().map(ToString::to_string).collect();
+        eprintln!(
+            "note: left out {} on the host network (NetworkPolicy does not apply to them): {}",
+            if names.len() == 1 { "a workload" } else { "workloads" },
+            names.join(", ")
+        );
+    }
+    ExitCode::Ok
+}

@@ -1,0 +1,325 @@
+//! The manifest reader: Kubernetes objects that already exist (YAML or
+//! JSON files, directories of them, standard input, `kubectl get -o yaml`
+//! dumps) read into plain data: namespaces, workloads and NetworkPolicies,
+//! each with the place it was written.
+//!
+//! ```text
+//!  paths ─input─▶ SourceMap ─documents─▶ values + FieldSpans ─objects─▶ objects ─owners─▶ Manifests
+//! ```
+//!
+//! * [`input`] reads files, directories (`*.yaml`, `*.yml`, `*.json`,
+//!   recursively) and `-` (stdin), bounded in size;
+//! * [`documents`] parses each file with the bounded reader
+//!   (`k8s::yaml::parse_documents`) and locates every field with
+//!   [`positions`]; a malformed document is an error (E101) that names the
+//!   file, document and line, and reading resumes at the next `---`;
+//! * [`objects`] flattens `List` and `*List` kinds, reads the kinds npc
+//!   models (E102 for a field of the wrong type, E103 for a NetworkPolicy
+//!   the evaluator rejects) and counts the others;
+//! * [`owners`] reports pods as their owner (Pod → ReplicaSet →
+//!   Deployment, Job → CronJob) and adds the namespaces objects name.
+//!
+//! Missing `metadata.namespace` means `default` (kubectl's rule), or
+//! [`Options::default_namespace`].
+
+pub mod documents;
+pub mod input;
+pub mod objects;
+pub mod owners;
+pub mod positions;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use serde::Serialize;
+
+use crate::diagnostic::Diagnostic;
+use crate::eval::{NamedPort, Pod};
+use crate::source::{FileId, SourceMap, Span};
+
+pub use positions::FieldSpans;
+
+/// How manifests are read.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The namespace of namespaced objects that name none (`default`).
+    pub default_namespace: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            default_namespace: "default".to_string(),
+        }
+    }
+}
+
+/// Where an object was read: file, document, list item, and the spans of
+/// its fields.
+#[derive(Clone, Debug)]
+pub struct Origin {
+    pub file: FileId,
+    /// 1-based index of the YAML document in its file.
+    pub document: usize,
+    /// 0-based index in the `items` of a `List`, when it came from one.
+    pub item: Option<usize>,
+    /// The object's name (`metadata.name`), or its first line.
+    pub span: Span,
+    /// The spans of the object's fields.
+    pub fields: FieldSpans,
+}
+
+impl Origin {
+    /// The first line of a field (`spec.ingress[0].from[1]`), or of its
+    /// deepest ancestor that exists, or the object's span.
+    pub fn field(&self, path: &str) -> Span {
+        match self.fields.locate(path) {
+            Some((start, end)) => Span::new(self.file, start, end),
+            None => self.span,
+        }
+    }
+
+    /// The first line of a field only if it is written in the object.
+    pub fn field_exact(&self, path: &str) -> Option<Span> {
+        self.fields
+            .locate_exact(path)
+            .map(|(start, end)| Span::new(self.file, start, end))
+    }
+}
+
+/// A namespace: declared by a `Namespace` object, or named by a workload or
+/// a policy.
+#[derive(Clone, Debug)]
+pub struct Namespace {
+    pub name: String,
+    /// Its labels, with `kubernetes.io/metadata.name` always present.
+    pub labels: BTreeMap<String, String>,
+    /// The `Namespace` object; `None` when only named by other objects.
+    pub origin: Option<Origin>,
+}
+
+/// One distinct set of pods of a workload: its labels, named container
+/// ports and network mode. A template gives one; pods of one owner whose
+/// labels differ (a StatefulSet's `pod-name`) give several.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodShape {
+    pub labels: BTreeMap<String, String>,
+    pub ports: Vec<NamedPort>,
+    /// `hostNetwork: true`: NetworkPolicy applies neither to these pods nor
+    /// to their traffic as a peer.
+    pub host_network: bool,
+}
+
+/// Where a shape was read: the template or the pod.
+#[derive(Clone, Debug)]
+pub struct ShapeOrigin {
+    pub shape: PodShape,
+    pub origin: Origin,
+    /// `spec.template.metadata.labels`, `metadata.labels`, ...: the path of
+    /// the labels in the object, and of its pod spec.
+    pub labels_path: &'static str,
+    pub spec_path: &'static str,
+}
+
+/// The identity of a workload: `ns/name[Kind]`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct WorkloadId {
+    pub namespace: String,
+    pub name: String,
+    pub kind: String,
+}
+
+impl fmt::Display for WorkloadId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}[{}]", self.namespace, self.name, self.kind)
+    }
+}
+
+/// A workload: a Deployment, StatefulSet, ... read from its manifest, or
+/// the owner of pods read from a cluster dump.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    pub id: WorkloadId,
+    /// The distinct pod shapes, at least one. From the workload's running
+    /// pods when the input has them, else from its pod template.
+    pub shapes: Vec<ShapeOrigin>,
+    /// The workload's own object; for an owner known only from pods'
+    /// `ownerReferences`, the first such pod.
+    pub origin: Origin,
+    /// Known only from `ownerReferences`: the owner object is not in the input.
+    pub inferred: bool,
+}
+
+impl Workload {
+    /// The pods of one shape as evaluator endpoints.
+    pub fn pod(&self, shape: &PodShape, namespace_labels: &BTreeMap<String, String>) -> Pod {
+        Pod {
+            namespace: self.id.namespace.clone(),
+            namespace_labels: namespace_labels.clone(),
+            labels: shape.labels.clone(),
+            ports: shape.ports.clone(),
+        }
+    }
+
+    /// Whether every shape runs on the host network.
+    pub fn host_network(&self) -> bool {
+        self.shapes.iter().all(|s| s.shape.host_network)
+    }
+}
+
+/// A NetworkPolicy, valid for the evaluator, with its namespace filled in.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub object: NetworkPolicy,
+    pub origin: Origin,
+}
+
+impl Policy {
+    pub fn namespace(&self) -> &str {
+        self.object.metadata.namespace.as_deref().unwrap_or_default()
+    }
+
+    pub fn name(&self) -> &str {
+        self.object.metadata.name.as_deref().unwrap_or_default()
+    }
+
+    /// `namespace/name`
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace(), self.name())
+    }
+}
+
+/// Everything read from the inputs.
+#[derive(Clone, Debug, Default)]
+pub struct Manifests {
+    /// The text of every file read, for spans and snippets.
+    pub sources: SourceMap,
+    /// Sorted by name.
+    pub namespaces: Vec<Namespace>,
+    /// Sorted by id (namespace, name, kind).
+    pub workloads: Vec<Workload>,
+    /// In input order; a policy defined twice keeps its later definition.
+    pub policies: Vec<Policy>,
+    /// Objects of kinds npc does not model, by `apiVersion/kind`.
+    pub skipped: BTreeMap<String, usize>,
+    /// Pods left out because they finished (`Succeeded`, `Failed`).
+    pub finished_pods: usize,
+}
+
+impl Manifests {
+    pub fn namespace(&self, name: &str) -> Option<&Namespace> {
+        self.namespaces
+            .binary_search_by(|n| n.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.namespaces[i])
+    }
+
+    /// The labels of a namespace (at least `kubernetes.io/metadata.name`).
+    pub fn namespace_labels(&self, name: &str) -> BTreeMap<String, String> {
+        match self.namespace(name) {
+            Some(n) => n.labels.clone(),
+            None => BTreeMap::from([(
+                crate::k8s::NAMESPACE_NAME_LABEL.to_string(),
+                name.to_string(),
+            )]),
+        }
+    }
+
+    /// The policies as NetworkPolicy objects, in order (for `PolicySet`).
+    pub fn policy_objects(&self) -> Vec<NetworkPolicy> {
+        self.policies.iter().map(|p| p.object.clone()).collect()
+    }
+
+    /// One line for people: what was read and what was skipped.
+    pub fn summary(&self) -> String {
+        let files = self.sources.files().count();
+        let mut text = format!(
+            "read {} {}: {} {}, {} {}, {} {}",
+            files,
+            plural(files, "file", "files"),
+            self.workloads.len(),
+            plural(self.workloads.len(), "workload", "workloads"),
+            self.policies.len(),
+            plural(self.policies.len(), "NetworkPolicy", "NetworkPolicies"),
+            self.namespaces.len(),
+            plural(self.namespaces.len(), "namespace", "namespaces"),
+        );
+        let skipped: usize = self.skipped.values().sum();
+        if skipped > 0 {
+            let kinds: Vec<String> = self
+                .skipped
+                .iter()
+                .map(|(kind, n)| format!("{kind} {n}"))
+                .collect();
+            text.push_str(&format!(
+                "; skipped {skipped} other {} ({})",
+                plural(skipped, "object", "objects"),
+                kinds.join(", ")
+            ));
+        }
+        if self.finished_pods > 0 {
+            text.push_str(&format!(
+                "; left out {} finished {}",
+                self.finished_pods,
+                plural(self.finished_pods, "pod", "pods")
+            ));
+        }
+        text
+    }
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// What reading produced: the manifests (without the objects that had
+/// errors) and the diagnostics (E101–E103, W101).
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub manifests: Manifests,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Reads every path (`-` is standard input). An unreadable path is an
+/// error of its own (not a diagnostic): the caller reports it as misuse.
+pub fn load(paths: &[PathBuf], options: &Options) -> Result<Loaded, crate::files::ReadError> {
+    let sources = input::read(paths)?;
+    Ok(from_sources(sources, options))
+}
+
+/// Reads manifests held in memory (for tests and other commands).
+pub fn load_str(name: &str, text: &str, options: &Options) -> Loaded {
+    let mut sources = SourceMap::default();
+    sources.add(crate::source::SourceFile::new(name, None, text));
+    from_sources(sources, options)
+}
+
+/// The pipeline on files already read.
+pub fn from_sources(sources: SourceMap, options: &Options) -> Loaded {
+    let mut diagnostics = Vec::new();
+    let mut collected = objects::Collected::default();
+    for (file, source) in sources.files() {
+        for document in documents::parse(file, &source.text, &mut diagnostics) {
+            objects::collect(document, options, &mut collected, &mut diagnostics);
+        }
+    }
+    let manifests = owners::resolve(collected, sources, &mut diagnostics);
+    let mut diags = crate::diagnostic::Diagnostics::default();
+    diagnostics.into_iter().for_each(|d| diags.push(d));
+    Loaded {
+        manifests,
+        diagnostics: diags.sorted(),
+    }
+}

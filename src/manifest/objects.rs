@@ -1,0 +1,515 @@
+//! Documents into objects: `List` flattening, the kinds npc models read
+//! field by field (an error names the field), the other kinds counted.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use serde_yaml::Value;
+
+use super::documents::Document;
+use super::{Options, Origin, PodShape, Policy};
+use crate::diagnostic::{codes, Diagnostic};
+use crate::eval::{NamedPort, PolicySet};
+use crate::k8s::yaml::yaml11_bool;
+use crate::k8s::{Protocol, NETWORK_POLICY_API_VERSION, NETWORK_POLICY_KIND};
+use crate::source::Span;
+
+/// A workload kind npc reads, with where its pod template lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkloadKind {
+    pub kind: &'static str,
+    /// API groups (`""` is the core group) the kind is read from.
+    groups: &'static [&'static str],
+    pub labels_path: &'static str,
+    pub spec_path: &'static str,
+}
+
+const TEMPLATE_LABELS: &str = "spec.template.metadata.labels";
+const TEMPLATE_SPEC: &str = "spec.template.spec";
+
+/// The workload kinds, in the order `ownerReferences` usually chain them.
+pub const WORKLOAD_KINDS: &[WorkloadKind] = &[
+    WorkloadKind {
+        kind: "Pod",
+        groups: &[""],
+        labels_path: "metadata.labels",
+        spec_path: "spec",
+    },
+    WorkloadKind {
+        kind: "ReplicaSet",
+        groups: &["apps", "extensions"],
+        labels_path: TEMPLATE_LABELS,
+        spec_path: TEMPLATE_SPEC,
+    },
+    WorkloadKind {
+        kind: "Deployment",
+        groups: &["apps", "extensions"],
+        labels_path: TEMPLATE_LABELS,
+        spec_path: TEMPLATE_SPEC,
+    },
+    WorkloadKind {
+        kind: "StatefulSet",
+        groups: &["apps"],
+        labels_path: TEMPLATE_LABELS,
+        spec_path: TEMPLATE_SPEC,
+    },
+    WorkloadKind {
+        kind: "DaemonSet",
+        groups: &["apps", "extensions"],
+        labels_path: TEMPLATE_LABELS,
+        spec_path: TEMPLATE_SPEC,
+    },
+    WorkloadKind {
+        kind: "Job",
+        groups: &["batch"],
+        labels_path: TEMPLATE_LABELS,
+        spec_path: TEMPLATE_SPEC,
+    },
+    WorkloadKind {
+        kind: "CronJob",
+        groups: &["batch"],
+        labels_path: "spec.jobTemplate.spec.template.metadata.labels",
+        spec_path: "spec.jobTemplate.spec.template.spec",
+    },
+    WorkloadKind {
+        kind: "ReplicationController",
+        groups: &[""],
+        labels_path: TEMPLATE_LABELS,
+        spec_path: TEMPLATE_SPEC,
+    },
+];
+
+/// The controller named in an object's `ownerReferences`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnerRef {
+    pub kind: String,
+    pub name: String,
+    pub uid: Option<String>,
+}
+
+/// A workload object (a pod, or an owner of pods) as written.
+#[derive(Clone, Debug)]
+pub struct WorkloadObject {
+    pub kind: WorkloadKind,
+    pub namespace: String,
+    pub name: String,
+    pub uid: Option<String>,
+    pub owner: Option<OwnerRef>,
+    pub shape: PodShape,
+    pub origin: Origin,
+}
+
+/// A `Namespace` object.
+#[derive(Clone, Debug)]
+pub struct NamespaceObject {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub origin: Origin,
+}
+
+/// Everything read from the documents, before owners are resolved.
+#[derive(Clone, Debug, Default)]
+pub struct Collected {
+    pub namespaces: Vec<NamespaceObject>,
+    pub workloads: Vec<WorkloadObject>,
+    pub policies: Vec<Policy>,
+    pub skipped: BTreeMap<String, usize>,
+    pub finished_pods: usize,
+}
+
+/// The API group of an `apiVersion` (`apps/v1` → `apps`, `v1` → ``).
+fn group(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(g, _)| g)
+}
+
+/// Reads one document into `out`; problems become diagnostics.
+pub fn collect(
+    document: Document,
+    options: &Options,
+    out: &mut Collected,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    // (value, path in the document, inherited apiVersion and kind, item index)
+    let mut queue: Vec<(Value, String, Option<(String, String)>, Option<usize>)> =
+        vec![(document.value.clone(), String::new(), None, None)];
+    while let Some((value, path, inherited, item)) = queue.pop() {
+        if value.is_null() {
+            continue;
+        }
+        let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
+        let api_version = text("apiVersion").or_else(|| inherited.as_ref().map(|i| i.0.clone()));
+        let kind = text("kind").or_else(|| inherited.as_ref().map(|i| i.1.clone()));
+        let (Some(api_version), Some(kind)) = (api_version, kind) else {
+            *out.skipped
+                .entry("(not a Kubernetes object)".into())
+                .or_default() += 1;
+            continue;
+        };
+        if let Some(item_kind) = kind.strip_suffix("List") {
+            if matches!(value.get("items"), Some(Value::Sequence(_)) | Some(Value::Null) | None)
+                && value.get("metadata").is_none_or(|m| m.get("name").is_none())
+            {
+                let inherit = (!item_kind.is_empty())
+                    .then(|| (api_version.clone(), item_kind.to_string()));
+                if let Some(Value::Sequence(items)) = value.get("items") {
+                    // Reversed: the queue pops them in order.
+                    for (i, item) in items.iter().enumerate().rev() {
+                        let item_path = format!("{path}{}items[{i}]", if path.is_empty() { "" } else { "." });
+                        queue.push((item.clone(), item_path, inherit.clone(), Some(i)));
+                    }
+                }
+                continue;
+            }
+        }
+        let spans = document.spans.subtree(&path);
+        let mut reader = Reader {
+            value: &value,
+            kind: &kind,
+            name: value
+                .get("metadata")
+                .and_then(|m| m.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_owned(),
+            origin: Origin {
+                file: document.file,
+                document: document.index,
+                item,
+                span: Span::new(document.file, document.start, document.start),
+                fields: spans,
+            },
+            diagnostics,
+        };
+        reader.origin.span = reader.name_span(document.start);
+        let g = group(&api_version);
+        if kind == "Namespace" && g.is_empty() {
+            reader.namespace(out);
+        } else if kind == NETWORK_POLICY_KIND && api_version == NETWORK_POLICY_API_VERSION {
+            reader.policy(value.clone(), options, out);
+        } else if let Some(wk) = WORKLOAD_KINDS
+            .iter()
+            .find(|w| w.kind == kind && w.groups.contains(&g))
+        {
+            reader.workload(*wk, options, out);
+        } else {
+            *out.skipped.entry(format!("{api_version}/{kind}")).or_default() += 1;
+        }
+    }
+}
+
+struct Reader<'a> {
+    value: &'a Value,
+    kind: &'a str,
+    name: String,
+    origin: Origin,
+    diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+/// The value at a dotted path of mapping keys (no list indices).
+fn get<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+    path.split('.')
+        .filter(|k| !k.is_empty())
+        .try_fold(value, |v, key| v.get(key))
+        .filter(|v| !v.is_null())
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+impl Reader<'_> {
+    fn name_span(&self, fallback: usize) -> Span {
+        if let Some(span) = self.origin.field_exact("metadata.name") {
+            return span;
+        }
+        match self.origin.fields.locate("") {
+            Some((start, end)) => Span::new(self.origin.file, start, end),
+            None => Span::new(self.origin.file, fallback, fallback),
+        }
+    }
+
+    fn error(&mut self, path: &str, problem: String, help: &str) {
+        let d = Diagnostic::new(
+            codes::MANIFEST_FIELD,
+            self.origin.field(path),
+            format!("{} `{}`: `{path}` {problem}", self.kind, self.name),
+        )
+        .with_help(help.to_owned());
+        self.diagnostics.push(d);
+    }
+
+    fn string(&mut self, path: &str) -> Result<Option<String>, ()> {
+        match get(self.value, path) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => {
+                let problem = format!("must be a string, not {}", type_name(other));
+                self.error(path, problem, "write the value as a string");
+                Err(())
+            }
+        }
+    }
+
+    fn string_map(&mut self, path: &str) -> Result<BTreeMap<String, String>, ()> {
+        let Some(value) = get(self.value, path) else {
+            return Ok(BTreeMap::new());
+        };
+        let Value::Mapping(map) = value else {
+            let problem = format!("must be a mapping of strings, not {}", type_name(value));
+            self.error(path, problem, "write `key: value` pairs");
+            return Err(());
+        };
+        let mut out = BTreeMap::new();
+        for (k, v) in map {
+            match (k, v) {
+                (Value::String(k), Value::String(v)) => {
+                    out.insert(k.clone(), v.clone());
+                }
+                (Value::String(k), other) => {
+                    let problem = format!("has a value of `{k}` that is {}, not a string", type_name(other));
+                    self.error(path, problem, "quote the value: Kubernetes label values are strings (`\"true\"`, `\"1\"`)");
+                    return Err(());
+                }
+                (other, _) => {
+                    let problem = format!("has a key that is {}, not a string", type_name(other));
+                    self.error(path, problem, "label keys are strings");
+                    return Err(());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn namespace_of(&mut self, options: &Options) -> Result<String, ()> {
+        Ok(self
+            .string("metadata.namespace")?
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| options.default_namespace.clone()))
+    }
+
+    fn namespace(&mut self, out: &mut Collected) {
+        let Ok(Some(name)) = self.string("metadata.name") else {
+            self.error("metadata.name", "is missing".into(), "every Namespace needs a name");
+            return;
+        };
+        let Ok(mut labels) = self.string_map("metadata.labels") else {
+            return;
+        };
+        labels.insert(crate::k8s::NAMESPACE_NAME_LABEL.to_string(), name.clone());
+        out.namespaces.push(NamespaceObject {
+            name,
+            labels,
+            origin: self.origin.clone(),
+        });
+    }
+
+    fn owner(&mut self) -> Result<Option<OwnerRef>, ()> {
+        let Some(refs) = get(self.value, "metadata.ownerReferences") else {
+            return Ok(None);
+        };
+        let Value::Sequence(refs) = refs else {
+            let problem = format!("must be a list, not {}", type_name(refs));
+            self.error("metadata.ownerReferences", problem, "write a list of owner references");
+            return Err(());
+        };
+        let controller = refs
+            .iter()
+            .find(|r| r.get("controller").and_then(yaml11_bool) == Some(true))
+            .or_else(|| refs.first());
+        let Some(r) = controller else { return Ok(None) };
+        let text = |key: &str| r.get(key).and_then(Value::as_str).map(str::to_owned);
+        match (text("kind"), text("name")) {
+            (Some(kind), Some(name)) => Ok(Some(OwnerRef {
+                kind,
+                name,
+                uid: text("uid"),
+            })),
+            _ => {
+                self.error(
+                    "metadata.ownerReferences",
+                    "has an entry without `kind` and `name`".into(),
+                    "an owner reference names its owner's `kind` and `name`",
+                );
+                Err(())
+            }
+        }
+    }
+
+    fn ports(&mut self, spec_path: &str) -> Result<Vec<NamedPort>, ()> {
+        let mut out: Vec<NamedPort> = Vec::new();
+        for list in ["containers", "initContainers"] {
+            let path = format!("{spec_path}.{list}");
+            let Some(containers) = get(self.value, &path) else { continue };
+            let Value::Sequence(containers) = containers else {
+                let problem = format!("must be a list, not {}", type_name(containers));
+                self.error(&path, problem, "write a list of containers");
+                return Err(());
+            };
+            for (c, container) in containers.iter().enumerate() {
+                let Some(ports) = container.get("ports").filter(|p| !p.is_null()) else {
+                    continue;
+                };
+                let ports_path = format!("{path}[{c}].ports");
+                let Value::Sequence(ports) = ports else {
+                    let problem = format!("must be a list, not {}", type_name(ports));
+                    self.error(&ports_path, problem, "write a list of container ports");
+                    return Err(());
+                };
+                for (p, port) in ports.iter().enumerate() {
+                    let here = format!("{ports_path}[{p}]");
+                    let Some(name) = port.get("name").filter(|n| !n.is_null()) else {
+                        continue; // only named ports matter to policies
+                    };
+                    let Some(name) = name.as_str() else {
+                        let problem = format!("must be a string, not {}", type_name(name));
+                        self.error(&format!("{here}.name"), problem, "port names are strings");
+                        return Err(());
+                    };
+                    let number = port
+                        .get("containerPort")
+                        .and_then(Value::as_u64)
+                        .and_then(|n| u16::try_from(n).ok())
+                        .filter(|n| *n > 0);
+                    let Some(number) = number else {
+                        self.error(
+                            &format!("{here}.containerPort"),
+                            "must be a port number in 1..=65535".into(),
+                            "write the port as a number",
+                        );
+                        return Err(());
+                    };
+                    let protocol = match port.get("protocol").filter(|p| !p.is_null()) {
+                        None => Protocol::Tcp,
+                        Some(p) => match p.as_str().and_then(Protocol::parse) {
+                            Some(p) => p,
+                            None => {
+                                self.error(
+                                    &format!("{here}.protocol"),
+                                    "must be `TCP`, `UDP` or `SCTP`".into(),
+                                    "the protocol is upper case",
+                                );
+                                return Err(());
+                            }
+                        },
+                    };
+                    let declared = NamedPort {
+                        name: name.to_owned(),
+                        protocol,
+                        number,
+                    };
+                    if !out.contains(&declared) {
+                        out.push(declared);
+                    }
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn workload(&mut self, kind: WorkloadKind, options: &Options, out: &mut Collected) {
+        let Ok(Some(name)) = self.string("metadata.name") else {
+            self.error("metadata.name", "is missing".into(), "every object needs a name");
+            return;
+        };
+        if kind.kind == "Pod"
+            && matches!(
+                get(self.value, "status.phase").and_then(Value::as_str),
+                Some("Succeeded" | "Failed")
+            )
+        {
+            out.finished_pods += 1;
+            return;
+        }
+        let (Ok(namespace), Ok(uid), Ok(owner)) = (
+            self.namespace_of(options),
+            self.string("metadata.uid"),
+            self.owner(),
+        ) else {
+            return;
+        };
+        let (Ok(labels), Ok(ports)) = (self.string_map(kind.labels_path), self.ports(kind.spec_path))
+        else {
+            return;
+        };
+        let host_network_path = format!("{}.hostNetwork", kind.spec_path);
+        let host_network = match get(self.value, &host_network_path) {
+            None => false,
+            Some(v) => match yaml11_bool(v) {
+                Some(b) => b,
+                None => {
+                    let problem = format!("must be true or false, not {}", type_name(v));
+                    self.error(&host_network_path, problem, "write `true` or `false`");
+                    return;
+                }
+            },
+        };
+        out.workloads.push(WorkloadObject {
+            kind,
+            namespace,
+            name,
+            uid,
+            owner,
+            shape: PodShape {
+                labels,
+                ports,
+                host_network,
+            },
+            origin: self.origin.clone(),
+        });
+    }
+
+    fn policy(&mut self, mut value: Value, options: &Options, out: &mut Collected) {
+        let Ok(namespace) = self.namespace_of(options) else {
+            return;
+        };
+        if let Some(map) = value.as_mapping_mut() {
+            // What the evaluator ignores, dropped before the typed read.
+            map.remove("status");
+            if let Some(meta) = map.get_mut("metadata").and_then(Value::as_mapping_mut) {
+                meta.remove("managedFields");
+            }
+            map.insert("apiVersion".into(), NETWORK_POLICY_API_VERSION.into());
+            map.insert("kind".into(), NETWORK_POLICY_KIND.into());
+        }
+        let mut object: NetworkPolicy = match serde_path_to_error::deserialize(value) {
+            Ok(object) => object,
+            Err(e) => {
+                let path = e.path().to_string();
+                let message = e.inner().to_string();
+                let problem = format!("is not valid: {message}");
+                self.error(&path, problem, "fix the field as the NetworkPolicy API defines it");
+                return;
+            }
+        };
+        object.metadata.namespace = Some(namespace);
+        if object.metadata.name.as_deref().is_none_or(str::is_empty) {
+            self.error("metadata.name", "is missing".into(), "every NetworkPolicy needs a name");
+            return;
+        }
+        if let Err(errors) = PolicySet::from_slice(std::slice::from_ref(&object)) {
+            for e in errors.0 {
+                let d = Diagnostic::new(
+                    codes::MANIFEST_POLICY,
+                    self.origin.field(&e.path),
+                    format!("NetworkPolicy `{}`: `{}`: {}", e.policy, e.path, e.message),
+                )
+                .with_help("the API server rejects this policy; fix the field");
+                self.diagnostics.push(d);
+            }
+            return;
+        }
+        out.policies.push(Policy {
+            object,
+            origin: self.origin.clone(),
+        });
+    }
+}
