@@ -87,7 +87,11 @@ pub fn peer_text(peer: &NetworkPolicyPeer, namespace: &str) -> String {
         Some(s) => {
             let by_name = s.match_expressions.as_ref().is_none_or(Vec::is_empty)
                 && s.match_labels.as_ref().is_some_and(|m| m.len() == 1);
-            match s.match_labels.as_ref().and_then(|m| m.get(NAMESPACE_NAME_LABEL)) {
+            match s
+                .match_labels
+                .as_ref()
+                .and_then(|m| m.get(NAMESPACE_NAME_LABEL))
+            {
                 Some(name) if by_name => name.clone(),
                 _ => selector_text(s),
             }

@@ -24,7 +24,9 @@ fn blocks(policy: &NetworkPolicy) -> impl Iterator<Item = &IPBlock> {
         .into_iter()
         .flatten()
         .flat_map(|r| r.to.iter().flatten());
-    ingress.chain(egress).filter_map(|peer| peer.ip_block.as_ref())
+    ingress
+        .chain(egress)
+        .filter_map(|peer| peer.ip_block.as_ref())
 }
 
 /// The elementary ranges, sorted: IPv4 then IPv6, each family covered.
@@ -53,7 +55,11 @@ pub fn ranges(manifests: &Manifests) -> Vec<IpRange> {
     let v4_addr = |n: u128| IpAddr::V4(Ipv4Addr::from(u32::try_from(n).unwrap_or(u32::MAX)));
     let v6_addr = |n: u128| IpAddr::V6(Ipv6Addr::from(n));
     for (starts, max, addr) in [
-        (&v4, u128::from(u32::MAX), &v4_addr as &dyn Fn(u128) -> IpAddr),
+        (
+            &v4,
+            u128::from(u32::MAX),
+            &v4_addr as &dyn Fn(u128) -> IpAddr,
+        ),
         (&v6, u128::MAX, &v6_addr),
     ] {
         let starts: Vec<u128> = starts.iter().copied().collect();
@@ -110,7 +116,12 @@ pub fn table(set: &PolicySet, subjects: &Subjects, ranges: &[IpRange]) -> Table 
     let open: Vec<(bool, bool)> = subjects
         .pods
         .iter()
-        .map(|p| (set.egress_policies(p).is_empty(), set.ingress_policies(p).is_empty()))
+        .map(|p| {
+            (
+                set.egress_policies(p).is_empty(),
+                set.ingress_policies(p).is_empty(),
+            )
+        })
         .collect();
     let mut rows = Vec::with_capacity(ranges.len());
     for range in ranges {

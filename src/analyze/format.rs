@@ -12,11 +12,21 @@ pub fn txt(analysis: &Analysis) -> String {
     if let Some(exposure) = &analysis.exposure {
         out.push_str("\nExposure Analysis Result:\nEgress Exposure:\n");
         for e in exposure.iter().filter(|e| e.direction == "egress") {
-            out.push_str(&format!("{} => {} : {}\n", e.workload, e.peer.0, exposure_conn(e)));
+            out.push_str(&format!(
+                "{} => {} : {}\n",
+                e.workload,
+                e.peer.0,
+                exposure_conn(e)
+            ));
         }
         out.push_str("\nIngress Exposure:\n");
         for e in exposure.iter().filter(|e| e.direction == "ingress") {
-            out.push_str(&format!("{} <= {} : {}\n", e.workload, e.peer.0, exposure_conn(e)));
+            out.push_str(&format!(
+                "{} <= {} : {}\n",
+                e.workload,
+                e.peer.0,
+                exposure_conn(e)
+            ));
         }
     }
     out
@@ -73,7 +83,9 @@ pub fn md(analysis: &Analysis) -> String {
         ));
     }
     if let Some(exposure) = &analysis.exposure {
-        out.push_str("\n## Exposure\n\n| workload | direction | peer | conn |\n|-----|-----|-----|------|\n");
+        out.push_str(
+            "\n## Exposure\n\n| workload | direction | peer | conn |\n|-----|-----|-----|------|\n",
+        );
         for e in exposure {
             out.push_str(&format!(
                 "| {} | {} | {} | {} |\n",

@@ -314,4 +314,3 @@ pub fn analyze(manifests: &Manifests, set: &PolicySet, options: &Options) -> Ana
         exposure,
     }
 }
-

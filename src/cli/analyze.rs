@@ -35,7 +35,12 @@ Exit codes:
 #[derive(Args, Debug, Clone)]
 pub struct ManifestArgs {
     /// The namespace of objects that name none
-    #[arg(short = 'n', long = "namespace", value_name = "NS", default_value = "default")]
+    #[arg(
+        short = 'n',
+        long = "namespace",
+        value_name = "NS",
+        default_value = "default"
+    )]
     pub namespace: String,
     /// Report malformed documents and objects as warnings and go on without them
     #[arg(long)]
@@ -146,7 +151,12 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
     if report_reading(&args.diagnostics, &loaded.diagnostics, manifests) {
         return ExitCode::Failed;
     }
-    let focus = match args.focus.as_deref().map(|f| focus(f, manifests)).transpose() {
+    let focus = match args
+        .focus
+        .as_deref()
+        .map(|f| focus(f, manifests))
+        .transpose()
+    {
         Ok(f) => f,
         Err(code) => return code,
     };
@@ -167,10 +177,18 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
     };
     print!("{text}");
     if !analysis.host_network.is_empty() && args.diagnostics.error_format == ErrorFormat::Human {
-        let names: Vec<String> = analysis.host_network.iter().map(ToString::to_string).collect();
+        let names: Vec<String> = analysis
+            .host_network
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         eprintln!(
             "note: left out {} on the host network (NetworkPolicy does not apply to them): {}",
-            if names.len() == 1 { "a workload" } else { "workloads" },
+            if names.len() == 1 {
+                "a workload"
+            } else {
+                "workloads"
+            },
             names.join(", ")
         );
     }

@@ -90,10 +90,13 @@ impl RulePorts {
 
     /// The named ports of the rule, which only a destination pod resolves.
     pub fn named(&self) -> impl Iterator<Item = (Protocol, &str)> {
-        self.entries.iter().flatten().filter_map(|entry| match entry {
-            PortMatch::Named(protocol, name) => Some((*protocol, name.as_str())),
-            _ => None,
-        })
+        self.entries
+            .iter()
+            .flatten()
+            .filter_map(|entry| match entry {
+                PortMatch::Named(protocol, name) => Some((*protocol, name.as_str())),
+                _ => None,
+            })
     }
 
     pub fn matches(&self, dst: Option<&Pod>, protocol: Protocol, port: u16) -> bool {

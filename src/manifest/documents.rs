@@ -50,7 +50,10 @@ pub fn parse(file: FileId, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec
                         let at = line_offset(segment, line) + column;
                         chunks.iter().rposition(|c| c.0 < at).unwrap_or(0)
                     }
-                    None => error.document.saturating_sub(1).min(chunks.len().saturating_sub(1)),
+                    None => error
+                        .document
+                        .saturating_sub(1)
+                        .min(chunks.len().saturating_sub(1)),
                 };
                 let (bad_start, bad_end) = chunks.get(bad).copied().unwrap_or((0, segment.len()));
                 // The documents before it parse on their own.
@@ -91,7 +94,11 @@ fn push_segment(
     let body = &text[body_offset..end];
     let spans = positions::documents(body)
         .filter(|docs| docs.len() == values.len())
-        .map(|docs| docs.into_iter().map(|d| d.shifted(body_offset)).collect::<Vec<_>>());
+        .map(|docs| {
+            docs.into_iter()
+                .map(|d| d.shifted(body_offset))
+                .collect::<Vec<_>>()
+        });
     let starts = chunks(body);
     for (i, value) in values.into_iter().enumerate() {
         let spans = spans
@@ -131,14 +138,13 @@ fn chunks(text: &str) -> Vec<(usize, usize)> {
     let mut at = 0;
     for line in text.split_inclusive('\n') {
         let content = line.trim_end_matches(['\n', '\r']);
-        let separator = content == "---"
-            || content.starts_with("--- ")
-            || content.starts_with("---\t");
+        let separator =
+            content == "---" || content.starts_with("--- ") || content.starts_with("---\t");
         if separator && at > 0 {
             let previous = &text[*starts.last().unwrap_or(&0)..at];
-            let only_comments = previous
-                .lines()
-                .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---");
+            let only_comments = previous.lines().all(|l| {
+                l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---"
+            });
             if !only_comments {
                 starts.push(at);
             }
@@ -221,8 +227,16 @@ mod tests {
         let kept: Vec<usize> = docs.iter().map(|d| d.index).collect();
         assert_eq!(kept, [1, 3]);
         assert_eq!(diags.len(), 2, "{diags:?}");
-        assert!(diags[0].message.starts_with("document 2 is not valid YAML"), "{}", diags[0].message);
-        assert!(diags[1].message.starts_with("document 4 "), "{}", diags[1].message);
+        assert!(
+            diags[0].message.starts_with("document 2 is not valid YAML"),
+            "{}",
+            diags[0].message
+        );
+        assert!(
+            diags[1].message.starts_with("document 4 "),
+            "{}",
+            diags[1].message
+        );
         // Spans stay in file offsets after a resumption.
         let (s, e) = docs[1].spans.locate("c").unwrap();
         assert_eq!(&text[s..e], "c: 3");

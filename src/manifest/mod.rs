@@ -178,7 +178,11 @@ pub struct Policy {
 
 impl Policy {
     pub fn namespace(&self) -> &str {
-        self.object.metadata.namespace.as_deref().unwrap_or_default()
+        self.object
+            .metadata
+            .namespace
+            .as_deref()
+            .unwrap_or_default()
     }
 
     pub fn name(&self) -> &str {

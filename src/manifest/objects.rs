@@ -146,15 +146,20 @@ pub fn collect(
             continue;
         };
         if let Some(item_kind) = kind.strip_suffix("List") {
-            if matches!(value.get("items"), Some(Value::Sequence(_)) | Some(Value::Null) | None)
-                && value.get("metadata").is_none_or(|m| m.get("name").is_none())
+            if matches!(
+                value.get("items"),
+                Some(Value::Sequence(_)) | Some(Value::Null) | None
+            ) && value
+                .get("metadata")
+                .is_none_or(|m| m.get("name").is_none())
             {
-                let inherit = (!item_kind.is_empty())
-                    .then(|| (api_version.clone(), item_kind.to_string()));
+                let inherit =
+                    (!item_kind.is_empty()).then(|| (api_version.clone(), item_kind.to_string()));
                 if let Some(Value::Sequence(items)) = value.get("items") {
                     // Reversed: the queue pops them in order.
                     for (i, item) in items.iter().enumerate().rev() {
-                        let item_path = format!("{path}{}items[{i}]", if path.is_empty() { "" } else { "." });
+                        let item_path =
+                            format!("{path}{}items[{i}]", if path.is_empty() { "" } else { "." });
                         queue.push((item.clone(), item_path, inherit.clone(), Some(i)));
                     }
                 }
@@ -192,7 +197,9 @@ pub fn collect(
         {
             reader.workload(*wk, options, out);
         } else {
-            *out.skipped.entry(format!("{api_version}/{kind}")).or_default() += 1;
+            *out.skipped
+                .entry(format!("{api_version}/{kind}"))
+                .or_default() += 1;
         }
     }
 }
@@ -274,7 +281,10 @@ impl Reader<'_> {
                     out.insert(k.clone(), v.clone());
                 }
                 (Value::String(k), other) => {
-                    let problem = format!("has a value of `{k}` that is {}, not a string", type_name(other));
+                    let problem = format!(
+                        "has a value of `{k}` that is {}, not a string",
+                        type_name(other)
+                    );
                     self.error(path, problem, "quote the value: Kubernetes label values are strings (`\"true\"`, `\"1\"`)");
                     return Err(());
                 }
@@ -297,7 +307,11 @@ impl Reader<'_> {
 
     fn namespace(&mut self, out: &mut Collected) {
         let Ok(Some(name)) = self.string("metadata.name") else {
-            self.error("metadata.name", "is missing".into(), "every Namespace needs a name");
+            self.error(
+                "metadata.name",
+                "is missing".into(),
+                "every Namespace needs a name",
+            );
             return;
         };
         let Ok(mut labels) = self.string_map("metadata.labels") else {
@@ -317,7 +331,11 @@ impl Reader<'_> {
         };
         let Value::Sequence(refs) = refs else {
             let problem = format!("must be a list, not {}", type_name(refs));
-            self.error("metadata.ownerReferences", problem, "write a list of owner references");
+            self.error(
+                "metadata.ownerReferences",
+                problem,
+                "write a list of owner references",
+            );
             return Err(());
         };
         let controller = refs
@@ -347,7 +365,9 @@ impl Reader<'_> {
         let mut out: Vec<NamedPort> = Vec::new();
         for list in ["containers", "initContainers"] {
             let path = format!("{spec_path}.{list}");
-            let Some(containers) = get(self.value, &path) else { continue };
+            let Some(containers) = get(self.value, &path) else {
+                continue;
+            };
             let Value::Sequence(containers) = containers else {
                 let problem = format!("must be a list, not {}", type_name(containers));
                 self.error(&path, problem, "write a list of containers");
@@ -417,7 +437,11 @@ impl Reader<'_> {
 
     fn workload(&mut self, kind: WorkloadKind, options: &Options, out: &mut Collected) {
         let Ok(Some(name)) = self.string("metadata.name") else {
-            self.error("metadata.name", "is missing".into(), "every object needs a name");
+            self.error(
+                "metadata.name",
+                "is missing".into(),
+                "every object needs a name",
+            );
             return;
         };
         if kind.kind == "Pod"
@@ -436,8 +460,10 @@ impl Reader<'_> {
         ) else {
             return;
         };
-        let (Ok(labels), Ok(ports)) = (self.string_map(kind.labels_path), self.ports(kind.spec_path))
-        else {
+        let (Ok(labels), Ok(ports)) = (
+            self.string_map(kind.labels_path),
+            self.ports(kind.spec_path),
+        ) else {
             return;
         };
         let host_network_path = format!("{}.hostNetwork", kind.spec_path);
@@ -486,13 +512,21 @@ impl Reader<'_> {
                 let path = e.path().to_string();
                 let message = e.inner().to_string();
                 let problem = format!("is not valid: {message}");
-                self.error(&path, problem, "fix the field as the NetworkPolicy API defines it");
+                self.error(
+                    &path,
+                    problem,
+                    "fix the field as the NetworkPolicy API defines it",
+                );
                 return;
             }
         };
         object.metadata.namespace = Some(namespace);
         if object.metadata.name.as_deref().is_none_or(str::is_empty) {
-            self.error("metadata.name", "is missing".into(), "every NetworkPolicy needs a name");
+            self.error(
+                "metadata.name",
+                "is missing".into(),
+                "every NetworkPolicy needs a name",
+            );
             return;
         }
         if let Err(errors) = PolicySet::from_slice(std::slice::from_ref(&object)) {

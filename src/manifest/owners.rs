@@ -49,7 +49,9 @@ fn dedup<T>(
                     ),
                 )
                 .with_secondary(later.span, "defined again here")
-                .with_help("keep one definition, or analyze the directories of one environment at a time"),
+                .with_help(
+                    "keep one definition, or analyze the directories of one environment at a time",
+                ),
             );
         }
     }
@@ -195,7 +197,10 @@ pub fn resolve(
             name: w.name.clone(),
             kind: w.kind.kind.to_string(),
         };
-        let pods = pods_of.remove(&id).map(|(_, pods)| pods).unwrap_or_default();
+        let pods = pods_of
+            .remove(&id)
+            .map(|(_, pods)| pods)
+            .unwrap_or_default();
         let sources: Vec<usize> = if pods.is_empty() { vec![i] } else { pods };
         workloads.push(Workload {
             id,

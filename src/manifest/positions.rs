@@ -298,7 +298,9 @@ impl Builder<'_> {
         self.last_end = end;
         match self.stack.last_mut() {
             Some(Frame::Key { .. }) => {}
-            Some(Frame::Map { key: key @ None, .. }) => *key = Some((text, start)),
+            Some(Frame::Map {
+                key: key @ None, ..
+            }) => *key = Some((text, start)),
             _ => {
                 if let Some(id) = self.open(start, Children::Leaf) {
                     self.close(id, end);
@@ -474,7 +476,10 @@ items:
             at(text, item.locate("spec.ingress[0].ports[1].protocol")),
             "protocol: UDP"
         );
-        assert_eq!(at(text, item.locate("spec.ingress[0].ports[1]")), "{port: 80, protocol: UDP}");
+        assert_eq!(
+            at(text, item.locate("spec.ingress[0].ports[1]")),
+            "{port: 80, protocol: UDP}"
+        );
         // A missing field falls back to its deepest ancestor.
         assert_eq!(at(text, item.locate("spec.egress[0]")), "spec:");
         assert_eq!(item.locate_exact("spec.egress[0]"), None);

@@ -10,6 +10,7 @@
 
 mod support;
 
+mod analyze_differential;
 mod cli;
 mod cli_conventions;
 mod cli_reads;
