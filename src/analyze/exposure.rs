@@ -100,12 +100,12 @@ pub fn peer_text(peer: &NetworkPolicyPeer, namespace: &str) -> String {
     format!("{namespaces}/{pods}")
 }
 
-fn raw_peer<'a>(
-    policy: &'a NetworkPolicy,
+fn raw_peer(
+    policy: &NetworkPolicy,
     direction: Direction,
     rule: usize,
     peer: usize,
-) -> Option<&'a NetworkPolicyPeer> {
+) -> Option<&NetworkPolicyPeer> {
     let spec = policy.spec.as_ref()?;
     match direction {
         Direction::Ingress => spec.ingress.as_ref()?.get(rule)?.from.as_ref()?.get(peer),

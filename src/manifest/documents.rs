@@ -67,7 +67,8 @@ pub fn parse(file: FileId, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec
                     }
                 }
                 let index = before + good + 1;
-                diagnostics.push(syntax_error(file, text, offset, index, &error));
+                let chunk = (bad_start, bad_end);
+                diagnostics.push(syntax_error(file, text, offset, index, &error, chunk));
                 before = index;
                 if bad_end == 0 || bad_end >= segment.len() {
                     break;
@@ -169,24 +170,43 @@ fn line_offset(text: &str, line: usize) -> usize {
         .map_or(text.len(), |(i, _)| i + 1)
 }
 
+/// The error at the parser's position; a position past the document's
+/// content (the parser reached the next `---` or the end of the file) moves
+/// back to the document's last character, where the unclosed bracket or
+/// the missing value usually is.
 fn syntax_error(
     file: FileId,
     text: &str,
     offset: usize,
     document: usize,
     error: &ReadError,
+    (chunk_start, chunk_end): (usize, usize),
 ) -> Diagnostic {
     let segment = &text[offset..];
+    let content_end = chunk_start
+        + segment[chunk_start..chunk_end.min(segment.len())]
+            .trim_end()
+            .len();
     let at = match error.line {
         Some(line) => {
             let start = line_offset(segment, line);
             let column = error.column.unwrap_or(1).saturating_sub(1);
             let line_text = segment[start..].split('\n').next().unwrap_or("");
             let col_bytes: usize = line_text.chars().take(column).map(char::len_utf8).sum();
-            offset + start + col_bytes
+            start + col_bytes
         }
-        None => offset,
+        None => chunk_start,
     };
+    let at = if at >= content_end && content_end > chunk_start {
+        let last = segment[..content_end]
+            .chars()
+            .next_back()
+            .map_or(1, char::len_utf8);
+        content_end - last
+    } else {
+        at
+    };
+    let at = offset + at;
     let end = (at + 1).min(text.len()).max(at);
     let end = if text.is_char_boundary(end) { end } else { at };
     Diagnostic::new(

@@ -122,6 +122,10 @@ fn group(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(g, _)| g)
 }
 
+/// An object still to read: its value, its path in the document, the
+/// `apiVersion` and `kind` a typed list gives its items, its item index.
+type Pending = (Value, String, Option<(String, String)>, Option<usize>);
+
 /// Reads one document into `out`; problems become diagnostics.
 pub fn collect(
     document: Document,
@@ -129,9 +133,7 @@ pub fn collect(
     out: &mut Collected,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    // (value, path in the document, inherited apiVersion and kind, item index)
-    let mut queue: Vec<(Value, String, Option<(String, String)>, Option<usize>)> =
-        vec![(document.value.clone(), String::new(), None, None)];
+    let mut queue: Vec<Pending> = vec![(document.value.clone(), String::new(), None, None)];
     while let Some((value, path, inherited, item)) = queue.pop() {
         if value.is_null() {
             continue;

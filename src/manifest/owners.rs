@@ -110,40 +110,69 @@ pub fn resolve(
         .enumerate()
         .filter_map(|(i, w)| w.uid.as_deref().map(|u| (u, i)))
         .collect();
-    let owner_of = |i: usize| -> Option<Result<usize, (String, String)>> {
-        let w = &objects[i];
-        let r = w.owner.as_ref()?;
+    // parent[i]: the owner of object i that the input holds.
+    let mut parent: Vec<Option<usize>> = vec![None; objects.len()];
+    // The owner references of pods that name an object the input lacks.
+    let mut missing: Vec<Option<(String, String)>> = vec![None; objects.len()];
+    for (i, w) in objects.iter().enumerate() {
+        let Some(r) = w.owner.as_ref() else { continue };
         let found = r
             .uid
             .as_deref()
             .and_then(|u| by_uid.get(u))
             .or_else(|| by_name.get(&(w.namespace.as_str(), r.kind.as_str(), r.name.as_str())))
             .copied()
-            .filter(|&j| objects[j].namespace == w.namespace);
-        Some(found.ok_or_else(|| (r.kind.clone(), r.name.clone())))
-    };
-    let top = |i: usize| -> Top {
-        if objects[i].kind.kind != "Pod" {
-            return Top::Known(i);
+            .filter(|&j| j != i && objects[j].namespace == w.namespace);
+        match found {
+            Some(j) => parent[i] = Some(j),
+            None => missing[i] = Some((r.kind.clone(), r.name.clone())),
         }
+    }
+    // Owner cycles (only hostile input has them) are cut at their first
+    // object, and chains longer than any real one are cut too.
+    for i in 0..objects.len() {
+        let mut seen = vec![i];
         let mut at = i;
-        for _ in 0..MAX_OWNER_HOPS {
-            match owner_of(at) {
-                None => return Top::Known(at),
-                Some(Ok(j)) if j != at => at = j,
-                Some(Ok(_)) => return Top::Known(at),
-                Some(Err((kind, name))) if at == i => return Top::Inferred { kind, name },
-                Some(Err(_)) => return Top::Known(at),
+        while let Some(j) = parent[at] {
+            if let Some(k) = seen.iter().position(|&s| s == j) {
+                // The cycle is seen[k..]: cut it at its first object.
+                let first = seen[k..].iter().copied().min().unwrap_or(j);
+                parent[first] = None;
+                break;
+            }
+            if seen.len() > MAX_OWNER_HOPS {
+                parent[at] = None;
+                break;
+            }
+            seen.push(j);
+            at = j;
+        }
+    }
+    let root = |i: usize| -> usize {
+        let mut at = i;
+        for _ in 0..=MAX_OWNER_HOPS {
+            match parent[at] {
+                Some(j) => at = j,
+                None => break,
             }
         }
-        Top::Known(at)
+        at
+    };
+    let top = |i: usize| -> Top {
+        match (&missing[i], parent[i]) {
+            (Some((kind, name)), None) => Top::Inferred {
+                kind: kind.clone(),
+                name: name.clone(),
+            },
+            _ => Top::Known(root(i)),
+        }
     };
 
     // Which objects stand for a workload, and which pods run under each.
     let mut pods_of: BTreeMap<WorkloadId, (Option<usize>, Vec<usize>)> = BTreeMap::new();
     let mut absorbed = vec![false; objects.len()];
     for (i, w) in objects.iter().enumerate() {
-        if w.kind.kind != "Pod" {
+        if w.kind.kind != "Pod" || (w.owner.is_none()) {
             continue;
         }
         let (id, known) = match top(i) {
@@ -169,21 +198,11 @@ pub fn resolve(
         }
         pods_of.entry(id).or_insert((known, Vec::new())).1.push(i);
     }
-    // Owners that the input holds above another workload object (a
-    // ReplicaSet under a Deployment) are not workloads of their own.
-    for i in 0..objects.len() {
-        if objects[i].kind.kind == "Pod" {
-            continue;
-        }
-        let mut at = i;
-        for _ in 0..MAX_OWNER_HOPS {
-            match owner_of(at) {
-                Some(Ok(j)) if j != at => {
-                    absorbed[i] = true;
-                    at = j;
-                }
-                _ => break,
-            }
+    // Objects with an owner in the input (a ReplicaSet under a
+    // Deployment) are not workloads of their own.
+    for (i, absorbed) in absorbed.iter_mut().enumerate() {
+        if parent[i].is_some() && root(i) != i {
+            *absorbed = true;
         }
     }
 

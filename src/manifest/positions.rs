@@ -416,7 +416,7 @@ pub fn documents(text: &str) -> Option<Vec<FieldSpans>> {
 mod tests {
     use super::*;
 
-    fn at<'t>(text: &'t str, span: Option<(usize, usize)>) -> &'t str {
+    fn at(text: &str, span: Option<(usize, usize)>) -> &str {
         let (a, b) = span.unwrap();
         &text[a..b]
     }

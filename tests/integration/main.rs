@@ -10,7 +10,7 @@
 
 mod support;
 
-mod analyze_differential;
+mod analyze;
 mod cli;
 mod cli_conventions;
 mod cli_reads;

@@ -440,7 +440,7 @@ impl Case {
             ));
             for w in 0..1 + rng.below(3) {
                 let form = match rng.below(12) {
-                    0..=4 => Form::Template(*rng.pick(TEMPLATE_KINDS)),
+                    0..=4 => Form::Template(rng.pick(TEMPLATE_KINDS)),
                     5 => Form::Pod,
                     6..=7 => Form::DeploymentDump,
                     8 => Form::StatefulSetDump,
@@ -555,11 +555,14 @@ struct Counts {
     disagreements: Vec<String>,
 }
 
+/// An address range and what a workload may do with it.
+type AddressLine = (IpAddr, IpAddr, PortSet);
+
 /// npc's JSON: workload pairs and external lines.
 struct NpcResult {
     pairs: BTreeMap<(String, String), PortSet>,
     /// (workload key, towards the addresses) → [(first, last, ports)]
-    external: BTreeMap<(String, bool), Vec<(IpAddr, IpAddr, PortSet)>>,
+    external: BTreeMap<(String, bool), Vec<AddressLine>>,
     ranges: Vec<(IpAddr, IpAddr)>,
     host_network: BTreeSet<String>,
 }

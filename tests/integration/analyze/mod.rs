@@ -1,0 +1,9 @@
+//! `npc analyze` and the manifest reader under it: the corpus of
+//! real-world-shaped manifests (`tests/data/manifests/`) against snapshots
+//! and against nca reading the same files, the command line, and random
+//! manifests against nca (`differential`).
+
+mod cli;
+mod corpus;
+mod differential;
+mod reader;
