@@ -440,7 +440,7 @@ impl Case {
             ));
             for w in 0..1 + rng.below(3) {
                 let form = match rng.below(12) {
-                    0..=4 => Form::Template(rng.pick(TEMPLATE_KINDS)),
+                    0..=4 => Form::Template(TEMPLATE_KINDS[rng.below(TEMPLATE_KINDS.len())]),
                     5 => Form::Pod,
                     6..=7 => Form::DeploymentDump,
                     8 => Form::StatefulSetDump,
