@@ -79,6 +79,17 @@ pub mod codes {
         MANIFEST_FIELD = "E102", Error, "invalid field in a Kubernetes object";
         MANIFEST_POLICY = "E103", Error, "invalid NetworkPolicy";
         DUPLICATE_OBJECT = "W101", Warning, "object defined twice";
+        DNS_TRAP = "L001", Warning, "egress isolated without DNS";
+        AND_OR_TRAP = "L002", Warning, "two peers where one was likely meant";
+        POLICY_SELECTS_NOTHING = "L003", Warning, "policy selects no workload";
+        PEER_SELECTS_NOTHING = "L004", Warning, "peer matches no workload";
+        UNDECLARED_PORT_NAME = "L005", Warning, "named port no destination declares";
+        DNS_PORT_WITHOUT_PROTOCOL = "L006", Warning, "port 53 without a protocol";
+        HOST_NETWORK_TARGET = "L007", Warning, "policy aimed at host-network pods";
+        SHADOWED_POLICY = "L008", Warning, "policy adds no connection";
+        HIDDEN_ALLOW_ALL = "L009", Warning, "rule allows more than it seems to";
+        HALF_WORLD = "L010", Warning, "all of one IP family but none of the other";
+        ONE_SIDED = "L011", Warning, "connection allowed on one side only";
     }
 }
 

@@ -26,6 +26,7 @@ pub mod ir;
 pub mod k8s;
 pub mod kustomize;
 pub mod layout;
+pub mod lint;
 pub mod load;
 pub mod lsp;
 pub mod manifest;

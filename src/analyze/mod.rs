@@ -29,7 +29,7 @@ use serde::{Serialize, Serializer};
 use crate::eval::{Pod, PolicySet, PortSet, Protocol};
 use crate::manifest::{Manifests, WorkloadId};
 
-pub use exposure::{ExposedPeer, Exposure};
+pub use exposure::{peer_text, selector_text, ExposedPeer, Exposure};
 
 /// An inclusive range of addresses of one family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

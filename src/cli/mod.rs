@@ -15,6 +15,7 @@ mod explain;
 mod fmt;
 mod graph;
 mod kustomize;
+mod lint;
 mod lsp;
 mod man;
 pub mod report;
@@ -124,6 +125,9 @@ pub enum Command {
     /// Rewrite NPL files in canonical form
     #[command(after_help = fmt::AFTER_HELP)]
     Fmt(fmt::FmtArgs),
+    /// Report NetworkPolicy mistakes in existing manifests (L001-L011)
+    #[command(after_help = lint::AFTER_HELP)]
+    Lint(lint::LintArgs),
     /// Run npc as a kustomize generator plugin or KRM function
     #[command(after_help = kustomize::AFTER_HELP)]
     Kustomize(kustomize::KustomizeArgs),
@@ -355,6 +359,7 @@ pub fn run() -> Exit {
         Command::Fmt(a) => with(&a.diagnostics, |r| fmt::run(a, r)),
         Command::Kustomize(a) => return kustomize::run(a),
         Command::Graph(a) => with(&a.diagnostics, |r| graph::run(a, r)),
+        Command::Lint(a) => plain(|r| lint::run(a, r)),
         Command::Lsp(a) => plain(|_| lsp::run(a)),
         Command::Completions(a) => plain(|_| completions::run(a)),
         Command::Man(a) => plain(|_| man::run(a)),

@@ -96,6 +96,11 @@ fn run(part: &Part, inventory: Option<&str>) -> Vec<Diagnostic> {
     diags
 }
 
+/// Codes of manifest reading (`E1xx`, `W1xx`) and lint (`L`).
+fn is_manifest_code(code: &str) -> bool {
+    code.starts_with('L') || code.get(1..2) == Some("1")
+}
+
 fn pages() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/errors");
     let mut pages: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -120,6 +125,10 @@ fn every_error_page_example_produces_its_code_and_its_fix_compiles() {
             // Codes of other tools (lint) are checked by their own tests.
             continue;
         };
+        if is_manifest_code(&code) {
+            // Their examples are YAML manifests: `lint::cases` checks them.
+            continue;
+        }
         let text = std::fs::read_to_string(&page).unwrap();
         let (Some(example_at), Some(fix_at)) = (text.find("## Example"), text.find("## Fix"))
         else {
@@ -161,5 +170,9 @@ fn every_error_page_example_produces_its_code_and_its_fix_compiles() {
         checked += 1;
     }
     assert!(failures.is_empty(), "error pages:\n{}", failures.join("\n"));
-    assert!(checked >= codes::ALL.len(), "checked {checked} pages");
+    let npl_codes = codes::ALL
+        .iter()
+        .filter(|c| !is_manifest_code(c.id))
+        .count();
+    assert!(checked >= npl_codes, "checked {checked} pages");
 }

@@ -37,6 +37,7 @@ mod kustomize;
 mod kustomize_fn;
 mod kustomize_traps;
 mod limits;
+mod lint;
 mod lsp_edits;
 mod lsp_stdio;
 mod properties;

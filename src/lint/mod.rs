@@ -1,0 +1,313 @@
+//! Lint of existing manifests: the `L` findings, each a `Diagnostic` with a
+//! span into the YAML (file and line of the object, and of the field where
+//! there is one).
+//!
+//! | code | check | module |
+//! |---|---|---|
+//! | L001 | egress isolated without DNS (UDP and TCP 53) | [`dns`] |
+//! | L002 | a lone `namespaceSelector` and a lone `podSelector` where one peer was meant | [`traps`] |
+//! | L003 | a policy that selects no workload | [`selection`] |
+//! | L004 | a peer that matches no workload | [`selection`] |
+//! | L005 | a named port no destination declares | [`selection`] |
+//! | L006 | port 53 without `protocol` | [`traps`] |
+//! | L007 | a policy or peer aimed at host-network pods | [`selection`] |
+//! | L008 | a policy whose every connection another allows | [`shadow`] |
+//! | L009 | an allow-all hidden in a rule | [`traps`] |
+//! | L010 | `0.0.0.0/0` without `::/0`, or the reverse | [`traps`] |
+//! | L011 | a connection one side allows and the other denies | [`one_sided`] |
+//!
+//! Semantics come from the evaluator (`eval`: views of policies, rules
+//! and peers, and its port matrices); this module only decides what is
+//! worth saying. The pods a check reasons about ([`Subject`]s) are the
+//! input's workloads, plus one representative pod for each policy that
+//! selects none of them, so that a directory of policies alone is checked.
+
+pub mod dns;
+mod one_sided;
+mod selection;
+mod shadow;
+mod traps;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+
+use crate::diagnostic::{codes, Code, Diagnostic, Diagnostics, Severity};
+use crate::eval::{Endpoint, Pod, PolicySet};
+use crate::manifest::{Manifests, Policy};
+use crate::source::Span;
+
+/// A set of pods a check reasons about.
+#[derive(Clone, Debug)]
+pub struct Subject {
+    pub pod: Pod,
+    /// The workload (index into `Manifests::workloads`), or the policy whose
+    /// pods this representative stands for (index into `Manifests::policies`).
+    pub of: SubjectOf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubjectOf {
+    Workload(usize),
+    /// A made-up pod that the policy selects (no workload of the input does).
+    Representative(usize),
+}
+
+/// What every check reads.
+pub struct Context<'a> {
+    pub manifests: &'a Manifests,
+    pub set: &'a PolicySet,
+    /// Workload shapes not on the host network, then representatives.
+    pub subjects: Vec<Subject>,
+    /// Host-network shapes: (workload, pod).
+    pub host: Vec<(usize, usize, Pod)>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(manifests: &'a Manifests, set: &'a PolicySet) -> Context<'a> {
+        let mut subjects = Vec::new();
+        let mut host = Vec::new();
+        for (w, workload) in manifests.workloads.iter().enumerate() {
+            let labels = manifests.namespace_labels(&workload.id.namespace);
+            for (s, shape) in workload.shapes.iter().enumerate() {
+                let pod = workload.pod(&shape.shape, &labels);
+                if shape.shape.host_network {
+                    host.push((w, s, pod));
+                } else {
+                    subjects.push(Subject {
+                        pod,
+                        of: SubjectOf::Workload(w),
+                    });
+                }
+            }
+        }
+        let workloads = subjects.len();
+        for (i, view) in set.views().enumerate() {
+            let selects_some = subjects[..workloads].iter().any(|s| view.selects(&s.pod))
+                || host.iter().any(|(_, _, pod)| view.selects(pod));
+            if selects_some {
+                continue;
+            }
+            let Some(policy) = manifests.policies.get(i) else {
+                continue;
+            };
+            let selector = policy
+                .object
+                .spec
+                .as_ref()
+                .and_then(|s| s.pod_selector.as_ref());
+            let labels = match selector {
+                Some(selector) => representative_labels(selector),
+                None => Some(BTreeMap::new()),
+            };
+            let Some(labels) = labels else { continue };
+            let pod = Pod {
+                namespace: view.namespace().to_owned(),
+                namespace_labels: manifests.namespace_labels(view.namespace()),
+                labels,
+                ports: Vec::new(),
+            };
+            // The evaluator has the last word on whether it is selected.
+            if view.selects(&pod) {
+                subjects.push(Subject {
+                    pod,
+                    of: SubjectOf::Representative(i),
+                });
+            }
+        }
+        Context {
+            manifests,
+            set,
+            subjects,
+            host,
+        }
+    }
+
+    /// `ns/name[Kind]`, or `pods selected by `ns/policy``.
+    pub fn name(&self, of: SubjectOf) -> String {
+        match of {
+            SubjectOf::Workload(w) => format!("`{}`", self.manifests.workloads[w].id),
+            SubjectOf::Representative(p) => {
+                format!("pods selected by `{}`", self.manifests.policies[p].key())
+            }
+        }
+    }
+
+    /// Whether the input has any workload (checks about selection need some).
+    pub fn has_workloads(&self) -> bool {
+        !self.manifests.workloads.is_empty()
+    }
+
+    /// The policy at evaluator index `i`.
+    pub fn policy(&self, i: usize) -> &'a Policy {
+        &self.manifests.policies[i]
+    }
+
+    /// The index of a policy by id.
+    pub fn policy_index(&self, id: &crate::eval::PolicyId) -> Option<usize> {
+        self.manifests
+            .policies
+            .iter()
+            .position(|p| p.namespace() == id.namespace && p.name() == id.name)
+    }
+
+    /// The first line of a field of policy `i`.
+    pub fn field(&self, i: usize, path: &str) -> Span {
+        self.policy(i).origin.field(path)
+    }
+
+    pub fn endpoint(&self, subject: usize) -> Endpoint {
+        Endpoint::Pod(self.subjects[subject].pod.clone())
+    }
+}
+
+/// Labels that satisfy a selector, if it can be satisfied: `matchLabels`,
+/// the first value of `In`, a placeholder value for `Exists`; keys under
+/// `NotIn` and `DoesNotExist` are left out.
+pub fn representative_labels(selector: &LabelSelector) -> Option<BTreeMap<String, String>> {
+    let mut labels: BTreeMap<String, String> = selector.match_labels.clone().unwrap_or_default();
+    let expressions = selector.match_expressions.iter().flatten();
+    for e in expressions.clone() {
+        let values = e.values.as_deref().unwrap_or_default();
+        match e.operator.as_str() {
+            "In" => match labels.get(&e.key) {
+                Some(v) if !values.contains(v) => return None,
+                Some(_) => {}
+                None => {
+                    labels.insert(e.key.clone(), values.first()?.clone());
+                }
+            },
+            "Exists" => {
+                labels
+                    .entry(e.key.clone())
+                    .or_insert_with(|| "any".to_owned());
+            }
+            _ => {}
+        }
+    }
+    for e in expressions {
+        let values = e.values.as_deref().unwrap_or_default();
+        match (e.operator.as_str(), labels.get(&e.key)) {
+            ("NotIn", Some(v)) if values.contains(v) => return None,
+            ("DoesNotExist", Some(_)) => return None,
+            _ => {}
+        }
+    }
+    Some(labels)
+}
+
+/// Every finding over the manifests, in source order.
+pub fn lint(manifests: &Manifests, set: &PolicySet) -> Vec<Diagnostic> {
+    let cx = Context::new(manifests, set);
+    let mut found = Diagnostics::default();
+    dns::check(&cx, &mut found);
+    traps::check(&cx, &mut found);
+    // Peers that L002 explains are not reported again by L004.
+    let and_or: Vec<Span> = found
+        .iter()
+        .filter(|d| d.code == codes::AND_OR_TRAP)
+        .map(|d| d.span)
+        .collect();
+    selection::check(&cx, &and_or, &mut found);
+    shadow::check(&cx, &mut found);
+    one_sided::check(&cx, &mut found);
+    found.sorted()
+}
+
+/// Every lint code.
+pub fn codes() -> impl Iterator<Item = Code> {
+    codes::ALL.iter().copied().filter(|c| c.id.starts_with('L'))
+}
+
+/// Levels chosen on the command line: `allow` drops a code's findings,
+/// `deny` makes them errors.
+#[derive(Clone, Debug, Default)]
+pub struct Levels {
+    pub allow: Vec<String>,
+    pub deny: Vec<String>,
+}
+
+impl Levels {
+    /// The codes given that are not lint codes.
+    pub fn unknown(&self) -> Vec<String> {
+        self.allow
+            .iter()
+            .chain(&self.deny)
+            .filter(|c| !codes().any(|k| k.id.eq_ignore_ascii_case(c)))
+            .cloned()
+            .collect()
+    }
+
+    pub fn apply(&self, diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+        let listed = |list: &[String], id: &str| list.iter().any(|c| c.eq_ignore_ascii_case(id));
+        diagnostics
+            .into_iter()
+            .filter(|d| !listed(&self.allow, d.code.id))
+            .map(|mut d| {
+                if listed(&self.deny, d.code.id) {
+                    d.code = Code {
+                        severity: Severity::Error,
+                        ..d.code
+                    };
+                }
+                d
+            })
+            .collect()
+    }
+}
+
+/// At most `n` names, then how many more.
+pub fn list(names: &[String], n: usize) -> String {
+    let mut text = names.iter().take(n).cloned().collect::<Vec<_>>().join(", ");
+    if names.len() > n {
+        text.push_str(&format!(" and {} more", names.len() - n));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn selector(yaml: &str) -> LabelSelector {
+        serde_yaml::from_str(yaml).unwrap()
+    }
+
+    #[test]
+    fn representatives_satisfy_their_selector_or_do_not_exist() {
+        let labels = representative_labels(&selector(
+            "{matchLabels: {app: a}, matchExpressions: [{key: tier, operator: In, values: [x, y]}, {key: env, operator: Exists}, {key: canary, operator: DoesNotExist}]}",
+        ))
+        .unwrap();
+        assert_eq!(labels.len(), 3);
+        assert_eq!(labels["tier"], "x");
+        assert!(representative_labels(&selector(
+            "{matchLabels: {app: a}, matchExpressions: [{key: app, operator: NotIn, values: [a]}]}"
+        ))
+        .is_none());
+        assert!(representative_labels(&selector(
+            "{matchLabels: {app: a}, matchExpressions: [{key: app, operator: In, values: [b]}]}"
+        ))
+        .is_none());
+    }
+
+    #[test]
+    fn levels_drop_or_promote() {
+        let d = Diagnostic::new(codes::DNS_TRAP, Span::default(), "x");
+        let levels = Levels {
+            allow: vec![],
+            deny: vec!["l001".into()],
+        };
+        assert!(levels.apply(vec![d.clone()])[0].is_error());
+        let levels = Levels {
+            allow: vec!["L001".into()],
+            deny: vec![],
+        };
+        assert!(levels.apply(vec![d]).is_empty());
+        let levels = Levels {
+            allow: vec!["L999".into(), "E001".into()],
+            deny: vec![],
+        };
+        assert_eq!(levels.unknown(), ["L999", "E001"]);
+    }
+}

@@ -1,0 +1,291 @@
+//! What policies select, checked against the input's workloads: a policy
+//! that selects none (L003), a peer that matches none (L004), a named port
+//! no destination declares (L005), and policies or peers aimed at
+//! host-network pods (L007).
+//!
+//! L003–L005 need workloads to judge by: L003 is reported only in
+//! namespaces with workloads, L004 and L005 only when the input has some.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::traps::raw_rules;
+use super::{list, Context, SubjectOf};
+use crate::diagnostic::{codes, Diagnostic, Diagnostics};
+use crate::eval::{Direction, Endpoint, Pod, Protocol};
+use crate::k8s::NAMESPACE_NAME_LABEL;
+use crate::source::Span;
+
+fn is_empty(selector: Option<&LabelSelector>) -> bool {
+    selector.is_none_or(|s| {
+        s.match_labels.as_ref().is_none_or(|m| m.is_empty())
+            && s.match_expressions.as_ref().is_none_or(|e| e.is_empty())
+    })
+}
+
+pub fn check(cx: &Context<'_>, explained: &[Span], out: &mut Diagnostics) {
+    for (i, view) in cx.set.views().enumerate() {
+        let policy = cx.policy(i);
+        let selected: Vec<usize> = (0..cx.subjects.len())
+            .filter(|&s| {
+                matches!(cx.subjects[s].of, SubjectOf::Workload(_))
+                    && view.selects(&cx.subjects[s].pod)
+            })
+            .collect();
+        let host_selected: Vec<usize> = cx
+            .host
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, _, pod))| view.selects(pod))
+            .map(|(h, _)| h)
+            .collect();
+        let pod_selector = policy
+            .object
+            .spec
+            .as_ref()
+            .and_then(|s| s.pod_selector.as_ref());
+
+        // L003
+        let namespace_has_workloads = cx
+            .manifests
+            .workloads
+            .iter()
+            .any(|w| w.id.namespace == view.namespace());
+        if selected.is_empty() && host_selected.is_empty() && namespace_has_workloads {
+            let here: Vec<String> = cx
+                .manifests
+                .workloads
+                .iter()
+                .filter(|w| w.id.namespace == view.namespace())
+                .map(|w| format!("`{}`", w.id))
+                .collect();
+            out.push(
+                Diagnostic::new(
+                    codes::POLICY_SELECTS_NOTHING,
+                    cx.field(i, "spec.podSelector"),
+                    format!("`{}` selects no workload of the input", policy.key()),
+                )
+                .with_primary("matches no pod template")
+                .with_note(format!("workloads in `{}`: {}", view.namespace(), list(&here, 6)))
+                .with_help("compare the selector with the labels of the pod templates; a policy that selects no pod isolates nothing and allows nothing"),
+            );
+        }
+
+        // L007: a policy whose own selector singles out host-network pods.
+        if !host_selected.is_empty() && !is_empty(pod_selector) {
+            let names: Vec<String> = host_selected
+                .iter()
+                .map(|&h| format!("`{}`", cx.manifests.workloads[cx.host[h].0].id))
+                .collect();
+            let (w, s, _) = &cx.host[host_selected[0]];
+            let shape = &cx.manifests.workloads[*w].shapes[*s];
+            let flag = shape
+                .origin
+                .field(&format!("{}.hostNetwork", shape.spec_path));
+            out.push(
+                Diagnostic::new(
+                    codes::HOST_NETWORK_TARGET,
+                    cx.field(i, "spec.podSelector"),
+                    format!("`{}` selects pods on the host network, which NetworkPolicy does not apply to", policy.key()),
+                )
+                .with_primary(format!("selects {}", list(&names, 4)))
+                .with_secondary(flag, "this workload uses the node's network")
+                .with_help("restrict such pods by other means (node firewall, the CNI's host policies), or run them without `hostNetwork`"),
+            );
+        }
+
+        peers(cx, i, explained, out);
+        named_ports(cx, i, &selected, out);
+    }
+}
+
+/// The namespaces a `namespaceSelector` names by `kubernetes.io/metadata.name`.
+fn by_name(selector: Option<&LabelSelector>) -> Vec<String> {
+    let Some(s) = selector else { return Vec::new() };
+    let mut names: Vec<String> = s
+        .match_labels
+        .iter()
+        .flatten()
+        .filter(|(k, _)| *k == NAMESPACE_NAME_LABEL)
+        .map(|(_, v)| v.clone())
+        .collect();
+    for e in s.match_expressions.iter().flatten() {
+        if e.key == NAMESPACE_NAME_LABEL && e.operator == "In" {
+            names.extend(e.values.iter().flatten().cloned());
+        }
+    }
+    names
+}
+
+/// L004 and the peer half of L007.
+///
+/// A peer is judged only where the input can judge it: not when it names
+/// namespaces the input lacks, not when it is a DNS peer and the input has
+/// no DNS server, not in namespaces without workloads in the input.
+fn peers(cx: &Context<'_>, i: usize, explained: &[Span], out: &mut Diagnostics) {
+    let Some(view) = cx.set.view(i) else { return };
+    let policy = cx.policy(i);
+    let dns = Endpoint::Pod(super::dns::stand_in(cx));
+    for raw in raw_rules(policy) {
+        let rules = view.rules(raw.direction);
+        let Some(rule) = rules.get(raw.index) else {
+            continue;
+        };
+        for (k, peer) in rule.peers().iter().enumerate() {
+            if peer.is_ip_block() {
+                continue;
+            }
+            let path = raw.peer_path(k);
+            let matches_workload = cx.subjects.iter().any(|s| {
+                matches!(s.of, SubjectOf::Workload(_))
+                    && peer.matches(&Endpoint::Pod(s.pod.clone()))
+            });
+            let host: Vec<String> = cx
+                .host
+                .iter()
+                .filter(|(_, _, pod)| peer.matches(&Endpoint::Pod(pod.clone())))
+                .map(|(w, _, _)| format!("`{}`", cx.manifests.workloads[*w].id))
+                .collect();
+            let raw_peer = raw.peers.and_then(|p| p.get(k));
+            let specific = raw_peer.is_some_and(|p| !is_empty(p.pod_selector.as_ref()));
+            if !host.is_empty() && specific {
+                out.push(
+                    Diagnostic::new(
+                        codes::HOST_NETWORK_TARGET,
+                        cx.field(i, &path),
+                        "this peer matches pods on the host network, whose traffic carries the node's address",
+                    )
+                    .with_primary(format!("matches {}", list(&host, 4)))
+                    .with_note("NetworkPolicy never matches host-network pods as peers: their connections come from, and go to, node addresses")
+                    .with_help("allow the nodes' addresses with an `ipBlock` instead"),
+                );
+                continue;
+            }
+            if matches_workload || !host.is_empty() || !cx.has_workloads() {
+                continue;
+            }
+            let span = cx.field(i, &path);
+            let named = by_name(raw_peer.and_then(|p| p.namespace_selector.as_ref()));
+            let outside = named.iter().any(|n| cx.manifests.namespace(n).is_none());
+            if explained.contains(&span) || outside || peer.matches(&dns) {
+                continue;
+            }
+            let namespaces: Vec<&crate::manifest::Namespace> = cx
+                .manifests
+                .namespaces
+                .iter()
+                .filter(|n| peer.matches_namespace(&n.name, &n.labels) == Some(true))
+                .collect();
+            let populated = namespaces.iter().any(|n| {
+                cx.manifests
+                    .workloads
+                    .iter()
+                    .any(|w| w.id.namespace == n.name)
+            });
+            if !namespaces.is_empty() && !populated {
+                continue;
+            }
+            let d = if namespaces.is_empty() {
+                let uses_name = raw_peer
+                    .and_then(|p| p.namespace_selector.as_ref())
+                    .and_then(|s| s.match_labels.as_ref())
+                    .is_some_and(|m| m.contains_key("name"));
+                let mut d = Diagnostic::new(
+                    codes::PEER_SELECTS_NOTHING,
+                    cx.field(i, &path),
+                    "this peer's `namespaceSelector` matches no namespace of the input",
+                )
+                .with_primary("no namespace has these labels")
+                .with_note("if the namespace is not part of this input, allow L004 or lint it together with its Namespace object")
+                .with_help("select a namespace by name with the label every namespace carries: `kubernetes.io/metadata.name: NAME`");
+                if uses_name {
+                    d = d.with_note("namespaces carry `kubernetes.io/metadata.name`, not `name`, unless someone labelled them");
+                }
+                d
+            } else {
+                let names: Vec<String> =
+                    namespaces.iter().map(|n| format!("`{}`", n.name)).collect();
+                Diagnostic::new(
+                    codes::PEER_SELECTS_NOTHING,
+                    cx.field(i, &path),
+                    "this peer matches no workload of the input",
+                )
+                .with_primary("no pod template has these labels")
+                .with_note(format!("namespaces it selects: {}", list(&names, 6)))
+                .with_help("compare the selector with the labels of the pod templates; as written, the rule allows nothing from these peers")
+            };
+            out.push(d);
+        }
+    }
+}
+
+/// L005: a named port that no destination of its rule declares.
+fn named_ports(cx: &Context<'_>, i: usize, selected: &[usize], out: &mut Diagnostics) {
+    if !cx.has_workloads() {
+        return;
+    }
+    let Some(view) = cx.set.view(i) else { return };
+    for raw in raw_rules(cx.policy(i)) {
+        let Some(ports) = raw.ports else { continue };
+        let rules = view.rules(raw.direction);
+        let Some(rule) = rules.get(raw.index) else {
+            continue;
+        };
+        let destinations: Vec<&Pod> = match raw.direction {
+            Direction::Ingress => selected.iter().map(|&s| &cx.subjects[s].pod).collect(),
+            Direction::Egress => cx
+                .subjects
+                .iter()
+                .filter(|s| {
+                    matches!(s.of, SubjectOf::Workload(_))
+                        && rule.matches(&Endpoint::Pod(s.pod.clone()))
+                })
+                .map(|s| &s.pod)
+                .collect(),
+        };
+        if destinations.is_empty() {
+            continue;
+        }
+        for (k, port) in ports.iter().enumerate() {
+            let Some(IntOrString::String(name)) = &port.port else {
+                continue;
+            };
+            let protocol = port
+                .protocol
+                .as_deref()
+                .and_then(Protocol::parse)
+                .unwrap_or(Protocol::Tcp);
+            if destinations
+                .iter()
+                .any(|d| d.resolve_port(name, protocol).is_some())
+            {
+                continue;
+            }
+            let mut declared: Vec<String> = destinations
+                .iter()
+                .flat_map(|d| {
+                    d.ports
+                        .iter()
+                        .map(|p| format!("`{}` ({} {})", p.name, p.protocol, p.number))
+                })
+                .collect();
+            declared.sort();
+            declared.dedup();
+            let note = if declared.is_empty() {
+                "its destinations declare no named port".to_owned()
+            } else {
+                format!("its destinations declare {}", list(&declared, 6))
+            };
+            out.push(
+                Diagnostic::new(
+                    codes::UNDECLARED_PORT_NAME,
+                    cx.field(i, &format!("{}.ports[{k}]", raw.path())),
+                    format!("no destination of this rule declares the {protocol} port `{name}`"),
+                )
+                .with_primary("resolves to no port")
+                .with_note(note)
+                .with_help(format!("name the container port `{name}` (with protocol {protocol}) in the pod templates, or write its number")),
+            );
+        }
+    }
+}
