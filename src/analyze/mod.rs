@@ -14,11 +14,11 @@
 //!   open it to (pods that may not be in the input).
 //!
 //! The result ([`Analysis`]) is plain data with a stable JSON form;
-//! [`format`] prints it as text, CSV or Markdown.
+//! [`text`] prints it as text, CSV, Markdown or JSON.
 
 mod exposure;
 mod external;
-pub mod format;
+pub mod text;
 
 use std::fmt;
 use std::net::IpAddr;

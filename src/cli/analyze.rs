@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::{usage_error, DiagnosticArgs, ErrorFormat, ExitCode};
-use crate::analyze::{self, format};
+use crate::analyze::{self, text};
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::eval::PolicySet;
 use crate::manifest::{self, Manifests};
@@ -82,7 +82,7 @@ pub struct AnalyzeArgs {
 /// Reads the manifests. Malformed input stops here (reported, exit 1)
 /// unless `--keep-going`, which turns those errors into warnings that are
 /// returned for the caller to print.
-pub fn load(paths: &[PathBuf], input: &ManifestArgs) -> Result<manifest::Loaded, ExitCode> {
+pub fn load(paths: &[PathBuf], input: &ManifestArgs) -> Result<manifest::Reading, ExitCode> {
     let options = manifest::Options {
         default_namespace: input.namespace.clone(),
     };
@@ -170,10 +170,10 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
     };
     let analysis = analyze::analyze(manifests, &set, &options);
     let text = match args.format {
-        AnalyzeFormat::Txt => format::txt(&analysis),
-        AnalyzeFormat::Json => format::json(&analysis),
-        AnalyzeFormat::Csv => format::csv(&analysis),
-        AnalyzeFormat::Md => format::md(&analysis),
+        AnalyzeFormat::Txt => text::txt(&analysis),
+        AnalyzeFormat::Json => text::json(&analysis),
+        AnalyzeFormat::Csv => text::csv(&analysis),
+        AnalyzeFormat::Md => text::md(&analysis),
     };
     print!("{text}");
     if !analysis.host_network.is_empty() && args.diagnostics.error_format == ErrorFormat::Human {

@@ -285,12 +285,12 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
 /// What reading produced: the manifests (without the objects that had
 /// errors) and the diagnostics (E101–E103, W101).
 #[derive(Debug, Default)]
-pub struct Loaded {
+pub struct Reading {
     pub manifests: Manifests,
     pub diagnostics: Vec<Diagnostic>,
 }
 
-impl Loaded {
+impl Reading {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
@@ -298,20 +298,20 @@ impl Loaded {
 
 /// Reads every path (`-` is standard input). An unreadable path is an
 /// error of its own (not a diagnostic): the caller reports it as misuse.
-pub fn load(paths: &[PathBuf], options: &Options) -> Result<Loaded, crate::files::ReadError> {
+pub fn load(paths: &[PathBuf], options: &Options) -> Result<Reading, crate::files::ReadError> {
     let sources = input::read(paths)?;
     Ok(from_sources(sources, options))
 }
 
 /// Reads manifests held in memory (for tests and other commands).
-pub fn load_str(name: &str, text: &str, options: &Options) -> Loaded {
+pub fn load_str(name: &str, text: &str, options: &Options) -> Reading {
     let mut sources = SourceMap::default();
     sources.add(crate::source::SourceFile::new(name, None, text));
     from_sources(sources, options)
 }
 
 /// The pipeline on files already read.
-pub fn from_sources(sources: SourceMap, options: &Options) -> Loaded {
+pub fn from_sources(sources: SourceMap, options: &Options) -> Reading {
     let mut diagnostics = Vec::new();
     let mut collected = objects::Collected::default();
     for (file, source) in sources.files() {
@@ -322,7 +322,7 @@ pub fn from_sources(sources: SourceMap, options: &Options) -> Loaded {
     let manifests = owners::resolve(collected, sources, &mut diagnostics);
     let mut diags = crate::diagnostic::Diagnostics::default();
     diagnostics.into_iter().for_each(|d| diags.push(d));
-    Loaded {
+    Reading {
         manifests,
         diagnostics: diags.sorted(),
     }

@@ -3,7 +3,7 @@
 
 use npc::manifest::{self, Manifests, Options};
 
-fn read(text: &str) -> manifest::Loaded {
+fn read(text: &str) -> manifest::Reading {
     manifest::load_str("input.yaml", text, &Options::default())
 }
 
