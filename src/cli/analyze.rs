@@ -79,12 +79,17 @@ pub struct AnalyzeArgs {
     pub diagnostics: DiagnosticArgs,
 }
 
-/// Reads the manifests. Malformed input stops here (reported, exit 1)
-/// unless `--keep-going`, which turns those errors into warnings that are
-/// returned for the caller to print.
-pub fn load(paths: &[PathBuf], input: &ManifestArgs) -> Result<manifest::Reading, ExitCode> {
+/// Reads the manifests (locating every field when `field_positions`).
+/// With `--keep-going` errors become warnings, returned for the caller to
+/// print.
+pub fn load(
+    paths: &[PathBuf],
+    input: &ManifestArgs,
+    field_positions: bool,
+) -> Result<manifest::Reading, ExitCode> {
     let options = manifest::Options {
         default_namespace: input.namespace.clone(),
+        field_positions,
     };
     let mut loaded = manifest::load(paths, &options).map_err(|e| usage_error(&e.to_string()))?;
     if input.keep_going {
@@ -143,7 +148,8 @@ pub fn report_reading(
 }
 
 pub fn run(args: &AnalyzeArgs) -> ExitCode {
-    let loaded = match load(&args.paths, &args.input) {
+    // Connectivity needs no field positions (diagnostics get them anyway).
+    let loaded = match load(&args.paths, &args.input, false) {
         Ok(l) => l,
         Err(code) => return code,
     };

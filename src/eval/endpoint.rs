@@ -65,7 +65,8 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub(crate) fn pod(&self) -> Option<&Pod> {
+    /// The pod, unless the endpoint is an address.
+    pub fn pod(&self) -> Option<&Pod> {
         match self {
             Endpoint::Pod(pod) => Some(pod),
             Endpoint::Ip(_) => None,

@@ -51,7 +51,7 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         .subjects
         .iter()
         .filter(|s| matches!(s.of, SubjectOf::Workload(_)) && is_dns_server(&s.pod.labels))
-        .map(|s| Endpoint::Pod(s.pod.clone()))
+        .map(|s| s.endpoint.clone())
         .collect();
     let stand_in = servers.is_empty();
     if stand_in {
@@ -72,7 +72,7 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let me = cx.endpoint(i);
         let (mut udp, mut tcp) = (false, false);
         for server in &servers {
-            let ports = cx.set.allowed_ports(&me, server);
+            let ports = cx.set.allowed_ports(me, server);
             udp |= ports.contains(Protocol::Udp, 53);
             tcp |= ports.contains(Protocol::Tcp, 53);
         }
@@ -130,7 +130,7 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
                 // The rule that lets the allowed protocol through.
                 let me = cx.endpoint(members[0]);
                 let rule = servers.iter().find_map(|server| {
-                    let verdict = cx.set.evaluate(&me, server, allowed, 53);
+                    let verdict = cx.set.evaluate(me, server, allowed, 53);
                     verdict
                         .allowed
                         .then(|| verdict.egress.matched.first().cloned())

@@ -41,6 +41,8 @@ use crate::source::Span;
 #[derive(Clone, Debug)]
 pub struct Subject {
     pub pod: Pod,
+    /// The same pod as an endpoint, made once.
+    pub endpoint: Endpoint,
     /// The workload (index into `Manifests::workloads`), or the policy whose
     /// pods this representative stands for (index into `Manifests::policies`).
     pub of: SubjectOf,
@@ -59,8 +61,8 @@ pub struct Context<'a> {
     pub set: &'a PolicySet,
     /// Workload shapes not on the host network, then representatives.
     pub subjects: Vec<Subject>,
-    /// Host-network shapes: (workload, pod).
-    pub host: Vec<(usize, usize, Pod)>,
+    /// Host-network shapes: (workload, shape, pod as an endpoint).
+    pub host: Vec<(usize, usize, Endpoint)>,
 }
 
 impl<'a> Context<'a> {
@@ -72,9 +74,10 @@ impl<'a> Context<'a> {
             for (s, shape) in workload.shapes.iter().enumerate() {
                 let pod = workload.pod(&shape.shape, &labels);
                 if shape.shape.host_network {
-                    host.push((w, s, pod));
+                    host.push((w, s, Endpoint::Pod(pod)));
                 } else {
                     subjects.push(Subject {
+                        endpoint: Endpoint::Pod(pod.clone()),
                         pod,
                         of: SubjectOf::Workload(w),
                     });
@@ -84,7 +87,9 @@ impl<'a> Context<'a> {
         let workloads = subjects.len();
         for (i, view) in set.views().enumerate() {
             let selects_some = subjects[..workloads].iter().any(|s| view.selects(&s.pod))
-                || host.iter().any(|(_, _, pod)| view.selects(pod));
+                || host
+                    .iter()
+                    .any(|(_, _, e)| e.pod().is_some_and(|pod| view.selects(pod)));
             if selects_some {
                 continue;
             }
@@ -110,6 +115,7 @@ impl<'a> Context<'a> {
             // The evaluator has the last word on whether it is selected.
             if view.selects(&pod) {
                 subjects.push(Subject {
+                    endpoint: Endpoint::Pod(pod.clone()),
                     pod,
                     of: SubjectOf::Representative(i),
                 });
@@ -156,8 +162,8 @@ impl<'a> Context<'a> {
         self.policy(i).origin.field(path)
     }
 
-    pub fn endpoint(&self, subject: usize) -> Endpoint {
-        Endpoint::Pod(self.subjects[subject].pod.clone())
+    pub fn endpoint(&self, subject: usize) -> &Endpoint {
+        &self.subjects[subject].endpoint
     }
 }
 

@@ -36,7 +36,7 @@ pub fn check(cx: &Context<'_>, explained: &[Span], out: &mut Diagnostics) {
             .host
             .iter()
             .enumerate()
-            .filter(|(_, (_, _, pod))| view.selects(pod))
+            .filter(|(_, (_, _, e))| e.pod().is_some_and(|pod| view.selects(pod)))
             .map(|(h, _)| h)
             .collect();
         let pod_selector = policy
@@ -136,14 +136,14 @@ fn peers(cx: &Context<'_>, i: usize, explained: &[Span], out: &mut Diagnostics) 
                 continue;
             }
             let path = raw.peer_path(k);
-            let matches_workload = cx.subjects.iter().any(|s| {
-                matches!(s.of, SubjectOf::Workload(_))
-                    && peer.matches(&Endpoint::Pod(s.pod.clone()))
-            });
+            let matches_workload = cx
+                .subjects
+                .iter()
+                .any(|s| matches!(s.of, SubjectOf::Workload(_)) && peer.matches(&s.endpoint));
             let host: Vec<String> = cx
                 .host
                 .iter()
-                .filter(|(_, _, pod)| peer.matches(&Endpoint::Pod(pod.clone())))
+                .filter(|(_, _, e)| peer.matches(e))
                 .map(|(w, _, _)| format!("`{}`", cx.manifests.workloads[*w].id))
                 .collect();
             let raw_peer = raw.peers.and_then(|p| p.get(k));
@@ -236,10 +236,7 @@ fn named_ports(cx: &Context<'_>, i: usize, selected: &[usize], out: &mut Diagnos
             Direction::Egress => cx
                 .subjects
                 .iter()
-                .filter(|s| {
-                    matches!(s.of, SubjectOf::Workload(_))
-                        && rule.matches(&Endpoint::Pod(s.pod.clone()))
-                })
+                .filter(|s| matches!(s.of, SubjectOf::Workload(_)) && rule.matches(&s.endpoint))
                 .map(|s| &s.pod)
                 .collect(),
         };

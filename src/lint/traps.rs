@@ -9,7 +9,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::{list, Context, SubjectOf};
 use crate::analyze::{peer_text, selector_text};
 use crate::diagnostic::{codes, Diagnostic, Diagnostics};
-use crate::eval::{Direction, Endpoint};
+use crate::eval::Direction;
 use crate::k8s::Cidr;
 
 /// One rule of a policy as written.
@@ -130,10 +130,7 @@ fn and_or(cx: &Context<'_>, i: usize, rule: &RawRule<'_>, out: &mut Diagnostics)
             continue;
         };
         // As written, the podSelector matches pods of the policy's namespace only.
-        if workloads
-            .iter()
-            .any(|s| pod_peer.matches(&Endpoint::Pod(s.pod.clone())))
-        {
+        if workloads.iter().any(|s| pod_peer.matches(&s.endpoint)) {
             continue;
         }
         for &n in &lone_ns {

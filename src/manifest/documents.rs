@@ -22,9 +22,15 @@ pub struct Document {
     pub start: usize,
 }
 
-/// The documents of `text`; every malformed document adds an E101
-/// diagnostic and is left out.
-pub fn parse(file: FileId, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Document> {
+/// The documents of `text`, with the spans of their fields when
+/// `positions`; every malformed document adds an E101 diagnostic and is
+/// left out.
+pub fn parse(
+    file: FileId,
+    text: &str,
+    positions: bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Document> {
     let mut out = Vec::new();
     let mut offset = 0;
     let mut before = 0; // documents in the segments already read
@@ -32,12 +38,28 @@ pub fn parse(file: FileId, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec
         let segment = &text[offset..];
         match parse_documents(segment) {
             Ok(values) => {
-                push_segment(file, text, (offset, text.len()), values, before, &mut out);
+                push_segment(
+                    file,
+                    text,
+                    (offset, text.len()),
+                    values,
+                    before,
+                    positions,
+                    &mut out,
+                );
                 break;
             }
             Err(error) => {
                 if let Some(values) = as_json(segment) {
-                    push_segment(file, text, (offset, text.len()), values, before, &mut out);
+                    push_segment(
+                        file,
+                        text,
+                        (offset, text.len()),
+                        values,
+                        before,
+                        positions,
+                        &mut out,
+                    );
                     break;
                 }
                 let chunks = chunks(segment);
@@ -63,7 +85,7 @@ pub fn parse(file: FileId, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec
                     if let Ok(values) = parse_documents(prefix) {
                         good = values.len();
                         let range = (offset, offset + bad_start);
-                        push_segment(file, text, range, values, before, &mut out);
+                        push_segment(file, text, range, values, before, positions, &mut out);
                     }
                 }
                 let index = before + good + 1;
@@ -88,12 +110,15 @@ fn push_segment(
     (offset, end): (usize, usize),
     values: Vec<Value>,
     before: usize,
+    positions: bool,
     out: &mut Vec<Document>,
 ) {
     let segment = &text[offset..end];
     let body_offset = offset + (segment.len() - segment.trim_start_matches('\u{feff}').len());
     let body = &text[body_offset..end];
-    let spans = positions::documents(body)
+    let spans = positions
+        .then(|| positions::documents(body))
+        .flatten()
         .filter(|docs| docs.len() == values.len())
         .map(|docs| {
             docs.into_iter()
@@ -224,7 +249,7 @@ mod tests {
 
     fn parse_str(text: &str) -> (Vec<Document>, Vec<Diagnostic>) {
         let mut diags = Vec::new();
-        let docs = parse(FileId(0), text, &mut diags);
+        let docs = parse(FileId(0), text, true, &mut diags);
         (docs, diags)
     }
 

@@ -46,12 +46,18 @@ pub use positions::FieldSpans;
 pub struct Options {
     /// The namespace of namespaced objects that name none (`default`).
     pub default_namespace: String,
+    /// Locate every field of every object (for findings that point at
+    /// fields). Without it, objects are located by document, and only a
+    /// file with a problem is read again with field positions, for its
+    /// diagnostics: reading is about twice as fast.
+    pub field_positions: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             default_namespace: "default".to_string(),
+            field_positions: true,
         }
     }
 }
@@ -315,9 +321,22 @@ pub fn from_sources(sources: SourceMap, options: &Options) -> Reading {
     let mut diagnostics = Vec::new();
     let mut collected = objects::Collected::default();
     for (file, source) in sources.files() {
-        for document in documents::parse(file, &source.text, &mut diagnostics) {
-            objects::collect(document, options, &mut collected, &mut diagnostics);
+        let read = |positions: bool, diagnostics: &mut Vec<Diagnostic>| {
+            let mut objects = objects::Collected::default();
+            for document in documents::parse(file, &source.text, positions, diagnostics) {
+                objects::collect(document, options, &mut objects, diagnostics);
+            }
+            objects
+        };
+        let mut found = Vec::new();
+        let mut objects = read(options.field_positions, &mut found);
+        if !found.is_empty() && !options.field_positions {
+            // Diagnostics point at fields: read this file again, located.
+            found.clear();
+            objects = read(true, &mut found);
         }
+        diagnostics.extend(found);
+        collected.extend(objects);
     }
     let manifests = owners::resolve(collected, sources, &mut diagnostics);
     let mut diags = crate::diagnostic::Diagnostics::default();

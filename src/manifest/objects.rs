@@ -117,6 +117,19 @@ pub struct Collected {
     pub finished_pods: usize,
 }
 
+impl Collected {
+    /// Adds what another file yielded.
+    pub fn extend(&mut self, other: Collected) {
+        self.namespaces.extend(other.namespaces);
+        self.workloads.extend(other.workloads);
+        self.policies.extend(other.policies);
+        for (kind, n) in other.skipped {
+            *self.skipped.entry(kind).or_default() += n;
+        }
+        self.finished_pods += other.finished_pods;
+    }
+}
+
 /// The API group of an `apiVersion` (`apps/v1` → `apps`, `v1` → ``).
 fn group(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(g, _)| g)
@@ -508,7 +521,12 @@ impl Reader<'_> {
             map.insert("apiVersion".into(), NETWORK_POLICY_API_VERSION.into());
             map.insert("kind".into(), NETWORK_POLICY_KIND.into());
         }
-        let mut object: NetworkPolicy = match serde_path_to_error::deserialize(value) {
+        // The common case without path tracking; the path only on error.
+        let decoded = match <NetworkPolicy as serde::Deserialize>::deserialize(&value) {
+            Ok(object) => Ok(object),
+            Err(_) => serde_path_to_error::deserialize::<_, NetworkPolicy>(&value),
+        };
+        let mut object: NetworkPolicy = match decoded {
             Ok(object) => object,
             Err(e) => {
                 let path = e.path().to_string();

@@ -128,6 +128,7 @@ spec: {podSelector: {}}
     assert_eq!(m.policies[0].namespace(), "default");
     let options = Options {
         default_namespace: "team-a".into(),
+        ..Options::default()
     };
     let m = manifest::load_str("in.yaml", text, &options).manifests;
     assert_eq!(ids(&m), ["team-a/j[Job]"]);
@@ -283,6 +284,20 @@ fn a_policy_defined_twice_keeps_the_later_one_with_a_warning() {
         port,
         Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(443))
     );
+}
+
+#[test]
+fn without_field_positions_only_files_with_problems_are_located() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: {on: true}\n";
+    let options = Options {
+        field_positions: false,
+        ..Options::default()
+    };
+    let loaded = manifest::load_str("in.yaml", text, &options);
+    // The diagnostic still points at the field: the file was read again.
+    assert_eq!(line(&loaded.manifests, loaded.diagnostics[0].span), 5);
+    let clean = manifest::load_str("in.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n", &options);
+    assert!(clean.manifests.workloads[0].origin.fields.root().is_none());
 }
 
 #[test]
