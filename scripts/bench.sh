@@ -28,6 +28,11 @@
 #   NPC_BENCH_KUSTOMIZE  mixed sizes to render with kubectl kustomize (default "100 1000")
 #   NPC_BENCH_NCA        mixed sizes to check with nca --connectivity (default "10 100")
 #   NPC_BENCH_TIMEOUT    seconds before one tool run is stopped (default 600)
+#   NPC_BENCH_ANALYZE    namespaces of generated manifests for npc analyze / lint,
+#                        10 workloads and 10 policies each (default "100": 1,000
+#                        workloads and 1,000 NetworkPolicies; "" skips)
+#   NPC_BENCH_ANALYZE_NCA  those sizes also checked with nca --connectivity -r on
+#                        the same directory (default "10 100")
 #   NPC_BENCH_DIR        work directory (default target/bench)
 set -euo pipefail
 
@@ -40,6 +45,8 @@ runs="${NPC_BENCH_RUNS:-7}"
 kustomize_sizes="${NPC_BENCH_KUSTOMIZE-100 1000}"
 nca_sizes="${NPC_BENCH_NCA-10 100}"
 tool_timeout="${NPC_BENCH_TIMEOUT:-600}"
+analyze_sizes="${NPC_BENCH_ANALYZE-100}"
+analyze_nca_sizes="${NPC_BENCH_ANALYZE_NCA-10 100}"
 work="${NPC_BENCH_DIR:-$root/target/bench}"
 mkdir -p "$work"
 
@@ -60,6 +67,8 @@ log "building npc and the generator (release)"
 (cd "$root" && cargo build --release --quiet -p npc --bin npc -p npc-gen --bin npc-gen)
 npc="$root/target/release/npc"
 gen="$root/target/release/npc-gen"
+(cd "$root" && cargo build --release --quiet -p npc --example gen_manifests)
+gen_manifests="$root/target/release/examples/gen_manifests"
 
 contains() { case " $1 " in *" $2 "*) return 0 ;; *) return 1 ;; esac; }
 
@@ -273,3 +282,43 @@ echo "| no object over 128 KiB (131,072 bytes) | largest $(thousands "$largest")
 echo
 echo "runs per program: $runs (3 above 1,000 namespaces and for cdk8s-plus); nca: 1 run; kustomize: 3 runs (1 from 1,000 namespaces)"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ------------------------------------------------------------------ npc analyze / lint
+analyze_rows=()
+for n in $analyze_sizes; do
+  dir="$work/manifests-$n"
+  rm -rf "$dir"
+  "$gen_manifests" --namespaces "$n" --workloads 10 --policies 10 --out "$dir"
+  bytes=$(cat "$dir"/*.yaml "$dir"/*/*.yaml | wc -c)
+  log "npc analyze / lint: $n namespaces"
+  read -r med min rss cpu < <(measure "$runs" "$npc" analyze "$dir")
+  lines=$("$npc" analyze "$dir" 2>/dev/null | wc -l)
+  analyze_rows+=("| \`npc analyze DIR\` | $(thousands $((n * 10))) | $(thousands $((n * 10))) | $(thousands "$bytes") | $(thousands "$lines") lines | $med | $min | $cpu | $(mb "$rss") |")
+  read -r med min rss cpu < <(measure "$runs" "$npc" lint "$dir" --format json)
+  findings=$("$npc" lint "$dir" --format json 2>/dev/null | grep -c '"code"' || true)
+  analyze_rows+=("| \`npc lint DIR --format json\` | $(thousands $((n * 10))) | $(thousands $((n * 10))) | $(thousands "$bytes") | $(thousands "$findings") findings | $med | $min | $cpu | $(mb "$rss") |")
+  if contains "$analyze_nca_sizes" "$n"; then
+    if [ -z "$venv_bin" ]; then
+      venv_bin="$(bash "$root/scripts/venv.sh")"
+    fi
+    log "nca --connectivity -r: $n namespaces"
+    ncaout="$work/nca-manifests-$n.txt"
+    set +e
+    /usr/bin/time -f '%e %M %U %S' -o "$work/time.txt" timeout "$tool_timeout" "$venv_bin/nca" --connectivity -r "$dir" \
+      -o txt_no_fw_rules --output_endpoints deployments > "$ncaout" 2>&1
+    status=$?
+    set -e
+    read -r nw nm nu ns < <(tail -n 1 "$work/time.txt") || true
+    ncpu=$(awk -v u="${nu:-0}" -v s="${ns:-0}" 'BEGIN { printf "%.2f", u + s }')
+    if [ "$status" = 124 ]; then note="stopped after ${tool_timeout} s";
+    elif grep -q Traceback "$ncaout"; then note="failed, see $ncaout"; else note="$(grep -c ' => ' "$ncaout" || true) lines"; fi
+    analyze_rows+=("| \`nca --connectivity -r DIR\` | $(thousands $((n * 10))) | $(thousands $((n * 10))) | $(thousands "$bytes") | $note | $nw | $nw | $ncpu | $(mb "${nm:-0}") |")
+  fi
+done
+if [ "${#analyze_rows[@]}" -gt 0 ]; then
+  echo
+  echo "| command | workloads | policies | bytes in | result | wall, median (s) | fastest (s) | CPU user+sys, median (s) | peak RSS (MB) |"
+  echo "|---|---:|---:|---:|---|---:|---:|---:|---:|"
+  printf '%s\n' "${analyze_rows[@]}"
+fi
+echo
