@@ -201,6 +201,17 @@ impl Policy {
     }
 }
 
+/// A `Pod` object of the input (a cluster dump), by name.
+#[derive(Clone, Debug)]
+pub struct PodEntry {
+    pub namespace: String,
+    pub name: String,
+    pub shape: PodShape,
+    pub origin: Origin,
+    /// The workload it is reported as (index into `Manifests::workloads`).
+    pub workload: usize,
+}
+
 /// Everything read from the inputs.
 #[derive(Clone, Debug, Default)]
 pub struct Manifests {
@@ -212,8 +223,12 @@ pub struct Manifests {
     pub workloads: Vec<Workload>,
     /// In input order; a policy defined twice keeps its later definition.
     pub policies: Vec<Policy>,
+    /// The `Pod` objects that are running or pending, in input order.
+    pub pods: Vec<PodEntry>,
     /// Objects of kinds npc does not model, by `apiVersion/kind`.
     pub skipped: BTreeMap<String, usize>,
+    /// Every object read, modelled or not, by `apiVersion/kind`.
+    pub kinds: BTreeMap<String, usize>,
     /// Pods left out because they finished (`Succeeded`, `Failed`).
     pub finished_pods: usize,
 }

@@ -114,6 +114,8 @@ pub struct Collected {
     pub workloads: Vec<WorkloadObject>,
     pub policies: Vec<Policy>,
     pub skipped: BTreeMap<String, usize>,
+    /// Every object read, by `apiVersion/kind`.
+    pub kinds: BTreeMap<String, usize>,
     pub finished_pods: usize,
 }
 
@@ -126,8 +128,23 @@ impl Collected {
         for (kind, n) in other.skipped {
             *self.skipped.entry(kind).or_default() += n;
         }
+        for (kind, n) in other.kinds {
+            *self.kinds.entry(kind).or_default() += n;
+        }
         self.finished_pods += other.finished_pods;
     }
+}
+
+/// The `apiVersion` a kind npc reads usually has.
+fn usual_api_version(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "Namespace" | "Pod" | "ReplicationController" | "List" => "v1",
+        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => "apps/v1",
+        "Job" | "CronJob" => "batch/v1",
+        NETWORK_POLICY_KIND => NETWORK_POLICY_API_VERSION,
+        k if k.ends_with("List") => "v1",
+        _ => return None,
+    })
 }
 
 /// The API group of an `apiVersion` (`apps/v1` → `apps`, `v1` → ``).
@@ -152,10 +169,21 @@ pub fn collect(
             continue;
         }
         let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
-        let api_version = text("apiVersion").or_else(|| inherited.as_ref().map(|i| i.0.clone()));
         let kind = text("kind").or_else(|| inherited.as_ref().map(|i| i.1.clone()));
+        // Without `apiVersion` (hand-trimmed dumps), a kind npc models is
+        // read in its usual group.
+        let api_version = text("apiVersion")
+            .or_else(|| inherited.as_ref().map(|i| i.0.clone()))
+            .or_else(|| {
+                kind.as_deref()
+                    .and_then(usual_api_version)
+                    .map(str::to_owned)
+            });
         let (Some(api_version), Some(kind)) = (api_version, kind) else {
             *out.skipped
+                .entry("(not a Kubernetes object)".into())
+                .or_default() += 1;
+            *out.kinds
                 .entry("(not a Kubernetes object)".into())
                 .or_default() += 1;
             continue;
@@ -181,6 +209,9 @@ pub fn collect(
                 continue;
             }
         }
+        *out.kinds
+            .entry(format!("{api_version}/{kind}"))
+            .or_default() += 1;
         let spans = document.spans.subtree(&path);
         let mut reader = Reader {
             value: &value,
@@ -399,14 +430,17 @@ impl Reader<'_> {
                     return Err(());
                 };
                 for (p, port) in ports.iter().enumerate() {
+                    // Every port is checked as the API server checks it;
+                    // only named ones matter to policies.
                     let here = format!("{ports_path}[{p}]");
-                    let Some(name) = port.get("name").filter(|n| !n.is_null()) else {
-                        continue; // only named ports matter to policies
-                    };
-                    let Some(name) = name.as_str() else {
-                        let problem = format!("must be a string, not {}", type_name(name));
-                        self.error(&format!("{here}.name"), problem, "port names are strings");
-                        return Err(());
+                    let name = match port.get("name").filter(|n| !n.is_null()) {
+                        None => None,
+                        Some(Value::String(name)) => Some(name.clone()),
+                        Some(other) => {
+                            let problem = format!("must be a string, not {}", type_name(other));
+                            self.error(&format!("{here}.name"), problem, "port names are strings");
+                            return Err(());
+                        }
                     };
                     let number = port
                         .get("containerPort")
@@ -435,8 +469,9 @@ impl Reader<'_> {
                             }
                         },
                     };
+                    let Some(name) = name else { continue };
                     let declared = NamedPort {
-                        name: name.to_owned(),
+                        name,
                         protocol,
                         number,
                     };

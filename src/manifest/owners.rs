@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::objects::{Collected, NamespaceObject, WorkloadObject};
-use super::{Manifests, Namespace, Origin, ShapeOrigin, Workload, WorkloadId};
+use super::{Manifests, Namespace, Origin, PodEntry, ShapeOrigin, Workload, WorkloadId};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::k8s::NAMESPACE_NAME_LABEL;
 use crate::source::SourceMap;
@@ -171,8 +171,10 @@ pub fn resolve(
     // Which objects stand for a workload, and which pods run under each.
     let mut pods_of: BTreeMap<WorkloadId, (Option<usize>, Vec<usize>)> = BTreeMap::new();
     let mut absorbed = vec![false; objects.len()];
+    // Each pod with an owner, and the workload it is reported as.
+    let mut reported_as: Vec<(usize, WorkloadId)> = Vec::new();
     for (i, w) in objects.iter().enumerate() {
-        if w.kind.kind != "Pod" || (w.owner.is_none()) {
+        if w.kind.kind != "Pod" || w.owner.is_none() {
             continue;
         }
         let (id, known) = match top(i) {
@@ -196,6 +198,7 @@ pub fn resolve(
         if known != Some(i) {
             absorbed[i] = true;
         }
+        reported_as.push((i, id.clone()));
         pods_of.entry(id).or_insert((known, Vec::new())).1.push(i);
     }
     // Objects with an owner in the input (a ReplicaSet under a
@@ -241,6 +244,28 @@ pub fn resolve(
         });
     }
     workloads.sort_by(|a, b| a.id.cmp(&b.id));
+    let index_of = |id: &WorkloadId| workloads.binary_search_by(|w| w.id.cmp(id)).ok();
+    let reported_as: HashMap<usize, WorkloadId> = reported_as.into_iter().collect();
+    let mut pods = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        if o.kind.kind != "Pod" {
+            continue;
+        }
+        let id = reported_as.get(&i).cloned().unwrap_or_else(|| WorkloadId {
+            namespace: o.namespace.clone(),
+            name: o.name.clone(),
+            kind: "Pod".to_string(),
+        });
+        if let Some(workload) = index_of(&id) {
+            pods.push(PodEntry {
+                namespace: o.namespace.clone(),
+                name: o.name.clone(),
+                shape: o.shape.clone(),
+                origin: o.origin.clone(),
+                workload,
+            });
+        }
+    }
 
     let mut namespaces: BTreeMap<String, Namespace> = namespace_objects
         .into_iter()
@@ -273,6 +298,8 @@ pub fn resolve(
         workloads,
         policies,
         skipped: collected.skipped,
+        pods,
+        kinds: collected.kinds,
         finished_pods: collected.finished_pods,
     }
 }

@@ -296,8 +296,38 @@ fn without_field_positions_only_files_with_problems_are_located() {
     let loaded = manifest::load_str("in.yaml", text, &options);
     // The diagnostic still points at the field: the file was read again.
     assert_eq!(line(&loaded.manifests, loaded.diagnostics[0].span), 5);
-    let clean = manifest::load_str("in.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n", &options);
+    let clean = manifest::load_str(
+        "in.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n",
+        &options,
+    );
     assert!(clean.manifests.workloads[0].origin.fields.root().is_none());
+}
+
+#[test]
+fn dumps_keep_their_pods_and_count_every_kind() {
+    let path = crate::support::npc::root().join("tests/data/manifests/kubectl-list.yaml");
+    let m = manifest::load(&[path], &Options::default()).unwrap().manifests;
+    let pods: Vec<String> = m
+        .pods
+        .iter()
+        .map(|p| format!("{}/{} as {}", p.namespace, p.name, m.workloads[p.workload].id))
+        .collect();
+    assert!(pods.contains(&"shop/web-7d9f8c6b5-x2kqp as shop/web[Deployment]".to_string()), "{pods:#?}");
+    assert!(pods.contains(&"shop/legacy-6c8f7-jx2pq as shop/legacy-6c8f7[ReplicaSet]".to_string()));
+    assert!(pods.contains(&"kube-system/node-agent-4kq8z as kube-system/node-agent[DaemonSet]".to_string()));
+    // The finished job pod is left out.
+    assert_eq!(pods.len(), 9, "{pods:#?}");
+    assert_eq!(m.kinds.get("apps/v1/ReplicaSet"), Some(&4));
+    assert_eq!(m.kinds.get("v1/Pod"), Some(&10));
+    assert_eq!(m.kinds.get("networking.k8s.io/v1/NetworkPolicy"), Some(&5));
+}
+
+#[test]
+fn kinds_without_api_version_are_read_in_their_usual_group() {
+    let m = read("kind: List\nitems:\n- kind: Pod\n  metadata: {name: p, namespace: x}\n- kind: Widget\n  metadata: {name: w}\n").manifests;
+    assert_eq!(ids(&m), ["x/p[Pod]"]);
+    assert_eq!(m.skipped.get("(not a Kubernetes object)"), Some(&1));
 }
 
 #[test]
