@@ -331,6 +331,38 @@ pub fn load_str(name: &str, text: &str, options: &Options) -> Reading {
     from_sources(sources, options)
 }
 
+/// A document of the inputs, for commands that compare objects as written
+/// rather than model them (`npc diff`): its file, its 1-based index, its
+/// value and first line, and its objects with `List`s flattened.
+#[derive(Clone, Debug)]
+pub struct RawDocument {
+    pub file: FileId,
+    pub index: usize,
+    pub value: serde_yaml::Value,
+    pub start: Span,
+    pub objects: Vec<objects::Flat>,
+}
+
+/// The documents of files already read, with the same bounds, YAML rules
+/// and `List` flattening as [`load`]; a malformed document is an E101
+/// diagnostic (and is left out).
+pub fn raw_documents(sources: &SourceMap) -> (Vec<RawDocument>, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let mut out = Vec::new();
+    for (file, source) in sources.files() {
+        for d in documents::parse(file, &source.text, false, &mut diagnostics) {
+            out.push(RawDocument {
+                file,
+                index: d.index,
+                start: Span::new(file, d.start, d.start),
+                objects: objects::flatten(&d.value),
+                value: d.value,
+            });
+        }
+    }
+    (out, diagnostics)
+}
+
 /// The pipeline on files already read.
 pub fn from_sources(sources: SourceMap, options: &Options) -> Reading {
     let mut diagnostics = Vec::new();

@@ -156,22 +156,38 @@ fn group(api_version: &str) -> &str {
 /// `apiVersion` and `kind` a typed list gives its items, its item index.
 type Pending = (Value, String, Option<(String, String)>, Option<usize>);
 
-/// Reads one document into `out`; problems become diagnostics.
-pub fn collect(
-    document: Document,
-    options: &Options,
-    out: &mut Collected,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
-    let mut queue: Vec<Pending> = vec![(document.value.clone(), String::new(), None, None)];
+/// One item of a document after `List`s are flattened.
+#[derive(Clone, Debug)]
+pub enum Flat {
+    Object(RawObject),
+    /// A mapping (or other value) without `kind`.
+    NotAnObject,
+}
+
+/// An object as written.
+#[derive(Clone, Debug)]
+pub struct RawObject {
+    pub api_version: String,
+    pub kind: String,
+    pub value: Value,
+    /// Its path in the document: empty, or `items[3]`, `items[3].items[0]`.
+    pub path: String,
+    /// Its index in the innermost `List`.
+    pub item: Option<usize>,
+}
+
+/// The objects of a document, `List` and `*List` kinds flattened (a typed
+/// list's items may omit `apiVersion` and `kind`); a kind npc reads may
+/// omit `apiVersion` too. Null documents and items give nothing.
+pub fn flatten(document: &Value) -> Vec<Flat> {
+    let mut out = Vec::new();
+    let mut queue: Vec<Pending> = vec![(document.clone(), String::new(), None, None)];
     while let Some((value, path, inherited, item)) = queue.pop() {
         if value.is_null() {
             continue;
         }
         let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
         let kind = text("kind").or_else(|| inherited.as_ref().map(|i| i.1.clone()));
-        // Without `apiVersion` (hand-trimmed dumps), a kind npc models is
-        // read in its usual group.
         let api_version = text("apiVersion")
             .or_else(|| inherited.as_ref().map(|i| i.0.clone()))
             .or_else(|| {
@@ -180,12 +196,7 @@ pub fn collect(
                     .map(str::to_owned)
             });
         let (Some(api_version), Some(kind)) = (api_version, kind) else {
-            *out.skipped
-                .entry("(not a Kubernetes object)".into())
-                .or_default() += 1;
-            *out.kinds
-                .entry("(not a Kubernetes object)".into())
-                .or_default() += 1;
+            out.push(Flat::NotAnObject);
             continue;
         };
         if let Some(item_kind) = kind.strip_suffix("List") {
@@ -209,6 +220,43 @@ pub fn collect(
                 continue;
             }
         }
+        out.push(Flat::Object(RawObject {
+            api_version,
+            kind,
+            value,
+            path,
+            item,
+        }));
+    }
+    out
+}
+
+/// Reads one document into `out`; problems become diagnostics.
+pub fn collect(
+    document: Document,
+    options: &Options,
+    out: &mut Collected,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    for flat in flatten(&document.value) {
+        let RawObject {
+            api_version,
+            kind,
+            value,
+            path,
+            item,
+        } = match flat {
+            Flat::Object(object) => object,
+            Flat::NotAnObject => {
+                *out.skipped
+                    .entry("(not a Kubernetes object)".into())
+                    .or_default() += 1;
+                *out.kinds
+                    .entry("(not a Kubernetes object)".into())
+                    .or_default() += 1;
+                continue;
+            }
+        };
         *out.kinds
             .entry(format!("{api_version}/{kind}"))
             .or_default() += 1;

@@ -232,8 +232,19 @@ fn malformed_inventories_are_usage_errors_with_file_and_line() {
     assert!(e.starts_with("`c.yaml`:"), "{e}");
     let e = inventory::parse("c.yaml", "items: []\n").unwrap_err();
     assert!(e.contains("kind"), "{e}");
-    let e = inventory::parse("c.yaml", "kind: Pod\nmetadata: {name: p}\n").unwrap_err();
-    assert!(e.contains("metadata.namespace"), "{e}");
+    // A pod without a namespace is in `default`, as kubectl reads it (the
+    // one manifest reader decides, for inventories as for `npc analyze`).
+    let inv = inventory::parse("c.yaml", "kind: Pod\nmetadata: {name: p}\n").unwrap();
+    assert_eq!(inv.pods[0].key(), "default/p");
+    let e = inventory::parse(
+        "c.yaml",
+        "kind: Pod\nmetadata: {name: p, labels: {a: true}}\n",
+    )
+    .unwrap_err();
+    assert!(
+        e.starts_with("`c.yaml`:2:") && e.contains("metadata.labels"),
+        "{e}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("c.yaml");
     std::fs::write(&p, bad).unwrap();

@@ -307,15 +307,27 @@ fn without_field_positions_only_files_with_problems_are_located() {
 #[test]
 fn dumps_keep_their_pods_and_count_every_kind() {
     let path = crate::support::npc::root().join("tests/data/manifests/kubectl-list.yaml");
-    let m = manifest::load(&[path], &Options::default()).unwrap().manifests;
+    let m = manifest::load(&[path], &Options::default())
+        .unwrap()
+        .manifests;
     let pods: Vec<String> = m
         .pods
         .iter()
-        .map(|p| format!("{}/{} as {}", p.namespace, p.name, m.workloads[p.workload].id))
+        .map(|p| {
+            format!(
+                "{}/{} as {}",
+                p.namespace, p.name, m.workloads[p.workload].id
+            )
+        })
         .collect();
-    assert!(pods.contains(&"shop/web-7d9f8c6b5-x2kqp as shop/web[Deployment]".to_string()), "{pods:#?}");
+    assert!(
+        pods.contains(&"shop/web-7d9f8c6b5-x2kqp as shop/web[Deployment]".to_string()),
+        "{pods:#?}"
+    );
     assert!(pods.contains(&"shop/legacy-6c8f7-jx2pq as shop/legacy-6c8f7[ReplicaSet]".to_string()));
-    assert!(pods.contains(&"kube-system/node-agent-4kq8z as kube-system/node-agent[DaemonSet]".to_string()));
+    assert!(pods.contains(
+        &"kube-system/node-agent-4kq8z as kube-system/node-agent[DaemonSet]".to_string()
+    ));
     // The finished job pod is left out.
     assert_eq!(pods.len(), 9, "{pods:#?}");
     assert_eq!(m.kinds.get("apps/v1/ReplicaSet"), Some(&4));
