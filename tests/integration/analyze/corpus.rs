@@ -171,10 +171,42 @@ fn key(v: &Value) -> Option<String> {
 fn corpus_agrees_with_nca_reading_the_same_files() {
     let mut compared = 0;
     for input in inputs() {
-        let Some(theirs) = nca_on_files(&input) else {
+        let Some(n) = agree_with_nca(&input) else {
             return;
         };
-        let out = npc(&["analyze", &relative(&input), "--format", "json"]);
+        compared += n;
+    }
+    eprintln!("corpus: {compared} workload pairs and (workload, address) checks agree with nca");
+}
+
+#[allow(dead_code)]
+#[path = "../../../examples/gen_manifests.rs"]
+mod generator;
+
+/// The benchmark's manifests, small: nca reads the same directory.
+#[test]
+fn generated_benchmark_manifests_agree_with_nca() {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in generator::generate(4, 5, 6, 3) {
+        let file = dir.path().join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+    if let Some(n) = agree_with_nca(dir.path()) {
+        eprintln!("generated: {n} checks agree with nca");
+    }
+}
+
+/// Compares npc and nca on one input: the number of checks, `None` when
+/// nca is skipped. Panics with every disagreement.
+fn agree_with_nca(input: &Path) -> Option<usize> {
+    let mut compared = 0;
+    {
+        let theirs = nca_on_files(input)?;
+        let shown = input
+            .strip_prefix(root())
+            .map_or_else(|_| input.display().to_string(), |p| p.display().to_string());
+        let out = npc(&["analyze", &shown, "--format", "json"]);
         assert!(out.status.success(), "{}", stderr(&out));
         let json: Value = serde_json::from_slice(&out.stdout).unwrap();
         let workloads: BTreeSet<String> = json["workloads"]
@@ -277,5 +309,5 @@ fn corpus_agrees_with_nca_reading_the_same_files() {
             problems.join("\n")
         );
     }
-    eprintln!("corpus: {compared} workload pairs and (workload, address) checks agree with nca");
+    Some(compared)
 }
