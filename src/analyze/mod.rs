@@ -302,10 +302,21 @@ pub fn analyze(manifests: &Manifests, set: &PolicySet, options: &Options) -> Ana
         });
         items
     });
+    // With a focus, the workloads shown are the focused ones and their peers.
+    let shown: std::collections::BTreeSet<&WorkloadId> = connections
+        .iter()
+        .flat_map(|c| [&c.src, &c.dst])
+        .filter_map(|p| match p {
+            Peer::Workload(id) => Some(id),
+            Peer::External(_) => None,
+        })
+        .collect();
     Analysis {
         workloads: analyzed
             .iter()
-            .filter(|&&w| in_focus(w) || options.focus.is_none())
+            .filter(|&&w| {
+                options.focus.is_none() || in_focus(w) || shown.contains(&manifests.workloads[w].id)
+            })
             .map(|&w| manifests.workloads[w].id.clone())
             .collect(),
         external: merged.iter().map(|(r, _)| *r).collect(),

@@ -93,10 +93,13 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let Some(first) = isolating.first().and_then(|id| cx.policy_index(id)) else {
             continue;
         };
-        let who = if names.len() == 1 {
-            names[0].clone()
-        } else {
-            format!("{} workloads", names.len())
+        let all_workloads = members
+            .iter()
+            .all(|&i| matches!(cx.subjects[i].of, SubjectOf::Workload(_)));
+        let who = match (names.len(), all_workloads) {
+            (1, _) => names[0].clone(),
+            (n, true) => format!("{n} workloads"),
+            (n, false) => format!("{n} sets of pods"),
         };
         let servers_note = if stand_in {
             "DNS servers: the input has none, so a stand-in `kube-system/{k8s-app=kube-dns}` pod and NodeLocal DNSCache at `169.254.20.10` were tried".to_owned()

@@ -551,6 +551,8 @@ impl Case {
 struct Counts {
     pairs: usize,
     allowed_pairs: usize,
+    /// Pairs that allow some ports but not all.
+    partial_pairs: usize,
     external: usize,
     disagreements: Vec<String>,
 }
@@ -745,6 +747,7 @@ fn compare(cases: &[(usize, Case)], seed: u64) -> Option<Counts> {
             );
             counts.pairs += 1;
             counts.allowed_pairs += usize::from(!mine.is_empty());
+            counts.partial_pairs += usize::from(!mine.is_empty() && !mine.is_full());
             if mine != theirs {
                 counts.disagreements.push(format!(
                     "{a} => {b}: npc allows {mine}, nca allows {theirs}"
@@ -842,13 +845,14 @@ fn random_manifests_agree_with_nca() {
     });
     let pairs: usize = results.iter().map(|c| c.pairs).sum();
     let allowed: usize = results.iter().map(|c| c.allowed_pairs).sum();
+    let partial: usize = results.iter().map(|c| c.partial_pairs).sum();
     let external: usize = results.iter().map(|c| c.external).sum();
     let disagreements: Vec<&String> = results.iter().flat_map(|c| &c.disagreements).collect();
     let workloads: usize = cases.iter().map(|(_, c)| c.workloads.len()).sum();
     let policies: usize = cases.iter().map(|(_, c)| c.policies.len()).sum();
     eprintln!(
         "{count} random manifest sets (seed {seed}; {workloads} workloads, {policies} policies) in {} runs of each tool: {:.1?}; \
-         {pairs} workload pairs compared ({allowed} allow something), {external} (workload, address) checks, {} disagreements",
+         {pairs} workload pairs compared ({allowed} allow something, {partial} of them only some ports), {external} (workload, address) checks, {} disagreements",
         batches.len(),
         started.elapsed(),
         disagreements.len()
