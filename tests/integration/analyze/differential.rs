@@ -702,6 +702,18 @@ fn compare(cases: &[(usize, Case)], seed: u64) -> Option<Counts> {
     assert!(out.status.success(), "npc analyze failed: {}", stderr(&out));
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     let got = npc_result(&json);
+    // Lint reads the same odd shapes: it must finish with findings only.
+    let lint = run_npc(&["lint", dir.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(
+        lint.status.code(),
+        Some(0),
+        "npc lint failed: {}",
+        stderr(&lint)
+    );
+    let findings: Vec<Value> = serde_json::from_slice(&lint.stdout).unwrap();
+    assert!(findings
+        .iter()
+        .all(|d| d["code"].as_str().is_some_and(|c| c.starts_with('L'))));
     let mut counts = Counts::default();
     let reported: BTreeSet<String> = json["workloads"]
         .as_array()
