@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::{usage_error, DiagnosticArgs, ErrorFormat, ExitCode};
+use super::{note, print, DiagnosticArgs, ErrorFormat, Exit, Outcome, Reporter, Stop};
 use crate::analyze::{self, text};
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::{Code, Severity};
+use crate::error::Error;
 use crate::eval::PolicySet;
 use crate::manifest::{self, Manifests};
 
@@ -81,17 +82,17 @@ pub struct AnalyzeArgs {
 
 /// Reads the manifests (locating every field when `field_positions`).
 /// With `--keep-going` errors become warnings, returned for the caller to
-/// print.
+/// report.
 pub fn load(
     paths: &[PathBuf],
     input: &ManifestArgs,
     field_positions: bool,
-) -> Result<manifest::Reading, ExitCode> {
+) -> Result<manifest::Reading, Stop> {
     let options = manifest::Options {
         default_namespace: input.namespace.clone(),
         field_positions,
     };
-    let mut loaded = manifest::load(paths, &options).map_err(|e| usage_error(&e.to_string()))?;
+    let mut loaded = manifest::load(paths, &options)?;
     if input.keep_going {
         for d in &mut loaded.diagnostics {
             d.code = Code {
@@ -104,16 +105,18 @@ pub fn load(
 }
 
 /// The evaluator over the manifests' policies (each was checked on reading).
-pub fn policy_set(manifests: &Manifests) -> Result<PolicySet, ExitCode> {
-    PolicySet::new(manifests.policy_objects()).map_err(|e| usage_error(&e.to_string()))
+pub fn policy_set(manifests: &Manifests) -> Result<PolicySet, Stop> {
+    PolicySet::new(manifests.policy_objects()).map_err(|e| Stop::Error(Error::usage(e.to_string())))
 }
 
 /// `ns/name` of `--focus`, which must name a workload of the input.
-fn focus(text: &str, manifests: &Manifests) -> Result<(String, String), ExitCode> {
+fn focus(text: &str, manifests: &Manifests) -> Result<(String, String), Stop> {
     let Some((ns, name)) = text.split_once('/') else {
-        return Err(usage_error(&format!(
-            "`--focus {text}` must be `namespace/name`"
-        )));
+        return Err(Stop::Error(
+            Error::usage(format!("`--focus {text}` is not `namespace/name`")).with_help(
+                "name a workload as `namespace/name`, e.g. `--focus payments/api-server`",
+            ),
+        ));
     };
     let known = manifests
         .workloads
@@ -127,49 +130,31 @@ fn focus(text: &str, manifests: &Manifests) -> Result<(String, String), ExitCode
             .collect();
         let hint = crate::diagnostic::closest(text, names.iter().map(String::as_str))
             .map_or_else(String::new, |c| format!(" (did you mean `{c}`?)"));
-        return Err(usage_error(&format!(
-            "no workload `{text}` in the input{hint}"
-        )));
+        return Err(Stop::Error(
+            Error::usage(format!("no workload `{text}` in the input{hint}"))
+                .with_help("`npc analyze PATH` without --focus lists every workload"),
+        ));
     }
     Ok((ns.to_owned(), name.to_owned()))
 }
 
-/// Prints the reading diagnostics and, for people, what was read.
-pub fn report_reading(
-    diagnostics: &DiagnosticArgs,
-    diags: &[Diagnostic],
-    manifests: &Manifests,
-) -> bool {
-    let failed = diagnostics.report(diags, &manifests.sources);
-    if diagnostics.error_format == ErrorFormat::Human && !failed {
-        eprintln!("{}", manifests.summary());
-    }
-    failed
-}
-
-pub fn run(args: &AnalyzeArgs) -> ExitCode {
+pub fn run(args: &AnalyzeArgs, reporter: &mut Reporter) -> Outcome {
     // Connectivity needs no field positions (diagnostics get them anyway).
-    let loaded = match load(&args.paths, &args.input, false) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
+    let loaded = load(&args.paths, &args.input, false)?;
     let manifests = &loaded.manifests;
-    if report_reading(&args.diagnostics, &loaded.diagnostics, manifests) {
-        return ExitCode::Failed;
+    if reporter.diagnostics(&loaded.diagnostics, &manifests.sources) {
+        return Err(Stop::Exit(Exit::Failed));
     }
-    let focus = match args
+    let human = args.diagnostics.error_format == ErrorFormat::Human;
+    if human {
+        note(&format!("{}\n", manifests.summary()));
+    }
+    let focus = args
         .focus
         .as_deref()
         .map(|f| focus(f, manifests))
-        .transpose()
-    {
-        Ok(f) => f,
-        Err(code) => return code,
-    };
-    let set = match policy_set(manifests) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
+        .transpose()?;
+    let set = policy_set(manifests)?;
     let options = analyze::Options {
         focus,
         exposure: args.exposure,
@@ -181,22 +166,22 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
         AnalyzeFormat::Csv => text::csv(&analysis),
         AnalyzeFormat::Md => text::md(&analysis),
     };
-    print!("{text}");
-    if !analysis.host_network.is_empty() && args.diagnostics.error_format == ErrorFormat::Human {
+    print(&text)?;
+    if !analysis.host_network.is_empty() && human {
         let names: Vec<String> = analysis
             .host_network
             .iter()
             .map(ToString::to_string)
             .collect();
-        eprintln!(
-            "note: left out {} on the host network (NetworkPolicy does not apply to them): {}",
+        note(&format!(
+            "note: left out {} on the host network (NetworkPolicy does not apply to them): {}\n",
             if names.len() == 1 {
                 "a workload"
             } else {
                 "workloads"
             },
             names.join(", ")
-        );
+        ));
     }
-    ExitCode::Ok
+    Ok(Exit::Ok)
 }

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::analyze::{load, policy_set, ManifestArgs};
-use super::{usage_error, ColorChoice, ExitCode};
+use super::{note, print, print_with, DiagnosticArgs, Exit, Outcome, Reporter, Stop};
 use crate::diagnostic::Diagnostic;
+use crate::error::Error;
 use crate::lint::{self, Levels};
 use crate::source::{FileId, SourceFile, SourceMap};
 
@@ -16,6 +17,7 @@ Examples:
   kubectl get netpol,deploy,sts,ds,ns -A -o yaml | npc lint -
   npc lint deploy/ --deny L001 --allow L010
   npc lint deploy/ --format json > findings.json
+  npc lint deploy/ --format sarif > npc.sarif      # GitHub code scanning
 
 Findings (warnings unless --deny makes them errors):
   L001  egress isolated without DNS on UDP and TCP 53 (the DNS trap)
@@ -31,6 +33,10 @@ Findings (warnings unless --deny makes them errors):
   L011  a connection allowed on one side only
 Each code has a page under docs/errors/. See docs/analyze.md.
 
+Findings go to stdout in the --format chosen (sarif for code scanning,
+github for workflow annotations); usage and I/O errors to stderr in the
+--error-format chosen.
+
 Exit codes:
   0  no finding is an error (warnings may have been printed)
   1  a finding is an error (--deny, --deny-warnings), or a manifest is malformed
@@ -42,6 +48,10 @@ pub enum LintFormat {
     Human,
     /// A JSON array, as `--error-format json` prints diagnostics
     Json,
+    /// A SARIF 2.1.0 log, for code scanning
+    Sarif,
+    /// GitHub Actions workflow annotations
+    Github,
 }
 
 #[derive(Args, Debug)]
@@ -58,30 +68,31 @@ pub struct LintArgs {
     /// Do not report this code (repeatable)
     #[arg(long, value_name = "CODE")]
     pub allow: Vec<String>,
-    /// Treat every finding as an error (exit code 1)
-    #[arg(long)]
-    pub deny_warnings: bool,
-    /// Colour the human format
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
     #[command(flatten)]
     pub input: ManifestArgs,
+    #[command(flatten)]
+    pub diagnostics: DiagnosticArgs,
 }
 
-fn print(args: &LintArgs, diags: &[Diagnostic], sources: &SourceMap) {
-    match args.format {
+/// The findings on stdout in the chosen format.
+fn output(args: &LintArgs, diags: &[Diagnostic], sources: &SourceMap) -> Result<(), Stop> {
+    let text = match args.format {
         LintFormat::Human => {
-            let color = args.color.for_stdout();
+            let mut text = String::new();
             for d in diags {
-                let slim = slim(sources, d);
-                print!(
-                    "{}",
-                    crate::render::human(std::slice::from_ref(d), &slim, color)
-                );
+                text.push_str(&crate::render::human(
+                    std::slice::from_ref(d),
+                    &slim(sources, d),
+                    true,
+                ));
             }
+            return print_with(&text, args.diagnostics.color);
         }
-        LintFormat::Json => print!("{}", crate::render::json(diags, sources)),
-    }
+        LintFormat::Json => crate::render::json(diags, sources),
+        LintFormat::Sarif => crate::render::sarif(&crate::render::records(diags, sources)),
+        LintFormat::Github => crate::render::github(&crate::render::records(diags, sources)),
+    };
+    print(&text)
 }
 
 /// The sources with the text of only the files a diagnostic points into:
@@ -103,7 +114,7 @@ fn slim(sources: &SourceMap, d: &Diagnostic) -> SourceMap {
     out
 }
 
-pub fn run(args: &LintArgs) -> ExitCode {
+pub fn run(args: &LintArgs, _reporter: &mut Reporter) -> Outcome {
     let levels = Levels {
         allow: args.allow.clone(),
         deny: args.deny.clone(),
@@ -111,42 +122,35 @@ pub fn run(args: &LintArgs) -> ExitCode {
     let unknown = levels.unknown();
     if !unknown.is_empty() {
         let known: Vec<&str> = lint::codes().map(|c| c.id).collect();
-        return usage_error(&format!(
-            "unknown lint code `{}` (the codes are {})",
-            unknown.join("`, `"),
-            known.join(", ")
+        return Err(Stop::Error(
+            Error::usage(format!("unknown lint code `{}`", unknown.join("`, `")))
+                .with_help(format!("the lint codes are {}", known.join(", "))),
         ));
     }
-    let loaded = match load(&args.paths, &args.input, true) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
+    let loaded = load(&args.paths, &args.input, true)?;
     let manifests = &loaded.manifests;
     if loaded.has_errors() {
-        print(args, &loaded.diagnostics, &manifests.sources);
-        return ExitCode::Failed;
+        output(args, &loaded.diagnostics, &manifests.sources)?;
+        return Ok(Exit::Failed);
     }
-    let set = match policy_set(manifests) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
+    let set = policy_set(manifests)?;
     let mut diags = loaded.diagnostics.clone();
     diags.extend(levels.apply(lint::lint(manifests, &set)));
     diags.sort_by_key(|d| (d.span.file, d.span.start, d.code.id));
-    print(args, &diags, &manifests.sources);
+    output(args, &diags, &manifests.sources)?;
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
     if args.format == LintFormat::Human {
-        eprintln!(
-            "{}; {errors} {}, {warnings} {}",
+        note(&format!(
+            "{}; {errors} {}, {warnings} {}\n",
             manifests.summary(),
             if errors == 1 { "error" } else { "errors" },
             if warnings == 1 { "warning" } else { "warnings" }
-        );
+        ));
     }
-    if errors > 0 || (args.deny_warnings && warnings > 0) {
-        ExitCode::Failed
+    if errors > 0 || (args.diagnostics.deny_warnings && warnings > 0) {
+        Ok(Exit::Failed)
     } else {
-        ExitCode::Ok
+        Ok(Exit::Ok)
     }
 }

@@ -359,7 +359,7 @@ pub fn run() -> Exit {
         Command::Fmt(a) => with(&a.diagnostics, |r| fmt::run(a, r)),
         Command::Kustomize(a) => return kustomize::run(a),
         Command::Graph(a) => with(&a.diagnostics, |r| graph::run(a, r)),
-        Command::Lint(a) => plain(|r| lint::run(a, r)),
+        Command::Lint(a) => with(&a.diagnostics, |r| lint::run(a, r)),
         Command::Lsp(a) => plain(|_| lsp::run(a)),
         Command::Completions(a) => plain(|_| completions::run(a)),
         Command::Man(a) => plain(|_| man::run(a)),

@@ -159,7 +159,7 @@ fn json_errors_for_io_and_usage_have_the_diagnostic_shape() {
 
 /// Validates SARIF text against the official 2.1.0 schema with Python's
 /// `jsonschema` from the test venv; `false` when the venv is skipped.
-fn validate_sarif(text: &str) -> bool {
+pub fn validate_sarif(text: &str) -> bool {
     let Some(bin) = crate::support::nca::venv_bin() else {
         return false;
     };

@@ -240,3 +240,53 @@ fn manifest_code_pages_show_what_they_say() {
         );
     }
 }
+
+/// SARIF of every positive case (findings with secondary locations, notes,
+/// denied codes as errors) validates against the SARIF 2.1.0 schema, and
+/// GitHub annotations name the file and line of each finding.
+#[test]
+fn sarif_and_github_annotations() {
+    let mut validated = 0;
+    for case in cases()
+        .iter()
+        .filter(|c| c.to_string_lossy().ends_with("-positive.yaml"))
+    {
+        let path = relative(case);
+        let out = npc(&["lint", &path, "--format", "sarif", "--deny", "L001"]);
+        assert!(
+            out.status.code().is_some_and(|c| c <= 1),
+            "{}",
+            stderr(&out)
+        );
+        let text = stdout(&out);
+        let log: Value = serde_json::from_str(&text).unwrap();
+        let results = log["runs"][0]["results"].as_array().unwrap();
+        let found = findings(&path, &[]);
+        assert_eq!(results.len(), found.len(), "{path}");
+        for (r, f) in results.iter().zip(&found) {
+            assert_eq!(r["ruleId"], f["code"], "{path}");
+            let region = &r["locations"][0]["physicalLocation"]["region"];
+            assert_eq!(region["startLine"], f["location"]["line"], "{path}");
+        }
+        if crate::cli_conventions::validate_sarif(&text) {
+            validated += 1;
+        }
+        let github = stdout(&npc(&["lint", &path, "--format", "github"]));
+        assert_eq!(
+            github.lines().filter(|l| l.starts_with("::")).count(),
+            found.len(),
+            "{github}"
+        );
+        for f in &found {
+            let at = format!(
+                "file={},line={}",
+                f["location"]["file"].as_str().unwrap(),
+                f["location"]["line"]
+            );
+            assert!(github.contains(&at), "{github} lacks {at}");
+        }
+    }
+    if crate::support::nca::venv_bin().is_some() {
+        assert_eq!(validated, 11);
+    }
+}
