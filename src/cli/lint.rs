@@ -9,7 +9,7 @@ use super::{note, print, print_with, DiagnosticArgs, Exit, Outcome, Reporter, St
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
 use crate::lint::{self, Levels};
-use crate::source::{FileId, SourceFile, SourceMap};
+use crate::source::SourceMap;
 
 pub const AFTER_HELP: &str = "\
 Examples:
@@ -78,14 +78,7 @@ pub struct LintArgs {
 fn output(args: &LintArgs, diags: &[Diagnostic], sources: &SourceMap) -> Result<(), Stop> {
     let text = match args.format {
         LintFormat::Human => {
-            let mut text = String::new();
-            for d in diags {
-                text.push_str(&crate::render::human(
-                    std::slice::from_ref(d),
-                    &slim(sources, d),
-                    true,
-                ));
-            }
+            let text = crate::render::human(diags, sources, true);
             return print_with(&text, args.diagnostics.color);
         }
         LintFormat::Json => crate::render::json(diags, sources),
@@ -93,25 +86,6 @@ fn output(args: &LintArgs, diags: &[Diagnostic], sources: &SourceMap) -> Result<
         LintFormat::Github => crate::render::github(&crate::render::records(diags, sources)),
     };
     print(&text)
-}
-
-/// The sources with the text of only the files a diagnostic points into:
-/// the human renderer copies every file it is given, once per diagnostic,
-/// which costs seconds for thousands of findings over hundreds of files.
-fn slim(sources: &SourceMap, d: &Diagnostic) -> SourceMap {
-    let used: Vec<FileId> = std::iter::once(d.span.file)
-        .chain(d.secondary.iter().map(|s| s.span.file))
-        .collect();
-    let mut out = SourceMap::default();
-    for (id, file) in sources.files() {
-        let text = if used.contains(&id) {
-            file.text.as_str()
-        } else {
-            ""
-        };
-        out.add(SourceFile::new(file.name.clone(), file.path.clone(), text));
-    }
-    out
 }
 
 pub fn run(args: &LintArgs, _reporter: &mut Reporter) -> Outcome {
