@@ -111,46 +111,36 @@ pub fn verify(program: &ir::Program, emitted: &emit::Emitted, sources: &SourceMa
 /// Stages 1–3: a program's policies, with the `expect` lines left unchecked
 /// (`npc explain` asks its own question).
 pub fn compile_unverified(inputs: Vec<Input>) -> Compilation {
-    compile_stages(inputs, false)
+    collect(inputs, false)
 }
 
 /// Every stage: compiles one or more root files (each with its includes) as
 /// one program.
 pub fn compile(inputs: Vec<Input>) -> Compilation {
-    compile_stages(inputs, true)
+    collect(inputs, true)
 }
 
-fn compile_stages(inputs: Vec<Input>, check_expectations: bool) -> Compilation {
-    let loaded = load(inputs);
-    let resolution = resolve(&loaded);
-    let Loaded {
-        sources,
-        diagnostics: mut diags,
-        ..
-    } = loaded;
-    diags.extend(resolution.diagnostics);
-    let mut out = Compilation {
-        sources,
-        scope: Some(resolution.scope),
-        ..Compilation::default()
+/// [`compose`] keeping every policy (when the program has no error).
+fn collect(inputs: Vec<Input>, check_expectations: bool) -> Compilation {
+    let mut policies = Vec::new();
+    let options = Options {
+        check_expectations,
+        keep_scope: true,
     };
-    if diags.has_errors() {
-        out.diagnostics = diags.sorted();
-        return out;
+    let composed = compose(inputs, options, &mut |_, emitted| {
+        policies.extend_from_slice(emitted);
+        Ok(())
+    });
+    match composed {
+        Ok(mut out) => {
+            if !out.has_errors() {
+                out.policies = policies;
+            }
+            out
+        }
+        // The sink above never fails.
+        Err(_) => Compilation::default(),
     }
-    let program = resolution.program;
-    let mut emitted = generate(&program, &out.sources);
-    diags.extend(std::mem::take(&mut emitted.diagnostics));
-    if check_expectations && !diags.has_errors() {
-        diags.extend(verify(&program, &emitted, &out.sources));
-    }
-    out.program = Some(program);
-    if !diags.has_errors() {
-        out.policies = emitted.policies;
-        out.provenance = emitted.provenance;
-    }
-    out.diagnostics = diags.sorted();
-    out
 }
 
 /// Receives one namespace's policies (namespace name, policies sorted by
@@ -166,6 +156,27 @@ pub type NamespaceSink<'a> = dyn FnMut(&str, &[NetworkPolicy]) -> Result<(), Str
 /// compilation is known to have no errors: a later namespace or a failed
 /// expectation can still report one. A sink error stops the compilation.
 pub fn compile_to(inputs: Vec<Input>, sink: &mut NamespaceSink<'_>) -> Result<Compilation, String> {
+    let options = Options {
+        check_expectations: true,
+        // `npc build` asks no queries: the global names are not kept.
+        keep_scope: false,
+    };
+    compose(inputs, options, sink)
+}
+
+/// What a composition of the stages keeps and does.
+struct Options {
+    check_expectations: bool,
+    keep_scope: bool,
+}
+
+/// The stages in order, one namespace at a time from layout on; each
+/// stage's output is kept only if no stage before it reported an error.
+fn compose(
+    inputs: Vec<Input>,
+    options: Options,
+    sink: &mut NamespaceSink<'_>,
+) -> Result<Compilation, String> {
     let loaded = load(inputs);
     let resolution = resolve(&loaded);
     let Loaded {
@@ -176,19 +187,17 @@ pub fn compile_to(inputs: Vec<Input>, sink: &mut NamespaceSink<'_>) -> Result<Co
     diags.extend(resolution.diagnostics);
     let mut out = Compilation {
         sources,
-        // `npc build` asks no queries: the global names are not kept.
-        scope: None,
+        scope: options.keep_scope.then_some(resolution.scope),
         ..Compilation::default()
     };
     if diags.has_errors() {
         out.diagnostics = diags.sorted();
         return Ok(out);
     }
-    drop(resolution.scope);
     let program = resolution.program;
     let (plan, layout_diags) = layout::Plan::new(&program);
     diags.extend(layout_diags);
-    let check = !program.expectations.is_empty();
+    let check = options.check_expectations && !program.expectations.is_empty();
     let mut set = eval::PolicySet::default();
     let mut atoms = verify::regions::Atoms::default();
     let mut provenance = emit::Provenance::default();
