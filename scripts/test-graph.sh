@@ -125,6 +125,21 @@ browser_tests() {
 for src in examples/*.npl "$out/gen50.npl"; do
   check "dot -Tsvg renders $(basename "$src")" dot_renders "$src"
 done
+# npc analyze draws existing manifests with the same renderer.
+analyze_renders() {
+  local err
+  err="$(mktemp)"
+  "$npc" analyze tests/data/manifests/boutique --format dot 2>/dev/null \
+    | dot -Tsvg -o "$out/boutique.svg" 2>"$err"
+  if [ -s "$err" ]; then
+    head -20 "$err"
+    rm -f "$err"
+    return 1
+  fi
+  rm -f "$err"
+  grep -q '<svg' "$out/boutique.svg"
+}
+check "dot -Tsvg renders npc analyze of the boutique manifests" analyze_renders
 check "README picture is current" readme_picture
 check "HTML reports and Mermaid in Chromium" browser_tests
 

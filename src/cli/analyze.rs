@@ -10,6 +10,7 @@ use crate::analyze::{self, text};
 use crate::diagnostic::{Code, Severity};
 use crate::error::Error;
 use crate::eval::PolicySet;
+use crate::graph;
 use crate::manifest::{self, Manifests};
 
 pub const AFTER_HELP: &str = "\
@@ -18,6 +19,8 @@ Examples:
   kubectl get deploy,netpol,ns -A -o yaml | npc analyze -
   npc analyze deploy/ --focus payments/api-server --exposure
   npc analyze deploy/ --format json > connectivity.json
+  npc analyze deploy/ --format dot | dot -Tsvg > deploy.svg
+  npc analyze deploy/ --format html > deploy.html       # opens offline
 
 Each line is `src => dst : conn`, where an endpoint is a workload
 (`ns/name[Kind]`) or an external address range (`a.b.c.d-e.f.g.h[External]`,
@@ -25,7 +28,11 @@ split where the policies' ipBlocks split it) and conn is `All Connections` or
 `TCP 80,8080-8090,UDP 53`. Pods are reported as their owner (Deployment,
 StatefulSet, ...); self-connections are left out. Files are `*.yaml`,
 `*.yml` and `*.json`, read recursively below directories; objects without a
-namespace are in `default` (or -n). See docs/analyze.md.
+namespace are in `default` (or -n). The dot, mermaid and html formats draw
+what `npc graph` draws for programs: workloads grouped by namespace, address
+ranges, and an edge for every allowed connection some policy decides (between
+two sides no policy isolates, everything is allowed and nothing is drawn).
+See docs/analyze.md.
 
 Exit codes:
   0  the analysis was printed (warnings may have been printed)
@@ -58,6 +65,12 @@ pub enum AnalyzeFormat {
     Csv,
     /// A Markdown table
     Md,
+    /// A Graphviz picture (`| dot -Tsvg`), as `npc graph` draws programs
+    Dot,
+    /// A Mermaid flowchart
+    Mermaid,
+    /// One self-contained HTML page: pan, zoom, filter, click for rules
+    Html,
 }
 
 #[derive(Args, Debug)]
@@ -149,6 +162,17 @@ pub fn run(args: &AnalyzeArgs, reporter: &mut Reporter) -> Outcome {
     if human {
         note(&format!("{}\n", manifests.summary()));
     }
+    if args.exposure
+        && matches!(
+            args.format,
+            AnalyzeFormat::Dot | AnalyzeFormat::Mermaid | AnalyzeFormat::Html
+        )
+    {
+        return Err(Stop::Error(
+            Error::usage("--exposure is listed in text formats only, not drawn")
+                .with_help("use `--format txt`, `json`, `csv` or `md` with --exposure"),
+        ));
+    }
     let focus = args
         .focus
         .as_deref()
@@ -160,11 +184,18 @@ pub fn run(args: &AnalyzeArgs, reporter: &mut Reporter) -> Outcome {
         exposure: args.exposure,
     };
     let analysis = analyze::analyze(manifests, &set, &options);
+    let picture = || {
+        let title: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        graph::manifests::from_analysis(&analysis, manifests, &set, &title.join(" "))
+    };
     let text = match args.format {
         AnalyzeFormat::Txt => text::txt(&analysis),
         AnalyzeFormat::Json => text::json(&analysis),
         AnalyzeFormat::Csv => text::csv(&analysis),
         AnalyzeFormat::Md => text::md(&analysis),
+        AnalyzeFormat::Dot => graph::dot::render(&picture()),
+        AnalyzeFormat::Mermaid => graph::mermaid::render(&picture()),
+        AnalyzeFormat::Html => graph::html::render(&picture()),
     };
     print(&text)?;
     if !analysis.host_network.is_empty() && human {

@@ -128,6 +128,7 @@ pub fn build(compilation: &Compilation, title: &str) -> Result<Graph, Error> {
     let groups = groups(program, &endpoints);
     Ok(Graph {
         title: title.to_string(),
+        of: super::Source::Program,
         groups,
         nodes: endpoints.into_iter().map(|(n, _)| n).collect(),
         edges,
@@ -251,7 +252,7 @@ impl Builder<'_> {
                 });
             }
         }
-        let (text, ranges) = self.ports(allowed);
+        let (text, ranges) = port_text(allowed, self.named_ports);
         let traffic = describe::port_set(allowed);
         Edge {
             id: format!("{} -> {}", s_node.id, d_node.id),
@@ -283,73 +284,79 @@ impl Builder<'_> {
         );
         out.into_iter().collect()
     }
+}
 
-    /// The allowed ports as text and ranges, with named ports by name.
-    fn ports(&self, allowed: &PortSet) -> (String, Vec<PortRange>) {
-        if allowed.is_full() {
-            return ("all".to_string(), Vec::new());
+/// The allowed ports as text and ranges, with named ports (at the numbers
+/// the representatives give them) by name: `TCP 8080,metrics; UDP 53`, or
+/// `all`.
+pub fn port_text(allowed: &PortSet, named_ports: &[NamedPort]) -> (String, Vec<PortRange>) {
+    if allowed.is_full() {
+        return ("all".to_string(), Vec::new());
+    }
+    let mut ranges = Vec::new();
+    let mut parts = Vec::new();
+    for p in Protocol::ALL {
+        let list = allowed.ranges(p);
+        if list.is_empty() {
+            continue;
         }
-        let mut ranges = Vec::new();
-        let mut parts = Vec::new();
-        for p in Protocol::ALL {
-            let list = allowed.ranges(p);
-            if list.is_empty() {
-                continue;
-            }
-            if list.len() == 1 && list[0].start == 1 && list[0].end == u16::MAX {
-                parts.push(format!("{p} all"));
-                ranges.push(PortRange {
-                    protocol: p.to_string(),
-                    start: 1,
-                    end: u16::MAX,
-                    name: None,
+        if list.len() == 1 && list[0].start == 1 && list[0].end == u16::MAX {
+            parts.push(format!("{p} all"));
+            ranges.push(PortRange {
+                protocol: p.to_string(),
+                start: 1,
+                end: u16::MAX,
+                name: None,
+            });
+            continue;
+        }
+        let mut items = Vec::new();
+        for r in list {
+            for piece in split_named(named_ports, p, r.start, r.end) {
+                items.push(match (&piece.name, piece.start == piece.end) {
+                    (Some(name), _) => name.clone(),
+                    (None, true) => piece.start.to_string(),
+                    (None, false) => format!("{}-{}", piece.start, piece.end),
                 });
-                continue;
+                ranges.push(piece);
             }
-            let mut items = Vec::new();
-            for r in list {
-                for piece in self.split_named(p, r.start, r.end) {
-                    items.push(match (&piece.name, piece.start == piece.end) {
-                        (Some(name), _) => name.clone(),
-                        (None, true) => piece.start.to_string(),
-                        (None, false) => format!("{}-{}", piece.start, piece.end),
-                    });
-                    ranges.push(piece);
-                }
-            }
-            parts.push(format!("{p} {}", items.join(",")));
         }
-        (parts.join("; "), ranges)
+        parts.push(format!("{p} {}", items.join(",")));
     }
+    (parts.join("; "), ranges)
+}
 
-    /// A range cut at the numbers the representatives give named ports.
-    fn split_named(&self, protocol: Protocol, start: u16, end: u16) -> Vec<PortRange> {
-        let mut named: Vec<&NamedPort> = self
-            .named_ports
-            .iter()
-            .filter(|np| np.protocol == protocol && (start..=end).contains(&np.number))
-            .collect();
-        named.sort_by_key(|np| np.number);
-        let range = |a: u16, b: u16, name: Option<String>| PortRange {
-            protocol: protocol.to_string(),
-            start: a,
-            end: b,
-            name,
-        };
-        let mut out = Vec::new();
-        let mut next = u32::from(start);
-        for np in named {
-            if u32::from(np.number) > next {
-                out.push(range(next as u16, np.number - 1, None));
-            }
-            out.push(range(np.number, np.number, Some(np.name.clone())));
-            next = u32::from(np.number) + 1;
+/// A range cut at the numbers the representatives give named ports.
+fn split_named(
+    named_ports: &[NamedPort],
+    protocol: Protocol,
+    start: u16,
+    end: u16,
+) -> Vec<PortRange> {
+    let mut named: Vec<&NamedPort> = named_ports
+        .iter()
+        .filter(|np| np.protocol == protocol && (start..=end).contains(&np.number))
+        .collect();
+    named.sort_by_key(|np| np.number);
+    let range = |a: u16, b: u16, name: Option<String>| PortRange {
+        protocol: protocol.to_string(),
+        start: a,
+        end: b,
+        name,
+    };
+    let mut out = Vec::new();
+    let mut next = u32::from(start);
+    for np in named {
+        if u32::from(np.number) > next {
+            out.push(range(next as u16, np.number - 1, None));
         }
-        if next <= u32::from(end) {
-            out.push(range(next as u16, end, None));
-        }
-        out
+        out.push(range(np.number, np.number, Some(np.name.clone())));
+        next = u32::from(np.number) + 1;
     }
+    if next <= u32::from(end) {
+        out.push(range(next as u16, end, None));
+    }
+    out
 }
 
 /// The first port of every port the rules of the program name (a named

@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 
 use super::{
-    display_label, group_members, group_title, open_text, Drawn, Graph, GroupKind, NodeKind, Origin,
+    display_label, group_members, group_title, open_text, Drawn, Graph, GroupKind, NodeKind,
+    Origin, Source,
 };
 
 /// Edge colours and styles by origin; the HTML page uses the same colours.
@@ -64,7 +65,7 @@ pub fn render(g: &Graph) -> String {
     let _ = writeln!(
         o,
         "  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=11, labelloc=t, compound=true, newrank=true, nodesep=0.4, ranksep=1.2, label={}];",
-        q(&format!("npc graph: {}", g.title))
+        q(&format!("{}: {}", g.of.command(), g.title))
     );
     let _ = writeln!(
         o,
@@ -179,29 +180,34 @@ pub fn render(g: &Graph) -> String {
             }
         }
     }
-    legend(o);
+    legend(o, g.of);
     let _ = writeln!(o, "}}");
     out
 }
 
-fn legend(o: &mut String) {
+fn legend(o: &mut String, of: Source) {
     let row = |color: &str, text: &str| {
         format!("<TR><TD ALIGN=\"LEFT\"><FONT COLOR=\"{color}\">{text}</FONT></TD></TR>")
     };
     let (allow, _) = origin_style(Some(Origin::Allow));
     let (dns, _) = origin_style(Some(Origin::Dns));
     let (scrape, _) = origin_style(Some(Origin::Scrape));
-    let rows = [
-        row(allow, "solid: allowed by an allow statement"),
-        row(dns, "dashed: DNS carve-out"),
-        row(scrape, "dotted: scrape carve-out"),
-        row(HOLDS_COLOR, "bold dashed ✓: expectation holds"),
-        row(FAILS_COLOR, "bold dashed ✗: expectation fails"),
-        row(
-            "#374151",
-            "open: no policy isolates that direction of the endpoint",
-        ),
-    ];
+    let open = row(
+        "#374151",
+        "open: no policy isolates that direction of the endpoint",
+    );
+    // Manifests have no carve-outs and no `expect` lines.
+    let rows = match of {
+        Source::Program => vec![
+            row(allow, &format!("solid: {}", of.allow_text())),
+            row(dns, "dashed: DNS carve-out"),
+            row(scrape, "dotted: scrape carve-out"),
+            row(HOLDS_COLOR, "bold dashed ✓: expectation holds"),
+            row(FAILS_COLOR, "bold dashed ✗: expectation fails"),
+            open,
+        ],
+        Source::Manifests => vec![row(allow, &format!("solid: {}", of.allow_text())), open],
+    };
     let _ = writeln!(o, "  subgraph cluster_legend {{");
     let _ = writeln!(
         o,

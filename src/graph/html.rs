@@ -45,7 +45,7 @@ pub(crate) fn script_json(g: &Graph) -> String {
 
 /// Renders the page.
 pub fn render(g: &Graph) -> String {
-    let title = escape_html(&format!("npc graph: {}", g.title));
+    let title = escape_html(&format!("{}: {}", g.of.command(), g.title));
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n\
@@ -57,8 +57,7 @@ pub fn render(g: &Graph) -> String {
 <label>namespace <select id=\"ns-filter\"><option value=\"\">all namespaces</option></select></label>\n\
 <label>find <input id=\"find\" list=\"node-ids\" placeholder=\"ns/name\" autocomplete=\"off\"></label><datalist id=\"node-ids\"></datalist>\n\
 <label title=\"one line per pair of namespaces\"><input type=\"checkbox\" id=\"grouped\"> by namespace</label>\n\
-<label><input type=\"checkbox\" id=\"show-expect\" checked> expectations</label>\n\
-<button id=\"zoom-in\" title=\"zoom in\">+</button><button id=\"zoom-out\" title=\"zoom out\">−</button><button id=\"fit\" title=\"fit to window\">fit</button>\n\
+{expect_toggle}<button id=\"zoom-in\" title=\"zoom in\">+</button><button id=\"zoom-out\" title=\"zoom out\">−</button><button id=\"fit\" title=\"fit to window\">fit</button>\n\
 </header>\n\
 <main id=\"stage\"><svg id=\"canvas\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"connectivity graph\"></svg></main>\n\
 <aside id=\"panel\" aria-live=\"polite\"></aside>\n\
@@ -66,5 +65,12 @@ pub fn render(g: &Graph) -> String {
 <script type=\"application/json\" id=\"npc-graph\">{json}</script>\n\
 <script>\n{SCRIPT}</script>\n</body>\n</html>\n",
         json = script_json(g),
+        // Manifests have no `expect` lines.
+        expect_toggle = match g.of {
+            super::Source::Program => {
+                "<label><input type=\"checkbox\" id=\"show-expect\" checked> expectations</label>\n"
+            }
+            super::Source::Manifests => "",
+        },
     )
 }

@@ -45,7 +45,7 @@ pub fn render(g: &Graph) -> String {
     let o = &mut out;
     let _ = writeln!(o, "flowchart LR");
     let title: String = g.title.chars().filter(|c| !c.is_control()).collect();
-    let _ = writeln!(o, "  %% npc graph: {title}");
+    let _ = writeln!(o, "  %% {}: {title}", g.of.command());
     let ids = g.index();
     for (gi, (group, nodes)) in g.grouped().into_iter().enumerate() {
         let _ = writeln!(o, "  subgraph g{gi}[{}]", q(&group_title(group)));

@@ -1,6 +1,7 @@
 //! `npc graph`: who may talk to whom, as a picture. A model that knows no
 //! rendering ([`Graph`], plain data), a builder from a compiled NPL program
-//! ([`build`]), a selection of the parts to show ([`select`]), and pure,
+//! ([`build`]) and from existing manifests' analysis ([`manifests`]), a
+//! selection of the parts to show ([`select`]), and pure,
 //! deterministic renderers: Graphviz DOT ([`dot`]), Mermaid ([`mermaid`])
 //! and one self-contained HTML page ([`html`]).
 //!
@@ -11,6 +12,7 @@
 pub mod build;
 pub mod dot;
 pub mod html;
+pub mod manifests;
 pub mod mermaid;
 pub mod select;
 
@@ -23,6 +25,8 @@ use serde::Serialize;
 pub struct Graph {
     /// What the graph is of (the input files).
     pub title: String,
+    /// A program's connectivity, or existing manifests'.
+    pub of: Source,
     pub groups: Vec<Group>,
     /// Sorted by group, then label.
     pub nodes: Vec<Node>,
@@ -30,6 +34,37 @@ pub struct Graph {
     pub edges: Vec<Edge>,
     /// In source order.
     pub expectations: Vec<Expectation>,
+}
+
+/// What a graph was drawn from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// An NPL program (`npc graph`): edges come from `allow` statements
+    /// and carve-outs, with `.npl` lines and `expect` lines.
+    #[default]
+    Program,
+    /// Existing manifests (`npc analyze`): edges come from NetworkPolicy
+    /// rules, with manifest lines.
+    Manifests,
+}
+
+impl Source {
+    /// The command that draws it, for titles.
+    pub fn command(self) -> &'static str {
+        match self {
+            Source::Program => "npc graph",
+            Source::Manifests => "npc analyze",
+        }
+    }
+
+    /// What the `allow` origin stands for.
+    pub fn allow_text(self) -> &'static str {
+        match self {
+            Source::Program => "allowed by an allow statement",
+            Source::Manifests => "allowed by a NetworkPolicy rule",
+        }
+    }
 }
 
 /// What a group of nodes is.

@@ -109,6 +109,7 @@ impl Graph {
             .collect();
         Ok(Graph {
             title: self.title.clone(),
+            of: self.of,
             groups,
             nodes,
             edges,

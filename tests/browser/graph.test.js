@@ -290,6 +290,43 @@ test('a 50-namespace report is drawn whole, by namespace, and readable when filt
   await page.close();
 });
 
+test('the report of existing manifests (npc analyze --format html) shows their policies', async () => {
+  const out = path.join(OUT, 'boutique.html');
+  const html = execFileSync(NPC, ['analyze', 'tests/data/manifests/boutique', '--format', 'html'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+  fs.writeFileSync(out, html);
+  const { page, problems, model } = await open(out);
+  assert.equal(model.of, 'manifests');
+  let s = await shown(page);
+  assert.deepEqual(sorted(s.nodes), sorted(model.nodes.map((n) => n.id)));
+  assert.deepEqual(sorted(s.edges), sorted(model.edges.map((e) => e.id)));
+  // What the demo's policies say, spot-checked against the manifests.
+  assert.ok(model.edges.some((e) => e.id === 'boutique/frontend -> boutique/cartservice' && e.ports === 'TCP 7070'));
+  assert.ok(model.edges.some((e) => e.id === 'boutique/cartservice -> boutique/redis-cart' && e.ports === 'TCP 6379'));
+  assert.ok(!model.edges.some((e) => e.id === 'boutique/frontend -> boutique/redis-cart'));
+  let text = await panelText(page);
+  assert.ok(text.includes('npc analyze') && text.includes('NetworkPolicy rule'), text);
+  assert.ok(!text.includes('expectation'), text);
+  await page.screenshot({ path: path.join(OUT, 'boutique.png') });
+
+  await page.click('.node[data-id="boutique/cartservice"]');
+  text = await panelText(page);
+  const outgoing = model.edges.filter((e) => e.source === 'boutique/cartservice');
+  assert.match(text, new RegExp(`egress: ${outgoing.length} connection`));
+  assert.ok(text.includes('boutique/redis-cartTCP 6379'), text);
+  assert.ok(text.includes('tests/data/manifests/boutique/policies.yaml:115'), text);
+
+  await page.keyboard.press('Escape');
+  await clickEdge(page, 'boutique/cartservice -> boutique/redis-cart');
+  text = await panelText(page);
+  const edge = model.edges.find((e) => e.id === 'boutique/cartservice -> boutique/redis-cart');
+  assert.ok(text.includes('manifest lines'), text);
+  for (const line of edge.trace) assert.ok(text.includes(line), `trace line ${line}: ${text}`);
+  assert.ok(text.includes('allowed by boutique/redis-cart ingress rule 0'), text);
+  await page.screenshot({ path: path.join(OUT, 'boutique-edge.png') });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('the Mermaid output of every example renders with Mermaid', async () => {
   const page = await context.newPage();
   const problems = [];
@@ -300,8 +337,10 @@ test('the Mermaid output of every example renders with Mermaid', async () => {
   await page.evaluate(() => window.mermaid.initialize({ startOnLoad: false, securityLevel: 'strict' }));
   const examples = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.npl')).sort();
   assert.ok(examples.length >= 4);
-  for (const f of examples) {
-    const text = execFileSync(NPC, ['graph', 'examples/' + f, '--format', 'mermaid'], { cwd: ROOT }).toString();
+  const inputs = examples.map((f) => [f, ['graph', 'examples/' + f, '--format', 'mermaid']])
+    .concat([['boutique manifests', ['analyze', 'tests/data/manifests/boutique', '--format', 'mermaid']]]);
+  for (const [f, args] of inputs) {
+    const text = execFileSync(NPC, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
     const result = await page.evaluate(async (text) => {
       try {
         await window.mermaid.parse(text);

@@ -12,8 +12,9 @@
   var nsFilter = document.getElementById('ns-filter');
   var findInput = document.getElementById('find');
   var ORIGINS = ['allow', 'dns', 'scrape'];
+  var MANIFESTS = data.of === 'manifests';
   var ORIGIN_TEXT = {
-    allow: 'allow statement',
+    allow: MANIFESTS ? 'NetworkPolicy rule' : 'allow statement',
     dns: 'DNS carve-out',
     scrape: 'scrape carve-out'
   };
@@ -781,10 +782,10 @@
     var out = [back(), h('h2', { text: e.source + ' → ' + e.target }),
       h('p', {}, h('b', { text: 'ports: ' }), h('span', { 'class': 'mono', text: e.ports })), origins];
     if (e.lines.length) {
-      out.push(h('h3', { text: '.npl lines' }));
+      out.push(h('h3', { text: MANIFESTS ? 'manifest lines' : '.npl lines' }));
       out.push(h('ul', {}, ...e.lines.map(function (l) { return h('li', { 'class': 'mono', text: l }); })));
     }
-    out.push(h('h3', { text: 'trace (npc explain)' }));
+    out.push(h('h3', { text: MANIFESTS ? 'trace' : 'trace (npc explain)' }));
     out.push(h('div', { 'class': 'trace', text: e.trace.join('\n') }));
     if (e.rules.length) {
       out.push(h('h3', { text: 'rules' }));
@@ -865,14 +866,17 @@
   function summaryPanel() {
     var failing = data.expectations.filter(function (x) { return !x.holds; }).length;
     var namespaces = data.groups.filter(function (g) { return g.kind !== 'external'; }).length;
-    var out = [h('h2', { text: 'npc graph' }),
+    var out = [h('h2', { text: MANIFESTS ? 'npc analyze' : 'npc graph' }),
       h('p', { 'class': 'mono', text: data.title }),
-      h('p', { id: 'counts', text: namespaces + ' namespace groups, ' + data.nodes.length + ' endpoints, ' + data.edges.length + ' connections, ' + data.expectations.length + ' expectations (' + failing + ' failing)' }),
+      h('p', { id: 'counts', text: namespaces + ' namespace groups, ' + data.nodes.length + ' endpoints, ' + data.edges.length + ' connections' + (MANIFESTS ? '' : ', ' + data.expectations.length + ' expectations (' + failing + ' failing)') }),
       h('p', { 'class': 'muted', text: 'Click an endpoint for its ingress and egress, a connection for its trace. Drag to pan, scroll to zoom.' }),
       h('h3', { text: 'legend' })];
-    ORIGINS.forEach(function (o) { out.push(legendRow(o)); });
-    out.push(h('div', { 'class': 'legend-row' }, h('span', { 'class': 'ok', text: '✓ ⇢' }), h('span', { text: 'expectation holds (⊣ on a deny)' })));
-    out.push(h('div', { 'class': 'legend-row' }, h('span', { 'class': 'bad', text: '✗ ⇢' }), h('span', { text: 'expectation fails' })));
+    // Manifests have no carve-outs and no expect lines.
+    (MANIFESTS ? ['allow'] : ORIGINS).forEach(function (o) { out.push(legendRow(o)); });
+    if (!MANIFESTS) {
+      out.push(h('div', { 'class': 'legend-row' }, h('span', { 'class': 'ok', text: '✓ ⇢' }), h('span', { text: 'expectation holds (⊣ on a deny)' })));
+      out.push(h('div', { 'class': 'legend-row' }, h('span', { 'class': 'bad', text: '✗ ⇢' }), h('span', { text: 'expectation fails' })));
+    }
     out.push(h('div', { 'class': 'legend-row' }, h('span', { 'class': 'mono', text: '┄ box' }), h('span', { text: 'dashed border: open, no policy isolates that direction; such connections need no rule and are not drawn' })));
     out.push(h('div', { 'class': 'legend-row' }, h('span', { 'class': 'mono', text: '━ box' }), h('span', { text: 'a line from or to a namespace box: the same connection for every endpoint in it; with \u201cby namespace\u201d on, all connections between two namespaces (thicker: more)' })));
     if (data.expectations.length) {
@@ -930,10 +934,13 @@
     render();
     if (sel && (sel.type === 'bundle' || sel.type === 'agg')) select(null);
   });
-  document.getElementById('show-expect').addEventListener('change', function (ev) {
-    state.showExpect = ev.target.checked;
-    svg.classList.toggle('hide-expect', !state.showExpect);
-  });
+  var showExpect = document.getElementById('show-expect');
+  if (showExpect) {
+    showExpect.addEventListener('change', function (ev) {
+      state.showExpect = ev.target.checked;
+      svg.classList.toggle('hide-expect', !state.showExpect);
+    });
+  }
   window.addEventListener('resize', function () { fit(); });
 
   render();

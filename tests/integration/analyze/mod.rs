@@ -6,4 +6,5 @@
 mod cli;
 mod corpus;
 mod differential;
+mod graph;
 mod reader;

@@ -1,0 +1,412 @@
+//! Building the [`Graph`] of existing manifests from `npc analyze`'s
+//! result: the same picture `npc graph` draws for a program, for
+//! `npc analyze --format dot|mermaid|html`.
+//!
+//! Nodes are the analyzed workloads, grouped by namespace, and the external
+//! address ranges that some connection reaches; an edge is an allowed
+//! connection that some policy decided (a side is isolated), with the
+//! policies' rules that allow it and their manifest lines. Manifests have no
+//! `expect` lines and no carve-outs: every edge comes from a policy.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use super::build::port_text;
+use super::{
+    Edge, Graph, Group, GroupKind, Isolation, Node, NodeKind, Origin, PolicyRef, RuleRef,
+    SideIsolation, EXTERNAL_GROUP,
+};
+use crate::analyze::{Analysis, IpRange, Peer};
+use crate::eval::{Direction, Endpoint, Pod, PolicyId, PolicySet, PortSet, Protocol, Side};
+use crate::manifest::{Manifests, WorkloadId};
+
+/// One node with what its connections are evaluated for.
+struct Subject {
+    node: Node,
+    /// The workload's pods (one per pod shape), or the range's first address.
+    endpoints: Vec<Endpoint>,
+}
+
+/// The graph of `analysis`, computed from `manifests` under `set` (their
+/// policies).
+pub fn from_analysis(
+    analysis: &Analysis,
+    manifests: &Manifests,
+    set: &PolicySet,
+    title: &str,
+) -> Graph {
+    let lines = policy_lines(manifests);
+    let mut subjects: BTreeMap<Peer, Subject> = BTreeMap::new();
+    let ids = workload_ids(&analysis.workloads);
+    for id in &analysis.workloads {
+        if let Some(s) = workload_subject(id, &ids, manifests, set, &lines) {
+            subjects.insert(Peer::Workload(id.clone()), s);
+        }
+    }
+    // Only the address ranges that some drawn connection reaches.
+    let mut edges = Vec::new();
+    for c in &analysis.connections {
+        for peer in [&c.src, &c.dst] {
+            if let Peer::External(range) = peer {
+                subjects
+                    .entry(peer.clone())
+                    .or_insert_with(|| range_subject(range));
+            }
+        }
+        let (Some(src), Some(dst)) = (subjects.get(&c.src), subjects.get(&c.dst)) else {
+            continue;
+        };
+        // Open on both sides: allowed without any rule (see `Edge`).
+        if src.node.open_egress() && dst.node.open_ingress() {
+            continue;
+        }
+        edges.push(edge(src, dst, &c.conn.0, set, &lines));
+    }
+    // Drop the ranges whose every connection needed no rule.
+    let used: BTreeSet<&str> = edges
+        .iter()
+        .flat_map(|e| [e.source.as_str(), e.target.as_str()])
+        .collect();
+    let mut nodes: Vec<Node> = subjects
+        .into_values()
+        .map(|s| s.node)
+        .filter(|n| n.kind != NodeKind::External || used.contains(n.id.as_str()))
+        .collect();
+    // Namespaces first (by name), workloads by name; then the addresses
+    // in address order (IPv4 first), as the analysis lists them.
+    let address_order: BTreeMap<String, usize> = analysis
+        .external
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (range_label(r), i))
+        .collect();
+    let key = |n: &Node| {
+        let external = n.kind == NodeKind::External;
+        let at = address_order.get(&n.id).copied().unwrap_or(0);
+        (external, n.group.clone(), at, n.label.clone(), n.id.clone())
+    };
+    nodes.sort_by_cached_key(key);
+    let order: BTreeMap<&str, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.as_str(), i))
+        .collect();
+    edges.sort_by_key(|e| (order.get(e.source.as_str()), order.get(e.target.as_str())));
+    let groups = groups(&nodes);
+    Graph {
+        title: title.to_string(),
+        of: super::Source::Manifests,
+        groups,
+        nodes,
+        edges,
+        expectations: Vec::new(),
+    }
+}
+
+/// `namespace/name` of every policy → its manifest's `file:line`.
+fn policy_lines(manifests: &Manifests) -> BTreeMap<String, String> {
+    manifests
+        .policies
+        .iter()
+        .map(|p| (p.key(), manifests.sources.location(p.origin.span)))
+        .collect()
+}
+
+/// Node ids: `namespace/name`, or `namespace/name[Kind]` where two kinds of
+/// workload share a name in one namespace.
+fn workload_ids(workloads: &[WorkloadId]) -> BTreeMap<&WorkloadId, String> {
+    let mut count: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for w in workloads {
+        *count.entry((&w.namespace, &w.name)).or_default() += 1;
+    }
+    workloads
+        .iter()
+        .map(|w| {
+            let id = if count[&(w.namespace.as_str(), w.name.as_str())] > 1 {
+                w.to_string()
+            } else {
+                format!("{}/{}", w.namespace, w.name)
+            };
+            (w, id)
+        })
+        .collect()
+}
+
+fn workload_subject(
+    id: &WorkloadId,
+    ids: &BTreeMap<&WorkloadId, String>,
+    manifests: &Manifests,
+    set: &PolicySet,
+    lines: &BTreeMap<String, String>,
+) -> Option<Subject> {
+    let workload = manifests.workloads.iter().find(|w| &w.id == id)?;
+    let namespace_labels = manifests.namespace_labels(&id.namespace);
+    let pods: Vec<Pod> = workload
+        .shapes
+        .iter()
+        .filter(|s| !s.shape.host_network)
+        .map(|s| workload.pod(&s.shape, &namespace_labels))
+        .collect();
+    let side = |direction: Direction| {
+        let mut policies: BTreeSet<String> = BTreeSet::new();
+        for pod in &pods {
+            let ids = match direction {
+                Direction::Ingress => set.ingress_policies(pod),
+                Direction::Egress => set.egress_policies(pod),
+            };
+            policies.extend(ids.iter().map(ToString::to_string));
+        }
+        SideIsolation {
+            isolated: !policies.is_empty(),
+            policies: policies
+                .into_iter()
+                .map(|p| PolicyRef {
+                    lines: lines.get(&p).cloned().into_iter().collect(),
+                    policy: p,
+                })
+                .collect(),
+        }
+    };
+    let node = Node {
+        id: ids.get(id)?.clone(),
+        group: id.namespace.clone(),
+        label: id.name.clone(),
+        kind: NodeKind::Workload,
+        description: format!(
+            "the pods of {} `{}` in `{}`",
+            id.kind, id.name, id.namespace
+        ),
+        stands_for: vec![id.to_string()],
+        inside: Vec::new(),
+        ingress: Some(side(Direction::Ingress)),
+        egress: Some(side(Direction::Egress)),
+    };
+    Some(Subject {
+        node,
+        endpoints: pods.into_iter().map(Endpoint::Pod).collect(),
+    })
+}
+
+fn range_subject(range: &IpRange) -> Subject {
+    let label = range_label(range);
+    Subject {
+        node: Node {
+            id: label.clone(),
+            group: EXTERNAL_GROUP.to_string(),
+            label,
+            kind: NodeKind::External,
+            description: format!("the addresses {range}"),
+            stands_for: vec![format!("{range}[External]")],
+            inside: Vec::new(),
+            ingress: None,
+            egress: None,
+        },
+        // Every address of a range is treated alike (`analyze` splits
+        // the addresses where the policies distinguish them).
+        endpoints: vec![Endpoint::Ip(range.first)],
+    }
+}
+
+/// A range as a CIDR when it is exactly one (`10.0.0.0/8`, `::/0`), else
+/// `first-last`.
+fn range_label(range: &IpRange) -> String {
+    let (first, last, bits) = match (range.first, range.last) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => (u128::from(u32::from(a)), u128::from(u32::from(b)), 32),
+        (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b), 128),
+        _ => return range.to_string(),
+    };
+    let span = last.wrapping_sub(first);
+    let prefix = if last < first {
+        None
+    } else if span == u128::MAX {
+        Some(0)
+    } else {
+        let size = span + 1;
+        (size.is_power_of_two() && first % size == 0).then(|| bits - size.trailing_zeros())
+    };
+    match prefix {
+        Some(p) => format!("{}/{p}", range.first),
+        None => range.to_string(),
+    }
+}
+
+/// The edge of an allowed connection: the rules that allow it, sampled at
+/// the first port of every allowed range (every rule that contributes a
+/// range matches at some range's first port), for every pair of pods.
+fn edge(
+    src: &Subject,
+    dst: &Subject,
+    allowed: &PortSet,
+    set: &PolicySet,
+    lines: &BTreeMap<String, String>,
+) -> Edge {
+    let mut samples: Vec<(Protocol, u16)> = Vec::new();
+    for p in Protocol::ALL {
+        samples.extend(allowed.ranges(p).iter().map(|r| (p, r.start)));
+    }
+    let mut egress = Sides::default();
+    let mut ingress = Sides::default();
+    for s in &src.endpoints {
+        for d in &dst.endpoints {
+            for &(protocol, port) in &samples {
+                let v = set.evaluate(s, d, protocol, port);
+                egress.add(&v.egress);
+                ingress.add(&v.ingress);
+            }
+        }
+    }
+    let mut rules = Vec::new();
+    let mut edge_lines: Vec<String> = Vec::new();
+    for (direction, side) in [("egress", &egress), ("ingress", &ingress)] {
+        for (policy, rule) in &side.matched {
+            let key = policy.to_string();
+            let at: Vec<String> = lines.get(&key).cloned().into_iter().collect();
+            for l in &at {
+                if !edge_lines.contains(l) {
+                    edge_lines.push(l.clone());
+                }
+            }
+            rules.push(RuleRef {
+                policy: key,
+                direction: direction.to_string(),
+                rule: *rule,
+                origins: vec![Origin::Allow],
+                lines: at,
+            });
+        }
+    }
+    let trace = vec![
+        egress.describe("egress", &src.node),
+        ingress.describe("ingress", &dst.node),
+    ];
+    let (text, ranges) = port_text(allowed, &[]);
+    Edge {
+        id: format!("{} -> {}", src.node.id, dst.node.id),
+        source: src.node.id.clone(),
+        target: dst.node.id.clone(),
+        ports: text,
+        port_ranges: ranges,
+        all_ports: allowed.is_full(),
+        origins: vec![Origin::Allow],
+        lines: edge_lines,
+        rules,
+        trace,
+    }
+}
+
+/// One side of a connection over its samples.
+#[derive(Default)]
+struct Sides {
+    isolated: bool,
+    isolating: BTreeSet<PolicyId>,
+    matched: BTreeSet<(PolicyId, usize)>,
+}
+
+impl Sides {
+    fn add(&mut self, side: &Side) {
+        self.isolated |= side.isolated;
+        self.isolating.extend(side.selecting.iter().cloned());
+        self.matched
+            .extend(side.matched.iter().map(|r| (r.policy.clone(), r.rule)));
+    }
+
+    /// `egress of web/frontend: isolated by web/a; allowed by web/a egress
+    /// rule 0`, or `... not isolated`.
+    fn describe(&self, direction: &str, node: &Node) -> String {
+        let external = node.kind == NodeKind::External;
+        let node = &node.id;
+        if external {
+            return format!(
+                "{direction} of {node}: addresses outside the cluster, which no policy selects"
+            );
+        }
+        if !self.isolated {
+            return format!(
+                "{direction} of {node}: not isolated (no policy selects it for {direction})"
+            );
+        }
+        let list = |items: Vec<String>| items.join(", ");
+        format!(
+            "{direction} of {node}: isolated by {}; allowed by {}",
+            list(self.isolating.iter().map(ToString::to_string).collect()),
+            list(
+                self.matched
+                    .iter()
+                    .map(|(p, r)| format!("{p} {direction} rule {r}"))
+                    .collect()
+            )
+        )
+    }
+}
+
+/// A group per namespace, isolated in a direction when every workload
+/// drawn in it is; then the addresses.
+fn groups(nodes: &[Node]) -> Vec<Group> {
+    let mut out: Vec<Group> = Vec::new();
+    for n in nodes {
+        if out.last().is_some_and(|g| g.id == n.group) {
+            let Some(g) = out.last_mut() else { continue };
+            if let Some(iso) = g.isolation.as_mut() {
+                iso.ingress &= !n.open_ingress();
+                iso.egress &= !n.open_egress();
+            }
+            continue;
+        }
+        let external = n.kind == NodeKind::External;
+        out.push(Group {
+            id: n.group.clone(),
+            kind: if external {
+                GroupKind::External
+            } else {
+                GroupKind::Managed
+            },
+            labels: BTreeMap::new(),
+            isolation: (!external).then(|| Isolation {
+                ingress: !n.open_ingress(),
+                egress: !n.open_egress(),
+            }),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(first: &str, last: &str) -> IpRange {
+        IpRange {
+            first: first.parse().unwrap(),
+            last: last.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn ranges_are_written_as_cidrs_when_they_are_one() {
+        assert_eq!(
+            range_label(&range("0.0.0.0", "255.255.255.255")),
+            "0.0.0.0/0"
+        );
+        assert_eq!(
+            range_label(&range("10.0.0.0", "10.255.255.255")),
+            "10.0.0.0/8"
+        );
+        assert_eq!(range_label(&range("10.0.0.7", "10.0.0.7")), "10.0.0.7/32");
+        assert_eq!(
+            range_label(&range("::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")),
+            "::/0"
+        );
+        assert_eq!(
+            range_label(&range("10.0.0.1", "10.0.0.2")),
+            "10.0.0.1-10.0.0.2"
+        );
+        assert_eq!(
+            range_label(&range("10.0.0.0", "10.0.0.2")),
+            "10.0.0.0-10.0.0.2"
+        );
+        assert_eq!(
+            range_label(&range("11.0.0.0", "255.255.255.255")),
+            "11.0.0.0-255.255.255.255"
+        );
+    }
+}
