@@ -86,12 +86,13 @@ mkdir -p "$out"
 "$root/target/release/npc-gen" --namespaces 47 --workloads 6 > "$out/gen50.npl"
 
 # ------------------------------------------------------------------ checks
-# DOT renders without error or warning.
+# DOT renders without error or warning: `dot_renders NAME NPC-ARGS...`
+# draws what `npc NPC-ARGS... --format dot` prints into NAME.svg.
 dot_renders() {
-  local src="$1" name err
-  name="$(basename "${src%.npl}")"
+  local name="$1" err
+  shift
   err="$(mktemp)"
-  "$npc" graph "$src" --format dot | dot -Tsvg -o "$out/$name.svg" 2>"$err"
+  "$npc" "$@" --format dot | dot -Tsvg -o "$out/$name.svg" 2>"$err"
   if [ -s "$err" ]; then
     head -20 "$err"
     rm -f "$err"
@@ -123,23 +124,12 @@ browser_tests() {
 }
 
 for src in examples/*.npl "$out/gen50.npl"; do
-  check "dot -Tsvg renders $(basename "$src")" dot_renders "$src"
+  name="$(basename "${src%.npl}")"
+  check "dot -Tsvg renders $name.npl" dot_renders "$name" graph "$src"
 done
 # npc analyze draws existing manifests with the same renderer.
-analyze_renders() {
-  local err
-  err="$(mktemp)"
-  "$npc" analyze tests/data/manifests/boutique --format dot 2>/dev/null \
-    | dot -Tsvg -o "$out/boutique.svg" 2>"$err"
-  if [ -s "$err" ]; then
-    head -20 "$err"
-    rm -f "$err"
-    return 1
-  fi
-  rm -f "$err"
-  grep -q '<svg' "$out/boutique.svg"
-}
-check "dot -Tsvg renders npc analyze of the boutique manifests" analyze_renders
+check "dot -Tsvg renders npc analyze of the boutique manifests" \
+  dot_renders boutique analyze tests/data/manifests/boutique
 check "README picture is current" readme_picture
 check "HTML reports and Mermaid in Chromium" browser_tests
 

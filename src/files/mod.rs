@@ -182,6 +182,24 @@ pub fn files_under(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, Read
     Ok(files)
 }
 
+/// An I/O error in words, without the OS error number.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        std::io::ErrorKind::InvalidData => "the file is not UTF-8 text".to_string(),
+        std::io::ErrorKind::StorageFull => "no space left on the device".to_string(),
+        _ => {
+            let text = e.to_string().to_lowercase();
+            // "no space left on device (os error 28)" → without the number.
+            match text.find(" (os error") {
+                Some(at) => text[..at].to_string(),
+                None => text,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,7 +52,7 @@ impl WriteError {
         WriteError::Io {
             path: path.display().to_string(),
             action,
-            reason: reason(e),
+            reason: super::io_reason(e),
         }
     }
 
@@ -65,22 +65,6 @@ impl WriteError {
             }
             WriteError::NotOurs { .. } => {
                 Some("move the file away, or choose another output directory")
-            }
-        }
-    }
-}
-
-/// An I/O error in words, without the OS error number.
-pub(crate) fn reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        std::io::ErrorKind::StorageFull => "no space left on the device".to_string(),
-        _ => {
-            let text = e.to_string().to_lowercase();
-            match text.find(" (os error") {
-                Some(at) => text[..at].to_string(),
-                None => text,
             }
         }
     }

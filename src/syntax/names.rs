@@ -2,6 +2,21 @@
 
 use super::Rule;
 
+/// The keywords that start a statement, at the top level or in a block.
+pub const STATEMENT_KEYWORDS: &[&str] = &[
+    "namespace",
+    "let",
+    "allow",
+    "expect",
+    "dns",
+    "scrape",
+    "set",
+    "include",
+];
+
+/// The keywords that start a statement only inside a `namespace` block.
+pub const BLOCK_ONLY_KEYWORDS: &[&str] = &["isolate", "no"];
+
 /// What a user calls the thing a rule matches.
 pub fn rule_name(rule: Rule) -> &'static str {
     match rule {
@@ -208,19 +223,11 @@ pub fn hint(text: &str, at: usize, found: &str) -> Option<String> {
         return Some(h);
     }
     if before.is_empty() && !found.is_empty() {
-        let keywords = [
-            "namespace",
-            "let",
-            "allow",
-            "expect",
-            "dns",
-            "scrape",
-            "set",
-            "include",
-            "isolate",
-            "no",
-        ];
-        if let Some(best) = crate::diagnostic::closest(found, keywords.into_iter()) {
+        let keywords = STATEMENT_KEYWORDS
+            .iter()
+            .chain(BLOCK_ONLY_KEYWORDS)
+            .copied();
+        if let Some(best) = crate::diagnostic::closest(found, keywords) {
             return Some(format!("did you mean `{best}`?"));
         }
         return Some(

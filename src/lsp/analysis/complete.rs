@@ -3,8 +3,10 @@
 //! in it), and the candidates come from the program's index and from the
 //! tokens of the file itself.
 
-use super::Analysis;
 use std::collections::{BTreeMap, BTreeSet};
+
+use super::Analysis;
+use crate::syntax::STATEMENT_KEYWORDS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum CompletionKind {
@@ -27,16 +29,6 @@ pub struct Completion {
     pub detail: Option<String>,
 }
 
-const STATEMENT_KEYWORDS: &[&str] = &[
-    "namespace",
-    "let",
-    "allow",
-    "expect",
-    "dns",
-    "scrape",
-    "set",
-    "include",
-];
 const BLOCK_KEYWORDS: &[&str] = &["isolate", "no", "let", "allow", "expect"];
 const SETTINGS: &[(&str, &str)] = &[
     (
