@@ -53,19 +53,27 @@ pub struct TooManyRegions;
 /// namespace by namespace, as a build emits them: [`Atoms::add`]).
 #[derive(Default)]
 pub struct Atoms {
-    /// Every namespace selector of every peer.
-    namespace_selectors: BTreeSet<Selector>,
+    /// Every distinct namespace selector of every peer, in the order first
+    /// seen; the others refer to them by index (peer compaction makes them
+    /// long: comparing and cloning them per peer was most of the work).
+    namespace_selectors: Vec<Selector>,
+    /// The index of each in `namespace_selectors`.
+    namespace_selector_ids: HashMap<Selector, usize>,
     /// Pod selectors that concern pods of a namespace, by its name: the
     /// policies' own podSelectors, peers without a namespaceSelector, and
     /// peers whose namespaceSelector names the namespace.
     pods_by_namespace: HashMap<String, BTreeSet<Selector>>,
-    /// Peers with any other namespace selector: namespaces → pods.
-    pods_by_selector: BTreeMap<Selector, BTreeSet<Selector>>,
+    /// Peers with any other namespace selector: namespaces (by index) → pods.
+    pods_by_selector: HashMap<usize, BTreeSet<Selector>>,
     /// The selectors of `pods_by_selector` that admit only a list of
     /// namespace names (`kubernetes.io/metadata.name In [...]`, as peer
     /// compaction writes them), by name; the others apply to any namespace.
-    selectors_by_name: HashMap<String, BTreeSet<Selector>>,
-    selectors_for_any: BTreeSet<Selector>,
+    selectors_by_name: HashMap<String, BTreeSet<usize>>,
+    /// The other selectors that require a label (`{team=a}`), by the first
+    /// label they require: only namespaces with that label can match.
+    selectors_by_label: HashMap<String, HashMap<String, BTreeSet<usize>>>,
+    /// The rest, which may match any namespace.
+    selectors_for_any: BTreeSet<usize>,
     /// Namespace names the policies mention.
     namespace_names: BTreeSet<String>,
     /// Bounds of every ipBlock and except, per family: first addresses
@@ -133,8 +141,6 @@ impl Atoms {
     /// Adds what more policies can tell apart.
     pub fn add(&mut self, policies: &[NetworkPolicy]) {
         let atoms = self;
-        let by_selector = &mut atoms.pods_by_selector;
-        let namespace_selectors = &mut atoms.namespace_selectors;
         for policy in policies {
             let ns = policy.metadata.namespace.clone().unwrap_or_default();
             atoms.namespace_names.insert(ns.clone());
@@ -198,34 +204,58 @@ impl Atoms {
                                     .entry(name.to_string())
                                     .or_default()
                                     .insert(pods);
+                                atoms.intern(n);
                             } else {
-                                match names_of(&n) {
-                                    Some(names) => {
-                                        for name in names {
-                                            atoms
-                                                .selectors_by_name
-                                                .entry(name.clone())
-                                                .or_default()
-                                                .insert(n.clone());
-                                        }
-                                    }
-                                    None => {
-                                        atoms.selectors_for_any.insert(n.clone());
-                                    }
-                                }
-                                by_selector.entry(n.clone()).or_default().insert(pods);
+                                let id = atoms.intern(n);
+                                atoms.pods_by_selector.entry(id).or_default().insert(pods);
                             }
-                            for r in &n.expressions {
-                                if r.key == NAMESPACE_NAME_LABEL {
-                                    atoms.namespace_names.extend(r.values.iter().cloned());
-                                }
-                            }
-                            namespace_selectors.insert(n);
                         }
                     }
                 }
             }
         }
+    }
+
+    /// The index of a namespace selector, registered (by the names it
+    /// admits, or as one for any namespace) when first seen.
+    fn intern(&mut self, n: Selector) -> usize {
+        if let Some(&id) = self.namespace_selector_ids.get(&n) {
+            return id;
+        }
+        let id = self.namespace_selectors.len();
+        if named(&n).is_none() {
+            match names_of(&n) {
+                Some(names) => {
+                    for name in names {
+                        self.selectors_by_name
+                            .entry(name.clone())
+                            .or_default()
+                            .insert(id);
+                    }
+                }
+                None => match n.match_labels.iter().next() {
+                    Some((key, value)) => {
+                        self.selectors_by_label
+                            .entry(key.clone())
+                            .or_default()
+                            .entry(value.clone())
+                            .or_default()
+                            .insert(id);
+                    }
+                    None => {
+                        self.selectors_for_any.insert(id);
+                    }
+                },
+            }
+        }
+        for r in &n.expressions {
+            if r.key == NAMESPACE_NAME_LABEL {
+                self.namespace_names.extend(r.values.iter().cloned());
+            }
+        }
+        self.namespace_selector_ids.insert(n.clone(), id);
+        self.namespace_selectors.push(n);
+        id
     }
 
     /// The pod selectors that concern pods of one namespace (each source
@@ -237,13 +267,22 @@ impl Atoms {
             .into_iter()
             .flatten()
             .collect();
-        let candidates = self
-            .selectors_for_any
-            .iter()
-            .chain(self.selectors_by_name.get(name).into_iter().flatten());
-        for namespaces in candidates {
-            if namespaces.matches(labels) {
-                out.extend(self.pods_by_selector.get(namespaces).into_iter().flatten());
+        let by_label = |key: &str, value: &str| {
+            self.selectors_by_label
+                .get(key)
+                .and_then(|values| values.get(value))
+                .into_iter()
+                .flatten()
+        };
+        let mut candidates: BTreeSet<usize> = self.selectors_for_any.clone();
+        candidates.extend(self.selectors_by_name.get(name).into_iter().flatten());
+        candidates.extend(by_label(NAMESPACE_NAME_LABEL, name));
+        for (key, value) in labels {
+            candidates.extend(by_label(key, value));
+        }
+        for id in candidates {
+            if self.namespace_selectors[id].matches(labels) {
+                out.extend(self.pods_by_selector.get(&id).into_iter().flatten());
             }
         }
         out
