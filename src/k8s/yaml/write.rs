@@ -40,18 +40,23 @@ impl<'a> Node<'a> {
         )
     }
 
+    /// A number as JSON and YAML values give it: integer first, then float.
+    fn number(i: Option<i64>, u: Option<u64>, f: Option<f64>) -> Node<'a> {
+        match (i, u, f) {
+            (Some(i), _, _) => Node::Int(i128::from(i)),
+            (None, Some(u), _) => Node::Int(i128::from(u)),
+            (None, None, Some(f)) => Node::Float(f),
+            (None, None, None) => Node::Null,
+        }
+    }
+
     /// A JSON value (as serde serializes API objects), keys in its order.
     pub fn from_json(value: &'a serde_json::Value) -> Node<'a> {
         use serde_json::Value;
         match value {
             Value::Null => Node::Null,
             Value::Bool(b) => Node::Bool(*b),
-            Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
-                (Some(i), _, _) => Node::Int(i128::from(i)),
-                (None, Some(u), _) => Node::Int(i128::from(u)),
-                (None, None, Some(f)) => Node::Float(f),
-                (None, None, None) => Node::Null,
-            },
+            Value::Number(n) => Node::number(n.as_i64(), n.as_u64(), n.as_f64()),
             Value::String(s) => Node::Str(s),
             Value::Array(items) => Node::Seq(items.iter().map(Node::from_json).collect()),
             Value::Object(map) => Node::Map(
@@ -69,12 +74,7 @@ impl<'a> Node<'a> {
         match value {
             Value::Null => Node::Null,
             Value::Bool(b) => Node::Bool(*b),
-            Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
-                (Some(i), _, _) => Node::Int(i128::from(i)),
-                (None, Some(u), _) => Node::Int(i128::from(u)),
-                (None, None, Some(f)) => Node::Float(f),
-                (None, None, None) => Node::Null,
-            },
+            Value::Number(n) => Node::number(n.as_i64(), n.as_u64(), n.as_f64()),
             Value::String(s) => Node::Str(s),
             Value::Sequence(items) => Node::Seq(items.iter().map(Node::from_yaml).collect()),
             Value::Mapping(map) => Node::Map(
