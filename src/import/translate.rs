@@ -1,0 +1,718 @@
+//! Existing NetworkPolicies → NPL text: namespaces with their isolation,
+//! one `allow` per rule, the DNS carve-out where a namespace has the usual
+//! DNS rule, and a `# from ns/policy` comment over what each policy became.
+//!
+//! The translation is exact rule by rule on the side the rule was written
+//! for; what an `allow` also writes on its other side, and what NPL cannot
+//! say (a namespace isolated for some pods only), is found afterwards by
+//! the equivalence check, never assumed away here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::networking::v1::{
+    NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::k8s::{Cidr, Direction, Protocol, NAMESPACE_NAME_LABEL};
+use crate::manifest::Manifests;
+
+/// The DNS servers npc assumes when a program names none.
+pub const DEFAULT_DNS: &str = "kube-system/{k8s-app=kube-dns}";
+
+/// The prefix of the comments that name where statements came from.
+pub const FROM: &str = "# from ";
+
+/// What the translation wrote, before formatting.
+#[derive(Clone, Debug, Default)]
+pub struct Translation {
+    /// NPL text (not yet formatted).
+    pub text: String,
+    /// Namespaces declared managed.
+    pub managed: Vec<String>,
+    /// The `allow` statements, in the order they are written.
+    pub statements: Vec<StatementId>,
+    /// Namespaces with a policy NPL cannot write at all, and why: they are
+    /// kept unconverted.
+    pub unwritable: BTreeMap<String, Vec<String>>,
+    /// Why a namespace may not be written exactly (the check decides).
+    pub reasons: BTreeMap<String, Vec<String>>,
+}
+
+/// What the translation needs to know beyond the manifests.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The label `ns/name` endpoints stand for (`app`).
+    pub workload_label: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            workload_label: "app".to_string(),
+        }
+    }
+}
+
+/// `policyTypes` as the API defaults them: Ingress, plus Egress when the
+/// policy has egress rules.
+pub fn directions(spec: &NetworkPolicySpec) -> BTreeSet<Direction> {
+    match &spec.policy_types {
+        Some(types) if !types.is_empty() => types
+            .iter()
+            .filter_map(|t| match t.as_str() {
+                "Ingress" => Some(Direction::Ingress),
+                "Egress" => Some(Direction::Egress),
+                _ => None,
+            })
+            .collect(),
+        _ => {
+            let mut out = BTreeSet::from([Direction::Ingress]);
+            if spec.egress.is_some() {
+                out.insert(Direction::Egress);
+            }
+            out
+        }
+    }
+}
+
+fn is_empty_selector(sel: Option<&LabelSelector>) -> bool {
+    sel.is_none_or(|s| {
+        s.match_labels.as_ref().is_none_or(BTreeMap::is_empty)
+            && s.match_expressions.as_ref().is_none_or(Vec::is_empty)
+    })
+}
+
+/// A label value (or workload name) as NPL writes it: bare when it can be,
+/// quoted otherwise.
+fn value(text: &str) -> String {
+    let bare = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && text
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && text
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
+    if bare {
+        text.to_string()
+    } else {
+        format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+/// `{k=v, k in (a, b), ...}`; an error for what NPL cannot write.
+fn label_set(sel: &LabelSelector) -> Result<String, String> {
+    let mut entries = Vec::new();
+    for (k, v) in sel.match_labels.iter().flatten() {
+        entries.push(format!("{k}={}", value(v)));
+    }
+    for e in sel.match_expressions.iter().flatten() {
+        let values: Vec<String> = e.values.iter().flatten().map(|v| value(v)).collect();
+        let key = &e.key;
+        let entry = match e.operator.as_str() {
+            "In" if values.is_empty() => return Err(format!("`{key} In` without values")),
+            "NotIn" if values.is_empty() => return Err(format!("`{key} NotIn` without values")),
+            "In" => format!("{key} in ({})", values.join(", ")),
+            "NotIn" => format!("{key} notin ({})", values.join(", ")),
+            "Exists" => key.clone(),
+            "DoesNotExist" => format!("!{key}"),
+            other => return Err(format!("selector operator `{other}`")),
+        };
+        entries.push(entry);
+    }
+    Ok(format!("{{{}}}", entries.join(", ")))
+}
+
+/// The pod part of an endpoint: `*`, a workload name, or a label set.
+fn pod_part(sel: Option<&LabelSelector>, settings: &Settings) -> Result<String, String> {
+    let Some(sel) = sel.filter(|s| !is_empty_selector(Some(s))) else {
+        return Ok("*".to_string());
+    };
+    let labels = sel.match_labels.clone().unwrap_or_default();
+    if sel.match_expressions.as_ref().is_none_or(Vec::is_empty) && labels.len() == 1 {
+        if let Some(name) = labels.get(&settings.workload_label) {
+            return Ok(value(name));
+        }
+    }
+    label_set(sel)
+}
+
+/// The namespace parts a peer's namespaceSelector stands for: names, `*`,
+/// or a label set.
+fn namespace_parts(sel: &LabelSelector, exclude: &[String]) -> Result<Vec<String>, String> {
+    if is_empty_selector(Some(sel)) {
+        return Ok(vec![excluding("*", exclude)]);
+    }
+    let labels = sel.match_labels.clone().unwrap_or_default();
+    let expressions = sel.match_expressions.clone().unwrap_or_default();
+    if expressions.is_empty() && labels.len() == 1 {
+        if let Some(name) = labels.get(NAMESPACE_NAME_LABEL) {
+            return Ok(vec![name.clone()]);
+        }
+    }
+    if labels.is_empty() && expressions.len() == 1 {
+        let e = &expressions[0];
+        if e.key == NAMESPACE_NAME_LABEL && e.operator == "In" {
+            let names: Vec<String> = e.values.iter().flatten().cloned().collect();
+            if !names.is_empty()
+                && names
+                    .iter()
+                    .all(|n| crate::k8s::names::dns1123_label(n).is_ok())
+            {
+                return Ok(names);
+            }
+        }
+    }
+    Ok(vec![excluding(&label_set(sel)?, exclude)])
+}
+
+/// A namespace part (`*` or a label set) less some namespaces, by name.
+fn excluding(part: &str, exclude: &[String]) -> String {
+    if exclude.is_empty() {
+        return part.to_string();
+    }
+    let entry = format!("{NAMESPACE_NAME_LABEL} notin ({})", exclude.join(", "));
+    match part.strip_suffix('}') {
+        Some(rest) if rest != "{" => format!("{rest}, {entry}}}"),
+        _ => format!("{{{entry}}}"),
+    }
+}
+
+/// One peer as NPL endpoints (a namespace `In` list is several).
+fn peer(
+    p: &NetworkPolicyPeer,
+    namespace: &str,
+    exclude: &[String],
+    settings: &Settings,
+) -> Result<Vec<String>, String> {
+    if let Some(block) = &p.ip_block {
+        let cidr = Cidr::parse_lenient(&block.cidr)?;
+        let mut excepts = Vec::new();
+        for e in block.except.iter().flatten() {
+            excepts.push(address(Cidr::parse_lenient(e)?));
+        }
+        let mut text = address(cidr);
+        match excepts.len() {
+            0 => {}
+            1 => text.push_str(&format!(" except {}", excepts[0])),
+            _ => text.push_str(&format!(" except ({})", excepts.join(", "))),
+        }
+        return Ok(vec![text]);
+    }
+    let pods = pod_part(p.pod_selector.as_ref(), settings)?;
+    let namespaces = match &p.namespace_selector {
+        None => vec![namespace.to_string()],
+        Some(sel) => namespace_parts(sel, exclude)?,
+    };
+    Ok(namespaces
+        .into_iter()
+        .map(|n| format!("{n}/{pods}"))
+        .collect())
+}
+
+/// A CIDR as NPL writes it (IPv6 in brackets).
+fn address(cidr: Cidr) -> String {
+    if cidr.is_ipv4() {
+        cidr.to_string()
+    } else {
+        format!("[{cidr}]")
+    }
+}
+
+/// The endpoints of a rule's `from`/`to`, grouped as they become
+/// statements: each selector peer alone (an `allow` writes the other side
+/// of it, and the equivalence check may find that side needs leaving out),
+/// the ipBlocks together (their other side is never written). No peer
+/// means every peer: `cluster` and `world`.
+fn peer_groups(
+    list: Option<&Vec<NetworkPolicyPeer>>,
+    namespace: &str,
+    exclude: &[String],
+    settings: &Settings,
+) -> Result<Vec<(Group, Vec<String>)>, String> {
+    let list = match list {
+        Some(l) if !l.is_empty() => l,
+        _ => {
+            let pods = if exclude.is_empty() {
+                "cluster".to_string()
+            } else {
+                format!("{}/*", excluding("*", exclude))
+            };
+            return Ok(vec![
+                (Group::Peer(0), vec![pods]),
+                (Group::Addresses, vec!["world".to_string()]),
+            ]);
+        }
+    };
+    let mut out: Vec<(Group, Vec<String>)> = Vec::new();
+    let mut ips: Vec<String> = Vec::new();
+    for (i, p) in list.iter().enumerate() {
+        let endpoints = peer(p, namespace, exclude, settings)?;
+        if p.ip_block.is_some() {
+            ips.extend(
+                endpoints
+                    .into_iter()
+                    .filter(|e| !ips.contains(e))
+                    .collect::<Vec<_>>(),
+            );
+        } else {
+            out.push((Group::Peer(i), endpoints));
+        }
+    }
+    let v4 = ips.iter().any(|e| e == "0.0.0.0/0");
+    let v6 = ips.iter().any(|e| e == "[::/0]");
+    if v4 && v6 {
+        ips.retain(|e| e != "0.0.0.0/0" && e != "[::/0]");
+        ips.push("world".to_string());
+    }
+    if !ips.is_empty() {
+        out.push((Group::Addresses, ips));
+    }
+    Ok(out)
+}
+
+/// Every endpoint of a rule's `from`/`to` (for the DNS rule).
+fn peers(
+    list: Option<&Vec<NetworkPolicyPeer>>,
+    namespace: &str,
+    settings: &Settings,
+) -> Result<Vec<String>, String> {
+    Ok(peer_groups(list, namespace, &[], settings)?
+        .into_iter()
+        .flat_map(|(_, e)| e)
+        .collect())
+}
+
+/// A rule's ports as an NPL port list (`None`: every port).
+fn ports(list: Option<&Vec<NetworkPolicyPort>>) -> Result<Option<String>, String> {
+    let Some(list) = list.filter(|l| !l.is_empty()) else {
+        return Ok(None);
+    };
+    let mut out: Vec<String> = Vec::new();
+    for p in list {
+        let protocol = match p.protocol.as_deref() {
+            None => Protocol::Tcp,
+            Some(text) => Protocol::parse(text).ok_or_else(|| format!("protocol `{text}`"))?,
+        };
+        let suffix = match protocol {
+            Protocol::Tcp => String::new(),
+            other => format!("/{}", other.lowercase()),
+        };
+        let text = match (&p.port, p.end_port) {
+            (None, _) => format!("1-65535{suffix}"),
+            (Some(IntOrString::Int(n)), Some(end)) if end > *n => format!("{n}-{end}{suffix}"),
+            (Some(IntOrString::Int(n)), _) => format!("{n}{suffix}"),
+            (Some(IntOrString::String(name)), _) => {
+                if name.is_empty() || name.chars().all(|c| c.is_ascii_digit()) {
+                    return Err(format!("the named port `{name}`"));
+                }
+                format!("{name}{suffix}")
+            }
+        };
+        if !out.contains(&text) {
+            out.push(text);
+        }
+    }
+    Ok(Some(if out.len() == 1 {
+        out.remove(0)
+    } else {
+        format!("{{{}}}", out.join(", "))
+    }))
+}
+
+/// Whether a rule's ports are exactly UDP and TCP 53.
+fn is_dns_ports(list: Option<&Vec<NetworkPolicyPort>>) -> bool {
+    let Some(list) = list else { return false };
+    let mut seen = BTreeSet::new();
+    for p in list {
+        let protocol = p.protocol.as_deref().unwrap_or("TCP");
+        let single = p.end_port.is_none_or(|e| e == 53);
+        if p.port != Some(IntOrString::Int(53)) || !single {
+            return false;
+        }
+        match protocol {
+            "UDP" | "TCP" => {
+                seen.insert(protocol);
+            }
+            _ => return false,
+        }
+    }
+    seen.len() == 2
+}
+
+/// A policy's DNS rule: an egress rule of a policy for every pod of its
+/// namespace, to UDP and TCP 53 exactly; its index and endpoints.
+fn dns_rule(policy: &NetworkPolicy, settings: &Settings) -> Option<(usize, Vec<String>)> {
+    let spec = policy.spec.as_ref()?;
+    if !is_empty_selector(spec.pod_selector.as_ref())
+        || !directions(spec).contains(&Direction::Egress)
+    {
+        return None;
+    }
+    let ns = policy.metadata.namespace.as_deref().unwrap_or_default();
+    spec.egress.iter().flatten().enumerate().find_map(|(i, r)| {
+        if !is_dns_ports(r.ports.as_ref()) || r.to.as_ref().is_none_or(Vec::is_empty) {
+            return None;
+        }
+        let mut endpoints = peers(r.to.as_ref(), ns, settings).ok()?;
+        endpoints.sort();
+        Some((i, endpoints))
+    })
+}
+
+/// The comment that replaces a statement left out of the program.
+pub const LEFT_OUT: &str = "# adds no flow (its other side does not admit it): ";
+
+/// A statement, or the comment that stands for it when it is left out.
+fn left_out(text: String, dropped: bool) -> String {
+    if dropped {
+        format!("{LEFT_OUT}{text}")
+    } else {
+        text
+    }
+}
+
+/// Which peers of a rule a statement was written for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Group {
+    /// One selector peer (its index in `from`/`to`; `cluster` for none).
+    Peer(usize),
+    /// The rule's ipBlocks (`world` for none).
+    Addresses,
+}
+
+/// One `allow` of the program: the input rule and peers it was written for.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StatementId {
+    /// `namespace/name` of the input policy.
+    pub policy: String,
+    pub direction: Direction,
+    /// Index into `spec.ingress` or `spec.egress`.
+    pub rule: usize,
+    pub group: Group,
+}
+
+/// The statements of one policy (its DNS rule left out when it becomes
+/// the carve-out, and the `dropped` ones).
+fn statements(
+    policy: &NetworkPolicy,
+    skip_egress: Option<usize>,
+    dropped: &BTreeSet<StatementId>,
+    isolated: &BTreeMap<Direction, Vec<String>>,
+    settings: &Settings,
+) -> Result<Vec<(StatementId, String)>, String> {
+    // An `allow` also writes its other side in every managed namespace
+    // isolated in that direction that a `*` or label-set endpoint reaches:
+    // those are left out of such endpoints, and their own rules say what
+    // they allow.
+    let none = Vec::new();
+    let egress_isolated = isolated.get(&Direction::Egress).unwrap_or(&none);
+    let ingress_isolated = isolated.get(&Direction::Ingress).unwrap_or(&none);
+    let ns = policy.metadata.namespace.as_deref().unwrap_or_default();
+    let name = policy.metadata.name.as_deref().unwrap_or_default();
+    let Some(spec) = &policy.spec else {
+        return Ok(Vec::new());
+    };
+    let types = directions(spec);
+    let own = format!("{ns}/{}", pod_part(spec.pod_selector.as_ref(), settings)?);
+    let id = |direction, rule, group| StatementId {
+        policy: format!("{ns}/{name}"),
+        direction,
+        rule,
+        group,
+    };
+    let mut out = Vec::new();
+    if types.contains(&Direction::Ingress) {
+        for (i, rule) in spec.ingress.iter().flatten().enumerate() {
+            let dst = match ports(rule.ports.as_ref())? {
+                Some(p) => format!("{own}:{p}"),
+                None => own.clone(),
+            };
+            for (group, sources) in peer_groups(rule.from.as_ref(), ns, egress_isolated, settings)?
+            {
+                let id = id(Direction::Ingress, i, group);
+                let text = format!("allow {} -> {dst}", sources.join(", "));
+                out.push((id.clone(), left_out(text, dropped.contains(&id))));
+            }
+        }
+    }
+    if types.contains(&Direction::Egress) {
+        for (i, rule) in spec.egress.iter().flatten().enumerate() {
+            if Some(i) == skip_egress {
+                continue;
+            }
+            let port_text = ports(rule.ports.as_ref())?;
+            for (group, list) in peer_groups(rule.to.as_ref(), ns, ingress_isolated, settings)? {
+                let id = id(Direction::Egress, i, group);
+                let destinations: Vec<String> = list
+                    .into_iter()
+                    .map(|d| match &port_text {
+                        Some(p) => format!("{d}:{p}"),
+                        None => d,
+                    })
+                    .collect();
+                let text = format!("allow {own} -> {}", destinations.join(", "));
+                out.push((id.clone(), left_out(text, dropped.contains(&id))));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Label keys that some namespaceSelector looks at.
+fn namespace_keys(manifests: &Manifests) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for p in &manifests.policies {
+        let Some(spec) = &p.object.spec else { continue };
+        let rules = spec
+            .ingress
+            .iter()
+            .flatten()
+            .map(|r| r.from.as_ref())
+            .chain(spec.egress.iter().flatten().map(|r| r.to.as_ref()));
+        for list in rules {
+            for peer in list.into_iter().flatten() {
+                if let Some(sel) = &peer.namespace_selector {
+                    keys.extend(sel.match_labels.iter().flatten().map(|(k, _)| k.clone()));
+                    keys.extend(
+                        sel.match_expressions
+                            .iter()
+                            .flatten()
+                            .map(|e| e.key.clone()),
+                    );
+                }
+            }
+        }
+    }
+    keys.remove(NAMESPACE_NAME_LABEL);
+    keys
+}
+
+/// The NPL program for the policies of every namespace not in `skip`.
+pub fn translate(
+    manifests: &Manifests,
+    skip: &BTreeSet<String>,
+    dropped: &BTreeSet<StatementId>,
+    settings: &Settings,
+) -> Translation {
+    let mut out = Translation::default();
+    // Policies by namespace, in input order.
+    let mut by_namespace: BTreeMap<&str, Vec<&NetworkPolicy>> = BTreeMap::new();
+    for p in &manifests.policies {
+        if !skip.contains(p.namespace()) {
+            by_namespace
+                .entry(p.namespace())
+                .or_default()
+                .push(&p.object);
+        }
+    }
+    // The DNS servers: the endpoints of the DNS rules, the default's first.
+    let mut dns_counts: BTreeMap<Vec<String>, usize> = BTreeMap::new();
+    for policies in by_namespace.values() {
+        if let Some((_, e)) = policies.iter().find_map(|p| dns_rule(p, settings)) {
+            *dns_counts.entry(e).or_default() += 1;
+        }
+    }
+    let default = vec![DEFAULT_DNS.to_string()];
+    let dns: Option<Vec<String>> = if dns_counts.contains_key(&default) {
+        Some(default.clone())
+    } else {
+        dns_counts
+            .iter()
+            .max_by_key(|(e, n)| (**n, std::cmp::Reverse((*e).clone())))
+            .map(|(e, _)| e.clone())
+    };
+    let mut text = String::from("# Imported from Kubernetes NetworkPolicies by `npc import`.\n\n");
+    if settings.workload_label != "app" {
+        text.push_str(&format!(
+            "set workload-label = {}\n\n",
+            settings.workload_label
+        ));
+    }
+    if let Some(servers) = dns.as_ref().filter(|d| **d != default) {
+        text.push_str(&format!("dns {}\n\n", servers.join(", ")));
+    }
+    let keys = namespace_keys(manifests);
+    // The managed namespaces isolated in each direction.
+    let mut isolated_namespaces: BTreeMap<Direction, Vec<String>> = BTreeMap::new();
+    for (ns, policies) in &by_namespace {
+        let types: BTreeSet<Direction> = policies
+            .iter()
+            .filter_map(|p| p.spec.as_ref())
+            .flat_map(directions)
+            .collect();
+        for d in types {
+            isolated_namespaces
+                .entry(d)
+                .or_default()
+                .push((*ns).to_string());
+        }
+    }
+    let mut bodies = String::new();
+    for (ns, policies) in &by_namespace {
+        let mut isolated: BTreeSet<Direction> = BTreeSet::new();
+        let mut whole: BTreeSet<Direction> = BTreeSet::new();
+        let mut partial: Vec<String> = Vec::new();
+        for p in policies {
+            let Some(spec) = &p.spec else { continue };
+            let types = directions(spec);
+            isolated.extend(types.iter().copied());
+            if is_empty_selector(spec.pod_selector.as_ref()) {
+                whole.extend(types.iter().copied());
+            }
+        }
+        for d in &isolated {
+            if !whole.contains(d) {
+                let names: Vec<String> = policies
+                    .iter()
+                    .filter(|p| p.spec.as_ref().is_some_and(|s| directions(s).contains(d)))
+                    .map(|p| format!("`{ns}/{}`", p.metadata.name.as_deref().unwrap_or_default()))
+                    .collect();
+                partial.push(format!(
+                    "{} isolates only the pods it selects for {}; NPL isolates a namespace as a whole",
+                    names.join(", "),
+                    d.as_str().to_lowercase()
+                ));
+            }
+        }
+        // The DNS rule of this namespace, when it is the carve-out.
+        let carve_out = policies.iter().enumerate().find_map(|(i, p)| {
+            dns_rule(p, settings)
+                .filter(|(_, e)| Some(e) == dns.as_ref())
+                .map(|(rule, _)| (i, rule))
+        });
+        let mut decl_from: Vec<String> = Vec::new();
+        let mut lines: Vec<String> = Vec::new();
+        for (i, p) in policies.iter().enumerate() {
+            let name = p.metadata.name.as_deref().unwrap_or_default();
+            let key = format!("{ns}/{name}");
+            let skip_rule = carve_out.filter(|(at, _)| *at == i).map(|(_, r)| r);
+            if skip_rule.is_some() {
+                decl_from.push(format!("{key} (dns)"));
+            }
+            match statements(p, skip_rule, dropped, &isolated_namespaces, settings) {
+                Ok(list) if list.is_empty() => {
+                    if skip_rule.is_none() {
+                        decl_from.push(key);
+                    }
+                }
+                Ok(list) => {
+                    lines.push(format!("{FROM}{key}"));
+                    for (id, text) in list {
+                        if !text.starts_with('#') {
+                            out.statements.push(id);
+                        }
+                        lines.push(text);
+                    }
+                    lines.push(String::new());
+                }
+                Err(why) => out
+                    .unwritable
+                    .entry((*ns).to_string())
+                    .or_default()
+                    .push(format!("`{key}`: NPL cannot write {why}")),
+            }
+        }
+        if !partial.is_empty() {
+            out.reasons
+                .entry((*ns).to_string())
+                .or_default()
+                .extend(partial);
+        }
+        if !decl_from.is_empty() {
+            text.push_str(&format!("{FROM}{}\n", decl_from.join(", ")));
+        }
+        text.push_str(&format!("namespace {ns}"));
+        let labels: Vec<String> = manifests
+            .namespace(ns)
+            .filter(|n| n.origin.is_some())
+            .map(|n| {
+                n.labels
+                    .iter()
+                    .filter(|(k, _)| keys.contains(*k))
+                    .map(|(k, v)| format!("{k}={}", value(v)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !labels.is_empty() {
+            text.push_str(&format!(" labels {{{}}}", labels.join(", ")));
+        }
+        let mut body: Vec<String> = Vec::new();
+        match (
+            isolated.contains(&Direction::Ingress),
+            isolated.contains(&Direction::Egress),
+        ) {
+            (true, true) => {}
+            (true, false) => body.push("isolate ingress".to_string()),
+            (false, true) => body.push("isolate egress".to_string()),
+            (false, false) => body.push("isolate none".to_string()),
+        }
+        if isolated.contains(&Direction::Egress) && carve_out.is_none() {
+            body.push("no dns".to_string());
+        }
+        if body.is_empty() {
+            text.push('\n');
+        } else {
+            text.push_str(" {\n");
+            for b in body {
+                text.push_str(&format!("  {b}\n"));
+            }
+            text.push_str("}\n");
+        }
+        out.managed.push((*ns).to_string());
+        for l in lines {
+            bodies.push_str(&l);
+            bodies.push('\n');
+        }
+    }
+    text.push('\n');
+    text.push_str(&bodies);
+    out.text = text;
+    out
+}
+
+/// For each line of a program (1-based), the index of the `allow`
+/// statement that starts on or before it (`None` before the first).
+pub fn allows_by_line(text: &str) -> Vec<Option<usize>> {
+    let mut out = vec![None];
+    let mut count = 0usize;
+    for line in text.lines() {
+        let last = out.last().copied().flatten();
+        if line.trim_start().starts_with("allow ") {
+            count += 1;
+            out.push(Some(count - 1));
+        } else if line.trim_start().starts_with('#') || line.trim().is_empty() {
+            out.push(None);
+        } else {
+            out.push(last);
+        }
+    }
+    out
+}
+
+/// The input policies named by the `# from` comment that governs each line
+/// of a program (by 1-based line number).
+pub fn origins_by_line(text: &str) -> Vec<Vec<String>> {
+    let mut current: Vec<String> = Vec::new();
+    let mut out = vec![Vec::new()];
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() {
+            current.clear();
+        }
+        if let Some(rest) = trimmed.strip_prefix(FROM) {
+            current = rest
+                .split(", ")
+                .map(|k| k.split(' ').next().unwrap_or_default().to_string())
+                .collect();
+        }
+        out.push(current.clone());
+    }
+    out
+}
