@@ -66,6 +66,9 @@ pub struct Unconvertible {
     pub policies: Vec<usize>,
     pub reasons: Vec<String>,
     pub differences: Vec<Difference>,
+    /// The policies (program and kept) that differed from the input when
+    /// the namespace was taken out: the evidence, for an independent check.
+    pub evidence: Vec<NetworkPolicy>,
 }
 
 /// What was compared.
@@ -493,6 +496,7 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
                         .reasons
                         .extend(translation.reasons.get(&ns).into_iter().flatten().cloned());
                     entry.differences = list;
+                    entry.evidence.clone_from(&output);
                 }
             }
         }

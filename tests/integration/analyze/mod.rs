@@ -4,6 +4,6 @@
 //! manifests against nca (`differential`).
 
 mod cli;
-mod corpus;
-mod differential;
+pub mod corpus;
+pub mod differential;
 mod reader;
