@@ -38,7 +38,10 @@ fn unconvertible_policies_stop_the_import_unless_kept() {
     assert!(err.contains("[E104]"), "{err}");
     assert!(err.contains("db-from-monitor"), "{err}");
     assert!(err.contains("isolates only the pods it selects"), "{err}");
-    assert!(!program.exists(), "nothing is written when the import is refused");
+    assert!(
+        !program.exists(),
+        "nothing is written when the import is refused"
+    );
 
     let out = npc(&[
         "import",
@@ -50,12 +53,19 @@ fn unconvertible_policies_stop_the_import_unless_kept() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("warning") || stderr(&out).contains("Warning"));
-    assert!(stderr(&out).contains("2 policies kept unconverted"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("2 policies kept unconverted"),
+        "{}",
+        stderr(&out)
+    );
     let kept = std::fs::read_to_string(dir.path().join("unconvertible.yaml")).unwrap();
     assert_eq!(kept.matches("kind: NetworkPolicy").count(), 2, "{kept}");
     assert!(kept.contains("db-from-monitor"));
     // The kept policies read back as the input's policies.
-    let lint = npc(&["analyze", dir.path().join("unconvertible.yaml").to_str().unwrap()]);
+    let lint = npc(&[
+        "analyze",
+        dir.path().join("unconvertible.yaml").to_str().unwrap(),
+    ]);
     assert!(lint.status.success(), "{}", stderr(&lint));
     let build = npc(&["build", program.to_str().unwrap()]);
     assert!(build.status.success(), "{}", stderr(&build));
@@ -90,7 +100,10 @@ fn workload_label_setting_is_carried_into_the_program() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("set workload-label = app.kubernetes.io/name"), "{text}");
+    assert!(
+        text.contains("set workload-label = app.kubernetes.io/name"),
+        "{text}"
+    );
     assert!(text.contains("allow web/front -> web/*:80"), "{text}");
 }
 

@@ -22,7 +22,11 @@ fn summary(imported: &Import, manifests: &manifest::Manifests) -> String {
             .iter()
             .map(|i| manifests.policies[*i].key())
             .collect();
-        text.push_str(&format!("unconvertible {}: {}\n", u.namespace, names.join(", ")));
+        text.push_str(&format!(
+            "unconvertible {}: {}\n",
+            u.namespace,
+            names.join(", ")
+        ));
         for r in &u.reasons {
             text.push_str(&format!("  reason: {r}\n"));
         }
@@ -63,12 +67,20 @@ fn check(name: &str, manifests: &manifest::Manifests, imported: &Import) -> (usi
     );
     let out = output(imported);
     let (flows, diffs) = evaluator_differences(manifests, &input, &out, 10);
-    assert!(diffs.is_empty(), "{name}: the evaluator finds differences:\n{}", diffs.join("\n"));
+    assert!(
+        diffs.is_empty(),
+        "{name}: the evaluator finds differences:\n{}",
+        diffs.join("\n")
+    );
     let mut nca_pairs = 0;
     let inv = inventory(manifests, &[&input, &out], "p", 60);
     if let Some(diffs) = nca_differences(&input, &out, &inv) {
         nca_pairs = inv.pods.len() * inv.pods.len();
-        assert!(diffs.is_empty(), "{name}: nca finds differences:\n{}", diffs.join("\n"));
+        assert!(
+            diffs.is_empty(),
+            "{name}: nca finds differences:\n{}",
+            diffs.join("\n")
+        );
         for u in &imported.unconvertible {
             let inv = inventory(manifests, &[&input, &u.evidence], "p", 200);
             let found = nca_differences(&input, &u.evidence, &inv).unwrap();
@@ -95,7 +107,9 @@ fn manifest_corpus_imports_equivalent() {
         flows += f;
         nca_pairs += n;
     }
-    eprintln!("manifest corpus: {flows} flows compared by the evaluator, {nca_pairs} pod pairs by nca");
+    eprintln!(
+        "manifest corpus: {flows} flows compared by the evaluator, {nca_pairs} pod pairs by nca"
+    );
 }
 
 /// Every corpus program (`examples/`, `tests/cases/ok/`).
@@ -117,10 +131,16 @@ fn programs() -> Vec<PathBuf> {
 /// objects carrying their declared labels, as manifests.
 fn as_manifests(path: &Path) -> (manifest::Manifests, Vec<NetworkPolicy>) {
     let compilation = npc::compile(npc::cli::read_inputs(&[path.to_path_buf()]).unwrap());
-    assert!(!compilation.has_errors(), "{}: {:?}", path.display(), compilation.diagnostics);
+    assert!(
+        !compilation.has_errors(),
+        "{}: {:?}",
+        path.display(),
+        compilation.diagnostics
+    );
     let program = compilation.program.unwrap();
     let mut docs: Vec<String> = Vec::new();
-    let yaml = |v: &serde_json::Value| npc::k8s::yaml::to_string(&npc::k8s::yaml::Node::from_json(v));
+    let yaml =
+        |v: &serde_json::Value| npc::k8s::yaml::to_string(&npc::k8s::yaml::Node::from_json(v));
     for ns in program.namespaces.values() {
         docs.push(yaml(&json!({"apiVersion": "v1", "kind": "Namespace",
             "metadata": {"name": ns.name, "labels": ns.labels}})));
@@ -128,8 +148,17 @@ fn as_manifests(path: &Path) -> (manifest::Manifests, Vec<NetworkPolicy>) {
     for p in &compilation.policies {
         docs.push(yaml(&serde_json::to_value(p).unwrap()));
     }
-    let reading = manifest::load_str("built.yaml", &docs.join("---\n"), &manifest::Options::default());
-    assert!(!reading.has_errors(), "{}: {:?}", path.display(), reading.diagnostics);
+    let reading = manifest::load_str(
+        "built.yaml",
+        &docs.join("---\n"),
+        &manifest::Options::default(),
+    );
+    assert!(
+        !reading.has_errors(),
+        "{}: {:?}",
+        path.display(),
+        reading.diagnostics
+    );
     (reading.manifests, compilation.policies)
 }
 
@@ -142,11 +171,18 @@ fn corpus_programs_round_trip() {
         let (manifests, built) = as_manifests(&path);
         let imported = import::import(&manifests, &Settings::default())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        snapshot(&format!("import-program-{name}"), &summary(&imported, &manifests));
+        snapshot(
+            &format!("import-program-{name}"),
+            &summary(&imported, &manifests),
+        );
         // The import compiles to the connectivity of the original program.
         let out = output(&imported);
         let (_, diffs) = evaluator_differences(&manifests, &built, &out, 10);
-        assert!(diffs.is_empty(), "{name}: import(build(P)) differs from P:\n{}", diffs.join("\n"));
+        assert!(
+            diffs.is_empty(),
+            "{name}: import(build(P)) differs from P:\n{}",
+            diffs.join("\n")
+        );
         check(&name, &manifests, &imported);
         if imported.unconvertible.is_empty() {
             converted += 1;

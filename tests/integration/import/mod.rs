@@ -23,7 +23,12 @@ use crate::support::nca::{self, AddressDirection, Inventory, Namespace, PodDecl}
 /// Reads manifests as `npc import` does.
 pub fn read(path: &Path) -> Manifests {
     let reading = manifest::load(&[path.to_path_buf()], &manifest::Options::default()).unwrap();
-    assert!(!reading.has_errors(), "{}: {:?}", path.display(), reading.diagnostics);
+    assert!(
+        !reading.has_errors(),
+        "{}: {:?}",
+        path.display(),
+        reading.diagnostics
+    );
     reading.manifests
 }
 
@@ -97,7 +102,9 @@ pub fn inventory(
     let universe = import::universe::universe(manifests, sets, &Settings::default()).unwrap();
     let mut namespaces: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     let mut inv = Inventory::default();
-    let mut synthetic = 0;
+    let mut synthetic = 0usize;
+    let total = universe.names.iter().filter(|n| n.is_none()).count();
+    let stride = total.div_ceil(max_synthetic.max(1)).max(1);
     for (i, pod) in universe.pods.iter().enumerate() {
         let labels = namespaces
             .entry(pod.namespace.clone())
@@ -105,9 +112,11 @@ pub fn inventory(
         if *labels != pod.namespace_labels {
             continue;
         }
-        if universe.names[i].is_none() {
+        // Synthetic pods: a spread sample, and every one in kube-system
+        // (nca simulates a DNS pod there when none matches).
+        if universe.names[i].is_none() && pod.namespace != "kube-system" {
             synthetic += 1;
-            if synthetic > max_synthetic {
+            if synthetic % stride != 0 {
                 continue;
             }
         }
