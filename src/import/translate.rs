@@ -145,7 +145,7 @@ fn pod_part(sel: Option<&LabelSelector>, settings: &Settings) -> Result<String, 
 
 /// The namespace parts a peer's namespaceSelector stands for: names, `*`,
 /// or a label set.
-fn namespace_parts(sel: &LabelSelector, exclude: &[String]) -> Result<Vec<String>, String> {
+fn namespace_parts(sel: &LabelSelector, exclude: &[Managed]) -> Result<Vec<String>, String> {
     if is_empty_selector(Some(sel)) {
         return Ok(vec![excluding("*", exclude)]);
     }
@@ -169,15 +169,27 @@ fn namespace_parts(sel: &LabelSelector, exclude: &[String]) -> Result<Vec<String
             }
         }
     }
-    Ok(vec![excluding(&label_set(sel)?, exclude)])
+    // Only the managed namespaces the set reaches get the other side.
+    let reached = super::universe::selector(sel);
+    let exclude: Vec<Managed> = exclude
+        .iter()
+        .filter(|(_, labels)| reached.matches(labels))
+        .cloned()
+        .collect();
+    Ok(vec![excluding(&label_set(sel)?, &exclude)])
 }
 
+/// A managed namespace: its name and its declared labels (with
+/// `kubernetes.io/metadata.name`), as NPL matches label sets against it.
+pub type Managed = (String, BTreeMap<String, String>);
+
 /// A namespace part (`*` or a label set) less some namespaces, by name.
-fn excluding(part: &str, exclude: &[String]) -> String {
+fn excluding(part: &str, exclude: &[Managed]) -> String {
     if exclude.is_empty() {
         return part.to_string();
     }
-    let entry = format!("{NAMESPACE_NAME_LABEL} notin ({})", exclude.join(", "));
+    let names: Vec<&str> = exclude.iter().map(|(n, _)| n.as_str()).collect();
+    let entry = format!("{NAMESPACE_NAME_LABEL} notin ({})", names.join(", "));
     match part.strip_suffix('}') {
         Some(rest) if rest != "{" => format!("{rest}, {entry}}}"),
         _ => format!("{{{entry}}}"),
@@ -188,7 +200,7 @@ fn excluding(part: &str, exclude: &[String]) -> String {
 fn peer(
     p: &NetworkPolicyPeer,
     namespace: &str,
-    exclude: &[String],
+    exclude: &[Managed],
     settings: &Settings,
 ) -> Result<Vec<String>, String> {
     if let Some(block) = &p.ip_block {
@@ -233,7 +245,7 @@ fn address(cidr: Cidr) -> String {
 fn peer_groups(
     list: Option<&Vec<NetworkPolicyPeer>>,
     namespace: &str,
-    exclude: &[String],
+    exclude: &[Managed],
     settings: &Settings,
 ) -> Result<Vec<(Group, Vec<String>)>, String> {
     let list = match list {
@@ -404,7 +416,7 @@ fn statements(
     policy: &NetworkPolicy,
     skip_egress: Option<usize>,
     dropped: &BTreeSet<StatementId>,
-    isolated: &BTreeMap<Direction, Vec<String>>,
+    isolated: &BTreeMap<Direction, Vec<Managed>>,
     settings: &Settings,
 ) -> Result<Vec<(StatementId, String)>, String> {
     // An `allow` also writes its other side in every managed namespace
@@ -463,6 +475,26 @@ fn statements(
         }
     }
     Ok(out)
+}
+
+/// The labels a managed namespace is declared with: those of its
+/// `Namespace` object that some namespaceSelector looks at.
+fn declared_labels(
+    manifests: &Manifests,
+    ns: &str,
+    keys: &BTreeSet<String>,
+) -> BTreeMap<String, String> {
+    manifests
+        .namespace(ns)
+        .filter(|n| n.origin.is_some())
+        .map(|n| {
+            n.labels
+                .iter()
+                .filter(|(k, _)| keys.contains(*k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Label keys that some namespaceSelector looks at.
@@ -540,18 +572,20 @@ pub fn translate(
     }
     let keys = namespace_keys(manifests);
     // The managed namespaces isolated in each direction.
-    let mut isolated_namespaces: BTreeMap<Direction, Vec<String>> = BTreeMap::new();
+    let mut isolated_namespaces: BTreeMap<Direction, Vec<Managed>> = BTreeMap::new();
     for (ns, policies) in &by_namespace {
         let types: BTreeSet<Direction> = policies
             .iter()
             .filter_map(|p| p.spec.as_ref())
             .flat_map(directions)
             .collect();
+        let mut labels = declared_labels(manifests, ns, &keys);
+        labels.insert(NAMESPACE_NAME_LABEL.to_string(), (*ns).to_string());
         for d in types {
             isolated_namespaces
                 .entry(d)
                 .or_default()
-                .push((*ns).to_string());
+                .push(((*ns).to_string(), labels.clone()));
         }
     }
     let mut bodies = String::new();
@@ -629,17 +663,10 @@ pub fn translate(
             text.push_str(&format!("{FROM}{}\n", decl_from.join(", ")));
         }
         text.push_str(&format!("namespace {ns}"));
-        let labels: Vec<String> = manifests
-            .namespace(ns)
-            .filter(|n| n.origin.is_some())
-            .map(|n| {
-                n.labels
-                    .iter()
-                    .filter(|(k, _)| keys.contains(*k))
-                    .map(|(k, v)| format!("{k}={}", value(v)))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let labels: Vec<String> = declared_labels(manifests, ns, &keys)
+            .iter()
+            .map(|(k, v)| format!("{k}={}", value(v)))
+            .collect();
         if !labels.is_empty() {
             text.push_str(&format!(" labels {{{}}}", labels.join(", ")));
         }
@@ -657,13 +684,13 @@ pub fn translate(
             body.push("no dns".to_string());
         }
         if body.is_empty() {
-            text.push('\n');
+            text.push_str("\n\n");
         } else {
             text.push_str(" {\n");
             for b in body {
                 text.push_str(&format!("  {b}\n"));
             }
-            text.push_str("}\n");
+            text.push_str("}\n\n");
         }
         out.managed.push((*ns).to_string());
         for l in lines {

@@ -52,7 +52,7 @@ pub struct Universe {
 
 /// A selector of an API object in the IR's form (unknown operators never
 /// match: the evaluator rejected such policies on reading).
-fn selector(sel: &LabelSelector) -> Selector {
+pub fn selector(sel: &LabelSelector) -> Selector {
     let mut out = Selector {
         match_labels: sel.match_labels.clone().unwrap_or_default(),
         expressions: BTreeSet::new(),
