@@ -21,6 +21,7 @@
 //!   removes rules from the program's other namespaces, never adds any, so
 //!   this ends, and what it ends with is proven equivalent.
 
+pub mod complement;
 pub mod translate;
 pub mod universe;
 
@@ -192,13 +193,16 @@ impl Compiled<'_> {
     }
 }
 
-/// What to blame for one side of a flow: `owner` (the namespace whose
-/// policies decide the side) when the program allows less there, and the
-/// statements that wrote the program's rules when it allows more.
+/// What to blame for one side of a flow whose ports differ (`flow`:
+/// input, program): `owner` (the namespace whose policies decide the
+/// side) when the program allows less there on ports the flow loses, and
+/// the statements that wrote the program's rules when it allows more on
+/// ports the flow gains.
 #[allow(clippy::too_many_arguments)]
 fn blame(
     input_side: &PortSet,
     program_side: &PortSet,
+    flow: (&PortSet, &PortSet),
     owner: &str,
     src: &Endpoint,
     dst: &Endpoint,
@@ -209,10 +213,16 @@ fn blame(
     if input_side == program_side {
         return;
     }
-    if !input_side.difference(program_side).is_empty() {
+    let (lost, gained) = (flow.0.difference(flow.1), flow.1.difference(flow.0));
+    if !input_side
+        .difference(program_side)
+        .intersection(&lost)
+        .is_empty()
+    {
         out.insert(Culprit::Namespace(owner.to_string()));
     }
-    if let Some((protocol, port)) = first_port(&program_side.difference(input_side)) {
+    let wider = program_side.difference(input_side).intersection(&gained);
+    if let Some((protocol, port)) = first_port(&wider) {
         let verdict = compiled.set.evaluate(src, dst, protocol, port);
         let side = if egress {
             &verdict.egress
@@ -275,6 +285,7 @@ fn compare(
             blame(
                 ea,
                 eb,
+                (&fa, &fb),
                 &pods[s].namespace,
                 &src,
                 &dst,
@@ -285,6 +296,7 @@ fn compare(
             blame(
                 ia,
                 ib,
+                (&fa, &fb),
                 &pods[d].namespace,
                 &src,
                 &dst,
@@ -318,6 +330,7 @@ fn compare(
                 blame(
                     &fa,
                     &fb,
+                    (&fa, &fb),
                     &pod.namespace,
                     src,
                     dst,
@@ -495,6 +508,17 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
                     entry
                         .reasons
                         .extend(translation.reasons.get(&ns).into_iter().flatten().cloned());
+                    for id in dropped
+                        .iter()
+                        .filter(|id| id.policy.split('/').next() == Some(ns.as_str()))
+                    {
+                        entry.reasons.push(format!(
+                            "`{}` {} rule {}: an `allow` for it also opens its other side, which the input isolates and opens less; without it, flows are lost",
+                            id.policy,
+                            id.direction.as_str().to_lowercase(),
+                            id.rule
+                        ));
+                    }
                     entry.differences = list;
                     entry.evidence.clone_from(&output);
                 }

@@ -12,9 +12,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::complement::{self, Term};
 use crate::k8s::{Cidr, Direction, Protocol, NAMESPACE_NAME_LABEL};
 use crate::manifest::Manifests;
 
@@ -145,15 +146,20 @@ fn pod_part(sel: Option<&LabelSelector>, settings: &Settings) -> Result<String, 
 
 /// The namespace parts a peer's namespaceSelector stands for: names, `*`,
 /// or a label set.
-fn namespace_parts(sel: &LabelSelector, exclude: &[Managed]) -> Result<Vec<String>, String> {
+/// The managed namespaces left out of a `*` or label-set part are
+/// returned too.
+fn namespace_parts(
+    sel: &LabelSelector,
+    exclude: &[Managed],
+) -> Result<(Vec<String>, Vec<Managed>), String> {
     if is_empty_selector(Some(sel)) {
-        return Ok(vec![excluding("*", exclude)]);
+        return Ok((vec![excluding("*", exclude)], exclude.to_vec()));
     }
     let labels = sel.match_labels.clone().unwrap_or_default();
     let expressions = sel.match_expressions.clone().unwrap_or_default();
     if expressions.is_empty() && labels.len() == 1 {
         if let Some(name) = labels.get(NAMESPACE_NAME_LABEL) {
-            return Ok(vec![name.clone()]);
+            return Ok((vec![name.clone()], Vec::new()));
         }
     }
     if labels.is_empty() && expressions.len() == 1 {
@@ -165,7 +171,7 @@ fn namespace_parts(sel: &LabelSelector, exclude: &[Managed]) -> Result<Vec<Strin
                     .iter()
                     .all(|n| crate::k8s::names::dns1123_label(n).is_ok())
             {
-                return Ok(names);
+                return Ok((names, Vec::new()));
             }
         }
     }
@@ -173,22 +179,62 @@ fn namespace_parts(sel: &LabelSelector, exclude: &[Managed]) -> Result<Vec<Strin
     let reached = super::universe::selector(sel);
     let exclude: Vec<Managed> = exclude
         .iter()
-        .filter(|(_, labels)| reached.matches(labels))
+        .filter(|m| reached.matches(&m.labels))
         .cloned()
         .collect();
-    Ok(vec![excluding(&label_set(sel)?, &exclude)])
+    // The set less the left-out namespaces may match none at all.
+    let mut less = sel.clone();
+    if !exclude.is_empty() {
+        less.match_expressions
+            .get_or_insert_with(Vec::new)
+            .push(LabelSelectorRequirement {
+                key: NAMESPACE_NAME_LABEL.to_string(),
+                operator: "NotIn".to_string(),
+                values: Some(exclude.iter().map(|m| m.name.clone()).collect()),
+            });
+    }
+    if complement::never_matches(Some(&less)) {
+        return Ok((Vec::new(), exclude));
+    }
+    Ok((vec![excluding(&label_set(sel)?, &exclude)], exclude))
 }
 
-/// A managed namespace: its name and its declared labels (with
-/// `kubernetes.io/metadata.name`), as NPL matches label sets against it.
-pub type Managed = (String, BTreeMap<String, String>);
+/// A managed namespace isolated in one direction, as `*` and label-set
+/// endpoints leave it out.
+#[derive(Clone, Debug)]
+pub struct Managed {
+    pub name: String,
+    /// Its declared labels (with `kubernetes.io/metadata.name`), as NPL
+    /// matches label sets against it.
+    pub labels: BTreeMap<String, String>,
+    /// Its pods that no policy isolates in that direction (label sets):
+    /// they are written back as endpoints of their own.
+    pub open: Vec<Term>,
+}
+
+/// The open pods of left-out namespaces that a peer's pod selector
+/// selects, as endpoints.
+fn open_endpoints(left_out: &[Managed], pods: Option<&LabelSelector>) -> Vec<String> {
+    let mut out = Vec::new();
+    for m in left_out {
+        for t in &m.open {
+            if let Some(r) = complement::restrict(t, pods) {
+                let text = format!("{}/{}", m.name, complement::render(&r, &value));
+                if !out.contains(&text) {
+                    out.push(text);
+                }
+            }
+        }
+    }
+    out
+}
 
 /// A namespace part (`*` or a label set) less some namespaces, by name.
 fn excluding(part: &str, exclude: &[Managed]) -> String {
     if exclude.is_empty() {
         return part.to_string();
     }
-    let names: Vec<&str> = exclude.iter().map(|(n, _)| n.as_str()).collect();
+    let names: Vec<&str> = exclude.iter().map(|m| m.name.as_str()).collect();
     let entry = format!("{NAMESPACE_NAME_LABEL} notin ({})", names.join(", "));
     match part.strip_suffix('}') {
         Some(rest) if rest != "{" => format!("{rest}, {entry}}}"),
@@ -218,14 +264,16 @@ fn peer(
         return Ok(vec![text]);
     }
     let pods = pod_part(p.pod_selector.as_ref(), settings)?;
-    let namespaces = match &p.namespace_selector {
-        None => vec![namespace.to_string()],
+    let (namespaces, left_out) = match &p.namespace_selector {
+        None => (vec![namespace.to_string()], Vec::new()),
         Some(sel) => namespace_parts(sel, exclude)?,
     };
-    Ok(namespaces
+    let mut out: Vec<String> = namespaces
         .into_iter()
         .map(|n| format!("{n}/{pods}"))
-        .collect())
+        .collect();
+    out.extend(open_endpoints(&left_out, p.pod_selector.as_ref()));
+    Ok(out)
 }
 
 /// A CIDR as NPL writes it (IPv6 in brackets).
@@ -251,13 +299,14 @@ fn peer_groups(
     let list = match list {
         Some(l) if !l.is_empty() => l,
         _ => {
-            let pods = if exclude.is_empty() {
+            let mut pods = vec![if exclude.is_empty() {
                 "cluster".to_string()
             } else {
                 format!("{}/*", excluding("*", exclude))
-            };
+            }];
+            pods.extend(open_endpoints(exclude, None));
             return Ok(vec![
-                (Group::Peer(0), vec![pods]),
+                (Group::Peer(0), pods),
                 (Group::Addresses, vec!["world".to_string()]),
             ]);
         }
@@ -265,6 +314,13 @@ fn peer_groups(
     let mut out: Vec<(Group, Vec<String>)> = Vec::new();
     let mut ips: Vec<String> = Vec::new();
     for (i, p) in list.iter().enumerate() {
+        // A peer no pod or namespace can match is left out (and a rule
+        // whose peers are all left out matches nothing: no statement).
+        if complement::never_matches(p.pod_selector.as_ref())
+            || complement::never_matches(p.namespace_selector.as_ref())
+        {
+            continue;
+        }
         let endpoints = peer(p, namespace, exclude, settings)?;
         if p.ip_block.is_some() {
             ips.extend(
@@ -273,7 +329,7 @@ fn peer_groups(
                     .filter(|e| !ips.contains(e))
                     .collect::<Vec<_>>(),
             );
-        } else {
+        } else if !endpoints.is_empty() {
             out.push((Group::Peer(i), endpoints));
         }
     }
@@ -497,6 +553,26 @@ fn declared_labels(
         .unwrap_or_default()
 }
 
+/// The pods of a namespace that none of its policies isolates in a
+/// direction, as label sets (empty: the namespace is isolated whole or not
+/// at all); `None` when NPL cannot write them.
+fn open_pods(policies: &[&NetworkPolicy], direction: Direction) -> Option<Vec<Term>> {
+    let mut selectors: Vec<&LabelSelector> = Vec::new();
+    for spec in policies.iter().filter_map(|p| p.spec.as_ref()) {
+        if !directions(spec).contains(&direction) {
+            continue;
+        }
+        match spec.pod_selector.as_ref() {
+            Some(sel) if !is_empty_selector(Some(sel)) => selectors.push(sel),
+            _ => return Some(Vec::new()),
+        }
+    }
+    if selectors.is_empty() {
+        return Some(Vec::new());
+    }
+    complement::complement(&selectors)
+}
+
 /// Label keys that some namespaceSelector looks at.
 fn namespace_keys(manifests: &Manifests) -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
@@ -536,7 +612,14 @@ pub fn translate(
     let mut out = Translation::default();
     // Policies by namespace, in input order.
     let mut by_namespace: BTreeMap<&str, Vec<&NetworkPolicy>> = BTreeMap::new();
+    let mut inert: Vec<String> = Vec::new();
     for p in &manifests.policies {
+        let selector = p.object.spec.as_ref().and_then(|s| s.pod_selector.as_ref());
+        if complement::never_matches(selector) {
+            // It selects no pod: it neither isolates nor allows anything.
+            inert.push(p.key());
+            continue;
+        }
         if !skip.contains(p.namespace()) {
             by_namespace
                 .entry(p.namespace())
@@ -560,7 +643,14 @@ pub fn translate(
             .max_by_key(|(e, n)| (**n, std::cmp::Reverse((*e).clone())))
             .map(|(e, _)| e.clone())
     };
-    let mut text = String::from("# Imported from Kubernetes NetworkPolicies by `npc import`.\n\n");
+    let mut text = String::from("# Imported from Kubernetes NetworkPolicies by `npc import`.\n");
+    if !inert.is_empty() {
+        text.push_str(&format!(
+            "# Left out, as their podSelector can match no pod: {}\n",
+            inert.join(", ")
+        ));
+    }
+    text.push('\n');
     if settings.workload_label != "app" {
         text.push_str(&format!(
             "set workload-label = {}\n\n",
@@ -582,10 +672,11 @@ pub fn translate(
         let mut labels = declared_labels(manifests, ns, &keys);
         labels.insert(NAMESPACE_NAME_LABEL.to_string(), (*ns).to_string());
         for d in types {
-            isolated_namespaces
-                .entry(d)
-                .or_default()
-                .push(((*ns).to_string(), labels.clone()));
+            isolated_namespaces.entry(d).or_default().push(Managed {
+                name: (*ns).to_string(),
+                labels: labels.clone(),
+                open: open_pods(policies, d).unwrap_or_default(),
+            });
         }
     }
     let mut bodies = String::new();
@@ -593,6 +684,12 @@ pub fn translate(
         let mut isolated: BTreeSet<Direction> = BTreeSet::new();
         let mut whole: BTreeSet<Direction> = BTreeSet::new();
         let mut partial: Vec<String> = Vec::new();
+        let mut open_ids: Vec<(StatementId, bool)> = Vec::new();
+        let none = Vec::new();
+        let egress_isolated = isolated_namespaces.get(&Direction::Egress).unwrap_or(&none);
+        let ingress_isolated = isolated_namespaces
+            .get(&Direction::Ingress)
+            .unwrap_or(&none);
         for p in policies {
             let Some(spec) = &p.spec else { continue };
             let types = directions(spec);
@@ -601,8 +698,44 @@ pub fn translate(
                 whole.extend(types.iter().copied());
             }
         }
+        let mut open_lines: Vec<String> = Vec::new();
         for d in &isolated {
             if !whole.contains(d) {
+                if let Some(terms) = open_pods(policies, *d) {
+                    let (exclude, word) = match d {
+                        Direction::Ingress => (&egress_isolated, "ingress"),
+                        Direction::Egress => (&ingress_isolated, "egress"),
+                    };
+                    open_lines.push(format!(
+                        "{FROM}{ns}/* (open for {word}: no policy selects these pods)"
+                    ));
+                    for (t, term) in terms.iter().enumerate() {
+                        let pods = format!("{ns}/{}", complement::render(term, &value));
+                        for (group, everything) in
+                            peer_groups(None, ns, exclude, settings).unwrap_or_default()
+                        {
+                            let text = match d {
+                                Direction::Ingress => {
+                                    format!("allow {} -> {pods}", everything.join(", "))
+                                }
+                                Direction::Egress => {
+                                    format!("allow {pods} -> {}", everything.join(", "))
+                                }
+                            };
+                            let id = StatementId {
+                                policy: format!("{ns}/*"),
+                                direction: *d,
+                                rule: t,
+                                group,
+                            };
+                            open_lines.push(left_out(text, dropped.contains(&id)));
+                            let left = dropped.contains(&id);
+                            open_ids.push((id, left));
+                        }
+                    }
+                    open_lines.push(String::new());
+                    continue;
+                }
                 let names: Vec<String> = policies
                     .iter()
                     .filter(|p| p.spec.as_ref().is_some_and(|s| directions(s).contains(d)))
@@ -653,6 +786,12 @@ pub fn translate(
                     .push(format!("`{key}`: NPL cannot write {why}")),
             }
         }
+        for (id, left) in open_ids {
+            if !left {
+                out.statements.push(id);
+            }
+        }
+        lines.extend(open_lines);
         if !partial.is_empty() {
             out.reasons
                 .entry((*ns).to_string())

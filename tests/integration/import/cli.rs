@@ -31,13 +31,17 @@ fn import_then_build_works_on_the_demo() {
 fn unconvertible_policies_stop_the_import_unless_kept() {
     let dir = tempfile::tempdir().unwrap();
     let program = dir.path().join("p.npl");
-    let input = "tests/data/manifests/recipes/and-vs-or.yaml";
+    let input = "tests/data/import/both-sides-differ.yaml";
     let out = npc(&["import", input, "-o", program.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("[E104]"), "{err}");
-    assert!(err.contains("db-from-monitor"), "{err}");
-    assert!(err.contains("isolates only the pods it selects"), "{err}");
+    assert!(err.contains("`shop/web-egress` egress rule 0"), "{err}");
+    assert!(err.contains("`data/db-ingress` ingress rule 0"), "{err}");
+    assert!(
+        err.contains("the input allows TCP 5432, the program would allow none"),
+        "{err}"
+    );
     assert!(
         !program.exists(),
         "nothing is written when the import is refused"
@@ -60,7 +64,7 @@ fn unconvertible_policies_stop_the_import_unless_kept() {
     );
     let kept = std::fs::read_to_string(dir.path().join("unconvertible.yaml")).unwrap();
     assert_eq!(kept.matches("kind: NetworkPolicy").count(), 2, "{kept}");
-    assert!(kept.contains("db-from-monitor"));
+    assert!(kept.contains("web-egress") && kept.contains("db-ingress"));
     // The kept policies read back as the input's policies.
     let lint = npc(&[
         "analyze",

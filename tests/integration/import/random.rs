@@ -47,6 +47,7 @@ fn random_manifest_sets_import_equivalent() {
     let mut nca_pairs = 0;
     let mut evidence_checked = 0;
     let mut failures: Vec<String> = Vec::new();
+    let mut reasons: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     let mut flush = |inputs: &mut Vec<NetworkPolicy>,
                      outputs: &mut Vec<NetworkPolicy>,
                      invs: &mut Vec<crate::support::nca::Inventory>| {
@@ -74,6 +75,16 @@ fn random_manifest_sets_import_equivalent() {
         std::fs::create_dir_all(&case_dir).unwrap();
         case.write(&mut rng, &case_dir, k);
         let manifests = read(&case_dir);
+        if let Ok(keep) = std::env::var("NPC_IMPORT_DEBUG") {
+            let to = std::path::Path::new(&keep).join(format!("case{k}"));
+            std::fs::create_dir_all(&to).unwrap();
+            for e in std::fs::read_dir(&case_dir).unwrap() {
+                let e = e.unwrap();
+                if e.path().is_file() {
+                    std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+                }
+            }
+        }
         let imported = match import::import(&manifests, &Settings::default()) {
             Ok(i) => i,
             Err(ImportError::TooLarge) => {
@@ -91,6 +102,29 @@ fn random_manifest_sets_import_equivalent() {
             partly += 1;
         }
         kept_namespaces += imported.unconvertible.len();
+        for u in &imported.unconvertible {
+            if std::env::var("NPC_IMPORT_DEBUG").is_ok() {
+                eprintln!(
+                    "case {k} {}: {:?}\n{:?}",
+                    u.namespace,
+                    u.reasons,
+                    u.differences.first()
+                );
+            }
+            let why = u
+                .reasons
+                .first()
+                .map_or("differing flows only".to_string(), |r| {
+                    r.split_once(": ").map_or(r.clone(), |(_, w)| w.to_string())
+                });
+            let why: String = why
+                .split_whitespace()
+                .skip(3)
+                .take(6)
+                .collect::<Vec<_>>()
+                .join(" ");
+            *reasons.entry(why).or_insert(0usize) += 1;
+        }
         dropped += imported.dropped.len();
         flows += imported.checked.flows;
         let input = manifests.policy_objects();
@@ -142,6 +176,7 @@ fn random_manifest_sets_import_equivalent() {
          pod pairs, {evidence_checked} unconvertible namespaces confirmed",
         started.elapsed()
     );
+    eprintln!("why namespaces were kept: {reasons:?}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(whole > 0, "no random set imported whole");
 }
