@@ -7,8 +7,10 @@
 //!   the input has its labels, any other one takes every combination of
 //!   namespace-selector verdicts (each mentioned value, another value, no
 //!   label, per key);
-//! * pods: in each such namespace, one pod per combination of pod-selector
-//!   verdicts; a pod whose workload label names a workload of its
+//! * pods: in each such namespace, one pod per combination of the verdicts
+//!   of the pod selectors that concern it (its policies' podSelectors,
+//!   their peers without a namespaceSelector, and the peers whose
+//!   namespaceSelector matches it); a pod whose workload label names a workload of its
 //!   namespace declares that workload's container ports, any other pod is
 //!   checked once declaring no named port and once declaring every named
 //!   port a rule mentions (each at its own number);
@@ -77,7 +79,11 @@ pub fn selector(sel: &LabelSelector) -> Selector {
 #[derive(Default)]
 struct Atoms {
     namespace_selectors: BTreeSet<Selector>,
-    pod_selectors: BTreeSet<Selector>,
+    /// Pod selectors that concern the pods of one namespace: its
+    /// policies' own, and their peers without a namespaceSelector.
+    own: BTreeMap<String, BTreeSet<Selector>>,
+    /// Peers with a namespaceSelector: (namespaces, pods).
+    scoped: BTreeSet<(Selector, Selector)>,
     namespace_names: BTreeSet<String>,
     named_ports: BTreeSet<(String, Protocol)>,
     bounds_v4: BTreeSet<u128>,
@@ -90,7 +96,10 @@ impl Atoms {
             self.namespace_names.insert(ns.clone());
         }
         let Some(spec) = &policy.spec else { return };
-        self.pod_selectors
+        let ns = policy.metadata.namespace.clone().unwrap_or_default();
+        self.own
+            .entry(ns.clone())
+            .or_default()
             .insert(spec.pod_selector.as_ref().map(selector).unwrap_or_default());
         let ingress = spec.ingress.iter().flatten().map(|r| (&r.from, &r.ports));
         let egress = spec.egress.iter().flatten().map(|r| (&r.to, &r.ports));
@@ -121,11 +130,14 @@ impl Atoms {
                     }
                     continue;
                 }
-                if let Some(sel) = &peer.pod_selector {
-                    self.pod_selectors.insert(selector(sel));
-                }
-                if let Some(sel) = &peer.namespace_selector {
+                let pods = peer.pod_selector.as_ref().map(selector).unwrap_or_default();
+                let Some(sel) = &peer.namespace_selector else {
+                    self.own.entry(ns.clone()).or_default().insert(pods);
+                    continue;
+                };
+                {
                     let sel = selector(sel);
+                    self.scoped.insert((sel.clone(), pods));
                     if let Some(n) = sel.match_labels.get(NAMESPACE_NAME_LABEL) {
                         self.namespace_names.insert(n.clone());
                     }
@@ -261,7 +273,8 @@ pub fn universe(
         .find(|n| !names.contains(n))
         .unwrap_or_default();
     names.insert(fresh);
-    let pod_classes = label_classes(&atoms.pod_selectors, &BTreeMap::new())?;
+    // Pod classes by the set of selectors that concern a namespace.
+    let mut cache: BTreeMap<BTreeSet<Selector>, Vec<BTreeMap<String, String>>> = BTreeMap::new();
     let mut declared_ports: Vec<NamedPort> = Vec::new();
     for (i, (name, protocol)) in atoms.named_ports.iter().enumerate() {
         declared_ports.push(NamedPort {
@@ -295,6 +308,17 @@ pub fn universe(
             }
         };
         for namespace_labels in &namespace_classes {
+            let mut concern: BTreeSet<Selector> = atoms.own.get(name).cloned().unwrap_or_default();
+            for (namespaces, pods) in &atoms.scoped {
+                if namespaces.matches(namespace_labels) {
+                    concern.insert(pods.clone());
+                }
+            }
+            if !cache.contains_key(&concern) {
+                let classes = label_classes(&concern, &BTreeMap::new())?;
+                cache.insert(concern.clone(), classes);
+            }
+            let pod_classes = cache.get(&concern).cloned().unwrap_or_default();
             for labels in &pod_classes {
                 // A pod named like a workload of its namespace declares
                 // that workload's ports.
