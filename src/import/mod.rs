@@ -22,6 +22,7 @@
 //!   this ends, and what it ends with is proven equivalent.
 
 pub mod complement;
+pub mod pairs;
 pub mod translate;
 pub mod universe;
 

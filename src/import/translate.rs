@@ -78,7 +78,7 @@ pub fn directions(spec: &NetworkPolicySpec) -> BTreeSet<Direction> {
     }
 }
 
-fn is_empty_selector(sel: Option<&LabelSelector>) -> bool {
+pub(super) fn is_empty_selector(sel: Option<&LabelSelector>) -> bool {
     sel.is_none_or(|s| {
         s.match_labels.as_ref().is_none_or(BTreeMap::is_empty)
             && s.match_expressions.as_ref().is_none_or(Vec::is_empty)
@@ -87,7 +87,7 @@ fn is_empty_selector(sel: Option<&LabelSelector>) -> bool {
 
 /// A label value (or workload name) as NPL writes it: bare when it can be,
 /// quoted otherwise.
-fn value(text: &str) -> String {
+pub(super) fn value(text: &str) -> String {
     let bare = !text.is_empty()
         && text
             .chars()
@@ -416,7 +416,10 @@ fn is_dns_ports(list: Option<&Vec<NetworkPolicyPort>>) -> bool {
 
 /// A policy's DNS rule: an egress rule of a policy for every pod of its
 /// namespace, to UDP and TCP 53 exactly; its index and endpoints.
-fn dns_rule(policy: &NetworkPolicy, settings: &Settings) -> Option<(usize, Vec<String>)> {
+pub(super) fn dns_rule(
+    policy: &NetworkPolicy,
+    settings: &Settings,
+) -> Option<(usize, Vec<String>)> {
     let spec = policy.spec.as_ref()?;
     if !is_empty_selector(spec.pod_selector.as_ref())
         || !directions(spec).contains(&Direction::Egress)
@@ -438,7 +441,7 @@ fn dns_rule(policy: &NetworkPolicy, settings: &Settings) -> Option<(usize, Vec<S
 pub const LEFT_OUT: &str = "# adds no flow (its other side does not admit it): ";
 
 /// A statement, or the comment that stands for it when it is left out.
-fn left_out(text: String, dropped: bool) -> String {
+pub(super) fn left_out(text: String, dropped: bool) -> String {
     if dropped {
         format!("{LEFT_OUT}{text}")
     } else {
@@ -453,6 +456,8 @@ pub enum Group {
     Peer(usize),
     /// The rule's ipBlocks (`world` for none).
     Addresses,
+    /// With an ingress rule of another namespace: `import::pairs`.
+    Pair(usize),
 }
 
 /// One `allow` of the program: the input rule and peers it was written for.
@@ -837,6 +842,14 @@ pub fn translate(
             bodies.push('\n');
         }
     }
+    bodies.push_str(&super::pairs::pairs(
+        &by_namespace,
+        &isolated_namespaces,
+        dns.as_ref(),
+        dropped,
+        settings,
+        &mut out.statements,
+    ));
     text.push('\n');
     text.push_str(&bodies);
     out.text = text;
