@@ -185,18 +185,33 @@ fn namespace_parts(
     // The set less the left-out namespaces may match none at all.
     let mut less = sel.clone();
     if !exclude.is_empty() {
-        less.match_expressions
-            .get_or_insert_with(Vec::new)
-            .push(LabelSelectorRequirement {
+        let names = exclude.iter().map(|m| m.name.clone());
+        let list = less.match_expressions.get_or_insert_with(Vec::new);
+        // One `notin` on the name: merged with one the set has already.
+        match list
+            .iter_mut()
+            .find(|r| r.key == NAMESPACE_NAME_LABEL && r.operator == "NotIn")
+        {
+            Some(r) => {
+                let values = r.values.get_or_insert_with(Vec::new);
+                for n in names {
+                    if !values.contains(&n) {
+                        values.push(n);
+                    }
+                }
+                values.sort();
+            }
+            None => list.push(LabelSelectorRequirement {
                 key: NAMESPACE_NAME_LABEL.to_string(),
                 operator: "NotIn".to_string(),
-                values: Some(exclude.iter().map(|m| m.name.clone()).collect()),
-            });
+                values: Some(names.collect()),
+            }),
+        }
     }
     if complement::never_matches(Some(&less)) {
         return Ok((Vec::new(), exclude));
     }
-    Ok((vec![excluding(&label_set(sel)?, &exclude)], exclude))
+    Ok((vec![label_set(&less)?], exclude))
 }
 
 /// A managed namespace isolated in one direction, as `*` and label-set
