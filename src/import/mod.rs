@@ -22,6 +22,7 @@
 //!   this ends, and what it ends with is proven equivalent.
 
 pub mod complement;
+pub mod expectations;
 pub mod pairs;
 pub mod translate;
 pub mod universe;
@@ -480,6 +481,8 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
                         .is_some_and(|ns| !unconvertible.iter().any(|u| u.namespace == ns))
                 })
                 .collect();
+            let managed: BTreeSet<String> = translation.managed.iter().cloned().collect();
+            let text = expectations::add(&text, manifests, &input, &managed, settings);
             return Ok(Import {
                 text,
                 managed: translation.managed,
