@@ -21,6 +21,7 @@
 //!   removes rules from the program's other namespaces, never adds any, so
 //!   this ends, and what it ends with is proven equivalent.
 
+pub mod aliases;
 pub mod complement;
 pub mod expectations;
 pub mod pairs;
@@ -413,7 +414,7 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
             }
             continue;
         }
-        let text = crate::format::format(&translation.text)
+        let text = crate::format::format(&aliases::apply(&translation.text))
             .map_err(|_| ImportError::Internal("the program written does not parse".to_string()))?;
         let origins = translate::origins_by_line(&text);
         let compilation = crate::compile_str(PROGRAM_NAME, &text);
