@@ -126,7 +126,23 @@ fn kept_path(path: &Path) -> PathBuf {
 fn kept_yaml(imported: &Import) -> Result<String, Stop> {
     let mut docs = Vec::new();
     for p in &imported.kept {
-        let value = serde_json::to_value(p)
+        // As written, less what the API server fills in (a dump's
+        // `resourceVersion` would make a later apply conflict).
+        let mut p = p.clone();
+        let m = &mut p.metadata;
+        m.uid = None;
+        m.resource_version = None;
+        m.generation = None;
+        m.creation_timestamp = None;
+        m.managed_fields = None;
+        m.self_link = None;
+        if let Some(a) = m.annotations.as_mut() {
+            a.remove("kubectl.kubernetes.io/last-applied-configuration");
+            if a.is_empty() {
+                m.annotations = None;
+            }
+        }
+        let value = serde_json::to_value(&p)
             .map_err(|e| Stop::Error(Error::config(format!("cannot write a policy: {e}"))))?;
         docs.push(crate::k8s::yaml::to_string(
             &crate::k8s::yaml::Node::from_json(&value),
