@@ -181,3 +181,26 @@ pub fn apply(text: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_used_more_than_twice_get_aliases() {
+        let text = "namespace a\n\n# from a/p\nallow a/web -> b/db:{80, 443}, [2001:db8::/32]:443\nallow a/web -> b/db:5432\nallow c/x, a/web -> b/{app=db, tier in (x, y)}\n";
+        let out = apply(text);
+        assert!(out.contains("let web = a/web\n\n# from a/p\n"), "{out}");
+        assert!(
+            out.contains("allow web -> b/db:{80, 443}, [2001:db8::/32]:443"),
+            "{out}"
+        );
+        assert!(
+            out.contains("allow c/x, web -> b/{app=db, tier in (x, y)}"),
+            "{out}"
+        );
+        // Used twice only: no alias.
+        assert!(!out.contains("let db"), "{out}");
+        assert_eq!(apply("allow a/b -> c/d\n"), "allow a/b -> c/d\n");
+    }
+}

@@ -174,3 +174,58 @@ pub fn complement(selectors: &[&LabelSelector]) -> Option<Vec<Term>> {
     }
     Some(terms)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sel(yaml: &str) -> LabelSelector {
+        serde_yaml::from_str(yaml).unwrap()
+    }
+
+    fn text(terms: &[Term]) -> Vec<String> {
+        terms
+            .iter()
+            .map(|t| render(t, &|v| v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn complement_of_a_union_is_the_product_of_negations() {
+        let a = sel("matchLabels: {app: db}");
+        let b = sel("matchExpressions: [{key: tier, operator: In, values: [web]}]");
+        assert_eq!(text(&complement(&[&a]).unwrap()), ["{app!=db}"]);
+        assert_eq!(
+            text(&complement(&[&a, &b]).unwrap()),
+            ["{app!=db, tier!=web}"]
+        );
+        let c = sel("matchLabels: {app: db, tier: back}");
+        assert_eq!(
+            text(&complement(&[&c]).unwrap()),
+            ["{app!=db}", "{tier!=back}"]
+        );
+        // `k` and `!k` cancel: the complement of `{k}` and `{!k}` is empty.
+        let has = sel("matchExpressions: [{key: k, operator: Exists}]");
+        let lacks = sel("matchExpressions: [{key: k, operator: DoesNotExist}]");
+        assert!(complement(&[&has, &lacks]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn contradictions_never_match() {
+        assert!(never_matches(Some(&sel(
+            "matchLabels: {app: a}\nmatchExpressions: [{key: app, operator: In, values: [b]}]"
+        ))));
+        assert!(!never_matches(Some(&sel(
+            "matchExpressions: [{key: app, operator: Exists}, {key: app, operator: NotIn, values: [b]}]"
+        ))));
+        assert!(!never_matches(None));
+        let term = complement(&[&sel("matchLabels: {app: db}")])
+            .unwrap()
+            .remove(0);
+        assert!(restrict(&term, Some(&sel("matchLabels: {app: db}"))).is_none());
+        assert_eq!(
+            text(&[restrict(&term, Some(&sel("matchLabels: {tier: web}"))).unwrap()]),
+            ["{app!=db, tier=web}"]
+        );
+    }
+}
