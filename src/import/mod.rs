@@ -524,6 +524,11 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
                             id.rule
                         ));
                     }
+                    if entry.reasons.is_empty() {
+                        entry.reasons.push(
+                            "no `allow` writes these flows on this side without opening the other side further than the input does (for example a named port on one side and port numbers on the other)".to_string(),
+                        );
+                    }
                     entry.differences = list;
                     entry.evidence.clone_from(&output);
                 }
