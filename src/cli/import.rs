@@ -80,7 +80,11 @@ fn unconvertible(imported: &Import, manifests: &Manifests, keep: bool) -> Vec<Di
                 u.namespace
             ),
         )
-        .with_primary(format!("one of {}", names.join(", ")));
+        .with_primary(if names.len() == 1 {
+            "its only policy".to_string()
+        } else {
+            format!("one of its {} policies: {}", names.len(), names.join(", "))
+        });
         for i in u.policies.iter().skip(1) {
             let p = &manifests.policies[*i];
             d = d.with_secondary(p.origin.span, format!("`{}`", p.key()));
@@ -156,7 +160,8 @@ pub fn run(args: &ImportArgs, reporter: &mut Reporter) -> Outcome {
         Error::usage(format!("`--workload-label {}`: {why}", args.workload_label))
             .with_help("give a label key such as `app` or `app.kubernetes.io/name`")
     })?;
-    let loaded = load(&args.paths, &args.input, false)?;
+    // Field positions: E104 points at each policy's name.
+    let loaded = load(&args.paths, &args.input, true)?;
     let manifests = &loaded.manifests;
     if reporter.diagnostics(&loaded.diagnostics, &manifests.sources) {
         return Err(Stop::Exit(Exit::Failed));
