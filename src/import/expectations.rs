@@ -9,7 +9,8 @@
 
 use std::collections::BTreeSet;
 
-use super::translate::{value, Settings};
+use super::endpoints::value;
+use super::translate::Settings;
 use crate::eval::{Endpoint, PolicySet, Protocol};
 use crate::manifest::Manifests;
 

@@ -23,6 +23,7 @@
 
 pub mod aliases;
 pub mod complement;
+pub mod endpoints;
 pub mod expectations;
 pub mod pairs;
 pub mod translate;

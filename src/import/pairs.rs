@@ -16,10 +16,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::complement::{self, Term};
-use super::translate::{
-    directions, dns_rule, is_empty_selector, left_out, value, Group, Managed, Settings,
-    StatementId, FROM,
-};
+use super::endpoints::{is_empty_selector, value, Managed};
+use super::translate::{directions, dns_rule, left_out, Group, Settings, StatementId, FROM};
 use crate::eval::PortSet;
 use crate::k8s::{Direction, Protocol, NAMESPACE_NAME_LABEL};
 
