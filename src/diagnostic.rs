@@ -78,6 +78,7 @@ pub mod codes {
         MANIFEST_SYNTAX = "E101", Error, "malformed YAML or JSON manifest";
         MANIFEST_FIELD = "E102", Error, "invalid field in a Kubernetes object";
         MANIFEST_POLICY = "E103", Error, "invalid NetworkPolicy";
+        UNCONVERTIBLE = "E104", Error, "policies NPL cannot express exactly";
         DUPLICATE_OBJECT = "W101", Warning, "object defined twice";
         DNS_TRAP = "L001", Warning, "egress isolated without DNS";
         AND_OR_TRAP = "L002", Warning, "two peers where one was likely meant";

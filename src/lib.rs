@@ -22,6 +22,7 @@ pub mod eval;
 pub mod files;
 pub mod format;
 pub mod graph;
+pub mod import;
 pub mod ir;
 pub mod k8s;
 pub mod kustomize;

@@ -14,6 +14,7 @@ mod diff;
 mod explain;
 mod fmt;
 mod graph;
+mod import;
 mod kustomize;
 mod lint;
 mod lsp;
@@ -122,6 +123,9 @@ pub enum Command {
     /// Draw who may talk to whom: DOT, Mermaid or a self-contained HTML page
     #[command(after_help = graph::AFTER_HELP)]
     Graph(graph::GraphArgs),
+    /// Write an NPL program for existing NetworkPolicies, proven to allow the same flows
+    #[command(after_help = import::AFTER_HELP)]
+    Import(import::ImportArgs),
     /// Rewrite NPL files in canonical form
     #[command(after_help = fmt::AFTER_HELP)]
     Fmt(fmt::FmtArgs),
@@ -359,6 +363,7 @@ pub fn run() -> Exit {
         Command::Fmt(a) => with(&a.diagnostics, |r| fmt::run(a, r)),
         Command::Kustomize(a) => return kustomize::run(a),
         Command::Graph(a) => with(&a.diagnostics, |r| graph::run(a, r)),
+        Command::Import(a) => with(&a.diagnostics, |r| import::run(a, r)),
         Command::Lint(a) => with(&a.diagnostics, |r| lint::run(a, r)),
         Command::Lsp(a) => plain(|_| lsp::run(a)),
         Command::Completions(a) => plain(|_| completions::run(a)),

@@ -33,6 +33,7 @@ mod fuzz_corpus;
 mod gen;
 mod graph;
 mod hints;
+mod import;
 mod kustomize;
 mod kustomize_fn;
 mod kustomize_traps;

@@ -413,14 +413,14 @@ fn policy(rng: &mut Rng, namespace: &str, ns_names: &[String], name: String) -> 
 
 /// One random input: namespaces (some declared, some only named), workloads, policies.
 #[derive(Clone, Debug, Default)]
-struct Case {
+pub struct Case {
     namespaces: Vec<(Namespace, bool)>,
     workloads: Vec<Workload>,
     policies: Vec<NetworkPolicy>,
 }
 
 impl Case {
-    fn random(rng: &mut Rng, case: usize) -> Case {
+    pub fn random(rng: &mut Rng, case: usize) -> Case {
         let mut out = Case::default();
         let count = 2 + rng.below(2);
         let names: Vec<String> = (0..count).map(|n| format!("c{case}-n{n}")).collect();
@@ -486,7 +486,7 @@ impl Case {
     }
 
     /// The manifests, in one of several shapes, as files in `dir`.
-    fn write(&self, rng: &mut Rng, dir: &Path, case: usize) {
+    pub fn write(&self, rng: &mut Rng, dir: &Path, case: usize) {
         let mut objects: Vec<Value> = Vec::new();
         for (ns, declared) in &self.namespaces {
             if *declared {

@@ -4,7 +4,7 @@
 //! manifests against nca (`differential`).
 
 mod cli;
-mod corpus;
-mod differential;
+pub mod corpus;
+pub mod differential;
 mod graph;
 mod reader;

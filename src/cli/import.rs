@@ -1,0 +1,219 @@
+//! `npc import`: existing NetworkPolicies → an NPL program, proven equivalent.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::analyze::{load, ManifestArgs};
+use super::{note, print, DiagnosticArgs, ErrorFormat, Exit, Outcome, Reporter, Stop};
+use crate::diagnostic::{codes, Code, Diagnostic, Severity};
+use crate::error::{Error, ErrorKind};
+use crate::files;
+use crate::import::{self, thousands, Import, ImportError, Settings};
+use crate::manifest::Manifests;
+
+pub const AFTER_HELP: &str = "\
+Examples:
+  npc import deploy/ -o policies.npl                   # a directory of manifests
+  kubectl get netpol,ns,deploy,sts,ds -A -o yaml | npc import - -o policies.npl
+  npc import deploy/ -o policies.npl --keep-unconvertible unconverted.yaml
+  npc build policies.npl > policies.yaml               # then review and diff
+
+Each namespace with policies becomes a managed `namespace` with the
+isolation its policies give it, each rule an `allow` with a `# from
+ns/policy` comment, and the usual DNS rule the DNS carve-out. The program
+is then compiled and compared with the input by the evaluator, port by
+port, over the input's workloads and a representative pod or address of
+every region the selectors and ipBlocks tell apart; it is written only if
+the two allow exactly the same flows (`equivalent: N workloads, M flows
+checked` on stderr). A namespace NPL cannot express exactly (E104: pods
+isolated while the rest of the namespace is not, a rule whose other side is
+isolated and does not admit it, ...) is named with the flows that differ;
+with --keep-unconvertible its policies are left out of the program and
+written unchanged to that file, and the check covers the program and the
+kept policies together. See docs/import.md.
+
+Exit codes:
+  0  the program (and the kept policies) were written, proven equivalent
+  1  a namespace cannot be expressed exactly and --keep-unconvertible was not
+     given, a manifest is malformed, or the check is too large (nothing written)
+  2  usage or I/O error";
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// Manifest files or directories; `-` reads stdin
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Write the program to FILE instead of standard output
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write the policies NPL cannot express unchanged to FILE (or
+    /// DIR/unconvertible.yaml) and leave them out of the program
+    #[arg(long, value_name = "FILE|DIR")]
+    pub keep_unconvertible: Option<PathBuf>,
+    /// The label `ns/name` endpoints stand for
+    #[arg(long, value_name = "KEY", default_value = "app")]
+    pub workload_label: String,
+    #[command(flatten)]
+    pub input: ManifestArgs,
+    #[command(flatten)]
+    pub diagnostics: DiagnosticArgs,
+}
+
+/// One E104 per namespace left unconverted.
+fn unconvertible(imported: &Import, manifests: &Manifests, keep: bool) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for u in &imported.unconvertible {
+        let Some(first) = u.policies.first().map(|i| &manifests.policies[*i]) else {
+            continue;
+        };
+        let names: Vec<String> = u
+            .policies
+            .iter()
+            .map(|i| format!("`{}`", manifests.policies[*i].name()))
+            .collect();
+        let mut d = Diagnostic::new(
+            codes::UNCONVERTIBLE,
+            first.origin.span,
+            format!(
+                "the policies of namespace `{}` cannot be written in NPL exactly",
+                u.namespace
+            ),
+        )
+        .with_primary(if names.len() == 1 {
+            "its only policy".to_string()
+        } else {
+            format!("one of its {} policies: {}", names.len(), names.join(", "))
+        });
+        for i in u.policies.iter().skip(1) {
+            let p = &manifests.policies[*i];
+            d = d.with_secondary(p.origin.span, format!("`{}`", p.key()));
+        }
+        for r in &u.reasons {
+            d = d.with_note(r.clone());
+        }
+        for f in &u.differences {
+            d = d.with_note(format!(
+                "{} -> {}: the input allows {}, the program would allow {}",
+                f.src, f.dst, f.input, f.program
+            ));
+        }
+        d = if keep {
+            let mut d = d.with_help(
+                "these policies are written unchanged beside the program (--keep-unconvertible)",
+            );
+            d.code = Code {
+                severity: Severity::Warning,
+                ..d.code
+            };
+            d
+        } else {
+            d.with_help(
+                "pass `--keep-unconvertible FILE` to keep these policies as they are beside the program (docs/import.md)",
+            )
+        };
+        out.push(d);
+    }
+    out
+}
+
+/// The file the kept policies go to.
+fn kept_path(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join("unconvertible.yaml")
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// The kept policies as multi-document YAML.
+fn kept_yaml(imported: &Import) -> Result<String, Stop> {
+    let mut docs = Vec::new();
+    for p in &imported.kept {
+        // As written, less what the API server fills in (a dump's
+        // `resourceVersion` would make a later apply conflict).
+        let mut p = p.clone();
+        let m = &mut p.metadata;
+        m.uid = None;
+        m.resource_version = None;
+        m.generation = None;
+        m.creation_timestamp = None;
+        m.managed_fields = None;
+        m.self_link = None;
+        if let Some(a) = m.annotations.as_mut() {
+            a.remove("kubectl.kubernetes.io/last-applied-configuration");
+            if a.is_empty() {
+                m.annotations = None;
+            }
+        }
+        let value = serde_json::to_value(&p)
+            .map_err(|e| Stop::Error(Error::config(format!("cannot write a policy: {e}"))))?;
+        docs.push(crate::k8s::yaml::to_string(
+            &crate::k8s::yaml::Node::from_json(&value),
+        ));
+    }
+    Ok(docs.join("---\n"))
+}
+
+pub fn run(args: &ImportArgs, reporter: &mut Reporter) -> Outcome {
+    crate::k8s::names::label_key(&args.workload_label).map_err(|why| {
+        Error::usage(format!("`--workload-label {}`: {why}", args.workload_label))
+            .with_help("give a label key such as `app` or `app.kubernetes.io/name`")
+    })?;
+    // Field positions: E104 points at each policy's name.
+    let loaded = load(&args.paths, &args.input, true)?;
+    let manifests = &loaded.manifests;
+    if reporter.diagnostics(&loaded.diagnostics, &manifests.sources) {
+        return Err(Stop::Exit(Exit::Failed));
+    }
+    let human = args.diagnostics.error_format == ErrorFormat::Human;
+    if human {
+        note(&format!("{}\n", manifests.summary()));
+    }
+    let settings = Settings {
+        workload_label: args.workload_label.clone(),
+    };
+    let imported = import::import(manifests, &settings).map_err(|e| match e {
+        ImportError::TooLarge => Error::new(ErrorKind::Check, e.to_string())
+            .with_help("import the namespaces a few at a time (`kubectl get -n NS`)"),
+        ImportError::Internal(_) => Error::new(ErrorKind::Check, e.to_string())
+            .with_help("nothing was written; please report this input"),
+    })?;
+    let keep = args.keep_unconvertible.is_some();
+    let diags = unconvertible(&imported, manifests, keep);
+    if reporter.diagnostics(&diags, &manifests.sources) {
+        return Err(Stop::Exit(Exit::Failed));
+    }
+    if let (Some(path), false) = (&args.keep_unconvertible, imported.kept.is_empty()) {
+        files::write_file(&kept_path(path), &kept_yaml(&imported)?, None)?;
+    }
+    match &args.output {
+        Some(path) => files::write_file(path, &imported.text, None)?,
+        None => print(&imported.text)?,
+    }
+    if human {
+        let c = imported.checked;
+        let mut line =
+            format!(
+            "equivalent: {} {}, {} flows checked ({} pods and {} addresses compared, every port)",
+            thousands(c.workloads),
+            if c.workloads == 1 { "workload" } else { "workloads" },
+            thousands(c.flows),
+            thousands(c.pods),
+            thousands(c.addresses),
+        );
+        if !imported.kept.is_empty() {
+            line.push_str(&format!(
+                "; {} {} kept unconverted",
+                imported.kept.len(),
+                if imported.kept.len() == 1 {
+                    "policy"
+                } else {
+                    "policies"
+                }
+            ));
+        }
+        note(&format!("{line}\n"));
+    }
+    Ok(Exit::Ok)
+}

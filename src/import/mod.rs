@@ -1,0 +1,560 @@
+//! `npc import`: existing NetworkPolicies → an NPL program, proven to
+//! allow exactly the same flows.
+//!
+//! ```text
+//!  Manifests ─translate─▶ NPL text ─format─▶ program ─npc::compile─▶ NetworkPolicies ─┐
+//!      │                                                                              ├─ compare over the universe ─▶ Import
+//!      └──────────────────────────── input NetworkPolicies ───────────────────────────┘
+//! ```
+//!
+//! * [`translate`] writes each namespace with policies as a managed one and
+//!   each rule as an `allow`;
+//! * the program is formatted and compiled in-process (the stage
+//!   functions), and its policies, together with the policies kept
+//!   unconverted, are compared with the input's by the evaluator, side by
+//!   side, over the [`universe`] (workloads and a representative of every
+//!   region the selectors and ipBlocks of either set tell apart), every
+//!   protocol and port;
+//! * a namespace whose side differs is taken out of the program and its
+//!   policies are kept as they are; the program is written again and
+//!   checked again, until nothing differs. Taking a namespace out only
+//!   removes rules from the program's other namespaces, never adds any, so
+//!   this ends, and what it ends with is proven equivalent.
+
+pub mod aliases;
+pub mod complement;
+pub mod endpoints;
+pub mod expectations;
+pub mod pairs;
+pub mod translate;
+pub mod universe;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+
+use crate::eval::{Direction, Endpoint, PolicySet, PortSet, Protocol, Side};
+use crate::manifest::Manifests;
+use crate::verify::representative::label_text;
+use translate::StatementId;
+
+pub use translate::Settings;
+pub use universe::{TooLarge, Universe};
+
+/// The file name the program is compiled under, for its diagnostics.
+pub const PROGRAM_NAME: &str = "imported.npl";
+
+/// The most rounds of writing and checking (each leaves out at least one
+/// statement or namespace).
+const MAX_ROUNDS: usize = 200;
+
+/// The most differing flows remembered per namespace.
+const MAX_FLOWS: usize = 5;
+
+/// One flow that the program and the input allow differently.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Difference {
+    pub src: String,
+    pub dst: String,
+    /// What the input allows.
+    pub input: PortSet,
+    /// What the program (with the kept policies) allows.
+    pub program: PortSet,
+}
+
+/// A namespace whose policies NPL cannot express exactly.
+#[derive(Clone, Debug, Default)]
+pub struct Unconvertible {
+    pub namespace: String,
+    /// Its policies (indices into `Manifests::policies`), the ones whose
+    /// rules made a difference first.
+    pub policies: Vec<usize>,
+    pub reasons: Vec<String>,
+    pub differences: Vec<Difference>,
+    /// The policies (program and kept) that differed from the input when
+    /// the namespace was taken out: the evidence, for an independent check.
+    pub evidence: Vec<NetworkPolicy>,
+}
+
+/// What was compared.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Checked {
+    pub workloads: usize,
+    /// Workload pods and synthetic representatives.
+    pub pods: usize,
+    pub addresses: usize,
+    /// Ordered pairs of endpoints compared, every port of each.
+    pub flows: usize,
+}
+
+/// The result: the program, what it leaves unconverted, and the proof.
+#[derive(Clone, Debug, Default)]
+pub struct Import {
+    /// The program, `npc fmt`-clean.
+    pub text: String,
+    pub managed: Vec<String>,
+    pub unconvertible: Vec<Unconvertible>,
+    /// Statements left out of the program: the rule they were written for
+    /// adds no flow on their side, and their other side would add one.
+    pub dropped: Vec<StatementId>,
+    /// The policies of the unconvertible namespaces, as read.
+    pub kept: Vec<NetworkPolicy>,
+    pub checked: Checked,
+}
+
+/// Why no import could be made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImportError {
+    /// Too many regions to compare them all.
+    TooLarge,
+    /// The program written does not compile, or its output cannot be
+    /// evaluated (a defect of `npc import`: nothing is written).
+    Internal(String),
+}
+
+impl std::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImportError::TooLarge => write!(
+                f,
+                "the input's selectors tell apart more than {} kinds of pods: equivalence cannot be checked",
+                universe::MAX_PODS
+            ),
+            ImportError::Internal(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+/// A pod or address for people.
+fn describe(universe: &Universe, index: Option<usize>, ip: Option<std::net::IpAddr>) -> String {
+    if let Some(ip) = ip {
+        return format!("{ip}");
+    }
+    let Some(i) = index else {
+        return String::new();
+    };
+    if let Some(Some(name)) = universe.names.get(i) {
+        return name.clone();
+    }
+    let pod = &universe.pods[i];
+    format!(
+        "a pod in `{}` with {}",
+        pod.namespace,
+        label_text(&pod.labels)
+    )
+}
+
+/// The first (protocol, port) of a non-empty set.
+fn first_port(set: &PortSet) -> Option<(Protocol, u16)> {
+    Protocol::ALL
+        .into_iter()
+        .find_map(|p| set.ranges(p).first().map(|r| (p, r.start)))
+}
+
+/// What the comparison needs of the compiled program.
+struct Compiled<'a> {
+    set: &'a PolicySet,
+    provenance: &'a crate::emit::Provenance,
+    /// The `allow` statement of each line of the program.
+    allows: &'a [Option<usize>],
+    statements: &'a [StatementId],
+    sources: &'a crate::source::SourceMap,
+}
+
+/// What a difference is blamed on.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Culprit {
+    /// The policies of a namespace: the program cannot write them exactly.
+    Namespace(String),
+    /// A statement whose other side lets through what the input does not.
+    Statement(StatementId),
+}
+
+impl Compiled<'_> {
+    /// The statements behind the program rules that matched one side.
+    fn statements(&self, side: &Side, egress: bool) -> BTreeSet<StatementId> {
+        let mut out = BTreeSet::new();
+        for r in &side.matched {
+            let key = (r.policy.namespace.clone(), r.policy.name.clone());
+            let Some(p) = self.provenance.policies.get(&key) else {
+                continue;
+            };
+            let rules = if egress { &p.egress } else { &p.ingress };
+            for o in rules.get(r.rule).into_iter().flatten() {
+                if o.kind != crate::ir::OriginKind::Allow {
+                    continue;
+                }
+                let line = self
+                    .sources
+                    .get(o.span.file)
+                    .map_or(0, |f| f.line_of(o.span.start));
+                if let Some(Some(k)) = self.allows.get(line) {
+                    out.extend(self.statements.get(*k).cloned());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// What to blame for one side of a flow whose ports differ (`flow`:
+/// input, program): `owner` (the namespace whose policies decide the
+/// side) when the program allows less there on ports the flow loses, and
+/// the statements that wrote the program's rules when it allows more on
+/// ports the flow gains.
+#[allow(clippy::too_many_arguments)]
+fn blame(
+    input_side: &PortSet,
+    program_side: &PortSet,
+    flow: (&PortSet, &PortSet),
+    owner: &str,
+    src: &Endpoint,
+    dst: &Endpoint,
+    egress: bool,
+    compiled: &Compiled<'_>,
+    out: &mut BTreeSet<Culprit>,
+) {
+    if input_side == program_side {
+        return;
+    }
+    let (lost, gained) = (flow.0.difference(flow.1), flow.1.difference(flow.0));
+    if !input_side
+        .difference(program_side)
+        .intersection(&lost)
+        .is_empty()
+    {
+        out.insert(Culprit::Namespace(owner.to_string()));
+    }
+    let wider = program_side.difference(input_side).intersection(&gained);
+    if let Some((protocol, port)) = first_port(&wider) {
+        let verdict = compiled.set.evaluate(src, dst, protocol, port);
+        let side = if egress {
+            &verdict.egress
+        } else {
+            &verdict.ingress
+        };
+        // Statements written for a rule of another side, on this one.
+        let direction = if egress {
+            Direction::Egress
+        } else {
+            Direction::Ingress
+        };
+        let found: Vec<StatementId> = compiled
+            .statements(side, egress)
+            .into_iter()
+            .filter(|id| id.direction != direction || id.policy.split('/').next() != Some(owner))
+            .collect();
+        if found.is_empty() {
+            out.insert(Culprit::Namespace(owner.to_string()));
+        }
+        out.extend(found.into_iter().map(Culprit::Statement));
+    }
+}
+
+/// Compares the input with the program's policies (and the kept ones):
+/// the differences by the namespaces to blame.
+fn compare(
+    universe: &Universe,
+    input: &PolicySet,
+    compiled: &Compiled<'_>,
+) -> (BTreeMap<Culprit, Vec<Difference>>, usize) {
+    let mut found: BTreeMap<Culprit, Vec<Difference>> = BTreeMap::new();
+    let mut flows = 0usize;
+    let pods = &universe.pods;
+    let a = input.side_matrices(pods);
+    let b = compiled.set.side_matrices(pods);
+    let mut record = |blamed: BTreeSet<Culprit>, d: Difference| {
+        for ns in blamed {
+            let list = found.entry(ns).or_default();
+            if list.len() < MAX_FLOWS {
+                list.push(d.clone());
+            }
+        }
+    };
+    for s in 0..pods.len() {
+        for d in 0..pods.len() {
+            flows += 1;
+            let (ea, ia) = (a.egress.get(s, d), a.ingress.get(s, d));
+            let (eb, ib) = (b.egress.get(s, d), b.ingress.get(s, d));
+            let fa = ea.intersection(ia);
+            let fb = eb.intersection(ib);
+            if fa == fb {
+                continue;
+            }
+            let (src, dst) = (
+                Endpoint::Pod(pods[s].clone()),
+                Endpoint::Pod(pods[d].clone()),
+            );
+            let mut blamed = BTreeSet::new();
+            blame(
+                ea,
+                eb,
+                (&fa, &fb),
+                &pods[s].namespace,
+                &src,
+                &dst,
+                true,
+                compiled,
+                &mut blamed,
+            );
+            blame(
+                ia,
+                ib,
+                (&fa, &fb),
+                &pods[d].namespace,
+                &src,
+                &dst,
+                false,
+                compiled,
+                &mut blamed,
+            );
+            record(
+                blamed,
+                Difference {
+                    src: describe(universe, Some(s), None),
+                    dst: describe(universe, Some(d), None),
+                    input: fa,
+                    program: fb,
+                },
+            );
+        }
+    }
+    for (i, pod) in pods.iter().enumerate() {
+        let p = Endpoint::Pod(pod.clone());
+        for ip in &universe.addresses {
+            let addr = Endpoint::Ip(*ip);
+            for (src, dst, egress) in [(&p, &addr, true), (&addr, &p, false)] {
+                flows += 1;
+                let fa = input.allowed_ports(src, dst);
+                let fb = compiled.set.allowed_ports(src, dst);
+                if fa == fb {
+                    continue;
+                }
+                let mut blamed = BTreeSet::new();
+                blame(
+                    &fa,
+                    &fb,
+                    (&fa, &fb),
+                    &pod.namespace,
+                    src,
+                    dst,
+                    egress,
+                    compiled,
+                    &mut blamed,
+                );
+                let (s, d) = if egress {
+                    (
+                        describe(universe, Some(i), None),
+                        describe(universe, None, Some(*ip)),
+                    )
+                } else {
+                    (
+                        describe(universe, None, Some(*ip)),
+                        describe(universe, Some(i), None),
+                    )
+                };
+                record(
+                    blamed,
+                    Difference {
+                        src: s,
+                        dst: d,
+                        input: fa,
+                        program: fb,
+                    },
+                );
+            }
+        }
+    }
+    (found, flows)
+}
+
+/// The namespaces a compilation's errors point into (by `# from` lines).
+fn namespaces_with_errors(
+    compilation: &crate::Compilation,
+    origins: &[Vec<String>],
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for d in compilation.diagnostics.iter().filter(|d| d.is_error()) {
+        let line = compilation
+            .sources
+            .get(d.span.file)
+            .map_or(0, |f| f.line_of(d.span.start));
+        for key in origins.get(line).into_iter().flatten() {
+            if let Some((ns, _)) = key.split_once('/') {
+                out.entry(ns.to_string())
+                    .or_insert_with(|| format!("its program does not compile: {}", d.message));
+            }
+        }
+    }
+    out
+}
+
+/// Writes the program for the manifests' policies and proves it: see the
+/// module documentation.
+pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, ImportError> {
+    let input_objects = manifests.policy_objects();
+    let input =
+        PolicySet::from_slice(&input_objects).map_err(|e| ImportError::Internal(e.to_string()))?;
+    let namespaces: BTreeSet<String> = manifests
+        .policies
+        .iter()
+        .map(|p| p.namespace().to_string())
+        .collect();
+    let mut skip: BTreeMap<String, Unconvertible> = BTreeMap::new();
+    let mut dropped: BTreeSet<StatementId> = BTreeSet::new();
+    // Each round leaves out at least one statement or namespace, or ends.
+    for _ in 0..MAX_ROUNDS {
+        let skipped: BTreeSet<String> = skip.keys().cloned().collect();
+        let translation = translate::translate(manifests, &skipped, &dropped, settings);
+        if !translation.unwritable.is_empty() {
+            for (ns, reasons) in &translation.unwritable {
+                skip.entry(ns.clone())
+                    .or_default()
+                    .reasons
+                    .extend(reasons.clone());
+            }
+            continue;
+        }
+        let text = crate::format::format(&aliases::apply(&translation.text))
+            .map_err(|_| ImportError::Internal("the program written does not parse".to_string()))?;
+        let origins = translate::origins_by_line(&text);
+        let compilation = crate::compile_str(PROGRAM_NAME, &text);
+        if compilation.has_errors() {
+            let broken = namespaces_with_errors(&compilation, &origins);
+            if broken.is_empty() {
+                let first = compilation
+                    .diagnostics
+                    .iter()
+                    .find(|d| d.is_error())
+                    .map_or_else(String::new, |d| format!(": {}", d.message));
+                return Err(ImportError::Internal(format!(
+                    "the program written does not compile{first}"
+                )));
+            }
+            for (ns, why) in broken {
+                skip.entry(ns).or_default().reasons.push(why);
+            }
+            continue;
+        }
+        let kept: Vec<NetworkPolicy> = manifests
+            .policies
+            .iter()
+            .filter(|p| skip.contains_key(p.namespace()))
+            .map(|p| p.object.clone())
+            .collect();
+        let mut output = compilation.policies.clone();
+        output.extend(kept.iter().cloned());
+        let set = PolicySet::from_slice(&output).map_err(|e| {
+            ImportError::Internal(format!("the program's policies cannot be evaluated: {e}"))
+        })?;
+        let universe = universe::universe(manifests, &[&input_objects, &output], settings)
+            .map_err(|TooLarge| ImportError::TooLarge)?;
+        let allows = translate::allows_by_line(&text);
+        let compiled = Compiled {
+            set: &set,
+            provenance: &compilation.provenance,
+            allows: &allows,
+            statements: &translation.statements,
+            sources: &compilation.sources,
+        };
+        let (differences, flows) = compare(&universe, &input, &compiled);
+        if differences.is_empty() {
+            let mut unconvertible: Vec<Unconvertible> = skip
+                .into_iter()
+                .map(|(namespace, mut u)| {
+                    u.policies = manifests
+                        .policies
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, p)| p.namespace() == namespace)
+                        .map(|(i, _)| i)
+                        .collect();
+                    u.namespace = namespace;
+                    u
+                })
+                .collect();
+            unconvertible.sort_by(|a, b| a.namespace.cmp(&b.namespace));
+            let dropped = dropped
+                .into_iter()
+                .filter(|id| {
+                    id.policy
+                        .split('/')
+                        .next()
+                        .is_some_and(|ns| !unconvertible.iter().any(|u| u.namespace == ns))
+                })
+                .collect();
+            let managed: BTreeSet<String> = translation.managed.iter().cloned().collect();
+            let text = expectations::add(&text, manifests, &input, &managed, settings);
+            return Ok(Import {
+                text,
+                managed: translation.managed,
+                unconvertible,
+                dropped,
+                kept,
+                checked: Checked {
+                    workloads: manifests.workloads.len(),
+                    pods: universe.pods.len(),
+                    addresses: universe.addresses.len(),
+                    flows,
+                },
+            });
+        }
+        let mut progressed = false;
+        for (culprit, list) in differences {
+            match culprit {
+                Culprit::Statement(id) => {
+                    progressed |= dropped.insert(id);
+                }
+                Culprit::Namespace(ns) => {
+                    if !namespaces.contains(&ns) || skip.contains_key(&ns) {
+                        continue;
+                    }
+                    progressed = true;
+                    let entry = skip.entry(ns.clone()).or_default();
+                    entry
+                        .reasons
+                        .extend(translation.reasons.get(&ns).into_iter().flatten().cloned());
+                    for id in dropped
+                        .iter()
+                        .filter(|id| id.policy.split('/').next() == Some(ns.as_str()))
+                    {
+                        entry.reasons.push(format!(
+                            "`{}` {} rule {}: an `allow` for it also opens its other side, which the input isolates and opens less; without it, flows are lost",
+                            id.policy,
+                            id.direction.as_str().to_lowercase(),
+                            id.rule
+                        ));
+                    }
+                    if entry.reasons.is_empty() {
+                        entry.reasons.push(
+                            "no `allow` writes these flows on this side without opening the other side further than the input does (for example a named port on one side and port numbers on the other)".to_string(),
+                        );
+                    }
+                    entry.differences = list;
+                    entry.evidence.clone_from(&output);
+                }
+            }
+        }
+        if !progressed {
+            return Err(ImportError::Internal(
+                "the program differs from the input where it cannot be narrowed".to_string(),
+            ));
+        }
+    }
+    Err(ImportError::Internal(
+        "the equivalence check did not settle".to_string(),
+    ))
+}
+
+/// `1,204`
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

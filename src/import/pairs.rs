@@ -1,0 +1,296 @@
+//! Flows between two isolated sides that reach each other only through
+//! `*` or label-set peers.
+//!
+//! Such endpoints leave out the managed namespaces isolated on their other
+//! side (an `allow` would open that side too). When an egress rule of `A`
+//! and an ingress rule of `B` both leave the other's namespace out, the
+//! flows they allow together are written here, as one `allow` per pair of
+//! rules: the pods of `A` its rule and `B`'s peer select, to the pods of `B`
+//! its rule and `A`'s peer select, on the ports both rules allow. Neither
+//! side is opened further than its own rule: the statement is exact.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::complement::{self, Term};
+use super::endpoints::{is_empty_selector, value, Managed};
+use super::translate::{directions, dns_rule, left_out, Group, Settings, StatementId, FROM};
+use crate::eval::PortSet;
+use crate::k8s::{Direction, Protocol, NAMESPACE_NAME_LABEL};
+
+/// The managed namespaces a peer (`None`: every peer) leaves out, by name.
+fn left_out_by(peer: Option<&NetworkPolicyPeer>, exclude: &[Managed]) -> BTreeSet<String> {
+    let all = || exclude.iter().map(|m| m.name.clone()).collect();
+    let Some(p) = peer else { return all() };
+    if p.ip_block.is_some() {
+        return BTreeSet::new();
+    }
+    let Some(sel) = &p.namespace_selector else {
+        return BTreeSet::new();
+    };
+    if is_empty_selector(Some(sel)) {
+        return all();
+    }
+    let labels = sel.match_labels.clone().unwrap_or_default();
+    let expressions = sel.match_expressions.clone().unwrap_or_default();
+    if expressions.is_empty() && labels.len() == 1 && labels.contains_key(NAMESPACE_NAME_LABEL) {
+        return BTreeSet::new();
+    }
+    if labels.is_empty()
+        && expressions.len() == 1
+        && expressions[0].key == NAMESPACE_NAME_LABEL
+        && expressions[0].operator == "In"
+        && expressions[0].values.as_ref().is_some_and(|v| {
+            !v.is_empty()
+                && v.iter()
+                    .all(|n| crate::k8s::names::dns1123_label(n).is_ok())
+        })
+    {
+        return BTreeSet::new();
+    }
+    let reached = super::universe::selector(sel);
+    exclude
+        .iter()
+        .filter(|m| reached.matches(&m.labels))
+        .map(|m| m.name.clone())
+        .collect()
+}
+
+/// A rule's ports: numbers as a set, names apart (`None`: every port).
+fn port_sets(
+    list: Option<&Vec<NetworkPolicyPort>>,
+) -> Option<(PortSet, BTreeSet<(Protocol, String)>)> {
+    let list = list.filter(|l| !l.is_empty())?;
+    let mut numbers = PortSet::empty();
+    let mut names = BTreeSet::new();
+    for p in list {
+        let protocol = p
+            .protocol
+            .as_deref()
+            .and_then(Protocol::parse)
+            .unwrap_or(Protocol::Tcp);
+        match &p.port {
+            None => numbers.insert(protocol, 1, 65535),
+            Some(IntOrString::Int(n)) => {
+                let start = u16::try_from(*n).unwrap_or(0);
+                let end = p
+                    .end_port
+                    .and_then(|e| u16::try_from(e).ok())
+                    .unwrap_or(start);
+                if start > 0 && end >= start {
+                    numbers.insert(protocol, start, end);
+                }
+            }
+            Some(IntOrString::String(name)) => {
+                names.insert((protocol, name.clone()));
+            }
+        }
+    }
+    Some((numbers, names))
+}
+
+/// The ports both rules allow, as an NPL port list (`Some(None)`: every
+/// port); `None` when none, or when a named port meets a number (which
+/// only the destination pod's declaration could reconcile).
+fn both(
+    a: Option<&Vec<NetworkPolicyPort>>,
+    b: Option<&Vec<NetworkPolicyPort>>,
+) -> Option<Option<String>> {
+    let (numbers, names) = match (port_sets(a), port_sets(b)) {
+        (None, None) => return Some(None),
+        (Some(x), None) | (None, Some(x)) => x,
+        (Some((na, sa)), Some((nb, sb))) => {
+            if sa != sb && (!sa.is_empty() || !sb.is_empty()) {
+                return None;
+            }
+            (na.intersection(&nb), sa)
+        }
+    };
+    let mut out: Vec<String> = Vec::new();
+    for protocol in Protocol::ALL {
+        let suffix = match protocol {
+            Protocol::Tcp => String::new(),
+            other => format!("/{}", other.lowercase()),
+        };
+        for r in numbers.ranges(protocol) {
+            out.push(if r.start == r.end {
+                format!("{}{suffix}", r.start)
+            } else {
+                format!("{}-{}{suffix}", r.start, r.end)
+            });
+        }
+    }
+    for (protocol, name) in names {
+        let suffix = match protocol {
+            Protocol::Tcp => String::new(),
+            other => format!("/{}", other.lowercase()),
+        };
+        out.push(format!("{name}{suffix}"));
+    }
+    match out.len() {
+        0 => None,
+        1 => Some(Some(out.remove(0))),
+        _ => Some(Some(format!("{{{}}}", out.join(", ")))),
+    }
+}
+
+/// A term as the pod part of an endpoint.
+fn pods(term: &Term, settings: &Settings) -> String {
+    if term.is_empty() {
+        return "*".to_string();
+    }
+    if term.len() == 1 {
+        if let Some(complement::Constraint::In(v)) = term.get(&settings.workload_label) {
+            if let Some(name) = v.iter().next().filter(|_| v.len() == 1) {
+                return value(name);
+            }
+        }
+    }
+    complement::render(term, &value)
+}
+
+/// Both selectors at once, as a term.
+fn and(a: Option<&LabelSelector>, b: Option<&LabelSelector>) -> Option<Term> {
+    complement::restrict(&complement::restrict(&Term::new(), a)?, b)
+}
+
+/// One rule of a policy with its peers (`None`: no peer list, every peer).
+type Rule<'a> = (
+    usize,
+    Option<&'a Vec<NetworkPolicyPeer>>,
+    Option<&'a Vec<NetworkPolicyPort>>,
+);
+
+fn rules(policy: &NetworkPolicy, direction: Direction, skip: Option<usize>) -> Vec<Rule<'_>> {
+    let Some(spec) = &policy.spec else {
+        return Vec::new();
+    };
+    if !directions(spec).contains(&direction) {
+        return Vec::new();
+    }
+    match direction {
+        Direction::Egress => spec
+            .egress
+            .iter()
+            .flatten()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != skip)
+            .map(|(i, r)| (i, r.to.as_ref(), r.ports.as_ref()))
+            .collect(),
+        Direction::Ingress => spec
+            .ingress
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, r)| (i, r.from.as_ref(), r.ports.as_ref()))
+            .collect(),
+    }
+}
+
+/// The peers of a rule: each selector peer, or `None` for "every peer".
+fn peers(list: Option<&Vec<NetworkPolicyPeer>>) -> Vec<Option<&NetworkPolicyPeer>> {
+    match list {
+        Some(l) if !l.is_empty() => l
+            .iter()
+            .filter(|p| p.ip_block.is_none())
+            .filter(|p| {
+                !complement::never_matches(p.pod_selector.as_ref())
+                    && !complement::never_matches(p.namespace_selector.as_ref())
+            })
+            .map(Some)
+            .collect(),
+        _ => vec![None],
+    }
+}
+
+/// The statements for every pair of rules that leave each other's
+/// namespace out; their ids are appended to `ids` in text order.
+pub fn pairs(
+    by_namespace: &BTreeMap<&str, Vec<&NetworkPolicy>>,
+    isolated: &BTreeMap<Direction, Vec<Managed>>,
+    dns: Option<&Vec<String>>,
+    dropped: &BTreeSet<StatementId>,
+    settings: &Settings,
+    ids: &mut Vec<StatementId>,
+) -> String {
+    let none = Vec::new();
+    let egress_isolated = isolated.get(&Direction::Egress).unwrap_or(&none);
+    let ingress_isolated = isolated.get(&Direction::Ingress).unwrap_or(&none);
+    let mut text = String::new();
+    let mut written: BTreeSet<String> = BTreeSet::new();
+    let mut count = 0usize;
+    for (a, a_policies) in by_namespace {
+        for pa in a_policies {
+            let skip = dns_rule(pa, settings)
+                .filter(|(_, e)| Some(e) == dns)
+                .map(|(r, _)| r);
+            let a_selector = pa.spec.as_ref().and_then(|s| s.pod_selector.as_ref());
+            for (ra, to, a_ports) in rules(pa, Direction::Egress, skip) {
+                for peer_a in peers(to) {
+                    for b in left_out_by(peer_a, ingress_isolated) {
+                        for pb in by_namespace.get(b.as_str()).into_iter().flatten() {
+                            let b_selector = pb.spec.as_ref().and_then(|s| s.pod_selector.as_ref());
+                            for (_, from, b_ports) in rules(pb, Direction::Ingress, None) {
+                                for peer_b in peers(from) {
+                                    if !left_out_by(peer_b, egress_isolated).contains(*a) {
+                                        continue;
+                                    }
+                                    let src = and(
+                                        a_selector,
+                                        peer_b.and_then(|p| p.pod_selector.as_ref()),
+                                    );
+                                    let dst = and(
+                                        b_selector,
+                                        peer_a.and_then(|p| p.pod_selector.as_ref()),
+                                    );
+                                    let (Some(src), Some(dst), Some(ports)) =
+                                        (src, dst, both(a_ports, b_ports))
+                                    else {
+                                        continue;
+                                    };
+                                    let mut line = format!(
+                                        "allow {a}/{} -> {b}/{}",
+                                        pods(&src, settings),
+                                        pods(&dst, settings)
+                                    );
+                                    if let Some(p) = ports {
+                                        line.push(':');
+                                        line.push_str(&p);
+                                    }
+                                    if !written.insert(line.clone()) {
+                                        continue;
+                                    }
+                                    let id = StatementId {
+                                        policy: format!(
+                                            "{a}/{}",
+                                            pa.metadata.name.as_deref().unwrap_or_default()
+                                        ),
+                                        direction: Direction::Egress,
+                                        rule: ra,
+                                        group: Group::Pair(count),
+                                    };
+                                    count += 1;
+                                    text.push_str(&format!(
+                                        "{FROM}{a}/{}, {b}/{} (both sides isolated)\n",
+                                        pa.metadata.name.as_deref().unwrap_or_default(),
+                                        pb.metadata.name.as_deref().unwrap_or_default()
+                                    ));
+                                    let left = dropped.contains(&id);
+                                    text.push_str(&left_out(line, left));
+                                    text.push_str("\n\n");
+                                    if !left {
+                                        ids.push(id);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    text
+}

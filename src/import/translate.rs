@@ -1,0 +1,582 @@
+//! Existing NetworkPolicies → NPL text: namespaces with their isolation,
+//! one `allow` per rule, the DNS carve-out where a namespace has the usual
+//! DNS rule, and a `# from ns/policy` comment over what each policy became.
+//!
+//! The translation is exact rule by rule on the side the rule was written
+//! for; what an `allow` also writes on its other side, and what NPL cannot
+//! say (a namespace isolated for some pods only), is found afterwards by
+//! the equivalence check, never assumed away here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPort, NetworkPolicySpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::complement::{self, Term};
+pub use super::endpoints::Managed;
+pub(super) use super::endpoints::{is_empty_selector, value};
+use super::endpoints::{peer_groups, peers, pod_part, ports};
+use crate::k8s::{Direction, NAMESPACE_NAME_LABEL};
+use crate::manifest::Manifests;
+
+/// The DNS servers npc assumes when a program names none.
+pub const DEFAULT_DNS: &str = "kube-system/{k8s-app=kube-dns}";
+
+/// The prefix of the comments that name where statements came from.
+pub const FROM: &str = "# from ";
+
+/// What the translation wrote, before formatting.
+#[derive(Clone, Debug, Default)]
+pub struct Translation {
+    /// NPL text (not yet formatted).
+    pub text: String,
+    /// Namespaces declared managed.
+    pub managed: Vec<String>,
+    /// The `allow` statements, in the order they are written.
+    pub statements: Vec<StatementId>,
+    /// Namespaces with a policy NPL cannot write at all, and why: they are
+    /// kept unconverted.
+    pub unwritable: BTreeMap<String, Vec<String>>,
+    /// Why a namespace may not be written exactly (the check decides).
+    pub reasons: BTreeMap<String, Vec<String>>,
+}
+
+/// What the translation needs to know beyond the manifests.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The label `ns/name` endpoints stand for (`app`).
+    pub workload_label: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            workload_label: "app".to_string(),
+        }
+    }
+}
+
+/// `policyTypes` as the API defaults them: Ingress, plus Egress when the
+/// policy has egress rules.
+pub fn directions(spec: &NetworkPolicySpec) -> BTreeSet<Direction> {
+    match &spec.policy_types {
+        Some(types) if !types.is_empty() => types
+            .iter()
+            .filter_map(|t| match t.as_str() {
+                "Ingress" => Some(Direction::Ingress),
+                "Egress" => Some(Direction::Egress),
+                _ => None,
+            })
+            .collect(),
+        _ => {
+            let mut out = BTreeSet::from([Direction::Ingress]);
+            if spec.egress.is_some() {
+                out.insert(Direction::Egress);
+            }
+            out
+        }
+    }
+}
+
+/// Whether a rule's ports are exactly UDP and TCP 53.
+fn is_dns_ports(list: Option<&Vec<NetworkPolicyPort>>) -> bool {
+    let Some(list) = list else { return false };
+    let mut seen = BTreeSet::new();
+    for p in list {
+        let protocol = p.protocol.as_deref().unwrap_or("TCP");
+        let single = p.end_port.is_none_or(|e| e == 53);
+        if p.port != Some(IntOrString::Int(53)) || !single {
+            return false;
+        }
+        match protocol {
+            "UDP" | "TCP" => {
+                seen.insert(protocol);
+            }
+            _ => return false,
+        }
+    }
+    seen.len() == 2
+}
+
+/// A policy's DNS rule: an egress rule of a policy for every pod of its
+/// namespace, to UDP and TCP 53 exactly; its index and endpoints.
+pub(super) fn dns_rule(
+    policy: &NetworkPolicy,
+    settings: &Settings,
+) -> Option<(usize, Vec<String>)> {
+    let spec = policy.spec.as_ref()?;
+    if !is_empty_selector(spec.pod_selector.as_ref())
+        || !directions(spec).contains(&Direction::Egress)
+    {
+        return None;
+    }
+    let ns = policy.metadata.namespace.as_deref().unwrap_or_default();
+    spec.egress.iter().flatten().enumerate().find_map(|(i, r)| {
+        if !is_dns_ports(r.ports.as_ref()) || r.to.as_ref().is_none_or(Vec::is_empty) {
+            return None;
+        }
+        let mut endpoints = peers(r.to.as_ref(), ns, settings).ok()?;
+        endpoints.sort();
+        Some((i, endpoints))
+    })
+}
+
+/// The comment that replaces a statement left out of the program.
+pub const LEFT_OUT: &str = "# adds no flow (its other side does not admit it): ";
+
+/// A statement, or the comment that stands for it when it is left out.
+pub(super) fn left_out(text: String, dropped: bool) -> String {
+    if dropped {
+        format!("{LEFT_OUT}{text}")
+    } else {
+        text
+    }
+}
+
+/// Which peers of a rule a statement was written for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Group {
+    /// One selector peer (its index in `from`/`to`; `cluster` for none).
+    Peer(usize),
+    /// The rule's ipBlocks (`world` for none).
+    Addresses,
+    /// With an ingress rule of another namespace: `import::pairs`.
+    Pair(usize),
+}
+
+/// One `allow` of the program: the input rule and peers it was written for.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StatementId {
+    /// `namespace/name` of the input policy.
+    pub policy: String,
+    pub direction: Direction,
+    /// Index into `spec.ingress` or `spec.egress`.
+    pub rule: usize,
+    pub group: Group,
+}
+
+/// The statements of one policy (its DNS rule left out when it becomes
+/// the carve-out, and the `dropped` ones).
+fn statements(
+    policy: &NetworkPolicy,
+    skip_egress: Option<usize>,
+    dropped: &BTreeSet<StatementId>,
+    isolated: &BTreeMap<Direction, Vec<Managed>>,
+    settings: &Settings,
+) -> Result<Vec<(StatementId, String)>, String> {
+    // An `allow` also writes its other side in every managed namespace
+    // isolated in that direction that a `*` or label-set endpoint reaches:
+    // those are left out of such endpoints, and their own rules say what
+    // they allow.
+    let none = Vec::new();
+    let egress_isolated = isolated.get(&Direction::Egress).unwrap_or(&none);
+    let ingress_isolated = isolated.get(&Direction::Ingress).unwrap_or(&none);
+    let ns = policy.metadata.namespace.as_deref().unwrap_or_default();
+    let name = policy.metadata.name.as_deref().unwrap_or_default();
+    let Some(spec) = &policy.spec else {
+        return Ok(Vec::new());
+    };
+    let types = directions(spec);
+    let own = format!("{ns}/{}", pod_part(spec.pod_selector.as_ref(), settings)?);
+    let id = |direction, rule, group| StatementId {
+        policy: format!("{ns}/{name}"),
+        direction,
+        rule,
+        group,
+    };
+    let mut out = Vec::new();
+    if types.contains(&Direction::Ingress) {
+        for (i, rule) in spec.ingress.iter().flatten().enumerate() {
+            let dst = match ports(rule.ports.as_ref())? {
+                Some(p) => format!("{own}:{p}"),
+                None => own.clone(),
+            };
+            for (group, sources) in peer_groups(rule.from.as_ref(), ns, egress_isolated, settings)?
+            {
+                let id = id(Direction::Ingress, i, group);
+                let text = format!("allow {} -> {dst}", sources.join(", "));
+                out.push((id.clone(), left_out(text, dropped.contains(&id))));
+            }
+        }
+    }
+    if types.contains(&Direction::Egress) {
+        for (i, rule) in spec.egress.iter().flatten().enumerate() {
+            if Some(i) == skip_egress {
+                continue;
+            }
+            let port_text = ports(rule.ports.as_ref())?;
+            for (group, list) in peer_groups(rule.to.as_ref(), ns, ingress_isolated, settings)? {
+                let id = id(Direction::Egress, i, group);
+                let destinations: Vec<String> = list
+                    .into_iter()
+                    .map(|d| match &port_text {
+                        Some(p) => format!("{d}:{p}"),
+                        None => d,
+                    })
+                    .collect();
+                let text = format!("allow {own} -> {}", destinations.join(", "));
+                out.push((id.clone(), left_out(text, dropped.contains(&id))));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The labels a managed namespace is declared with: those of its
+/// `Namespace` object that some namespaceSelector looks at.
+fn declared_labels(
+    manifests: &Manifests,
+    ns: &str,
+    keys: &BTreeSet<String>,
+) -> BTreeMap<String, String> {
+    manifests
+        .namespace(ns)
+        .filter(|n| n.origin.is_some())
+        .map(|n| {
+            n.labels
+                .iter()
+                .filter(|(k, _)| keys.contains(*k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The pods of a namespace that none of its policies isolates in a
+/// direction, as label sets (empty: the namespace is isolated whole or not
+/// at all); `None` when NPL cannot write them.
+fn open_pods(policies: &[&NetworkPolicy], direction: Direction) -> Option<Vec<Term>> {
+    let mut selectors: Vec<&LabelSelector> = Vec::new();
+    for spec in policies.iter().filter_map(|p| p.spec.as_ref()) {
+        if !directions(spec).contains(&direction) {
+            continue;
+        }
+        match spec.pod_selector.as_ref() {
+            Some(sel) if !is_empty_selector(Some(sel)) => selectors.push(sel),
+            _ => return Some(Vec::new()),
+        }
+    }
+    if selectors.is_empty() {
+        return Some(Vec::new());
+    }
+    complement::complement(&selectors)
+}
+
+/// Label keys that some namespaceSelector looks at.
+fn namespace_keys(manifests: &Manifests) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for p in &manifests.policies {
+        let Some(spec) = &p.object.spec else { continue };
+        let rules = spec
+            .ingress
+            .iter()
+            .flatten()
+            .map(|r| r.from.as_ref())
+            .chain(spec.egress.iter().flatten().map(|r| r.to.as_ref()));
+        for list in rules {
+            for peer in list.into_iter().flatten() {
+                if let Some(sel) = &peer.namespace_selector {
+                    keys.extend(sel.match_labels.iter().flatten().map(|(k, _)| k.clone()));
+                    keys.extend(
+                        sel.match_expressions
+                            .iter()
+                            .flatten()
+                            .map(|e| e.key.clone()),
+                    );
+                }
+            }
+        }
+    }
+    keys.remove(NAMESPACE_NAME_LABEL);
+    keys
+}
+
+/// The NPL program for the policies of every namespace not in `skip`.
+pub fn translate(
+    manifests: &Manifests,
+    skip: &BTreeSet<String>,
+    dropped: &BTreeSet<StatementId>,
+    settings: &Settings,
+) -> Translation {
+    let mut out = Translation::default();
+    // Policies by namespace, in input order.
+    let mut by_namespace: BTreeMap<&str, Vec<&NetworkPolicy>> = BTreeMap::new();
+    let mut inert: Vec<String> = Vec::new();
+    for p in &manifests.policies {
+        let selector = p.object.spec.as_ref().and_then(|s| s.pod_selector.as_ref());
+        if complement::never_matches(selector) {
+            // It selects no pod: it neither isolates nor allows anything.
+            inert.push(p.key());
+            continue;
+        }
+        if !skip.contains(p.namespace()) {
+            by_namespace
+                .entry(p.namespace())
+                .or_default()
+                .push(&p.object);
+        }
+    }
+    // The DNS servers: the endpoints of the DNS rules, the default's first.
+    let mut dns_counts: BTreeMap<Vec<String>, usize> = BTreeMap::new();
+    for policies in by_namespace.values() {
+        if let Some((_, e)) = policies.iter().find_map(|p| dns_rule(p, settings)) {
+            *dns_counts.entry(e).or_default() += 1;
+        }
+    }
+    let default = vec![DEFAULT_DNS.to_string()];
+    let dns: Option<Vec<String>> = if dns_counts.contains_key(&default) {
+        Some(default.clone())
+    } else {
+        dns_counts
+            .iter()
+            .max_by_key(|(e, n)| (**n, std::cmp::Reverse((*e).clone())))
+            .map(|(e, _)| e.clone())
+    };
+    let mut text = String::from("# Imported from Kubernetes NetworkPolicies by `npc import`.\n");
+    if !inert.is_empty() {
+        text.push_str(&format!(
+            "# Left out, as their podSelector can match no pod: {}\n",
+            inert.join(", ")
+        ));
+    }
+    text.push('\n');
+    if settings.workload_label != "app" {
+        text.push_str(&format!(
+            "set workload-label = {}\n\n",
+            settings.workload_label
+        ));
+    }
+    if let Some(servers) = dns.as_ref().filter(|d| **d != default) {
+        text.push_str(&format!("dns {}\n\n", servers.join(", ")));
+    }
+    let keys = namespace_keys(manifests);
+    // The managed namespaces isolated in each direction.
+    let mut isolated_namespaces: BTreeMap<Direction, Vec<Managed>> = BTreeMap::new();
+    for (ns, policies) in &by_namespace {
+        let types: BTreeSet<Direction> = policies
+            .iter()
+            .filter_map(|p| p.spec.as_ref())
+            .flat_map(directions)
+            .collect();
+        let mut labels = declared_labels(manifests, ns, &keys);
+        labels.insert(NAMESPACE_NAME_LABEL.to_string(), (*ns).to_string());
+        for d in types {
+            isolated_namespaces.entry(d).or_default().push(Managed {
+                name: (*ns).to_string(),
+                labels: labels.clone(),
+                open: open_pods(policies, d).unwrap_or_default(),
+            });
+        }
+    }
+    let mut bodies = String::new();
+    for (ns, policies) in &by_namespace {
+        let mut isolated: BTreeSet<Direction> = BTreeSet::new();
+        let mut whole: BTreeSet<Direction> = BTreeSet::new();
+        let mut partial: Vec<String> = Vec::new();
+        let mut open_ids: Vec<(StatementId, bool)> = Vec::new();
+        let none = Vec::new();
+        let egress_isolated = isolated_namespaces.get(&Direction::Egress).unwrap_or(&none);
+        let ingress_isolated = isolated_namespaces
+            .get(&Direction::Ingress)
+            .unwrap_or(&none);
+        for p in policies {
+            let Some(spec) = &p.spec else { continue };
+            let types = directions(spec);
+            isolated.extend(types.iter().copied());
+            if is_empty_selector(spec.pod_selector.as_ref()) {
+                whole.extend(types.iter().copied());
+            }
+        }
+        let mut open_lines: Vec<String> = Vec::new();
+        for d in &isolated {
+            if !whole.contains(d) {
+                if let Some(terms) = open_pods(policies, *d) {
+                    let (exclude, word) = match d {
+                        Direction::Ingress => (&egress_isolated, "ingress"),
+                        Direction::Egress => (&ingress_isolated, "egress"),
+                    };
+                    open_lines.push(format!(
+                        "{FROM}{ns}/* (open for {word}: no policy selects these pods)"
+                    ));
+                    for (t, term) in terms.iter().enumerate() {
+                        let pods = format!("{ns}/{}", complement::render(term, &value));
+                        for (group, everything) in
+                            peer_groups(None, ns, exclude, settings).unwrap_or_default()
+                        {
+                            let text = match d {
+                                Direction::Ingress => {
+                                    format!("allow {} -> {pods}", everything.join(", "))
+                                }
+                                Direction::Egress => {
+                                    format!("allow {pods} -> {}", everything.join(", "))
+                                }
+                            };
+                            let id = StatementId {
+                                policy: format!("{ns}/*"),
+                                direction: *d,
+                                rule: t,
+                                group,
+                            };
+                            open_lines.push(left_out(text, dropped.contains(&id)));
+                            let left = dropped.contains(&id);
+                            open_ids.push((id, left));
+                        }
+                    }
+                    open_lines.push(String::new());
+                    continue;
+                }
+                let names: Vec<String> = policies
+                    .iter()
+                    .filter(|p| p.spec.as_ref().is_some_and(|s| directions(s).contains(d)))
+                    .map(|p| format!("`{ns}/{}`", p.metadata.name.as_deref().unwrap_or_default()))
+                    .collect();
+                partial.push(format!(
+                    "{} isolates only the pods it selects for {}; NPL isolates a namespace as a whole",
+                    names.join(", "),
+                    d.as_str().to_lowercase()
+                ));
+            }
+        }
+        // The DNS rule of this namespace, when it is the carve-out.
+        let carve_out = policies.iter().enumerate().find_map(|(i, p)| {
+            dns_rule(p, settings)
+                .filter(|(_, e)| Some(e) == dns.as_ref())
+                .map(|(rule, _)| (i, rule))
+        });
+        let mut decl_from: Vec<String> = Vec::new();
+        let mut lines: Vec<String> = Vec::new();
+        for (i, p) in policies.iter().enumerate() {
+            let name = p.metadata.name.as_deref().unwrap_or_default();
+            let key = format!("{ns}/{name}");
+            let skip_rule = carve_out.filter(|(at, _)| *at == i).map(|(_, r)| r);
+            if skip_rule.is_some() {
+                decl_from.push(format!("{key} (dns)"));
+            }
+            match statements(p, skip_rule, dropped, &isolated_namespaces, settings) {
+                Ok(list) if list.is_empty() => {
+                    if skip_rule.is_none() {
+                        decl_from.push(key);
+                    }
+                }
+                Ok(list) => {
+                    lines.push(format!("{FROM}{key}"));
+                    for (id, text) in list {
+                        if !text.starts_with('#') {
+                            out.statements.push(id);
+                        }
+                        lines.push(text);
+                    }
+                    lines.push(String::new());
+                }
+                Err(why) => out
+                    .unwritable
+                    .entry((*ns).to_string())
+                    .or_default()
+                    .push(format!("`{key}`: NPL cannot write {why}")),
+            }
+        }
+        for (id, left) in open_ids {
+            if !left {
+                out.statements.push(id);
+            }
+        }
+        lines.extend(open_lines);
+        if !partial.is_empty() {
+            out.reasons
+                .entry((*ns).to_string())
+                .or_default()
+                .extend(partial);
+        }
+        if !decl_from.is_empty() {
+            text.push_str(&format!("{FROM}{}\n", decl_from.join(", ")));
+        }
+        text.push_str(&format!("namespace {ns}"));
+        let labels: Vec<String> = declared_labels(manifests, ns, &keys)
+            .iter()
+            .map(|(k, v)| format!("{k}={}", value(v)))
+            .collect();
+        if !labels.is_empty() {
+            text.push_str(&format!(" labels {{{}}}", labels.join(", ")));
+        }
+        let mut body: Vec<String> = Vec::new();
+        match (
+            isolated.contains(&Direction::Ingress),
+            isolated.contains(&Direction::Egress),
+        ) {
+            (true, true) => {}
+            (true, false) => body.push("isolate ingress".to_string()),
+            (false, true) => body.push("isolate egress".to_string()),
+            (false, false) => body.push("isolate none".to_string()),
+        }
+        if isolated.contains(&Direction::Egress) && carve_out.is_none() {
+            body.push("no dns".to_string());
+        }
+        if body.is_empty() {
+            text.push_str("\n\n");
+        } else {
+            text.push_str(" {\n");
+            for b in body {
+                text.push_str(&format!("  {b}\n"));
+            }
+            text.push_str("}\n\n");
+        }
+        out.managed.push((*ns).to_string());
+        for l in lines {
+            bodies.push_str(&l);
+            bodies.push('\n');
+        }
+    }
+    bodies.push_str(&super::pairs::pairs(
+        &by_namespace,
+        &isolated_namespaces,
+        dns.as_ref(),
+        dropped,
+        settings,
+        &mut out.statements,
+    ));
+    text.push('\n');
+    text.push_str(&bodies);
+    out.text = text;
+    out
+}
+
+/// For each line of a program (1-based), the index of the `allow`
+/// statement that starts on or before it (`None` before the first).
+pub fn allows_by_line(text: &str) -> Vec<Option<usize>> {
+    let mut out = vec![None];
+    let mut count = 0usize;
+    for line in text.lines() {
+        let last = out.last().copied().flatten();
+        if line.trim_start().starts_with("allow ") {
+            count += 1;
+            out.push(Some(count - 1));
+        } else if line.trim_start().starts_with('#') || line.trim().is_empty() {
+            out.push(None);
+        } else {
+            out.push(last);
+        }
+    }
+    out
+}
+
+/// The input policies named by the `# from` comment that governs each line
+/// of a program (by 1-based line number).
+pub fn origins_by_line(text: &str) -> Vec<Vec<String>> {
+    let mut current: Vec<String> = Vec::new();
+    let mut out = vec![Vec::new()];
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() {
+            current.clear();
+        }
+        if let Some(rest) = trimmed.strip_prefix(FROM) {
+            current = rest
+                .split(", ")
+                .map(|k| k.split(' ').next().unwrap_or_default().to_string())
+                .collect();
+        }
+        out.push(current.clone());
+    }
+    out
+}

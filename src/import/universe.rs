@@ -1,0 +1,354 @@
+//! The endpoints an equivalence check looks at: the input's workloads, and
+//! one synthetic pod or address per region that the selectors and ipBlocks
+//! of either policy set can tell apart.
+//!
+//! * namespaces: every namespace of the input, every name a selector
+//!   mentions, and a fresh one; a namespace whose `Namespace` object is in
+//!   the input has its labels, any other one takes every combination of
+//!   namespace-selector verdicts (each mentioned value, another value, no
+//!   label, per key);
+//! * pods: in each such namespace, one pod per combination of the verdicts
+//!   of the pod selectors that concern it (its policies' podSelectors,
+//!   their peers without a namespaceSelector, and the peers whose
+//!   namespaceSelector matches it); a pod whose workload label names a workload of its
+//!   namespace declares that workload's container ports, any other pod is
+//!   checked once declaring no named port and once declaring every named
+//!   port a rule mentions (each at its own number);
+//! * addresses: one per stretch of the IPv4 and IPv6 spaces that no bound
+//!   of any `ipBlock` or `except` crosses.
+//!
+//! The enumeration is bounded ([`MAX_PODS`]); past it the check is refused,
+//! never sampled.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::eval::{NamedPort, Pod, Protocol};
+use crate::ir::{Operator, Requirement, Selector};
+use crate::k8s::{Cidr, NAMESPACE_NAME_LABEL};
+use crate::manifest::Manifests;
+
+/// The most pods (workloads and synthetic) one check may compare.
+pub const MAX_PODS: usize = 4_000;
+
+/// Label assignments tried per enumeration before giving up.
+const MAX_STEPS: usize = 2_000_000;
+
+/// Why the check was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TooLarge;
+
+/// The endpoints of one check.
+#[derive(Clone, Debug, Default)]
+pub struct Universe {
+    /// Workload pods first (`workload_pods` of them), then synthetic ones.
+    pub pods: Vec<Pod>,
+    /// For each pod: the workload it is, if it is one.
+    pub names: Vec<Option<String>>,
+    pub addresses: Vec<IpAddr>,
+}
+
+/// A selector of an API object in the IR's form (unknown operators never
+/// match: the evaluator rejected such policies on reading).
+pub fn selector(sel: &LabelSelector) -> Selector {
+    let mut out = Selector {
+        match_labels: sel.match_labels.clone().unwrap_or_default(),
+        expressions: BTreeSet::new(),
+    };
+    for e in sel.match_expressions.iter().flatten() {
+        let operator = match e.operator.as_str() {
+            "In" => Operator::In,
+            "NotIn" => Operator::NotIn,
+            "Exists" => Operator::Exists,
+            _ => Operator::DoesNotExist,
+        };
+        out.expressions.insert(Requirement {
+            key: e.key.clone(),
+            operator,
+            values: e.values.iter().flatten().cloned().collect(),
+        });
+    }
+    out
+}
+
+/// What the policies can tell apart.
+#[derive(Default)]
+struct Atoms {
+    namespace_selectors: BTreeSet<Selector>,
+    /// Pod selectors that concern the pods of one namespace: its
+    /// policies' own, and their peers without a namespaceSelector.
+    own: BTreeMap<String, BTreeSet<Selector>>,
+    /// Peers with a namespaceSelector: (namespaces, pods).
+    scoped: BTreeSet<(Selector, Selector)>,
+    namespace_names: BTreeSet<String>,
+    named_ports: BTreeSet<(String, Protocol)>,
+    bounds_v4: BTreeSet<u128>,
+    bounds_v6: BTreeSet<u128>,
+}
+
+impl Atoms {
+    fn add(&mut self, policy: &NetworkPolicy) {
+        if let Some(ns) = &policy.metadata.namespace {
+            self.namespace_names.insert(ns.clone());
+        }
+        let Some(spec) = &policy.spec else { return };
+        let ns = policy.metadata.namespace.clone().unwrap_or_default();
+        self.own
+            .entry(ns.clone())
+            .or_default()
+            .insert(spec.pod_selector.as_ref().map(selector).unwrap_or_default());
+        let ingress = spec.ingress.iter().flatten().map(|r| (&r.from, &r.ports));
+        let egress = spec.egress.iter().flatten().map(|r| (&r.to, &r.ports));
+        for (peers, ports) in ingress.chain(egress) {
+            for p in ports.iter().flatten() {
+                if let Some(IntOrString::String(name)) = &p.port {
+                    let protocol = p
+                        .protocol
+                        .as_deref()
+                        .and_then(Protocol::parse)
+                        .unwrap_or(Protocol::Tcp);
+                    self.named_ports.insert((name.clone(), protocol));
+                }
+            }
+            for peer in peers.iter().flatten() {
+                if let Some(block) = &peer.ip_block {
+                    for text in std::iter::once(&block.cidr).chain(block.except.iter().flatten()) {
+                        if let Ok(c) = Cidr::parse_lenient(text) {
+                            let (first, last) = c.range();
+                            let bounds = if c.is_ipv4() {
+                                &mut self.bounds_v4
+                            } else {
+                                &mut self.bounds_v6
+                            };
+                            bounds.insert(first);
+                            bounds.extend(last.checked_add(1));
+                        }
+                    }
+                    continue;
+                }
+                let pods = peer.pod_selector.as_ref().map(selector).unwrap_or_default();
+                let Some(sel) = &peer.namespace_selector else {
+                    self.own.entry(ns.clone()).or_default().insert(pods);
+                    continue;
+                };
+                {
+                    let sel = selector(sel);
+                    self.scoped.insert((sel.clone(), pods));
+                    if let Some(n) = sel.match_labels.get(NAMESPACE_NAME_LABEL) {
+                        self.namespace_names.insert(n.clone());
+                    }
+                    for r in &sel.expressions {
+                        if r.key == NAMESPACE_NAME_LABEL {
+                            self.namespace_names.extend(r.values.iter().cloned());
+                        }
+                    }
+                    self.namespace_selectors.insert(sel);
+                }
+            }
+        }
+    }
+}
+
+/// One label assignment per combination of the selectors' verdicts.
+/// `fixed` labels are set as given.
+fn label_classes(
+    selectors: &BTreeSet<Selector>,
+    fixed: &BTreeMap<String, String>,
+) -> Result<Vec<BTreeMap<String, String>>, TooLarge> {
+    let mut keys: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for sel in selectors {
+        for (k, v) in &sel.match_labels {
+            keys.entry(k).or_default().insert(v);
+        }
+        for r in &sel.expressions {
+            keys.entry(&r.key)
+                .or_default()
+                .extend(r.values.iter().map(String::as_str));
+        }
+    }
+    let mut choices: Vec<(String, Vec<Option<String>>)> = Vec::new();
+    for (key, values) in keys {
+        if let Some(v) = fixed.get(key) {
+            choices.push((key.to_string(), vec![Some(v.clone())]));
+            continue;
+        }
+        let mut list: Vec<Option<String>> = values.iter().map(|v| Some((*v).to_string())).collect();
+        let other = (0..=values.len())
+            .map(|i| format!("other-{i}"))
+            .find(|v| !values.contains(v.as_str()));
+        list.extend(other.map(Some));
+        list.push(None);
+        choices.push((key.to_string(), list));
+    }
+    let selectors: Vec<&Selector> = selectors.iter().collect();
+    let mut seen: BTreeSet<Vec<bool>> = BTreeSet::new();
+    let mut out = Vec::new();
+    let mut steps = 0usize;
+    // Odometer over the choices.
+    let mut at = vec![0usize; choices.len()];
+    loop {
+        steps += 1;
+        if steps > MAX_STEPS || out.len() > MAX_PODS {
+            return Err(TooLarge);
+        }
+        let mut labels = fixed.clone();
+        for (i, (key, values)) in choices.iter().enumerate() {
+            if let Some(Some(v)) = values.get(at[i]) {
+                labels.insert(key.clone(), v.clone());
+            }
+        }
+        let verdicts: Vec<bool> = selectors.iter().map(|s| s.matches(&labels)).collect();
+        if seen.insert(verdicts) {
+            out.push(labels);
+        }
+        // Next assignment.
+        let mut i = 0;
+        loop {
+            if i == choices.len() {
+                return Ok(out);
+            }
+            at[i] += 1;
+            if at[i] < choices[i].1.len() {
+                break;
+            }
+            at[i] = 0;
+            i += 1;
+        }
+    }
+}
+
+/// One address per stretch between consecutive bounds.
+fn addresses(bounds: &BTreeSet<u128>, v4: bool) -> Vec<IpAddr> {
+    let max: u128 = if v4 { u128::from(u32::MAX) } else { u128::MAX };
+    let mut cuts: BTreeSet<u128> = bounds.iter().copied().filter(|b| *b <= max).collect();
+    cuts.insert(0);
+    let cuts: Vec<u128> = cuts.into_iter().collect();
+    let mut out = Vec::new();
+    for (i, start) in cuts.iter().enumerate() {
+        let end = cuts.get(i + 1).map_or(max, |next| next - 1);
+        let pick = if end - start >= 2 { start + 1 } else { *start };
+        let ip = if v4 {
+            u32::try_from(pick)
+                .ok()
+                .map(|n| IpAddr::V4(Ipv4Addr::from(n)))
+        } else {
+            Some(IpAddr::V6(Ipv6Addr::from(pick)))
+        };
+        out.extend(ip);
+    }
+    out
+}
+
+/// The endpoints to compare two policy sets over.
+pub fn universe(
+    manifests: &Manifests,
+    sets: &[&[NetworkPolicy]],
+    settings: &super::Settings,
+) -> Result<Universe, TooLarge> {
+    let mut atoms = Atoms::default();
+    for set in sets {
+        for p in *set {
+            atoms.add(p);
+        }
+    }
+    let mut out = Universe::default();
+    for w in &manifests.workloads {
+        let labels = manifests.namespace_labels(&w.id.namespace);
+        for s in &w.shapes {
+            if s.shape.host_network {
+                continue;
+            }
+            out.pods.push(w.pod(&s.shape, &labels));
+            out.names.push(Some(w.id.to_string()));
+        }
+    }
+    let mut names: BTreeSet<String> = atoms.namespace_names.clone();
+    names.extend(manifests.namespaces.iter().map(|n| n.name.clone()));
+    let fresh = (0..)
+        .map(|i| format!("npc-other-{i}"))
+        .find(|n| !names.contains(n))
+        .unwrap_or_default();
+    names.insert(fresh);
+    // Pod classes by the set of selectors that concern a namespace.
+    let mut cache: BTreeMap<BTreeSet<Selector>, Vec<BTreeMap<String, String>>> = BTreeMap::new();
+    let mut declared_ports: Vec<NamedPort> = Vec::new();
+    for (i, (name, protocol)) in atoms.named_ports.iter().enumerate() {
+        declared_ports.push(NamedPort {
+            name: name.clone(),
+            protocol: *protocol,
+            number: u16::try_from(40_000 + i).unwrap_or(u16::MAX),
+        });
+    }
+    let variants: Vec<Vec<NamedPort>> = if declared_ports.is_empty() {
+        vec![Vec::new()]
+    } else {
+        vec![Vec::new(), declared_ports]
+    };
+    // The container ports of the workloads, by namespace and workload name.
+    let mut workload_ports: BTreeMap<(&str, &str), Vec<NamedPort>> = BTreeMap::new();
+    for w in &manifests.workloads {
+        for s in &w.shapes {
+            if let Some(name) = s.shape.labels.get(&settings.workload_label) {
+                workload_ports
+                    .entry((w.id.namespace.as_str(), name.as_str()))
+                    .or_insert_with(|| s.shape.ports.clone());
+            }
+        }
+    }
+    for name in &names {
+        let namespace_classes = match manifests.namespace(name).filter(|n| n.origin.is_some()) {
+            Some(n) => vec![n.labels.clone()],
+            None => {
+                let fixed = BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), name.clone())]);
+                label_classes(&atoms.namespace_selectors, &fixed)?
+            }
+        };
+        for namespace_labels in &namespace_classes {
+            let mut concern: BTreeSet<Selector> = atoms.own.get(name).cloned().unwrap_or_default();
+            for (namespaces, pods) in &atoms.scoped {
+                if namespaces.matches(namespace_labels) {
+                    concern.insert(pods.clone());
+                }
+            }
+            if !cache.contains_key(&concern) {
+                let classes = label_classes(&concern, &BTreeMap::new())?;
+                cache.insert(concern.clone(), classes);
+            }
+            let pod_classes = cache.get(&concern).cloned().unwrap_or_default();
+            for labels in &pod_classes {
+                // A pod named like a workload of its namespace declares
+                // that workload's ports.
+                let own = labels
+                    .get(&settings.workload_label)
+                    .and_then(|w| workload_ports.get(&(name.as_str(), w.as_str())));
+                let own_variants;
+                let list = match own {
+                    Some(ports) => {
+                        own_variants = vec![ports.clone()];
+                        &own_variants
+                    }
+                    None => &variants,
+                };
+                for ports in list {
+                    out.pods.push(Pod {
+                        namespace: name.clone(),
+                        namespace_labels: namespace_labels.clone(),
+                        labels: labels.clone(),
+                        ports: ports.clone(),
+                    });
+                    out.names.push(None);
+                }
+            }
+            if out.pods.len() > MAX_PODS {
+                return Err(TooLarge);
+            }
+        }
+    }
+    out.addresses = addresses(&atoms.bounds_v4, true);
+    out.addresses.extend(addresses(&atoms.bounds_v6, false));
+    Ok(out)
+}

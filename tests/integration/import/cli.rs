@@ -1,0 +1,130 @@
+//! `npc import` as a command: files written, exit codes, the E104 page.
+
+use crate::support::npc::{npc, root, stderr, stdout};
+
+#[test]
+fn import_then_build_works_on_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("policies.npl");
+    let out = npc(&[
+        "import",
+        "tests/data/manifests/boutique",
+        "-o",
+        program.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+    assert!(
+        stderr(&out).contains("equivalent: 12 workloads, "),
+        "{}",
+        stderr(&out)
+    );
+    let build = npc(&["build", program.to_str().unwrap()]);
+    assert!(build.status.success(), "{}", stderr(&build));
+    assert!(stdout(&build).contains("kind: NetworkPolicy"));
+    // The program is written as `npc fmt` would write it.
+    let check = npc(&["fmt", "--check", program.to_str().unwrap()]);
+    assert!(check.status.success(), "{}", stderr(&check));
+}
+
+#[test]
+fn unconvertible_policies_stop_the_import_unless_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("p.npl");
+    let input = "tests/data/import/both-sides-differ.yaml";
+    let out = npc(&["import", input, "-o", program.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("[E104]"), "{err}");
+    assert!(err.contains("`shop/web-egress` egress rule 0"), "{err}");
+    assert!(err.contains("`data/db-ingress` ingress rule 0"), "{err}");
+    assert!(
+        err.contains("the input allows TCP 5432, the program would allow none"),
+        "{err}"
+    );
+    assert!(
+        !program.exists(),
+        "nothing is written when the import is refused"
+    );
+
+    let out = npc(&[
+        "import",
+        input,
+        "-o",
+        program.to_str().unwrap(),
+        "--keep-unconvertible",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warning") || stderr(&out).contains("Warning"));
+    assert!(
+        stderr(&out).contains("2 policies kept unconverted"),
+        "{}",
+        stderr(&out)
+    );
+    let kept = std::fs::read_to_string(dir.path().join("unconvertible.yaml")).unwrap();
+    assert_eq!(kept.matches("kind: NetworkPolicy").count(), 2, "{kept}");
+    assert!(kept.contains("web-egress") && kept.contains("db-ingress"));
+    // What the API server fills in is not kept (it would make an apply conflict).
+    assert!(
+        !kept.contains("resourceVersion") && !kept.contains("uid"),
+        "{kept}"
+    );
+    // The kept policies read back as the input's policies.
+    let lint = npc(&[
+        "analyze",
+        dir.path().join("unconvertible.yaml").to_str().unwrap(),
+    ]);
+    assert!(lint.status.success(), "{}", stderr(&lint));
+    let build = npc(&["build", program.to_str().unwrap()]);
+    assert!(build.status.success(), "{}", stderr(&build));
+}
+
+#[test]
+fn program_on_stdout_and_help_with_examples() {
+    let out = npc(&["import", "tests/data/manifests/recipes/deny-all.yaml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("namespace shop"), "{}", stdout(&out));
+    let help = npc(&["import", "--help"]);
+    assert!(stdout(&help).contains("Examples:"));
+    assert!(stdout(&help).contains("--keep-unconvertible"));
+}
+
+#[test]
+fn workload_label_setting_is_carried_into_the_program() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = dir.path().join("in.yaml");
+    std::fs::write(
+        &yaml,
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: api, namespace: web}\n\
+         spec:\n  podSelector: {}\n  policyTypes: [Ingress]\n  ingress:\n  - from:\n    - podSelector:\n        \
+         matchLabels: {app.kubernetes.io/name: front}\n    ports: [{port: 80}]\n",
+    )
+    .unwrap();
+    let out = npc(&[
+        "import",
+        yaml.to_str().unwrap(),
+        "--workload-label",
+        "app.kubernetes.io/name",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("set workload-label = app.kubernetes.io/name"),
+        "{text}"
+    );
+    assert!(text.contains("allow web/front -> web/*:80"), "{text}");
+}
+
+#[test]
+fn the_e104_page_example_reports_e104() {
+    let page = std::fs::read_to_string(root().join("docs/errors/E104.md")).unwrap();
+    let start = page.find("```yaml\n").unwrap() + "```yaml\n".len();
+    let end = start + page[start..].find("```").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = dir.path().join("example.yaml");
+    std::fs::write(&yaml, &page[start..end]).unwrap();
+    let out = npc(&["import", yaml.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("[E104]"), "{}", stderr(&out));
+}
