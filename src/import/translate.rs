@@ -47,12 +47,17 @@ pub struct Translation {
 pub struct Settings {
     /// The label `ns/name` endpoints stand for (`app`).
     pub workload_label: String,
+    /// Take a pod labelled like a workload of its namespace to declare that
+    /// workload's container ports (as its own pods do), instead of checking
+    /// every declaration such a pod could make.
+    pub assume_workload_ports: bool,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             workload_label: "app".to_string(),
+            assume_workload_ports: false,
         }
     }
 }

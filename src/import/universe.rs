@@ -10,10 +10,11 @@
 //! * pods: in each such namespace, one pod per combination of the verdicts
 //!   of the pod selectors that concern it (its policies' podSelectors,
 //!   their peers without a namespaceSelector, and the peers whose
-//!   namespaceSelector matches it); a pod whose workload label names a workload of its
-//!   namespace declares that workload's container ports, any other pod is
-//!   checked once declaring no named port and once declaring every named
-//!   port a rule mentions (each at its own number);
+//!   namespaceSelector matches it); each pod is checked once declaring no
+//!   named port and once declaring every named port a rule mentions (each
+//!   at its own number), and a pod whose workload label names a workload of
+//!   its namespace also declaring that workload's container ports (with
+//!   `assume_workload_ports`, only that);
 //! * addresses: one per stretch of the IPv4 and IPv6 spaces that no bound
 //!   of any `ipBlock` or `except` crosses.
 //!
@@ -321,14 +322,21 @@ pub fn universe(
             let pod_classes = cache.get(&concern).cloned().unwrap_or_default();
             for labels in &pod_classes {
                 // A pod named like a workload of its namespace declares
-                // that workload's ports.
+                // that workload's ports, or (unless assumed away) any
+                // other set: a pod with the same labels from elsewhere.
                 let own = labels
                     .get(&settings.workload_label)
                     .and_then(|w| workload_ports.get(&(name.as_str(), w.as_str())));
                 let own_variants;
                 let list = match own {
                     Some(ports) => {
-                        own_variants = vec![ports.clone()];
+                        own_variants = if settings.assume_workload_ports {
+                            vec![ports.clone()]
+                        } else {
+                            let mut all = vec![ports.clone()];
+                            all.extend(variants.iter().filter(|v| *v != ports).cloned());
+                            all
+                        };
                         &own_variants
                     }
                     None => &variants,
