@@ -8,32 +8,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::syntax::KEYWORDS;
+
 /// Uses before an endpoint gets an alias.
 const MORE_THAN: usize = 2;
-
-/// Keywords, which cannot be alias names.
-const KEYWORDS: &[&str] = &[
-    "namespace",
-    "labels",
-    "isolate",
-    "ingress",
-    "egress",
-    "none",
-    "let",
-    "allow",
-    "expect",
-    "deny",
-    "dns",
-    "scrape",
-    "set",
-    "include",
-    "no",
-    "world",
-    "cluster",
-    "except",
-    "in",
-    "notin",
-];
 
 /// Splits at commas outside `{}`, `()` and `[]`.
 fn split_top(text: &str) -> Vec<&str> {

@@ -25,11 +25,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::eval::{NamedPort, Pod, Protocol};
-use crate::ir::{Operator, Requirement, Selector};
+use crate::ir::Selector;
 use crate::k8s::{Cidr, NAMESPACE_NAME_LABEL};
 use crate::manifest::Manifests;
 
@@ -53,28 +52,7 @@ pub struct Universe {
     pub addresses: Vec<IpAddr>,
 }
 
-/// A selector of an API object in the IR's form (unknown operators never
-/// match: the evaluator rejected such policies on reading).
-pub fn selector(sel: &LabelSelector) -> Selector {
-    let mut out = Selector {
-        match_labels: sel.match_labels.clone().unwrap_or_default(),
-        expressions: BTreeSet::new(),
-    };
-    for e in sel.match_expressions.iter().flatten() {
-        let operator = match e.operator.as_str() {
-            "In" => Operator::In,
-            "NotIn" => Operator::NotIn,
-            "Exists" => Operator::Exists,
-            _ => Operator::DoesNotExist,
-        };
-        out.expressions.insert(Requirement {
-            key: e.key.clone(),
-            operator,
-            values: e.values.iter().flatten().cloned().collect(),
-        });
-    }
-    out
-}
+pub use crate::verify::regions::selector;
 
 /// What the policies can tell apart.
 #[derive(Default)]

@@ -12,30 +12,7 @@ use crate::ir::{
 use crate::k8s::{names, NAMESPACE_NAME_LABEL};
 use crate::source::{Span, Spanned};
 use crate::syntax::ast::{self, Statement};
-
-/// Words that start statements or have a meaning of their own.
-pub const KEYWORDS: &[&str] = &[
-    "namespace",
-    "labels",
-    "isolate",
-    "ingress",
-    "egress",
-    "none",
-    "let",
-    "allow",
-    "expect",
-    "deny",
-    "dns",
-    "scrape",
-    "set",
-    "include",
-    "no",
-    "world",
-    "cluster",
-    "except",
-    "in",
-    "notin",
-];
+use crate::syntax::KEYWORDS;
 
 impl Resolver {
     // ------------------------------------------------------------ pass 1

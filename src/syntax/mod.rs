@@ -12,7 +12,7 @@
 pub mod ast;
 mod lower;
 mod names;
-pub use names::{BLOCK_ONLY_KEYWORDS, STATEMENT_KEYWORDS};
+pub use names::{BLOCK_ONLY_KEYWORDS, KEYWORDS, STATEMENT_KEYWORDS};
 
 use pest::Parser as _;
 

@@ -1,6 +1,30 @@
-//! Human names for grammar rules, used in syntax errors.
+//! Human names for grammar rules (for syntax errors) and the language's keywords (for errors, resolution, completion and import).
 
 use super::Rule;
+
+/// Words that start statements or have a meaning of their own.
+pub const KEYWORDS: &[&str] = &[
+    "namespace",
+    "labels",
+    "isolate",
+    "ingress",
+    "egress",
+    "none",
+    "let",
+    "allow",
+    "expect",
+    "deny",
+    "dns",
+    "scrape",
+    "set",
+    "include",
+    "no",
+    "world",
+    "cluster",
+    "except",
+    "in",
+    "notin",
+];
 
 /// The keywords that start a statement, at the top level or in a block.
 pub const STATEMENT_KEYWORDS: &[&str] = &[

@@ -85,9 +85,10 @@ pub struct Atoms {
     numeric_starts: BTreeMap<Protocol, BTreeSet<u16>>,
 }
 
-/// A label selector of an API object in the IR's form (the objects are
-/// npc's own output, so every operator is a known one).
-fn selector(sel: &LabelSelector) -> Selector {
+/// A label selector of an API object in the IR's form (unknown operators
+/// are read as `DoesNotExist`: the evaluator rejects such policies before
+/// anything asks).
+pub fn selector(sel: &LabelSelector) -> Selector {
     let mut out = Selector {
         match_labels: sel.match_labels.clone().unwrap_or_default(),
         expressions: BTreeSet::new(),
