@@ -408,46 +408,43 @@ impl Graph {
                 continue;
             }
             let inside = |id: &str| nodes.iter().any(|n| n.id == id);
-            // From the group: the targets of its first node.
-            for (i, e) in self.edges.iter().enumerate() {
-                if e.source != nodes[0].id || inside(&e.target) || used[i] {
-                    continue;
-                }
-                let all: Option<Vec<usize>> = nodes
-                    .iter()
-                    .map(|n| {
-                        position
-                            .get(&(n.id.as_str(), e.target.as_str()))
-                            .copied()
-                            .filter(|&j| !used[j] && same(&self.edges[j], e))
-                    })
-                    .collect();
-                if let Some(all) = all {
-                    for j in &all {
-                        used[*j] = true;
+            // From the group (the targets of its first node), then to it
+            // (the sources of its first node).
+            for from in [true, false] {
+                for (i, e) in self.edges.iter().enumerate() {
+                    let (near, far) = if from {
+                        (&e.source, &e.target)
+                    } else {
+                        (&e.target, &e.source)
+                    };
+                    if *near != nodes[0].id || inside(far) || used[i] {
+                        continue;
                     }
-                    bundles.push((i, Drawn::FromGroup { group, edge: e }));
-                }
-            }
-            // To the group: the sources of its first node.
-            for (i, e) in self.edges.iter().enumerate() {
-                if e.target != nodes[0].id || inside(&e.source) || used[i] {
-                    continue;
-                }
-                let all: Option<Vec<usize>> = nodes
-                    .iter()
-                    .map(|n| {
-                        position
-                            .get(&(e.source.as_str(), n.id.as_str()))
-                            .copied()
-                            .filter(|&j| !used[j] && same(&self.edges[j], e))
-                    })
-                    .collect();
-                if let Some(all) = all {
-                    for j in &all {
-                        used[*j] = true;
+                    let all: Option<Vec<usize>> = nodes
+                        .iter()
+                        .map(|n| {
+                            let key = if from {
+                                (n.id.as_str(), far.as_str())
+                            } else {
+                                (far.as_str(), n.id.as_str())
+                            };
+                            position
+                                .get(&key)
+                                .copied()
+                                .filter(|&j| !used[j] && same(&self.edges[j], e))
+                        })
+                        .collect();
+                    if let Some(all) = all {
+                        for j in &all {
+                            used[*j] = true;
+                        }
+                        let drawn = if from {
+                            Drawn::FromGroup { group, edge: e }
+                        } else {
+                            Drawn::ToGroup { group, edge: e }
+                        };
+                        bundles.push((i, drawn));
                     }
-                    bundles.push((i, Drawn::ToGroup { group, edge: e }));
                 }
             }
         }
