@@ -115,7 +115,8 @@ fn unconvertible(
             );
         }
         let reasons = if assumable { &[][..] } else { &u.reasons[..] };
-        for r in reasons {
+        let mut said = std::collections::BTreeSet::new();
+        for r in reasons.iter().filter(|r| said.insert(r.as_str())) {
             d = d.with_note(r.clone());
         }
         let differences = if assumable {

@@ -11,32 +11,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::support::nca::{self, AddressDirection, Inventory, Namespace, PodDecl};
+use crate::support::Rng;
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use npc::eval::{Endpoint, NamedPort, PolicySet, Protocol};
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-/// SplitMix64: small, seedable, reproducible everywhere.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 const POD_LABELS: &[(&str, &[&str])] = &[
     ("app", &["web", "db", "api"]),
