@@ -122,7 +122,10 @@ fn workload_ids(workloads: &[WorkloadId]) -> BTreeMap<&WorkloadId, String> {
     workloads
         .iter()
         .map(|w| {
-            let id = if count[&(w.namespace.as_str(), w.name.as_str())] > 1 {
+            let shared = count
+                .get(&(w.namespace.as_str(), w.name.as_str()))
+                .is_some_and(|n| *n > 1);
+            let id = if shared {
                 w.to_string()
             } else {
                 format!("{}/{}", w.namespace, w.name)

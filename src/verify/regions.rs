@@ -282,7 +282,10 @@ impl Atoms {
             candidates.extend(by_label(key, value));
         }
         for id in candidates {
-            if self.namespace_selectors[id].matches(labels) {
+            let Some(namespaces) = self.namespace_selectors.get(id) else {
+                continue;
+            };
+            if namespaces.matches(labels) {
                 out.extend(self.pods_by_selector.get(&id).into_iter().flatten());
             }
         }
