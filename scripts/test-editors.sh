@@ -21,35 +21,8 @@ editors="$root/editors"
 tools="$root/.tools"
 ts_version="0.26.13"
 
-update=0
-case "${1:-}" in
-  --update | -u) update=1 ;;
-  "") ;;
-  *) echo "usage: $0 [--update]" >&2; exit 2 ;;
-esac
-
-passed=0
-failed=0
-failures=()
-
-# Runs one named check in a subshell with errexit on; counts the result.
-check() {
-  local name="$1"
-  shift
-  echo "--- $name"
-  set +e
-  (set -e; "$@")
-  local rc=$?
-  set -e
-  if [ "$rc" -eq 0 ]; then
-    passed=$((passed + 1))
-    echo "ok: $name"
-  else
-    failed=$((failed + 1))
-    failures+=("$name")
-    echo "FAILED: $name"
-  fi
-}
+# shellcheck source=lib/checks.sh
+source "$root/scripts/lib/checks.sh"
 
 # The files every syntax is run over: the repository's examples and the
 # editor samples. Prints `GROUP/NAME PATH` lines.
@@ -303,8 +276,4 @@ check "vim :make and errorformat" vim_make
 check "neovim lsp client against npc lsp" neovim_lsp
 
 echo
-if [ "$failed" -gt 0 ]; then
-  printf 'failed: %s\n' "${failures[@]}"
-fi
-echo "editors: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_summary editors

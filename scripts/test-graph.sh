@@ -17,35 +17,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="$root/target/graph-browser"
 browser="$root/tests/browser"
 
-update=0
-case "${1:-}" in
-  --update | -u) update=1 ;;
-  "") ;;
-  *) echo "usage: $0 [--update]" >&2; exit 2 ;;
-esac
-
-passed=0
-failed=0
-failures=()
-
-# Runs one named check in a subshell with errexit on; counts the result.
-check() {
-  local name="$1"
-  shift
-  echo "--- $name"
-  set +e
-  (set -e; "$@")
-  local rc=$?
-  set -e
-  if [ "$rc" -eq 0 ]; then
-    passed=$((passed + 1))
-    echo "ok: $name"
-  else
-    failed=$((failed + 1))
-    failures+=("$name")
-    echo "FAILED: $name"
-  fi
-}
+# shellcheck source=lib/checks.sh
+source "$root/scripts/lib/checks.sh"
 
 # ------------------------------------------------------------------ setup
 setup_debian() {
@@ -135,8 +108,4 @@ check "HTML reports and Mermaid in Chromium" browser_tests
 
 echo
 echo "screenshots: $out/*.png"
-if [ "$failed" -gt 0 ]; then
-  printf 'failed: %s\n' "${failures[@]}"
-fi
-echo "graph: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_summary graph

@@ -29,7 +29,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::eval::{NamedPort, Pod, Protocol};
 use crate::ir::Selector;
-use crate::k8s::{Cidr, NAMESPACE_NAME_LABEL};
+use crate::k8s::NAMESPACE_NAME_LABEL;
 use crate::manifest::Manifests;
 
 /// The most pods (workloads and synthetic) one check may compare.
@@ -53,6 +53,7 @@ pub struct Universe {
 }
 
 pub use crate::verify::regions::selector;
+use crate::verify::regions::{self, Bounds, Limits};
 
 /// What the policies can tell apart.
 #[derive(Default)]
@@ -65,8 +66,7 @@ struct Atoms {
     scoped: BTreeSet<(Selector, Selector)>,
     namespace_names: BTreeSet<String>,
     named_ports: BTreeSet<(String, Protocol)>,
-    bounds_v4: BTreeSet<u128>,
-    bounds_v6: BTreeSet<u128>,
+    bounds: Bounds,
 }
 
 impl Atoms {
@@ -95,18 +95,7 @@ impl Atoms {
             }
             for peer in peers.iter().flatten() {
                 if let Some(block) = &peer.ip_block {
-                    for text in std::iter::once(&block.cidr).chain(block.except.iter().flatten()) {
-                        if let Ok(c) = Cidr::parse_lenient(text) {
-                            let (first, last) = c.range();
-                            let bounds = if c.is_ipv4() {
-                                &mut self.bounds_v4
-                            } else {
-                                &mut self.bounds_v6
-                            };
-                            bounds.insert(first);
-                            bounds.extend(last.checked_add(1));
-                        }
-                    }
+                    self.bounds.add(block);
                     continue;
                 }
                 let pods = peer.pod_selector.as_ref().map(selector).unwrap_or_default();
@@ -138,66 +127,12 @@ fn label_classes(
     selectors: &BTreeSet<Selector>,
     fixed: &BTreeMap<String, String>,
 ) -> Result<Vec<BTreeMap<String, String>>, TooLarge> {
-    let mut keys: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for sel in selectors {
-        for (k, v) in &sel.match_labels {
-            keys.entry(k).or_default().insert(v);
-        }
-        for r in &sel.expressions {
-            keys.entry(&r.key)
-                .or_default()
-                .extend(r.values.iter().map(String::as_str));
-        }
-    }
-    let mut choices: Vec<(String, Vec<Option<String>>)> = Vec::new();
-    for (key, values) in keys {
-        if let Some(v) = fixed.get(key) {
-            choices.push((key.to_string(), vec![Some(v.clone())]));
-            continue;
-        }
-        let mut list: Vec<Option<String>> = values.iter().map(|v| Some((*v).to_string())).collect();
-        let other = (0..=values.len())
-            .map(|i| format!("other-{i}"))
-            .find(|v| !values.contains(v.as_str()));
-        list.extend(other.map(Some));
-        list.push(None);
-        choices.push((key.to_string(), list));
-    }
     let selectors: Vec<&Selector> = selectors.iter().collect();
-    let mut seen: BTreeSet<Vec<bool>> = BTreeSet::new();
-    let mut out = Vec::new();
-    let mut steps = 0usize;
-    // Odometer over the choices.
-    let mut at = vec![0usize; choices.len()];
-    loop {
-        steps += 1;
-        if steps > MAX_STEPS || out.len() > MAX_PODS {
-            return Err(TooLarge);
-        }
-        let mut labels = fixed.clone();
-        for (i, (key, values)) in choices.iter().enumerate() {
-            if let Some(Some(v)) = values.get(at[i]) {
-                labels.insert(key.clone(), v.clone());
-            }
-        }
-        let verdicts: Vec<bool> = selectors.iter().map(|s| s.matches(&labels)).collect();
-        if seen.insert(verdicts) {
-            out.push(labels);
-        }
-        // Next assignment.
-        let mut i = 0;
-        loop {
-            if i == choices.len() {
-                return Ok(out);
-            }
-            at[i] += 1;
-            if at[i] < choices[i].1.len() {
-                break;
-            }
-            at[i] = 0;
-            i += 1;
-        }
-    }
+    let limits = Limits {
+        classes: MAX_PODS,
+        steps: MAX_STEPS,
+    };
+    regions::label_classes(&Selector::default(), &selectors, fixed, limits).ok_or(TooLarge)
 }
 
 /// One address per stretch between consecutive bounds.
@@ -334,7 +269,7 @@ pub fn universe(
             }
         }
     }
-    out.addresses = addresses(&atoms.bounds_v4, true);
-    out.addresses.extend(addresses(&atoms.bounds_v6, false));
+    out.addresses = addresses(&atoms.bounds.v4, true);
+    out.addresses.extend(addresses(&atoms.bounds.v6, false));
     Ok(out)
 }

@@ -36,7 +36,9 @@ pub fn parse(
     let mut before = 0; // documents in the segments already read
     loop {
         let segment = &text[offset..];
-        match parse_documents(segment) {
+        // The rest parses whole, as YAML or else as JSON.
+        let parsed = parse_documents(segment).or_else(|error| as_json(segment).ok_or(error));
+        match parsed {
             Ok(values) => {
                 push_segment(
                     file,
@@ -50,18 +52,6 @@ pub fn parse(
                 break;
             }
             Err(error) => {
-                if let Some(values) = as_json(segment) {
-                    push_segment(
-                        file,
-                        text,
-                        (offset, text.len()),
-                        values,
-                        before,
-                        positions,
-                        &mut out,
-                    );
-                    break;
-                }
                 let chunks = chunks(segment);
                 // The failing chunk: the one holding the error position (an
                 // error at a `---` line belongs to the document it ends),

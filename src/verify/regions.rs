@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::rc::Rc;
 
-use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::networking::v1::{IPBlock, NetworkPolicy};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -76,13 +76,37 @@ pub struct Atoms {
     selectors_for_any: BTreeSet<usize>,
     /// Namespace names the policies mention.
     namespace_names: BTreeSet<String>,
-    /// Bounds of every ipBlock and except, per family: first addresses
-    /// and one past the last.
-    bounds_v4: BTreeSet<u128>,
-    bounds_v6: BTreeSet<u128>,
+    /// Bounds of every ipBlock and except.
+    bounds: Bounds,
     /// Named ports of rules, and the first port of each numeric entry, per protocol.
     named_ports: BTreeSet<(String, Protocol)>,
     numeric_starts: BTreeMap<Protocol, BTreeSet<u16>>,
+}
+
+/// The bounds of address ranges, per family: the first address of every
+/// ipBlock and except, and the address after its last.
+#[derive(Clone, Debug, Default)]
+pub struct Bounds {
+    pub v4: BTreeSet<u128>,
+    pub v6: BTreeSet<u128>,
+}
+
+impl Bounds {
+    /// Adds the bounds of an API object's ipBlock and its excepts.
+    pub fn add(&mut self, block: &IPBlock) {
+        for text in std::iter::once(&block.cidr).chain(block.except.iter().flatten()) {
+            if let Ok(c) = Cidr::parse_lenient(text) {
+                let (first, last) = c.range();
+                let bounds = if c.is_ipv4() {
+                    &mut self.v4
+                } else {
+                    &mut self.v6
+                };
+                bounds.insert(first);
+                bounds.extend(last.checked_add(1));
+            }
+        }
+    }
 }
 
 /// A label selector of an API object in the IR's form (unknown operators
@@ -171,20 +195,7 @@ impl Atoms {
                 }
                 for peer in peers.iter().flatten() {
                     if let Some(block) = &peer.ip_block {
-                        for text in
-                            std::iter::once(&block.cidr).chain(block.except.iter().flatten())
-                        {
-                            if let Ok(c) = Cidr::parse_lenient(text) {
-                                let (first, last) = c.range();
-                                let bounds = if c.is_ipv4() {
-                                    &mut atoms.bounds_v4
-                                } else {
-                                    &mut atoms.bounds_v6
-                                };
-                                bounds.insert(first);
-                                bounds.extend(last.checked_add(1));
-                            }
-                        }
+                        atoms.bounds.add(block);
                         continue;
                     }
                     let pods = peer.pod_selector.as_ref().map(selector).unwrap_or_default();
@@ -293,14 +304,31 @@ impl Atoms {
     }
 }
 
+/// How far [`label_classes`] may go.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// The most label assignments returned.
+    pub classes: usize,
+    /// The most assignments tried.
+    pub steps: usize,
+}
+
+impl Limits {
+    /// The bound of an expectation's regions.
+    const REGIONS: Limits = Limits {
+        classes: MAX_REGIONS,
+        steps: MAX_REGIONS * 16,
+    };
+}
+
 /// Label assignments that satisfy `required`, one per combination of the
 /// verdicts of `selectors` (and of `required`'s own tests). `fixed` labels
-/// are set as given (a namespace's name). `None` past `limit`.
-fn label_classes(
+/// are set as given (a namespace's name). `None` past the limits.
+pub fn label_classes(
     required: &Selector,
     selectors: &[&Selector],
     fixed: &BTreeMap<String, String>,
-    limit: usize,
+    limits: Limits,
 ) -> Option<Vec<BTreeMap<String, String>>> {
     // Every key some selector looks at, with the values it mentions.
     let mut keys: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
@@ -345,7 +373,7 @@ fn label_classes(
     let mut steps = 0usize;
     if enumerate(&choices, 0, &mut current, &mut |labels| {
         steps += 1;
-        if steps > limit.saturating_mul(16) {
+        if steps > limits.steps {
             return false;
         }
         if !required.matches(labels) {
@@ -355,7 +383,7 @@ fn label_classes(
         if seen.insert(verdicts) {
             out.push(labels.clone());
         }
-        out.len() <= limit
+        out.len() <= limits.classes
     }) {
         Some(out)
     } else {
@@ -452,7 +480,7 @@ fn namespaces(
     for name in unmanaged {
         let fixed = BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), name.clone())]);
         let classes =
-            label_classes(&required, &selectors, &fixed, MAX_REGIONS).ok_or(TooManyRegions)?;
+            label_classes(&required, &selectors, &fixed, Limits::REGIONS).ok_or(TooManyRegions)?;
         out.extend(
             classes
                 .into_iter()
@@ -543,8 +571,9 @@ pub fn representatives(
             } => {
                 for (namespace, namespace_labels, managed) in namespaces(scope, program, atoms)? {
                     let concerned = atoms.pod_selectors(&namespace, &namespace_labels);
-                    let classes = label_classes(pods, &concerned, &BTreeMap::new(), MAX_REGIONS)
-                        .ok_or(TooManyRegions)?;
+                    let classes =
+                        label_classes(pods, &concerned, &BTreeMap::new(), Limits::REGIONS)
+                            .ok_or(TooManyRegions)?;
                     for labels in classes {
                         for ports in declarations {
                             out.push(pod(&namespace, &namespace_labels, managed, &labels, ports));
@@ -584,9 +613,9 @@ fn pod(
 fn addresses(block: &IpBlock, atoms: &Atoms) -> Vec<Representative> {
     let (first, last) = block.cidr.range();
     let bounds = if block.cidr.is_ipv4() {
-        &atoms.bounds_v4
+        &atoms.bounds.v4
     } else {
-        &atoms.bounds_v6
+        &atoms.bounds.v6
     };
     let mut cuts: BTreeSet<u128> = bounds.range(first..=last).copied().collect();
     for e in &block.except {
