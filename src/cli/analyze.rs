@@ -117,6 +117,25 @@ pub fn load(
     Ok(loaded)
 }
 
+/// Reads the manifests and reports their diagnostics; stops when one is an
+/// error. For people, the summary of what was read follows on stderr.
+pub fn read(
+    paths: &[PathBuf],
+    input: &ManifestArgs,
+    field_positions: bool,
+    diagnostics: &DiagnosticArgs,
+    reporter: &mut Reporter,
+) -> Result<manifest::Reading, Stop> {
+    let loaded = load(paths, input, field_positions)?;
+    if reporter.diagnostics(&loaded.diagnostics, &loaded.manifests.sources) {
+        return Err(Stop::Exit(Exit::Failed));
+    }
+    if diagnostics.error_format == ErrorFormat::Human {
+        note(&format!("{}\n", loaded.manifests.summary()));
+    }
+    Ok(loaded)
+}
+
 /// The evaluator over the manifests' policies (each was checked on reading).
 pub fn policy_set(manifests: &Manifests) -> Result<PolicySet, Stop> {
     PolicySet::new(manifests.policy_objects()).map_err(|e| Stop::Error(Error::usage(e.to_string())))
@@ -153,15 +172,9 @@ fn focus(text: &str, manifests: &Manifests) -> Result<(String, String), Stop> {
 
 pub fn run(args: &AnalyzeArgs, reporter: &mut Reporter) -> Outcome {
     // Connectivity needs no field positions (diagnostics get them anyway).
-    let loaded = load(&args.paths, &args.input, false)?;
+    let loaded = read(&args.paths, &args.input, false, &args.diagnostics, reporter)?;
     let manifests = &loaded.manifests;
-    if reporter.diagnostics(&loaded.diagnostics, &manifests.sources) {
-        return Err(Stop::Exit(Exit::Failed));
-    }
     let human = args.diagnostics.error_format == ErrorFormat::Human;
-    if human {
-        note(&format!("{}\n", manifests.summary()));
-    }
     if args.exposure
         && matches!(
             args.format,

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::analyze::{load, ManifestArgs};
+use super::analyze::{read, ManifestArgs};
 use super::{note, print, DiagnosticArgs, ErrorFormat, Exit, Outcome, Reporter, Stop};
 use crate::diagnostic::{codes, Code, Diagnostic, Severity};
 use crate::error::{Error, ErrorKind};
@@ -197,15 +197,9 @@ pub fn run(args: &ImportArgs, reporter: &mut Reporter) -> Outcome {
             .with_help("give a label key such as `app` or `app.kubernetes.io/name`")
     })?;
     // Field positions: E104 points at each policy's name.
-    let loaded = load(&args.paths, &args.input, true)?;
+    let loaded = read(&args.paths, &args.input, true, &args.diagnostics, reporter)?;
     let manifests = &loaded.manifests;
-    if reporter.diagnostics(&loaded.diagnostics, &manifests.sources) {
-        return Err(Stop::Exit(Exit::Failed));
-    }
     let human = args.diagnostics.error_format == ErrorFormat::Human;
-    if human {
-        note(&format!("{}\n", manifests.summary()));
-    }
     let settings = Settings {
         workload_label: args.workload_label.clone(),
         assume_workload_ports: args.assume_workload_ports,
