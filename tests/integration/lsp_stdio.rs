@@ -477,3 +477,77 @@ set workload-label = app.kubernetes.io/name
     client.notify("exit", Value::Null);
     thread.join().unwrap().unwrap();
 }
+
+/// The code actions `npc lsp` (the binary, over stdio) offers for each
+/// diagnostic of `text`: (code, title, isPreferred, the edit).
+fn stdio_fixes(text: &str) -> Vec<(String, String, Value, Value)> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("fix.npl"), text).unwrap();
+    let file = uri(dir.path(), "fix.npl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_npc"))
+        .arg("lsp")
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut client = Client::over_pipes(child.stdin.take().unwrap(), child.stdout.take().unwrap());
+    let root = lsp_types::Url::from_directory_path(dir.path())
+        .unwrap()
+        .to_string();
+    client.initialize(&root, &["utf-16"]);
+    client.open(&file, text);
+    let mut out = Vec::new();
+    for d in client.diagnostics(&file) {
+        let actions = client
+            .request(
+                "textDocument/codeAction",
+                json!({"textDocument": {"uri": file}, "range": d["range"], "context": {"diagnostics": [d]}}),
+            )
+            .unwrap();
+        for a in actions.as_array().unwrap() {
+            assert_eq!(a["kind"], "quickfix", "{a}");
+            assert_eq!(a["diagnostics"][0]["code"], d["code"], "{a}");
+            out.push((
+                d["code"].as_str().unwrap().to_string(),
+                a["title"].as_str().unwrap().to_string(),
+                a["isPreferred"].clone(),
+                a["edit"]["changes"][&file][0].clone(),
+            ));
+        }
+    }
+    client.request("shutdown", Value::Null).unwrap();
+    client.notify("exit", Value::Null);
+    assert!(child.wait().unwrap().success());
+    out
+}
+
+/// W010 (a namespace one edit away from a declared one) and E009 (a
+/// protocol in upper case) name their exact edit in the help: the client
+/// gets it as a code action. The case fix is certain (preferred); the
+/// namespace is a guess, offered but not preferred.
+#[test]
+fn namespace_typo_and_protocol_case_have_code_actions() {
+    let f = stdio_fixes("namespace payments\nnamespace web\nallow web/a -> paymets/api:8080\n");
+    assert_eq!(f.len(), 1, "{f:?}");
+    let (code, title, preferred, edit) = &f[0];
+    assert_eq!((code.as_str(), title.as_str()), ("W010", "replace with `payments`"));
+    assert_ne!(*preferred, json!(true), "a guessed name is not preferred");
+    assert_eq!(edit["newText"], "payments");
+    assert_eq!(
+        edit["range"],
+        json!({"start": {"line": 2, "character": 15}, "end": {"line": 2, "character": 22}})
+    );
+
+    let f = stdio_fixes("namespace web\nallow web/a -> web/b:53/UDP\n");
+    assert_eq!(f.len(), 1, "{f:?}");
+    let (code, title, preferred, edit) = &f[0];
+    assert_eq!((code.as_str(), title.as_str()), ("E009", "write `udp`"));
+    assert_eq!(*preferred, json!(true));
+    assert_eq!(edit["newText"], "udp");
+    assert_eq!(
+        edit["range"],
+        json!({"start": {"line": 1, "character": 24}, "end": {"line": 1, "character": 27}})
+    );
+}
