@@ -1,5 +1,10 @@
 //! Diagnostics as plain data: every stage reports problems through these.
 //! Rendering (human or JSON) lives in `render`.
+//!
+//! A diagnostic whose help names an exact edit carries that edit as a
+//! [`Suggestion`], set where the problem is found: the language server's
+//! quick fixes and the machine-readable formats read it, never the help's
+//! wording.
 
 use crate::source::Span;
 
@@ -94,6 +99,54 @@ pub mod codes {
     }
 }
 
+/// Where each code's page lives, relative to the repository root.
+pub const PAGES: &str = "docs/errors";
+
+impl Code {
+    /// The page that explains the code (relative to the repository root).
+    pub fn page(&self) -> String {
+        format!("{PAGES}/{}.md", self.id)
+    }
+}
+
+/// How sure a suggested edit is to be what was meant (rustc's
+/// applicability; ruff's safe and unsafe fixes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Applicability {
+    /// Only re-spells what was written (letter case, order, an arrow): a
+    /// tool may apply it without asking. Safe.
+    MachineApplicable,
+    /// A likely reading, not a certain one (a did-you-mean name, one of
+    /// several remedies): offered, applied only when asked. Unsafe.
+    MaybeIncorrect,
+}
+
+impl Applicability {
+    /// `safe` or `unsafe`, as the JSON format writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::MachineApplicable => "safe",
+            Applicability::MaybeIncorrect => "unsafe",
+        }
+    }
+}
+
+/// A replacement of the text at `span` (empty for an insertion).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub span: Span,
+    pub text: String,
+}
+
+/// An edit the help names, as data: its title (`write `udp``), the
+/// replacements, and how sure it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suggestion {
+    pub title: String,
+    pub edits: Vec<Edit>,
+    pub applicability: Applicability,
+}
+
 /// A secondary location with a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Secondary {
@@ -113,6 +166,8 @@ pub struct Diagnostic {
     pub secondary: Vec<Secondary>,
     pub notes: Vec<String>,
     pub help: Option<String>,
+    /// The edits the help names, most likely first.
+    pub suggestions: Vec<Suggestion>,
 }
 
 /// A backticked part of a message (user input, or syntax shown as an
@@ -155,6 +210,7 @@ impl Diagnostic {
             secondary: Vec::new(),
             notes: Vec::new(),
             help: None,
+            suggestions: Vec::new(),
         }
     }
 
@@ -186,6 +242,25 @@ impl Diagnostic {
 
     pub fn with_help(mut self, text: impl Into<String>) -> Self {
         self.help = Some(clip(text.into()));
+        self
+    }
+
+    /// Adds a one-edit suggestion: replace `span` with `text`.
+    pub fn with_suggestion(
+        mut self,
+        title: impl Into<String>,
+        span: Span,
+        text: impl Into<String>,
+        applicability: Applicability,
+    ) -> Self {
+        self.suggestions.push(Suggestion {
+            title: clip(title.into()),
+            edits: vec![Edit {
+                span,
+                text: text.into(),
+            }],
+            applicability,
+        });
         self
     }
 }

@@ -43,18 +43,34 @@ use diagnostic::{Diagnostic, Diagnostics};
 use load::{Input, Loaded};
 use source::SourceMap;
 
-/// Everything one compilation produced. The outputs of a stage are present
-/// only if every stage before it finished without errors; `policies` are
-/// empty whenever any error was reported.
+/// Everything one compilation produced: what each stage made of the
+/// program, also when it has errors (the language server and `npc graph`
+/// show a broken program too). Only `policies` is output, and it is empty
+/// whenever any error was reported.
 #[derive(Default)]
 pub struct Compilation {
     pub sources: SourceMap,
-    /// The resolved program, with carve-outs applied.
+    /// Every statement as parsed, included files spliced in; statements
+    /// with syntax errors are `Statement::Invalid`. Empty for
+    /// [`compile_to`].
+    pub statements: Vec<source::Spanned<syntax::ast::Statement>>,
+    /// What every name written in the statements refers to (resolution's
+    /// side table). Empty for [`compile_to`].
+    pub names: resolve::Names,
+    /// The resolved program: complete, with carve-outs, when resolution
+    /// found no error; else what resolved (the statements in error left
+    /// out, no carve-outs).
     pub program: Option<ir::Program>,
     /// The program's global names, for queries resolved against it later.
     pub scope: Option<resolve::Scope>,
+    /// The emitted policies, when no stage reported an error.
     pub policies: Vec<NetworkPolicy>,
-    /// The `.npl` origins of every emitted rule.
+    /// The policies of a program whose only errors are failing `expect`
+    /// lines (E029): what it allows, for tools that show the failures
+    /// (`npc graph`). Never output.
+    pub unverified: Vec<NetworkPolicy>,
+    /// The `.npl` origins of every emitted rule, when layout and emission
+    /// reported no error (also when an `expect` line then failed).
     pub provenance: emit::Provenance,
     /// In source order.
     pub diagnostics: Vec<Diagnostic>,
@@ -73,6 +89,15 @@ impl std::fmt::Debug for Compilation {
 impl Compilation {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Whether every stage up to emission finished without an error: the
+    /// only errors, if any, are failing `expect` lines.
+    pub fn emitted(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .all(|d| d.code == diagnostic::codes::EXPECTATION_FAILED)
     }
 }
 
@@ -121,27 +146,46 @@ pub fn compile(inputs: Vec<Input>) -> Compilation {
     collect(inputs, true)
 }
 
+/// Every stage, with included files read through `read` (an editor's open
+/// buffers before the disk). Keeps everything the language server shows:
+/// the statements, the side table of names, the program and provenance.
+pub fn compile_with(inputs: Vec<Input>, read: load::ReadFile<'_>) -> Compilation {
+    let options = Options {
+        check_expectations: true,
+        keep_scope: false,
+        keep_syntax: true,
+    };
+    finish(compose(
+        load::load_with(inputs, read),
+        options,
+        &mut |_, _| Ok(()),
+    ))
+}
+
 /// [`compose`] keeping every policy (when the program has no error).
 fn collect(inputs: Vec<Input>, check_expectations: bool) -> Compilation {
     let mut policies = Vec::new();
     let options = Options {
         check_expectations,
         keep_scope: true,
+        keep_syntax: true,
     };
-    let composed = compose(inputs, options, &mut |_, emitted| {
+    let composed = compose(load(inputs), options, &mut |_, emitted| {
         policies.extend_from_slice(emitted);
         Ok(())
     });
-    match composed {
-        Ok(mut out) => {
-            if !out.has_errors() {
-                out.policies = policies;
-            }
-            out
-        }
-        // The sink above never fails.
-        Err(_) => Compilation::default(),
+    let mut out = finish(composed);
+    if !out.has_errors() {
+        out.policies = policies;
+    } else if out.emitted() {
+        out.unverified = policies;
     }
+    out
+}
+
+/// A composition whose sink never fails.
+fn finish(composed: Result<Compilation, String>) -> Compilation {
+    composed.unwrap_or_default()
 }
 
 /// Receives one namespace's policies (namespace name, policies sorted by
@@ -159,29 +203,34 @@ pub type NamespaceSink<'a> = dyn FnMut(&str, &[NetworkPolicy]) -> Result<(), Str
 pub fn compile_to(inputs: Vec<Input>, sink: &mut NamespaceSink<'_>) -> Result<Compilation, String> {
     let options = Options {
         check_expectations: true,
-        // `npc build` asks no queries: the global names are not kept.
+        // `npc build` asks no queries and navigates no names: the global
+        // names and the statements are not kept.
         keep_scope: false,
+        keep_syntax: false,
     };
-    compose(inputs, options, sink)
+    compose(load(inputs), options, sink)
 }
 
 /// What a composition of the stages keeps and does.
 struct Options {
     check_expectations: bool,
     keep_scope: bool,
+    /// Keep the statements and the side table of names.
+    keep_syntax: bool,
 }
 
 /// The stages in order, one namespace at a time from layout on; each
-/// stage's output is kept only if no stage before it reported an error.
+/// stage runs only if no stage before it reported an error, and what each
+/// made is kept (see [`Compilation`]).
 fn compose(
-    inputs: Vec<Input>,
+    loaded: Loaded,
     options: Options,
     sink: &mut NamespaceSink<'_>,
 ) -> Result<Compilation, String> {
-    let loaded = load(inputs);
     let resolution = resolve(&loaded);
     let Loaded {
         sources,
+        statements,
         diagnostics: mut diags,
         ..
     } = loaded;
@@ -191,13 +240,31 @@ fn compose(
         scope: options.keep_scope.then_some(resolution.scope),
         ..Compilation::default()
     };
+    let program = resolution.program;
     if diags.has_errors() {
+        out.program = Some(program);
+        if options.keep_syntax {
+            out.statements = statements;
+            out.names = resolution.names;
+        }
         out.diagnostics = diags.sorted();
         return Ok(out);
     }
-    let program = resolution.program;
     let (plan, layout_diags) = layout::Plan::new(&program);
-    diags.extend(layout_diags);
+    for d in layout_diags {
+        diags.push(resolve::with_declarations(
+            d,
+            &statements,
+            &resolution.names,
+            &out.sources,
+        ));
+    }
+    if options.keep_syntax {
+        out.statements = statements;
+        out.names = resolution.names;
+    } else {
+        drop(statements);
+    }
     let check = options.check_expectations && !program.expectations.is_empty();
     let mut set = eval::PolicySet::default();
     let mut atoms = verify::regions::Atoms::default();
@@ -228,26 +295,26 @@ fn compose(
         provenance.policies.extend(emitted.provenance.policies);
     }
     drop(plan);
-    if check && !diags.has_errors() {
-        match &unevaluable {
-            Some(why) => {
-                for x in &program.expectations {
-                    diags.push(verify::unevaluable(x.span, why));
-                }
-            }
-            None => diags.extend(verify::expectations_in(
-                &program,
-                &set,
-                &atoms,
-                &provenance,
-                &out.sources,
-            )),
-        }
-    }
-    out.program = Some(program);
     if !diags.has_errors() {
+        if check {
+            match &unevaluable {
+                Some(why) => {
+                    for x in &program.expectations {
+                        diags.push(verify::unevaluable(x.span, why));
+                    }
+                }
+                None => diags.extend(verify::expectations_in(
+                    &program,
+                    &set,
+                    &atoms,
+                    &provenance,
+                    &out.sources,
+                )),
+            }
+        }
         out.provenance = provenance;
     }
+    out.program = Some(program);
     out.diagnostics = diags.sorted();
     Ok(out)
 }

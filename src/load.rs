@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::{codes, Diagnostic, Diagnostics};
+use crate::diagnostic::{codes, Applicability, Diagnostic, Diagnostics};
 use crate::source::{FileId, SourceFile, SourceMap, Span, Spanned};
 use crate::syntax::{self, ast};
 
@@ -166,6 +166,15 @@ impl Loader<'_> {
             )
             .with_primary("included again here")
             .with_help("each file is included at most once; remove this `include`");
+            if let Some(f) = self.out.sources.get(from) {
+                let (start, end) = removal(&f.text, stmt_span.start, stmt_span.end);
+                d = d.with_suggestion(
+                    "remove this `include`",
+                    Span::new(from, start, end),
+                    "",
+                    Applicability::MachineApplicable,
+                );
+            }
             if let Some(first) = first {
                 d = d.with_secondary(*first, "first included here");
             } else {
@@ -206,6 +215,26 @@ impl Loader<'_> {
         };
         self.file(input, Some(resolved), root_dir)
     }
+}
+
+/// What to delete to remove the statement at `start..end`: its whole line
+/// (with the line break, and a comment after it) when nothing else is on
+/// the line, else the statement alone.
+fn removal(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let (Some(before), Some(after)) = (text.get(..start), text.get(end..)) else {
+        return (start, end);
+    };
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let rest = after.find('\n').map_or(after, |i| &after[..i]);
+    let alone = before[line_start..].trim().is_empty() && {
+        let rest = rest.trim_start();
+        rest.is_empty() || rest.starts_with('#')
+    };
+    if !alone {
+        return (start, end);
+    }
+    let line_end = after.find('\n').map_or(text.len(), |i| end + i + 1);
+    (line_start, line_end)
 }
 
 /// The text without a UTF-8 byte-order mark at its start (editors on some

@@ -168,6 +168,24 @@ pub struct JsonLabel {
     pub message: String,
 }
 
+/// A replacement in the JSON output: the text at `location` becomes `text`
+/// (an empty location is an insertion).
+#[derive(Clone, Debug, Serialize)]
+pub struct JsonEdit {
+    pub location: JsonLocation,
+    pub text: String,
+}
+
+/// An edit the help names (a diagnostic's suggestion): what it does, whether
+/// a tool may apply it without asking (`safe`) or only when asked
+/// (`unsafe`), and its replacements.
+#[derive(Clone, Debug, Serialize)]
+pub struct JsonFix {
+    pub message: String,
+    pub applicability: &'static str,
+    pub edits: Vec<JsonEdit>,
+}
+
 /// One diagnostic or error, in the one shape every machine-readable format
 /// is built from (and the JSON format prints as is).
 #[derive(Clone, Debug, Serialize)]
@@ -185,6 +203,8 @@ pub struct Record {
     pub labels: Vec<JsonLabel>,
     pub notes: Vec<String>,
     pub help: Option<String>,
+    /// The edits the help names, when it names some (SARIF `fixes`).
+    pub fixes: Vec<JsonFix>,
     /// The one-line summary of the code or kind (SARIF rules).
     #[serde(skip)]
     pub summary: &'static str,
@@ -240,6 +260,22 @@ pub fn records(diags: &[Diagnostic], sources: &SourceMap) -> Vec<Record> {
                 .collect(),
             notes: d.notes.clone(),
             help: d.help.clone(),
+            fixes: d
+                .suggestions
+                .iter()
+                .map(|s| JsonFix {
+                    message: s.title.clone(),
+                    applicability: s.applicability.as_str(),
+                    edits: s
+                        .edits
+                        .iter()
+                        .map(|e| JsonEdit {
+                            location: location(sources, e.span),
+                            text: e.text.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
             summary: d.code.summary,
         })
         .collect()
@@ -263,6 +299,7 @@ pub fn error_record(e: &Error) -> Record {
         labels: Vec::new(),
         notes: Vec::new(),
         help: e.help.clone(),
+        fixes: Vec::new(),
         summary: e.kind.summary(),
     }
 }
@@ -338,6 +375,9 @@ pub fn sarif(records: &[Record]) -> String {
                     .collect();
                 result["relatedLocations"] = Value::Array(related);
             }
+            if !r.fixes.is_empty() {
+                result["fixes"] = Value::Array(r.fixes.iter().map(sarif_fix).collect());
+            }
             result
         })
         .collect();
@@ -361,6 +401,36 @@ pub fn sarif(records: &[Record]) -> String {
     let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// A fix as SARIF writes it: one artifact change per file, each
+/// replacement a deleted region and the text inserted there.
+fn sarif_fix(fix: &JsonFix) -> serde_json::Value {
+    use serde_json::json;
+    let mut changes: Vec<(&str, Vec<serde_json::Value>)> = Vec::new();
+    for edit in &fix.edits {
+        let l = &edit.location;
+        let mut region = json!({});
+        if let (Some(line), Some(column)) = (l.line, l.column) {
+            region = json!({"startLine": line, "startColumn": column});
+            if let (Some(end_line), Some(end_column)) = (l.end_line, l.end_column) {
+                region["endLine"] = json!(end_line);
+                region["endColumn"] = json!(end_column);
+            }
+        }
+        let replacement = json!({"deletedRegion": region, "insertedContent": {"text": edit.text}});
+        match changes.iter_mut().find(|(file, _)| *file == l.file) {
+            Some((_, replacements)) => replacements.push(replacement),
+            None => changes.push((&l.file, vec![replacement])),
+        }
+    }
+    let changes: Vec<serde_json::Value> = changes
+        .into_iter()
+        .map(|(file, replacements)| {
+            json!({"artifactLocation": {"uri": file_uri(file)}, "replacements": replacements})
+        })
+        .collect();
+    json!({"description": {"text": fix.message}, "artifactChanges": changes})
 }
 
 fn sarif_location(l: &JsonLocation, related: Option<(usize, &str)>) -> serde_json::Value {

@@ -13,7 +13,6 @@ use super::{
 };
 use crate::diagnostic::{codes, Diagnostic};
 use crate::diff::semantic::{program_endpoint_list, ProgramEndpoint};
-use crate::emit::Provenance;
 use crate::eval::{Endpoint, NamedPort, PolicySet, PortSet, Protocol};
 use crate::ir::{Peer, PortNumber, Ports, Program};
 use crate::verify::describe;
@@ -44,19 +43,17 @@ pub fn build(compilation: &Compilation, title: &str) -> Result<Graph, Error> {
     if errors.iter().any(|d| d.code != codes::EXPECTATION_FAILED) {
         return Err(Error::NotCompiled);
     }
-    // `compile` keeps no policies when an expectation fails: the graph
-    // shows them with the failures, so they are generated again (stage 3).
-    let generated;
-    let (policies, provenance): (&[NetworkPolicy], &Provenance) = if errors.is_empty() {
-        (&compilation.policies, &compilation.provenance)
+    // A failing expectation leaves the policies out of the output; the
+    // graph shows them with the failures.
+    let policies: &[NetworkPolicy] = if errors.is_empty() {
+        &compilation.policies
     } else {
-        generated = crate::generate(program, &compilation.sources);
-        (&generated.policies, &generated.provenance)
+        &compilation.unverified
     };
     let set = PolicySet::from_slice(policies).map_err(|e| Error::Unevaluable(e.to_string()))?;
     let tracer = Tracer {
         program,
-        provenance,
+        provenance: &compilation.provenance,
         sources: &compilation.sources,
     };
     let found = program_endpoint_list(program);

@@ -248,7 +248,7 @@ impl Server<'_> {
                     kind: Some(lsp::CodeActionKind::QUICKFIX),
                     diagnostics: diagnostics.filter(|d| !d.is_empty()),
                     edit: Some(spans.edits(&fix.edits)),
-                    is_preferred: Some(true),
+                    is_preferred: fix.preferred.then_some(true),
                     ..lsp::CodeAction::default()
                 })
             })

@@ -4,11 +4,11 @@
 use std::collections::BTreeSet;
 
 use super::{Alias, Resolver};
-use crate::diagnostic::{codes, Diagnostic};
+use crate::diagnostic::{codes, Applicability, Diagnostic};
 use crate::ir::{NamespaceSelector, Peer, Port, PortNumber, Ports, Selector};
 use crate::k8s::{names, Cidr, IpBlock, Protocol};
 use crate::source::{Span, Spanned};
-use crate::syntax::ast;
+use crate::syntax::{ast, PROTOCOLS};
 
 /// One resolved endpoint of a target, with the ports that came with it.
 #[derive(Clone, Debug)]
@@ -68,9 +68,19 @@ impl Resolver {
                             "{help}; or define a second alias without ports for use as a source"
                         ))
                 } else {
-                    Diagnostic::new(codes::SOURCE_PORTS, span, message)
+                    let d = Diagnostic::new(codes::SOURCE_PORTS, span, message)
                         .with_primary("ports are not allowed here")
-                        .with_help(help)
+                        .with_help(help);
+                    if role == Role::DnsServer {
+                        d.with_suggestion(
+                            "remove the ports",
+                            span,
+                            "",
+                            Applicability::MachineApplicable,
+                        )
+                    } else {
+                        d
+                    }
                 };
                 self.error(d);
                 for r in &mut out {
@@ -87,6 +97,7 @@ impl Resolver {
         span: Span,
         use_ports: Option<&(Ports, Span)>,
     ) -> Vec<Resolved> {
+        self.note_use(name, span);
         let found: Option<Alias> = self.lookup(name).cloned();
         let Some(alias) = found else {
             if let Some(ns) = self.block_namespace.clone() {
@@ -124,7 +135,8 @@ impl Resolver {
                     .with_primary(format!("not `{ns}/{name}`"))
                     .with_secondary(alias.span, "defined here")
                     .with_note(format!("inside `namespace {ns} {{ }}` a bare name means a pod of `{ns}` only when no alias has that name"))
-                    .with_help(format!("write `{ns}/{name}` for the pods of `{ns}`, or rename the global alias")),
+                    .with_help(format!("write `{ns}/{name}` for the pods of `{ns}`, or rename the global alias"))
+                    .with_suggestion(format!("write `{ns}/{name}`"), span, format!("{ns}/{name}"), Applicability::MaybeIncorrect),
                 );
             }
         }
@@ -142,7 +154,13 @@ impl Resolver {
                         .with_secondary(*own, "the alias has its ports here")
                         .with_help(format!(
                             "remove the ports here, or define `{name}` without ports"
-                        )),
+                        ))
+                        .with_suggestion(
+                            "remove the ports here",
+                            *use_span,
+                            "",
+                            Applicability::MaybeIncorrect,
+                        ),
                     );
                     return out;
                 }
@@ -180,7 +198,14 @@ impl Resolver {
             if let Some(best) =
                 crate::diagnostic::closest(name, candidates.iter().map(String::as_str))
             {
-                d = d.with_help(format!("did you mean `{best}`?"));
+                d = d
+                    .with_help(format!("did you mean `{best}`?"))
+                    .with_suggestion(
+                        format!("replace with `{best}`"),
+                        span,
+                        best,
+                        Applicability::MaybeIncorrect,
+                    );
             } else {
                 d = d.with_help(format!(
                     "write the endpoint in full (`namespace/{name}`), or define it first: `let {name} = namespace/{name}`"
@@ -325,7 +350,8 @@ impl Resolver {
             )
             .with_primary("not declared")
             .with_note(format!("npc writes rules only into declared namespaces: traffic to or from `{name}` is not checked there, and if `{name}` does not exist the rule allows nothing"))
-            .with_help(format!("write `{best}`, or declare `namespace {name}` if it is a namespace of its own")),
+            .with_help(format!("write `{best}`, or declare `namespace {name}` if it is a namespace of its own"))
+            .with_suggestion(format!("replace with `{best}`"), span, best, Applicability::MaybeIncorrect),
         );
     }
 
@@ -403,21 +429,27 @@ impl Resolver {
                 "sctp" => vec![Protocol::Sctp],
                 "any" => vec![Protocol::Tcp, Protocol::Udp, Protocol::Sctp],
                 other => {
+                    let d = Diagnostic::new(
+                        codes::UNKNOWN_PROTOCOL,
+                        p.span,
+                        format!("unknown protocol `{other}`"),
+                    )
+                    .with_primary("not a protocol");
                     let lower = other.to_ascii_lowercase();
-                    let help = if ["tcp", "udp", "sctp", "any"].contains(&lower.as_str()) {
-                        format!("protocols are written in lower case: `{lower}`")
+                    let d = if PROTOCOLS.contains(&lower.as_str()) {
+                        d.with_help(format!("protocols are written in lower case: `{lower}`"))
+                            .with_suggestion(
+                                format!("write `{lower}`"),
+                                p.span,
+                                lower,
+                                Applicability::MachineApplicable,
+                            )
                     } else {
-                        "the protocols are `tcp` (the default), `udp`, `sctp` and `any`".to_string()
-                    };
-                    self.error(
-                        Diagnostic::new(
-                            codes::UNKNOWN_PROTOCOL,
-                            p.span,
-                            format!("unknown protocol `{other}`"),
+                        d.with_help(
+                            "the protocols are `tcp` (the default), `udp`, `sctp` and `any`",
                         )
-                        .with_primary("not a protocol")
-                        .with_help(help),
-                    );
+                    };
+                    self.error(d);
                     return Vec::new();
                 }
             },
@@ -435,7 +467,13 @@ impl Resolver {
                                 format!("the range `{a}-{b}` is reversed"),
                             )
                             .with_primary("the first port is larger than the last")
-                            .with_help(format!("write `{b}-{a}`")),
+                            .with_help(format!("write `{b}-{a}`"))
+                            .with_suggestion(
+                                format!("write `{b}-{a}`"),
+                                lo.span.to(hi.span),
+                                format!("{b}-{a}"),
+                                Applicability::MachineApplicable,
+                            ),
                         );
                         None
                     }

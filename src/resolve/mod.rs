@@ -4,9 +4,12 @@
 //! is written (settings, namespace declarations); the second walks the
 //! statements in order, because aliases must be defined before use.
 
+mod declare;
 mod endpoint;
 mod selector;
 mod statements;
+
+pub use declare::with_declarations;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,12 +21,45 @@ use crate::syntax::ast;
 use endpoint::Resolved;
 
 /// What resolution produced: the program, the names in scope at its end
-/// (for queries resolved later against the same program), and diagnostics.
-/// The IR is complete only when the diagnostics hold no error.
+/// (for queries resolved later against the same program), what every name
+/// written refers to, and diagnostics. The IR is complete only when the
+/// diagnostics hold no error.
 pub struct Resolution {
     pub program: Program,
     pub scope: Scope,
+    pub names: Names,
     pub diagnostics: Diagnostics,
+}
+
+/// The side table of name resolution: what each name written in the program
+/// refers to, as resolution decided it, also where the program has errors.
+/// Editors read it (definitions, references, rename, hover) instead of
+/// resolving names again.
+#[derive(Clone, Debug, Default)]
+pub struct Names {
+    /// Every alias definition, in program order: also those resolution
+    /// rejected (an invalid or repeated name) and the names statements with
+    /// syntax errors were about to define.
+    pub aliases: Vec<AliasDefinition>,
+    /// Each use of an alias, with its definition (an index into `aliases`):
+    /// the block's own alias, else the global one, defined before the use.
+    pub alias_uses: Vec<(Span, usize)>,
+    /// Names written where an alias may stand that name no alias: a
+    /// workload of the block's namespace, or an unknown alias.
+    pub bare_names: Vec<(Span, String)>,
+    /// The first declaration of each namespace name: the span of the name.
+    pub namespaces: BTreeMap<String, Span>,
+}
+
+/// An alias definition (`let NAME = ...`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AliasDefinition {
+    pub name: String,
+    pub name_span: Span,
+    /// The whole `let` statement.
+    pub statement: Span,
+    /// The namespace whose block holds it.
+    pub block: Option<String>,
 }
 
 /// The global names of a resolved program: settings, aliases, namespaces.
@@ -41,9 +77,11 @@ pub fn resolve(statements: &[Spanned<ast::Statement>]) -> Resolution {
     r.statements_pass(statements);
     let program = std::mem::take(&mut r.program);
     let diagnostics = std::mem::take(&mut r.diags);
+    let names = std::mem::take(&mut r.names);
     Resolution {
         program,
         scope: Scope { resolver: r },
+        names,
         diagnostics,
     }
 }
@@ -97,6 +135,12 @@ struct Resolver {
     broken_namespaces: BTreeSet<String>,
     /// Undeclared namespace names already reported as likely typos.
     typo_warned: BTreeSet<String>,
+    /// The side table being written, and the definitions (indices into
+    /// its `aliases`) each name refers to here: every `let`, valid or not,
+    /// the first of a name winning, as for the aliases themselves.
+    names: Names,
+    defined_global: BTreeMap<String, usize>,
+    defined_local: BTreeMap<String, usize>,
 }
 
 /// The most endpoints alias definitions and uses may copy in one program.
@@ -147,6 +191,8 @@ impl Resolver {
             .collect()
     }
 
+    /// Every `let` and namespace declaration, wherever it is written (for
+    /// "defined later" hints, and the side table's namespaces).
     fn collect_lets(&mut self, statements: &[Spanned<ast::Statement>]) {
         for stmt in statements {
             match &stmt.node {
@@ -156,6 +202,10 @@ impl Resolver {
                         .or_insert(l.name.span);
                 }
                 ast::Statement::Namespace(ns) => {
+                    self.names
+                        .namespaces
+                        .entry(ns.name.node.clone())
+                        .or_insert(ns.name.span);
                     if let Some(body) = &ns.body {
                         self.collect_lets(body);
                     }
@@ -166,9 +216,55 @@ impl Resolver {
                     }
                     if let Some(name) = &invalid.namespace {
                         self.broken_namespaces.insert(name.node.clone());
+                        self.names
+                            .namespaces
+                            .entry(name.node.clone())
+                            .or_insert(name.span);
                     }
                 }
                 _ => {}
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ side table
+
+    /// Records a definition of `name` by the statement at `statement`.
+    fn define_name(&mut self, name: &Spanned<String>, statement: Span) {
+        let def = self.names.aliases.len();
+        self.names.aliases.push(AliasDefinition {
+            name: name.node.clone(),
+            name_span: name.span,
+            statement,
+            block: self.block_namespace.clone(),
+        });
+        let scope = if self.block_namespace.is_some() {
+            &mut self.defined_local
+        } else {
+            &mut self.defined_global
+        };
+        scope.entry(name.node.clone()).or_insert(def);
+    }
+
+    /// Records what the name `name` written at `span` refers to.
+    fn note_use(&mut self, name: &str, span: Span) {
+        let def = self
+            .defined_local
+            .get(name)
+            .or_else(|| self.defined_global.get(name))
+            .copied();
+        match def {
+            Some(def) => self.names.alias_uses.push((span, def)),
+            None => self.names.bare_names.push((span, name.to_string())),
+        }
+    }
+
+    /// Records the names of targets that are not resolved (their statement
+    /// was rejected as a whole).
+    fn note_targets(&mut self, targets: &[Spanned<ast::Target>]) {
+        for t in targets {
+            if let ast::Endpoint::Alias(name) = &t.endpoint.node {
+                self.note_use(name, t.endpoint.span);
             }
         }
     }

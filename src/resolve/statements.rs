@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::endpoint::{Resolved, Role};
 use super::{Alias, Resolver};
-use crate::diagnostic::{codes, Diagnostic};
+use crate::diagnostic::{codes, Applicability, Diagnostic};
 use crate::ir::{
     Dns, Expectation, Isolation, ManagedNamespace, NamespaceSelector, Origin, OriginKind, Peer,
     Ports, Rule, Scrape, Selector, Sides,
@@ -12,7 +12,7 @@ use crate::ir::{
 use crate::k8s::{names, NAMESPACE_NAME_LABEL};
 use crate::source::{Span, Spanned};
 use crate::syntax::ast::{self, Statement};
-use crate::syntax::KEYWORDS;
+use crate::syntax::{KEYWORDS, SETTINGS};
 
 impl Resolver {
     // ------------------------------------------------------------ pass 1
@@ -24,18 +24,22 @@ impl Resolver {
                 continue;
             };
             let key = set.key.node.as_str();
-            if !matches!(key, "workload-label" | "name-prefix") {
+            if !SETTINGS.contains(&key) {
                 let mut d = Diagnostic::new(
                     codes::UNKNOWN_SETTING,
                     set.key.span,
                     format!("unknown setting `{key}`"),
                 )
                 .with_primary("not a setting");
-                d = match crate::diagnostic::closest(
-                    key,
-                    ["workload-label", "name-prefix"].into_iter(),
-                ) {
-                    Some(best) => d.with_help(format!("did you mean `{best}`?")),
+                d = match crate::diagnostic::closest(key, SETTINGS.iter().copied()) {
+                    Some(best) => d
+                        .with_help(format!("did you mean `{best}`?"))
+                        .with_suggestion(
+                            format!("replace with `{best}`"),
+                            set.key.span,
+                            best,
+                            Applicability::MaybeIncorrect,
+                        ),
                     None => d.with_help("the settings are `workload-label` and `name-prefix`"),
                 };
                 self.error(d);
@@ -234,6 +238,9 @@ impl Resolver {
                             .with_secondary(first, "first given here")
                             .with_help("list every DNS server in one statement: `dns a, b`"),
                         );
+                        if let ast::Dns::Servers(servers) = dns {
+                            self.note_targets(servers);
+                        }
                         continue;
                     }
                     dns_seen = Some(stmt.span);
@@ -255,7 +262,14 @@ impl Resolver {
     /// Statements allowed both at the top level and in a block.
     fn common_statement(&mut self, stmt: &Statement, span: Span) {
         match stmt {
-            Statement::Let(l) => self.let_stmt(l),
+            Statement::Let(l) => {
+                self.let_stmt(l);
+                self.define_name(&l.name, span);
+            }
+            // What a statement with a syntax error was about to define.
+            Statement::Invalid(ast::Invalid {
+                alias: Some(name), ..
+            }) => self.define_name(name, span),
             Statement::Allow(a) => self.allow(a, span),
             Statement::Expect(e) => self.expect(e, span),
             Statement::Deny => self.error(
@@ -269,6 +283,11 @@ impl Resolver {
     }
 
     fn misplaced(&mut self, stmt: &Spanned<Statement>, where_: &str, help: &str) {
+        match &stmt.node {
+            Statement::Dns(ast::Dns::Servers(servers)) => self.note_targets(servers),
+            Statement::Scrape(s) => self.note_targets(std::slice::from_ref(&s.source)),
+            _ => {}
+        }
         let what = match &stmt.node {
             Statement::Namespace(_) => "namespace",
             Statement::Isolate(_) => "isolate",
@@ -295,6 +314,7 @@ impl Resolver {
         let Some(body) = &decl.body else { return };
         self.block_namespace = Some(decl.name.node.clone());
         self.local.clear();
+        self.defined_local.clear();
         for stmt in body {
             match &stmt.node {
                 Statement::Isolate(_) | Statement::No(_) => {}
@@ -311,6 +331,7 @@ impl Resolver {
             }
         }
         self.local.clear();
+        self.defined_local.clear();
         self.block_namespace = None;
     }
 
@@ -341,6 +362,7 @@ impl Resolver {
                     alias_suggestion(&name.node)
                 )),
             );
+            self.note_targets(&l.targets);
             return;
         }
         if let Some(first) = self.lookup(name).map(|a| a.span) {
@@ -354,6 +376,7 @@ impl Resolver {
                 .with_secondary(first, "first defined here")
                 .with_help("aliases cannot be redefined; choose another name"),
             );
+            self.note_targets(&l.targets);
             return;
         }
         // A set, not a list: `let a1 = a0, a0` must not double, or a chain

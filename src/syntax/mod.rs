@@ -12,7 +12,10 @@
 pub mod ast;
 mod lower;
 mod names;
-pub use names::{BLOCK_ONLY_KEYWORDS, KEYWORDS, STATEMENT_KEYWORDS};
+pub use names::{
+    BLOCK_KEYWORDS, BLOCK_ONLY_KEYWORDS, CARVEOUTS, ISOLATE_WORDS, KEYWORDS, PROTOCOLS, SETTINGS,
+    STATEMENT_KEYWORDS, VERDICTS,
+};
 
 use pest::Parser as _;
 
@@ -66,6 +69,8 @@ pub fn parse_query(file: FileId, text: &str) -> Result<ast::Query, Box<Diagnosti
             diag.primary = diag
                 .primary
                 .map(|p| p.replace("end of file", "the end of the query"));
+            // The help is the query's form; the file's edits do not apply.
+            diag.suggestions.clear();
             diag.help = Some(
                 "a query is one connection, `SRC -> DST[:PORTS]`, with endpoints written as in an `expect` line (e.g. `web/frontend -> payments/api:8080`)"
                     .to_string(),
@@ -412,8 +417,16 @@ fn syntax_diagnostic(
         format!("expected {expected}, found {found_text}"),
     )
     .with_primary(format!("expected {expected}"));
-    if let Some(help) = names::hint(text, at, &found) {
-        diag = diag.with_help(help);
+    if let Some(hint) = names::hint(text, at, &found) {
+        diag = diag.with_help(hint.help);
+        if let Some(fix) = hint.fix {
+            diag = diag.with_suggestion(
+                fix.title,
+                Span::new(file, fix.start, fix.end),
+                fix.text,
+                fix.applicability,
+            );
+        }
     }
     (diag, at)
 }

@@ -1,6 +1,7 @@
 //! Human names for grammar rules (for syntax errors) and the language's keywords (for errors, resolution, completion and import).
 
 use super::Rule;
+use crate::diagnostic::Applicability;
 
 /// Words that start statements or have a meaning of their own.
 pub const KEYWORDS: &[&str] = &[
@@ -40,6 +41,25 @@ pub const STATEMENT_KEYWORDS: &[&str] = &[
 
 /// The keywords that start a statement only inside a `namespace` block.
 pub const BLOCK_ONLY_KEYWORDS: &[&str] = &["isolate", "no"];
+
+/// The keywords that start a statement a `namespace` block may hold.
+pub const BLOCK_KEYWORDS: &[&str] = &["isolate", "no", "let", "allow", "expect"];
+
+/// What `isolate` takes: directions, or `none`.
+pub const ISOLATE_WORDS: &[&str] = &["ingress", "egress", "none"];
+
+/// The carve-outs `no` turns off.
+pub const CARVEOUTS: &[&str] = &["dns", "scrape"];
+
+/// The verdicts of `expect`.
+pub const VERDICTS: &[&str] = &["allow", "deny"];
+
+/// The protocols a port may name (`53/udp`); `tcp` is the default and
+/// `any` is all three.
+pub const PROTOCOLS: &[&str] = &["tcp", "udp", "sctp", "any"];
+
+/// The settings `set` takes.
+pub const SETTINGS: &[&str] = &["workload-label", "name-prefix"];
 
 /// What a user calls the thing a rule matches.
 pub fn rule_name(rule: Rule) -> &'static str {
@@ -147,9 +167,77 @@ pub fn describe_expected(rules: &[Rule]) -> String {
     }
 }
 
+/// The help for a syntax error, with the edit it names when it names one.
+pub struct Hint {
+    pub help: String,
+    pub fix: Option<HintFix>,
+}
+
+/// An exact edit a hint names: replace `start..end` (byte offsets in the
+/// file) with `text`.
+pub struct HintFix {
+    pub title: String,
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+    pub applicability: Applicability,
+}
+
+impl Hint {
+    fn help(help: impl Into<String>) -> Hint {
+        Hint {
+            help: help.into(),
+            fix: None,
+        }
+    }
+
+    fn with_fix(
+        mut self,
+        range: std::ops::Range<usize>,
+        text: impl Into<String>,
+        applicability: Applicability,
+    ) -> Hint {
+        let text = text.into();
+        self.fix = Some(HintFix {
+            title: format!("write `{text}`"),
+            start: range.start,
+            end: range.end,
+            text,
+            applicability,
+        });
+        self
+    }
+}
+
+/// The arrows of other languages that mean `->` (same direction).
+const OTHER_ARROWS: &[&str] = &["=>", "-->", "->>", "→", "⇒"];
+
+/// The longest port (range) a fix rewrites; anything longer is no port.
+const MAX_PORT_TEXT: usize = 11;
+
+/// The part of a syntax error's line a hint reads: the line (from
+/// `line_start`), the statement before the error (trimmed), the rest of the
+/// line from the error at `at`, and the token found there.
+struct Context<'a> {
+    line: &'a str,
+    line_start: usize,
+    before: &'a str,
+    rest: &'a str,
+    at: usize,
+    found: &'a str,
+}
+
 /// Hints for mistakes that have one likely fix, checked before the general
 /// form of the statement.
-fn specific_hint(line: &str, before: &str, rest: &str, found: &str) -> Option<String> {
+fn specific_hint(cx: &Context<'_>) -> Option<Hint> {
+    let Context {
+        line,
+        before,
+        rest,
+        found,
+        at,
+        ..
+    } = *cx;
     let code = line.split(" #").next().unwrap_or(line);
     // Names are ASCII (Kubernetes names are).
     if let Some(c) = code.chars().find(|c| !c.is_ascii() && c.is_alphabetic()) {
@@ -158,9 +246,9 @@ fn specific_hint(line: &str, before: &str, rest: &str, found: &str) -> Option<St
             .find(|w| w.contains(c))
             .unwrap_or("")
             .to_string();
-        return Some(format!(
+        return Some(Hint::help(format!(
             "names, labels and values are ASCII, as Kubernetes requires: `{c}` in `{word}` is not allowed"
-        ));
+        )));
     }
     // Arrows in other spellings.
     let arrow_like = ["=>", "<-", "→", "⇒", "->>", "-->"];
@@ -170,19 +258,46 @@ fn specific_hint(line: &str, before: &str, rest: &str, found: &str) -> Option<St
         || (found == "to" && !before.is_empty())
         || found.starts_with('→')
     {
-        return Some("connections are written with `->`: `allow SRC -> DST`".to_string());
+        let hint = Hint::help("connections are written with `->`: `allow SRC -> DST`");
+        // `<-` points the other way: no edit says what was meant.
+        let fix = OTHER_ARROWS
+            .iter()
+            .find(|a| rest.starts_with(*a))
+            .map(|a| (a.len(), Applicability::MachineApplicable))
+            .or_else(|| {
+                (found == "to" && !before.is_empty())
+                    .then_some((found.len(), Applicability::MaybeIncorrect))
+            });
+        return Some(match fix {
+            Some((len, applicability)) => hint.with_fix(at..at + len, "->", applicability),
+            None => hint,
+        });
     }
     // `udp/53`: the protocol after the port.
-    let protocols = ["tcp", "udp", "sctp", "any"];
-    if found.chars().all(|c| c.is_ascii_digit()) && !found.is_empty() {
-        if let Some(p) = protocols
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    let number = digits(found);
+    let range = found
+        .split_once('-')
+        .is_some_and(|(a, b)| digits(a) && digits(b));
+    if number || range {
+        if let Some(p) = PROTOCOLS
             .iter()
             .find(|p| before.ends_with(&format!("{p}/")))
         {
-            return Some(format!(
+            let hint = Hint::help(format!(
                 "the protocol follows the port: write `{found}/{p}`"
             ));
+            if found.len() > MAX_PORT_TEXT {
+                return Some(hint);
+            }
+            return Some(hint.with_fix(
+                at.saturating_sub(p.len() + 1)..at + found.len(),
+                format!("{found}/{p}"),
+                Applicability::MachineApplicable,
+            ));
         }
+    }
+    if number {
         // `:80 443`: several ports are a set.
         let after_port = before.rsplit_once(':').is_some_and(|(_, p)| {
             !p.is_empty()
@@ -191,9 +306,22 @@ fn specific_hint(line: &str, before: &str, rest: &str, found: &str) -> Option<St
         });
         if after_port {
             let first = before.rsplit_once(':').map_or("", |(_, p)| p);
-            return Some(format!(
+            let hint = Hint::help(format!(
                 "several ports are written as a set: `:{{{first}, {found}}}`"
             ));
+            let colon = cx
+                .line
+                .get(..at.saturating_sub(cx.line_start))
+                .and_then(|b| b.rfind(':'))
+                .map(|i| cx.line_start + i);
+            return Some(match colon {
+                Some(colon) if found.len() <= MAX_PORT_TEXT => hint.with_fix(
+                    colon..at + found.len(),
+                    format!(":{{{first}, {found}}}"),
+                    Applicability::MachineApplicable,
+                ),
+                _ => hint,
+            });
         }
     }
     // An IPv6 address without brackets.
@@ -211,9 +339,22 @@ fn specific_hint(line: &str, before: &str, rest: &str, found: &str) -> Option<St
             Some((a, p)) => format!("{a}/{}", p.split(':').next().unwrap_or(p)),
             None => cidr.to_string(),
         };
-        return Some(format!(
+        let hint = Hint::help(format!(
             "IPv6 addresses are written in brackets: `[{cidr}]`"
         ));
+        // Brackets around the address as written, when that is the hint.
+        let written = (cidr == addr)
+            .then(|| word_start(code, addr))
+            .flatten()
+            .map(|i| cx.line_start + i);
+        return Some(match written {
+            Some(start) => hint.with_fix(
+                start..start + addr.len(),
+                format!("[{cidr}]"),
+                Applicability::MachineApplicable,
+            ),
+            None => hint,
+        });
     }
     // A label value with a space: `{team=platform eng}`.
     if before.ends_with('=') || before.ends_with("!=") {
@@ -224,18 +365,28 @@ fn specific_hint(line: &str, before: &str, rest: &str, found: &str) -> Option<St
             .split_whitespace()
             .collect();
         if value.len() > 1 {
-            return Some(format!(
+            return Some(Hint::help(format!(
                 "label values cannot contain spaces: `{}` is not a value; write `{}`",
                 value.join(" "),
                 value.join("-")
-            ));
+            )));
         }
     }
     None
 }
 
+/// Where `word` starts in `line` as a whole word (between blanks or commas).
+fn word_start(line: &str, word: &str) -> Option<usize> {
+    let is_break = |c: char| c.is_whitespace() || c == ',';
+    line.match_indices(word).map(|(i, _)| i).find(|&i| {
+        let before = line.get(..i).and_then(|b| b.chars().next_back());
+        let after = line.get(i + word.len()..).and_then(|a| a.chars().next());
+        before.is_none_or(is_break) && after.is_none_or(is_break)
+    })
+}
+
 /// A targeted hint for common mistakes at a syntax error.
-pub fn hint(text: &str, at: usize, found: &str) -> Option<String> {
+pub fn hint(text: &str, at: usize, found: &str) -> Option<Hint> {
     // The statement starts after the last newline or `;` before the error.
     let at = at.min(text.len());
     let line_start = text[..at].rfind(['\n', ';']).map_or(0, |i| i + 1);
@@ -243,7 +394,15 @@ pub fn hint(text: &str, at: usize, found: &str) -> Option<String> {
     let line = text.get(line_start..line_end).unwrap_or("");
     let before = text.get(line_start..at).unwrap_or("").trim();
     let rest = text.get(at..line_end).unwrap_or("");
-    if let Some(h) = specific_hint(line, before, rest, found) {
+    let cx = Context {
+        line,
+        line_start,
+        before,
+        rest,
+        at,
+        found,
+    };
+    if let Some(h) = specific_hint(&cx) {
         return Some(h);
     }
     if before.is_empty() && !found.is_empty() {
@@ -252,17 +411,24 @@ pub fn hint(text: &str, at: usize, found: &str) -> Option<String> {
             .chain(BLOCK_ONLY_KEYWORDS)
             .copied();
         if let Some(best) = crate::diagnostic::closest(found, keywords) {
-            return Some(format!("did you mean `{best}`?"));
+            let mut hint = Hint::help(format!("did you mean `{best}`?"));
+            hint.fix = Some(HintFix {
+                title: format!("replace with `{best}`"),
+                start: at,
+                end: at + found.len(),
+                text: best.to_string(),
+                applicability: Applicability::MaybeIncorrect,
+            });
+            return Some(hint);
         }
-        return Some(
-            "a statement starts with a keyword: `namespace`, `let`, `allow`, `expect`, `dns`, `scrape`, `set` or `include`"
-                .to_string(),
-        );
+        return Some(Hint::help(
+            "a statement starts with a keyword: `namespace`, `let`, `allow`, `expect`, `dns`, `scrape`, `set` or `include`",
+        ));
     }
     if found == "{" && before.starts_with("namespace") {
-        return Some(
-            "namespace labels are written `namespace NAME labels {k=v} { ... }`".to_string(),
-        );
+        return Some(Hint::help(
+            "namespace labels are written `namespace NAME labels {k=v} { ... }`",
+        ));
     }
     let keyword = before.split_whitespace().next().unwrap_or("");
     let form = match keyword {
@@ -278,5 +444,5 @@ pub fn hint(text: &str, at: usize, found: &str) -> Option<String> {
         "no" => "write `no dns` or `no scrape`",
         _ => "statements end at a newline or `;`; an endpoint is `namespace/workload`, `ns/{k=v}`, a CIDR, `world`, `cluster` or an alias",
     };
-    Some(form.to_string())
+    Some(Hint::help(form))
 }

@@ -532,7 +532,10 @@ fn namespace_typo_and_protocol_case_have_code_actions() {
     let f = stdio_fixes("namespace payments\nnamespace web\nallow web/a -> paymets/api:8080\n");
     assert_eq!(f.len(), 1, "{f:?}");
     let (code, title, preferred, edit) = &f[0];
-    assert_eq!((code.as_str(), title.as_str()), ("W010", "replace with `payments`"));
+    assert_eq!(
+        (code.as_str(), title.as_str()),
+        ("W010", "replace with `payments`")
+    );
     assert_ne!(*preferred, json!(true), "a guessed name is not preferred");
     assert_eq!(edit["newText"], "payments");
     assert_eq!(

@@ -1,22 +1,13 @@
-//! What each name in the program refers to, found by walking the AST the way
-//! name resolution does: aliases are defined before use, block-local aliases
-//! shadow global ones, and inside a namespace block a bare name that is no
-//! alias means a workload of that namespace.
+//! Where things are written in the program: endpoints, named ports,
+//! statements, namespace names, label keys and values, workloads. What a
+//! name refers to is not decided here: it comes from name resolution's side
+//! table ([`resolve::Names`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use crate::resolve::{self, AliasDefinition};
 use crate::source::{Span, Spanned};
 use crate::syntax::ast::{self, Endpoint, LabelOp, LabelSet, NamespacePart, PodPart, Statement};
-
-/// An alias made by `let`.
-#[derive(Clone, Debug)]
-pub(super) struct AliasDef {
-    pub name: String,
-    pub name_span: Span,
-    pub statement: Span,
-    /// The namespace whose block declares it.
-    pub block: Option<String>,
-}
 
 /// One endpoint as written, with where to find its statement.
 #[derive(Clone, Debug)]
@@ -47,7 +38,7 @@ pub(super) struct StatementSite {
 
 #[derive(Default)]
 pub(super) struct Index {
-    pub aliases: Vec<AliasDef>,
+    pub aliases: Vec<AliasDefinition>,
     /// Each use of an alias, with the definition it resolves to.
     pub alias_uses: Vec<(Span, usize)>,
     /// Bare names that are not aliases (block workloads, unknown aliases).
@@ -66,8 +57,19 @@ pub(super) struct Index {
 }
 
 impl Index {
-    pub fn build(statements: &[Spanned<Statement>]) -> Index {
-        let mut walk = Walk::default();
+    /// The index of `statements`, with the names `names` (their side table
+    /// from name resolution) says they refer to.
+    pub fn build(statements: &[Spanned<Statement>], names: &resolve::Names) -> Index {
+        let mut walk = Walk {
+            index: Index {
+                aliases: names.aliases.clone(),
+                alias_uses: names.alias_uses.clone(),
+                bare_names: names.bare_names.clone(),
+                namespaces: names.namespaces.clone(),
+                ..Index::default()
+            },
+            uses: names.alias_uses.iter().map(|(s, _)| *s).collect(),
+        };
         for (top, stmt) in statements.iter().enumerate() {
             walk.statement(stmt, top, None, None);
         }
@@ -96,11 +98,10 @@ impl Index {
     }
 }
 
-#[derive(Default)]
 struct Walk {
     index: Index,
-    global: BTreeMap<String, usize>,
-    local: BTreeMap<String, usize>,
+    /// Where an alias is used (the side table's `alias_uses`).
+    uses: HashSet<Span>,
 }
 
 /// Where a statement sits: its top-level index, its index in a block, and
@@ -149,28 +150,21 @@ impl Walk {
             Statement::Namespace(decl) => {
                 let name = decl.name.node.clone();
                 self.index
-                    .namespaces
-                    .entry(name.clone())
-                    .or_insert(decl.name.span);
-                self.index
                     .namespace_refs
                     .push((decl.name.span, name.clone()));
                 if let Some(labels) = &decl.labels {
                     self.labels(labels);
                 }
                 if let Some(body) = &decl.body {
-                    self.local.clear();
                     for (i, s) in body.iter().enumerate() {
                         self.statement(s, top, Some(i), Some(&name));
                     }
-                    self.local.clear();
                 }
             }
             Statement::Let(l) => {
                 for t in &l.targets {
                     self.target(t, place);
                 }
-                self.define(&l.name, stmt.span, block);
             }
             Statement::Allow(a) => {
                 for t in &a.sources {
@@ -199,19 +193,12 @@ impl Walk {
                 }
             }
             Statement::Invalid(invalid) => {
-                // What a statement with a syntax error was about to define,
-                // so that its uses still lead somewhere.
+                // The namespace a statement with a syntax error was about
+                // to declare, so that its uses still lead somewhere.
                 if let Some(name) = &invalid.namespace {
-                    self.index
-                        .namespaces
-                        .entry(name.node.clone())
-                        .or_insert(name.span);
                     self.index
                         .namespace_refs
                         .push((name.span, name.node.clone()));
-                }
-                if let Some(name) = &invalid.alias {
-                    self.define(name, stmt.span, block);
                 }
             }
             Statement::Dns(ast::Dns::None)
@@ -223,39 +210,13 @@ impl Walk {
         }
     }
 
-    fn define(&mut self, name: &Spanned<String>, statement: Span, block: Option<&str>) {
-        let def = self.index.aliases.len();
-        self.index.aliases.push(AliasDef {
-            name: name.node.clone(),
-            name_span: name.span,
-            statement,
-            block: block.map(str::to_string),
-        });
-        let scope = if block.is_some() {
-            &mut self.local
-        } else {
-            &mut self.global
-        };
-        scope.entry(name.node.clone()).or_insert(def);
-    }
-
     fn target(&mut self, target: &Spanned<ast::Target>, place: Place<'_>) {
         let ep = &target.endpoint;
         match &ep.node {
             Endpoint::Alias(name) => {
-                let def = self
-                    .local
-                    .get(name)
-                    .or_else(|| self.global.get(name))
-                    .copied();
-                match def {
-                    Some(def) => self.index.alias_uses.push((ep.span, def)),
-                    None => {
-                        self.index.bare_names.push((ep.span, name.clone()));
-                        if let Some(ns) = place.block {
-                            self.workload(ns, name);
-                        }
-                    }
+                // A bare name that is no alias is a workload of the block.
+                if let (false, Some(ns)) = (self.uses.contains(&ep.span), place.block) {
+                    self.workload(ns, name);
                 }
             }
             Endpoint::Pods { namespace, pods } => {

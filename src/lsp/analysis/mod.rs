@@ -18,10 +18,10 @@ mod symbols;
 
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{codes, Diagnostic, Severity};
 use crate::emit::Provenance;
 use crate::ir;
-use crate::load::{self, Input};
+use crate::load::Input;
 use crate::source::{FileId, SourceMap, Span, Spanned};
 use crate::syntax::ast;
 
@@ -90,7 +90,8 @@ pub struct Analysis {
     /// The resolved program: complete, with carve-outs, when resolution
     /// found no error; else what resolved.
     program: Option<ir::Program>,
-    /// The origins of every emitted policy, when the program compiled.
+    /// The origins of every emitted policy, when layout and emission
+    /// reported no error.
     provenance: Provenance,
     /// What each statement contributes to the emitted policies.
     contributions: policies::Contributions,
@@ -109,42 +110,27 @@ pub fn analyze(root: &Path, name: &str, files: &dyn Files) -> Analysis {
         text,
     };
     let read = |p: &Path| files.read(p);
-    let loaded = load::load_with(vec![input], &read);
-    // The stages of `npc::compile`, called one by one so that the AST and
-    // the resolved program stay available for navigation and hover.
-    let resolution = crate::resolve(&loaded);
-    let mut diags = loaded.diagnostics.clone();
-    diags.extend(resolution.diagnostics);
-    let program = resolution.program;
-    let mut provenance = Provenance::default();
-    if !diags.has_errors() {
-        let mut emitted = crate::generate(&program, &loaded.sources);
-        diags.extend(std::mem::take(&mut emitted.diagnostics));
-        if !diags.has_errors() {
-            diags.extend(crate::verify(&program, &emitted, &loaded.sources));
-            provenance = emitted.provenance;
-        }
-    }
-    let paths = loaded
-        .sources
-        .files()
-        .map(|(_, f)| f.path.clone())
-        .collect();
-    let index = index::Index::build(&loaded.statements);
-    let unparsed = if loaded.syntax_errors {
-        unparsed_includes(&loaded.sources, files)
+    // The compiler's own composition of the stages: it keeps the
+    // statements, the side table of names and the program also when the
+    // program has errors.
+    let c = crate::compile_with(vec![input], &read);
+    let paths = c.sources.files().map(|(_, f)| f.path.clone()).collect();
+    let index = index::Index::build(&c.statements, &c.names);
+    let syntax_errors = c.diagnostics.iter().any(|d| d.code == codes::SYNTAX);
+    let unparsed = if syntax_errors {
+        unparsed_includes(&c.sources, files)
     } else {
         Vec::new()
     };
     Analysis {
         root: root.to_path_buf(),
-        sources: loaded.sources,
+        sources: c.sources,
         paths,
-        diagnostics: diags.sorted(),
-        statements: loaded.statements,
-        program: Some(program),
-        contributions: policies::contributions(&provenance),
-        provenance,
+        diagnostics: c.diagnostics,
+        statements: c.statements,
+        program: c.program,
+        contributions: policies::contributions(&c.provenance),
+        provenance: c.provenance,
         index,
         unparsed,
     }
