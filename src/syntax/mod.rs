@@ -12,6 +12,7 @@
 pub mod ast;
 mod lower;
 mod names;
+pub mod tokens;
 pub use names::{
     BLOCK_KEYWORDS, BLOCK_ONLY_KEYWORDS, CARVEOUTS, ISOLATE_WORDS, KEYWORDS, PROTOCOLS, SETTINGS,
     STATEMENT_KEYWORDS, VERDICTS,

@@ -1,12 +1,16 @@
 //! Completion. The text being typed rarely parses, so the context at the
-//! cursor is read from tokens of the raw text (what statement, what position
-//! in it), and the candidates come from the program's index and from the
-//! tokens of the file itself.
+//! cursor is read from the grammar's tokens of the raw text
+//! (`syntax::tokens`: what statement, what position in it), and the
+//! candidates come from the language's keyword lists (`syntax`), the
+//! program's index and the tokens of the file itself.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Analysis;
-use crate::syntax::STATEMENT_KEYWORDS;
+use crate::syntax::tokens::{is_word_char, lex as tokens, Token as Tok};
+use crate::syntax::{
+    BLOCK_KEYWORDS, CARVEOUTS, ISOLATE_WORDS, PROTOCOLS, SETTINGS, STATEMENT_KEYWORDS, VERDICTS,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum CompletionKind {
@@ -29,33 +33,24 @@ pub struct Completion {
     pub detail: Option<String>,
 }
 
-const BLOCK_KEYWORDS: &[&str] = &["isolate", "no", "let", "allow", "expect"];
-const SETTINGS: &[(&str, &str)] = &[
-    (
-        "workload-label",
-        "the label a bare workload name selects on (default `app`)",
-    ),
-    (
-        "name-prefix",
-        "prepended to every policy name (default empty)",
-    ),
-];
-const PROTOCOLS: &[(&str, &str)] = &[
-    ("tcp", "TCP (the default)"),
-    ("udp", "UDP"),
-    ("sctp", "SCTP"),
-    ("any", "TCP, UDP and SCTP"),
-];
+/// What a setting does, for the completion's detail.
+fn setting_detail(setting: &str) -> Option<&'static str> {
+    match setting {
+        "workload-label" => Some("the label a bare workload name selects on (default `app`)"),
+        "name-prefix" => Some("prepended to every policy name (default empty)"),
+        _ => None,
+    }
+}
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Tok<'a> {
-    Word(&'a str),
-    Str,
-    Punct(char),
-    Arrow,
-    NotEq,
-    /// A newline or `;`.
-    End,
+/// What a protocol means, for the completion's detail.
+fn protocol_detail(protocol: &str) -> Option<&'static str> {
+    match protocol {
+        "tcp" => Some("TCP (the default)"),
+        "udp" => Some("UDP"),
+        "sctp" => Some("SCTP"),
+        "any" => Some("TCP, UDP and SCTP"),
+        _ => None,
+    }
 }
 
 /// What a `{` opened.
@@ -65,61 +60,6 @@ enum Bracket {
     Labels,
     Ports,
     List,
-}
-
-fn is_word_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
-}
-
-/// Tokens of NPL text: enough to tell statements, brackets and names apart.
-fn tokens(text: &str) -> Vec<Tok<'_>> {
-    let mut out = Vec::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i] as char;
-        match c {
-            '#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            '\\' if bytes.get(i + 1) == Some(&b'\n') => i += 1,
-            '\n' | ';' => out.push(Tok::End),
-            '"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                out.push(Tok::Str);
-            }
-            '-' if bytes.get(i + 1) == Some(&b'>') => {
-                out.push(Tok::Arrow);
-                i += 1;
-            }
-            '!' if bytes.get(i + 1) == Some(&b'=') => {
-                out.push(Tok::NotEq);
-                i += 1;
-            }
-            c if is_word_char(c) => {
-                let start = i;
-                while i < bytes.len()
-                    && is_word_char(bytes[i] as char)
-                    && !(bytes[i] == b'-' && bytes.get(i + 1) == Some(&b'>'))
-                {
-                    i += 1;
-                }
-                out.push(Tok::Word(text.get(start..i).unwrap_or("")));
-                continue;
-            }
-            c if c.is_whitespace() => {}
-            c if c.is_ascii() => out.push(Tok::Punct(c)),
-            _ => {}
-        }
-        i += 1;
-    }
-    out
 }
 
 /// Splits tokens into statements, tracking brackets. Returns the tokens of
@@ -357,7 +297,7 @@ fn complete(
         if port {
             return PROTOCOLS
                 .iter()
-                .map(|(p, d)| item(p, K::Protocol, Some(d)))
+                .map(|p| item(p, K::Protocol, protocol_detail(p)))
                 .collect();
         }
         if let Some(Tok::Word(ns)) = stmt.get(stmt.len().wrapping_sub(2)) {
@@ -398,20 +338,17 @@ fn complete(
     match keyword {
         "set" if n == 1 => SETTINGS
             .iter()
-            .map(|(s, d)| item(s, K::Setting, Some(d)))
+            .map(|s| item(s, K::Setting, setting_detail(s)))
             .collect(),
-        "isolate" if n == 1 || last == Some(Tok::Punct(',')) => ["ingress", "egress", "none"]
+        "isolate" if n == 1 || last == Some(Tok::Punct(',')) => ISOLATE_WORDS
             .iter()
             .map(|w| item(w, K::Keyword, None))
             .collect(),
-        "no" if n == 1 => ["dns", "scrape"]
+        "no" if n == 1 => CARVEOUTS
             .iter()
             .map(|w| item(w, K::Keyword, None))
             .collect(),
-        "expect" if n == 1 => ["allow", "deny"]
-            .iter()
-            .map(|w| item(w, K::Keyword, None))
-            .collect(),
+        "expect" if n == 1 => VERDICTS.iter().map(|w| item(w, K::Keyword, None)).collect(),
         "namespace" if n == 1 => vocab
             .namespaces
             .difference(&vocab.declared)
