@@ -220,6 +220,10 @@ fn sarif_validates_against_the_schema() {
         results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
         3
     );
+    // E014's help names an edit: removing the ports given again.
+    let change = &results[0]["fixes"][0]["artifactChanges"][0];
+    assert_eq!(change["artifactLocation"]["uri"], "my%20policies.npl");
+    assert_eq!(change["replacements"][0]["insertedContent"]["text"], "");
     let checked = validate_sarif(&stdout_of_stderr(&o));
     let o = npc(&[
         "build",
@@ -392,4 +396,53 @@ fn fmt_check_shows_a_unified_diff() {
         "namespace web\nallow   web/a->web/b:{443,80}\n",
         "--check writes nothing"
     );
+}
+
+/// The edits a help names are in the JSON (`fixes`, with whether a tool
+/// may apply them unasked) and in SARIF results (`fixes`, validated above
+/// and here).
+#[test]
+fn json_and_sarif_carry_the_fixes_the_help_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("p.npl"),
+        "namespace web\nallow web/a -> web/b:53/UDP\nallow web/a -> web/c:90-80\n",
+    )
+    .unwrap();
+    let run = |format: &str| {
+        command()
+            .args(["build", "p.npl", "--error-format", format])
+            .current_dir(tmp.path())
+            .output()
+            .unwrap()
+    };
+    let o = run("json");
+    assert_eq!(o.status.code(), Some(1));
+    let records: serde_json::Value = serde_json::from_slice(&o.stderr).unwrap();
+    let fixes: Vec<(&str, &str, &str)> = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let fix = &r["fixes"][0];
+            (
+                r["code"].as_str().unwrap(),
+                fix["applicability"].as_str().unwrap(),
+                fix["edits"][0]["text"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(fixes, [("E009", "safe", "udp"), ("E007", "safe", "80-90")]);
+    assert_eq!(
+        records[0]["fixes"][0]["edits"][0]["location"],
+        serde_json::json!({"file": "p.npl", "line": 2, "column": 25, "end_line": 2, "end_column": 28})
+    );
+    let o = run("sarif");
+    let log: serde_json::Value = serde_json::from_slice(&o.stderr).unwrap();
+    let replacement =
+        &log["runs"][0]["results"][0]["fixes"][0]["artifactChanges"][0]["replacements"][0];
+    assert_eq!(replacement["insertedContent"]["text"], "udp");
+    assert_eq!(replacement["deletedRegion"]["startColumn"], 25);
+    assert_eq!(replacement["deletedRegion"]["endColumn"], 28);
+    validate_sarif(&stdout_of_stderr(&o));
 }
