@@ -15,7 +15,9 @@ pub enum Severity {
 }
 
 /// A stable diagnostic code with its one-line summary. Each code has a page
-/// under `docs/errors/`.
+/// under `docs/errors/`. The compiler's and the manifest reader's codes are
+/// the catalogue below; the lint rules' (`L`) are defined beside their
+/// checks (`lint::RULES`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Code {
     pub id: &'static str,
@@ -85,17 +87,6 @@ pub mod codes {
         MANIFEST_POLICY = "E103", Error, "invalid NetworkPolicy";
         UNCONVERTIBLE = "E104", Error, "policies NPL cannot express exactly";
         DUPLICATE_OBJECT = "W101", Warning, "object defined twice";
-        DNS_TRAP = "L001", Warning, "egress isolated without DNS";
-        AND_OR_TRAP = "L002", Warning, "two peers where one was likely meant";
-        POLICY_SELECTS_NOTHING = "L003", Warning, "policy selects no workload";
-        PEER_SELECTS_NOTHING = "L004", Warning, "peer matches no workload";
-        UNDECLARED_PORT_NAME = "L005", Warning, "named port no destination declares";
-        DNS_PORT_WITHOUT_PROTOCOL = "L006", Warning, "port 53 without a protocol";
-        HOST_NETWORK_TARGET = "L007", Warning, "policy aimed at host-network pods";
-        SHADOWED_POLICY = "L008", Warning, "policy adds no connection";
-        HIDDEN_ALLOW_ALL = "L009", Warning, "rule allows more than it seems to";
-        HALF_WORLD = "L010", Warning, "all of one IP family but none of the other";
-        ONE_SIDED = "L011", Warning, "connection allowed on one side only";
     }
 }
 

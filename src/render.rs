@@ -383,7 +383,16 @@ pub fn sarif(records: &[Record]) -> String {
         .collect();
     let rules: Vec<Value> = rules
         .iter()
-        .map(|(id, summary)| json!({"id": id, "shortDescription": {"text": summary}}))
+        .map(|(id, summary)| {
+            let mut rule = json!({"id": id, "shortDescription": {"text": summary}});
+            // A lint rule has a name and a description besides (`lint::RULES`).
+            if let Some(r) = crate::lint::RULES.iter().find(|r| r.code.id == *id) {
+                rule["name"] = json!(r.name);
+                rule["fullDescription"] =
+                    json!({"text": r.description.replace('`', ""), "markdown": r.description});
+            }
+            rule
+        })
         .collect();
     let log = json!({
         "$schema": SARIF_SCHEMA,

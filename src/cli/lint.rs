@@ -1,4 +1,4 @@
-//! `npc lint`: coded findings (L001–L011) over existing manifests.
+//! `npc lint`: coded findings (the rules of `lint::RULES`) over existing manifests.
 
 use std::path::PathBuf;
 
@@ -11,27 +11,34 @@ use crate::error::Error;
 use crate::lint::{self, Levels};
 use crate::source::SourceMap;
 
-pub const AFTER_HELP: &str = "\
+/// The one-line description of `npc lint` (`npc --help`), with the range
+/// of the rules' codes.
+pub fn about() -> String {
+    let first = lint::RULES.first().map_or("", |r| r.code.id);
+    let last = lint::RULES.last().map_or("", |r| r.code.id);
+    format!("Report NetworkPolicy mistakes in existing manifests ({first}-{last})")
+}
+
+/// `npc lint --help`'s examples, rules and exit codes; the rules as
+/// `lint::RULES` defines them.
+pub fn after_help() -> String {
+    let mut rules = String::new();
+    for r in lint::RULES {
+        let text = format!("{} [{}]", r.description.replace('`', ""), r.name);
+        rules.push_str(&wrapped(&format!("  {}  ", r.code.id), &text, 80));
+    }
+    format!(
+        "\
 Examples:
   npc lint deploy/
   kubectl get netpol,deploy,sts,ds,ns -A -o yaml | npc lint -
-  npc lint deploy/ --deny L001 --allow L010
+  npc lint deploy/ --deny L001 --allow half-world
   npc lint deploy/ --format json > findings.json
   npc lint deploy/ --format sarif > npc.sarif      # GitHub code scanning
 
-Findings (warnings unless --deny makes them errors):
-  L001  egress isolated without DNS on UDP and TCP 53 (the DNS trap)
-  L002  a lone namespaceSelector and a lone podSelector where one peer was meant
-  L003  a policy that selects no workload
-  L004  a peer that matches no workload
-  L005  a named port that no destination declares
-  L006  port 53 without a protocol (TCP only)
-  L007  a policy or peer aimed at host-network pods
-  L008  a policy that adds no connection (shadowed by others)
-  L009  an allow-all hidden in a rule
-  L010  0.0.0.0/0 without ::/0, or the reverse
-  L011  a connection allowed on one side only
-Each code has a page under docs/errors/. See docs/analyze.md.
+Findings (warnings unless --deny makes them errors; --deny and --allow take
+a code or its [name]):
+{rules}Each code has a page under docs/errors/. See docs/analyze.md.
 
 Findings go to stdout in the --format chosen (sarif for code scanning,
 github for workflow annotations); usage and I/O errors to stderr in the
@@ -40,7 +47,34 @@ github for workflow annotations); usage and I/O errors to stderr in the
 Exit codes:
   0  no finding is an error (warnings may have been printed)
   1  a finding is an error (--deny, --deny-warnings), or a manifest is malformed
-  2  usage or I/O error";
+  2  usage or I/O error"
+    )
+}
+
+/// `text` after `lead`, broken at spaces into lines of at most `width`
+/// columns, the lines after the first indented like the text.
+fn wrapped(lead: &str, text: &str, width: usize) -> String {
+    let indent = " ".repeat(lead.chars().count());
+    let mut out = lead.to_string();
+    let mut column = out.chars().count();
+    let mut first = true;
+    for word in text.split(' ') {
+        let len = word.chars().count();
+        if !first && column + 1 + len > width {
+            out.push('\n');
+            out.push_str(&indent);
+            column = indent.len();
+        } else if !first {
+            out.push(' ');
+            column += 1;
+        }
+        out.push_str(word);
+        column += len;
+        first = false;
+    }
+    out.push('\n');
+    out
+}
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LintFormat {
@@ -62,10 +96,10 @@ pub struct LintArgs {
     /// Output format of the findings (on stdout)
     #[arg(long, value_enum, default_value_t = LintFormat::Human)]
     pub format: LintFormat,
-    /// Report this code's findings as errors (repeatable)
+    /// Report this code's findings as errors (repeatable; a code or a rule's name)
     #[arg(long, value_name = "CODE")]
     pub deny: Vec<String>,
-    /// Do not report this code (repeatable)
+    /// Do not report this code (repeatable; a code or a rule's name)
     #[arg(long, value_name = "CODE")]
     pub allow: Vec<String>,
     #[command(flatten)]

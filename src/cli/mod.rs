@@ -129,8 +129,7 @@ pub enum Command {
     /// Rewrite NPL files in canonical form
     #[command(after_help = fmt::AFTER_HELP)]
     Fmt(fmt::FmtArgs),
-    /// Report NetworkPolicy mistakes in existing manifests (L001-L011)
-    #[command(after_help = lint::AFTER_HELP)]
+    #[command(about = lint::about(), after_help = lint::after_help())]
     Lint(lint::LintArgs),
     /// Run npc as a kustomize generator plugin or KRM function
     #[command(after_help = kustomize::AFTER_HELP)]

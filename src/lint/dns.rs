@@ -11,9 +11,17 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::{list, Context, SubjectOf};
-use crate::diagnostic::{codes, Diagnostic, Diagnostics};
+use super::{list, Context, Rule, SubjectOf};
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::eval::{Endpoint, NamedPort, Pod, PolicyId, Protocol};
+
+/// L001: egress isolated without DNS.
+pub const DNS_TRAP: Rule = Rule::new(
+    "L001",
+    "dns-trap",
+    "egress isolated without DNS",
+    "egress isolated without DNS on UDP and TCP 53 (the DNS trap)",
+);
 
 /// NodeLocal DNSCache's usual link-local address.
 const NODE_LOCAL_DNS: IpAddr = IpAddr::V4(Ipv4Addr::new(169, 254, 20, 10));
@@ -115,7 +123,7 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
                     .field_exact("spec.policyTypes")
                     .unwrap_or_else(|| cx.field(first, "spec.egress"));
                 Diagnostic::new(
-                    codes::DNS_TRAP,
+                    DNS_TRAP.code,
                     span,
                     format!("egress of {who} is isolated and no rule allows DNS"),
                 )
@@ -151,7 +159,7 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
                     _ => "add `{port: 53, protocol: UDP}`: most lookups use UDP, and a port without `protocol` is TCP only",
                 };
                 Diagnostic::new(
-                    codes::DNS_TRAP,
+                    DNS_TRAP.code,
                     span,
                     format!("egress of {who} allows DNS over {allowed} only: {blocked} port 53 is blocked"),
                 )

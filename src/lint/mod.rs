@@ -2,19 +2,11 @@
 //! span into the YAML (file and line of the object, and of the field where
 //! there is one).
 //!
-//! | code | check | module |
-//! |---|---|---|
-//! | L001 | egress isolated without DNS (UDP and TCP 53) | [`dns`] |
-//! | L002 | a lone `namespaceSelector` and a lone `podSelector` where one peer was meant | [`traps`] |
-//! | L003 | a policy that selects no workload | [`selection`] |
-//! | L004 | a peer that matches no workload | [`selection`] |
-//! | L005 | a named port no destination declares | [`selection`] |
-//! | L006 | port 53 without `protocol` | [`traps`] |
-//! | L007 | a policy or peer aimed at host-network pods | [`selection`] |
-//! | L008 | a policy whose every connection another allows | [`shadow`] |
-//! | L009 | an allow-all hidden in a rule | [`traps`] |
-//! | L010 | `0.0.0.0/0` without `::/0`, or the reverse | [`traps`] |
-//! | L011 | a connection one side allows and the other denies | [`one_sided`] |
+//! Each rule (its code, name, summary and description) is defined once,
+//! beside its check: [`dns`] (L001), `traps`, `selection`, `shadow` and
+//! `one_sided`. [`RULES`] lists them; `npc lint --help`, SARIF's rule
+//! descriptions and the tables of `docs/errors/README.md` and
+//! `docs/analyze.md` are made from it (the last two checked by a test).
 //!
 //! Semantics come from the evaluator (`eval`: views of policies, rules
 //! and peers, and its port matrices); this module only decides what is
@@ -32,10 +24,71 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use crate::diagnostic::{codes, Code, Diagnostic, Diagnostics, Severity};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, Severity};
 use crate::eval::{Endpoint, Pod, PolicySet};
 use crate::manifest::{Manifests, Policy};
 use crate::source::Span;
+
+/// A lint rule: the code its findings carry (with the one-line summary
+/// that titles its page), a name, and what it finds in a sentence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub code: Code,
+    /// Lower case words joined by `-` (`dns-trap`): another name for the
+    /// code on the command line and in SARIF.
+    pub name: &'static str,
+    /// What the check finds, for `--help` and the documentation (Markdown:
+    /// field names in backticks).
+    pub description: &'static str,
+}
+
+impl Rule {
+    pub const fn new(
+        id: &'static str,
+        name: &'static str,
+        summary: &'static str,
+        description: &'static str,
+    ) -> Rule {
+        Rule {
+            code: Code {
+                id,
+                severity: Severity::Warning,
+                summary,
+            },
+            name,
+            description,
+        }
+    }
+
+    /// The page that explains the rule.
+    pub fn page(&self) -> String {
+        self.code.page()
+    }
+}
+
+/// Every lint rule, in code order. A new rule is defined beside its check
+/// and registered here (and its check called from [`lint`] when it has a
+/// module of its own).
+pub const RULES: &[Rule] = &[
+    dns::DNS_TRAP,
+    traps::AND_OR_TRAP,
+    selection::POLICY_SELECTS_NOTHING,
+    selection::PEER_SELECTS_NOTHING,
+    selection::UNDECLARED_PORT_NAME,
+    traps::DNS_PORT_WITHOUT_PROTOCOL,
+    selection::HOST_NETWORK_TARGET,
+    shadow::SHADOWED_POLICY,
+    traps::HIDDEN_ALLOW_ALL,
+    traps::HALF_WORLD,
+    one_sided::ONE_SIDED,
+];
+
+/// The rule with this code or name (in any letter case).
+pub fn rule(code_or_name: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| {
+        r.code.id.eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name)
+    })
+}
 
 /// A set of pods a check reasons about.
 #[derive(Clone, Debug)]
@@ -211,7 +264,7 @@ pub fn lint(manifests: &Manifests, set: &PolicySet) -> Vec<Diagnostic> {
     // Peers that L002 explains are not reported again by L004.
     let and_or: Vec<Span> = found
         .iter()
-        .filter(|d| d.code == codes::AND_OR_TRAP)
+        .filter(|d| d.code == traps::AND_OR_TRAP.code)
         .map(|d| d.span)
         .collect();
     selection::check(&cx, &and_or, &mut found);
@@ -222,7 +275,7 @@ pub fn lint(manifests: &Manifests, set: &PolicySet) -> Vec<Diagnostic> {
 
 /// Every lint code.
 pub fn codes() -> impl Iterator<Item = Code> {
-    codes::ALL.iter().copied().filter(|c| c.id.starts_with('L'))
+    RULES.iter().map(|r| r.code)
 }
 
 /// Levels chosen on the command line: `allow` drops a code's findings,
@@ -234,18 +287,21 @@ pub struct Levels {
 }
 
 impl Levels {
-    /// The codes given that are not lint codes.
+    /// The codes given that are no lint rule's code or name.
     pub fn unknown(&self) -> Vec<String> {
         self.allow
             .iter()
             .chain(&self.deny)
-            .filter(|c| !codes().any(|k| k.id.eq_ignore_ascii_case(c)))
+            .filter(|c| rule(c).is_none())
             .cloned()
             .collect()
     }
 
     pub fn apply(&self, diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
-        let listed = |list: &[String], id: &str| list.iter().any(|c| c.eq_ignore_ascii_case(id));
+        let listed = |list: &[String], id: &str| {
+            list.iter()
+                .any(|c| rule(c).is_some_and(|r| r.code.id == id))
+        };
         diagnostics
             .into_iter()
             .filter(|d| !listed(&self.allow, d.code.id))
@@ -299,7 +355,7 @@ mod tests {
 
     #[test]
     fn levels_drop_or_promote() {
-        let d = Diagnostic::new(codes::DNS_TRAP, Span::default(), "x");
+        let d = Diagnostic::new(dns::DNS_TRAP.code, Span::default(), "x");
         let levels = Levels {
             allow: vec![],
             deny: vec!["l001".into()],
@@ -307,6 +363,11 @@ mod tests {
         assert!(levels.apply(vec![d.clone()])[0].is_error());
         let levels = Levels {
             allow: vec!["L001".into()],
+            deny: vec![],
+        };
+        assert!(levels.apply(vec![d.clone()]).is_empty());
+        let levels = Levels {
+            allow: vec!["DNS-trap".into()],
             deny: vec![],
         };
         assert!(levels.apply(vec![d]).is_empty());

@@ -10,9 +10,17 @@
 use std::collections::BTreeMap;
 
 use super::traps::raw_rules;
-use super::{list, Context};
-use crate::diagnostic::{codes, Diagnostic, Diagnostics};
+use super::{list, Context, Rule};
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::eval::{Direction, Endpoint, PortSet};
+
+/// L011: connection allowed on one side only.
+pub const ONE_SIDED: Rule = Rule::new(
+    "L011",
+    "one-sided",
+    "connection allowed on one side only",
+    "a connection one side allows and the other, isolated, denies",
+);
 
 /// (policy, direction, rule, peer) → per pair of workloads (or
 /// representatives), a subject of each and the ports the other side denies.
@@ -143,7 +151,7 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
             Direction::Egress => cx.set.ingress_policies(&pods[other_pod]),
             Direction::Ingress => cx.set.egress_policies(&pods[other_pod]),
         };
-        let mut d = Diagnostic::new(codes::ONE_SIDED, cx.field(i, &path), message)
+        let mut d = Diagnostic::new(ONE_SIDED.code, cx.field(i, &path), message)
             .with_primary(primary)
             .with_help(help);
         if pairs.len() > 1 {

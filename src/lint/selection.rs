@@ -10,11 +10,43 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::traps::raw_rules;
-use super::{list, Context, SubjectOf};
-use crate::diagnostic::{codes, Diagnostic, Diagnostics};
+use super::{list, Context, Rule, SubjectOf};
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::eval::{Direction, Endpoint, Pod, Protocol};
 use crate::k8s::NAMESPACE_NAME_LABEL;
 use crate::source::Span;
+
+/// L003: policy selects no workload.
+pub const POLICY_SELECTS_NOTHING: Rule = Rule::new(
+    "L003",
+    "policy-selects-nothing",
+    "policy selects no workload",
+    "a policy that selects no workload of its namespace",
+);
+
+/// L004: peer matches no workload.
+pub const PEER_SELECTS_NOTHING: Rule = Rule::new(
+    "L004",
+    "peer-selects-nothing",
+    "peer matches no workload",
+    "a peer that matches no workload",
+);
+
+/// L005: named port no destination declares.
+pub const UNDECLARED_PORT_NAME: Rule = Rule::new(
+    "L005",
+    "undeclared-port-name",
+    "named port no destination declares",
+    "a named port that no destination declares",
+);
+
+/// L007: policy aimed at host-network pods.
+pub const HOST_NETWORK_TARGET: Rule = Rule::new(
+    "L007",
+    "host-network-target",
+    "policy aimed at host-network pods",
+    "a policy or peer aimed at host-network pods",
+);
 
 fn is_empty(selector: Option<&LabelSelector>) -> bool {
     selector.is_none_or(|s| {
@@ -61,7 +93,7 @@ pub fn check(cx: &Context<'_>, explained: &[Span], out: &mut Diagnostics) {
                 .collect();
             out.push(
                 Diagnostic::new(
-                    codes::POLICY_SELECTS_NOTHING,
+                    POLICY_SELECTS_NOTHING.code,
                     cx.field(i, "spec.podSelector"),
                     format!("`{}` selects no workload of the input", policy.key()),
                 )
@@ -84,7 +116,7 @@ pub fn check(cx: &Context<'_>, explained: &[Span], out: &mut Diagnostics) {
                 .field(&format!("{}.hostNetwork", shape.spec_path));
             out.push(
                 Diagnostic::new(
-                    codes::HOST_NETWORK_TARGET,
+                    HOST_NETWORK_TARGET.code,
                     cx.field(i, "spec.podSelector"),
                     format!("`{}` selects pods on the host network, which NetworkPolicy does not apply to", policy.key()),
                 )
@@ -151,7 +183,7 @@ fn peers(cx: &Context<'_>, i: usize, explained: &[Span], out: &mut Diagnostics) 
             if !host.is_empty() && specific {
                 out.push(
                     Diagnostic::new(
-                        codes::HOST_NETWORK_TARGET,
+                        HOST_NETWORK_TARGET.code,
                         cx.field(i, &path),
                         "this peer matches pods on the host network, whose traffic carries the node's address",
                     )
@@ -191,7 +223,7 @@ fn peers(cx: &Context<'_>, i: usize, explained: &[Span], out: &mut Diagnostics) 
                     .and_then(|s| s.match_labels.as_ref())
                     .is_some_and(|m| m.contains_key("name"));
                 let mut d = Diagnostic::new(
-                    codes::PEER_SELECTS_NOTHING,
+                    PEER_SELECTS_NOTHING.code,
                     cx.field(i, &path),
                     "this peer's `namespaceSelector` matches no namespace of the input",
                 )
@@ -206,7 +238,7 @@ fn peers(cx: &Context<'_>, i: usize, explained: &[Span], out: &mut Diagnostics) 
                 let names: Vec<String> =
                     namespaces.iter().map(|n| format!("`{}`", n.name)).collect();
                 Diagnostic::new(
-                    codes::PEER_SELECTS_NOTHING,
+                    PEER_SELECTS_NOTHING.code,
                     cx.field(i, &path),
                     "this peer matches no workload of the input",
                 )
@@ -275,7 +307,7 @@ fn named_ports(cx: &Context<'_>, i: usize, selected: &[usize], out: &mut Diagnos
             };
             out.push(
                 Diagnostic::new(
-                    codes::UNDECLARED_PORT_NAME,
+                    UNDECLARED_PORT_NAME.code,
                     cx.field(i, &format!("{}.ports[{k}]", raw.path())),
                     format!("no destination of this rule declares the {protocol} port `{name}`"),
                 )

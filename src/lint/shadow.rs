@@ -17,9 +17,17 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::traps::raw_rules;
 use super::Context;
-use crate::diagnostic::{codes, Diagnostic, Diagnostics};
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::eval::{Direction, RuleView};
 use crate::k8s::{Cidr, NAMESPACE_NAME_LABEL};
+
+/// L008: policy adds no connection.
+pub const SHADOWED_POLICY: super::Rule = super::Rule::new(
+    "L008",
+    "shadowed-policy",
+    "policy adds no connection",
+    "a policy that adds no connection: others cover it",
+);
 
 /// One requirement of a label selector.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -277,7 +285,7 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
             format!("delete the rules of `{}` and keep it for the isolation it adds, or delete it if that isolation is not wanted", policy.key())
         };
         let mut d = Diagnostic::new(
-            codes::SHADOWED_POLICY,
+            SHADOWED_POLICY.code,
             policy.origin.span,
             format!(
                 "every connection `{}` allows is also allowed by {}",

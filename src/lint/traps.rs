@@ -6,11 +6,43 @@ use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{list, Context, SubjectOf};
+use super::{list, Context, Rule, SubjectOf};
 use crate::analyze::{peer_text, selector_text};
-use crate::diagnostic::{codes, Diagnostic, Diagnostics};
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::eval::Direction;
 use crate::k8s::Cidr;
+
+/// L002: two peers where one was likely meant.
+pub const AND_OR_TRAP: Rule = Rule::new(
+    "L002",
+    "and-or-trap",
+    "two peers where one was likely meant",
+    "a lone `namespaceSelector` and a lone `podSelector` where one peer was meant (the AND/OR trap)",
+);
+
+/// L006: port 53 without a protocol.
+pub const DNS_PORT_WITHOUT_PROTOCOL: Rule = Rule::new(
+    "L006",
+    "dns-port-without-protocol",
+    "port 53 without a protocol",
+    "port 53 without `protocol` (TCP only)",
+);
+
+/// L009: rule allows more than it seems to.
+pub const HIDDEN_ALLOW_ALL: Rule = Rule::new(
+    "L009",
+    "hidden-allow-all",
+    "rule allows more than it seems to",
+    "an allow-all hidden in a rule: `from: []`, ports that slipped into a rule of their own, `namespaceSelector: {}`",
+);
+
+/// L010: all of one IP family but none of the other.
+pub const HALF_WORLD: Rule = Rule::new(
+    "L010",
+    "half-world",
+    "all of one IP family but none of the other",
+    "`0.0.0.0/0` without `::/0`, or the reverse",
+);
 
 /// One rule of a policy as written.
 pub struct RawRule<'p> {
@@ -160,7 +192,7 @@ fn and_or(cx: &Context<'_>, i: usize, rule: &RawRule<'_>, out: &mut Diagnostics)
                 .map_or_else(|| "*".into(), selector_text);
             let field = rule.field();
             let d = Diagnostic::new(
-                codes::AND_OR_TRAP,
+                AND_OR_TRAP.code,
                 cx.field(i, &rule.peer_path(p)),
                 format!("`{field}` has a lone `namespaceSelector` and a lone `podSelector`: two peers (OR), not one (AND)"),
             )
@@ -200,7 +232,7 @@ fn dns_port(cx: &Context<'_>, i: usize, rule: &RawRule<'_>, out: &mut Diagnostic
     for (k, port) in ports.iter().enumerate() {
         if port.protocol.is_none() && covers_53(port) {
             let d = Diagnostic::new(
-                codes::DNS_PORT_WITHOUT_PROTOCOL,
+                DNS_PORT_WITHOUT_PROTOCOL.code,
                 cx.field(i, &format!("{}.ports[{k}]", rule.path())),
                 "port 53 without `protocol` is TCP only: DNS over UDP stays blocked",
             )
@@ -231,7 +263,7 @@ fn hidden_allow_all(
         Some(peers) if peers.is_empty() => {
             let span = cx.field(i, &format!("{}.{field}", rule.path()));
             out.push(
-                Diagnostic::new(codes::HIDDEN_ALLOW_ALL, span, format!("an empty `{field}` list allows {everyone}, not none"))
+                Diagnostic::new(HIDDEN_ALLOW_ALL.code, span, format!("an empty `{field}` list allows {everyone}, not none"))
                     .with_primary(format!("`{field}: []` matches everything"))
                     .with_help(format!("to allow nothing, delete the rule; to allow everyone, delete `{field}` so that it says so")),
             );
@@ -244,7 +276,7 @@ fn hidden_allow_all(
                 let span = cx.field(i, &format!("{}.ports", rule.path()));
                 out.push(
                     Diagnostic::new(
-                        codes::HIDDEN_ALLOW_ALL,
+                        HIDDEN_ALLOW_ALL.code,
                         span,
                         format!("these `ports` form a rule of their own, open to {everyone}"),
                     )
@@ -263,7 +295,7 @@ fn hidden_allow_all(
                     let namespace = cx.policy(i).namespace();
                     out.push(
                         Diagnostic::new(
-                            codes::HIDDEN_ALLOW_ALL,
+                            HIDDEN_ALLOW_ALL.code,
                             cx.field(i, &rule.peer_path(k)),
                             format!("`namespaceSelector: {{}}` matches every namespace: this peer is every pod of the cluster (`{}`)", peer_text(peer, namespace)),
                         )
@@ -296,7 +328,7 @@ fn half_world(cx: &Context<'_>, i: usize, rule: &RawRule<'_>, out: &mut Diagnost
     let other = if has == "IPv4" { "IPv6" } else { "IPv4" };
     out.push(
         Diagnostic::new(
-            codes::HALF_WORLD,
+            HALF_WORLD.code,
             cx.field(i, &rule.peer_path(k)),
             format!("this peer allows every {has} address but the rule allows no {other} address"),
         )

@@ -41,6 +41,27 @@ pub fn findings(path: &str, extra: &[&str]) -> Vec<Value> {
     serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap()
 }
 
+/// `npc lint --help` lists every rule of the registry with its name, and
+/// `npc --help` the range of their codes.
+#[test]
+fn help_lists_the_registered_rules() {
+    let help = stdout(&npc(&["lint", "--help"]));
+    for r in npc::lint::RULES {
+        let line = help
+            .lines()
+            .find(|l| l.starts_with(&format!("  {}  ", r.code.id)))
+            .unwrap_or_else(|| panic!("{} is not in:\n{help}", r.code.id));
+        assert!(
+            help.contains(&format!("[{}]", r.name)),
+            "{} ({line}) has no name in:\n{help}",
+            r.code.id
+        );
+    }
+    let first = npc::lint::RULES[0].code.id;
+    let last = npc::lint::RULES.last().unwrap().code.id;
+    assert!(stdout(&npc(&["--help"])).contains(&format!("({first}-{last})")));
+}
+
 #[test]
 fn every_lint_code_has_a_page_and_both_cases() {
     for code in npc::lint::codes() {
@@ -138,6 +159,12 @@ fn deny_allow_and_exit_codes() {
     assert!(stdout(&out).contains("[L001] Error:"), "{}", stdout(&out));
     let out = npc(&["lint", case, "--allow", "l001"]);
     assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).is_empty());
+    // A rule's name stands for its code.
+    let out = npc(&["lint", case, "--deny", "dns-trap", "--color", "never"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("[L001] Error:"), "{}", stdout(&out));
+    let out = npc(&["lint", case, "--allow", "dns-trap"]);
     assert!(stdout(&out).is_empty());
     let out = npc(&["lint", case, "--deny-warnings"]);
     assert_eq!(out.status.code(), Some(1));
@@ -287,6 +314,6 @@ fn sarif_and_github_annotations() {
         }
     }
     if crate::support::nca::venv_bin().is_some() {
-        assert_eq!(validated, 11);
+        assert_eq!(validated, npc::lint::RULES.len());
     }
 }
