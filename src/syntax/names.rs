@@ -342,15 +342,17 @@ fn specific_hint(cx: &Context<'_>) -> Option<Hint> {
         let hint = Hint::help(format!(
             "IPv6 addresses are written in brackets: `[{cidr}]`"
         ));
-        // Brackets around the address as written, when that is the hint.
-        let written = (cidr == addr)
-            .then(|| word_start(code, addr))
-            .flatten()
-            .map(|i| cx.line_start + i);
+        // Brackets around the address as written (a port after it kept),
+        // when the hint's block is how the address starts.
+        let port = addr
+            .strip_prefix(cidr.as_str())
+            .filter(|_| addr.contains('/'));
+        let port = if cidr == addr { Some("") } else { port };
+        let written = port.and_then(|port| Some((word_start(code, addr)?, port)));
         return Some(match written {
-            Some(start) => hint.with_fix(
-                start..start + addr.len(),
-                format!("[{cidr}]"),
+            Some((i, port)) => hint.with_fix(
+                cx.line_start + i..cx.line_start + i + addr.len(),
+                format!("[{cidr}]{port}"),
                 Applicability::MachineApplicable,
             ),
             None => hint,

@@ -66,3 +66,202 @@ fn a_quoted_workload_name_is_a_workload_name() {
     assert!(!quoted.has_errors(), "{:?}", quoted.diagnostics);
     assert_eq!(quoted.policies, plain.policies);
 }
+
+/// `text` with the edits of a diagnostic's first suggestion applied (one file).
+fn applied(text: &str, d: &npc::diagnostic::Diagnostic) -> String {
+    let mut edits = d.suggestions[0].edits.clone();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.span.start));
+    let mut out = text.to_string();
+    for e in edits {
+        out.replace_range(e.span.start..e.span.end, &e.text);
+    }
+    out
+}
+
+/// Where the help names an exact edit, the diagnostic carries it: its
+/// title, whether it is certain (safe) or a likely reading (unsafe), and
+/// the text it makes, which no longer has the problem.
+#[test]
+fn the_edits_the_help_names_are_suggested_and_remove_the_problem() {
+    use npc::diagnostic::Applicability::{MachineApplicable as Safe, MaybeIncorrect as Unsafe};
+    let cases = [
+        (
+            "allow web/a => web/b:80",
+            "E001",
+            "write `->`",
+            Safe,
+            "allow web/a -> web/b:80",
+        ),
+        (
+            "allow web/a → web/b:80",
+            "E001",
+            "write `->`",
+            Safe,
+            "allow web/a -> web/b:80",
+        ),
+        (
+            "allow web/a to web/b:80",
+            "E001",
+            "write `->`",
+            Unsafe,
+            "allow web/a -> web/b:80",
+        ),
+        (
+            "allow web/a -> web/b:udp/53",
+            "E001",
+            "write `53/udp`",
+            Safe,
+            "allow web/a -> web/b:53/udp",
+        ),
+        (
+            "allow web/a -> web/b:udp/80-90",
+            "E001",
+            "write `80-90/udp`",
+            Safe,
+            "allow web/a -> web/b:80-90/udp",
+        ),
+        (
+            "allow web/a -> web/b:80 443",
+            "E001",
+            "write `:{80, 443}`",
+            Safe,
+            "allow web/a -> web/b:{80, 443}",
+        ),
+        (
+            "allow web/a -> 2001:db8::/32:443",
+            "E001",
+            "write `[2001:db8::/32]:443`",
+            Safe,
+            "allow web/a -> [2001:db8::/32]:443",
+        ),
+        (
+            "alow web/a -> web/b:80",
+            "E001",
+            "replace with `allow`",
+            Unsafe,
+            "allow web/a -> web/b:80",
+        ),
+        (
+            "allow web/a -> web/b:53/UDP",
+            "E009",
+            "write `udp`",
+            Safe,
+            "allow web/a -> web/b:53/udp",
+        ),
+        (
+            "allow web/a -> web/b:90-80",
+            "E007",
+            "write `80-90`",
+            Safe,
+            "allow web/a -> web/b:80-90",
+        ),
+        (
+            "allow web/a -> webb/b:80",
+            "W010",
+            "replace with `web`",
+            Unsafe,
+            "allow web/a -> web/b:80",
+        ),
+        (
+            "let frontend = web/f\nallow frontnd -> web/b:80",
+            "E002",
+            "replace with `frontend`",
+            Unsafe,
+            "let frontend = web/f\nallow frontend -> web/b:80",
+        ),
+        (
+            "set workload-lable = app",
+            "E021",
+            "replace with `workload-label`",
+            Unsafe,
+            "set workload-label = app",
+        ),
+        (
+            "dns kube-system/{k8s-app=kube-dns}:53",
+            "E015",
+            "remove the ports",
+            Safe,
+            "dns kube-system/{k8s-app=kube-dns}",
+        ),
+        (
+            "let api = web/api:8080\nallow web/a -> api:9090",
+            "E014",
+            "remove the ports here",
+            Unsafe,
+            "let api = web/api:8080\nallow web/a -> api",
+        ),
+        (
+            "let all = cluster\nnamespace app {\n  allow all -> web/x:80\n}",
+            "W013",
+            "write `app/all`",
+            Unsafe,
+            "let all = cluster\nnamespace app {\n  allow app/all -> web/x:80\n}",
+        ),
+        (
+            "\nallow other/a -> third/b:80",
+            "W002",
+            "declare namespace `other`, `third`",
+            Unsafe,
+            "namespace other\nnamespace third\n\nallow other/a -> third/b:80",
+        ),
+    ];
+    for (program, code, title, applicability, fixed) in cases {
+        let text = format!("namespace web\n{program}\n");
+        let c = npc::compile_str("fix.npl", &text);
+        let d = c
+            .diagnostics
+            .iter()
+            .find(|d| d.code.id == code)
+            .unwrap_or_else(|| panic!("{program}: no {code} in {:?}", c.diagnostics));
+        let s = d
+            .suggestions
+            .first()
+            .unwrap_or_else(|| panic!("{program}: {code} has no suggestion"));
+        assert_eq!(
+            (s.title.as_str(), s.applicability),
+            (title, applicability),
+            "{program}"
+        );
+        let after = applied(&text, d);
+        assert_eq!(after, format!("namespace web\n{fixed}\n"), "{program}");
+        let again = npc::compile_str("fix.npl", &after);
+        assert!(
+            !again.diagnostics.iter().any(|d| d.code.id == code),
+            "{program}: still {code} after the fix:\n{after}"
+        );
+    }
+}
+
+/// A duplicate `include` is removed with its line, or alone when the line
+/// holds more.
+#[test]
+fn a_duplicate_include_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.npl"), "namespace a\n").unwrap();
+    for (text, fixed) in [
+        (
+            "include \"a.npl\"\ninclude \"a.npl\"  # again\nnamespace web\n",
+            "include \"a.npl\"\nnamespace web\n",
+        ),
+        (
+            "include \"a.npl\"\nnamespace web; include \"a.npl\"\n",
+            "include \"a.npl\"\nnamespace web; \n",
+        ),
+    ] {
+        let main = dir.path().join("main.npl");
+        std::fs::write(&main, text).unwrap();
+        let c = npc::compile(vec![npc::load::Input {
+            name: "main.npl".into(),
+            path: Some(main),
+            text: text.into(),
+        }]);
+        let d = c.diagnostics.iter().find(|d| d.code.id == "E017").unwrap();
+        let s = &d.suggestions[0];
+        assert_eq!(s.title, "remove this `include`");
+        assert_eq!(
+            s.applicability,
+            npc::diagnostic::Applicability::MachineApplicable
+        );
+        assert_eq!(applied(text, d), fixed);
+    }
+}
