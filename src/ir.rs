@@ -53,64 +53,7 @@ pub struct Isolation {
     pub egress: bool,
 }
 
-/// A label selector in canonical form: equal selectors are equal values.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Selector {
-    pub match_labels: BTreeMap<String, String>,
-    pub expressions: BTreeSet<Requirement>,
-}
-
-impl Selector {
-    pub fn is_empty(&self) -> bool {
-        self.match_labels.is_empty() && self.expressions.is_empty()
-    }
-
-    /// Whether a set of labels satisfies this selector.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.match_labels
-            .iter()
-            .all(|(k, v)| labels.get(k) == Some(v))
-            && self.expressions.iter().all(|r| r.matches(labels))
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Requirement {
-    pub key: String,
-    pub operator: Operator,
-    pub values: BTreeSet<String>,
-}
-
-impl Requirement {
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        let value = labels.get(&self.key);
-        match self.operator {
-            Operator::In => value.is_some_and(|v| self.values.contains(v)),
-            Operator::NotIn => value.is_none_or(|v| !self.values.contains(v)),
-            Operator::Exists => value.is_some(),
-            Operator::DoesNotExist => value.is_none(),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Operator {
-    In,
-    NotIn,
-    Exists,
-    DoesNotExist,
-}
-
-impl Operator {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operator::In => "In",
-            Operator::NotIn => "NotIn",
-            Operator::Exists => "Exists",
-            Operator::DoesNotExist => "DoesNotExist",
-        }
-    }
-}
+pub use crate::k8s::selector::{Operator, Requirement, Selector};
 
 /// Which namespaces a pod peer lives in.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::{Conn, Subjects};
 use crate::eval::{Direction, PolicySet, PortSet};
-use crate::k8s::NAMESPACE_NAME_LABEL;
+use crate::k8s::{Selector, NAMESPACE_NAME_LABEL};
 use crate::manifest::{Manifests, WorkloadId};
 
 /// A set of pods as NPL writes it: `*/*` (every pod of the cluster),
@@ -33,46 +33,13 @@ pub struct Exposure {
     pub named_ports: Vec<String>,
 }
 
-/// Writes a label value or key as NPL reads it (quoted when needed).
-fn word(text: &str) -> String {
-    let plain = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'));
-    if plain {
-        text.to_owned()
-    } else {
-        format!("{text:?}")
-    }
-}
-
-/// `{app=api, tier in (a, b)}`, or `*` for the empty selector.
+/// `{app=api, tier in (a, b)}`, or `*` for the empty selector (a
+/// selector the API refuses is never in an evaluated policy; it reads as
+/// `*` here).
 pub fn selector_text(selector: &LabelSelector) -> String {
-    let mut parts = Vec::new();
-    for (k, v) in selector.match_labels.iter().flatten() {
-        parts.push(format!("{}={}", word(k), word(v)));
-    }
-    for e in selector.match_expressions.iter().flatten() {
-        let values = || {
-            e.values
-                .iter()
-                .flatten()
-                .map(|v| word(v))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        parts.push(match e.operator.as_str() {
-            "In" => format!("{} in ({})", word(&e.key), values()),
-            "NotIn" => format!("{} notin ({})", word(&e.key), values()),
-            "Exists" => word(&e.key),
-            "DoesNotExist" => format!("!{}", word(&e.key)),
-            other => format!("{} {other} ({})", word(&e.key), values()),
-        });
-    }
-    if parts.is_empty() {
-        "*".to_owned()
-    } else {
-        format!("{{{}}}", parts.join(", "))
+    match Selector::from_api(selector) {
+        Ok(s) if !s.is_empty() => s.to_string(),
+        _ => "*".to_owned(),
     }
 }
 

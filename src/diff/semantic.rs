@@ -348,7 +348,7 @@ fn namespace_set(
     Some(if shown.is_empty() {
         "*".to_string()
     } else {
-        crate::verify::describe::selector(&shown)
+        shown.to_string()
     })
 }
 

@@ -13,9 +13,7 @@ use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
     NetworkPolicyPort, NetworkPolicySpec,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
-    LabelSelector, LabelSelectorRequirement, ObjectMeta,
-};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::diagnostic::{codes, Diagnostic, Diagnostics};
@@ -526,19 +524,7 @@ fn peer(p: &Peer) -> NetworkPolicyPeer {
 }
 
 fn label_selector(sel: &Selector) -> LabelSelector {
-    LabelSelector {
-        match_labels: (!sel.match_labels.is_empty()).then(|| sel.match_labels.clone()),
-        match_expressions: (!sel.expressions.is_empty()).then(|| {
-            sel.expressions
-                .iter()
-                .map(|r| LabelSelectorRequirement {
-                    key: r.key.clone(),
-                    operator: r.operator.as_str().to_string(),
-                    values: (!r.values.is_empty()).then(|| r.values.iter().cloned().collect()),
-                })
-                .collect()
-        }),
-    }
+    sel.to_api()
 }
 
 fn ports(ports: &Ports) -> Option<Vec<NetworkPolicyPort>> {

@@ -17,6 +17,7 @@
 //! over the object's strings; only a policy whose bound is over the limit is
 //! serialized to measure it exactly.
 
+use crate::k8s::Operator;
 use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
     NetworkPolicyPort,
@@ -345,7 +346,7 @@ fn halve(peer: &NetworkPolicyPeer) -> Option<(NetworkPolicyPeer, NetworkPolicyPe
             .as_ref()?
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.operator == "In")
+            .filter(|(_, r)| r.operator == Operator::In.as_str())
             .map(|(i, r)| (i, r.values.as_ref().map_or(0, Vec::len)))
             .filter(|(_, len)| *len >= 2)
             .max_by_key(|(_, len)| *len)

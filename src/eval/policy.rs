@@ -108,7 +108,7 @@ impl CompiledPolicy {
         let default_spec = NetworkPolicySpec::default();
         let spec = policy.spec.as_ref().unwrap_or(&default_spec);
         let pod_selector = match &spec.pod_selector {
-            Some(selector) => Selector::compile(selector, "spec.podSelector", sink),
+            Some(selector) => super::selector::compile(selector, "spec.podSelector", sink),
             None => Selector::everything(),
         };
         let has_egress_rules = spec.egress.as_ref().is_some_and(|e| !e.is_empty());
@@ -221,7 +221,7 @@ fn compile_peer(peer: &NetworkPolicyPeer, path: &str, sink: &mut ErrorSink<'_>) 
         (None, ns, pod) => {
             let namespaces = match ns {
                 None => NamespaceScope::Own,
-                Some(s) => NamespaceScope::Matching(Selector::compile(
+                Some(s) => NamespaceScope::Matching(super::selector::compile(
                     s,
                     &format!("{path}.namespaceSelector"),
                     sink,
@@ -229,7 +229,7 @@ fn compile_peer(peer: &NetworkPolicyPeer, path: &str, sink: &mut ErrorSink<'_>) 
             };
             let pods = match pod {
                 None => Selector::everything(),
-                Some(s) => Selector::compile(s, &format!("{path}.podSelector"), sink),
+                Some(s) => super::selector::compile(s, &format!("{path}.podSelector"), sink),
             };
             Some(Peer::Pods { namespaces, pods })
         }

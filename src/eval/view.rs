@@ -58,6 +58,11 @@ impl<'a> PolicyView<'a> {
         &self.policy.name
     }
 
+    /// The policy's `podSelector` (everything when absent).
+    pub fn pod_selector(&self) -> &'a crate::k8s::Selector {
+        &self.policy.pod_selector
+    }
+
     /// Whether the policy's `podSelector` (in its namespace) selects `pod`.
     pub fn selects(&self, pod: &Pod) -> bool {
         self.policy.selects(pod)

@@ -3,14 +3,15 @@
 //! namespaces an `allow` would open the other side of), CIDRs with
 //! `except`, `world`, port lists.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::complement::{self, Term};
 use super::translate::{Group, Settings};
+use crate::k8s::selector::{Operator, Requirement, Selector};
 use crate::k8s::{Cidr, Protocol, NAMESPACE_NAME_LABEL};
 
 pub(super) fn is_empty_selector(sel: Option<&LabelSelector>) -> bool {
@@ -42,27 +43,19 @@ pub(super) fn value(text: &str) -> String {
     }
 }
 
-/// `{k=v, k in (a, b), ...}`; an error for what NPL cannot write.
+/// `{k=v, k in (a, b), ...}`; an error for a selector the API refuses.
 pub(super) fn label_set(sel: &LabelSelector) -> Result<String, String> {
-    let mut entries = Vec::new();
-    for (k, v) in sel.match_labels.iter().flatten() {
-        entries.push(format!("{k}={}", value(v)));
-    }
-    for e in sel.match_expressions.iter().flatten() {
-        let values: Vec<String> = e.values.iter().flatten().map(|v| value(v)).collect();
-        let key = &e.key;
-        let entry = match e.operator.as_str() {
-            "In" if values.is_empty() => return Err(format!("`{key} In` without values")),
-            "NotIn" if values.is_empty() => return Err(format!("`{key} NotIn` without values")),
-            "In" => format!("{key} in ({})", values.join(", ")),
-            "NotIn" => format!("{key} notin ({})", values.join(", ")),
-            "Exists" => key.clone(),
-            "DoesNotExist" => format!("!{key}"),
-            other => return Err(format!("selector operator `{other}`")),
-        };
-        entries.push(entry);
-    }
-    Ok(format!("{{{}}}", entries.join(", ")))
+    typed(sel).map(|s| s.to_string())
+}
+
+/// The typed selector; an error naming the first expression the API
+/// refuses.
+pub(super) fn typed(sel: &LabelSelector) -> Result<Selector, String> {
+    Selector::from_api(sel).map_err(|errors| {
+        errors
+            .first()
+            .map_or_else(String::new, |e| format!("selector: {}", e.kind))
+    })
 }
 
 /// The pod part of an endpoint: `*`, a workload name, or a label set.
@@ -97,56 +90,51 @@ pub(super) fn namespace_parts(
             return Ok((vec![name.clone()], Vec::new()));
         }
     }
-    if labels.is_empty() && expressions.len() == 1 {
-        let e = &expressions[0];
-        if e.key == NAMESPACE_NAME_LABEL && e.operator == "In" {
-            let names: Vec<String> = e.values.iter().flatten().cloned().collect();
-            if !names.is_empty()
-                && names
+    let typed = typed(sel)?;
+    if typed.match_labels.is_empty() && typed.expressions.len() == 1 {
+        if let Some(e) = typed.expressions.first() {
+            if e.key == NAMESPACE_NAME_LABEL
+                && e.operator == Operator::In
+                && e.values
                     .iter()
                     .all(|n| crate::k8s::names::dns1123_label(n).is_ok())
             {
-                return Ok((names, Vec::new()));
+                return Ok((e.values.iter().cloned().collect(), Vec::new()));
             }
         }
     }
     // Only the managed namespaces the set reaches get the other side.
-    let reached = super::universe::selector(sel);
     let exclude: Vec<Managed> = exclude
         .iter()
-        .filter(|m| reached.matches(&m.labels))
+        .filter(|m| typed.matches(&m.labels))
         .cloned()
         .collect();
     // The set less the left-out namespaces may match none at all.
-    let mut less = sel.clone();
+    let mut less = typed;
     if !exclude.is_empty() {
         let names = exclude.iter().map(|m| m.name.clone());
-        let list = less.match_expressions.get_or_insert_with(Vec::new);
         // One `notin` on the name: merged with one the set has already.
-        match list
-            .iter_mut()
-            .find(|r| r.key == NAMESPACE_NAME_LABEL && r.operator == "NotIn")
-        {
-            Some(r) => {
-                let values = r.values.get_or_insert_with(Vec::new);
-                for n in names {
-                    if !values.contains(&n) {
-                        values.push(n);
-                    }
-                }
-                values.sort();
-            }
-            None => list.push(LabelSelectorRequirement {
-                key: NAMESPACE_NAME_LABEL.to_string(),
-                operator: "NotIn".to_string(),
-                values: Some(names.collect()),
-            }),
+        let old = less
+            .expressions
+            .iter()
+            .find(|r| r.key == NAMESPACE_NAME_LABEL && r.operator == Operator::NotIn)
+            .cloned();
+        let mut values = BTreeSet::new();
+        if let Some(old) = old {
+            less.expressions.remove(&old);
+            values = old.values;
         }
+        values.extend(names);
+        less.expressions.insert(Requirement::new(
+            NAMESPACE_NAME_LABEL,
+            Operator::NotIn,
+            values,
+        ));
     }
-    if complement::never_matches(Some(&less)) {
+    if less.is_unsatisfiable() {
         return Ok((Vec::new(), exclude));
     }
-    Ok((vec![label_set(&less)?], exclude))
+    Ok((vec![less.to_string()], exclude))
 }
 
 /// A managed namespace isolated in one direction, as `*` and label-set
@@ -169,7 +157,7 @@ pub(super) fn open_endpoints(left_out: &[Managed], pods: Option<&LabelSelector>)
     for m in left_out {
         for t in &m.open {
             if let Some(r) = complement::restrict(t, pods) {
-                let text = format!("{}/{}", m.name, complement::render(&r, &value));
+                let text = format!("{}/{}", m.name, complement::render(&r));
                 if !out.contains(&text) {
                     out.push(text);
                 }

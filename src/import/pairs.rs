@@ -9,6 +9,7 @@
 //! its rule and `A`'s peer select, on the ports both rules allow. Neither
 //! side is opened further than its own rule: the statement is exact.
 
+use crate::k8s::Operator;
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
@@ -42,7 +43,7 @@ fn left_out_by(peer: Option<&NetworkPolicyPeer>, exclude: &[Managed]) -> BTreeSe
     if labels.is_empty()
         && expressions.len() == 1
         && expressions[0].key == NAMESPACE_NAME_LABEL
-        && expressions[0].operator == "In"
+        && expressions[0].operator == Operator::In.as_str()
         && expressions[0].values.as_ref().is_some_and(|v| {
             !v.is_empty()
                 && v.iter()
@@ -142,19 +143,17 @@ fn pods(term: &Term, settings: &Settings) -> String {
     if term.is_empty() {
         return "*".to_string();
     }
-    if term.len() == 1 {
-        if let Some(complement::Constraint::In(v)) = term.get(&settings.workload_label) {
-            if let Some(name) = v.iter().next().filter(|_| v.len() == 1) {
-                return value(name);
-            }
+    if term.expressions.is_empty() && term.match_labels.len() == 1 {
+        if let Some(name) = term.match_labels.get(&settings.workload_label) {
+            return value(name);
         }
     }
-    complement::render(term, &value)
+    complement::render(term)
 }
 
 /// Both selectors at once, as a term.
 fn and(a: Option<&LabelSelector>, b: Option<&LabelSelector>) -> Option<Term> {
-    complement::restrict(&complement::restrict(&Term::new(), a)?, b)
+    complement::restrict(&complement::restrict(&Term::everything(), a)?, b)
 }
 
 /// One rule of a policy with its peers (`None`: no peer list, every peer).

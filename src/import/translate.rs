@@ -405,7 +405,7 @@ pub fn translate(
                         "{FROM}{ns}/* (open for {word}: no policy selects these pods)"
                     ));
                     for (t, term) in terms.iter().enumerate() {
-                        let pods = format!("{ns}/{}", complement::render(term, &value));
+                        let pods = format!("{ns}/{}", complement::render(term));
                         for (group, everything) in
                             peer_groups(None, ns, exclude, settings).unwrap_or_default()
                         {

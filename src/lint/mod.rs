@@ -20,10 +20,6 @@ mod selection;
 mod shadow;
 mod traps;
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Severity};
 use crate::eval::{Endpoint, Pod, PolicySet};
 use crate::manifest::{Manifests, Policy};
@@ -146,19 +142,9 @@ impl<'a> Context<'a> {
             if selects_some {
                 continue;
             }
-            let Some(policy) = manifests.policies.get(i) else {
+            let Some(labels) = view.pod_selector().satisfying_labels() else {
                 continue;
             };
-            let selector = policy
-                .object
-                .spec
-                .as_ref()
-                .and_then(|s| s.pod_selector.as_ref());
-            let labels = match selector {
-                Some(selector) => representative_labels(selector),
-                None => Some(BTreeMap::new()),
-            };
-            let Some(labels) = labels else { continue };
             let pod = Pod {
                 namespace: view.namespace().to_owned(),
                 namespace_labels: manifests.namespace_labels(view.namespace()),
@@ -218,41 +204,6 @@ impl<'a> Context<'a> {
     pub fn endpoint(&self, subject: usize) -> &Endpoint {
         &self.subjects[subject].endpoint
     }
-}
-
-/// Labels that satisfy a selector, if it can be satisfied: `matchLabels`,
-/// the first value of `In`, a placeholder value for `Exists`; keys under
-/// `NotIn` and `DoesNotExist` are left out.
-pub fn representative_labels(selector: &LabelSelector) -> Option<BTreeMap<String, String>> {
-    let mut labels: BTreeMap<String, String> = selector.match_labels.clone().unwrap_or_default();
-    let expressions = selector.match_expressions.iter().flatten();
-    for e in expressions.clone() {
-        let values = e.values.as_deref().unwrap_or_default();
-        match e.operator.as_str() {
-            "In" => match labels.get(&e.key) {
-                Some(v) if !values.contains(v) => return None,
-                Some(_) => {}
-                None => {
-                    labels.insert(e.key.clone(), values.first()?.clone());
-                }
-            },
-            "Exists" => {
-                labels
-                    .entry(e.key.clone())
-                    .or_insert_with(|| "any".to_owned());
-            }
-            _ => {}
-        }
-    }
-    for e in expressions {
-        let values = e.values.as_deref().unwrap_or_default();
-        match (e.operator.as_str(), labels.get(&e.key)) {
-            ("NotIn", Some(v)) if values.contains(v) => return None,
-            ("DoesNotExist", Some(_)) => return None,
-            _ => {}
-        }
-    }
-    Some(labels)
 }
 
 /// Every finding over the manifests, in source order.
@@ -330,28 +281,6 @@ pub fn list(names: &[String], n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn selector(yaml: &str) -> LabelSelector {
-        serde_yaml::from_str(yaml).unwrap()
-    }
-
-    #[test]
-    fn representatives_satisfy_their_selector_or_do_not_exist() {
-        let labels = representative_labels(&selector(
-            "{matchLabels: {app: a}, matchExpressions: [{key: tier, operator: In, values: [x, y]}, {key: env, operator: Exists}, {key: canary, operator: DoesNotExist}]}",
-        ))
-        .unwrap();
-        assert_eq!(labels.len(), 3);
-        assert_eq!(labels["tier"], "x");
-        assert!(representative_labels(&selector(
-            "{matchLabels: {app: a}, matchExpressions: [{key: app, operator: NotIn, values: [a]}]}"
-        ))
-        .is_none());
-        assert!(representative_labels(&selector(
-            "{matchLabels: {app: a}, matchExpressions: [{key: app, operator: In, values: [b]}]}"
-        ))
-        .is_none());
-    }
 
     #[test]
     fn levels_drop_or_promote() {

@@ -6,6 +6,7 @@
 //! L003–L005 need workloads to judge by: L003 is reported only in
 //! namespaces with workloads, L004 and L005 only when the input has some.
 
+use crate::k8s::Operator;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -142,7 +143,7 @@ fn by_name(selector: Option<&LabelSelector>) -> Vec<String> {
         .map(|(_, v)| v.clone())
         .collect();
     for e in s.match_expressions.iter().flatten() {
-        if e.key == NAMESPACE_NAME_LABEL && e.operator == "In" {
+        if e.key == NAMESPACE_NAME_LABEL && e.operator == Operator::In.as_str() {
             names.extend(e.values.iter().flatten().cloned());
         }
     }

@@ -19,7 +19,7 @@ use super::traps::raw_rules;
 use super::Context;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::eval::{Direction, RuleView};
-use crate::k8s::{Cidr, NAMESPACE_NAME_LABEL};
+use crate::k8s::{Cidr, Selector, NAMESPACE_NAME_LABEL};
 
 /// L008: policy adds no connection.
 pub const SHADOWED_POLICY: super::Rule = super::Rule::new(
@@ -29,68 +29,21 @@ pub const SHADOWED_POLICY: super::Rule = super::Rule::new(
     "a policy that adds no connection: others cover it",
 );
 
-/// One requirement of a label selector.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Req {
-    Eq(String, String),
-    In(String, BTreeSet<String>),
-    NotIn(String, BTreeSet<String>),
-    Exists(String),
-    Absent(String),
-}
-
-/// The requirements of a selector (`None`: an operator we do not know,
-/// about which nothing is claimed).
-fn requirements(selector: Option<&LabelSelector>) -> Option<Vec<Req>> {
-    let mut out = Vec::new();
-    let Some(s) = selector else { return Some(out) };
-    for (k, v) in s.match_labels.iter().flatten() {
-        out.push(Req::Eq(k.clone(), v.clone()));
-    }
-    for e in s.match_expressions.iter().flatten() {
-        let values: BTreeSet<String> = e.values.iter().flatten().cloned().collect();
-        out.push(match e.operator.as_str() {
-            "In" => Req::In(e.key.clone(), values),
-            "NotIn" => Req::NotIn(e.key.clone(), values),
-            "Exists" => Req::Exists(e.key.clone()),
-            "DoesNotExist" => Req::Absent(e.key.clone()),
-            _ => return None,
-        });
-    }
-    Some(out)
-}
-
-/// Whether every label set satisfying all of `have` satisfies `want`.
-fn implies(have: &[Req], want: &Req) -> bool {
-    have.iter().any(|h| match (h, want) {
-        (Req::Eq(k, v), Req::Eq(k2, v2)) => k == k2 && v == v2,
-        (Req::In(k, vs), Req::Eq(k2, v2)) => k == k2 && vs.len() == 1 && vs.contains(v2),
-        (Req::Eq(k, v), Req::In(k2, vs)) => k == k2 && vs.contains(v),
-        (Req::In(k, a), Req::In(k2, b)) => k == k2 && a.is_subset(b),
-        (Req::Eq(k, _) | Req::In(k, _) | Req::Exists(k), Req::Exists(k2)) => k == k2,
-        (Req::Absent(k), Req::Absent(k2)) => k == k2,
-        (Req::Absent(k), Req::NotIn(k2, _)) => k == k2,
-        (Req::Eq(k, v), Req::NotIn(k2, vs)) => k == k2 && !vs.contains(v),
-        (Req::In(k, a), Req::NotIn(k2, b)) => k == k2 && a.is_disjoint(b),
-        (Req::NotIn(k, a), Req::NotIn(k2, b)) => k == k2 && b.is_subset(a),
-        _ => false,
-    })
-}
-
-/// Whether selector `outer` matches every label set `inner` matches.
+/// Whether selector `outer` matches every label set `inner` matches (no
+/// claim about a selector the API would refuse).
 fn selector_covers(outer: Option<&LabelSelector>, inner: Option<&LabelSelector>) -> bool {
-    match (requirements(outer), requirements(inner)) {
-        (Some(want), Some(have)) => want.iter().all(|w| implies(&have, w)),
+    match (Selector::from_api_opt(outer), Selector::from_api_opt(inner)) {
+        (Ok(outer), Ok(inner)) => inner.implies(&outer),
         _ => false,
     }
 }
 
-/// The namespaces a pod peer of a policy in `namespace` reaches, as
-/// requirements on namespace labels.
-fn namespace_reqs(peer: &NetworkPolicyPeer, namespace: &str) -> Option<Vec<Req>> {
+/// The namespaces a pod peer of a policy in `namespace` reaches, as a
+/// selector of namespace labels.
+fn namespace_selector(peer: &NetworkPolicyPeer, namespace: &str) -> Option<Selector> {
     match &peer.namespace_selector {
-        None => Some(vec![Req::Eq(NAMESPACE_NAME_LABEL.into(), namespace.into())]),
-        Some(s) => requirements(Some(s)),
+        None => Some(Selector::equals(NAMESPACE_NAME_LABEL, namespace)),
+        Some(s) => Selector::from_api(s).ok(),
     }
 }
 
@@ -114,10 +67,10 @@ fn peer_covers(outer: &NetworkPolicyPeer, inner: &NetworkPolicyPeer, namespace: 
         (Some(o), Some(i)) => ip_block_covers(o, i),
         (None, None) => {
             let ns = match (
-                namespace_reqs(outer, namespace),
-                namespace_reqs(inner, namespace),
+                namespace_selector(outer, namespace),
+                namespace_selector(inner, namespace),
             ) {
-                (Some(want), Some(have)) => want.iter().all(|w| implies(&have, w)),
+                (Some(outer), Some(inner)) => inner.implies(&outer),
                 _ => false,
             };
             ns && selector_covers(outer.pod_selector.as_ref(), inner.pod_selector.as_ref())

@@ -116,42 +116,8 @@ impl Resolver {
 
 /// A key whose requirements no label value can satisfy together.
 fn contradiction(sel: &Selector) -> Option<String> {
-    let keys: BTreeSet<&String> = sel
-        .match_labels
-        .keys()
-        .chain(sel.expressions.iter().map(|r| &r.key))
-        .collect();
-    for key in keys {
-        let reqs: Vec<&Requirement> = sel.expressions.iter().filter(|r| &r.key == key).collect();
-        let must_exist = sel.match_labels.contains_key(key)
-            || reqs
-                .iter()
-                .any(|r| matches!(r.operator, Operator::In | Operator::Exists));
-        let must_not_exist = reqs.iter().any(|r| r.operator == Operator::DoesNotExist);
-        if must_exist && must_not_exist {
-            return Some(key.clone());
-        }
-        // The values that remain possible, if the key is constrained to a finite set.
-        let mut possible: Option<BTreeSet<String>> = sel
-            .match_labels
-            .get(key)
-            .map(|v| BTreeSet::from([v.clone()]));
-        for r in &reqs {
-            if r.operator == Operator::In {
-                possible = Some(match possible {
-                    Some(p) => p.intersection(&r.values).cloned().collect(),
-                    None => r.values.clone(),
-                });
-            }
-        }
-        if let Some(mut p) = possible {
-            for r in reqs.iter().filter(|r| r.operator == Operator::NotIn) {
-                p.retain(|v| !r.values.contains(v));
-            }
-            if p.is_empty() {
-                return Some(key.clone());
-            }
-        }
-    }
-    None
+    sel.domains()
+        .into_iter()
+        .find(|(_, domain)| domain.is_empty())
+        .map(|(key, _)| key.to_string())
 }

@@ -186,7 +186,7 @@ fn namespace_labels(program: &Program, inventory: &Inventory, diags: &mut Diagno
             if declared != real {
                 notes.push(format!(
                     "`{}` {} it in the cluster, but not as declared",
-                    describe::selector(sel),
+                    sel,
                     if real { "covers" } else { "does not cover" }
                 ));
             }

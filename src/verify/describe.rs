@@ -1,28 +1,7 @@
 //! NPL text for peers and ports, for messages and explanations.
 
 use crate::eval::{PortSet, Protocol};
-use crate::ir::{NamespaceSelector, Operator, Peer, PortNumber, Ports, Selector};
-
-/// A label set as NPL writes it: `{tier=backend, env in (a, b), !canary}`.
-pub fn selector(sel: &Selector) -> String {
-    let mut parts: Vec<String> = sel
-        .match_labels
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    for r in &sel.expressions {
-        let values: Vec<&str> = r.values.iter().map(String::as_str).collect();
-        parts.push(match r.operator {
-            Operator::In if values.len() == 1 => format!("{}={}", r.key, values.join("")),
-            Operator::In => format!("{} in ({})", r.key, values.join(", ")),
-            Operator::NotIn if values.len() == 1 => format!("{}!={}", r.key, values.join("")),
-            Operator::NotIn => format!("{} notin ({})", r.key, values.join(", ")),
-            Operator::Exists => r.key.clone(),
-            Operator::DoesNotExist => format!("!{}", r.key),
-        });
-    }
-    format!("{{{}}}", parts.join(", "))
-}
+use crate::ir::{NamespaceSelector, Peer, PortNumber, Ports};
 
 /// An expectation endpoint as NPL writes it: its peer, or `world`.
 pub fn peers(list: &[Peer], workload_label: &str) -> String {
@@ -46,17 +25,17 @@ pub fn peer(p: &Peer, workload_label: &str) -> String {
             let ns = match namespaces {
                 NamespaceSelector::Named(n) => n.clone(),
                 NamespaceSelector::Matching(sel) if sel.is_empty() => "*".to_string(),
-                NamespaceSelector::Matching(sel) => selector(sel),
+                NamespaceSelector::Matching(sel) => sel.to_string(),
             };
             let pod = if pods.is_empty() {
                 "*".to_string()
             } else if pods.expressions.is_empty() && pods.match_labels.len() == 1 {
                 match pods.match_labels.get(workload_label) {
                     Some(name) => name.clone(),
-                    None => selector(pods),
+                    None => pods.to_string(),
                 }
             } else {
-                selector(pods)
+                pods.to_string()
             };
             format!("{ns}/{pod}")
         }

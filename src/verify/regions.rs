@@ -34,9 +34,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::representative::{Kind, Representative};
 use crate::eval::{Endpoint, NamedPort, Pod};
-use crate::ir::{
-    NamespaceSelector, Operator, Peer, PortNumber, Ports, Program, Requirement, Selector,
-};
+use crate::ir::{NamespaceSelector, Operator, Peer, PortNumber, Ports, Program, Selector};
 use crate::k8s::{Cidr, IpBlock, Protocol, NAMESPACE_NAME_LABEL};
 
 /// The most regions one endpoint of one expectation may have.
@@ -109,28 +107,11 @@ impl Bounds {
     }
 }
 
-/// A label selector of an API object in the IR's form (unknown operators
-/// are read as `DoesNotExist`: the evaluator rejects such policies before
-/// anything asks).
+/// A label selector of an API object in its typed form. A selector the
+/// API refuses reads as the empty one: the evaluator refuses policies with
+/// such selectors before any region is asked for.
 pub fn selector(sel: &LabelSelector) -> Selector {
-    let mut out = Selector {
-        match_labels: sel.match_labels.clone().unwrap_or_default(),
-        expressions: BTreeSet::new(),
-    };
-    for e in sel.match_expressions.iter().flatten() {
-        let operator = match e.operator.as_str() {
-            "In" => Operator::In,
-            "NotIn" => Operator::NotIn,
-            "Exists" => Operator::Exists,
-            _ => Operator::DoesNotExist,
-        };
-        out.expressions.insert(Requirement {
-            key: e.key.clone(),
-            operator,
-            values: e.values.iter().flatten().cloned().collect(),
-        });
-    }
-    out
+    Selector::from_api(sel).unwrap_or_default()
 }
 
 /// The namespace names a selector admits, when it admits only a list of

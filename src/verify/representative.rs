@@ -1,14 +1,11 @@
 //! Representative endpoints: the pods and addresses an `expect` endpoint stands for.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::eval::{Endpoint, NamedPort, Pod, PortSet};
-use crate::ir::{NamespaceSelector, Operator, Peer, PortNumber, Ports, Program, Selector};
+use crate::ir::{NamespaceSelector, Peer, PortNumber, Ports, Program, Selector};
 use crate::k8s::{IpBlock, NAMESPACE_NAME_LABEL};
-
-/// The value a representative pod carries for an `Exists` requirement.
-const ANY_VALUE: &str = "any";
 
 /// One concrete endpoint an `expect` endpoint stands for.
 #[derive(Clone, Debug)]
@@ -59,50 +56,6 @@ impl Representative {
     }
 }
 
-/// The labels a pod must carry, and nothing else: matchLabels, one value of
-/// each `In`, a value for `Exists`; nothing for `NotIn`/`DoesNotExist`.
-/// `None` if the selector cannot be satisfied.
-pub fn satisfying_labels(sel: &Selector) -> Option<BTreeMap<String, String>> {
-    let mut labels = sel.match_labels.clone();
-    let keys: BTreeSet<&String> = sel.expressions.iter().map(|r| &r.key).collect();
-    for key in keys {
-        if labels.contains_key(key) {
-            continue;
-        }
-        let reqs: Vec<_> = sel.expressions.iter().filter(|r| &r.key == key).collect();
-        let excluded: BTreeSet<&String> = reqs
-            .iter()
-            .filter(|r| r.operator == Operator::NotIn)
-            .flat_map(|r| r.values.iter())
-            .collect();
-        let ins: Vec<&BTreeSet<String>> = reqs
-            .iter()
-            .filter(|r| r.operator == Operator::In)
-            .map(|r| &r.values)
-            .collect();
-        let value = if let Some(first) = ins.first() {
-            first
-                .iter()
-                .find(|v| ins.iter().all(|s| s.contains(*v)) && !excluded.contains(v))
-                .cloned()
-        } else if reqs.iter().any(|r| r.operator == Operator::Exists) {
-            (0..=excluded.len())
-                .map(|i| {
-                    if i == 0 {
-                        ANY_VALUE.to_string()
-                    } else {
-                        format!("{ANY_VALUE}-{i}")
-                    }
-                })
-                .find(|v| !excluded.contains(v))
-        } else {
-            continue;
-        };
-        labels.insert(key.clone(), value?);
-    }
-    sel.matches(&labels).then_some(labels)
-}
-
 /// `app=frontend, tier=web`, or `no labels`.
 pub fn label_text(labels: &BTreeMap<String, String>) -> String {
     if labels.is_empty() {
@@ -146,7 +99,7 @@ fn synthetic_namespace(
     sel: &Selector,
     program: &Program,
 ) -> Option<(String, BTreeMap<String, String>)> {
-    let mut labels = satisfying_labels(sel)?;
+    let mut labels = sel.satisfying_labels()?;
     if let Some(name) = labels.get(NAMESPACE_NAME_LABEL) {
         return Some((name.clone(), labels));
     }
@@ -170,7 +123,7 @@ pub fn representatives(peer: &Peer, program: &Program, ports: &[NamedPort]) -> V
             namespaces: ns,
             pods,
         } => {
-            let Some(labels) = satisfying_labels(pods) else {
+            let Some(labels) = pods.satisfying_labels() else {
                 return Vec::new();
             };
             namespaces(ns, program)

@@ -326,27 +326,7 @@ fn labels(labels: &std::collections::BTreeMap<String, String>) -> String {
 }
 
 fn selector_json(sel: &Selector) -> Value {
-    let mut out = Map::new();
-    if !sel.match_labels.is_empty() {
-        out.insert("matchLabels".into(), json!(sel.match_labels));
-    }
-    if !sel.expressions.is_empty() {
-        let exprs: Vec<Value> = sel
-            .expressions
-            .iter()
-            .map(|r| {
-                let mut e = Map::new();
-                e.insert("key".into(), json!(r.key));
-                e.insert("operator".into(), json!(r.operator.as_str()));
-                if !r.values.is_empty() {
-                    e.insert("values".into(), json!(r.values));
-                }
-                Value::Object(e)
-            })
-            .collect();
-        out.insert("matchExpressions".into(), Value::Array(exprs));
-    }
-    Value::Object(out)
+    serde_json::to_value(sel.to_api()).unwrap_or_default()
 }
 
 /// A peer as the `from`/`to` entry of the emitted YAML writes it.
