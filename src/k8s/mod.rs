@@ -7,11 +7,13 @@ pub mod cidr;
 pub mod direction;
 pub mod names;
 pub mod protocol;
+pub mod text;
 pub mod yaml;
 
 pub use cidr::{Cidr, IpBlock};
 pub use direction::Direction;
 pub use protocol::Protocol;
+pub use text::escape_controls;
 
 /// The label every namespace carries with its own name (Kubernetes 1.21+).
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";

@@ -11,7 +11,9 @@ use super::{Options, Origin, PodShape, Policy};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::eval::{NamedPort, PolicySet};
 use crate::k8s::yaml::yaml11_bool;
-use crate::k8s::{Protocol, NETWORK_POLICY_API_VERSION, NETWORK_POLICY_KIND};
+use crate::k8s::{
+    escape_controls, names, Protocol, NETWORK_POLICY_API_VERSION, NETWORK_POLICY_KIND,
+};
 use crate::source::Span;
 
 /// A workload kind npc reads, with where its pod template lives.
@@ -264,12 +266,14 @@ pub fn collect(
         let mut reader = Reader {
             value: &value,
             kind: &kind,
-            name: value
-                .get("metadata")
-                .and_then(|m| m.get("name"))
-                .and_then(Value::as_str)
-                .unwrap_or("?")
-                .to_owned(),
+            name: escape_controls(
+                value
+                    .get("metadata")
+                    .and_then(|m| m.get("name"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("?"),
+            )
+            .into_owned(),
             origin: Origin {
                 file: document.file,
                 document: document.index,
@@ -296,6 +300,15 @@ pub fn collect(
                 .or_default() += 1;
         }
     }
+}
+
+/// The API server's rule for a name.
+#[derive(Clone, Copy)]
+enum NameRule {
+    /// Namespaces: a DNS-1123 label.
+    Label,
+    /// Pods, workloads, NetworkPolicies: a DNS-1123 subdomain.
+    Subdomain,
 }
 
 struct Reader<'a> {
@@ -392,20 +405,62 @@ impl Reader<'_> {
         Ok(out)
     }
 
+    /// Whether `name`, written at `path`, is a name the API server accepts
+    /// there (a DNS-1123 label for namespaces, a subdomain for the names of
+    /// the other kinds npc reads); an error at `path` if not. Names end up
+    /// in programs, comments and terminals: nothing else gets through.
+    fn valid_name(&mut self, path: &str, name: &str, rule: NameRule) -> Result<(), ()> {
+        let (checked, help) = match rule {
+            NameRule::Label => (
+                names::dns1123_label(name),
+                "a namespace name is a DNS-1123 label: at most 63 lower-case letters, digits and `-`, starting and ending with a letter or digit",
+            ),
+            NameRule::Subdomain => (
+                names::dns1123_subdomain(name),
+                "an object name is a DNS-1123 subdomain: at most 253 lower-case letters, digits, `-` and `.`, each part starting and ending with a letter or digit",
+            ),
+        };
+        checked.map_err(|why| {
+            let problem = if path == "metadata.name" {
+                format!("is not a valid name: {why}")
+            } else {
+                format!("`{}` is not a valid name: {why}", escape_controls(name))
+            };
+            self.error(path, problem, help);
+        })
+    }
+
     fn namespace_of(&mut self, options: &Options) -> Result<String, ()> {
-        Ok(self
-            .string("metadata.namespace")?
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| options.default_namespace.clone()))
+        match self.string("metadata.namespace")?.filter(|n| !n.is_empty()) {
+            Some(ns) => {
+                self.valid_name("metadata.namespace", &ns, NameRule::Label)?;
+                Ok(ns)
+            }
+            None => Ok(options.default_namespace.clone()),
+        }
+    }
+
+    /// `metadata.name`, present and valid for the kind.
+    fn name(&mut self, rule: NameRule, what: &str) -> Result<String, ()> {
+        match self.string("metadata.name") {
+            Ok(Some(name)) if !name.is_empty() => {
+                self.valid_name("metadata.name", &name, rule)?;
+                Ok(name)
+            }
+            Ok(_) => {
+                self.error(
+                    "metadata.name",
+                    "is missing".into(),
+                    &format!("every {what} needs a name"),
+                );
+                Err(())
+            }
+            Err(()) => Err(()),
+        }
     }
 
     fn namespace(&mut self, out: &mut Collected) {
-        let Ok(Some(name)) = self.string("metadata.name") else {
-            self.error(
-                "metadata.name",
-                "is missing".into(),
-                "every Namespace needs a name",
-            );
+        let Ok(name) = self.name(NameRule::Label, "Namespace") else {
             return;
         };
         let Ok(mut labels) = self.string_map("metadata.labels") else {
@@ -439,11 +494,26 @@ impl Reader<'_> {
         let Some(r) = controller else { return Ok(None) };
         let text = |key: &str| r.get(key).and_then(Value::as_str).map(str::to_owned);
         match (text("kind"), text("name")) {
-            (Some(kind), Some(name)) => Ok(Some(OwnerRef {
-                kind,
-                name,
-                uid: text("uid"),
-            })),
+            (Some(kind), Some(name)) => {
+                // The owner may stand for a workload the input lacks: its
+                // kind and name are shown and written as such.
+                let identifier = kind.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                    && kind.chars().all(|c| c.is_ascii_alphanumeric());
+                if !identifier {
+                    self.error(
+                        "metadata.ownerReferences",
+                        format!("names the kind `{}`", escape_controls(&kind)),
+                        "an owner's kind is a Kubernetes kind: letters and digits, such as `ReplicaSet`",
+                    );
+                    return Err(());
+                }
+                self.valid_name("metadata.ownerReferences", &name, NameRule::Subdomain)?;
+                Ok(Some(OwnerRef {
+                    kind,
+                    name,
+                    uid: text("uid"),
+                }))
+            }
             _ => {
                 self.error(
                     "metadata.ownerReferences",
@@ -534,12 +604,7 @@ impl Reader<'_> {
     }
 
     fn workload(&mut self, kind: WorkloadKind, options: &Options, out: &mut Collected) {
-        let Ok(Some(name)) = self.string("metadata.name") else {
-            self.error(
-                "metadata.name",
-                "is missing".into(),
-                "every object needs a name",
-            );
+        let Ok(name) = self.name(NameRule::Subdomain, "object") else {
             return;
         };
         if kind.kind == "Pod"
@@ -624,12 +689,7 @@ impl Reader<'_> {
             }
         };
         object.metadata.namespace = Some(namespace);
-        if object.metadata.name.as_deref().is_none_or(str::is_empty) {
-            self.error(
-                "metadata.name",
-                "is missing".into(),
-                "every NetworkPolicy needs a name",
-            );
+        if self.name(NameRule::Subdomain, "NetworkPolicy").is_err() {
             return;
         }
         if let Err(errors) = PolicySet::from_slice(std::slice::from_ref(&object)) {
