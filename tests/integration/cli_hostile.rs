@@ -174,3 +174,194 @@ fn import_comments_cannot_be_ended_by_a_name() {
         );
     }
 }
+
+/// The control characters of `text` other than line breaks: what a
+/// terminal would act on.
+fn controls(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|c| c.is_control() && *c != '\n')
+        .collect()
+}
+
+/// `text` without the colour sequences npc writes itself (`ESC [ 1;31 m`).
+fn without_colours(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("\u{1b}[") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let params = after
+            .find(|c: char| !(c.is_ascii_digit() || c == ';'))
+            .unwrap_or(after.len());
+        if after[params..].starts_with('m') {
+            rest = &after[params + 1..];
+        } else {
+            // Not a colour: kept, for `controls` to find.
+            out.push_str(&rest[at..at + 2]);
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Runs npc with `--color always` (so that nothing is stripped on the way
+/// to the test, as nothing is on the way to a terminal): its exit code, and
+/// stdout and stderr together without npc's own colours.
+fn shown(args: &[&str], stdin: Option<&str>) -> (Option<i32>, String) {
+    let mut command = crate::support::npc::command();
+    command.args(args).args(["--color", "always"]);
+    let o = match stdin {
+        Some(input) => crate::support::npc::run_with_stdin(&mut command, input),
+        None => command.output().unwrap(),
+    };
+    (
+        o.status.code(),
+        without_colours(&format!("{}{}", stdout(&o), stderr(&o))),
+    )
+}
+
+/// A file named with terminal escapes, holding `text`, in a new directory.
+fn hostile_file(extension: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir
+        .path()
+        .join(format!("w\u{1b}]0;HIJACK\u{7}x\u{1b}[2J.{extension}"));
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+/// A diagnostic shows the escapes in the line it echoes, and in the file's
+/// name, as visible text: never raw, never silently dropped.
+#[test]
+fn diagnostics_show_control_characters_escaped() {
+    let text = "namespace Web # \u{1b}]0;HIJACK\u{7}\u{1b}[2J\n";
+    let (dir, path) = hostile_file("npl", text);
+    for target in [path.as_path(), dir.path()] {
+        let (code, err) = shown(&["build", target.to_str().unwrap()], None);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(controls(&err).is_empty(), "{target:?}: {err:?}");
+        // The echoed line shows where the escapes are.
+        assert!(err.contains("# ␛]0;HIJACK␇␛[2J"), "{target:?}: {err}");
+        assert!(
+            err.contains("w\\u{1b}]0;HIJACK\\u{7}x\\u{1b}[2J.npl"),
+            "{target:?}: {err}"
+        );
+    }
+}
+
+/// `npc explain` names `.npl` files in its traces.
+#[test]
+fn explain_escapes_file_names() {
+    let (_dir, path) = hostile_file("npl", "namespace web\nallow web/a -> web/b:80\n");
+    let (code, out) = shown(
+        &["explain", path.to_str().unwrap(), "web/a -> web/b:80"],
+        None,
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert!(controls(&out).is_empty(), "{out:?}");
+    assert!(out.contains("\\u{1b}[2J.npl:2"), "{out}");
+}
+
+/// Errors outside a file's text (a path that cannot be read) and the
+/// summary of what was read (kinds npc skips) escape what they echo.
+#[test]
+fn errors_and_summaries_escape_what_they_echo() {
+    let (code, err) = shown(&["analyze", "nope\u{1b}]0;HIJACK\u{7}.yaml"], None);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(controls(&err).is_empty(), "{err:?}");
+    assert!(err.contains("nope\\u{1b}]0;HIJACK\\u{7}.yaml"), "{err}");
+    for command in [
+        &["analyze", "-"][..],
+        &["import", "-"][..],
+        &["lint", "-"][..],
+    ] {
+        let (code, all) = shown(
+            command,
+            Some("apiVersion: v1\nkind: \"Config\\e]0;HIJACK\\a\"\nmetadata: {name: x}\n"),
+        );
+        assert_eq!(code, Some(0), "{command:?}: {all}");
+        assert!(controls(&all).is_empty(), "{command:?}: {all:?}");
+        assert!(
+            all.contains("Config\\u{1b}]0;HIJACK\\u{7}"),
+            "{command:?}: {all}"
+        );
+    }
+}
+
+/// Lint's findings name the file, in every format.
+#[test]
+fn lint_escapes_file_names_in_every_format() {
+    let positive = crate::support::npc::root().join("tests/data/lint/L003-positive.yaml");
+    let (dir, _) = hostile_file("yaml", &std::fs::read_to_string(positive).unwrap());
+    for format in ["human", "github", "json", "sarif"] {
+        let (_, all) = shown(
+            &["lint", dir.path().to_str().unwrap(), "--format", format],
+            None,
+        );
+        assert!(all.contains("L003"), "{format}: {all}");
+        assert!(controls(&all).is_empty(), "{format}: {all:?}");
+    }
+}
+
+/// `npc diff` lists what it ignored, by kind.
+#[test]
+fn diff_escapes_the_kinds_it_ignores() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("p.npl");
+    std::fs::write(&program, "namespace web\n").unwrap();
+    let deployed = dir.path().join("deployed.yaml");
+    std::fs::write(
+        &deployed,
+        "apiVersion: v1\nkind: \"Config\\e]0;HIJACK\\a\"\nmetadata: {name: x, namespace: web}\n",
+    )
+    .unwrap();
+    let (_, all) = shown(
+        &[
+            "diff",
+            program.to_str().unwrap(),
+            "--against",
+            deployed.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(all.contains("Config"), "{all}");
+    assert!(controls(&all).is_empty(), "{all:?}");
+}
+
+/// Every text format of `npc analyze` escapes names, whatever a caller of
+/// the library put in the manifests (the reader lets no such name in).
+#[test]
+fn analyze_text_formats_escape_names() {
+    let reading = npc::manifest::load_str(
+        "input.yaml",
+        &format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: w, namespace: x}}\nspec:\n  template:\n    metadata: {{labels: {{app: w}}}}\n---\n{POLICY}metadata: {{name: p, namespace: x}}\nspec:\n  podSelector: {{}}\n  policyTypes: [Egress]\n  egress: [{{to: [{{ipBlock: {{cidr: 10.0.0.0/8}}}}]}}]\n"
+        ),
+        &npc::manifest::Options::default(),
+    );
+    assert!(reading.diagnostics.is_empty(), "{:?}", reading.diagnostics);
+    let mut manifests = reading.manifests;
+    for w in &mut manifests.workloads {
+        w.id.name = "w\u{1b}]0;HIJACK\u{7}".to_string();
+        w.id.namespace = "x\u{1b}[2J".to_string();
+    }
+    let set = npc::eval::PolicySet::new(manifests.policy_objects()).unwrap();
+    let analysis = npc::analyze::analyze(
+        &manifests,
+        &set,
+        &npc::analyze::Options {
+            focus: None,
+            exposure: true,
+        },
+    );
+    assert!(analysis.exposure.as_ref().is_some_and(|e| !e.is_empty()));
+    for (format, text) in [
+        ("txt", npc::analyze::text::txt(&analysis)),
+        ("csv", npc::analyze::text::csv(&analysis)),
+        ("md", npc::analyze::text::md(&analysis)),
+    ] {
+        assert!(text.contains("HIJACK"), "{format}: {text}");
+        assert!(controls(&text).is_empty(), "{format}: {text:?}");
+    }
+}
