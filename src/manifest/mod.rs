@@ -276,7 +276,7 @@ impl Manifests {
             let kinds: Vec<String> = self
                 .skipped
                 .iter()
-                .map(|(kind, n)| format!("{kind} {n}"))
+                .map(|(kind, n)| format!("{} {n}", crate::k8s::escape_controls(kind)))
                 .collect();
             text.push_str(&format!(
                 "; skipped {skipped} other {} ({})",
