@@ -365,3 +365,132 @@ fn analyze_text_formats_escape_names() {
         assert!(controls(&text).is_empty(), "{format}: {text:?}");
     }
 }
+
+/// Label keys and values the API server refuses, and `List`s whose items
+/// are not a list: each an error at its field (E102, or E103 in a
+/// NetworkPolicy's selectors), in every command that reads manifests,
+/// never skipped and never left for a later stage to trip over.
+#[test]
+fn invalid_labels_and_lists_are_located_errors() {
+    let deployment = |labels: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d, namespace: a}}\nspec:\n  template:\n    metadata: {{labels: {labels}}}\n"
+        )
+    };
+    let selecting = |selector: &str| {
+        format!(
+            "{POLICY}metadata: {{name: p, namespace: a}}\nspec:\n  podSelector: {selector}\n  policyTypes: [Ingress]\n"
+        )
+    };
+    let peer = |peer: &str| {
+        format!(
+            "{POLICY}metadata: {{name: p, namespace: a}}\nspec:\n  podSelector: {{}}\n  ingress: [{{from: [{peer}]}}]\n"
+        )
+    };
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        (
+            "empty label key",
+            deployment("{\"\": x}"),
+            "E102",
+            "spec.template.metadata.labels",
+        ),
+        (
+            "label key with two slashes",
+            deployment("{a/b/c: x}"),
+            "E102",
+            "spec.template.metadata.labels",
+        ),
+        (
+            "label value with a space",
+            deployment("{app: \"a b\"}"),
+            "E102",
+            "spec.template.metadata.labels",
+        ),
+        (
+            "Namespace label key",
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: a, labels: {\"-team\": x}}\n"
+                .to_string(),
+            "E102",
+            "metadata.labels",
+        ),
+        (
+            "Pod label value too long",
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: a, labels: {{app: {}}}}}\nspec: {{containers: [{{name: c}}]}}\n",
+                "x".repeat(64)
+            ),
+            "E102",
+            "metadata.labels",
+        ),
+        (
+            "empty key in a podSelector",
+            selecting("{matchLabels: {\"\": x}}"),
+            "E103",
+            "spec.podSelector",
+        ),
+        (
+            "key with two slashes in a podSelector",
+            selecting("{matchLabels: {a/b/c: x}}"),
+            "E103",
+            "spec.podSelector",
+        ),
+        (
+            "invalid value in a podSelector",
+            selecting("{matchLabels: {app: \"x\\ny\"}}"),
+            "E103",
+            "spec.podSelector",
+        ),
+        (
+            "empty key in an expression",
+            selecting("{matchExpressions: [{key: \"\", operator: Exists}]}"),
+            "E103",
+            "spec.podSelector.matchExpressions[0]",
+        ),
+        (
+            "missing key in an expression",
+            selecting("{matchExpressions: [{operator: Exists}]}"),
+            "E10",
+            "spec.podSelector.matchExpressions[0]",
+        ),
+        (
+            "invalid value in an expression",
+            selecting("{matchExpressions: [{key: app, operator: In, values: [\"-a\"]}]}"),
+            "E103",
+            "spec.podSelector.matchExpressions[0]",
+        ),
+        (
+            "invalid key in a namespaceSelector",
+            peer("{namespaceSelector: {matchLabels: {a/b/c: x}}}"),
+            "E103",
+            "spec.ingress[0].from[0].namespaceSelector",
+        ),
+        (
+            "List whose items are a mapping",
+            format!(
+                "apiVersion: v1\nkind: List\nitems:\n  deny: {{apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {{name: deny, namespace: a}}, spec: {{podSelector: {{}}}}}}\n"
+            ),
+            "E102",
+            "items",
+        ),
+        (
+            "typed list whose items are a scalar",
+            "apiVersion: v1\nkind: PodList\nitems: 3\n".to_string(),
+            "E102",
+            "items",
+        ),
+    ];
+    for (what, text, code, field) in cases {
+        for command in [
+            &["analyze", "-"][..],
+            &["import", "-"][..],
+            &["lint", "-"][..],
+        ] {
+            let o = npc_with_stdin(command, &text);
+            let all = format!("{}{}", stdout(&o), stderr(&o));
+            assert_eq!(o.status.code(), Some(1), "{what}, {command:?}: {all}");
+            assert!(all.contains(code), "{what}, {command:?}: {all}");
+            assert!(all.contains(field), "{what}, {command:?}: {all}");
+            assert!(!all.contains("please report"), "{what}, {command:?}: {all}");
+        }
+    }
+}
