@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::Error;
-use crate::k8s::{control_pictures, escape_controls};
+use crate::k8s::{control_pictures, escape_controls, escape_controls_in_lines};
 use crate::source::{FileId, SourceMap, Span};
 
 /// Renders diagnostics for a terminal (or plain text without `color`).
@@ -145,7 +145,7 @@ fn render_without_source(d: &Diagnostic, sources: &SourceMap, out: &mut Vec<u8>)
             },
         )
     };
-    let e = |text: &str| escape_controls(text).into_owned();
+    let e = |text: &str| escape_controls_in_lines(text).into_owned();
     let mut text = format!(
         "[{}] {kind}: {}\n   ╭─[ {} ]\n",
         d.code.id,
@@ -185,7 +185,7 @@ fn render_one(d: &Diagnostic, color: bool, shown: &mut Shown<'_>, out: &mut Vec<
         Severity::Error => (ReportKind::Error, Color::Red),
         Severity::Warning => (ReportKind::Warning, Color::Yellow),
     };
-    let e = |text: &str| escape_controls(text).into_owned();
+    let e = |text: &str| escape_controls_in_lines(text).into_owned();
     let mut report = Report::build(kind, shown.span(d.span))
         .with_config(
             Config::default()
@@ -354,7 +354,7 @@ pub fn human_error(e: &Error, color: bool) -> String {
     };
     let mut out = format!(
         "{red}error{reset}{bold}: {}{reset}\n",
-        escape_controls(&e.message)
+        escape_controls_in_lines(&e.message)
     );
     if let Some(l) = &e.location {
         let file = escape_controls(&l.file);
@@ -368,7 +368,7 @@ pub fn human_error(e: &Error, color: bool) -> String {
     if let Some(help) = &e.help {
         out.push_str(&format!(
             "  {blue}={reset} {bold}help{reset}: {}\n",
-            escape_controls(help)
+            escape_controls_in_lines(help)
         ));
     }
     out
@@ -499,10 +499,9 @@ pub fn github(records: &[Record]) -> String {
             "title={}",
             github_property(&format!("{} {}", r.rule(), r.summary))
         ));
-        // Escaped field by field: the line break before `help:` stays one.
-        let mut message = escape_controls(&r.message).into_owned();
+        let mut message = escape_controls_in_lines(&r.message).into_owned();
         if let Some(help) = &r.help {
-            message.push_str(&format!("\nhelp: {}", escape_controls(help)));
+            message.push_str(&format!("\nhelp: {}", escape_controls_in_lines(help)));
         }
         let command = if r.severity == "warning" {
             "warning"

@@ -13,7 +13,7 @@ pub mod yaml;
 pub use cidr::{Cidr, IpBlock};
 pub use direction::Direction;
 pub use protocol::Protocol;
-pub use text::{control_pictures, escape_controls};
+pub use text::{control_pictures, escape_controls, escape_controls_in_lines};
 
 /// The label every namespace carries with its own name (Kubernetes 1.21+).
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";

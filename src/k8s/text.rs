@@ -25,6 +25,17 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`escape_controls`] line by line: the line feeds of a text of several
+/// lines (a message, a note) stay line feeds, every other control character
+/// (a carriage return too) is escaped.
+pub fn escape_controls_in_lines(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\n') {
+        return Cow::Borrowed(text);
+    }
+    let lines: Vec<Cow<'_, str>> = text.split('\n').map(escape_controls).collect();
+    Cow::Owned(lines.join("\n"))
+}
+
 /// `text` as it is shown in a snippet, each character still one character
 /// (positions counted in characters stay right): every control character
 /// but a tab, a line feed and the carriage return of a `\r\n` shown as its
@@ -76,6 +87,15 @@ mod tests {
         );
         let escaped = escape_controls("x\u{1b}[2J\u{9b}2J");
         assert!(!escaped.chars().any(char::is_control), "{escaped}");
+    }
+
+    #[test]
+    fn lines_stay_lines() {
+        assert_eq!(
+            escape_controls_in_lines("a\u{1b}[2J\nb\r\n"),
+            "a\\u{1b}[2J\nb\\r\n"
+        );
+        assert!(matches!(escape_controls_in_lines("a\nb"), Cow::Borrowed(_)));
     }
 
     #[test]
