@@ -88,6 +88,12 @@ fn deployed(sources: &SourceMap) -> Result<Deployed, Error> {
         for flat in document.objects {
             let object = match flat {
                 Flat::Object(object) => object,
+                Flat::ItemsNotAList { path, found } => {
+                    return Err(located(
+                        document.start,
+                        format!("`{path}` of a list must be a list, not {found}"),
+                    ));
+                }
                 Flat::NotAnObject => {
                     *out.other_kinds
                         .entry("(not a Kubernetes object)".into())

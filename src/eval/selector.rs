@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::error::ErrorSink;
+use crate::k8s::{escape_controls, names};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Requirement {
@@ -27,15 +28,49 @@ impl Selector {
         Selector::default()
     }
 
+    /// Compiles a selector; keys and values the API server refuses (an
+    /// empty or missing key, `a/b/c`, a value with a space) are reported.
     pub fn compile(selector: &LabelSelector, path: &str, sink: &mut ErrorSink<'_>) -> Selector {
         let mut requirements = Vec::new();
         for (key, value) in selector.match_labels.iter().flatten() {
+            let here = format!("{path}.matchLabels");
+            if let Err(why) = names::label_key(key) {
+                sink.report(
+                    &here,
+                    format!("`{}` is not a label key: {why}", escape_controls(key)),
+                );
+                continue;
+            }
+            if let Err(why) = names::label_value(value) {
+                sink.report(
+                    &here,
+                    format!("the value of `{key}` is not a label value: {why}"),
+                );
+                continue;
+            }
             requirements.push(Requirement::Equals(key.clone(), value.clone()));
         }
         for (i, expr) in selector.match_expressions.iter().flatten().enumerate() {
             let here = format!("{path}.matchExpressions[{i}]");
             let values = expr.values.clone().unwrap_or_default();
             let key = expr.key.clone();
+            if key.is_empty() {
+                sink.report(&here, "`key` is missing or empty");
+                continue;
+            }
+            if let Err(why) = names::label_key(&key) {
+                let shown = escape_controls(&key);
+                sink.report(&here, format!("`{shown}` is not a label key: {why}"));
+                continue;
+            }
+            if let Some(bad) = values.iter().find(|v| names::label_value(v).is_err()) {
+                let why = names::label_value(bad).err().unwrap_or_default();
+                sink.report(
+                    &here,
+                    format!("`{}` is not a label value: {why}", escape_controls(bad)),
+                );
+                continue;
+            }
             let requirement = match expr.operator.as_str() {
                 "In" | "NotIn" if values.is_empty() => {
                     sink.report(

@@ -164,6 +164,13 @@ pub enum Flat {
     Object(RawObject),
     /// A mapping (or other value) without `kind`.
     NotAnObject,
+    /// A `List` (or `*List`) whose `items` is not a list: an error, never
+    /// an object skipped (a deny-all inside it would be ignored). `path` is
+    /// the path of its `items` in the document.
+    ItemsNotAList {
+        path: String,
+        found: &'static str,
+    },
 }
 
 /// An object as written.
@@ -202,13 +209,18 @@ pub fn flatten(document: &Value) -> Vec<Flat> {
             continue;
         };
         if let Some(item_kind) = kind.strip_suffix("List") {
-            if matches!(
-                value.get("items"),
-                Some(Value::Sequence(_)) | Some(Value::Null) | None
-            ) && value
+            let nameless = value
                 .get("metadata")
-                .is_none_or(|m| m.get("name").is_none())
-            {
+                .is_none_or(|m| m.get("name").is_none());
+            let items = value.get("items");
+            if nameless && !matches!(items, Some(Value::Sequence(_) | Value::Null) | None) {
+                out.push(Flat::ItemsNotAList {
+                    path: format!("{path}{}items", if path.is_empty() { "" } else { "." }),
+                    found: items.map_or("null", type_name),
+                });
+                continue;
+            }
+            if nameless {
                 let inherit =
                     (!item_kind.is_empty()).then(|| (api_version.clone(), item_kind.to_string()));
                 if let Some(Value::Sequence(items)) = value.get("items") {
@@ -249,6 +261,23 @@ pub fn collect(
             item,
         } = match flat {
             Flat::Object(object) => object,
+            Flat::ItemsNotAList { path, found } => {
+                let (start, end) = document
+                    .spans
+                    .locate(&path)
+                    .unwrap_or((document.start, document.start));
+                diagnostics.push(
+                    Diagnostic::new(
+                        codes::MANIFEST_FIELD,
+                        Span::new(document.file, start, end),
+                        format!("`{path}` of a list must be a list, not {found}"),
+                    )
+                    .with_help(
+                        "write the objects of a `List` as a list (`items: [...]`, or `- ` entries)",
+                    ),
+                );
+                continue;
+            }
             Flat::NotAnObject => {
                 *out.skipped
                     .entry("(not a Kubernetes object)".into())
@@ -372,7 +401,9 @@ impl Reader<'_> {
         }
     }
 
-    fn string_map(&mut self, path: &str) -> Result<BTreeMap<String, String>, ()> {
+    /// The labels at `path`: strings, with keys and values the API server
+    /// accepts (an error at `path` names the first that is not).
+    fn labels(&mut self, path: &str) -> Result<BTreeMap<String, String>, ()> {
         let Some(value) = get(self.value, path) else {
             return Ok(BTreeMap::new());
         };
@@ -385,6 +416,22 @@ impl Reader<'_> {
         for (k, v) in map {
             match (k, v) {
                 (Value::String(k), Value::String(v)) => {
+                    if let Err(why) = names::label_key(k) {
+                        let problem = format!(
+                            "has the key `{}`, which is not a label key: {why}",
+                            escape_controls(k)
+                        );
+                        self.error(path, problem, "a label key is `[prefix/]name`: an optional DNS subdomain and `/`, then at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit");
+                        return Err(());
+                    }
+                    if let Err(why) = names::label_value(v) {
+                        let problem = format!(
+                            "has a value of `{}` that is not a label value: {why}",
+                            escape_controls(k)
+                        );
+                        self.error(path, problem, "a label value is empty, or at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit");
+                        return Err(());
+                    }
                     out.insert(k.clone(), v.clone());
                 }
                 (Value::String(k), other) => {
@@ -463,7 +510,7 @@ impl Reader<'_> {
         let Ok(name) = self.name(NameRule::Label, "Namespace") else {
             return;
         };
-        let Ok(mut labels) = self.string_map("metadata.labels") else {
+        let Ok(mut labels) = self.labels("metadata.labels") else {
             return;
         };
         labels.insert(crate::k8s::NAMESPACE_NAME_LABEL.to_string(), name.clone());
@@ -623,10 +670,8 @@ impl Reader<'_> {
         ) else {
             return;
         };
-        let (Ok(labels), Ok(ports)) = (
-            self.string_map(kind.labels_path),
-            self.ports(kind.spec_path),
-        ) else {
+        let (Ok(labels), Ok(ports)) = (self.labels(kind.labels_path), self.ports(kind.spec_path))
+        else {
             return;
         };
         let host_network_path = format!("{}.hostNetwork", kind.spec_path);
