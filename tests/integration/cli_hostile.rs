@@ -466,9 +466,7 @@ fn invalid_labels_and_lists_are_located_errors() {
         ),
         (
             "List whose items are a mapping",
-            format!(
-                "apiVersion: v1\nkind: List\nitems:\n  deny: {{apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {{name: deny, namespace: a}}, spec: {{podSelector: {{}}}}}}\n"
-            ),
+            "apiVersion: v1\nkind: List\nitems:\n  deny: {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: deny, namespace: a}, spec: {podSelector: {}}}\n".to_string(),
             "E102",
             "items",
         ),
