@@ -492,3 +492,28 @@ fn invalid_labels_and_lists_are_located_errors() {
         }
     }
 }
+
+/// A lone carriage return hides the text before it from `cat`: the build
+/// warns (W014) and points at it, shown as `␍`.
+#[test]
+fn a_lone_carriage_return_is_a_warning_that_shows_it() {
+    let (code, all) = shown(
+        &["build", "tests/cases/err/W014-lone-carriage-return.npl"],
+        None,
+    );
+    assert_eq!(code, Some(0), "{all}");
+    assert!(all.contains("W014"), "{all}");
+    assert!(all.contains("allow */* -> web/db:5432␍# (removed"), "{all}");
+    assert!(controls(&all).is_empty(), "{all:?}");
+    // Line endings of either kind are no such thing.
+    for text in [
+        "namespace web\r\nallow web/a -> web/b\r\n",
+        "namespace web\n",
+    ] {
+        let o = npc_with_stdin(&["build", "-"], text);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(!stderr(&o).contains("W014"), "{text:?}: {}", stderr(&o));
+    }
+    let o = npc_with_stdin(&["build", "-", "--deny-warnings"], "namespace web\r");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}
