@@ -517,3 +517,93 @@ fn a_lone_carriage_return_is_a_warning_that_shows_it() {
     let o = npc_with_stdin(&["build", "-", "--deny-warnings"], "namespace web\r");
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 }
+
+/// An input directory with a symbolic link to a secret outside it
+/// (`in/leak.yaml -> ../outside/secret.yaml`, which is not even a
+/// manifest: its line would be echoed by E101) and one to a file inside it
+/// (`in/inner.yaml -> sub/real.txt`, read as before).
+fn linked_directory() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    std::fs::create_dir_all(root.join("outside")).unwrap();
+    std::fs::create_dir_all(root.join("in/sub")).unwrap();
+    std::fs::write(root.join("outside/secret.yaml"), "password: hunter2: x\n").unwrap();
+    std::fs::write(
+        root.join("outside/secret.npl"),
+        "namespace hunter2\nallow */* -> hunter2/*\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("in/sub/real.txt"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: inner, namespace: web}\nspec:\n  template:\n    metadata: {labels: {app: inner}}\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("in/main.npl"), "namespace web\n").unwrap();
+    std::os::unix::fs::symlink("../outside/secret.yaml", root.join("in/leak.yaml")).unwrap();
+    std::os::unix::fs::symlink("sub/real.txt", root.join("in/inner.yaml")).unwrap();
+    std::os::unix::fs::symlink("../outside/secret.npl", root.join("in/leak.npl")).unwrap();
+    // A link to a link that leads out, and a link to the directory above.
+    std::os::unix::fs::symlink("../leak.yaml", root.join("in/sub/chain.yaml")).unwrap();
+    std::os::unix::fs::symlink("..", root.join("in/up")).unwrap();
+    tmp
+}
+
+/// Symbolic links in an input directory are followed only to files inside
+/// it; a link that leads out is skipped, and said to be.
+#[test]
+fn symlinks_out_of_an_input_directory_are_not_followed() {
+    let tmp = linked_directory();
+    let dir = tmp.path().join("in");
+    let dir = dir.to_str().unwrap();
+    for command in [vec!["analyze", dir], vec!["lint", dir], vec!["import", dir]] {
+        let o = crate::support::npc::command()
+            .args(&command)
+            .output()
+            .unwrap();
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert_eq!(o.status.code(), Some(0), "{command:?}: {all}");
+        assert!(!all.contains("hunter2"), "{command:?}: {all}");
+        assert!(
+            stderr(&o).contains("leak.yaml") && stderr(&o).contains("chain.yaml"),
+            "{command:?}: the skipped links are not named: {}",
+            stderr(&o)
+        );
+        if command[0] == "analyze" {
+            assert!(all.contains("web/inner[Deployment]"), "{all}");
+        }
+    }
+    // NPL directories: the linked program is not compiled.
+    for command in [vec!["build", dir], vec!["fmt", "--check", dir]] {
+        let o = crate::support::npc::command()
+            .args(&command)
+            .output()
+            .unwrap();
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert_eq!(o.status.code(), Some(0), "{command:?}: {all}");
+        assert!(!all.contains("hunter2"), "{command:?}: {all}");
+        assert!(stderr(&o).contains("leak.npl"), "{command:?}: {all}");
+    }
+    // Deployed objects for `npc diff --against` likewise.
+    let program = tmp.path().join("in/main.npl");
+    let o = crate::support::npc::command()
+        .args(["diff", program.to_str().unwrap(), "--against", dir])
+        .output()
+        .unwrap();
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(!all.contains("hunter2"), "{all}");
+    assert!(all.contains("leak.yaml"), "{all}");
+}
+
+/// An include that is a link out of the root's directory stays refused
+/// (E016): the link is resolved before the check.
+#[test]
+fn an_include_through_a_link_stays_inside_the_root() {
+    let tmp = linked_directory();
+    let main = tmp.path().join("in/main.npl");
+    std::fs::write(&main, "namespace web\ninclude \"leak.npl\"\n").unwrap();
+    let o = crate::support::npc::npc(&["build", main.to_str().unwrap()]);
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(1), "{all}");
+    assert!(all.contains("E016"), "{all}");
+    assert!(!all.contains("hunter2/"), "{all}");
+}
