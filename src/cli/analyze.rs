@@ -127,6 +127,9 @@ pub fn read(
     reporter: &mut Reporter,
 ) -> Result<manifest::Reading, Stop> {
     let loaded = load(paths, input, field_positions)?;
+    if diagnostics.error_format == ErrorFormat::Human {
+        note(&loaded.manifests.notes());
+    }
     if reporter.diagnostics(&loaded.diagnostics, &loaded.manifests.sources) {
         return Err(Stop::Exit(Exit::Failed));
     }
