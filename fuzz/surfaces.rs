@@ -27,6 +27,8 @@ pub fn npl(data: &[u8]) {
     for d in &c.diagnostics {
         assert!(c.sources.get(d.span.file).is_some());
     }
+    // Rendered for people, nothing in the input reaches the terminal raw.
+    assert_printable(&npc::render::human(&c.diagnostics, &c.sources, false));
     if let Ok(formatted) = npc::format::format(&text) {
         // Formatting is idempotent.
         assert_eq!(
@@ -82,6 +84,64 @@ pub fn inventory(data: &[u8]) {
     let _ = npc::verify::inventory::parse("inventory.yaml", &text(data));
 }
 
+/// Manifests as `npc analyze`, `lint` and `import` read them: every name
+/// and label that gets through is one the API server accepts, and what is
+/// printed for people (diagnostics, the summary, the analysis) carries no
+/// control character but line feeds.
+pub fn manifests(data: &[u8]) {
+    use npc::k8s::names;
+    let reading = npc::manifest::load_str(
+        "manifests.yaml",
+        &text(data),
+        &npc::manifest::Options::default(),
+    );
+    let m = &reading.manifests;
+    assert_printable(&npc::render::human(&reading.diagnostics, &m.sources, false));
+    assert_printable(&m.summary());
+    let labels_ok = |labels: &std::collections::BTreeMap<String, String>| {
+        labels
+            .iter()
+            .all(|(k, v)| names::label_key(k).is_ok() && names::label_value(v).is_ok())
+    };
+    for ns in &m.namespaces {
+        assert!(names::dns1123_label(&ns.name).is_ok(), "{:?}", ns.name);
+        assert!(labels_ok(&ns.labels), "{:?}", ns.labels);
+    }
+    for w in &m.workloads {
+        assert!(names::dns1123_label(&w.id.namespace).is_ok(), "{:?}", w.id);
+        assert!(names::dns1123_subdomain(&w.id.name).is_ok(), "{:?}", w.id);
+        assert!(w.shapes.iter().all(|s| labels_ok(&s.shape.labels)));
+    }
+    for p in &m.policies {
+        assert!(names::dns1123_label(p.namespace()).is_ok(), "{}", p.key());
+        assert!(names::policy_name(p.name()).is_ok(), "{}", p.key());
+    }
+    if reading.has_errors() {
+        return;
+    }
+    let Ok(set) = npc::eval::PolicySet::new(m.policy_objects()) else {
+        panic!("a policy the reader accepted is refused by the evaluator");
+    };
+    // Bounded: the analysis is quadratic in the workloads.
+    if m.workloads.len() <= 50 {
+        let options = npc::analyze::Options {
+            focus: None,
+            exposure: true,
+        };
+        let analysis = npc::analyze::analyze(m, &set, &options);
+        assert_printable(&npc::analyze::text::txt(&analysis));
+        assert_printable(&npc::analyze::text::md(&analysis));
+    }
+}
+
+/// Text for people: no control character but line feeds.
+fn assert_printable(text: &str) {
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n'),
+        "a control character reaches the terminal: {text:?}"
+    );
+}
+
 /// One input surface: bytes in, panics on a broken invariant.
 pub type Surface = fn(&[u8]);
 
@@ -93,4 +153,5 @@ pub const SURFACES: &[(&str, Surface)] = &[
     ("resource_list", resource_list),
     ("against", against),
     ("inventory", inventory),
+    ("manifests", manifests),
 ];

@@ -82,6 +82,7 @@ pub mod codes {
         SYSTEM_NAMESPACE = "W011", Warning, "a system namespace is managed";
         EVERY_POD_IS_DNS = "W012", Warning, "every pod is a DNS server";
         BARE_NAME_IS_GLOBAL = "W013", Warning, "a bare name in a block selects every pod";
+        LONE_CARRIAGE_RETURN = "W014", Warning, "carriage return not followed by a line feed";
         MANIFEST_SYNTAX = "E101", Error, "malformed YAML or JSON manifest";
         MANIFEST_FIELD = "E102", Error, "invalid field in a Kubernetes object";
         MANIFEST_POLICY = "E103", Error, "invalid NetworkPolicy";

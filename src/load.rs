@@ -124,6 +124,9 @@ impl Loader<'_> {
         let (ast, diags) = syntax::parse(id, &text);
         self.out.syntax_errors |= diags.has_errors();
         self.out.diagnostics.extend(diags);
+        if let Some(d) = lone_carriage_returns(id, &text) {
+            self.out.diagnostics.push(d);
+        }
         let mut statements = Vec::with_capacity(ast.statements.len());
         for stmt in ast.statements {
             match &stmt.node {
@@ -235,6 +238,41 @@ fn removal(text: &str, start: usize, end: usize) -> (usize, usize) {
     }
     let line_end = after.find('\n').map_or(text.len(), |i| end + i + 1);
     (line_start, line_end)
+}
+
+/// The most lone carriage returns one W014 points at; a note counts the rest.
+const MAX_SHOWN_CARRIAGE_RETURNS: usize = 10;
+
+/// W014: carriage returns that end no line (not followed by `\n`). NPL reads
+/// one as a space, but a terminal returns to the start of the line there:
+/// `cat` shows the text after it over the text before it, so
+/// `allow */* -> web/db:5432\r# (removed)` reads as a comment and compiles
+/// as an allow. One warning per file, at the first, with the next few.
+fn lone_carriage_returns(file: FileId, text: &str) -> Option<Diagnostic> {
+    let mut found = text
+        .match_indices('\r')
+        .map(|(i, _)| i)
+        .filter(|i| !text[i + 1..].starts_with('\n'));
+    let first = found.next()?;
+    let mut d = Diagnostic::new(
+        codes::LONE_CARRIAGE_RETURN,
+        Span::new(file, first, first + 1),
+        "a carriage return that ends no line hides the text before it on a terminal".to_string(),
+    )
+    .with_primary("a carriage return not followed by a line feed")
+    .with_help("remove it, or end the line with `\\n` (or `\\r\\n`): `cat`, `less -r` and diffs jump back to the start of the line here and show what follows over what came before, while npc compiles both");
+    let mut more = 0;
+    for at in found {
+        if d.secondary.len() + 1 < MAX_SHOWN_CARRIAGE_RETURNS {
+            d = d.with_secondary(Span::new(file, at, at + 1), "another one");
+        } else {
+            more += 1;
+        }
+    }
+    if more > 0 {
+        d = d.with_note(format!("and {more} more in this file"));
+    }
+    Some(d)
 }
 
 /// The text without a UTF-8 byte-order mark at its start (editors on some

@@ -11,29 +11,100 @@ use std::ops::Range;
 use ariadne::{Color, Config, IndexType, Label, Report, ReportKind};
 use serde::Serialize;
 
+use std::collections::BTreeMap;
+
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::Error;
-use crate::source::{SourceMap, Span};
+use crate::k8s::{control_pictures, escape_controls, escape_controls_in_lines};
+use crate::source::{FileId, SourceMap, Span};
 
 /// Renders diagnostics for a terminal (or plain text without `color`).
+/// What came from outside is never printed raw: messages, notes, help and
+/// file names have their control characters escaped, and echoed lines show
+/// them as pictures (`k8s::text`), so no input can drive the terminal.
 pub fn human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
     let mut out = Vec::new();
-    // One cache for all: each file is split into lines once, when first shown.
-    let mut cache = ariadne::FnCache::new(|name: &String| {
-        sources
-            .files()
-            .find(|(_, f)| &f.name == name)
-            .map(|(_, f)| f.text.clone())
-            .ok_or_else(|| format!("no source named {name}"))
-    });
+    // One cache for all: each file is prepared once, when first shown.
+    let mut shown = Shown {
+        sources,
+        files: BTreeMap::new(),
+    };
     for d in diags {
         if touches_long_line(d, sources) {
             render_without_source(d, sources, &mut out);
         } else {
-            render_one(d, sources, color, &mut cache, &mut out);
+            render_one(d, color, &mut shown, &mut out);
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The files of one rendering as ariadne shows them: the text with control
+/// characters as pictures, the name escaped. A picture is one character
+/// but several bytes, so ariadne counts characters, and spans (in bytes of
+/// the text as read) are converted with the character offset of each line.
+struct Shown<'a> {
+    sources: &'a SourceMap,
+    files: BTreeMap<FileId, ShownFile>,
+}
+
+struct ShownFile {
+    source: ariadne::Source<String>,
+    /// The character offset of the start of each line of the text as read.
+    line_chars: Vec<usize>,
+}
+
+impl Shown<'_> {
+    fn file(&mut self, id: FileId) -> Option<&ShownFile> {
+        let f = self.sources.get(id)?;
+        Some(self.files.entry(id).or_insert_with(|| {
+            let mut line_chars = vec![0];
+            let mut chars = 0;
+            for c in f.text.chars() {
+                chars += 1;
+                if c == '\n' {
+                    line_chars.push(chars);
+                }
+            }
+            ShownFile {
+                source: ariadne::Source::from(control_pictures(&f.text).into_owned()),
+                line_chars,
+            }
+        }))
+    }
+
+    /// A span as ariadne takes it: its file and a range of characters.
+    fn span(&mut self, span: Span) -> (FileId, Range<usize>) {
+        let bytes = range(self.sources, span);
+        let Some(f) = self.sources.get(span.file) else {
+            return (span.file, bytes);
+        };
+        let chars = |shown: &ShownFile, offset: usize| {
+            let line = f.line_of(offset);
+            shown.line_chars.get(line - 1).copied().unwrap_or(0) + f.column_of(offset) - 1
+        };
+        match self.file(span.file) {
+            Some(shown) => (
+                span.file,
+                chars(shown, bytes.start)..chars(shown, bytes.end),
+            ),
+            None => (span.file, bytes),
+        }
+    }
+}
+
+impl ariadne::Cache<FileId> for Shown<'_> {
+    type Storage = String;
+
+    fn fetch(&mut self, id: &FileId) -> Result<&ariadne::Source<String>, impl std::fmt::Debug> {
+        self.file(*id).map(|f| &f.source).ok_or("no such source")
+    }
+
+    fn display<'b>(&self, id: &'b FileId) -> Option<impl std::fmt::Display + 'b> {
+        self.sources
+            .get(*id)
+            .map(|f| escape_controls(&f.name).into_owned())
+    }
 }
 
 /// Lines longer than this are not shown (a 10 MB line would be printed
@@ -67,30 +138,31 @@ fn render_without_source(d: &Diagnostic, sources: &SourceMap, out: &mut Vec<u8>)
             |f| {
                 format!(
                     "{}:{}:{}",
-                    f.name,
+                    escape_controls(&f.name),
                     f.line_of(span.start),
                     f.column_of(span.start)
                 )
             },
         )
     };
+    let e = |text: &str| escape_controls_in_lines(text).into_owned();
     let mut text = format!(
         "[{}] {kind}: {}\n   ╭─[ {} ]\n",
         d.code.id,
-        d.message,
+        e(&d.message),
         place(d.span)
     );
     if let Some(p) = &d.primary {
-        text.push_str(&format!("   │ {p} (the line is too long to show)\n"));
+        text.push_str(&format!("   │ {} (the line is too long to show)\n", e(p)));
     }
     for l in &d.secondary {
-        text.push_str(&format!("   │ {}: {}\n", place(l.span), l.message));
+        text.push_str(&format!("   │ {}: {}\n", place(l.span), e(&l.message)));
     }
     for n in &d.notes {
-        text.push_str(&format!("   │ Note: {n}\n"));
+        text.push_str(&format!("   │ Note: {}\n", e(n)));
     }
     if let Some(h) = &d.help {
-        text.push_str(&format!("   │ Help: {h}\n"));
+        text.push_str(&format!("   │ Help: {}\n", e(h)));
     }
     text.push_str("───╯\n");
     out.extend_from_slice(text.as_bytes());
@@ -108,46 +180,40 @@ fn range(sources: &SourceMap, span: Span) -> Range<usize> {
     start..span.end.clamp(start, len)
 }
 
-fn render_one(
-    d: &Diagnostic,
-    sources: &SourceMap,
-    color: bool,
-    cache: &mut impl ariadne::Cache<String>,
-    out: &mut Vec<u8>,
-) {
+fn render_one(d: &Diagnostic, color: bool, shown: &mut Shown<'_>, out: &mut Vec<u8>) {
     let (kind, primary) = match d.severity() {
         Severity::Error => (ReportKind::Error, Color::Red),
         Severity::Warning => (ReportKind::Warning, Color::Yellow),
     };
-    let name = file_name(sources, d.span);
-    let mut report = Report::build(kind, (name.clone(), range(sources, d.span)))
+    let e = |text: &str| escape_controls_in_lines(text).into_owned();
+    let mut report = Report::build(kind, shown.span(d.span))
         .with_config(
             Config::default()
                 .with_color(color)
-                .with_index_type(IndexType::Byte),
+                .with_index_type(IndexType::Char),
         )
         .with_code(d.code.id)
-        .with_message(&d.message);
-    let mut label = Label::new((name, range(sources, d.span))).with_color(primary);
+        .with_message(e(&d.message));
+    let mut label = Label::new(shown.span(d.span)).with_color(primary);
     if let Some(text) = &d.primary {
-        label = label.with_message(text);
+        label = label.with_message(e(text));
     }
     report = report.with_label(label);
     for l in &d.secondary {
         report = report.with_label(
-            Label::new((file_name(sources, l.span), range(sources, l.span)))
-                .with_message(&l.message)
+            Label::new(shown.span(l.span))
+                .with_message(e(&l.message))
                 .with_color(Color::Blue),
         );
     }
     for n in &d.notes {
-        report = report.with_note(n);
+        report = report.with_note(e(n));
     }
     if let Some(h) = &d.help {
-        report = report.with_help(h);
+        report = report.with_help(e(h));
     }
-    if report.finish().write(cache, &mut *out).is_err() {
-        out.extend_from_slice(format!("{}: {}\n", d.code.id, d.message).as_bytes());
+    if report.finish().write(&mut *shown, &mut *out).is_err() {
+        out.extend_from_slice(format!("{}: {}\n", d.code.id, e(&d.message)).as_bytes());
     }
 }
 
@@ -323,17 +389,24 @@ pub fn human_error(e: &Error, color: bool) -> String {
     } else {
         ("", "", "", "")
     };
-    let mut out = format!("{red}error{reset}{bold}: {}{reset}\n", e.message);
+    let mut out = format!(
+        "{red}error{reset}{bold}: {}{reset}\n",
+        escape_controls_in_lines(&e.message)
+    );
     if let Some(l) = &e.location {
+        let file = escape_controls(&l.file);
         let at = match (l.line, l.column) {
-            (Some(line), Some(column)) => format!("{}:{line}:{column}", l.file),
-            (Some(line), None) => format!("{}:{line}", l.file),
-            _ => l.file.clone(),
+            (Some(line), Some(column)) => format!("{file}:{line}:{column}"),
+            (Some(line), None) => format!("{file}:{line}"),
+            _ => file.into_owned(),
         };
         out.push_str(&format!("  {blue}-->{reset} {at}\n"));
     }
     if let Some(help) = &e.help {
-        out.push_str(&format!("  {blue}={reset} {bold}help{reset}: {help}\n"));
+        out.push_str(&format!(
+            "  {blue}={reset} {bold}help{reset}: {}\n",
+            escape_controls_in_lines(help)
+        ));
     }
     out
 }
@@ -484,7 +557,10 @@ pub fn github(records: &[Record]) -> String {
     for r in records {
         let mut props = Vec::new();
         if let Some(l) = &r.location {
-            props.push(format!("file={}", github_property(&l.file)));
+            props.push(format!(
+                "file={}",
+                github_property(&escape_controls(&l.file))
+            ));
             if let Some(line) = l.line {
                 props.push(format!("line={line}"));
             }
@@ -502,9 +578,9 @@ pub fn github(records: &[Record]) -> String {
             "title={}",
             github_property(&format!("{} {}", r.rule(), r.summary))
         ));
-        let mut message = r.message.clone();
+        let mut message = escape_controls_in_lines(&r.message).into_owned();
         if let Some(help) = &r.help {
-            message.push_str(&format!("\nhelp: {help}"));
+            message.push_str(&format!("\nhelp: {}", escape_controls_in_lines(help)));
         }
         let command = if r.severity == "warning" {
             "warning"

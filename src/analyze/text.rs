@@ -1,21 +1,34 @@
 //! An [`Analysis`] as text: the `src => dst : conn` lines that users of
-//! netpol-analyzer's `list` read, CSV, Markdown, and JSON.
+//! netpol-analyzer's `list` read, CSV, Markdown, and JSON. Every field of
+//! the text formats has its control characters escaped (`k8s::text`): no
+//! name can write to the terminal or start a line of its own.
 
 use super::{Analysis, Exposure};
+use crate::k8s::escape_controls;
+
+/// A field of a text format, escaped.
+fn field(text: impl ToString) -> String {
+    escape_controls(&text.to_string()).into_owned()
+}
 
 /// `src => dst : conn` per line, then the exposure sections when computed.
 pub fn txt(analysis: &Analysis) -> String {
     let mut out = String::new();
     for c in &analysis.connections {
-        out.push_str(&format!("{} => {} : {}\n", c.src, c.dst, c.conn));
+        out.push_str(&format!(
+            "{} => {} : {}\n",
+            field(&c.src),
+            field(&c.dst),
+            field(&c.conn)
+        ));
     }
     if let Some(exposure) = &analysis.exposure {
         out.push_str("\nExposure Analysis Result:\nEgress Exposure:\n");
         for e in exposure.iter().filter(|e| e.direction == "egress") {
             out.push_str(&format!(
                 "{} => {} : {}\n",
-                e.workload,
-                e.peer.0,
+                field(&e.workload),
+                field(&e.peer.0),
                 exposure_conn(e)
             ));
         }
@@ -23,8 +36,8 @@ pub fn txt(analysis: &Analysis) -> String {
         for e in exposure.iter().filter(|e| e.direction == "ingress") {
             out.push_str(&format!(
                 "{} <= {} : {}\n",
-                e.workload,
-                e.peer.0,
+                field(&e.workload),
+                field(&e.peer.0),
                 exposure_conn(e)
             ));
         }
@@ -44,15 +57,16 @@ fn exposure_conn(e: &Exposure) -> String {
         }
         text.push_str(&format!("named {}", e.named_ports.join(",")));
     }
-    text
+    field(text)
 }
 
-/// A CSV field, quoted when it holds a comma, a quote or a line break.
+/// A CSV field, escaped, and quoted when it holds a comma or a quote.
 fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
+    let text = field(text);
+    if text.contains([',', '"']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
-        text.to_owned()
+        text
     }
 }
 
@@ -72,7 +86,7 @@ pub fn csv(analysis: &Analysis) -> String {
 
 /// A Markdown table; `|` in cells is escaped.
 pub fn md(analysis: &Analysis) -> String {
-    let cell = |text: String| text.replace('|', "\\|");
+    let cell = |text: String| field(text).replace('|', "\\|");
     let mut out = String::from("| src | dst | conn |\n|-----|-----|------|\n");
     for c in &analysis.connections {
         out.push_str(&format!(

@@ -27,8 +27,10 @@ Each line is `src => dst : conn`, where an endpoint is a workload
 split where the policies' ipBlocks split it) and conn is `All Connections` or
 `TCP 80,8080-8090,UDP 53`. Pods are reported as their owner (Deployment,
 StatefulSet, ...); self-connections are left out. Files are `*.yaml`,
-`*.yml` and `*.json`, read recursively below directories; objects without a
-namespace are in `default` (or -n). The dot, mermaid and html formats draw
+`*.yml` and `*.json`, read recursively below directories (a symbolic link
+is followed only to a file inside the directory; one that leads out is
+skipped with a note); objects without a namespace are in `default` (or -n).
+Names and labels are checked as the API server checks them (E102, E103). The dot, mermaid and html formats draw
 what `npc graph` draws for programs: workloads grouped by namespace, address
 ranges, and an edge for every allowed connection some policy decides (between
 two sides no policy isolates, everything is allowed and nothing is drawn).
@@ -127,6 +129,9 @@ pub fn read(
     reporter: &mut Reporter,
 ) -> Result<manifest::Reading, Stop> {
     let loaded = load(paths, input, field_positions)?;
+    if diagnostics.error_format == ErrorFormat::Human {
+        note(&loaded.manifests.notes());
+    }
     if reporter.diagnostics(&loaded.diagnostics, &loaded.manifests.sources) {
         return Err(Stop::Exit(Exit::Failed));
     }

@@ -9,6 +9,7 @@ use super::{compile_files, note, print, DiagnosticArgs, Exit, Outcome, Reporter,
 use crate::emit::output::{self, Format};
 use crate::error::{Error, ErrorKind};
 use crate::files::{self, Difference};
+use crate::k8s::escape_controls;
 
 pub const AFTER_HELP: &str = "\
 Examples:
@@ -174,7 +175,10 @@ fn check_dir(dir: &Path, files: &BTreeMap<String, String>) -> Outcome {
             Difference::Stale(p) => ("stale:   ", p),
             Difference::Leftover(p) => ("leftover:", p),
         };
-        text.push_str(&format!("{what} {}\n", path.display()));
+        text.push_str(&format!(
+            "{what} {}\n",
+            escape_controls(&path.display().to_string())
+        ));
     }
     note(&text);
     Err(Error::new(

@@ -6,6 +6,7 @@ use clap::Args;
 
 use super::{note, print, DiagnosticArgs, Exit, Outcome, Reporter};
 use crate::files::{self, MAX_SOURCE_BYTES};
+use crate::k8s::escape_controls;
 use crate::source::{SourceFile, SourceMap};
 
 pub const AFTER_HELP: &str = "\
@@ -88,10 +89,19 @@ pub fn run(args: &FmtArgs, reporter: &mut Reporter) -> Outcome {
 }
 
 /// What formatting would change, as a unified diff (`--- a/FILE`, `+++ b/FILE`).
+/// The unified diff of a file and its formatted text, each line with its
+/// control characters escaped (a line of the file could drive the terminal
+/// otherwise; a carriage return shows as `\r`).
 fn unified_diff(name: &str, old: &str, new: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
+    let diff = similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
         .header(&format!("a/{name}"), &format!("b/{name}"))
-        .to_string()
+        .to_string();
+    diff.split_inclusive('\n')
+        .map(|line| match line.strip_suffix('\n') {
+            Some(body) => format!("{}\n", escape_controls(body)),
+            None => escape_controls(line).into_owned(),
+        })
+        .collect()
 }

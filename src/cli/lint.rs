@@ -137,6 +137,9 @@ pub fn run(args: &LintArgs, _reporter: &mut Reporter) -> Outcome {
     }
     let loaded = load(&args.paths, &args.input, true)?;
     let manifests = &loaded.manifests;
+    if args.format == LintFormat::Human {
+        note(&manifests.notes());
+    }
     if loaded.has_errors() {
         output(args, &loaded.diagnostics, &manifests.sources)?;
         return Ok(Exit::Failed);

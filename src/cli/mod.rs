@@ -244,11 +244,18 @@ pub fn read_inputs(files: &[PathBuf]) -> Result<Vec<Input>, Error> {
 }
 
 /// A file as itself; a directory as the `*.npl` files below it, sorted.
+/// A symbolic link below it that leads out of it is skipped, with a note.
 pub fn expand(path: &Path) -> Result<Vec<PathBuf>, Error> {
     if !path.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
-    let found = files::files_under(path, &["npl"])?;
+    let files::Found {
+        files: found,
+        links_outside,
+    } = files::files_under(path, &["npl"])?;
+    for link in &links_outside {
+        note(&format!("note: {}\n", files::skipped_link(link, path)));
+    }
     if found.is_empty() {
         return Err(
             Error::usage(format!("`{}` holds no `.npl` file", path.display()))

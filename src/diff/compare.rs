@@ -92,6 +92,7 @@ pub fn compare(
 ) -> Result<DiffReport, Error> {
     let mut report = DiffReport {
         ignored_other_kinds: actual.other_kinds.clone(),
+        notes: actual.skipped_links.clone(),
         ..DiffReport::default()
     };
     let mut wanted = BTreeMap::new();

@@ -19,6 +19,9 @@ pub struct Deployed {
     pub policies: Vec<DeployedPolicy>,
     /// How many other objects were skipped, by kind (`apiVersion/kind`).
     pub other_kinds: BTreeMap<String, usize>,
+    /// Symbolic links in an input directory that lead out of it, not read
+    /// (`files::skipped_link`).
+    pub skipped_links: Vec<String>,
 }
 
 /// One NetworkPolicy with the place it was read from.
@@ -39,14 +42,16 @@ impl Deployed {
 /// Loads a manifest file, or every `.yaml`/`.yml`/`.json` file under a
 /// directory (recursively, in sorted path order), with the manifest reader.
 pub fn load_path(path: &Path) -> Result<Deployed, Error> {
-    let sources = manifest::input::read(&[path.to_path_buf()]).map_err(|e| Error::Read {
+    let inputs = manifest::input::read(&[path.to_path_buf()]).map_err(|e| Error::Read {
         message: e
             .to_string()
             .split_once("`: ")
             .map_or_else(|| e.to_string(), |(_, why)| why.to_string()),
         path: e.name,
     })?;
-    deployed(&sources)
+    let mut out = deployed(&inputs.sources)?;
+    out.skipped_links = inputs.skipped_links;
+    Ok(out)
 }
 
 /// Loads multi-document YAML text; `origin` names it in errors and notes
@@ -88,6 +93,12 @@ fn deployed(sources: &SourceMap) -> Result<Deployed, Error> {
         for flat in document.objects {
             let object = match flat {
                 Flat::Object(object) => object,
+                Flat::ItemsNotAList { path, found } => {
+                    return Err(located(
+                        document.start,
+                        format!("`{path}` of a list must be a list, not {found}"),
+                    ));
+                }
                 Flat::NotAnObject => {
                     *out.other_kinds
                         .entry("(not a Kubernetes object)".into())

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::compare::{DiffReport, ObjectKey};
+use crate::k8s::escape_controls;
 
 const BOLD: &str = "\x1b[1m";
 const RED: &str = "\x1b[31m";
@@ -13,12 +14,15 @@ const RESET: &str = "\x1b[0m";
 
 /// Renders the report for a terminal; `color` adds ANSI colours (the
 /// caller decides from `--color` and whether stdout is a terminal).
+/// What the report names (objects, lines of their YAML, kinds) has its
+/// control characters escaped (`k8s::text`); only the colours are npc's.
 pub fn render_human(report: &DiffReport, color: bool) -> String {
     let paint = |style: &str, text: &str| {
+        let text = escape_controls(text);
         if color && !style.is_empty() {
             format!("{style}{text}{RESET}")
         } else {
-            text.to_string()
+            text.into_owned()
         }
     };
     let mut out = String::new();
@@ -94,7 +98,7 @@ pub fn render_human(report: &DiffReport, color: bool) -> String {
         out.push('\n');
     }
     for note in notes {
-        let _ = writeln!(out, "{}: {note}", paint(BOLD, "note"));
+        let _ = writeln!(out, "{}: {}", paint(BOLD, "note"), escape_controls(&note));
     }
     out
 }

@@ -44,8 +44,10 @@ impl SemanticReport {
         })
     }
 
-    /// One line per change: `+` newly allowed, `-` newly denied.
+    /// One line per change: `+` newly allowed, `-` newly denied; endpoint
+    /// names and notes with their control characters escaped.
     pub fn render_human(&self) -> String {
+        let e = |text: &str| crate::k8s::escape_controls(text).into_owned();
         let mut out = format!(
             "{} flow(s) change over {} endpoints\n",
             self.changes.len(),
@@ -55,18 +57,22 @@ impl SemanticReport {
             if !c.allowed.is_empty() {
                 out.push_str(&format!(
                     "+ {} -> {}: {}\n",
-                    c.source, c.destination, c.allowed
+                    e(&c.source),
+                    e(&c.destination),
+                    c.allowed
                 ));
             }
             if !c.denied.is_empty() {
                 out.push_str(&format!(
                     "- {} -> {}: {}\n",
-                    c.source, c.destination, c.denied
+                    e(&c.source),
+                    e(&c.destination),
+                    c.denied
                 ));
             }
         }
         for n in &self.notes {
-            out.push_str(&format!("note: {n}\n"));
+            out.push_str(&format!("note: {}\n", e(n)));
         }
         out
     }

@@ -17,8 +17,13 @@ pub fn workload_policy_name(pods: &Selector, workload_label: &str) -> String {
     }
     if pods.expressions.is_empty() && pods.match_labels.len() == 1 {
         if let Some(value) = pods.match_labels.get(workload_label) {
+            // An empty value (a valid label value) is no name: it gets the
+            // readable-and-hashed form below (`app-1a2b3c4d`).
             let clean = sanitize(value);
-            if &clean == value && ![DEFAULT_DENY, ALLOW_DNS, ALL_PODS].contains(&value.as_str()) {
+            if !value.is_empty()
+                && &clean == value
+                && ![DEFAULT_DENY, ALLOW_DNS, ALL_PODS].contains(&value.as_str())
+            {
                 return clean;
             }
         }
@@ -147,6 +152,17 @@ mod tests {
             workload_policy_name(&sel(&[("app", "default-deny")]), "app"),
             DEFAULT_DENY
         );
+    }
+
+    #[test]
+    fn an_empty_workload_value_gets_a_valid_stable_name() {
+        let n = workload_policy_name(&sel(&[("app", "")]), "app");
+        assert!(crate::k8s::names::policy_name(&n).is_ok(), "{n}");
+        assert!(n.starts_with("app-"), "{n}");
+        assert_eq!(n, workload_policy_name(&sel(&[("app", "")]), "app"));
+        assert_ne!(n, workload_policy_name(&sel(&[("app", "app")]), "app"));
+        let other = workload_policy_name(&sel(&[("tier", "")]), "tier");
+        assert_ne!(n, other);
     }
 
     #[test]

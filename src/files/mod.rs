@@ -147,11 +147,36 @@ fn read_bounded(reader: impl Read, name: &str, limit: u64) -> Result<String, Rea
     String::from_utf8(bytes).map_err(|_| ReadError::new(name, Reason::NotUtf8))
 }
 
+/// What [`files_under`] found below a directory.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Found {
+    /// The files, sorted by path.
+    pub files: Vec<PathBuf>,
+    /// Symbolic links (with a wanted extension) that lead outside the
+    /// directory: not read, for the caller to name (sorted).
+    pub links_outside: Vec<PathBuf>,
+}
+
+/// The note for a link [`files_under`] left out, escaped for a terminal.
+pub fn skipped_link(link: &Path, dir: &Path) -> String {
+    format!(
+        "skipped `{}`: a symbolic link to a file outside `{}`",
+        crate::k8s::escape_controls(&link.display().to_string()),
+        crate::k8s::escape_controls(&dir.display().to_string())
+    )
+}
+
 /// The files below `dir` whose extension is one of `extensions`,
-/// recursively, sorted by path. Symlinked directories are not followed (no
-/// cycles); symlinked files are. Hidden entries (`.git`) are skipped.
-pub fn files_under(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, ReadError> {
-    let mut files = Vec::new();
+/// recursively, sorted by path. Hidden entries (`.git`) are skipped, and
+/// symbolic links to directories are not followed (no cycles). A symbolic
+/// link to a file is followed only when the file it resolves to lies below
+/// `dir` (resolved the same way): a directory in a pull request must not
+/// make npc read, and echo in a diagnostic, a file elsewhere on the machine.
+/// Links that lead out are listed in [`Found::links_outside`].
+pub fn files_under(dir: &Path, extensions: &[&str]) -> Result<Found, ReadError> {
+    let root =
+        std::fs::canonicalize(dir).map_err(|e| ReadError::io(&dir.display().to_string(), &e))?;
+    let mut found = Found::default();
     let mut dirs = vec![dir.to_path_buf()];
     while let Some(d) = dirs.pop() {
         let name = d.display().to_string();
@@ -168,18 +193,35 @@ pub fn files_under(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, Read
             }
             if kind.is_dir() {
                 dirs.push(path);
-            } else if path
+                continue;
+            }
+            let wanted = path
                 .extension()
                 .and_then(|e| e.to_str())
-                .is_some_and(|e| extensions.contains(&e))
-                && path.is_file()
-            {
-                files.push(path);
+                .is_some_and(|e| extensions.contains(&e));
+            if !wanted {
+                continue;
+            }
+            if kind.is_symlink() {
+                // A dangling link, or one to a directory, is no file.
+                let Ok(target) = std::fs::canonicalize(&path) else {
+                    continue;
+                };
+                if !target.starts_with(&root) {
+                    found.links_outside.push(path);
+                    continue;
+                }
+                if target.is_file() {
+                    found.files.push(path);
+                }
+            } else if kind.is_file() {
+                found.files.push(path);
             }
         }
     }
-    files.sort();
-    Ok(files)
+    found.files.sort();
+    found.links_outside.sort();
+    Ok(found)
 }
 
 /// An I/O error in words, without the OS error number.
@@ -250,9 +292,39 @@ mod tests {
         }
         let found: Vec<String> = files_under(dir.path(), &["yaml", "yml", "json"])
             .unwrap()
+            .files
             .iter()
             .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
             .collect();
         assert_eq!(found, ["a.yml", "b/c/z.yaml", "b/x.json"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn follows_links_only_to_files_below_the_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("in");
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(tmp.path().join("secret.yaml"), "").unwrap();
+        std::fs::write(dir.join("sub/real.txt"), "").unwrap();
+        let link =
+            |target: &str, at: &str| std::os::unix::fs::symlink(target, dir.join(at)).unwrap();
+        link("../secret.yaml", "out.yaml");
+        link("sub/real.txt", "in.yaml");
+        link("../out.yaml", "sub/chain.yaml");
+        link("missing.yaml", "dangling.yaml");
+        link("..", "up");
+        // The directory given through a link of its own resolves the same.
+        std::os::unix::fs::symlink(&dir, tmp.path().join("alias")).unwrap();
+        for given in [dir.clone(), tmp.path().join("alias")] {
+            let found = files_under(&given, &["yaml"]).unwrap();
+            let names = |list: &[PathBuf]| -> Vec<String> {
+                list.iter()
+                    .map(|p| p.strip_prefix(&given).unwrap().display().to_string())
+                    .collect()
+            };
+            assert_eq!(names(&found.files), ["in.yaml"]);
+            assert_eq!(names(&found.links_outside), ["out.yaml", "sub/chain.yaml"]);
+        }
     }
 }

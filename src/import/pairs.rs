@@ -20,7 +20,7 @@ use super::complement::{self, Term};
 use super::endpoints::{is_empty_selector, value, Managed};
 use super::translate::{directions, dns_rule, left_out, Group, Settings, StatementId, FROM};
 use crate::eval::PortSet;
-use crate::k8s::{Direction, Protocol, NAMESPACE_NAME_LABEL};
+use crate::k8s::{escape_controls, Direction, Protocol, NAMESPACE_NAME_LABEL};
 
 /// The managed namespaces a peer (`None`: every peer) leaves out, by name.
 fn left_out_by(peer: Option<&NetworkPolicyPeer>, exclude: &[Managed]) -> BTreeSet<String> {
@@ -273,9 +273,12 @@ pub fn pairs(
                                     };
                                     count += 1;
                                     text.push_str(&format!(
-                                        "{FROM}{a}/{}, {b}/{} (both sides isolated)\n",
-                                        pa.metadata.name.as_deref().unwrap_or_default(),
-                                        pb.metadata.name.as_deref().unwrap_or_default()
+                                        "{FROM}{} (both sides isolated)\n",
+                                        escape_controls(&format!(
+                                            "{a}/{}, {b}/{}",
+                                            pa.metadata.name.as_deref().unwrap_or_default(),
+                                            pb.metadata.name.as_deref().unwrap_or_default()
+                                        ))
                                     ));
                                     let left = dropped.contains(&id);
                                     text.push_str(&left_out(line, left));

@@ -1,6 +1,8 @@
 //! Existing NetworkPolicies → NPL text: namespaces with their isolation,
 //! one `allow` per rule, the DNS carve-out where a namespace has the usual
 //! DNS rule, and a `# from ns/policy` comment over what each policy became.
+//! What comments carry from the input is escaped (`k8s::escape_controls`):
+//! no line break or other control character in a name can end a comment.
 //!
 //! The translation is exact rule by rule on the side the rule was written
 //! for; what an `allow` also writes on its other side, and what NPL cannot
@@ -17,7 +19,7 @@ use super::complement::{self, Term};
 pub use super::endpoints::Managed;
 pub(super) use super::endpoints::{is_empty_selector, value};
 use super::endpoints::{peer_groups, peers, pod_part, ports};
-use crate::k8s::{Direction, NAMESPACE_NAME_LABEL};
+use crate::k8s::{escape_controls, Direction, NAMESPACE_NAME_LABEL};
 use crate::manifest::Manifests;
 
 /// The DNS servers npc assumes when a program names none.
@@ -133,7 +135,7 @@ pub const LEFT_OUT: &str = "# adds no flow (its other side does not admit it): "
 /// A statement, or the comment that stands for it when it is left out.
 pub(super) fn left_out(text: String, dropped: bool) -> String {
     if dropped {
-        format!("{LEFT_OUT}{text}")
+        format!("{LEFT_OUT}{}", escape_controls(&text))
     } else {
         text
     }
@@ -342,7 +344,7 @@ pub fn translate(
     if !inert.is_empty() {
         text.push_str(&format!(
             "# Left out, as their podSelector can match no pod: {}\n",
-            inert.join(", ")
+            escape_controls(&inert.join(", "))
         ));
     }
     text.push('\n');
@@ -402,7 +404,8 @@ pub fn translate(
                         Direction::Egress => (&ingress_isolated, "egress"),
                     };
                     open_lines.push(format!(
-                        "{FROM}{ns}/* (open for {word}: no policy selects these pods)"
+                        "{FROM}{}/* (open for {word}: no policy selects these pods)",
+                        escape_controls(ns)
                     ));
                     for (t, term) in terms.iter().enumerate() {
                         let pods = format!("{ns}/{}", complement::render(term));
@@ -465,7 +468,7 @@ pub fn translate(
                     }
                 }
                 Ok(list) => {
-                    lines.push(format!("{FROM}{key}"));
+                    lines.push(format!("{FROM}{}", escape_controls(&key)));
                     for (id, text) in list {
                         if !text.starts_with('#') {
                             out.statements.push(id);
@@ -494,7 +497,10 @@ pub fn translate(
                 .extend(partial);
         }
         if !decl_from.is_empty() {
-            text.push_str(&format!("{FROM}{}\n", decl_from.join(", ")));
+            text.push_str(&format!(
+                "{FROM}{}\n",
+                escape_controls(&decl_from.join(", "))
+            ));
         }
         text.push_str(&format!("namespace {ns}"));
         let labels: Vec<String> = declared_labels(manifests, ns, &keys)

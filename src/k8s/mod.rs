@@ -8,12 +8,14 @@ pub mod direction;
 pub mod names;
 pub mod protocol;
 pub mod selector;
+pub mod text;
 pub mod yaml;
 
 pub use cidr::{Cidr, IpBlock};
 pub use direction::Direction;
 pub use protocol::Protocol;
 pub use selector::{Operator, Requirement, Selector};
+pub use text::{control_pictures, escape_controls, escape_controls_in_lines};
 
 /// The label every namespace carries with its own name (Kubernetes 1.21+).
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";

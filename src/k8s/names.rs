@@ -1,6 +1,13 @@
 //! Kubernetes naming rules: DNS-1123 names, label keys and values, port
 //! names, policy names. Each check returns the reason in words, for a
-//! diagnostic.
+//! diagnostic (the offending text escaped: it may be a control character).
+
+use super::text::escape_controls;
+
+/// A character of a name, as a message shows it.
+fn shown(c: char) -> String {
+    escape_controls(c.encode_utf8(&mut [0; 4])).into_owned()
+}
 
 /// A DNS-1123 label: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
 pub fn dns1123_label(s: &str) -> Result<(), String> {
@@ -20,7 +27,10 @@ pub fn dns1123_label(s: &str) -> Result<(), String> {
         return Err(if c.is_ascii_uppercase() {
             "it has upper-case letters; names are lower case".to_string()
         } else {
-            format!("`{c}` is not allowed; use lower-case letters, digits and `-`")
+            format!(
+                "`{}` is not allowed; use lower-case letters, digits and `-`",
+                shown(c)
+            )
         });
     }
     if s.starts_with('-') || s.ends_with('-') {
@@ -54,14 +64,17 @@ pub fn dns1123_subdomain(s: &str) -> Result<(), String> {
             if c.is_ascii_uppercase() {
                 "it has upper-case letters; names are lower case".to_string()
             } else {
-                format!("`{c}` is not allowed; use lower-case letters, digits, `-` and `.`")
+                format!(
+                    "`{}` is not allowed; use lower-case letters, digits, `-` and `.`",
+                    shown(c)
+                )
             }
         } else if part.starts_with('-') || part.ends_with('-') {
             "it must start and end with a letter or digit".to_string()
         } else {
             continue;
         };
-        return Err(format!("`{part}`: {why}"));
+        return Err(format!("`{}`: {why}", escape_controls(part)));
     }
     Ok(())
 }
@@ -91,7 +104,8 @@ pub fn policy_name_prefix(s: &str) -> Result<(), String> {
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
     {
         Some(c) => Err(format!(
-            "`{c}` is not allowed; use lower-case letters, digits and `-`"
+            "`{}` is not allowed; use lower-case letters, digits and `-`",
+            shown(c)
         )),
         None => Ok(()),
     }
@@ -110,7 +124,7 @@ fn qualified_name_part(s: &str, what: &str) -> Result<(), String> {
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
     {
-        return Err(format!("`{c}` is not allowed in a {what}"));
+        return Err(format!("`{}` is not allowed in a {what}", shown(c)));
     }
     let alnum_ends = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && s.chars().last().is_some_and(|c| c.is_ascii_alphanumeric());
@@ -160,7 +174,8 @@ pub fn port_name(s: &str) -> Result<(), String> {
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
     {
         return Err(format!(
-            "`{c}` is not allowed; use lower-case letters, digits and `-`"
+            "`{}` is not allowed; use lower-case letters, digits and `-`",
+            shown(c)
         ));
     }
     if !s.chars().any(|c| c.is_ascii_lowercase()) {

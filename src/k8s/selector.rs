@@ -14,6 +14,9 @@ use std::fmt;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 
+use super::names;
+use super::text::escape_controls;
+
 /// A label selector in canonical form: equal selectors are equal values.
 /// No requirement matches every label set.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -76,9 +79,27 @@ impl fmt::Display for Operator {
 /// Why an API selector was not read: the API server refuses the same.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SelectorError {
-    /// Index into `matchExpressions`.
-    pub expression: usize,
+    pub place: SelectorPlace,
     pub kind: SelectorErrorKind,
+}
+
+/// Where in a `LabelSelector` an error is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelectorPlace {
+    MatchLabels,
+    /// Index into `matchExpressions`.
+    Expression(usize),
+}
+
+impl SelectorPlace {
+    /// The field path below the selector's own (`.matchLabels`,
+    /// `.matchExpressions[2]`).
+    pub fn path(self) -> String {
+        match self {
+            SelectorPlace::MatchLabels => ".matchLabels".to_string(),
+            SelectorPlace::Expression(i) => format!(".matchExpressions[{i}]"),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,6 +110,16 @@ pub enum SelectorErrorKind {
     NeedsValues(Operator),
     /// `Exists`/`DoesNotExist` with values.
     TakesNoValues(Operator),
+    /// A `matchExpressions` entry without a key.
+    MissingKey,
+    /// A key that is not a label key.
+    InvalidKey { key: String, why: String },
+    /// A value that is not a label value; `key` is given for `matchLabels`.
+    InvalidValue {
+        key: Option<String>,
+        value: String,
+        why: String,
+    },
 }
 
 impl fmt::Display for SelectorErrorKind {
@@ -96,12 +127,31 @@ impl fmt::Display for SelectorErrorKind {
         match self {
             SelectorErrorKind::UnknownOperator(op) => write!(
                 f,
-                "unknown operator `{op}` (expected In, NotIn, Exists or DoesNotExist)"
+                "unknown operator `{}` (expected In, NotIn, Exists or DoesNotExist)",
+                escape_controls(op)
             ),
             SelectorErrorKind::NeedsValues(op) => {
                 write!(f, "operator `{op}` needs at least one value")
             }
             SelectorErrorKind::TakesNoValues(op) => write!(f, "operator `{op}` takes no values"),
+            SelectorErrorKind::MissingKey => f.write_str("`key` is missing or empty"),
+            SelectorErrorKind::InvalidKey { key, why } => {
+                write!(f, "`{}` is not a label key: {why}", escape_controls(key))
+            }
+            SelectorErrorKind::InvalidValue {
+                key: Some(key),
+                why,
+                ..
+            } => write!(
+                f,
+                "the value of `{}` is not a label value: {why}",
+                escape_controls(key)
+            ),
+            SelectorErrorKind::InvalidValue {
+                key: None,
+                value,
+                why,
+            } => write!(f, "`{}` is not a label value: {why}", escape_controls(value)),
         }
     }
 }
@@ -303,21 +353,40 @@ impl Selector {
         self.match_labels.is_empty() && self.expressions.is_empty()
     }
 
-    /// Reads an API object's selector; every expression the API server
-    /// would refuse is an error (every reader reports them the same way).
+    /// Reads an API object's selector; every key, value and expression the
+    /// API server would refuse is an error (every reader reports them the
+    /// same way), and what is refused is left out.
     pub fn from_api(sel: &LabelSelector) -> Result<Selector, Vec<SelectorError>> {
-        let mut out = Selector {
-            match_labels: sel.match_labels.clone().unwrap_or_default(),
-            expressions: BTreeSet::new(),
-        };
+        let mut out = Selector::everything();
         let mut errors = Vec::new();
+        for (key, value) in sel.match_labels.iter().flatten() {
+            let kind = if let Err(why) = names::label_key(key) {
+                SelectorErrorKind::InvalidKey {
+                    key: key.clone(),
+                    why,
+                }
+            } else if let Err(why) = names::label_value(value) {
+                SelectorErrorKind::InvalidValue {
+                    key: Some(key.clone()),
+                    value: value.clone(),
+                    why,
+                }
+            } else {
+                out.match_labels.insert(key.clone(), value.clone());
+                continue;
+            };
+            errors.push(SelectorError {
+                place: SelectorPlace::MatchLabels,
+                kind,
+            });
+        }
         for (i, e) in sel.match_expressions.iter().flatten().enumerate() {
             match requirement_from_api(e) {
                 Ok(r) => {
                     out.expressions.insert(r);
                 }
                 Err(kind) => errors.push(SelectorError {
-                    expression: i,
+                    place: SelectorPlace::Expression(i),
                     kind,
                 }),
             }
@@ -539,9 +608,28 @@ impl Selector {
 }
 
 fn requirement_from_api(e: &LabelSelectorRequirement) -> Result<Requirement, SelectorErrorKind> {
+    if e.key.is_empty() {
+        return Err(SelectorErrorKind::MissingKey);
+    }
+    if let Err(why) = names::label_key(&e.key) {
+        return Err(SelectorErrorKind::InvalidKey {
+            key: e.key.clone(),
+            why,
+        });
+    }
+    let values: BTreeSet<String> = e.values.iter().flatten().cloned().collect();
+    if let Some((value, why)) = values
+        .iter()
+        .find_map(|v| names::label_value(v).err().map(|why| (v, why)))
+    {
+        return Err(SelectorErrorKind::InvalidValue {
+            key: None,
+            value: value.clone(),
+            why,
+        });
+    }
     let operator = Operator::from_api(&e.operator)
         .ok_or_else(|| SelectorErrorKind::UnknownOperator(e.operator.clone()))?;
-    let values: BTreeSet<String> = e.values.iter().flatten().cloned().collect();
     match (operator.takes_values(), values.is_empty()) {
         (true, true) => Err(SelectorErrorKind::NeedsValues(operator)),
         (false, false) => Err(SelectorErrorKind::TakesNoValues(operator)),

@@ -5,7 +5,9 @@
 //! `docs/kustomize.md` documents the same traps for people.
 //!
 //! A kustomization is read as kustomize reads it, or refused: merge keys
-//! (`<<`) resolved, a byte-order mark skipped, YAML 1.1 booleans
+//! (`<<`) resolved as go-yaml v2 resolves them (nested, in order, each
+//! entry replacing the one before: `k8s::yaml::read::resolve_merge_keys`),
+//! a byte-order mark skipped, YAML 1.1 booleans
 //! (`includeSelectors: yes`), and field names matched without regard to case,
 //! as Go's `encoding/json` matches them (kustomize decodes through it:
 //! `Namespace:`, `NAMESPACE:` and `nameſpace:` all set the namespace). A

@@ -11,10 +11,20 @@ pub const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 /// The most npc reads from all manifest inputs together.
 pub const MAX_TOTAL_BYTES: u64 = 4 * MAX_MANIFEST_BYTES;
 
+/// What [`read`] read.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub sources: SourceMap,
+    /// Symbolic links below a directory that lead out of it: not read
+    /// (`files::files_under`), each said as a note for people.
+    pub skipped_links: Vec<String>,
+}
+
 /// Reads every path: a file (any extension), the manifest files below a
 /// directory (sorted), or `-` for standard input (at most once).
-pub fn read(paths: &[PathBuf]) -> Result<SourceMap, ReadError> {
+pub fn read(paths: &[PathBuf]) -> Result<Inputs, ReadError> {
     let mut sources = SourceMap::default();
+    let mut skipped_links = Vec::new();
     let mut total: u64 = 0;
     let mut stdin_read = false;
     for path in paths {
@@ -27,7 +37,14 @@ pub fn read(paths: &[PathBuf]) -> Result<SourceMap, ReadError> {
             add(&mut sources, &mut total, "<stdin>".into(), None, text)?;
             continue;
         } else if path.is_dir() {
-            files::files_under(path, EXTENSIONS)?
+            let found = files::files_under(path, EXTENSIONS)?;
+            skipped_links.extend(
+                found
+                    .links_outside
+                    .iter()
+                    .map(|link| files::skipped_link(link, path)),
+            );
+            found.files
         } else {
             vec![path.clone()]
         };
@@ -37,7 +54,10 @@ pub fn read(paths: &[PathBuf]) -> Result<SourceMap, ReadError> {
             add(&mut sources, &mut total, name, Some(file), text)?;
         }
     }
-    Ok(sources)
+    Ok(Inputs {
+        sources,
+        skipped_links,
+    })
 }
 
 fn add(

@@ -231,6 +231,9 @@ pub struct Manifests {
     pub kinds: BTreeMap<String, usize>,
     /// Pods left out because they finished (`Succeeded`, `Failed`).
     pub finished_pods: usize,
+    /// Symbolic links in input directories that lead out of them, not
+    /// read: one note each (`files::skipped_link`).
+    pub skipped_links: Vec<String>,
 }
 
 impl Manifests {
@@ -276,7 +279,7 @@ impl Manifests {
             let kinds: Vec<String> = self
                 .skipped
                 .iter()
-                .map(|(kind, n)| format!("{kind} {n}"))
+                .map(|(kind, n)| format!("{} {n}", crate::k8s::escape_controls(kind)))
                 .collect();
             text.push_str(&format!(
                 "; skipped {skipped} other {} ({})",
@@ -292,6 +295,15 @@ impl Manifests {
             ));
         }
         text
+    }
+
+    /// The notes for people that go with the summary, one line each: the
+    /// symbolic links left out of input directories.
+    pub fn notes(&self) -> String {
+        self.skipped_links
+            .iter()
+            .map(|link| format!("note: {link}\n"))
+            .collect()
     }
 }
 
@@ -320,8 +332,10 @@ impl Reading {
 /// Reads every path (`-` is standard input). An unreadable path is an
 /// error of its own (not a diagnostic): the caller reports it as misuse.
 pub fn load(paths: &[PathBuf], options: &Options) -> Result<Reading, crate::files::ReadError> {
-    let sources = input::read(paths)?;
-    Ok(from_sources(sources, options))
+    let inputs = input::read(paths)?;
+    let mut reading = from_sources(inputs.sources, options);
+    reading.manifests.skipped_links = inputs.skipped_links;
+    Ok(reading)
 }
 
 /// Reads manifests held in memory (for tests and other commands).

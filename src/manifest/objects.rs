@@ -11,7 +11,9 @@ use super::{Options, Origin, PodShape, Policy};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::eval::{NamedPort, PolicySet};
 use crate::k8s::yaml::yaml11_bool;
-use crate::k8s::{Protocol, NETWORK_POLICY_API_VERSION, NETWORK_POLICY_KIND};
+use crate::k8s::{
+    escape_controls, names, Protocol, NETWORK_POLICY_API_VERSION, NETWORK_POLICY_KIND,
+};
 use crate::source::Span;
 
 /// A workload kind npc reads, with where its pod template lives.
@@ -162,6 +164,13 @@ pub enum Flat {
     Object(RawObject),
     /// A mapping (or other value) without `kind`.
     NotAnObject,
+    /// A `List` (or `*List`) whose `items` is not a list: an error, never
+    /// an object skipped (a deny-all inside it would be ignored). `path` is
+    /// the path of its `items` in the document.
+    ItemsNotAList {
+        path: String,
+        found: &'static str,
+    },
 }
 
 /// An object as written.
@@ -200,13 +209,18 @@ pub fn flatten(document: &Value) -> Vec<Flat> {
             continue;
         };
         if let Some(item_kind) = kind.strip_suffix("List") {
-            if matches!(
-                value.get("items"),
-                Some(Value::Sequence(_)) | Some(Value::Null) | None
-            ) && value
+            let nameless = value
                 .get("metadata")
-                .is_none_or(|m| m.get("name").is_none())
-            {
+                .is_none_or(|m| m.get("name").is_none());
+            let items = value.get("items");
+            if nameless && !matches!(items, Some(Value::Sequence(_) | Value::Null) | None) {
+                out.push(Flat::ItemsNotAList {
+                    path: format!("{path}{}items", if path.is_empty() { "" } else { "." }),
+                    found: items.map_or("null", type_name),
+                });
+                continue;
+            }
+            if nameless {
                 let inherit =
                     (!item_kind.is_empty()).then(|| (api_version.clone(), item_kind.to_string()));
                 if let Some(Value::Sequence(items)) = value.get("items") {
@@ -247,6 +261,23 @@ pub fn collect(
             item,
         } = match flat {
             Flat::Object(object) => object,
+            Flat::ItemsNotAList { path, found } => {
+                let (start, end) = document
+                    .spans
+                    .locate(&path)
+                    .unwrap_or((document.start, document.start));
+                diagnostics.push(
+                    Diagnostic::new(
+                        codes::MANIFEST_FIELD,
+                        Span::new(document.file, start, end),
+                        format!("`{path}` of a list must be a list, not {found}"),
+                    )
+                    .with_help(
+                        "write the objects of a `List` as a list (`items: [...]`, or `- ` entries)",
+                    ),
+                );
+                continue;
+            }
             Flat::NotAnObject => {
                 *out.skipped
                     .entry("(not a Kubernetes object)".into())
@@ -264,12 +295,14 @@ pub fn collect(
         let mut reader = Reader {
             value: &value,
             kind: &kind,
-            name: value
-                .get("metadata")
-                .and_then(|m| m.get("name"))
-                .and_then(Value::as_str)
-                .unwrap_or("?")
-                .to_owned(),
+            name: escape_controls(
+                value
+                    .get("metadata")
+                    .and_then(|m| m.get("name"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("?"),
+            )
+            .into_owned(),
             origin: Origin {
                 file: document.file,
                 document: document.index,
@@ -296,6 +329,15 @@ pub fn collect(
                 .or_default() += 1;
         }
     }
+}
+
+/// The API server's rule for a name.
+#[derive(Clone, Copy)]
+enum NameRule {
+    /// Namespaces: a DNS-1123 label.
+    Label,
+    /// Pods, workloads, NetworkPolicies: a DNS-1123 subdomain.
+    Subdomain,
 }
 
 struct Reader<'a> {
@@ -359,7 +401,9 @@ impl Reader<'_> {
         }
     }
 
-    fn string_map(&mut self, path: &str) -> Result<BTreeMap<String, String>, ()> {
+    /// The labels at `path`: strings, with keys and values the API server
+    /// accepts (an error at `path` names the first that is not).
+    fn labels(&mut self, path: &str) -> Result<BTreeMap<String, String>, ()> {
         let Some(value) = get(self.value, path) else {
             return Ok(BTreeMap::new());
         };
@@ -372,6 +416,22 @@ impl Reader<'_> {
         for (k, v) in map {
             match (k, v) {
                 (Value::String(k), Value::String(v)) => {
+                    if let Err(why) = names::label_key(k) {
+                        let problem = format!(
+                            "has the key `{}`, which is not a label key: {why}",
+                            escape_controls(k)
+                        );
+                        self.error(path, problem, "a label key is `[prefix/]name`: an optional DNS subdomain and `/`, then at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit");
+                        return Err(());
+                    }
+                    if let Err(why) = names::label_value(v) {
+                        let problem = format!(
+                            "has a value of `{}` that is not a label value: {why}",
+                            escape_controls(k)
+                        );
+                        self.error(path, problem, "a label value is empty, or at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit");
+                        return Err(());
+                    }
                     out.insert(k.clone(), v.clone());
                 }
                 (Value::String(k), other) => {
@@ -392,23 +452,65 @@ impl Reader<'_> {
         Ok(out)
     }
 
+    /// Whether `name`, written at `path`, is a name the API server accepts
+    /// there (a DNS-1123 label for namespaces, a subdomain for the names of
+    /// the other kinds npc reads); an error at `path` if not. Names end up
+    /// in programs, comments and terminals: nothing else gets through.
+    fn valid_name(&mut self, path: &str, name: &str, rule: NameRule) -> Result<(), ()> {
+        let (checked, help) = match rule {
+            NameRule::Label => (
+                names::dns1123_label(name),
+                "a namespace name is a DNS-1123 label: at most 63 lower-case letters, digits and `-`, starting and ending with a letter or digit",
+            ),
+            NameRule::Subdomain => (
+                names::dns1123_subdomain(name),
+                "an object name is a DNS-1123 subdomain: at most 253 lower-case letters, digits, `-` and `.`, each part starting and ending with a letter or digit",
+            ),
+        };
+        checked.map_err(|why| {
+            let problem = if path == "metadata.name" {
+                format!("is not a valid name: {why}")
+            } else {
+                format!("`{}` is not a valid name: {why}", escape_controls(name))
+            };
+            self.error(path, problem, help);
+        })
+    }
+
     fn namespace_of(&mut self, options: &Options) -> Result<String, ()> {
-        Ok(self
-            .string("metadata.namespace")?
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| options.default_namespace.clone()))
+        match self.string("metadata.namespace")?.filter(|n| !n.is_empty()) {
+            Some(ns) => {
+                self.valid_name("metadata.namespace", &ns, NameRule::Label)?;
+                Ok(ns)
+            }
+            None => Ok(options.default_namespace.clone()),
+        }
+    }
+
+    /// `metadata.name`, present and valid for the kind.
+    fn name(&mut self, rule: NameRule, what: &str) -> Result<String, ()> {
+        match self.string("metadata.name") {
+            Ok(Some(name)) if !name.is_empty() => {
+                self.valid_name("metadata.name", &name, rule)?;
+                Ok(name)
+            }
+            Ok(_) => {
+                self.error(
+                    "metadata.name",
+                    "is missing".into(),
+                    &format!("every {what} needs a name"),
+                );
+                Err(())
+            }
+            Err(()) => Err(()),
+        }
     }
 
     fn namespace(&mut self, out: &mut Collected) {
-        let Ok(Some(name)) = self.string("metadata.name") else {
-            self.error(
-                "metadata.name",
-                "is missing".into(),
-                "every Namespace needs a name",
-            );
+        let Ok(name) = self.name(NameRule::Label, "Namespace") else {
             return;
         };
-        let Ok(mut labels) = self.string_map("metadata.labels") else {
+        let Ok(mut labels) = self.labels("metadata.labels") else {
             return;
         };
         labels.insert(crate::k8s::NAMESPACE_NAME_LABEL.to_string(), name.clone());
@@ -439,11 +541,26 @@ impl Reader<'_> {
         let Some(r) = controller else { return Ok(None) };
         let text = |key: &str| r.get(key).and_then(Value::as_str).map(str::to_owned);
         match (text("kind"), text("name")) {
-            (Some(kind), Some(name)) => Ok(Some(OwnerRef {
-                kind,
-                name,
-                uid: text("uid"),
-            })),
+            (Some(kind), Some(name)) => {
+                // The owner may stand for a workload the input lacks: its
+                // kind and name are shown and written as such.
+                let identifier = kind.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                    && kind.chars().all(|c| c.is_ascii_alphanumeric());
+                if !identifier {
+                    self.error(
+                        "metadata.ownerReferences",
+                        format!("names the kind `{}`", escape_controls(&kind)),
+                        "an owner's kind is a Kubernetes kind: letters and digits, such as `ReplicaSet`",
+                    );
+                    return Err(());
+                }
+                self.valid_name("metadata.ownerReferences", &name, NameRule::Subdomain)?;
+                Ok(Some(OwnerRef {
+                    kind,
+                    name,
+                    uid: text("uid"),
+                }))
+            }
             _ => {
                 self.error(
                     "metadata.ownerReferences",
@@ -534,12 +651,7 @@ impl Reader<'_> {
     }
 
     fn workload(&mut self, kind: WorkloadKind, options: &Options, out: &mut Collected) {
-        let Ok(Some(name)) = self.string("metadata.name") else {
-            self.error(
-                "metadata.name",
-                "is missing".into(),
-                "every object needs a name",
-            );
+        let Ok(name) = self.name(NameRule::Subdomain, "object") else {
             return;
         };
         if kind.kind == "Pod"
@@ -558,10 +670,8 @@ impl Reader<'_> {
         ) else {
             return;
         };
-        let (Ok(labels), Ok(ports)) = (
-            self.string_map(kind.labels_path),
-            self.ports(kind.spec_path),
-        ) else {
+        let (Ok(labels), Ok(ports)) = (self.labels(kind.labels_path), self.ports(kind.spec_path))
+        else {
             return;
         };
         let host_network_path = format!("{}.hostNetwork", kind.spec_path);
@@ -624,12 +734,7 @@ impl Reader<'_> {
             }
         };
         object.metadata.namespace = Some(namespace);
-        if object.metadata.name.as_deref().is_none_or(str::is_empty) {
-            self.error(
-                "metadata.name",
-                "is missing".into(),
-                "every NetworkPolicy needs a name",
-            );
+        if self.name(NameRule::Subdomain, "NetworkPolicy").is_err() {
             return;
         }
         if let Err(errors) = PolicySet::from_slice(std::slice::from_ref(&object)) {

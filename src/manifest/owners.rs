@@ -301,6 +301,7 @@ pub fn resolve(
         pods,
         kinds: collected.kinds,
         finished_pods: collected.finished_pods,
+        skipped_links: Vec::new(),
     }
 }
 

@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 use crate::diagnostic::Diagnostic;
 use crate::eval::{Endpoint, PolicySet, PortSet, Protocol};
 use crate::ir::{Expectation, NamespaceSelector, Peer, PortNumber, Ports, Program};
+use crate::k8s::escape_controls;
 use crate::load::Input;
 use crate::source::{SourceFile, SourceMap, Span, Spanned};
 use crate::syntax::ast;
@@ -379,30 +380,40 @@ fn port_less_samples(
     out
 }
 
-/// The explanation for people.
+/// The explanation for people. What it names (the query, pods, policies,
+/// `.npl` files) has its control characters escaped (`k8s::text`).
 pub fn human(x: &Explanation) -> String {
-    let mut out = format!("{}: {}\n", x.query, x.verdict);
+    let e = |text: &str| escape_controls(text).into_owned();
+    let mut out = format!("{}: {}\n", e(&x.query), x.verdict);
     for note in &x.notes {
-        out.push_str(&format!("note: {note}\n"));
+        out.push_str(&format!("note: {}\n", e(note)));
     }
     for p in &x.pairs {
-        out.push_str(&format!("\nfrom {}\n  to {}\n", p.source, p.destination));
-        out.push_str(&format!("  allowed between them: {}\n", p.allowed_ports));
+        out.push_str(&format!(
+            "\nfrom {}\n  to {}\n",
+            e(&p.source),
+            e(&p.destination)
+        ));
+        out.push_str(&format!(
+            "  allowed between them: {}\n",
+            e(&p.allowed_ports.to_string())
+        ));
         for name in &p.unresolved_ports {
             out.push_str(&format!(
-                "  `{name}`: denied, the destination declares no such container port\n"
+                "  `{}`: denied, the destination declares no such container port\n",
+                e(name)
             ));
         }
         for c in &p.checks {
             let port = match &c.name {
-                Some(name) => format!("{} {} (`{name}`)", c.protocol, c.port),
+                Some(name) => format!("{} {} (`{}`)", c.protocol, c.port, e(name)),
                 None => format!("{} {}", c.protocol, c.port),
             };
             let verdict = if c.allowed { "allowed" } else { "denied" };
             out.push_str(&format!("  {port}: {verdict}\n"));
             let traffic = format!("{} {}", c.protocol, c.port);
             for side in [&c.egress, &c.ingress] {
-                out.push_str(&format!("    {}\n", trace::describe(side, &traffic)));
+                out.push_str(&format!("    {}\n", e(&trace::describe(side, &traffic))));
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The kustomization trap checks read a kustomization as kustomize does:
-//! merge keys, a byte-order mark, YAML 1.1 booleans, and keys matched without
+//! merge keys (nested, in lists, through anchors, and overriding the keys
+//! written before them), a byte-order mark, YAML 1.1 booleans, and keys matched without
 //! regard to case (kustomize decodes through Go's `encoding/json`, which
 //! folds case: `Namespace:` and even `nameſpace:` set the namespace). What
 //! they cannot read (duplicate keys, a second document, invalid YAML) is an
@@ -48,6 +49,43 @@ const TRAPS: &[(&str, &str)] = &[
     (
         "capitalised labels",
         "Labels: [{Pairs: {env: prod}, includeSelectors: true}]\n",
+    ),
+    // Merge keys inside merged maps, and merge keys that override a key
+    // written before them (kustomize reads merge keys as go-yaml v2 does:
+    // in order, each entry replacing what came before).
+    ("nested merge key", "<<: {<<: {namespace: prod}}\n"),
+    (
+        "nested merge key, commonLabels",
+        "<<: {<<: {commonLabels: {env: prod}}}\n",
+    ),
+    (
+        "nested merge key in a labels entry",
+        "labels: [{<<: {<<: {includeSelectors: true}}, pairs: {env: prod}}]\n",
+    ),
+    (
+        "anchor through another key",
+        "commonAnnotations: &b {<<: &a {namespace: prod}}\n<<: *b\n",
+    ),
+    ("nested merge key in a list", "<<: [{}, {<<: {namespace: prod}}]\n"),
+    (
+        "merge key list of aliases",
+        "commonAnnotations: &a {namespace: prod}\n<<: [*a]\n",
+    ),
+    (
+        "merge key after an empty namespace",
+        "namespace: \"\"\n<<: {namespace: prod}\n",
+    ),
+    (
+        "merge key after an empty commonLabels",
+        "commonLabels: {}\n<<: {commonLabels: {env: prod}}\n",
+    ),
+    (
+        "merge key after includeSelectors: false",
+        "labels: [{pairs: {env: prod}, includeSelectors: false, <<: {includeSelectors: true}}]\n",
+    ),
+    (
+        "merge key after includeSelectors: false, nested",
+        "labels: [{pairs: {env: prod}, includeSelectors: false, <<: {<<: {includeSelectors: true}}}]\n",
     ),
 ];
 
@@ -112,18 +150,28 @@ fn generate_refuses_a_kustomization_it_cannot_read() {
     }
 }
 
+/// Kustomizations kustomize applies without touching the policies.
+const HARMLESS: &[(&str, &str)] = &[
+    ("nothing", ""),
+    (
+        "labels without selectors",
+        "labels: [{pairs: {env: prod}, includeSelectors: no}]\n",
+    ),
+    ("empty commonLabels", "commonLabels: {}\n"),
+    ("null namespace", "namespace:\n"),
+    ("trailing document marker", "resources: []\n---\n"),
+    // The earlier of two merged maps wins; a key written after a merge
+    // key replaces the merged entry.
+    (
+        "earlier merged map turns includeSelectors off",
+        "labels: [{pairs: {env: prod}, <<: [{includeSelectors: false}, {includeSelectors: true}]}]\n",
+    ),
+    ("empty namespace after a merge key", "<<: {namespace: prod}\nnamespace: \"\"\n"),
+];
+
 #[test]
 fn generate_accepts_harmless_kustomizations() {
-    for (what, text) in [
-        ("nothing", ""),
-        (
-            "labels without selectors",
-            "labels: [{pairs: {env: prod}, includeSelectors: no}]\n",
-        ),
-        ("empty commonLabels", "commonLabels: {}\n"),
-        ("null namespace", "namespace:\n"),
-        ("trailing document marker", "resources: []\n---\n"),
-    ] {
+    for (what, text) in HARMLESS {
         let tmp = tempfile::tempdir().unwrap();
         let o = generate_in(tmp.path(), text);
         assert_eq!(o.status.code(), Some(0), "{what}: {}", stderr(&o));
@@ -174,8 +222,41 @@ fn fn_refuses_a_kustomization_item_it_cannot_read() {
     }
 }
 
-/// The traps are real: kustomize itself applies each one (kubectl is
-/// required, as for the other kustomize tests).
+/// Renders `kustomization` over one NetworkPolicy of `web` with kustomize
+/// itself: whether it moved the policy to `prod` or relabelled its pods.
+fn kustomize_render(what: &str, text: &str) -> (bool, bool) {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("policy.yaml"),
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: web}\nspec:\n  podSelector: {matchLabels: {app: a}}\n",
+    )
+    .unwrap();
+    let body = format!(
+        "resources: [policy.yaml]\n{}",
+        text.trim_start_matches('\u{feff}')
+    );
+    let body = if text.starts_with('\u{feff}') {
+        format!("\u{feff}{body}")
+    } else {
+        body
+    };
+    std::fs::write(tmp.path().join("kustomization.yaml"), body).unwrap();
+    let o = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{what}: {}", stderr(&o));
+    let v: serde_yaml::Value = serde_yaml::from_slice(&o.stdout).unwrap();
+    (
+        v["metadata"]["namespace"] == "prod",
+        v["spec"]["podSelector"]["matchLabels"]["env"] == "prod",
+    )
+}
+
+/// The traps are real: kustomize itself applies each one, and none of the
+/// harmless kustomizations (kubectl is required, as for the other
+/// kustomize tests).
 #[test]
 fn kustomize_applies_every_trap() {
     let found = Command::new("kubectl")
@@ -191,35 +272,11 @@ fn kustomize_applies_every_trap() {
         return;
     }
     for (what, text) in TRAPS {
-        let tmp = tempfile::tempdir().unwrap();
-        std::fs::write(
-            tmp.path().join("policy.yaml"),
-            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: web}\nspec:\n  podSelector: {matchLabels: {app: a}}\n",
-        )
-        .unwrap();
-        let body = format!(
-            "resources: [policy.yaml]\n{}",
-            text.trim_start_matches('\u{feff}')
-        );
-        let body = if text.starts_with('\u{feff}') {
-            format!("\u{feff}{body}")
-        } else {
-            body
-        };
-        std::fs::write(tmp.path().join("kustomization.yaml"), body).unwrap();
-        let o = Command::new("kubectl")
-            .arg("kustomize")
-            .arg(tmp.path())
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{what}: {}", stderr(&o));
-        let v: serde_yaml::Value = serde_yaml::from_slice(&o.stdout).unwrap();
-        let moved = v["metadata"]["namespace"] == "prod";
-        let relabelled = v["spec"]["podSelector"]["matchLabels"]["env"] == "prod";
-        assert!(
-            moved || relabelled,
-            "{what}: kustomize ignored it:\n{}",
-            stdout(&o)
-        );
+        let (moved, relabelled) = kustomize_render(what, text);
+        assert!(moved || relabelled, "{what}: kustomize ignored it");
+    }
+    for (what, text) in HARMLESS {
+        let (moved, relabelled) = kustomize_render(what, text);
+        assert!(!moved && !relabelled, "{what}: kustomize applied it");
     }
 }

@@ -5,12 +5,13 @@
 //! 40 s) and its document iterator keeps yielding the same error forever.
 //! So the text is scanned for its nesting depth first (linear, cheap), the
 //! parser stops at the first error, and alias expansion is bounded by the
-//! parser itself. Merge keys (`<<`) are resolved, as kubectl and kustomize
-//! resolve them. The caller bounds the size of the text.
+//! parser itself. Merge keys (`<<`) are resolved as kubectl and kustomize
+//! resolve them (see [`resolve_merge_keys`]). The caller bounds the size of
+//! the text.
 
 use std::fmt;
 
-use serde_yaml::Value;
+use serde_yaml::{Mapping, Value};
 
 /// The deepest nesting accepted; the parser's own limit is 128 and
 /// Kubernetes objects stay far below both.
@@ -53,10 +54,101 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>, ReadError> {
     for (i, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
         let mut value = <Value as serde::Deserialize>::deserialize(document)
             .map_err(|e| read_error(i + 1, &e))?;
-        value.apply_merge().map_err(|e| read_error(i + 1, &e))?;
+        resolve_merge_keys(&mut value).map_err(|message| ReadError {
+            document: i + 1,
+            line: None,
+            column: None,
+            message,
+        })?;
         out.push(value);
     }
     Ok(out)
+}
+
+/// Resolves merge keys (`<<`) as kubectl and kustomize read them (go-yaml
+/// v2, under `sigs.k8s.io/yaml`), to any depth:
+///
+/// * a mapping's entries apply in order, each replacing what came before:
+///   a key written after a merge key replaces the merged entry, and a merge
+///   key written after a key replaces it (`namespace: ""` then
+///   `<<: {namespace: prod}` is `prod`);
+/// * of a list of merged mappings (`<<: [*a, *b]`), the earlier wins;
+/// * a merged mapping's own merge keys are resolved first, so
+///   `<<: {<<: {namespace: prod}}` is `namespace: prod`, and so is an
+///   anchor on such a mapping used under another key.
+///
+/// A merge key whose value is not a mapping or a list of mappings is an
+/// error, as it is to kubectl. Aliases are already expanded (bounded by the
+/// parser), so the work is linear in the size of the value.
+pub fn resolve_merge_keys(value: &mut Value) -> Result<(), String> {
+    match value {
+        Value::Mapping(map) => {
+            // Children first: a merged mapping arrives resolved.
+            for v in map.values_mut() {
+                resolve_merge_keys(v)?;
+            }
+            if map.contains_key("<<") {
+                let entries = std::mem::take(map);
+                for (k, v) in entries {
+                    if k.as_str() == Some("<<") {
+                        merge_into(map, v)?;
+                    } else {
+                        map.insert(k, v);
+                    }
+                }
+            }
+        }
+        Value::Sequence(items) => {
+            for item in items {
+                resolve_merge_keys(item)?;
+            }
+        }
+        Value::Tagged(tagged) => resolve_merge_keys(&mut tagged.value)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Applies a resolved merge key's value to `map`, entry by entry.
+fn merge_into(map: &mut Mapping, merged: Value) -> Result<(), String> {
+    const WANT: &str = "a merge key (`<<`) takes a mapping or a list of mappings";
+    match untagged_map(merged) {
+        Value::Mapping(entries) => {
+            for (k, v) in entries {
+                map.insert(k, v);
+            }
+        }
+        Value::Sequence(list) => {
+            // Applied last to first: the earlier mapping wins.
+            for item in list.into_iter().rev() {
+                match untagged_map(item) {
+                    Value::Mapping(entries) => {
+                        for (k, v) in entries {
+                            map.insert(k, v);
+                        }
+                    }
+                    _ => return Err(format!("{WANT}; the list holds something else")),
+                }
+            }
+        }
+        _ => return Err(WANT.to_string()),
+    }
+    Ok(())
+}
+
+/// A value tagged `!!map` as the mapping it is; anything else unchanged.
+fn untagged_map(value: Value) -> Value {
+    match value {
+        Value::Tagged(tagged)
+            if matches!(
+                tagged.tag.to_string().as_str(),
+                "!!map" | "tag:yaml.org,2002:map"
+            ) && tagged.value.is_mapping() =>
+        {
+            tagged.value
+        }
+        other => other,
+    }
 }
 
 fn read_error(document: usize, e: &serde_yaml::Error) -> ReadError {
@@ -175,6 +267,46 @@ mod tests {
         assert_eq!(docs.len(), 3);
         assert_eq!(docs[1]["namespace"].as_str(), Some("prod"));
         assert!(docs[2].is_null());
+    }
+
+    fn one(text: &str) -> Value {
+        parse_documents(text).unwrap().remove(0)
+    }
+
+    #[test]
+    fn merge_keys_are_read_as_go_yaml_v2_reads_them() {
+        // Nested, in lists, through an anchor under another key.
+        for text in [
+            "<<: {<<: {namespace: prod}}",
+            "<<: [{}, {<<: {namespace: prod}}]",
+            "a: &b {<<: &a {namespace: prod}}\n<<: *b",
+            "a: &a {namespace: prod}\n<<: [*a]",
+            "<<: !!map {namespace: prod}",
+        ] {
+            let v = one(text);
+            assert_eq!(v["namespace"].as_str(), Some("prod"), "{text}: {v:?}");
+            assert!(v.get("<<").is_none(), "{text}: {v:?}");
+        }
+        // In order, each entry replacing what came before.
+        assert_eq!(
+            one("namespace: ''\n<<: {namespace: prod}")["namespace"],
+            "prod"
+        );
+        assert_eq!(
+            one("<<: {namespace: prod}\nnamespace: web")["namespace"],
+            "web"
+        );
+        assert_eq!(one("<<: {<<: {n: a}, n: b}")["n"], "b");
+        // The earlier of merged mappings wins.
+        assert_eq!(one("<<: [{n: a}, {n: b}]")["n"], "a");
+        assert_eq!(one("<<: [{n: a}, {<<: {n: b}}]")["n"], "a");
+        // Deep inside a document.
+        let v = one("labels:\n- pairs: {env: prod}\n  includeSelectors: false\n  <<: {<<: {includeSelectors: true}}");
+        assert_eq!(v["labels"][0]["includeSelectors"], true);
+        for text in ["<<: 1", "<<: [1]", "<<: [[{a: b}]]", "<<: !x {a: b}"] {
+            let e = parse_documents(text).unwrap_err();
+            assert!(e.message.contains("merge key"), "{text}: {e}");
+        }
     }
 
     #[test]

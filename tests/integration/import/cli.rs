@@ -189,3 +189,18 @@ fn the_e104_page_example_reports_e104() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("[E104]"), "{}", stderr(&out));
 }
+
+/// A selector of pods whose workload label is empty (`app: ""`, a valid
+/// label value) is the workload `ns/""` and converts.
+#[test]
+fn an_empty_workload_label_value_converts() {
+    let input = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: a}\nspec:\n  podSelector: {matchLabels: {app: \"\"}}\n  policyTypes: [Ingress]\n  ingress:\n  - from: [{podSelector: {matchLabels: {app: x}}}]\n";
+    let out = crate::support::npc::npc_with_stdin(&["import", "-"], input);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("allow a/x -> a/\"\""),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stderr(&out).contains("equivalent:"), "{}", stderr(&out));
+}
