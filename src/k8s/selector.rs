@@ -151,7 +151,11 @@ impl fmt::Display for SelectorErrorKind {
                 key: None,
                 value,
                 why,
-            } => write!(f, "`{}` is not a label value: {why}", escape_controls(value)),
+            } => write!(
+                f,
+                "`{}` is not a label value: {why}",
+                escape_controls(value)
+            ),
         }
     }
 }
@@ -735,16 +739,40 @@ mod tests {
         let s = sel("matchLabels: {app: db}\nmatchExpressions: [{key: t, operator: In, values: [a, b]}, {key: x, operator: NotIn, values: [c]}, {key: e, operator: Exists}, {key: d, operator: DoesNotExist}]");
         assert_eq!(s.to_string(), "{app=db, !d, e, t in (a, b), x!=c}");
         let err = Selector::from_api(&api("matchExpressions: [{key: a, operator: Exists}, {key: t, operator: in, values: [a]}, {key: t, operator: In}, {key: t, operator: Exists, values: [a]}]")).unwrap_err();
-        let kinds: Vec<(usize, SelectorErrorKind)> =
-            err.into_iter().map(|e| (e.expression, e.kind)).collect();
+        let kinds: Vec<(SelectorPlace, SelectorErrorKind)> =
+            err.into_iter().map(|e| (e.place, e.kind)).collect();
         assert_eq!(
             kinds,
             [
-                (1, SelectorErrorKind::UnknownOperator("in".into())),
-                (2, SelectorErrorKind::NeedsValues(Operator::In)),
-                (3, SelectorErrorKind::TakesNoValues(Operator::Exists)),
+                (
+                    SelectorPlace::Expression(1),
+                    SelectorErrorKind::UnknownOperator("in".into())
+                ),
+                (
+                    SelectorPlace::Expression(2),
+                    SelectorErrorKind::NeedsValues(Operator::In)
+                ),
+                (
+                    SelectorPlace::Expression(3),
+                    SelectorErrorKind::TakesNoValues(Operator::Exists)
+                ),
             ]
         );
+        let err = Selector::from_api(&api("matchLabels: {\"a/b/c\": x, ok: \"a b\"}\nmatchExpressions: [{key: \"\", operator: Exists}]")).unwrap_err();
+        let text: Vec<String> = err
+            .iter()
+            .map(|e| format!("{}: {}", e.place.path(), e.kind))
+            .collect();
+        assert_eq!(text.len(), 3);
+        assert!(
+            text[0].starts_with(".matchLabels: `a/b/c` is not a label key"),
+            "{text:?}"
+        );
+        assert!(
+            text[1].starts_with(".matchLabels: the value of `ok` is not a label value"),
+            "{text:?}"
+        );
+        assert_eq!(text[2], ".matchExpressions[0]: `key` is missing or empty");
     }
 
     #[test]
