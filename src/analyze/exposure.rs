@@ -2,16 +2,14 @@
 //! selectors, so that pods the input does not hold (another team's
 //! namespace, a pod created tomorrow) are visible too.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Serialize;
 
 use super::{Conn, Subjects};
-use crate::eval::{Direction, PolicySet, PortSet};
+use crate::eval::{Direction, PeerKind, PolicySet, PortSet};
 use crate::k8s::{Selector, NAMESPACE_NAME_LABEL};
-use crate::manifest::{Manifests, WorkloadId};
+use crate::manifest::{Manifests, WorkloadName};
 
 /// A set of pods as NPL writes it: `*/*` (every pod of the cluster),
 /// `web/{app=api}`, `{team=ops}/*`.
@@ -22,7 +20,7 @@ pub struct ExposedPeer(pub String);
 /// One selector a workload is open to, in one direction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Exposure {
-    pub workload: WorkloadId,
+    pub workload: WorkloadName,
     /// `ingress` (the peer may connect to the workload) or `egress`.
     pub direction: &'static str,
     pub peer: ExposedPeer,
@@ -33,58 +31,46 @@ pub struct Exposure {
     pub named_ports: Vec<String>,
 }
 
-/// `{app=api, tier in (a, b)}`, or `*` for the empty selector (a
-/// selector the API refuses is never in an evaluated policy; it reads as
-/// `*` here).
-pub fn selector_text(selector: &LabelSelector) -> String {
-    match Selector::from_api(selector) {
-        Ok(s) if !s.is_empty() => s.to_string(),
-        _ => "*".to_owned(),
+/// `{app=api, tier in (a, b)}`, or `*` for the empty selector.
+pub fn selector_text(selector: &Selector) -> String {
+    if selector.is_empty() {
+        "*".to_owned()
+    } else {
+        selector.to_string()
     }
 }
 
-/// A pod peer of a policy in `namespace` as NPL writes it.
-pub fn peer_text(peer: &NetworkPolicyPeer, namespace: &str) -> String {
-    let pods = peer
-        .pod_selector
-        .as_ref()
-        .map_or_else(|| "*".to_owned(), selector_text);
-    let namespaces = match &peer.namespace_selector {
-        None => namespace.to_owned(),
-        Some(s) => {
-            let by_name = s.match_expressions.as_ref().is_none_or(Vec::is_empty)
-                && s.match_labels.as_ref().is_some_and(|m| m.len() == 1);
-            match s
-                .match_labels
-                .as_ref()
-                .and_then(|m| m.get(NAMESPACE_NAME_LABEL))
-            {
-                Some(name) if by_name => name.clone(),
-                _ => selector_text(s),
+/// A pod peer of a policy in `namespace` as NPL writes it (`ns/pods`,
+/// `{labels}/pods`, `*/pods`); an ipBlock as its CIDR.
+pub fn peer_text(peer: PeerKind<'_>, namespace: &str) -> String {
+    match peer {
+        PeerKind::Ip(block) => match block.except.as_slice() {
+            [] => block.cidr.to_string(),
+            except => {
+                let except: Vec<String> = except.iter().map(ToString::to_string).collect();
+                format!("{} except ({})", block.cidr, except.join(", "))
             }
+        },
+        PeerKind::Pods { namespaces, pods } => {
+            let namespaces = match namespaces {
+                None => namespace.to_owned(),
+                Some(s) => {
+                    let by_name = s.expressions.is_empty() && s.match_labels.len() == 1;
+                    match s.match_labels.get(NAMESPACE_NAME_LABEL) {
+                        Some(name) if by_name => name.clone(),
+                        _ => selector_text(s),
+                    }
+                }
+            };
+            format!("{namespaces}/{}", selector_text(pods))
         }
-    };
-    format!("{namespaces}/{pods}")
-}
-
-fn raw_peer(
-    policy: &NetworkPolicy,
-    direction: Direction,
-    rule: usize,
-    peer: usize,
-) -> Option<&NetworkPolicyPeer> {
-    let spec = policy.spec.as_ref()?;
-    match direction {
-        Direction::Ingress => spec.ingress.as_ref()?.get(rule)?.from.as_ref()?.get(peer),
-        Direction::Egress => spec.egress.as_ref()?.get(rule)?.to.as_ref()?.get(peer),
     }
 }
 
-type Key = (WorkloadId, Direction, ExposedPeer);
+type Key = (WorkloadName, Direction, ExposedPeer);
 
 /// Every workload's exposure, sorted by workload, direction, peer.
 pub fn exposure(manifests: &Manifests, set: &PolicySet, subjects: &Subjects) -> Vec<Exposure> {
-    let index: HashMap<_, usize> = set.views().enumerate().map(|(i, v)| (v.id(), i)).collect();
     let mut found: BTreeMap<Key, (PortSet, BTreeSet<String>)> = BTreeMap::new();
     let everything = ExposedPeer("*/*".to_owned());
     for (p, pod) in subjects.pods.iter().enumerate() {
@@ -109,11 +95,8 @@ pub fn exposure(manifests: &Manifests, set: &PolicySet, subjects: &Subjects) -> 
                 continue;
             }
             for id in policies {
-                let Some(&i) = index.get(&id) else { continue };
-                let (Some(view), Some(policy)) = (set.view(i), manifests.policies.get(i)) else {
-                    continue;
-                };
-                for (r, rule) in view.rules(direction).iter().enumerate() {
+                let Some(view) = set.view(id) else { continue };
+                for rule in view.rules(direction) {
                     // Ingress ports resolve on the workload itself; egress
                     // ports towards unknown pods resolve nowhere.
                     let (ports, named) = match direction {
@@ -130,14 +113,11 @@ pub fn exposure(manifests: &Manifests, set: &PolicySet, subjects: &Subjects) -> 
                         add(everything.clone(), ports, named);
                         continue;
                     }
-                    for (k, peer) in rule.peers().iter().enumerate() {
+                    for peer in rule.peers() {
                         if peer.is_ip_block() {
                             continue;
                         }
-                        let Some(raw) = raw_peer(&policy.object, direction, r, k) else {
-                            continue;
-                        };
-                        let text = peer_text(raw, view.namespace());
+                        let text = peer_text(peer.kind(), view.namespace());
                         add(ExposedPeer(text), ports.clone(), named.clone());
                     }
                 }

@@ -5,39 +5,18 @@
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use k8s_openapi::api::networking::v1::{IPBlock, NetworkPolicy};
-
 use super::{IpRange, Subjects};
 use crate::eval::{Endpoint, PolicySet, PortSet};
-use crate::k8s::Cidr;
 use crate::manifest::Manifests;
-
-fn blocks(policy: &NetworkPolicy) -> impl Iterator<Item = &IPBlock> {
-    let spec = policy.spec.as_ref();
-    let ingress = spec
-        .and_then(|s| s.ingress.as_ref())
-        .into_iter()
-        .flatten()
-        .flat_map(|r| r.from.iter().flatten());
-    let egress = spec
-        .and_then(|s| s.egress.as_ref())
-        .into_iter()
-        .flatten()
-        .flat_map(|r| r.to.iter().flatten());
-    ingress
-        .chain(egress)
-        .filter_map(|peer| peer.ip_block.as_ref())
-}
 
 /// The elementary ranges, sorted: IPv4 then IPv6, each family covered.
 pub fn ranges(manifests: &Manifests) -> Vec<IpRange> {
     // Where a new range starts, per family (numbers as `Cidr::range` gives them).
     let mut v4: BTreeSet<u128> = BTreeSet::from([0]);
     let mut v6: BTreeSet<u128> = BTreeSet::from([0]);
-    for policy in &manifests.policies {
-        for block in blocks(&policy.object) {
-            let cidrs = std::iter::once(&block.cidr).chain(block.except.iter().flatten());
-            for cidr in cidrs.filter_map(|c| Cidr::parse_lenient(c).ok()) {
+    for block in manifests.set.ip_blocks() {
+        {
+            for &cidr in std::iter::once(&block.cidr).chain(&block.except) {
                 let (first, last) = cidr.range();
                 let (starts, max) = if cidr.is_ipv4() {
                     (&mut v4, u128::from(u32::MAX))

@@ -26,8 +26,8 @@ use std::net::IpAddr;
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 
-use crate::eval::{Pod, PolicySet, PortSet, Protocol};
-use crate::manifest::{Manifests, WorkloadId};
+use crate::eval::{Pod, PortSet, Protocol};
+use crate::manifest::{Manifests, WorkloadName};
 
 pub use exposure::{peer_text, selector_text, ExposedPeer, Exposure};
 
@@ -49,7 +49,7 @@ impl fmt::Display for IpRange {
 pub enum Peer {
     /// Addresses outside the cluster (sorted first, IPv4 before IPv6).
     External(IpRange),
-    Workload(WorkloadId),
+    Workload(WorkloadName),
 }
 
 impl fmt::Display for Peer {
@@ -152,7 +152,7 @@ pub struct Connection {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Analysis {
     /// Every workload analyzed, sorted (the nodes of the graph).
-    pub workloads: Vec<WorkloadId>,
+    pub workloads: Vec<WorkloadName>,
     /// The external ranges the policies distinguish, sorted; together they
     /// cover every IPv4 and IPv6 address.
     pub external: Vec<IpRange>,
@@ -160,7 +160,7 @@ pub struct Analysis {
     /// self-connections, no empty ones.
     pub connections: Vec<Connection>,
     /// Workloads on the host network, left out.
-    pub host_network: Vec<WorkloadId>,
+    pub host_network: Vec<WorkloadName>,
     /// With `--exposure`: what each workload's policies open it to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exposure: Option<Vec<Exposure>>,
@@ -210,8 +210,9 @@ impl Subjects {
     }
 }
 
-/// Computes the connectivity of the manifests under `set` (their policies).
-pub fn analyze(manifests: &Manifests, set: &PolicySet, options: &Options) -> Analysis {
+/// Computes the connectivity of the manifests under their policies.
+pub fn analyze(manifests: &Manifests, options: &Options) -> Analysis {
+    let set = &manifests.set;
     let subjects = Subjects::new(manifests);
     let in_focus = |w: usize| -> bool {
         let id = &manifests.workloads[w].id;
@@ -303,7 +304,7 @@ pub fn analyze(manifests: &Manifests, set: &PolicySet, options: &Options) -> Ana
         items
     });
     // With a focus, the workloads shown are the focused ones and their peers.
-    let shown: std::collections::BTreeSet<&WorkloadId> = connections
+    let shown: std::collections::BTreeSet<&WorkloadName> = connections
         .iter()
         .flat_map(|c| [&c.src, &c.dst])
         .filter_map(|p| match p {

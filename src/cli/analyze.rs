@@ -9,7 +9,6 @@ use super::{note, print, DiagnosticArgs, ErrorFormat, Exit, Outcome, Reporter, S
 use crate::analyze::{self, text};
 use crate::diagnostic::{Code, Severity};
 use crate::error::Error;
-use crate::eval::PolicySet;
 use crate::graph;
 use crate::manifest::{self, Manifests};
 
@@ -141,11 +140,6 @@ pub fn read(
     Ok(loaded)
 }
 
-/// The evaluator over the manifests' policies (each was checked on reading).
-pub fn policy_set(manifests: &Manifests) -> Result<PolicySet, Stop> {
-    PolicySet::new(manifests.policy_objects()).map_err(|e| Stop::Error(Error::usage(e.to_string())))
-}
-
 /// `ns/name` of `--focus`, which must name a workload of the input.
 fn focus(text: &str, manifests: &Manifests) -> Result<(String, String), Stop> {
     let Some((ns, name)) = text.split_once('/') else {
@@ -196,15 +190,14 @@ pub fn run(args: &AnalyzeArgs, reporter: &mut Reporter) -> Outcome {
         .as_deref()
         .map(|f| focus(f, manifests))
         .transpose()?;
-    let set = policy_set(manifests)?;
     let options = analyze::Options {
         focus,
         exposure: args.exposure,
     };
-    let analysis = analyze::analyze(manifests, &set, &options);
+    let analysis = analyze::analyze(manifests, &options);
     let picture = || {
         let title: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
-        graph::manifests::from_analysis(&analysis, manifests, &set, &title.join(" "))
+        graph::manifests::from_analysis(&analysis, manifests, &title.join(" "))
     };
     let text = match args.format {
         AnalyzeFormat::Txt => text::txt(&analysis),

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::analyze::{load, policy_set, ManifestArgs};
+use super::analyze::{load, ManifestArgs};
 use super::{note, print, print_with, DiagnosticArgs, Exit, Outcome, Reporter, Stop};
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
@@ -144,9 +144,8 @@ pub fn run(args: &LintArgs, _reporter: &mut Reporter) -> Outcome {
         output(args, &loaded.diagnostics, &manifests.sources)?;
         return Ok(Exit::Failed);
     }
-    let set = policy_set(manifests)?;
     let mut diags = loaded.diagnostics.clone();
-    diags.extend(levels.apply(lint::lint(manifests, &set)));
+    diags.extend(levels.apply(lint::lint(manifests)));
     diags.sort_by_key(|d| (d.span.file, d.span.start, d.code.id));
     output(args, &diags, &manifests.sources)?;
     let errors = diags.iter().filter(|d| d.is_error()).count();

@@ -46,15 +46,17 @@ pub(crate) struct Rule {
 /// The rules of one direction of an isolating policy.
 pub(crate) type Rules = Vec<Rule>;
 
+/// One NetworkPolicy compiled for evaluation (read it through a
+/// [`super::PolicyView`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct CompiledPolicy {
-    pub namespace: String,
-    pub name: String,
-    pub pod_selector: Selector,
+pub struct CompiledPolicy {
+    pub(crate) namespace: String,
+    pub(crate) name: String,
+    pub(crate) pod_selector: Selector,
     /// `Some` when the policy isolates ingress of the pods it selects.
-    pub ingress: Option<Rules>,
+    pub(crate) ingress: Option<Rules>,
     /// `Some` when the policy isolates egress of the pods it selects.
-    pub egress: Option<Rules>,
+    pub(crate) egress: Option<Rules>,
 }
 
 impl Peer {
@@ -95,7 +97,10 @@ impl CompiledPolicy {
         pod.namespace == self.namespace && self.pod_selector.matches(&pod.labels)
     }
 
-    pub fn compile(policy: &NetworkPolicy, sink: &mut ErrorSink<'_>) -> Option<CompiledPolicy> {
+    pub(crate) fn compile(
+        policy: &NetworkPolicy,
+        sink: &mut ErrorSink<'_>,
+    ) -> Option<CompiledPolicy> {
         let before = sink.errors.len();
         let namespace = policy.metadata.namespace.clone().unwrap_or_default();
         let name = policy.metadata.name.clone().unwrap_or_default();

@@ -9,25 +9,43 @@ use super::endpoint::{Endpoint, Pod};
 use super::error::{ErrorSink, PolicyErrors};
 use super::policy::{CompiledPolicy, Peers, Rules};
 use super::portset::PortSet;
-use crate::k8s::{Direction, Protocol};
+use crate::k8s::{Direction, IpBlock, Protocol};
 
 /// A policy by namespace and name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PolicyId {
+pub struct PolicyName {
     pub namespace: String,
     pub name: String,
 }
 
-impl fmt::Display for PolicyId {
+impl fmt::Display for PolicyName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
+/// A policy's place in a [`PolicySet`] (and, for manifests, in
+/// `Manifests::policies`): the order policies were added.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PolicyId(u32);
+
+impl PolicyId {
+    pub(crate) fn from_index(i: usize) -> PolicyId {
+        PolicyId(u32::try_from(i).unwrap_or(u32::MAX))
+    }
+
+    /// The position (for parallel lists kept by the owner of the set).
+    pub fn index(self) -> usize {
+        self.0 as usize
     }
 }
 
 /// One rule whose peer and ports matched a connection.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RuleRef {
-    pub policy: PolicyId,
+    pub policy: PolicyName,
+    /// The same policy's place in its set.
+    pub id: PolicyId,
     /// Index into `spec.ingress` or `spec.egress`.
     pub rule: usize,
     /// Index into the rule's `from`/`to`; `None` when the rule has no peers
@@ -53,7 +71,7 @@ pub struct Side {
     /// Not isolated, or some rule matched.
     pub allowed: bool,
     /// The policies that select the endpoint and isolate this direction.
-    pub selecting: Vec<PolicyId>,
+    pub selecting: Vec<PolicyName>,
     /// Every (rule, peer) that matched the connection.
     pub matched: Vec<RuleRef>,
 }
@@ -95,10 +113,29 @@ impl CompiledPolicy {
         }
     }
 
-    fn id(&self) -> PolicyId {
-        PolicyId {
+    fn id(&self) -> PolicyName {
+        PolicyName {
             namespace: self.namespace.clone(),
             name: self.name.clone(),
+        }
+    }
+}
+
+impl CompiledPolicy {
+    /// Compiles one policy for evaluation; every invalid field is reported.
+    pub fn read(policy: &NetworkPolicy) -> Result<CompiledPolicy, PolicyErrors> {
+        let mut errors = Vec::new();
+        let mut sink = ErrorSink {
+            policy: format!(
+                "{}/{}",
+                policy.metadata.namespace.as_deref().unwrap_or("?"),
+                policy.metadata.name.as_deref().unwrap_or("?")
+            ),
+            errors: &mut errors,
+        };
+        match CompiledPolicy::compile(policy, &mut sink) {
+            Some(compiled) if errors.is_empty() => Ok(compiled),
+            _ => Err(PolicyErrors(errors)),
         }
     }
 }
@@ -146,6 +183,17 @@ impl PolicySet {
         }
     }
 
+    /// Adds one policy compiled by [`CompiledPolicy::read`].
+    pub fn push(&mut self, policy: CompiledPolicy) -> PolicyId {
+        let id = PolicyId::from_index(self.policies.len());
+        self.by_namespace
+            .entry(policy.namespace.clone())
+            .or_default()
+            .push(self.policies.len());
+        self.policies.push(policy);
+        id
+    }
+
     pub fn len(&self) -> usize {
         self.policies.len()
     }
@@ -173,16 +221,39 @@ impl PolicySet {
 
     /// The policies that select `pod` and isolate its ingress.
     pub fn ingress_policies(&self, pod: &Pod) -> Vec<PolicyId> {
-        self.ids(self.selecting(pod, Direction::Ingress))
+        self.policies_isolating(pod, Direction::Ingress)
     }
 
     /// The policies that select `pod` and isolate its egress.
     pub fn egress_policies(&self, pod: &Pod) -> Vec<PolicyId> {
-        self.ids(self.selecting(pod, Direction::Egress))
+        self.policies_isolating(pod, Direction::Egress)
     }
 
-    fn ids(&self, indices: impl Iterator<Item = usize>) -> Vec<PolicyId> {
-        indices.map(|i| self.policies[i].id()).collect()
+    /// The policies that select `pod` and isolate `direction`, in order.
+    pub fn policies_isolating(&self, pod: &Pod, direction: Direction) -> Vec<PolicyId> {
+        self.selecting(pod, direction)
+            .map(PolicyId::from_index)
+            .collect()
+    }
+
+    /// A policy's namespace and name.
+    pub fn name(&self, id: PolicyId) -> Option<PolicyName> {
+        self.policies.get(id.index()).map(CompiledPolicy::id)
+    }
+
+    /// Every `ipBlock` of every rule of every policy.
+    pub fn ip_blocks(&self) -> impl Iterator<Item = &IpBlock> {
+        self.policies
+            .iter()
+            .flat_map(|p| p.ingress.iter().chain(p.egress.iter()).flatten())
+            .flat_map(|rule| match &rule.peers {
+                Peers::All => [].iter(),
+                Peers::List(list) => list.iter(),
+            })
+            .filter_map(|peer| match peer {
+                super::policy::Peer::Ip(block) => Some(block),
+                super::policy::Peer::Pods { .. } => None,
+            })
     }
 
     /// Whether `src` may open a connection to `dst` on `protocol`/`port`, with
@@ -233,6 +304,7 @@ impl PolicySet {
                 }
                 let rule_ref = |peer: Option<usize>| RuleRef {
                     policy: policy.id(),
+                    id: PolicyId::from_index(i),
                     rule: r,
                     peer,
                 };

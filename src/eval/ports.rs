@@ -8,9 +8,10 @@ use super::error::ErrorSink;
 use super::portset::{PortSet, MIN_PORT};
 use crate::k8s::{names, Protocol};
 
-/// One entry of a rule's `ports`.
+/// One entry of a rule's `ports`, as the evaluator reads it (no protocol
+/// means TCP; `port` alone is a range of one).
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum PortMatch {
+pub enum PortEntry {
     /// `protocol` without `port`: every port of the protocol.
     Protocol(Protocol),
     /// `port` (and `endPort`): an inclusive numeric range.
@@ -22,7 +23,7 @@ enum PortMatch {
 /// A rule's `ports`: `None` (missing or empty list) allows every port.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct RulePorts {
-    entries: Option<Vec<PortMatch>>,
+    entries: Option<Vec<PortEntry>>,
     /// The numeric part, precomputed.
     numeric: PortSet,
     has_named: bool,
@@ -56,9 +57,9 @@ impl RulePorts {
         let mut has_named = false;
         for entry in &entries {
             match entry {
-                PortMatch::Protocol(p) => numeric.union_with(&PortSet::all_of(*p)),
-                PortMatch::Range(p, start, end) => numeric.insert(*p, *start, *end),
-                PortMatch::Named(..) => has_named = true,
+                PortEntry::Protocol(p) => numeric.union_with(&PortSet::all_of(*p)),
+                PortEntry::Range(p, start, end) => numeric.insert(*p, *start, *end),
+                PortEntry::Named(..) => has_named = true,
             }
         }
         RulePorts {
@@ -80,12 +81,18 @@ impl RulePorts {
     fn add_named(&self, dst: Option<&Pod>, set: &mut PortSet) {
         let Some(pod) = dst else { return };
         for entry in self.entries.iter().flatten() {
-            if let PortMatch::Named(protocol, name) = entry {
+            if let PortEntry::Named(protocol, name) = entry {
                 if let Some(number) = pod.resolve_port(name, *protocol) {
                     set.insert(*protocol, number, number);
                 }
             }
         }
+    }
+
+    /// The entries, in order; `None` when the rule has no `ports` (every
+    /// port of every protocol).
+    pub fn entries(&self) -> Option<&[PortEntry]> {
+        self.entries.as_deref()
     }
 
     /// The named ports of the rule, which only a destination pod resolves.
@@ -94,7 +101,7 @@ impl RulePorts {
             .iter()
             .flatten()
             .filter_map(|entry| match entry {
-                PortMatch::Named(protocol, name) => Some((*protocol, name.as_str())),
+                PortEntry::Named(protocol, name) => Some((*protocol, name.as_str())),
                 _ => None,
             })
     }
@@ -106,7 +113,7 @@ impl RulePorts {
         self.has_named
             && dst.is_some_and(|pod| {
                 self.entries.iter().flatten().any(|entry| match entry {
-                    PortMatch::Named(p, name) => {
+                    PortEntry::Named(p, name) => {
                         *p == protocol && pod.resolve_port(name, *p) == Some(port)
                     }
                     _ => false,
@@ -119,7 +126,7 @@ fn compile_port(
     port: &NetworkPolicyPort,
     here: &str,
     sink: &mut ErrorSink<'_>,
-) -> Option<PortMatch> {
+) -> Option<PortEntry> {
     let protocol = match port.protocol.as_deref() {
         None => Protocol::Tcp,
         Some(text) => match Protocol::parse(text) {
@@ -134,7 +141,7 @@ fn compile_port(
         },
     };
     match (&port.port, port.end_port) {
-        (None, None) => Some(PortMatch::Protocol(protocol)),
+        (None, None) => Some(PortEntry::Protocol(protocol)),
         (None, Some(_)) => {
             sink.report(
                 &format!("{here}.endPort"),
@@ -163,7 +170,7 @@ fn compile_port(
                     }
                 },
             };
-            Some(PortMatch::Range(protocol, start, end))
+            Some(PortEntry::Range(protocol, start, end))
         }
         (Some(IntOrString::String(name)), end) => {
             if end.is_some() {
@@ -180,7 +187,7 @@ fn compile_port(
                 );
                 return None;
             }
-            Some(PortMatch::Named(protocol, name.clone()))
+            Some(PortEntry::Named(protocol, name.clone()))
         }
     }
 }

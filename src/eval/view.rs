@@ -5,15 +5,17 @@
 use std::collections::BTreeMap;
 
 use super::endpoint::{Endpoint, Pod};
-use super::policy::{matches_namespace, CompiledPolicy, Peer, Peers, Rule};
-use super::policy_set::{PolicyId, PolicySet};
+use super::policy::{matches_namespace, CompiledPolicy, NamespaceScope, Peer, Peers, Rule};
+use super::policy_set::{PolicyId, PolicyName, PolicySet};
+use super::ports::PortEntry;
 use super::portset::PortSet;
-use crate::k8s::Direction;
+use crate::k8s::{Direction, IpBlock, Selector};
 
 /// One policy of a [`PolicySet`].
 #[derive(Clone, Copy, Debug)]
 pub struct PolicyView<'a> {
     policy: &'a CompiledPolicy,
+    id: PolicyId,
 }
 
 /// One rule (`spec.ingress[i]` or `spec.egress[i]`) of a policy.
@@ -21,6 +23,8 @@ pub struct PolicyView<'a> {
 pub struct RuleView<'a> {
     rule: &'a Rule,
     namespace: &'a str,
+    direction: Direction,
+    index: usize,
 }
 
 /// One item of a rule's `from`/`to`.
@@ -28,23 +32,52 @@ pub struct RuleView<'a> {
 pub struct PeerView<'a> {
     peer: &'a Peer,
     namespace: &'a str,
+    index: usize,
+}
+
+/// What one peer selects, typed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerKind<'a> {
+    /// Pods: the namespace part (`None`: no `namespaceSelector`, the
+    /// policy's own namespace) AND the pod part (`podSelector`, everything
+    /// when absent).
+    Pods {
+        namespaces: Option<&'a Selector>,
+        pods: &'a Selector,
+    },
+    /// An `ipBlock`.
+    Ip(&'a IpBlock),
 }
 
 impl PolicySet {
     /// The policies in the order they were given to [`PolicySet::new`].
     pub fn views(&self) -> impl Iterator<Item = PolicyView<'_>> {
-        self.policies.iter().map(|policy| PolicyView { policy })
+        self.policies
+            .iter()
+            .enumerate()
+            .map(|(i, policy)| PolicyView {
+                policy,
+                id: PolicyId::from_index(i),
+            })
     }
 
-    /// The `index`-th policy given to [`PolicySet::new`].
-    pub fn view(&self, index: usize) -> Option<PolicyView<'_>> {
-        self.policies.get(index).map(|policy| PolicyView { policy })
+    /// One policy, by id.
+    pub fn view(&self, id: PolicyId) -> Option<PolicyView<'_>> {
+        self.policies
+            .get(id.index())
+            .map(|policy| PolicyView { policy, id })
     }
 }
 
 impl<'a> PolicyView<'a> {
+    /// The policy's place in its set.
     pub fn id(&self) -> PolicyId {
-        PolicyId {
+        self.id
+    }
+
+    /// `namespace/name`.
+    pub fn policy_name(&self) -> PolicyName {
+        PolicyName {
             namespace: self.policy.namespace.clone(),
             name: self.policy.name.clone(),
         }
@@ -82,12 +115,43 @@ impl<'a> PolicyView<'a> {
             .rules(direction)
             .into_iter()
             .flatten()
-            .map(|rule| RuleView { rule, namespace })
+            .enumerate()
+            .map(|(index, rule)| RuleView {
+                rule,
+                namespace,
+                direction,
+                index,
+            })
             .collect()
     }
 }
 
 impl<'a> RuleView<'a> {
+    /// Its index in `spec.ingress` or `spec.egress`.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    pub fn direction(&self) -> Direction {
+        self.direction
+    }
+
+    /// The namespace of the policy the rule belongs to.
+    pub fn namespace(&self) -> &'a str {
+        self.namespace
+    }
+
+    /// The field path of the rule (`spec.egress[2]`).
+    pub fn path(&self) -> String {
+        format!("spec.{}[{}]", self.direction.as_str(), self.index)
+    }
+
+    /// The rule's `ports` entries, in order; `None` when it has none (every
+    /// port of every protocol).
+    pub fn port_entries(&self) -> Option<&'a [PortEntry]> {
+        self.rule.ports.entries()
+    }
+
     /// A missing or empty `from`/`to`: the rule matches every peer.
     pub fn matches_all_peers(&self) -> bool {
         matches!(self.rule.peers, Peers::All)
@@ -99,9 +163,11 @@ impl<'a> RuleView<'a> {
             Peers::All => Vec::new(),
             Peers::List(list) => list
                 .iter()
-                .map(|peer| PeerView {
+                .enumerate()
+                .map(|(index, peer)| PeerView {
                     peer,
                     namespace: self.namespace,
+                    index,
                 })
                 .collect(),
         }
@@ -136,7 +202,31 @@ impl RuleView<'_> {
     }
 }
 
-impl PeerView<'_> {
+impl<'a> PeerView<'a> {
+    /// Its index in the rule's `from`/`to`.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// What the peer selects.
+    pub fn kind(&self) -> PeerKind<'a> {
+        match self.peer {
+            Peer::Pods { namespaces, pods } => PeerKind::Pods {
+                namespaces: match namespaces {
+                    NamespaceScope::Own => None,
+                    NamespaceScope::Matching(s) => Some(s),
+                },
+                pods,
+            },
+            Peer::Ip(block) => PeerKind::Ip(block),
+        }
+    }
+
+    /// The namespace of the policy the peer belongs to.
+    pub fn policy_namespace(&self) -> &'a str {
+        self.namespace
+    }
+
     pub fn is_ip_block(&self) -> bool {
         matches!(self.peer, Peer::Ip(_))
     }
@@ -195,8 +285,8 @@ spec:
     - namespaceSelector: {matchLabels: {team: ops}}
     ports: [{port: 80}, {port: http}]
 ");
-        let view = set.view(0).unwrap();
-        assert_eq!(view.id().to_string(), "web/p");
+        let view = set.views().next().unwrap();
+        assert_eq!(view.policy_name().to_string(), "web/p");
         assert!(view.isolates(Direction::Ingress));
         assert!(!view.isolates(Direction::Egress));
         let api = Pod {

@@ -17,8 +17,8 @@ use super::{
     SideIsolation, EXTERNAL_GROUP,
 };
 use crate::analyze::{Analysis, IpRange, Peer};
-use crate::eval::{Direction, Endpoint, Pod, PolicyId, PolicySet, PortSet, Protocol, Side};
-use crate::manifest::{Manifests, WorkloadId};
+use crate::eval::{Direction, Endpoint, Pod, PolicyName, PolicySet, PortSet, Protocol, Side};
+use crate::manifest::{Manifests, WorkloadName};
 
 /// One node with what its connections are evaluated for.
 struct Subject {
@@ -27,14 +27,10 @@ struct Subject {
     endpoints: Vec<Endpoint>,
 }
 
-/// The graph of `analysis`, computed from `manifests` under `set` (their
-/// policies).
-pub fn from_analysis(
-    analysis: &Analysis,
-    manifests: &Manifests,
-    set: &PolicySet,
-    title: &str,
-) -> Graph {
+/// The graph of `analysis`, computed from `manifests` under their
+/// policies.
+pub fn from_analysis(analysis: &Analysis, manifests: &Manifests, title: &str) -> Graph {
+    let set = &manifests.set;
     let lines = policy_lines(manifests);
     let mut subjects: BTreeMap<Peer, Subject> = BTreeMap::new();
     let ids = workload_ids(&analysis.workloads);
@@ -114,7 +110,7 @@ fn policy_lines(manifests: &Manifests) -> BTreeMap<String, String> {
 
 /// Node ids: `namespace/name`, or `namespace/name[Kind]` where two kinds of
 /// workload share a name in one namespace.
-fn workload_ids(workloads: &[WorkloadId]) -> BTreeMap<&WorkloadId, String> {
+fn workload_ids(workloads: &[WorkloadName]) -> BTreeMap<&WorkloadName, String> {
     let mut count: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for w in workloads {
         *count.entry((&w.namespace, &w.name)).or_default() += 1;
@@ -136,8 +132,8 @@ fn workload_ids(workloads: &[WorkloadId]) -> BTreeMap<&WorkloadId, String> {
 }
 
 fn workload_subject(
-    id: &WorkloadId,
-    ids: &BTreeMap<&WorkloadId, String>,
+    id: &WorkloadName,
+    ids: &BTreeMap<&WorkloadName, String>,
     manifests: &Manifests,
     set: &PolicySet,
     lines: &BTreeMap<String, String>,
@@ -157,7 +153,11 @@ fn workload_subject(
                 Direction::Ingress => set.ingress_policies(pod),
                 Direction::Egress => set.egress_policies(pod),
             };
-            policies.extend(ids.iter().map(ToString::to_string));
+            policies.extend(
+                ids.iter()
+                    .filter_map(|&id| set.name(id))
+                    .map(|name| name.to_string()),
+            );
         }
         SideIsolation {
             isolated: !policies.is_empty(),
@@ -301,8 +301,8 @@ fn edge(
 #[derive(Default)]
 struct Sides {
     isolated: bool,
-    isolating: BTreeSet<PolicyId>,
-    matched: BTreeSet<(PolicyId, usize)>,
+    isolating: BTreeSet<PolicyName>,
+    matched: BTreeSet<(PolicyName, usize)>,
 }
 
 impl Sides {

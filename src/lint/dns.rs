@@ -77,7 +77,7 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         if isolating.is_empty() {
             continue;
         }
-        let me = cx.endpoint(i);
+        let me = &subject.endpoint;
         let (mut udp, mut tcp) = (false, false);
         for server in &servers {
             let ports = cx.set.allowed_ports(me, server);
@@ -94,16 +94,18 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
     }
 
     for ((isolating, reach), members) in groups {
-        let names: Vec<String> = members
-            .iter()
-            .map(|&i| cx.name(cx.subjects[i].of))
-            .collect();
-        let Some(first) = isolating.first().and_then(|id| cx.policy_index(id)) else {
+        let subjects: Vec<&super::Subject> =
+            members.iter().filter_map(|&i| cx.subjects.get(i)).collect();
+        let names: Vec<String> = subjects.iter().map(|s| cx.name(s.of)).collect();
+        let Some(first) = isolating.first().and_then(|&id| cx.item(id)) else {
             continue;
         };
-        let all_workloads = members
+        let Some(me) = subjects.first().map(|s| &s.endpoint) else {
+            continue;
+        };
+        let all_workloads = subjects
             .iter()
-            .all(|&i| matches!(cx.subjects[i].of, SubjectOf::Workload(_)));
+            .all(|s| matches!(s.of, SubjectOf::Workload(_)));
         let who = match (names.len(), all_workloads) {
             (1, _) => names[0].clone(),
             (n, true) => format!("{n} workloads"),
@@ -117,17 +119,17 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         };
         let d = match reach {
             Reach::None => {
-                let span = cx
-                    .policy(first)
+                let span = first
+                    .policy
                     .origin
                     .field_exact("spec.policyTypes")
-                    .unwrap_or_else(|| cx.field(first, "spec.egress"));
+                    .unwrap_or_else(|| first.field("spec.egress"));
                 Diagnostic::new(
                     DNS_TRAP.code,
                     span,
                     format!("egress of {who} is isolated and no rule allows DNS"),
                 )
-                .with_primary(format!("`{}` isolates egress here", cx.policy(first).key()))
+                .with_primary(format!("`{}` isolates egress here", first.key()))
                 .with_note(format!("cannot resolve names: {}", list(&names, 8)))
                 .with_note("lookups time out after seconds while connections by IP address keep working, so the failure looks random")
                 .with_note(servers_note)
@@ -139,7 +141,6 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
                     _ => (Protocol::Tcp, Protocol::Udp),
                 };
                 // The rule that lets the allowed protocol through.
-                let me = cx.endpoint(members[0]);
                 let rule = servers.iter().find_map(|server| {
                     let verdict = cx.set.evaluate(me, server, allowed, 53);
                     verdict
@@ -149,10 +150,10 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
                 });
                 let span = rule
                     .as_ref()
-                    .and_then(|r| Some((cx.policy_index(&r.policy)?, r.rule)))
+                    .and_then(|r| Some((cx.item(r.id)?, r.rule)))
                     .map_or_else(
-                        || cx.field(first, "spec.egress"),
-                        |(p, r)| cx.field(p, &format!("spec.egress[{r}]")),
+                        || first.field("spec.egress"),
+                        |(p, r)| p.field(&format!("spec.egress[{r}]")),
                     );
                 let help = match blocked {
                     Protocol::Tcp => "add `{port: 53, protocol: TCP}` beside the UDP port: DNS falls back to TCP for answers that do not fit in a UDP packet",
@@ -170,9 +171,9 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
             }
         };
         let mut d = d;
-        for id in isolating.iter().skip(1).take(3) {
-            if let Some(p) = cx.policy_index(id) {
-                d = d.with_secondary(cx.policy(p).origin.span, "also isolates their egress");
+        for &id in isolating.iter().skip(1).take(3) {
+            if let Some(p) = cx.item(id) {
+                d = d.with_secondary(p.policy.origin.span, "also isolates their egress");
             }
         }
         out.push(d);

@@ -21,8 +21,8 @@ mod shadow;
 mod traps;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Severity};
-use crate::eval::{Endpoint, Pod, PolicySet};
-use crate::manifest::{Manifests, Policy};
+use crate::eval::{Endpoint, Pod, PolicyId, PolicyName, PolicySet, PolicyView};
+use crate::manifest::{Manifests, Policy, WorkloadId};
 use crate::source::Span;
 
 /// A lint rule: the code its findings carry (with the one-line summary
@@ -92,38 +92,70 @@ pub struct Subject {
     pub pod: Pod,
     /// The same pod as an endpoint, made once.
     pub endpoint: Endpoint,
-    /// The workload (index into `Manifests::workloads`), or the policy whose
-    /// pods this representative stands for (index into `Manifests::policies`).
+    /// The workload, or the policy whose pods this representative stands for.
     pub of: SubjectOf,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SubjectOf {
-    Workload(usize),
+    Workload(WorkloadId),
     /// A made-up pod that the policy selects (no workload of the input does).
-    Representative(usize),
+    Representative(PolicyId),
+}
+
+/// One policy of the input: as written (for spans) and as compiled.
+#[derive(Clone, Copy, Debug)]
+pub struct Item<'a> {
+    pub id: PolicyId,
+    pub policy: &'a Policy,
+    pub view: PolicyView<'a>,
+}
+
+impl Item<'_> {
+    /// The first line of a field of the policy.
+    pub fn field(&self, path: &str) -> Span {
+        self.policy.origin.field(path)
+    }
+
+    /// `namespace/name`
+    pub fn key(&self) -> String {
+        self.policy.key()
+    }
+}
+
+/// A host-network pod shape: its workload, the shape's index, the pod.
+pub struct HostPod {
+    pub workload: WorkloadId,
+    pub shape: usize,
+    pub endpoint: Endpoint,
 }
 
 /// What every check reads.
 pub struct Context<'a> {
     pub manifests: &'a Manifests,
+    /// The manifests' policies, compiled (`manifests.set`).
     pub set: &'a PolicySet,
     /// Workload shapes not on the host network, then representatives.
     pub subjects: Vec<Subject>,
-    /// Host-network shapes: (workload, shape, pod as an endpoint).
-    pub host: Vec<(usize, usize, Endpoint)>,
+    /// Host-network shapes.
+    pub host: Vec<HostPod>,
 }
 
 impl<'a> Context<'a> {
-    pub fn new(manifests: &'a Manifests, set: &'a PolicySet) -> Context<'a> {
+    pub fn new(manifests: &'a Manifests) -> Context<'a> {
+        let set = &manifests.set;
         let mut subjects = Vec::new();
         let mut host = Vec::new();
-        for (w, workload) in manifests.workloads.iter().enumerate() {
+        for (w, workload) in manifests.workloads() {
             let labels = manifests.namespace_labels(&workload.id.namespace);
             for (s, shape) in workload.shapes.iter().enumerate() {
                 let pod = workload.pod(&shape.shape, &labels);
                 if shape.shape.host_network {
-                    host.push((w, s, Endpoint::Pod(pod)));
+                    host.push(HostPod {
+                        workload: w,
+                        shape: s,
+                        endpoint: Endpoint::Pod(pod),
+                    });
                 } else {
                     subjects.push(Subject {
                         endpoint: Endpoint::Pod(pod.clone()),
@@ -134,11 +166,14 @@ impl<'a> Context<'a> {
             }
         }
         let workloads = subjects.len();
-        for (i, view) in set.views().enumerate() {
-            let selects_some = subjects[..workloads].iter().any(|s| view.selects(&s.pod))
+        for view in set.views() {
+            let selects_some = subjects
+                .iter()
+                .take(workloads)
+                .any(|s| view.selects(&s.pod))
                 || host
                     .iter()
-                    .any(|(_, _, e)| e.pod().is_some_and(|pod| view.selects(pod)));
+                    .any(|h| h.endpoint.pod().is_some_and(|pod| view.selects(pod)));
             if selects_some {
                 continue;
             }
@@ -156,7 +191,7 @@ impl<'a> Context<'a> {
                 subjects.push(Subject {
                     endpoint: Endpoint::Pod(pod.clone()),
                     pod,
-                    of: SubjectOf::Representative(i),
+                    of: SubjectOf::Representative(view.id()),
                 });
             }
         }
@@ -171,10 +206,14 @@ impl<'a> Context<'a> {
     /// `ns/name[Kind]`, or `pods selected by `ns/policy``.
     pub fn name(&self, of: SubjectOf) -> String {
         match of {
-            SubjectOf::Workload(w) => format!("`{}`", self.manifests.workloads[w].id),
-            SubjectOf::Representative(p) => {
-                format!("pods selected by `{}`", self.manifests.policies[p].key())
-            }
+            SubjectOf::Workload(w) => self
+                .manifests
+                .workload(w)
+                .map_or_else(String::new, |w| format!("`{}`", w.id)),
+            SubjectOf::Representative(p) => self
+                .manifests
+                .policy(p)
+                .map_or_else(String::new, |p| format!("pods selected by `{}`", p.key())),
         }
     }
 
@@ -183,32 +222,38 @@ impl<'a> Context<'a> {
         !self.manifests.workloads.is_empty()
     }
 
-    /// The policy at evaluator index `i`.
-    pub fn policy(&self, i: usize) -> &'a Policy {
-        &self.manifests.policies[i]
+    /// Every policy, in input order.
+    pub fn items(&self) -> impl Iterator<Item = Item<'a>> + 'a {
+        self.manifests.policies().map(|(policy, view)| Item {
+            id: view.id(),
+            policy,
+            view,
+        })
     }
 
-    /// The index of a policy by id.
-    pub fn policy_index(&self, id: &crate::eval::PolicyId) -> Option<usize> {
-        self.manifests
-            .policies
-            .iter()
-            .position(|p| p.namespace() == id.namespace && p.name() == id.name)
+    /// One policy by id.
+    pub fn item(&self, id: PolicyId) -> Option<Item<'a>> {
+        Some(Item {
+            id,
+            policy: self.manifests.policy(id)?,
+            view: self.set.view(id)?,
+        })
     }
 
-    /// The first line of a field of policy `i`.
-    pub fn field(&self, i: usize, path: &str) -> Span {
-        self.policy(i).origin.field(path)
+    /// One policy by namespace and name.
+    pub fn item_named(&self, name: &PolicyName) -> Option<Item<'a>> {
+        self.items()
+            .find(|i| i.policy.namespace() == name.namespace && i.policy.name() == name.name)
     }
 
-    pub fn endpoint(&self, subject: usize) -> &Endpoint {
-        &self.subjects[subject].endpoint
+    pub fn endpoint(&self, subject: usize) -> Option<&Endpoint> {
+        self.subjects.get(subject).map(|s| &s.endpoint)
     }
 }
 
 /// Every finding over the manifests, in source order.
-pub fn lint(manifests: &Manifests, set: &PolicySet) -> Vec<Diagnostic> {
-    let cx = Context::new(manifests, set);
+pub fn lint(manifests: &Manifests) -> Vec<Diagnostic> {
+    let cx = Context::new(manifests);
     let mut found = Diagnostics::default();
     dns::check(&cx, &mut found);
     traps::check(&cx, &mut found);

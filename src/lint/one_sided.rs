@@ -9,10 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use super::traps::raw_rules;
 use super::{list, Context, Rule};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::eval::{Direction, Endpoint, PortSet};
+use crate::eval::{Direction, Endpoint, PeerKind, PolicyId, PortSet};
 
 /// L011: connection allowed on one side only.
 pub const ONE_SIDED: Rule = Rule::new(
@@ -24,8 +23,10 @@ pub const ONE_SIDED: Rule = Rule::new(
 
 /// (policy, direction, rule, peer) → per pair of workloads (or
 /// representatives), a subject of each and the ports the other side denies.
-type Findings =
-    BTreeMap<(usize, Direction, usize, usize), BTreeMap<(String, String), (usize, usize, PortSet)>>;
+type Findings = BTreeMap<
+    (PolicyId, Direction, usize, usize),
+    BTreeMap<(String, String), (usize, usize, PortSet)>,
+>;
 
 pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
     let pods: Vec<_> = cx.subjects.iter().map(|s| s.pod.clone()).collect();
@@ -43,27 +44,21 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         .collect();
     let endpoints: Vec<Endpoint> = pods.iter().cloned().map(Endpoint::Pod).collect();
     let mut found: Findings = BTreeMap::new();
-    for (i, view) in cx.set.views().enumerate() {
+    for view in cx.set.views() {
         let selected: Vec<usize> = (0..pods.len())
             .filter(|&s| view.selects(&pods[s]))
             .collect();
         if selected.is_empty() {
             continue;
         }
-        for raw in raw_rules(cx.policy(i)) {
-            let Some(raw_peers) = raw.peers else { continue };
-            let rules = view.rules(raw.direction);
-            let Some(rule) = rules.get(raw.index) else {
-                continue;
-            };
-            for (k, peer) in rule.peers().iter().enumerate() {
-                let names_pods = raw_peers
-                    .get(k)
-                    .and_then(|p| p.pod_selector.as_ref())
-                    .is_some_and(|s| {
-                        s.match_labels.as_ref().is_some_and(|m| !m.is_empty())
-                            || s.match_expressions.as_ref().is_some_and(|e| !e.is_empty())
-                    });
+        let rules = [Direction::Ingress, Direction::Egress]
+            .into_iter()
+            .flat_map(|d| view.rules(d));
+        for rule in rules {
+            let direction = rule.direction();
+            for peer in rule.peers() {
+                let names_pods =
+                    matches!(peer.kind(), PeerKind::Pods { pods, .. } if !pods.is_empty());
                 if !names_pods {
                     continue;
                 }
@@ -75,11 +70,11 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
                         if cx.subjects[me].of == cx.subjects[other].of {
                             continue;
                         }
-                        let (src, dst) = match raw.direction {
+                        let (src, dst) = match direction {
                             Direction::Egress => (me, other),
                             Direction::Ingress => (other, me),
                         };
-                        let (allowed, other_side, other_isolated) = match raw.direction {
+                        let (allowed, other_side, other_isolated) = match direction {
                             Direction::Egress => (
                                 rule.ports(Some(&pods[dst])),
                                 sides.ingress.get(src, dst),
@@ -98,7 +93,7 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
                         if !missing.is_empty() {
                             let pair = (cx.name(cx.subjects[src].of), cx.name(cx.subjects[dst].of));
                             found
-                                .entry((i, raw.direction, raw.index, k))
+                                .entry((view.id(), direction, rule.index(), peer.index()))
                                 .or_default()
                                 .entry(pair)
                                 .or_insert((src, dst, PortSet::empty()))
@@ -111,7 +106,11 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         }
     }
     for ((i, direction, r, k), pairs) in found {
+        let Some(item) = cx.item(i) else { continue };
         let pairs: Vec<(usize, usize, PortSet)> = pairs.into_values().collect();
+        let Some((first_src, first_dst, first_ports)) = pairs.first() else {
+            continue;
+        };
         let path = match direction {
             Direction::Ingress => format!("spec.ingress[{r}].from[{k}]"),
             Direction::Egress => format!("spec.egress[{r}].to[{k}]"),
@@ -126,7 +125,6 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
                 )
             })
             .collect();
-        let (first_src, first_dst, first_ports) = &pairs[0];
         let (src, dst) = (
             cx.name(cx.subjects[*first_src].of),
             cx.name(cx.subjects[*first_dst].of),
@@ -151,7 +149,7 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
             Direction::Egress => cx.set.ingress_policies(&pods[other_pod]),
             Direction::Ingress => cx.set.egress_policies(&pods[other_pod]),
         };
-        let mut d = Diagnostic::new(ONE_SIDED.code, cx.field(i, &path), message)
+        let mut d = Diagnostic::new(ONE_SIDED.code, item.field(&path), message)
             .with_primary(primary)
             .with_help(help);
         if pairs.len() > 1 {
@@ -161,9 +159,9 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
                 list(&lines, 6)
             ));
         }
-        for id in isolating.iter().take(2) {
-            if let Some(p) = cx.policy_index(id) {
-                d = d.with_secondary(cx.policy(p).origin.span, other_side);
+        for &id in isolating.iter().take(2) {
+            if let Some(p) = cx.item(id) {
+                d = d.with_secondary(p.policy.origin.span, other_side);
             }
         }
         out.push(d);

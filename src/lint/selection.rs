@@ -6,15 +6,10 @@
 //! L003–L005 need workloads to judge by: L003 is reported only in
 //! namespaces with workloads, L004 and L005 only when the input has some.
 
-use crate::k8s::Operator;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-
-use super::traps::raw_rules;
-use super::{list, Context, Rule, SubjectOf};
+use super::{list, Context, Item, Rule, SubjectOf};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::eval::{Direction, Endpoint, Pod, Protocol};
-use crate::k8s::NAMESPACE_NAME_LABEL;
+use crate::eval::{Direction, Endpoint, PeerKind, Pod, PortEntry};
+use crate::k8s::{Operator, Selector, NAMESPACE_NAME_LABEL};
 use crate::source::Span;
 
 /// L003: policy selects no workload.
@@ -49,34 +44,20 @@ pub const HOST_NETWORK_TARGET: Rule = Rule::new(
     "a policy or peer aimed at host-network pods",
 );
 
-fn is_empty(selector: Option<&LabelSelector>) -> bool {
-    selector.is_none_or(|s| {
-        s.match_labels.as_ref().is_none_or(|m| m.is_empty())
-            && s.match_expressions.as_ref().is_none_or(|e| e.is_empty())
-    })
-}
-
 pub fn check(cx: &Context<'_>, explained: &[Span], out: &mut Diagnostics) {
-    for (i, view) in cx.set.views().enumerate() {
-        let policy = cx.policy(i);
-        let selected: Vec<usize> = (0..cx.subjects.len())
-            .filter(|&s| {
-                matches!(cx.subjects[s].of, SubjectOf::Workload(_))
-                    && view.selects(&cx.subjects[s].pod)
-            })
+    for item in cx.items() {
+        let (view, policy) = (item.view, item.policy);
+        let selected: Vec<&Pod> = cx
+            .subjects
+            .iter()
+            .filter(|s| matches!(s.of, SubjectOf::Workload(_)) && view.selects(&s.pod))
+            .map(|s| &s.pod)
             .collect();
-        let host_selected: Vec<usize> = cx
+        let host_selected: Vec<&super::HostPod> = cx
             .host
             .iter()
-            .enumerate()
-            .filter(|(_, (_, _, e))| e.pod().is_some_and(|pod| view.selects(pod)))
-            .map(|(h, _)| h)
+            .filter(|h| h.endpoint.pod().is_some_and(|pod| view.selects(pod)))
             .collect();
-        let pod_selector = policy
-            .object
-            .spec
-            .as_ref()
-            .and_then(|s| s.pod_selector.as_ref());
 
         // L003
         let namespace_has_workloads = cx
@@ -95,7 +76,7 @@ pub fn check(cx: &Context<'_>, explained: &[Span], out: &mut Diagnostics) {
             out.push(
                 Diagnostic::new(
                     POLICY_SELECTS_NOTHING.code,
-                    cx.field(i, "spec.podSelector"),
+                    item.field("spec.podSelector"),
                     format!("`{}` selects no workload of the input", policy.key()),
                 )
                 .with_primary("matches no pod template")
@@ -105,20 +86,24 @@ pub fn check(cx: &Context<'_>, explained: &[Span], out: &mut Diagnostics) {
         }
 
         // L007: a policy whose own selector singles out host-network pods.
-        if !host_selected.is_empty() && !is_empty(pod_selector) {
+        let first_host = host_selected.first().and_then(|h| {
+            let shape = cx.manifests.workload(h.workload)?.shapes.get(h.shape)?;
+            Some(
+                shape
+                    .origin
+                    .field(&format!("{}.hostNetwork", shape.spec_path)),
+            )
+        });
+        if let (Some(flag), false) = (first_host, view.pod_selector().is_empty()) {
             let names: Vec<String> = host_selected
                 .iter()
-                .map(|&h| format!("`{}`", cx.manifests.workloads[cx.host[h].0].id))
+                .filter_map(|h| cx.manifests.workload(h.workload))
+                .map(|w| format!("`{}`", w.id))
                 .collect();
-            let (w, s, _) = &cx.host[host_selected[0]];
-            let shape = &cx.manifests.workloads[*w].shapes[*s];
-            let flag = shape
-                .origin
-                .field(&format!("{}.hostNetwork", shape.spec_path));
             out.push(
                 Diagnostic::new(
                     HOST_NETWORK_TARGET.code,
-                    cx.field(i, "spec.podSelector"),
+                    item.field("spec.podSelector"),
                     format!("`{}` selects pods on the host network, which NetworkPolicy does not apply to", policy.key()),
                 )
                 .with_primary(format!("selects {}", list(&names, 4)))
@@ -127,24 +112,22 @@ pub fn check(cx: &Context<'_>, explained: &[Span], out: &mut Diagnostics) {
             );
         }
 
-        peers(cx, i, explained, out);
-        named_ports(cx, i, &selected, out);
+        peers(cx, &item, explained, out);
+        named_ports(cx, &item, &selected, out);
     }
 }
 
 /// The namespaces a `namespaceSelector` names by `kubernetes.io/metadata.name`.
-fn by_name(selector: Option<&LabelSelector>) -> Vec<String> {
-    let Some(s) = selector else { return Vec::new() };
-    let mut names: Vec<String> = s
+fn by_name(selector: &Selector) -> Vec<String> {
+    let mut names: Vec<String> = selector
         .match_labels
-        .iter()
-        .flatten()
-        .filter(|(k, _)| *k == NAMESPACE_NAME_LABEL)
-        .map(|(_, v)| v.clone())
+        .get(NAMESPACE_NAME_LABEL)
+        .into_iter()
+        .cloned()
         .collect();
-    for e in s.match_expressions.iter().flatten() {
-        if e.key == NAMESPACE_NAME_LABEL && e.operator == Operator::In.as_str() {
-            names.extend(e.values.iter().flatten().cloned());
+    for e in &selector.expressions {
+        if e.key == NAMESPACE_NAME_LABEL && e.operator == Operator::In {
+            names.extend(e.values.iter().cloned());
         }
     }
     names
@@ -155,20 +138,25 @@ fn by_name(selector: Option<&LabelSelector>) -> Vec<String> {
 /// A peer is judged only where the input can judge it: not when it names
 /// namespaces the input lacks, not when it is a DNS peer and the input has
 /// no DNS server, not in namespaces without workloads in the input.
-fn peers(cx: &Context<'_>, i: usize, explained: &[Span], out: &mut Diagnostics) {
-    let Some(view) = cx.set.view(i) else { return };
-    let policy = cx.policy(i);
+fn peers(cx: &Context<'_>, item: &Item<'_>, explained: &[Span], out: &mut Diagnostics) {
     let dns = Endpoint::Pod(super::dns::stand_in(cx));
-    for raw in raw_rules(policy) {
-        let rules = view.rules(raw.direction);
-        let Some(rule) = rules.get(raw.index) else {
-            continue;
-        };
-        for (k, peer) in rule.peers().iter().enumerate() {
-            if peer.is_ip_block() {
+    let rules = [Direction::Ingress, Direction::Egress]
+        .into_iter()
+        .flat_map(|d| item.view.rules(d));
+    for rule in rules {
+        for peer in rule.peers() {
+            let PeerKind::Pods {
+                namespaces: namespace_selector,
+                pods,
+            } = peer.kind()
+            else {
                 continue;
-            }
-            let path = raw.peer_path(k);
+            };
+            let field = match rule.direction() {
+                Direction::Ingress => "from",
+                Direction::Egress => "to",
+            };
+            let path = format!("{}.{field}[{}]", rule.path(), peer.index());
             let matches_workload = cx
                 .subjects
                 .iter()
@@ -176,16 +164,16 @@ fn peers(cx: &Context<'_>, i: usize, explained: &[Span], out: &mut Diagnostics) 
             let host: Vec<String> = cx
                 .host
                 .iter()
-                .filter(|(_, _, e)| peer.matches(e))
-                .map(|(w, _, _)| format!("`{}`", cx.manifests.workloads[*w].id))
+                .filter(|h| peer.matches(&h.endpoint))
+                .filter_map(|h| cx.manifests.workload(h.workload))
+                .map(|w| format!("`{}`", w.id))
                 .collect();
-            let raw_peer = raw.peers.and_then(|p| p.get(k));
-            let specific = raw_peer.is_some_and(|p| !is_empty(p.pod_selector.as_ref()));
+            let specific = !pods.is_empty();
             if !host.is_empty() && specific {
                 out.push(
                     Diagnostic::new(
                         HOST_NETWORK_TARGET.code,
-                        cx.field(i, &path),
+                        item.field(&path),
                         "this peer matches pods on the host network, whose traffic carries the node's address",
                     )
                     .with_primary(format!("matches {}", list(&host, 4)))
@@ -197,8 +185,8 @@ fn peers(cx: &Context<'_>, i: usize, explained: &[Span], out: &mut Diagnostics) 
             if matches_workload || !host.is_empty() || !cx.has_workloads() {
                 continue;
             }
-            let span = cx.field(i, &path);
-            let named = by_name(raw_peer.and_then(|p| p.namespace_selector.as_ref()));
+            let span = item.field(&path);
+            let named = namespace_selector.map(by_name).unwrap_or_default();
             let outside = named.iter().any(|n| cx.manifests.namespace(n).is_none());
             if explained.contains(&span) || outside || peer.matches(&dns) {
                 continue;
@@ -219,13 +207,11 @@ fn peers(cx: &Context<'_>, i: usize, explained: &[Span], out: &mut Diagnostics) 
                 continue;
             }
             let d = if namespaces.is_empty() {
-                let uses_name = raw_peer
-                    .and_then(|p| p.namespace_selector.as_ref())
-                    .and_then(|s| s.match_labels.as_ref())
-                    .is_some_and(|m| m.contains_key("name"));
+                let uses_name =
+                    namespace_selector.is_some_and(|s| s.match_labels.contains_key("name"));
                 let mut d = Diagnostic::new(
                     PEER_SELECTS_NOTHING.code,
-                    cx.field(i, &path),
+                    item.field(&path),
                     "this peer's `namespaceSelector` matches no namespace of the input",
                 )
                 .with_primary("no namespace has these labels")
@@ -240,7 +226,7 @@ fn peers(cx: &Context<'_>, i: usize, explained: &[Span], out: &mut Diagnostics) 
                     namespaces.iter().map(|n| format!("`{}`", n.name)).collect();
                 Diagnostic::new(
                     PEER_SELECTS_NOTHING.code,
-                    cx.field(i, &path),
+                    item.field(&path),
                     "this peer matches no workload of the input",
                 )
                 .with_primary("no pod template has these labels")
@@ -253,19 +239,19 @@ fn peers(cx: &Context<'_>, i: usize, explained: &[Span], out: &mut Diagnostics) 
 }
 
 /// L005: a named port that no destination of its rule declares.
-fn named_ports(cx: &Context<'_>, i: usize, selected: &[usize], out: &mut Diagnostics) {
+fn named_ports(cx: &Context<'_>, item: &Item<'_>, selected: &[&Pod], out: &mut Diagnostics) {
     if !cx.has_workloads() {
         return;
     }
-    let Some(view) = cx.set.view(i) else { return };
-    for raw in raw_rules(cx.policy(i)) {
-        let Some(ports) = raw.ports else { continue };
-        let rules = view.rules(raw.direction);
-        let Some(rule) = rules.get(raw.index) else {
+    let rules = [Direction::Ingress, Direction::Egress]
+        .into_iter()
+        .flat_map(|d| item.view.rules(d));
+    for rule in rules {
+        let Some(ports) = rule.port_entries() else {
             continue;
         };
-        let destinations: Vec<&Pod> = match raw.direction {
-            Direction::Ingress => selected.iter().map(|&s| &cx.subjects[s].pod).collect(),
+        let destinations: Vec<&Pod> = match rule.direction() {
+            Direction::Ingress => selected.to_vec(),
             Direction::Egress => cx
                 .subjects
                 .iter()
@@ -277,14 +263,10 @@ fn named_ports(cx: &Context<'_>, i: usize, selected: &[usize], out: &mut Diagnos
             continue;
         }
         for (k, port) in ports.iter().enumerate() {
-            let Some(IntOrString::String(name)) = &port.port else {
+            let PortEntry::Named(protocol, name) = port else {
                 continue;
             };
-            let protocol = port
-                .protocol
-                .as_deref()
-                .and_then(Protocol::parse)
-                .unwrap_or(Protocol::Tcp);
+            let protocol = *protocol;
             if destinations
                 .iter()
                 .any(|d| d.resolve_port(name, protocol).is_some())
@@ -309,7 +291,7 @@ fn named_ports(cx: &Context<'_>, i: usize, selected: &[usize], out: &mut Diagnos
             out.push(
                 Diagnostic::new(
                     UNDECLARED_PORT_NAME.code,
-                    cx.field(i, &format!("{}.ports[{k}]", raw.path())),
+                    item.field(&format!("{}.ports[{k}]", rule.path())),
                     format!("no destination of this rule declares the {protocol} port `{name}`"),
                 )
                 .with_primary("resolves to no port")

@@ -4,22 +4,18 @@
 //!
 //! The claim is made from the YAML alone, so that it holds for every pod
 //! that may ever match, not only the input's: a selector is covered by
-//! another when every requirement of the other follows from its own
-//! requirements; a peer by a peer when both its parts are; an ipBlock when
+//! another when it implies it (`k8s::Selector::implies`, exact); a peer
+//! by a peer when both its parts are; an ipBlock when
 //! the other's CIDR holds it and the other's exceptions are its own; ports
 //! by the evaluator's port sets and by name. Anything subtler is left
 //! unclaimed. Of two policies that cover each other, the later is reported.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::networking::v1::{IPBlock, NetworkPolicyPeer};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-
-use super::traps::raw_rules;
-use super::Context;
+use super::{Context, Item};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::eval::{Direction, RuleView};
-use crate::k8s::{Cidr, Selector, NAMESPACE_NAME_LABEL};
+use crate::eval::{Direction, PeerKind, PolicyId, RuleView};
+use crate::k8s::{IpBlock, Selector, NAMESPACE_NAME_LABEL};
 
 /// L008: policy adds no connection.
 pub const SHADOWED_POLICY: super::Rule = super::Rule::new(
@@ -29,51 +25,40 @@ pub const SHADOWED_POLICY: super::Rule = super::Rule::new(
     "a policy that adds no connection: others cover it",
 );
 
-/// Whether selector `outer` matches every label set `inner` matches (no
-/// claim about a selector the API would refuse).
-fn selector_covers(outer: Option<&LabelSelector>, inner: Option<&LabelSelector>) -> bool {
-    match (Selector::from_api_opt(outer), Selector::from_api_opt(inner)) {
-        (Ok(outer), Ok(inner)) => inner.implies(&outer),
-        _ => false,
-    }
-}
-
-/// The namespaces a pod peer of a policy in `namespace` reaches, as a
-/// selector of namespace labels.
-fn namespace_selector(peer: &NetworkPolicyPeer, namespace: &str) -> Option<Selector> {
-    match &peer.namespace_selector {
-        None => Some(Selector::equals(NAMESPACE_NAME_LABEL, namespace)),
-        Some(s) => Selector::from_api(s).ok(),
-    }
-}
-
-fn ip_block_covers(outer: &IPBlock, inner: &IPBlock) -> bool {
-    let parse = |t: &String| Cidr::parse_lenient(t).ok();
-    let (Some(o), Some(i)) = (parse(&outer.cidr), parse(&inner.cidr)) else {
-        return false;
-    };
-    let inner_except: Vec<Cidr> = inner.except.iter().flatten().filter_map(parse).collect();
-    o.covers(i)
-        && outer.except.iter().flatten().filter_map(parse).all(|e| {
-            let disjoint = !e.covers(i) && !i.covers(e);
-            disjoint || inner_except.iter().any(|x| x.covers(e))
+/// Whether the ipBlock `outer` holds every address of `inner`.
+fn ip_block_covers(outer: &IpBlock, inner: &IpBlock) -> bool {
+    outer.cidr.covers(inner.cidr)
+        && outer.except.iter().all(|e| {
+            let disjoint = !e.covers(inner.cidr) && !inner.cidr.covers(*e);
+            disjoint || inner.except.iter().any(|x| x.covers(*e))
         })
+}
+
+/// The namespaces a pod peer reaches, as a selector of namespace labels.
+fn namespaces_of(namespaces: Option<&Selector>, policy_namespace: &str) -> Selector {
+    match namespaces {
+        None => Selector::equals(NAMESPACE_NAME_LABEL, policy_namespace),
+        Some(s) => s.clone(),
+    }
 }
 
 /// Whether peer `outer` matches everything peer `inner` matches (both of
 /// policies in `namespace`).
-fn peer_covers(outer: &NetworkPolicyPeer, inner: &NetworkPolicyPeer, namespace: &str) -> bool {
-    match (&outer.ip_block, &inner.ip_block) {
-        (Some(o), Some(i)) => ip_block_covers(o, i),
-        (None, None) => {
-            let ns = match (
-                namespace_selector(outer, namespace),
-                namespace_selector(inner, namespace),
-            ) {
-                (Some(outer), Some(inner)) => inner.implies(&outer),
-                _ => false,
-            };
-            ns && selector_covers(outer.pod_selector.as_ref(), inner.pod_selector.as_ref())
+fn peer_covers(outer: PeerKind<'_>, inner: PeerKind<'_>, namespace: &str) -> bool {
+    match (outer, inner) {
+        (PeerKind::Ip(o), PeerKind::Ip(i)) => ip_block_covers(o, i),
+        (
+            PeerKind::Pods {
+                namespaces: outer_ns,
+                pods: outer_pods,
+            },
+            PeerKind::Pods {
+                namespaces: inner_ns,
+                pods: inner_pods,
+            },
+        ) => {
+            namespaces_of(inner_ns, namespace).implies(&namespaces_of(outer_ns, namespace))
+                && inner_pods.implies(outer_pods)
         }
         _ => false,
     }
@@ -93,82 +78,49 @@ fn ports_cover(outer: &RuleView<'_>, inner: &RuleView<'_>) -> bool {
     })
 }
 
-struct Rule<'a> {
-    view: RuleView<'a>,
-    peers: Option<&'a Vec<NetworkPolicyPeer>>,
-}
-
-fn rules<'a>(cx: &Context<'a>, i: usize, direction: Direction) -> Vec<Rule<'a>> {
-    let Some(view) = cx.set.view(i) else {
-        return Vec::new();
+fn rule_covers(outer: &RuleView<'_>, inner: &RuleView<'_>, namespace: &str) -> bool {
+    let peers = match (outer.matches_all_peers(), inner.matches_all_peers()) {
+        (true, _) => true,
+        (false, true) => false,
+        (false, false) => {
+            let outer_peers = outer.peers();
+            inner.peers().iter().all(|p| {
+                outer_peers
+                    .iter()
+                    .any(|q| peer_covers(q.kind(), p.kind(), namespace))
+            })
+        }
     };
-    let views = view.rules(direction);
-    let raws: Vec<_> = raw_rules(cx.policy(i))
-        .into_iter()
-        .filter(|r| r.direction == direction)
-        .collect();
-    views
-        .into_iter()
-        .zip(raws)
-        .map(|(view, raw)| Rule {
-            view,
-            peers: raw.peers.filter(|p| !p.is_empty()),
-        })
-        .collect()
+    peers && ports_cover(outer, inner)
 }
 
-fn rule_covers(outer: &Rule<'_>, inner: &Rule<'_>, namespace: &str) -> bool {
-    let peers = match (outer.peers, inner.peers) {
-        (None, _) => true,
-        (Some(_), None) => false,
-        (Some(o), Some(i)) => i
-            .iter()
-            .all(|p| o.iter().any(|q| peer_covers(q, p, namespace))),
-    };
-    peers && ports_cover(&outer.view, &inner.view)
-}
-
-/// For policy `i`: the policies that together cover every rule of it, if
-/// they do; `eligible(j)` says which policies may.
+/// For policy `item`: the policies that together cover every rule of it,
+/// if they do; `eligible(j)` says which policies may.
 fn covered_by(
     cx: &Context<'_>,
-    i: usize,
-    eligible: &dyn Fn(usize) -> bool,
-) -> Option<BTreeSet<usize>> {
-    let view = cx.set.view(i)?;
-    let selector = cx
-        .policy(i)
-        .object
-        .spec
-        .as_ref()
-        .and_then(|s| s.pod_selector.as_ref());
+    item: &Item<'_>,
+    eligible: &dyn Fn(PolicyId) -> bool,
+) -> Option<BTreeSet<PolicyId>> {
+    let view = item.view;
     let mut by = BTreeSet::new();
     let mut any_rule = false;
     for direction in [Direction::Ingress, Direction::Egress] {
         if !view.isolates(direction) {
             continue;
         }
-        let candidates: Vec<(usize, Vec<Rule<'_>>)> = cx
+        let candidates: Vec<(PolicyId, Vec<RuleView<'_>>)> = cx
             .set
             .views()
-            .enumerate()
-            .filter(|(j, other)| {
-                *j != i
-                    && eligible(*j)
+            .filter(|other| {
+                other.id() != item.id
+                    && eligible(other.id())
                     && other.namespace() == view.namespace()
                     && other.isolates(direction)
-                    && selector_covers(
-                        cx.policy(*j)
-                            .object
-                            .spec
-                            .as_ref()
-                            .and_then(|s| s.pod_selector.as_ref()),
-                        selector,
-                    )
+                    && view.pod_selector().implies(other.pod_selector())
             })
-            .map(|(j, _)| (j, rules(cx, j, direction)))
+            .map(|other| (other.id(), other.rules(direction)))
             .collect();
-        for rule in rules(cx, i, direction) {
+        for rule in view.rules(direction) {
             any_rule = true;
             let cover = candidates
                 .iter()
@@ -180,34 +132,34 @@ fn covered_by(
 }
 
 pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-    let n = cx.manifests.policies.len();
     // Per namespace: few policies each, so pairs stay cheap.
-    let mut by_namespace: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for i in 0..n {
+    let mut by_namespace: BTreeMap<&str, Vec<Item<'_>>> = BTreeMap::new();
+    for item in cx.items() {
         by_namespace
-            .entry(cx.policy(i).namespace())
+            .entry(item.policy.namespace())
             .or_default()
-            .push(i);
+            .push(item);
     }
-    let mut covers: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+    let mut covers: BTreeMap<PolicyId, BTreeSet<PolicyId>> = BTreeMap::new();
     for members in by_namespace.values() {
         if members.len() < 2 {
             continue;
         }
-        for &i in members {
-            if let Some(by) = covered_by(cx, i, &|_| true) {
-                covers.insert(i, by);
+        for item in members {
+            if let Some(by) = covered_by(cx, item, &|_| true) {
+                covers.insert(item.id, by);
             }
         }
     }
     for (&i, by) in &covers {
+        let Some(item) = cx.item(i) else { continue };
         // Of two policies that cover each other, only the later one is
         // reported: its cover must not lean on a later policy it covers.
         let by = if by
             .iter()
             .any(|&j| j > i && covers.get(&j).is_some_and(|c| c.contains(&i)))
         {
-            match covered_by(cx, i, &|j| {
+            match covered_by(cx, &item, &|j| {
                 !(j > i && covers.get(&j).is_some_and(|c| c.contains(&i)))
             }) {
                 Some(by) => by,
@@ -216,40 +168,29 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         } else {
             by.clone()
         };
-        let policy = cx.policy(i);
-        let names: Vec<String> = by
+        let others: Vec<Item<'_>> = by.iter().filter_map(|&j| cx.item(j)).collect();
+        let names: Vec<String> = others.iter().map(|o| format!("`{}`", o.key())).collect();
+        let isolation_kept = [Direction::Ingress, Direction::Egress]
             .iter()
-            .map(|&j| format!("`{}`", cx.policy(j).key()))
-            .collect();
-        let isolation_kept = cx.set.view(i).is_some_and(|view| {
-            [Direction::Ingress, Direction::Egress].iter().all(|&d| {
-                !view.isolates(d)
-                    || by
-                        .iter()
-                        .any(|&j| cx.set.view(j).is_some_and(|o| o.isolates(d)))
-            })
-        });
+            .all(|&d| !item.view.isolates(d) || others.iter().any(|o| o.view.isolates(d)));
+        let key = item.key();
         let help = if isolation_kept {
-            format!(
-                "delete `{}`: the policies that cover it also isolate its pods",
-                policy.key()
-            )
+            format!("delete `{key}`: the policies that cover it also isolate its pods")
         } else {
-            format!("delete the rules of `{}` and keep it for the isolation it adds, or delete it if that isolation is not wanted", policy.key())
+            format!("delete the rules of `{key}` and keep it for the isolation it adds, or delete it if that isolation is not wanted")
         };
         let mut d = Diagnostic::new(
             SHADOWED_POLICY.code,
-            policy.origin.span,
+            item.policy.origin.span,
             format!(
-                "every connection `{}` allows is also allowed by {}",
-                policy.key(),
+                "every connection `{key}` allows is also allowed by {}",
                 names.join(", ")
             ),
         )
         .with_primary("adds no connection")
         .with_help(help);
-        for &j in by.iter().take(3) {
-            d = d.with_secondary(cx.policy(j).origin.span, "covers its pods and rules");
+        for other in others.iter().take(3) {
+            d = d.with_secondary(other.policy.origin.span, "covers its pods and rules");
         }
         out.push(d);
     }
@@ -259,14 +200,22 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
 mod tests {
     use super::*;
 
-    fn sel(yaml: &str) -> LabelSelector {
-        serde_yaml::from_str(yaml).unwrap()
+    fn sel(yaml: &str) -> Option<Selector> {
+        let api: k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector =
+            serde_yaml::from_str(yaml).unwrap();
+        Selector::from_api(&api).ok()
+    }
+
+    fn selector_covers(outer: Option<Selector>, inner: Option<Selector>) -> bool {
+        match (outer, inner) {
+            (Some(o), Some(i)) => i.implies(&o),
+            _ => false,
+        }
     }
 
     #[test]
     fn selector_cover_is_implication_of_requirements() {
-        let covers =
-            |outer: &str, inner: &str| selector_covers(Some(&sel(outer)), Some(&sel(inner)));
+        let covers = |outer: &str, inner: &str| selector_covers(sel(outer), sel(inner));
         assert!(covers("{}", "{matchLabels: {app: a}}"));
         assert!(covers(
             "{matchLabels: {app: a}}",
@@ -306,9 +255,12 @@ mod tests {
 
     #[test]
     fn ip_block_cover_respects_exceptions() {
-        let block = |cidr: &str, except: &[&str]| IPBlock {
-            cidr: cidr.into(),
-            except: Some(except.iter().map(|e| e.to_string()).collect()),
+        let block = |cidr: &str, except: &[&str]| IpBlock {
+            cidr: crate::k8s::Cidr::parse_lenient(cidr).unwrap(),
+            except: except
+                .iter()
+                .map(|e| crate::k8s::Cidr::parse_lenient(e).unwrap())
+                .collect(),
         };
         assert!(ip_block_covers(
             &block("10.0.0.0/8", &[]),
@@ -338,27 +290,25 @@ mod tests {
 
     #[test]
     fn own_namespace_is_covered_only_by_name_or_everything() {
-        let peer = |yaml: &str| -> NetworkPolicyPeer { serde_yaml::from_str(yaml).unwrap() };
-        let own = peer("{podSelector: {matchLabels: {app: a}}}");
+        let everything = Selector::everything();
+        let app_a = sel("{matchLabels: {app: a}}").unwrap();
+        let web = sel("{matchLabels: {kubernetes.io/metadata.name: web}}").unwrap();
+        let team_x = sel("{matchLabels: {team: x}}").unwrap();
+        let pods = |namespaces: Option<&Selector>, pods: &Selector| -> PeerKind<'static> {
+            // The selectors outlive the test; leak them for a 'static kind.
+            PeerKind::Pods {
+                namespaces: namespaces.map(|s| &*Box::leak(Box::new(s.clone()))),
+                pods: Box::leak(Box::new(pods.clone())),
+            }
+        };
+        let own = pods(None, &app_a);
         assert!(peer_covers(
-            &peer("{namespaceSelector: {}, podSelector: {}}"),
-            &own,
+            pods(Some(&everything), &everything),
+            own,
             "web"
         ));
-        assert!(peer_covers(
-            &peer("{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: web}}}"),
-            &own,
-            "web"
-        ));
-        assert!(!peer_covers(
-            &peer("{namespaceSelector: {matchLabels: {team: x}}}"),
-            &own,
-            "web"
-        ));
-        assert!(!peer_covers(
-            &own,
-            &peer("{namespaceSelector: {}, podSelector: {matchLabels: {app: a}}}"),
-            "web"
-        ));
+        assert!(peer_covers(pods(Some(&web), &everything), own, "web"));
+        assert!(!peer_covers(pods(Some(&team_x), &everything), own, "web"));
+        assert!(!peer_covers(own, pods(Some(&everything), &app_a), "web"));
     }
 }

@@ -2,15 +2,16 @@
 //! port 53 without a protocol (L006), allow-alls hidden in a rule (L009),
 //! and half of the world (L010).
 
-use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort};
+use k8s_openapi::api::networking::v1::NetworkPolicyPort;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{list, Context, Rule, SubjectOf};
+use super::{list, Context, Item, Rule, SubjectOf};
 use crate::analyze::{peer_text, selector_text};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::eval::Direction;
+use crate::eval::{Direction, PeerKind, RuleView};
 use crate::k8s::Cidr;
+use crate::manifest::written::{self, RawRule};
 
 /// L002: two peers where one was likely meant.
 pub const AND_OR_TRAP: Rule = Rule::new(
@@ -44,61 +45,6 @@ pub const HALF_WORLD: Rule = Rule::new(
     "`0.0.0.0/0` without `::/0`, or the reverse",
 );
 
-/// One rule of a policy as written.
-pub struct RawRule<'p> {
-    pub direction: Direction,
-    pub index: usize,
-    /// `from` / `to`: `None` when the key is missing.
-    pub peers: Option<&'p Vec<NetworkPolicyPeer>>,
-    pub ports: Option<&'p Vec<NetworkPolicyPort>>,
-}
-
-impl RawRule<'_> {
-    /// `spec.ingress[0]`
-    pub fn path(&self) -> String {
-        match self.direction {
-            Direction::Ingress => format!("spec.ingress[{}]", self.index),
-            Direction::Egress => format!("spec.egress[{}]", self.index),
-        }
-    }
-
-    pub fn field(&self) -> &'static str {
-        match self.direction {
-            Direction::Ingress => "from",
-            Direction::Egress => "to",
-        }
-    }
-
-    pub fn peer_path(&self, k: usize) -> String {
-        format!("{}.{}[{k}]", self.path(), self.field())
-    }
-}
-
-/// The rules of a policy as written, ingress first.
-pub fn raw_rules(policy: &crate::manifest::Policy) -> Vec<RawRule<'_>> {
-    let mut out = Vec::new();
-    let Some(spec) = policy.object.spec.as_ref() else {
-        return out;
-    };
-    for (index, r) in spec.ingress.iter().flatten().enumerate() {
-        out.push(RawRule {
-            direction: Direction::Ingress,
-            index,
-            peers: r.from.as_ref(),
-            ports: r.ports.as_ref(),
-        });
-    }
-    for (index, r) in spec.egress.iter().flatten().enumerate() {
-        out.push(RawRule {
-            direction: Direction::Egress,
-            index,
-            peers: r.to.as_ref(),
-            ports: r.ports.as_ref(),
-        });
-    }
-    out
-}
-
 fn is_empty(selector: &LabelSelector) -> bool {
     selector.match_labels.as_ref().is_none_or(|m| m.is_empty())
         && selector
@@ -108,17 +54,16 @@ fn is_empty(selector: &LabelSelector) -> bool {
 }
 
 pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-    for (i, policy) in cx.manifests.policies.iter().enumerate() {
-        let rules = raw_rules(policy);
-        for (n, rule) in rules.iter().enumerate() {
-            and_or(cx, i, rule, out);
-            dns_port(cx, i, rule, out);
-            let previous = n
-                .checked_sub(1)
-                .map(|p| &rules[p])
-                .filter(|p| p.direction == rule.direction);
-            hidden_allow_all(cx, i, rule, previous, out);
-            half_world(cx, i, rule, out);
+    for item in cx.items() {
+        let rules = written::rules(item.policy);
+        let mut previous: Option<&RawRule<'_>> = None;
+        for rule in &rules {
+            and_or(cx, &item, rule, out);
+            dns_port(&item, rule, out);
+            let before = previous.filter(|p| p.direction == rule.direction);
+            hidden_allow_all(&item, rule, before, out);
+            half_world(&item, rule, out);
+            previous = Some(rule);
         }
     }
 }
@@ -126,7 +71,7 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
 /// L002: `- namespaceSelector: A` and `- podSelector: B` as two peers, when
 /// the pods B selects run only in namespaces A selects and not in the
 /// policy's own namespace, where a lone podSelector applies.
-fn and_or(cx: &Context<'_>, i: usize, rule: &RawRule<'_>, out: &mut Diagnostics) {
+fn and_or(cx: &Context<'_>, item: &Item<'_>, rule: &RawRule<'_>, out: &mut Diagnostics) {
     let Some(peers) = rule.peers else { return };
     let lone_ns: Vec<usize> = (0..peers.len())
         .filter(|&k| {
@@ -145,7 +90,7 @@ fn and_or(cx: &Context<'_>, i: usize, rule: &RawRule<'_>, out: &mut Diagnostics)
     if lone_ns.is_empty() || lone_pods.is_empty() {
         return;
     }
-    let Some(view) = cx.set.view(i) else { return };
+    let view = item.view;
     let rules = view.rules(rule.direction);
     let Some(rule_view) = rules.get(rule.index) else {
         return;
@@ -182,22 +127,25 @@ fn and_or(cx: &Context<'_>, i: usize, rule: &RawRule<'_>, out: &mut Diagnostics)
             if elsewhere.is_empty() {
                 continue;
             }
-            let pods = peers[p]
-                .pod_selector
-                .as_ref()
-                .map_or_else(|| "*".into(), selector_text);
-            let namespaces = peers[n]
-                .namespace_selector
-                .as_ref()
-                .map_or_else(|| "*".into(), selector_text);
+            let pods = match pod_peer.kind() {
+                PeerKind::Pods { pods, .. } => selector_text(pods),
+                PeerKind::Ip(_) => continue,
+            };
+            let namespaces = match ns_peer.kind() {
+                PeerKind::Pods {
+                    namespaces: Some(namespaces),
+                    ..
+                } => selector_text(namespaces),
+                _ => continue,
+            };
             let field = rule.field();
             let d = Diagnostic::new(
                 AND_OR_TRAP.code,
-                cx.field(i, &rule.peer_path(p)),
+                item.field(&rule.peer_path(p)),
                 format!("`{field}` has a lone `namespaceSelector` and a lone `podSelector`: two peers (OR), not one (AND)"),
             )
             .with_primary("a separate peer: pods of this policy's namespace only")
-            .with_secondary(cx.field(i, &rule.peer_path(n)), "a separate peer: every pod of these namespaces")
+            .with_secondary(item.field(&rule.peer_path(n)), "a separate peer: every pod of these namespaces")
             .with_note(format!(
                 "pods matching `{pods}` run only in namespaces that `{namespaces}` matches ({}), never in `{namespace}`, where a podSelector without namespaceSelector applies",
                 list(&elsewhere, 4)
@@ -221,7 +169,7 @@ fn covers_53(port: &NetworkPolicyPort) -> bool {
 }
 
 /// L006: `port: 53` without `protocol` (TCP) and no UDP 53 in the rule.
-fn dns_port(cx: &Context<'_>, i: usize, rule: &RawRule<'_>, out: &mut Diagnostics) {
+fn dns_port(item: &Item<'_>, rule: &RawRule<'_>, out: &mut Diagnostics) {
     let Some(ports) = rule.ports else { return };
     let udp = ports
         .iter()
@@ -233,7 +181,7 @@ fn dns_port(cx: &Context<'_>, i: usize, rule: &RawRule<'_>, out: &mut Diagnostic
         if port.protocol.is_none() && covers_53(port) {
             let d = Diagnostic::new(
                 DNS_PORT_WITHOUT_PROTOCOL.code,
-                cx.field(i, &format!("{}.ports[{k}]", rule.path())),
+                item.field(&format!("{}.ports[{k}]", rule.path())),
                 "port 53 without `protocol` is TCP only: DNS over UDP stays blocked",
             )
             .with_primary("TCP 53 only")
@@ -248,8 +196,7 @@ fn dns_port(cx: &Context<'_>, i: usize, rule: &RawRule<'_>, out: &mut Diagnostic
 /// indentation slip that opens those ports to everyone); a peer
 /// `namespaceSelector: {}` with no pod selector (every pod of the cluster).
 fn hidden_allow_all(
-    cx: &Context<'_>,
-    i: usize,
+    item: &Item<'_>,
     rule: &RawRule<'_>,
     previous: Option<&RawRule<'_>>,
     out: &mut Diagnostics,
@@ -261,7 +208,7 @@ fn hidden_allow_all(
     };
     match rule.peers {
         Some(peers) if peers.is_empty() => {
-            let span = cx.field(i, &format!("{}.{field}", rule.path()));
+            let span = item.field(&format!("{}.{field}", rule.path()));
             out.push(
                 Diagnostic::new(HIDDEN_ALLOW_ALL.code, span, format!("an empty `{field}` list allows {everyone}, not none"))
                     .with_primary(format!("`{field}: []` matches everything"))
@@ -273,7 +220,7 @@ fn hidden_allow_all(
                 && previous
                     .is_some_and(|p| p.peers.is_some_and(|x| !x.is_empty()) && p.ports.is_none());
             if let (true, Some(previous)) = (slip, previous) {
-                let span = cx.field(i, &format!("{}.ports", rule.path()));
+                let span = item.field(&format!("{}.ports", rule.path()));
                 out.push(
                     Diagnostic::new(
                         HIDDEN_ALLOW_ALL.code,
@@ -281,23 +228,31 @@ fn hidden_allow_all(
                         format!("these `ports` form a rule of their own, open to {everyone}"),
                     )
                     .with_primary(format!("a rule without `{field}`"))
-                    .with_secondary(cx.field(i, &previous.path()), "the rule before has peers but no ports, so it allows every port")
+                    .with_secondary(item.field(&previous.path()), "the rule before has peers but no ports, so it allows every port")
                     .with_note("a `- ` before `ports` starts a new rule")
                     .with_help(format!("if these ports belong to the rule before, remove the `- ` before `ports` and indent it like `{field}`")),
                 );
             }
         }
         Some(peers) => {
+            let rules = item.view.rules(rule.direction);
+            let compiled = rules
+                .get(rule.index)
+                .map(RuleView::peers)
+                .unwrap_or_default();
             for (k, peer) in peers.iter().enumerate() {
                 let cluster = peer.namespace_selector.as_ref().is_some_and(is_empty)
                     && peer.pod_selector.as_ref().is_none_or(is_empty);
+                let Some(compiled) = compiled.get(k) else {
+                    continue;
+                };
                 if cluster {
-                    let namespace = cx.policy(i).namespace();
+                    let namespace = item.policy.namespace();
                     out.push(
                         Diagnostic::new(
                             HIDDEN_ALLOW_ALL.code,
-                            cx.field(i, &rule.peer_path(k)),
-                            format!("`namespaceSelector: {{}}` matches every namespace: this peer is every pod of the cluster (`{}`)", peer_text(peer, namespace)),
+                            item.field(&rule.peer_path(k)),
+                            format!("`namespaceSelector: {{}}` matches every namespace: this peer is every pod of the cluster (`{}`)", peer_text(compiled.kind(), namespace)),
                         )
                         .with_primary("every pod of every namespace")
                         .with_help("if that is meant, keep it; otherwise add a label to `namespaceSelector` or a `podSelector` in the same item"),
@@ -309,7 +264,7 @@ fn hidden_allow_all(
 }
 
 /// L010: `0.0.0.0/0` without `::/0` in the same rule, or the reverse.
-fn half_world(cx: &Context<'_>, i: usize, rule: &RawRule<'_>, out: &mut Diagnostics) {
+fn half_world(item: &Item<'_>, rule: &RawRule<'_>, out: &mut Diagnostics) {
     let Some(peers) = rule.peers else { return };
     let everything = |v4: bool| {
         peers.iter().position(|p| {
@@ -329,7 +284,7 @@ fn half_world(cx: &Context<'_>, i: usize, rule: &RawRule<'_>, out: &mut Diagnost
     out.push(
         Diagnostic::new(
             HALF_WORLD.code,
-            cx.field(i, &rule.peer_path(k)),
+            item.field(&rule.peer_path(k)),
             format!("this peer allows every {has} address but the rule allows no {other} address"),
         )
         .with_primary(format!("all of {has}"))

@@ -27,6 +27,7 @@ pub mod input;
 pub mod objects;
 pub mod owners;
 pub mod positions;
+pub mod written;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -36,7 +37,7 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
-use crate::eval::{NamedPort, Pod};
+use crate::eval::{CompiledPolicy, NamedPort, Pod, PolicyId, PolicySet, PolicyView};
 use crate::source::{FileId, SourceMap, Span};
 
 pub use positions::FieldSpans;
@@ -129,15 +130,29 @@ pub struct ShapeOrigin {
     pub spec_path: &'static str,
 }
 
+/// A workload's place in [`Manifests::workloads`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct WorkloadId(u32);
+
+impl WorkloadId {
+    pub(crate) fn from_index(i: usize) -> WorkloadId {
+        WorkloadId(u32::try_from(i).unwrap_or(u32::MAX))
+    }
+
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
 /// The identity of a workload: `ns/name[Kind]`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct WorkloadId {
+pub struct WorkloadName {
     pub namespace: String,
     pub name: String,
     pub kind: String,
 }
 
-impl fmt::Display for WorkloadId {
+impl fmt::Display for WorkloadName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}[{}]", self.namespace, self.name, self.kind)
     }
@@ -147,7 +162,7 @@ impl fmt::Display for WorkloadId {
 /// the owner of pods read from a cluster dump.
 #[derive(Clone, Debug)]
 pub struct Workload {
-    pub id: WorkloadId,
+    pub id: WorkloadName,
     /// The distinct pod shapes, at least one. From the workload's running
     /// pods when the input has them, else from its pod template.
     pub shapes: Vec<ShapeOrigin>,
@@ -176,10 +191,24 @@ impl Workload {
 }
 
 /// A NetworkPolicy, valid for the evaluator, with its namespace filled in.
+/// Its compiled form is in [`Manifests::set`] under the same [`PolicyId`].
 #[derive(Clone, Debug)]
 pub struct Policy {
     pub object: NetworkPolicy,
     pub origin: Origin,
+}
+
+/// A policy read and compiled once, before duplicates are dropped.
+#[derive(Clone, Debug)]
+pub struct ReadPolicy {
+    pub policy: Policy,
+    pub compiled: CompiledPolicy,
+}
+
+impl ReadPolicy {
+    pub fn key(&self) -> String {
+        self.policy.key()
+    }
 }
 
 impl Policy {
@@ -208,8 +237,8 @@ pub struct PodEntry {
     pub name: String,
     pub shape: PodShape,
     pub origin: Origin,
-    /// The workload it is reported as (index into `Manifests::workloads`).
-    pub workload: usize,
+    /// The workload it is reported as.
+    pub workload: WorkloadId,
 }
 
 /// Everything read from the inputs.
@@ -219,10 +248,13 @@ pub struct Manifests {
     pub sources: SourceMap,
     /// Sorted by name.
     pub namespaces: Vec<Namespace>,
-    /// Sorted by id (namespace, name, kind).
+    /// Sorted by name (namespace, name, kind); [`WorkloadId`]s index it.
     pub workloads: Vec<Workload>,
     /// In input order; a policy defined twice keeps its later definition.
+    /// [`PolicyId`]s index it and [`Manifests::set`] alike.
     pub policies: Vec<Policy>,
+    /// The policies compiled for evaluation, once, in the same order.
+    pub set: PolicySet,
     /// The `Pod` objects that are running or pending, in input order.
     pub pods: Vec<PodEntry>,
     /// Objects of kinds npc does not model, by `apiVersion/kind`.
@@ -255,9 +287,32 @@ impl Manifests {
         }
     }
 
-    /// The policies as NetworkPolicy objects, in order (for `PolicySet`).
+    /// The policies as NetworkPolicy objects, in order.
     pub fn policy_objects(&self) -> Vec<NetworkPolicy> {
         self.policies.iter().map(|p| p.object.clone()).collect()
+    }
+
+    /// A policy by id.
+    pub fn policy(&self, id: PolicyId) -> Option<&Policy> {
+        self.policies.get(id.index())
+    }
+
+    /// Every policy with its id and compiled view, in order.
+    pub fn policies(&self) -> impl Iterator<Item = (&Policy, PolicyView<'_>)> {
+        self.policies.iter().zip(self.set.views())
+    }
+
+    /// A workload by id.
+    pub fn workload(&self, id: WorkloadId) -> Option<&Workload> {
+        self.workloads.get(id.index())
+    }
+
+    /// Every workload with its id.
+    pub fn workloads(&self) -> impl Iterator<Item = (WorkloadId, &Workload)> {
+        self.workloads
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (WorkloadId::from_index(i), w))
     }
 
     /// One line for people: what was read and what was skipped.

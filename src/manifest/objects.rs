@@ -7,9 +7,9 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use serde_yaml::Value;
 
 use super::documents::Document;
-use super::{Options, Origin, PodShape, Policy};
+use super::{Options, Origin, PodShape, Policy, ReadPolicy};
 use crate::diagnostic::{codes, Diagnostic};
-use crate::eval::{NamedPort, PolicySet};
+use crate::eval::{CompiledPolicy, NamedPort};
 use crate::k8s::yaml::yaml11_bool;
 use crate::k8s::{
     escape_controls, names, Protocol, NETWORK_POLICY_API_VERSION, NETWORK_POLICY_KIND,
@@ -114,7 +114,7 @@ pub struct NamespaceObject {
 pub struct Collected {
     pub namespaces: Vec<NamespaceObject>,
     pub workloads: Vec<WorkloadObject>,
-    pub policies: Vec<Policy>,
+    pub policies: Vec<ReadPolicy>,
     pub skipped: BTreeMap<String, usize>,
     /// Every object read, by `apiVersion/kind`.
     pub kinds: BTreeMap<String, usize>,
@@ -737,21 +737,25 @@ impl Reader<'_> {
         if self.name(NameRule::Subdomain, "NetworkPolicy").is_err() {
             return;
         }
-        if let Err(errors) = PolicySet::from_slice(std::slice::from_ref(&object)) {
-            for e in errors.0 {
-                let d = Diagnostic::new(
-                    codes::MANIFEST_POLICY,
-                    self.origin.field(&e.path),
-                    format!("NetworkPolicy `{}`: `{}`: {}", e.policy, e.path, e.message),
-                )
-                .with_help("the API server rejects this policy; fix the field");
-                self.diagnostics.push(d);
+        match CompiledPolicy::read(&object) {
+            Err(errors) => {
+                for e in errors.0 {
+                    let d = Diagnostic::new(
+                        codes::MANIFEST_POLICY,
+                        self.origin.field(&e.path),
+                        format!("NetworkPolicy `{}`: `{}`: {}", e.policy, e.path, e.message),
+                    )
+                    .with_help("the API server rejects this policy; fix the field");
+                    self.diagnostics.push(d);
+                }
             }
-            return;
+            Ok(compiled) => out.policies.push(ReadPolicy {
+                policy: Policy {
+                    object,
+                    origin: self.origin.clone(),
+                },
+                compiled,
+            }),
         }
-        out.policies.push(Policy {
-            object,
-            origin: self.origin.clone(),
-        });
     }
 }

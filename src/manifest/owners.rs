@@ -11,8 +11,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::objects::{Collected, NamespaceObject, WorkloadObject};
-use super::{Manifests, Namespace, Origin, PodEntry, ShapeOrigin, Workload, WorkloadId};
+use super::{
+    Manifests, Namespace, Origin, PodEntry, ShapeOrigin, Workload, WorkloadId, WorkloadName,
+};
 use crate::diagnostic::{codes, Diagnostic};
+use crate::eval::PolicySet;
 use crate::k8s::NAMESPACE_NAME_LABEL;
 use crate::source::SourceMap;
 
@@ -88,7 +91,7 @@ pub fn resolve(
     let policies = dedup(
         collected.policies,
         |p| format!("NetworkPolicy {}", p.key()),
-        |p| &p.origin,
+        |p| &p.policy.origin,
         |_| "NetworkPolicy",
         diagnostics,
     );
@@ -169,17 +172,17 @@ pub fn resolve(
     };
 
     // Which objects stand for a workload, and which pods run under each.
-    let mut pods_of: BTreeMap<WorkloadId, (Option<usize>, Vec<usize>)> = BTreeMap::new();
+    let mut pods_of: BTreeMap<WorkloadName, (Option<usize>, Vec<usize>)> = BTreeMap::new();
     let mut absorbed = vec![false; objects.len()];
     // Each pod with an owner, and the workload it is reported as.
-    let mut reported_as: Vec<(usize, WorkloadId)> = Vec::new();
+    let mut reported_as: Vec<(usize, WorkloadName)> = Vec::new();
     for (i, w) in objects.iter().enumerate() {
         if w.kind.kind != "Pod" || w.owner.is_none() {
             continue;
         }
         let (id, known) = match top(i) {
             Top::Known(j) => (
-                WorkloadId {
+                WorkloadName {
                     namespace: objects[j].namespace.clone(),
                     name: objects[j].name.clone(),
                     kind: objects[j].kind.kind.to_string(),
@@ -187,7 +190,7 @@ pub fn resolve(
                 Some(j),
             ),
             Top::Inferred { kind, name } => (
-                WorkloadId {
+                WorkloadName {
                     namespace: w.namespace.clone(),
                     name,
                     kind,
@@ -214,7 +217,7 @@ pub fn resolve(
         if absorbed[i] {
             continue;
         }
-        let id = WorkloadId {
+        let id = WorkloadName {
             namespace: w.namespace.clone(),
             name: w.name.clone(),
             kind: w.kind.kind.to_string(),
@@ -244,25 +247,28 @@ pub fn resolve(
         });
     }
     workloads.sort_by(|a, b| a.id.cmp(&b.id));
-    let index_of = |id: &WorkloadId| workloads.binary_search_by(|w| w.id.cmp(id)).ok();
-    let reported_as: HashMap<usize, WorkloadId> = reported_as.into_iter().collect();
+    let index_of = |id: &WorkloadName| workloads.binary_search_by(|w| w.id.cmp(id)).ok();
+    let reported_as: HashMap<usize, WorkloadName> = reported_as.into_iter().collect();
     let mut pods = Vec::new();
     for (i, o) in objects.iter().enumerate() {
         if o.kind.kind != "Pod" {
             continue;
         }
-        let id = reported_as.get(&i).cloned().unwrap_or_else(|| WorkloadId {
-            namespace: o.namespace.clone(),
-            name: o.name.clone(),
-            kind: "Pod".to_string(),
-        });
+        let id = reported_as
+            .get(&i)
+            .cloned()
+            .unwrap_or_else(|| WorkloadName {
+                namespace: o.namespace.clone(),
+                name: o.name.clone(),
+                kind: "Pod".to_string(),
+            });
         if let Some(workload) = index_of(&id) {
             pods.push(PodEntry {
                 namespace: o.namespace.clone(),
                 name: o.name.clone(),
                 shape: o.shape.clone(),
                 origin: o.origin.clone(),
-                workload,
+                workload: WorkloadId::from_index(workload),
             });
         }
     }
@@ -283,7 +289,7 @@ pub fn resolve(
     let named = workloads
         .iter()
         .map(|w| w.id.namespace.clone())
-        .chain(policies.iter().map(|p| p.namespace().to_string()));
+        .chain(policies.iter().map(|p| p.policy.namespace().to_string()));
     for name in named {
         namespaces.entry(name.clone()).or_insert_with(|| Namespace {
             labels: BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), name.clone())]),
@@ -292,11 +298,18 @@ pub fn resolve(
         });
     }
 
+    let mut set = PolicySet::default();
+    let mut kept = Vec::with_capacity(policies.len());
+    for p in policies {
+        set.push(p.compiled);
+        kept.push(p.policy);
+    }
     Manifests {
         sources,
         namespaces: namespaces.into_values().collect(),
         workloads,
-        policies,
+        policies: kept,
+        set,
         skipped: collected.skipped,
         pods,
         kinds: collected.kinds,

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::representative::peer_covers;
 use crate::emit::Provenance;
-use crate::eval::{Endpoint, PolicyId, Side};
+use crate::eval::{Endpoint, PolicyName, Side};
 use crate::ir::{Origin, OriginKind, Program};
 pub use crate::k8s::Direction;
 use crate::source::{SourceMap, Span};
@@ -90,7 +90,7 @@ impl Tracer<'_> {
     }
 
     /// A selecting policy; a default-deny names the namespace declaration.
-    fn policy(&self, id: &PolicyId) -> PolicyTrace {
+    fn policy(&self, id: &PolicyName) -> PolicyTrace {
         let key = (id.namespace.clone(), id.name.clone());
         let spans: Vec<Span> = self
             .provenance

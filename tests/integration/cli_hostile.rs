@@ -346,10 +346,8 @@ fn analyze_text_formats_escape_names() {
         w.id.name = "w\u{1b}]0;HIJACK\u{7}".to_string();
         w.id.namespace = "x\u{1b}[2J".to_string();
     }
-    let set = npc::eval::PolicySet::new(manifests.policy_objects()).unwrap();
     let analysis = npc::analyze::analyze(
         &manifests,
-        &set,
         &npc::analyze::Options {
             focus: None,
             exposure: true,

@@ -316,7 +316,9 @@ fn dumps_keep_their_pods_and_count_every_kind() {
         .map(|p| {
             format!(
                 "{}/{} as {}",
-                p.namespace, p.name, m.workloads[p.workload].id
+                p.namespace,
+                p.name,
+                m.workload(p.workload).unwrap().id
             )
         })
         .collect();
