@@ -127,6 +127,7 @@ fn collect(inputs: Vec<Input>, check_expectations: bool) -> Compilation {
     let options = Options {
         check_expectations,
         keep_scope: true,
+        keep_provenance: true,
     };
     let composed = compose(inputs, options, &mut |_, emitted| {
         policies.extend_from_slice(emitted);
@@ -153,14 +154,16 @@ pub type NamespaceSink<'a> = dyn FnMut(&str, &[NetworkPolicy]) -> Result<(), Str
 /// returns; the `expect` lines are checked against the policies as indexed
 /// for evaluation. So a build holds the program, one namespace's objects and
 /// what the sink keeps, never every object at once. The compilation returned
-/// has no `policies`. The sink must not publish what it receives before the
+/// has no `policies` and no `provenance`. The sink must not publish what it receives before the
 /// compilation is known to have no errors: a later namespace or a failed
 /// expectation can still report one. A sink error stops the compilation.
 pub fn compile_to(inputs: Vec<Input>, sink: &mut NamespaceSink<'_>) -> Result<Compilation, String> {
     let options = Options {
         check_expectations: true,
-        // `npc build` asks no queries: the global names are not kept.
+        // `npc build` asks no queries: the global names and the origins of
+        // the rules (beyond what the expectations need) are not kept.
         keep_scope: false,
+        keep_provenance: false,
     };
     compose(inputs, options, sink)
 }
@@ -169,6 +172,7 @@ pub fn compile_to(inputs: Vec<Input>, sink: &mut NamespaceSink<'_>) -> Result<Co
 struct Options {
     check_expectations: bool,
     keep_scope: bool,
+    keep_provenance: bool,
 }
 
 /// The stages in order, one namespace at a time from layout on; each
@@ -183,8 +187,12 @@ fn compose(
     let Loaded {
         sources,
         diagnostics: mut diags,
+        statements,
         ..
     } = loaded;
+    // The syntax tree is not needed after resolution (a tenth of a large
+    // program's memory).
+    drop(statements);
     diags.extend(resolution.diagnostics);
     let mut out = Compilation {
         sources,
@@ -225,7 +233,9 @@ fn compose(
             }
             atoms.add(&emitted.policies);
         }
-        provenance.policies.extend(emitted.provenance.policies);
+        if check || options.keep_provenance {
+            provenance.policies.extend(emitted.provenance.policies);
+        }
     }
     drop(plan);
     if check && !diags.has_errors() {
