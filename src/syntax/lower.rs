@@ -50,8 +50,14 @@ impl Lower {
         Spanned::new(node, self.span(pair))
     }
 
+    /// The text of a token: an atomic rule, which holds no whitespace (so
+    /// its span needs no trimming).
     fn text(&self, pair: &Pair<'_, Rule>) -> Spanned<String> {
-        self.spanned(pair, pair.as_str().to_string())
+        let s = pair.as_span();
+        Spanned::new(
+            s.as_str().to_string(),
+            Span::new(self.file, self.base + s.start(), self.base + s.end()),
+        )
     }
 
     /// The parse tree did not have the shape the grammar promises.
