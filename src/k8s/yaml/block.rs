@@ -5,7 +5,7 @@
 //! literal blocks, keys longer than 128 bytes written `? key`. Every scalar
 //! is quoted by the rules of [`super::write`].
 
-use super::write::{literal_allowed, simple_key_str, write_float, write_literal, write_str};
+use super::write::{literal_allowed, write_float, write_literal, write_simple_key, write_str};
 use crate::k8s::object::{push_int, push_spaces, ObjectWriter};
 
 /// A collection being written.
@@ -155,6 +155,10 @@ impl<'o> BlockWriter<'o> {
     /// next value (at any depth), then [`BlockWriter::end_complex_key`].
     pub fn complex_key(&mut self) {
         let col = self.entry();
+        self.complex_key_at(col);
+    }
+
+    fn complex_key_at(&mut self, col: usize) {
         self.out.push_str("? ");
         self.frames.push(Frame::ComplexKey { col });
     }
@@ -192,12 +196,11 @@ impl ObjectWriter for BlockWriter<'_> {
     }
 
     fn key(&mut self, key: &str) {
-        if simple_key_str(key) {
-            self.entry();
-            write_str(self.out, key);
+        let col = self.entry();
+        if write_simple_key(self.out, key) {
             self.out.push(':');
         } else {
-            self.complex_key();
+            self.complex_key_at(col);
             self.str(key);
             self.end_complex_key();
         }

@@ -154,11 +154,6 @@ pub fn write_node(w: &mut BlockWriter<'_>, node: &Node<'_>) {
 /// Longer keys are not simple keys for libyaml: they are written `? key`.
 const MAX_SIMPLE_KEY: usize = 128;
 
-/// Whether a string key is written `key:` (else `? key`).
-pub(super) fn simple_key_str(s: &str) -> bool {
-    s.len() <= MAX_SIMPLE_KEY && !s.bytes().any(|b| b == b'\n' || b == b'\r')
-}
-
 /// Whether a multi-line string is written as a literal block (`|`), as
 /// libyaml does: only `\n` line breaks, no special characters, no spaces
 /// before a line break or at the very end.
@@ -262,7 +257,7 @@ pub fn style(s: &str) -> Style {
     // the analysis below would allow them plain; only the words of
     // `resolves_to_non_string` need quotes.
     // (Those words have at most five letters.)
-    if simple_word(s) && (s.len() > 5 || !resolves_to_non_string(s)) {
+    if plain_word(s) {
         return Style::Plain;
     }
     let analysis = analyze(s);
@@ -273,6 +268,29 @@ pub fn style(s: &str) -> Style {
     } else {
         Style::DoubleQuoted
     }
+}
+
+/// A simple word that every reader reads as a string: written plain.
+fn plain_word(s: &str) -> bool {
+    simple_word(s) && (s.len() > 5 || !resolves_to_non_string(s))
+}
+
+/// Appends `s` as a mapping key (`key`, quoted as [`style`] decides) if
+/// it is a simple key; false, with nothing written, if it must be written
+/// `? key`.
+pub(super) fn write_simple_key(out: &mut String, s: &str) -> bool {
+    if s.len() > MAX_SIMPLE_KEY {
+        return false;
+    }
+    if plain_word(s) {
+        out.push_str(s);
+        return true;
+    }
+    if s.bytes().any(|b| b == b'\n' || b == b'\r') {
+        return false;
+    }
+    write_str(out, s);
+    true
 }
 
 /// A letter, then only letters, digits, `.`, `_`, `/` and `-`.
@@ -332,10 +350,6 @@ fn printable(c: char) -> bool {
     matches!(u32::from(c), 0x0A | 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD) && c != '\u{FEFF}'
 }
 
-fn blank_or_end(c: Option<char>) -> bool {
-    matches!(c, None | Some(' ' | '\t' | '\n' | '\r'))
-}
-
 struct Analysis {
     plain_allowed: bool,
     single_quoted_allowed: bool,
@@ -362,14 +376,32 @@ fn analyze(s: &str) -> Analysis {
     let (mut break_space, mut space_break) = (false, false);
     let (mut previous_space, mut previous_break) = (false, false);
     let mut preceded_by_blank = true;
-    let mut chars = s.chars().peekable();
+    let bytes = s.as_bytes();
     let mut first = true;
-    while let Some(c) = chars.next() {
-        let next = chars.peek().copied();
+    for (i, c) in s.char_indices() {
+        // Blanks are ASCII: the next byte tells.
+        let next = bytes.get(i + c.len_utf8()).copied();
         let last = next.is_none();
-        let followed_by_blank = blank_or_end(next);
+        let followed_by_blank = matches!(next, None | Some(b' ' | b'\t' | b'\n' | b'\r'));
         if first {
-            if "#,[]{}&*!|>'\"%@`".contains(c) {
+            if matches!(
+                c,
+                '#' | ','
+                    | '['
+                    | ']'
+                    | '{'
+                    | '}'
+                    | '&'
+                    | '*'
+                    | '!'
+                    | '|'
+                    | '>'
+                    | '\''
+                    | '"'
+                    | '%'
+                    | '@'
+                    | '`'
+            ) {
                 indicators = true;
             }
             if matches!(c, '?' | ':' | '-') && followed_by_blank {
