@@ -154,6 +154,7 @@ pub fn compile_with(inputs: Vec<Input>, read: load::ReadFile<'_>) -> Compilation
         check_expectations: true,
         keep_scope: false,
         keep_syntax: true,
+        keep_provenance: true,
     };
     finish(compose(
         load::load_with(inputs, read),
@@ -169,6 +170,7 @@ fn collect(inputs: Vec<Input>, check_expectations: bool) -> Compilation {
         check_expectations,
         keep_scope: true,
         keep_syntax: true,
+        keep_provenance: true,
     };
     let composed = compose(load(inputs), options, &mut |_, emitted| {
         policies.extend_from_slice(emitted);
@@ -197,16 +199,18 @@ pub type NamespaceSink<'a> = dyn FnMut(&str, &[NetworkPolicy]) -> Result<(), Str
 /// returns; the `expect` lines are checked against the policies as indexed
 /// for evaluation. So a build holds the program, one namespace's objects and
 /// what the sink keeps, never every object at once. The compilation returned
-/// has no `policies`. The sink must not publish what it receives before the
+/// has no `policies` and no `provenance`. The sink must not publish what it receives before the
 /// compilation is known to have no errors: a later namespace or a failed
 /// expectation can still report one. A sink error stops the compilation.
 pub fn compile_to(inputs: Vec<Input>, sink: &mut NamespaceSink<'_>) -> Result<Compilation, String> {
     let options = Options {
         check_expectations: true,
         // `npc build` asks no queries and navigates no names: the global
-        // names and the statements are not kept.
+        // names, the statements and the origins of the rules (beyond what
+        // the expectations need) are not kept.
         keep_scope: false,
         keep_syntax: false,
+        keep_provenance: false,
     };
     compose(load(inputs), options, sink)
 }
@@ -217,6 +221,8 @@ struct Options {
     keep_scope: bool,
     /// Keep the statements and the side table of names.
     keep_syntax: bool,
+    /// Keep the origins of every rule (else only when `expect` lines need them).
+    keep_provenance: bool,
 }
 
 /// The stages in order, one namespace at a time from layout on; each
@@ -292,7 +298,9 @@ fn compose(
             }
             atoms.add(&emitted.policies);
         }
-        provenance.policies.extend(emitted.provenance.policies);
+        if check || options.keep_provenance {
+            provenance.policies.extend(emitted.provenance.policies);
+        }
     }
     drop(plan);
     if !diags.has_errors() {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::{compile_files, note, print, DiagnosticArgs, Exit, Outcome, Reporter, Stop};
+use super::{note, print, DiagnosticArgs, Exit, Outcome, Reporter, Stop};
 use crate::emit::output::{self, Format};
 use crate::error::{Error, ErrorKind};
 use crate::files::{self, Difference};
@@ -85,39 +85,17 @@ impl From<OutputFormat> for Format {
 }
 
 pub fn run(args: &BuildArgs, reporter: &mut Reporter) -> Outcome {
-    if args.output == OutputFormat::Yaml {
-        return run_streaming(args, reporter);
-    }
-    let compilation = compile_files(&args.files, reporter)?;
-    let format = Format::from(args.output);
-    let outcome = write_output(args, &compilation, format);
-    // The process ends right after: freeing every node of a large program
-    // one by one costs about 8% of a build and frees nothing the OS would not.
-    std::mem::forget(compilation);
-    outcome
-}
-
-fn serialize_error(e: &str) -> Error {
-    Error::io(format!("cannot serialize the policies: {e}"))
-}
-
-/// YAML, one namespace at a time (`crate::compile_to`): each namespace's
-/// objects become text as soon as they are emitted, and only the text is
-/// kept until the whole program is known to compile; then it is printed, or
-/// written to the directory as before.
-fn run_streaming(args: &BuildArgs, reporter: &mut Reporter) -> Outcome {
     let inputs = super::read_inputs(&args.files)?;
-    let format = Format::Yaml;
-    let mut stdout_text = String::new();
+    let format = Format::from(args.output);
+    // Each namespace's objects become text as soon as they are emitted
+    // (`crate::compile_to`), and only the text is kept until the whole
+    // program is known to compile; then it is printed, or written to the
+    // directory.
+    let mut listing = output::Listing::new(format);
     let mut by_namespace: BTreeMap<String, String> = BTreeMap::new();
     let compilation = crate::compile_to(inputs, &mut |namespace, policies| {
         match &args.out_dir {
-            None => {
-                if !stdout_text.is_empty() {
-                    stdout_text.push_str("---\n");
-                }
-                stdout_text.push_str(&output::to_yaml(policies)?);
-            }
+            None => listing.push(policies)?,
             Some(_) => {
                 by_namespace.insert(
                     namespace.to_string(),
@@ -135,7 +113,7 @@ fn run_streaming(args: &BuildArgs, reporter: &mut Reporter) -> Outcome {
     // one by one costs time and frees nothing the OS would not.
     std::mem::forget(compilation);
     let Some(dir) = &args.out_dir else {
-        print(&stdout_text)?;
+        print(&listing.finish())?;
         return Ok(Exit::Ok);
     };
     let files = output::directory(by_namespace, format);
@@ -146,19 +124,8 @@ fn run_streaming(args: &BuildArgs, reporter: &mut Reporter) -> Outcome {
     Ok(Exit::Ok)
 }
 
-fn write_output(args: &BuildArgs, compilation: &crate::Compilation, format: Format) -> Outcome {
-    let Some(dir) = &args.out_dir else {
-        let text =
-            output::render(&compilation.policies, format).map_err(|e| serialize_error(&e))?;
-        print(&text)?;
-        return Ok(Exit::Ok);
-    };
-    let files = output::files(&compilation.policies, format).map_err(|e| serialize_error(&e))?;
-    if args.check {
-        return check_dir(dir, &files);
-    }
-    files::write_output_dir(dir, &files, &output::is_generated)?;
-    Ok(Exit::Ok)
+fn serialize_error(e: &str) -> Error {
+    Error::io(format!("cannot serialize the policies: {e}"))
 }
 
 /// `--check`: lists what would change and fails if anything would.

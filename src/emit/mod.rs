@@ -424,12 +424,17 @@ impl NetworkPolicyBuilder<'_> {
 
     /// The source annotation: see `source_list`.
     fn source_lines(&self, spans: &[Span]) -> String {
-        let mut lines: BTreeSet<(crate::source::FileId, usize)> = BTreeSet::new();
-        for s in spans {
-            if let Some(f) = self.sources.get(s.file) {
-                lines.insert((s.file, f.line_of(s.start)));
-            }
-        }
+        // A policy fed by a label set has thousands of spans, in order:
+        // sorting a vector is cheaper than a tree.
+        let mut lines: Vec<(crate::source::FileId, usize)> = spans
+            .iter()
+            .filter_map(|s| {
+                let f = self.sources.get(s.file)?;
+                Some((s.file, f.line_of(s.start)))
+            })
+            .collect();
+        lines.sort_unstable();
+        lines.dedup();
         let named: Vec<(&str, usize)> = lines
             .iter()
             .filter_map(|(file, line)| self.sources.get(*file).map(|f| (f.name.as_str(), *line)))

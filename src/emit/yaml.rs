@@ -1,9 +1,10 @@
-//! Emitted policies as YAML documents: each policy becomes a
-//! [`Node`] tree borrowing its strings, written by the one YAML writer
-//! (`k8s::yaml`), which quotes every scalar for YAML 1.1 and 1.2 readers
-//! alike. The fields npc sets are mapped directly (the general serializer
-//! spent half of a build in its event emitter); a policy with any other field
-//! set goes through its serde form, so nothing is ever dropped.
+//! Emitted policies as YAML documents or JSON values, written field by field
+//! straight from the objects into the text by the one YAML writer
+//! (`k8s::yaml`, which quotes every scalar for YAML 1.1 and 1.2 readers
+//! alike) or the JSON writer (`k8s::json`). Keys come in the order of the
+//! objects' JSON form (sorted), as `serde_json` writes them. A policy with a
+//! field npc never sets goes through its serde form, so nothing is ever
+//! dropped.
 
 use std::collections::BTreeMap;
 
@@ -14,179 +15,250 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use k8s_openapi::Resource as _;
 
-use crate::k8s::yaml::{write_document, Node};
+use crate::k8s::json::{write_json, JsonWriter};
+use crate::k8s::object::ObjectWriter;
+use crate::k8s::yaml::{write_node, BlockWriter, Node};
 
 /// Appends one policy as a YAML document (no `---`).
 pub fn write_policy(out: &mut String, policy: &NetworkPolicy) -> Result<(), String> {
-    match network_policy(policy) {
-        Some(node) => write_document(out, &node),
-        None => {
-            let value = serde_json::to_value(policy).map_err(|e| e.to_string())?;
-            write_document(out, &Node::from_json(&value));
-        }
+    let mut w = BlockWriter::new(out);
+    if npc_fields_only(policy) {
+        network_policy(&mut w, policy);
+    } else {
+        let value = serde_json::to_value(policy).map_err(|e| e.to_string())?;
+        write_node(&mut w, &Node::from_json(&value));
     }
     Ok(())
 }
 
-fn network_policy(p: &NetworkPolicy) -> Option<Node<'_>> {
-    let mut m = vec![
-        ("apiVersion", Node::Str(NetworkPolicy::API_VERSION)),
-        ("kind", Node::Str(NetworkPolicy::KIND)),
-        ("metadata", metadata(&p.metadata)?),
-    ];
-    if let Some(spec) = &p.spec {
-        m.push(("spec", spec_node(spec)));
+/// Writes one policy as the next value of a JSON writer.
+pub fn write_policy_json(w: &mut JsonWriter<'_>, policy: &NetworkPolicy) -> Result<(), String> {
+    if npc_fields_only(policy) {
+        network_policy(w, policy);
+    } else {
+        let value = serde_json::to_value(policy).map_err(|e| e.to_string())?;
+        write_json(w, &value);
     }
-    Some(Node::map(m))
+    Ok(())
 }
 
-fn metadata(meta: &ObjectMeta) -> Option<Node<'_>> {
-    // Only the fields npc sets; anything else goes the general way.
-    let ObjectMeta {
-        annotations,
-        creation_timestamp: None,
-        deletion_grace_period_seconds: None,
-        deletion_timestamp: None,
-        finalizers: None,
-        generate_name: None,
-        generation: None,
-        labels,
-        managed_fields: None,
-        name,
-        namespace,
-        owner_references: None,
-        resource_version: None,
-        self_link: None,
-        uid: None,
-    } = meta
-    else {
-        return None;
-    };
-    let mut m = Vec::new();
-    if let Some(a) = annotations {
-        m.push(("annotations", string_map(a)));
-    }
-    if let Some(l) = labels {
-        m.push(("labels", string_map(l)));
-    }
-    if let Some(n) = name {
-        m.push(("name", Node::Str(n)));
-    }
-    if let Some(n) = namespace {
-        m.push(("namespace", Node::Str(n)));
-    }
-    Some(Node::map(m))
-}
-
-fn string_map(map: &BTreeMap<String, String>) -> Node<'_> {
-    Node::Map(
-        map.iter()
-            .map(|(k, v)| (Node::Str(k), Node::Str(v)))
-            .collect(),
+/// Whether the policy sets only fields that npc sets (the metadata below;
+/// every field of the spec is written here).
+fn npc_fields_only(p: &NetworkPolicy) -> bool {
+    matches!(
+        &p.metadata,
+        ObjectMeta {
+            annotations: _,
+            creation_timestamp: None,
+            deletion_grace_period_seconds: None,
+            deletion_timestamp: None,
+            finalizers: None,
+            generate_name: None,
+            generation: None,
+            labels: _,
+            managed_fields: None,
+            name: _,
+            namespace: _,
+            owner_references: None,
+            resource_version: None,
+            self_link: None,
+            uid: None,
+        }
     )
 }
 
-fn strings(v: &[String]) -> Node<'_> {
-    Node::Seq(v.iter().map(|s| Node::Str(s)).collect())
+/// The number of fields that are set.
+fn count(fields: &[bool]) -> usize {
+    fields.iter().filter(|f| **f).count()
 }
 
-fn spec_node(spec: &NetworkPolicySpec) -> Node<'_> {
-    let mut m = Vec::new();
+fn network_policy<W: ObjectWriter>(w: &mut W, p: &NetworkPolicy) {
+    w.map(3 + usize::from(p.spec.is_some()));
+    w.entry_str("apiVersion", NetworkPolicy::API_VERSION);
+    w.entry_str("kind", NetworkPolicy::KIND);
+    w.key("metadata");
+    metadata(w, &p.metadata);
+    if let Some(spec) = &p.spec {
+        w.key("spec");
+        spec_value(w, spec);
+    }
+    w.end();
+}
+
+fn metadata<W: ObjectWriter>(w: &mut W, meta: &ObjectMeta) {
+    w.map(count(&[
+        meta.annotations.is_some(),
+        meta.labels.is_some(),
+        meta.name.is_some(),
+        meta.namespace.is_some(),
+    ]));
+    if let Some(a) = &meta.annotations {
+        w.key("annotations");
+        string_map(w, a);
+    }
+    if let Some(l) = &meta.labels {
+        w.key("labels");
+        string_map(w, l);
+    }
+    if let Some(n) = &meta.name {
+        w.entry_str("name", n);
+    }
+    if let Some(n) = &meta.namespace {
+        w.entry_str("namespace", n);
+    }
+    w.end();
+}
+
+fn string_map<W: ObjectWriter>(w: &mut W, map: &BTreeMap<String, String>) {
+    w.map(map.len());
+    for (k, v) in map {
+        w.entry_str(k, v);
+    }
+    w.end();
+}
+
+fn strings<W: ObjectWriter>(w: &mut W, v: &[String]) {
+    w.seq(v.len());
+    for s in v {
+        w.str(s);
+    }
+    w.end();
+}
+
+fn spec_value<W: ObjectWriter>(w: &mut W, spec: &NetworkPolicySpec) {
+    w.map(count(&[
+        spec.egress.is_some(),
+        spec.ingress.is_some(),
+        spec.pod_selector.is_some(),
+        spec.policy_types.is_some(),
+    ]));
     if let Some(egress) = &spec.egress {
-        let rules = egress
-            .iter()
-            .map(|r| {
-                let mut e = Vec::new();
-                if let Some(p) = &r.ports {
-                    e.push(("ports", Node::Seq(p.iter().map(port).collect())));
-                }
-                if let Some(to) = &r.to {
-                    e.push(("to", Node::Seq(to.iter().map(peer).collect())));
-                }
-                Node::map(e)
-            })
-            .collect();
-        m.push(("egress", Node::Seq(rules)));
+        w.key("egress");
+        w.seq(egress.len());
+        for r in egress {
+            w.map(count(&[r.ports.is_some(), r.to.is_some()]));
+            if let Some(p) = &r.ports {
+                w.key("ports");
+                ports(w, p);
+            }
+            if let Some(to) = &r.to {
+                w.key("to");
+                peers(w, to);
+            }
+            w.end();
+        }
+        w.end();
     }
     if let Some(ingress) = &spec.ingress {
-        let rules = ingress
-            .iter()
-            .map(|r| {
-                let mut e = Vec::new();
-                if let Some(from) = &r.from {
-                    e.push(("from", Node::Seq(from.iter().map(peer).collect())));
-                }
-                if let Some(p) = &r.ports {
-                    e.push(("ports", Node::Seq(p.iter().map(port).collect())));
-                }
-                Node::map(e)
-            })
-            .collect();
-        m.push(("ingress", Node::Seq(rules)));
+        w.key("ingress");
+        w.seq(ingress.len());
+        for r in ingress {
+            w.map(count(&[r.from.is_some(), r.ports.is_some()]));
+            if let Some(from) = &r.from {
+                w.key("from");
+                peers(w, from);
+            }
+            if let Some(p) = &r.ports {
+                w.key("ports");
+                ports(w, p);
+            }
+            w.end();
+        }
+        w.end();
     }
     if let Some(sel) = &spec.pod_selector {
-        m.push(("podSelector", label_selector(sel)));
+        w.key("podSelector");
+        label_selector(w, sel);
     }
     if let Some(types) = &spec.policy_types {
-        m.push(("policyTypes", strings(types)));
+        w.key("policyTypes");
+        strings(w, types);
     }
-    Node::map(m)
+    w.end();
 }
 
-fn peer(p: &NetworkPolicyPeer) -> Node<'_> {
-    let mut m = Vec::new();
-    if let Some(IPBlock { cidr, except }) = &p.ip_block {
-        let mut b = vec![("cidr", Node::Str(cidr.as_str()))];
-        if let Some(e) = except {
-            b.push(("except", strings(e)));
+fn peers<W: ObjectWriter>(w: &mut W, peers: &[NetworkPolicyPeer]) {
+    w.seq(peers.len());
+    for p in peers {
+        w.map(count(&[
+            p.ip_block.is_some(),
+            p.namespace_selector.is_some(),
+            p.pod_selector.is_some(),
+        ]));
+        if let Some(IPBlock { cidr, except }) = &p.ip_block {
+            w.key("ipBlock");
+            w.map(1 + usize::from(except.is_some()));
+            w.entry_str("cidr", cidr);
+            if let Some(e) = except {
+                w.key("except");
+                strings(w, e);
+            }
+            w.end();
         }
-        m.push(("ipBlock", Node::map(b)));
+        if let Some(sel) = &p.namespace_selector {
+            w.key("namespaceSelector");
+            label_selector(w, sel);
+        }
+        if let Some(sel) = &p.pod_selector {
+            w.key("podSelector");
+            label_selector(w, sel);
+        }
+        w.end();
     }
-    if let Some(sel) = &p.namespace_selector {
-        m.push(("namespaceSelector", label_selector(sel)));
-    }
-    if let Some(sel) = &p.pod_selector {
-        m.push(("podSelector", label_selector(sel)));
-    }
-    Node::map(m)
+    w.end();
 }
 
-fn label_selector(sel: &LabelSelector) -> Node<'_> {
-    let mut m = Vec::new();
+fn label_selector<W: ObjectWriter>(w: &mut W, sel: &LabelSelector) {
+    w.map(count(&[
+        sel.match_expressions.is_some(),
+        sel.match_labels.is_some(),
+    ]));
     if let Some(exprs) = &sel.match_expressions {
-        let items = exprs
-            .iter()
-            .map(|r| {
-                let mut e = vec![
-                    ("key", Node::Str(r.key.as_str())),
-                    ("operator", Node::Str(r.operator.as_str())),
-                ];
-                if let Some(v) = &r.values {
-                    e.push(("values", strings(v)));
-                }
-                Node::map(e)
-            })
-            .collect();
-        m.push(("matchExpressions", Node::Seq(items)));
+        w.key("matchExpressions");
+        w.seq(exprs.len());
+        for r in exprs {
+            w.map(2 + usize::from(r.values.is_some()));
+            w.entry_str("key", &r.key);
+            w.entry_str("operator", &r.operator);
+            if let Some(v) = &r.values {
+                w.key("values");
+                strings(w, v);
+            }
+            w.end();
+        }
+        w.end();
     }
     if let Some(labels) = &sel.match_labels {
-        m.push(("matchLabels", string_map(labels)));
+        w.key("matchLabels");
+        string_map(w, labels);
     }
-    Node::map(m)
+    w.end();
 }
 
-fn port(p: &NetworkPolicyPort) -> Node<'_> {
-    let mut m = Vec::new();
-    if let Some(end) = p.end_port {
-        m.push(("endPort", Node::Int(i128::from(end))));
+fn ports<W: ObjectWriter>(w: &mut W, ports: &[NetworkPolicyPort]) {
+    w.seq(ports.len());
+    for p in ports {
+        w.map(count(&[
+            p.end_port.is_some(),
+            p.port.is_some(),
+            p.protocol.is_some(),
+        ]));
+        if let Some(end) = p.end_port {
+            w.key("endPort");
+            w.int(i64::from(end));
+        }
+        match &p.port {
+            Some(IntOrString::Int(n)) => {
+                w.key("port");
+                w.int(i64::from(*n));
+            }
+            Some(IntOrString::String(s)) => w.entry_str("port", s),
+            None => {}
+        }
+        if let Some(proto) = &p.protocol {
+            w.entry_str("protocol", proto);
+        }
+        w.end();
     }
-    match &p.port {
-        Some(IntOrString::Int(n)) => m.push(("port", Node::Int(i128::from(*n)))),
-        Some(IntOrString::String(s)) => m.push(("port", Node::Str(s))),
-        None => {}
-    }
-    if let Some(proto) = &p.protocol {
-        m.push(("protocol", Node::Str(proto)));
-    }
-    Node::map(m)
+    w.end();
 }

@@ -5,7 +5,9 @@
 
 pub mod cidr;
 pub mod direction;
+pub mod json;
 pub mod names;
+pub mod object;
 pub mod protocol;
 pub mod selector;
 pub mod text;

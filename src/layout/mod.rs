@@ -77,8 +77,42 @@ struct Placement {
 pub struct Plan<'p> {
     program: &'p Program,
     placements: HashMap<&'p str, Vec<Placement>>,
-    /// Every distinct peer of the program, numbered (equal peers, one number).
-    peer_ids: HashMap<&'p Peer, u32>,
+    /// The numbers of every rule's sources, then destinations, rule after
+    /// rule, so that laying out a namespace compares numbers, not peers.
+    numbers: Vec<PeerNumber>,
+    /// Where each rule's numbers start in `numbers`.
+    first_number: Vec<usize>,
+}
+
+/// Every distinct peer of a program is numbered (equal peers, one number),
+/// and so is every distinct pod selector of its pod peers (the pods a policy
+/// applies to).
+#[derive(Clone, Copy)]
+struct PeerNumber {
+    peer: u32,
+    pods: u32,
+}
+
+/// Numbers peers and pod selectors while a plan is made.
+#[derive(Default)]
+struct Numbering<'p> {
+    peers: HashMap<&'p Peer, u32>,
+    pods: HashMap<&'p Selector, u32>,
+}
+
+impl<'p> Numbering<'p> {
+    fn number(&mut self, peer: &'p Peer) -> PeerNumber {
+        let next = self.peers.len() as u32;
+        let id = *self.peers.entry(peer).or_insert(next);
+        let pods = match peer {
+            Peer::Pods { pods, .. } => {
+                let next = self.pods.len() as u32;
+                *self.pods.entry(pods).or_insert(next)
+            }
+            Peer::Ip(_) => u32::MAX,
+        };
+        PeerNumber { peer: id, pods }
+    }
 }
 
 /// The ports and origins one peer is allowed with in one rule list (most
@@ -98,8 +132,18 @@ impl<'p> Plan<'p> {
         let mut plan = Plan {
             program,
             placements: HashMap::new(),
-            peer_ids: HashMap::new(),
+            numbers: Vec::new(),
+            first_number: Vec::with_capacity(program.rules.len()),
         };
+        let mut numbering = Numbering::default();
+        for rule in &program.rules {
+            plan.first_number.push(plan.numbers.len());
+            let peers = rule
+                .sources
+                .iter()
+                .chain(rule.destinations.iter().map(|(p, _)| p));
+            plan.numbers.extend(peers.map(|p| numbering.number(p)));
+        }
         for (i, rule) in program.rules.iter().enumerate() {
             let produced = plan.place(&index, i, rule);
             if !produced && rule.origin.kind == OriginKind::Allow {
@@ -114,20 +158,9 @@ impl<'p> Plan<'p> {
         (plan, diags)
     }
 
-    fn peer_id(&mut self, peer: &'p Peer) -> u32 {
-        let next = self.peer_ids.len() as u32;
-        *self.peer_ids.entry(peer).or_insert(next)
-    }
-
     /// Records where a rule lands; false if it lands nowhere.
     fn place(&mut self, index: &NamespaceIndex<'p>, i: usize, rule: &'p Rule) -> bool {
         let program = self.program;
-        for src in &rule.sources {
-            self.peer_id(src);
-        }
-        for (dst, _) in &rule.destinations {
-            self.peer_id(dst);
-        }
         let mut produced = false;
         let mut add = |ns: &'p ManagedNamespace, peer: usize, direction: Direction| {
             self.placements
@@ -165,17 +198,19 @@ impl<'p> Plan<'p> {
 
     /// The policies of one managed namespace.
     pub fn namespace(&self, ns: &ManagedNamespace) -> NamespaceLayout {
-        // (pods, or None for the DNS policy; direction) → peer → entry
-        type Lists<'p> =
-            HashMap<(Option<&'p Selector>, Direction), BTreeMap<u32, (&'p Peer, Entry<'p>)>>;
-        let mut lists: Lists<'p> = HashMap::new();
-        let mut add = |pods: Option<&'p Selector>,
+        // (number of the pods, or None for the DNS policy; direction) →
+        // (the pods, peer number → peer and entry)
+        type List<'p> = (Option<&'p Selector>, BTreeMap<u32, (&'p Peer, Entry<'p>)>);
+        let mut lists: HashMap<(Option<u32>, Direction), List<'p>> = HashMap::new();
+        let mut add = |pods: Option<(u32, &'p Selector)>,
                        direction: Direction,
-                       peer: &'p Peer,
+                       (id, peer): (u32, &'p Peer),
                        ports: &'p Ports,
                        origin: Origin| {
-            let id = self.peer_ids.get(peer).copied().unwrap_or(u32::MAX);
-            match lists.entry((pods, direction)).or_default().entry(id) {
+            let list = lists
+                .entry((pods.map(|(n, _)| n), direction))
+                .or_insert_with(|| (pods.map(|(_, sel)| sel), BTreeMap::new()));
+            match list.1.entry(id) {
                 btree_map::Entry::Vacant(v) => {
                     v.insert((
                         peer,
@@ -201,24 +236,41 @@ impl<'p> Plan<'p> {
             let Some(rule) = self.program.rules.get(p.rule as usize) else {
                 continue;
             };
+            let first = self.first_number.get(p.rule as usize).copied().unwrap_or(0);
+            let (sources, destinations) = self
+                .numbers
+                .get(first..first + rule.sources.len() + rule.destinations.len())
+                .unwrap_or(&[])
+                .split_at_checked(rule.sources.len())
+                .unwrap_or((&[], &[]));
             match p.direction {
                 Direction::Egress => {
-                    let Some(Peer::Pods { pods, .. }) = rule.sources.get(p.peer as usize) else {
+                    let (Some(Peer::Pods { pods, .. }), Some(n)) = (
+                        rule.sources.get(p.peer as usize),
+                        sources.get(p.peer as usize),
+                    ) else {
                         continue;
                     };
-                    let policy = (rule.origin.kind != OriginKind::Dns).then_some(pods);
-                    for (dst, ports) in &rule.destinations {
-                        add(policy, Direction::Egress, dst, ports, rule.origin);
+                    let policy = (rule.origin.kind != OriginKind::Dns).then_some((n.pods, pods));
+                    for ((dst, ports), d) in rule.destinations.iter().zip(destinations) {
+                        add(policy, Direction::Egress, (d.peer, dst), ports, rule.origin);
                     }
                 }
                 Direction::Ingress => {
-                    let Some((Peer::Pods { pods, .. }, ports)) =
-                        rule.destinations.get(p.peer as usize)
-                    else {
+                    let (Some((Peer::Pods { pods, .. }, ports)), Some(n)) = (
+                        rule.destinations.get(p.peer as usize),
+                        destinations.get(p.peer as usize),
+                    ) else {
                         continue;
                     };
-                    for src in &rule.sources {
-                        add(Some(pods), Direction::Ingress, src, ports, rule.origin);
+                    for (src, s) in rule.sources.iter().zip(sources) {
+                        add(
+                            Some((n.pods, pods)),
+                            Direction::Ingress,
+                            (s.peer, src),
+                            ports,
+                            rule.origin,
+                        );
                     }
                 }
             }
@@ -231,7 +283,7 @@ impl<'p> Plan<'p> {
             workloads: BTreeMap::new(),
         };
         let workload_label = &self.program.settings.workload_label;
-        for ((pods, direction), entries) in lists {
+        for ((_, direction), (pods, entries)) in lists {
             let rules = match pods {
                 None => out.dns.get_or_insert_with(PolicyRules::default),
                 Some(sel) => out.workloads.entry(sel.clone()).or_default(),

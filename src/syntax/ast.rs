@@ -18,9 +18,10 @@ pub enum Statement {
     Allow(Allow),
     /// `deny ...`: not part of the language; kept to explain why.
     Deny,
-    Expect(Expect),
+    // Boxed: by far the largest statements (two whole targets each).
+    Expect(Box<Expect>),
     Dns(Dns),
-    Scrape(Scrape),
+    Scrape(Box<Scrape>),
     Set(Set),
     Include(Spanned<String>),
     Isolate(Isolate),

@@ -9,6 +9,19 @@ use crate::source::{FileId, Span, Spanned};
 
 type Result<T> = std::result::Result<T, Box<Diagnostic>>;
 
+/// Every pair lowered by `f`, in a vector of exactly their number (a
+/// program holds many short lists).
+fn each<'i, T>(
+    pairs: Pairs<'i, Rule>,
+    mut f: impl FnMut(Pair<'i, Rule>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut out = Vec::with_capacity(pairs.len());
+    for p in pairs {
+        out.push(f(p)?);
+    }
+    Ok(out)
+}
+
 pub(super) struct Lower {
     pub file: FileId,
     /// Where the parsed text starts in the file: statements parsed one by
@@ -22,7 +35,7 @@ impl Lower {
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
         let mut end = s.end();
-        if let Some(last) = pair.clone().into_inner().last() {
+        if let Some(last) = pair.clone().into_inner().next_back() {
             let inner_end = last.as_span().end();
             let tail = s.as_str().get(inner_end - s.start()..).unwrap_or("");
             let tail = tail.trim_start_matches([' ', '\t', '\r']);
@@ -37,8 +50,14 @@ impl Lower {
         Spanned::new(node, self.span(pair))
     }
 
+    /// The text of a token: an atomic rule, which holds no whitespace (so
+    /// its span needs no trimming).
     fn text(&self, pair: &Pair<'_, Rule>) -> Spanned<String> {
-        self.spanned(pair, pair.as_str().to_string())
+        let s = pair.as_span();
+        Spanned::new(
+            s.as_str().to_string(),
+            Span::new(self.file, self.base + s.start(), self.base + s.end()),
+        )
     }
 
     /// The parse tree did not have the shape the grammar promises.
@@ -108,10 +127,11 @@ impl Lower {
     }
 
     fn statements(&self, pairs: Pairs<'_, Rule>) -> Result<Vec<Spanned<Statement>>> {
-        pairs
-            .filter(|p| p.as_rule() != Rule::EOI)
-            .map(|p| self.statement(p))
-            .collect()
+        let mut out = Vec::with_capacity(pairs.len());
+        for p in pairs.filter(|p| p.as_rule() != Rule::EOI) {
+            out.push(self.statement(p)?);
+        }
+        Ok(out)
     }
 
     fn statement(&self, pair: Pair<'_, Rule>) -> Result<Spanned<Statement>> {
@@ -123,9 +143,9 @@ impl Lower {
             Rule::let_stmt => Statement::Let(self.let_stmt(pair)?),
             Rule::allow_stmt => Statement::Allow(self.allow_stmt(pair)?),
             Rule::deny_stmt => Statement::Deny,
-            Rule::expect_stmt => Statement::Expect(self.expect_stmt(pair)?),
+            Rule::expect_stmt => Statement::Expect(Box::new(self.expect_stmt(pair)?)),
             Rule::dns_stmt => Statement::Dns(self.dns_stmt(pair)?),
-            Rule::scrape_stmt => Statement::Scrape(self.scrape_stmt(pair)?),
+            Rule::scrape_stmt => Statement::Scrape(Box::new(self.scrape_stmt(pair)?)),
             Rule::set_stmt => Statement::Set(self.set_stmt(pair)?),
             Rule::include_stmt => Statement::Include(self.include_stmt(pair)?),
             Rule::isolate_stmt => Statement::Isolate(self.isolate_stmt(pair)?),
@@ -317,7 +337,7 @@ impl Lower {
     }
 
     fn targets(&self, pair: Pair<'_, Rule>) -> Result<Vec<Spanned<Target>>> {
-        pair.into_inner().map(|p| self.target(p)).collect()
+        each(pair.into_inner(), |p| self.target(p))
     }
 
     fn target(&self, pair: Pair<'_, Rule>) -> Result<Spanned<Target>> {
@@ -391,10 +411,7 @@ impl Lower {
 
     fn label_set(&self, pair: Pair<'_, Rule>) -> Result<Spanned<LabelSet>> {
         let span = self.span(&pair);
-        let entries = pair
-            .into_inner()
-            .map(|p| self.label_entry(p))
-            .collect::<Result<Vec<_>>>()?;
+        let entries = each(pair.into_inner(), |p| self.label_entry(p))?;
         Ok(Spanned::new(LabelSet { entries }, span))
     }
 
@@ -422,7 +439,7 @@ impl Lower {
     }
 
     fn value_list(&self, pair: Pair<'_, Rule>) -> Result<Vec<Spanned<String>>> {
-        pair.into_inner().map(|p| self.label_value(p)).collect()
+        each(pair.into_inner(), |p| self.label_value(p))
     }
 
     fn label_value(&self, pair: Pair<'_, Rule>) -> Result<Spanned<String>> {
@@ -439,10 +456,7 @@ impl Lower {
         let span = self.span(&pair);
         let inner = self.next(&mut pair.into_inner(), span, "ports")?;
         let ports = if inner.as_rule() == Rule::port_set {
-            inner
-                .into_inner()
-                .map(|p| self.port(p))
-                .collect::<Result<Vec<_>>>()?
+            each(inner.into_inner(), |p| self.port(p))?
         } else {
             vec![self.port(inner)?]
         };

@@ -124,7 +124,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::setting_value => "a setting value",
         Rule::string | Rule::string_inner => "a quoted string",
         Rule::sep | Rule::lnl | Rule::nl => "a new line",
-        Rule::WHITESPACE | Rule::COMMENT | Rule::word_char => "a character",
+        Rule::WHITESPACE | Rule::word_char => "a character",
         Rule::endpoint => "an endpoint",
         Rule::label_entry => "a label requirement",
     }

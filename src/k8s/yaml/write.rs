@@ -15,6 +15,9 @@
 
 use std::fmt::Write as _;
 
+use super::block::BlockWriter;
+use crate::k8s::object::{push_spaces, ObjectWriter};
+
 /// A YAML value to write. Strings borrow from the caller.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Node<'a> {
@@ -91,27 +94,11 @@ impl<'a> Node<'a> {
             }
         }
     }
-
-    fn is_empty_collection(&self) -> bool {
-        matches!(self, Node::Map(m) if m.is_empty()) || matches!(self, Node::Seq(s) if s.is_empty())
-    }
-
-    fn is_collection(&self) -> bool {
-        matches!(self, Node::Map(_) | Node::Seq(_))
-    }
 }
 
 /// Appends `node` as one YAML document (without `---`), ending in a newline.
 pub fn write_document(out: &mut String, node: &Node<'_>) {
-    match node {
-        Node::Map(entries) if !entries.is_empty() => write_map(out, entries, 0, false),
-        Node::Seq(items) if !items.is_empty() => write_seq(out, items, 0, false),
-        Node::Str(s) if literal_allowed(s) => write_literal(out, s, 2),
-        other => {
-            write_inline(out, other);
-            out.push('\n');
-        }
-    }
+    write_node(&mut BlockWriter::new(out), node);
 }
 
 /// A whole document as a string.
@@ -121,116 +108,56 @@ pub fn to_string(node: &Node<'_>) -> String {
     out
 }
 
-fn indent(out: &mut String, n: usize) {
-    out.extend(std::iter::repeat_n(' ', n));
+/// Writes `node` as the next value of `w`.
+pub fn write_node(w: &mut BlockWriter<'_>, node: &Node<'_>) {
+    match node {
+        Node::Null => w.null(),
+        Node::Bool(b) => w.bool(*b),
+        Node::Int(n) => match i64::try_from(*n) {
+            Ok(n) => w.int(n),
+            Err(_) => w.int128(*n),
+        },
+        Node::Float(f) => w.float(*f),
+        Node::Str(s) => w.str(s),
+        Node::Seq(items) => {
+            w.seq(items.len());
+            for item in items {
+                write_node(w, item);
+            }
+            w.end();
+        }
+        Node::Map(entries) => {
+            w.map(entries.len());
+            for (key, value) in entries {
+                match key {
+                    Node::Str(s) => w.key(s),
+                    Node::Null | Node::Bool(_) | Node::Int(_) | Node::Float(_) => {
+                        w.key_inline(|out| write_inline(out, key));
+                    }
+                    _ => {
+                        w.complex_key();
+                        write_node(w, key);
+                        w.end_complex_key();
+                    }
+                }
+                write_node(w, value);
+            }
+            w.end();
+        }
+        Node::Tagged(tag, inner) => {
+            w.tag(tag);
+            write_node(w, inner);
+        }
+    }
 }
 
 /// Longer keys are not simple keys for libyaml: they are written `? key`.
 const MAX_SIMPLE_KEY: usize = 128;
 
-fn simple_key(key: &Node<'_>) -> bool {
-    match key {
-        Node::Str(s) => s.len() <= MAX_SIMPLE_KEY && !s.contains(['\n', '\r']),
-        Node::Null | Node::Bool(_) | Node::Int(_) | Node::Float(_) => true,
-        _ => false,
-    }
-}
-
-/// A block mapping with keys at column `col`; with `inline_first` the first
-/// key follows a `- ` already written.
-fn write_map(out: &mut String, entries: &[(Node<'_>, Node<'_>)], col: usize, inline_first: bool) {
-    for (i, (key, value)) in entries.iter().enumerate() {
-        if i > 0 || !inline_first {
-            indent(out, col);
-        }
-        if simple_key(key) {
-            write_inline(out, key);
-            out.push(':');
-        } else {
-            out.push_str("? ");
-            write_item(out, key, col + 2);
-            indent(out, col);
-            out.push(':');
-        }
-        write_value(out, value, col);
-    }
-}
-
-/// The part after `key:`: the value inline or on the following lines.
-fn write_value(out: &mut String, value: &Node<'_>, col: usize) {
-    match value {
-        v if v.is_empty_collection() => {
-            out.push(' ');
-            write_inline(out, v);
-            out.push('\n');
-        }
-        Node::Map(m) => {
-            out.push('\n');
-            write_map(out, m, col + 2, false);
-        }
-        // A sequence in a mapping is not indented further.
-        Node::Seq(s) => {
-            out.push('\n');
-            write_seq(out, s, col, false);
-        }
-        Node::Tagged(tag, inner) if inner.is_collection() && !inner.is_empty_collection() => {
-            out.push_str(" !");
-            out.push_str(tag);
-            write_value(out, inner, col);
-        }
-        Node::Str(s) if literal_allowed(s) => {
-            out.push(' ');
-            write_literal(out, s, col + 2);
-        }
-        scalar => {
-            out.push(' ');
-            write_inline(out, scalar);
-            out.push('\n');
-        }
-    }
-}
-
-fn write_seq(out: &mut String, items: &[Node<'_>], col: usize, inline_first: bool) {
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 || !inline_first {
-            indent(out, col);
-        }
-        out.push_str("- ");
-        write_item(out, item, col + 2);
-    }
-}
-
-/// A node after `- ` or `? `, whose nested lines start at `col`.
-fn write_item(out: &mut String, item: &Node<'_>, col: usize) {
-    match item {
-        v if v.is_empty_collection() => {
-            write_inline(out, v);
-            out.push('\n');
-        }
-        Node::Map(m) => write_map(out, m, col, true),
-        Node::Seq(s) => write_seq(out, s, col, true),
-        Node::Tagged(tag, inner) if inner.is_collection() && !inner.is_empty_collection() => {
-            out.push('!');
-            out.push_str(tag);
-            out.push('\n');
-            match inner.as_ref() {
-                Node::Map(m) => write_map(out, m, col, false),
-                Node::Seq(s) => write_seq(out, s, col, false),
-                _ => {}
-            }
-        }
-        Node::Str(s) if literal_allowed(s) => write_literal(out, s, col),
-        scalar => {
-            write_inline(out, scalar);
-            out.push('\n');
-        }
-    }
-}
-
 /// Whether a multi-line string is written as a literal block (`|`), as
 /// libyaml does: only `\n` line breaks, no special characters, no spaces
 /// before a line break or at the very end.
-fn literal_allowed(s: &str) -> bool {
+pub(super) fn literal_allowed(s: &str) -> bool {
     if !s.contains('\n') || s.contains(['\r', '\u{85}', '\u{2028}', '\u{2029}']) {
         return false;
     }
@@ -240,7 +167,7 @@ fn literal_allowed(s: &str) -> bool {
 
 /// `|` with libyaml's indentation and chomping indicators, then the lines
 /// at column `col` (empty lines without indentation).
-fn write_literal(out: &mut String, s: &str, col: usize) {
+pub(super) fn write_literal(out: &mut String, s: &str, col: usize) {
     out.push('|');
     if s.starts_with([' ', '\n']) {
         out.push('2');
@@ -259,14 +186,14 @@ fn write_literal(out: &mut String, s: &str, col: usize) {
     out.push('\n');
     for line in content.split('\n') {
         if !line.is_empty() {
-            indent(out, col);
+            push_spaces(out, col);
             out.push_str(line);
         }
         out.push('\n');
     }
 }
 
-/// A scalar or an empty collection, on the current line.
+/// A scalar key (or a scalar or empty collection in general), inline.
 fn write_inline(out: &mut String, node: &Node<'_>) {
     match node {
         Node::Null => out.push_str("null"),
@@ -289,7 +216,7 @@ fn write_inline(out: &mut String, node: &Node<'_>) {
 
 /// A float both YAML families read as a float: a `.` in the mantissa and a
 /// signed exponent (YAML 1.1 requires both).
-fn write_float(out: &mut String, f: f64) {
+pub(super) fn write_float(out: &mut String, f: f64) {
     if f.is_nan() {
         out.push_str(".nan");
     } else if f.is_infinite() {
@@ -330,7 +257,7 @@ pub fn style(s: &str) -> Style {
     // the analysis below would allow them plain; only the words of
     // `resolves_to_non_string` need quotes.
     // (Those words have at most five letters.)
-    if simple_word(s) && (s.len() > 5 || !resolves_to_non_string(s)) {
+    if plain_word(s) {
         return Style::Plain;
     }
     let analysis = analyze(s);
@@ -341,6 +268,29 @@ pub fn style(s: &str) -> Style {
     } else {
         Style::DoubleQuoted
     }
+}
+
+/// A simple word that every reader reads as a string: written plain.
+fn plain_word(s: &str) -> bool {
+    simple_word(s) && (s.len() > 5 || !resolves_to_non_string(s))
+}
+
+/// Appends `s` as a mapping key (`key`, quoted as [`style`] decides) if
+/// it is a simple key; false, with nothing written, if it must be written
+/// `? key`.
+pub(super) fn write_simple_key(out: &mut String, s: &str) -> bool {
+    if s.len() > MAX_SIMPLE_KEY {
+        return false;
+    }
+    if plain_word(s) {
+        out.push_str(s);
+        return true;
+    }
+    if s.bytes().any(|b| b == b'\n' || b == b'\r') {
+        return false;
+    }
+    write_str(out, s);
+    true
 }
 
 /// A letter, then only letters, digits, `.`, `_`, `/` and `-`.
@@ -400,10 +350,6 @@ fn printable(c: char) -> bool {
     matches!(u32::from(c), 0x0A | 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD) && c != '\u{FEFF}'
 }
 
-fn blank_or_end(c: Option<char>) -> bool {
-    matches!(c, None | Some(' ' | '\t' | '\n' | '\r'))
-}
-
 struct Analysis {
     plain_allowed: bool,
     single_quoted_allowed: bool,
@@ -430,14 +376,32 @@ fn analyze(s: &str) -> Analysis {
     let (mut break_space, mut space_break) = (false, false);
     let (mut previous_space, mut previous_break) = (false, false);
     let mut preceded_by_blank = true;
-    let mut chars = s.chars().peekable();
+    let bytes = s.as_bytes();
     let mut first = true;
-    while let Some(c) = chars.next() {
-        let next = chars.peek().copied();
+    for (i, c) in s.char_indices() {
+        // Blanks are ASCII: the next byte tells.
+        let next = bytes.get(i + c.len_utf8()).copied();
         let last = next.is_none();
-        let followed_by_blank = blank_or_end(next);
+        let followed_by_blank = matches!(next, None | Some(b' ' | b'\t' | b'\n' | b'\r'));
         if first {
-            if "#,[]{}&*!|>'\"%@`".contains(c) {
+            if matches!(
+                c,
+                '#' | ','
+                    | '['
+                    | ']'
+                    | '{'
+                    | '}'
+                    | '&'
+                    | '*'
+                    | '!'
+                    | '|'
+                    | '>'
+                    | '\''
+                    | '"'
+                    | '%'
+                    | '@'
+                    | '`'
+            ) {
                 indicators = true;
             }
             if matches!(c, '?' | ':' | '-') && followed_by_blank {
@@ -490,13 +454,38 @@ fn analyze(s: &str) -> Analysis {
 /// `serde_yaml` reads them) or YAML 1.1 (also `yes`/`no`/`on`/`off`/`y`/`n`,
 /// numbers with `_`, base 60, timestamps, the merge key `<<` and `=`).
 pub fn resolves_to_non_string(s: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE", "y",
-        "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
-        "OFF", "=", "<<",
-    ];
-    debug_assert!(WORDS.iter().all(|w| w.len() <= 5));
-    if WORDS.contains(&s) {
+    // (These words have at most five letters: see `style`.)
+    if matches!(
+        s,
+        "" | "~"
+            | "null"
+            | "Null"
+            | "NULL"
+            | "true"
+            | "True"
+            | "TRUE"
+            | "false"
+            | "False"
+            | "FALSE"
+            | "y"
+            | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "on"
+            | "On"
+            | "ON"
+            | "off"
+            | "Off"
+            | "OFF"
+            | "="
+            | "<<"
+    ) {
         return true;
     }
     let Some(first) = s.chars().next() else {

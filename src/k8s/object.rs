@@ -1,0 +1,93 @@
+//! Writing an API object value by value, straight into text: the calls a
+//! caller makes to write one document, implemented by the YAML writer
+//! (`yaml::BlockWriter`) and the JSON writer (`json::JsonWriter`). A caller
+//! that knows its object's shape (the emitter's NetworkPolicy writer) walks
+//! it once and builds no tree of values on the way.
+
+/// One document, written value by value. A mapping is `map(n)`, then `n`
+/// times a `key` followed by one value, then `end`; a sequence is `seq(n)`,
+/// `n` values, then `end`. The number of entries is given up front, so that
+/// an empty collection is written as `{}` or `[]` and a non-empty one in
+/// block or pretty form.
+pub trait ObjectWriter {
+    fn map(&mut self, len: usize);
+    fn seq(&mut self, len: usize);
+    /// Ends the innermost mapping or sequence.
+    fn end(&mut self);
+    /// The key of the next mapping entry.
+    fn key(&mut self, key: &str);
+    fn str(&mut self, s: &str);
+    fn int(&mut self, n: i64);
+    fn bool(&mut self, b: bool);
+    fn null(&mut self);
+
+    /// `key: s`
+    fn entry_str(&mut self, key: &str, s: &str) {
+        self.key(key);
+        self.str(s);
+    }
+}
+
+/// Appends the decimal digits of `n` (the writers' integers: ports, counts).
+pub(crate) fn push_int(out: &mut String, n: i128) {
+    if n < 0 {
+        out.push('-');
+    }
+    let mut m = n.unsigned_abs();
+    let mut digits = [0u8; 40];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        // `m % 10` is below 10.
+        digits[i] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    for d in &digits[i..] {
+        out.push(char::from(*d));
+    }
+}
+
+/// Appends `n` spaces.
+pub(crate) fn push_spaces(out: &mut String, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    while n > SPACES.len() {
+        out.push_str(SPACES);
+        n -= SPACES.len();
+    }
+    out.push_str(&SPACES[..n]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers() {
+        for n in [
+            0i128,
+            7,
+            -7,
+            10,
+            65535,
+            i128::from(i64::MIN),
+            i128::MAX,
+            i128::MIN,
+        ] {
+            let mut out = String::new();
+            push_int(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+    }
+
+    #[test]
+    fn spaces() {
+        for n in [0, 1, 63, 64, 65, 200] {
+            let mut out = String::new();
+            push_spaces(&mut out, n);
+            assert_eq!(out, " ".repeat(n));
+        }
+    }
+}
