@@ -12,6 +12,7 @@ mod check;
 mod completions;
 mod diff;
 mod explain;
+pub mod flags;
 mod fmt;
 mod graph;
 mod import;
@@ -214,12 +215,6 @@ fn stdout_error(e: &std::io::Error) -> Stop {
     }
 }
 
-/// Prints a note for people on stderr (not a diagnostic: a summary or a hint).
-pub fn note(text: &str) {
-    let mut err = std::io::stderr().lock();
-    let _ = err.write_all(text.as_bytes());
-}
-
 /// Reads the input files (`-` is stdin; a directory stands for every `*.npl`
 /// file below it, sorted), each bounded in size.
 pub fn read_inputs(files: &[PathBuf]) -> Result<Vec<Input>, Error> {
@@ -302,6 +297,22 @@ fn error_format_in(args: &[String]) -> ErrorFormat {
         .unwrap_or(ErrorFormat::Human)
 }
 
+/// The `--color` of the command line, read before clap parses it, so that
+/// help and usage errors are coloured as asked.
+fn color_in(args: &[String]) -> ColorChoice {
+    let mut value = None;
+    for (i, a) in args.iter().enumerate() {
+        if let Some(v) = a.strip_prefix("--color=") {
+            value = Some(v.to_string());
+        } else if a == "--color" {
+            value = args.get(i + 1).cloned();
+        }
+    }
+    value
+        .and_then(|v| ColorChoice::from_str(&v, false).ok())
+        .unwrap_or(ColorChoice::Auto)
+}
+
 /// A clap error as an error record: its first line, the rest as help.
 fn usage_error(e: &clap::Error) -> Error {
     let text = e.render().to_string();
@@ -333,9 +344,12 @@ pub fn run() -> Exit {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            // Coloured only for a terminal, as --color and the environment say.
+            let color = color_in(&args);
+            let text = e.render().ansi().to_string();
             if !e.use_stderr() {
                 // --help and --version: clap's own text on stdout.
-                return match print(&e.render().ansi().to_string()) {
+                return match print_with(&text, color) {
                     Err(Stop::Error(err)) => {
                         Reporter::plain().error(&err);
                         Exit::Usage
@@ -345,7 +359,9 @@ pub fn run() -> Exit {
             }
             let format = error_format_in(&args);
             if format == ErrorFormat::Human {
-                let _ = e.print();
+                let mut err = anstream::AutoStream::new(std::io::stderr().lock(), color.stream());
+                let _ = err.write_all(text.as_bytes());
+                let _ = err.flush();
             } else {
                 let mut reporter = Reporter::with_format(format);
                 reporter.error(&usage_error(&e));

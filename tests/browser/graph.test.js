@@ -50,7 +50,7 @@ after(async () => {
 /** Writes the HTML report of `file` and returns its path. */
 function report(file, name) {
   const out = path.join(OUT, name + '.html');
-  execFileSync(NPC, ['graph', file, '--format', 'html', '-o', out], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(NPC, ['graph', file, '-o', 'html', '--out-file', out], { cwd: ROOT, stdio: 'inherit' });
   return out;
 }
 
@@ -91,7 +91,7 @@ async function shown(page) {
 const sorted = (a) => [...a].sort();
 
 /** The part of the model the namespace filter keeps (the rule of
- * `npc graph --namespace`): the namespace's nodes, the connections that
+ * `npc graph --focus-namespace`): the namespace's nodes, the connections that
  * touch them, their other ends, the expectations about them and their nodes. */
 function selectNamespace(model, ns) {
   const chosen = new Set(model.nodes.filter((n) => n.group === ns).map((n) => n.id));
@@ -290,9 +290,9 @@ test('a 50-namespace report is drawn whole, by namespace, and readable when filt
   await page.close();
 });
 
-test('the report of existing manifests (npc analyze --format html) shows their policies', async () => {
+test('the report of existing manifests (npc analyze -o html) shows their policies', async () => {
   const out = path.join(OUT, 'boutique.html');
-  const html = execFileSync(NPC, ['analyze', 'tests/data/manifests/boutique', '--format', 'html'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+  const html = execFileSync(NPC, ['analyze', 'tests/data/manifests/boutique', '-o', 'html'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
   fs.writeFileSync(out, html);
   const { page, problems, model } = await open(out);
   assert.equal(model.of, 'manifests');
@@ -337,8 +337,8 @@ test('the Mermaid output of every example renders with Mermaid', async () => {
   await page.evaluate(() => window.mermaid.initialize({ startOnLoad: false, securityLevel: 'strict' }));
   const examples = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.npl')).sort();
   assert.ok(examples.length >= 4);
-  const inputs = examples.map((f) => [f, ['graph', 'examples/' + f, '--format', 'mermaid']])
-    .concat([['boutique manifests', ['analyze', 'tests/data/manifests/boutique', '--format', 'mermaid']]]);
+  const inputs = examples.map((f) => [f, ['graph', 'examples/' + f, '-o', 'mermaid']])
+    .concat([['boutique manifests', ['analyze', 'tests/data/manifests/boutique', '-o', 'mermaid']]]);
   for (const [f, args] of inputs) {
     const text = execFileSync(NPC, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
     const result = await page.evaluate(async (text) => {

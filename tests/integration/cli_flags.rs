@@ -41,9 +41,13 @@ fn flags() -> Vec<Flag> {
                 .iter()
                 .map(ToString::to_string)
                 .collect();
+            // clap's own -h says "(see more with '--help')" where a
+            // command has long help: the same flag all the same.
+            let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+            let help = help.split(" (see ").next().unwrap_or_default().to_string();
             let meaning = format!(
                 "{} {}",
-                arg.get_help().map(ToString::to_string).unwrap_or_default(),
+                help,
                 if takes_value {
                     format!("<{}>", values.join(" "))
                 } else {

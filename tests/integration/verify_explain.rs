@@ -41,11 +41,7 @@ fn port_less_query_lists_the_allowed_ports() {
 
 #[test]
 fn json_has_the_same_content() {
-    let out = explain(&[
-        "web/frontend -> payments/api-server:8080",
-        "--format",
-        "json",
-    ]);
+    let out = explain(&["web/frontend -> payments/api-server:8080", "-o", "json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["verdict"], "allowed");
     let check = &v["pairs"][0]["checks"][0];
