@@ -159,15 +159,22 @@ fn semantic(
     compilation: &crate::Compilation,
     deployed: &diff::Deployed,
 ) -> Outcome {
-    let endpoints = match super::load_inventory(args.inventory.as_deref())? {
-        Some(inv) => diff::semantic::inventory_endpoints(&inv),
-        None => compilation
-            .program
-            .as_ref()
-            .map(diff::semantic::program_endpoints)
-            .unwrap_or_default(),
+    let (endpoints, stand_ins) = match super::load_inventory(args.inventory.as_deref())? {
+        Some(inv) => (diff::semantic::inventory_endpoints(&inv), Vec::new()),
+        None => match compilation.program.as_ref() {
+            Some(program) => {
+                let list = diff::semantic::program_endpoint_list(program);
+                let endpoints = list
+                    .endpoints
+                    .into_iter()
+                    .map(|e| (e.name, e.endpoint))
+                    .collect();
+                (endpoints, list.named_ports)
+            }
+            None => (Vec::new(), Vec::new()),
+        },
     };
-    let report = diff::semantic::compare(&compilation.policies, deployed, &endpoints)
+    let report = diff::semantic::compare(&compilation.policies, deployed, &endpoints, &stand_ins)
         .map_err(|e| diff_error(&e))?;
     print_report(
         format,
