@@ -10,9 +10,13 @@
 #   - the GitHub Action's steps (action.yml runs scripts/action.sh): install,
 #     check with annotations, lint into a SARIF log.
 #
-# Installs what it needs itself. pre-commit builds npc with `cargo install`;
-# CARGO_TARGET_DIR points it at this checkout's target/ so that the
-# dependencies are built once.
+# Installs what it needs itself. pre-commit builds npc with `cargo install`
+# into a target directory of its own (target/packaging/target, kept between
+# runs): a build of another copy of the package in this checkout's target/
+# would leave cargo's fingerprints pointing at that copy's files, and later
+# builds here would be taken as fresh. For the same reason the dry run of
+# `cargo publish` does not build the package here (--no-verify); a full
+# `cargo publish --dry-run` is for a release, with its own target directory.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="$root/target/packaging"
@@ -23,8 +27,8 @@ source "$root/scripts/lib/checks.sh"
 
 cd "$root"
 mkdir -p "$out"
-export CARGO_TARGET_DIR="$root/target"
 export PRE_COMMIT_HOME="$out/pre-commit-home"
+hook_target="$out/target"
 
 setup_pre_commit() {
   if [ ! -x "$venv/bin/pre-commit" ]; then
@@ -49,13 +53,13 @@ package_list() {
 }
 
 publish_dry_run() {
-  cargo publish --dry-run --allow-dirty --locked 2>&1 | tail -5
+  cargo publish --dry-run --allow-dirty --locked --no-verify 2>&1 | tail -5
   test "${PIPESTATUS[0]}" -eq 0
 }
 
 # ------------------------------------------------------------------ pre-commit
 try_repo_check() {
-  "$venv/bin/pre-commit" try-repo "$root" npc-check --files examples/shop.npl
+  CARGO_TARGET_DIR="$hook_target" "$venv/bin/pre-commit" try-repo "$root" npc-check --files examples/shop.npl
 }
 
 # A scratch repository whose .pre-commit-config.yaml uses every hook of this
@@ -84,13 +88,13 @@ hooks_pass_and_fail() {
   local dir="$out/scratch" rc
   scratch_repo "$dir"
   cd "$dir"
-  "$venv/bin/pre-commit" run --all-files
+  CARGO_TARGET_DIR="$hook_target" "$venv/bin/pre-commit" run --all-files
   # Unformatted, failing expectation, stale output: each hook fails.
   printf 'allow   web/frontend->payments/api-server:9999\n' >> policies/shop.npl
   printf 'expect deny web/frontend -> payments/api-server:9999\n' >> policies/shop.npl
   git add -A
   rc=0
-  "$venv/bin/pre-commit" run --all-files > "$out/hooks-failing.log" 2>&1 || rc=$?
+  CARGO_TARGET_DIR="$hook_target" "$venv/bin/pre-commit" run --all-files > "$out/hooks-failing.log" 2>&1 || rc=$?
   if [ "$rc" -eq 0 ]; then
     cat "$out/hooks-failing.log"
     echo "the hooks passed a broken program"
@@ -112,7 +116,7 @@ action_steps() {
   mkdir -p "$dir/home"
   : > "$dir/github-path"
   : > "$dir/github-output"
-  CARGO_INSTALL_ROOT="$dir/home" GITHUB_PATH="$dir/github-path" scripts/action.sh install
+  CARGO_TARGET_DIR="$hook_target" CARGO_INSTALL_ROOT="$dir/home" GITHUB_PATH="$dir/github-path" scripts/action.sh install
   grep -qx "$dir/home/bin" "$dir/github-path"
   export PATH="$dir/home/bin:$PATH"
   # check: passes on the shop example, annotates a failing expectation.
