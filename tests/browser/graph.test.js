@@ -290,6 +290,84 @@ test('a 50-namespace report is drawn whole, by namespace, and readable when filt
   await page.close();
 });
 
+/** Measures the drawn lines on the SVG geometry: the points of each line
+ * (every 3px of its length) that lie inside a namespace box other than the
+ * two it connects, and the lines without their ports in a visible label or
+ * a tooltip. */
+async function lineGeometry(page) {
+  return page.evaluate(() => {
+    const boxes = Array.from(document.querySelectorAll('#viewport .group')).map((g) => {
+      const r = g.querySelector('rect');
+      return {
+        id: g.getAttribute('data-id'),
+        x: Number(r.getAttribute('x')), y: Number(r.getAttribute('y')),
+        w: Number(r.getAttribute('width')), h: Number(r.getAttribute('height'))
+      };
+    });
+    const ports = /\b(TCP|UDP|SCTP) |: all\b/;
+    const labels = Array.from(document.querySelectorAll('#viewport .port-label')).map((t) => t.textContent);
+    const crossings = [];
+    const unlabeled = [];
+    let lines = 0;
+    let points = 0;
+    for (const p of document.querySelectorAll('#viewport .layer-edges path.edge')) {
+      lines++;
+      const from = p.getAttribute('data-from-group');
+      const to = p.getAttribute('data-to-group');
+      const name = p.getAttribute('data-id') || p.getAttribute('data-members');
+      if (from === null || to === null) {
+        crossings.push(`${name}: no data-from-group/data-to-group`);
+        continue;
+      }
+      const len = p.getTotalLength();
+      const crossed = new Set();
+      for (let d = 0; d <= len; d += 3) {
+        const pt = p.getPointAtLength(d);
+        points++;
+        for (const b of boxes) {
+          if (b.id === from || b.id === to || crossed.has(b.id)) continue;
+          if (pt.x > b.x + 0.5 && pt.x < b.x + b.w - 0.5 && pt.y > b.y + 0.5 && pt.y < b.y + b.h - 0.5) {
+            crossed.add(b.id);
+            crossings.push(`${name} (${from} -> ${to}) crosses ${b.id} at ${pt.x.toFixed(0)},${pt.y.toFixed(0)}`);
+          }
+        }
+      }
+      // The hit area drawn right after the line carries its tooltip.
+      const hit = p.nextElementSibling;
+      const tip = hit && hit.classList.contains('edge-hit') && hit.querySelector('title');
+      if (!(tip && ports.test(tip.textContent))) unlabeled.push(name);
+    }
+    return { boxes: boxes.length, lines, points, crossings, unlabeled, labels };
+  });
+}
+
+test('no line crosses a namespace box it does not connect, and every line shows its ports', { skip: !GEN && 'GEN_NPL is not set' }, async () => {
+  const file = report(GEN, 'gen50-lines');
+  const { page, problems, model } = await open(file);
+  const managed = model.groups.filter((g) => g.kind === 'managed').length;
+  assert.ok(managed >= 45, `${managed} namespaces`);
+  for (const grouped of [true, false]) {
+    if (grouped) await page.check('#grouped'); else await page.uncheck('#grouped');
+    const g = await lineGeometry(page);
+    console.log(`# gen50 ${grouped ? 'by namespace' : 'every connection'}: ${g.lines} lines, ${g.boxes} boxes, ${g.points} points measured`);
+    assert.ok(g.boxes >= 45 && g.lines > 40, `${g.boxes} boxes, ${g.lines} lines`);
+    assert.deepEqual(g.crossings.slice(0, 20), [], `${g.crossings.length} crossings`);
+    assert.deepEqual(g.unlabeled.slice(0, 20), [], `${g.unlabeled.length} lines without ports`);
+    await page.screenshot({ path: path.join(OUT, `gen50-lines-${grouped ? 'grouped' : 'all'}.png`) });
+  }
+  // The shop: few enough lines for a port label on each.
+  const shop = await open(report(path.join(ROOT, 'examples/shop.npl'), 'shop-lines'));
+  const g = await lineGeometry(shop.page);
+  assert.deepEqual(g.crossings, []);
+  assert.deepEqual(g.unlabeled, []);
+  assert.equal(g.labels.length, g.lines, `a port label per line: ${g.labels}`);
+  assert.ok(g.labels.includes('TCP 8080'), `${g.labels}`);
+  await shop.page.screenshot({ path: path.join(OUT, 'shop-lines.png') });
+  assert.deepEqual(problems.concat(shop.problems), []);
+  await page.close();
+  await shop.page.close();
+});
+
 test('the report of existing manifests (npc analyze -o html) shows their policies', async () => {
   const out = path.join(OUT, 'boutique.html');
   const html = execFileSync(NPC, ['analyze', 'tests/data/manifests/boutique', '-o', 'html'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
