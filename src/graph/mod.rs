@@ -418,7 +418,7 @@ impl Graph {
         let grouped = self.grouped();
         let same = |a: &Edge, b: &Edge| a.ports == b.ports && a.origins == b.origins;
         let mut used = vec![false; self.edges.len()];
-        let mut bundles: Vec<(usize, Drawn<'_>)> = self.from_cluster(&mut used);
+        let mut bundles: Vec<(usize, Drawn<'_>)> = self.cluster_bundles(&mut used);
         let position: BTreeMap<(&str, &str), usize> = self
             .edges
             .iter()
@@ -488,7 +488,7 @@ impl Graph {
     /// origins and lines, that connection and those from every other pod
     /// node with the same ports, origins and lines come from one rule: one
     /// [`Drawn::FromCluster`]. Marks them `used`.
-    fn from_cluster(&self, used: &mut [bool]) -> Vec<(usize, Drawn<'_>)> {
+    fn cluster_bundles(&self, used: &mut [bool]) -> Vec<(usize, Drawn<'_>)> {
         let any: Vec<&str> = self
             .nodes
             .iter()
