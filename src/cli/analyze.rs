@@ -89,7 +89,7 @@ pub struct AnalyzeArgs {
     pub out_file: Option<PathBuf>,
     /// Only the connections of this endpoint, e.g. `web/frontend`
     ///
-    /// Only the connections to and from this workload (`namespace/name`).
+    /// A workload of the input, as `namespace/name`.
     #[arg(long, value_name = "ENDPOINT")]
     pub focus: Option<String>,
     /// Also list the selectors each workload's policies open it to

@@ -57,8 +57,7 @@ pub struct BuildArgs {
     pub out_dir: Option<PathBuf>,
     /// Write nothing; exit 1 if anything would change (for CI)
     ///
-    /// With --out-dir: write nothing, list what differs and exit 1 if DIR
-    /// differs from what would be written.
+    /// With --out-dir: lists what differs from what would be written in DIR.
     #[arg(long, requires = "out_dir")]
     pub check: bool,
     #[command(flatten)]

@@ -60,7 +60,7 @@ pub struct DiffArgs {
     pub semantic: bool,
     /// A cluster inventory: the output of `kubectl get namespaces,pods -A -o yaml`
     ///
-    /// With --semantic: judge flows between the inventory's pods.
+    /// With --semantic: flows are judged between the inventory's pods.
     #[arg(long, value_name = "FILE", requires = "semantic")]
     pub inventory: Option<PathBuf>,
     #[command(flatten)]

@@ -34,8 +34,7 @@ pub struct FmtArgs {
     pub files: Vec<PathBuf>,
     /// Write nothing; exit 1 if anything would change (for CI)
     ///
-    /// Write nothing; print a unified diff of what would change and exit 1
-    /// if anything would.
+    /// Prints a unified diff of what would change.
     #[arg(long)]
     pub check: bool,
     #[command(flatten)]

@@ -61,7 +61,7 @@ pub struct GraphArgs {
     pub namespace: Vec<String>,
     /// Only the connections of this endpoint, e.g. `web/frontend`
     ///
-    /// Only the connections of this endpoint, e.g. `web/frontend` (repeatable).
+    /// Repeatable.
     #[arg(long, value_name = "ENDPOINT")]
     pub focus: Vec<String>,
     #[command(flatten)]

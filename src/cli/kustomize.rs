@@ -66,8 +66,7 @@ pub struct GenerateArgs {
     pub config: PathBuf,
     /// The directory `spec.sources` are relative to
     ///
-    /// The directory `spec.sources` are relative to (kustomize runs the
-    /// plugin there).
+    /// Kustomize runs the plugin there.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub root: PathBuf,
     #[command(flatten)]
@@ -81,8 +80,7 @@ pub struct FnArgs {
     pub root: PathBuf,
     /// Treat warnings as errors (exit code 1)
     ///
-    /// Treat warnings as errors (exit code 1), as `spec.warningsAsErrors:
-    /// true` does.
+    /// As `spec.warningsAsErrors: true` does.
     #[arg(long)]
     pub deny_warnings: bool,
 }
