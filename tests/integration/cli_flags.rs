@@ -523,6 +523,16 @@ fn failures() -> Vec<(Vec<&'static str>, Option<&'static str>)> {
             None,
         ),
         (vec!["build", "examples/shop.npl", "--format", "json"], None),
+        (
+            vec![
+                "build",
+                "examples/shop.npl",
+                "--out-dir",
+                "target/no-such-dir-for-npc-check",
+                "--check",
+            ],
+            None,
+        ),
         (vec!["build", "--no-such-flag"], None),
         (vec!["analyze", "-"], Some("kind: NetworkPolicy\n: :\n")),
     ]);
