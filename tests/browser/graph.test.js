@@ -291,7 +291,7 @@ test('a 50-namespace report is drawn whole, by namespace, and readable when filt
 });
 
 /** Measures the drawn lines on the SVG geometry: the points of each line
- * (every 3px of its length) that lie inside a namespace box other than the
+ * (every 5px of its length) that lie inside a namespace box other than the
  * two it connects, and the lines without their ports in a visible label or
  * a tooltip. */
 async function lineGeometry(page) {
@@ -321,7 +321,7 @@ async function lineGeometry(page) {
       }
       const len = p.getTotalLength();
       const crossed = new Set();
-      for (let d = 0; d <= len; d += 3) {
+      for (let d = 0; d <= len; d += 5) {
         const pt = p.getPointAtLength(d);
         points++;
         for (const b of boxes) {
@@ -432,7 +432,8 @@ test('the Mermaid output of every example renders with Mermaid', async () => {
       }
     }, text);
     assert.ok(result.ok, `${f}: ${result.error}`);
-    const nodes = (text.match(/^ {4}n\d+\[/gm) || []).length;
+    // Nodes in namespace boxes, and the one node of `cluster` connections.
+    const nodes = (text.match(/^ {4}n\d+\[/gm) || []).length + (text.match(/^ {2}any_pod\[/gm) || []).length;
     assert.equal(result.nodes, nodes, `${f}: every node is drawn`);
     assert.ok(!/unsupported markdown/i.test(result.all), `${f}: labels are text, not Markdown: ${result.nodeTexts.join(' | ')}`);
     if (f === 'shop.npl') {
