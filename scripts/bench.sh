@@ -294,9 +294,9 @@ for n in $analyze_sizes; do
   read -r med min rss cpu < <(measure "$runs" "$npc" analyze "$dir")
   lines=$("$npc" analyze "$dir" 2>/dev/null | wc -l)
   analyze_rows+=("| \`npc analyze DIR\` | $(thousands $((n * 10))) | $(thousands $((n * 10))) | $(thousands "$bytes") | $(thousands "$lines") lines | $med | $min | $cpu | $(mb "$rss") |")
-  read -r med min rss cpu < <(measure "$runs" "$npc" lint "$dir" --format json)
-  findings=$("$npc" lint "$dir" --format json 2>/dev/null | grep -c '"code"' || true)
-  analyze_rows+=("| \`npc lint DIR --format json\` | $(thousands $((n * 10))) | $(thousands $((n * 10))) | $(thousands "$bytes") | $(thousands "$findings") findings | $med | $min | $cpu | $(mb "$rss") |")
+  read -r med min rss cpu < <(measure "$runs" "$npc" lint "$dir" -o json)
+  findings=$("$npc" lint "$dir" -o json 2>/dev/null | grep -c '"code"' || true)
+  analyze_rows+=("| \`npc lint DIR -o json\` | $(thousands $((n * 10))) | $(thousands $((n * 10))) | $(thousands "$bytes") | $(thousands "$findings") findings | $med | $min | $cpu | $(mb "$rss") |")
   if contains "$analyze_nca_sizes" "$n"; then
     if [ -z "$venv_bin" ]; then
       venv_bin="$(bash "$root/scripts/venv.sh")"

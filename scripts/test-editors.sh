@@ -118,6 +118,18 @@ vscode_extension() {
   NPC_BIN="$root/target/debug/npc" node --test test/extension.test.js
 }
 
+# `package.sh --install` where VS Code's `code` is missing: a clear error
+# at once, nothing built (it once failed after a whole build).
+vsix_install_needs_code() {
+  cd "$editors/vscode"
+  rm -rf build
+  local err rc=0
+  err="$(NPC_VSCODE_CLI=npc-no-such-code-cli ./package.sh --install 2>&1 >/dev/null)" || rc=$?
+  [ "$rc" -eq 1 ] || { echo "exit $rc, expected 1"; return 1; }
+  grep -q 'is not in PATH; nothing was built' <<<"$err" || { echo "$err"; return 1; }
+  [ ! -e build ] || { echo "build/ was created"; return 1; }
+}
+
 # The one command the README gives, from a state without build/.
 vsix_package() {
   cd "$editors/vscode"
@@ -267,6 +279,7 @@ check "textmate scope assertions" textmate_scopes
 check "textmate snapshots" textmate_snapshots
 check "vscode extension starts npc lsp" vscode_extension
 check "vsix package" vsix_package
+check "vsix --install without code stops before building" vsix_install_needs_code
 check "tree-sitter generate" tree_sitter_generate
 check "tree-sitter corpus and highlight tests" tree_sitter_test
 check "tree-sitter parses every example" tree_sitter_parse_samples

@@ -60,12 +60,12 @@ mkdir -p "$out"
 
 # ------------------------------------------------------------------ checks
 # DOT renders without error or warning: `dot_renders NAME NPC-ARGS...`
-# draws what `npc NPC-ARGS... --format dot` prints into NAME.svg.
+# draws what `npc NPC-ARGS... -o dot` prints into NAME.svg.
 dot_renders() {
   local name="$1" err
   shift
   err="$(mktemp)"
-  "$npc" "$@" --format dot | dot -Tsvg -o "$out/$name.svg" 2>"$err"
+  "$npc" "$@" -o dot | dot -Tsvg -o "$out/$name.svg" 2>"$err"
   if [ -s "$err" ]; then
     head -20 "$err"
     rm -f "$err"

@@ -2,7 +2,8 @@
 # The whole test suite, as CI runs it. Installs what it needs itself: the
 # Python venv with nca and kubernetes-validate (scripts/venv.sh), the
 # editor tooling (scripts/test-editors.sh), and Chromium, Graphviz and the
-# browser test's npm packages (scripts/test-graph.sh).
+# browser test's npm packages (scripts/test-graph.sh), and pre-commit in a
+# venv of its own (scripts/test-packaging.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -51,6 +52,13 @@ if [ -x scripts/test-graph.sh ]; then
   graph_passed=$(grep -Eo 'graph: [0-9]+ passed' "$log" | awk '{s += $2} END {print s + 0}')
 fi
 
+packaging_passed=0
+if [ -x scripts/test-packaging.sh ]; then
+  step "packaging: the crate, pre-commit hooks, the GitHub Action"
+  scripts/test-packaging.sh 2>&1 | tee "$log"
+  packaging_passed=$(grep -Eo 'packaging: [0-9]+ passed' "$log" | awk '{s += $2} END {print s + 0}')
+fi
+
 step "all checks passed"
-echo "rust tests: $rust_passed passed, editor checks: $editors_passed passed, graph checks: $graph_passed passed"
-echo "all: $((rust_passed + editors_passed + graph_passed)) passed, 0 failed"
+echo "rust tests: $rust_passed passed, editor checks: $editors_passed passed, graph checks: $graph_passed passed, packaging checks: $packaging_passed passed"
+echo "all: $((rust_passed + editors_passed + graph_passed + packaging_passed)) passed, 0 failed"

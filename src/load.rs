@@ -19,6 +19,15 @@ pub struct Input {
 }
 
 impl Input {
+    /// A file read from disk (bounded as every NPL input), named by its path.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, crate::files::ReadError> {
+        Ok(Input {
+            name: path.display().to_string(),
+            path: Some(path.to_path_buf()),
+            text: crate::files::read_text(path, crate::files::MAX_SOURCE_BYTES)?,
+        })
+    }
+
     pub fn from_str(name: impl Into<String>, text: impl Into<String>) -> Self {
         Input {
             name: name.into(),

@@ -349,10 +349,19 @@ pub fn records(diags: &[Diagnostic], sources: &SourceMap) -> Vec<Record> {
 
 /// An error as a record.
 pub fn error_record(e: &Error) -> Record {
+    record_of(e, "error")
+}
+
+/// A warning about the command line (a deprecated spelling) as a record.
+pub fn warning_record(e: &Error) -> Record {
+    record_of(e, "warning")
+}
+
+fn record_of(e: &Error, severity: &'static str) -> Record {
     Record {
         code: None,
         kind: e.kind.id(),
-        severity: "error",
+        severity,
         message: e.message.clone(),
         location: e.location.as_ref().map(|l| JsonLocation {
             file: l.file.clone(),
@@ -384,13 +393,22 @@ pub fn json(diags: &[Diagnostic], sources: &SourceMap) -> String {
 
 /// An error for people: `error: message`, where it is, and the help.
 pub fn human_error(e: &Error, color: bool) -> String {
+    human_record(e, "error", "\x1b[1;31m", color)
+}
+
+/// A warning about the command line for people: `warning: message` and the help.
+pub fn human_warning(e: &Error, color: bool) -> String {
+    human_record(e, "warning", "\x1b[1;33m", color)
+}
+
+fn human_record(e: &Error, what: &str, colour: &'static str, color: bool) -> String {
     let (red, bold, blue, reset) = if color {
-        ("\x1b[1;31m", "\x1b[1m", "\x1b[1;34m", "\x1b[0m")
+        (colour, "\x1b[1m", "\x1b[1;34m", "\x1b[0m")
     } else {
         ("", "", "", "")
     };
     let mut out = format!(
-        "{red}error{reset}{bold}: {}{reset}\n",
+        "{red}{what}{reset}{bold}: {}{reset}\n",
         escape_controls_in_lines(&e.message)
     );
     if let Some(l) = &e.location {

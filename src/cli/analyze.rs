@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::{note, print, DiagnosticArgs, ErrorFormat, Exit, Outcome, Reporter, Stop};
+use super::flags::{self, Formats, FORMAT_DEPRECATED_HELP, OUTPUT_HELP, OUT_FILE_HELP};
+use super::{DiagnosticArgs, Exit, Outcome, Reporter, Stop};
 use crate::analyze::{self, text};
 use crate::diagnostic::{Code, Severity};
 use crate::error::Error;
@@ -17,9 +18,9 @@ Examples:
   npc analyze deploy/                                  # a directory of manifests
   kubectl get deploy,netpol,ns -A -o yaml | npc analyze -
   npc analyze deploy/ --focus payments/api-server --exposure
-  npc analyze deploy/ --format json > connectivity.json
-  npc analyze deploy/ --format dot | dot -Tsvg > deploy.svg
-  npc analyze deploy/ --format html > deploy.html       # opens offline
+  npc analyze deploy/ -o json > connectivity.json
+  npc analyze deploy/ -o dot | dot -Tsvg > deploy.svg
+  npc analyze deploy/ -o html --out-file deploy.html    # opens offline
 
 Each line is `src => dst : conn`, where an endpoint is a workload
 (`ns/name[Kind]`) or an external address range (`a.b.c.d-e.f.g.h[External]`,
@@ -43,7 +44,7 @@ Exit codes:
 /// How manifests are read, shared with `npc lint`.
 #[derive(Args, Debug, Clone)]
 pub struct ManifestArgs {
-    /// The namespace of objects that name none
+    /// The namespace of objects that name none, as kubectl's -n
     #[arg(
         short = 'n',
         long = "namespace",
@@ -79,11 +80,18 @@ pub struct AnalyzeArgs {
     /// Manifest files or directories; `-` reads stdin
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = AnalyzeFormat::Txt)]
-    pub format: AnalyzeFormat,
-    /// Only connections to and from this workload (`namespace/name`)
-    #[arg(long, value_name = "NS/NAME")]
+    #[arg(short = 'o', long = "output", value_name = "FORMAT", help = OUTPUT_HELP,
+          default_value = "txt", value_parser = Formats::<AnalyzeFormat>::default())]
+    pub output: AnalyzeFormat,
+    #[arg(long, value_name = "FORMAT", hide = true, help = FORMAT_DEPRECATED_HELP,
+          conflicts_with = "output", value_parser = Formats::<AnalyzeFormat>::default())]
+    pub format: Option<AnalyzeFormat>,
+    #[arg(long, value_name = "FILE", help = OUT_FILE_HELP)]
+    pub out_file: Option<PathBuf>,
+    /// Only the connections of this endpoint, e.g. `web/frontend`
+    ///
+    /// A workload of the input, as `namespace/name`.
+    #[arg(long, value_name = "ENDPOINT")]
     pub focus: Option<String>,
     /// Also list the selectors each workload's policies open it to
     #[arg(long)]
@@ -124,19 +132,14 @@ pub fn read(
     paths: &[PathBuf],
     input: &ManifestArgs,
     field_positions: bool,
-    diagnostics: &DiagnosticArgs,
     reporter: &mut Reporter,
 ) -> Result<manifest::Reading, Stop> {
     let loaded = load(paths, input, field_positions)?;
-    if diagnostics.error_format == ErrorFormat::Human {
-        note(&loaded.manifests.notes());
-    }
+    reporter.note(&loaded.manifests.notes());
     if reporter.diagnostics(&loaded.diagnostics, &loaded.manifests.sources) {
         return Err(Stop::Exit(Exit::Failed));
     }
-    if diagnostics.error_format == ErrorFormat::Human {
-        note(&format!("{}\n", loaded.manifests.summary()));
-    }
+    reporter.note(&format!("{}\n", loaded.manifests.summary()));
     Ok(loaded)
 }
 
@@ -171,18 +174,18 @@ fn focus(text: &str, manifests: &Manifests) -> Result<(String, String), Stop> {
 
 pub fn run(args: &AnalyzeArgs, reporter: &mut Reporter) -> Outcome {
     // Connectivity needs no field positions (diagnostics get them anyway).
-    let loaded = read(&args.paths, &args.input, false, &args.diagnostics, reporter)?;
+    let format = flags::format(args.output, args.format, reporter);
+    let loaded = read(&args.paths, &args.input, false, reporter)?;
     let manifests = &loaded.manifests;
-    let human = args.diagnostics.error_format == ErrorFormat::Human;
     if args.exposure
         && matches!(
-            args.format,
+            format,
             AnalyzeFormat::Dot | AnalyzeFormat::Mermaid | AnalyzeFormat::Html
         )
     {
         return Err(Stop::Error(
             Error::usage("--exposure is listed in text formats only, not drawn")
-                .with_help("use `--format txt`, `json`, `csv` or `md` with --exposure"),
+                .with_help("use `-o txt`, `json`, `csv` or `md` with --exposure"),
         ));
     }
     let focus = args
@@ -199,7 +202,7 @@ pub fn run(args: &AnalyzeArgs, reporter: &mut Reporter) -> Outcome {
         let title: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
         graph::manifests::from_analysis(&analysis, manifests, &title.join(" "))
     };
-    let text = match args.format {
+    let text = match format {
         AnalyzeFormat::Txt => text::txt(&analysis),
         AnalyzeFormat::Json => text::json(&analysis),
         AnalyzeFormat::Csv => text::csv(&analysis),
@@ -208,14 +211,14 @@ pub fn run(args: &AnalyzeArgs, reporter: &mut Reporter) -> Outcome {
         AnalyzeFormat::Mermaid => graph::mermaid::render(&picture()),
         AnalyzeFormat::Html => graph::html::render(&picture()),
     };
-    print(&text)?;
-    if !analysis.host_network.is_empty() && human {
+    flags::emit(&text, args.out_file.as_deref())?;
+    if !analysis.host_network.is_empty() {
         let names: Vec<String> = analysis
             .host_network
             .iter()
             .map(ToString::to_string)
             .collect();
-        note(&format!(
+        reporter.note(&format!(
             "note: left out {} on the host network (NetworkPolicy does not apply to them): {}\n",
             if names.len() == 1 {
                 "a workload"

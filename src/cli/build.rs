@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::{note, print, DiagnosticArgs, Exit, Outcome, Reporter, Stop};
+use super::flags::{self, Formats, FORMAT_DEPRECATED_HELP, OUTPUT_HELP, OUT_FILE_HELP};
+use super::{DiagnosticArgs, Exit, Outcome, Reporter, Stop};
 use crate::emit::output::{self, Format};
 use crate::error::{Error, ErrorKind};
 use crate::files::{self, Difference};
@@ -15,6 +16,7 @@ pub const AFTER_HELP: &str = "\
 Examples:
   npc build policies.npl                      # multi-document YAML on stdout
   npc build policies.npl -o json              # a JSON `List`
+  npc build policies.npl --out-file netpol.yaml           # one file
   npc build policies/                         # every *.npl below the directory, as one program
   npc build policies.npl --out-dir deploy/netpol          # NAMESPACE.netpol.yaml per namespace + kustomization.yaml
   npc build policies.npl --out-dir deploy/netpol --check  # CI: fail if the directory is stale
@@ -36,20 +38,27 @@ pub struct BuildArgs {
     /// NPL files or directories to compile together as one program (`-` reads stdin)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Output format: `yaml` (multi-document) or `json` (a `List`), as kubectl's -o
     #[arg(
         short = 'o',
         long = "output",
-        visible_alias = "format",
         value_name = "FORMAT",
         default_value = "yaml",
-        value_parser = parse_format
+        help = OUTPUT_HELP,
+        long_help = "The output format, as kubectl's -o: `yaml` (multi-document) or `json` (a `List`)",
+        value_parser = Formats::<OutputFormat>::with_directories()
     )]
     pub output: OutputFormat,
+    #[arg(long, value_name = "FORMAT", hide = true, help = FORMAT_DEPRECATED_HELP,
+          conflicts_with = "output", value_parser = Formats::<OutputFormat>::with_directories())]
+    pub format: Option<OutputFormat>,
+    #[arg(long, value_name = "FILE", help = OUT_FILE_HELP, conflicts_with = "out_dir")]
+    pub out_file: Option<PathBuf>,
     /// Write NAMESPACE.netpol.yaml per namespace and a kustomization.yaml into DIR
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
-    /// With --out-dir: write nothing, exit 1 if DIR differs from what would be written
+    /// Write nothing; exit 1 if anything would change (for CI)
+    ///
+    /// With --out-dir: lists what differs from what would be written in DIR.
     #[arg(long, requires = "out_dir")]
     pub check: bool,
     #[command(flatten)]
@@ -62,19 +71,6 @@ pub enum OutputFormat {
     Json,
 }
 
-/// `-o yaml|json`; anything else gets a hint, since `-o DIR` used to name
-/// the output directory.
-fn parse_format(value: &str) -> Result<OutputFormat, String> {
-    match value {
-        "yaml" => Ok(OutputFormat::Yaml),
-        "json" => Ok(OutputFormat::Json),
-        _ => Err(format!(
-            "`{value}` is not an output format: -o takes `yaml` or `json`, as in kubectl\n\n  \
-             help: to write one file per namespace into a directory, use `--out-dir {value}`"
-        )),
-    }
-}
-
 impl From<OutputFormat> for Format {
     fn from(f: OutputFormat) -> Format {
         match f {
@@ -85,8 +81,8 @@ impl From<OutputFormat> for Format {
 }
 
 pub fn run(args: &BuildArgs, reporter: &mut Reporter) -> Outcome {
-    let inputs = super::read_inputs(&args.files)?;
-    let format = Format::from(args.output);
+    let inputs = super::read_inputs(&args.files, reporter)?;
+    let format = Format::from(flags::format(args.output, args.format, reporter));
     // Each namespace's objects become text as soon as they are emitted
     // (`crate::compile_to`), and only the text is kept until the whole
     // program is known to compile; then it is printed, or written to the
@@ -113,12 +109,12 @@ pub fn run(args: &BuildArgs, reporter: &mut Reporter) -> Outcome {
     // one by one costs time and frees nothing the OS would not.
     std::mem::forget(compilation);
     let Some(dir) = &args.out_dir else {
-        print(&listing.finish())?;
+        flags::emit(&listing.finish(), args.out_file.as_deref())?;
         return Ok(Exit::Ok);
     };
     let files = output::directory(by_namespace, format);
     if args.check {
-        return check_dir(dir, &files);
+        return check_dir(args, dir, &files, reporter);
     }
     files::write_output_dir(dir, &files, &output::is_generated)?;
     Ok(Exit::Ok)
@@ -129,7 +125,12 @@ fn serialize_error(e: &str) -> Error {
 }
 
 /// `--check`: lists what would change and fails if anything would.
-fn check_dir(dir: &Path, files: &BTreeMap<String, String>) -> Outcome {
+fn check_dir(
+    args: &BuildArgs,
+    dir: &Path,
+    files: &BTreeMap<String, String>,
+    reporter: &mut Reporter,
+) -> Outcome {
     let differences = files::check_output_dir(dir, files, &output::is_generated);
     if differences.is_empty() {
         return Ok(Exit::Ok);
@@ -137,24 +138,53 @@ fn check_dir(dir: &Path, files: &BTreeMap<String, String>) -> Outcome {
     let mut text = String::new();
     for d in &differences {
         let (what, path) = match d {
-            Difference::Missing(p) => ("missing: ", p),
-            Difference::Changed(p) => ("changed: ", p),
-            Difference::Stale(p) => ("stale:   ", p),
+            Difference::Missing(p) => ("missing:", p),
+            Difference::Changed(p) => ("changed:", p),
+            Difference::Stale(p) => ("stale:", p),
             Difference::Leftover(p) => ("leftover:", p),
         };
         text.push_str(&format!(
-            "{what} {}\n",
+            "{what:<9} {}\n",
             escape_controls(&path.display().to_string())
         ));
+        if !reporter.is_human() {
+            // One record per file, for annotations and code scanning.
+            reporter.error(
+                &Error::new(
+                    ErrorKind::Check,
+                    format!("{} {}", what.trim_end_matches(':'), path.display()),
+                )
+                .in_file(path.display().to_string()),
+            );
+        }
     }
-    note(&text);
+    reporter.note(&text);
     Err(Error::new(
         ErrorKind::Check,
         format!("`{}` is out of date", dir.display()),
     )
-    .with_help(format!(
-        "run `npc build ... --out-dir {}` and commit the result",
-        dir.display()
-    ))
+    .with_help(format!("run `{}` and commit the result", rerun(args, dir)))
     .into())
+}
+
+/// The command that brings `dir` up to date: this one without `--check`.
+fn rerun(args: &BuildArgs, dir: &Path) -> String {
+    let quote = |p: &Path| {
+        let s = p.display().to_string();
+        let plain = s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+,:@".contains(c));
+        if plain && !s.is_empty() {
+            s
+        } else {
+            format!("'{}'", s.replace('\'', r"'\''"))
+        }
+    };
+    let mut words = vec!["npc build".to_string()];
+    words.extend(args.files.iter().map(|f| quote(f)));
+    if args.output == OutputFormat::Json || args.format == Some(OutputFormat::Json) {
+        words.push("-o json".to_string());
+    }
+    words.push(format!("--out-dir {}", quote(dir)));
+    words.join(" ")
 }

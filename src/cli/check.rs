@@ -38,7 +38,7 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: &CheckArgs, reporter: &mut Reporter) -> Outcome {
-    let inputs = read_inputs(&args.files)?;
+    let inputs = read_inputs(&args.files, reporter)?;
     let inventory = super::load_inventory(args.inventory.as_deref())?;
     let compilation = crate::compile(inputs);
     let mut diags = compilation.diagnostics.clone();

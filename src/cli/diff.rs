@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::ColorChoice;
-
-use super::{compile_files, print, print_with, DiagnosticArgs, Exit, Outcome, Reporter, Stop};
+use super::flags::{self, Formats, FORMAT_DEPRECATED_HELP, OUTPUT_HELP, OUT_FILE_HELP};
+use super::{
+    compile_files, print_with, ColorChoice, DiagnosticArgs, Exit, Outcome, Reporter, Stop,
+};
 use crate::diff::{self, DiffOptions};
 use crate::error::{Error, ErrorKind};
 use crate::files::{self, MAX_MANIFEST_BYTES};
@@ -16,7 +17,7 @@ pub const AFTER_HELP: &str = "\
 Examples:
   kubectl get networkpolicy -A -o yaml | npc diff policies.npl --against -
   npc diff policies.npl --against deploy/netpol/        # a directory of YAML files
-  npc diff policies.npl --against live.yaml --format json
+  npc diff policies.npl --against live.yaml -o json
   npc diff policies.npl --against live.yaml --semantic --inventory cluster.yaml
 
 Both sides are normalized first (server fields dropped, API defaults applied,
@@ -43,16 +44,23 @@ pub struct DiffArgs {
     /// Deployed policies: a YAML file, a directory (recursive), or `-` for stdin
     #[arg(long, value_name = "PATH")]
     pub against: PathBuf,
-    /// Report format (`-o`, as in kubectl)
-    #[arg(short = 'o', long = "format", visible_alias = "output", value_enum, default_value_t = ReportFormat::Human)]
-    pub format: ReportFormat,
+    #[arg(short = 'o', long = "output", value_name = "FORMAT", help = OUTPUT_HELP,
+          default_value = "human", value_parser = Formats::<ReportFormat>::default())]
+    pub output: ReportFormat,
+    #[arg(long, value_name = "FORMAT", hide = true, help = FORMAT_DEPRECATED_HELP,
+          conflicts_with = "output", value_parser = Formats::<ReportFormat>::default())]
+    pub format: Option<ReportFormat>,
+    #[arg(long, value_name = "FILE", help = OUT_FILE_HELP)]
+    pub out_file: Option<PathBuf>,
     /// Also compare the `npc.dev/source` annotation
     #[arg(long)]
     pub source_annotations: bool,
     /// Report connectivity changes (flows newly allowed or denied) instead of text
     #[arg(long)]
     pub semantic: bool,
-    /// With --semantic: judge flows between these pods (`kubectl get namespaces,pods -A -o yaml`)
+    /// A cluster inventory: the output of `kubectl get namespaces,pods -A -o yaml`
+    ///
+    /// With --semantic: flows are judged between the inventory's pods.
     #[arg(long, value_name = "FILE", requires = "semantic")]
     pub inventory: Option<PathBuf>,
     #[command(flatten)]
@@ -80,6 +88,7 @@ fn diff_error(e: &diff::Error) -> Error {
 }
 
 pub fn run(args: &DiffArgs, reporter: &mut Reporter) -> Outcome {
+    let format = flags::format(args.output, args.format, reporter);
     let stdin_twice =
         args.against.as_os_str() == "-" && args.files.iter().any(|f| f.as_os_str() == "-");
     if stdin_twice {
@@ -100,7 +109,7 @@ pub fn run(args: &DiffArgs, reporter: &mut Reporter) -> Outcome {
     };
     let deployed = deployed.map_err(|e| diff_error(&e))?;
     if args.semantic {
-        return semantic(args, &compilation, &deployed);
+        return semantic(args, format, &compilation, &deployed);
     }
     let options = DiffOptions {
         ignore_annotations: if args.source_annotations {
@@ -111,10 +120,12 @@ pub fn run(args: &DiffArgs, reporter: &mut Reporter) -> Outcome {
     };
     let report =
         diff::compare(&compilation.policies, &deployed, &options).map_err(|e| diff_error(&e))?;
+    let coloured = args.out_file.is_none();
     print_report(
-        args.format,
+        format,
         args.diagnostics.color,
-        || diff::render_human(&report, true),
+        args.out_file.as_deref(),
+        || diff::render_human(&report, coloured),
         || report.to_json(),
         report.has_differences(),
     )
@@ -123,16 +134,18 @@ pub fn run(args: &DiffArgs, reporter: &mut Reporter) -> Outcome {
 /// Prints a report in the chosen format; exit 1 when it shows differences.
 fn print_report(
     format: ReportFormat,
-    color: super::ColorChoice,
+    color: ColorChoice,
+    out_file: Option<&std::path::Path>,
     human: impl FnOnce() -> String,
     json: impl FnOnce() -> Result<String, diff::Error>,
     differs: bool,
 ) -> Outcome {
-    match format {
-        ReportFormat::Human => print_with(&human(), color)?,
-        ReportFormat::Json => {
+    match (format, out_file) {
+        (ReportFormat::Human, None) => print_with(&human(), color)?,
+        (ReportFormat::Human, Some(_)) => flags::emit(&human(), out_file)?,
+        (ReportFormat::Json, _) => {
             let json = json().map_err(|e| diff_error(&e))?;
-            print(&format!("{json}\n"))?;
+            flags::emit(&format!("{json}\n"), out_file)?;
         }
     }
     Ok(if differs { Exit::Failed } else { Exit::Ok })
@@ -142,22 +155,31 @@ fn print_report(
 /// or the inventory's pods.
 fn semantic(
     args: &DiffArgs,
+    format: ReportFormat,
     compilation: &crate::Compilation,
     deployed: &diff::Deployed,
 ) -> Outcome {
-    let endpoints = match super::load_inventory(args.inventory.as_deref())? {
-        Some(inv) => diff::semantic::inventory_endpoints(&inv),
-        None => compilation
-            .program
-            .as_ref()
-            .map(diff::semantic::program_endpoints)
-            .unwrap_or_default(),
+    let (endpoints, stand_ins) = match super::load_inventory(args.inventory.as_deref())? {
+        Some(inv) => (diff::semantic::inventory_endpoints(&inv), Vec::new()),
+        None => match compilation.program.as_ref() {
+            Some(program) => {
+                let list = diff::semantic::program_endpoint_list(program);
+                let endpoints = list
+                    .endpoints
+                    .into_iter()
+                    .map(|e| (e.name, e.endpoint))
+                    .collect();
+                (endpoints, list.named_ports)
+            }
+            None => (Vec::new(), Vec::new()),
+        },
     };
-    let report = diff::semantic::compare(&compilation.policies, deployed, &endpoints)
+    let report = diff::semantic::compare(&compilation.policies, deployed, &endpoints, &stand_ins)
         .map_err(|e| diff_error(&e))?;
     print_report(
-        args.format,
+        format,
         ColorChoice::Never,
+        args.out_file.as_deref(),
         || report.render_human(),
         || report.to_json(),
         report.has_differences(),

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{note, print, DiagnosticArgs, Exit, Outcome, Reporter};
+use super::{print, DiagnosticArgs, Exit, Outcome, Reporter};
+use crate::error::{Error, ErrorKind};
 use crate::files::{self, MAX_SOURCE_BYTES};
 use crate::k8s::escape_controls;
 use crate::source::{SourceFile, SourceMap};
@@ -32,7 +33,9 @@ pub struct FmtArgs {
     /// NPL files or directories to format; `-` formats stdin to stdout
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Write nothing; print a unified diff of what would change and exit 1 if anything would
+    /// Write nothing; exit 1 if anything would change (for CI)
+    ///
+    /// Prints a unified diff of what would change.
     #[arg(long)]
     pub check: bool,
     #[command(flatten)]
@@ -47,7 +50,7 @@ pub fn run(args: &FmtArgs, reporter: &mut Reporter) -> Outcome {
         let paths = if stdin {
             vec![arg.clone()]
         } else {
-            super::expand(arg)?
+            super::expand(arg, reporter)?
         };
         for path in paths {
             let (name, text) = if stdin {
@@ -76,6 +79,13 @@ pub fn run(args: &FmtArgs, reporter: &mut Reporter) -> Outcome {
                     print(&unified_diff(&name, &text, &formatted))?;
                     failed = true;
                     unformatted = true;
+                    if !reporter.is_human() {
+                        reporter.error(
+                            &Error::new(ErrorKind::Check, format!("`{name}` is not formatted"))
+                                .in_file(name.clone())
+                                .with_help(format!("run `npc fmt {name}`")),
+                        );
+                    }
                 } else {
                     files::rewrite_file(&path, &formatted)?;
                 }
@@ -83,7 +93,7 @@ pub fn run(args: &FmtArgs, reporter: &mut Reporter) -> Outcome {
         }
     }
     if unformatted {
-        note("some files are not formatted; run `npc fmt` on them\n");
+        reporter.note("some files are not formatted; run `npc fmt` on them\n");
     }
     Ok(if failed { Exit::Failed } else { Exit::Ok })
 }

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::analyze::{read, ManifestArgs};
-use super::{note, print, DiagnosticArgs, ErrorFormat, Exit, Outcome, Reporter, Stop};
+use super::flags::{self, OUT_FILE_HELP};
+use super::{DiagnosticArgs, Exit, Outcome, Reporter, Stop};
 use crate::diagnostic::{codes, Code, Diagnostic, Severity};
 use crate::error::{Error, ErrorKind};
 use crate::files;
@@ -14,9 +15,9 @@ use crate::manifest::Manifests;
 
 pub const AFTER_HELP: &str = "\
 Examples:
-  npc import deploy/ -o policies.npl                   # a directory of manifests
-  kubectl get netpol,ns,deploy,sts,ds -A -o yaml | npc import - -o policies.npl
-  npc import deploy/ -o policies.npl --keep-unconvertible unconverted.yaml
+  npc import deploy/ --out-file policies.npl                   # a directory of manifests
+  kubectl get netpol,ns,deploy,sts,ds -A -o yaml | npc import - --out-file policies.npl
+  npc import deploy/ --out-file policies.npl --keep-unconvertible unconverted.yaml
   npc build policies.npl > policies.yaml               # then review and diff
 
 Each namespace with policies becomes a managed `namespace` with the
@@ -52,8 +53,16 @@ pub struct ImportArgs {
     /// Manifest files or directories; `-` reads stdin
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Write the program to FILE instead of standard output
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help = OUT_FILE_HELP)]
+    pub out_file: Option<PathBuf>,
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        hide = true,
+        help = "deprecated: use --out-file",
+        conflicts_with = "out_file"
+    )]
     pub output: Option<PathBuf>,
     /// Write the policies NPL cannot express unchanged to FILE (or
     /// DIR/unconvertible.yaml) and leave them out of the program
@@ -192,14 +201,21 @@ fn kept_yaml(imported: &Import) -> Result<String, Stop> {
 }
 
 pub fn run(args: &ImportArgs, reporter: &mut Reporter) -> Outcome {
+    if let Some(path) = &args.output {
+        flags::deprecated(
+            reporter,
+            "`-o FILE` in `npc import`",
+            &format!("`--out-file {}`", path.display()),
+        );
+    }
     crate::k8s::names::label_key(&args.workload_label).map_err(|why| {
         Error::usage(format!("`--workload-label {}`: {why}", args.workload_label))
             .with_help("give a label key such as `app` or `app.kubernetes.io/name`")
     })?;
     // Field positions: E104 points at each policy's name.
-    let loaded = read(&args.paths, &args.input, true, &args.diagnostics, reporter)?;
+    let loaded = read(&args.paths, &args.input, true, reporter)?;
     let manifests = &loaded.manifests;
-    let human = args.diagnostics.error_format == ErrorFormat::Human;
+    let human = reporter.is_human();
     let settings = Settings {
         workload_label: args.workload_label.clone(),
         assume_workload_ports: args.assume_workload_ports,
@@ -240,10 +256,10 @@ pub fn run(args: &ImportArgs, reporter: &mut Reporter) -> Outcome {
     if let (Some(path), false) = (&args.keep_unconvertible, imported.kept.is_empty()) {
         files::write_file(&kept_path(path), &kept_yaml(&imported)?, None)?;
     }
-    match &args.output {
-        Some(path) => files::write_file(path, &imported.text, None)?,
-        None => print(&imported.text)?,
-    }
+    flags::emit(
+        &imported.text,
+        args.out_file.as_deref().or(args.output.as_deref()),
+    )?;
     if human {
         let c = imported.checked;
         let mut line =
@@ -266,9 +282,9 @@ pub fn run(args: &ImportArgs, reporter: &mut Reporter) -> Outcome {
                 }
             ));
         }
-        note(&format!("{line}\n"));
+        reporter.note(&format!("{line}\n"));
         if args.assume_workload_ports {
-            note("note: proven for pods labelled like a workload of the input that declare its container ports (--assume-workload-ports); `npc diff --semantic` does not assume it\n");
+            reporter.note("note: proven for pods labelled like a workload of the input that declare its container ports (--assume-workload-ports); `npc diff --semantic` does not assume it\n");
         }
     }
     Ok(Exit::Ok)

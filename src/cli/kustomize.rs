@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
-use super::{finish, note, print, DiagnosticArgs, Exit, Outcome, Reporter, Stop};
+use super::{finish, print, DiagnosticArgs, Exit, Outcome, Reporter, Stop};
 use crate::emit::output;
 use crate::error::{io_reason, Error};
 use crate::files::{self, MAX_MANIFEST_BYTES};
@@ -64,7 +64,9 @@ pub struct GenerateArgs {
     /// The generator config file (kustomize passes a temporary copy)
     #[arg(value_name = "CONFIG")]
     pub config: PathBuf,
-    /// The directory `spec.sources` are relative to (kustomize runs the plugin there)
+    /// The directory `spec.sources` are relative to
+    ///
+    /// Kustomize runs the plugin there.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub root: PathBuf,
     #[command(flatten)]
@@ -76,14 +78,20 @@ pub struct FnArgs {
     /// The directory `spec.sources` are relative to
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub root: PathBuf,
-    /// Fail on warnings, as `spec.warningsAsErrors: true` does
+    /// Treat warnings as errors (exit code 1)
+    ///
+    /// As `spec.warningsAsErrors: true` does.
     #[arg(long)]
     pub deny_warnings: bool,
 }
 
 pub fn run(args: &KustomizeArgs) -> Exit {
     match &args.command {
-        KustomizeCommand::Install(a) => finish(Reporter::plain(), install(a)),
+        KustomizeCommand::Install(a) => {
+            let mut reporter = Reporter::plain();
+            let outcome = install(a, &mut reporter);
+            finish(reporter, outcome)
+        }
         KustomizeCommand::Generate(a) => {
             let mut reporter = Reporter::new(&a.diagnostics);
             let outcome = run_generate(a, &mut reporter);
@@ -116,7 +124,7 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-fn install(args: &InstallArgs) -> Outcome {
+fn install(args: &InstallArgs, reporter: &mut Reporter) -> Outcome {
     let Some(home) = plugin_home(args.plugin_home.as_deref()) else {
         return Err(Error::usage(
             "cannot tell where kustomize looks for plugins: neither KUSTOMIZE_PLUGIN_HOME, XDG_CONFIG_HOME nor HOME is set",
@@ -151,7 +159,7 @@ fn install(args: &InstallArgs) -> Outcome {
     } else {
         String::new()
     };
-    note(&format!(
+    reporter.note(&format!(
         "render with: {env_hint}kubectl kustomize --enable-alpha-plugins DIR\n"
     ));
     Ok(Exit::Ok)

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::analyze::{load, ManifestArgs};
-use super::{note, print, print_with, DiagnosticArgs, Exit, Outcome, Reporter, Stop};
+use super::flags::{self, Formats, FORMAT_DEPRECATED_HELP, OUTPUT_HELP, OUT_FILE_HELP};
+use super::{print_with, DiagnosticArgs, Exit, Outcome, Reporter, Stop};
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
 use crate::lint::{self, Levels};
@@ -33,16 +34,16 @@ Examples:
   npc lint deploy/
   kubectl get netpol,deploy,sts,ds,ns -A -o yaml | npc lint -
   npc lint deploy/ --deny L001 --allow half-world
-  npc lint deploy/ --format json > findings.json
-  npc lint deploy/ --format sarif > npc.sarif      # GitHub code scanning
+  npc lint deploy/ -o json > findings.json
+  npc lint deploy/ -o sarif --out-file npc.sarif   # GitHub code scanning
 
 Findings (warnings unless --deny makes them errors; --deny and --allow take
 a code or its [name]):
 {rules}Each code has a page under docs/errors/. See docs/analyze.md.
 
-Findings go to stdout in the --format chosen (sarif for code scanning,
-github for workflow annotations); usage and I/O errors to stderr in the
---error-format chosen.
+Findings go to stdout (or --out-file) in the format -o chose (sarif for
+code scanning, github for workflow annotations); usage and I/O errors to
+stderr in the --error-format chosen.
 
 Exit codes:
   0  no finding is an error (warnings may have been printed)
@@ -93,9 +94,14 @@ pub struct LintArgs {
     /// Manifest files or directories; `-` reads stdin
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Output format of the findings (on stdout)
-    #[arg(long, value_enum, default_value_t = LintFormat::Human)]
-    pub format: LintFormat,
+    #[arg(short = 'o', long = "output", value_name = "FORMAT", help = OUTPUT_HELP,
+          default_value = "human", value_parser = Formats::<LintFormat>::default())]
+    pub output: LintFormat,
+    #[arg(long, value_name = "FORMAT", hide = true, help = FORMAT_DEPRECATED_HELP,
+          conflicts_with = "output", value_parser = Formats::<LintFormat>::default())]
+    pub format: Option<LintFormat>,
+    #[arg(long, value_name = "FILE", help = OUT_FILE_HELP)]
+    pub out_file: Option<PathBuf>,
     /// Report this code's findings as errors (repeatable; a code or a rule's name)
     #[arg(long, value_name = "CODE")]
     pub deny: Vec<String>,
@@ -109,20 +115,27 @@ pub struct LintArgs {
 }
 
 /// The findings on stdout in the chosen format.
-fn output(args: &LintArgs, diags: &[Diagnostic], sources: &SourceMap) -> Result<(), Stop> {
-    let text = match args.format {
-        LintFormat::Human => {
+fn output(
+    args: &LintArgs,
+    format: LintFormat,
+    diags: &[Diagnostic],
+    sources: &SourceMap,
+) -> Result<(), Stop> {
+    let text = match format {
+        LintFormat::Human if args.out_file.is_none() => {
             let text = crate::render::human(diags, sources, true);
             return print_with(&text, args.diagnostics.color);
         }
+        LintFormat::Human => crate::render::human(diags, sources, false),
         LintFormat::Json => crate::render::json(diags, sources),
         LintFormat::Sarif => crate::render::sarif(&crate::render::records(diags, sources)),
         LintFormat::Github => crate::render::github(&crate::render::records(diags, sources)),
     };
-    print(&text)
+    flags::emit(&text, args.out_file.as_deref())
 }
 
-pub fn run(args: &LintArgs, _reporter: &mut Reporter) -> Outcome {
+pub fn run(args: &LintArgs, reporter: &mut Reporter) -> Outcome {
+    let format = flags::format(args.output, args.format, reporter);
     let levels = Levels {
         allow: args.allow.clone(),
         deny: args.deny.clone(),
@@ -137,21 +150,21 @@ pub fn run(args: &LintArgs, _reporter: &mut Reporter) -> Outcome {
     }
     let loaded = load(&args.paths, &args.input, true)?;
     let manifests = &loaded.manifests;
-    if args.format == LintFormat::Human {
-        note(&manifests.notes());
+    if format == LintFormat::Human {
+        reporter.note(&manifests.notes());
     }
     if loaded.has_errors() {
-        output(args, &loaded.diagnostics, &manifests.sources)?;
+        output(args, format, &loaded.diagnostics, &manifests.sources)?;
         return Ok(Exit::Failed);
     }
     let mut diags = loaded.diagnostics.clone();
     diags.extend(levels.apply(lint::lint(manifests)));
     diags.sort_by_key(|d| (d.span.file, d.span.start, d.code.id));
-    output(args, &diags, &manifests.sources)?;
+    output(args, format, &diags, &manifests.sources)?;
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
-    if args.format == LintFormat::Human {
-        note(&format!(
+    if format == LintFormat::Human {
+        reporter.note(&format!(
             "{}; {errors} {}, {warnings} {}\n",
             manifests.summary(),
             if errors == 1 { "error" } else { "errors" },

@@ -12,6 +12,7 @@ mod check;
 mod completions;
 mod diff;
 mod explain;
+pub mod flags;
 mod fmt;
 mod graph;
 mod import;
@@ -213,15 +214,9 @@ fn stdout_error(e: &std::io::Error) -> Stop {
     }
 }
 
-/// Prints a note for people on stderr (not a diagnostic: a summary or a hint).
-pub fn note(text: &str) {
-    let mut err = std::io::stderr().lock();
-    let _ = err.write_all(text.as_bytes());
-}
-
 /// Reads the input files (`-` is stdin; a directory stands for every `*.npl`
 /// file below it, sorted), each bounded in size.
-pub fn read_inputs(files: &[PathBuf]) -> Result<Vec<Input>, Error> {
+pub fn read_inputs(files: &[PathBuf], reporter: &mut Reporter) -> Result<Vec<Input>, Error> {
     let mut inputs = Vec::new();
     for path in files {
         if path.as_os_str() == "-" {
@@ -231,7 +226,7 @@ pub fn read_inputs(files: &[PathBuf]) -> Result<Vec<Input>, Error> {
             ));
             continue;
         }
-        for file in expand(path)? {
+        for file in expand(path, reporter)? {
             let text = files::read_text(&file, MAX_SOURCE_BYTES)?;
             inputs.push(Input {
                 name: file.display().to_string(),
@@ -245,7 +240,7 @@ pub fn read_inputs(files: &[PathBuf]) -> Result<Vec<Input>, Error> {
 
 /// A file as itself; a directory as the `*.npl` files below it, sorted.
 /// A symbolic link below it that leads out of it is skipped, with a note.
-pub fn expand(path: &Path) -> Result<Vec<PathBuf>, Error> {
+pub fn expand(path: &Path, reporter: &mut Reporter) -> Result<Vec<PathBuf>, Error> {
     if !path.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
@@ -254,7 +249,7 @@ pub fn expand(path: &Path) -> Result<Vec<PathBuf>, Error> {
         links_outside,
     } = files::files_under(path, &["npl"])?;
     for link in &links_outside {
-        note(&format!("note: {}\n", files::skipped_link(link, path)));
+        reporter.note(&format!("note: {}\n", files::skipped_link(link, path)));
     }
     if found.is_empty() {
         return Err(
@@ -270,7 +265,7 @@ pub fn compile_files(
     files: &[PathBuf],
     reporter: &mut Reporter,
 ) -> Result<crate::Compilation, Stop> {
-    let inputs = read_inputs(files)?;
+    let inputs = read_inputs(files, reporter)?;
     let compilation = crate::compile(inputs);
     if reporter.diagnostics(&compilation.diagnostics, &compilation.sources) {
         return Err(Stop::Exit(Exit::Failed));
@@ -308,6 +303,22 @@ fn error_format_in(args: &[String]) -> ErrorFormat {
         .unwrap_or(ErrorFormat::Human)
 }
 
+/// The `--color` of the command line, read before clap parses it, so that
+/// help and usage errors are coloured as asked.
+fn color_in(args: &[String]) -> ColorChoice {
+    let mut value = None;
+    for (i, a) in args.iter().enumerate() {
+        if let Some(v) = a.strip_prefix("--color=") {
+            value = Some(v.to_string());
+        } else if a == "--color" {
+            value = args.get(i + 1).cloned();
+        }
+    }
+    value
+        .and_then(|v| ColorChoice::from_str(&v, false).ok())
+        .unwrap_or(ColorChoice::Auto)
+}
+
 /// A clap error as an error record: its first line, the rest as help.
 fn usage_error(e: &clap::Error) -> Error {
     let text = e.render().to_string();
@@ -339,9 +350,12 @@ pub fn run() -> Exit {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            // Coloured only for a terminal, as --color and the environment say.
+            let color = color_in(&args);
+            let text = e.render().ansi().to_string();
             if !e.use_stderr() {
                 // --help and --version: clap's own text on stdout.
-                return match print(&e.render().ansi().to_string()) {
+                return match print_with(&text, color) {
                     Err(Stop::Error(err)) => {
                         Reporter::plain().error(&err);
                         Exit::Usage
@@ -351,7 +365,9 @@ pub fn run() -> Exit {
             }
             let format = error_format_in(&args);
             if format == ErrorFormat::Human {
-                let _ = e.print();
+                let mut err = anstream::AutoStream::new(std::io::stderr().lock(), color.stream());
+                let _ = err.write_all(text.as_bytes());
+                let _ = err.flush();
             } else {
                 let mut reporter = Reporter::with_format(format);
                 reporter.error(&usage_error(&e));

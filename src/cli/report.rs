@@ -71,6 +71,28 @@ impl Reporter {
         }
     }
 
+    /// Reports a warning about the command line (a deprecated spelling).
+    pub fn warning(&mut self, e: &Error) {
+        match self.format {
+            ErrorFormat::Human => self.stderr(&render::human_warning(e, true)),
+            _ => self.records.push(render::warning_record(e)),
+        }
+    }
+
+    /// Prints a note for people (a summary, a hint) on stderr; in the
+    /// machine formats stderr holds their one document only, so the note
+    /// is left out.
+    pub fn note(&mut self, text: &str) {
+        if self.is_human() {
+            self.stderr(text);
+        }
+    }
+
+    /// Whether diagnostics are printed for people.
+    pub fn is_human(&self) -> bool {
+        self.format == ErrorFormat::Human
+    }
+
     /// Prints what was collected (the JSON array and SARIF log even when
     /// empty, so a consumer always has a document to read).
     pub fn finish(self) {

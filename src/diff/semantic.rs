@@ -79,10 +79,14 @@ impl SemanticReport {
 }
 
 /// Compares the connectivity before and after applying `desired`.
+/// `stand_ins`: the container ports the endpoints declare at numbers npc
+/// picked for the program's named ports ([`ProgramEndpoints::named_ports`];
+/// none for an inventory's pods): shown by name, never by number.
 pub fn compare(
     desired: &[NetworkPolicy],
     deployed: &Deployed,
     endpoints: &[(String, Endpoint)],
+    stand_ins: &[crate::eval::NamedPort],
 ) -> Result<SemanticReport, Error> {
     let mut report = SemanticReport {
         endpoints: endpoints.len(),
@@ -125,7 +129,7 @@ pub fn compare(
                 if s.is_empty() {
                     String::new()
                 } else {
-                    s.to_string()
+                    crate::verify::describe::port_set_named(&s, stand_ins)
                 }
             };
             report.changes.push(FlowChange {

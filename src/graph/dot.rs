@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::{
     display_label, group_members, group_title, open_text, Drawn, Graph, GroupKind, NodeKind,
-    Origin, Source,
+    Origin, Source, ANY_POD,
 };
 
 /// Edge colours and styles by origin; the HTML page uses the same colours.
@@ -116,8 +116,27 @@ pub fn render(g: &Graph) -> String {
             .find(|n| n.group == group.id)
             .and_then(|n| index(&n.id))
     };
-    for d in g.drawn() {
+    let drawn = g.drawn();
+    // Any pod in the cluster: one node outside the namespaces.
+    let any = g.nodes.len();
+    if drawn.iter().any(|d| matches!(d, Drawn::FromCluster { .. })) {
+        let _ = writeln!(
+            o,
+            "  n{any} [label={}, fillcolor={}, style=\"rounded,filled,bold\", tooltip={}];",
+            q(ANY_POD),
+            q(node_fill(NodeKind::AllPods)),
+            q("cluster: every pod of every namespace")
+        );
+    }
+    for d in drawn {
         let (e, s, t, extra, who) = match d {
+            Drawn::FromCluster { edge, .. } => (
+                edge,
+                Some(any),
+                index(&edge.target),
+                String::new(),
+                format!("{ANY_POD} -> {}", edge.target),
+            ),
             Drawn::One(e) => (
                 e,
                 index(&e.source),
@@ -145,6 +164,12 @@ pub fn render(g: &Graph) -> String {
         };
         let origin = e.style_origin();
         let (color, style) = origin_style(origin);
+        // What is allowed dominates the picture: allow edges are the widest.
+        let width = if matches!(origin, Some(Origin::Allow) | None) {
+            1.6
+        } else {
+            1.0
+        };
         let label = e.label();
         let tooltip = if e.lines.is_empty() {
             format!("{who}: {}", e.ports)
@@ -153,7 +178,7 @@ pub fn render(g: &Graph) -> String {
         };
         let _ = writeln!(
             o,
-            "  n{s} -> n{t} [label={}, color={}, fontcolor={}, style={}{extra}, tooltip={}];",
+            "  n{s} -> n{t} [label={}, color={}, fontcolor={}, style={}, penwidth={width}{extra}, tooltip={}];",
             q(&label),
             q(color),
             q(color),
@@ -170,7 +195,7 @@ pub fn render(g: &Graph) -> String {
                 };
                 let _ = writeln!(
                     o,
-                    "  n{s} -> n{t} [label={}, color={}, fontcolor={}, style=\"bold,dashed\", arrowhead={}, constraint=false, tooltip={}];",
+                    "  n{s} -> n{t} [label={}, color={}, fontcolor={}, fontsize=8, style=dashed, penwidth=0.7, arrowsize=0.5, arrowhead={}, constraint=false, tooltip={}];",
                     q(&x.short()),
                     q(color),
                     q(color),
@@ -202,8 +227,8 @@ fn legend(o: &mut String, of: Source) {
             row(allow, &format!("solid: {}", of.allow_text())),
             row(dns, "dashed: DNS carve-out"),
             row(scrape, "dotted: scrape carve-out"),
-            row(HOLDS_COLOR, "bold dashed ✓: expectation holds"),
-            row(FAILS_COLOR, "bold dashed ✗: expectation fails"),
+            row(HOLDS_COLOR, "thin dashed ✓: expectation holds"),
+            row(FAILS_COLOR, "thin dashed ✗: expectation fails"),
             open,
         ],
         Source::Manifests => vec![row(allow, &format!("solid: {}", of.allow_text())), open],

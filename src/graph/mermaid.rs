@@ -5,7 +5,9 @@
 use std::fmt::Write as _;
 
 use super::dot::{origin_style, FAILS_COLOR, HOLDS_COLOR};
-use super::{display_label, group_title, open_text, Drawn, Graph, GroupKind, NodeKind, Origin};
+use super::{
+    display_label, group_title, open_text, Drawn, Graph, GroupKind, NodeKind, Origin, ANY_POD,
+};
 
 /// A Mermaid quoted string: `"`, `#`, `<`, `>`, `|`, `;` and backticks
 /// as entity codes, line breaks as `<br>`, control characters dropped.
@@ -84,8 +86,15 @@ pub fn render(g: &Graph) -> String {
             .map(|i| format!("g{i}"))
     };
     let node_id = |id: &str| ids.get(id).map(|i| format!("n{i}"));
-    for d in g.drawn() {
+    let drawn = g.drawn();
+    if drawn.iter().any(|d| matches!(d, Drawn::FromCluster { .. })) {
+        let _ = writeln!(o, "  any_pod[{}]", q(ANY_POD));
+    }
+    for d in drawn {
         let (e, s, t) = match d {
+            Drawn::FromCluster { edge, .. } => {
+                (edge, Some("any_pod".to_string()), node_id(&edge.target))
+            }
             Drawn::One(e) => (e, node_id(&e.source), node_id(&e.target)),
             Drawn::FromGroup { group, edge } => (edge, group_id(group), node_id(&edge.target)),
             Drawn::ToGroup { group, edge } => (edge, node_id(&edge.source), group_id(group)),

@@ -387,6 +387,28 @@ pub enum Drawn<'a> {
         group: &'a Group,
         edge: &'a Edge,
     },
+    /// A connection from any pod in the cluster (`allow cluster -> ...`):
+    /// the same ports, origins and lines from every node that stands for
+    /// `*/*`, drawn once from one node.
+    FromCluster {
+        edge: &'a Edge,
+        members: Vec<&'a Edge>,
+    },
+}
+
+/// What the one node of [`Drawn::FromCluster`] is called.
+pub const ANY_POD: &str = "any pod in the cluster";
+
+impl Drawn<'_> {
+    /// The connection drawn (the first of several).
+    pub fn edge(&self) -> &Edge {
+        match self {
+            Drawn::One(edge)
+            | Drawn::FromGroup { edge, .. }
+            | Drawn::ToGroup { edge, .. }
+            | Drawn::FromCluster { edge, .. } => edge,
+        }
+    }
 }
 
 impl Graph {
@@ -396,7 +418,7 @@ impl Graph {
         let grouped = self.grouped();
         let same = |a: &Edge, b: &Edge| a.ports == b.ports && a.origins == b.origins;
         let mut used = vec![false; self.edges.len()];
-        let mut bundles: Vec<(usize, Drawn<'_>)> = Vec::new();
+        let mut bundles: Vec<(usize, Drawn<'_>)> = self.cluster_bundles(&mut used);
         let position: BTreeMap<(&str, &str), usize> = self
             .edges
             .iter()
@@ -458,5 +480,61 @@ impl Graph {
         out.extend(bundles);
         out.sort_by_key(|(i, _)| *i);
         out.into_iter().map(|(_, d)| d).collect()
+    }
+
+    /// Connections from any pod in the cluster: where every node that stands
+    /// for `*/*` (the representatives of `cluster` in each namespace, at
+    /// least two) has a connection to one target with the same ports,
+    /// origins and lines, that connection and those from every other pod
+    /// node with the same ports, origins and lines come from one rule: one
+    /// [`Drawn::FromCluster`]. Marks them `used`.
+    fn cluster_bundles(&self, used: &mut [bool]) -> Vec<(usize, Drawn<'_>)> {
+        let any: Vec<&str> = self
+            .nodes
+            .iter()
+            .filter(|n| n.stands_for.iter().any(|s| s == "*/*"))
+            .map(|n| n.id.as_str())
+            .collect();
+        if any.len() < 2 {
+            return Vec::new();
+        }
+        let pods: std::collections::BTreeSet<&str> = self
+            .nodes
+            .iter()
+            .filter(|n| n.kind != NodeKind::External)
+            .map(|n| n.id.as_str())
+            .collect();
+        type Key<'k> = (&'k str, &'k str, &'k [Origin], &'k [String]);
+        let mut by_key: BTreeMap<Key<'_>, Vec<usize>> = BTreeMap::new();
+        for (i, e) in self.edges.iter().enumerate() {
+            if pods.contains(e.source.as_str()) {
+                by_key
+                    .entry((&e.target, &e.ports, &e.origins, &e.lines))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        let mut out = Vec::new();
+        for members in by_key.into_values() {
+            let sources: std::collections::BTreeSet<&str> = members
+                .iter()
+                .map(|&i| self.edges[i].source.as_str())
+                .collect();
+            if !any.iter().all(|a| sources.contains(a)) {
+                continue;
+            }
+            for &i in &members {
+                used[i] = true;
+            }
+            let first = members[0];
+            out.push((
+                first,
+                Drawn::FromCluster {
+                    edge: &self.edges[first],
+                    members: members.iter().map(|&i| &self.edges[i]).collect(),
+                },
+            ));
+        }
+        out
     }
 }

@@ -1,6 +1,6 @@
 //! NPL text for peers and ports, for messages and explanations.
 
-use crate::eval::{PortSet, Protocol};
+use crate::eval::{Endpoint, NamedPort, PortSet, Protocol};
 use crate::ir::{NamespaceSelector, Peer, PortNumber, Ports};
 
 /// An expectation endpoint as NPL writes it: its peer, or `world`.
@@ -93,6 +93,78 @@ pub fn port_set(set: &PortSet) -> String {
     } else {
         set.to_string()
     }
+}
+
+/// The container ports a representative pod declares at numbers the
+/// program does not name: numbers npc picked for the program's named ports,
+/// which stand for whatever number a real pod gives the name, and are never
+/// shown. A port at a number the program names (a pod that declares `http`
+/// as the 9090 an `expect` line asks about) is real and kept out; so are
+/// inventory pods' ports and addresses.
+pub fn stand_ins(
+    r: &super::representative::Representative,
+    program: &crate::ir::Program,
+) -> Vec<NamedPort> {
+    let (super::representative::Kind::Pod { .. }, Endpoint::Pod(pod)) = (&r.kind, &r.endpoint)
+    else {
+        return Vec::new();
+    };
+    if pod.ports.is_empty() {
+        return Vec::new();
+    }
+    let named = super::representative::numeric_ports(program);
+    pod.ports
+        .iter()
+        .filter(|p| !named.contains(p.protocol, p.number))
+        .cloned()
+        .collect()
+}
+
+/// A named port stood in for by `number`, if one is.
+fn stand_in(stand_ins: &[NamedPort], protocol: Protocol, number: u16) -> Option<&NamedPort> {
+    stand_ins
+        .iter()
+        .find(|p| p.protocol == protocol && p.number == number)
+}
+
+/// One port for people: `TCP 8080`, or ``named port `http` `` (with the
+/// protocol when it is not TCP) where the number stands in for a name.
+pub fn port_named(protocol: Protocol, number: u16, stand_ins: &[NamedPort]) -> String {
+    match stand_in(stand_ins, protocol, number) {
+        Some(p) if protocol == Protocol::Tcp => format!("named port `{}`", p.name),
+        Some(p) => format!("named port `{}` ({protocol})", p.name),
+        None => port(protocol, number),
+    }
+}
+
+/// A set of ports as `PortSet` prints it (`TCP 8080; UDP 53`, `all`,
+/// `none`), with the numbers that stand in for named ports shown by name:
+/// `TCP 8080, named port `http``.
+pub fn port_set_named(set: &PortSet, stand_ins: &[NamedPort]) -> String {
+    let named_here = |p: Protocol, a: u16, b: u16| a == b && stand_in(stand_ins, p, a).is_some();
+    let any = Protocol::ALL
+        .into_iter()
+        .any(|p| set.ranges(p).iter().any(|r| named_here(p, r.start, r.end)));
+    if !any {
+        return set.to_string();
+    }
+    let mut parts = Vec::new();
+    for p in Protocol::ALL {
+        let mut numbers = Vec::new();
+        let mut names = Vec::new();
+        for r in set.ranges(p) {
+            if named_here(p, r.start, r.end) {
+                names.push(port_named(p, r.start, stand_ins));
+            } else {
+                numbers.push(r.to_string());
+            }
+        }
+        if !numbers.is_empty() {
+            parts.push(format!("{p} {}", numbers.join(",")));
+        }
+        parts.extend(names);
+    }
+    parts.join("; ")
 }
 
 /// The first (protocol, port) of a set.

@@ -145,6 +145,7 @@ impl Checker<'_> {
         };
         let single = matches!(&e.ports, Some(Ports::Only(list)) if list.len() == 1
             && list.iter().all(|p| !matches!(p.number, PortNumber::Range(..))));
+        let stand_ins = &describe::stand_ins(d, self.tracer.program)[..];
         let message = match (&e.ports, f.witness) {
             (Some(p @ Ports::Only(_)), _) if single => format!(
                 "expected `{src}` → `{dst}` on {} to be {want}, but it is {got}",
@@ -153,7 +154,7 @@ impl Checker<'_> {
             (Some(p @ Ports::Only(_)), Some((proto, n))) => format!(
                 "expected `{src}` → `{dst}` on {} to be {want}, but {} is {got}",
                 describe::ports(p),
-                describe::port(proto, n)
+                describe::port_named(proto, n, stand_ins)
             ),
             (_, Some((proto, n))) => format!(
                 "expected `{src}` → `{dst}` to be {want} on every port, but {} is {got}",
@@ -171,22 +172,26 @@ impl Checker<'_> {
                 s.description(),
                 d.description()
             ));
+        // A representative's named ports are at numbers npc picked: they
+        // are shown by name. An inventory pod's numbers are real.
         if let Endpoint::Pod(pod) = &d.endpoint {
-            for p in &pod.ports {
+            for p in pod.ports.iter().filter(|p| !stand_ins.contains(p)) {
                 diag = diag.with_note(format!(
                     "the destination declares container port `{}` as {} {}",
                     p.name, p.protocol, p.number
                 ));
             }
         }
-        diag = diag.with_note(format!(
-            "allowed between them: {}",
+        let allowed = if f.allowed.is_full() || f.allowed.is_empty() {
             describe::port_set(&f.allowed)
-        ));
+        } else {
+            describe::port_set_named(&f.allowed, stand_ins)
+        };
+        diag = diag.with_note(format!("allowed between them: {allowed}"));
         let mut traces: Vec<SideTrace> = Vec::new();
         if let Some((proto, n)) = f.witness {
             let verdict = self.set.evaluate(&s.endpoint, &d.endpoint, proto, n);
-            let traffic = describe::port(proto, n);
+            let traffic = describe::port_named(proto, n, stand_ins);
             for (side, dir) in [
                 (&verdict.egress, Direction::Egress),
                 (&verdict.ingress, Direction::Ingress),
@@ -203,7 +208,7 @@ impl Checker<'_> {
             ));
         }
         diag = with_trace_labels(diag, &traces, e.allow);
-        diag.with_help(help(e, &src, &dst, f, &traces))
+        diag.with_help(help(e, &src, &dst, f, &traces, stand_ins))
     }
 }
 
@@ -241,7 +246,14 @@ fn with_trace_labels(mut diag: Diagnostic, traces: &[SideTrace], allow: bool) ->
     diag
 }
 
-fn help(e: &Expectation, src: &str, dst: &str, f: &Failure, traces: &[SideTrace]) -> String {
+fn help(
+    e: &Expectation,
+    src: &str,
+    dst: &str,
+    f: &Failure,
+    traces: &[SideTrace],
+    stand_ins: &[crate::eval::NamedPort],
+) -> String {
     if !e.allow {
         if traces.iter().all(|t| !t.isolated) {
             return "neither side is isolated: declare the namespaces with `namespace NAME` so that npc isolates them, or write `expect allow` if this traffic is intended".to_string();
@@ -258,9 +270,14 @@ fn help(e: &Expectation, src: &str, dst: &str, f: &Failure, traces: &[SideTrace]
     }
     let port = match &e.ports {
         Some(Ports::Only(list)) if list.len() == 1 => list.iter().map(npl_ports).collect(),
-        _ => f
-            .witness
-            .map_or_else(|| "PORT".to_string(), |(p, n)| npl_port(p, n)),
+        _ => f.witness.map_or_else(
+            || "PORT".to_string(),
+            |(p, n)| match stand_ins.iter().find(|s| s.protocol == p && s.number == n) {
+                Some(named) if p == Protocol::Tcp => named.name.clone(),
+                Some(named) => format!("{}/{}", named.name, p.to_string().to_lowercase()),
+                None => npl_port(p, n),
+            },
+        ),
     };
     format!(
         "add `allow {src} -> {dst}:{port}` (npc writes both sides of it), or write `expect deny` if this traffic must stay blocked"

@@ -56,7 +56,9 @@ pub struct Pair {
 #[derive(Clone, Debug, Serialize)]
 pub struct PortCheck {
     pub protocol: String,
-    pub port: u16,
+    /// The port number; `null` for a named port of a representative pod
+    /// (whose number stands for whatever number a real pod gives the name).
+    pub port: Option<u16>,
     /// The named port asked for, if any.
     pub name: Option<String>,
     pub allowed: bool,
@@ -320,13 +322,18 @@ fn pair(
         }
         _ => samples = port_less_samples(program, set, &allowed, s, d),
     }
+    let stand_ins = &describe::stand_ins(d, program)[..];
     let checks = samples
         .into_iter()
         .map(|(proto, port, name)| {
             let v = set.evaluate(&s.endpoint, &d.endpoint, proto, port);
+            let stood_in = name.is_some()
+                && stand_ins
+                    .iter()
+                    .any(|p| p.protocol == proto && p.number == port);
             PortCheck {
                 protocol: proto.to_string(),
-                port,
+                port: (!stood_in).then_some(port),
                 name,
                 allowed: v.allowed,
                 egress: tracer.side(&v.egress, Direction::Egress, &s.endpoint, &d.endpoint),
@@ -338,7 +345,7 @@ fn pair(
         Pair {
             source: s.description(),
             destination: d.description(),
-            allowed_ports: allowed.to_string(),
+            allowed_ports: describe::port_set_named(&allowed, stand_ins),
             checks,
             unresolved_ports: unresolved,
         },
@@ -405,13 +412,18 @@ pub fn human(x: &Explanation) -> String {
             ));
         }
         for c in &p.checks {
-            let port = match &c.name {
-                Some(name) => format!("{} {} (`{}`)", c.protocol, c.port, e(name)),
-                None => format!("{} {}", c.protocol, c.port),
+            let traffic = match (&c.name, c.port) {
+                (Some(name), None) if c.protocol == "TCP" => format!("named port `{}`", e(name)),
+                (Some(name), None) => format!("named port `{}` ({})", e(name), c.protocol),
+                (_, Some(port)) => format!("{} {port}", c.protocol),
+                (None, None) => c.protocol.clone(),
+            };
+            let port = match (&c.name, c.port) {
+                (Some(name), Some(_)) => format!("{traffic} (`{}`)", e(name)),
+                _ => traffic.clone(),
             };
             let verdict = if c.allowed { "allowed" } else { "denied" };
             out.push_str(&format!("  {port}: {verdict}\n"));
-            let traffic = format!("{} {}", c.protocol, c.port);
             for side in [&c.egress, &c.ingress] {
                 out.push_str(&format!("    {}\n", e(&trace::describe(side, &traffic))));
             }

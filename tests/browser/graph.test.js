@@ -50,7 +50,7 @@ after(async () => {
 /** Writes the HTML report of `file` and returns its path. */
 function report(file, name) {
   const out = path.join(OUT, name + '.html');
-  execFileSync(NPC, ['graph', file, '--format', 'html', '-o', out], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(NPC, ['graph', file, '-o', 'html', '--out-file', out], { cwd: ROOT, stdio: 'inherit' });
   return out;
 }
 
@@ -91,7 +91,7 @@ async function shown(page) {
 const sorted = (a) => [...a].sort();
 
 /** The part of the model the namespace filter keeps (the rule of
- * `npc graph --namespace`): the namespace's nodes, the connections that
+ * `npc graph --focus-namespace`): the namespace's nodes, the connections that
  * touch them, their other ends, the expectations about them and their nodes. */
 function selectNamespace(model, ns) {
   const chosen = new Set(model.nodes.filter((n) => n.group === ns).map((n) => n.id));
@@ -290,9 +290,87 @@ test('a 50-namespace report is drawn whole, by namespace, and readable when filt
   await page.close();
 });
 
-test('the report of existing manifests (npc analyze --format html) shows their policies', async () => {
+/** Measures the drawn lines on the SVG geometry: the points of each line
+ * (every 5px of its length) that lie inside a namespace box other than the
+ * two it connects, and the lines without their ports in a visible label or
+ * a tooltip. */
+async function lineGeometry(page) {
+  return page.evaluate(() => {
+    const boxes = Array.from(document.querySelectorAll('#viewport .group')).map((g) => {
+      const r = g.querySelector('rect');
+      return {
+        id: g.getAttribute('data-id'),
+        x: Number(r.getAttribute('x')), y: Number(r.getAttribute('y')),
+        w: Number(r.getAttribute('width')), h: Number(r.getAttribute('height'))
+      };
+    });
+    const ports = /\b(TCP|UDP|SCTP) |: all\b/;
+    const labels = Array.from(document.querySelectorAll('#viewport .port-label')).map((t) => t.textContent);
+    const crossings = [];
+    const unlabeled = [];
+    let lines = 0;
+    let points = 0;
+    for (const p of document.querySelectorAll('#viewport .layer-edges path.edge')) {
+      lines++;
+      const from = p.getAttribute('data-from-group');
+      const to = p.getAttribute('data-to-group');
+      const name = p.getAttribute('data-id') || p.getAttribute('data-members');
+      if (from === null || to === null) {
+        crossings.push(`${name}: no data-from-group/data-to-group`);
+        continue;
+      }
+      const len = p.getTotalLength();
+      const crossed = new Set();
+      for (let d = 0; d <= len; d += 5) {
+        const pt = p.getPointAtLength(d);
+        points++;
+        for (const b of boxes) {
+          if (b.id === from || b.id === to || crossed.has(b.id)) continue;
+          if (pt.x > b.x + 0.5 && pt.x < b.x + b.w - 0.5 && pt.y > b.y + 0.5 && pt.y < b.y + b.h - 0.5) {
+            crossed.add(b.id);
+            crossings.push(`${name} (${from} -> ${to}) crosses ${b.id} at ${pt.x.toFixed(0)},${pt.y.toFixed(0)}`);
+          }
+        }
+      }
+      // The hit area drawn right after the line carries its tooltip.
+      const hit = p.nextElementSibling;
+      const tip = hit && hit.classList.contains('edge-hit') && hit.querySelector('title');
+      if (!(tip && ports.test(tip.textContent))) unlabeled.push(name);
+    }
+    return { boxes: boxes.length, lines, points, crossings, unlabeled, labels };
+  });
+}
+
+test('no line crosses a namespace box it does not connect, and every line shows its ports', { skip: !GEN && 'GEN_NPL is not set' }, async () => {
+  const file = report(GEN, 'gen50-lines');
+  const { page, problems, model } = await open(file);
+  const managed = model.groups.filter((g) => g.kind === 'managed').length;
+  assert.ok(managed >= 45, `${managed} namespaces`);
+  for (const grouped of [true, false]) {
+    if (grouped) await page.check('#grouped'); else await page.uncheck('#grouped');
+    const g = await lineGeometry(page);
+    console.log(`# gen50 ${grouped ? 'by namespace' : 'every connection'}: ${g.lines} lines, ${g.boxes} boxes, ${g.points} points measured`);
+    assert.ok(g.boxes >= 45 && g.lines > 40, `${g.boxes} boxes, ${g.lines} lines`);
+    assert.deepEqual(g.crossings.slice(0, 20), [], `${g.crossings.length} crossings`);
+    assert.deepEqual(g.unlabeled.slice(0, 20), [], `${g.unlabeled.length} lines without ports`);
+    await page.screenshot({ path: path.join(OUT, `gen50-lines-${grouped ? 'grouped' : 'all'}.png`) });
+  }
+  // The shop: few enough lines for a port label on each.
+  const shop = await open(report(path.join(ROOT, 'examples/shop.npl'), 'shop-lines'));
+  const g = await lineGeometry(shop.page);
+  assert.deepEqual(g.crossings, []);
+  assert.deepEqual(g.unlabeled, []);
+  assert.equal(g.labels.length, g.lines, `a port label per line: ${g.labels}`);
+  assert.ok(g.labels.includes('TCP 8080'), `${g.labels}`);
+  await shop.page.screenshot({ path: path.join(OUT, 'shop-lines.png') });
+  assert.deepEqual(problems.concat(shop.problems), []);
+  await page.close();
+  await shop.page.close();
+});
+
+test('the report of existing manifests (npc analyze -o html) shows their policies', async () => {
   const out = path.join(OUT, 'boutique.html');
-  const html = execFileSync(NPC, ['analyze', 'tests/data/manifests/boutique', '--format', 'html'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+  const html = execFileSync(NPC, ['analyze', 'tests/data/manifests/boutique', '-o', 'html'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
   fs.writeFileSync(out, html);
   const { page, problems, model } = await open(out);
   assert.equal(model.of, 'manifests');
@@ -337,8 +415,8 @@ test('the Mermaid output of every example renders with Mermaid', async () => {
   await page.evaluate(() => window.mermaid.initialize({ startOnLoad: false, securityLevel: 'strict' }));
   const examples = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.npl')).sort();
   assert.ok(examples.length >= 4);
-  const inputs = examples.map((f) => [f, ['graph', 'examples/' + f, '--format', 'mermaid']])
-    .concat([['boutique manifests', ['analyze', 'tests/data/manifests/boutique', '--format', 'mermaid']]]);
+  const inputs = examples.map((f) => [f, ['graph', 'examples/' + f, '-o', 'mermaid']])
+    .concat([['boutique manifests', ['analyze', 'tests/data/manifests/boutique', '-o', 'mermaid']]]);
   for (const [f, args] of inputs) {
     const text = execFileSync(NPC, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
     const result = await page.evaluate(async (text) => {
@@ -354,7 +432,8 @@ test('the Mermaid output of every example renders with Mermaid', async () => {
       }
     }, text);
     assert.ok(result.ok, `${f}: ${result.error}`);
-    const nodes = (text.match(/^ {4}n\d+\[/gm) || []).length;
+    // Nodes in namespace boxes, and the one node of `cluster` connections.
+    const nodes = (text.match(/^ {4}n\d+\[/gm) || []).length + (text.match(/^ {2}any_pod\[/gm) || []).length;
     assert.equal(result.nodes, nodes, `${f}: every node is drawn`);
     assert.ok(!/unsupported markdown/i.test(result.all), `${f}: labels are text, not Markdown: ${result.nodeTexts.join(' | ')}`);
     if (f === 'shop.npl') {

@@ -26,7 +26,7 @@ fn build_reads_stdin() {
 
 #[test]
 fn json_format_is_a_list() {
-    let o = npc(&["build", "examples/shop.npl", "--format", "json"]);
+    let o = npc(&["build", "examples/shop.npl", "-o", "json"]);
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["kind"], "List");
@@ -106,7 +106,7 @@ fn usage_and_io_errors_exit_2() {
     assert_eq!(npc(&["build"]).status.code(), Some(2));
     assert_eq!(npc(&["frobnicate"]).status.code(), Some(2));
     assert_eq!(
-        npc(&["build", "examples/shop.npl", "--format", "xml"])
+        npc(&["build", "examples/shop.npl", "-o", "xml"])
             .status
             .code(),
         Some(2)
@@ -344,7 +344,7 @@ fn diff_against_own_output_is_clean_and_a_change_exits_1() {
         "examples/shop.npl",
         "--against",
         live.to_str().unwrap(),
-        "--format",
+        "-o",
         "json",
     ]);
     assert_eq!(o.status.code(), Some(1));
@@ -354,7 +354,7 @@ fn diff_against_own_output_is_clean_and_a_change_exits_1() {
 
 #[test]
 fn diff_reads_deployed_policies_from_stdin() {
-    let yaml = stdout(&npc(&["build", "examples/shop.npl", "--format", "json"]));
+    let yaml = stdout(&npc(&["build", "examples/shop.npl", "-o", "json"]));
     let o = npc_with_stdin(&["diff", "examples/shop.npl", "--against", "-"], &yaml);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }

@@ -62,7 +62,7 @@ fn completions_for_every_shell() {
         assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
         let script = stdout(&o);
         assert!(
-            script.contains("npc") && script.contains("build") && script.contains("--out-dir"),
+            script.contains("npc") && script.contains("build") && script.contains("out-dir"),
             "{shell}"
         );
     }

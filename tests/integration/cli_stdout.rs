@@ -28,7 +28,7 @@ fn printing_commands(dir: &Path) -> Vec<(Vec<String>, String)> {
         (s(&["check", &big]), String::new()),
         (s(&["explain", &big, "ns1/a -> ns1/b:80"]), String::new()),
         (
-            s(&["explain", &big, "ns1/a -> ns1/b:80", "--format", "json"]),
+            s(&["explain", &big, "ns1/a -> ns1/b:80", "-o", "json"]),
             String::new(),
         ),
         (s(&["fmt", "-"]), std::fs::read_to_string(&big).unwrap()),
@@ -42,7 +42,7 @@ fn printing_commands(dir: &Path) -> Vec<(Vec<String>, String)> {
                 &big,
                 "--against",
                 deployed.to_str().unwrap(),
-                "--format",
+                "-o",
                 "json",
             ]),
             String::new(),

@@ -58,7 +58,7 @@ fn unmanaged_policies_stay_in_force_after_applying() {
         "--against",
         live.path().to_str().unwrap(),
         "--semantic",
-        "--format",
+        "-o",
         "json",
     ]);
     assert_eq!(

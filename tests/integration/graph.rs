@@ -50,7 +50,7 @@ fn dot_and_mermaid_of_every_example() {
     for name in names {
         let file = format!("examples/{name}.npl");
         for format in ["dot", "mermaid"] {
-            let o = npc(&["graph", &file, "--format", format]);
+            let o = npc(&["graph", &file, "-o", format]);
             assert_eq!(o.status.code(), Some(0), "{file}: {}", text(&o.stderr));
             assert_eq!(text(&o.stderr), "", "{file}: no diagnostics");
             insta::assert_snapshot!(format!("{format}-{name}"), text(&o.stdout));
@@ -335,7 +335,7 @@ fn a_failing_expectation_is_drawn_and_fails_the_run() {
         "namespace web\nallow web/a -> web/b:80\nexpect deny web/a -> web/b:80\nexpect allow web/b -> web/a:80\n",
     )
     .unwrap();
-    let o = npc(&["graph", path.to_str().unwrap(), "--format", "dot"]);
+    let o = npc(&["graph", path.to_str().unwrap(), "-o", "dot"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("E029"), "{}", text(&o.stderr));
     let dot = text(&o.stdout);
@@ -345,7 +345,7 @@ fn a_failing_expectation_is_drawn_and_fails_the_run() {
         dot.contains("label=\"TCP 80\""),
         "the connection is drawn: {dot}"
     );
-    let c = npc::compile(npc::cli::read_inputs(&[path]).unwrap());
+    let c = npc::compile(vec![npc::load::Input::from_file(&path).unwrap()]);
     let g = build(&c, "p").unwrap();
     assert_eq!(g.expectations.len(), 2);
     assert!(g
@@ -395,7 +395,7 @@ fn namespace_and_focus_select_connections() {
     );
     let err = sel(&[], &["web/front"]).unwrap_err().to_string();
     assert!(err.contains("`web/frontend`"), "{err}");
-    let o = npc(&["graph", "examples/shop.npl", "--namespace", "paymens"]);
+    let o = npc(&["graph", "examples/shop.npl", "--focus-namespace", "paymens"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o.stderr).contains("the graph has no namespace `paymens`"),
@@ -407,7 +407,7 @@ fn namespace_and_focus_select_connections() {
         "examples/shop.npl",
         "--focus",
         "web/frontend",
-        "--format",
+        "-o",
         "mermaid",
     ]);
     assert_eq!(o.status.code(), Some(0));
@@ -425,9 +425,9 @@ fn output_file_replaces_a_symlink_instead_of_following_it() {
     let o = npc(&[
         "graph",
         "examples/shop.npl",
-        "--format",
-        "html",
         "-o",
+        "html",
+        "--out-file",
         out.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
@@ -448,7 +448,7 @@ fn output_file_replaces_a_symlink_instead_of_following_it() {
     let o = npc(&[
         "graph",
         "examples/shop.npl",
-        "-o",
+        "--out-file",
         "/nonexistent-dir/graph.dot",
     ]);
     assert_eq!(o.status.code(), Some(2));
@@ -461,7 +461,7 @@ fn html_escapes_what_comes_from_input() {
     let path = dir.path().join("a</script><script>alert(1)</script>&.npl");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, std::fs::read_to_string("examples/shop.npl").unwrap()).unwrap();
-    let o = npc(&["graph", path.to_str().unwrap(), "--format", "html"]);
+    let o = npc(&["graph", path.to_str().unwrap(), "-o", "html"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let html = text(&o.stdout);
     assert_eq!(
@@ -496,8 +496,8 @@ fn html_escapes_what_comes_from_input() {
 #[test]
 fn output_is_deterministic() {
     for format in ["dot", "mermaid", "html"] {
-        let a = npc(&["graph", "examples/multi-team.npl", "--format", format]);
-        let b = npc(&["graph", "examples/multi-team.npl", "--format", format]);
+        let a = npc(&["graph", "examples/multi-team.npl", "-o", format]);
+        let b = npc(&["graph", "examples/multi-team.npl", "-o", format]);
         assert_eq!(a.stdout, b.stdout, "{format}");
     }
 }

@@ -13,6 +13,7 @@ mod support;
 mod analyze;
 mod cli;
 mod cli_conventions;
+mod cli_flags;
 mod cli_hostile;
 mod cli_reads;
 mod cli_stdout;

@@ -199,10 +199,14 @@ fn a_named_port_is_given_a_number_no_rule_names() {
     );
     let text = rendered(&c);
     assert!(codes(&c).contains(&"E029"), "{text}");
+    // The number the representative gives `metrics` is npc's own: shown
+    // by name, never by number.
+    assert!(text.contains("allowed between them: TCP 49152\n"), "{text}");
     assert!(
-        text.contains("container port `metrics` as TCP 49153"),
+        text.contains("no ingress rule allows named port `metrics`"),
         "{text}"
     );
+    assert!(!text.contains("49153"), "{text}");
     let c = npc::compile_str(
         "t.npl",
         "namespace apps\nallow apps/a -> apps/b:metrics\nexpect allow apps/a -> apps/b:metrics\nexpect deny apps/a -> apps/b:metrics/udp\n",

@@ -41,11 +41,7 @@ fn port_less_query_lists_the_allowed_ports() {
 
 #[test]
 fn json_has_the_same_content() {
-    let out = explain(&[
-        "web/frontend -> payments/api-server:8080",
-        "--format",
-        "json",
-    ]);
+    let out = explain(&["web/frontend -> payments/api-server:8080", "-o", "json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["verdict"], "allowed");
     let check = &v["pairs"][0]["checks"][0];
@@ -107,4 +103,86 @@ fn typos_in_a_query_are_pointed_out() {
     );
     let out = explain(&["web/frontend -> payments/api-server:8080"]);
     assert!(!out.contains("appears nowhere"), "{out}");
+}
+
+/// The number a representative pod gives a named port is npc's own: explain,
+/// `diff --semantic` and E029 show the name, never the number.
+#[test]
+fn named_ports_are_shown_by_name_never_by_their_stand_in_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("app.npl");
+    std::fs::write(
+        &one,
+        "namespace web\nnamespace app\n\nallow web/frontend -> app/api:http\n",
+    )
+    .unwrap();
+    let two = dir.path().join("app2.npl");
+    std::fs::write(
+        &two,
+        "namespace web\nnamespace app\n\nallow web/frontend -> app/api:{http, 7070}\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let o = command().args(args).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let (one, two) = (one.to_str().unwrap(), two.to_str().unwrap());
+    let text = run(&["explain", one, "web/frontend -> app/api:http"]);
+    assert!(
+        text.contains("allowed between them: named port `http`\n"),
+        "{text}"
+    );
+    assert!(text.contains("  named port `http`: allowed\n"), "{text}");
+    let json = run(&["explain", one, "web/frontend -> app/api:http", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["pairs"][0]["checks"][0]["port"], serde_json::Value::Null);
+    assert_eq!(v["pairs"][0]["checks"][0]["name"], "http");
+    let yaml = dir.path().join("app.yaml");
+    std::fs::write(&yaml, run(&["build", one])).unwrap();
+    let diff = run(&[
+        "diff",
+        two,
+        "--against",
+        yaml.to_str().unwrap(),
+        "--semantic",
+    ]);
+    assert!(
+        diff.contains("+ web/frontend -> app/api: TCP 7070\n"),
+        "{diff}"
+    );
+    let back = run(&[
+        "diff",
+        one,
+        "--against",
+        yaml.to_str().unwrap(),
+        "--semantic",
+    ]);
+    assert!(back.starts_with("0 flow(s)"), "{back}");
+    let mut all = String::new();
+    for out in [&text, &json, &diff] {
+        all.push_str(out);
+    }
+    for n in 49152..49160 {
+        assert!(!all.contains(&n.to_string()), "{n} shown:\n{all}");
+    }
+    // A flow whose only change is the named port names it.
+    let three = dir.path().join("app3.npl");
+    std::fs::write(
+        &three,
+        "namespace web\nnamespace app\n\nallow web/frontend -> app/api:7070\n",
+    )
+    .unwrap();
+    let yaml3 = dir.path().join("app3.yaml");
+    std::fs::write(&yaml3, run(&["build", three.to_str().unwrap()])).unwrap();
+    let diff = run(&[
+        "diff",
+        two,
+        "--against",
+        yaml3.to_str().unwrap(),
+        "--semantic",
+    ]);
+    assert!(
+        diff.contains("+ web/frontend -> app/api: named port `http`\n"),
+        "{diff}"
+    );
 }

@@ -165,8 +165,8 @@ fn a_named_port_resolves_against_the_real_pod() {
     let x = explained.explanation.unwrap();
     assert_eq!(x.verdict, "partial");
     let checks = &x.pairs[0].checks;
-    assert_eq!((checks[0].port, checks[0].allowed), (8080, false));
-    assert_eq!((checks[1].port, checks[1].allowed), (9102, true));
+    assert_eq!((checks[0].port, checks[0].allowed), (Some(8080), false));
+    assert_eq!((checks[1].port, checks[1].allowed), (Some(9102), true));
     assert_eq!(x.pairs[0].allowed_ports, "TCP 9102");
 }
 

@@ -1,7 +1,11 @@
 // npc graph: draws the connectivity model embedded in this page as SVG.
 // Layout: namespaces as boxes packed in rows, endpoints in a grid inside
-// each box, connections as curves. Every text from the model is inserted
-// with textContent or setAttribute, never parsed as HTML.
+// each box. A connection between two namespaces leaves its box up or down
+// into the gutter between rows of boxes, runs along the gutters (and the
+// margins beside the rows) and enters the other box: it never crosses a
+// namespace it does not connect. Connections inside one namespace are
+// curves within its box. Every text from the model is inserted with
+// textContent or setAttribute, never parsed as HTML.
 (function () {
   'use strict';
 
@@ -27,6 +31,10 @@
   var BOLD = '600 13px system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif';
   var BIG = '600 24px system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif';
   var HEAD_BIG = 50;
+  // The margin around the rows of boxes: the vertical channels between rows.
+  var MARGIN = 80;
+  // Port labels on every line up to this many lines; past it, tooltips.
+  var LABELED_LINES = 200;
 
   var nodeById = new Map();
   var groupById = new Map();
@@ -200,30 +208,39 @@
       widest = Math.max(widest, b.w);
     });
     var rowW = Math.max(widest, Math.sqrt(area * 1.6));
-    var x = 0, y = 0, rowH = 0, width = 0;
+    var x = MARGIN, y = MARGIN, rowH = 0, right = MARGIN;
+    var rows = [];
     var nodePos = new Map();
     boxes.forEach(function (b) {
-      if (x > 0 && x + b.w > rowW) {
-        x = 0;
+      if (x > MARGIN && x - MARGIN + b.w > rowW) {
+        rows[rows.length - 1].bottom = y + rowH;
+        x = MARGIN;
         y += rowH + GROUP_GAP;
         rowH = 0;
       }
+      if (x === MARGIN) rows.push({ top: y, bottom: y });
       b.x = x;
       b.y = y;
+      b.row = rows.length - 1;
       b.nodes.forEach(function (n, i) {
         var c = i % b.cols, r = Math.floor(i / b.cols);
         nodePos.set(n.id, {
           x: b.x + PAD + c * (b.nodeW + GAP_X),
           y: b.y + head + r * (NODE_H + GAP_Y),
           w: b.nodeW,
-          h: NODE_H
+          h: NODE_H,
+          box: b
         });
       });
       x += b.w + GROUP_GAP;
       rowH = Math.max(rowH, b.h);
-      width = Math.max(width, x - GROUP_GAP);
+      right = Math.max(right, x - GROUP_GAP);
     });
-    return { boxes: boxes, nodes: nodePos, width: width, height: y + rowH, big: big };
+    if (rows.length) rows[rows.length - 1].bottom = y + rowH;
+    return {
+      boxes: boxes, nodes: nodePos, rows: rows, right: right,
+      width: right + MARGIN, height: y + rowH + MARGIN, big: big
+    };
   }
 
   // Connections shared by every node of a group (all of them shown, at
@@ -293,6 +310,62 @@
     };
   }
 
+  // A path through `points` with rounded corners.
+  function polyline(points) {
+    var d = 'M' + points[0][0].toFixed(1) + ',' + points[0][1].toFixed(1);
+    for (var i = 1; i < points.length; i++) {
+      var p = points[i];
+      if (i === points.length - 1) {
+        d += ' L' + p[0].toFixed(1) + ',' + p[1].toFixed(1);
+        break;
+      }
+      var a = points[i - 1], b = points[i + 1];
+      var la = Math.hypot(p[0] - a[0], p[1] - a[1]), lb = Math.hypot(b[0] - p[0], b[1] - p[1]);
+      var r = Math.min(8, la / 2, lb / 2);
+      var p1 = la ? [p[0] - (p[0] - a[0]) / la * r, p[1] - (p[1] - a[1]) / la * r] : p;
+      var p2 = lb ? [p[0] + (b[0] - p[0]) / lb * r, p[1] + (b[1] - p[1]) / lb * r] : p;
+      d += ' L' + p1[0].toFixed(1) + ',' + p1[1].toFixed(1) +
+        ' Q' + p[0].toFixed(1) + ',' + p[1].toFixed(1) + ' ' + p2[0].toFixed(1) + ',' + p2[1].toFixed(1);
+    }
+    return d;
+  }
+
+  // A small spread for line `lane`: parallel lines in one gutter stay apart.
+  function spread(lane, n, step) {
+    return ((lane % n) - (n - 1) / 2) * step;
+  }
+
+  // The way from rectangle `a` (a node, or a namespace's box) in box `ab` to
+  // `b` in box `bb`, through the gutters: out of `a`'s box up or down into
+  // the gutter beside its row, along it (and, between rows that are not
+  // next to each other, down or up a channel in the margin), and into `b`'s
+  // box from the gutter beside its row. Inside one box: a curve. With the
+  // point for its label (on the way into `b`).
+  function route(a, ab, b, bb, lane, lay) {
+    if (ab === bb) return curve(a, b, 0.12);
+    var rows = lay.rows, ra = ab.row, rb = bb.row;
+    var off = spread(lane, 7, 2.6);
+    var ax = a.x + a.w / 2 + spread(lane, 5, a.w / 8);
+    var bx = b.x + b.w / 2 + spread(lane + 2, 5, b.w / 8);
+    var up = rb <= ra;
+    var ys = up ? rows[ra].top - GROUP_GAP / 2 + off : rows[ra].bottom + GROUP_GAP / 2 + off;
+    var start = [ax, up ? a.y : a.y + a.h];
+    var pts;
+    var yt = rb === ra ? ys
+      : rb > ra ? rows[rb].top - GROUP_GAP / 2 + off : rows[rb].bottom + GROUP_GAP / 2 + off;
+    // Into b from above when the gutter is above its row, else from below.
+    var end = [bx, yt < bb.y ? b.y : b.y + b.h];
+    if (Math.abs(yt - ys) < 0.01) {
+      pts = [start, [ax, ys], [bx, ys], end];
+    } else {
+      var left = (ax + bx) / 2 < (MARGIN + lay.right) / 2;
+      var xv = left ? MARGIN / 2 + spread(lane, 13, 4.5) : lay.right + MARGIN / 2 + spread(lane, 13, 4.5);
+      pts = [start, [ax, ys], [xv, ys], [xv, yt], [bx, yt], end];
+    }
+    var last = pts[pts.length - 2], before = pts[pts.length - 3];
+    return { d: polyline(pts), mid: [(last[0] + before[0]) / 2, last[1]] };
+  }
+
   // -------------------------------------------------------------- drawing
   function markers() {
     var defs = s('defs');
@@ -322,7 +395,7 @@
     var root = s('g', { id: 'viewport' });
     svg.appendChild(root);
     var layers = {};
-    ['groups', 'edges', 'expects', 'focus', 'nodes', 'labels'].forEach(function (k) {
+    ['groups', 'edges', 'expects', 'focus', 'nodes', 'ports', 'labels'].forEach(function (k) {
       layers[k] = s('g', { 'class': 'layer-' + k });
       root.appendChild(layers[k]);
     });
@@ -346,8 +419,11 @@
       layers.groups.appendChild(g);
     });
     var edgeEls = new Map();
-    function addPath(a, bx, cls, origin, dataAttrs, hitCls, title, onclick) {
-      var c = curve(a, bx, 0.12);
+    var lane = 0;
+    function addPath(a, ab, bx, bb, cls, origin, dataAttrs, hitCls, title, onclick) {
+      var c = route(a, ab, bx, bb, lane++, lay);
+      dataAttrs['data-from-group'] = ab.group.id;
+      dataAttrs['data-to-group'] = bb.group.id;
       var p = s('path', {
         d: c.d, 'class': cls, 'marker-end': 'url(#arrow-' + origin + ')'
       });
@@ -379,7 +455,7 @@
       var a = lay.nodes.get(e.source), t = lay.nodes.get(e.target);
       if (!a || !t) return;
       var origin = styleOrigin(e);
-      var r = addPath(a, t, 'edge ' + origin, origin, { 'data-id': e.id }, 'edge-hit',
+      var r = addPath(a, a.box, t, t.box, 'edge ' + origin, origin, { 'data-id': e.id }, 'edge-hit',
         e.id + ': ' + e.ports, function () { select({ type: 'edge', id: e.id }); });
       r.edge = e;
       r.members = [e];
@@ -392,7 +468,7 @@
       if (!gbox || !other) return;
       var from = bd.dir === 'from' ? gbox : other, to = bd.dir === 'from' ? other : gbox;
       var origin = styleOrigin(bd.edge);
-      var r = addPath(from, to, 'edge bundle ' + origin, origin, {
+      var r = addPath(from, from.box || from, to, to.box || to, 'edge bundle ' + origin, origin, {
         'data-bundle': String(i),
         'data-members': JSON.stringify(bd.members.map(function (m) { return m.id; }))
       }, 'edge-hit bundle-hit', bundleTitle(bd) + ': ' + bd.edge.ports,
@@ -414,16 +490,31 @@
       var origin = origins[0] || 'allow';
       var i = aggEls.length;
       var n = ag.members.length;
-      var r = addPath(from, to, 'edge agg ' + origin, origin, {
+      var r = addPath(from, from, to, to, 'edge agg ' + origin, origin, {
         'data-agg': String(i),
         'data-members': JSON.stringify(ag.members.map(function (m) { return m.id; })),
         style: 'stroke-width:' + (1.2 + Math.log2(n)).toFixed(2)
-      }, 'edge-hit agg-hit', ag.source + ' -> ' + ag.target + ': ' + n + ' connection' + (n === 1 ? '' : 's'),
+      }, 'edge-hit agg-hit', aggTitle(ag),
       function () { select({ type: 'agg', index: i }); });
       r.agg = ag;
       r.members = ag.members;
       aggEls.push(r);
     });
+    // Ports on the lines, where there are few enough to read.
+    var lines = [];
+    edgeEls.forEach(function (r) { lines.push([r.mid, r.edge]); });
+    bundleEls.forEach(function (r) { lines.push([r.mid, r.edge]); });
+    if (lines.length <= LABELED_LINES) {
+      lines.forEach(function (l) {
+        var o = styleOrigin(l[1]);
+        var t = s('text', {
+          x: l[0][0].toFixed(1), y: (l[0][1] - 4).toFixed(1), 'text-anchor': 'middle',
+          'class': 'edge-label port-label ' + o
+        });
+        t.textContent = edgeLabel(l[1]);
+        layers.ports.appendChild(t);
+      });
+    }
     var expectEls = [];
     vis.expects.forEach(function (x) {
       var xi = data.expectations.indexOf(x);
@@ -481,6 +572,15 @@
     svg.classList.toggle('hide-expect', !state.showExpect);
     applyView();
     highlight();
+  }
+
+  // An aggregate's tooltip: its connections with their ports (the first 12).
+  function aggTitle(ag) {
+    var n = ag.members.length;
+    var lines = [ag.source + ' -> ' + ag.target + ': ' + n + ' connection' + (n === 1 ? '' : 's')];
+    ag.members.slice(0, 12).forEach(function (e) { lines.push(e.id + ': ' + e.ports); });
+    if (n > 12) lines.push('… and ' + (n - 12) + ' more (click for all)');
+    return lines.join('\n');
   }
 
   function isGrouped(vis) {
@@ -674,7 +774,7 @@
       var e = edgeById.get(id);
       var a = drawn.lay.nodes.get(e.source), t = drawn.lay.nodes.get(e.target);
       if (!a || !t) return;
-      var c = curve(a, t, 0.12);
+      var c = route(a, a.box, t, t.box, 0, drawn.lay);
       var origin = styleOrigin(e);
       var p = s('path', {
         d: c.d, 'class': 'edge related ' + origin, 'data-id': e.id,

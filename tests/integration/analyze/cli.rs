@@ -18,8 +18,8 @@ fn reads_standard_input_and_prints_lines() {
 #[test]
 fn csv_and_markdown_carry_the_same_lines() {
     let txt = stdout(&npc(&["analyze", RECIPE]));
-    let csv = stdout(&npc(&["analyze", RECIPE, "--format", "csv"]));
-    let md = stdout(&npc(&["analyze", RECIPE, "--format", "md"]));
+    let csv = stdout(&npc(&["analyze", RECIPE, "-o", "csv"]));
+    let md = stdout(&npc(&["analyze", RECIPE, "-o", "md"]));
     assert!(csv.starts_with("src,dst,conn\n"));
     assert!(md.starts_with("| src | dst | conn |\n|-----|-----|------|\n"));
     assert_eq!(csv.lines().count(), txt.lines().count() + 1);
@@ -27,7 +27,7 @@ fn csv_and_markdown_carry_the_same_lines() {
     let egress = stdout(&npc(&[
         "analyze",
         "tests/data/manifests/recipes/egress-external.yaml",
-        "--format",
+        "-o",
         "csv",
     ]));
     // Commas inside a field are quoted.

@@ -65,7 +65,7 @@ fn json_form_of_an_analysis() {
     let out = npc(&[
         "analyze",
         "tests/data/manifests/recipes/egress-external.yaml",
-        "--format",
+        "-o",
         "json",
         "--exposure",
     ]);
@@ -206,7 +206,7 @@ fn agree_with_nca(input: &Path) -> Option<usize> {
         let shown = input
             .strip_prefix(root())
             .map_or_else(|_| input.display().to_string(), |p| p.display().to_string());
-        let out = npc(&["analyze", &shown, "--format", "json"]);
+        let out = npc(&["analyze", &shown, "-o", "json"]);
         assert!(out.status.success(), "{}", stderr(&out));
         let json: Value = serde_json::from_slice(&out.stdout).unwrap();
         let workloads: BTreeSet<String> = json["workloads"]

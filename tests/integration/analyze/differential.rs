@@ -678,12 +678,12 @@ fn compare(cases: &[(usize, Case)], seed: u64) -> Option<Counts> {
     }
     let expected = nca::connectivity(&nca::policies_yaml(&policies), &inventory)?
         .unwrap_or_else(|e| panic!("{e}"));
-    let out = run_npc(&["analyze", dir.path().to_str().unwrap(), "--format", "json"]);
+    let out = run_npc(&["analyze", dir.path().to_str().unwrap(), "-o", "json"]);
     assert!(out.status.success(), "npc analyze failed: {}", stderr(&out));
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     let got = npc_result(&json);
     // Lint reads the same odd shapes: it must finish with findings only.
-    let lint = run_npc(&["lint", dir.path().to_str().unwrap(), "--format", "json"]);
+    let lint = run_npc(&["lint", dir.path().to_str().unwrap(), "-o", "json"]);
     assert_eq!(
         lint.status.code(),
         Some(0),

@@ -33,7 +33,7 @@ fn dot_and_mermaid_snapshots() {
         ),
     ] {
         for format in formats {
-            let out = npc(&["analyze", input, "--format", format]);
+            let out = npc(&["analyze", input, "-o", format]);
             assert!(out.status.success(), "{input}: {}", stderr(&out));
             let name = input
                 .trim_start_matches("tests/data/manifests/")
@@ -110,10 +110,10 @@ fn every_drawn_edge_is_an_analyzed_connection_and_every_decided_one_is_drawn() {
     let mut edges_checked = 0;
     for input in inputs() {
         let path = relative(&input);
-        let json = npc(&["analyze", &path, "--format", "json"]);
+        let json = npc(&["analyze", &path, "-o", "json"]);
         assert!(json.status.success(), "{path}: {}", stderr(&json));
         let analysis: Value = serde_json::from_str(&stdout(&json)).unwrap();
-        let html = npc(&["analyze", &path, "--format", "html"]);
+        let html = npc(&["analyze", &path, "-o", "html"]);
         assert!(html.status.success(), "{path}: {}", stderr(&html));
         let m = model(&stdout(&html));
         assert_eq!(m["of"], "manifests", "{path}");
@@ -168,7 +168,7 @@ fn exposure_is_not_drawn() {
     let out = npc(&[
         "analyze",
         "tests/data/manifests/boutique",
-        "--format",
+        "-o",
         "dot",
         "--exposure",
     ]);

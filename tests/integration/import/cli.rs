@@ -12,7 +12,7 @@ fn import_then_build_works_on_the_demo() {
     let out = npc(&[
         "import",
         "tests/data/manifests/boutique",
-        "-o",
+        "--out-file",
         program.to_str().unwrap(),
         "--assume-workload-ports",
     ]);
@@ -54,7 +54,7 @@ fn import_then_build_works_on_the_demo() {
     }
     std::fs::write(cluster.join("policies.yaml"), stdout(&build)).unwrap();
     let workload_connections = |path: &str| -> Vec<serde_json::Value> {
-        let out = npc(&["analyze", path, "--format", "json"]);
+        let out = npc(&["analyze", path, "-o", "json"]);
         assert!(out.status.success(), "{}", stderr(&out));
         let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
         v["connections"]
@@ -78,7 +78,7 @@ fn named_against_numbered_ports_are_not_assumed_by_default() {
     let out = npc(&[
         "import",
         "tests/data/manifests/boutique",
-        "-o",
+        "--out-file",
         program.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -93,7 +93,7 @@ fn unconvertible_policies_stop_the_import_unless_kept() {
     let dir = tempfile::tempdir().unwrap();
     let program = dir.path().join("p.npl");
     let input = "tests/data/import/both-sides-differ.yaml";
-    let out = npc(&["import", input, "-o", program.to_str().unwrap()]);
+    let out = npc(&["import", input, "--out-file", program.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("[E104]"), "{err}");
@@ -111,7 +111,7 @@ fn unconvertible_policies_stop_the_import_unless_kept() {
     let out = npc(&[
         "import",
         input,
-        "-o",
+        "--out-file",
         program.to_str().unwrap(),
         "--keep-unconvertible",
         dir.path().to_str().unwrap(),

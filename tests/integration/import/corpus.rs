@@ -140,7 +140,7 @@ fn programs() -> Vec<PathBuf> {
 /// A program's policies, with its managed namespaces as `Namespace`
 /// objects carrying their declared labels, as manifests.
 fn as_manifests(path: &Path) -> (manifest::Manifests, Vec<NetworkPolicy>) {
-    let compilation = npc::compile(npc::cli::read_inputs(&[path.to_path_buf()]).unwrap());
+    let compilation = npc::compile(vec![npc::load::Input::from_file(path).unwrap()]);
     assert!(
         !compilation.has_errors(),
         "{}: {:?}",

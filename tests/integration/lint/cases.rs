@@ -30,7 +30,7 @@ fn snapshot(name: &str, text: &str) {
 
 /// The JSON findings of `npc lint PATH`.
 pub fn findings(path: &str, extra: &[&str]) -> Vec<Value> {
-    let mut args = vec!["lint", path, "--format", "json"];
+    let mut args = vec!["lint", path, "-o", "json"];
     args.extend(extra);
     let out = npc(&args);
     assert!(
@@ -113,7 +113,7 @@ fn case_outputs_are_snapshotted() {
         let name = case.file_stem().unwrap().to_string_lossy().into_owned();
         let human = npc(&["lint", &relative(&case), "--color", "never"]);
         snapshot(&format!("lint-{name}"), &stdout(&human));
-        let json = npc(&["lint", &relative(&case), "--format", "json"]);
+        let json = npc(&["lint", &relative(&case), "-o", "json"]);
         snapshot(&format!("lint-{name}-json"), &stdout(&json));
     }
 }
@@ -202,7 +202,7 @@ fn policies_alone_are_linted_through_representatives() {
     // No workload at all: L001 still finds the trap on the pods the
     // policy selects; selection checks (L003-L005) stay quiet.
     let text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: web}\nspec:\n  podSelector: {matchLabels: {app: api}}\n  policyTypes: [Egress]\n";
-    let out = crate::support::npc::npc_with_stdin(&["lint", "-", "--format", "json"], text);
+    let out = crate::support::npc::npc_with_stdin(&["lint", "-", "-o", "json"], text);
     let found: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0]["code"], "L001");
@@ -279,7 +279,7 @@ fn sarif_and_github_annotations() {
         .filter(|c| c.to_string_lossy().ends_with("-positive.yaml"))
     {
         let path = relative(case);
-        let out = npc(&["lint", &path, "--format", "sarif", "--deny", "L001"]);
+        let out = npc(&["lint", &path, "-o", "sarif", "--deny", "L001"]);
         assert!(
             out.status.code().is_some_and(|c| c <= 1),
             "{}",
@@ -298,7 +298,7 @@ fn sarif_and_github_annotations() {
         if crate::cli_conventions::validate_sarif(&text) {
             validated += 1;
         }
-        let github = stdout(&npc(&["lint", &path, "--format", "github"]));
+        let github = stdout(&npc(&["lint", &path, "-o", "github"]));
         assert_eq!(
             github.lines().filter(|l| l.starts_with("::")).count(),
             found.len(),
