@@ -116,7 +116,9 @@ action_steps() {
   mkdir -p "$dir/home"
   : > "$dir/github-path"
   : > "$dir/github-output"
-  CARGO_TARGET_DIR="$hook_target" CARGO_INSTALL_ROOT="$dir/home" GITHUB_PATH="$dir/github-path" scripts/action.sh install
+  # `cargo install --path` of this checkout: its own target/ holds the
+  # release build already (same package, same profile), so nothing is built again.
+  CARGO_TARGET_DIR="$root/target" CARGO_INSTALL_ROOT="$dir/home" GITHUB_PATH="$dir/github-path" scripts/action.sh install
   grep -qx "$dir/home/bin" "$dir/github-path"
   export PATH="$dir/home/bin:$PATH"
   # check: passes on the shop example, annotates a failing expectation.
