@@ -64,10 +64,10 @@ if [ ! -x /usr/bin/time ]; then
 fi
 
 log "building npc and the generator (release)"
-(cd "$root" && cargo build --release --quiet -p npc --bin npc -p npc-gen --bin npc-gen)
+(cd "$root" && cargo build --release --quiet -p npc-netpol --bin npc -p npc-gen --bin npc-gen)
 npc="$root/target/release/npc"
 gen="$root/target/release/npc-gen"
-(cd "$root" && cargo build --release --quiet -p npc --example gen_manifests)
+(cd "$root" && cargo build --release --quiet -p npc-netpol --example gen_manifests)
 gen_manifests="$root/target/release/examples/gen_manifests"
 
 contains() { case " $1 " in *" $2 "*) return 0 ;; *) return 1 ;; esac; }
