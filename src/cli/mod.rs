@@ -178,14 +178,22 @@ pub enum ColorChoice {
 
 impl ColorChoice {
     /// The choice for an `anstream` stream: `auto` decides per stream from
-    /// the terminal and the environment.
+    /// the terminal and the environment. `TERM=dumb` is decided here: the
+    /// stream alone would colour a dumb terminal whenever `CI` is set.
     pub fn stream(self) -> anstream::ColorChoice {
         match self {
+            ColorChoice::Auto if dumb_terminal() => anstream::ColorChoice::Never,
             ColorChoice::Auto => anstream::ColorChoice::Auto,
             ColorChoice::Always => anstream::ColorChoice::Always,
             ColorChoice::Never => anstream::ColorChoice::Never,
         }
     }
+}
+
+/// `TERM=dumb`, unless `CLICOLOR_FORCE` asks for colour all the same.
+fn dumb_terminal() -> bool {
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty() && v != "0");
+    std::env::var_os("TERM").is_some_and(|t| t == "dumb") && set("CLICOLOR_FORCE").is_none()
 }
 
 /// Prints command output (uncoloured) on stdout.

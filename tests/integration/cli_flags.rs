@@ -336,6 +336,11 @@ fn help_is_coloured_only_for_terminals() {
     assert!(has_ansi(&in_terminal("help diff", &[])));
     assert!(!has_ansi(&in_terminal("help diff", &[("NO_COLOR", "1")])));
     assert!(!has_ansi(&in_terminal("help diff", &[("TERM", "dumb")])));
+    // CI machines set CI, which alone lets a stream colour a dumb terminal.
+    assert!(!has_ansi(&in_terminal(
+        "help diff",
+        &[("TERM", "dumb"), ("CI", "true")]
+    )));
     assert!(!has_ansi(&in_terminal("diff --help --color never", &[])));
     // Usage errors too.
     let o = npc(&["build", "--no-such-flag"]);
