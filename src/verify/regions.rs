@@ -15,9 +15,11 @@
 //! * a pod's labels are split likewise by the pod selectors that concern
 //!   its namespace (the podSelectors of policies there and the peers that
 //!   can match pods there);
-//! * a destination may declare the named ports that rules mention, at the
-//!   port asked about or elsewhere (a pod cannot listen on one port twice,
-//!   so two names never share a number);
+//! * a destination may declare any named port that rules mention, at a
+//!   number in any class of numbers the numbered rules (and the ports
+//!   asked about) tell apart, or not at all ([`port_classes`]: a pod
+//!   cannot listen on one port twice, so several names, each in its own
+//!   class, are checked on one pod);
 //! * an address range is split at every bound of every `ipBlock` and
 //!   `except`.
 //!
@@ -30,8 +32,8 @@ use std::rc::Rc;
 
 use k8s_openapi::api::networking::v1::{IPBlock, NetworkPolicy};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::port_classes::{self, Class, PortUse};
 use super::representative::{Kind, Representative};
 use crate::eval::{Endpoint, NamedPort, Pod};
 use crate::ir::{
@@ -78,9 +80,8 @@ pub struct Atoms {
     namespace_names: BTreeSet<String>,
     /// Bounds of every ipBlock and except.
     bounds: Bounds,
-    /// Named ports of rules, and the first port of each numeric entry, per protocol.
-    named_ports: BTreeSet<(String, Protocol)>,
-    numeric_starts: BTreeMap<Protocol, BTreeSet<u16>>,
+    /// The named ports of rules, and their numbered ports and ranges.
+    ports: PortUse,
 }
 
 /// The bounds of address ranges, per family: the first address of every
@@ -176,22 +177,7 @@ impl Atoms {
             let egress = spec.egress.iter().flatten().map(|r| (&r.to, &r.ports));
             for (peers, ports) in ingress.chain(egress) {
                 for port in ports.iter().flatten() {
-                    let protocol = port
-                        .protocol
-                        .as_deref()
-                        .and_then(Protocol::parse)
-                        .unwrap_or(Protocol::Tcp);
-                    match &port.port {
-                        Some(IntOrString::String(name)) => {
-                            atoms.named_ports.insert((name.clone(), protocol));
-                        }
-                        Some(IntOrString::Int(n)) => {
-                            if let Ok(n) = u16::try_from(*n) {
-                                atoms.numeric_starts.entry(protocol).or_default().insert(n);
-                            }
-                        }
-                        None => {}
-                    }
+                    atoms.ports.add(port);
                 }
                 for peer in peers.iter().flatten() {
                     if let Some(block) = &peer.ip_block {
@@ -493,64 +479,55 @@ fn namespaces(
     Ok(out)
 }
 
-/// The container ports a destination may declare, one set per case that
-/// matters for the ports asked about.
-fn port_declarations(ports: Option<&Ports>, atoms: &Atoms) -> Vec<Vec<NamedPort>> {
+/// The container ports a destination may declare, one declaration per pod
+/// to check (`port_classes`): none but the named ports asked about, and
+/// every named port of the rules in every class of numbers that matters
+/// for the ports asked about (each class, without ports). A named port
+/// asked about is declared in every declaration, in each class in turn.
+fn port_declarations(
+    ports: Option<&Ports>,
+    atoms: &Atoms,
+) -> Result<Vec<Vec<NamedPort>>, TooManyRegions> {
     let asked: Vec<&crate::ir::Port> = match ports {
         Some(Ports::Only(list)) => list.iter().collect(),
         _ => Vec::new(),
     };
-    let asked_names: Vec<(&str, Protocol)> = asked
+    let every_port = !matches!(ports, Some(Ports::Only(_)));
+    let required: Vec<(String, Protocol)> = asked
         .iter()
         .filter_map(|p| match &p.number {
-            PortNumber::Named(n) => Some((n.as_str(), p.protocol)),
+            PortNumber::Named(n) => Some((n.clone(), p.protocol)),
             _ => None,
         })
         .collect();
-    // A number no rule names, for "declared elsewhere".
-    let taken: BTreeSet<u16> = atoms.numeric_starts.values().flatten().copied().collect();
-    let fresh = (49152..=u16::MAX)
-        .chain(1024..49152)
-        .find(|n| !taken.contains(n))
-        .unwrap_or(u16::MAX);
-    let mut out = Vec::new();
-    // The names asked about: declared elsewhere, or at each number a rule names.
-    let mut base: Vec<NamedPort> = Vec::new();
-    for (name, protocol) in &asked_names {
-        base.push(NamedPort {
-            name: (*name).to_string(),
-            protocol: *protocol,
-            number: fresh,
-        });
-    }
-    out.push(base.clone());
-    for (i, (_, protocol)) in asked_names.iter().enumerate() {
-        for n in atoms.numeric_starts.get(protocol).into_iter().flatten() {
-            let mut ports = base.clone();
-            ports[i].number = *n;
-            out.push(ports);
+    let numbers = |protocol: Protocol| -> Vec<(u16, u16)> {
+        asked
+            .iter()
+            .filter(|p| p.protocol == protocol)
+            .filter_map(|p| match p.number {
+                PortNumber::Single(n) => Some((n, n)),
+                PortNumber::Range(a, b) => Some((a, b)),
+                PortNumber::Named(_) => None,
+            })
+            .collect()
+    };
+    let mut names: BTreeSet<(String, Protocol)> = atoms.ports.named.clone();
+    names.extend(required.iter().cloned());
+    let mut wanted: Vec<(String, Protocol, Vec<Class>)> = Vec::new();
+    for (name, protocol) in names {
+        let asked_numbers = numbers(protocol);
+        let mut classes = atoms.ports.classes(protocol, &asked_numbers);
+        let is_required = required.iter().any(|(n, p)| *n == name && *p == protocol);
+        if !every_port && !is_required {
+            // Declared elsewhere, it changes nothing asked about.
+            classes.retain(|c| asked_numbers.iter().any(|(a, b)| c.meets(*a, *b)));
+        }
+        if !classes.is_empty() {
+            wanted.push((name, protocol, classes));
         }
     }
-    // Names of rules, declared at a number asked about.
-    for (name, protocol) in &atoms.named_ports {
-        if asked_names.iter().any(|(n, p)| n == name && p == protocol) {
-            continue;
-        }
-        for p in &asked {
-            let number = match p.number {
-                PortNumber::Single(n) | PortNumber::Range(n, _) if p.protocol == *protocol => n,
-                _ => continue,
-            };
-            let mut ports = base.clone();
-            ports.push(NamedPort {
-                name: name.clone(),
-                protocol: *protocol,
-                number,
-            });
-            out.push(ports);
-        }
-    }
-    out
+    let out = port_classes::pack(&wanted, &required, MAX_REGIONS).map_err(|_| TooManyRegions)?;
+    Ok(out)
 }
 
 /// The representatives of one expectation endpoint (its peers: one, or the
@@ -673,11 +650,12 @@ pub struct Plan {
 }
 
 /// Splits expectations' endpoints into regions, remembering each split:
-/// most programs name the same endpoints in many expectations.
+/// most programs name the same endpoints and ports in many expectations.
 pub struct Splitter<'a> {
     program: &'a Program,
     atoms: &'a Atoms,
     cache: HashMap<SplitKey, Rc<Vec<Representative>>>,
+    declarations: HashMap<Option<Ports>, Vec<Vec<NamedPort>>>,
 }
 
 impl<'a> Splitter<'a> {
@@ -686,12 +664,20 @@ impl<'a> Splitter<'a> {
             program,
             atoms,
             cache: HashMap::new(),
+            declarations: HashMap::new(),
         }
     }
 
     /// Splits an expectation's endpoints into regions.
     pub fn plan(&mut self, e: &crate::ir::Expectation) -> Result<Plan, TooManyRegions> {
-        let declarations = port_declarations(e.ports.as_ref(), self.atoms);
+        let declarations = match self.declarations.get(&e.ports) {
+            Some(found) => found.clone(),
+            None => {
+                let made = port_declarations(e.ports.as_ref(), self.atoms)?;
+                self.declarations.insert(e.ports.clone(), made.clone());
+                made
+            }
+        };
         Ok(Plan {
             sources: self.split(&e.sources, vec![Vec::new()])?,
             destinations: self.split(&e.destinations, declarations)?,
