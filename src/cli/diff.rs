@@ -28,7 +28,10 @@ so they still allow traffic.
 
 With --semantic, npc evaluates both policy sets and lists the flows whose
 verdict changes (`+` newly allowed, `-` newly denied) between the endpoints the
-program names, or between the pods of --inventory.
+program names, or between the pods of --inventory. A program's pod may declare
+a named port at any number: a change found only when the destination declares
+it at a number inside (or outside) a numbered range is listed with the
+declaration (`c/* (declaring `http` as TCP 8000)`).
 
 Exit codes:
   0  no differences
@@ -145,15 +148,21 @@ fn semantic(
     compilation: &crate::Compilation,
     deployed: &diff::Deployed,
 ) -> Outcome {
-    let endpoints = match super::load_inventory(args.inventory.as_deref())? {
-        Some(inv) => diff::semantic::inventory_endpoints(&inv),
-        None => compilation
-            .program
-            .as_ref()
-            .map(diff::semantic::program_endpoints)
-            .unwrap_or_default(),
+    let (endpoints, pods) = match super::load_inventory(args.inventory.as_deref())? {
+        Some(inv) => (
+            diff::semantic::inventory_endpoints(&inv),
+            diff::semantic::Pods::AsDeclared,
+        ),
+        None => (
+            compilation
+                .program
+                .as_ref()
+                .map(diff::semantic::program_endpoints)
+                .unwrap_or_default(),
+            diff::semantic::Pods::Representatives,
+        ),
     };
-    let report = diff::semantic::compare(&compilation.policies, deployed, &endpoints)
+    let report = diff::semantic::compare(&compilation.policies, deployed, &endpoints, pods)
         .map_err(|e| diff_error(&e))?;
     print_report(
         args.format,

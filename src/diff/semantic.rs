@@ -72,11 +72,25 @@ impl SemanticReport {
     }
 }
 
+/// What the pods of the endpoints are: representatives of a program's
+/// endpoints, which may declare a named port at any number, or real pods,
+/// which declare what they declare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pods {
+    /// Each pod is also compared, as a destination, declaring the named
+    /// ports of either policy set in every class of numbers their numbered
+    /// ports and ranges tell apart (`verify::port_classes`).
+    Representatives,
+    /// Each pod is compared as it is (an inventory's pods).
+    AsDeclared,
+}
+
 /// Compares the connectivity before and after applying `desired`.
 pub fn compare(
     desired: &[NetworkPolicy],
     deployed: &Deployed,
     endpoints: &[(String, Endpoint)],
+    pods: Pods,
 ) -> Result<SemanticReport, Error> {
     let mut report = SemanticReport {
         endpoints: endpoints.len(),
@@ -101,8 +115,19 @@ pub fn compare(
     let invalid = |e: crate::eval::PolicyErrors| Error::Encode {
         message: format!("the policies cannot be evaluated: {e}"),
     };
+    let declarations = match pods {
+        Pods::Representatives => named_port_declarations(&before, &after),
+        Pods::AsDeclared => Vec::new(),
+    };
     let before = PolicySet::new(before).map_err(invalid)?;
     let after = PolicySet::new(after).map_err(invalid)?;
+    let text = |s: PortSet| {
+        if s.is_empty() {
+            String::new()
+        } else {
+            s.to_string()
+        }
+    };
     for (src_name, src) in endpoints {
         for (dst_name, dst) in endpoints {
             if src_name == dst_name {
@@ -112,26 +137,86 @@ pub fn compare(
                 before.allowed_ports(src, dst),
                 after.allowed_ports(src, dst),
             );
-            if was == now {
-                continue;
+            let (allowed, denied) = (now.difference(&was), was.difference(&now));
+            if was != now {
+                report.changes.push(FlowChange {
+                    source: src_name.clone(),
+                    destination: dst_name.clone(),
+                    allowed: text(allowed.clone()),
+                    denied: text(denied.clone()),
+                });
             }
-            let text = |s: PortSet| {
-                if s.is_empty() {
-                    String::new()
-                } else {
-                    s.to_string()
+            let Endpoint::Pod(pod) = dst else { continue };
+            // The same pod declaring the named ports elsewhere: a change
+            // at a number it declares is that name's.
+            for ports in &declarations {
+                let declaring = Endpoint::Pod(crate::eval::Pod {
+                    ports: ports.clone(),
+                    ..pod.clone()
+                });
+                let (was, now) = (
+                    before.allowed_ports(src, &declaring),
+                    after.allowed_ports(src, &declaring),
+                );
+                if was == now {
+                    continue;
                 }
-            };
-            report.changes.push(FlowChange {
-                source: src_name.clone(),
-                destination: dst_name.clone(),
-                allowed: text(now.difference(&was)),
-                denied: text(was.difference(&now)),
-            });
+                for port in ports {
+                    let (p, n) = (port.protocol, port.number);
+                    let here = PortSet::range(p, n, n);
+                    let (more, less) = (
+                        now.difference(&was).intersection(&here),
+                        was.difference(&now).intersection(&here),
+                    );
+                    if (more.is_empty() || allowed.contains(p, n))
+                        && (less.is_empty() || denied.contains(p, n))
+                    {
+                        continue;
+                    }
+                    report.changes.push(FlowChange {
+                        source: src_name.clone(),
+                        destination: format!("{dst_name} (declaring `{}` as {p} {n})", port.name),
+                        allowed: text(more),
+                        denied: text(less),
+                    });
+                }
+            }
         }
     }
     Ok(report)
 }
+
+/// Container-port declarations that give every named port of either
+/// policy set a number in every class of numbers their numbered ports and
+/// ranges tell apart (none when no rule names a port).
+fn named_port_declarations(
+    before: &[NetworkPolicy],
+    after: &[NetworkPolicy],
+) -> Vec<Vec<crate::eval::NamedPort>> {
+    use crate::verify::port_classes::{self, PortUse};
+    let mut uses = PortUse::default();
+    for policy in before.iter().chain(after) {
+        let Some(spec) = &policy.spec else { continue };
+        let ingress = spec.ingress.iter().flatten().map(|r| &r.ports);
+        let egress = spec.egress.iter().flatten().map(|r| &r.ports);
+        for port in ingress.chain(egress).flatten().flatten() {
+            uses.add(port);
+        }
+    }
+    let wanted: Vec<_> = uses
+        .named
+        .iter()
+        .map(|(name, protocol)| (name.clone(), *protocol, uses.classes(*protocol, &[])))
+        .collect();
+    // The first declaration declares nothing: the endpoint itself is that.
+    port_classes::pack(&wanted, &[], MAX_DECLARATIONS)
+        .map(|mut all| all.split_off(1.min(all.len())))
+        .unwrap_or_default()
+}
+
+/// The most declarations a destination is compared with (each one more
+/// comparison of every pair).
+const MAX_DECLARATIONS: usize = 64;
 
 /// An endpoint a program names: one representative, the name it is shown
 /// under, and the peers of the program it stands for.

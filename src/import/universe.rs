@@ -10,11 +10,13 @@
 //! * pods: in each such namespace, one pod per combination of the verdicts
 //!   of the pod selectors that concern it (its policies' podSelectors,
 //!   their peers without a namespaceSelector, and the peers whose
-//!   namespaceSelector matches it); each pod is checked once declaring no
-//!   named port and once declaring every named port a rule mentions (each
-//!   at its own number), and a pod whose workload label names a workload of
-//!   its namespace also declaring that workload's container ports (with
-//!   `assume_workload_ports`, only that);
+//!   namespaceSelector matches it); each pod is checked declaring no named
+//!   port, and declaring every named port a rule mentions in every class
+//!   of numbers the numbered ports and ranges of either set tell apart
+//!   (inside and outside each; several names per pod, each in its own
+//!   class: `verify::port_classes`), and a pod whose workload label names
+//!   a workload of its namespace also declaring that workload's container
+//!   ports (with `assume_workload_ports`, only that);
 //! * addresses: one per stretch of the IPv4 and IPv6 spaces that no bound
 //!   of any `ipBlock` or `except` crosses.
 //!
@@ -25,7 +27,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::eval::{NamedPort, Pod, Protocol};
 use crate::ir::Selector;
@@ -49,9 +50,15 @@ pub struct Universe {
     pub pods: Vec<Pod>,
     /// For each pod: the workload it is, if it is one.
     pub names: Vec<Option<String>>,
+    /// For each pod: whether it repeats the pod before it but for the
+    /// container ports it declares. Such a pod is a destination of its own
+    /// (named ports resolve on the destination) and, as a source, the same
+    /// as the pod it repeats.
+    pub repeats: Vec<bool>,
     pub addresses: Vec<IpAddr>,
 }
 
+use crate::verify::port_classes::{self, Class, PortUse};
 pub use crate::verify::regions::selector;
 use crate::verify::regions::{self, Bounds, Limits};
 
@@ -65,7 +72,9 @@ struct Atoms {
     /// Peers with a namespaceSelector: (namespaces, pods).
     scoped: BTreeSet<(Selector, Selector)>,
     namespace_names: BTreeSet<String>,
-    named_ports: BTreeSet<(String, Protocol)>,
+    /// Named ports, and the numbered ports and ranges that tell their
+    /// numbers apart.
+    ports: PortUse,
     bounds: Bounds,
 }
 
@@ -84,14 +93,7 @@ impl Atoms {
         let egress = spec.egress.iter().flatten().map(|r| (&r.to, &r.ports));
         for (peers, ports) in ingress.chain(egress) {
             for p in ports.iter().flatten() {
-                if let Some(IntOrString::String(name)) = &p.port {
-                    let protocol = p
-                        .protocol
-                        .as_deref()
-                        .and_then(Protocol::parse)
-                        .unwrap_or(Protocol::Tcp);
-                    self.named_ports.insert((name.clone(), protocol));
-                }
+                self.ports.add(p);
             }
             for peer in peers.iter().flatten() {
                 if let Some(block) = &peer.ip_block {
@@ -178,6 +180,7 @@ pub fn universe(
             }
             out.pods.push(w.pod(&s.shape, &labels));
             out.names.push(Some(w.id.to_string()));
+            out.repeats.push(false);
         }
     }
     let mut names: BTreeSet<String> = atoms.namespace_names.clone();
@@ -189,19 +192,16 @@ pub fn universe(
     names.insert(fresh);
     // Pod classes by the set of selectors that concern a namespace.
     let mut cache: BTreeMap<BTreeSet<Selector>, Vec<BTreeMap<String, String>>> = BTreeMap::new();
-    let mut declared_ports: Vec<NamedPort> = Vec::new();
-    for (i, (name, protocol)) in atoms.named_ports.iter().enumerate() {
-        declared_ports.push(NamedPort {
-            name: name.clone(),
-            protocol: *protocol,
-            number: u16::try_from(40_000 + i).unwrap_or(u16::MAX),
-        });
-    }
-    let variants: Vec<Vec<NamedPort>> = if declared_ports.is_empty() {
-        vec![Vec::new()]
-    } else {
-        vec![Vec::new(), declared_ports]
-    };
+    // No named port, and every named port in every class of numbers the
+    // numbered rules of either set tell apart (several names per pod, each
+    // in its own class: `verify::port_classes`).
+    let wanted: Vec<(String, Protocol, Vec<Class>)> = atoms
+        .ports
+        .named
+        .iter()
+        .map(|(name, protocol)| (name.clone(), *protocol, atoms.ports.classes(*protocol, &[])))
+        .collect();
+    let variants = port_classes::pack(&wanted, &[], MAX_PODS).map_err(|_| TooLarge)?;
     // The container ports of the workloads, by namespace and workload name.
     let mut workload_ports: BTreeMap<(&str, &str), Vec<NamedPort>> = BTreeMap::new();
     for w in &manifests.workloads {
@@ -254,7 +254,7 @@ pub fn universe(
                     }
                     None => &variants,
                 };
-                for ports in list {
+                for (i, ports) in list.iter().enumerate() {
                     out.pods.push(Pod {
                         namespace: name.clone(),
                         namespace_labels: namespace_labels.clone(),
@@ -262,6 +262,7 @@ pub fn universe(
                         ports: ports.clone(),
                     });
                     out.names.push(None);
+                    out.repeats.push(i > 0);
                 }
             }
             if out.pods.len() > MAX_PODS {
