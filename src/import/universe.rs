@@ -11,19 +11,20 @@
 //!   of the pod selectors that concern it (its policies' podSelectors,
 //!   their peers without a namespaceSelector, and the peers whose
 //!   namespaceSelector matches it); each pod is checked declaring no named
-//!   port, and declaring every named port a rule mentions in every class
-//!   of numbers the numbered ports and ranges of either set tell apart
-//!   (inside and outside each; several names per pod, each in its own
-//!   class: `verify::port_classes`), and a pod whose workload label names
-//!   a workload of its namespace also declaring that workload's container
-//!   ports (with `assume_workload_ports`, only that);
+//!   port, and declaring every named port of the rules about it (ingress
+//!   rules of the policies selecting it, egress rules whose peers match
+//!   it) in every class of numbers the numbered ports and ranges of those
+//!   rules tell apart (inside and outside each; several names per pod,
+//!   each in its own class: `verify::port_classes`), and a pod whose
+//!   workload label names a workload of its namespace also declaring that
+//!   workload's container ports (with `assume_workload_ports`, only that);
 //! * addresses: one per stretch of the IPv4 and IPv6 spaces that no bound
 //!   of any `ipBlock` or `except` crosses.
 //!
 //! The enumeration is bounded ([`MAX_PODS`]); past it the check is refused,
 //! never sampled.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
@@ -58,7 +59,7 @@ pub struct Universe {
     pub addresses: Vec<IpAddr>,
 }
 
-use crate::verify::port_classes::{self, Class, PortUse};
+use crate::verify::port_classes::{self, Class, PortTargets, PortUse};
 pub use crate::verify::regions::selector;
 use crate::verify::regions::{self, Bounds, Limits};
 
@@ -72,9 +73,8 @@ struct Atoms {
     /// Peers with a namespaceSelector: (namespaces, pods).
     scoped: BTreeSet<(Selector, Selector)>,
     namespace_names: BTreeSet<String>,
-    /// Named ports, and the numbered ports and ranges that tell their
-    /// numbers apart.
-    ports: PortUse,
+    /// The ports of the rules about each pod.
+    targets: PortTargets,
     bounds: Bounds,
 }
 
@@ -83,18 +83,16 @@ impl Atoms {
         if let Some(ns) = &policy.metadata.namespace {
             self.namespace_names.insert(ns.clone());
         }
+        self.targets.add(std::slice::from_ref(policy));
         let Some(spec) = &policy.spec else { return };
         let ns = policy.metadata.namespace.clone().unwrap_or_default();
         self.own
             .entry(ns.clone())
             .or_default()
             .insert(spec.pod_selector.as_ref().map(selector).unwrap_or_default());
-        let ingress = spec.ingress.iter().flatten().map(|r| (&r.from, &r.ports));
-        let egress = spec.egress.iter().flatten().map(|r| (&r.to, &r.ports));
-        for (peers, ports) in ingress.chain(egress) {
-            for p in ports.iter().flatten() {
-                self.ports.add(p);
-            }
+        let ingress = spec.ingress.iter().flatten().map(|r| &r.from);
+        let egress = spec.egress.iter().flatten().map(|r| &r.to);
+        for peers in ingress.chain(egress) {
             for peer in peers.iter().flatten() {
                 if let Some(block) = &peer.ip_block {
                     self.bounds.add(block);
@@ -192,16 +190,30 @@ pub fn universe(
     names.insert(fresh);
     // Pod classes by the set of selectors that concern a namespace.
     let mut cache: BTreeMap<BTreeSet<Selector>, Vec<BTreeMap<String, String>>> = BTreeMap::new();
-    // No named port, and every named port in every class of numbers the
-    // numbered rules of either set tell apart (several names per pod, each
-    // in its own class: `verify::port_classes`).
-    let wanted: Vec<(String, Protocol, Vec<Class>)> = atoms
-        .ports
-        .named
-        .iter()
-        .map(|(name, protocol)| (name.clone(), *protocol, atoms.ports.classes(*protocol, &[])))
-        .collect();
-    let variants = port_classes::pack(&wanted, &[], MAX_PODS).map_err(|_| TooLarge)?;
+    // Per pod: no named port, and every named port of the rules about it
+    // in every class of numbers their numbered ports tell apart (several
+    // names per pod, each in its own class: `verify::port_classes`), made
+    // once per set of such rules' ports.
+    let mut made: HashMap<PortUse, Vec<Vec<NamedPort>>> = HashMap::new();
+    let mut variants_of = |namespace: &str,
+                           namespace_labels: &BTreeMap<String, String>,
+                           labels: &BTreeMap<String, String>|
+     -> Result<Vec<Vec<NamedPort>>, TooLarge> {
+        let rules = atoms
+            .targets
+            .ports_for(namespace, namespace_labels, labels, None);
+        if let Some(found) = made.get(&rules) {
+            return Ok(found.clone());
+        }
+        let wanted: Vec<(String, Protocol, Vec<Class>)> = rules
+            .named
+            .iter()
+            .map(|(name, protocol)| (name.clone(), *protocol, rules.classes(*protocol, &[])))
+            .collect();
+        let variants = port_classes::pack(&wanted, &[], MAX_PODS).map_err(|_| TooLarge)?;
+        made.insert(rules, variants.clone());
+        Ok(variants)
+    };
     // The container ports of the workloads, by namespace and workload name.
     let mut workload_ports: BTreeMap<(&str, &str), Vec<NamedPort>> = BTreeMap::new();
     for w in &manifests.workloads {
@@ -240,19 +252,15 @@ pub fn universe(
                 let own = labels
                     .get(&settings.workload_label)
                     .and_then(|w| workload_ports.get(&(name.as_str(), w.as_str())));
-                let own_variants;
+                let variants = variants_of(name, namespace_labels, labels)?;
                 let list = match own {
+                    Some(ports) if settings.assume_workload_ports => vec![ports.clone()],
                     Some(ports) => {
-                        own_variants = if settings.assume_workload_ports {
-                            vec![ports.clone()]
-                        } else {
-                            let mut all = vec![ports.clone()];
-                            all.extend(variants.iter().filter(|v| *v != ports).cloned());
-                            all
-                        };
-                        &own_variants
+                        let mut all = vec![ports.clone()];
+                        all.extend(variants.into_iter().filter(|v| v != ports));
+                        all
                     }
-                    None => &variants,
+                    None => variants,
                 };
                 for (i, ports) in list.iter().enumerate() {
                     out.pods.push(Pod {

@@ -19,13 +19,19 @@
 //! few declarations as it can, never a name twice in one pod (Kubernetes
 //! requires unique port names in a pod).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 
-use k8s_openapi::api::networking::v1::NetworkPolicyPort;
+use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::eval::NamedPort;
-use crate::k8s::Protocol;
+use super::regions::selector;
+use crate::eval::{Endpoint, NamedPort, Pod};
+use crate::ir::{Operator, Selector};
+use crate::k8s::{Protocol, NAMESPACE_NAME_LABEL};
+
+/// A named port and its protocol.
+pub type Name = (String, Protocol);
 
 /// Numbers from here up read as "some other port" in a message: the first
 /// number of a class is taken from here when the class has one.
@@ -33,13 +39,28 @@ const EPHEMERAL: u16 = 49152;
 
 /// The numbered ports and ranges of rules, per protocol, and the named
 /// ports.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PortUse {
     pub numbered: BTreeMap<Protocol, BTreeSet<(u16, u16)>>,
-    pub named: BTreeSet<(String, Protocol)>,
+    pub named: BTreeSet<Name>,
 }
 
 impl PortUse {
+    pub fn is_empty(&self) -> bool {
+        self.numbered.is_empty() && self.named.is_empty()
+    }
+
+    /// Adds what another holds.
+    pub fn extend(&mut self, other: &PortUse) {
+        for (protocol, entries) in &other.numbered {
+            self.numbered
+                .entry(*protocol)
+                .or_default()
+                .extend(entries.iter().copied());
+        }
+        self.named.extend(other.named.iter().cloned());
+    }
+
     /// Adds a port entry of an API object's rule (TCP when no protocol is
     /// given; an `endPort` below its `port` counts as the port alone).
     pub fn add(&mut self, port: &NetworkPolicyPort) {
@@ -89,6 +110,235 @@ impl PortUse {
         entries.extend(extra.iter().filter(|(a, b)| *a > 0 && b >= a));
         classes(&entries)
     }
+}
+
+/// The ports of the rules that can decide a flow towards a pod: an ingress
+/// rule is about the pods its policy selects, an egress rule about the pods
+/// its peers match, and each admits only some sources (its `from` peers;
+/// the pods its policy selects). A named port resolves on the destination,
+/// and only these rules tell its numbers apart: a pod no such rule naming
+/// `http` is about behaves the same whatever it declares `http` as, and
+/// numbered rules about other pods, or admitting no source asked about,
+/// never decide its flows.
+#[derive(Clone, Debug, Default)]
+pub struct PortTargets {
+    /// Egress rules towards every peer (no `to`).
+    everywhere: Vec<Target>,
+    /// By namespace name: rules about pods of that namespace.
+    by_namespace: HashMap<String, Vec<Target>>,
+    /// Rules whose peers choose namespaces by other labels.
+    by_selector: Vec<(Selector, Target)>,
+}
+
+/// One rule about the pods `pods` selects: its ports, and the sources it
+/// admits.
+#[derive(Clone, Debug)]
+struct Target {
+    pods: Selector,
+    ports: Rc<PortUse>,
+    admits: Rc<Admits>,
+}
+
+/// The sources a rule admits (over-approximated where that is simpler:
+/// more sources only means more declarations to check).
+#[derive(Clone, Debug)]
+enum Admits {
+    /// An ingress rule: its `from` peers (every endpoint when empty).
+    From {
+        namespace: String,
+        peers: Vec<PeerMatch>,
+    },
+    /// An egress rule: the pods its policy selects.
+    Selected { namespace: String, pods: Selector },
+}
+
+/// A `from` peer: pods (the policy's namespace when `namespaces` is
+/// `None`), or any address (an ipBlock, not split further here).
+#[derive(Clone, Debug)]
+enum PeerMatch {
+    Pods {
+        namespaces: Option<Selector>,
+        pods: Selector,
+    },
+    Addresses,
+}
+
+impl Admits {
+    fn admits(&self, source: &Endpoint) -> bool {
+        match (self, source) {
+            (Admits::From { peers, .. }, _) if peers.is_empty() => true,
+            (Admits::From { namespace, peers }, Endpoint::Pod(pod)) => {
+                peers.iter().any(|peer| match peer {
+                    PeerMatch::Pods { namespaces, pods } => {
+                        let in_namespace = match namespaces {
+                            None => pod.namespace == *namespace,
+                            Some(sel) => sel.matches(&namespace_labels(pod)),
+                        };
+                        in_namespace && pods.matches(&pod.labels)
+                    }
+                    PeerMatch::Addresses => false,
+                })
+            }
+            (Admits::From { peers, .. }, Endpoint::Ip(_)) => {
+                peers.iter().any(|p| matches!(p, PeerMatch::Addresses))
+            }
+            (Admits::Selected { namespace, pods }, Endpoint::Pod(pod)) => {
+                pod.namespace == *namespace && pods.matches(&pod.labels)
+            }
+            (Admits::Selected { .. }, Endpoint::Ip(_)) => false,
+        }
+    }
+}
+
+/// A pod's namespace labels with `kubernetes.io/metadata.name` filled in.
+fn namespace_labels(pod: &Pod) -> BTreeMap<String, String> {
+    let mut labels = pod.namespace_labels.clone();
+    labels
+        .entry(NAMESPACE_NAME_LABEL.to_string())
+        .or_insert_with(|| pod.namespace.clone());
+    labels
+}
+
+impl PortTargets {
+    /// Adds the rules with ports of more policies.
+    pub fn add(&mut self, policies: &[NetworkPolicy]) {
+        for policy in policies {
+            let Some(spec) = &policy.spec else { continue };
+            let ns = policy.metadata.namespace.clone().unwrap_or_default();
+            let selected = spec.pod_selector.as_ref().map(selector).unwrap_or_default();
+            let uses = |ports: &Option<Vec<NetworkPolicyPort>>| -> PortUse {
+                let mut uses = PortUse::default();
+                ports.iter().flatten().for_each(|p| uses.add(p));
+                uses
+            };
+            for rule in spec.ingress.iter().flatten() {
+                let ports = uses(&rule.ports);
+                if ports.is_empty() {
+                    continue;
+                }
+                let peers = rule
+                    .from
+                    .iter()
+                    .flatten()
+                    .map(|peer| match peer.ip_block {
+                        Some(_) => PeerMatch::Addresses,
+                        None => PeerMatch::Pods {
+                            namespaces: peer.namespace_selector.as_ref().map(selector),
+                            pods: peer.pod_selector.as_ref().map(selector).unwrap_or_default(),
+                        },
+                    })
+                    .collect();
+                let target = Target {
+                    pods: selected.clone(),
+                    ports: Rc::new(ports),
+                    admits: Rc::new(Admits::From {
+                        namespace: ns.clone(),
+                        peers,
+                    }),
+                };
+                self.by_namespace
+                    .entry(ns.clone())
+                    .or_default()
+                    .push(target);
+            }
+            for rule in spec.egress.iter().flatten() {
+                let ports = Rc::new(uses(&rule.ports));
+                if ports.is_empty() {
+                    continue;
+                }
+                let admits = Rc::new(Admits::Selected {
+                    namespace: ns.clone(),
+                    pods: selected.clone(),
+                });
+                let target = |pods: Selector| Target {
+                    pods,
+                    ports: Rc::clone(&ports),
+                    admits: Rc::clone(&admits),
+                };
+                let Some(peers) = rule.to.as_ref().filter(|t| !t.is_empty()) else {
+                    self.everywhere.push(target(Selector::default()));
+                    continue;
+                };
+                for peer in peers {
+                    if peer.ip_block.is_some() {
+                        continue;
+                    }
+                    let pods = peer.pod_selector.as_ref().map(selector).unwrap_or_default();
+                    let Some(namespaces) = &peer.namespace_selector else {
+                        self.by_namespace
+                            .entry(ns.clone())
+                            .or_default()
+                            .push(target(pods));
+                        continue;
+                    };
+                    let namespaces = selector(namespaces);
+                    match listed_names(&namespaces) {
+                        Some(list) => {
+                            for name in list {
+                                self.by_namespace
+                                    .entry(name)
+                                    .or_default()
+                                    .push(target(pods.clone()));
+                            }
+                        }
+                        None => self.by_selector.push((namespaces, target(pods))),
+                    }
+                }
+            }
+        }
+    }
+
+    /// The ports of the rules about a pod that admit one of `sources` (any
+    /// source when `None`).
+    pub fn ports_for(
+        &self,
+        namespace: &str,
+        namespace_labels: &BTreeMap<String, String>,
+        labels: &BTreeMap<String, String>,
+        sources: Option<&[Endpoint]>,
+    ) -> PortUse {
+        let mut out = PortUse::default();
+        let admitted = |t: &Target| match sources {
+            None => true,
+            Some(list) => list.iter().any(|s| t.admits.admits(s)),
+        };
+        let mut add = |t: &Target| {
+            if t.pods.matches(labels) && admitted(t) {
+                out.extend(&t.ports);
+            }
+        };
+        self.everywhere.iter().for_each(&mut add);
+        self.by_namespace
+            .get(namespace)
+            .into_iter()
+            .flatten()
+            .for_each(&mut add);
+        if !self.by_selector.is_empty() {
+            let mut ns_labels = namespace_labels.clone();
+            ns_labels
+                .entry(NAMESPACE_NAME_LABEL.to_string())
+                .or_insert_with(|| namespace.to_string());
+            for (namespaces, t) in &self.by_selector {
+                if namespaces.matches(&ns_labels) {
+                    add(t);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The namespace names a selector can match when it lists them
+/// (`kubernetes.io/metadata.name` in matchLabels or `In`); `None` when it
+/// may match any name.
+fn listed_names(sel: &Selector) -> Option<Vec<String>> {
+    if let Some(name) = sel.match_labels.get(NAMESPACE_NAME_LABEL) {
+        return Some(vec![name.clone()]);
+    }
+    sel.expressions
+        .iter()
+        .find(|r| r.key == NAMESPACE_NAME_LABEL && r.operator == Operator::In)
+        .map(|r| r.values.iter().cloned().collect())
 }
 
 /// Numbers that every numbered entry treats alike: stretches (inclusive)
@@ -319,6 +569,59 @@ mod tests {
         assert!(c[0].outside);
         assert_eq!(c[0].numbers().take(2).collect::<Vec<_>>(), [49153, 49154]);
         assert_eq!(c[1].numbers().collect::<Vec<_>>(), [49152]);
+    }
+
+    #[test]
+    fn only_rules_about_a_pod_that_admit_a_source_count() {
+        let policies: Vec<NetworkPolicy> = [
+            "metadata: {name: b, namespace: web}
+spec:
+  podSelector: {matchLabels: {app: b}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: a}}}], ports: [{port: http}, {port: 80}]}]",
+            "metadata: {name: a, namespace: web}
+spec:
+  podSelector: {matchLabels: {app: a}}
+  policyTypes: [Egress]
+  egress: [{to: [{namespaceSelector: {matchLabels: {team: x}}, podSelector: {matchLabels: {app: c}}}], ports: [{port: grpc}]}]",
+        ]
+        .iter()
+        .map(|y| serde_yaml::from_str(y).unwrap())
+        .collect();
+        let mut targets = PortTargets::default();
+        targets.add(&policies);
+        let a = Endpoint::Pod(Pod::new("web", [("app", "a")]));
+        let z = Endpoint::Pod(Pod::new("web", [("app", "z")]));
+        let none = BTreeMap::new();
+        let label = |v: &str| BTreeMap::from([("app".to_string(), v.to_string())]);
+        let names = |ns: &str, ns_labels: &BTreeMap<String, String>, pod: &str, from: &Endpoint| {
+            let uses =
+                targets.ports_for(ns, ns_labels, &label(pod), Some(std::slice::from_ref(from)));
+            uses.named.into_iter().map(|(n, _)| n).collect::<Vec<_>>()
+        };
+        assert_eq!(names("web", &none, "b", &a), ["http"]);
+        assert_eq!(
+            targets
+                .ports_for("web", &none, &label("b"), Some(std::slice::from_ref(&a)))
+                .numbered
+                .len(),
+            1
+        );
+        // Another source, another pod: no rule about them.
+        assert!(names("web", &none, "b", &z).is_empty());
+        assert!(names("web", &none, "q", &a).is_empty());
+        // The egress rule is about `app=c` pods of namespaces labelled team=x.
+        let team = BTreeMap::from([("team".to_string(), "x".to_string())]);
+        assert_eq!(names("other", &team, "c", &a), ["grpc"]);
+        assert!(names("other", &none, "c", &a).is_empty());
+        assert!(names("other", &team, "c", &z).is_empty());
+        // Any source.
+        assert_eq!(
+            targets
+                .ports_for("web", &none, &label("b"), None)
+                .named
+                .len(),
+            1
+        );
     }
 
     fn covered(sets: &[Vec<NamedPort>], name: &str, class: &Class) -> bool {

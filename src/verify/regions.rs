@@ -15,9 +15,10 @@
 //! * a pod's labels are split likewise by the pod selectors that concern
 //!   its namespace (the podSelectors of policies there and the peers that
 //!   can match pods there);
-//! * a destination may declare any named port that rules mention, at a
-//!   number in any class of numbers the numbered rules (and the ports
-//!   asked about) tell apart, or not at all ([`port_classes`]: a pod
+//! * a destination may declare any named port of the rules that can decide
+//!   a flow to it from a source (`port_classes::PortTargets`), at a number
+//!   in any class of numbers the numbered ports of those rules (and the
+//!   ports asked about) tell apart, or not at all ([`port_classes`]: a pod
 //!   cannot listen on one port twice, so several names, each in its own
 //!   class, are checked on one pod);
 //! * an address range is split at every bound of every `ipBlock` and
@@ -33,7 +34,7 @@ use std::rc::Rc;
 use k8s_openapi::api::networking::v1::{IPBlock, NetworkPolicy};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use super::port_classes::{self, Class, PortUse};
+use super::port_classes::{self, Class, Name, PortTargets, PortUse};
 use super::representative::{Kind, Representative};
 use crate::eval::{Endpoint, NamedPort, Pod};
 use crate::ir::{
@@ -80,8 +81,8 @@ pub struct Atoms {
     namespace_names: BTreeSet<String>,
     /// Bounds of every ipBlock and except.
     bounds: Bounds,
-    /// The named ports of rules, and their numbered ports and ranges.
-    ports: PortUse,
+    /// The ports of the rules about each pod.
+    targets: PortTargets,
 }
 
 /// The bounds of address ranges, per family: the first address of every
@@ -166,6 +167,7 @@ impl Atoms {
 
     /// Adds what more policies can tell apart.
     pub fn add(&mut self, policies: &[NetworkPolicy]) {
+        self.targets.add(policies);
         let atoms = self;
         for policy in policies {
             let ns = policy.metadata.namespace.clone().unwrap_or_default();
@@ -173,12 +175,9 @@ impl Atoms {
             let Some(spec) = &policy.spec else { continue };
             let own = atoms.pods_by_namespace.entry(ns.clone()).or_default();
             own.insert(spec.pod_selector.as_ref().map(selector).unwrap_or_default());
-            let ingress = spec.ingress.iter().flatten().map(|r| (&r.from, &r.ports));
-            let egress = spec.egress.iter().flatten().map(|r| (&r.to, &r.ports));
-            for (peers, ports) in ingress.chain(egress) {
-                for port in ports.iter().flatten() {
-                    atoms.ports.add(port);
-                }
+            let ingress = spec.ingress.iter().flatten().map(|r| &r.from);
+            let egress = spec.egress.iter().flatten().map(|r| &r.to);
+            for peers in ingress.chain(egress) {
                 for peer in peers.iter().flatten() {
                     if let Some(block) = &peer.ip_block {
                         atoms.bounds.add(block);
@@ -404,8 +403,12 @@ fn enumerate(
 /// A namespace of one region: name, labels, and whether the program declares it.
 type NamespaceRegion = (String, BTreeMap<String, String>, bool);
 
-/// The endpoints and destination port declarations a split was made for.
-type SplitKey = (Vec<Peer>, Vec<Vec<NamedPort>>);
+/// The endpoints a split was made for, and, when they are destinations,
+/// the ports asked about and the sources (`None` for sources).
+type SplitKey = (Vec<Peer>, Option<DestinationKey>);
+
+/// The ports asked about and the source endpoints of an expectation.
+type DestinationKey = (Option<Ports>, Vec<Peer>);
 
 /// The namespaces (name, labels) a pod peer's namespace part can denote,
 /// one per region.
@@ -479,21 +482,22 @@ fn namespaces(
     Ok(out)
 }
 
-/// The container ports a destination may declare, one declaration per pod
-/// to check (`port_classes`): none but the named ports asked about, and
-/// every named port of the rules in every class of numbers that matters
-/// for the ports asked about (each class, without ports). A named port
-/// asked about is declared in every declaration, in each class in turn.
+/// The container ports a destination pod may declare, one declaration per
+/// pod to check (`port_classes`): none but the named ports asked about,
+/// and every named port of the rules about the pod (`rules`) in every
+/// class of numbers their numbered ports tell apart that matters for the
+/// ports asked about (each class, without ports). A named port asked about
+/// is declared in every declaration, in each class in turn.
 fn port_declarations(
     ports: Option<&Ports>,
-    atoms: &Atoms,
+    rules: &PortUse,
 ) -> Result<Vec<Vec<NamedPort>>, TooManyRegions> {
     let asked: Vec<&crate::ir::Port> = match ports {
         Some(Ports::Only(list)) => list.iter().collect(),
         _ => Vec::new(),
     };
     let every_port = !matches!(ports, Some(Ports::Only(_)));
-    let required: Vec<(String, Protocol)> = asked
+    let required: Vec<Name> = asked
         .iter()
         .filter_map(|p| match &p.number {
             PortNumber::Named(n) => Some((n.clone(), p.protocol)),
@@ -511,12 +515,12 @@ fn port_declarations(
             })
             .collect()
     };
-    let mut names: BTreeSet<(String, Protocol)> = atoms.ports.named.clone();
+    let mut names: BTreeSet<Name> = rules.named.clone();
     names.extend(required.iter().cloned());
     let mut wanted: Vec<(String, Protocol, Vec<Class>)> = Vec::new();
     for (name, protocol) in names {
         let asked_numbers = numbers(protocol);
-        let mut classes = atoms.ports.classes(protocol, &asked_numbers);
+        let mut classes = rules.classes(protocol, &asked_numbers);
         let is_required = required.iter().any(|(n, p)| *n == name && *p == protocol);
         if !every_port && !is_required {
             // Declared elsewhere, it changes nothing asked about.
@@ -526,18 +530,53 @@ fn port_declarations(
             wanted.push((name, protocol, classes));
         }
     }
-    let out = port_classes::pack(&wanted, &required, MAX_REGIONS).map_err(|_| TooManyRegions)?;
-    Ok(out)
+    port_classes::pack(&wanted, &required, MAX_REGIONS).map_err(|_| TooManyRegions)
+}
+
+/// The declarations of destination pods for the ports and sources of an
+/// expectation, made once per set of ports of the rules that can decide a
+/// flow from those sources to a pod.
+struct Declarations<'a> {
+    atoms: &'a Atoms,
+    /// `None` for sources: they declare nothing (named ports resolve on
+    /// the destination).
+    ports: Option<Option<Ports>>,
+    /// The source representatives.
+    sources: Vec<Endpoint>,
+    made: HashMap<PortUse, Rc<Vec<Vec<NamedPort>>>>,
+}
+
+impl Declarations<'_> {
+    fn for_pod(
+        &mut self,
+        namespace: &str,
+        namespace_labels: &BTreeMap<String, String>,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<Rc<Vec<Vec<NamedPort>>>, TooManyRegions> {
+        let Some(ports) = &self.ports else {
+            return Ok(Rc::new(vec![Vec::new()]));
+        };
+        let rules =
+            self.atoms
+                .targets
+                .ports_for(namespace, namespace_labels, labels, Some(&self.sources));
+        if let Some(found) = self.made.get(&rules) {
+            return Ok(Rc::clone(found));
+        }
+        let made = Rc::new(port_declarations(ports.as_ref(), &rules)?);
+        self.made.insert(rules, Rc::clone(&made));
+        Ok(made)
+    }
 }
 
 /// The representatives of one expectation endpoint (its peers: one, or the
-/// two halves of `world`), one per region. A destination's pods declare the
-/// container ports of each case of `declarations`.
-pub fn representatives(
+/// two halves of `world`), one per region. A destination's pods declare
+/// the container ports of each case of their declarations.
+fn representatives(
     peers: &[Peer],
     program: &Program,
     atoms: &Atoms,
-    declarations: &[Vec<NamedPort>],
+    declarations: &mut Declarations<'_>,
 ) -> Result<Vec<Representative>, TooManyRegions> {
     let mut out = Vec::new();
     for peer in peers {
@@ -552,7 +591,8 @@ pub fn representatives(
                         label_classes(pods, &concerned, &BTreeMap::new(), Limits::REGIONS)
                             .ok_or(TooManyRegions)?;
                     for labels in classes {
-                        for ports in declarations {
+                        let cases = declarations.for_pod(&namespace, &namespace_labels, &labels)?;
+                        for ports in cases.iter() {
                             out.push(pod(&namespace, &namespace_labels, managed, &labels, ports));
                         }
                         if out.len() > MAX_REGIONS {
@@ -655,7 +695,8 @@ pub struct Splitter<'a> {
     program: &'a Program,
     atoms: &'a Atoms,
     cache: HashMap<SplitKey, Rc<Vec<Representative>>>,
-    declarations: HashMap<Option<Ports>, Vec<Vec<NamedPort>>>,
+    /// Destination declarations per ports asked about and sources.
+    declarations: HashMap<DestinationKey, Declarations<'a>>,
 }
 
 impl<'a> Splitter<'a> {
@@ -670,30 +711,59 @@ impl<'a> Splitter<'a> {
 
     /// Splits an expectation's endpoints into regions.
     pub fn plan(&mut self, e: &crate::ir::Expectation) -> Result<Plan, TooManyRegions> {
-        let declarations = match self.declarations.get(&e.ports) {
-            Some(found) => found.clone(),
-            None => {
-                let made = port_declarations(e.ports.as_ref(), self.atoms)?;
-                self.declarations.insert(e.ports.clone(), made.clone());
-                made
-            }
-        };
+        let sources = self.split(&e.sources, None)?;
+        let destinations =
+            self.split(&e.destinations, Some((e.ports.clone(), e.sources.clone())))?;
         Ok(Plan {
-            sources: self.split(&e.sources, vec![Vec::new()])?,
-            destinations: self.split(&e.destinations, declarations)?,
+            sources,
+            destinations,
         })
     }
 
     fn split(
         &mut self,
         peers: &[Peer],
-        declarations: Vec<Vec<NamedPort>>,
+        destination: Option<DestinationKey>,
     ) -> Result<Rc<Vec<Representative>>, TooManyRegions> {
-        let key = (peers.to_vec(), declarations);
+        let key = (peers.to_vec(), destination);
         if let Some(found) = self.cache.get(&key) {
             return Ok(Rc::clone(found));
         }
-        let reps = Rc::new(representatives(peers, self.program, self.atoms, &key.1)?);
+        let atoms = self.atoms;
+        let mut none = Declarations {
+            atoms,
+            ports: None,
+            sources: Vec::new(),
+            made: HashMap::new(),
+        };
+        let declarations = match &key.1 {
+            None => &mut none,
+            Some((ports, source_peers)) => {
+                if !self
+                    .declarations
+                    .contains_key(&(ports.clone(), source_peers.clone()))
+                {
+                    let sources = self.split(source_peers, None)?;
+                    self.declarations.insert(
+                        (ports.clone(), source_peers.clone()),
+                        Declarations {
+                            atoms,
+                            ports: Some(ports.clone()),
+                            sources: sources.iter().map(|r| r.endpoint.clone()).collect(),
+                            made: HashMap::new(),
+                        },
+                    );
+                }
+                match self
+                    .declarations
+                    .get_mut(&(ports.clone(), source_peers.clone()))
+                {
+                    Some(found) => found,
+                    None => &mut none,
+                }
+            }
+        };
+        let reps = Rc::new(representatives(peers, self.program, atoms, declarations)?);
         self.cache.insert(key, Rc::clone(&reps));
         Ok(reps)
     }
