@@ -116,7 +116,11 @@ pub fn compare(
         message: format!("the policies cannot be evaluated: {e}"),
     };
     let declarations = match pods {
-        Pods::Representatives => named_port_declarations(&before, &after),
+        Pods::Representatives => {
+            let (declarations, note) = named_port_declarations(&before, &after);
+            report.notes.extend(note);
+            declarations
+        }
         Pods::AsDeclared => Vec::new(),
     };
     let before = PolicySet::new(before).map_err(invalid)?;
@@ -188,11 +192,12 @@ pub fn compare(
 
 /// Container-port declarations that give every named port of either
 /// policy set a number in every class of numbers their numbered ports and
-/// ranges tell apart (none when no rule names a port).
+/// ranges tell apart (none when no rule names a port), and a note when
+/// there are too many to compare them all.
 fn named_port_declarations(
     before: &[NetworkPolicy],
     after: &[NetworkPolicy],
-) -> Vec<Vec<crate::eval::NamedPort>> {
+) -> (Vec<Vec<crate::eval::NamedPort>>, Option<String>) {
     use crate::verify::port_classes::{self, PortUse};
     let mut uses = PortUse::default();
     for policy in before.iter().chain(after) {
@@ -208,10 +213,21 @@ fn named_port_declarations(
         .iter()
         .map(|(name, protocol)| (name.clone(), *protocol, uses.classes(*protocol, &[])))
         .collect();
+    let pairs: usize = wanted.iter().map(|(_, _, classes)| classes.len()).sum();
+    let too_many = || {
+        format!(
+            "named ports were compared at numbers no rule names only: giving each of {} named ports a number in each class of numbers the rules tell apart takes more than {MAX_DECLARATIONS} declarations per pod",
+            wanted.len()
+        )
+    };
+    if pairs > MAX_DECLARATIONS * 16 {
+        return (Vec::new(), Some(too_many()));
+    }
     // The first declaration declares nothing: the endpoint itself is that.
-    port_classes::pack(&wanted, &[], MAX_DECLARATIONS)
-        .map(|mut all| all.split_off(1.min(all.len())))
-        .unwrap_or_default()
+    match port_classes::pack(&wanted, &[], MAX_DECLARATIONS) {
+        Ok(mut all) => (all.split_off(1.min(all.len())), None),
+        Err(port_classes::TooMany) => (Vec::new(), Some(too_many())),
+    }
 }
 
 /// The most declarations a destination is compared with (each one more
