@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{
     evaluator_differences, expectation_failures, inventory, nca_compare, nca_differences, output,
-    read,
+    probe_differences, read,
 };
 use crate::analyze::corpus::{inputs, label};
 use crate::support::npc::root;
@@ -77,6 +77,13 @@ pub(super) fn check(
     assert!(
         diffs.is_empty(),
         "{name}: the evaluator finds differences:\n{}",
+        diffs.join("\n")
+    );
+    let probes = inventory(manifests, &[&input, &out], "p", usize::MAX, usize::MAX);
+    let diffs = probe_differences(&probes, &input, &out, 10);
+    assert!(
+        diffs.is_empty(),
+        "{name}: the evaluator finds differences for probe pods:\n{}",
         diffs.join("\n")
     );
     let mut nca_pairs = 0;

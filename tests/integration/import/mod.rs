@@ -91,6 +91,20 @@ pub fn evaluator_differences(
     (checked, out)
 }
 
+/// Pairs of an inventory's pods (probe pods included) that the two policy
+/// sets allow differently, by the evaluator (at most `limit` named): the
+/// probes are not chosen by npc's universe, so this checks the universe too.
+pub fn probe_differences(
+    inv: &Inventory,
+    a: &[NetworkPolicy],
+    b: &[NetworkPolicy],
+    limit: usize,
+) -> Vec<String> {
+    let ma = inv.npc_matrix(&PolicySet::from_slice(a).unwrap());
+    let mb = inv.npc_matrix(&PolicySet::from_slice(b).unwrap());
+    nca::diff(&ma, &mb).into_iter().take(limit).collect()
+}
+
 /// An nca inventory of the universe: each namespace with one of its label
 /// sets (the workloads' namespace's, or the first), the pods there, named
 /// `prefix` + index; and probe pods that npc's universe does not choose:

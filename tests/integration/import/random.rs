@@ -15,7 +15,7 @@ use npc::import::{self, ImportError, Settings};
 
 use super::{
     evaluator_differences, expectation_failures, inventory, merge, nca_compare, nca_differences,
-    output, read,
+    output, probe_differences, read,
 };
 use crate::analyze::differential::{Case, Rng};
 
@@ -152,6 +152,14 @@ fn random_manifest_sets_import_equivalent() {
         if !diffs.is_empty() {
             failures.push(format!(
                 "case {k}: the evaluator finds differences:\n{}",
+                diffs.join("\n")
+            ));
+        }
+        let probes = inventory(&manifests, &[&input, &out], "p", usize::MAX, usize::MAX);
+        let diffs = probe_differences(&probes, &input, &out, 5);
+        if !diffs.is_empty() {
+            failures.push(format!(
+                "case {k}: the evaluator finds differences for probe pods:\n{}",
                 diffs.join("\n")
             ));
         }
