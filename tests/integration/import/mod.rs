@@ -102,7 +102,15 @@ pub fn probe_differences(
 ) -> Vec<String> {
     let ma = inv.npc_matrix(&PolicySet::from_slice(a).unwrap());
     let mb = inv.npc_matrix(&PolicySet::from_slice(b).unwrap());
-    nca::diff(&ma, &mb).into_iter().take(limit).collect()
+    let keys: std::collections::BTreeSet<&(String, String)> = ma.keys().chain(mb.keys()).collect();
+    let none = PortSet::empty();
+    keys.into_iter()
+        .filter_map(|k| {
+            let (pa, pb) = (ma.get(k).unwrap_or(&none), mb.get(k).unwrap_or(&none));
+            (pa != pb).then(|| format!("{} => {}: input {pa}, program {pb}", k.0, k.1))
+        })
+        .take(limit)
+        .collect()
 }
 
 /// An nca inventory of the universe: each namespace with one of its label
