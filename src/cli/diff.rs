@@ -29,7 +29,10 @@ so they still allow traffic.
 
 With --semantic, npc evaluates both policy sets and lists the flows whose
 verdict changes (`+` newly allowed, `-` newly denied) between the endpoints the
-program names, or between the pods of --inventory.
+program names, or between the pods of --inventory. A program's pod may declare
+a named port at any number: a change found only when the destination declares
+it at a number inside (or outside) a numbered range is listed with the
+declaration (`c/* (declaring `http` as TCP 8000)`).
 
 Exit codes:
   0  no differences
@@ -159,8 +162,13 @@ fn semantic(
     compilation: &crate::Compilation,
     deployed: &diff::Deployed,
 ) -> Outcome {
-    let (endpoints, stand_ins) = match super::load_inventory(args.inventory.as_deref())? {
-        Some(inv) => (diff::semantic::inventory_endpoints(&inv), Vec::new()),
+    use diff::semantic::Pods;
+    let (endpoints, stand_ins, pods) = match super::load_inventory(args.inventory.as_deref())? {
+        Some(inv) => (
+            diff::semantic::inventory_endpoints(&inv),
+            Vec::new(),
+            Pods::AsDeclared,
+        ),
         None => match compilation.program.as_ref() {
             Some(program) => {
                 let list = diff::semantic::program_endpoint_list(program);
@@ -169,12 +177,13 @@ fn semantic(
                     .into_iter()
                     .map(|e| (e.name, e.endpoint))
                     .collect();
-                (endpoints, list.named_ports)
+                (endpoints, list.named_ports, Pods::Representatives)
             }
-            None => (Vec::new(), Vec::new()),
+            None => (Vec::new(), Vec::new(), Pods::Representatives),
         },
     };
-    let report = diff::semantic::compare(&compilation.policies, deployed, &endpoints, &stand_ins)
+    let report =
+        diff::semantic::compare(&compilation.policies, deployed, &endpoints, &stand_ins, pods)
         .map_err(|e| diff_error(&e))?;
     print_report(
         format,

@@ -78,6 +78,19 @@ impl SemanticReport {
     }
 }
 
+/// What the pods of the endpoints are: representatives of a program's
+/// endpoints, which may declare a named port at any number, or real pods,
+/// which declare what they declare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pods {
+    /// Each pod is also compared, as a destination, declaring the named
+    /// ports of either policy set in every class of numbers their numbered
+    /// ports and ranges tell apart (`verify::port_classes`).
+    Representatives,
+    /// Each pod is compared as it is (an inventory's pods).
+    AsDeclared,
+}
+
 /// Compares the connectivity before and after applying `desired`.
 /// `stand_ins`: the container ports the endpoints declare at numbers npc
 /// picked for the program's named ports ([`ProgramEndpoints::named_ports`];
@@ -87,6 +100,7 @@ pub fn compare(
     deployed: &Deployed,
     endpoints: &[(String, Endpoint)],
     stand_ins: &[crate::eval::NamedPort],
+    pods: Pods,
 ) -> Result<SemanticReport, Error> {
     let mut report = SemanticReport {
         endpoints: endpoints.len(),
@@ -111,8 +125,25 @@ pub fn compare(
     let invalid = |e: crate::eval::PolicyErrors| Error::Encode {
         message: format!("the policies cannot be evaluated: {e}"),
     };
+    let declarations = match pods {
+        Pods::Representatives => {
+            let (declarations, note) = named_port_declarations(&before, &after);
+            report.notes.extend(note);
+            declarations
+        }
+        Pods::AsDeclared => Vec::new(),
+    };
     let before = PolicySet::new(before).map_err(invalid)?;
     let after = PolicySet::new(after).map_err(invalid)?;
+    // A pod as the endpoints declare it shows the stand-ins' numbers by
+    // name; a pod declaring a named port elsewhere says so in its name.
+    let text = |s: PortSet, stand_ins: &[crate::eval::NamedPort]| {
+        if s.is_empty() {
+            String::new()
+        } else {
+            crate::verify::describe::port_set_named(&s, stand_ins)
+        }
+    };
     for (src_name, src) in endpoints {
         for (dst_name, dst) in endpoints {
             if src_name == dst_name {
@@ -122,26 +153,98 @@ pub fn compare(
                 before.allowed_ports(src, dst),
                 after.allowed_ports(src, dst),
             );
-            if was == now {
-                continue;
+            let (allowed, denied) = (now.difference(&was), was.difference(&now));
+            if was != now {
+                report.changes.push(FlowChange {
+                    source: src_name.clone(),
+                    destination: dst_name.clone(),
+                    allowed: text(allowed.clone(), stand_ins),
+                    denied: text(denied.clone(), stand_ins),
+                });
             }
-            let text = |s: PortSet| {
-                if s.is_empty() {
-                    String::new()
-                } else {
-                    crate::verify::describe::port_set_named(&s, stand_ins)
+            let Endpoint::Pod(pod) = dst else { continue };
+            // The same pod declaring the named ports elsewhere: a change
+            // at a number it declares is that name's.
+            for ports in &declarations {
+                let declaring = Endpoint::Pod(crate::eval::Pod {
+                    ports: ports.clone(),
+                    ..pod.clone()
+                });
+                let (was, now) = (
+                    before.allowed_ports(src, &declaring),
+                    after.allowed_ports(src, &declaring),
+                );
+                if was == now {
+                    continue;
                 }
-            };
-            report.changes.push(FlowChange {
-                source: src_name.clone(),
-                destination: dst_name.clone(),
-                allowed: text(now.difference(&was)),
-                denied: text(was.difference(&now)),
-            });
+                for port in ports {
+                    let (p, n) = (port.protocol, port.number);
+                    let here = PortSet::range(p, n, n);
+                    let (more, less) = (
+                        now.difference(&was).intersection(&here),
+                        was.difference(&now).intersection(&here),
+                    );
+                    if (more.is_empty() || allowed.contains(p, n))
+                        && (less.is_empty() || denied.contains(p, n))
+                    {
+                        continue;
+                    }
+                    report.changes.push(FlowChange {
+                        source: src_name.clone(),
+                        destination: format!("{dst_name} (declaring `{}` as {p} {n})", port.name),
+                        allowed: text(more, &[]),
+                        denied: text(less, &[]),
+                    });
+                }
+            }
         }
     }
     Ok(report)
 }
+
+/// Container-port declarations that give every named port of either
+/// policy set a number in every class of numbers their numbered ports and
+/// ranges tell apart (none when no rule names a port), and a note when
+/// there are too many to compare them all.
+fn named_port_declarations(
+    before: &[NetworkPolicy],
+    after: &[NetworkPolicy],
+) -> (Vec<Vec<crate::eval::NamedPort>>, Option<String>) {
+    use crate::verify::port_classes::{self, PortUse};
+    let mut uses = PortUse::default();
+    for policy in before.iter().chain(after) {
+        let Some(spec) = &policy.spec else { continue };
+        let ingress = spec.ingress.iter().flatten().map(|r| &r.ports);
+        let egress = spec.egress.iter().flatten().map(|r| &r.ports);
+        for port in ingress.chain(egress).flatten().flatten() {
+            uses.add(port);
+        }
+    }
+    let wanted: Vec<_> = uses
+        .named
+        .iter()
+        .map(|(name, protocol)| (name.clone(), *protocol, uses.classes(*protocol, &[])))
+        .collect();
+    let pairs: usize = wanted.iter().map(|(_, _, classes)| classes.len()).sum();
+    let too_many = || {
+        format!(
+            "named ports were compared at numbers no rule names only: giving each of {} named ports a number in each class of numbers the rules tell apart takes more than {MAX_DECLARATIONS} declarations per pod",
+            wanted.len()
+        )
+    };
+    if pairs > MAX_DECLARATIONS * 16 {
+        return (Vec::new(), Some(too_many()));
+    }
+    // The first declaration declares nothing: the endpoint itself is that.
+    match port_classes::pack(&wanted, &[], MAX_DECLARATIONS) {
+        Ok(mut all) => (all.split_off(1.min(all.len())), None),
+        Err(port_classes::TooMany) => (Vec::new(), Some(too_many())),
+    }
+}
+
+/// The most declarations a destination is compared with (each one more
+/// comparison of every pair).
+const MAX_DECLARATIONS: usize = 64;
 
 /// An endpoint a program names: one representative, the name it is shown
 /// under, and the peers of the program it stands for.

@@ -10,22 +10,24 @@
 //! * pods: in each such namespace, one pod per combination of the verdicts
 //!   of the pod selectors that concern it (its policies' podSelectors,
 //!   their peers without a namespaceSelector, and the peers whose
-//!   namespaceSelector matches it); each pod is checked once declaring no
-//!   named port and once declaring every named port a rule mentions (each
-//!   at its own number), and a pod whose workload label names a workload of
-//!   its namespace also declaring that workload's container ports (with
-//!   `assume_workload_ports`, only that);
+//!   namespaceSelector matches it); each pod is checked declaring no named
+//!   port, and declaring every named port of the rules about it (ingress
+//!   rules of the policies selecting it, egress rules whose peers match
+//!   it) in every class of numbers the numbered ports and ranges of those
+//!   rules tell apart (inside and outside each; several names per pod,
+//!   each in its own class: `verify::port_classes`), and a pod whose
+//!   workload label names a workload of its namespace also declaring that
+//!   workload's container ports (with `assume_workload_ports`, only that);
 //! * addresses: one per stretch of the IPv4 and IPv6 spaces that no bound
 //!   of any `ipBlock` or `except` crosses.
 //!
 //! The enumeration is bounded ([`MAX_PODS`]); past it the check is refused,
 //! never sampled.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::eval::{NamedPort, Pod, Protocol};
 use crate::ir::Selector;
@@ -49,9 +51,15 @@ pub struct Universe {
     pub pods: Vec<Pod>,
     /// For each pod: the workload it is, if it is one.
     pub names: Vec<Option<String>>,
+    /// For each pod: whether it repeats the pod before it but for the
+    /// container ports it declares. Such a pod is a destination of its own
+    /// (named ports resolve on the destination) and, as a source, the same
+    /// as the pod it repeats.
+    pub repeats: Vec<bool>,
     pub addresses: Vec<IpAddr>,
 }
 
+use crate::verify::port_classes::{self, Class, PortTargets, PortUse};
 pub use crate::verify::regions::selector;
 use crate::verify::regions::{self, Bounds, Limits};
 
@@ -65,7 +73,8 @@ struct Atoms {
     /// Peers with a namespaceSelector: (namespaces, pods).
     scoped: BTreeSet<(Selector, Selector)>,
     namespace_names: BTreeSet<String>,
-    named_ports: BTreeSet<(String, Protocol)>,
+    /// The ports of the rules about each pod.
+    targets: PortTargets,
     bounds: Bounds,
 }
 
@@ -74,25 +83,16 @@ impl Atoms {
         if let Some(ns) = &policy.metadata.namespace {
             self.namespace_names.insert(ns.clone());
         }
+        self.targets.add(std::slice::from_ref(policy));
         let Some(spec) = &policy.spec else { return };
         let ns = policy.metadata.namespace.clone().unwrap_or_default();
         self.own
             .entry(ns.clone())
             .or_default()
             .insert(spec.pod_selector.as_ref().map(selector).unwrap_or_default());
-        let ingress = spec.ingress.iter().flatten().map(|r| (&r.from, &r.ports));
-        let egress = spec.egress.iter().flatten().map(|r| (&r.to, &r.ports));
-        for (peers, ports) in ingress.chain(egress) {
-            for p in ports.iter().flatten() {
-                if let Some(IntOrString::String(name)) = &p.port {
-                    let protocol = p
-                        .protocol
-                        .as_deref()
-                        .and_then(Protocol::parse)
-                        .unwrap_or(Protocol::Tcp);
-                    self.named_ports.insert((name.clone(), protocol));
-                }
-            }
+        let ingress = spec.ingress.iter().flatten().map(|r| &r.from);
+        let egress = spec.egress.iter().flatten().map(|r| &r.to);
+        for peers in ingress.chain(egress) {
             for peer in peers.iter().flatten() {
                 if let Some(block) = &peer.ip_block {
                     self.bounds.add(block);
@@ -178,6 +178,7 @@ pub fn universe(
             }
             out.pods.push(w.pod(&s.shape, &labels));
             out.names.push(Some(w.id.to_string()));
+            out.repeats.push(false);
         }
     }
     let mut names: BTreeSet<String> = atoms.namespace_names.clone();
@@ -189,18 +190,29 @@ pub fn universe(
     names.insert(fresh);
     // Pod classes by the set of selectors that concern a namespace.
     let mut cache: BTreeMap<BTreeSet<Selector>, Vec<BTreeMap<String, String>>> = BTreeMap::new();
-    let mut declared_ports: Vec<NamedPort> = Vec::new();
-    for (i, (name, protocol)) in atoms.named_ports.iter().enumerate() {
-        declared_ports.push(NamedPort {
-            name: name.clone(),
-            protocol: *protocol,
-            number: u16::try_from(40_000 + i).unwrap_or(u16::MAX),
-        });
-    }
-    let variants: Vec<Vec<NamedPort>> = if declared_ports.is_empty() {
-        vec![Vec::new()]
-    } else {
-        vec![Vec::new(), declared_ports]
+    // Per pod: no named port, and every named port of the rules about it
+    // in every class of numbers their numbered ports tell apart (several
+    // names per pod, each in its own class: `verify::port_classes`), made
+    // once per set of such rules' ports.
+    let mut made: HashMap<PortUse, Vec<Vec<NamedPort>>> = HashMap::new();
+    let mut variants_of = |namespace: &str,
+                           namespace_labels: &BTreeMap<String, String>,
+                           labels: &BTreeMap<String, String>|
+     -> Result<Vec<Vec<NamedPort>>, TooLarge> {
+        let rules = atoms
+            .targets
+            .ports_for(namespace, namespace_labels, labels, None);
+        if let Some(found) = made.get(&rules) {
+            return Ok(found.clone());
+        }
+        let wanted: Vec<(String, Protocol, Vec<Class>)> = rules
+            .named
+            .iter()
+            .map(|(name, protocol)| (name.clone(), *protocol, rules.classes(*protocol, &[])))
+            .collect();
+        let variants = port_classes::pack(&wanted, &[], MAX_PODS).map_err(|_| TooLarge)?;
+        made.insert(rules, variants.clone());
+        Ok(variants)
     };
     // The container ports of the workloads, by namespace and workload name.
     let mut workload_ports: BTreeMap<(&str, &str), Vec<NamedPort>> = BTreeMap::new();
@@ -240,21 +252,17 @@ pub fn universe(
                 let own = labels
                     .get(&settings.workload_label)
                     .and_then(|w| workload_ports.get(&(name.as_str(), w.as_str())));
-                let own_variants;
+                let variants = variants_of(name, namespace_labels, labels)?;
                 let list = match own {
+                    Some(ports) if settings.assume_workload_ports => vec![ports.clone()],
                     Some(ports) => {
-                        own_variants = if settings.assume_workload_ports {
-                            vec![ports.clone()]
-                        } else {
-                            let mut all = vec![ports.clone()];
-                            all.extend(variants.iter().filter(|v| *v != ports).cloned());
-                            all
-                        };
-                        &own_variants
+                        let mut all = vec![ports.clone()];
+                        all.extend(variants.into_iter().filter(|v| v != ports));
+                        all
                     }
-                    None => &variants,
+                    None => variants,
                 };
-                for ports in list {
+                for (i, ports) in list.iter().enumerate() {
                     out.pods.push(Pod {
                         namespace: name.clone(),
                         namespace_labels: namespace_labels.clone(),
@@ -262,6 +270,7 @@ pub fn universe(
                         ports: ports.clone(),
                     });
                     out.names.push(None);
+                    out.repeats.push(i > 0);
                 }
             }
             if out.pods.len() > MAX_PODS {

@@ -13,6 +13,7 @@ pub mod describe;
 pub mod expect;
 pub mod explain;
 pub mod inventory;
+pub mod port_classes;
 pub mod regions;
 pub mod representative;
 pub mod trace;

@@ -15,9 +15,12 @@
 //! * a pod's labels are split likewise by the pod selectors that concern
 //!   its namespace (the podSelectors of policies there and the peers that
 //!   can match pods there);
-//! * a destination may declare the named ports that rules mention, at the
-//!   port asked about or elsewhere (a pod cannot listen on one port twice,
-//!   so two names never share a number);
+//! * a destination may declare any named port of the rules that can decide
+//!   a flow to it from a source (`port_classes::PortTargets`), at a number
+//!   in any class of numbers the numbered ports of those rules (and the
+//!   ports asked about) tell apart, or not at all ([`port_classes`]: a pod
+//!   cannot listen on one port twice, so several names, each in its own
+//!   class, are checked on one pod);
 //! * an address range is split at every bound of every `ipBlock` and
 //!   `except`.
 //!
@@ -30,8 +33,8 @@ use std::rc::Rc;
 
 use k8s_openapi::api::networking::v1::{IPBlock, NetworkPolicy};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::port_classes::{self, Class, Name, PortTargets, PortUse};
 use super::representative::{Kind, Representative};
 use crate::eval::{Endpoint, NamedPort, Pod};
 use crate::ir::{NamespaceSelector, Operator, Peer, PortNumber, Ports, Program, Selector};
@@ -76,9 +79,8 @@ pub struct Atoms {
     namespace_names: BTreeSet<String>,
     /// Bounds of every ipBlock and except.
     bounds: Bounds,
-    /// Named ports of rules, and the first port of each numeric entry, per protocol.
-    named_ports: BTreeSet<(String, Protocol)>,
-    numeric_starts: BTreeMap<Protocol, BTreeSet<u16>>,
+    /// The ports of the rules about each pod.
+    targets: PortTargets,
 }
 
 /// The bounds of address ranges, per family: the first address of every
@@ -146,6 +148,7 @@ impl Atoms {
 
     /// Adds what more policies can tell apart.
     pub fn add(&mut self, policies: &[NetworkPolicy]) {
+        self.targets.add(policies);
         let atoms = self;
         for policy in policies {
             let ns = policy.metadata.namespace.clone().unwrap_or_default();
@@ -153,27 +156,9 @@ impl Atoms {
             let Some(spec) = &policy.spec else { continue };
             let own = atoms.pods_by_namespace.entry(ns.clone()).or_default();
             own.insert(spec.pod_selector.as_ref().map(selector).unwrap_or_default());
-            let ingress = spec.ingress.iter().flatten().map(|r| (&r.from, &r.ports));
-            let egress = spec.egress.iter().flatten().map(|r| (&r.to, &r.ports));
-            for (peers, ports) in ingress.chain(egress) {
-                for port in ports.iter().flatten() {
-                    let protocol = port
-                        .protocol
-                        .as_deref()
-                        .and_then(Protocol::parse)
-                        .unwrap_or(Protocol::Tcp);
-                    match &port.port {
-                        Some(IntOrString::String(name)) => {
-                            atoms.named_ports.insert((name.clone(), protocol));
-                        }
-                        Some(IntOrString::Int(n)) => {
-                            if let Ok(n) = u16::try_from(*n) {
-                                atoms.numeric_starts.entry(protocol).or_default().insert(n);
-                            }
-                        }
-                        None => {}
-                    }
-                }
+            let ingress = spec.ingress.iter().flatten().map(|r| &r.from);
+            let egress = spec.egress.iter().flatten().map(|r| &r.to);
+            for peers in ingress.chain(egress) {
                 for peer in peers.iter().flatten() {
                     if let Some(block) = &peer.ip_block {
                         atoms.bounds.add(block);
@@ -399,8 +384,12 @@ fn enumerate(
 /// A namespace of one region: name, labels, and whether the program declares it.
 type NamespaceRegion = (String, BTreeMap<String, String>, bool);
 
-/// The endpoints and destination port declarations a split was made for.
-type SplitKey = (Vec<Peer>, Vec<Vec<NamedPort>>);
+/// The endpoints a split was made for, and, when they are destinations,
+/// the ports asked about and the sources (`None` for sources).
+type SplitKey = (Vec<Peer>, Option<DestinationKey>);
+
+/// The ports asked about and the source endpoints of an expectation.
+type DestinationKey = (Option<Ports>, Vec<Peer>);
 
 /// The namespaces (name, labels) a pod peer's namespace part can denote,
 /// one per region.
@@ -474,74 +463,101 @@ fn namespaces(
     Ok(out)
 }
 
-/// The container ports a destination may declare, one set per case that
-/// matters for the ports asked about.
-fn port_declarations(ports: Option<&Ports>, atoms: &Atoms) -> Vec<Vec<NamedPort>> {
+/// The container ports a destination pod may declare, one declaration per
+/// pod to check (`port_classes`): none but the named ports asked about,
+/// and every named port of the rules about the pod (`rules`) in every
+/// class of numbers their numbered ports tell apart that matters for the
+/// ports asked about (each class, without ports). A named port asked about
+/// is declared in every declaration, in each class in turn.
+fn port_declarations(
+    ports: Option<&Ports>,
+    rules: &PortUse,
+) -> Result<Vec<Vec<NamedPort>>, TooManyRegions> {
     let asked: Vec<&crate::ir::Port> = match ports {
         Some(Ports::Only(list)) => list.iter().collect(),
         _ => Vec::new(),
     };
-    let asked_names: Vec<(&str, Protocol)> = asked
+    let every_port = !matches!(ports, Some(Ports::Only(_)));
+    let required: Vec<Name> = asked
         .iter()
         .filter_map(|p| match &p.number {
-            PortNumber::Named(n) => Some((n.as_str(), p.protocol)),
+            PortNumber::Named(n) => Some((n.clone(), p.protocol)),
             _ => None,
         })
         .collect();
-    // A number no rule names, for "declared elsewhere".
-    let taken: BTreeSet<u16> = atoms.numeric_starts.values().flatten().copied().collect();
-    let fresh = (49152..=u16::MAX)
-        .chain(1024..49152)
-        .find(|n| !taken.contains(n))
-        .unwrap_or(u16::MAX);
-    let mut out = Vec::new();
-    // The names asked about: declared elsewhere, or at each number a rule names.
-    let mut base: Vec<NamedPort> = Vec::new();
-    for (name, protocol) in &asked_names {
-        base.push(NamedPort {
-            name: (*name).to_string(),
-            protocol: *protocol,
-            number: fresh,
-        });
-    }
-    out.push(base.clone());
-    for (i, (_, protocol)) in asked_names.iter().enumerate() {
-        for n in atoms.numeric_starts.get(protocol).into_iter().flatten() {
-            let mut ports = base.clone();
-            ports[i].number = *n;
-            out.push(ports);
+    let numbers = |protocol: Protocol| -> Vec<(u16, u16)> {
+        asked
+            .iter()
+            .filter(|p| p.protocol == protocol)
+            .filter_map(|p| match p.number {
+                PortNumber::Single(n) => Some((n, n)),
+                PortNumber::Range(a, b) => Some((a, b)),
+                PortNumber::Named(_) => None,
+            })
+            .collect()
+    };
+    let mut names: BTreeSet<Name> = rules.named.clone();
+    names.extend(required.iter().cloned());
+    let mut wanted: Vec<(String, Protocol, Vec<Class>)> = Vec::new();
+    for (name, protocol) in names {
+        let asked_numbers = numbers(protocol);
+        let mut classes = rules.classes(protocol, &asked_numbers);
+        let is_required = required.iter().any(|(n, p)| *n == name && *p == protocol);
+        if !every_port && !is_required {
+            // Declared elsewhere, it changes nothing asked about.
+            classes.retain(|c| asked_numbers.iter().any(|(a, b)| c.meets(*a, *b)));
+        }
+        if !classes.is_empty() {
+            wanted.push((name, protocol, classes));
         }
     }
-    // Names of rules, declared at a number asked about.
-    for (name, protocol) in &atoms.named_ports {
-        if asked_names.iter().any(|(n, p)| n == name && p == protocol) {
-            continue;
+    port_classes::pack(&wanted, &required, MAX_REGIONS).map_err(|_| TooManyRegions)
+}
+
+/// The declarations of destination pods for the ports and sources of an
+/// expectation, made once per set of ports of the rules that can decide a
+/// flow from those sources to a pod.
+struct Declarations<'a> {
+    atoms: &'a Atoms,
+    /// `None` for sources: they declare nothing (named ports resolve on
+    /// the destination).
+    ports: Option<Option<Ports>>,
+    /// The source representatives.
+    sources: Vec<Endpoint>,
+    made: HashMap<PortUse, Rc<Vec<Vec<NamedPort>>>>,
+}
+
+impl Declarations<'_> {
+    fn for_pod(
+        &mut self,
+        namespace: &str,
+        namespace_labels: &BTreeMap<String, String>,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<Rc<Vec<Vec<NamedPort>>>, TooManyRegions> {
+        let Some(ports) = &self.ports else {
+            return Ok(Rc::new(vec![Vec::new()]));
+        };
+        let rules =
+            self.atoms
+                .targets
+                .ports_for(namespace, namespace_labels, labels, Some(&self.sources));
+        if let Some(found) = self.made.get(&rules) {
+            return Ok(Rc::clone(found));
         }
-        for p in &asked {
-            let number = match p.number {
-                PortNumber::Single(n) | PortNumber::Range(n, _) if p.protocol == *protocol => n,
-                _ => continue,
-            };
-            let mut ports = base.clone();
-            ports.push(NamedPort {
-                name: name.clone(),
-                protocol: *protocol,
-                number,
-            });
-            out.push(ports);
-        }
+        let made = Rc::new(port_declarations(ports.as_ref(), &rules)?);
+        self.made.insert(rules, Rc::clone(&made));
+        Ok(made)
     }
-    out
 }
 
 /// The representatives of one expectation endpoint (its peers: one, or the
-/// two halves of `world`), one per region. A destination's pods declare the
-/// container ports of each case of `declarations`.
-pub fn representatives(
+/// two halves of `world`), one per region. A destination's pods declare
+/// the container ports of each case of their declarations.
+fn representatives(
     peers: &[Peer],
     program: &Program,
     atoms: &Atoms,
-    declarations: &[Vec<NamedPort>],
+    declarations: &mut Declarations<'_>,
 ) -> Result<Vec<Representative>, TooManyRegions> {
     let mut out = Vec::new();
     for peer in peers {
@@ -556,7 +572,8 @@ pub fn representatives(
                         label_classes(pods, &concerned, &BTreeMap::new(), Limits::REGIONS)
                             .ok_or(TooManyRegions)?;
                     for labels in classes {
-                        for ports in declarations {
+                        let cases = declarations.for_pod(&namespace, &namespace_labels, &labels)?;
+                        for ports in cases.iter() {
                             out.push(pod(&namespace, &namespace_labels, managed, &labels, ports));
                         }
                         if out.len() > MAX_REGIONS {
@@ -654,11 +671,13 @@ pub struct Plan {
 }
 
 /// Splits expectations' endpoints into regions, remembering each split:
-/// most programs name the same endpoints in many expectations.
+/// most programs name the same endpoints and ports in many expectations.
 pub struct Splitter<'a> {
     program: &'a Program,
     atoms: &'a Atoms,
     cache: HashMap<SplitKey, Rc<Vec<Representative>>>,
+    /// Destination declarations per ports asked about and sources.
+    declarations: HashMap<DestinationKey, Declarations<'a>>,
 }
 
 impl<'a> Splitter<'a> {
@@ -667,28 +686,65 @@ impl<'a> Splitter<'a> {
             program,
             atoms,
             cache: HashMap::new(),
+            declarations: HashMap::new(),
         }
     }
 
     /// Splits an expectation's endpoints into regions.
     pub fn plan(&mut self, e: &crate::ir::Expectation) -> Result<Plan, TooManyRegions> {
-        let declarations = port_declarations(e.ports.as_ref(), self.atoms);
+        let sources = self.split(&e.sources, None)?;
+        let destinations =
+            self.split(&e.destinations, Some((e.ports.clone(), e.sources.clone())))?;
         Ok(Plan {
-            sources: self.split(&e.sources, vec![Vec::new()])?,
-            destinations: self.split(&e.destinations, declarations)?,
+            sources,
+            destinations,
         })
     }
 
     fn split(
         &mut self,
         peers: &[Peer],
-        declarations: Vec<Vec<NamedPort>>,
+        destination: Option<DestinationKey>,
     ) -> Result<Rc<Vec<Representative>>, TooManyRegions> {
-        let key = (peers.to_vec(), declarations);
+        let key = (peers.to_vec(), destination);
         if let Some(found) = self.cache.get(&key) {
             return Ok(Rc::clone(found));
         }
-        let reps = Rc::new(representatives(peers, self.program, self.atoms, &key.1)?);
+        let atoms = self.atoms;
+        let mut none = Declarations {
+            atoms,
+            ports: None,
+            sources: Vec::new(),
+            made: HashMap::new(),
+        };
+        let declarations = match &key.1 {
+            None => &mut none,
+            Some((ports, source_peers)) => {
+                if !self
+                    .declarations
+                    .contains_key(&(ports.clone(), source_peers.clone()))
+                {
+                    let sources = self.split(source_peers, None)?;
+                    self.declarations.insert(
+                        (ports.clone(), source_peers.clone()),
+                        Declarations {
+                            atoms,
+                            ports: Some(ports.clone()),
+                            sources: sources.iter().map(|r| r.endpoint.clone()).collect(),
+                            made: HashMap::new(),
+                        },
+                    );
+                }
+                match self
+                    .declarations
+                    .get_mut(&(ports.clone(), source_peers.clone()))
+                {
+                    Some(found) => found,
+                    None => &mut none,
+                }
+            }
+        };
+        let reps = Rc::new(representatives(peers, self.program, atoms, declarations)?);
         self.cache.insert(key, Rc::clone(&reps));
         Ok(reps)
     }

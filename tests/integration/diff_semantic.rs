@@ -97,3 +97,52 @@ fn removing_a_deployed_allow_is_reported_as_denied() {
     );
     assert!(!out.contains("\n+ "), "nothing becomes allowed: {out}");
 }
+
+/// Deployed (labelled as npc's, so applying the program replaces them): `a`
+/// may send on the named port `http` only, `c` admits 8000-8100 only; so a
+/// pod of `c` that declares `http` as a number in the range is reachable
+/// from `a`. The program (what `npc import` once wrote for them) reaches no
+/// pod of `c` from `a`: that flow is denied after applying it.
+#[test]
+fn a_named_port_inside_a_deployed_range_is_a_changed_flow() {
+    let live = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        live.path(),
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: a-egress, namespace: a, labels: {app.kubernetes.io/managed-by: npc}}\n\
+         spec:\n  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n  - ports:\n    - port: http\n---\n\
+         apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: c-ingress, namespace: c, labels: {app.kubernetes.io/managed-by: npc}}\n\
+         spec:\n  podSelector: {}\n  policyTypes: [Ingress]\n  ingress:\n  - ports:\n    - port: 8000\n      endPort: 8100\n",
+    )
+    .unwrap();
+    let program = tempfile::Builder::new().suffix(".npl").tempfile().unwrap();
+    std::fs::write(
+        program.path(),
+        "namespace a {\n  isolate egress\n  no dns\n}\n\nnamespace c {\n  isolate ingress\n}\n\n\
+         allow a/* -> {kubernetes.io/metadata.name notin (c)}/*:http\n\
+         allow a/* -> world:http\n\
+         allow {kubernetes.io/metadata.name notin (a)}/* -> c/*:8000-8100\n\
+         allow world -> c/*:8000-8100\n",
+    )
+    .unwrap();
+    let o = npc(&[
+        "diff",
+        program.path().to_str().unwrap(),
+        "--against",
+        live.path().to_str().unwrap(),
+        "--semantic",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let changes = v["changes"].as_array().unwrap();
+    assert!(
+        changes.iter().any(|c| {
+            c["source"].as_str().unwrap().starts_with("a/")
+                && c["destination"].as_str().unwrap().starts_with("c/")
+                && !c["denied"].as_str().unwrap().is_empty()
+        }),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert_eq!(o.status.code(), Some(1));
+}

@@ -189,6 +189,78 @@ fn expectations_hold_for_every_pod_and_address_they_denote() {
     }
 }
 
+/// An `expect` without ports is about every port of every pod the
+/// destination can denote, and a pod may declare any named port the rules
+/// use: `expect deny` must fail when such a pod is reachable (it held on
+/// pods that declare no port, while `npc check --inventory` found the real
+/// pod reachable).
+#[test]
+fn a_port_less_deny_covers_pods_that_declare_the_rules_named_ports() {
+    for (program, port) in [
+        (
+            "namespace web\nallow web/a -> web/b:http\nexpect deny web/a -> web/b\n",
+            "`http` as TCP",
+        ),
+        (
+            "namespace web\nallow web/a -> web/{tier=x}:metrics/udp\nexpect deny web/a -> web/*\n",
+            "`metrics` as UDP",
+        ),
+        (
+            "namespace web\nnamespace db\nallow web/a -> db/*:{5432, sql}\nexpect deny web/a -> db/pg:1-5431\n",
+            "`sql` as TCP",
+        ),
+    ] {
+        let c = npc::compile_str("t.npl", program);
+        let text = rendered(&c);
+        assert!(codes(&c).contains(&"E029"), "{program}\n{text}");
+        assert!(
+            text.contains(&format!("the destination declares container port {port}")),
+            "{program}\n{text}"
+        );
+    }
+    // It still holds where no rule reaches the destination, named or not.
+    for program in [
+        "namespace web\nallow web/a -> web/b:http\nexpect deny web/b -> web/a\nexpect deny web/c -> web/b\n",
+        "namespace web\nallow web/a -> web/b:http\nexpect deny web/a -> web/b:http/udp\n",
+    ] {
+        let c = npc::compile_str("t.npl", program);
+        assert!(!c.has_errors(), "{program}\n{}", rendered(&c));
+    }
+}
+
+/// Random programs (the contract test's generator) with random `expect`
+/// lines: every line npc proves must hold, by npc's evaluator, between every
+/// pair of pods of the contract's synthetic cluster, whose probe pods declare
+/// the program's named ports inside and outside every numbered port and
+/// range. (The contract test checks the same lines with nca.)
+#[test]
+fn proven_random_expectations_hold_for_pods_that_declare_named_ports() {
+    use crate::contract::{inventory, random, with_proven_expectations};
+    use crate::support::nca::{self, Connectivity};
+    let mut proved = 0;
+    let mut failures = Vec::new();
+    for seed in 0..150u64 {
+        let text = random::program(seed);
+        let text = with_proven_expectations(&text, random::expectation_candidates(seed, &text));
+        let c = npc::compile_str("random.npl", &text);
+        assert!(!c.has_errors(), "{text}\n{}", rendered(&c));
+        let program = c.program.as_ref().unwrap();
+        proved += program.expectations.len();
+        let inv = inventory::build(program);
+        let set = npc::eval::PolicySet::new(c.policies.clone()).unwrap();
+        let by_evaluator = Connectivity {
+            pods: inv.npc_matrix(&set),
+            addresses: Vec::new(),
+        };
+        let wrong = nca::expectation_failures(program, &inv, &by_evaluator, 3);
+        if !wrong.is_empty() {
+            failures.push(format!("seed {seed}:\n{text}\n{}", wrong.join("\n")));
+        }
+    }
+    assert!(proved >= 150, "only {proved} expectations proved");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
 #[test]
 fn a_named_port_is_given_a_number_no_rule_names() {
     // The representative's `metrics` port must not land on 49152, which a

@@ -1,5 +1,7 @@
 //! A synthetic cluster for a program: namespaces and pods that exercise every
-//! endpoint the program names, plus bystanders that no rule names.
+//! endpoint the program names, plus bystanders that no rule names, and
+//! copies of some of them that declare the program's named ports inside and
+//! outside every numbered port and range.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -7,7 +9,7 @@ use npc::eval::{NamedPort, Protocol};
 use npc::ir::{NamespaceSelector, Operator, Peer, PortNumber, Ports, Program, Selector};
 use npc::k8s::NAMESPACE_NAME_LABEL;
 
-use crate::support::nca::{Inventory, Namespace, PodDecl};
+use crate::support::nca::{self, Inventory, Namespace, PodDecl};
 
 pub fn namespace<'i>(inv: &'i Inventory, name: &str) -> Option<&'i Namespace> {
     inv.namespaces.iter().find(|n| n.name == name)
@@ -69,9 +71,9 @@ pub fn pod_peers(program: &Program) -> Vec<(NamespaceSelector, Selector)> {
     out
 }
 
-/// Every named port the program uses, with the protocol of its first use.
-fn named_ports(program: &Program) -> BTreeMap<String, Protocol> {
-    let mut out = BTreeMap::new();
+/// Every port list of the program: rules (carve-outs included), scrapes,
+/// expectations.
+fn port_lists(program: &Program) -> Vec<&Ports> {
     let mut all: Vec<&Ports> = program
         .rules
         .iter()
@@ -79,7 +81,13 @@ fn named_ports(program: &Program) -> BTreeMap<String, Protocol> {
         .collect();
     all.extend(program.scrapes.iter().map(|s| &s.ports));
     all.extend(program.expectations.iter().filter_map(|e| e.ports.as_ref()));
-    for ports in all {
+    all
+}
+
+/// Every named port the program uses, with the protocol of its first use.
+fn named_ports(program: &Program) -> BTreeMap<String, Protocol> {
+    let mut out = BTreeMap::new();
+    for ports in port_lists(program) {
         if let Ports::Only(set) = ports {
             for p in set {
                 if let PortNumber::Named(n) = &p.number {
@@ -90,6 +98,35 @@ fn named_ports(program: &Program) -> BTreeMap<String, Protocol> {
     }
     out
 }
+
+/// The program's named ports (with every protocol they are used with) and
+/// numbered ports, read from the program (not from the emitted policies).
+fn port_use(program: &Program) -> nca::PortUse {
+    let (mut names, mut numbered) = nca::PortUse::default();
+    for ports in port_lists(program) {
+        if let Ports::Only(set) = ports {
+            for p in set {
+                let range = match &p.number {
+                    PortNumber::Named(n) => {
+                        names.insert((n.clone(), p.protocol));
+                        continue;
+                    }
+                    PortNumber::Single(n) => (*n, *n),
+                    PortNumber::Range(a, b) => (*a, *b),
+                };
+                numbered.entry(p.protocol).or_default().insert(range);
+            }
+        }
+    }
+    (names, numbered)
+}
+
+/// At most this many pods get copies that declare the named ports at probe
+/// numbers (`nca::probe_sets`): the first pod of each namespace, and the
+/// pods an `expect` line's destination covers (so that a universal
+/// `expect` meets pods that declare the rules' named ports inside and
+/// outside every numbered range).
+const MAX_PROBE_TEMPLATES: usize = 8;
 
 pub fn build(program: &Program) -> Inventory {
     let workload = program.settings.workload_label.clone();
@@ -165,6 +202,32 @@ pub fn build(program: &Program) -> Inventory {
             &mut pods,
         );
     }
+    let mut templates: Vec<PodDecl> = Vec::new();
+    for (ns, labels) in &namespaces {
+        let covered = |peers: &[Peer], pod: &PodDecl| {
+            peers.iter().any(|peer| match peer {
+                Peer::Pods {
+                    namespaces: n,
+                    pods: p,
+                } => n.covers(ns, labels) && p.matches(&pod.labels),
+                Peer::Ip(_) => false,
+            })
+        };
+        for (i, pod) in pods.iter().filter(|p| &p.namespace == ns).enumerate() {
+            let expected = program
+                .expectations
+                .iter()
+                .any(|e| covered(&e.destinations, pod));
+            if (i == 0 || expected) && templates.len() < MAX_PROBE_TEMPLATES {
+                templates.push(pod.clone());
+            }
+        }
+    }
+    let (names, numbered) = port_use(program);
+    pods.extend(nca::probe_copies(
+        &templates,
+        &nca::probe_sets(&names, &numbered),
+    ));
     Inventory {
         namespaces: namespaces
             .into_iter()

@@ -230,3 +230,36 @@ pub fn program(seed: u64) -> String {
     }
     out
 }
+
+/// Candidate `expect` lines for a random program: random endpoints (pods of
+/// its managed namespaces, label-set namespaces, addresses as sources) and
+/// ports (none, a named port, a number, a range, a set), either verdict.
+/// Not all hold; the test keeps those npc proves and checks them against the
+/// contract and nca.
+pub fn expectation_candidates(seed: u64, program: &str) -> Vec<String> {
+    let mut rng = Rng::new(seed ^ 0x5eed_e3b3);
+    let managed: Vec<String> = NAMESPACES
+        .iter()
+        .filter(|n| {
+            program
+                .lines()
+                .any(|l| l.split_whitespace().take(2).eq(["namespace", **n]))
+        })
+        .map(|n| n.to_string())
+        .collect();
+    let mut out = Vec::new();
+    for _ in 0..6 {
+        let verdict = if rng.chance(50) { "allow" } else { "deny" };
+        let src = if rng.chance(15) {
+            rng.pick(CIDRS).to_string()
+        } else {
+            pod_endpoint(&mut rng, &managed)
+        };
+        let dst = pod_endpoint(&mut rng, &managed);
+        out.push(format!(
+            "expect {verdict} {src} -> {dst}{}",
+            ports(&mut rng)
+        ));
+    }
+    out
+}

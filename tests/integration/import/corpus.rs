@@ -8,7 +8,10 @@ use npc::import::{self, Import, Settings};
 use npc::manifest;
 use serde_json::json;
 
-use super::{evaluator_differences, inventory, nca_differences, output, read};
+use super::{
+    evaluator_differences, expectation_failures, inventory, nca_compare, nca_differences, output,
+    probe_differences, read,
+};
 use crate::analyze::corpus::{inputs, label};
 use crate::support::npc::root;
 
@@ -58,7 +61,11 @@ fn snapshot(name: &str, text: &str) {
 /// Checks one import both by the evaluator and by nca: the program and the
 /// kept policies allow what the input allows; every unconvertible
 /// namespace's evidence really differs.
-fn check(name: &str, manifests: &manifest::Manifests, imported: &Import) -> (usize, usize) {
+pub(super) fn check(
+    name: &str,
+    manifests: &manifest::Manifests,
+    imported: &Import,
+) -> (usize, usize) {
     let input = manifests.policy_objects();
     assert_eq!(
         npc::format::format(&imported.text).unwrap(),
@@ -72,17 +79,30 @@ fn check(name: &str, manifests: &manifest::Manifests, imported: &Import) -> (usi
         "{name}: the evaluator finds differences:\n{}",
         diffs.join("\n")
     );
+    let probes = inventory(manifests, &[&input, &out], "p", usize::MAX, usize::MAX);
+    let diffs = probe_differences(&probes, &input, &out, 10);
+    assert!(
+        diffs.is_empty(),
+        "{name}: the evaluator finds differences for probe pods:\n{}",
+        diffs.join("\n")
+    );
     let mut nca_pairs = 0;
-    let inv = inventory(manifests, &[&input, &out], "p", 60);
-    if let Some(diffs) = nca_differences(&input, &out, &inv) {
+    let inv = inventory(manifests, &[&input, &out], "p", 60, 40);
+    if let Some((diffs, conn)) = nca_compare(&input, &out, &inv) {
         nca_pairs = inv.pods.len() * inv.pods.len();
         assert!(
             diffs.is_empty(),
             "{name}: nca finds differences:\n{}",
             diffs.join("\n")
         );
+        let wrong = expectation_failures(imported, &inv, &conn);
+        assert!(
+            wrong.is_empty(),
+            "{name}: nca contradicts expect lines of the program:\n{}",
+            wrong.join("\n")
+        );
         for u in &imported.unconvertible {
-            let inv = inventory(manifests, &[&input, &u.evidence], "p", 200);
+            let inv = inventory(manifests, &[&input, &u.evidence], "p", 200, 40);
             let found = nca_differences(&input, &u.evidence, &inv).unwrap();
             assert!(
                 !found.is_empty(),

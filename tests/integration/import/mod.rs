@@ -6,6 +6,7 @@
 
 mod cli;
 mod corpus;
+mod named_ports;
 mod random;
 
 use std::collections::BTreeMap;
@@ -18,7 +19,7 @@ use npc::import::{self, Import, Settings};
 use npc::k8s::NAMESPACE_NAME_LABEL;
 use npc::manifest::{self, Manifests};
 
-use crate::support::nca::{self, AddressDirection, Inventory, Namespace, PodDecl};
+use crate::support::nca::{self, AddressDirection, Connectivity, Inventory, Namespace, PodDecl};
 
 /// Reads manifests as `npc import` does.
 pub fn read(path: &Path) -> Manifests {
@@ -90,14 +91,41 @@ pub fn evaluator_differences(
     (checked, out)
 }
 
+/// Pairs of an inventory's pods (probe pods included) that the two policy
+/// sets allow differently, by the evaluator (at most `limit` named): the
+/// probes are not chosen by npc's universe, so this checks the universe too.
+pub fn probe_differences(
+    inv: &Inventory,
+    a: &[NetworkPolicy],
+    b: &[NetworkPolicy],
+    limit: usize,
+) -> Vec<String> {
+    let ma = inv.npc_matrix(&PolicySet::from_slice(a).unwrap());
+    let mb = inv.npc_matrix(&PolicySet::from_slice(b).unwrap());
+    let keys: std::collections::BTreeSet<&(String, String)> = ma.keys().chain(mb.keys()).collect();
+    let none = PortSet::empty();
+    keys.into_iter()
+        .filter_map(|k| {
+            let (pa, pb) = (ma.get(k).unwrap_or(&none), mb.get(k).unwrap_or(&none));
+            (pa != pb).then(|| format!("{} => {}: input {pa}, program {pb}", k.0, k.1))
+        })
+        .take(limit)
+        .collect()
+}
+
 /// An nca inventory of the universe: each namespace with one of its label
 /// sets (the workloads' namespace's, or the first), the pods there, named
-/// `prefix` + index.
+/// `prefix` + index; and probe pods that npc's universe does not choose:
+/// copies of the first pod of each namespace and of up to
+/// `probe_workloads` workload pods, declaring the rules' named ports at
+/// numbers inside and outside every numbered port and range
+/// (`nca::named_port_probes`).
 pub fn inventory(
     manifests: &Manifests,
     sets: &[&[NetworkPolicy]],
     prefix: &str,
     max_synthetic: usize,
+    probe_workloads: usize,
 ) -> Inventory {
     let universe = import::universe::universe(manifests, sets, &Settings::default()).unwrap();
     let mut namespaces: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
@@ -131,7 +159,25 @@ pub fn inventory(
         labels.remove(NAMESPACE_NAME_LABEL);
         inv.namespaces.push(Namespace { name, labels });
     }
+    let probes = nca::named_port_probes(sets);
+    let mut templates: Vec<PodDecl> = Vec::new();
+    let mut workloads = 0;
+    for (i, pod) in inv.pods.iter().enumerate() {
+        let first = !templates.iter().any(|t| t.namespace == pod.namespace);
+        let workload = universe_index(&pod.name, prefix)
+            .is_some_and(|u| u < universe.names.len() && universe.names[u].is_some());
+        if first || (workload && workloads < probe_workloads) {
+            workloads += usize::from(workload && !first);
+            templates.push(inv.pods[i].clone());
+        }
+    }
+    inv.pods.extend(nca::probe_copies(&templates, &probes));
     inv
+}
+
+/// The universe index of an inventory pod named `prefix` + index.
+fn universe_index(name: &str, prefix: &str) -> Option<usize> {
+    name.strip_prefix(prefix)?.parse().ok()
 }
 
 /// Merges inventories (namespaces by name: the first label set wins, pods
@@ -162,6 +208,15 @@ pub fn nca_differences(
     b: &[NetworkPolicy],
     inventory: &Inventory,
 ) -> Option<Vec<String>> {
+    nca_compare(a, b, inventory).map(|(diffs, _)| diffs)
+}
+
+/// [`nca_differences`], with nca's map of `b`.
+pub fn nca_compare(
+    a: &[NetworkPolicy],
+    b: &[NetworkPolicy],
+    inventory: &Inventory,
+) -> Option<(Vec<String>, Connectivity)> {
     let ca = nca::connectivity(&nca::policies_yaml(a), inventory)?.unwrap();
     let cb = nca::connectivity(&nca::policies_yaml(b), inventory)?.unwrap();
     let mut out = Vec::new();
@@ -188,5 +243,17 @@ pub fn nca_differences(
             out.push(format!("{ip} {direction:?} {pod}: {pa} vs {pb}"));
         }
     }
-    Some(out)
+    Some((out, cb))
+}
+
+/// The `expect` lines of an imported program that nca's map of its
+/// policies contradicts for some pair of the inventory's pods.
+pub fn expectation_failures(
+    imported: &Import,
+    inv: &Inventory,
+    conn: &Connectivity,
+) -> Vec<String> {
+    let compilation = npc::compile_str("imported.npl", &imported.text);
+    let program = compilation.program.expect("the imported program compiles");
+    nca::expectation_failures(&program, inv, conn, 10)
 }

@@ -1,8 +1,10 @@
 //! Random manifest sets from the analyze differential's generator: each
 //! imports with equivalence proven (the evaluator over the universe, nca on
-//! the two YAML sets over an inventory of workloads and representatives),
-//! or names the namespaces it cannot express, whose evidence nca confirms
-//! differs from the input.
+//! the two YAML sets over an inventory of workloads, representatives, and
+//! probe pods declaring the named ports inside and outside every numbered
+//! range), or names the namespaces it cannot express, whose evidence nca
+//! confirms differs from the input. Every `expect` line written must hold
+//! in nca's map of the program over the same pods.
 //!
 //! Environment: `NPC_IMPORT_CASES` (default 30), `NPC_IMPORT_SEED`.
 
@@ -11,7 +13,10 @@ use std::time::Instant;
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use npc::import::{self, ImportError, Settings};
 
-use super::{evaluator_differences, inventory, merge, nca_differences, output, read};
+use super::{
+    evaluator_differences, expectation_failures, inventory, merge, nca_compare, nca_differences,
+    output, probe_differences, read,
+};
 use crate::analyze::differential::{Case, Rng};
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -22,7 +27,7 @@ fn env_or(name: &str, default: u64) -> u64 {
 }
 
 /// Cases compared by one pair of nca runs.
-const CASES_PER_RUN: usize = 15;
+const CASES_PER_RUN: usize = 5;
 
 /// Unconvertible namespaces whose evidence is checked with nca, at most.
 const EVIDENCE_CHECKS: usize = 3;
@@ -43,6 +48,7 @@ fn random_manifest_sets_import_equivalent() {
     let mut batch_inputs: Vec<NetworkPolicy> = Vec::new();
     let mut batch_outputs: Vec<NetworkPolicy> = Vec::new();
     let mut batch_inventories = Vec::new();
+    let mut batch_imports = Vec::new();
     let mut nca_runs = 0;
     let mut nca_pairs = 0;
     let mut evidence_checked = 0;
@@ -50,9 +56,10 @@ fn random_manifest_sets_import_equivalent() {
     let mut reasons: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     let mut flush = |inputs: &mut Vec<NetworkPolicy>,
                      outputs: &mut Vec<NetworkPolicy>,
-                     invs: &mut Vec<crate::support::nca::Inventory>| {
+                     invs: &mut Vec<crate::support::nca::Inventory>,
+                     imports: &mut Vec<import::Import>| {
         let inv = merge(std::mem::take(invs));
-        if let Some(diffs) = nca_differences(inputs, outputs, &inv) {
+        if let Some((diffs, conn)) = nca_compare(inputs, outputs, &inv) {
             nca_runs += 2;
             nca_pairs += inv.pods.len() * inv.pods.len();
             assert!(
@@ -65,9 +72,21 @@ fn random_manifest_sets_import_equivalent() {
                     .collect::<Vec<_>>()
                     .join("\n")
             );
+            // Each case's namespaces are its own: its `expect` lines are
+            // checked against the batch's map.
+            for imported in imports.iter() {
+                let wrong = expectation_failures(imported, &inv, &conn);
+                assert!(
+                    wrong.is_empty(),
+                    "nca contradicts expect lines of an imported program (NPC_IMPORT_SEED={seed}):\n{}\n{}",
+                    wrong.join("\n"),
+                    imported.text
+                );
+            }
         }
         inputs.clear();
         outputs.clear();
+        imports.clear();
     };
     for k in 0..count {
         let case = Case::random(&mut rng, k);
@@ -136,11 +155,19 @@ fn random_manifest_sets_import_equivalent() {
                 diffs.join("\n")
             ));
         }
+        let probes = inventory(&manifests, &[&input, &out], "p", usize::MAX, usize::MAX);
+        let diffs = probe_differences(&probes, &input, &out, 5);
+        if !diffs.is_empty() {
+            failures.push(format!(
+                "case {k}: the evaluator finds differences for probe pods:\n{}",
+                diffs.join("\n")
+            ));
+        }
         for u in &imported.unconvertible {
             if evidence_checked >= EVIDENCE_CHECKS {
                 break;
             }
-            let inv = inventory(&manifests, &[&input, &u.evidence], &format!("c{k}p"), 60);
+            let inv = inventory(&manifests, &[&input, &u.evidence], &format!("c{k}p"), 60, 1);
             if let Some(found) = nca_differences(&input, &u.evidence, &inv) {
                 evidence_checked += 1;
                 if found.is_empty() {
@@ -151,14 +178,22 @@ fn random_manifest_sets_import_equivalent() {
                 }
             }
         }
-        batch_inventories.push(inventory(&manifests, &[&input, &out], &format!("c{k}p"), 8));
+        batch_inventories.push(inventory(
+            &manifests,
+            &[&input, &out],
+            &format!("c{k}p"),
+            8,
+            1,
+        ));
         batch_inputs.extend(input);
         batch_outputs.extend(out);
+        batch_imports.push(imported);
         if batch_inventories.len() == CASES_PER_RUN {
             flush(
                 &mut batch_inputs,
                 &mut batch_outputs,
                 &mut batch_inventories,
+                &mut batch_imports,
             );
         }
     }
@@ -167,6 +202,7 @@ fn random_manifest_sets_import_equivalent() {
             &mut batch_inputs,
             &mut batch_outputs,
             &mut batch_inventories,
+            &mut batch_imports,
         );
     }
     eprintln!(

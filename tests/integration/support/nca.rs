@@ -166,6 +166,234 @@ impl Inventory {
     }
 }
 
+/// The named ports and the numbered ports (inclusive ranges) of the
+/// policies' rules, per protocol.
+pub type PortUse = (
+    BTreeSet<(String, Protocol)>,
+    BTreeMap<Protocol, BTreeSet<(u16, u16)>>,
+);
+
+/// What [`probe_sets`] needs of NetworkPolicies.
+pub fn port_use(policies: &[&[NetworkPolicy]]) -> PortUse {
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    let mut names: BTreeSet<(String, Protocol)> = BTreeSet::new();
+    let mut numbered: BTreeMap<Protocol, BTreeSet<(u16, u16)>> = BTreeMap::new();
+    for p in policies.iter().flat_map(|set| set.iter()) {
+        let Some(spec) = &p.spec else { continue };
+        let ingress = spec.ingress.iter().flatten().map(|r| &r.ports);
+        let egress = spec.egress.iter().flatten().map(|r| &r.ports);
+        for port in ingress.chain(egress).flatten().flatten() {
+            let protocol = port
+                .protocol
+                .as_deref()
+                .and_then(Protocol::parse)
+                .unwrap_or(Protocol::Tcp);
+            match &port.port {
+                Some(IntOrString::String(name)) => {
+                    names.insert((name.clone(), protocol));
+                }
+                Some(IntOrString::Int(n)) => {
+                    let start = u16::try_from(*n).unwrap();
+                    let end = port.end_port.map_or(start, |e| u16::try_from(e).unwrap());
+                    numbered.entry(protocol).or_default().insert((start, end));
+                }
+                None => {}
+            }
+        }
+    }
+    (names, numbered)
+}
+
+/// Container-port declarations for probe pods of policies (see
+/// [`probe_sets`]).
+pub fn named_port_probes(policies: &[&[NetworkPolicy]]) -> Vec<Vec<NamedPort>> {
+    let (names, numbered) = port_use(policies);
+    probe_sets(&names, &numbered)
+}
+
+/// Container-port declarations for probe pods, chosen independently of
+/// npc's regions (this is an oracle): every named port, declared inside and
+/// outside every numbered port and range of its protocol: at numbers that
+/// lie in every combination of those entries that a number can lie in
+/// (found among each entry's first number, the number after its last, and
+/// a number no entry contains: every stretch of numbers that no bound
+/// crosses starts at one of them).
+/// Every (name, number) appears in some set; a set never declares a name
+/// twice (Kubernetes requires unique port names in a pod) nor two names on
+/// one (protocol, number). Empty when there is no named port.
+pub fn probe_sets(
+    names: &BTreeSet<(String, Protocol)>,
+    numbered: &BTreeMap<Protocol, BTreeSet<(u16, u16)>>,
+) -> Vec<Vec<NamedPort>> {
+    // Numbers that some entries contain and others do not: one for each
+    // distinct set of entries containing it (a first number of an entry,
+    // the number after its last, a number no entry contains).
+    let numbers = |protocol: Protocol| -> Vec<u16> {
+        let entries = numbered.get(&protocol).cloned().unwrap_or_default();
+        let mut candidates: BTreeSet<u16> = BTreeSet::new();
+        for &(start, end) in &entries {
+            candidates.insert(start);
+            candidates.extend(end.checked_add(1));
+        }
+        candidates.extend(
+            (30_000..=u16::MAX)
+                .chain(1..30_000)
+                .find(|n| entries.iter().all(|(a, b)| !(a..=b).contains(&n))),
+        );
+        let mut seen: BTreeSet<Vec<(u16, u16)>> = BTreeSet::new();
+        candidates
+            .into_iter()
+            .filter(|n| {
+                let containing: Vec<(u16, u16)> = entries
+                    .iter()
+                    .filter(|(a, b)| (a..=b).contains(&n))
+                    .copied()
+                    .collect();
+                seen.insert(containing)
+            })
+            .collect()
+    };
+    // Name i goes to set k at the (k + i)-th number, so that names of one
+    // protocol share sets without sharing numbers.
+    let mut sets: Vec<Vec<NamedPort>> = Vec::new();
+    for (i, (name, protocol)) in names.iter().enumerate() {
+        let numbers = numbers(*protocol);
+        for k in 0..numbers.len() {
+            let number = numbers[(k + i) % numbers.len()];
+            let mut j = k;
+            loop {
+                if j >= sets.len() {
+                    sets.resize(j + 1, Vec::new());
+                }
+                let set = &mut sets[j];
+                let taken = set
+                    .iter()
+                    .any(|p| &p.name == name || (p.protocol == *protocol && p.number == number));
+                if !taken {
+                    set.push(NamedPort {
+                        name: name.clone(),
+                        protocol: *protocol,
+                        number,
+                    });
+                    break;
+                }
+                j += 1;
+            }
+        }
+    }
+    sets.retain(|s| !s.is_empty());
+    sets
+}
+
+/// `pods` each copied once per probe declaration set (named
+/// `NAME-npK`), declaring that set instead of its own ports.
+pub fn probe_copies(pods: &[PodDecl], probes: &[Vec<NamedPort>]) -> Vec<PodDecl> {
+    let mut out = Vec::new();
+    for pod in pods {
+        for (k, ports) in probes.iter().enumerate() {
+            out.push(PodDecl {
+                name: format!("{}-np{k}", pod.name),
+                ports: ports.clone(),
+                ..pod.clone()
+            });
+        }
+    }
+    out
+}
+
+/// Whether `ports`, allowed towards `dst` (`None`: an address), satisfy
+/// an `expect` line; `None` when `dst` does not declare a named port the
+/// line asks about (the line is not about that pod).
+pub fn expectation_holds(
+    e: &npc::ir::Expectation,
+    ports: &PortSet,
+    dst: Option<&PodDecl>,
+) -> Option<bool> {
+    use npc::ir::{PortNumber, Ports};
+    match &e.ports {
+        None | Some(Ports::All) => Some(if e.allow {
+            ports.is_full()
+        } else {
+            ports.is_empty()
+        }),
+        Some(Ports::Only(set)) => {
+            let mut all = true;
+            for p in set {
+                let pr = p.protocol;
+                let ok = match &p.number {
+                    PortNumber::Single(n) => ports.contains(pr, *n) == e.allow,
+                    PortNumber::Range(a, b) => (*a..=*b).all(|n| ports.contains(pr, n) == e.allow),
+                    PortNumber::Named(name) => {
+                        let cp = dst?
+                            .ports
+                            .iter()
+                            .find(|cp| &cp.name == name && cp.protocol == pr)?;
+                        ports.contains(pr, cp.number) == e.allow
+                    }
+                };
+                all &= ok;
+            }
+            Some(all)
+        }
+    }
+}
+
+/// The pod-to-pod pairs of the inventory that an `expect` line of the
+/// program covers and a connectivity map (nca's, or the evaluator's in its
+/// shape) contradicts (at most `limit` named).
+pub fn expectation_failures(
+    program: &npc::ir::Program,
+    inv: &Inventory,
+    conn: &Connectivity,
+    limit: usize,
+) -> Vec<String> {
+    use npc::ir::Peer;
+    let covers = |peers: &[Peer], pod: &PodDecl| {
+        let labels = inv
+            .namespaces
+            .iter()
+            .find(|n| n.name == pod.namespace)
+            .map(|n| {
+                let mut l = n.labels.clone();
+                l.insert(npc::k8s::NAMESPACE_NAME_LABEL.to_string(), n.name.clone());
+                l
+            })
+            .unwrap_or_default();
+        peers.iter().any(|peer| match peer {
+            Peer::Pods { namespaces, pods } => {
+                namespaces.covers(&pod.namespace, &labels) && pods.matches(&pod.labels)
+            }
+            Peer::Ip(_) => false,
+        })
+    };
+    let mut out = Vec::new();
+    for e in &program.expectations {
+        for p in inv.pods.iter().filter(|p| covers(&e.sources, p)) {
+            for q in inv.pods.iter().filter(|q| covers(&e.destinations, q)) {
+                if p.key() == q.key() {
+                    continue;
+                }
+                let ports = conn
+                    .pods
+                    .get(&(p.key(), q.key()))
+                    .cloned()
+                    .unwrap_or_default();
+                if expectation_holds(e, &ports, Some(q)) == Some(false) && out.len() < limit {
+                    out.push(format!(
+                        "`expect {}` at byte {}: {ports} allowed from {} to {} (declaring {:?})",
+                        if e.allow { "allow" } else { "deny" },
+                        e.span.start,
+                        p.key(),
+                        q.key(),
+                        q.ports
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// YAML that YAML 1.1 readers (nca uses PyYAML) read back as written.
 fn to_yaml(value: &Value) -> String {
     npc::k8s::yaml::to_string(&npc::k8s::yaml::Node::from_json(value))
