@@ -4,6 +4,8 @@
 
 use npc::diagnostic::Diagnostic;
 
+use crate::support::npc::{npc, stderr, stdout};
+
 fn codes(d: &[Diagnostic]) -> Vec<&str> {
     d.iter().map(|d| d.code.id).collect()
 }
@@ -104,3 +106,62 @@ fn consecutive_ports_become_one_range() {
     assert_eq!(ports.len(), 1);
     assert_eq!(ports[0].end_port, Some(65535));
 }
+
+/// A program with a thousand errors in one file and 150 in another.
+fn many_errors(dir: &std::path::Path) -> (String, String) {
+    let mut first = String::from("namespace web\n");
+    for i in 0..1000 {
+        first.push_str(&format!("allow web/a -> nope{i}:80\n"));
+    }
+    let mut second = String::new();
+    for i in 0..150 {
+        second.push_str(&format!("allow web/b -> gone{i}:80\n"));
+    }
+    let a = dir.join("a.npl");
+    let b = dir.join("b.npl");
+    std::fs::write(&a, first).unwrap();
+    std::fs::write(&b, second).unwrap();
+    (a.display().to_string(), b.display().to_string())
+}
+
+/// Diagnostics are capped per file, with a last one (W014) saying how many
+/// more there are, in every error format: 400,000 errors once printed
+/// 175 MB of JSON.
+#[test]
+fn diagnostics_are_capped_per_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = many_errors(dir.path());
+
+    let out = npc(&["check", &a, &b, "--error-format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let records: Vec<serde_json::Value> = serde_json::from_str(&stderr(&out)).unwrap();
+    for (file, shown, more) in [(&a, 100, "900 more errors"), (&b, 100, "50 more errors")] {
+        let of_file: Vec<&serde_json::Value> = records
+            .iter()
+            .filter(|r| r["location"]["file"] == file.as_str())
+            .collect();
+        assert_eq!(of_file.len(), shown + 1, "{file}");
+        let errors = of_file.iter().filter(|r| r["code"] == "E002").count();
+        assert_eq!(errors, shown, "{file}");
+        let last = of_file.last().unwrap();
+        assert_eq!(last["code"], "W014", "{last}");
+        let message = last["message"].as_str().unwrap();
+        assert!(message.starts_with(more), "{message}");
+    }
+
+    let out = npc(&["check", &a, "--error-format", "human"]);
+    let text = stderr(&out);
+    assert_eq!(text.matches("[E002]").count(), 100);
+    assert_eq!(text.matches("[W014]").count(), 1);
+    assert!(text.contains("900 more errors"), "{}", &text[text.len() - 2000..]);
+
+    let out = npc(&["check", &a, "--error-format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_str(&stderr(&out)).unwrap();
+    assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 101);
+
+    let out = npc(&["check", &a, "--error-format", "github"]);
+    let text = stderr(&out);
+    assert_eq!(text.lines().count(), 101);
+    assert!(text.lines().last().unwrap().starts_with("::warning "), "{text}");
+}
+
