@@ -24,7 +24,7 @@ use lsp_types as lsp;
 
 pub use handlers::policy_title;
 pub use position::{Encoding, LineIndex};
-pub use transport::MAX_MESSAGE_BYTES;
+pub use transport::{Incoming, Reader, Refusal, MAX_MESSAGE_BYTES};
 
 /// What the server can do, for the position encoding chosen.
 fn capabilities(encoding: Encoding) -> lsp::ServerCapabilities {

@@ -544,7 +544,7 @@ fn malformed_messages_do_not_end_the_session() {
         .unwrap();
     assert_eq!(
         edits[0]["newText"],
-        format!("namespace web # \u{fffd} {secret}\n")
+        format!("namespace web  # \u{fffd} {secret}\n")
     );
 
     assert_eq!(

@@ -18,7 +18,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(20);
 pub struct Client {
     send: Box<dyn FnMut(Message)>,
     /// Writes bytes as they are (a client of a process only).
-    raw: Option<Box<dyn FnMut(&[u8])>>,
+    raw: Option<RawSend>,
     receive: Receiver<Message>,
     /// Error responses without an id (to messages the server could not read).
     orphans: Option<Receiver<Value>>,
@@ -26,6 +26,9 @@ pub struct Client {
     /// Notifications that arrived while waiting for something else.
     pub notifications: VecDeque<Notification>,
 }
+
+/// Writes bytes to a server process as they are.
+type RawSend = Box<dyn FnMut(&[u8])>;
 
 /// Reads one framed message as JSON; `None` at the end or on a framing error.
 fn read_frame(input: &mut impl BufRead) -> Option<Value> {
@@ -66,7 +69,10 @@ impl Client {
     }
 
     /// A client of a child process's stdin and stdout.
-    pub fn over_pipes(stdin: std::process::ChildStdin, stdout: std::process::ChildStdout) -> Client {
+    pub fn over_pipes(
+        stdin: std::process::ChildStdin,
+        stdout: std::process::ChildStdout,
+    ) -> Client {
         let (tx, rx) = crossbeam_channel::unbounded();
         let (orphan_tx, orphan_rx) = crossbeam_channel::unbounded();
         std::thread::spawn(move || {
