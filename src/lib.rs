@@ -104,6 +104,39 @@ pub fn generate(program: &ir::Program, sources: &SourceMap) -> emit::Emitted {
     emitted
 }
 
+/// [`generate`], one namespace at a time, abandoned (`None`) as soon as
+/// `cancelled` says so (it is asked before each namespace): for the
+/// language server, which drops a check when a newer edit arrives.
+pub fn generate_until(
+    program: &ir::Program,
+    sources: &SourceMap,
+    cancelled: &dyn Fn() -> bool,
+) -> Option<emit::Emitted> {
+    let (plan, layout_diags) = layout::Plan::new(program);
+    let mut all = emit::Emitted::default();
+    let bounded = !layout_diags.has_errors();
+    all.diagnostics.extend(layout_diags);
+    if !bounded {
+        return Some(all);
+    }
+    for ns in program.namespaces.values() {
+        if cancelled() {
+            return None;
+        }
+        let namespace = plan.namespace(ns);
+        let one = emit::emit_namespace(
+            &namespace,
+            &program.settings,
+            sources,
+            emit::split::MAX_OBJECT_BYTES,
+        );
+        all.policies.extend(one.policies);
+        all.provenance.policies.extend(one.provenance.policies);
+        all.diagnostics.extend(one.diagnostics);
+    }
+    Some(all)
+}
+
 /// Stage 4 (verify): every `expect` line checked against the emitted policies.
 pub fn verify(program: &ir::Program, emitted: &emit::Emitted, sources: &SourceMap) -> Diagnostics {
     verify::expectations(program, &emitted.policies, &emitted.provenance, sources)

@@ -110,8 +110,10 @@ pub fn run(args: &LintArgs, _reporter: &mut Reporter) -> Outcome {
     let set = policy_set(manifests)?;
     let mut diags = loaded.diagnostics.clone();
     diags.extend(levels.apply(lint::lint(manifests, &set)));
-    diags.sort_by_key(|d| (d.span.file, d.span.start, d.code.id));
-    output(args, &diags, &manifests.sources)?;
+    // A file's summary of the findings left out stays its last.
+    let summary = |d: &Diagnostic| d.code == crate::diagnostic::codes::MORE_NOT_SHOWN;
+    diags.sort_by_key(|d| (d.span.file, summary(d), d.span.start, d.code.id));
+    output(args, &crate::diagnostic::capped(&diags), &manifests.sources)?;
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
     if args.format == LintFormat::Human {

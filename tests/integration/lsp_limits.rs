@@ -116,10 +116,7 @@ fn a_newer_edit_drops_a_stale_check() {
         .filter(|n| n.method == "textDocument/publishDiagnostics")
         .map(|n| n.params.clone())
         .collect();
-    assert!(
-        published.iter().all(|p| p["version"] != 1),
-        "{published:?}"
-    );
+    assert!(published.iter().all(|p| p["version"] != 1), "{published:?}");
     let traces: Vec<String> = client
         .notifications
         .iter()
@@ -143,12 +140,7 @@ fn peak_memory(pid: u32) -> u64 {
         .find(|l| l.starts_with("VmHWM:"))
         .unwrap()
         .to_string();
-    let kb: u64 = line
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
     kb * 1024
 }
 

@@ -102,14 +102,37 @@ pub struct Analysis {
 /// Compiles the program rooted at `root` (a canonical path), naming the
 /// root file `name` in messages.
 pub fn analyze(root: &Path, name: &str, files: &dyn Files) -> Analysis {
-    let text = files.read(root).unwrap_or_default();
+    // Never cancelled, so never empty.
+    analyze_until(root, name, files, &|| false).unwrap_or_else(|| Analysis::empty(root))
+}
+
+/// [`analyze`], abandoned (`None`) as soon as `cancelled` says so: it is
+/// asked between the stages, and between the namespaces of generation.
+pub fn analyze_until(
+    root: &Path,
+    name: &str,
+    files: &dyn Files,
+    cancelled: &dyn Fn() -> bool,
+) -> Option<Analysis> {
+    let (text, unreadable) = match files.read(root) {
+        Ok(text) => (text, None),
+        Err(e) => (String::new(), Some(e)),
+    };
     let input = Input {
         name: name.to_string(),
         path: Some(root.to_path_buf()),
         text,
     };
     let read = |p: &Path| files.read(p);
-    let loaded = load::load_with(vec![input], &read);
+    let mut loaded = load::load_with(vec![input], &read);
+    if let Some(e) = unreadable {
+        loaded
+            .diagnostics
+            .push(root_unreadable(&loaded.sources, name, &e));
+    }
+    if cancelled() {
+        return None;
+    }
     // The stages of `npc::compile`, called one by one so that the AST and
     // the resolved program stay available for navigation and hover.
     let resolution = crate::resolve(&loaded);
@@ -118,12 +141,18 @@ pub fn analyze(root: &Path, name: &str, files: &dyn Files) -> Analysis {
     let program = resolution.program;
     let mut provenance = Provenance::default();
     if !diags.has_errors() {
-        let mut emitted = crate::generate(&program, &loaded.sources);
+        let mut emitted = crate::generate_until(&program, &loaded.sources, cancelled)?;
         diags.extend(std::mem::take(&mut emitted.diagnostics));
         if !diags.has_errors() {
+            if cancelled() {
+                return None;
+            }
             diags.extend(crate::verify(&program, &emitted, &loaded.sources));
             provenance = emitted.provenance;
         }
+    }
+    if cancelled() {
+        return None;
     }
     let paths = loaded
         .sources
@@ -136,7 +165,7 @@ pub fn analyze(root: &Path, name: &str, files: &dyn Files) -> Analysis {
     } else {
         Vec::new()
     };
-    Analysis {
+    Some(Analysis {
         root: root.to_path_buf(),
         sources: loaded.sources,
         paths,
@@ -147,7 +176,25 @@ pub fn analyze(root: &Path, name: &str, files: &dyn Files) -> Analysis {
         provenance,
         index,
         unparsed,
-    }
+    })
+}
+
+/// E034 at the start of a root file whose text cannot be read (a buffer
+/// past the size limit).
+fn root_unreadable(sources: &SourceMap, name: &str, e: &crate::files::ReadError) -> Diagnostic {
+    let file = sources.files().next().map_or(FileId(0), |(id, _)| id);
+    let reason = e.reason.to_string();
+    Diagnostic::new(
+        crate::diagnostic::codes::FILE_TOO_LARGE,
+        Span::new(file, 0, 0),
+        format!("`{name}` is not checked: {reason}"),
+    )
+    .with_primary("the whole file")
+    .with_note(format!(
+        "npc reads at most {} MiB from one file, as `npc build` does",
+        crate::files::MAX_SOURCE_BYTES >> 20
+    ))
+    .with_help("split the program into files joined with `include`")
 }
 
 /// The most files read to complete names when a file does not parse.
@@ -188,6 +235,22 @@ pub fn format(text: &str) -> Option<String> {
 }
 
 impl Analysis {
+    /// A program of no file.
+    fn empty(root: &Path) -> Analysis {
+        Analysis {
+            root: root.to_path_buf(),
+            sources: SourceMap::default(),
+            paths: Vec::new(),
+            diagnostics: Vec::new(),
+            statements: Vec::new(),
+            program: None,
+            provenance: Provenance::default(),
+            contributions: policies::Contributions::default(),
+            index: index::Index::default(),
+            unparsed: Vec::new(),
+        }
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
