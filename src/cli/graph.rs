@@ -27,11 +27,15 @@ they hold, red when they fail. A node marked `open` has a direction no policy
 isolates: connections there need no rule and are not drawn. In the HTML page,
 click a node for its ingress and egress, an edge for the `npc explain` trace.
 
+A drawing holds at most 50,000 connections; draw a larger program in parts
+with --namespace and --focus.
+
 Exit codes:
   0  the graph was written
   1  the program has errors (nothing written), or an `expect` line fails
      (the graph is written and marks it)
-  2  usage or I/O error, or a --namespace or --focus the graph does not have";
+  2  usage or I/O error, a --namespace or --focus the graph does not have,
+     or more connections than a drawing holds";
 
 #[derive(Args, Debug)]
 pub struct GraphArgs {
@@ -75,7 +79,11 @@ pub fn run(args: &GraphArgs, reporter: &mut Reporter) -> Outcome {
         return Err(Stop::Exit(Exit::Failed));
     }
     let title: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
-    let full = match graph::build::build(&compilation, &title.join(" ")) {
+    let selection = Selection {
+        namespaces: args.namespaces.clone(),
+        focus: args.focus.clone(),
+    };
+    let shown = match graph::build::build_selected(&compilation, &title.join(" "), &selection) {
         Ok(g) => g,
         Err(graph::build::Error::NotCompiled) => return Err(Stop::Exit(Exit::Failed)),
         Err(graph::build::Error::Unevaluable(why)) => {
@@ -84,14 +92,13 @@ pub fn run(args: &GraphArgs, reporter: &mut Reporter) -> Outcome {
                 format!("the emitted policies cannot be evaluated: {why}"),
             )));
         }
+        Err(graph::build::Error::Selection(e)) => return Err(Stop::Error(Error::usage(e.to_string()))),
+        Err(graph::build::Error::TooLarge(e)) => {
+            return Err(Stop::Error(Error::usage(e.to_string()).with_help(
+                "draw part of the program: the connections of some namespaces (`--namespace NS`) or endpoints (`--focus NS/NAME`)",
+            )))
+        }
     };
-    let selection = Selection {
-        namespaces: args.namespaces.clone(),
-        focus: args.focus.clone(),
-    };
-    let shown = full
-        .select(&selection)
-        .map_err(|e| Error::usage(e.to_string()))?;
     let text = match args.format {
         GraphFormat::Dot => graph::dot::render(&shown),
         GraphFormat::Mermaid => graph::mermaid::render(&shown),

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use super::build::port_text;
 use super::{
     Edge, Graph, Group, GroupKind, Isolation, Node, NodeKind, Origin, PolicyRef, RuleRef,
-    SideIsolation, EXTERNAL_GROUP,
+    SideIsolation, Tables, TooLarge, EXTERNAL_GROUP,
 };
 use crate::analyze::{Analysis, IpRange, Peer};
 use crate::eval::{Direction, Endpoint, Pod, PolicyId, PolicySet, PortSet, Protocol, Side};
@@ -28,13 +28,15 @@ struct Subject {
 }
 
 /// The graph of `analysis`, computed from `manifests` under `set` (their
-/// policies).
+/// policies); too large a drawing (more connections some policy decides
+/// than [`super::MAX_EDGES`], or rules past [`super::MAX_TABLE_BYTES`]) is
+/// refused before it is built.
 pub fn from_analysis(
     analysis: &Analysis,
     manifests: &Manifests,
     set: &PolicySet,
     title: &str,
-) -> Graph {
+) -> Result<Graph, TooLarge> {
     let lines = policy_lines(manifests);
     let mut subjects: BTreeMap<Peer, Subject> = BTreeMap::new();
     let ids = workload_ids(&analysis.workloads);
@@ -44,7 +46,6 @@ pub fn from_analysis(
         }
     }
     // Only the address ranges that some drawn connection reaches.
-    let mut edges = Vec::new();
     for c in &analysis.connections {
         for peer in [&c.src, &c.dst] {
             if let Peer::External(range) = peer {
@@ -53,14 +54,23 @@ pub fn from_analysis(
                     .or_insert_with(|| range_subject(range));
             }
         }
-        let (Some(src), Some(dst)) = (subjects.get(&c.src), subjects.get(&c.dst)) else {
-            continue;
-        };
-        // Open on both sides: allowed without any rule (see `Edge`).
-        if src.node.open_egress() && dst.node.open_ingress() {
-            continue;
-        }
-        edges.push(edge(src, dst, &c.conn.0, set, &lines));
+    }
+    // Open on both sides: allowed without any rule (see `Edge`).
+    let drawn: Vec<(&Subject, &Subject, &PortSet)> = analysis
+        .connections
+        .iter()
+        .filter_map(|c| {
+            let (src, dst) = (subjects.get(&c.src)?, subjects.get(&c.dst)?);
+            (!(src.node.open_egress() && dst.node.open_ingress())).then_some((src, dst, &c.conn.0))
+        })
+        .collect();
+    if drawn.len() > super::MAX_EDGES {
+        return Err(TooLarge::Edges(drawn.len()));
+    }
+    let mut tables = Tables::default();
+    let mut edges = Vec::with_capacity(drawn.len());
+    for (src, dst, allowed) in drawn {
+        edges.push(edge(src, dst, allowed, set, &lines, &mut tables)?);
     }
     // Drop the ranges whose every connection needed no rule.
     let used: BTreeSet<&str> = edges
@@ -93,14 +103,16 @@ pub fn from_analysis(
         .collect();
     edges.sort_by_key(|e| (order.get(e.source.as_str()), order.get(e.target.as_str())));
     let groups = groups(&nodes);
-    Graph {
+    let mut g = Graph {
         title: title.to_string(),
         of: super::Source::Manifests,
         groups,
         nodes,
         edges,
-        expectations: Vec::new(),
-    }
+        ..Graph::default()
+    };
+    tables.into_graph(&mut g);
+    Ok(g)
 }
 
 /// `namespace/name` of every policy → its manifest's `file:line`.
@@ -242,7 +254,8 @@ fn edge(
     allowed: &PortSet,
     set: &PolicySet,
     lines: &BTreeMap<String, String>,
-) -> Edge {
+    tables: &mut Tables,
+) -> Result<Edge, TooLarge> {
     let mut samples: Vec<(Protocol, u16)> = Vec::new();
     for p in Protocol::ALL {
         samples.extend(allowed.ranges(p).iter().map(|r| (p, r.start)));
@@ -259,16 +272,10 @@ fn edge(
         }
     }
     let mut rules = Vec::new();
-    let mut edge_lines: Vec<String> = Vec::new();
     for (direction, side) in [("egress", &egress), ("ingress", &ingress)] {
         for (policy, rule) in &side.matched {
             let key = policy.to_string();
             let at: Vec<String> = lines.get(&key).cloned().into_iter().collect();
-            for l in &at {
-                if !edge_lines.contains(l) {
-                    edge_lines.push(l.clone());
-                }
-            }
             rules.push(RuleRef {
                 policy: key,
                 direction: direction.to_string(),
@@ -279,11 +286,11 @@ fn edge(
         }
     }
     let trace = vec![
-        egress.describe("egress", &src.node),
-        ingress.describe("ingress", &dst.node),
+        tables.trace(egress.describe(Direction::Egress, &src.node))?,
+        tables.trace(ingress.describe(Direction::Ingress, &dst.node))?,
     ];
     let (text, ranges) = port_text(allowed, &[]);
-    Edge {
+    Ok(Edge {
         id: format!("{} -> {}", src.node.id, dst.node.id),
         source: src.node.id.clone(),
         target: dst.node.id.clone(),
@@ -291,10 +298,9 @@ fn edge(
         port_ranges: ranges,
         all_ports: allowed.is_full(),
         origins: vec![Origin::Allow],
-        lines: edge_lines,
-        rules,
+        rule_set: tables.rule_set(rules)?,
         trace,
-    }
+    })
 }
 
 /// One side of a connection over its samples.
@@ -313,29 +319,28 @@ impl Sides {
             .extend(side.matched.iter().map(|r| (r.policy.clone(), r.rule)));
     }
 
-    /// `egress of web/frontend: isolated by web/a; allowed by web/a egress
-    /// rule 0`, or `... not isolated`.
-    fn describe(&self, direction: &str, node: &Node) -> String {
-        let external = node.kind == NodeKind::External;
-        let node = &node.id;
-        if external {
-            return format!(
-                "{direction} of {node}: addresses outside the cluster, which no policy selects"
-            );
+    /// `the source's egress: isolated by web/a; allowed by web/a egress
+    /// rule 0`, or `... not isolated`. The node is the edge's end, not
+    /// named: edges with the same rules share the line.
+    fn describe(&self, direction: Direction, node: &Node) -> String {
+        let (head, who, dir) = match direction {
+            Direction::Egress => ("the source's egress", "the source", "egress"),
+            Direction::Ingress => ("the destination's ingress", "the destination", "ingress"),
+        };
+        if node.kind == NodeKind::External {
+            return format!("{head}: {who} is an address, which no policy selects");
         }
         if !self.isolated {
-            return format!(
-                "{direction} of {node}: not isolated (no policy selects it for {direction})"
-            );
+            return format!("{head}: not isolated (no policy selects it for {dir})");
         }
         let list = |items: Vec<String>| items.join(", ");
         format!(
-            "{direction} of {node}: isolated by {}; allowed by {}",
+            "{head}: isolated by {}; allowed by {}",
             list(self.isolating.iter().map(ToString::to_string).collect()),
             list(
                 self.matched
                     .iter()
-                    .map(|(p, r)| format!("{p} {direction} rule {r}"))
+                    .map(|(p, r)| format!("{p} {dir} rule {r}"))
                     .collect()
             )
         )
