@@ -65,6 +65,7 @@ pub mod codes {
         INVALID_EXPECT = "E030", Error, "invalid expectation";
         ALIAS_EXPANSION = "E031", Error, "aliases expand to too many endpoints";
         POLICY_TOO_LARGE = "E032", Error, "policy too large to divide";
+        TOO_MANY_PEERS = "E033", Error, "policies would hold too many peers";
         FILE_TOO_LARGE = "E034", Error, "file too large to check";
         NO_DNS = "W001", Warning, "DNS carve-out turned off";
         ALLOW_WITHOUT_RULE = "W002", Warning, "`allow` produces no rule";

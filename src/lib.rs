@@ -231,6 +231,12 @@ fn compose(
     let program = resolution.program;
     let (plan, layout_diags) = layout::Plan::new(&program);
     diags.extend(layout_diags);
+    if diags.has_errors() {
+        // The program is too large to lay out (E033).
+        out.program = Some(program);
+        out.diagnostics = diags.sorted();
+        return Ok(out);
+    }
     let check = options.check_expectations && !program.expectations.is_empty();
     let mut set = eval::PolicySet::default();
     let mut atoms = verify::regions::Atoms::default();
