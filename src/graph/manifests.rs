@@ -8,7 +8,7 @@
 //! policies' rules that allow it and their manifest lines. Manifests have no
 //! `expect` lines and no carve-outs: every edge comes from a policy.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use super::build::port_text;
@@ -67,7 +67,7 @@ pub fn from_analysis(
     if drawn.len() > super::MAX_EDGES {
         return Err(TooLarge::Edges(drawn.len()));
     }
-    let mut tables = Tables::default();
+    let mut tables = EdgeTables::default();
     let mut edges = Vec::with_capacity(drawn.len());
     for (src, dst, allowed) in drawn {
         edges.push(edge(src, dst, allowed, set, &lines, &mut tables)?);
@@ -111,7 +111,7 @@ pub fn from_analysis(
         edges,
         ..Graph::default()
     };
-    tables.into_graph(&mut g);
+    tables.tables.into_graph(&mut g);
     Ok(g)
 }
 
@@ -254,7 +254,7 @@ fn edge(
     allowed: &PortSet,
     set: &PolicySet,
     lines: &BTreeMap<String, String>,
-    tables: &mut Tables,
+    tables: &mut EdgeTables,
 ) -> Result<Edge, TooLarge> {
     let mut samples: Vec<(Protocol, u16)> = Vec::new();
     for p in Protocol::ALL {
@@ -266,28 +266,46 @@ fn edge(
         for d in &dst.endpoints {
             for &(protocol, port) in &samples {
                 let v = set.evaluate(s, d, protocol, port);
-                egress.add(&v.egress);
-                ingress.add(&v.ingress);
+                egress.add(v.egress);
+                ingress.add(v.ingress);
             }
         }
     }
-    let mut rules = Vec::new();
-    for (direction, side) in [("egress", &egress), ("ingress", &ingress)] {
-        for (policy, rule) in &side.matched {
-            let key = policy.to_string();
-            let at: Vec<String> = lines.get(&key).cloned().into_iter().collect();
-            rules.push(RuleRef {
-                policy: key,
-                direction: direction.to_string(),
-                rule: *rule,
-                origins: vec![Origin::Allow],
-                lines: at,
-            });
+    egress.settle();
+    ingress.settle();
+    let known = tables
+        .sets
+        .get(&egress.matched)
+        .and_then(|by| by.get(&ingress.matched));
+    let rule_set = match known {
+        Some(id) => *id,
+        None => {
+            let mut rules = Vec::new();
+            for (direction, side) in [("egress", &egress), ("ingress", &ingress)] {
+                for (policy, rule) in &side.matched {
+                    let key = policy.to_string();
+                    let at: Vec<String> = lines.get(&key).cloned().into_iter().collect();
+                    rules.push(RuleRef {
+                        policy: key,
+                        direction: direction.to_string(),
+                        rule: *rule,
+                        origins: vec![Origin::Allow],
+                        lines: at,
+                    });
+                }
+            }
+            let id = tables.tables.rule_set(rules)?;
+            tables
+                .sets
+                .entry(egress.matched.clone())
+                .or_default()
+                .insert(ingress.matched.clone(), id);
+            id
         }
-    }
+    };
     let trace = vec![
-        tables.trace(egress.describe(Direction::Egress, &src.node))?,
-        tables.trace(ingress.describe(Direction::Ingress, &dst.node))?,
+        tables.trace(&egress, Direction::Egress, &src.node)?,
+        tables.trace(&ingress, Direction::Ingress, &dst.node)?,
     ];
     let (text, ranges) = port_text(allowed, &[]);
     Ok(Edge {
@@ -298,25 +316,82 @@ fn edge(
         port_ranges: ranges,
         all_ports: allowed.is_full(),
         origins: vec![Origin::Allow],
-        rule_set: tables.rule_set(rules)?,
+        rule_set,
         trace,
     })
+}
+
+/// The rules a side matched, by policy and rule index.
+type Matched = Vec<(PolicyId, usize)>;
+
+/// The graph's tables, and what was put in them by what the evaluator
+/// found: many edges match the same rules (every pair of pods that one
+/// policy's rule allows), which are then turned into rule references and
+/// trace lines once.
+#[derive(Default)]
+struct EdgeTables {
+    tables: Tables,
+    /// Egress rules → ingress rules → rule set.
+    sets: HashMap<Matched, HashMap<Matched, usize>>,
+    /// (direction, address, isolated) → isolating policies → rules → trace.
+    traces: HashMap<(Direction, bool, bool), HashMap<Vec<PolicyId>, HashMap<Matched, usize>>>,
+}
+
+impl EdgeTables {
+    fn trace(
+        &mut self,
+        side: &Sides,
+        direction: Direction,
+        node: &Node,
+    ) -> Result<usize, TooLarge> {
+        let kind = (direction, node.kind == NodeKind::External, side.isolated);
+        let known = self
+            .traces
+            .get(&kind)
+            .and_then(|by| by.get(&side.isolating))
+            .and_then(|by| by.get(&side.matched));
+        if let Some(id) = known {
+            return Ok(*id);
+        }
+        let id = self.tables.trace(side.describe(direction, node))?;
+        self.traces
+            .entry(kind)
+            .or_default()
+            .entry(side.isolating.clone())
+            .or_default()
+            .insert(side.matched.clone(), id);
+        Ok(id)
+    }
 }
 
 /// One side of a connection over its samples.
 #[derive(Default)]
 struct Sides {
+    verdicts: usize,
     isolated: bool,
-    isolating: BTreeSet<PolicyId>,
-    matched: BTreeSet<(PolicyId, usize)>,
+    isolating: Vec<PolicyId>,
+    matched: Matched,
 }
 
 impl Sides {
-    fn add(&mut self, side: &Side) {
+    fn add(&mut self, side: Side) {
+        self.verdicts += 1;
         self.isolated |= side.isolated;
-        self.isolating.extend(side.selecting.iter().cloned());
+        self.isolating.extend(side.selecting);
         self.matched
-            .extend(side.matched.iter().map(|r| (r.policy.clone(), r.rule)));
+            .extend(side.matched.into_iter().map(|r| (r.policy, r.rule)));
+    }
+
+    /// Sorted, each once.
+    fn settle(&mut self) {
+        // One verdict (one sample of one pair of pods, the most common)
+        // lists each policy and rule once, in the evaluator's order.
+        if self.verdicts > 1 {
+            self.isolating.sort();
+            self.isolating.dedup();
+            self.matched.sort();
+            self.matched.dedup();
+        }
     }
 
     /// `the source's egress: isolated by web/a; allowed by web/a egress
