@@ -324,6 +324,9 @@ fn edge(
 /// The rules a side matched, by policy and rule index.
 type Matched = Vec<(PolicyId, usize)>;
 
+/// Trace lines by the policies that isolate a side, then by its rules.
+type TracesBy = HashMap<Vec<PolicyId>, HashMap<Matched, usize>>;
+
 /// The graph's tables, and what was put in them by what the evaluator
 /// found: many edges match the same rules (every pair of pods that one
 /// policy's rule allows), which are then turned into rule references and
@@ -334,7 +337,7 @@ struct EdgeTables {
     /// Egress rules → ingress rules → rule set.
     sets: HashMap<Matched, HashMap<Matched, usize>>,
     /// (direction, address, isolated) → isolating policies → rules → trace.
-    traces: HashMap<(Direction, bool, bool), HashMap<Vec<PolicyId>, HashMap<Matched, usize>>>,
+    traces: HashMap<(Direction, bool, bool), TracesBy>,
 }
 
 impl EdgeTables {
