@@ -24,6 +24,10 @@ use super::convert::Spans;
 use super::position::Encoding;
 use super::workspace::{uri_path, Document, Workspace, MAX_OPEN_BYTES};
 
+/// The most requests that wait for a check; past that the client is not
+/// read until the check is done (its pipe holds the rest).
+const MAX_WAITING: usize = 1_000;
+
 pub struct Server<'c> {
     pub connection: &'c Connection,
     pub encoding: Encoding,
@@ -90,6 +94,15 @@ impl<'c> Server<'c> {
     pub fn run(&mut self) -> Result<(), String> {
         loop {
             let message = if let Some(results) = self.running.as_ref().map(|r| r.results.clone()) {
+                if self.waiting.len() >= MAX_WAITING {
+                    // Enough requests wait: the client is read again once
+                    // the check is done.
+                    match results.recv() {
+                        Ok(checked) => self.checked(checked),
+                        Err(_) => self.check_ended(),
+                    }
+                    continue;
+                }
                 // A check runs: take messages, and its results as they come.
                 select! {
                     recv(self.connection.receiver) -> m => match m {

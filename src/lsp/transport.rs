@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::thread;
 
-use crossbeam_channel::{bounded, select, unbounded, Receiver, Sender};
+use crossbeam_channel::{bounded, select, Receiver, Sender};
 use lsp_server::{Connection, ErrorCode, Message, RequestId};
 
 /// The largest message accepted from the client.
@@ -55,8 +55,9 @@ impl IoThreads {
 pub fn stdio() -> io::Result<(Connection, IoThreads)> {
     let (to_server, from_client) = bounded::<Message>(0);
     let (to_client, from_server) = bounded::<Message>(0);
-    // Replies the reader owes for messages it could not pass on.
-    let (replies, owed) = unbounded::<String>();
+    // Replies the reader owes for messages it could not pass on; bounded,
+    // so a client that sends junk and reads nothing stops being read.
+    let (replies, owed) = bounded::<String>(64);
     let reader = thread::Builder::new()
         .name("lsp-reader".to_string())
         .spawn(move || {

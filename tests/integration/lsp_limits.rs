@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use lsp_server::Connection;
 use serde_json::{json, Value};
 
-use crate::support::lsp_client::Client;
+use crate::support::lsp_client::{Client, LONG_TIMEOUT};
 
 fn codes(diags: &[Value]) -> Vec<String> {
     diags
@@ -76,6 +76,7 @@ fn a_newer_edit_drops_a_stale_check() {
         .spawn()
         .unwrap();
     let mut client = Client::over_pipes(child.stdin.take().unwrap(), child.stdout.take().unwrap());
+    client.timeout = LONG_TIMEOUT;
     client
         .request(
             "initialize",
@@ -158,6 +159,7 @@ fn a_document_past_the_size_limit_is_not_kept() {
         .unwrap();
     let pid = child.id();
     let mut client = Client::over_pipes(child.stdin.take().unwrap(), child.stdout.take().unwrap());
+    client.timeout = LONG_TIMEOUT;
     client.initialize("file:///nonexistent-workspace/", &["utf-8"]);
     let uri = "untitled:growing";
     client.open(uri, "namespace web\n");

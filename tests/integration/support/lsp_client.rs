@@ -14,6 +14,10 @@ use serde_json::{json, Value};
 
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
+/// For a test whose server checks programs of many megabytes (a debug
+/// build on a busy machine): a guard against a hang, not a measure.
+pub const LONG_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// The client's side of a connection: whatever carries the messages.
 pub struct Client {
     send: Box<dyn FnMut(Message)>,
@@ -23,6 +27,8 @@ pub struct Client {
     /// Error responses without an id (to messages the server could not read).
     orphans: Option<Receiver<Value>>,
     next_id: i32,
+    /// How long to wait for anything before failing (a hang).
+    pub timeout: Duration,
     /// Notifications that arrived while waiting for something else.
     pub notifications: VecDeque<Notification>,
 }
@@ -64,6 +70,7 @@ impl Client {
             receive: receiver,
             orphans: None,
             next_id: 1,
+            timeout: TIMEOUT,
             notifications: VecDeque::new(),
         }
     }
@@ -109,6 +116,7 @@ impl Client {
             receive: rx,
             orphans: Some(orphan_rx),
             next_id: 1,
+            timeout: TIMEOUT,
             notifications: VecDeque::new(),
         }
     }
@@ -123,8 +131,8 @@ impl Client {
     pub fn orphan(&mut self) -> Value {
         let orphans = self.orphans.as_ref().expect("a client of a process");
         orphans
-            .recv_timeout(TIMEOUT)
-            .unwrap_or_else(|_| panic!("no error response without an id within {TIMEOUT:?}"))
+            .recv_timeout(self.timeout)
+            .unwrap_or_else(|_| panic!("no error response without an id within {:?}", self.timeout))
     }
 
     pub fn notify(&mut self, method: &str, params: Value) {
@@ -145,8 +153,8 @@ impl Client {
         loop {
             let m = self
                 .receive
-                .recv_timeout(TIMEOUT)
-                .unwrap_or_else(|_| panic!("no response to `{method}` within {TIMEOUT:?}"));
+                .recv_timeout(self.timeout)
+                .unwrap_or_else(|_| panic!("no response to `{method}` within {:?}", self.timeout));
             match m {
                 Message::Response(r) if r.id == RequestId::from(id) => {
                     return r
@@ -173,8 +181,8 @@ impl Client {
         loop {
             let m = self
                 .receive
-                .recv_timeout(TIMEOUT)
-                .unwrap_or_else(|_| panic!("no `{method}` within {TIMEOUT:?}"));
+                .recv_timeout(self.timeout)
+                .unwrap_or_else(|_| panic!("no `{method}` within {:?}", self.timeout));
             match m {
                 Message::Notification(n) => {
                     let hit = n.method == method && test(&n.params);
