@@ -142,6 +142,87 @@ fn assert_printable(text: &str) {
     );
 }
 
+/// The most messages one input is read as (each read consumes input, so
+/// this only bounds the work of an input of many tiny frames).
+const MAX_LSP_MESSAGES: usize = 10_000;
+
+/// What the language server reads from its client: framed JSON-RPC
+/// messages. Reading never stops before the end of the input but on an
+/// I/O error (the input ending inside a message); a message read writes
+/// and reads back the same; a refused one is answered with a short error
+/// response that is itself a readable message, not a parse error.
+pub fn lsp_framing(data: &[u8]) {
+    use npc::lsp::{Incoming, Reader};
+    let mut reader = Reader::new(std::io::Cursor::new(data));
+    for _ in 0..MAX_LSP_MESSAGES {
+        match reader.read() {
+            Ok(None) | Err(_) => return,
+            Ok(Some(Incoming::Message(message))) => {
+                let mut written = Vec::new();
+                message.write(&mut written).expect("a message writes");
+                let mut again = Reader::new(std::io::Cursor::new(written.clone()));
+                match again.read() {
+                    Ok(Some(Incoming::Message(read))) => {
+                        let mut rewritten = Vec::new();
+                        read.write(&mut rewritten).expect("a message writes");
+                        assert_eq!(rewritten, written, "a message reads back the same");
+                    }
+                    other => panic!("a written message does not read back: {other:?}"),
+                }
+            }
+            Ok(Some(Incoming::Refused(refusal))) => {
+                let reply = refusal.reply();
+                // Short: no part of the message is repeated.
+                assert!(reply.len() < 400, "{reply}");
+                let framed = format!("Content-Length: {}\r\n\r\n{reply}", reply.len());
+                match Reader::new(std::io::Cursor::new(framed.into_bytes())).read() {
+                    // A response without an id is no `lsp_server` message,
+                    // but it is JSON.
+                    Ok(Some(Incoming::Refused(r))) => {
+                        assert_ne!(r.code as i32, -32700, "the reply is not JSON: {reply}")
+                    }
+                    Ok(Some(Incoming::Message(_))) => {}
+                    other => panic!("the reply does not read back: {other:?}"),
+                }
+            }
+        }
+    }
+}
+
+/// Existing manifests for `npc analyze`: read, analyzed, and drawn in
+/// every format. Every edge of a drawing names rules, lines and trace lines
+/// that exist; the page's model cannot end its `<script>` element.
+pub fn analyze(data: &[u8]) {
+    let text = text(data);
+    let reading = npc::manifest::load_str("fuzz.yaml", &text, &npc::manifest::Options::default());
+    if reading.has_errors() {
+        return;
+    }
+    let manifests = &reading.manifests;
+    let analysis = npc::analyze::analyze(manifests, &npc::analyze::Options::default());
+    let _ = npc::analyze::text::txt(&analysis);
+    let _ = npc::analyze::text::csv(&analysis);
+    let _ = npc::analyze::text::md(&analysis);
+    let _ = npc::analyze::text::json(&analysis);
+    let Ok(g) = npc::graph::manifests::from_analysis(&analysis, manifests, "fuzz.yaml") else {
+        return;
+    };
+    for e in &g.edges {
+        let set = g.rule_sets.get(e.rule_set).expect("an edge's rules exist");
+        assert!(set.rules.iter().all(|r| g.rules.get(*r).is_some()));
+        assert!(e.trace.iter().all(|t| g.traces.get(*t).is_some()));
+        assert!(g.node(&e.source).is_some() && g.node(&e.target).is_some());
+    }
+    let _ = npc::graph::dot::render(&g);
+    let _ = npc::graph::mermaid::render(&g);
+    let page = npc::graph::html::render(&g);
+    assert_eq!(
+        page.matches("</script").count(),
+        2,
+        "a script element ends early"
+    );
+}
+
 /// One input surface: bytes in, panics on a broken invariant.
 pub type Surface = fn(&[u8]);
 
@@ -154,4 +235,6 @@ pub const SURFACES: &[(&str, Surface)] = &[
     ("against", against),
     ("inventory", inventory),
     ("manifests", manifests),
+    ("lsp_framing", lsp_framing),
+    ("analyze", analyze),
 ];

@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-targets=(npl kustomization generator_config resource_list against inventory manifests)
+targets=(npl kustomization generator_config resource_list against inventory manifests lsp_framing analyze)
 
 if [ $# -eq 0 ]; then
   printf '%s\n' "${targets[@]}"

@@ -6,7 +6,10 @@
 //! quick fixes and the machine-readable formats read it, never the help's
 //! wording.
 
-use crate::source::Span;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use crate::source::{FileId, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -69,6 +72,8 @@ pub mod codes {
         INVALID_EXPECT = "E030", Error, "invalid expectation";
         ALIAS_EXPANSION = "E031", Error, "aliases expand to too many endpoints";
         POLICY_TOO_LARGE = "E032", Error, "policy too large to divide";
+        TOO_MANY_PEERS = "E033", Error, "policies would hold too many peers";
+        FILE_TOO_LARGE = "E034", Error, "file too large to check";
         NO_DNS = "W001", Warning, "DNS carve-out turned off";
         ALLOW_WITHOUT_RULE = "W002", Warning, "`allow` produces no rule";
         ROUTING_LABEL = "W003", Warning, "selector on a routing label";
@@ -83,6 +88,7 @@ pub mod codes {
         EVERY_POD_IS_DNS = "W012", Warning, "every pod is a DNS server";
         BARE_NAME_IS_GLOBAL = "W013", Warning, "a bare name in a block selects every pod";
         LONE_CARRIAGE_RETURN = "W014", Warning, "carriage return not followed by a line feed";
+        MORE_NOT_SHOWN = "W015", Warning, "more diagnostics in the file than are shown";
         MANIFEST_SYNTAX = "E101", Error, "malformed YAML or JSON manifest";
         MANIFEST_FIELD = "E102", Error, "invalid field in a Kubernetes object";
         MANIFEST_POLICY = "E103", Error, "invalid NetworkPolicy";
@@ -257,29 +263,147 @@ impl Diagnostic {
     }
 }
 
-/// Diagnostics collected by a stage.
+/// The most diagnostics kept (and shown) per file. The rest are counted,
+/// and said in one last diagnostic of the file ([`codes::MORE_NOT_SHOWN`]):
+/// a file with 400,000 broken lines is not 400,000 reports, in memory, on a
+/// terminal or in an editor. Errors are kept before warnings.
+pub const MAX_PER_FILE: usize = 100;
+
+/// What was kept of one file's diagnostics, and what was left out.
+#[derive(Clone, Copy, Debug, Default)]
+struct FileCount {
+    kept_errors: usize,
+    kept_warnings: usize,
+    omitted_errors: usize,
+    omitted_warnings: usize,
+    /// The first position left out, where the summary points.
+    first_omitted: Option<Span>,
+}
+
+impl FileCount {
+    fn omit(&mut self, d: &Diagnostic) {
+        match d.severity() {
+            Severity::Error => self.omitted_errors += 1,
+            Severity::Warning => self.omitted_warnings += 1,
+        }
+        self.omit_at(d.span);
+    }
+
+    fn omit_at(&mut self, span: Span) {
+        if self.first_omitted.is_none_or(|f| span.start < f.start) {
+            self.first_omitted = Some(span);
+        }
+    }
+
+    fn omitted(&self) -> usize {
+        self.omitted_errors + self.omitted_warnings
+    }
+
+    /// `900 more errors and 3 more warnings in this file are not shown`.
+    fn summary(&self) -> Option<Diagnostic> {
+        let span = self.first_omitted?;
+        if self.omitted() == 0 {
+            return None;
+        }
+        let count = |n: usize, what: &str| {
+            let s = if n == 1 { "" } else { "s" };
+            format!("{n} more {what}{s}")
+        };
+        let mut parts = Vec::new();
+        if self.omitted_errors > 0 {
+            parts.push(count(self.omitted_errors, "error"));
+        }
+        if self.omitted_warnings > 0 {
+            parts.push(count(self.omitted_warnings, "warning"));
+        }
+        Some(
+            Diagnostic::new(
+                codes::MORE_NOT_SHOWN,
+                span,
+                format!("{} in this file are not shown", parts.join(" and ")),
+            )
+            .with_primary("the first one not shown")
+            .with_help(format!(
+                "npc shows at most {MAX_PER_FILE} diagnostics per file, errors first: fix these and check again"
+            )),
+        )
+    }
+}
+
+/// Whether a diagnostic is the summary of those left out.
+fn is_summary(d: &Diagnostic) -> bool {
+    d.code == codes::MORE_NOT_SHOWN
+}
+
+/// Diagnostics collected by a stage: at most [`MAX_PER_FILE`] per file
+/// are kept, the rest counted.
 #[derive(Clone, Debug, Default)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
+    files: BTreeMap<FileId, FileCount>,
 }
 
 impl Diagnostics {
     pub fn push(&mut self, d: Diagnostic) {
-        self.items.push(d);
+        let count = self.files.entry(d.span.file).or_default();
+        if is_summary(&d) {
+            // A summary from a list capped before: its counts are in its
+            // message, and it stays the file's last word.
+            self.items.push(d);
+            return;
+        }
+        if count.kept_errors + count.kept_warnings < MAX_PER_FILE {
+            match d.severity() {
+                Severity::Error => count.kept_errors += 1,
+                Severity::Warning => count.kept_warnings += 1,
+            }
+            self.items.push(d);
+            return;
+        }
+        if d.is_error() && count.kept_warnings > 0 {
+            // An error takes the place of the file's last warning kept.
+            let file = d.span.file;
+            if let Some(i) = self
+                .items
+                .iter()
+                .rposition(|x| x.span.file == file && !x.is_error() && !is_summary(x))
+            {
+                let evicted = self.items.remove(i);
+                count.kept_warnings -= 1;
+                count.kept_errors += 1;
+                count.omit(&evicted);
+                self.items.push(d);
+                return;
+            }
+        }
+        count.omit(&d);
     }
 
     pub fn extend(&mut self, other: Diagnostics) {
-        self.items.extend(other.items);
+        for (file, c) in &other.files {
+            let count = self.files.entry(*file).or_default();
+            count.omitted_errors += c.omitted_errors;
+            count.omitted_warnings += c.omitted_warnings;
+            if let Some(span) = c.first_omitted {
+                count.omit_at(span);
+            }
+        }
+        for d in other.items {
+            self.push(d);
+        }
     }
 
+    /// Whether any error was reported (kept or not).
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(Diagnostic::is_error)
+            || self.files.values().any(|c| c.omitted_errors > 0)
     }
 
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
 
+    /// How many are kept.
     pub fn len(&self) -> usize {
         self.items.len()
     }
@@ -288,19 +412,57 @@ impl Diagnostics {
         self.items.iter()
     }
 
-    /// Diagnostics in source order (file, then position), errors first at a tie.
+    /// Diagnostics in source order (file, then position), errors first at a
+    /// tie; the summary of a file's diagnostics left out comes last in it.
     pub fn sorted(mut self) -> Vec<Diagnostic> {
         self.items.sort_by(|a, b| {
-            (a.span.file, a.span.start, a.severity(), a.code.id).cmp(&(
-                b.span.file,
-                b.span.start,
-                b.severity(),
-                b.code.id,
-            ))
+            (
+                a.span.file,
+                is_summary(a),
+                a.span.start,
+                a.severity(),
+                a.code.id,
+            )
+                .cmp(&(
+                    b.span.file,
+                    is_summary(b),
+                    b.span.start,
+                    b.severity(),
+                    b.code.id,
+                ))
         });
         self.items.dedup();
-        self.items
+        if self.files.values().all(|c| c.omitted() == 0) {
+            return self.items;
+        }
+        let mut out = Vec::with_capacity(self.items.len() + self.files.len());
+        let mut items = self.items.into_iter().peekable();
+        for (file, count) in &self.files {
+            while let Some(d) = items.next_if(|d| d.span.file <= *file) {
+                out.push(d);
+            }
+            out.extend(count.summary());
+        }
+        out.extend(items);
+        out
     }
+}
+
+/// `diags` with at most [`MAX_PER_FILE`] per file and a summary of the
+/// rest (in source order then); unchanged when no file has more.
+pub fn capped(diags: &[Diagnostic]) -> Cow<'_, [Diagnostic]> {
+    let mut per_file: BTreeMap<FileId, usize> = BTreeMap::new();
+    for d in diags.iter().filter(|d| !is_summary(d)) {
+        *per_file.entry(d.span.file).or_default() += 1;
+    }
+    if per_file.values().all(|n| *n <= MAX_PER_FILE) {
+        return Cow::Borrowed(diags);
+    }
+    let mut all = Diagnostics::default();
+    for d in diags {
+        all.push(d.clone());
+    }
+    Cow::Owned(all.sorted())
 }
 
 impl IntoIterator for Diagnostics {

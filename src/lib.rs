@@ -150,17 +150,26 @@ pub fn compile(inputs: Vec<Input>) -> Compilation {
 /// buffers before the disk). Keeps everything the language server shows:
 /// the statements, the side table of names, the program and provenance.
 pub fn compile_with(inputs: Vec<Input>, read: load::ReadFile<'_>) -> Compilation {
+    compile_until(load::load_with(inputs, read), &|| false).unwrap_or_default()
+}
+
+/// [`compile_with`] for a program already loaded, abandoned (`None`) as
+/// soon as `cancelled` says so: it is asked between the stages and before
+/// each namespace (the language server drops a check when a newer edit
+/// arrives).
+pub fn compile_until(loaded: Loaded, cancelled: &dyn Fn() -> bool) -> Option<Compilation> {
     let options = Options {
         check_expectations: true,
         keep_scope: false,
         keep_syntax: true,
         keep_provenance: true,
+        cancelled: Some(cancelled),
     };
-    finish(compose(
-        load::load_with(inputs, read),
-        options,
-        &mut |_, _| Ok(()),
-    ))
+    match compose(loaded, options, &mut |_, _| Ok(())) {
+        Ok(c) => Some(c),
+        Err(Halt::Cancelled) => None,
+        Err(Halt::Sink(_)) => Some(Compilation::default()),
+    }
 }
 
 /// [`compose`] keeping every policy (when the program has no error).
@@ -171,6 +180,7 @@ fn collect(inputs: Vec<Input>, check_expectations: bool) -> Compilation {
         keep_scope: true,
         keep_syntax: true,
         keep_provenance: true,
+        cancelled: None,
     };
     let composed = compose(load(inputs), options, &mut |_, emitted| {
         policies.extend_from_slice(emitted);
@@ -185,8 +195,8 @@ fn collect(inputs: Vec<Input>, check_expectations: bool) -> Compilation {
     out
 }
 
-/// A composition whose sink never fails.
-fn finish(composed: Result<Compilation, String>) -> Compilation {
+/// A composition whose sink never fails and that is never cancelled.
+fn finish(composed: Result<Compilation, Halt>) -> Compilation {
     composed.unwrap_or_default()
 }
 
@@ -211,18 +221,41 @@ pub fn compile_to(inputs: Vec<Input>, sink: &mut NamespaceSink<'_>) -> Result<Co
         keep_scope: false,
         keep_syntax: false,
         keep_provenance: false,
+        cancelled: None,
     };
-    compose(load(inputs), options, sink)
+    compose(load(inputs), options, sink).map_err(|halt| match halt {
+        Halt::Sink(e) => e,
+        Halt::Cancelled => "cancelled".to_string(),
+    })
 }
 
 /// What a composition of the stages keeps and does.
-struct Options {
+struct Options<'a> {
     check_expectations: bool,
     keep_scope: bool,
     /// Keep the statements and the side table of names.
     keep_syntax: bool,
     /// Keep the origins of every rule (else only when `expect` lines need them).
     keep_provenance: bool,
+    /// Asked between the stages and before each namespace: stop now.
+    cancelled: Option<&'a dyn Fn() -> bool>,
+}
+
+impl Options<'_> {
+    fn check_cancelled(&self) -> Result<(), Halt> {
+        match self.cancelled {
+            Some(cancelled) if cancelled() => Err(Halt::Cancelled),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Why a composition stopped before its end.
+enum Halt {
+    /// The sink failed.
+    Sink(String),
+    /// The caller asked to stop.
+    Cancelled,
 }
 
 /// The stages in order, one namespace at a time from layout on; each
@@ -230,9 +263,10 @@ struct Options {
 /// made is kept (see [`Compilation`]).
 fn compose(
     loaded: Loaded,
-    options: Options,
+    options: Options<'_>,
     sink: &mut NamespaceSink<'_>,
-) -> Result<Compilation, String> {
+) -> Result<Compilation, Halt> {
+    options.check_cancelled()?;
     let resolution = resolve(&loaded);
     let Loaded {
         sources,
@@ -256,6 +290,7 @@ fn compose(
         out.diagnostics = diags.sorted();
         return Ok(out);
     }
+    options.check_cancelled()?;
     let (plan, layout_diags) = layout::Plan::new(&program);
     for d in layout_diags {
         diags.push(resolve::with_declarations(
@@ -271,12 +306,19 @@ fn compose(
     } else {
         drop(statements);
     }
+    if diags.has_errors() {
+        // The program is too large to lay out (E033).
+        out.program = Some(program);
+        out.diagnostics = diags.sorted();
+        return Ok(out);
+    }
     let check = options.check_expectations && !program.expectations.is_empty();
     let mut set = eval::PolicySet::default();
     let mut atoms = verify::regions::Atoms::default();
     let mut provenance = emit::Provenance::default();
     let mut unevaluable = None;
     for ns in program.namespaces.values() {
+        options.check_cancelled()?;
         let namespace = plan.namespace(ns);
         let emitted = emit::emit_namespace(
             &namespace,
@@ -290,7 +332,7 @@ fn compose(
             continue;
         }
         if !emitted.policies.is_empty() {
-            sink(&ns.name, &emitted.policies)?;
+            sink(&ns.name, &emitted.policies).map_err(Halt::Sink)?;
         }
         if check {
             if let Err(e) = set.extend_from_slice(&emitted.policies) {
@@ -303,6 +345,7 @@ fn compose(
         }
     }
     drop(plan);
+    options.check_cancelled()?;
     if !diags.has_errors() {
         if check {
             match &unevaluable {

@@ -33,13 +33,14 @@ skipped with a note); objects without a namespace are in `default` (or -n).
 Names and labels are checked as the API server checks them (E102, E103). The dot, mermaid and html formats draw
 what `npc graph` draws for programs: workloads grouped by namespace, address
 ranges, and an edge for every allowed connection some policy decides (between
-two sides no policy isolates, everything is allowed and nothing is drawn).
-See docs/analyze.md.
+two sides no policy isolates, everything is allowed and nothing is drawn);
+a drawing holds at most 50,000 connections (draw one workload's with
+--focus, or list them all as text). See docs/analyze.md.
 
 Exit codes:
   0  the analysis was printed (warnings may have been printed)
   1  a manifest is malformed (nothing printed; --keep-going skips it)
-  2  usage or I/O error";
+  2  usage or I/O error, or more connections than a drawing holds";
 
 /// How manifests are read, shared with `npc lint`.
 #[derive(Args, Debug, Clone)]
@@ -200,16 +201,20 @@ pub fn run(args: &AnalyzeArgs, reporter: &mut Reporter) -> Outcome {
     let analysis = analyze::analyze(manifests, &options);
     let picture = || {
         let title: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
-        graph::manifests::from_analysis(&analysis, manifests, &title.join(" "))
+        graph::manifests::from_analysis(&analysis, manifests, &title.join(" ")).map_err(|e| {
+            Stop::Error(Error::usage(e.to_string()).with_help(
+                "draw the connections of one workload with `--focus NS/NAME`, or list them all with `-o txt` or `-o json`",
+            ))
+        })
     };
     let text = match format {
         AnalyzeFormat::Txt => text::txt(&analysis),
         AnalyzeFormat::Json => text::json(&analysis),
         AnalyzeFormat::Csv => text::csv(&analysis),
         AnalyzeFormat::Md => text::md(&analysis),
-        AnalyzeFormat::Dot => graph::dot::render(&picture()),
-        AnalyzeFormat::Mermaid => graph::mermaid::render(&picture()),
-        AnalyzeFormat::Html => graph::html::render(&picture()),
+        AnalyzeFormat::Dot => graph::dot::render(&picture()?),
+        AnalyzeFormat::Mermaid => graph::mermaid::render(&picture()?),
+        AnalyzeFormat::Html => graph::html::render(&picture()?),
     };
     flags::emit(&text, args.out_file.as_deref())?;
     if !analysis.host_network.is_empty() {

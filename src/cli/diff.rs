@@ -182,9 +182,14 @@ fn semantic(
             None => (Vec::new(), Vec::new(), Pods::Representatives),
         },
     };
-    let report =
-        diff::semantic::compare(&compilation.policies, deployed, &endpoints, &stand_ins, pods)
-        .map_err(|e| diff_error(&e))?;
+    let report = diff::semantic::compare(
+        &compilation.policies,
+        deployed,
+        &endpoints,
+        &stand_ins,
+        pods,
+    )
+    .map_err(|e| diff_error(&e))?;
     print_report(
         format,
         ColorChoice::Never,

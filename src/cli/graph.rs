@@ -30,11 +30,15 @@ they hold, red when they fail. A node marked `open` has a direction no policy
 isolates: connections there need no rule and are not drawn. In the HTML page,
 click a node for its ingress and egress, an edge for the `npc explain` trace.
 
+A drawing holds at most 50,000 connections; draw a larger program in parts
+with --namespace and --focus.
+
 Exit codes:
   0  the graph was written
   1  the program has errors (nothing written), or an `expect` line fails
      (the graph is written and marks it)
-  2  usage or I/O error, or a --focus-namespace or --focus the graph does not have";
+  2  usage or I/O error, a --focus-namespace or --focus the graph does not have,
+     or more connections than a drawing holds";
 
 #[derive(Args, Debug)]
 pub struct GraphArgs {
@@ -143,16 +147,6 @@ pub fn run(args: &GraphArgs, reporter: &mut Reporter) -> Outcome {
         return Err(Stop::Exit(Exit::Failed));
     }
     let title: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
-    let full = match graph::build::build(&compilation, &title.join(" ")) {
-        Ok(g) => g,
-        Err(graph::build::Error::NotCompiled) => return Err(Stop::Exit(Exit::Failed)),
-        Err(graph::build::Error::Unevaluable(why)) => {
-            return Err(Stop::Error(Error::new(
-                crate::error::ErrorKind::Check,
-                format!("the emitted policies cannot be evaluated: {why}"),
-            )));
-        }
-    };
     let selection = Selection {
         namespaces: args
             .focus_namespace
@@ -162,9 +156,22 @@ pub fn run(args: &GraphArgs, reporter: &mut Reporter) -> Outcome {
             .collect(),
         focus: args.focus.clone(),
     };
-    let shown = full
-        .select(&selection)
-        .map_err(|e| Error::usage(e.to_string()))?;
+    let shown = match graph::build::build_selected(&compilation, &title.join(" "), &selection) {
+        Ok(g) => g,
+        Err(graph::build::Error::NotCompiled) => return Err(Stop::Exit(Exit::Failed)),
+        Err(graph::build::Error::Unevaluable(why)) => {
+            return Err(Stop::Error(Error::new(
+                crate::error::ErrorKind::Check,
+                format!("the emitted policies cannot be evaluated: {why}"),
+            )));
+        }
+        Err(graph::build::Error::Selection(e)) => return Err(Stop::Error(Error::usage(e.to_string()))),
+        Err(graph::build::Error::TooLarge(e)) => {
+            return Err(Stop::Error(Error::usage(e.to_string()).with_help(
+                "draw part of the program: the connections of some namespaces (`--focus-namespace NS`) or endpoints (`--focus NS/NAME`)",
+            )))
+        }
+    };
     let text = match format {
         GraphFormat::Dot => graph::dot::render(&shown),
         GraphFormat::Mermaid => graph::mermaid::render(&shown),

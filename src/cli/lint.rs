@@ -159,8 +159,15 @@ pub fn run(args: &LintArgs, reporter: &mut Reporter) -> Outcome {
     }
     let mut diags = loaded.diagnostics.clone();
     diags.extend(levels.apply(lint::lint(manifests)));
-    diags.sort_by_key(|d| (d.span.file, d.span.start, d.code.id));
-    output(args, format, &diags, &manifests.sources)?;
+    // A file's summary of the findings left out stays its last.
+    let summary = |d: &Diagnostic| d.code == crate::diagnostic::codes::MORE_NOT_SHOWN;
+    diags.sort_by_key(|d| (d.span.file, summary(d), d.span.start, d.code.id));
+    output(
+        args,
+        format,
+        &crate::diagnostic::capped(&diags),
+        &manifests.sources,
+    )?;
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
     if format == LintFormat::Human {

@@ -20,9 +20,16 @@ references and rename of aliases and namespaces, completion, formatting,
 quick fixes, an outline, and a lens with the policies each statement
 produces. See editors/README.md.
 
+Checks run while the server keeps reading: a newer edit of a program stops
+its running check and drops its result. At most 100 diagnostics are
+published per file (then W015), a buffer is kept up to 64 MiB (all buffers
+up to 256 MiB; past that, E034), and a message that cannot be read is
+answered with a JSON-RPC error and skipped. Set `trace` in the client to
+see checks start, end and be dropped.
+
 Exit codes:
   0  the client shut the server down
-  2  the connection failed (malformed or oversized message, closed pipe)";
+  2  the connection failed (the input ended inside a message, closed pipe)";
 
 #[derive(Args, Debug)]
 pub struct LspArgs {

@@ -150,7 +150,8 @@ pub enum Command {
 #[derive(Args, Debug, Clone)]
 pub struct DiagnosticArgs {
     /// Print diagnostics and errors for people, as a JSON array, as a SARIF
-    /// 2.1.0 log, or as GitHub Actions annotations (all on stderr)
+    /// 2.1.0 log, or as GitHub Actions annotations (all on stderr; at most
+    /// 100 diagnostics per file, then one saying how many more)
     #[arg(long, value_enum, default_value_t = ErrorFormat::Human)]
     pub error_format: ErrorFormat,
     /// Colour diagnostics (`auto` honours NO_COLOR, CLICOLOR_FORCE and TERM=dumb)

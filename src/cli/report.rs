@@ -52,6 +52,10 @@ impl Reporter {
     /// Reports diagnostics; true if they fail the run (an error, or a
     /// warning under `--deny-warnings`).
     pub fn diagnostics(&mut self, diags: &[Diagnostic], sources: &SourceMap) -> bool {
+        let failed = diags.iter().any(|d| d.is_error() || self.deny_warnings);
+        // At most `MAX_PER_FILE` per file, whoever collected them.
+        let diags = crate::diagnostic::capped(diags);
+        let diags = diags.as_ref();
         match self.format {
             ErrorFormat::Human => {
                 if !diags.is_empty() {
@@ -60,7 +64,7 @@ impl Reporter {
             }
             _ => self.records.extend(render::records(diags, sources)),
         }
-        diags.iter().any(|d| d.is_error() || self.deny_warnings)
+        failed
     }
 
     /// Reports an error.

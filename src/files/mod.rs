@@ -77,6 +77,11 @@ impl ReadError {
         }
     }
 
+    /// A file larger than `limit` bytes.
+    pub fn too_large(name: impl Into<String>, limit: u64) -> Self {
+        ReadError::new(name, Reason::TooLarge { limit })
+    }
+
     /// A failed read of `name`, in words.
     pub fn io(name: &str, e: &std::io::Error) -> Self {
         let reason = match e.kind() {

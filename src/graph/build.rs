@@ -7,9 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 
+use super::select::Selection;
 use super::{
     Edge, Expectation, Graph, Group, GroupKind, Isolation, Node, NodeKind, Origin, PolicyRef,
-    PortRange, RuleRef, SideIsolation, EXTERNAL_GROUP,
+    PortRange, RuleRef, SideIsolation, Tables, TooLarge, EXTERNAL_GROUP,
 };
 use crate::diagnostic::{codes, Diagnostic};
 use crate::diff::semantic::{program_endpoint_list, ProgramEndpoint};
@@ -27,11 +28,33 @@ pub enum Error {
     NotCompiled,
     /// The emitted policies cannot be read back: a defect in npc.
     Unevaluable(String),
+    /// The selection names what the graph does not have.
+    Selection(super::select::Error),
+    /// The (selected) drawing is larger than its bounds.
+    TooLarge(TooLarge),
+}
+
+impl From<TooLarge> for Error {
+    fn from(e: TooLarge) -> Self {
+        Error::TooLarge(e)
+    }
 }
 
 /// The graph of a compiled program. A program whose only errors are failing
 /// `expect` lines has a graph: it shows the failures.
 pub fn build(compilation: &Compilation, title: &str) -> Result<Graph, Error> {
+    build_selected(compilation, title, &Selection::default())
+}
+
+/// The part of the graph `selection` chooses (see [`Graph::select`]): only
+/// the connections of the chosen nodes are computed, so a program too large
+/// to draw whole can be drawn in parts. More connections than
+/// [`super::MAX_EDGES`] are refused before any is built.
+pub fn build_selected(
+    compilation: &Compilation,
+    title: &str,
+    selection: &Selection,
+) -> Result<Graph, Error> {
     let Some(program) = compilation.program.as_ref() else {
         return Err(Error::NotCompiled);
     };
@@ -78,6 +101,8 @@ pub fn build(compilation: &Compilation, title: &str) -> Result<Graph, Error> {
     });
     unique_ids(&mut endpoints);
     nest_ranges(&mut endpoints);
+    let groups = groups(program, &endpoints);
+    let chosen = chosen(&endpoints, &groups, selection).map_err(Error::Selection)?;
     // Between pods, every pair at once (the evaluator's matrix); pairs
     // with an address one by one.
     let pods: Vec<crate::eval::Pod> = endpoints
@@ -96,9 +121,13 @@ pub fn build(compilation: &Compilation, title: &str) -> Result<Graph, Error> {
             next - 1
         }));
     }
-    let mut edges = Vec::new();
+    // The connections to draw, counted before any edge is built.
+    let mut drawn: Vec<(usize, usize, PortSet)> = Vec::new();
     for (i, (src_node, src)) in endpoints.iter().enumerate() {
         for (j, (dst_node, dst)) in endpoints.iter().enumerate() {
+            if !(chosen[i] || chosen[j]) {
+                continue;
+            }
             if src_node.kind == NodeKind::External && dst_node.kind == NodeKind::External {
                 continue;
             }
@@ -113,24 +142,67 @@ pub fn build(compilation: &Compilation, title: &str) -> Result<Graph, Error> {
             if allowed.is_empty() {
                 continue;
             }
-            edges.push(builder.edge(src_node, src, dst_node, dst, &allowed));
+            drawn.push((i, j, allowed));
         }
     }
-    let edges = without_repeated_ranges(edges, &endpoints);
+    if drawn.len() > super::MAX_EDGES {
+        return Err(Error::TooLarge(TooLarge::Edges(drawn.len())));
+    }
+    drop(matrix);
+    let mut tables = Tables::default();
+    let mut edges = Vec::with_capacity(drawn.len());
+    for (i, j, allowed) in drawn {
+        let (Some((src_node, src)), Some((dst_node, dst))) = (endpoints.get(i), endpoints.get(j))
+        else {
+            continue;
+        };
+        edges.push(builder.edge(src_node, src, dst_node, dst, &allowed, &mut tables)?);
+    }
+    let mut g = Graph {
+        title: title.to_string(),
+        of: super::Source::Program,
+        ..Graph::default()
+    };
+    tables.into_graph(&mut g);
+    let edges = without_repeated_ranges(edges, &endpoints, &g);
     let expectations = program
         .expectations
         .iter()
         .map(|e| expectation(e, compilation, &endpoints))
         .collect();
-    let groups = groups(program, &endpoints);
-    Ok(Graph {
-        title: title.to_string(),
-        of: super::Source::Program,
-        groups,
-        nodes: endpoints.into_iter().map(|(n, _)| n).collect(),
-        edges,
-        expectations,
-    })
+    g.groups = groups;
+    g.nodes = endpoints.into_iter().map(|(n, _)| n).collect();
+    g.edges = edges;
+    g.expectations = expectations;
+    if selection.namespaces.is_empty() && selection.focus.is_empty() {
+        return Ok(g);
+    }
+    // Drops the nodes, groups and expectations the selection leaves out,
+    // and the rules and traces no edge kept names.
+    g.select(selection).map_err(Error::Selection)
+}
+
+/// For each endpoint, whether the selection chooses it (every one for an
+/// empty selection); the selection's names must exist.
+fn chosen(
+    endpoints: &[(Node, &ProgramEndpoint)],
+    groups: &[Group],
+    selection: &Selection,
+) -> Result<Vec<bool>, super::select::Error> {
+    if selection.namespaces.is_empty() && selection.focus.is_empty() {
+        return Ok(vec![true; endpoints.len()]);
+    }
+    // The names are checked as `select` checks them.
+    let probe = Graph {
+        groups: groups.to_vec(),
+        nodes: endpoints.iter().map(|(n, _)| n.clone()).collect(),
+        ..Graph::default()
+    };
+    probe.select(selection)?;
+    Ok(endpoints
+        .iter()
+        .map(|(n, _)| selection.namespaces.contains(&n.group) || selection.focus.contains(&n.id))
+        .collect())
 }
 
 struct Builder<'a> {
@@ -213,7 +285,8 @@ impl Builder<'_> {
         d_node: &Node,
         d: &ProgramEndpoint,
         allowed: &PortSet,
-    ) -> Edge {
+        tables: &mut Tables,
+    ) -> Result<Edge, TooLarge> {
         let mut egress: Option<SideTrace> = None;
         let mut ingress: Option<SideTrace> = None;
         for (protocol, port) in self.samples(allowed) {
@@ -229,17 +302,11 @@ impl Builder<'_> {
         }
         let sides: Vec<SideTrace> = egress.into_iter().chain(ingress).collect();
         let mut origins = BTreeSet::new();
-        let mut lines: Vec<String> = Vec::new();
         let mut rules = Vec::new();
         for side in &sides {
             for r in &side.allowed_by {
                 let kinds: BTreeSet<Origin> = r.origins.iter().filter_map(|k| origin(k)).collect();
                 origins.extend(kinds.iter().copied());
-                for l in &r.lines {
-                    if !lines.contains(l) {
-                        lines.push(l.clone());
-                    }
-                }
                 rules.push(RuleRef {
                     policy: r.policy.clone(),
                     direction: r.direction.as_str().to_string(),
@@ -251,7 +318,11 @@ impl Builder<'_> {
         }
         let (text, ranges) = port_text(allowed, self.named_ports);
         let traffic = describe::port_set(allowed);
-        Edge {
+        let mut trace = Vec::with_capacity(sides.len());
+        for t in &sides {
+            trace.push(tables.trace(trace::describe(t, &traffic))?);
+        }
+        Ok(Edge {
             id: format!("{} -> {}", s_node.id, d_node.id),
             source: s_node.id.clone(),
             target: d_node.id.clone(),
@@ -259,10 +330,9 @@ impl Builder<'_> {
             port_ranges: ranges,
             all_ports: allowed.is_full(),
             origins: origins.into_iter().collect(),
-            lines,
-            rules,
-            trace: sides.iter().map(|t| trace::describe(t, &traffic)).collect(),
-        }
+            rule_set: tables.rule_set(rules)?,
+            trace,
+        })
     }
 
     /// The ports at which the rules that allow a connection are sampled:
@@ -525,7 +595,11 @@ fn nest_ranges(endpoints: &mut [(Node, &ProgramEndpoint)]) {
 
 /// Drops the edges to or from an address range that repeat the edge to or
 /// from a wider range it lies in (same ports, same lines).
-fn without_repeated_ranges(edges: Vec<Edge>, endpoints: &[(Node, &ProgramEndpoint)]) -> Vec<Edge> {
+fn without_repeated_ranges(
+    edges: Vec<Edge>,
+    endpoints: &[(Node, &ProgramEndpoint)],
+    g: &Graph,
+) -> Vec<Edge> {
     let by_pair: BTreeMap<(&str, &str), &Edge> = edges
         .iter()
         .map(|e| ((e.source.as_str(), e.target.as_str()), e))
@@ -536,8 +610,9 @@ fn without_repeated_ranges(edges: Vec<Edge>, endpoints: &[(Node, &ProgramEndpoin
             .find(|(n, _)| n.id == id)
             .map_or(&[], |(n, _)| n.inside.as_slice())
     };
-    let same =
-        |a: &Edge, b: Option<&&Edge>| b.is_some_and(|b| a.ports == b.ports && a.lines == b.lines);
+    let same = |a: &Edge, b: Option<&&Edge>| {
+        b.is_some_and(|b| a.ports == b.ports && g.edge_lines(a) == g.edge_lines(b))
+    };
     let keep: Vec<bool> = edges
         .iter()
         .map(|e| {

@@ -171,10 +171,11 @@ pub fn render(g: &Graph) -> String {
             1.0
         };
         let label = e.label();
-        let tooltip = if e.lines.is_empty() {
+        let lines = g.edge_lines(e);
+        let tooltip = if lines.is_empty() {
             format!("{who}: {}", e.ports)
         } else {
-            format!("{who}: {} ({})", e.ports, e.lines.join(", "))
+            format!("{who}: {} ({})", e.ports, some_lines(lines))
         };
         let _ = writeln!(
             o,
@@ -208,6 +209,23 @@ pub fn render(g: &Graph) -> String {
     legend(o, g.of);
     let _ = writeln!(o, "}}");
     out
+}
+
+/// The most lines a tooltip names.
+const TOOLTIP_LINES: usize = 10;
+
+/// `a.npl:3, a.npl:7`, or the first [`TOOLTIP_LINES`] and `and N more`.
+fn some_lines(lines: &[String]) -> String {
+    let shown: Vec<&str> = lines
+        .iter()
+        .take(TOOLTIP_LINES)
+        .map(String::as_str)
+        .collect();
+    let mut text = shown.join(", ");
+    if lines.len() > shown.len() {
+        let _ = write!(text, " and {} more", lines.len() - shown.len());
+    }
+    text
 }
 
 fn legend(o: &mut String, of: Source) {

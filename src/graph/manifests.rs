@@ -8,13 +8,13 @@
 //! policies' rules that allow it and their manifest lines. Manifests have no
 //! `expect` lines and no carve-outs: every edge comes from a policy.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use super::build::port_text;
 use super::{
     Edge, Graph, Group, GroupKind, Isolation, Node, NodeKind, Origin, PolicyRef, RuleRef,
-    SideIsolation, EXTERNAL_GROUP,
+    SideIsolation, Tables, TooLarge, EXTERNAL_GROUP,
 };
 use crate::analyze::{Analysis, IpRange, Peer};
 use crate::eval::{Direction, Endpoint, Pod, PolicyName, PolicySet, PortSet, Protocol, Side};
@@ -28,8 +28,14 @@ struct Subject {
 }
 
 /// The graph of `analysis`, computed from `manifests` under their
-/// policies.
-pub fn from_analysis(analysis: &Analysis, manifests: &Manifests, title: &str) -> Graph {
+/// policies; too large a drawing (more connections some policy decides
+/// than [`super::MAX_EDGES`], or rules past [`super::MAX_TABLE_BYTES`]) is
+/// refused before it is built.
+pub fn from_analysis(
+    analysis: &Analysis,
+    manifests: &Manifests,
+    title: &str,
+) -> Result<Graph, TooLarge> {
     let set = &manifests.set;
     let lines = policy_lines(manifests);
     let mut subjects: BTreeMap<Peer, Subject> = BTreeMap::new();
@@ -40,7 +46,6 @@ pub fn from_analysis(analysis: &Analysis, manifests: &Manifests, title: &str) ->
         }
     }
     // Only the address ranges that some drawn connection reaches.
-    let mut edges = Vec::new();
     for c in &analysis.connections {
         for peer in [&c.src, &c.dst] {
             if let Peer::External(range) = peer {
@@ -49,14 +54,23 @@ pub fn from_analysis(analysis: &Analysis, manifests: &Manifests, title: &str) ->
                     .or_insert_with(|| range_subject(range));
             }
         }
-        let (Some(src), Some(dst)) = (subjects.get(&c.src), subjects.get(&c.dst)) else {
-            continue;
-        };
-        // Open on both sides: allowed without any rule (see `Edge`).
-        if src.node.open_egress() && dst.node.open_ingress() {
-            continue;
-        }
-        edges.push(edge(src, dst, &c.conn.0, set, &lines));
+    }
+    // Open on both sides: allowed without any rule (see `Edge`).
+    let drawn: Vec<(&Subject, &Subject, &PortSet)> = analysis
+        .connections
+        .iter()
+        .filter_map(|c| {
+            let (src, dst) = (subjects.get(&c.src)?, subjects.get(&c.dst)?);
+            (!(src.node.open_egress() && dst.node.open_ingress())).then_some((src, dst, &c.conn.0))
+        })
+        .collect();
+    if drawn.len() > super::MAX_EDGES {
+        return Err(TooLarge::Edges(drawn.len()));
+    }
+    let mut tables = EdgeTables::default();
+    let mut edges = Vec::with_capacity(drawn.len());
+    for (src, dst, allowed) in drawn {
+        edges.push(edge(src, dst, allowed, set, &lines, &mut tables)?);
     }
     // Drop the ranges whose every connection needed no rule.
     let used: BTreeSet<&str> = edges
@@ -89,14 +103,16 @@ pub fn from_analysis(analysis: &Analysis, manifests: &Manifests, title: &str) ->
         .collect();
     edges.sort_by_key(|e| (order.get(e.source.as_str()), order.get(e.target.as_str())));
     let groups = groups(&nodes);
-    Graph {
+    let mut g = Graph {
         title: title.to_string(),
         of: super::Source::Manifests,
         groups,
         nodes,
         edges,
-        expectations: Vec::new(),
-    }
+        ..Graph::default()
+    };
+    tables.tables.into_graph(&mut g);
+    Ok(g)
 }
 
 /// `namespace/name` of every policy → its manifest's `file:line`.
@@ -242,7 +258,8 @@ fn edge(
     allowed: &PortSet,
     set: &PolicySet,
     lines: &BTreeMap<String, String>,
-) -> Edge {
+    tables: &mut EdgeTables,
+) -> Result<Edge, TooLarge> {
     let mut samples: Vec<(Protocol, u16)> = Vec::new();
     for p in Protocol::ALL {
         samples.extend(allowed.ranges(p).iter().map(|r| (p, r.start)));
@@ -253,37 +270,49 @@ fn edge(
         for d in &dst.endpoints {
             for &(protocol, port) in &samples {
                 let v = set.evaluate(s, d, protocol, port);
-                egress.add(&v.egress);
-                ingress.add(&v.ingress);
+                egress.add(v.egress);
+                ingress.add(v.ingress);
             }
         }
     }
-    let mut rules = Vec::new();
-    let mut edge_lines: Vec<String> = Vec::new();
-    for (direction, side) in [("egress", &egress), ("ingress", &ingress)] {
-        for (policy, rule) in &side.matched {
-            let key = policy.to_string();
-            let at: Vec<String> = lines.get(&key).cloned().into_iter().collect();
-            for l in &at {
-                if !edge_lines.contains(l) {
-                    edge_lines.push(l.clone());
+    egress.settle();
+    ingress.settle();
+    let known = tables
+        .sets
+        .get(&egress.matched)
+        .and_then(|by| by.get(&ingress.matched));
+    let rule_set = match known {
+        Some(id) => *id,
+        None => {
+            let mut rules = Vec::new();
+            for (direction, side) in [("egress", &egress), ("ingress", &ingress)] {
+                for (policy, rule) in &side.matched {
+                    let key = policy.to_string();
+                    let at: Vec<String> = lines.get(&key).cloned().into_iter().collect();
+                    rules.push(RuleRef {
+                        policy: key,
+                        direction: direction.to_string(),
+                        rule: *rule,
+                        origins: vec![Origin::Allow],
+                        lines: at,
+                    });
                 }
             }
-            rules.push(RuleRef {
-                policy: key,
-                direction: direction.to_string(),
-                rule: *rule,
-                origins: vec![Origin::Allow],
-                lines: at,
-            });
+            let id = tables.tables.rule_set(rules)?;
+            tables
+                .sets
+                .entry(egress.matched.clone())
+                .or_default()
+                .insert(ingress.matched.clone(), id);
+            id
         }
-    }
+    };
     let trace = vec![
-        egress.describe("egress", &src.node),
-        ingress.describe("ingress", &dst.node),
+        tables.trace(&egress, Direction::Egress, &src.node)?,
+        tables.trace(&ingress, Direction::Ingress, &dst.node)?,
     ];
     let (text, ranges) = port_text(allowed, &[]);
-    Edge {
+    Ok(Edge {
         id: format!("{} -> {}", src.node.id, dst.node.id),
         source: src.node.id.clone(),
         target: dst.node.id.clone(),
@@ -291,51 +320,109 @@ fn edge(
         port_ranges: ranges,
         all_ports: allowed.is_full(),
         origins: vec![Origin::Allow],
-        lines: edge_lines,
-        rules,
+        rule_set,
         trace,
+    })
+}
+
+/// The rules a side matched, by policy and rule index.
+type Matched = Vec<(PolicyName, usize)>;
+
+/// Trace lines by the policies that isolate a side, then by its rules.
+type TracesBy = HashMap<Vec<PolicyName>, HashMap<Matched, usize>>;
+
+/// The graph's tables, and what was put in them by what the evaluator
+/// found: many edges match the same rules (every pair of pods that one
+/// policy's rule allows), which are then turned into rule references and
+/// trace lines once.
+#[derive(Default)]
+struct EdgeTables {
+    tables: Tables,
+    /// Egress rules → ingress rules → rule set.
+    sets: HashMap<Matched, HashMap<Matched, usize>>,
+    /// (direction, address, isolated) → isolating policies → rules → trace.
+    traces: HashMap<(Direction, bool, bool), TracesBy>,
+}
+
+impl EdgeTables {
+    fn trace(
+        &mut self,
+        side: &Sides,
+        direction: Direction,
+        node: &Node,
+    ) -> Result<usize, TooLarge> {
+        let kind = (direction, node.kind == NodeKind::External, side.isolated);
+        let known = self
+            .traces
+            .get(&kind)
+            .and_then(|by| by.get(&side.isolating))
+            .and_then(|by| by.get(&side.matched));
+        if let Some(id) = known {
+            return Ok(*id);
+        }
+        let id = self.tables.trace(side.describe(direction, node))?;
+        self.traces
+            .entry(kind)
+            .or_default()
+            .entry(side.isolating.clone())
+            .or_default()
+            .insert(side.matched.clone(), id);
+        Ok(id)
     }
 }
 
 /// One side of a connection over its samples.
 #[derive(Default)]
 struct Sides {
+    verdicts: usize,
     isolated: bool,
-    isolating: BTreeSet<PolicyName>,
-    matched: BTreeSet<(PolicyName, usize)>,
+    isolating: Vec<PolicyName>,
+    matched: Matched,
 }
 
 impl Sides {
-    fn add(&mut self, side: &Side) {
+    fn add(&mut self, side: Side) {
+        self.verdicts += 1;
         self.isolated |= side.isolated;
-        self.isolating.extend(side.selecting.iter().cloned());
+        self.isolating.extend(side.selecting);
         self.matched
-            .extend(side.matched.iter().map(|r| (r.policy.clone(), r.rule)));
+            .extend(side.matched.into_iter().map(|r| (r.policy, r.rule)));
     }
 
-    /// `egress of web/frontend: isolated by web/a; allowed by web/a egress
-    /// rule 0`, or `... not isolated`.
-    fn describe(&self, direction: &str, node: &Node) -> String {
-        let external = node.kind == NodeKind::External;
-        let node = &node.id;
-        if external {
-            return format!(
-                "{direction} of {node}: addresses outside the cluster, which no policy selects"
-            );
+    /// Sorted, each once.
+    fn settle(&mut self) {
+        // One verdict (one sample of one pair of pods, the most common)
+        // lists each policy and rule once, in the evaluator's order.
+        if self.verdicts > 1 {
+            self.isolating.sort();
+            self.isolating.dedup();
+            self.matched.sort();
+            self.matched.dedup();
+        }
+    }
+
+    /// `the source's egress: isolated by web/a; allowed by web/a egress
+    /// rule 0`, or `... not isolated`. The node is the edge's end, not
+    /// named: edges with the same rules share the line.
+    fn describe(&self, direction: Direction, node: &Node) -> String {
+        let (head, who, dir) = match direction {
+            Direction::Egress => ("the source's egress", "the source", "egress"),
+            Direction::Ingress => ("the destination's ingress", "the destination", "ingress"),
+        };
+        if node.kind == NodeKind::External {
+            return format!("{head}: {who} is an address, which no policy selects");
         }
         if !self.isolated {
-            return format!(
-                "{direction} of {node}: not isolated (no policy selects it for {direction})"
-            );
+            return format!("{head}: not isolated (no policy selects it for {dir})");
         }
         let list = |items: Vec<String>| items.join(", ");
         format!(
-            "{direction} of {node}: isolated by {}; allowed by {}",
+            "{head}: isolated by {}; allowed by {}",
             list(self.isolating.iter().map(ToString::to_string).collect()),
             list(
                 self.matched
                     .iter()
-                    .map(|(p, r)| format!("{p} {direction} rule {r}"))
+                    .map(|(p, r)| format!("{p} {dir} rule {r}"))
                     .collect()
             )
         )

@@ -16,7 +16,7 @@ pub mod manifests;
 pub mod mermaid;
 pub mod select;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -34,6 +34,133 @@ pub struct Graph {
     pub edges: Vec<Edge>,
     /// In source order.
     pub expectations: Vec<Expectation>,
+    /// Every rule some edge names, once ([`Edge::rule_set`]).
+    pub rules: Vec<RuleRef>,
+    /// Every list of rules some edge names, once: an edge refers to its
+    /// rules, so a rule that allows many connections is not repeated on
+    /// each.
+    pub rule_sets: Vec<RuleSet>,
+    /// Every trace line some edge names, once ([`Edge::trace`]).
+    pub traces: Vec<String>,
+}
+
+/// The rules that allow a connection, and their lines.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct RuleSet {
+    /// Indices into [`Graph::rules`]: the source's egress rules, then the
+    /// destination's ingress rules.
+    pub rules: Vec<usize>,
+    /// The `.npl` (or manifest) lines of those rules, each once, in order.
+    pub lines: Vec<String>,
+}
+
+/// The most connections a drawing holds: more is no picture anyone can
+/// read, and the page, DOT and Mermaid grow with them.
+pub const MAX_EDGES: usize = 50_000;
+/// The most bytes of rules and trace lines (each counted once) the edges
+/// of a drawing may name.
+pub const MAX_TABLE_BYTES: usize = 64 << 20;
+
+/// A drawing larger than its bounds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TooLarge {
+    /// More connections than [`MAX_EDGES`].
+    Edges(usize),
+    /// Rules and traces past [`MAX_TABLE_BYTES`].
+    Details,
+}
+
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TooLarge::Edges(n) => write!(
+                f,
+                "the drawing would have {n} connections, more than the limit of {MAX_EDGES}"
+            ),
+            TooLarge::Details => write!(
+                f,
+                "the rules and traces of the drawing's connections would take more than {} MiB",
+                MAX_TABLE_BYTES >> 20
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TooLarge {}
+
+/// Collects the rules, rule lists and trace lines of a graph's edges,
+/// each once, within [`MAX_TABLE_BYTES`].
+#[derive(Default)]
+pub struct Tables {
+    rules: Vec<RuleRef>,
+    rule_ids: HashMap<RuleRef, usize>,
+    rule_sets: Vec<RuleSet>,
+    set_ids: HashMap<RuleSet, usize>,
+    traces: Vec<String>,
+    trace_ids: HashMap<String, usize>,
+    bytes: usize,
+}
+
+impl Tables {
+    fn grow(&mut self, bytes: usize) -> Result<(), TooLarge> {
+        self.bytes = self.bytes.saturating_add(bytes);
+        if self.bytes > MAX_TABLE_BYTES {
+            return Err(TooLarge::Details);
+        }
+        Ok(())
+    }
+
+    /// The index of a list of rules (lines taken from the rules).
+    pub fn rule_set(&mut self, rules: Vec<RuleRef>) -> Result<usize, TooLarge> {
+        let mut set = RuleSet::default();
+        for r in rules {
+            for l in &r.lines {
+                if !set.lines.contains(l) {
+                    set.lines.push(l.clone());
+                }
+            }
+            let id = match self.rule_ids.get(&r) {
+                Some(id) => *id,
+                None => {
+                    self.grow(
+                        64 + r.policy.len() + r.lines.iter().map(String::len).sum::<usize>(),
+                    )?;
+                    let id = self.rules.len();
+                    self.rules.push(r.clone());
+                    self.rule_ids.insert(r, id);
+                    id
+                }
+            };
+            set.rules.push(id);
+        }
+        if let Some(id) = self.set_ids.get(&set) {
+            return Ok(*id);
+        }
+        self.grow(32 + 8 * set.rules.len() + set.lines.iter().map(String::len).sum::<usize>())?;
+        let id = self.rule_sets.len();
+        self.rule_sets.push(set.clone());
+        self.set_ids.insert(set, id);
+        Ok(id)
+    }
+
+    /// The index of a trace line.
+    pub fn trace(&mut self, line: String) -> Result<usize, TooLarge> {
+        if let Some(id) = self.trace_ids.get(&line) {
+            return Ok(*id);
+        }
+        self.grow(32 + line.len())?;
+        let id = self.traces.len();
+        self.traces.push(line.clone());
+        self.trace_ids.insert(line, id);
+        Ok(id)
+    }
+
+    /// Puts the tables into the graph whose edges refer to them.
+    pub fn into_graph(self, g: &mut Graph) {
+        g.rules = self.rules;
+        g.rule_sets = self.rule_sets;
+        g.traces = self.traces;
+    }
 }
 
 /// What a graph was drawn from.
@@ -228,13 +355,12 @@ pub struct Edge {
     pub all_ports: bool,
     /// The origins of the rules that allow it, `allow` first.
     pub origins: Vec<Origin>,
-    /// The `.npl` lines of those rules.
-    pub lines: Vec<String>,
-    /// The rules that allow it: the source's egress rules, then the
-    /// destination's ingress rules.
-    pub rules: Vec<RuleRef>,
-    /// The trace as `npc explain` words it, one line per side.
-    pub trace: Vec<String>,
+    /// The rules that allow it, and their lines: an index into
+    /// [`Graph::rule_sets`].
+    pub rule_set: usize,
+    /// The trace as `npc explain` words it, one line per side: indices
+    /// into [`Graph::traces`].
+    pub trace: Vec<usize>,
 }
 
 impl Edge {
@@ -255,7 +381,7 @@ impl Edge {
 }
 
 /// One rule of an emitted policy.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct RuleRef {
     /// `namespace/name`
     pub policy: String,
@@ -286,6 +412,29 @@ pub struct Expectation {
 }
 
 impl Graph {
+    /// The rules that allow an edge's connection.
+    pub fn edge_rules(&self, e: &Edge) -> Vec<&RuleRef> {
+        self.rule_sets
+            .get(e.rule_set)
+            .map(|s| s.rules.iter().filter_map(|i| self.rules.get(*i)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The lines of the rules that allow an edge's connection.
+    pub fn edge_lines(&self, e: &Edge) -> &[String] {
+        self.rule_sets
+            .get(e.rule_set)
+            .map_or(&[], |s| s.lines.as_slice())
+    }
+
+    /// An edge's trace, one line per side.
+    pub fn edge_trace(&self, e: &Edge) -> Vec<&str> {
+        e.trace
+            .iter()
+            .filter_map(|i| self.traces.get(*i).map(String::as_str))
+            .collect()
+    }
+
     pub fn node(&self, id: &str) -> Option<&Node> {
         self.nodes.iter().find(|n| n.id == id)
     }
@@ -509,7 +658,7 @@ impl Graph {
         for (i, e) in self.edges.iter().enumerate() {
             if pods.contains(e.source.as_str()) {
                 by_key
-                    .entry((&e.target, &e.ports, &e.origins, &e.lines))
+                    .entry((&e.target, &e.ports, &e.origins, self.edge_lines(e)))
                     .or_default()
                     .push(i);
             }

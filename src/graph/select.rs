@@ -1,8 +1,8 @@
 //! Showing part of a graph: the connections of some namespaces or nodes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::Graph;
+use super::{Graph, RuleRef, RuleSet};
 
 /// What to keep. Each namespace and each focus node adds to the selection;
 /// an empty selection keeps everything.
@@ -70,12 +70,13 @@ impl Graph {
             }
             chosen.insert(id.as_str());
         }
-        let edges: Vec<_> = self
+        let mut edges: Vec<_> = self
             .edges
             .iter()
             .filter(|e| chosen.contains(e.source.as_str()) || chosen.contains(e.target.as_str()))
             .cloned()
             .collect();
+        let (rules, rule_sets, traces) = self.tables_of(&mut edges);
         let mut keep: BTreeSet<&str> = chosen.clone();
         for e in &edges {
             keep.insert(&e.source);
@@ -114,7 +115,61 @@ impl Graph {
             nodes,
             edges,
             expectations,
+            rules,
+            rule_sets,
+            traces,
         })
+    }
+
+    /// The rules, rule lists and trace lines `edges` name, renumbered (and
+    /// the edges with them).
+    fn tables_of(&self, edges: &mut [super::Edge]) -> (Vec<RuleRef>, Vec<RuleSet>, Vec<String>) {
+        let mut set_ids: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut trace_ids: BTreeMap<usize, usize> = BTreeMap::new();
+        for e in edges.iter() {
+            let next = set_ids.len();
+            set_ids.entry(e.rule_set).or_insert(next);
+            for t in &e.trace {
+                let next = trace_ids.len();
+                trace_ids.entry(*t).or_insert(next);
+            }
+        }
+        for e in edges.iter_mut() {
+            e.rule_set = set_ids.get(&e.rule_set).copied().unwrap_or(0);
+            e.trace = e
+                .trace
+                .iter()
+                .filter_map(|t| trace_ids.get(t).copied())
+                .collect();
+        }
+        let mut order: Vec<(usize, usize)> = set_ids.into_iter().collect();
+        order.sort_by_key(|(_, new)| *new);
+        let mut rule_ids: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut rule_sets = Vec::with_capacity(order.len());
+        for (old, _) in order {
+            let Some(set) = self.rule_sets.get(old) else {
+                continue;
+            };
+            let mut renumbered = set.clone();
+            for r in &mut renumbered.rules {
+                let next = rule_ids.len();
+                *r = *rule_ids.entry(*r).or_insert(next);
+            }
+            rule_sets.push(renumbered);
+        }
+        let mut rules: Vec<(usize, usize)> = rule_ids.into_iter().collect();
+        rules.sort_by_key(|(_, new)| *new);
+        let rules = rules
+            .into_iter()
+            .filter_map(|(old, _)| self.rules.get(old).cloned())
+            .collect();
+        let mut traces: Vec<(usize, usize)> = trace_ids.into_iter().collect();
+        traces.sort_by_key(|(_, new)| *new);
+        let traces = traces
+            .into_iter()
+            .filter_map(|(old, _)| self.traces.get(old).cloned())
+            .collect();
+        (rules, rule_sets, traces)
     }
 }
 

@@ -123,9 +123,19 @@ struct Entry<'p> {
     more_origins: Vec<Origin>,
 }
 
+/// The most peers the rules of a program's policies may hold, counted
+/// before peers are merged: each source's policy lists every destination
+/// of a statement, and each destination's policy every source, so one
+/// statement of two lists of 2,000 endpoints writes 8,000,000 (141 MB of
+/// YAML from a 42 KB file). The largest generated benchmark (fan-out,
+/// 1,000 namespaces) holds about 1.5 million. Past the bound, E033 at the
+/// statement that writes the most, before anything is laid out.
+pub const MAX_RULE_PEERS: usize = 4_000_000;
+
 impl<'p> Plan<'p> {
     /// Places every rule of a resolved program (carve-outs applied); W002
-    /// for an `allow` that lands nowhere.
+    /// for an `allow` that lands nowhere; E033 (and no placement) for a
+    /// program whose policies would hold more than [`MAX_RULE_PEERS`] peers.
     pub fn new(program: &'p Program) -> (Plan<'p>, Diagnostics) {
         let mut diags = Diagnostics::default();
         let index = NamespaceIndex::new(program);
@@ -155,7 +165,63 @@ impl<'p> Plan<'p> {
                 );
             }
         }
+        if let Some(d) = plan.too_many_peers() {
+            // Nothing is laid out: the placements go, the error stays.
+            plan.placements.clear();
+            diags.push(d);
+        }
         (plan, diags)
+    }
+
+    /// E033 when the placed rules would put more than [`MAX_RULE_PEERS`]
+    /// peers into policies, at the rule that puts the most: each egress
+    /// placement of a source lists every destination of its rule, each
+    /// ingress placement of a destination every source. Counted from the
+    /// placements (one small entry per rule and namespace), before anything
+    /// is laid out.
+    fn too_many_peers(&self) -> Option<Diagnostic> {
+        let mut per_rule: HashMap<u32, usize> = HashMap::new();
+        let mut total = 0usize;
+        for p in self.placements.values().flatten() {
+            let Some(rule) = self.program.rules.get(p.rule as usize) else {
+                continue;
+            };
+            let n = match p.direction {
+                Direction::Egress => rule.destinations.len(),
+                Direction::Ingress => rule.sources.len(),
+            };
+            total = total.saturating_add(n);
+            let count = per_rule.entry(p.rule).or_default();
+            *count = count.saturating_add(n);
+        }
+        if total <= MAX_RULE_PEERS {
+            return None;
+        }
+        // The largest, the first in the program at a tie.
+        let (i, n) = per_rule
+            .into_iter()
+            .max_by_key(|(i, n)| (*n, std::cmp::Reverse(*i)))?;
+        let rule = self.program.rules.get(i as usize)?;
+        let what = match rule.origin.kind {
+            OriginKind::Allow => "statement",
+            _ => "carve-out",
+        };
+        Some(
+            Diagnostic::new(
+                codes::TOO_MANY_PEERS,
+                rule.origin.span,
+                format!(
+                    "the policies of this program would hold {total} peers, more than the limit of {MAX_RULE_PEERS}"
+                ),
+            )
+            .with_primary(format!(
+                "{n} of them from this {what} of {} sources and {} destinations",
+                rule.sources.len(),
+                rule.destinations.len()
+            ))
+            .with_note("the policy of each source lists every destination, and the policy of each destination lists every source: the peers grow with the product of the lists")
+            .with_help("select the pods of each side with one label set instead of listing them (`allow web/{role=client} -> web/{role=server}:8080`), or compile the program in parts"),
+        )
     }
 
     /// Records where a rule lands; false if it lands nowhere.
@@ -301,6 +367,9 @@ impl<'p> Plan<'p> {
 /// Compiles the rules of a resolved program (carve-outs applied) to policies.
 pub fn layout(program: &Program) -> (Layout, Diagnostics) {
     let (plan, diags) = Plan::new(program);
+    if diags.has_errors() {
+        return (Layout::default(), diags);
+    }
     let namespaces = program
         .namespaces
         .values()

@@ -211,7 +211,7 @@ impl Server<'_> {
         let Some(formatted) = analysis::format(&doc.text) else {
             return json(());
         };
-        if formatted == doc.text {
+        if formatted == *doc.text {
             return json(Vec::<lsp::TextEdit>::new());
         }
         let whole = doc.lines.range(&doc.text, 0, doc.text.len(), self.encoding);

@@ -24,7 +24,8 @@ use lsp_types as lsp;
 
 pub use handlers::policy_title;
 pub use position::{Encoding, LineIndex};
-pub use transport::MAX_MESSAGE_BYTES;
+pub use transport::{Incoming, Reader, Refusal, MAX_MESSAGE_BYTES};
+pub use workspace::{MAX_DOCUMENT_BYTES, MAX_OPEN_BYTES};
 
 /// What the server can do, for the position encoding chosen.
 fn capabilities(encoding: Encoding) -> lsp::ServerCapabilities {
@@ -109,7 +110,8 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
         .initialize_finish(id, result)
         .map_err(|e| e.to_string())?;
     let workspace = workspace::Workspace::new(folders(&params));
-    server::Server::new(connection, encoding, workspace).run()
+    let trace = params.trace.is_some_and(|t| t != lsp::TraceValue::Off);
+    server::Server::new(connection, encoding, workspace, trace).run()
 }
 
 /// `npc lsp`: serves on stdin and stdout.

@@ -36,8 +36,10 @@ impl Encoding {
 /// Where the lines of one text start. Lines end at `\n`, `\r\n` or a lone `\r`.
 #[derive(Clone, Debug)]
 pub struct LineIndex {
-    /// Byte offset of the start of each line; the first is 0.
-    starts: Vec<usize>,
+    /// Byte offset of the start of each line; the first is 0. Four bytes
+    /// each: a buffer of line breaks costs four times its size, not eight.
+    /// (Texts are at most 64 MiB; a larger offset saturates.)
+    starts: Vec<u32>,
     len: usize,
 }
 
@@ -45,11 +47,12 @@ impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let bytes = text.as_bytes();
         let mut starts = vec![0];
+        let at = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
         let mut i = 0;
         while i < bytes.len() {
             match bytes[i] {
-                b'\n' => starts.push(i + 1),
-                b'\r' if bytes.get(i + 1) != Some(&b'\n') => starts.push(i + 1),
+                b'\n' => starts.push(at(i + 1)),
+                b'\r' if bytes.get(i + 1) != Some(&b'\n') => starts.push(at(i + 1)),
                 _ => {}
             }
             i += 1;
@@ -60,10 +63,15 @@ impl LineIndex {
         }
     }
 
+    /// The byte offset where line `line` starts.
+    fn start(&self, line: usize) -> Option<usize> {
+        self.starts.get(line).map(|s| *s as usize)
+    }
+
     /// The byte range of line `line` without its terminator.
     fn line_range(&self, text: &str, line: usize) -> (usize, usize) {
-        let start = self.starts.get(line).copied().unwrap_or(self.len);
-        let mut end = self.starts.get(line + 1).copied().unwrap_or(self.len);
+        let start = self.start(line).unwrap_or(self.len);
+        let mut end = self.start(line + 1).unwrap_or(self.len);
         let bytes = text.as_bytes();
         if end > start && bytes.get(end - 1) == Some(&b'\n') {
             end -= 1;
@@ -81,7 +89,8 @@ impl LineIndex {
         while !text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let line = match self.starts.binary_search(&offset) {
+        let key = u32::try_from(offset).unwrap_or(u32::MAX);
+        let line = match self.starts.binary_search(&key) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use lsp_types::Url;
 
@@ -17,22 +18,56 @@ const MAX_SCAN_FILES: usize = 2_000;
 /// Directories never scanned.
 const SKIPPED_DIRS: &[&str] = &["target", "node_modules", ".git", ".tools", ".venv"];
 
+/// The largest buffer kept: what `npc build` reads from one file
+/// ([`files::MAX_SOURCE_BYTES`]).
+pub const MAX_DOCUMENT_BYTES: usize = files::MAX_SOURCE_BYTES as usize;
+/// The most text all open buffers hold together.
+pub const MAX_OPEN_BYTES: usize = 4 * MAX_DOCUMENT_BYTES;
+
 /// An open buffer.
 pub struct Document {
     pub uri: Url,
-    pub text: String,
+    /// The client's version of the text (`0` if it gave none).
+    pub version: i32,
+    /// Shared with the check that reads it, which may outlive an edit.
+    pub text: Arc<String>,
     pub lines: LineIndex,
+    /// Bytes of a text past [`MAX_DOCUMENT_BYTES`] (or past what the open
+    /// buffers may hold together), which is then not kept: the buffer is
+    /// empty, changes to it are ignored until a change gives the whole
+    /// text again, and the program reports it.
+    pub too_large: Option<usize>,
 }
 
 impl Document {
-    pub fn new(uri: Url, text: String) -> Document {
-        let lines = LineIndex::new(&text);
-        Document { uri, text, lines }
+    pub fn new(uri: Url, version: i32, text: String) -> Document {
+        let mut doc = Document {
+            uri,
+            version,
+            text: Arc::default(),
+            lines: LineIndex::new(""),
+            too_large: None,
+        };
+        doc.set_text(text);
+        doc
     }
 
+    /// Replaces the text; one over the limit is dropped.
     pub fn set_text(&mut self, text: String) {
+        if text.len() > MAX_DOCUMENT_BYTES {
+            self.drop_text(text.len());
+            return;
+        }
         self.lines = LineIndex::new(&text);
-        self.text = text;
+        self.text = Arc::new(text);
+        self.too_large = None;
+    }
+
+    /// Forgets the text of a buffer that grew to `len` bytes.
+    pub fn drop_text(&mut self, len: usize) {
+        self.lines = LineIndex::new("");
+        self.text = Arc::default();
+        self.too_large = Some(len);
     }
 }
 
@@ -70,10 +105,41 @@ fn read_bounded(path: &Path) -> Result<String, files::ReadError> {
     files::read_text(path, files::MAX_SOURCE_BYTES)
 }
 
+/// A buffer's text as a program reads it: a buffer past the limit cannot
+/// be read.
+fn buffer_text(
+    path: &Path,
+    text: &str,
+    too_large: Option<usize>,
+) -> Result<String, files::ReadError> {
+    match too_large {
+        Some(_) => Err(files::ReadError::too_large(
+            path.display().to_string(),
+            files::MAX_SOURCE_BYTES,
+        )),
+        None => Ok(text.to_string()),
+    }
+}
+
 impl Files for Workspace {
     fn read(&self, path: &Path) -> Result<String, files::ReadError> {
         match self.docs.get(path) {
-            Some(doc) => Ok(doc.text.clone()),
+            Some(doc) => buffer_text(path, &doc.text, doc.too_large),
+            None => read_bounded(path),
+        }
+    }
+}
+
+/// The open buffers as they were when a check started: the check reads
+/// them on its own thread while the server takes further edits.
+pub struct Buffers {
+    docs: HashMap<PathBuf, (Arc<String>, Option<usize>)>,
+}
+
+impl Files for Buffers {
+    fn read(&self, path: &Path) -> Result<String, files::ReadError> {
+        match self.docs.get(path) {
+            Some((text, too_large)) => buffer_text(path, text, *too_large),
             None => read_bounded(path),
         }
     }
@@ -97,15 +163,53 @@ impl Workspace {
         ws
     }
 
-    /// Re-reads the includes of one file (its buffer, else the disk).
-    pub fn refresh_includes(&mut self, path: &Path) {
-        let text = self.read(path).unwrap_or_default();
-        let dir = path.parent().unwrap_or(Path::new("/"));
-        let targets = analysis::included_paths(&text, dir)
+    /// The open buffers, for a check on another thread.
+    pub fn buffers(&self) -> Buffers {
+        Buffers {
+            docs: self
+                .docs
+                .iter()
+                .map(|(p, d)| (p.clone(), (Arc::clone(&d.text), d.too_large)))
+                .collect(),
+        }
+    }
+
+    /// The bytes all open buffers hold, but the one at `except`.
+    pub fn open_bytes(&self, except: &Path) -> usize {
+        self.docs
             .iter()
-            .map(|p| canonical(p))
-            .collect();
-        self.includes.insert(path.to_path_buf(), targets);
+            .filter(|(p, _)| p.as_path() != except)
+            .map(|(_, d)| d.text.len())
+            .sum()
+    }
+
+    /// Re-reads the includes of one file (its buffer, else the disk). A
+    /// file neither open nor readable is forgotten, and one on disk only
+    /// counts if it is an `.npl` file or already known: the include graph
+    /// holds the workspace's programs, not every path a client names.
+    pub fn refresh_includes(&mut self, path: &Path) {
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        let targets = |text: &str| -> Vec<PathBuf> {
+            analysis::included_paths(text, dir)
+                .iter()
+                .map(|p| canonical(p))
+                .collect()
+        };
+        let found = match self.docs.get(path) {
+            Some(doc) => targets(&doc.text),
+            None => {
+                let wanted = self.includes.contains_key(path)
+                    || path.extension().is_some_and(|e| e == "npl");
+                match read_bounded(path) {
+                    Ok(text) if wanted => targets(&text),
+                    _ => {
+                        self.includes.remove(path);
+                        return;
+                    }
+                }
+            }
+        };
+        self.includes.insert(path.to_path_buf(), found);
     }
 
     /// The root file of the program `path` belongs to: the file that

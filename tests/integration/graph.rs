@@ -245,9 +245,9 @@ fn shop_edges_name_their_origins_lines_and_rules() {
     let e = edge("web/frontend -> payments/api-server");
     assert_eq!(e.ports, "TCP 8080");
     assert_eq!(e.origins, vec![Origin::Allow]);
-    assert_eq!(e.lines, vec!["examples/shop.npl:16"]);
-    let rules: Vec<String> = e
-        .rules
+    assert_eq!(g.edge_lines(e), ["examples/shop.npl:16"]);
+    let rules: Vec<String> = g
+        .edge_rules(e)
         .iter()
         .map(|r| format!("{} {} {}", r.policy, r.direction, r.rule))
         .collect();
@@ -255,10 +255,10 @@ fn shop_edges_name_their_origins_lines_and_rules() {
         rules,
         ["web/frontend egress 0", "payments/api-server ingress 0"]
     );
+    let trace = g.edge_trace(e);
     assert!(
-        e.trace[0].starts_with("the source's egress: isolated by `web/allow-dns`"),
-        "{:?}",
-        e.trace
+        trace[0].starts_with("the source's egress: isolated by `web/allow-dns`"),
+        "{trace:?}"
     );
     let e = edge("web/frontend -> kube-system/{k8s-app=kube-dns}");
     assert_eq!(

@@ -554,3 +554,83 @@ fn namespace_typo_and_protocol_case_have_code_actions() {
         json!({"start": {"line": 1, "character": 24}, "end": {"line": 1, "character": 27}})
     );
 }
+
+fn frame(body: &[u8]) -> Vec<u8> {
+    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// A message the server cannot read is answered with a JSON-RPC error (or
+/// skipped) and the session goes on: a body that is not JSON, JSON that is
+/// no message, a bad `Content-Length`, a message over the size limit; a
+/// lone surrogate escape in a document's text is read as U+FFFD. No reply
+/// and nothing on stderr repeats the message.
+#[test]
+fn malformed_messages_do_not_end_the_session() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_npc"))
+        .arg("lsp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+        text
+    });
+    let mut client = Client::over_pipes(child.stdin.take().unwrap(), child.stdout.take().unwrap());
+    client.initialize("file:///nonexistent-workspace/", &["utf-8"]);
+    let secret = "secret-payload";
+
+    client.send_raw(&frame(format!("{{not json {secret}").as_bytes()));
+    let reply = client.orphan();
+    assert_eq!(reply["error"]["code"], -32700, "{reply}");
+    assert!(!reply.to_string().contains(secret), "{reply}");
+
+    client.send_raw(b"Content-Length: abc\r\n\r\n{}");
+    assert_eq!(client.orphan()["error"]["code"], -32700);
+
+    let limit = npc::lsp::MAX_MESSAGE_BYTES;
+    let mut huge = format!("Content-Length: {}\r\n\r\n", limit + 1).into_bytes();
+    huge.resize(huge.len() + limit + 1, b' ');
+    client.send_raw(&huge);
+    drop(huge);
+    let reply = client.orphan();
+    assert_eq!(reply["error"]["code"], -32600, "{reply}");
+
+    // JSON that is no message: a request's id is answered.
+    client.send_raw(&frame(br#"{"jsonrpc":"2.0","id":99,"method":5}"#));
+    let refused = client.response(99, "an invalid request").unwrap_err();
+    assert_eq!(refused["code"], -32600, "{refused}");
+
+    // A lone surrogate escape (JSON allows it, Rust strings cannot hold it).
+    let uri = "untitled:surrogate";
+    let open = format!(
+        r#"{{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{{"textDocument":{{"uri":"{uri}","languageId":"npl","version":1,"text":"namespace   web # \ud800 {secret}\n"}}}}}}"#
+    );
+    client.send_raw(&frame(open.as_bytes()));
+    assert_eq!(client.diagnostics(uri), Vec::<Value>::new());
+    let edits = client
+        .request(
+            "textDocument/formatting",
+            json!({"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
+        )
+        .unwrap();
+    assert_eq!(
+        edits[0]["newText"],
+        format!("namespace web  # \u{fffd} {secret}\n")
+    );
+
+    assert_eq!(
+        client.request("shutdown", Value::Null).unwrap(),
+        Value::Null
+    );
+    client.notify("exit", Value::Null);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let stderr = stderr.join().unwrap();
+    assert!(!stderr.contains(secret), "{stderr}");
+}

@@ -42,6 +42,7 @@ mod kustomize_traps;
 mod limits;
 mod lint;
 mod lsp_edits;
+mod lsp_limits;
 mod lsp_stdio;
 mod properties;
 mod verify_cli;

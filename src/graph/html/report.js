@@ -876,21 +876,33 @@
     return out;
   }
 
+  // Rules, their lines and trace lines are stored once in the model; an
+  // edge refers to them by index.
+  function edgeDetails(e) {
+    var set = data.rule_sets[e.rule_set] || { rules: [], lines: [] };
+    return {
+      lines: set.lines,
+      rules: set.rules.map(function (i) { return data.rules[i]; }).filter(Boolean),
+      trace: e.trace.map(function (i) { return data.traces[i]; }).filter(function (t) { return t !== undefined; })
+    };
+  }
+
   function edgePanel(e) {
+    var details = edgeDetails(e);
     var origins = h('p', {});
     e.origins.forEach(function (o) { origins.appendChild(badge(o, o + ': ' + ORIGIN_TEXT[o])); });
     var out = [back(), h('h2', { text: e.source + ' → ' + e.target }),
       h('p', {}, h('b', { text: 'ports: ' }), h('span', { 'class': 'mono', text: e.ports })), origins];
-    if (e.lines.length) {
+    if (details.lines.length) {
       out.push(h('h3', { text: MANIFESTS ? 'manifest lines' : '.npl lines' }));
-      out.push(h('ul', {}, ...e.lines.map(function (l) { return h('li', { 'class': 'mono', text: l }); })));
+      out.push(h('ul', {}, ...details.lines.map(function (l) { return h('li', { 'class': 'mono', text: l }); })));
     }
     out.push(h('h3', { text: MANIFESTS ? 'trace' : 'trace (npc explain)' }));
-    out.push(h('div', { 'class': 'trace', text: e.trace.join('\n') }));
-    if (e.rules.length) {
+    out.push(h('div', { 'class': 'trace', text: details.trace.join('\n') }));
+    if (details.rules.length) {
       out.push(h('h3', { text: 'rules' }));
       var table = h('table', {}, h('tr', {}, h('th', { text: 'policy' }), h('th', { text: 'rule' }), h('th', { text: 'origin' }), h('th', { text: 'lines' })));
-      e.rules.forEach(function (r) {
+      details.rules.forEach(function (r) {
         var o = h('td', {});
         r.origins.forEach(function (x) { o.appendChild(badge(x)); });
         table.appendChild(h('tr', {}, h('td', { 'class': 'mono', text: r.policy }),

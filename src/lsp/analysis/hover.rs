@@ -194,7 +194,11 @@ impl Analysis {
             policies.len(),
             if policies.len() == 1 { "y" } else { "ies" }
         );
-        for ((ns, name), part) in policies {
+        // A statement of long lists contributes to thousands: a hover
+        // names the first ones.
+        const SHOWN: usize = 50;
+        let more = policies.len().saturating_sub(SHOWN);
+        for ((ns, name), part) in policies.iter().take(SHOWN) {
             let mut what = Vec::new();
             if part.whole {
                 what.push("the policy itself");
@@ -206,6 +210,9 @@ impl Analysis {
                 what.push("egress rules");
             }
             let _ = write!(md, "\n- `{ns}/{name}`: {}", what.join(", "));
+        }
+        if more > 0 {
+            let _ = write!(md, "\n- and {more} more");
         }
         md
     }

@@ -103,17 +103,38 @@ pub struct Analysis {
 /// Compiles the program rooted at `root` (a canonical path), naming the
 /// root file `name` in messages.
 pub fn analyze(root: &Path, name: &str, files: &dyn Files) -> Analysis {
-    let text = files.read(root).unwrap_or_default();
+    // Never cancelled, so never empty.
+    analyze_until(root, name, files, &|| false).unwrap_or_else(|| Analysis::empty(root))
+}
+
+/// [`analyze`], abandoned (`None`) as soon as `cancelled` says so: it is
+/// asked between the stages, and between the namespaces of generation.
+pub fn analyze_until(
+    root: &Path,
+    name: &str,
+    files: &dyn Files,
+    cancelled: &dyn Fn() -> bool,
+) -> Option<Analysis> {
+    let (text, unreadable) = match files.read(root) {
+        Ok(text) => (text, None),
+        Err(e) => (String::new(), Some(e)),
+    };
     let input = Input {
         name: name.to_string(),
         path: Some(root.to_path_buf()),
         text,
     };
     let read = |p: &Path| files.read(p);
+    let mut loaded = crate::load::load_with(vec![input], &read);
+    if let Some(e) = unreadable {
+        loaded
+            .diagnostics
+            .push(root_unreadable(&loaded.sources, name, &e));
+    }
     // The compiler's own composition of the stages: it keeps the
     // statements, the side table of names and the program also when the
     // program has errors.
-    let c = crate::compile_with(vec![input], &read);
+    let c = crate::compile_until(loaded, cancelled)?;
     let paths = c.sources.files().map(|(_, f)| f.path.clone()).collect();
     let index = index::Index::build(&c.statements, &c.names);
     let syntax_errors = c.diagnostics.iter().any(|d| d.code == codes::SYNTAX);
@@ -122,7 +143,7 @@ pub fn analyze(root: &Path, name: &str, files: &dyn Files) -> Analysis {
     } else {
         Vec::new()
     };
-    Analysis {
+    Some(Analysis {
         root: root.to_path_buf(),
         sources: c.sources,
         paths,
@@ -133,7 +154,25 @@ pub fn analyze(root: &Path, name: &str, files: &dyn Files) -> Analysis {
         provenance: c.provenance,
         index,
         unparsed,
-    }
+    })
+}
+
+/// E034 at the start of a root file whose text cannot be read (a buffer
+/// past the size limit).
+fn root_unreadable(sources: &SourceMap, name: &str, e: &crate::files::ReadError) -> Diagnostic {
+    let file = sources.files().next().map_or(FileId(0), |(id, _)| id);
+    let reason = e.reason.to_string();
+    Diagnostic::new(
+        crate::diagnostic::codes::FILE_TOO_LARGE,
+        Span::new(file, 0, 0),
+        format!("`{name}` is not checked: {reason}"),
+    )
+    .with_primary("the whole file")
+    .with_note(format!(
+        "npc reads at most {} MiB from one file, as `npc build` does",
+        crate::files::MAX_SOURCE_BYTES >> 20
+    ))
+    .with_help("split the program into files joined with `include`")
 }
 
 /// The most files read to complete names when a file does not parse.
@@ -174,6 +213,22 @@ pub fn format(text: &str) -> Option<String> {
 }
 
 impl Analysis {
+    /// A program of no file.
+    fn empty(root: &Path) -> Analysis {
+        Analysis {
+            root: root.to_path_buf(),
+            sources: SourceMap::default(),
+            paths: Vec::new(),
+            diagnostics: Vec::new(),
+            statements: Vec::new(),
+            program: None,
+            provenance: Provenance::default(),
+            contributions: policies::Contributions::default(),
+            index: index::Index::default(),
+            unparsed: Vec::new(),
+        }
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
