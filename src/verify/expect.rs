@@ -158,7 +158,7 @@ impl Checker<'_> {
             ),
             (_, Some((proto, n))) => format!(
                 "expected `{src}` → `{dst}` to be {want} on every port, but {} is {got}",
-                describe::port(proto, n)
+                describe::port_named(proto, n, stand_ins)
             ),
             (_, None) => format!(
                 "expected `{src}` → `{dst}` on `{}` to be allowed, but the destination does not declare that port",

@@ -284,7 +284,7 @@ fn a_graph_of_too_many_connections_is_refused_with_a_way_out() {
     assert!(out.stdout.is_empty());
     let err = stderr(&out);
     assert!(
-        err.contains("--focus") && err.contains("--namespace"),
+        err.contains("--focus") && err.contains("--focus-namespace"),
         "{err}"
     );
     let out = npc_within(

@@ -259,10 +259,7 @@ fn a_drawing_of_too_many_connections_is_refused_with_a_way_out() {
     assert!(out.stdout.is_empty());
     let err = stderr(&out);
     assert!(err.contains("57360 connections"), "{err}");
-    assert!(
-        err.contains("--focus") && err.contains("--format txt"),
-        "{err}"
-    );
+    assert!(err.contains("--focus") && err.contains("-o txt"), "{err}");
     let out = npc_within(
         1024,
         &["analyze", &path, "--format", "html", "--focus", "web/p7"],
