@@ -260,6 +260,7 @@ pub fn universe(
                         namespace_labels: namespace_labels.clone(),
                         labels: labels.clone(),
                         ports: ports.clone(),
+                        ips: Vec::new(),
                     });
                     out.names.push(None);
                 }

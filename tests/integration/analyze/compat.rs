@@ -6,7 +6,7 @@
 //! conventions docs/analyze.md lists.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::support::npc::{npc, root, stderr, stdout};
 
@@ -27,25 +27,20 @@ fn lines(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn run(case: &PathBuf, extra: &[&str]) -> BTreeSet<String> {
+fn run(case: &Path, extra: &[&str]) -> BTreeSet<String> {
     let input = case.join("input.yaml");
     let mut args = vec!["analyze", input.to_str().unwrap()];
     args.extend_from_slice(extra);
     let out = npc(&args);
-    assert!(
-        out.status.success(),
-        "{}: {}",
-        case.display(),
-        stderr(&out)
-    );
+    assert!(out.status.success(), "{}: {}", case.display(), stderr(&out));
     lines(&stdout(&out))
 }
 
-fn expected(case: &PathBuf, file: &str) -> BTreeSet<String> {
+fn expected(case: &Path, file: &str) -> BTreeSet<String> {
     lines(&std::fs::read_to_string(case.join(file)).unwrap())
 }
 
-fn compare(case: &PathBuf, got: &BTreeSet<String>, want: &BTreeSet<String>, mode: &str) {
+fn compare(case: &Path, got: &BTreeSet<String>, want: &BTreeSet<String>, mode: &str) {
     let missing: Vec<_> = want.difference(got).collect();
     let extra: Vec<_> = got.difference(want).collect();
     assert!(

@@ -297,7 +297,10 @@ fn ipblocks_match_pods_whose_ips_the_input_gives() {
         pod("server-b", "other", Some("10.1.0.30")),
     ]
     .concat();
-    let (out, err) = analyze(&(pods.clone() + &client_egress("{cidr: 10.1.0.20/32}")), &[]);
+    let (out, err) = analyze(
+        &(pods.clone() + &client_egress("{cidr: 10.1.0.20/32}")),
+        &[],
+    );
     assert!(
         out.contains("x/client[Pod] => x/server-a[Pod] : All Connections"),
         "{out}"
