@@ -18,14 +18,19 @@ Examples:
   npc analyze deploy/                                  # a directory of manifests
   kubectl get deploy,netpol,ns -A -o yaml | npc analyze -
   npc analyze deploy/ --focus payments/api-server --exposure
+  npc analyze dump.yaml --focus-namespace payments --ip-family dual
+  npc analyze tests/ --compat netpol-analyzer          # its lines, to compare
   npc analyze deploy/ -o json > connectivity.json
   npc analyze deploy/ -o dot | dot -Tsvg > deploy.svg
   npc analyze deploy/ -o html --out-file deploy.html    # opens offline
 
 Each line is `src => dst : conn`, where an endpoint is a workload
 (`ns/name[Kind]`) or an external address range (`a.b.c.d-e.f.g.h[External]`,
-split where the policies' ipBlocks split it) and conn is `All Connections` or
-`TCP 80,8080-8090,UDP 53`. Pods are reported as their owner (Deployment,
+one line per range of the same connections) and conn is `All Connections` or
+`TCP 80,8080-8090,UDP 53`. IPv6 ranges are shown when the input mentions
+IPv6 (--ip-family chooses); ipBlocks match the pods whose `status.podIPs`
+they cover. `--compat netpol-analyzer` prints what netpol-analyzer's `list`
+prints, to compare the two (docs/analyze.md lists every difference). Pods are reported as their owner (Deployment,
 StatefulSet, ...); self-connections are left out. Files are `*.yaml`,
 `*.yml` and `*.json`, read recursively below directories (a symbolic link
 is followed only to a file inside the directory; one that leads out is
