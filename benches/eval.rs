@@ -40,6 +40,7 @@ fn pods() -> Vec<Pod> {
             ]
             .into();
             pods.push(Pod {
+                ips: Vec::new(),
                 namespace: format!("ns{n}"),
                 namespace_labels: namespace_labels.clone(),
                 labels,

@@ -127,6 +127,8 @@ pub fn manifests(data: &[u8]) {
         let options = npc::analyze::Options {
             focus: None,
             exposure: true,
+            families: npc::analyze::IpFamily::Dual,
+            ..npc::analyze::Options::default()
         };
         let analysis = npc::analyze::analyze(m, &options);
         assert_printable(&npc::analyze::text::txt(&analysis));

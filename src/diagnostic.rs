@@ -94,6 +94,9 @@ pub mod codes {
         MANIFEST_POLICY = "E103", Error, "invalid NetworkPolicy";
         UNCONVERTIBLE = "E104", Error, "policies NPL cannot express exactly";
         DUPLICATE_OBJECT = "W101", Warning, "object defined twice";
+        UNKNOWN_FIELD = "W102", Warning, "unknown field ignored";
+        INCOMPLETE_OWNER = "W103", Warning, "owner reference without `kind` or `name`";
+        IGNORED_VALUE = "W104", Warning, "container port or pod IP that cannot be used";
     }
 }
 

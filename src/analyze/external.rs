@@ -1,46 +1,50 @@
-//! External address ranges: every address of both families, split at the
-//! bounds of every `ipBlock` and `except`, then merged back where no
-//! workload can tell adjacent ranges apart.
+//! External address ranges: every address of the families shown, split at
+//! the bounds of every `ipBlock` and `except`; merged back where no
+//! workload can tell adjacent ranges apart (the ranges the policies
+//! distinguish), and for netpol-analyzer's conventions per direction.
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::{IpRange, Subjects};
+use super::{IpFamily, IpRange, Subjects};
 use crate::eval::{Endpoint, PolicySet, PortSet};
-use crate::manifest::Manifests;
+use crate::k8s::IpBlock;
 
-/// The elementary ranges, sorted: IPv4 then IPv6, each family covered.
-pub fn ranges(manifests: &Manifests) -> Vec<IpRange> {
+/// The elementary ranges of the families asked for, sorted (IPv4 then
+/// IPv6, each family covered): split at every bound of `blocks`.
+pub fn ranges<'a>(blocks: impl Iterator<Item = &'a IpBlock>, families: IpFamily) -> Vec<IpRange> {
     // Where a new range starts, per family (numbers as `Cidr::range` gives them).
     let mut v4: BTreeSet<u128> = BTreeSet::from([0]);
     let mut v6: BTreeSet<u128> = BTreeSet::from([0]);
-    for block in manifests.set.ip_blocks() {
-        {
-            for &cidr in std::iter::once(&block.cidr).chain(&block.except) {
-                let (first, last) = cidr.range();
-                let (starts, max) = if cidr.is_ipv4() {
-                    (&mut v4, u128::from(u32::MAX))
-                } else {
-                    (&mut v6, u128::MAX)
-                };
-                starts.insert(first);
-                if last < max {
-                    starts.insert(last + 1);
-                }
+    for block in blocks {
+        for &cidr in std::iter::once(&block.cidr).chain(&block.except) {
+            let (first, last) = cidr.range();
+            let (starts, max) = if cidr.is_ipv4() {
+                (&mut v4, u128::from(u32::MAX))
+            } else {
+                (&mut v6, u128::MAX)
+            };
+            starts.insert(first);
+            if last < max {
+                starts.insert(last + 1);
             }
         }
     }
     let mut out = Vec::new();
     let v4_addr = |n: u128| IpAddr::V4(Ipv4Addr::from(u32::try_from(n).unwrap_or(u32::MAX)));
     let v6_addr = |n: u128| IpAddr::V6(Ipv6Addr::from(n));
-    for (starts, max, addr) in [
-        (
+    let mut families_shown = Vec::new();
+    if families.v4() {
+        families_shown.push((
             &v4,
             u128::from(u32::MAX),
             &v4_addr as &dyn Fn(u128) -> IpAddr,
-        ),
-        (&v6, u128::MAX, &v6_addr),
-    ] {
+        ));
+    }
+    if families.v6() {
+        families_shown.push((&v6, u128::MAX, &v6_addr));
+    }
+    for (starts, max, addr) in families_shown {
         let starts: Vec<u128> = starts.iter().copied().collect();
         for (i, &first) in starts.iter().enumerate() {
             let last = starts.get(i + 1).map_or(max, |next| next - 1);
@@ -51,6 +55,25 @@ pub fn ranges(manifests: &Manifests) -> Vec<IpRange> {
         }
     }
     out
+}
+
+/// netpol-analyzer's address ranges for one direction: the elementary
+/// ranges of `blocks`, merged where no block tells adjacent ones apart
+/// (each range is in the same blocks, `except` considered, as the next).
+pub fn atoms(blocks: &[&IpBlock], families: IpFamily) -> Vec<IpRange> {
+    let mut out: Vec<(IpRange, Vec<bool>)> = Vec::new();
+    for range in ranges(blocks.iter().copied(), families) {
+        let inside: Vec<bool> = blocks.iter().map(|b| b.contains(range.first)).collect();
+        match out.last_mut() {
+            Some((last, was))
+                if *was == inside && last.first.is_ipv4() == range.first.is_ipv4() =>
+            {
+                last.last = range.last;
+            }
+            _ => out.push((range, inside)),
+        }
+    }
+    out.into_iter().map(|(r, _)| r).collect()
 }
 
 /// Port sets shared by many cells.

@@ -6,10 +6,14 @@
 //!   connection between two workloads is the union over their shapes.
 //!   Self-connections are left out; host-network workloads are left out
 //!   and listed (NetworkPolicy does not apply to them).
-//! * External addresses are split at every `ipBlock` bound (CIDR and
-//!   `except`) of every policy, IPv4 and IPv6, and adjacent ranges that
-//!   every workload treats alike are merged again: each range in the
-//!   result is one that the policies distinguish.
+//! * External addresses (of the families asked for) are split at every
+//!   `ipBlock` bound (CIDR and `except`) of every policy; for each workload
+//!   and direction, adjacent ranges with the same ports are one line, so a
+//!   line splits only where the verdict changes. With netpol-analyzer's
+//!   conventions, sources split at the ingress rules' ipBlocks and
+//!   destinations at the egress rules', each range a line of its own.
+//! * Pods with addresses (a cluster dump's `status.podIPs`) are matched by
+//!   the ipBlocks that contain them, as the evaluator does everywhere.
 //! * With exposure, each workload also lists the selectors its policies
 //!   open it to (pods that may not be in the input).
 //!
@@ -93,6 +97,29 @@ pub struct Conn(pub PortSet);
 impl fmt::Display for Conn {
     /// `All Connections`, or `TCP 80,8080-8090,UDP 53`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, &Protocol::ALL)
+    }
+}
+
+impl Conn {
+    /// As [`fmt::Display`], with the protocols in netpol-analyzer's
+    /// (alphabetical) order for its conventions: `SCTP 7000,TCP 80`.
+    pub fn text(&self, conventions: Conventions) -> String {
+        struct Shown<'a>(&'a Conn, &'a [Protocol]);
+        impl fmt::Display for Shown<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.write(f, self.1)
+            }
+        }
+        match conventions {
+            Conventions::Npc => self.to_string(),
+            Conventions::NetpolAnalyzer => {
+                Shown(self, &[Protocol::Sctp, Protocol::Tcp, Protocol::Udp]).to_string()
+            }
+        }
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>, order: &[Protocol]) -> fmt::Result {
         if self.0.is_full() {
             return f.write_str("All Connections");
         }
@@ -100,7 +127,7 @@ impl fmt::Display for Conn {
             return f.write_str("No Connections");
         }
         let mut first = true;
-        for protocol in Protocol::ALL {
+        for &protocol in order {
             let ranges = self.0.ranges(protocol);
             if ranges.is_empty() {
                 continue;
@@ -164,6 +191,9 @@ pub struct Analysis {
     /// With `--exposure`: what each workload's policies open it to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exposure: Option<Vec<Exposure>>,
+    /// Whose conventions the text follows (the order of protocols).
+    #[serde(skip)]
+    pub conventions: Conventions,
 }
 
 impl Serialize for IpRange {
@@ -176,17 +206,69 @@ impl Serialize for IpRange {
     }
 }
 
+/// Which address families the external ranges cover.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IpFamily {
+    #[default]
+    V4,
+    V6,
+    Dual,
+}
+
+impl IpFamily {
+    pub fn v4(self) -> bool {
+        matches!(self, IpFamily::V4 | IpFamily::Dual)
+    }
+
+    pub fn v6(self) -> bool {
+        matches!(self, IpFamily::V6 | IpFamily::Dual)
+    }
+
+    fn shows(self, ip: IpAddr) -> bool {
+        if ip.is_ipv4() {
+            self.v4()
+        } else {
+            self.v6()
+        }
+    }
+}
+
+/// Whose conventions the analysis follows where tools differ
+/// (docs/analyze.md has the table).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Conventions {
+    /// npc's: host-network workloads left out (no policy selects them, no
+    /// peer matches them), ipBlocks match the pods whose addresses the
+    /// input gives, adjacent address ranges with the same connections of a
+    /// pair are one line.
+    #[default]
+    Npc,
+    /// netpol-analyzer's: host-network pods analyzed as any pod, ipBlocks
+    /// never match pods, the sources split at every ingress ipBlock and the
+    /// destinations at every egress ipBlock, protocols in alphabetical
+    /// order. The caller shows IPv4 only and names pods as it does
+    /// (`manifest::Naming::NetpolAnalyzer`).
+    NetpolAnalyzer,
+}
+
 /// What to compute.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Only connections to or from workloads named `ns/name` (any kind).
     pub focus: Option<(String, String)>,
+    /// Only connections with an end in one of these namespaces; with
+    /// `focus`, either selects.
+    pub focus_namespaces: Vec<String>,
     /// List what each workload is open to beyond the input's workloads.
     pub exposure: bool,
+    /// The address families of the external ranges.
+    pub families: IpFamily,
+    pub conventions: Conventions,
 }
 
-/// The pods the evaluator sees: one per shape of every workload that is
-/// not on the host network, with the index of its workload.
+/// The pods the evaluator sees: one per shape of every workload analyzed
+/// (not on the host network, unless with netpol-analyzer's conventions),
+/// with the index of its workload.
 pub struct Subjects {
     pub pods: Vec<Pod>,
     /// `owner[i]`: index into `Manifests::workloads` of `pods[i]`.
@@ -195,14 +277,26 @@ pub struct Subjects {
 
 impl Subjects {
     pub fn new(manifests: &Manifests) -> Subjects {
+        Subjects::with(manifests, Conventions::Npc)
+    }
+
+    pub fn with(manifests: &Manifests, conventions: Conventions) -> Subjects {
+        let compat = conventions == Conventions::NetpolAnalyzer;
         let mut pods = Vec::new();
         let mut owner = Vec::new();
         for (w, workload) in manifests.workloads.iter().enumerate() {
             let labels = manifests.namespace_labels(&workload.id.namespace);
             for shape in &workload.shapes {
-                if !shape.shape.host_network {
-                    pods.push(workload.pod(&shape.shape, &labels));
-                    owner.push(w);
+                if compat || !shape.shape.host_network {
+                    let mut pod = workload.pod(&shape.shape, &labels);
+                    if compat {
+                        // netpol-analyzer never matches an ipBlock with a pod.
+                        pod.ips.clear();
+                    }
+                    if !pods.iter().zip(&owner).any(|(p, &o)| o == w && *p == pod) {
+                        pods.push(pod);
+                        owner.push(w);
+                    }
                 }
             }
         }
@@ -210,16 +304,68 @@ impl Subjects {
     }
 }
 
+/// The ipBlocks (`cidr` as written, with the policy) that may match pods
+/// whose addresses the input does not give: the address ranges where
+/// clusters put pods (the private, shared and unique-local ranges)
+/// overlap them, and some analyzed pod has no address. Traffic between
+/// pods through them depends on the pods' IPs, which only a cluster dump
+/// (`status.podIPs`) gives.
+pub fn blocks_on_unknown_pods(manifests: &Manifests) -> Vec<String> {
+    let subjects = Subjects::new(manifests);
+    if subjects.pods.iter().all(|p| !p.ips.is_empty()) {
+        return Vec::new();
+    }
+    let pod_ranges: Vec<crate::k8s::Cidr> = [
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "fc00::/7",
+    ]
+    .iter()
+    .filter_map(|c| crate::k8s::Cidr::parse_lenient(c).ok())
+    .collect();
+    let mut out: Vec<String> = Vec::new();
+    for (policy, view) in manifests.policies() {
+        for direction in [
+            crate::k8s::Direction::Ingress,
+            crate::k8s::Direction::Egress,
+        ] {
+            for rule in view.rules(direction) {
+                for peer in rule.peers() {
+                    let crate::eval::PeerKind::Ip(block) = peer.kind() else {
+                        continue;
+                    };
+                    let (first, last) = block.cidr.range();
+                    let overlaps = pod_ranges.iter().any(|r| {
+                        let (a, b) = r.range();
+                        r.is_ipv4() == block.cidr.is_ipv4() && first <= b && a <= last
+                    });
+                    let text = format!("`{}` in `{}`", block.cidr, policy.key());
+                    if overlaps && !out.contains(&text) {
+                        out.push(text);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Computes the connectivity of the manifests under their policies.
 pub fn analyze(manifests: &Manifests, options: &Options) -> Analysis {
     let set = &manifests.set;
-    let subjects = Subjects::new(manifests);
+    let compat = options.conventions == Conventions::NetpolAnalyzer;
+    let subjects = Subjects::with(manifests, options.conventions);
+    let selecting = options.focus.is_some() || !options.focus_namespaces.is_empty();
     let in_focus = |w: usize| -> bool {
         let id = &manifests.workloads[w].id;
-        options
-            .focus
-            .as_ref()
-            .is_none_or(|(ns, name)| id.namespace == *ns && id.name == *name)
+        !selecting
+            || options
+                .focus
+                .as_ref()
+                .is_some_and(|(ns, name)| id.namespace == *ns && id.name == *name)
+            || options.focus_namespaces.contains(&id.namespace)
     };
     // Pods of each analyzed workload.
     let mut pods_of: Vec<Vec<usize>> = vec![Vec::new(); manifests.workloads.len()];
@@ -260,51 +406,112 @@ pub fn analyze(manifests: &Manifests, options: &Options) -> Analysis {
         }
     }
 
-    let ranges = external::ranges(manifests);
-    let table = external::table(set, &subjects, &ranges);
-    let merged = external::merge(&ranges, &table);
-    for (range, row) in &merged {
-        for &w in &analyzed {
-            if !in_focus(w) {
-                continue;
+    // What workload `w` may open to (egress) or accept from each range of
+    // a table, its pods' sets united.
+    let side = |table: &external::Table, w: usize, egress: bool| -> Vec<PortSet> {
+        table
+            .rows
+            .iter()
+            .map(|row| {
+                let mut set = PortSet::empty();
+                for &p in &pods_of[w] {
+                    let (e, i) = row[p];
+                    set.union_with(table.sets.get(if egress { e } else { i }));
+                }
+                set
+            })
+            .collect()
+    };
+    let mut line = |w: usize, range: IpRange, ports: PortSet, egress: bool| {
+        if ports.is_empty() {
+            return;
+        }
+        let workload = Peer::Workload(manifests.workloads[w].id.clone());
+        let (src, dst) = if egress {
+            (workload, Peer::External(range))
+        } else {
+            (Peer::External(range), workload)
+        };
+        connections.push(Connection {
+            src,
+            dst,
+            conn: Conn(ports),
+        });
+    };
+    let shown: Vec<usize> = analyzed.iter().copied().filter(|&w| in_focus(w)).collect();
+    let external_ranges: Vec<IpRange>;
+    if compat {
+        // Sources split where ingress rules' ipBlocks split them,
+        // destinations where egress rules' do; every range its own line.
+        let mut listed: Vec<IpRange> = Vec::new();
+        for egress in [false, true] {
+            let direction = if egress {
+                crate::k8s::Direction::Egress
+            } else {
+                crate::k8s::Direction::Ingress
+            };
+            let blocks: Vec<&crate::k8s::IpBlock> = set.ip_blocks_of(direction).collect();
+            let ranges = external::atoms(&blocks, options.families);
+            let table = external::table(set, &subjects, &ranges);
+            for &w in &shown {
+                for (range, ports) in ranges.iter().zip(side(&table, w, egress)) {
+                    line(w, *range, ports, egress);
+                }
             }
-            let mut egress = PortSet::empty();
-            let mut ingress = PortSet::empty();
-            for &p in &pods_of[w] {
-                egress.union_with(&row[p].0);
-                ingress.union_with(&row[p].1);
-            }
-            let workload = Peer::Workload(manifests.workloads[w].id.clone());
-            if !egress.is_empty() {
-                connections.push(Connection {
-                    src: workload.clone(),
-                    dst: Peer::External(*range),
-                    conn: Conn(egress),
-                });
-            }
-            if !ingress.is_empty() {
-                connections.push(Connection {
-                    src: Peer::External(*range),
-                    dst: workload,
-                    conn: Conn(ingress),
-                });
+            listed.extend(ranges);
+        }
+        listed.sort();
+        listed.dedup();
+        external_ranges = listed;
+    } else {
+        // Every range the policies distinguish; for each workload and
+        // direction, adjacent ranges with the same ports are one line.
+        let ranges = external::ranges(set.ip_blocks(), options.families);
+        let table = external::table(set, &subjects, &ranges);
+        for &w in &shown {
+            for egress in [true, false] {
+                let mut run: Option<(IpRange, PortSet)> = None;
+                for (range, ports) in ranges.iter().zip(side(&table, w, egress)) {
+                    match &mut run {
+                        Some((r, p))
+                            if *p == ports && r.first.is_ipv4() == range.first.is_ipv4() =>
+                        {
+                            r.last = range.last;
+                        }
+                        _ => {
+                            if let Some((r, p)) = run.take() {
+                                line(w, r, p, egress);
+                            }
+                            run = Some((*range, ports));
+                        }
+                    }
+                }
+                if let Some((r, p)) = run {
+                    line(w, r, p, egress);
+                }
             }
         }
+        external_ranges = external::merge(&ranges, &table)
+            .into_iter()
+            .map(|(r, _)| r)
+            .filter(|r| options.families.shows(r.first))
+            .collect();
     }
     connections.sort_by(|a, b| (&a.src, &a.dst).cmp(&(&b.src, &b.dst)));
 
     let exposure = options.exposure.then(|| {
         let mut items = exposure::exposure(manifests, set, &subjects);
         items.retain(|e| {
-            options
-                .focus
-                .as_ref()
-                .is_none_or(|(ns, name)| e.workload.namespace == *ns && e.workload.name == *name)
+            !selecting
+                || options.focus.as_ref().is_some_and(|(ns, name)| {
+                    e.workload.namespace == *ns && e.workload.name == *name
+                })
+                || options.focus_namespaces.contains(&e.workload.namespace)
         });
         items
     });
     // With a focus, the workloads shown are the focused ones and their peers.
-    let shown: std::collections::BTreeSet<&WorkloadName> = connections
+    let peers: std::collections::BTreeSet<&WorkloadName> = connections
         .iter()
         .flat_map(|c| [&c.src, &c.dst])
         .filter_map(|p| match p {
@@ -315,14 +522,13 @@ pub fn analyze(manifests: &Manifests, options: &Options) -> Analysis {
     Analysis {
         workloads: analyzed
             .iter()
-            .filter(|&&w| {
-                options.focus.is_none() || in_focus(w) || shown.contains(&manifests.workloads[w].id)
-            })
+            .filter(|&&w| !selecting || in_focus(w) || peers.contains(&manifests.workloads[w].id))
             .map(|&w| manifests.workloads[w].id.clone())
             .collect(),
-        external: merged.iter().map(|(r, _)| *r).collect(),
+        external: external_ranges,
         connections,
         host_network,
         exposure,
+        conventions: options.conventions,
     }
 }

@@ -19,7 +19,7 @@ pub fn txt(analysis: &Analysis) -> String {
             "{} => {} : {}\n",
             field(&c.src),
             field(&c.dst),
-            field(&c.conn)
+            field(c.conn.text(analysis.conventions))
         ));
     }
     if let Some(exposure) = &analysis.exposure {
@@ -78,7 +78,7 @@ pub fn csv(analysis: &Analysis) -> String {
             "{},{},{}\n",
             csv_field(&c.src.to_string()),
             csv_field(&c.dst.to_string()),
-            csv_field(&c.conn.to_string())
+            csv_field(&c.conn.text(analysis.conventions))
         ));
     }
     out
@@ -93,7 +93,7 @@ pub fn md(analysis: &Analysis) -> String {
             "| {} | {} | {} |\n",
             cell(c.src.to_string()),
             cell(c.dst.to_string()),
-            cell(c.conn.to_string())
+            cell(c.conn.text(analysis.conventions))
         ));
     }
     if let Some(exposure) = &analysis.exposure {

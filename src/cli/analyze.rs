@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 
 use super::flags::{self, Formats, FORMAT_DEPRECATED_HELP, OUTPUT_HELP, OUT_FILE_HELP};
 use super::{DiagnosticArgs, Exit, Outcome, Reporter, Stop};
-use crate::analyze::{self, text};
+use crate::analyze::{self, text, Conventions, IpFamily};
 use crate::diagnostic::{Code, Severity};
 use crate::error::Error;
 use crate::graph;
@@ -18,14 +18,19 @@ Examples:
   npc analyze deploy/                                  # a directory of manifests
   kubectl get deploy,netpol,ns -A -o yaml | npc analyze -
   npc analyze deploy/ --focus payments/api-server --exposure
+  npc analyze dump.yaml --focus-namespace payments --ip-family dual
+  npc analyze tests/ --compat netpol-analyzer          # its lines, to compare
   npc analyze deploy/ -o json > connectivity.json
   npc analyze deploy/ -o dot | dot -Tsvg > deploy.svg
   npc analyze deploy/ -o html --out-file deploy.html    # opens offline
 
 Each line is `src => dst : conn`, where an endpoint is a workload
 (`ns/name[Kind]`) or an external address range (`a.b.c.d-e.f.g.h[External]`,
-split where the policies' ipBlocks split it) and conn is `All Connections` or
-`TCP 80,8080-8090,UDP 53`. Pods are reported as their owner (Deployment,
+one line per range of the same connections) and conn is `All Connections` or
+`TCP 80,8080-8090,UDP 53`. IPv6 ranges are shown when the input mentions
+IPv6 (--ip-family chooses); ipBlocks match the pods whose `status.podIPs`
+they cover. `--compat netpol-analyzer` prints what netpol-analyzer's `list`
+prints, to compare the two (docs/analyze.md lists every difference). Pods are reported as their owner (Deployment,
 StatefulSet, ...); self-connections are left out. Files are `*.yaml`,
 `*.yml` and `*.json`, read recursively below directories (a symbolic link
 is followed only to a file inside the directory; one that leads out is
@@ -41,6 +46,24 @@ Exit codes:
   0  the analysis was printed (warnings may have been printed)
   1  a manifest is malformed (nothing printed; --keep-going skips it)
   2  usage or I/O error, or more connections than a drawing holds";
+
+/// The address families `--ip-family` shows.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IpFamilyArg {
+    /// IPv4 ranges only
+    Ipv4,
+    /// IPv6 ranges only
+    Ipv6,
+    /// Both
+    Dual,
+}
+
+/// `--compat TOOL`: another tool's conventions.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompatArg {
+    /// np-guard netpol-analyzer's `list` (docs/analyze.md has the table)
+    NetpolAnalyzer,
+}
 
 /// How manifests are read, shared with `npc lint`.
 #[derive(Args, Debug, Clone)]
@@ -94,9 +117,26 @@ pub struct AnalyzeArgs {
     /// A workload of the input, as `namespace/name`.
     #[arg(long, value_name = "ENDPOINT")]
     pub focus: Option<String>,
+    /// Only the connections of the endpoints in this namespace (repeatable)
+    #[arg(long, value_name = "NS")]
+    pub focus_namespace: Vec<String>,
     /// Also list the selectors each workload's policies open it to
     #[arg(long)]
     pub exposure: bool,
+    /// The address families of external ranges
+    ///
+    /// By default IPv6 ranges are shown only when the input mentions IPv6
+    /// (an IPv6 ipBlock or pod IP); a note on stderr says when they are not.
+    #[arg(long, value_enum, value_name = "FAMILY")]
+    pub ip_family: Option<IpFamilyArg>,
+    /// Follow another tool's conventions, to compare the two side by side
+    ///
+    /// `netpol-analyzer`: IPv4 only, host-network pods as ordinary
+    /// workloads, ipBlocks never matching pods, pods named after their
+    /// controller, sources split at every ingress ipBlock and destinations
+    /// at every egress ipBlock. See docs/analyze.md for every difference.
+    #[arg(long, value_enum, value_name = "TOOL")]
+    pub compat: Option<CompatArg>,
     #[command(flatten)]
     pub input: ManifestArgs,
     #[command(flatten)]
@@ -111,9 +151,20 @@ pub fn load(
     input: &ManifestArgs,
     field_positions: bool,
 ) -> Result<manifest::Reading, Stop> {
+    load_named(paths, input, field_positions, manifest::Naming::Npc)
+}
+
+/// [`load`], with pods named after their owners as `naming` says.
+pub fn load_named(
+    paths: &[PathBuf],
+    input: &ManifestArgs,
+    field_positions: bool,
+    naming: manifest::Naming,
+) -> Result<manifest::Reading, Stop> {
     let options = manifest::Options {
         default_namespace: input.namespace.clone(),
         field_positions,
+        naming,
     };
     let mut loaded = manifest::load(paths, &options)?;
     if input.keep_going {
@@ -135,7 +186,24 @@ pub fn read(
     field_positions: bool,
     reporter: &mut Reporter,
 ) -> Result<manifest::Reading, Stop> {
-    let loaded = load(paths, input, field_positions)?;
+    read_named(
+        paths,
+        input,
+        field_positions,
+        manifest::Naming::Npc,
+        reporter,
+    )
+}
+
+/// [`read`], with pods named after their owners as `naming` says.
+pub fn read_named(
+    paths: &[PathBuf],
+    input: &ManifestArgs,
+    field_positions: bool,
+    naming: manifest::Naming,
+    reporter: &mut Reporter,
+) -> Result<manifest::Reading, Stop> {
+    let loaded = load_named(paths, input, field_positions, naming)?;
     reporter.note(&loaded.manifests.notes());
     if reporter.diagnostics(&loaded.diagnostics, &loaded.manifests.sources) {
         return Err(Stop::Exit(Exit::Failed));
@@ -173,10 +241,30 @@ fn focus(text: &str, manifests: &Manifests) -> Result<(String, String), Stop> {
     Ok((ns.to_owned(), name.to_owned()))
 }
 
+/// `--focus-namespace NS`, which must be a namespace of the input.
+fn focus_namespace(ns: &str, manifests: &Manifests) -> Result<String, Stop> {
+    if manifests.namespace(ns).is_some() {
+        return Ok(ns.to_owned());
+    }
+    let hint = crate::diagnostic::closest(ns, manifests.namespaces.iter().map(|n| n.name.as_str()))
+        .map_or_else(String::new, |c| format!(" (did you mean `{c}`?)"));
+    Err(Stop::Error(
+        Error::usage(format!("no namespace `{ns}` in the input{hint}")).with_help(
+            "`npc analyze PATH` without --focus-namespace lists every namespace's workloads",
+        ),
+    ))
+}
+
 pub fn run(args: &AnalyzeArgs, reporter: &mut Reporter) -> Outcome {
     // Connectivity needs no field positions (diagnostics get them anyway).
     let format = flags::format(args.output, args.format, reporter);
-    let loaded = read(&args.paths, &args.input, false, reporter)?;
+    let compat = args.compat == Some(CompatArg::NetpolAnalyzer);
+    let naming = if compat {
+        manifest::Naming::NetpolAnalyzer
+    } else {
+        manifest::Naming::Npc
+    };
+    let loaded = read_named(&args.paths, &args.input, false, naming, reporter)?;
     let manifests = &loaded.manifests;
     if args.exposure
         && matches!(
@@ -194,9 +282,28 @@ pub fn run(args: &AnalyzeArgs, reporter: &mut Reporter) -> Outcome {
         .as_deref()
         .map(|f| focus(f, manifests))
         .transpose()?;
+    let focus_namespaces = args
+        .focus_namespace
+        .iter()
+        .map(|ns| focus_namespace(ns, manifests))
+        .collect::<Result<Vec<_>, _>>()?;
+    let families = match args.ip_family {
+        Some(IpFamilyArg::Ipv4) => IpFamily::V4,
+        Some(IpFamilyArg::Ipv6) => IpFamily::V6,
+        Some(IpFamilyArg::Dual) => IpFamily::Dual,
+        None if compat || !manifests.ipv6 => IpFamily::V4,
+        None => IpFamily::Dual,
+    };
     let options = analyze::Options {
         focus,
+        focus_namespaces,
         exposure: args.exposure,
+        families,
+        conventions: if compat {
+            Conventions::NetpolAnalyzer
+        } else {
+            Conventions::Npc
+        },
     };
     let analysis = analyze::analyze(manifests, &options);
     let picture = || {
@@ -232,6 +339,20 @@ pub fn run(args: &AnalyzeArgs, reporter: &mut Reporter) -> Outcome {
             },
             names.join(", ")
         ));
+    }
+    if args.ip_family.is_none() && !compat && !manifests.ipv6 {
+        reporter.note(
+            "note: IPv6 ranges are not shown: the input has no IPv6 ipBlock or pod IP (--ip-family dual shows them)\n",
+        );
+    }
+    if !compat {
+        let blocks = analyze::blocks_on_unknown_pods(manifests);
+        if !blocks.is_empty() {
+            reporter.note(&format!(
+                "note: ipBlocks {} may cover pod addresses, which the input does not give (`status.podIPs` of a cluster dump): they match no pod here, and pod-to-pod traffic through them depends on the pods' IPs\n",
+                blocks.join(", ")
+            ));
+        }
     }
     Ok(Exit::Ok)
 }

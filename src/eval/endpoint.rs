@@ -13,8 +13,8 @@ pub struct NamedPort {
     pub number: u16,
 }
 
-/// A pod: its namespace (with the namespace's labels), its labels and its
-/// declared container ports.
+/// A pod: its namespace (with the namespace's labels), its labels, its
+/// declared container ports and, when known, its addresses.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Pod {
     pub namespace: String,
@@ -22,6 +22,15 @@ pub struct Pod {
     pub namespace_labels: BTreeMap<String, String>,
     pub labels: BTreeMap<String, String>,
     pub ports: Vec<NamedPort>,
+    /// The pod's known addresses (`status.podIPs` of a pod in a cluster
+    /// dump), or none. A NetworkPolicy `ipBlock` matches a pod endpoint
+    /// only through these: a pod without addresses (a template, a
+    /// representative pod of the compiler's `expect` check) is matched by
+    /// no `ipBlock`, as Kubernetes leaves that to the CNI; a pod with
+    /// addresses is matched by every `ipBlock` that contains one of them,
+    /// as the Kubernetes e2e suite expects. The address is a property of
+    /// the evaluation input, never a switch of the evaluator.
+    pub ips: Vec<IpAddr>,
 }
 
 impl Pod {
@@ -35,6 +44,7 @@ impl Pod {
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
             ports: Vec::new(),
+            ips: Vec::new(),
         }
     }
 

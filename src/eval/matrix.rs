@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::endpoint::Pod;
-use super::policy::{matches_namespace, Peer, Peers, Rule};
+use super::policy::{matches_namespace, pod_in_block, Peer, Peers, Rule};
 use super::policy_set::PolicySet;
 use super::portset::PortSet;
 use crate::k8s::Direction;
@@ -97,12 +97,17 @@ impl<'a> NamespaceGroups<'a> {
             Peers::List(list) => list,
         };
         for peer in list {
-            let Peer::Pods {
-                namespaces,
-                pods: selector,
-            } = peer
-            else {
-                continue; // ipBlocks never match pods
+            let (namespaces, selector) = match peer {
+                Peer::Pods { namespaces, pods } => (namespaces, pods),
+                // An ipBlock matches the pods with a known address in it.
+                Peer::Ip(block) => {
+                    for (i, pod) in pods.iter().enumerate() {
+                        if pod_in_block(block, pod) {
+                            bits.set(i);
+                        }
+                    }
+                    continue;
+                }
             };
             for (representative, members) in &self.groups {
                 if !matches_namespace(namespaces, policy_namespace, representative) {

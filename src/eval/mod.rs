@@ -33,9 +33,13 @@
 //!   destination declares no ports, so named ports never match it.
 //!
 //! Modelling choices:
-//! * pods have no IP address here, so an `ipBlock` never matches a pod
-//!   endpoint (Kubernetes leaves that to the CNI); ipBlocks only match
-//!   [`Endpoint::Ip`];
+//! * an `ipBlock` matches [`Endpoint::Ip`] addresses, and a pod endpoint
+//!   only through the addresses the pod carries ([`Pod::ips`], known from
+//!   a cluster dump's `status.podIPs`): a pod without addresses is matched
+//!   by no `ipBlock` (Kubernetes leaves that to the CNI), a pod with one is
+//!   matched as the Kubernetes e2e suite expects. Callers decide by what
+//!   they put in the pod, never by a switch: the compiler's `expect` check
+//!   and its representative pods carry no address;
 //! * an IP endpoint has no policies of its own: its side is never isolated;
 //! * only TCP, UDP and SCTP are modelled; a rule without `ports` also allows
 //!   other protocols (ICMP, ...) in a real cluster, which a [`PortSet`] cannot

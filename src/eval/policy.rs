@@ -67,9 +67,16 @@ impl Peer {
                 matches_pod(namespaces, pods, policy_namespace, pod)
             }
             (Peer::Ip(block), Endpoint::Ip(ip)) => block.contains(*ip),
-            _ => false,
+            (Peer::Ip(block), Endpoint::Pod(pod)) => pod_in_block(block, pod),
+            (Peer::Pods { .. }, Endpoint::Ip(_)) => false,
         }
     }
+}
+
+/// Whether an `ipBlock` contains one of a pod's known addresses (a pod
+/// without addresses is in none).
+pub(crate) fn pod_in_block(block: &IpBlock, pod: &Pod) -> bool {
+    pod.ips.iter().any(|ip| block.contains(*ip))
 }
 
 pub(crate) fn matches_namespace(

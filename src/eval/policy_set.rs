@@ -243,9 +243,25 @@ impl PolicySet {
 
     /// Every `ipBlock` of every rule of every policy.
     pub fn ip_blocks(&self) -> impl Iterator<Item = &IpBlock> {
-        self.policies
-            .iter()
-            .flat_map(|p| p.ingress.iter().chain(p.egress.iter()).flatten())
+        self.ip_blocks_in(
+            self.policies
+                .iter()
+                .flat_map(|p| p.ingress.iter().chain(p.egress.iter())),
+        )
+    }
+
+    /// Every `ipBlock` of the rules of one direction (`from` of ingress
+    /// rules, `to` of egress rules) of every policy.
+    pub fn ip_blocks_of(&self, direction: Direction) -> impl Iterator<Item = &IpBlock> {
+        self.ip_blocks_in(self.policies.iter().filter_map(move |p| p.rules(direction)))
+    }
+
+    fn ip_blocks_in<'a>(
+        &'a self,
+        rules: impl Iterator<Item = &'a Rules> + 'a,
+    ) -> impl Iterator<Item = &'a IpBlock> + 'a {
+        rules
+            .flatten()
             .flat_map(|rule| match &rule.peers {
                 Peers::All => [].iter(),
                 Peers::List(list) => list.iter(),

@@ -84,9 +84,18 @@ pub fn from_analysis(
         .collect();
     // Namespaces first (by name), workloads by name; then the addresses
     // in address order (IPv4 first), as the analysis lists them.
-    let address_order: BTreeMap<String, usize> = analysis
+    let ranges: BTreeSet<&IpRange> = analysis
         .external
         .iter()
+        .chain(analysis.connections.iter().flat_map(|c| {
+            [&c.src, &c.dst].into_iter().filter_map(|p| match p {
+                Peer::External(r) => Some(r),
+                Peer::Workload(_) => None,
+            })
+        }))
+        .collect();
+    let address_order: BTreeMap<String, usize> = ranges
+        .into_iter()
         .enumerate()
         .map(|(i, r)| (range_label(r), i))
         .collect();

@@ -268,6 +268,7 @@ pub fn universe(
                         namespace_labels: namespace_labels.clone(),
                         labels: labels.clone(),
                         ports: ports.clone(),
+                        ips: Vec::new(),
                     });
                     out.names.push(None);
                     out.repeats.push(i > 0);

@@ -185,6 +185,7 @@ impl<'a> Context<'a> {
                 namespace_labels: manifests.namespace_labels(view.namespace()),
                 labels,
                 ports: Vec::new(),
+                ips: Vec::new(),
             };
             // The evaluator has the last word on whether it is selected.
             if view.selects(&pod) {

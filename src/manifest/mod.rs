@@ -27,10 +27,12 @@ pub mod input;
 pub mod objects;
 pub mod owners;
 pub mod positions;
+pub mod schema;
 pub mod written;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
@@ -52,6 +54,23 @@ pub struct Options {
     /// file with a problem is read again with field positions, for its
     /// diagnostics: reading is about twice as fast.
     pub field_positions: bool,
+    /// How pods are named after their owners.
+    pub naming: Naming,
+}
+
+/// How pods are named after their owners.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Naming {
+    /// A pod is reported as the topmost owner the input holds (Pod →
+    /// ReplicaSet → Deployment); an owner reference without `kind` as the
+    /// owner's name with the kind `Unknown`.
+    #[default]
+    Npc,
+    /// netpol-analyzer's: a pod is reported as the controller its
+    /// `ownerReferences` name (with `controller: true`), every workload
+    /// object as itself; an owner reference without `kind` as the owner's
+    /// name with the kind `Pod`.
+    NetpolAnalyzer,
 }
 
 impl Default for Options {
@@ -59,6 +78,7 @@ impl Default for Options {
         Options {
             default_namespace: "default".to_string(),
             field_positions: true,
+            naming: Naming::Npc,
         }
     }
 }
@@ -117,6 +137,12 @@ pub struct PodShape {
     /// `hostNetwork: true`: NetworkPolicy applies neither to these pods nor
     /// to their traffic as a peer.
     pub host_network: bool,
+    /// The pods' addresses, where a cluster dump gives them
+    /// (`status.podIPs`); none for a template. Each is the first address of
+    /// the range of addresses the input's ipBlocks do not split, so pods
+    /// whose addresses no ipBlock tells apart share a shape: every
+    /// evaluation over the input's policies treats them alike.
+    pub ips: Vec<IpAddr>,
 }
 
 /// Where a shape was read: the template or the pod.
@@ -181,6 +207,7 @@ impl Workload {
             namespace_labels: namespace_labels.clone(),
             labels: shape.labels.clone(),
             ports: shape.ports.clone(),
+            ips: shape.ips.clone(),
         }
     }
 
@@ -261,8 +288,11 @@ pub struct Manifests {
     pub skipped: BTreeMap<String, usize>,
     /// Every object read, modelled or not, by `apiVersion/kind`.
     pub kinds: BTreeMap<String, usize>,
-    /// Pods left out because they finished (`Succeeded`, `Failed`).
+    /// Pods left out because they finished (`Succeeded`, `Failed`) and
+    /// belong to no Job (a finished pod of a Job stands for its Job).
     pub finished_pods: usize,
+    /// The input mentions IPv6: an IPv6 `ipBlock` or pod address.
+    pub ipv6: bool,
     /// Symbolic links in input directories that lead out of them, not
     /// read: one note each (`files::skipped_link`).
     pub skipped_links: Vec<String>,
@@ -454,7 +484,7 @@ pub fn from_sources(sources: SourceMap, options: &Options) -> Reading {
         diagnostics.extend(found);
         collected.extend(objects);
     }
-    let manifests = owners::resolve(collected, sources, &mut diagnostics);
+    let manifests = owners::resolve(collected, sources, options.naming, &mut diagnostics);
     let mut diags = crate::diagnostic::Diagnostics::default();
     diagnostics.into_iter().for_each(|d| diags.push(d));
     Reading {

@@ -6,8 +6,11 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use serde_yaml::Value;
 
+use std::net::IpAddr;
+
 use super::documents::Document;
-use super::{Options, Origin, PodShape, Policy, ReadPolicy};
+use super::schema::{self, Root};
+use super::{Naming, Options, Origin, PodShape, Policy, ReadPolicy};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::eval::{CompiledPolicy, NamedPort};
 use crate::k8s::yaml::yaml11_bool;
@@ -81,11 +84,13 @@ pub const WORKLOAD_KINDS: &[WorkloadKind] = &[
     },
 ];
 
-/// The controller named in an object's `ownerReferences`.
+/// The controller named in an object's `ownerReferences`, with what it
+/// names of `kind`, `name` and `uid` (W103 when `kind` or `name` is
+/// missing: the rest is used).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OwnerRef {
-    pub kind: String,
-    pub name: String,
+    pub kind: Option<String>,
+    pub name: Option<String>,
     pub uid: Option<String>,
 }
 
@@ -99,6 +104,9 @@ pub struct WorkloadObject {
     pub owner: Option<OwnerRef>,
     pub shape: PodShape,
     pub origin: Origin,
+    /// A pod that finished (`Succeeded`, `Failed`): kept only as a pod of
+    /// a Job (or CronJob), without its addresses.
+    pub finished: bool,
 }
 
 /// A `Namespace` object.
@@ -315,13 +323,21 @@ pub fn collect(
         reader.origin.span = reader.name_span(document.start);
         let g = group(&api_version);
         if kind == "Namespace" && g.is_empty() {
+            reader.unknown_fields(&schema::NAMESPACE);
             reader.namespace(out);
         } else if kind == NETWORK_POLICY_KIND && api_version == NETWORK_POLICY_API_VERSION {
+            reader.unknown_fields(&schema::NETWORK_POLICY);
             reader.policy(value.clone(), options, out);
         } else if let Some(wk) = WORKLOAD_KINDS
             .iter()
             .find(|w| w.kind == kind && w.groups.contains(&g))
         {
+            reader.unknown_fields(match wk.kind {
+                "Pod" => &schema::POD,
+                "Job" => &schema::JOB,
+                "CronJob" => &schema::CRON_JOB,
+                _ => &schema::TEMPLATE_OWNER,
+            });
             reader.workload(*wk, options, out);
         } else {
             *out.skipped
@@ -377,6 +393,50 @@ impl Reader<'_> {
             Some((start, end)) => Span::new(self.origin.file, start, end),
             None => Span::new(self.origin.file, fallback, fallback),
         }
+    }
+
+    /// W102 for every field the API server would drop as unknown.
+    fn unknown_fields(&mut self, root: &Root) {
+        for u in schema::unknown_fields(self.value, root) {
+            let place = if u.parent.is_empty() {
+                String::new()
+            } else {
+                format!(" in `{}`", u.parent)
+            };
+            let guess = u
+                .closest
+                .map_or_else(String::new, |c| format!(" (did you mean `{c}`?)"));
+            let message = format!(
+                "{} `{}`: unknown field `{}`{place} is ignored{guess}",
+                self.kind,
+                self.name,
+                escape_controls(&u.field)
+            );
+            let help = match u.closest {
+                Some(c) => format!(
+                    "field names are case-sensitive: write `{c}`, as {} names it",
+                    u.what
+                ),
+                None => format!(
+                    "{} has no such field: the API server drops it; remove it",
+                    u.what
+                ),
+            };
+            let span = self.origin.field(&u.path);
+            self.diagnostics
+                .push(Diagnostic::new(codes::UNKNOWN_FIELD, span, message).with_help(help));
+        }
+    }
+
+    /// A warning at `path` (`W103`, `W104`): something is ignored.
+    fn warn(&mut self, code: crate::diagnostic::Code, path: &str, problem: String, help: &str) {
+        let d = Diagnostic::new(
+            code,
+            self.origin.field(path),
+            format!("{} `{}`: `{path}` {problem}", self.kind, self.name),
+        )
+        .with_help(help.to_owned());
+        self.diagnostics.push(d);
     }
 
     fn error(&mut self, path: &str, problem: String, help: &str) {
@@ -521,7 +581,11 @@ impl Reader<'_> {
         });
     }
 
-    fn owner(&mut self) -> Result<Option<OwnerRef>, ()> {
+    /// The controller of the object (the entry with `controller: true`,
+    /// or else the first, as `kubectl` shows it; only the controller with
+    /// netpol-analyzer's naming). An owner that is a Node (a static pod's
+    /// mirror pod) is no workload: the pod is reported as itself.
+    fn owner(&mut self, naming: Naming) -> Result<Option<OwnerRef>, ()> {
         let Some(refs) = get(self.value, "metadata.ownerReferences") else {
             return Ok(None);
         };
@@ -536,40 +600,70 @@ impl Reader<'_> {
         };
         let controller = refs
             .iter()
-            .find(|r| r.get("controller").and_then(yaml11_bool) == Some(true))
-            .or_else(|| refs.first());
-        let Some(r) = controller else { return Ok(None) };
-        let text = |key: &str| r.get(key).and_then(Value::as_str).map(str::to_owned);
-        match (text("kind"), text("name")) {
-            (Some(kind), Some(name)) => {
-                // The owner may stand for a workload the input lacks: its
-                // kind and name are shown and written as such.
-                let identifier = kind.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                    && kind.chars().all(|c| c.is_ascii_alphanumeric());
-                if !identifier {
+            .position(|r| r.get("controller").and_then(yaml11_bool) == Some(true))
+            .or_else(|| (naming == Naming::Npc && !refs.is_empty()).then_some(0));
+        let Some(index) = controller else {
+            return Ok(None);
+        };
+        let r = &refs[index];
+        let path = format!("metadata.ownerReferences[{index}]");
+        let mut text = |key: &str| -> Result<Option<String>, ()> {
+            match r.get(key).filter(|v| !v.is_null()) {
+                None => Ok(None),
+                Some(Value::String(s)) if s.is_empty() => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(other) => {
+                    let problem = format!("must be a string, not {}", type_name(other));
                     self.error(
-                        "metadata.ownerReferences",
-                        format!("names the kind `{}`", escape_controls(&kind)),
-                        "an owner's kind is a Kubernetes kind: letters and digits, such as `ReplicaSet`",
+                        &format!("{path}.{key}"),
+                        problem,
+                        "write the value as a string",
                     );
-                    return Err(());
+                    Err(())
                 }
-                self.valid_name("metadata.ownerReferences", &name, NameRule::Subdomain)?;
-                Ok(Some(OwnerRef {
-                    kind,
-                    name,
-                    uid: text("uid"),
-                }))
             }
-            _ => {
+        };
+        let (kind, name, uid) = (text("kind")?, text("name")?, text("uid")?);
+        if let Some(kind) = &kind {
+            // The owner may stand for a workload the input lacks: its
+            // kind and name are shown and written as such.
+            let identifier = kind.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && kind.chars().all(|c| c.is_ascii_alphanumeric());
+            if !identifier {
                 self.error(
-                    "metadata.ownerReferences",
-                    "has an entry without `kind` and `name`".into(),
-                    "an owner reference names its owner's `kind` and `name`",
+                    &path,
+                    format!("names the kind `{}`", escape_controls(kind)),
+                    "an owner's kind is a Kubernetes kind: letters and digits, such as `ReplicaSet`",
                 );
-                Err(())
+                return Err(());
+            }
+            if kind == "Node" {
+                return Ok(None);
             }
         }
+        if let Some(name) = &name {
+            self.valid_name(&path, name, NameRule::Subdomain)?;
+        }
+        let missing = match (&kind, &name) {
+            (Some(_), Some(_)) => None,
+            (None, Some(_)) => Some("`kind`"),
+            (Some(_), None) => Some("`name`"),
+            (None, None) => Some("`kind` and `name`"),
+        };
+        if let Some(missing) = missing {
+            let used = match (&name, &uid) {
+                (Some(_), _) => "the pods are reported by the owner's name (and `uid`, when the input holds the owner)",
+                (None, Some(_)) => "the owner is found by its `uid` when the input holds it; otherwise the object is reported as itself",
+                (None, None) => "the object is reported as itself",
+            };
+            self.warn(
+                codes::INCOMPLETE_OWNER,
+                &path,
+                format!("has no {missing}: {used}"),
+                "an owner reference names its owner's `apiVersion`, `kind`, `name` and `uid`, as the controller that created the object writes them",
+            );
+        }
+        Ok(Some(OwnerRef { kind, name, uid }))
     }
 
     fn ports(&mut self, spec_path: &str) -> Result<Vec<NamedPort>, ()> {
@@ -607,8 +701,33 @@ impl Reader<'_> {
                             return Err(());
                         }
                     };
-                    let number = port
-                        .get("containerPort")
+                    let written = port.get("containerPort").filter(|n| !n.is_null());
+                    if written.is_none() {
+                        // Kubernetes refuses a port without a number;
+                        // netpol-analyzer ignores it, and so does npc. A
+                        // misspelled `containerPort` is reported as such
+                        // (W102).
+                        let mut keys = port
+                            .as_mapping()
+                            .into_iter()
+                            .flat_map(|m| m.keys())
+                            .filter_map(Value::as_str);
+                        let misspelled = keys.any(|k| {
+                            k.eq_ignore_ascii_case("containerPort")
+                                || crate::diagnostic::closest(k, ["containerPort"].into_iter())
+                                    .is_some()
+                        });
+                        if !misspelled {
+                            self.warn(
+                                codes::IGNORED_VALUE,
+                                &here,
+                                "has no `containerPort`: the port is ignored".into(),
+                                "give the port its number: `containerPort: 8080`",
+                            );
+                        }
+                        continue;
+                    }
+                    let number = written
                         .and_then(Value::as_u64)
                         .and_then(|n| u16::try_from(n).ok())
                         .filter(|n| *n > 0);
@@ -654,19 +773,15 @@ impl Reader<'_> {
         let Ok(name) = self.name(NameRule::Subdomain, "object") else {
             return;
         };
-        if kind.kind == "Pod"
+        let finished = kind.kind == "Pod"
             && matches!(
                 get(self.value, "status.phase").and_then(Value::as_str),
                 Some("Succeeded" | "Failed")
-            )
-        {
-            out.finished_pods += 1;
-            return;
-        }
+            );
         let (Ok(namespace), Ok(uid), Ok(owner)) = (
             self.namespace_of(options),
             self.string("metadata.uid"),
-            self.owner(),
+            self.owner(options.naming),
         ) else {
             return;
         };
@@ -686,6 +801,12 @@ impl Reader<'_> {
                 }
             },
         };
+        // A finished pod's address may already belong to another pod.
+        let ips = if kind.kind == "Pod" && !finished {
+            self.pod_ips()
+        } else {
+            Vec::new()
+        };
         out.workloads.push(WorkloadObject {
             kind,
             namespace,
@@ -696,9 +817,51 @@ impl Reader<'_> {
                 labels,
                 ports,
                 host_network,
+                ips,
             },
             origin: self.origin.clone(),
+            finished,
         });
+    }
+
+    /// A pod's addresses: `status.podIPs[*].ip` and `status.podIP`, each
+    /// once, in order. One that is not an address is ignored (W104).
+    fn pod_ips(&mut self) -> Vec<IpAddr> {
+        let mut written: Vec<(String, &Value)> = Vec::new();
+        if let Some(Value::Sequence(list)) = get(self.value, "status.podIPs") {
+            for (i, entry) in list.iter().enumerate() {
+                if let Some(ip) = entry.get("ip").filter(|v| !v.is_null()) {
+                    written.push((format!("status.podIPs[{i}].ip"), ip));
+                }
+            }
+        }
+        if let Some(ip) = get(self.value, "status.podIP") {
+            written.push(("status.podIP".to_string(), ip));
+        }
+        let mut out = Vec::new();
+        for (path, value) in written {
+            let parsed = value.as_str().and_then(|s| s.trim().parse::<IpAddr>().ok());
+            match parsed {
+                Some(ip) => {
+                    if !out.contains(&ip) {
+                        out.push(ip);
+                    }
+                }
+                None => {
+                    let shown = match value {
+                        Value::String(s) => format!("`{}`", escape_controls(s)),
+                        other => type_name(other).to_string(),
+                    };
+                    self.warn(
+                        codes::IGNORED_VALUE,
+                        &path,
+                        format!("is {shown}, not an IP address: it is ignored"),
+                        "a pod IP is an IPv4 or IPv6 address, as the cluster reports it (`10.244.1.5`)",
+                    );
+                }
+            }
+        }
+        out
     }
 
     fn policy(&mut self, mut value: Value, options: &Options, out: &mut Collected) {

@@ -8,11 +8,12 @@
 //! shapes come from its pods when the input has some (what runs), else from
 //! its pod template.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::objects::{Collected, NamespaceObject, WorkloadObject};
 use super::{
-    Manifests, Namespace, Origin, PodEntry, ShapeOrigin, Workload, WorkloadId, WorkloadName,
+    Manifests, Namespace, Naming, Origin, PodEntry, ShapeOrigin, Workload, WorkloadId, WorkloadName,
 };
 use crate::diagnostic::{codes, Diagnostic};
 use crate::eval::PolicySet;
@@ -21,6 +22,10 @@ use crate::source::SourceMap;
 
 /// Owner chains longer than this are cut (no real chain has more than 3).
 const MAX_OWNER_HOPS: usize = 8;
+
+/// The kind of an owner known by name only (an owner reference without
+/// `kind`, W103, whose owner the input does not hold).
+pub const UNKNOWN_KIND: &str = "Unknown";
 
 /// Keeps the last of the items with the same key, in input order, and
 /// warns at every earlier definition.
@@ -77,11 +82,12 @@ enum Top {
 pub fn resolve(
     collected: Collected,
     sources: SourceMap,
+    naming: Naming,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Manifests {
     // Keys start with the kind (workloads of different kinds may share a
     // name); the message shows what follows the first space.
-    let objects: Vec<WorkloadObject> = dedup(
+    let mut objects: Vec<WorkloadObject> = dedup(
         collected.workloads,
         |w| format!("{} {}/{}", w.kind.kind, w.namespace, w.name),
         |w| &w.origin,
@@ -95,6 +101,20 @@ pub fn resolve(
         |_| "NetworkPolicy",
         diagnostics,
     );
+    let mut set = PolicySet::default();
+    let mut kept = Vec::with_capacity(policies.len());
+    for p in policies {
+        set.push(p.compiled);
+        kept.push(p.policy);
+    }
+    let ipv6 = set.ip_blocks().any(|b| !b.cidr.is_ipv4())
+        || objects
+            .iter()
+            .any(|o| o.shape.ips.iter().any(IpAddr::is_ipv6));
+    let ranges = AddressRanges::new(&set);
+    for o in &mut objects {
+        o.shape.ips = ranges.representatives(&o.shape.ips);
+    }
     let namespace_objects = dedup(
         collected.namespaces,
         |n: &NamespaceObject| format!("Namespace {}", n.name),
@@ -117,18 +137,49 @@ pub fn resolve(
     let mut parent: Vec<Option<usize>> = vec![None; objects.len()];
     // The owner references of pods that name an object the input lacks.
     let mut missing: Vec<Option<(String, String)>> = vec![None; objects.len()];
+    // Workload objects (not pods) by namespace and name, for an owner
+    // reference without `kind`: the one object of that name, if unique.
+    let mut owners_by_name: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for (i, w) in objects.iter().enumerate() {
+        if w.kind.kind != "Pod" {
+            owners_by_name
+                .entry((w.namespace.as_str(), w.name.as_str()))
+                .or_default()
+                .push(i);
+        }
+    }
     for (i, w) in objects.iter().enumerate() {
         let Some(r) = w.owner.as_ref() else { continue };
+        // netpol-analyzer names a pod after its controller and every other
+        // object after itself: no chains.
+        if naming == Naming::NetpolAnalyzer && w.kind.kind != "Pod" {
+            continue;
+        }
+        let by_reference = match (r.kind.as_deref(), r.name.as_deref()) {
+            (Some(kind), Some(name)) => by_name.get(&(w.namespace.as_str(), kind, name)).copied(),
+            (None, Some(name)) => match owners_by_name.get(&(w.namespace.as_str(), name)) {
+                Some(found) if found.len() == 1 => Some(found[0]),
+                _ => None,
+            },
+            _ => None,
+        };
         let found = r
             .uid
             .as_deref()
-            .and_then(|u| by_uid.get(u))
-            .or_else(|| by_name.get(&(w.namespace.as_str(), r.kind.as_str(), r.name.as_str())))
-            .copied()
+            .and_then(|u| by_uid.get(u).copied())
+            .or(by_reference)
             .filter(|&j| j != i && objects[j].namespace == w.namespace);
-        match found {
-            Some(j) => parent[i] = Some(j),
-            None => missing[i] = Some((r.kind.clone(), r.name.clone())),
+        match (found, &r.name) {
+            (Some(j), _) => parent[i] = Some(j),
+            (None, Some(name)) => {
+                let kind = r.kind.clone().unwrap_or_else(|| match naming {
+                    Naming::Npc => UNKNOWN_KIND.to_string(),
+                    Naming::NetpolAnalyzer => "Pod".to_string(),
+                });
+                missing[i] = Some((kind, name.clone()));
+            }
+            // Neither found nor named: the object stands for itself.
+            (None, None) => {}
         }
     }
     // Owner cycles (only hostile input has them) are cut at their first
@@ -171,13 +222,31 @@ pub fn resolve(
         }
     };
 
+    // A finished pod stands for its Job or CronJob (whose pods are
+    // mostly finished when a cluster is dumped); any other is left out.
+    let mut finished_pods = 0;
+    let dropped: Vec<bool> = (0..objects.len())
+        .map(|i| {
+            if !objects[i].finished {
+                return false;
+            }
+            let kind = match top(i) {
+                Top::Known(j) => objects[j].kind.kind.to_string(),
+                Top::Inferred { kind, .. } => kind,
+            };
+            let keep = matches!(kind.as_str(), "Job" | "CronJob");
+            finished_pods += usize::from(!keep);
+            !keep
+        })
+        .collect();
+
     // Which objects stand for a workload, and which pods run under each.
     let mut pods_of: BTreeMap<WorkloadName, (Option<usize>, Vec<usize>)> = BTreeMap::new();
-    let mut absorbed = vec![false; objects.len()];
+    let mut absorbed = dropped.clone();
     // Each pod with an owner, and the workload it is reported as.
     let mut reported_as: Vec<(usize, WorkloadName)> = Vec::new();
     for (i, w) in objects.iter().enumerate() {
-        if w.kind.kind != "Pod" || w.owner.is_none() {
+        if w.kind.kind != "Pod" || w.owner.is_none() || dropped[i] {
             continue;
         }
         let (id, known) = match top(i) {
@@ -251,7 +320,7 @@ pub fn resolve(
     let reported_as: HashMap<usize, WorkloadName> = reported_as.into_iter().collect();
     let mut pods = Vec::new();
     for (i, o) in objects.iter().enumerate() {
-        if o.kind.kind != "Pod" {
+        if o.kind.kind != "Pod" || o.finished {
             continue;
         }
         let id = reported_as
@@ -289,7 +358,7 @@ pub fn resolve(
     let named = workloads
         .iter()
         .map(|w| w.id.namespace.clone())
-        .chain(policies.iter().map(|p| p.policy.namespace().to_string()));
+        .chain(kept.iter().map(|p| p.namespace().to_string()));
     for name in named {
         namespaces.entry(name.clone()).or_insert_with(|| Namespace {
             labels: BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), name.clone())]),
@@ -298,12 +367,6 @@ pub fn resolve(
         });
     }
 
-    let mut set = PolicySet::default();
-    let mut kept = Vec::with_capacity(policies.len());
-    for p in policies {
-        set.push(p.compiled);
-        kept.push(p.policy);
-    }
     Manifests {
         sources,
         namespaces: namespaces.into_values().collect(),
@@ -313,7 +376,8 @@ pub fn resolve(
         skipped: collected.skipped,
         pods,
         kinds: collected.kinds,
-        finished_pods: collected.finished_pods,
+        finished_pods,
+        ipv6,
         skipped_links: Vec::new(),
     }
 }
@@ -334,4 +398,56 @@ fn shapes(objects: &[WorkloadObject], indices: &[usize]) -> Vec<ShapeOrigin> {
         });
     }
     out
+}
+
+/// Where the policies' ipBlocks split the addresses of each family: an
+/// address stands for every address of its range (no ipBlock tells them
+/// apart), represented by the range's first address.
+struct AddressRanges {
+    v4: BTreeSet<u128>,
+    v6: BTreeSet<u128>,
+}
+
+impl AddressRanges {
+    fn new(set: &PolicySet) -> AddressRanges {
+        let mut ranges = AddressRanges {
+            v4: BTreeSet::from([0]),
+            v6: BTreeSet::from([0]),
+        };
+        for block in set.ip_blocks() {
+            for cidr in std::iter::once(&block.cidr).chain(&block.except) {
+                let (first, last) = cidr.range();
+                let starts = if cidr.is_ipv4() {
+                    &mut ranges.v4
+                } else {
+                    &mut ranges.v6
+                };
+                starts.insert(first);
+                starts.insert(last.saturating_add(1));
+            }
+        }
+        ranges
+    }
+
+    /// Each address as the first address of its range, each once.
+    fn representatives(&self, ips: &[IpAddr]) -> Vec<IpAddr> {
+        let mut out: Vec<IpAddr> = Vec::new();
+        for ip in ips {
+            let (n, starts) = match ip {
+                IpAddr::V4(a) => (u128::from(u32::from(*a)), &self.v4),
+                IpAddr::V6(a) => (u128::from(*a), &self.v6),
+            };
+            let first = starts.range(..=n).next_back().copied().unwrap_or(0);
+            let representative = match ip {
+                IpAddr::V4(_) => {
+                    IpAddr::V4(Ipv4Addr::from(u32::try_from(first).unwrap_or(u32::MAX)))
+                }
+                IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::from(first)),
+            };
+            if !out.contains(&representative) {
+                out.push(representative);
+            }
+        }
+        out
+    }
 }

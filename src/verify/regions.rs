@@ -602,6 +602,8 @@ fn pod(
             namespace_labels: namespace_labels.clone(),
             labels: labels.clone(),
             ports: ports.to_vec(),
+            // Representative pods carry no address: ipBlocks never match them.
+            ips: Vec::new(),
         }),
     }
 }

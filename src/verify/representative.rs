@@ -135,6 +135,8 @@ pub fn representatives(peer: &Peer, program: &Program, ports: &[NamedPort]) -> V
                         namespace_labels,
                         labels: labels.clone(),
                         ports: ports.to_vec(),
+                        // Representative pods carry no address: ipBlocks never match them.
+                        ips: Vec::new(),
                     }),
                 })
                 .collect()

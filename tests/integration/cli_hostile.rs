@@ -351,6 +351,7 @@ fn analyze_text_formats_escape_names() {
         &npc::analyze::Options {
             focus: None,
             exposure: true,
+            ..npc::analyze::Options::default()
         },
     );
     assert!(analysis.exposure.as_ref().is_some_and(|e| !e.is_empty()));

@@ -206,7 +206,8 @@ fn agree_with_nca(input: &Path) -> Option<usize> {
         let shown = input
             .strip_prefix(root())
             .map_or_else(|_| input.display().to_string(), |p| p.display().to_string());
-        let out = npc(&["analyze", &shown, "-o", "json"]);
+        // nca prints both families (`--print_ipv6`).
+        let out = npc(&["analyze", &shown, "-o", "json", "--ip-family", "dual"]);
         assert!(out.status.success(), "{}", stderr(&out));
         let json: Value = serde_json::from_slice(&out.stdout).unwrap();
         let workloads: BTreeSet<String> = json["workloads"]

@@ -678,7 +678,14 @@ fn compare(cases: &[(usize, Case)], seed: u64) -> Option<Counts> {
     }
     let expected = nca::connectivity(&nca::policies_yaml(&policies), &inventory)?
         .unwrap_or_else(|e| panic!("{e}"));
-    let out = run_npc(&["analyze", dir.path().to_str().unwrap(), "-o", "json"]);
+    let out = run_npc(&[
+        "analyze",
+        dir.path().to_str().unwrap(),
+        "-o",
+        "json",
+        "--ip-family",
+        "dual",
+    ]);
     assert!(out.status.success(), "npc analyze failed: {}", stderr(&out));
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     let got = npc_result(&json);

@@ -4,7 +4,9 @@
 //! manifests against nca (`differential`).
 
 mod cli;
+mod compat;
 pub mod corpus;
 pub mod differential;
 mod graph;
 mod reader;
+mod tolerant;
