@@ -69,6 +69,13 @@ pub mod codes {
         INVALID_EXPECT = "E030", Error, "invalid expectation";
         ALIAS_EXPANSION = "E031", Error, "aliases expand to too many endpoints";
         POLICY_TOO_LARGE = "E032", Error, "policy too large to divide";
+        TIER_ADDRESS_SOURCE = "E040", Error, "address as the source of a tier statement";
+        PASS_IN_BASELINE = "E041", Error, "`pass` in a `baseline` block";
+        TIER_INGRESS_TO_ADDRESS = "E042", Error, "ingress side of a tier statement toward an address";
+        TIER_NAMED_PORT = "E043", Error, "named port the cluster policy API cannot express";
+        DUPLICATE_TIER = "E044", Error, "tier block given twice";
+        PRIORITIES_EXHAUSTED = "E045", Error, "cluster policies need more priorities than the range holds";
+        BASELINE_TOO_WIDE = "E046", Error, "baseline does not fit one BaselineAdminNetworkPolicy";
         NO_DNS = "W001", Warning, "DNS carve-out turned off";
         ALLOW_WITHOUT_RULE = "W002", Warning, "`allow` produces no rule";
         ROUTING_LABEL = "W003", Warning, "selector on a routing label";
@@ -83,10 +90,14 @@ pub mod codes {
         EVERY_POD_IS_DNS = "W012", Warning, "every pod is a DNS server";
         BARE_NAME_IS_GLOBAL = "W013", Warning, "a bare name in a block selects every pod";
         LONE_CARRIAGE_RETURN = "W014", Warning, "carriage return not followed by a line feed";
+        TIER_CONTRADICTS_ALLOW = "W020", Warning, "a tier statement denies what an `allow` allows";
+        TIER_PRIVATE_RANGE = "W021", Warning, "tier statement toward addresses pods may have";
+        TIER_NO_DNS = "W022", Warning, "DNS statements turned off in a tier block";
         MANIFEST_SYNTAX = "E101", Error, "malformed YAML or JSON manifest";
         MANIFEST_FIELD = "E102", Error, "invalid field in a Kubernetes object";
         MANIFEST_POLICY = "E103", Error, "invalid NetworkPolicy";
         UNCONVERTIBLE = "E104", Error, "policies NPL cannot express exactly";
+        CLUSTER_POLICY_KIND = "E105", Error, "cluster policy kind not read yet";
         DUPLICATE_OBJECT = "W101", Warning, "object defined twice";
     }
 }

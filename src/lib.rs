@@ -65,10 +65,16 @@ pub struct Compilation {
     pub scope: Option<resolve::Scope>,
     /// The emitted policies, when no stage reported an error.
     pub policies: Vec<NetworkPolicy>,
+    /// The cluster-scoped objects of the tier blocks (`admin` first, each
+    /// tier by priority), when no stage reported an error. Output before
+    /// `policies`.
+    pub cluster_policies: Vec<k8s::cluster_policy::ClusterObject>,
     /// The policies of a program whose only errors are failing `expect`
     /// lines (E029): what it allows, for tools that show the failures
     /// (`npc graph`). Never output.
     pub unverified: Vec<NetworkPolicy>,
+    /// The cluster-scoped objects of such a program. Never output.
+    pub unverified_cluster: Vec<k8s::cluster_policy::ClusterObject>,
     /// The `.npl` origins of every emitted rule, when layout and emission
     /// reported no error (also when an `expect` line then failed).
     pub provenance: emit::Provenance,
@@ -129,6 +135,13 @@ pub fn generate(program: &ir::Program, sources: &SourceMap) -> emit::Emitted {
     emitted
 }
 
+/// Stage 3 for the tier blocks: the cluster-scoped objects of a resolved
+/// program (ClusterNetworkPolicy, or v1alpha1 AdminNetworkPolicy and
+/// BaselineAdminNetworkPolicy).
+pub fn generate_cluster(program: &ir::Program, sources: &SourceMap) -> emit::cluster::ClusterEmitted {
+    emit::cluster::emit_cluster(program, sources)
+}
+
 /// Stage 4 (verify): every `expect` line checked against the emitted policies.
 pub fn verify(program: &ir::Program, emitted: &emit::Emitted, sources: &SourceMap) -> Diagnostics {
     verify::expectations(program, &emitted.policies, &emitted.provenance, sources)
@@ -179,6 +192,9 @@ fn collect(inputs: Vec<Input>, check_expectations: bool) -> Compilation {
         out.policies = policies;
     } else if out.emitted() {
         out.unverified = policies;
+        out.unverified_cluster = std::mem::take(&mut out.cluster_policies);
+    } else {
+        out.cluster_policies.clear();
     }
     out
 }
@@ -208,7 +224,11 @@ pub fn compile_to(inputs: Vec<Input>, sink: &mut NamespaceSink<'_>) -> Result<Co
         keep_scope: false,
         keep_syntax: false,
     };
-    compose(load(inputs), options, sink)
+    let mut out = compose(load(inputs), options, sink)?;
+    if out.has_errors() {
+        out.cluster_policies.clear();
+    }
+    Ok(out)
 }
 
 /// What a composition of the stages keeps and does.
@@ -265,11 +285,27 @@ fn compose(
     } else {
         drop(statements);
     }
-    let check = options.check_expectations && !program.expectations.is_empty();
+    // Tier statements are checked against the `allow` lines (W020) even
+    // without `expect` lines.
+    let tiers = !program.tiers.is_empty();
+    let check = options.check_expectations && (!program.expectations.is_empty() || tiers);
     let mut set = eval::PolicySet::default();
     let mut atoms = verify::regions::Atoms::default();
     let mut provenance = emit::Provenance::default();
     let mut unevaluable = None;
+    let mut cluster = Vec::new();
+    if tiers {
+        let emitted = generate_cluster(&program, &out.sources);
+        diags.extend(emitted.diagnostics);
+        if check {
+            if let Err(e) = set.add_cluster(&emitted.objects) {
+                unevaluable = Some(e.to_string());
+            }
+            atoms.add_cluster(&emitted.objects);
+        }
+        provenance.cluster = emitted.provenance;
+        cluster = emitted.objects;
+    }
     for ns in program.namespaces.values() {
         let namespace = plan.namespace(ns);
         let emitted = emit::emit_namespace(
@@ -303,16 +339,28 @@ fn compose(
                         diags.push(verify::unevaluable(x.span, why));
                     }
                 }
-                None => diags.extend(verify::expectations_in(
-                    &program,
-                    &set,
-                    &atoms,
-                    &provenance,
-                    &out.sources,
-                )),
+                None => {
+                    diags.extend(verify::expectations_in(
+                        &program,
+                        &set,
+                        &atoms,
+                        &provenance,
+                        &out.sources,
+                    ));
+                    if tiers {
+                        diags.extend(verify::contradictions(
+                            &program,
+                            &set,
+                            &atoms,
+                            &provenance,
+                            &out.sources,
+                        ));
+                    }
+                }
             }
         }
         out.provenance = provenance;
+        out.cluster_policies = cluster;
     }
     out.program = Some(program);
     out.diagnostics = diags.sorted();

@@ -131,14 +131,25 @@ fn run_streaming(args: &BuildArgs, reporter: &mut Reporter) -> Outcome {
     if reporter.diagnostics(&compilation.diagnostics, &compilation.sources) {
         return Err(Stop::Exit(Exit::Failed));
     }
+    let cluster = &compilation.cluster_policies;
+    let Some(dir) = &args.out_dir else {
+        let mut text = output::cluster_yaml(cluster).map_err(|e| serialize_error(&e))?;
+        if !text.is_empty() && !stdout_text.is_empty() {
+            text.push_str("---\n");
+        }
+        text.push_str(&stdout_text);
+        print(&text)?;
+        return Ok(Exit::Ok);
+    };
+    let cluster_body = if cluster.is_empty() {
+        None
+    } else {
+        Some(output::cluster_body(cluster, format).map_err(|e| serialize_error(&e))?)
+    };
     // The process ends right after: freeing every node of a large program
     // one by one costs time and frees nothing the OS would not.
     std::mem::forget(compilation);
-    let Some(dir) = &args.out_dir else {
-        print(&stdout_text)?;
-        return Ok(Exit::Ok);
-    };
-    let files = output::directory(by_namespace, format);
+    let files = output::directory_with(cluster_body, by_namespace, format);
     if args.check {
         return check_dir(dir, &files);
     }
@@ -148,12 +159,13 @@ fn run_streaming(args: &BuildArgs, reporter: &mut Reporter) -> Outcome {
 
 fn write_output(args: &BuildArgs, compilation: &crate::Compilation, format: Format) -> Outcome {
     let Some(dir) = &args.out_dir else {
-        let text =
-            output::render(&compilation.policies, format).map_err(|e| serialize_error(&e))?;
+        let text = output::render_all(&compilation.cluster_policies, &compilation.policies, format)
+            .map_err(|e| serialize_error(&e))?;
         print(&text)?;
         return Ok(Exit::Ok);
     };
-    let files = output::files(&compilation.policies, format).map_err(|e| serialize_error(&e))?;
+    let files = output::files_all(&compilation.cluster_policies, &compilation.policies, format)
+        .map_err(|e| serialize_error(&e))?;
     if args.check {
         return check_dir(dir, &files);
     }

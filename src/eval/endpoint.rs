@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+
 use crate::k8s::{Protocol, NAMESPACE_NAME_LABEL};
 
 /// A container port declared by a pod, which named ports in rules resolve to.
@@ -22,6 +23,10 @@ pub struct Pod {
     pub namespace_labels: BTreeMap<String, String>,
     pub labels: BTreeMap<String, String>,
     pub ports: Vec<NamedPort>,
+    /// The pod's address, when a question depends on it: cluster policies'
+    /// `networks` match pod addresses (NetworkPolicy `ipBlock`s do not,
+    /// see `eval`). `None`: unknown.
+    pub address: Option<IpAddr>,
 }
 
 impl Pod {
@@ -35,6 +40,7 @@ impl Pod {
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
             ports: Vec::new(),
+            address: None,
         }
     }
 

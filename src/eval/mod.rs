@@ -49,6 +49,7 @@ mod policy_set;
 mod ports;
 mod portset;
 mod selector;
+mod tiers;
 mod view;
 
 pub use crate::k8s::Direction;
@@ -58,4 +59,5 @@ pub use error::{PolicyError, PolicyErrors};
 pub use matrix::{PortMatrix, SideMatrices};
 pub use policy_set::{PolicyId, PolicySet, RuleRef, Side, Verdict};
 pub use portset::{PortRange, PortSet};
+pub use tiers::{Step, TierMatch};
 pub use view::{PeerView, PolicyView, RuleView};

@@ -260,6 +260,7 @@ pub fn universe(
                         namespace_labels: namespace_labels.clone(),
                         labels: labels.clone(),
                         ports: ports.clone(),
+                        address: None,
                     });
                     out.names.push(None);
                 }

@@ -51,6 +51,7 @@ pub fn stand_in(cx: &Context<'_>) -> Pod {
         namespace_labels: cx.manifests.namespace_labels("kube-system"),
         labels: BTreeMap::from([("k8s-app".to_string(), "kube-dns".to_string())]),
         ports: vec![port("dns", Protocol::Udp), port("dns-tcp", Protocol::Tcp)],
+        address: None,
     }
 }
 

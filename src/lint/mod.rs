@@ -149,6 +149,7 @@ impl<'a> Context<'a> {
                 namespace: view.namespace().to_owned(),
                 namespace_labels: manifests.namespace_labels(view.namespace()),
                 labels,
+                address: None,
                 ports: Vec::new(),
             };
             // The evaluator has the last word on whether it is selected.

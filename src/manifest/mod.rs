@@ -166,6 +166,7 @@ impl Workload {
             namespace_labels: namespace_labels.clone(),
             labels: shape.labels.clone(),
             ports: shape.ports.clone(),
+            address: None,
         }
     }
 

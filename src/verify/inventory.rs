@@ -84,6 +84,7 @@ pub fn parse(name: &str, text: &str) -> Result<Inventory, String> {
                 namespace_labels: manifests.namespace_labels(&p.namespace),
                 labels: p.shape.labels.clone(),
                 ports: p.shape.ports.clone(),
+                address: None,
             },
         })
         .collect();

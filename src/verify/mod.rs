@@ -15,7 +15,10 @@ pub mod explain;
 pub mod inventory;
 pub mod regions;
 pub mod representative;
+pub mod tiers;
 pub mod trace;
+
+pub use tiers::contradictions;
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 

@@ -49,6 +49,9 @@ impl Representative {
                     ));
                 }
                 text.push_str(&format!(" with {}", label_text(&pod.labels)));
+                if let Some(address) = pod.address {
+                    text.push_str(&format!(" and the address `{address}`"));
+                }
                 text
             }
             (Kind::Address, Endpoint::Pod(pod)) => format!("a pod in `{}`", pod.namespace),
@@ -135,6 +138,7 @@ pub fn representatives(peer: &Peer, program: &Program, ports: &[NamedPort]) -> V
                         namespace_labels,
                         labels: labels.clone(),
                         ports: ports.to_vec(),
+                        address: None,
                     }),
                 })
                 .collect()
