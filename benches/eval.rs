@@ -55,6 +55,7 @@ fn pods() -> Vec<Pod> {
                         number: 9090,
                     },
                 ],
+                address: None,
             });
         }
     }

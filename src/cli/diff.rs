@@ -109,8 +109,13 @@ pub fn run(args: &DiffArgs, reporter: &mut Reporter) -> Outcome {
             vec![SOURCE_ANNOTATION.to_string()]
         },
     };
-    let report =
-        diff::compare(&compilation.policies, &deployed, &options).map_err(|e| diff_error(&e))?;
+    let report = diff::compare_all(
+        &compilation.policies,
+        &compilation.cluster_policies,
+        &deployed,
+        &options,
+    )
+    .map_err(|e| diff_error(&e))?;
     print_report(
         args.format,
         args.diagnostics.color,
@@ -153,8 +158,13 @@ fn semantic(
             .map(diff::semantic::program_endpoints)
             .unwrap_or_default(),
     };
-    let report = diff::semantic::compare(&compilation.policies, deployed, &endpoints)
-        .map_err(|e| diff_error(&e))?;
+    let report = diff::semantic::compare_all(
+        &compilation.policies,
+        &compilation.cluster_policies,
+        deployed,
+        &endpoints,
+    )
+    .map_err(|e| diff_error(&e))?;
     print_report(
         args.format,
         ColorChoice::Never,

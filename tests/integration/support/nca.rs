@@ -113,6 +113,7 @@ impl Inventory {
                     .unwrap_or_default(),
                 labels: p.labels.clone(),
                 ports: p.ports.clone(),
+                address: None,
             })
             .collect()
     }
