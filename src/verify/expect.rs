@@ -274,7 +274,7 @@ fn tier_help(e: &Expectation, src: &str, dst: &str, traces: &[SideTrace]) -> Opt
             "an admin `accept` allows this past every namespace's own policies: narrow it, put a `deny` for `{src}` → `{dst}` before it, or write `expect allow` if it is intended"
         ),
         (_, "deny") => format!(
-            "the baseline decides {owner} because no NetworkPolicy isolates it: `allow {src} -> {dst}` makes npc isolate that side and allow this, as a namespace's own policy overrides the baseline; or put an `accept` before the `deny`"
+            "the baseline decides {owner} because no NetworkPolicy isolates it, and a namespace's own policies override the baseline: declare that namespace (npc then isolates it and writes each `allow` there, e.g. `allow {src} -> {dst}`), or put an `accept` for this traffic before the `deny`"
         ),
         _ => format!(
             "the baseline accepts this because no NetworkPolicy isolates {owner}: declare the namespace (npc then isolates it), put a `deny` before the `accept`, or write `expect allow` if it is intended"
