@@ -762,6 +762,13 @@ fn pod(
     }
 }
 
+impl Atoms {
+    /// See [`pod_positions`].
+    pub fn pod_positions(&self) -> Vec<std::net::IpAddr> {
+        pod_positions(self)
+    }
+}
+
 /// The addresses a pod may have that cluster policies' `networks` tell
 /// apart: one per stretch between their bounds, in each family (none when
 /// no cluster policy has `networks`).

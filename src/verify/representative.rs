@@ -32,6 +32,10 @@ impl Representative {
     /// Made on demand: most representatives are never named.
     pub fn description(&self) -> String {
         match (&self.kind, &self.endpoint) {
+            (Kind::Inventory(key), Endpoint::Pod(Pod {
+                address: Some(address),
+                ..
+            })) => format!("pod `{key}` at the address `{address}`"),
             (Kind::Inventory(key), _) => format!("pod `{key}`"),
             (_, Endpoint::Ip(ip)) => format!("the address `{ip}`"),
             (Kind::Pod { declared }, Endpoint::Pod(pod)) => {

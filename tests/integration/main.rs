@@ -43,6 +43,7 @@ mod lint;
 mod lsp_edits;
 mod lsp_stdio;
 mod properties;
+mod tiers;
 mod verify_cli;
 mod verify_expect;
 mod verify_explain;
