@@ -45,12 +45,23 @@ pub fn build(compilation: &Compilation, title: &str) -> Result<Graph, Error> {
     }
     // A failing expectation leaves the policies out of the output; the
     // graph shows them with the failures.
-    let policies: &[NetworkPolicy] = if errors.is_empty() {
-        &compilation.policies
+    let (policies, cluster) = if errors.is_empty() {
+        (&compilation.policies, &compilation.cluster_policies)
     } else {
-        &compilation.unverified
+        (&compilation.unverified, &compilation.unverified_cluster)
     };
-    let set = PolicySet::from_slice(policies).map_err(|e| Error::Unevaluable(e.to_string()))?;
+    let policies: &[NetworkPolicy] = policies;
+    let mut set =
+        PolicySet::from_slice(policies).map_err(|e| Error::Unevaluable(e.to_string()))?;
+    set.add_cluster(cluster)
+        .map_err(|e| Error::Unevaluable(e.to_string()))?;
+    // What the namespaces' own policies allow, for the connections a tier
+    // statement denies (drawn as `deny` edges).
+    let namespaces_only = if cluster.is_empty() {
+        None
+    } else {
+        Some(PolicySet::from_slice(policies).map_err(|e| Error::Unevaluable(e.to_string()))?)
+    };
     let tracer = Tracer {
         program,
         provenance: &compilation.provenance,
@@ -110,6 +121,14 @@ pub fn build(compilation: &Compilation, title: &str) -> Result<Graph, Error> {
                 (Some(a), Some(b)) => matrix.get(a, b).clone(),
                 _ => set.allowed_ports(&src.endpoint, &dst.endpoint),
             };
+            if let Some(own) = &namespaces_only {
+                let denied = own
+                    .allowed_ports(&src.endpoint, &dst.endpoint)
+                    .difference(&allowed);
+                if !denied.is_empty() {
+                    edges.push(builder.denied_edge(src_node, src, dst_node, dst, &denied));
+                }
+            }
             if allowed.is_empty() {
                 continue;
             }
@@ -232,6 +251,27 @@ impl Builder<'_> {
         let mut lines: Vec<String> = Vec::new();
         let mut rules = Vec::new();
         for side in &sides {
+            for t in &side.tiers {
+                let decided = side.step == Some(t.tier);
+                let o = match (t.action, decided) {
+                    ("accept", true) => Origin::Accept,
+                    ("pass", _) => Origin::Pass,
+                    _ => continue,
+                };
+                origins.insert(o);
+                for l in &t.lines {
+                    if !lines.contains(l) {
+                        lines.push(l.clone());
+                    }
+                }
+                rules.push(RuleRef {
+                    policy: t.policy.clone(),
+                    direction: t.direction.as_str().to_string(),
+                    rule: t.rule,
+                    origins: vec![o],
+                    lines: t.lines.clone(),
+                });
+            }
             for r in &side.allowed_by {
                 let kinds: BTreeSet<Origin> = r.origins.iter().filter_map(|k| origin(k)).collect();
                 origins.extend(kinds.iter().copied());
@@ -262,6 +302,55 @@ impl Builder<'_> {
             lines,
             rules,
             trace: sides.iter().map(|t| trace::describe(t, &traffic)).collect(),
+        }
+    }
+
+    /// A `deny` edge: the ports the namespaces' own policies allow from `s`
+    /// to `d` that a tier statement denies, with the trace of the first.
+    fn denied_edge(
+        &self,
+        s_node: &Node,
+        s: &ProgramEndpoint,
+        d_node: &Node,
+        d: &ProgramEndpoint,
+        denied: &PortSet,
+    ) -> Edge {
+        let mut lines: Vec<String> = Vec::new();
+        let mut rules = Vec::new();
+        let mut trace = Vec::new();
+        if let Some((protocol, port)) = describe::first(denied) {
+            let v = self.set.evaluate(&s.endpoint, &d.endpoint, protocol, port);
+            for (side, direction) in [(&v.egress, Direction::Egress), (&v.ingress, Direction::Ingress)] {
+                let t = self.tracer.side(side, direction, &s.endpoint, &d.endpoint);
+                for r in t.tiers.iter().filter(|r| r.action == "deny" && t.step == Some(r.tier)) {
+                    for l in &r.lines {
+                        if !lines.contains(l) {
+                            lines.push(l.clone());
+                        }
+                    }
+                    rules.push(RuleRef {
+                        policy: r.policy.clone(),
+                        direction: r.direction.as_str().to_string(),
+                        rule: r.rule,
+                        origins: vec![Origin::Deny],
+                        lines: r.lines.clone(),
+                    });
+                }
+                trace.push(trace::describe(&t, &describe::port(protocol, port)));
+            }
+        }
+        let (text, ranges) = port_text(denied, self.named_ports);
+        Edge {
+            id: format!("{} -x {}", s_node.id, d_node.id),
+            source: s_node.id.clone(),
+            target: d_node.id.clone(),
+            ports: text,
+            port_ranges: ranges,
+            all_ports: denied.is_full(),
+            origins: vec![Origin::Deny],
+            lines,
+            rules,
+            trace,
         }
     }
 

@@ -350,9 +350,12 @@ pub struct V1Alpha1Port {
     pub port_range: Option<V1Alpha1PortRange>,
 }
 
+/// `protocol` defaults to `TCP` (the CRD's default, which the API server
+/// applies; a manifest may leave it out).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct V1Alpha1PortNumber {
+    #[serde(default = "default_protocol")]
     pub protocol: String,
     pub port: i32,
 }
@@ -360,9 +363,14 @@ pub struct V1Alpha1PortNumber {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct V1Alpha1PortRange {
+    #[serde(default = "default_protocol")]
     pub protocol: String,
     pub start: i32,
     pub end: i32,
+}
+
+fn default_protocol() -> String {
+    "TCP".to_string()
 }
 
 // ------------------------------------------------------------------ objects

@@ -95,6 +95,8 @@ pub struct Analysis {
     provenance: Provenance,
     /// What each statement contributes to the emitted policies.
     contributions: policies::Contributions,
+    /// The cluster-scoped objects of the tier blocks, when emitted.
+    cluster: Vec<crate::k8s::cluster_policy::ClusterObject>,
     index: index::Index,
     /// Files included by files with syntax errors, read for completion only.
     unparsed: Vec<String>,
@@ -131,6 +133,7 @@ pub fn analyze(root: &Path, name: &str, files: &dyn Files) -> Analysis {
         program: c.program,
         contributions: policies::contributions(&c.provenance),
         provenance: c.provenance,
+        cluster: c.cluster_policies,
         index,
         unparsed,
     }

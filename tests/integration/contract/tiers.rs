@@ -166,7 +166,8 @@ fn statement_covers(
 /// endpoint within its destinations, on its ports that are 53/udp or
 /// 53/tcp. A DNS pod is within an address destination wherever its address
 /// is (a pod may lie in any CIDR); within a pod destination when that names
-/// it; a DNS address, when the destination range holds it.
+/// it; a DNS address, when the destination range holds it (and, as every
+/// address of a tier statement, it covers a pod at that address).
 #[allow(clippy::too_many_arguments)]
 fn dns_statement_covers(
     program: &Program,
@@ -175,6 +176,7 @@ fn dns_statement_covers(
     direction: Direction,
     p: &Pod,
     q: End<'_>,
+    addresses: &BTreeMap<String, IpAddr>,
     inv: &Inventory,
     protocol: Protocol,
     port: u16,
@@ -218,6 +220,9 @@ fn dns_statement_covers(
             }
             (Peer::Pods { .. }, Peer::Ip(_), End::Pod(pod)) => pod_named(server, pod, inv),
             (Peer::Ip(s), Peer::Ip(d), End::Address(a)) => in_block(s, a) && in_block(d, a),
+            (Peer::Ip(s), Peer::Ip(d), End::Pod(pod)) => addresses
+                .get(&pod.key())
+                .is_some_and(|a| in_block(s, *a) && in_block(d, *a)),
             _ => false,
         })
     })
@@ -239,7 +244,7 @@ fn tier_decision(
 ) -> Option<Action> {
     let block = program.tiers.get(tier)?;
     for s in block.statements.iter().filter(|s| !s.origin.dns) {
-        if dns_statement_covers(program, block, s, direction, p, q, inv, protocol, port) {
+        if dns_statement_covers(program, block, s, direction, p, q, addresses, inv, protocol, port) {
             return Some(match tier {
                 Tier::Admin => Action::Pass,
                 Tier::Baseline => Action::Accept,

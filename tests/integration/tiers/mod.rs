@@ -4,3 +4,6 @@
 //! the shapes of the upstream conformance tests.
 
 pub mod oracle;
+pub mod schema;
+pub mod conformance;
+pub mod differential;

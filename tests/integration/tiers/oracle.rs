@@ -203,7 +203,12 @@ pub fn first_action(
     port: u16,
 ) -> Option<&'static str> {
     let mut ordered: Vec<&Value> = objects.iter().filter(|o| tier_of(o).0 == tier).collect();
-    ordered.sort_by_key(|o| (tier_of(o).1, o["metadata"]["name"].as_str().unwrap_or("").to_string()));
+    if ordered.len() > 1 {
+        ordered.sort_by(|a, b| {
+            (tier_of(a).1, a["metadata"]["name"].as_str())
+                .cmp(&(tier_of(b).1, b["metadata"]["name"].as_str()))
+        });
+    }
     let peers_key = if direction == "ingress" { "from" } else { "to" };
     for object in ordered {
         if !subject_selects(&object["spec"]["subject"], owner) {
