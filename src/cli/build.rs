@@ -19,7 +19,10 @@ Examples:
   npc build policies.npl --out-dir deploy/netpol          # NAMESPACE.netpol.yaml per namespace + kustomization.yaml
   npc build policies.npl --out-dir deploy/netpol --check  # CI: fail if the directory is stale
 
-Without --out-dir, output is sorted by namespace, then name. With --out-dir,
+Without --out-dir, output is sorted by namespace, then name; the
+cluster-scoped objects of `admin` and `baseline` blocks (ClusterNetworkPolicy)
+come first, by tier then priority. With --out-dir, they go to `_cluster.yaml`
+(no namespace can take that name), listed first in the kustomization. With --out-dir,
 the directory changes only when the whole program compiles, and then as a
 whole: the new output is staged next to it and swapped in, so a reader (or a
 build that is killed) sees the old files or the new ones, never a mix. Files
@@ -46,7 +49,7 @@ pub struct BuildArgs {
         value_parser = parse_format
     )]
     pub output: OutputFormat,
-    /// Write NAMESPACE.netpol.yaml per namespace and a kustomization.yaml into DIR
+    /// Write NAMESPACE.netpol.yaml per namespace (_cluster.yaml for tier blocks) and a kustomization.yaml into DIR
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
     /// With --out-dir: write nothing, exit 1 if DIR differs from what would be written

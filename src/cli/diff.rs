@@ -26,6 +26,10 @@ it changes whenever lines move. Policies not managed by npc in the namespaces
 npc manages are listed as \"unmanaged, also in force\": NetworkPolicies add up,
 so they still allow traffic.
 
+Cluster policies (ClusterNetworkPolicy, AdminNetworkPolicy,
+BaselineAdminNetworkPolicy) are compared by kind and name: npc's own that it
+no longer writes are listed as removed, others as in force everywhere.
+
 With --semantic, npc evaluates both policy sets and lists the flows whose
 verdict changes (`+` newly allowed, `-` newly denied) between the endpoints the
 program names, or between the pods of --inventory.

@@ -24,6 +24,24 @@ const POD_RANGES: &[&str] = &[
     "fc00::/7",
 ];
 
+/// Whether an earlier statement of the block decides every pod's egress
+/// toward every pod (`pass cluster -> cluster`, or an `accept`): then a
+/// later statement toward addresses meets traffic to addresses only, and
+/// W021 has nothing to say.
+fn pods_decided(earlier: &[TierStatement]) -> bool {
+    let everything = |p: &Peer| {
+        matches!(p, Peer::Pods { namespaces: crate::ir::NamespaceSelector::Matching(ns), pods } if ns.is_empty() && pods.is_empty())
+    };
+    earlier.iter().any(|s| {
+        s.action != Action::Deny
+            && s.applies(Direction::Egress)
+            && s.sources.iter().any(everything)
+            && s.destinations
+                .iter()
+                .any(|(p, ports)| everything(p) && *ports == Ports::All)
+    })
+}
+
 impl Resolver {
     /// `set cluster-policy-api = v1alpha2 | v1alpha1`
     pub(super) fn cluster_policy_api(&mut self, value: &Spanned<String>) {
@@ -104,7 +122,8 @@ impl Resolver {
         for inner in &decl.body {
             match &inner.node {
                 Statement::TierRule(r) => {
-                    if let Some(s) = self.tier_rule(tier, r, inner.span) {
+                    let decided = pods_decided(&block.statements);
+                    if let Some(s) = self.tier_rule(tier, r, inner.span, decided) {
                         block.statements.push(s);
                     }
                 }
@@ -149,7 +168,13 @@ impl Resolver {
 
     /// One statement of a tier block; `None` (after its errors) when it
     /// cannot be written as cluster policy rules.
-    fn tier_rule(&mut self, tier: Tier, r: &ast::TierRule, span: Span) -> Option<TierStatement> {
+    fn tier_rule(
+        &mut self,
+        tier: Tier,
+        r: &ast::TierRule,
+        span: Span,
+        pods_decided: bool,
+    ) -> Option<TierStatement> {
         let mut ok = true;
         if r.action.node == Action::Pass && tier == Tier::Baseline {
             ok = false;
@@ -238,7 +263,9 @@ impl Resolver {
             destinations,
             origin: TierOrigin { span, dns: false },
         };
-        self.private_ranges(&statement, span);
+        if !pods_decided {
+            self.private_ranges(&statement, span);
+        }
         Some(statement)
     }
 
