@@ -56,6 +56,7 @@ fn pods() -> Vec<Pod> {
                         number: 9090,
                     },
                 ],
+                address: None,
             });
         }
     }

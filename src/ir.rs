@@ -3,11 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::k8s::{IpBlock, Protocol};
+pub use crate::k8s::cluster_policy::{Action, Tier};
+use crate::k8s::{Direction, IpBlock, Protocol};
 use crate::source::Span;
 
 /// The whole resolved program.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Program {
     pub settings: Settings,
     pub namespaces: BTreeMap<String, ManagedNamespace>,
@@ -16,23 +17,166 @@ pub struct Program {
     pub dns: Dns,
     pub scrapes: Vec<Scrape>,
     pub expectations: Vec<Expectation>,
+    /// The `admin` and `baseline` blocks.
+    pub tiers: Tiers,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Written as the derived form would be, without the parts of version 2
+/// a program does not use: the IR of a version 1 program reads as it
+/// always has.
+impl std::fmt::Debug for Program {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Program");
+        d.field("settings", &self.settings)
+            .field("namespaces", &self.namespaces)
+            .field("rules", &self.rules)
+            .field("dns", &self.dns)
+            .field("scrapes", &self.scrapes)
+            .field("expectations", &self.expectations);
+        if !self.tiers.is_empty() {
+            d.field("tiers", &self.tiers);
+        }
+        d.finish()
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
 pub struct Settings {
     /// The label a bare workload name selects on (`app`).
     pub workload_label: String,
     /// Prepended to every policy name.
     pub name_prefix: String,
+    /// The API version tier blocks are written in.
+    pub cluster_policy_api: ClusterPolicyApi,
+    /// The priorities cluster policies may take, inclusive.
+    pub cluster_policy_priorities: (u16, u16),
 }
+
+/// The priorities cluster policies take unless `set cluster-policy-priorities` says otherwise.
+pub const DEFAULT_PRIORITIES: (u16, u16) = (
+    crate::k8s::cluster_policy::MIN_PRIORITY,
+    crate::k8s::cluster_policy::MAX_PRIORITY,
+);
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             workload_label: "app".to_string(),
             name_prefix: String::new(),
+            cluster_policy_api: ClusterPolicyApi::default(),
+            cluster_policy_priorities: DEFAULT_PRIORITIES,
         }
     }
+}
+
+/// As the derived form, the settings of version 2 only when not their default.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Settings");
+        d.field("workload_label", &self.workload_label)
+            .field("name_prefix", &self.name_prefix);
+        if self.cluster_policy_api != ClusterPolicyApi::default() {
+            d.field("cluster_policy_api", &self.cluster_policy_api);
+        }
+        if self.cluster_policy_priorities != DEFAULT_PRIORITIES {
+            d.field("cluster_policy_priorities", &self.cluster_policy_priorities);
+        }
+        d.finish()
+    }
+}
+
+/// `set cluster-policy-api = v1alpha2 | v1alpha1`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ClusterPolicyApi {
+    /// ClusterNetworkPolicy, `policy.networking.k8s.io/v1alpha2`.
+    #[default]
+    V1alpha2,
+    /// AdminNetworkPolicy and BaselineAdminNetworkPolicy, `v1alpha1`.
+    V1alpha1,
+}
+
+impl ClusterPolicyApi {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClusterPolicyApi::V1alpha2 => "v1alpha2",
+            ClusterPolicyApi::V1alpha1 => "v1alpha1",
+        }
+    }
+}
+
+/// The `admin` and `baseline` blocks of a program.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tiers {
+    pub admin: Option<TierBlock>,
+    pub baseline: Option<TierBlock>,
+}
+
+impl Tiers {
+    pub fn is_empty(&self) -> bool {
+        self.admin.is_none() && self.baseline.is_none()
+    }
+
+    /// The blocks there are, `admin` first.
+    pub fn blocks(&self) -> impl Iterator<Item = &TierBlock> {
+        self.admin.iter().chain(self.baseline.iter())
+    }
+
+    pub fn get(&self, tier: Tier) -> Option<&TierBlock> {
+        match tier {
+            Tier::Admin => self.admin.as_ref(),
+            Tier::Baseline => self.baseline.as_ref(),
+        }
+    }
+}
+
+/// One tier block: its statements in order (DNS statements inserted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TierBlock {
+    pub tier: Tier,
+    /// The `admin` / `baseline` keyword.
+    pub span: Span,
+    /// Whether DNS statements are inserted before `deny` (no `no dns`).
+    pub dns: bool,
+    pub statements: Vec<TierStatement>,
+}
+
+/// `accept|deny|pass [ingress|egress] SRC -> DST[:PORTS]`, resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TierStatement {
+    pub action: Action,
+    /// The side as written; `None` applies to each side whose endpoint
+    /// denotes pods (see [`TierStatement::applies`]).
+    pub side: Option<Direction>,
+    /// Pods only: an address source is an error.
+    pub sources: Vec<Peer>,
+    pub destinations: Vec<(Peer, Ports)>,
+    pub origin: TierOrigin,
+}
+
+impl TierStatement {
+    /// Whether the statement applies to `direction`: to the sources'
+    /// egress (they are always pods), to the destinations' ingress when
+    /// some destination denotes pods.
+    pub fn applies(&self, direction: Direction) -> bool {
+        match (self.side, direction) {
+            (Some(side), d) => side == d,
+            (None, Direction::Egress) => !self.sources.is_empty(),
+            (None, Direction::Ingress) => self
+                .destinations
+                .iter()
+                .any(|(p, _)| matches!(p, Peer::Pods { .. })),
+        }
+    }
+}
+
+/// Where a tier statement came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TierOrigin {
+    /// The statement as written; for an inserted DNS statement, the `deny`
+    /// it was inserted before.
+    pub span: Span,
+    /// Inserted before a `deny` so that DNS keeps working.
+    pub dns: bool,
 }
 
 /// A namespace declared with `namespace`: npc owns its policies.

@@ -65,10 +65,16 @@ pub struct Compilation {
     pub scope: Option<resolve::Scope>,
     /// The emitted policies, when no stage reported an error.
     pub policies: Vec<NetworkPolicy>,
+    /// The cluster-scoped objects of the tier blocks (`admin` first, each
+    /// tier by priority), when no stage reported an error. Output before
+    /// `policies`.
+    pub cluster_policies: Vec<k8s::cluster_policy::ClusterObject>,
     /// The policies of a program whose only errors are failing `expect`
     /// lines (E029): what it allows, for tools that show the failures
     /// (`npc graph`). Never output.
     pub unverified: Vec<NetworkPolicy>,
+    /// The cluster-scoped objects of such a program. Never output.
+    pub unverified_cluster: Vec<k8s::cluster_policy::ClusterObject>,
     /// The `.npl` origins of every emitted rule, when layout and emission
     /// reported no error (also when an `expect` line then failed).
     pub provenance: emit::Provenance,
@@ -127,6 +133,16 @@ pub fn generate(program: &ir::Program, sources: &SourceMap) -> emit::Emitted {
     let mut emitted = emit::emit(&layout, &program.settings, sources);
     emitted.diagnostics.extend(layout_diags);
     emitted
+}
+
+/// Stage 3 for the tier blocks: the cluster-scoped objects of a resolved
+/// program (ClusterNetworkPolicy, or v1alpha1 AdminNetworkPolicy and
+/// BaselineAdminNetworkPolicy).
+pub fn generate_cluster(
+    program: &ir::Program,
+    sources: &SourceMap,
+) -> emit::cluster::ClusterEmitted {
+    emit::cluster::emit_cluster(program, sources)
 }
 
 /// Stage 4 (verify): every `expect` line checked against the emitted policies.
@@ -191,6 +207,9 @@ fn collect(inputs: Vec<Input>, check_expectations: bool) -> Compilation {
         out.policies = policies;
     } else if out.emitted() {
         out.unverified = policies;
+        out.unverified_cluster = std::mem::take(&mut out.cluster_policies);
+    } else {
+        out.cluster_policies.clear();
     }
     out
 }
@@ -223,10 +242,14 @@ pub fn compile_to(inputs: Vec<Input>, sink: &mut NamespaceSink<'_>) -> Result<Co
         keep_provenance: false,
         cancelled: None,
     };
-    compose(load(inputs), options, sink).map_err(|halt| match halt {
+    let mut out = compose(load(inputs), options, sink).map_err(|halt| match halt {
         Halt::Sink(e) => e,
         Halt::Cancelled => "cancelled".to_string(),
-    })
+    })?;
+    if out.has_errors() {
+        out.cluster_policies.clear();
+    }
+    Ok(out)
 }
 
 /// What a composition of the stages keeps and does.
@@ -312,11 +335,27 @@ fn compose(
         out.diagnostics = diags.sorted();
         return Ok(out);
     }
-    let check = options.check_expectations && !program.expectations.is_empty();
+    // Tier statements are checked against the `allow` lines (W020) even
+    // without `expect` lines.
+    let tiers = !program.tiers.is_empty();
+    let check = options.check_expectations && (!program.expectations.is_empty() || tiers);
     let mut set = eval::PolicySet::default();
     let mut atoms = verify::regions::Atoms::default();
     let mut provenance = emit::Provenance::default();
     let mut unevaluable = None;
+    let mut cluster = Vec::new();
+    if tiers {
+        let emitted = generate_cluster(&program, &out.sources);
+        diags.extend(emitted.diagnostics);
+        if check {
+            if let Err(e) = set.add_cluster(&emitted.objects) {
+                unevaluable = Some(e.to_string());
+            }
+            atoms.add_cluster(&emitted.objects);
+        }
+        provenance.cluster = emitted.provenance;
+        cluster = emitted.objects;
+    }
     for ns in program.namespaces.values() {
         options.check_cancelled()?;
         let namespace = plan.namespace(ns);
@@ -354,16 +393,28 @@ fn compose(
                         diags.push(verify::unevaluable(x.span, why));
                     }
                 }
-                None => diags.extend(verify::expectations_in(
-                    &program,
-                    &set,
-                    &atoms,
-                    &provenance,
-                    &out.sources,
-                )),
+                None => {
+                    diags.extend(verify::expectations_in(
+                        &program,
+                        &set,
+                        &atoms,
+                        &provenance,
+                        &out.sources,
+                    ));
+                    if tiers {
+                        diags.extend(verify::contradictions(
+                            &program,
+                            &set,
+                            &atoms,
+                            &provenance,
+                            &out.sources,
+                        ));
+                    }
+                }
             }
         }
         out.provenance = provenance;
+        out.cluster_policies = cluster;
     }
     out.program = Some(program);
     out.diagnostics = diags.sorted();

@@ -5,6 +5,7 @@
 
 pub mod dns;
 pub mod scrape;
+pub mod tier_dns;
 
 use crate::ir::Program;
 
@@ -12,4 +13,5 @@ use crate::ir::Program;
 pub fn apply(program: &mut Program) {
     dns::apply(program);
     scrape::apply(program);
+    tier_dns::apply(program);
 }

@@ -21,7 +21,10 @@ Examples:
   npc build policies.npl --out-dir deploy/netpol          # NAMESPACE.netpol.yaml per namespace + kustomization.yaml
   npc build policies.npl --out-dir deploy/netpol --check  # CI: fail if the directory is stale
 
-Without --out-dir, output is sorted by namespace, then name. With --out-dir,
+Without --out-dir, output is sorted by namespace, then name; the
+cluster-scoped objects of `admin` and `baseline` blocks (ClusterNetworkPolicy)
+come first, by tier then priority. With --out-dir, they go to `_cluster.yaml`
+(no namespace can take that name), listed first in the kustomization. With --out-dir,
 the directory changes only when the whole program compiles, and then as a
 whole: the new output is staged next to it and swapped in, so a reader (or a
 build that is killed) sees the old files or the new ones, never a mix. Files
@@ -53,7 +56,7 @@ pub struct BuildArgs {
     pub format: Option<OutputFormat>,
     #[arg(long, value_name = "FILE", help = OUT_FILE_HELP, conflicts_with = "out_dir")]
     pub out_file: Option<PathBuf>,
-    /// Write NAMESPACE.netpol.yaml per namespace and a kustomization.yaml into DIR
+    /// Write NAMESPACE.netpol.yaml per namespace (_cluster.yaml for tier blocks) and a kustomization.yaml into DIR
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
     /// Write nothing; exit 1 if anything would change (for CI)
@@ -105,14 +108,23 @@ pub fn run(args: &BuildArgs, reporter: &mut Reporter) -> Outcome {
     if reporter.diagnostics(&compilation.diagnostics, &compilation.sources) {
         return Err(Stop::Exit(Exit::Failed));
     }
-    // The process ends right after: freeing every node of a large program
-    // one by one costs time and frees nothing the OS would not.
-    std::mem::forget(compilation);
+    let cluster = &compilation.cluster_policies;
     let Some(dir) = &args.out_dir else {
+        listing
+            .prepend_cluster(cluster)
+            .map_err(|e| serialize_error(&e))?;
         flags::emit(&listing.finish(), args.out_file.as_deref())?;
         return Ok(Exit::Ok);
     };
-    let files = output::directory(by_namespace, format);
+    let cluster_body = if cluster.is_empty() {
+        None
+    } else {
+        Some(output::cluster_body(cluster, format).map_err(|e| serialize_error(&e))?)
+    };
+    // The process ends right after: freeing every node of a large program
+    // one by one costs time and frees nothing the OS would not.
+    std::mem::forget(compilation);
+    let files = output::directory_with(cluster_body, by_namespace, format);
     if args.check {
         return check_dir(args, dir, &files, reporter);
     }

@@ -45,9 +45,10 @@ pub fn run(args: &CheckArgs, reporter: &mut Reporter) -> Outcome {
     if let (Some(inv), Some(program), false) =
         (&inventory, &compilation.program, compilation.has_errors())
     {
-        let found = crate::verify::cluster::check(
+        let found = crate::verify::cluster::check_with(
             program,
             &compilation.policies,
+            &compilation.cluster_policies,
             &compilation.provenance,
             &compilation.sources,
             inv,
@@ -77,6 +78,13 @@ pub fn run(args: &CheckArgs, reporter: &mut Reporter) -> Outcome {
             "policies"
         },
     );
+    let cluster = compilation.cluster_policies.len();
+    if cluster > 0 {
+        summary.push_str(&format!(
+            ", {cluster} cluster {}",
+            if cluster == 1 { "policy" } else { "policies" }
+        ));
+    }
     if let Some(inv) = &inventory {
         summary.push_str(&format!(
             ", checked against {} pods in {} namespaces",

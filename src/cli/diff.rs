@@ -27,6 +27,10 @@ it changes whenever lines move. Policies not managed by npc in the namespaces
 npc manages are listed as \"unmanaged, also in force\": NetworkPolicies add up,
 so they still allow traffic.
 
+Cluster policies (ClusterNetworkPolicy, AdminNetworkPolicy,
+BaselineAdminNetworkPolicy) are compared by kind and name: npc's own that it
+no longer writes are listed as removed, others as in force everywhere.
+
 With --semantic, npc evaluates both policy sets and lists the flows whose
 verdict changes (`+` newly allowed, `-` newly denied) between the endpoints the
 program names, or between the pods of --inventory. A program's pod may declare
@@ -121,8 +125,13 @@ pub fn run(args: &DiffArgs, reporter: &mut Reporter) -> Outcome {
             vec![SOURCE_ANNOTATION.to_string()]
         },
     };
-    let report =
-        diff::compare(&compilation.policies, &deployed, &options).map_err(|e| diff_error(&e))?;
+    let report = diff::compare_all(
+        &compilation.policies,
+        &compilation.cluster_policies,
+        &deployed,
+        &options,
+    )
+    .map_err(|e| diff_error(&e))?;
     let coloured = args.out_file.is_none();
     print_report(
         format,
@@ -182,8 +191,9 @@ fn semantic(
             None => (Vec::new(), Vec::new(), Pods::Representatives),
         },
     };
-    let report = diff::semantic::compare(
+    let report = diff::semantic::compare_all(
         &compilation.policies,
+        &compilation.cluster_policies,
         deployed,
         &endpoints,
         &stand_ins,

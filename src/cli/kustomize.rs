@@ -178,12 +178,17 @@ fn run_generate(args: &GenerateArgs, reporter: &mut Reporter) -> Outcome {
         return Err(Stop::Exit(Exit::Failed));
     }
     if let Some((file, kustomization)) = kustomization {
-        let problems = traps::check(
+        let mut problems = traps::check(
             &kustomization,
             &file,
             &generated.policies,
             config.selector_form,
         )?;
+        problems.extend(traps::check_cluster(
+            &kustomization,
+            &file,
+            &generated.cluster,
+        )?);
         if let Some((last, others)) = problems.split_last() {
             for p in others {
                 reporter.error(p);
@@ -191,7 +196,7 @@ fn run_generate(args: &GenerateArgs, reporter: &mut Reporter) -> Outcome {
             return Err(last.clone().into());
         }
     }
-    let text = output::to_yaml(&generated.policies)
+    let text = output::to_yaml_all(&generated.cluster, &generated.policies)
         .map_err(|e| Error::io(format!("cannot serialize the policies: {e}")))?;
     print(&text)?;
     Ok(Exit::Ok)

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::load::Deployed;
 use super::normalize::normalize;
 use super::Error;
+use crate::k8s::cluster_policy::ClusterObject;
 use crate::k8s::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
 
 /// What the comparison may ignore.
@@ -27,9 +28,14 @@ pub struct ObjectKey {
     pub name: String,
 }
 
+/// A cluster-scoped object has no namespace; its name is `Kind/name`.
 impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.namespace, self.name)
+        if self.namespace.is_empty() {
+            write!(f, "{}", self.name)
+        } else {
+            write!(f, "{}/{}", self.namespace, self.name)
+        }
     }
 }
 
@@ -86,6 +92,110 @@ impl DiffReport {
 /// Compares `desired` (what npc would emit) with `actual` (loaded deployed
 /// objects), both normalized.
 pub fn compare(
+    desired: &[NetworkPolicy],
+    actual: &Deployed,
+    options: &DiffOptions,
+) -> Result<DiffReport, Error> {
+    compare_all(desired, &[], actual, options)
+}
+
+/// [`compare`] with npc's cluster-scoped objects: they are compared with
+/// the deployed cluster policies by kind and name (`ClusterNetworkPolicy/
+/// admin-web`); a deployed one managed by npc and no longer emitted is
+/// removed, one npc does not manage is in force everywhere.
+pub fn compare_all(
+    desired: &[NetworkPolicy],
+    desired_cluster: &[ClusterObject],
+    actual: &Deployed,
+    options: &DiffOptions,
+) -> Result<DiffReport, Error> {
+    let mut report = compare_policies(desired, actual, options)?;
+    let mut wanted = BTreeMap::new();
+    for object in desired_cluster {
+        let value = object.to_json().map_err(|e| Error::Encode {
+            message: e.to_string(),
+        })?;
+        if let Some((key, value)) = cluster_keyed(value, "npc output", options, &mut report.notes) {
+            wanted.insert(key, value);
+        }
+    }
+    let mut deployed: BTreeMap<ObjectKey, Value> = BTreeMap::new();
+    for policy in &actual.cluster {
+        if let Some((key, value)) = cluster_keyed(
+            policy.object.clone(),
+            &policy.origin,
+            options,
+            &mut report.notes,
+        ) {
+            deployed.insert(key, value);
+        }
+    }
+    for (key, want) in &wanted {
+        match deployed.get(key) {
+            None => report.added.push(key.clone()),
+            Some(have) if have == want => report.unchanged.push(key.clone()),
+            Some(have) => report.changed.push(ChangedObject {
+                key: key.clone(),
+                diff: unified_diff(key, have, want)?,
+            }),
+        }
+    }
+    for (key, have) in &deployed {
+        if wanted.contains_key(key) {
+            continue;
+        }
+        if is_managed(have) {
+            report.removed.push(key.clone());
+        } else {
+            report.unmanaged_in_force.push(key.clone());
+        }
+    }
+    for list in [
+        &mut report.added,
+        &mut report.removed,
+        &mut report.unchanged,
+        &mut report.unmanaged_in_force,
+    ] {
+        list.sort();
+    }
+    report.changed.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(report)
+}
+
+/// A cluster object normalized (no API defaults to apply: npc writes every
+/// field it means) with its key `Kind/name` and no namespace.
+fn cluster_keyed(
+    mut object: Value,
+    origin: &str,
+    options: &DiffOptions,
+    notes: &mut Vec<String>,
+) -> Option<(ObjectKey, Value)> {
+    use super::normalize::{
+        drop_annotations, drop_empty_metadata_maps, drop_nulls, drop_server_fields,
+    };
+    drop_nulls(&mut object);
+    drop_server_fields(&mut object);
+    drop_annotations(&mut object, &options.ignore_annotations);
+    drop_empty_metadata_maps(&mut object);
+    let kind = object
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("?")
+        .to_string();
+    let Some(name) = object.pointer("/metadata/name").and_then(Value::as_str) else {
+        notes.push(format!(
+            "a {kind} in {origin} has no `metadata.name` and is skipped"
+        ));
+        return None;
+    };
+    let key = ObjectKey {
+        namespace: String::new(),
+        name: format!("{kind}/{name}"),
+    };
+    Some((key, object))
+}
+
+fn compare_policies(
     desired: &[NetworkPolicy],
     actual: &Deployed,
     options: &DiffOptions,

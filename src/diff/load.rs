@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::Error;
 
+use crate::k8s::cluster_policy;
 use crate::k8s::{NETWORK_POLICY_API_VERSION, NETWORK_POLICY_KIND};
 use crate::manifest::{self, objects::Flat};
 use crate::source::{SourceFile, SourceMap};
@@ -17,6 +18,9 @@ use crate::source::{SourceFile, SourceMap};
 pub struct Deployed {
     /// The NetworkPolicy objects, in input order, not yet normalized.
     pub policies: Vec<DeployedPolicy>,
+    /// The cluster policies (ClusterNetworkPolicy, AdminNetworkPolicy,
+    /// BaselineAdminNetworkPolicy), in input order, not yet normalized.
+    pub cluster: Vec<DeployedPolicy>,
     /// How many other objects were skipped, by kind (`apiVersion/kind`).
     pub other_kinds: BTreeMap<String, usize>,
     /// Symbolic links in an input directory that lead out of it, not read
@@ -106,8 +110,12 @@ fn deployed(sources: &SourceMap) -> Result<Deployed, Error> {
                     continue;
                 }
             };
-            if object.api_version != NETWORK_POLICY_API_VERSION
-                || object.kind != NETWORK_POLICY_KIND
+            let cluster = object.api_version.rsplit_once('/').map(|(g, _)| g)
+                == Some(cluster_policy::GROUP)
+                && cluster_policy::KINDS.contains(&object.kind.as_str());
+            if !cluster
+                && (object.api_version != NETWORK_POLICY_API_VERSION
+                    || object.kind != NETWORK_POLICY_KIND)
             {
                 *out.other_kinds
                     .entry(format!("{}/{}", object.api_version, object.kind))
@@ -126,10 +134,15 @@ fn deployed(sources: &SourceMap) -> Result<Deployed, Error> {
                 .filter(|p| !p.is_empty())
                 .map(|p| format!("/{}", p.replace('[', "/").trim_end_matches(']')))
                 .collect();
-            out.policies.push(DeployedPolicy {
+            let policy = DeployedPolicy {
                 origin: format!("{}#{}{items}", name(document.file), document.index),
                 object: value,
-            });
+            };
+            if cluster {
+                out.cluster.push(policy);
+            } else {
+                out.policies.push(policy);
+            }
         }
     }
     Ok(out)

@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::compare::is_managed;
 use super::{Deployed, Error};
 use crate::eval::{Endpoint, PolicySet, PortSet};
+use crate::k8s::cluster_policy::ClusterObject;
 
 /// A flow whose verdict changes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -102,6 +103,19 @@ pub fn compare(
     stand_ins: &[crate::eval::NamedPort],
     pods: Pods,
 ) -> Result<SemanticReport, Error> {
+    compare_all(desired, &[], deployed, endpoints, stand_ins, pods)
+}
+
+/// [`compare`] with cluster policies on both sides: npc's replace the
+/// deployed ones it manages, the others stay in force.
+pub fn compare_all(
+    desired: &[NetworkPolicy],
+    desired_cluster: &[ClusterObject],
+    deployed: &Deployed,
+    endpoints: &[(String, Endpoint)],
+    stand_ins: &[crate::eval::NamedPort],
+    pods: Pods,
+) -> Result<SemanticReport, Error> {
     let mut report = SemanticReport {
         endpoints: endpoints.len(),
         ..SemanticReport::default()
@@ -133,8 +147,27 @@ pub fn compare(
         }
         Pods::AsDeclared => Vec::new(),
     };
-    let before = PolicySet::new(before).map_err(invalid)?;
-    let after = PolicySet::new(after).map_err(invalid)?;
+    let mut cluster_before = Vec::new();
+    let mut cluster_after = desired_cluster.to_vec();
+    for p in &deployed.cluster {
+        match ClusterObject::from_json(&p.object) {
+            Some(Ok(object)) => {
+                if !is_managed(&p.object) {
+                    cluster_after.push(object.clone());
+                }
+                cluster_before.push(object);
+            }
+            Some(Err(e)) => report.notes.push(format!(
+                "{}: not a valid cluster policy, left out: {e}",
+                p.origin
+            )),
+            None => {}
+        }
+    }
+    let mut before = PolicySet::new(before).map_err(invalid)?;
+    before.add_cluster(&cluster_before).map_err(invalid)?;
+    let mut after = PolicySet::new(after).map_err(invalid)?;
+    after.add_cluster(&cluster_after).map_err(invalid)?;
     // A pod as the endpoints declare it shows the stand-ins' numbers by
     // name; a pod declaring a named port elsewhere says so in its name.
     let text = |s: PortSet, stand_ins: &[crate::eval::NamedPort]| {
@@ -305,6 +338,17 @@ pub fn program_endpoint_list(program: &crate::ir::Program) -> ProgramEndpoints {
     for e in &program.expectations {
         peers.extend(e.sources.iter().cloned());
         peers.extend(e.destinations.iter().cloned());
+    }
+    for block in program.tiers.blocks() {
+        for st in &block.statements {
+            peers.extend(st.sources.iter().cloned());
+            for (p, pp) in &st.destinations {
+                peers.push(p.clone());
+                if let Ports::Only(set) = pp {
+                    ports.extend(set.iter().cloned());
+                }
+            }
+        }
     }
     for s in &program.scrapes {
         peers.extend(s.sources.iter().cloned());

@@ -2,6 +2,7 @@
 //! `networking.k8s.io/v1` NetworkPolicy values from the layout. The only
 //! stage that knows Kubernetes types (besides the evaluator that reads them).
 
+pub mod cluster;
 pub mod naming;
 pub mod output;
 pub mod split;
@@ -32,6 +33,8 @@ use crate::source::{SourceMap, Span};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Provenance {
     pub policies: BTreeMap<(String, String), PolicyOrigins>,
+    /// The rules of the cluster-scoped objects (tier blocks).
+    pub cluster: cluster::ClusterProvenance,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 
-use crate::k8s::json::JsonWriter;
+use crate::k8s::cluster_policy::ClusterObject;
+use crate::k8s::json::{write_json, JsonWriter};
+use crate::k8s::yaml::{write_document, Node};
 
 /// The first line of every file npc writes; files that start with it are
 /// npc's to replace or remove.
@@ -40,13 +42,6 @@ pub fn to_json(policies: &[NetworkPolicy]) -> Result<String, String> {
     let mut list = Listing::new(Format::Json);
     list.push(policies)?;
     Ok(list.finish())
-}
-
-pub fn render(policies: &[NetworkPolicy], format: Format) -> Result<String, String> {
-    match format {
-        Format::Yaml => to_yaml(policies),
-        Format::Json => to_json(policies),
-    }
 }
 
 /// The policies of a whole program in one text, appended a few at a time
@@ -92,6 +87,49 @@ impl Listing {
             }
             self.items += 1;
         }
+        Ok(())
+    }
+
+    /// Appends cluster-scoped objects after those already written.
+    pub fn push_cluster(&mut self, objects: &[ClusterObject]) -> Result<(), String> {
+        for object in objects {
+            let value = object.to_json().map_err(|e| e.to_string())?;
+            match self.format {
+                Format::Yaml => {
+                    if self.items > 0 {
+                        self.text.push_str("---\n");
+                    }
+                    write_document(&mut self.text, &Node::from_json(&value));
+                }
+                Format::Json => {
+                    self.text
+                        .push_str(if self.items > 0 { ",\n    " } else { "\n    " });
+                    write_json(&mut JsonWriter::at_depth(&mut self.text, 2), &value);
+                }
+            }
+            self.items += 1;
+        }
+        Ok(())
+    }
+
+    /// Puts cluster-scoped objects before everything written so far (a
+    /// build knows them once every namespace is written; they come first).
+    pub fn prepend_cluster(&mut self, objects: &[ClusterObject]) -> Result<(), String> {
+        if objects.is_empty() {
+            return Ok(());
+        }
+        let mut head = Listing::new(self.format);
+        head.push_cluster(objects)?;
+        let start = Listing::new(self.format).text.len();
+        if self.items > 0 {
+            head.text.push_str(match self.format {
+                Format::Yaml => "---\n",
+                Format::Json => ",",
+            });
+        }
+        head.text.push_str(&self.text[start..]);
+        head.items += self.items;
+        *self = head;
         Ok(())
     }
 
@@ -141,6 +179,48 @@ pub fn is_generated(path: &std::path::Path) -> bool {
     })
 }
 
+/// Cluster-scoped objects, then policies, as multi-document YAML.
+pub fn to_yaml_all(
+    cluster: &[ClusterObject],
+    policies: &[NetworkPolicy],
+) -> Result<String, String> {
+    render_all(cluster, policies, Format::Yaml)
+}
+
+/// Cluster-scoped objects first, then policies, in `format`.
+pub fn render_all(
+    cluster: &[ClusterObject],
+    policies: &[NetworkPolicy],
+    format: Format,
+) -> Result<String, String> {
+    let mut list = Listing::new(format);
+    list.push_cluster(cluster)?;
+    list.push(policies)?;
+    Ok(list.finish())
+}
+
+/// The file of the cluster-scoped objects in an output directory: no
+/// namespace can take this name (a namespace is a DNS label: no `_`).
+pub fn cluster_file(format: Format) -> String {
+    let ext = match format {
+        Format::Yaml => "yaml",
+        Format::Json => "json",
+    };
+    format!("{CLUSTER_FILE_STEM}.{ext}")
+}
+
+/// See [`cluster_file`].
+pub const CLUSTER_FILE_STEM: &str = "_cluster";
+
+/// The file of the cluster-scoped objects.
+pub fn cluster_body(objects: &[ClusterObject], format: Format) -> Result<String, String> {
+    let text = render_all(objects, &[], format)?;
+    Ok(match format {
+        Format::Yaml => format!("{GENERATED_HEADER}\n{text}"),
+        Format::Json => text,
+    })
+}
+
 /// The files of an output directory: `NAMESPACE.netpol.yaml` (or `.json`)
 /// per namespace and a `kustomization.yaml` listing them, by file name.
 pub fn files(
@@ -175,9 +255,24 @@ pub fn directory(
     by_namespace: BTreeMap<String, String>,
     format: Format,
 ) -> BTreeMap<String, String> {
+    directory_with(None, by_namespace, format)
+}
+
+/// [`directory`] with the file of the cluster-scoped objects (see
+/// [`cluster_body`]), listed first.
+pub fn directory_with(
+    cluster: Option<String>,
+    by_namespace: BTreeMap<String, String>,
+    format: Format,
+) -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
     let mut kustomization = format!("{GENERATED_HEADER}\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n");
-    let empty = by_namespace.is_empty();
+    let empty = by_namespace.is_empty() && cluster.is_none();
+    if let Some(body) = cluster {
+        let name = cluster_file(format);
+        kustomization.push_str(&format!("- {name}\n"));
+        files.insert(name, body);
+    }
     for (ns, body) in by_namespace {
         let name = namespace_file(&ns, format);
         kustomization.push_str(&format!("- {name}\n"));

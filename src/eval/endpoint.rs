@@ -31,6 +31,12 @@ pub struct Pod {
     /// as the Kubernetes e2e suite expects. The address is a property of
     /// the evaluation input, never a switch of the evaluator.
     pub ips: Vec<IpAddr>,
+    /// An address the pod is assumed to have where a question depends on
+    /// it: the compiler's representatives get one in each range the tier
+    /// blocks' `networks` tell apart. Only cluster policies' `networks` see
+    /// it (with [`Pod::ips`]); NetworkPolicy `ipBlock`s never do. `None`:
+    /// unknown.
+    pub address: Option<IpAddr>,
 }
 
 impl Pod {
@@ -45,6 +51,7 @@ impl Pod {
                 .collect(),
             ports: Vec::new(),
             ips: Vec::new(),
+            address: None,
         }
     }
 

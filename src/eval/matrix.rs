@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::endpoint::Pod;
+use super::endpoint::{Endpoint, Pod};
 use super::policy::{matches_namespace, pod_in_block, Peer, Peers, Rule};
 use super::policy_set::PolicySet;
 use super::portset::PortSet;
@@ -226,6 +226,11 @@ impl PolicySet {
     /// including `s == d`.
     pub fn matrix(&self, pods: &[Pod]) -> PortMatrix {
         let n = pods.len();
+        if self.has_tiers() {
+            return self.pairwise(pods, |s, d| {
+                self.allowed_ports(&Endpoint::Pod(s.clone()), &Endpoint::Pod(d.clone()))
+            });
+        }
         let prepared = self.prepare(pods);
         let mut interner = Interner::new();
         let mut cells = Vec::with_capacity(n * n);
@@ -256,6 +261,16 @@ impl PolicySet {
     /// the intersection of the two cells.
     pub fn side_matrices(&self, pods: &[Pod]) -> SideMatrices {
         let n = pods.len();
+        if self.has_tiers() {
+            let side = |owner: &Pod, direction, peer: &Pod, dst: &Pod| {
+                self.decided_ports(owner, direction, &Endpoint::Pod(peer.clone()), Some(dst))
+                    .unwrap_or_else(PortSet::full)
+            };
+            return SideMatrices {
+                egress: self.pairwise(pods, |s, d| side(s, Direction::Egress, d, d)),
+                ingress: self.pairwise(pods, |s, d| side(d, Direction::Ingress, s, d)),
+            };
+        }
         let prepared = self.prepare(pods);
         let mut interner = Interner::new();
         let mut egress = Vec::with_capacity(n * n);
@@ -279,6 +294,27 @@ impl PolicySet {
                 cells: ingress,
                 sets: interner.sets,
             },
+        }
+    }
+}
+
+impl PolicySet {
+    /// A matrix cell by cell: the precomputation above knows
+    /// NetworkPolicies only; with cluster policies each pair is decided
+    /// by the four steps.
+    fn pairwise(&self, pods: &[Pod], cell: impl Fn(&Pod, &Pod) -> PortSet) -> PortMatrix {
+        let n = pods.len();
+        let mut interner = Interner::new();
+        let mut cells = Vec::with_capacity(n * n);
+        for s in pods {
+            for d in pods {
+                cells.push(interner.intern(cell(s, d)));
+            }
+        }
+        PortMatrix {
+            len: n,
+            cells,
+            sets: interner.sets,
         }
     }
 }

@@ -53,6 +53,7 @@ mod policy_set;
 mod ports;
 mod portset;
 mod selector;
+mod tiers;
 mod view;
 
 pub use crate::k8s::Direction;
@@ -64,4 +65,5 @@ pub use policy::CompiledPolicy;
 pub use policy_set::{PolicyId, PolicyName, PolicySet, RuleRef, Side, Verdict};
 pub use ports::PortEntry;
 pub use portset::{PortRange, PortSet};
+pub use tiers::{Step, TierMatch};
 pub use view::{PeerKind, PeerView, PolicyView, RuleView};

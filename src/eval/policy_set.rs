@@ -9,6 +9,8 @@ use super::endpoint::{Endpoint, Pod};
 use super::error::{ErrorSink, PolicyErrors};
 use super::policy::{CompiledPolicy, Peers, Rules};
 use super::portset::PortSet;
+use super::tiers::{Step, TierMatch, TierSet};
+use crate::k8s::cluster_policy::{Action, ClusterObject, Tier};
 use crate::k8s::{Direction, IpBlock, Protocol};
 
 /// A policy by namespace and name.
@@ -74,6 +76,13 @@ pub struct Side {
     pub selecting: Vec<PolicyName>,
     /// Every (rule, peer) that matched the connection.
     pub matched: Vec<RuleRef>,
+    /// Which of the four steps decided (without cluster policies: the
+    /// NetworkPolicies when isolated, else the default).
+    pub step: Step,
+    /// The first admin rule that matched (it decided, or passed).
+    pub admin: Option<TierMatch>,
+    /// The baseline rule that decided, when the baseline was consulted.
+    pub baseline: Option<TierMatch>,
 }
 
 impl Side {
@@ -83,6 +92,9 @@ impl Side {
             allowed: true,
             selecting: Vec::new(),
             matched: Vec::new(),
+            step: Step::Default,
+            admin: None,
+            baseline: None,
         }
     }
 }
@@ -103,6 +115,9 @@ pub struct Verdict {
 pub struct PolicySet {
     pub(crate) policies: Vec<CompiledPolicy>,
     by_namespace: HashMap<String, Vec<usize>>,
+    /// Cluster policies (admin and baseline tiers), decided around the
+    /// NetworkPolicies (see `tiers`).
+    pub(crate) tiers: TierSet,
 }
 
 impl CompiledPolicy {
@@ -194,12 +209,24 @@ impl PolicySet {
         id
     }
 
+    /// Adds cluster policies (ClusterNetworkPolicy, AdminNetworkPolicy,
+    /// BaselineAdminNetworkPolicy); every invalid field is reported.
+    pub fn add_cluster(&mut self, objects: &[ClusterObject]) -> Result<(), PolicyErrors> {
+        self.tiers.add(objects)
+    }
+
+    /// Whether the set holds cluster policies.
+    pub fn has_tiers(&self) -> bool {
+        !self.tiers.is_empty()
+    }
+
+    /// NetworkPolicies and cluster policies.
     pub fn len(&self) -> usize {
-        self.policies.len()
+        self.policies.len() + self.tiers.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.policies.is_empty()
+        self.policies.is_empty() && self.tiers.is_empty()
     }
 
     /// Indices of the policies that select `pod` and isolate `direction`.
@@ -282,12 +309,14 @@ impl PolicySet {
         port: u16,
     ) -> Verdict {
         let egress = match src {
-            Endpoint::Pod(pod) => self.side(pod, Direction::Egress, dst, dst.pod(), protocol, port),
+            Endpoint::Pod(pod) => {
+                self.decide(pod, Direction::Egress, dst, dst.pod(), protocol, port)
+            }
             Endpoint::Ip(_) => Side::open(),
         };
         let ingress = match dst {
             Endpoint::Pod(pod) => {
-                self.side(pod, Direction::Ingress, src, Some(pod), protocol, port)
+                self.decide(pod, Direction::Ingress, src, Some(pod), protocol, port)
             }
             Endpoint::Ip(_) => Side::open(),
         };
@@ -296,6 +325,51 @@ impl PolicySet {
             egress,
             ingress,
         }
+    }
+
+    /// One side after the four steps (admin, NetworkPolicies, baseline,
+    /// default): `owner` is the pod whose policies apply, `peer` the other
+    /// endpoint, `dst` the destination pod (for named ports).
+    fn decide(
+        &self,
+        owner: &Pod,
+        direction: Direction,
+        peer: &Endpoint,
+        dst: Option<&Pod>,
+        protocol: Protocol,
+        port: u16,
+    ) -> Side {
+        let mut side = self.side(owner, direction, peer, dst, protocol, port);
+        if side.isolated {
+            side.step = Step::NetworkPolicies;
+        }
+        if self.tiers.is_empty() {
+            return side;
+        }
+        let first = |tier| {
+            self.tiers
+                .first_match(tier, owner, direction, peer, dst, (protocol, port))
+        };
+        side.admin = first(Tier::Admin);
+        if let Some(m) = &side.admin {
+            if m.action != Action::Pass {
+                side.step = Step::Admin;
+                side.allowed = m.action == Action::Accept;
+                return side;
+            }
+        }
+        if side.isolated {
+            return side;
+        }
+        side.baseline = first(Tier::Baseline).filter(|m| m.action != Action::Pass);
+        match &side.baseline {
+            Some(m) => {
+                side.step = Step::Baseline;
+                side.allowed = m.action == Action::Accept;
+            }
+            None => side.step = Step::Default,
+        }
+        side
     }
 
     /// One side: `owner` is the pod whose policies apply, `peer` the other
@@ -343,11 +417,11 @@ impl PolicySet {
     /// The exact set of (protocol, port) that `src` may open to `dst`.
     pub fn allowed_ports(&self, src: &Endpoint, dst: &Endpoint) -> PortSet {
         let egress = match src {
-            Endpoint::Pod(pod) => self.side_ports(pod, Direction::Egress, dst, dst.pod()),
+            Endpoint::Pod(pod) => self.decided_ports(pod, Direction::Egress, dst, dst.pod()),
             Endpoint::Ip(_) => None,
         };
         let ingress = match dst {
-            Endpoint::Pod(pod) => self.side_ports(pod, Direction::Ingress, src, Some(pod)),
+            Endpoint::Pod(pod) => self.decided_ports(pod, Direction::Ingress, src, Some(pod)),
             Endpoint::Ip(_) => None,
         };
         match (egress, ingress) {
@@ -355,6 +429,22 @@ impl PolicySet {
             (Some(set), None) | (None, Some(set)) => set,
             (Some(e), Some(i)) => e.intersection(&i),
         }
+    }
+
+    /// The ports one side allows after the four steps; `None` when nothing
+    /// restricts it (no cluster policy, and not isolated).
+    pub(crate) fn decided_ports(
+        &self,
+        owner: &Pod,
+        direction: Direction,
+        peer: &Endpoint,
+        dst: Option<&Pod>,
+    ) -> Option<PortSet> {
+        let np = self.side_ports(owner, direction, peer, dst);
+        if self.tiers.is_empty() {
+            return np;
+        }
+        Some(self.tiers.side_ports(owner, direction, peer, dst, np))
     }
 
     /// The ports one side allows; `None` when the side is not isolated.

@@ -5,7 +5,7 @@ use std::ops::Range;
 use super::comments::Comment;
 use super::print;
 use crate::source::Spanned;
-use crate::syntax::ast::{NamespaceDecl, Statement};
+use crate::syntax::ast::{NamespaceDecl, Statement, TierDecl};
 
 const INDENT: &str = "  ";
 
@@ -157,6 +157,12 @@ impl<'t> Printer<'t> {
                 }
                 None
             }
+            Statement::Tier(decl) => {
+                if self.tier(decl, extent.clone(), depth) {
+                    return;
+                }
+                None
+            }
             other => print::statement(other),
         };
         match line {
@@ -196,12 +202,39 @@ impl<'t> Printer<'t> {
         true
     }
 
+    /// Lays out a tier block (`admin { ... }`); `false` when its head holds
+    /// a comment or its braces cannot be found, so it must stay as written.
+    fn tier(&mut self, decl: &TierDecl, extent: Range<usize>, depth: usize) -> bool {
+        let indent = INDENT.repeat(depth);
+        let header = decl.tier.node.as_str();
+        let Some(open) = self.open_after(decl.tier.span.end, extent.clone()) else {
+            return false;
+        };
+        let close = extent.end.saturating_sub(1);
+        if self.has_comment(extent.start..open) || self.text.get(close..extent.end) != Some("}") {
+            return false;
+        }
+        if decl.body.is_empty() && !self.has_comment(open..close) {
+            self.lines.push(format!("{indent}{header} {{}}"));
+            return true;
+        }
+        self.lines.push(format!("{indent}{header} {{"));
+        self.list(&decl.body, open + 1..close, depth + 1, Some(open + 1));
+        self.lines.push(format!("{indent}}}"));
+        true
+    }
+
     /// The offset of a block's `{`: the first thing after the header.
     fn block_open(&self, decl: &NamespaceDecl, extent: Range<usize>) -> Option<usize> {
         let header_end = decl
             .labels
             .as_ref()
             .map_or(decl.name.span.end, |l| l.span.end);
+        self.open_after(header_end, extent)
+    }
+
+    /// The offset of the `{` that is the first thing after `header_end`.
+    fn open_after(&self, header_end: usize, extent: Range<usize>) -> Option<usize> {
         let after = self.text.get(header_end..extent.end)?;
         let skipped = after.len()
             - after

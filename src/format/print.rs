@@ -9,7 +9,21 @@ use crate::syntax::ast::*;
 /// (those are laid out by the caller); `None` for them.
 pub(super) fn statement(stmt: &Statement) -> Option<String> {
     Some(match stmt {
-        Statement::Namespace(_) | Statement::Deny | Statement::Invalid(_) => return None,
+        Statement::Namespace(_) | Statement::Tier(_) | Statement::Deny | Statement::Invalid(_) => {
+            return None
+        }
+        Statement::TierRule(r) => {
+            let side = r
+                .side
+                .as_ref()
+                .map_or(String::new(), |s| format!("{} ", s.node.as_str()));
+            format!(
+                "{} {side}{} -> {}",
+                r.action.node.as_str(),
+                targets(&r.sources),
+                targets(&r.destinations)
+            )
+        }
         Statement::Let(l) => format!("let {} = {}", l.name.node, targets(&l.targets)),
         Statement::Allow(a) => format!(
             "allow {} -> {}",

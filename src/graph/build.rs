@@ -68,12 +68,22 @@ pub fn build_selected(
     }
     // A failing expectation leaves the policies out of the output; the
     // graph shows them with the failures.
-    let policies: &[NetworkPolicy] = if errors.is_empty() {
-        &compilation.policies
+    let (policies, cluster) = if errors.is_empty() {
+        (&compilation.policies, &compilation.cluster_policies)
     } else {
-        &compilation.unverified
+        (&compilation.unverified, &compilation.unverified_cluster)
     };
-    let set = PolicySet::from_slice(policies).map_err(|e| Error::Unevaluable(e.to_string()))?;
+    let policies: &[NetworkPolicy] = policies;
+    let mut set = PolicySet::from_slice(policies).map_err(|e| Error::Unevaluable(e.to_string()))?;
+    set.add_cluster(cluster)
+        .map_err(|e| Error::Unevaluable(e.to_string()))?;
+    // What the namespaces' own policies allow, for the connections a tier
+    // statement denies (drawn as `deny` edges).
+    let namespaces_only = if cluster.is_empty() {
+        None
+    } else {
+        Some(PolicySet::from_slice(policies).map_err(|e| Error::Unevaluable(e.to_string()))?)
+    };
     let tracer = Tracer {
         program,
         provenance: &compilation.provenance,
@@ -121,8 +131,10 @@ pub fn build_selected(
             next - 1
         }));
     }
-    // The connections to draw, counted before any edge is built.
+    // The connections to draw, and those a tier statement denies, counted
+    // before any edge is built.
     let mut drawn: Vec<(usize, usize, PortSet)> = Vec::new();
+    let mut denials: Vec<(usize, usize, PortSet)> = Vec::new();
     for (i, (src_node, src)) in endpoints.iter().enumerate() {
         for (j, (dst_node, dst)) in endpoints.iter().enumerate() {
             if !(chosen[i] || chosen[j]) {
@@ -139,18 +151,34 @@ pub fn build_selected(
                 (Some(a), Some(b)) => matrix.get(a, b).clone(),
                 _ => set.allowed_ports(&src.endpoint, &dst.endpoint),
             };
+            if let Some(own) = &namespaces_only {
+                let denied = own
+                    .allowed_ports(&src.endpoint, &dst.endpoint)
+                    .difference(&allowed);
+                if !denied.is_empty() {
+                    denials.push((i, j, denied));
+                }
+            }
             if allowed.is_empty() {
                 continue;
             }
             drawn.push((i, j, allowed));
         }
     }
-    if drawn.len() > super::MAX_EDGES {
-        return Err(Error::TooLarge(TooLarge::Edges(drawn.len())));
+    let count = drawn.len() + denials.len();
+    if count > super::MAX_EDGES {
+        return Err(Error::TooLarge(TooLarge::Edges(count)));
     }
     drop(matrix);
     let mut tables = Tables::default();
-    let mut edges = Vec::with_capacity(drawn.len());
+    let mut edges = Vec::with_capacity(count);
+    for (i, j, denied) in denials {
+        let (Some((src_node, src)), Some((dst_node, dst))) = (endpoints.get(i), endpoints.get(j))
+        else {
+            continue;
+        };
+        edges.push(builder.denied_edge(src_node, src, dst_node, dst, &denied, &mut tables)?);
+    }
     for (i, j, allowed) in drawn {
         let (Some((src_node, src)), Some((dst_node, dst))) = (endpoints.get(i), endpoints.get(j))
         else {
@@ -304,6 +332,22 @@ impl Builder<'_> {
         let mut origins = BTreeSet::new();
         let mut rules = Vec::new();
         for side in &sides {
+            for t in &side.tiers {
+                let decided = side.step == Some(t.tier);
+                let o = match (t.action, decided) {
+                    ("accept", true) => Origin::Accept,
+                    ("pass", _) => Origin::Pass,
+                    _ => continue,
+                };
+                origins.insert(o);
+                rules.push(RuleRef {
+                    policy: t.policy.clone(),
+                    direction: t.direction.as_str().to_string(),
+                    rule: t.rule,
+                    origins: vec![o],
+                    lines: t.lines.clone(),
+                });
+            }
             for r in &side.allowed_by {
                 let kinds: BTreeSet<Origin> = r.origins.iter().filter_map(|k| origin(k)).collect();
                 origins.extend(kinds.iter().copied());
@@ -330,6 +374,56 @@ impl Builder<'_> {
             port_ranges: ranges,
             all_ports: allowed.is_full(),
             origins: origins.into_iter().collect(),
+            rule_set: tables.rule_set(rules)?,
+            trace,
+        })
+    }
+
+    /// A `deny` edge: the ports the namespaces' own policies allow from `s`
+    /// to `d` that a tier statement denies, with the trace of the first.
+    fn denied_edge(
+        &self,
+        s_node: &Node,
+        s: &ProgramEndpoint,
+        d_node: &Node,
+        d: &ProgramEndpoint,
+        denied: &PortSet,
+        tables: &mut Tables,
+    ) -> Result<Edge, TooLarge> {
+        let mut rules = Vec::new();
+        let mut trace = Vec::new();
+        if let Some((protocol, port)) = describe::first(denied) {
+            let v = self.set.evaluate(&s.endpoint, &d.endpoint, protocol, port);
+            for (side, direction) in [
+                (&v.egress, Direction::Egress),
+                (&v.ingress, Direction::Ingress),
+            ] {
+                let t = self.tracer.side(side, direction, &s.endpoint, &d.endpoint);
+                for r in t
+                    .tiers
+                    .iter()
+                    .filter(|r| r.action == "deny" && t.step == Some(r.tier))
+                {
+                    rules.push(RuleRef {
+                        policy: r.policy.clone(),
+                        direction: r.direction.as_str().to_string(),
+                        rule: r.rule,
+                        origins: vec![Origin::Deny],
+                        lines: r.lines.clone(),
+                    });
+                }
+                trace.push(tables.trace(trace::describe(&t, &describe::port(protocol, port)))?);
+            }
+        }
+        let (text, ranges) = port_text(denied, self.named_ports);
+        Ok(Edge {
+            id: format!("{} -x {}", s_node.id, d_node.id),
+            source: s_node.id.clone(),
+            target: d_node.id.clone(),
+            ports: text,
+            port_ranges: ranges,
+            all_ports: denied.is_full(),
+            origins: vec![Origin::Deny],
             rule_set: tables.rule_set(rules)?,
             trace,
         })

@@ -15,6 +15,9 @@ pub(crate) fn origin_style(o: Option<Origin>) -> (&'static str, &'static str) {
         Some(Origin::Allow) | None => ("#2563eb", "solid"),
         Some(Origin::Dns) => ("#7c3aed", "dashed"),
         Some(Origin::Scrape) => ("#c2410c", "dotted"),
+        Some(Origin::Accept) => ("#0f766e", "bold"),
+        Some(Origin::Pass) => ("#0891b2", "solid"),
+        Some(Origin::Deny) => ("#9f1239", "dashed"),
     }
 }
 
@@ -177,9 +180,15 @@ pub fn render(g: &Graph) -> String {
         } else {
             format!("{who}: {} ({})", e.ports, some_lines(lines))
         };
+        // A tier `deny` ends in a bar: the connection does not happen.
+        let head = if origin == Some(Origin::Deny) {
+            ", arrowhead=tee"
+        } else {
+            ""
+        };
         let _ = writeln!(
             o,
-            "  n{s} -> n{t} [label={}, color={}, fontcolor={}, style={}, penwidth={width}{extra}, tooltip={}];",
+            "  n{s} -> n{t} [label={}, color={}, fontcolor={}, style={}, penwidth={width}{head}{extra}, tooltip={}];",
             q(&label),
             q(color),
             q(color),
@@ -206,7 +215,11 @@ pub fn render(g: &Graph) -> String {
             }
         }
     }
-    legend(o, g.of);
+    let tiers: Vec<Origin> = [Origin::Accept, Origin::Pass, Origin::Deny]
+        .into_iter()
+        .filter(|t| g.edges.iter().any(|e| e.origins.contains(t)))
+        .collect();
+    legend(o, g.of, &tiers);
     let _ = writeln!(o, "}}");
     out
 }
@@ -228,7 +241,7 @@ fn some_lines(lines: &[String]) -> String {
     text
 }
 
-fn legend(o: &mut String, of: Source) {
+fn legend(o: &mut String, of: Source, tiers: &[Origin]) {
     let row = |color: &str, text: &str| {
         format!("<TR><TD ALIGN=\"LEFT\"><FONT COLOR=\"{color}\">{text}</FONT></TD></TR>")
     };
@@ -241,14 +254,30 @@ fn legend(o: &mut String, of: Source) {
     );
     // Manifests have no carve-outs and no `expect` lines.
     let rows = match of {
-        Source::Program => vec![
-            row(allow, &format!("solid: {}", of.allow_text())),
-            row(dns, "dashed: DNS carve-out"),
-            row(scrape, "dotted: scrape carve-out"),
-            row(HOLDS_COLOR, "thin dashed ✓: expectation holds"),
-            row(FAILS_COLOR, "thin dashed ✗: expectation fails"),
-            open,
-        ],
+        Source::Program => {
+            let mut rows = vec![
+                row(allow, &format!("solid: {}", of.allow_text())),
+                row(dns, "dashed: DNS carve-out"),
+                row(scrape, "dotted: scrape carve-out"),
+            ];
+            // Only the tier styles the graph draws: a program without tier
+            // blocks keeps its legend.
+            for t in tiers {
+                let (color, _) = origin_style(Some(*t));
+                rows.push(row(
+                    color,
+                    match t {
+                        Origin::Accept => "bold: accepted by a tier statement",
+                        Origin::Pass => "teal: an admin `pass`, then the namespaces' policies",
+                        _ => "dashed ⊣: what the namespaces allow, denied by a tier statement",
+                    },
+                ));
+            }
+            rows.push(row(HOLDS_COLOR, "thin dashed ✓: expectation holds"));
+            rows.push(row(FAILS_COLOR, "thin dashed ✗: expectation fails"));
+            rows.push(open);
+            rows
+        }
         Source::Manifests => vec![row(allow, &format!("solid: {}", of.allow_text())), open],
     };
     let _ = writeln!(o, "  subgraph cluster_legend {{");

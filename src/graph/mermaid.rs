@@ -108,6 +108,9 @@ pub fn render(g: &Graph) -> String {
             Some(Origin::Allow) | None => ("-->", ""),
             Some(Origin::Dns) => ("-.->", ""),
             Some(Origin::Scrape) => ("-.->", ",stroke-dasharray:2 3"),
+            Some(Origin::Accept) => ("==>", ""),
+            Some(Origin::Pass) => ("-->", ""),
+            Some(Origin::Deny) => ("--x", ",stroke-dasharray:6 3"),
         };
         let label = e.label();
         let _ = writeln!(o, "  {s} {arrow}|{}| {t}", q(&label));

@@ -303,6 +303,13 @@ pub struct PolicyRef {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Origin {
+    /// A tier `deny` that removes what the namespaces' own policies allow
+    /// (the ports of such an edge are the ones denied).
+    Deny,
+    /// A tier `accept` that decided a side.
+    Accept,
+    /// An admin `pass` that handed a side to the namespaces' own policies.
+    Pass,
     /// An `allow` statement.
     Allow,
     /// The DNS carve-out (egress to the DNS servers, or their ingress from the cluster).
@@ -314,6 +321,9 @@ pub enum Origin {
 impl Origin {
     pub fn as_str(self) -> &'static str {
         match self {
+            Origin::Deny => "deny",
+            Origin::Accept => "accept",
+            Origin::Pass => "pass",
             Origin::Allow => "allow",
             Origin::Dns => "dns",
             Origin::Scrape => "scrape",

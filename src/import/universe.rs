@@ -269,6 +269,7 @@ pub fn universe(
                         labels: labels.clone(),
                         ports: ports.clone(),
                         ips: Vec::new(),
+                        address: None,
                     });
                     out.names.push(None);
                     out.repeats.push(i > 0);

@@ -197,6 +197,72 @@ impl IpBlock {
     pub fn contains(&self, ip: IpAddr) -> bool {
         self.cidr.contains(ip) && !self.except.iter().any(|e| e.contains(ip))
     }
+
+    /// The block as a list of CIDRs without exceptions: the fewest aligned
+    /// blocks whose union is the CIDR minus its `except` blocks, in address
+    /// order (how an API without `except`, such as a ClusterNetworkPolicy's
+    /// `networks`, writes the same set).
+    pub fn cidrs(&self) -> Vec<Cidr> {
+        let mut out = Vec::new();
+        cover(self.cidr, &self.except, &mut out);
+        out
+    }
+}
+
+impl Cidr {
+    /// Whether the two blocks share an address.
+    pub fn overlaps(self, other: Cidr) -> bool {
+        self.covers(other) || other.covers(self)
+    }
+
+    /// The two halves of a block (`None` for a single address).
+    fn halves(self) -> Option<(Cidr, Cidr)> {
+        match self {
+            Cidr::V4 { network, prefix } if prefix < 32 => {
+                let bit = 1u32 << (31 - u32::from(prefix));
+                Some((
+                    Cidr::V4 {
+                        network,
+                        prefix: prefix + 1,
+                    },
+                    Cidr::V4 {
+                        network: network | bit,
+                        prefix: prefix + 1,
+                    },
+                ))
+            }
+            Cidr::V6 { network, prefix } if prefix < 128 => {
+                let bit = 1u128 << (127 - u32::from(prefix));
+                Some((
+                    Cidr::V6 {
+                        network,
+                        prefix: prefix + 1,
+                    },
+                    Cidr::V6 {
+                        network: network | bit,
+                        prefix: prefix + 1,
+                    },
+                ))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Appends to `out` the blocks of `cidr` that no block of `holes` touches,
+/// halving the blocks that one touches in part.
+fn cover(cidr: Cidr, holes: &[Cidr], out: &mut Vec<Cidr>) {
+    if holes.iter().any(|h| h.covers(cidr)) {
+        return;
+    }
+    if !holes.iter().any(|h| cidr.overlaps(*h)) {
+        out.push(cidr);
+        return;
+    }
+    if let Some((low, high)) = cidr.halves() {
+        cover(low, holes, out);
+        cover(high, holes, out);
+    }
 }
 
 #[cfg(test)]
@@ -273,5 +339,49 @@ mod tests {
         assert_eq!(p("0.0.0.0/0").range(), (0, u128::from(u32::MAX)));
         assert_eq!(p("::/0").range(), (0, u128::MAX));
         assert_eq!(p("10.0.0.0/30").address(0x0a00_0001), Some(ip("10.0.0.1")));
+    }
+
+    #[test]
+    fn a_block_with_exceptions_is_the_cidrs_of_the_difference() {
+        let c = |s: &str| Cidr::parse_strict(s).unwrap();
+        let text = |b: &IpBlock| {
+            b.cidrs()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        };
+        let plain = IpBlock {
+            cidr: c("10.0.0.0/8"),
+            except: Vec::new(),
+        };
+        assert_eq!(text(&plain), ["10.0.0.0/8"]);
+        let one = IpBlock {
+            cidr: c("10.0.0.0/8"),
+            except: vec![c("10.0.0.0/9")],
+        };
+        assert_eq!(text(&one), ["10.128.0.0/9"]);
+        let two = IpBlock {
+            cidr: c("10.0.0.0/30"),
+            except: vec![c("10.0.0.1"), c("10.0.0.2")],
+        };
+        assert_eq!(text(&two), ["10.0.0.0/32", "10.0.0.3/32"]);
+        // Every address of the block is in exactly one CIDR of the cover,
+        // unless excepted.
+        let block = IpBlock {
+            cidr: c("192.168.0.0/24"),
+            except: vec![c("192.168.0.64/27"), c("192.168.0.200/30")],
+        };
+        let cover = block.cidrs();
+        for n in 0..=255u32 {
+            let addr = IpAddr::V4(Ipv4Addr::from(0xc0a8_0000 | n));
+            let hits = cover.iter().filter(|c| c.contains(addr)).count();
+            assert_eq!(hits, usize::from(block.contains(addr)), "{addr}");
+        }
+        let v6 = IpBlock {
+            cidr: c("::/0"),
+            except: vec![c("fd00::/8")],
+        };
+        assert_eq!(v6.cidrs().len(), 8);
+        assert!(v6.cidrs().iter().all(|x| !x.overlaps(c("fd00::/8"))));
     }
 }

@@ -4,6 +4,7 @@
 //! nothing of the crate.
 
 pub mod cidr;
+pub mod cluster_policy;
 pub mod direction;
 pub mod json;
 pub mod names;

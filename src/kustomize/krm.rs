@@ -76,9 +76,13 @@ pub fn run(input: &str, root: &Path, deny_warnings: bool) -> Outcome {
                         continue;
                     }
                     let file = item_path(item).unwrap_or_else(|| "Kustomization".to_string());
-                    let found =
+                    let mut found =
                         traps::check(item, &file, &generated.policies, config.selector_form)
                             .unwrap_or_else(|e| vec![e]);
+                    found.extend(
+                        traps::check_cluster(item, &file, &generated.cluster)
+                            .unwrap_or_else(|e| vec![e]),
+                    );
                     for e in found {
                         results.push(error_result(&e));
                         out.errors.push(e);
@@ -87,7 +91,10 @@ pub fn run(input: &str, root: &Path, deny_warnings: bool) -> Outcome {
                 }
             }
             if !failed {
-                match policy_items(&generated.policies, &config.name) {
+                match cluster_items(&generated.cluster, &config.name).and_then(|mut items| {
+                    items.extend(policy_items(&generated.policies, &config.name)?);
+                    Ok(items)
+                }) {
                     Ok(policies) => new_items = Some((config.name.clone(), policies)),
                     Err(e) => {
                         results.push(error_result(&e));
@@ -165,6 +172,34 @@ fn policy_items(
                 .get_or_insert_with(Default::default)
                 .insert(GENERATOR_ANNOTATION.to_string(), name.to_string());
             serde_yaml::to_value(&p)
+                .map_err(|e| Error::io(format!("cannot serialize the policies: {e}")))
+        })
+        .collect()
+}
+
+/// The cluster-scoped objects as items, each marked with its generator.
+fn cluster_items(
+    objects: &[crate::k8s::cluster_policy::ClusterObject],
+    name: &str,
+) -> Result<Vec<Value>, Error> {
+    objects
+        .iter()
+        .map(|o| {
+            let mut value = o
+                .to_json()
+                .map_err(|e| Error::io(format!("cannot serialize the policies: {e}")))?;
+            if let Some(meta) = value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+                let annotations = meta
+                    .entry("annotations")
+                    .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+                if let Some(map) = annotations.as_object_mut() {
+                    map.insert(
+                        GENERATOR_ANNOTATION.to_string(),
+                        serde_json::Value::String(name.to_string()),
+                    );
+                }
+            }
+            serde_yaml::to_value(&value)
                 .map_err(|e| Error::io(format!("cannot serialize the policies: {e}")))
         })
         .collect()

@@ -17,6 +17,7 @@ use std::path::Path;
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 
 use crate::error::Error;
+use crate::k8s::cluster_policy::ClusterObject;
 use crate::Compilation;
 use config::GeneratorConfig;
 
@@ -50,6 +51,10 @@ pub struct Generated {
     /// The policies to hand to kustomize, in the configured selector form.
     /// Empty when the compilation failed.
     pub policies: Vec<NetworkPolicy>,
+    /// The cluster-scoped objects of the tier blocks, handed over before
+    /// the policies (kustomize leaves their selectors alone: it does not
+    /// know the kinds). Empty when the compilation failed.
+    pub cluster: Vec<ClusterObject>,
 }
 
 /// Reads the sources of `config` below `root` and compiles them.
@@ -58,8 +63,10 @@ pub fn generate(config: &GeneratorConfig, root: &Path) -> Result<Generated, Erro
     let compilation = crate::compile(inputs);
     let mut policies = compilation.policies.clone();
     selectors::apply(&mut policies, config.selector_form);
+    let cluster = compilation.cluster_policies.clone();
     Ok(Generated {
         compilation,
         policies,
+        cluster,
     })
 }

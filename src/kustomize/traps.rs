@@ -23,6 +23,7 @@ use serde_yaml::Value;
 use super::config::SelectorForm;
 use crate::error::{Error, ErrorKind};
 use crate::files::{self, MAX_MANIFEST_BYTES};
+use crate::k8s::cluster_policy::ClusterObject;
 use crate::k8s::yaml::yaml11_bool;
 
 /// The kustomization file names kustomize accepts, in its order of preference.
@@ -158,6 +159,46 @@ pub fn check(
                 format!("in `{file}`, remove `includeSelectors: true`, or set `spec.selectorForm: matchExpressions` in the generator so kustomize leaves the selectors alone"),
             ));
         }
+    }
+    Ok(problems)
+}
+
+/// The problems a kustomization would cause for cluster-scoped objects:
+/// kustomize stamps `namespace:` on every kind it does not know to be
+/// cluster-scoped, ClusterNetworkPolicy and its predecessors included, and
+/// the API server then refuses them (or a tool in between drops them).
+pub fn check_cluster(
+    kustomization: &Value,
+    file: &str,
+    cluster: &[ClusterObject],
+) -> Result<Vec<Error>, Error> {
+    let Some(first) = cluster.first() else {
+        return Ok(Vec::new());
+    };
+    let mut problems = Vec::new();
+    for value in fields(kustomization, "namespace") {
+        let ns = match value {
+            Value::Null => continue,
+            Value::String(s) => s.as_str(),
+            _ => return Err(not_readable(file, "namespace")),
+        };
+        if ns.is_empty() {
+            continue;
+        }
+        problems.push(problem(
+            file,
+            format!(
+                "`{file}` sets `namespace: {ns}`, which kustomize would write into the cluster-scoped {} `{}`{}",
+                first.kind(),
+                first.name(),
+                if cluster.len() > 1 {
+                    format!(" and {} more cluster policies", cluster.len() - 1)
+                } else {
+                    String::new()
+                }
+            ),
+            format!("kustomize does not know these kinds are cluster-scoped; remove `namespace:` from `{file}`, or move the generator into a kustomization without it"),
+        ));
     }
     Ok(problems)
 }

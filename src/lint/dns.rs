@@ -52,6 +52,7 @@ pub fn stand_in(cx: &Context<'_>) -> Pod {
         labels: BTreeMap::from([("k8s-app".to_string(), "kube-dns".to_string())]),
         ports: vec![port("dns", Protocol::Udp), port("dns-tcp", Protocol::Tcp)],
         ips: Vec::new(),
+        address: None,
     }
 }
 

@@ -184,6 +184,7 @@ impl<'a> Context<'a> {
                 namespace: view.namespace().to_owned(),
                 namespace_labels: manifests.namespace_labels(view.namespace()),
                 labels,
+                address: None,
                 ports: Vec::new(),
                 ips: Vec::new(),
             };

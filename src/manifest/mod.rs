@@ -208,6 +208,7 @@ impl Workload {
             labels: shape.labels.clone(),
             ports: shape.ports.clone(),
             ips: shape.ips.clone(),
+            address: None,
         }
     }
 

@@ -13,6 +13,7 @@ use super::schema::{self, Root};
 use super::{Naming, Options, Origin, PodShape, Policy, ReadPolicy};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::eval::{CompiledPolicy, NamedPort};
+use crate::k8s::cluster_policy;
 use crate::k8s::yaml::yaml11_bool;
 use crate::k8s::{
     escape_controls, names, Protocol, NETWORK_POLICY_API_VERSION, NETWORK_POLICY_KIND,
@@ -328,6 +329,8 @@ pub fn collect(
         } else if kind == NETWORK_POLICY_KIND && api_version == NETWORK_POLICY_API_VERSION {
             reader.unknown_fields(&schema::NETWORK_POLICY);
             reader.policy(value.clone(), options, out);
+        } else if g == cluster_policy::GROUP && cluster_policy::KINDS.contains(&kind.as_str()) {
+            reader.cluster_policy(&api_version);
         } else if let Some(wk) = WORKLOAD_KINDS
             .iter()
             .find(|w| w.kind == kind && w.groups.contains(&g))
@@ -862,6 +865,24 @@ impl Reader<'_> {
             }
         }
         out
+    }
+
+    /// A cluster policy (ClusterNetworkPolicy, AdminNetworkPolicy,
+    /// BaselineAdminNetworkPolicy): it decides before or after the
+    /// NetworkPolicies, so an analysis without it would be wrong; refused
+    /// (E105) until the readers model it.
+    fn cluster_policy(&mut self, api_version: &str) {
+        let d = Diagnostic::new(
+            codes::CLUSTER_POLICY_KIND,
+            self.origin.span,
+            format!(
+                "{} `{}` ({api_version}) is not read yet: what it allows or denies cannot be left out",
+                self.kind, self.name
+            ),
+        )
+        .with_note("cluster policies decide before the NetworkPolicies (admin tier) and after them (baseline tier); a result computed without them would be wrong for every pod they select")
+        .with_help("to look at the NetworkPolicies alone, leave the cluster policies out of the input (a file or directory of their own); to check cluster policies, write them as `admin` and `baseline` blocks and state what must hold with `expect` lines (`npc check`)");
+        self.diagnostics.push(d);
     }
 
     fn policy(&mut self, mut value: Value, options: &Options, out: &mut Collected) {

@@ -8,6 +8,7 @@ mod declare;
 mod endpoint;
 mod selector;
 mod statements;
+mod tiers;
 
 pub use declare::with_declarations;
 
@@ -133,6 +134,8 @@ struct Resolver {
     expanded: usize,
     /// Namespaces declared by statements with syntax errors.
     broken_namespaces: BTreeSet<String>,
+    /// The first `admin` and `baseline` block, for "given twice".
+    tier_seen: BTreeMap<crate::ir::Tier, Span>,
     /// Undeclared namespace names already reported as likely typos.
     typo_warned: BTreeSet<String>,
     /// The side table being written, and the definitions (indices into

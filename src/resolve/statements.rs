@@ -40,7 +40,7 @@ impl Resolver {
                             best,
                             Applicability::MaybeIncorrect,
                         ),
-                    None => d.with_help("the settings are `workload-label` and `name-prefix`"),
+                    None => d.with_help("the settings are `workload-label`, `name-prefix`, `cluster-policy-api` and `cluster-policy-priorities`"),
                 };
                 self.error(d);
                 continue;
@@ -73,6 +73,8 @@ impl Resolver {
                         .with_help("for example `set workload-label = app.kubernetes.io/name`"),
                     ),
                 },
+                "cluster-policy-api" => self.cluster_policy_api(value),
+                "cluster-policy-priorities" => self.cluster_policy_priorities(value),
                 _ => {
                     match names::policy_name_prefix(value) {
                         Ok(()) => self.settings.name_prefix = value.node.clone(),
@@ -254,6 +256,7 @@ impl Resolver {
                     "put it in the block of the namespace it concerns: `namespace NAME { ... }`",
                 ),
                 Statement::Include(_) => {}
+                Statement::Tier(decl) => self.tier_block(decl),
                 other => self.common_statement(other, stmt.span),
             }
         }
@@ -282,10 +285,18 @@ impl Resolver {
         }
     }
 
-    fn misplaced(&mut self, stmt: &Spanned<Statement>, where_: &str, help: &str) {
+    pub(super) fn misplaced(&mut self, stmt: &Spanned<Statement>, where_: &str, help: &str) {
         match &stmt.node {
             Statement::Dns(ast::Dns::Servers(servers)) => self.note_targets(servers),
             Statement::Scrape(s) => self.note_targets(std::slice::from_ref(&s.source)),
+            Statement::Tier(decl) => {
+                for inner in &decl.body {
+                    if let Statement::TierRule(r) = &inner.node {
+                        self.note_targets(&r.sources);
+                        self.note_targets(&r.destinations);
+                    }
+                }
+            }
             _ => {}
         }
         let what = match &stmt.node {
@@ -297,6 +308,7 @@ impl Resolver {
             Statement::Scrape(_) => "scrape",
             Statement::Set(_) => "set",
             Statement::Include(_) => "include",
+            Statement::Tier(decl) => decl.tier.node.as_str(),
             _ => "this statement",
         };
         self.error(
@@ -319,6 +331,7 @@ impl Resolver {
             match &stmt.node {
                 Statement::Isolate(_) | Statement::No(_) => {}
                 Statement::Namespace(_)
+                | Statement::Tier(_)
                 | Statement::Dns(_)
                 | Statement::Scrape(_)
                 | Statement::Set(_)
@@ -447,6 +460,10 @@ impl Resolver {
             },
             sides: Sides::BOTH,
         });
+    }
+
+    pub(super) fn peer_list(&mut self, targets: &[Spanned<ast::Target>], role: Role) -> Vec<Peer> {
+        self.peers(targets, role)
     }
 
     pub(super) fn expect(&mut self, e: &ast::Expect, span: Span) {

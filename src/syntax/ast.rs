@@ -1,5 +1,6 @@
 //! The NPL abstract syntax tree: what was written, with spans, nothing resolved.
 
+pub use crate::k8s::cluster_policy::{Action, Tier};
 pub use crate::k8s::Direction;
 use crate::source::Spanned;
 
@@ -14,6 +15,10 @@ pub struct File {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Statement {
     Namespace(NamespaceDecl),
+    /// `admin { ... }` / `baseline { ... }`
+    Tier(TierDecl),
+    /// `accept|deny|pass [ingress|egress] SRC -> DST`, in a tier block.
+    TierRule(TierRule),
     Let(Let),
     Allow(Allow),
     /// `deny ...`: not part of the language; kept to explain why.
@@ -60,6 +65,24 @@ pub struct NamespaceDecl {
     pub labels: Option<Spanned<LabelSet>>,
     /// `None` when the declaration has no `{ ... }` block.
     pub body: Option<Vec<Spanned<Statement>>>,
+}
+
+/// A tier block: its statements in written order (`TierRule`s, `no dns`,
+/// and statements with syntax errors).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TierDecl {
+    pub tier: Spanned<Tier>,
+    pub body: Vec<Spanned<Statement>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TierRule {
+    pub action: Spanned<Action>,
+    /// `ingress` or `egress` when written: the statement applies to that
+    /// side only.
+    pub side: Option<Spanned<Direction>>,
+    pub sources: Vec<Spanned<Target>>,
+    pub destinations: Vec<Spanned<Target>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -89,7 +89,7 @@ impl Lower {
         Ok(File { statements })
     }
 
-    /// `statement_line`: the one statement it holds.
+    /// `statement_line` (or `tier_statement_line`): the one statement it holds.
     pub fn statement_line(&self, mut pairs: Pairs<'_, Rule>) -> Result<Spanned<Statement>> {
         let line = pairs.next().ok_or_else(|| {
             self.malformed(Span::new(self.file, self.base, self.base), "statement")
@@ -107,6 +107,72 @@ impl Lower {
         let mut decl = self.namespace_decl(header)?;
         decl.body = Some(Vec::new());
         Ok(decl)
+    }
+
+    /// `tier_header`: a tier block without its body, which recovery
+    /// parses statement by statement.
+    pub fn tier_header(&self, mut pairs: Pairs<'_, Rule>) -> Result<TierDecl> {
+        let header = pairs
+            .next()
+            .ok_or_else(|| self.malformed(Span::new(self.file, self.base, self.base), "tier"))?;
+        let span = self.span(&header);
+        let name = self.next(&mut header.into_inner(), span, "tier")?;
+        Ok(TierDecl {
+            tier: self.tier_name(&name),
+            body: Vec::new(),
+        })
+    }
+
+    fn tier_name(&self, pair: &Pair<'_, Rule>) -> Spanned<Tier> {
+        let tier = if pair.as_str().starts_with("admin") {
+            Tier::Admin
+        } else {
+            Tier::Baseline
+        };
+        self.spanned(pair, tier)
+    }
+
+    fn tier_decl(&self, pair: Pair<'_, Rule>) -> Result<TierDecl> {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let name = self.next(&mut inner, span, "tier")?;
+        let block = self.next(&mut inner, span, "tier")?;
+        Ok(TierDecl {
+            tier: self.tier_name(&name),
+            body: self.statements(block.into_inner())?,
+        })
+    }
+
+    fn tier_rule(&self, pair: Pair<'_, Rule>) -> Result<TierRule> {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().filter(|p| p.as_rule() != Rule::arrow);
+        let action = self.next(&mut inner, span, "tier statement")?;
+        let action = self.spanned(
+            &action,
+            match action.as_str() {
+                a if a.starts_with("accept") => Action::Accept,
+                a if a.starts_with("pass") => Action::Pass,
+                _ => Action::Deny,
+            },
+        );
+        let mut next = self.next(&mut inner, span, "tier statement")?;
+        let mut side = None;
+        if next.as_rule() == Rule::tier_side {
+            let dir = if next.as_str().starts_with("ingress") {
+                Direction::Ingress
+            } else {
+                Direction::Egress
+            };
+            side = Some(self.spanned(&next, dir));
+            next = self.next(&mut inner, span, "tier statement")?;
+        }
+        let destinations = self.next(&mut inner, span, "tier statement")?;
+        Ok(TierRule {
+            action,
+            side,
+            sources: self.targets(next)?,
+            destinations: self.targets(destinations)?,
+        })
     }
 
     /// `query`: two endpoints.
@@ -140,6 +206,8 @@ impl Lower {
             Rule::namespace_decl | Rule::nested_namespace => {
                 Statement::Namespace(self.namespace_decl(pair)?)
             }
+            Rule::tier_decl => Statement::Tier(self.tier_decl(pair)?),
+            Rule::tier_rule => Statement::TierRule(self.tier_rule(pair)?),
             Rule::let_stmt => Statement::Let(self.let_stmt(pair)?),
             Rule::allow_stmt => Statement::Allow(self.allow_stmt(pair)?),
             Rule::deny_stmt => Statement::Deny,

@@ -15,7 +15,7 @@ mod names;
 pub mod tokens;
 pub use names::{
     BLOCK_KEYWORDS, BLOCK_ONLY_KEYWORDS, CARVEOUTS, ISOLATE_WORDS, KEYWORDS, PROTOCOLS, SETTINGS,
-    STATEMENT_KEYWORDS, VERDICTS,
+    STATEMENT_KEYWORDS, TIER_ACTIONS, TIER_BLOCK_KEYWORDS, TIER_KEYWORDS, VERDICTS,
 };
 
 use pest::Parser as _;
@@ -50,7 +50,7 @@ pub fn parse(file: FileId, text: &str) -> (ast::File, Diagnostics) {
         work: 0,
         budget: RECOVERY_WORK_PER_BYTE * text.len() + RECOVERY_WORK_MIN,
     };
-    let (statements, _) = recovery.items(0, false);
+    let (statements, _) = recovery.items(0, Context::Top);
     (ast::File { statements }, recovery.diags)
 }
 
@@ -65,7 +65,7 @@ pub fn parse_query(file: FileId, text: &str) -> Result<ast::Query, Box<Diagnosti
     match NplParser::parse(Rule::query, text) {
         Ok(pairs) => (lower::Lower { file, base: 0 }).query(pairs),
         Err(e) => {
-            let (mut diag, _) = syntax_diagnostic(file, text, 0, &e);
+            let (mut diag, _) = syntax_diagnostic(file, text, 0, &e, Context::Top);
             diag.message = diag.message.replace("end of file", "the end of the query");
             diag.primary = diag
                 .primary
@@ -77,6 +77,30 @@ pub fn parse_query(file: FileId, text: &str) -> Result<ast::Query, Box<Diagnosti
                     .to_string(),
             );
             Err(Box::new(diag))
+        }
+    }
+}
+
+/// Where recovery parses statements: what a statement may be there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Context {
+    Top,
+    /// A namespace block's body.
+    Namespace,
+    /// A tier block's body: `accept|deny|pass ...` and `no dns`.
+    Tier,
+}
+
+impl Context {
+    fn in_block(self) -> bool {
+        self != Context::Top
+    }
+
+    /// The rule one statement of this context is parsed with.
+    fn line_rule(self) -> Rule {
+        match self {
+            Context::Tier => Rule::tier_statement_line,
+            Context::Top | Context::Namespace => Rule::statement_line,
         }
     }
 }
@@ -113,7 +137,8 @@ impl<'t> Recovery<'t> {
 
     /// Statements from `pos` to the end of the file, or (in a block) to the
     /// `}` that closes it; returns them and where they end.
-    fn items(&mut self, mut pos: usize, in_block: bool) -> (Vec<Spanned<ast::Statement>>, usize) {
+    fn items(&mut self, mut pos: usize, context: Context) -> (Vec<Spanned<ast::Statement>>, usize) {
+        let in_block = context.in_block();
         let mut statements = Vec::new();
         loop {
             pos = skip_trivia(self.text, pos);
@@ -140,7 +165,7 @@ impl<'t> Recovery<'t> {
                 ));
                 return (statements, end);
             }
-            if let Some((stmt, end)) = self.statement_at(pos) {
+            if let Some((stmt, end)) = self.statement_at(pos, context) {
                 statements.push(stmt);
                 pos = end;
                 continue;
@@ -155,9 +180,9 @@ impl<'t> Recovery<'t> {
             // The statement does not parse: report it and go on after it.
             // (A statement that parses but could not be lowered was
             // reported by `statement_at`.)
-            let at = match self.attempt(Rule::statement_line, pos) {
+            let at = match self.attempt(context.line_rule(), pos) {
                 Some(Err(error)) => {
-                    let (diag, at) = syntax_diagnostic(self.file, self.text, pos, &error);
+                    let (diag, at) = syntax_diagnostic(self.file, self.text, pos, &error, context);
                     self.report(diag);
                     at
                 }
@@ -180,8 +205,12 @@ impl<'t> Recovery<'t> {
     }
 
     /// One whole statement at `pos`, and where it ends.
-    fn statement_at(&mut self, pos: usize) -> Option<(Spanned<ast::Statement>, usize)> {
-        let pairs = self.attempt(Rule::statement_line, pos)?.ok()?;
+    fn statement_at(
+        &mut self,
+        pos: usize,
+        context: Context,
+    ) -> Option<(Spanned<ast::Statement>, usize)> {
+        let pairs = self.attempt(context.line_rule(), pos)?.ok()?;
         let lower = lower::Lower {
             file: self.file,
             base: pos,
@@ -198,18 +227,43 @@ impl<'t> Recovery<'t> {
         }
     }
 
-    /// A namespace block with errors inside: its header, every statement of
-    /// its body that parses, and its closing `}`.
+    /// A namespace or tier block with errors inside: its header, every
+    /// statement of its body that parses, and its closing `}`.
     fn block_at(&mut self, pos: usize) -> Option<(Spanned<ast::Statement>, usize)> {
-        let pairs = self.attempt(Rule::namespace_header, pos)?.ok()?;
-        let header_end = pos + pairs.clone().next()?.as_span().end();
         let lower = lower::Lower {
             file: self.file,
             base: pos,
         };
-        let mut decl = lower.namespace_header(pairs).ok()?;
-        let (body, end) = self.items(header_end, true);
-        decl.body = Some(body);
+        let (header_end, kind) = match self.attempt(Rule::namespace_header, pos)? {
+            Ok(pairs) => {
+                let end = pos + pairs.clone().next()?.as_span().end();
+                (
+                    end,
+                    BlockKind::Namespace(lower.namespace_header(pairs).ok()?),
+                )
+            }
+            Err(_) => {
+                let pairs = self.attempt(Rule::tier_header, pos)?.ok()?;
+                let end = pos + pairs.clone().next()?.as_span().end();
+                (end, BlockKind::Tier(lower.tier_header(pairs).ok()?))
+            }
+        };
+        let (statement, context) = match kind {
+            BlockKind::Namespace(decl) => (ast::Statement::Namespace(decl), Context::Namespace),
+            BlockKind::Tier(decl) => (ast::Statement::Tier(decl), Context::Tier),
+        };
+        let (body, end) = self.items(header_end, context);
+        let statement = match statement {
+            ast::Statement::Namespace(mut decl) => {
+                decl.body = Some(body);
+                ast::Statement::Namespace(decl)
+            }
+            ast::Statement::Tier(mut decl) => {
+                decl.body = body;
+                ast::Statement::Tier(decl)
+            }
+            other => other,
+        };
         let end = if self.text.get(end..).is_some_and(|r| r.starts_with('}')) {
             end + 1
         } else {
@@ -221,18 +275,21 @@ impl<'t> Recovery<'t> {
                     "this `{` block is never closed",
                 )
                 .with_primary("opened here")
-                .with_help("end the namespace block with `}` on a line of its own"),
+                .with_help(match context {
+                    Context::Tier => "end the tier block with `}` on a line of its own",
+                    _ => "end the namespace block with `}` on a line of its own",
+                }),
             );
             at
         };
-        Some((
-            Spanned::new(
-                ast::Statement::Namespace(decl),
-                Span::new(self.file, pos, end),
-            ),
-            end,
-        ))
+        Some((Spanned::new(statement, Span::new(self.file, pos, end)), end))
     }
+}
+
+/// The head of a block recovery parses statement by statement.
+enum BlockKind {
+    Namespace(ast::NamespaceDecl),
+    Tier(ast::TierDecl),
 }
 
 /// What a broken statement seems to define: `let NAME` or `namespace NAME`.
@@ -370,6 +427,7 @@ fn syntax_diagnostic(
     text: &str,
     offset: usize,
     error: &pest::error::Error<Rule>,
+    context: Context,
 ) -> (Diagnostic, usize) {
     let at = offset
         + match error.location {
@@ -418,7 +476,12 @@ fn syntax_diagnostic(
         format!("expected {expected}, found {found_text}"),
     )
     .with_primary(format!("expected {expected}"));
-    if let Some(hint) = names::hint(text, at, &found) {
+    let place = match context {
+        Context::Top => names::Place::Top,
+        Context::Namespace => names::Place::Namespace,
+        Context::Tier => names::Place::Tier,
+    };
+    if let Some(hint) = names::hint(text, at, &found, place) {
         diag = diag.with_help(hint.help);
         if let Some(fix) = hint.fix {
             diag = diag.with_suggestion(

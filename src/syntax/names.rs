@@ -51,6 +51,16 @@ pub const ISOLATE_WORDS: &[&str] = &["ingress", "egress", "none"];
 /// The carve-outs `no` turns off.
 pub const CARVEOUTS: &[&str] = &["dns", "scrape"];
 
+/// The words that open a tier block at the top level (`admin { ... }`).
+/// They are keywords only there: elsewhere they are names.
+pub const TIER_KEYWORDS: &[&str] = &["admin", "baseline"];
+
+/// The actions that start a statement in a tier block.
+pub const TIER_ACTIONS: &[&str] = &["accept", "deny", "pass"];
+
+/// The keywords that start a statement a tier block may hold.
+pub const TIER_BLOCK_KEYWORDS: &[&str] = &["accept", "deny", "pass", "no"];
+
 /// The verdicts of `expect`.
 pub const VERDICTS: &[&str] = &["allow", "deny"];
 
@@ -59,7 +69,12 @@ pub const VERDICTS: &[&str] = &["allow", "deny"];
 pub const PROTOCOLS: &[&str] = &["tcp", "udp", "sctp", "any"];
 
 /// The settings `set` takes.
-pub const SETTINGS: &[&str] = &["workload-label", "name-prefix"];
+pub const SETTINGS: &[&str] = &[
+    "workload-label",
+    "name-prefix",
+    "cluster-policy-api",
+    "cluster-policy-priorities",
+];
 
 /// What a user calls the thing a rule matches.
 pub fn rule_name(rule: Rule) -> &'static str {
@@ -67,6 +82,16 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::EOI => "end of file",
         Rule::file | Rule::statement | Rule::statement_line => "a statement",
         Rule::namespace_header | Rule::nested_namespace => "`namespace`",
+        Rule::tier_header | Rule::tier_decl | Rule::tier_name => "`admin` or `baseline`",
+        Rule::kw_admin => "`admin`",
+        Rule::kw_baseline => "`baseline`",
+        Rule::tier_block => "a `{` block",
+        Rule::tier_statement_line | Rule::tier_statement | Rule::tier_rule | Rule::tier_action => {
+            "`accept`, `deny` or `pass`"
+        }
+        Rule::kw_accept => "`accept`",
+        Rule::kw_pass => "`pass`",
+        Rule::tier_side => "`ingress` or `egress`",
         Rule::block_statement => "a statement",
         Rule::end_of_statement => "the end of the statement (a new line or `;`)",
         Rule::query => "a query `SRC -> DST[:PORTS]`",
@@ -141,6 +166,9 @@ pub fn describe_expected(rules: &[Rule]) -> String {
     }
     // Statement keywords are many; name them once as "a statement".
     let statement_kw = [
+        "`admin` or `baseline`",
+        "`admin`",
+        "`baseline`",
         "`namespace`",
         "`let`",
         "`allow`",
@@ -387,8 +415,71 @@ fn word_start(line: &str, word: &str) -> Option<usize> {
     })
 }
 
+/// Where a syntax error is: what a statement there may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    Top,
+    Namespace,
+    Tier,
+}
+
+/// Hints about the statements of version 2 and where they belong.
+fn tier_hint(cx: &Context<'_>, place: Place) -> Option<Hint> {
+    let Context { before, found, .. } = *cx;
+    let at_start = before.is_empty();
+    let tier_word = TIER_KEYWORDS.contains(&found);
+    match place {
+        Place::Namespace if at_start && tier_word => Some(Hint::help(format!(
+            "`{found} {{ ... }}` is written at the top level, not inside a `namespace` block"
+        ))),
+        Place::Top if at_start && tier_word => Some(Hint::help(format!(
+            "`{found}` opens a block: write `{found} {{` and, on the lines after it, statements such as `deny SRC -> DST`, then `}}`"
+        ))),
+        Place::Top if TIER_KEYWORDS.contains(&before) => Some(Hint::help(format!(
+            "`{before}` opens a block: write `{before} {{` and, on the lines after it, statements such as `deny SRC -> DST`, then `}}`"
+        ))),
+        Place::Top | Place::Namespace if at_start && ["accept", "pass"].contains(&found) => {
+            Some(Hint::help(format!(
+                "`{found}` is a statement of a tier block: write it inside `admin {{ ... }}`{}",
+                if found == "pass" {
+                    ""
+                } else {
+                    " or `baseline { ... }`"
+                }
+            )))
+        }
+        Place::Tier if at_start && !found.is_empty() && !TIER_BLOCK_KEYWORDS.contains(&found) => {
+            let mut hint = Hint::help(
+                "a tier block holds ordered `accept`, `deny` and `pass` statements (`deny SRC -> DST[:PORTS]`) and `no dns`",
+            );
+            if let Some(best) =
+                crate::diagnostic::closest(found, TIER_BLOCK_KEYWORDS.iter().copied())
+            {
+                hint.fix = Some(HintFix {
+                    title: format!("replace with `{best}`"),
+                    start: cx.at,
+                    end: cx.at + found.len(),
+                    text: best.to_string(),
+                    applicability: Applicability::MaybeIncorrect,
+                });
+                hint.help = format!("did you mean `{best}`? {}", hint.help);
+            }
+            Some(hint)
+        }
+        Place::Tier if !at_start => {
+            let keyword = before.split_whitespace().next().unwrap_or("");
+            TIER_ACTIONS.contains(&keyword).then(|| {
+                Hint::help(format!(
+                    "write `{keyword} [ingress|egress] SRC[, SRC] -> DST[:PORTS][, DST[:PORTS]]`, e.g. `{keyword} cluster -> kube-system/*`"
+                ))
+            })
+        }
+        _ => None,
+    }
+}
+
 /// A targeted hint for common mistakes at a syntax error.
-pub fn hint(text: &str, at: usize, found: &str) -> Option<Hint> {
+pub fn hint(text: &str, at: usize, found: &str, place: Place) -> Option<Hint> {
     // The statement starts after the last newline or `;` before the error.
     let at = at.min(text.len());
     let line_start = text[..at].rfind(['\n', ';']).map_or(0, |i| i + 1);
@@ -405,6 +496,9 @@ pub fn hint(text: &str, at: usize, found: &str) -> Option<Hint> {
         found,
     };
     if let Some(h) = specific_hint(&cx) {
+        return Some(h);
+    }
+    if let Some(h) = tier_hint(&cx, place) {
         return Some(h);
     }
     if before.is_empty() && !found.is_empty() {

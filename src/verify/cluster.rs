@@ -16,6 +16,7 @@ use crate::diagnostic::{codes, Diagnostic, Diagnostics};
 use crate::emit::Provenance;
 use crate::eval::{Endpoint, PolicySet};
 use crate::ir::{Dns, NamespaceSelector, OriginKind, Peer, PortNumber, Ports, Program, Selector};
+use crate::k8s::cluster_policy::ClusterObject;
 use crate::source::{SourceMap, Span};
 
 /// The pods (or the address) an endpoint stands for in the cluster. Pods on
@@ -36,6 +37,23 @@ pub fn endpoints(peer: &Peer, inventory: &Inventory) -> Vec<Representative> {
             .into_iter()
             .collect(),
     }
+}
+
+/// A representative at each address of `positions` (itself when none).
+fn placed(r: Representative, positions: &[std::net::IpAddr]) -> Vec<Representative> {
+    if positions.is_empty() || !matches!(r.endpoint, Endpoint::Pod(_)) {
+        return vec![r];
+    }
+    positions
+        .iter()
+        .map(|a| {
+            let mut copy = r.clone();
+            if let Endpoint::Pod(p) = &mut copy.endpoint {
+                p.address = Some(*a);
+            }
+            copy
+        })
+        .collect()
 }
 
 /// A pod of the inventory as an endpoint.
@@ -100,8 +118,29 @@ pub fn check(
     sources: &SourceMap,
     inventory: &Inventory,
 ) -> Diagnostics {
+    check_with(program, policies, &[], provenance, sources, inventory)
+}
+
+/// [`check`] with the program's cluster-scoped objects. The inventory's
+/// pods have no known address: where cluster policies have `networks`, a
+/// destination pod is checked at every position relative to them.
+pub fn check_with(
+    program: &Program,
+    policies: &[NetworkPolicy],
+    cluster: &[ClusterObject],
+    provenance: &Provenance,
+    sources: &SourceMap,
+    inventory: &Inventory,
+) -> Diagnostics {
     let mut diags = Diagnostics::default();
-    if let Ok(set) = PolicySet::from_slice(policies) {
+    let set = PolicySet::from_slice(policies).and_then(|mut set| {
+        set.add_cluster(cluster)?;
+        Ok(set)
+    });
+    let mut atoms = super::regions::Atoms::default();
+    atoms.add_cluster(cluster);
+    let positions = atoms.pod_positions();
+    if let Ok(set) = set {
         let checker = Checker {
             set: &set,
             tracer: Tracer {
@@ -120,6 +159,7 @@ pub fn check(
                 .destinations
                 .iter()
                 .flat_map(|p| endpoints(p, inventory))
+                .flat_map(|r| placed(r, &positions))
                 .collect();
             if let Some(d) = checker.check(e, &srcs, &dsts) {
                 diags.push(d.with_note("checked against the pods of the inventory"));

@@ -224,6 +224,26 @@ fn with_trace_labels(mut diag: Diagnostic, traces: &[SideTrace], allow: bool) ->
         None => labels.push((span, vec![text])),
     };
     for t in traces {
+        let decided = t.tiers.iter().find(|r| {
+            matches!(
+                (t.step, r.tier),
+                (Some("admin"), "admin") | (Some("baseline"), "baseline")
+            )
+        });
+        if let Some(r) = decided {
+            let verb = match r.action {
+                "accept" => "accepts",
+                "deny" => "denies",
+                _ => "passes",
+            };
+            for span in &r.spans {
+                add(
+                    *span,
+                    format!("{verb} {} ({})", trace::owner(t.direction), r.tier),
+                );
+            }
+            continue;
+        }
         if !t.allowed_by.is_empty() {
             for r in &t.allowed_by {
                 for span in &r.spans {
@@ -246,6 +266,32 @@ fn with_trace_labels(mut diag: Diagnostic, traces: &[SideTrace], allow: bool) ->
     diag
 }
 
+/// The help when a tier statement decided the side that made the
+/// expectation fail.
+fn tier_help(e: &Expectation, src: &str, dst: &str, traces: &[SideTrace]) -> Option<String> {
+    let decisive = traces.iter().find_map(|t| {
+        let step = t.step?;
+        let rule = t.tiers.iter().find(|r| r.tier == step)?;
+        (t.allowed != e.allow).then_some((t, rule))
+    })?;
+    let (t, rule) = decisive;
+    let owner = trace::owner(t.direction);
+    Some(match (rule.tier, rule.action) {
+        ("admin", "deny") => format!(
+            "an admin `deny` comes before every namespace's own policies: put an `accept` (or a `pass`) for `{src}` → `{dst}` before it in the `admin` block, narrow the `deny`, or write `expect deny` if this traffic must stay blocked"
+        ),
+        ("admin", _) => format!(
+            "an admin `accept` allows this past every namespace's own policies: narrow it, put a `deny` for `{src}` → `{dst}` before it, or write `expect allow` if it is intended"
+        ),
+        (_, "deny") => format!(
+            "the baseline decides {owner} because no NetworkPolicy isolates it, and a namespace's own policies override the baseline: declare that namespace (npc then isolates it and writes each `allow` there, e.g. `allow {src} -> {dst}`), or put an `accept` for this traffic before the `deny`"
+        ),
+        _ => format!(
+            "the baseline accepts this because no NetworkPolicy isolates {owner}: declare the namespace (npc then isolates it), put a `deny` before the `accept`, or write `expect allow` if it is intended"
+        ),
+    })
+}
+
 fn help(
     e: &Expectation,
     src: &str,
@@ -254,6 +300,9 @@ fn help(
     traces: &[SideTrace],
     stand_ins: &[crate::eval::NamedPort],
 ) -> String {
+    if let Some(help) = tier_help(e, src, dst, traces) {
+        return help;
+    }
     if !e.allow {
         if traces.iter().all(|t| !t.isolated) {
             return "neither side is isolated: declare the namespaces with `namespace NAME` so that npc isolates them, or write `expect allow` if this traffic is intended".to_string();

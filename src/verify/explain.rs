@@ -136,7 +136,10 @@ pub fn explain(inputs: Vec<Input>, query: &str, inventory: Option<&Inventory>) -
     if out.diagnostics.iter().any(Diagnostic::is_error) {
         return out;
     }
-    let set = match PolicySet::from_slice(&c.policies) {
+    let set = match PolicySet::from_slice(&c.policies).and_then(|mut set| {
+        set.add_cluster(&c.cluster_policies)?;
+        Ok(set)
+    }) {
         Ok(set) => set,
         Err(_) => return out,
     };
@@ -174,6 +177,16 @@ pub fn explain(inputs: Vec<Input>, query: &str, inventory: Option<&Inventory>) -
         }
     }
     let mut notes = Vec::new();
+    let ranges = program.tiers.blocks().any(|b| {
+        b.statements.iter().any(|s| {
+            s.destinations
+                .iter()
+                .any(|(p, _)| matches!(p, Peer::Ip(block) if !block.cidr.is_everything()))
+        })
+    });
+    if ranges {
+        notes.push("a pod's address is not known here: it is taken to lie in `world` and outside the narrower address ranges of tier statements; `expect` lines check every position".to_string());
+    }
     for (peers, role) in [(&e.sources, "source"), (&e.destinations, "destination")] {
         for peer in peers {
             notes.extend(unmentioned(peer, program, role));

@@ -85,6 +85,7 @@ pub fn parse(name: &str, text: &str) -> Result<Inventory, String> {
                 labels: p.shape.labels.clone(),
                 ports: p.shape.ports.clone(),
                 ips: Vec::new(),
+                address: None,
             },
         })
         .collect();

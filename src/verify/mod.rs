@@ -16,7 +16,10 @@ pub mod inventory;
 pub mod port_classes;
 pub mod regions;
 pub mod representative;
+pub mod tiers;
 pub mod trace;
+
+pub use tiers::contradictions;
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 

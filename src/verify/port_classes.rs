@@ -288,6 +288,23 @@ impl PortTargets {
         }
     }
 
+    /// Adds ports of rules about every pod from every source: a cluster
+    /// policy's (over-approximated: more targets only means more
+    /// declarations to check).
+    pub fn add_everywhere(&mut self, ports: PortUse) {
+        if ports.is_empty() {
+            return;
+        }
+        self.everywhere.push(Target {
+            pods: Selector::default(),
+            ports: Rc::new(ports),
+            admits: Rc::new(Admits::From {
+                namespace: String::new(),
+                peers: Vec::new(),
+            }),
+        });
+    }
+
     /// The ports of the rules about a pod that admit one of `sources` (any
     /// source when `None`).
     pub fn ports_for(

@@ -38,6 +38,7 @@ use super::port_classes::{self, Class, Name, PortTargets, PortUse};
 use super::representative::{Kind, Representative};
 use crate::eval::{Endpoint, NamedPort, Pod};
 use crate::ir::{NamespaceSelector, Operator, Peer, PortNumber, Ports, Program, Selector};
+use crate::k8s::cluster_policy::ClusterObject;
 use crate::k8s::{Cidr, IpBlock, Protocol, NAMESPACE_NAME_LABEL};
 
 /// The most regions one endpoint of one expectation may have.
@@ -77,10 +78,15 @@ pub struct Atoms {
     selectors_for_any: BTreeSet<usize>,
     /// Namespace names the policies mention.
     namespace_names: BTreeSet<String>,
-    /// Bounds of every ipBlock and except.
+    /// Bounds of every ipBlock and except, and of every `networks` CIDR of
+    /// a cluster policy.
     bounds: Bounds,
     /// The ports of the rules about each pod.
     targets: PortTargets,
+    /// Bounds of the `networks` of cluster policies, which see pod
+    /// addresses: a destination pod takes one address per stretch between
+    /// them (a pod may lie inside or outside each).
+    pod_bounds: Bounds,
 }
 
 /// The bounds of address ranges, per family: the first address of every
@@ -92,6 +98,22 @@ pub struct Bounds {
 }
 
 impl Bounds {
+    /// Adds the bounds of a CIDR.
+    pub fn add_cidr(&mut self, c: Cidr) {
+        let (first, last) = c.range();
+        let bounds = if c.is_ipv4() {
+            &mut self.v4
+        } else {
+            &mut self.v6
+        };
+        bounds.insert(first);
+        bounds.extend(last.checked_add(1));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.v4.is_empty() && self.v6.is_empty()
+    }
+
     /// Adds the bounds of an API object's ipBlock and its excepts.
     pub fn add(&mut self, block: &IPBlock) {
         for text in std::iter::once(&block.cidr).chain(block.except.iter().flatten()) {
@@ -191,6 +213,143 @@ impl Atoms {
                     }
                 }
             }
+        }
+    }
+
+    /// Adds what cluster policies can tell apart: their subjects, peers,
+    /// `networks` (which also place pods) and ports.
+    pub fn add_cluster(&mut self, objects: &[ClusterObject]) {
+        for object in objects {
+            let Ok(value) = object.to_json() else {
+                continue;
+            };
+            let spec = &value["spec"];
+            self.cluster_selection(&spec["subject"]);
+            let ingress = spec["ingress"].as_array().into_iter().flatten();
+            let egress = spec["egress"].as_array().into_iter().flatten();
+            for rule in ingress.chain(egress) {
+                let peers = rule["from"]
+                    .as_array()
+                    .into_iter()
+                    .chain(rule["to"].as_array())
+                    .flatten();
+                for peer in peers {
+                    self.cluster_selection(peer);
+                    // The CIDRs of one peer as ranges, adjacent ones merged
+                    // (a block with exceptions is written as many CIDRs).
+                    let mut ranges: Vec<(bool, u128, u128)> = peer["networks"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|c| c.as_str().and_then(|t| Cidr::parse_lenient(t).ok()))
+                        .map(|c| {
+                            let (a, b) = c.range();
+                            (c.is_ipv4(), a, b)
+                        })
+                        .collect();
+                    ranges.sort_unstable();
+                    let mut merged: Vec<(bool, u128, u128)> = Vec::new();
+                    for (v4, a, b) in ranges {
+                        match merged.last_mut() {
+                            Some((f, _, end))
+                                if *f == v4 && end.checked_add(1).is_some_and(|n| n >= a) =>
+                            {
+                                *end = (*end).max(b);
+                            }
+                            _ => merged.push((v4, a, b)),
+                        }
+                    }
+                    for (v4, a, b) in merged {
+                        for bounds in [&mut self.bounds, &mut self.pod_bounds] {
+                            let list = if v4 { &mut bounds.v4 } else { &mut bounds.v6 };
+                            list.insert(a);
+                            list.extend(b.checked_add(1));
+                        }
+                    }
+                }
+                // v1alpha2 `protocols`, v1alpha1 `ports`.
+                let ports = rule["protocols"]
+                    .as_array()
+                    .into_iter()
+                    .chain(rule["ports"].as_array())
+                    .flatten();
+                let mut uses = port_classes::PortUse::default();
+                for port in ports {
+                    let named = port["destinationNamedPort"]
+                        .as_str()
+                        .or(port["namedPort"].as_str());
+                    if let Some(name) = named {
+                        // A cluster policy's named port matches whatever
+                        // protocol its container port declares.
+                        for protocol in Protocol::ALL {
+                            uses.named.insert((name.to_string(), protocol));
+                        }
+                    }
+                    let range = |v: &serde_json::Value| {
+                        let (start, end) = match v["number"].as_i64().or(v["port"].as_i64()) {
+                            Some(n) => (n, n),
+                            None => (
+                                v["range"]["start"].as_i64().or(v["start"].as_i64())?,
+                                v["range"]["end"].as_i64().or(v["end"].as_i64())?,
+                            ),
+                        };
+                        Some((u16::try_from(start).ok()?, u16::try_from(end).ok()?))
+                    };
+                    for (key, protocol) in [
+                        ("tcp", Protocol::Tcp),
+                        ("udp", Protocol::Udp),
+                        ("sctp", Protocol::Sctp),
+                    ] {
+                        if let Some((a, b)) = range(&port[key]["destinationPort"]) {
+                            uses.add_numbered(protocol, a, b);
+                        }
+                    }
+                    for key in ["portNumber", "portRange"] {
+                        let p = &port[key];
+                        let protocol = p["protocol"]
+                            .as_str()
+                            .and_then(Protocol::parse)
+                            .unwrap_or(Protocol::Tcp);
+                        if let Some((a, b)) = range(p) {
+                            uses.add_numbered(protocol, a, b);
+                        }
+                    }
+                }
+                self.targets.add_everywhere(uses);
+            }
+        }
+    }
+
+    /// A cluster policy's subject or peer: `namespaces`, or `pods` with
+    /// its namespace selector.
+    fn cluster_selection(&mut self, value: &serde_json::Value) {
+        let read = |v: &serde_json::Value| -> Option<Selector> {
+            let sel: LabelSelector = serde_json::from_value(v.clone()).ok()?;
+            Some(selector(&sel))
+        };
+        let (namespaces, pods) = if let Some(ns) = value.get("namespaces") {
+            (read(ns), Some(Selector::default()))
+        } else if let Some(pods) = value.get("pods") {
+            (
+                read(&pods["namespaceSelector"]).or(Some(Selector::default())),
+                read(&pods["podSelector"]),
+            )
+        } else {
+            return;
+        };
+        let (Some(namespaces), Some(pods)) = (namespaces, pods) else {
+            return;
+        };
+        if let Some(name) = named(&namespaces) {
+            self.namespace_names.insert(name.to_string());
+            self.pods_by_namespace
+                .entry(name.to_string())
+                .or_default()
+                .insert(pods);
+            self.intern(namespaces);
+        } else {
+            let id = self.intern(namespaces);
+            self.pods_by_selector.entry(id).or_default().insert(pods);
         }
     }
 
@@ -552,13 +711,21 @@ impl Declarations<'_> {
 
 /// The representatives of one expectation endpoint (its peers: one, or the
 /// two halves of `world`), one per region. A destination's pods declare
-/// the container ports of each case of their declarations.
+/// the container ports of each case of their declarations, and, when
+/// `placed`, take each position relative to the `networks` of cluster
+/// policies (one address per stretch between their bounds, in each family).
 fn representatives(
     peers: &[Peer],
     program: &Program,
     atoms: &Atoms,
     declarations: &mut Declarations<'_>,
+    placed: bool,
 ) -> Result<Vec<Representative>, TooManyRegions> {
+    let positions = if placed {
+        pod_positions(atoms)
+    } else {
+        Vec::new()
+    };
     let mut out = Vec::new();
     for peer in peers {
         match peer {
@@ -574,7 +741,18 @@ fn representatives(
                     for labels in classes {
                         let cases = declarations.for_pod(&namespace, &namespace_labels, &labels)?;
                         for ports in cases.iter() {
-                            out.push(pod(&namespace, &namespace_labels, managed, &labels, ports));
+                            let rep = pod(&namespace, &namespace_labels, managed, &labels, ports);
+                            if positions.is_empty() {
+                                out.push(rep);
+                                continue;
+                            }
+                            for address in &positions {
+                                let mut placed = rep.clone();
+                                if let Endpoint::Pod(p) = &mut placed.endpoint {
+                                    p.address = Some(*address);
+                                }
+                                out.push(placed);
+                            }
                         }
                         if out.len() > MAX_REGIONS {
                             return Err(TooManyRegions);
@@ -604,7 +782,68 @@ fn pod(
             ports: ports.to_vec(),
             // Representative pods carry no address: ipBlocks never match them.
             ips: Vec::new(),
+            address: None,
         }),
+    }
+}
+
+impl Atoms {
+    /// See [`pod_positions`].
+    pub fn pod_positions(&self) -> Vec<std::net::IpAddr> {
+        pod_positions(self)
+    }
+}
+
+/// The addresses a pod may have that cluster policies' `networks` tell
+/// apart: one per stretch between their bounds, in each family (none when
+/// no cluster policy has `networks`).
+fn pod_positions(atoms: &Atoms) -> Vec<std::net::IpAddr> {
+    if atoms.pod_bounds.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (family, bounds) in [
+        (
+            Cidr::V4 {
+                network: 0,
+                prefix: 0,
+            },
+            &atoms.pod_bounds.v4,
+        ),
+        (
+            Cidr::V6 {
+                network: 0,
+                prefix: 0,
+            },
+            &atoms.pod_bounds.v6,
+        ),
+    ] {
+        let (first, last) = family.range();
+        let mut cuts: BTreeSet<u128> = bounds.iter().copied().filter(|c| *c <= last).collect();
+        cuts.insert(first);
+        let cuts: Vec<u128> = cuts.into_iter().collect();
+        for (i, start) in cuts.iter().enumerate() {
+            let end = cuts.get(i + 1).map_or(last, |next| next - 1);
+            if let Some(ip) = family.address(pick_pod(family, *start, end)) {
+                out.push(ip);
+            }
+        }
+    }
+    out
+}
+
+/// An address of `[start, end]` for a pod: one of a common pod range when
+/// the stretch holds one, else as [`pick`].
+fn pick_pod(family: Cidr, start: u128, end: u128) -> u128 {
+    let pod = if family.is_ipv4() {
+        u128::from(u32::from(Ipv4Addr::new(10, 244, 1, 7)))
+    } else {
+        u128::from(Ipv6Addr::new(0xfd00, 0x10, 0x244, 1, 0, 0, 0, 7))
+    };
+    if (start..=end).contains(&pod) {
+        pod
+    } else {
+        pick(family, start, end)
     }
 }
 
@@ -746,7 +985,14 @@ impl<'a> Splitter<'a> {
                 }
             }
         };
-        let reps = Rc::new(representatives(peers, self.program, atoms, declarations)?);
+        let placed = key.1.is_some();
+        let reps = Rc::new(representatives(
+            peers,
+            self.program,
+            atoms,
+            declarations,
+            placed,
+        )?);
         self.cache.insert(key, Rc::clone(&reps));
         Ok(reps)
     }

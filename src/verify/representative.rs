@@ -32,6 +32,13 @@ impl Representative {
     /// Made on demand: most representatives are never named.
     pub fn description(&self) -> String {
         match (&self.kind, &self.endpoint) {
+            (
+                Kind::Inventory(key),
+                Endpoint::Pod(Pod {
+                    address: Some(address),
+                    ..
+                }),
+            ) => format!("pod `{key}` at the address `{address}`"),
             (Kind::Inventory(key), _) => format!("pod `{key}`"),
             (_, Endpoint::Ip(ip)) => format!("the address `{ip}`"),
             (Kind::Pod { declared }, Endpoint::Pod(pod)) => {
@@ -49,6 +56,9 @@ impl Representative {
                     ));
                 }
                 text.push_str(&format!(" with {}", label_text(&pod.labels)));
+                if let Some(address) = pod.address {
+                    text.push_str(&format!(" and the address `{address}`"));
+                }
                 text
             }
             (Kind::Address, Endpoint::Pod(pod)) => format!("a pod in `{}`", pod.namespace),
@@ -137,6 +147,7 @@ pub fn representatives(peer: &Peer, program: &Program, ports: &[NamedPort]) -> V
                         ports: ports.to_vec(),
                         // Representative pods carry no address: ipBlocks never match them.
                         ips: Vec::new(),
+                        address: None,
                     }),
                 })
                 .collect()

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::representative::peer_covers;
 use crate::emit::Provenance;
-use crate::eval::{Endpoint, PolicyName, Side};
+use crate::eval::{Endpoint, PolicyName, Side, Step, TierMatch};
 use crate::ir::{Origin, OriginKind, Program};
 pub use crate::k8s::Direction;
 use crate::source::{SourceMap, Span};
@@ -54,6 +54,44 @@ pub struct SideTrace {
     pub allowed: bool,
     pub isolated_by: Vec<PolicyTrace>,
     pub allowed_by: Vec<RuleTrace>,
+    /// With tier blocks: which step decided (`admin`, `network-policies`,
+    /// `baseline`, `default`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<&'static str>,
+    /// With tier blocks: the tier rules that matched (an admin rule that
+    /// decided or passed, a baseline rule that decided).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tiers: Vec<TierTrace>,
+}
+
+/// A rule of a cluster policy that matched, with the tier statement it
+/// came from.
+#[derive(Clone, Debug, Serialize)]
+pub struct TierTrace {
+    /// `admin`, `baseline`.
+    pub tier: &'static str,
+    /// The object's name.
+    pub policy: String,
+    pub priority: i32,
+    pub direction: Direction,
+    pub rule: usize,
+    /// `accept`, `deny`, `pass`.
+    pub action: &'static str,
+    pub lines: Vec<String>,
+    /// Inserted by npc before a `deny` so that DNS keeps working.
+    pub dns: bool,
+    #[serde(skip)]
+    pub spans: Vec<Span>,
+}
+
+/// The name of a step, as traces write it.
+pub fn step_name(step: Step) -> &'static str {
+    match step {
+        Step::Admin => "admin",
+        Step::NetworkPolicies => "network-policies",
+        Step::Baseline => "baseline",
+        Step::Default => "default",
+    }
 }
 
 fn kind(k: OriginKind) -> &'static str {
@@ -175,6 +213,7 @@ impl Tracer<'_> {
                 spans,
             });
         }
+        let tiered = !self.program.tiers.is_empty();
         SideTrace {
             direction,
             applies: matches!(owner, Endpoint::Pod(_)),
@@ -182,8 +221,60 @@ impl Tracer<'_> {
             allowed: side.allowed,
             isolated_by: side.selecting.iter().map(|id| self.policy(id)).collect(),
             allowed_by,
+            step: tiered.then(|| step_name(side.step)),
+            tiers: side
+                .admin
+                .iter()
+                .chain(&side.baseline)
+                .map(|m| self.tier(m))
+                .collect(),
         }
     }
+
+    /// A tier rule that matched, with its statement's lines.
+    pub fn tier(&self, m: &TierMatch) -> TierTrace {
+        let origin = self
+            .provenance
+            .cluster
+            .objects
+            .get(&m.policy)
+            .and_then(|o| o.rules(m.direction).get(m.rule))
+            .copied();
+        let spans: Vec<Span> = origin.iter().map(|o| o.span).collect();
+        TierTrace {
+            tier: m.tier.as_str(),
+            policy: m.policy.clone(),
+            priority: m.priority,
+            direction: m.direction,
+            rule: m.rule,
+            action: m.action.as_str(),
+            lines: self.lines(&spans),
+            dns: origin.is_some_and(|o| o.dns),
+            spans,
+        }
+    }
+}
+
+/// A tier rule as a note names it: `the admin statement (shop.npl:4)
+/// denies it (`admin-cluster` egress rule 0)`.
+pub fn tier_rule(t: &TierTrace) -> String {
+    let what = if t.dns {
+        "the DNS statement npc inserted before the `deny`".to_string()
+    } else {
+        format!("the {} statement", t.tier)
+    };
+    let verb = match t.action {
+        "accept" => "accepts",
+        "deny" => "denies",
+        _ => "passes",
+    };
+    format!(
+        "{what}{} {verb} it (`{}` {} rule {})",
+        at(&t.lines),
+        t.policy,
+        t.direction.as_str(),
+        t.rule
+    )
 }
 
 fn list(items: &[String]) -> String {
@@ -204,8 +295,47 @@ fn at(lines: &[String]) -> String {
 
 /// One line describing a side: `the source's egress: isolated by
 /// `web/default-deny` (shop.npl:7); allowed by `web/frontend` egress rule 0 (shop.npl:16)`.
+/// With tier blocks, the step that decided comes first.
 pub fn describe(t: &SideTrace, traffic: &str) -> String {
     let head = owner(t.direction);
+    if t.applies {
+        if let Some(step) = t.step {
+            let admin = t.tiers.iter().find(|r| r.tier == "admin");
+            let baseline = t.tiers.iter().find(|r| r.tier == "baseline");
+            match (step, admin, baseline) {
+                ("admin", Some(r), _) => return format!("{head}: {}", tier_rule(r)),
+                ("baseline", _, Some(r)) => {
+                    let passed = admin.map_or(String::new(), |a| format!("{}; ", tier_rule(a)));
+                    return format!(
+                        "{head}: {passed}not isolated by any NetworkPolicy, so the baseline decides: {}",
+                        tier_rule(r)
+                    );
+                }
+                ("default", _, _) => {
+                    let passed = admin.map_or(String::new(), |a| format!("{}; ", tier_rule(a)));
+                    return format!(
+                        "{head}: {passed}not isolated (no policy selects it for {}) and no baseline statement applies, so allowed",
+                        t.direction.as_str()
+                    );
+                }
+                _ => {
+                    if let Some(a) = admin {
+                        let rest = describe_policies(t, traffic, head);
+                        let rest = rest
+                            .strip_prefix(&format!("{head}: "))
+                            .unwrap_or(&rest)
+                            .to_string();
+                        return format!("{head}: {}; {rest}", tier_rule(a));
+                    }
+                }
+            }
+        }
+    }
+    describe_policies(t, traffic, head)
+}
+
+/// [`describe`] by the NetworkPolicies alone.
+fn describe_policies(t: &SideTrace, traffic: &str, head: &str) -> String {
     if !t.applies {
         let who = match t.direction {
             Direction::Egress => "the source",

@@ -18,7 +18,40 @@ fn readme_npl_blocks_compile() {
             c.diagnostics.is_empty(),
             "README example has diagnostics:\n{text}"
         );
-        assert!(!c.policies.is_empty());
+        assert!(!c.policies.is_empty() || !c.cluster_policies.is_empty());
+    }
+}
+
+/// Every NPL block of the guides about version 2 compiles without an error,
+/// its `expect` lines hold, and the warnings the guide shows are the ones it
+/// says it shows: `deny egress cluster -> world` is there for W021.
+#[test]
+fn guide_npl_blocks_compile_and_their_expectations_hold() {
+    for guide in ["docs/guardrails.md", "docs/language.md"] {
+        let text = std::fs::read_to_string(root().join(guide)).unwrap();
+        let blocks: Vec<&str> = text
+            .split("```npl\n")
+            .skip(1)
+            .map(|rest| rest.split("```").next().unwrap())
+            .collect();
+        assert!(!blocks.is_empty(), "{guide} has no NPL example");
+        for block in blocks {
+            let c = npc::compile_str(guide, block);
+            let shown = npc::render::human(&c.diagnostics, &c.sources, false);
+            assert!(
+                !c.has_errors(),
+                "{guide} example has errors:\n{block}\n{shown}"
+            );
+            let warned: Vec<&str> = c.diagnostics.iter().map(|d| d.code.id).collect();
+            let expected: &[&str] = if block.contains("deny egress cluster -> world")
+                && !block.contains("pass cluster -> cluster")
+            {
+                &["W021"]
+            } else {
+                &[]
+            };
+            assert_eq!(warned, expected, "{guide} example:\n{block}\n{shown}");
+        }
     }
 }
 

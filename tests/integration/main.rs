@@ -45,6 +45,7 @@ mod lsp_edits;
 mod lsp_limits;
 mod lsp_stdio;
 mod properties;
+mod tiers;
 mod verify_cli;
 mod verify_expect;
 mod verify_explain;

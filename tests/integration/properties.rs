@@ -95,9 +95,10 @@ fn check(text: &str) {
         let _ = npc::render::human(&c.diagnostics, &c.sources, false);
         let _ = npc::render::json(&c.diagnostics, &c.sources);
     } else {
-        let yaml = npc::emit::output::to_yaml(&c.policies).unwrap();
+        let yaml = npc::emit::output::to_yaml_all(&c.cluster_policies, &c.policies).unwrap();
+        let again = npc::compile_str("prop.npl", text);
         let again =
-            npc::emit::output::to_yaml(&npc::compile_str("prop.npl", text).policies).unwrap();
+            npc::emit::output::to_yaml_all(&again.cluster_policies, &again.policies).unwrap();
         assert_eq!(yaml, again, "output is not deterministic");
     }
 }

@@ -15,15 +15,22 @@
   var panel = document.getElementById('panel');
   var nsFilter = document.getElementById('ns-filter');
   var findInput = document.getElementById('find');
-  var ORIGINS = ['allow', 'dns', 'scrape'];
+  // The tier styles come first when the graph has them (cluster guardrails).
+  var ORIGINS = ['accept', 'pass', 'deny'].filter(function (o) {
+    return data.edges.some(function (e) { return e.origins.indexOf(o) >= 0; });
+  }).concat(['allow', 'dns', 'scrape']);
   var MANIFESTS = data.of === 'manifests';
   var ORIGIN_TEXT = {
     allow: MANIFESTS ? 'NetworkPolicy rule' : 'allow statement',
     dns: 'DNS carve-out',
-    scrape: 'scrape carve-out'
+    scrape: 'scrape carve-out',
+    accept: 'accepted by a tier statement',
+    pass: 'an admin pass, then the namespaces\u2019 policies',
+    deny: 'allowed by the namespaces, denied by a tier statement'
   };
   var COLORS = {
     allow: '#2563eb', dns: '#7c3aed', scrape: '#c2410c',
+    accept: '#0f766e', pass: '#0891b2', deny: '#9f1239',
     holds: '#15803d', fails: '#dc2626'
   };
   var NODE_H = 26, GAP_X = 10, GAP_Y = 8, PAD = 10, HEAD = 38, GROUP_GAP = 30;
@@ -56,7 +63,7 @@
   var state = {
     ns: '',
     selection: null,
-    origins: { allow: true, dns: true, scrape: true },
+    origins: { allow: true, dns: true, scrape: true, accept: true, pass: true, deny: true },
     showExpect: true,
     // Connections between namespaces drawn one per pair of namespaces:
     // null means automatic (on above OVERVIEW_NODES endpoints, unfiltered).

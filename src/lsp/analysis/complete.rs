@@ -38,6 +38,12 @@ fn setting_detail(setting: &str) -> Option<&'static str> {
     match setting {
         "workload-label" => Some("the label a bare workload name selects on (default `app`)"),
         "name-prefix" => Some("prepended to every policy name (default empty)"),
+        "cluster-policy-api" => Some(
+            "`v1alpha2` (ClusterNetworkPolicy, the default) or `v1alpha1` (AdminNetworkPolicy and BaselineAdminNetworkPolicy)",
+        ),
+        "cluster-policy-priorities" => {
+            Some("the priorities cluster policies take, `FIRST-LAST` (default `0-1000`)")
+        }
         _ => None,
     }
 }
@@ -539,7 +545,15 @@ mod tests {
 
     #[test]
     fn settings_after_set() {
-        assert_eq!(labels("set "), vec!["workload-label", "name-prefix"]);
+        assert_eq!(
+            labels("set "),
+            vec![
+                "workload-label",
+                "name-prefix",
+                "cluster-policy-api",
+                "cluster-policy-priorities"
+            ]
+        );
     }
 
     #[test]

@@ -168,6 +168,10 @@ impl Analysis {
             }
             _ => {}
         }
+        if let Statement::TierRule(_) = &stmt.node {
+            md.push_str("\n\n");
+            md.push_str(&self.tier_rules_text(stmt.span));
+        }
         if matches!(
             stmt.node,
             Statement::Namespace(_)
@@ -179,6 +183,54 @@ impl Analysis {
             md.push_str(&self.policies_text(super::policies::origin_span(stmt)));
         }
         Some((site.keyword, md))
+    }
+
+    /// The rules a tier statement became: each cluster policy (kind, name,
+    /// tier, priority) with the rule as YAML, and the DNS statements npc
+    /// inserted before it.
+    fn tier_rules_text(&self, statement: Span) -> String {
+        if !self.compiled() {
+            return "the program has errors: fix them to see the cluster policy rules this statement produces"
+                .to_string();
+        }
+        let mut own = String::new();
+        let mut dns = String::new();
+        for object in &self.cluster {
+            let Some(origins) = self.provenance.cluster.objects.get(object.name()) else {
+                continue;
+            };
+            let Ok(value) = object.to_json() else {
+                continue;
+            };
+            for (direction, list) in [("ingress", &origins.ingress), ("egress", &origins.egress)] {
+                for (i, o) in list.iter().enumerate() {
+                    if o.span != statement {
+                        continue;
+                    }
+                    let rule = &value["spec"][direction][i];
+                    let yaml =
+                        crate::k8s::yaml::to_string(&crate::k8s::yaml::Node::from_json(rule));
+                    let out = if o.dns { &mut dns } else { &mut own };
+                    let _ = write!(
+                        out,
+                        "\n\n{} `{}` ({} tier, priority {}), {direction} rule {i}:\n```yaml\n{yaml}```",
+                        object.kind(),
+                        object.name(),
+                        origins.tier,
+                        origins.priority
+                    );
+                }
+            }
+        }
+        let mut md = if own.is_empty() {
+            "produces no cluster policy rule".to_string()
+        } else {
+            format!("emitted as:{own}")
+        };
+        if !dns.is_empty() {
+            let _ = write!(md, "\n\nnpc keeps DNS open before it with:{dns}");
+        }
+        md
     }
 
     fn policies_text(&self, statement: Span) -> String {
@@ -222,6 +274,7 @@ impl Analysis {
         match (inner, &stmt.node) {
             (None, _) => Some(stmt),
             (Some(i), Statement::Namespace(decl)) => decl.body.as_ref()?.get(i),
+            (Some(i), Statement::Tier(decl)) => decl.body.get(i),
             _ => None,
         }
     }

@@ -116,6 +116,8 @@ struct Place<'a> {
 fn keyword_len(stmt: &Statement) -> usize {
     match stmt {
         Statement::Namespace(_) => "namespace".len(),
+        Statement::Tier(decl) => decl.tier.node.as_str().len(),
+        Statement::TierRule(r) => r.action.node.as_str().len(),
         Statement::Let(_) | Statement::Set(_) | Statement::Dns(_) => 3,
         Statement::Allow(_) => "allow".len(),
         Statement::Deny => "deny".len(),
@@ -159,6 +161,17 @@ impl Walk {
                     for (i, s) in body.iter().enumerate() {
                         self.statement(s, top, Some(i), Some(&name));
                     }
+                }
+            }
+            Statement::Tier(decl) => {
+                // Bare names in a tier block are aliases: no block namespace.
+                for (i, s) in decl.body.iter().enumerate() {
+                    self.statement(s, top, Some(i), None);
+                }
+            }
+            Statement::TierRule(r) => {
+                for t in r.sources.iter().chain(&r.destinations) {
+                    self.target(t, place);
                 }
             }
             Statement::Let(l) => {

@@ -95,6 +95,8 @@ pub struct Analysis {
     provenance: Provenance,
     /// What each statement contributes to the emitted policies.
     contributions: policies::Contributions,
+    /// The cluster-scoped objects of the tier blocks, when emitted.
+    cluster: Vec<crate::k8s::cluster_policy::ClusterObject>,
     index: index::Index,
     /// Files included by files with syntax errors, read for completion only.
     unparsed: Vec<String>,
@@ -152,6 +154,7 @@ pub fn analyze_until(
         program: c.program,
         contributions: policies::contributions(&c.provenance),
         provenance: c.provenance,
+        cluster: c.cluster_policies,
         index,
         unparsed,
     })
@@ -223,6 +226,7 @@ impl Analysis {
             statements: Vec::new(),
             program: None,
             provenance: Provenance::default(),
+            cluster: Vec::new(),
             contributions: policies::Contributions::default(),
             index: index::Index::default(),
             unparsed: Vec::new(),

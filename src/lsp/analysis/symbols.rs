@@ -72,6 +72,21 @@ impl Analysis {
                     children,
                 )
             }
+            Statement::Tier(decl) => {
+                let children = decl
+                    .body
+                    .iter()
+                    .filter(|s| s.span.file == id)
+                    .filter_map(|s| self.symbol(s, id))
+                    .collect();
+                (
+                    decl.tier.node.as_str().to_string(),
+                    decl.tier.span,
+                    SymbolKind::Namespace,
+                    children,
+                )
+            }
+            Statement::TierRule(_) => (self.one_line(stmt.span), keyword, SymbolKind::Rule, vec![]),
             Statement::Let(l) => (l.name.node.clone(), l.name.span, SymbolKind::Alias, vec![]),
             Statement::Allow(_) | Statement::Scrape(_) | Statement::Dns(_) | Statement::Deny => {
                 (self.one_line(stmt.span), keyword, SymbolKind::Rule, vec![])

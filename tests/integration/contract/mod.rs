@@ -18,15 +18,21 @@ mod addresses;
 pub mod inventory;
 mod model;
 pub mod random;
+pub mod tiers;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use npc::eval::{PolicySet, PortSet};
-use npc::ir::{Peer, Program};
+use npc::ir::{Peer, PortNumber, Ports, Program};
 
 use crate::support::nca::{self, AddressDirection, Connectivity, Inventory};
+
+/// A random program of the contract test's generator (tier blocks in some).
+pub fn random_program(seed: u64) -> String {
+    random::program(seed)
+}
 
 fn corpus() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -97,7 +103,235 @@ fn check_program(label: &str, c: &npc::Compilation) -> Vec<String> {
         }
     }
     failures.extend(check_addresses(label, program, &inv, &conn));
-    failures.extend(check_expectations(label, program, &inv, &conn));
+    if program.tiers.is_empty() {
+        failures.extend(check_expectations(label, program, &inv, &conn));
+    } else {
+        // With tier blocks nca sees the NetworkPolicies alone (checked
+        // above, against the contract without tiers); the four steps are
+        // checked by the tier contract, the API oracle and the evaluator.
+        failures.extend(check_tiers(label, c, &inv));
+    }
+    failures
+}
+
+/// For a program with tier blocks, on every probe port: the tier contract
+/// (`tiers.rs`, from the program), the API oracle (`crate::tiers::oracle`,
+/// from the emitted objects as JSON, with the NetworkPolicy sides of the
+/// contract) and npc's evaluator (NetworkPolicies and cluster policies)
+/// agree for every ordered pair of pods and for every pod toward every test
+/// address; and every `expect` line holds by the tier contract.
+pub fn check_tiers(label: &str, c: &npc::Compilation, inv: &Inventory) -> Vec<String> {
+    use crate::tiers::oracle;
+    use npc::eval::{Endpoint, Protocol};
+    use npc::k8s::Direction;
+    let program = c.program.as_ref().unwrap();
+    let addresses = tiers::addresses(program, inv);
+    let probes = tiers::probes(program, inv);
+    let objects: Vec<serde_json::Value> = c
+        .cluster_policies
+        .iter()
+        .map(|o| o.to_json().unwrap())
+        .collect();
+    let mut set = PolicySet::new(c.policies.clone()).unwrap();
+    if let Err(e) = set.add_cluster(&c.cluster_policies) {
+        return vec![format!(
+            "{label}: the evaluator refuses the cluster policies: {e}"
+        )];
+    }
+    let eval_pods: Vec<npc::eval::Pod> = inv
+        .eval_pods()
+        .into_iter()
+        .zip(&inv.pods)
+        .map(|(mut pod, decl)| {
+            pod.address = addresses.get(&decl.key()).copied();
+            pod
+        })
+        .collect();
+    let oracle_pods: Vec<oracle::Pod> = inv
+        .pods
+        .iter()
+        .zip(&eval_pods)
+        .map(|(decl, pod)| {
+            let mut namespace_labels = pod.namespace_labels.clone();
+            namespace_labels
+                .entry(npc::k8s::NAMESPACE_NAME_LABEL.to_string())
+                .or_insert_with(|| pod.namespace.clone());
+            oracle::Pod {
+                namespace_labels,
+                labels: decl.labels.clone(),
+                ports: decl
+                    .ports
+                    .iter()
+                    .map(|p| (p.name.clone(), p.protocol.as_str().to_string(), p.number))
+                    .collect(),
+                address: pod.address.unwrap(),
+            }
+        })
+        .collect();
+    let mut failures = Vec::new();
+    let report = |what: String, failures: &mut Vec<String>| {
+        if failures.len() < 20 {
+            failures.push(format!("{label}: {what}"));
+        }
+    };
+    for (i, p) in inv.pods.iter().enumerate() {
+        for (j, q) in inv.pods.iter().enumerate() {
+            if i == j {
+                continue;
+            }
+            let (src, dst) = (
+                Endpoint::Pod(eval_pods[i].clone()),
+                Endpoint::Pod(eval_pods[j].clone()),
+            );
+            let ports = set.allowed_ports(&src, &dst);
+            let np_egress = model::allowed_on_side(program, inv, p, q, false);
+            let np_ingress = model::allowed_on_side(program, inv, p, q, true);
+            let egress_isolated = program
+                .namespaces
+                .get(&p.namespace)
+                .is_some_and(|n| n.isolation.egress);
+            let ingress_isolated = program
+                .namespaces
+                .get(&q.namespace)
+                .is_some_and(|n| n.isolation.ingress);
+            for (k, &(protocol, port)) in probes.iter().enumerate() {
+                let want = tiers::allowed(program, inv, &addresses, p, q, protocol, port);
+                let by_eval = ports.contains(protocol, port);
+                // The single-port verdict (with its trace) at some probes:
+                // the port sets are its exact form.
+                let verdict = if k % 7 == (i + j) % 7 {
+                    set.evaluate(&src, &dst, protocol, port).allowed
+                } else {
+                    by_eval
+                };
+                let proto = protocol.as_str();
+                let by_oracle = oracle::side_allowed(
+                    &objects,
+                    &oracle_pods[i],
+                    "egress",
+                    &oracle::End::Pod(&oracle_pods[j]),
+                    Some(&oracle_pods[j]),
+                    proto,
+                    port,
+                    egress_isolated.then(|| np_egress.contains(protocol, port)),
+                ) && oracle::side_allowed(
+                    &objects,
+                    &oracle_pods[j],
+                    "ingress",
+                    &oracle::End::Pod(&oracle_pods[i]),
+                    Some(&oracle_pods[j]),
+                    proto,
+                    port,
+                    ingress_isolated.then(|| np_ingress.contains(protocol, port)),
+                );
+                if want != by_eval || want != verdict || want != by_oracle {
+                    report(
+                        format!(
+                            "{} -> {} on {proto} {port}: contract {want}; evaluator ports {by_eval}, verdict {verdict}; API oracle {by_oracle}",
+                            p.key(),
+                            q.key()
+                        ),
+                        &mut failures,
+                    );
+                }
+            }
+        }
+        for a in addresses::representatives(program)
+            .into_iter()
+            .chain(addresses.values().copied())
+        {
+            let src = Endpoint::Pod(eval_pods[i].clone());
+            let ports = set.allowed_ports(&src, &Endpoint::Ip(a));
+            let egress_isolated = program
+                .namespaces
+                .get(&p.namespace)
+                .is_some_and(|n| n.isolation.egress);
+            let np = addresses::pod_to_ip(program, p, a, |peer, pod| model::names(peer, pod, inv));
+            for &(protocol, port) in &probes {
+                let want = tiers::side(
+                    program,
+                    inv,
+                    &addresses,
+                    Direction::Egress,
+                    p,
+                    tiers::End::Address(a),
+                    protocol,
+                    port,
+                );
+                let by_eval = ports.contains(protocol, port);
+                let by_oracle = oracle::side_allowed(
+                    &objects,
+                    &oracle_pods[i],
+                    "egress",
+                    &oracle::End::Address(a),
+                    None,
+                    protocol.as_str(),
+                    port,
+                    egress_isolated.then(|| np.contains(protocol, port)),
+                );
+                if want != by_eval || want != by_oracle {
+                    report(
+                        format!(
+                            "{} -> {a} on {} {port}: contract {want}; evaluator {by_eval}; API oracle {by_oracle}",
+                            p.key(),
+                            protocol.as_str()
+                        ),
+                        &mut failures,
+                    );
+                }
+            }
+        }
+    }
+    // Every `expect` line holds by the tier contract for every pod pair it covers.
+    for e in &program.expectations {
+        let pods = |peers: &[Peer]| -> Vec<&crate::support::nca::PodDecl> {
+            inv.pods
+                .iter()
+                .filter(|p| peers.iter().any(|peer| model::names(peer, p, inv)))
+                .collect()
+        };
+        for p in pods(&e.sources) {
+            for q in pods(&e.destinations) {
+                if p.key() == q.key() {
+                    continue;
+                }
+                let asked: Vec<(Protocol, u16)> = match &e.ports {
+                    None | Some(Ports::All) => probes.clone(),
+                    Some(Ports::Only(set)) => set
+                        .iter()
+                        .flat_map(|x| match &x.number {
+                            PortNumber::Single(n) => vec![(x.protocol, *n)],
+                            PortNumber::Range(a, b) => vec![(x.protocol, *a), (x.protocol, *b)],
+                            PortNumber::Named(name) => q
+                                .ports
+                                .iter()
+                                .filter(|cp| &cp.name == name && cp.protocol == x.protocol)
+                                .map(|cp| (cp.protocol, cp.number))
+                                .collect(),
+                        })
+                        .collect(),
+                };
+                let any_allowed = asked
+                    .iter()
+                    .any(|&(pr, n)| tiers::allowed(program, inv, &addresses, p, q, pr, n));
+                let all_allowed = asked
+                    .iter()
+                    .all(|&(pr, n)| tiers::allowed(program, inv, &addresses, p, q, pr, n));
+                let holds = if e.allow { all_allowed } else { !any_allowed };
+                if !holds {
+                    report(
+                        format!(
+                            "expect at byte {} does not hold by the tier contract for {} -> {}",
+                            e.span.start,
+                            p.key(),
+                            q.key()
+                        ),
+                        &mut failures,
+                    );
+                }
+            }
+        }
+    }
     failures
 }
 

@@ -228,6 +228,105 @@ pub fn program(seed: u64) -> String {
             ports(&mut rng)
         ));
     }
+    out.push_str(&tiers(seed, &managed));
+    out
+}
+
+/// Ports of a tier statement: named ports without a protocol (a cluster
+/// policy's named port takes its container port's), none toward addresses.
+fn tier_ports(rng: &mut Rng, address: bool) -> String {
+    let one = |rng: &mut Rng| -> String {
+        match rng.below(7) {
+            0 | 1 => rng.pick(&["80", "443", "8080", "5432"]).to_string(),
+            2 => format!("{}/udp", rng.pick(&["53", "8125"])),
+            3 => "53/any".to_string(),
+            4 => "9000/sctp".to_string(),
+            5 => format!(
+                "{}-{}",
+                rng.pick(&["1", "8000", "8080"]),
+                rng.pick(&["8100", "8443", "65535"])
+            ),
+            _ if address => "8443".to_string(),
+            _ => rng.pick(NAMED_PORTS).to_string(),
+        }
+    };
+    match rng.below(4) {
+        0 => String::new(),
+        1 | 2 => format!(":{}", one(rng)),
+        _ => format!(":{{{}, {}}}", one(rng), one(rng)),
+    }
+}
+
+/// A tier statement's destinations: pods, or (for the egress side) addresses.
+fn tier_destinations(rng: &mut Rng, managed: &[String], addresses: bool) -> Vec<String> {
+    (0..(1 + rng.below(2)))
+        .map(|_| {
+            if addresses && rng.chance(30) {
+                let cidr = rng.pick(CIDRS).to_string();
+                format!("{cidr}{}", tier_ports(rng, true))
+            } else {
+                format!("{}{}", pod_endpoint(rng, managed), tier_ports(rng, false))
+            }
+        })
+        .collect()
+}
+
+/// `admin` and `baseline` blocks for some programs, from a generator of
+/// their own: the rest of a program is what it was for the same seed.
+fn tiers(seed: u64, managed: &[String]) -> String {
+    let mut rng = Rng::new(seed ^ 0x7133_7133_7133);
+    if !rng.chance(45) {
+        return String::new();
+    }
+    let mut out = String::new();
+    let v1alpha1 = rng.chance(15);
+    if v1alpha1 {
+        out.push_str("set cluster-policy-api = v1alpha1\n");
+    }
+    if rng.chance(80) {
+        out.push_str("admin {\n");
+        if rng.chance(10) {
+            out.push_str("  no dns\n");
+        }
+        for _ in 0..(1 + rng.below(5)) {
+            let action = rng.pick(&["accept", "deny", "deny", "pass"]);
+            let side = rng.pick(&["", "", "ingress ", "egress "]);
+            let mut sources = vec![pod_endpoint(&mut rng, managed)];
+            if rng.chance(20) {
+                sources.push(pod_endpoint(&mut rng, managed));
+            }
+            let dst = tier_destinations(&mut rng, managed, side != "ingress ");
+            out.push_str(&format!(
+                "  {action} {side}{} -> {}\n",
+                sources.join(", "),
+                dst.join(", ")
+            ));
+        }
+        out.push_str("}\n");
+    }
+    if rng.chance(70) {
+        out.push_str("baseline {\n");
+        if rng.chance(10) {
+            out.push_str("  no dns\n");
+        }
+        for _ in 0..(1 + rng.below(4)) {
+            let action = rng.pick(&["accept", "deny", "deny"]);
+            if v1alpha1 {
+                // One BaselineAdminNetworkPolicy, one subject.
+                let dst = tier_destinations(&mut rng, managed, true);
+                out.push_str(&format!(
+                    "  {action} egress cluster -> {}\n",
+                    dst.join(", ")
+                ));
+                continue;
+            }
+            let side = rng.pick(&["", "ingress ", "egress "]);
+            let src = pod_endpoint(&mut rng, managed);
+            let dst = tier_destinations(&mut rng, managed, side != "ingress ");
+            out.push_str(&format!("  {action} {side}{src} -> {}\n", dst.join(", ")));
+        }
+        out.push_str("}\n");
+    }
     out
 }
 

@@ -114,6 +114,7 @@ impl Inventory {
                 labels: p.labels.clone(),
                 ports: p.ports.clone(),
                 ips: Vec::new(),
+                address: None,
             })
             .collect()
     }
