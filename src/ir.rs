@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::k8s::{IpBlock, Protocol};
+use crate::k8s::{DnsName, IpBlock, Protocol};
 use crate::source::Span;
 
 /// The whole resolved program.
@@ -18,12 +18,14 @@ pub struct Program {
     pub expectations: Vec<Expectation>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Settings {
     /// The label a bare workload name selects on (`app`).
     pub workload_label: String,
     /// Prepended to every policy name.
     pub name_prefix: String,
+    /// The CNI the policies are written for (`set cni`).
+    pub cni: Cni,
 }
 
 impl Default for Settings {
@@ -31,8 +33,33 @@ impl Default for Settings {
         Settings {
             workload_label: "app".to_string(),
             name_prefix: String::new(),
+            cni: Cni::Generic,
         }
     }
+}
+
+/// Shows `cni` only when it is set, so that the IR of a v1 program reads as
+/// it always has.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Settings");
+        d.field("workload_label", &self.workload_label)
+            .field("name_prefix", &self.name_prefix);
+        if self.cni != Cni::Generic {
+            d.field("cni", &self.cni);
+        }
+        d.finish()
+    }
+}
+
+/// What the CNI enforces beyond NetworkPolicy: `set cni = cilium` lets DNS
+/// names be destinations (CiliumNetworkPolicy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Cni {
+    /// Standard NetworkPolicy only.
+    #[default]
+    Generic,
+    Cilium,
 }
 
 /// A namespace declared with `namespace`: npc owns its policies.
@@ -75,7 +102,8 @@ impl NamespaceSelector {
     }
 }
 
-/// One peer: a set of pods (namespace part AND pod part) or an IP block.
+/// One peer: a set of pods (namespace part AND pod part), an IP block, or
+/// the addresses a DNS name (or pattern) resolves to.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Peer {
     Pods {
@@ -83,6 +111,15 @@ pub enum Peer {
         pods: Selector,
     },
     Ip(IpBlock),
+    /// Only ever a destination (of egress), emitted for Cilium.
+    Name(DnsName),
+}
+
+impl Peer {
+    /// Whether this is a DNS name (or pattern).
+    pub fn is_name(&self) -> bool {
+        matches!(self, Peer::Name(_))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -211,14 +211,14 @@ pub fn program_endpoint_list(program: &crate::ir::Program) -> ProgramEndpoints {
         .iter()
         .filter_map(|p| match p {
             Peer::Ip(b) => Some(b.clone()),
-            Peer::Pods { .. } => None,
+            Peer::Pods { .. } | Peer::Name(_) => None,
         })
         .collect();
     let mut out: Vec<ProgramEndpoint> = Vec::new();
     for peer in peers {
         let mut reps: Vec<Representative> = match &peer {
             Peer::Ip(block) => ip_representative(block, &blocks).into_iter().collect(),
-            Peer::Pods { .. } => representatives(&peer, program, &named),
+            Peer::Pods { .. } | Peer::Name(_) => representatives(&peer, program, &named),
         };
         if let Some(outside) = outside_managed(&peer, program) {
             reps.extend(representatives(&outside, program, &named));
@@ -364,6 +364,7 @@ fn namespace_set(
 fn short_name(endpoint: &Endpoint, workload_label: &str) -> String {
     match endpoint {
         Endpoint::Ip(ip) => ip.to_string(),
+        Endpoint::Name { name, .. } => name.to_string(),
         Endpoint::Pod(pod) => match pod.labels.get(workload_label) {
             Some(w) if pod.labels.len() == 1 => format!("{}/{w}", pod.namespace),
             _ if pod.labels.is_empty() => format!("{}/*", pod.namespace),

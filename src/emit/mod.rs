@@ -492,11 +492,14 @@ fn source_list(lines: &[(&str, usize)]) -> String {
 }
 
 fn peers(rule: &RuleSet) -> Vec<NetworkPolicyPeer> {
-    rule.peers.iter().map(peer).collect()
+    rule.peers.iter().filter_map(peer).collect()
 }
 
-fn peer(p: &Peer) -> NetworkPolicyPeer {
-    match p {
+/// A NetworkPolicy peer; none for a DNS name (layout gives names to
+/// `emit::cilium`, never to a NetworkPolicy).
+fn peer(p: &Peer) -> Option<NetworkPolicyPeer> {
+    Some(match p {
+        Peer::Name(_) => return None,
         Peer::Pods { namespaces, pods } => NetworkPolicyPeer {
             namespace_selector: Some(match namespaces {
                 NamespaceSelector::Named(n) => LabelSelector {
@@ -520,7 +523,7 @@ fn peer(p: &Peer) -> NetworkPolicyPeer {
             namespace_selector: None,
             pod_selector: None,
         },
-    }
+    })
 }
 
 fn label_selector(sel: &Selector) -> LabelSelector {

@@ -35,12 +35,17 @@
 //! Modelling choices:
 //! * pods have no IP address here, so an `ipBlock` never matches a pod
 //!   endpoint (Kubernetes leaves that to the CNI); ipBlocks only match
-//!   [`Endpoint::Ip`];
+//!   [`Endpoint::Ip`] and the address of an [`Endpoint::Name`];
+//! * CiliumNetworkPolicies npc writes are read too ([`PolicySet::extend_cilium`],
+//!   `eval::cilium`): their egress rules join those of the NetworkPolicies
+//!   that select the same pod; a `toFQDNs` entry matches an
+//!   [`Endpoint::Name`] by its name, never an address or a pod;
 //! * an IP endpoint has no policies of its own: its side is never isolated;
 //! * only TCP, UDP and SCTP are modelled; a rule without `ports` also allows
 //!   other protocols (ICMP, ...) in a real cluster, which a [`PortSet`] cannot
 //!   express.
 
+mod cilium;
 mod endpoint;
 mod error;
 mod matrix;
@@ -56,6 +61,7 @@ pub use crate::k8s::Protocol;
 pub use endpoint::{Endpoint, NamedPort, Pod};
 pub use error::{PolicyError, PolicyErrors};
 pub use matrix::{PortMatrix, SideMatrices};
+pub use policy::PolicyKind;
 pub use policy_set::{PolicyId, PolicySet, RuleRef, Side, Verdict};
 pub use portset::{PortRange, PortSet};
 pub use view::{PeerView, PolicyView, RuleView};

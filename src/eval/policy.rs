@@ -8,7 +8,7 @@ use super::endpoint::{Endpoint, Pod};
 use super::error::ErrorSink;
 use super::ports::RulePorts;
 use super::selector::Selector;
-use crate::k8s::{Cidr, IpBlock};
+use crate::k8s::{Cidr, DnsName, IpBlock};
 
 /// Which namespaces a pod peer reaches.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +28,28 @@ pub(crate) enum Peer {
         pods: Selector,
     },
     Ip(IpBlock),
+    /// A CiliumNetworkPolicy's `toFQDNs` entry: a name or a pattern.
+    Name(DnsName),
+}
+
+/// The API kind a policy was read from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PolicyKind {
+    /// `networking.k8s.io/v1` NetworkPolicy.
+    #[default]
+    NetworkPolicy,
+    /// `cilium.io/v2` CiliumNetworkPolicy (egress only, as npc writes it).
+    Cilium,
+}
+
+impl PolicyKind {
+    /// The object's `kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyKind::NetworkPolicy => "NetworkPolicy",
+            PolicyKind::Cilium => crate::k8s::cilium::KIND,
+        }
+    }
 }
 
 /// A rule's peers: `All` for a missing or empty `from`/`to`.
@@ -48,6 +70,7 @@ pub(crate) type Rules = Vec<Rule>;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct CompiledPolicy {
+    pub kind: PolicyKind,
     pub namespace: String,
     pub name: String,
     pub pod_selector: Selector,
@@ -64,7 +87,10 @@ impl Peer {
             (Peer::Pods { namespaces, pods }, Endpoint::Pod(pod)) => {
                 matches_pod(namespaces, pods, policy_namespace, pod)
             }
-            (Peer::Ip(block), Endpoint::Ip(ip)) => block.contains(*ip),
+            (Peer::Ip(block), Endpoint::Ip(ip) | Endpoint::Name { address: ip, .. }) => {
+                block.contains(*ip)
+            }
+            (Peer::Name(pattern), Endpoint::Name { name, .. }) => pattern.covers(name),
             _ => false,
         }
     }
@@ -149,6 +175,7 @@ impl CompiledPolicy {
                 .collect()
         });
         (sink.errors.len() == before).then_some(CompiledPolicy {
+            kind: PolicyKind::NetworkPolicy,
             namespace,
             name,
             pod_selector,
@@ -158,7 +185,7 @@ impl CompiledPolicy {
     }
 }
 
-fn compile_rule(
+pub(crate) fn compile_rule(
     peers: Option<&Vec<NetworkPolicyPeer>>,
     ports: Option<&Vec<NetworkPolicyPort>>,
     path: &str,

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::endpoint::{Endpoint, Pod};
-use super::policy::{matches_namespace, CompiledPolicy, Peer, Peers, Rule};
+use super::policy::{matches_namespace, CompiledPolicy, Peer, Peers, PolicyKind, Rule};
 use super::policy_set::{PolicyId, PolicySet};
 use super::portset::PortSet;
 use crate::k8s::Direction;
@@ -44,10 +44,12 @@ impl PolicySet {
 
 impl<'a> PolicyView<'a> {
     pub fn id(&self) -> PolicyId {
-        PolicyId {
-            namespace: self.policy.namespace.clone(),
-            name: self.policy.name.clone(),
-        }
+        self.policy.id()
+    }
+
+    /// The API kind the policy was read from.
+    pub fn kind(&self) -> PolicyKind {
+        self.policy.kind
     }
 
     pub fn namespace(&self) -> &'a str {
@@ -141,6 +143,14 @@ impl PeerView<'_> {
         matches!(self.peer, Peer::Ip(_))
     }
 
+    /// The DNS name or pattern of a CiliumNetworkPolicy's `toFQDNs` entry.
+    pub fn dns_name(&self) -> Option<&crate::k8s::DnsName> {
+        match self.peer {
+            Peer::Name(n) => Some(n),
+            _ => None,
+        }
+    }
+
     /// Whether the peer matches `endpoint`.
     pub fn matches(&self, endpoint: &Endpoint) -> bool {
         self.peer.matches(self.namespace, endpoint)
@@ -159,7 +169,7 @@ impl PeerView<'_> {
                 };
                 Some(matches_namespace(namespaces, self.namespace, &pod))
             }
-            Peer::Ip(_) => None,
+            Peer::Ip(_) | Peer::Name(_) => None,
         }
     }
 
@@ -168,7 +178,7 @@ impl PeerView<'_> {
     pub fn matches_pod_labels(&self, labels: &BTreeMap<String, String>) -> Option<bool> {
         match self.peer {
             Peer::Pods { pods, .. } => Some(pods.matches(labels)),
-            Peer::Ip(_) => None,
+            Peer::Ip(_) | Peer::Name(_) => None,
         }
     }
 }

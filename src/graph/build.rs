@@ -84,7 +84,7 @@ pub fn build(compilation: &Compilation, title: &str) -> Result<Graph, Error> {
         .iter()
         .filter_map(|(_, e)| match &e.endpoint {
             Endpoint::Pod(p) => Some(p.clone()),
-            Endpoint::Ip(_) => None,
+            Endpoint::Ip(_) | Endpoint::Name { .. } => None,
         })
         .collect();
     let matrix = set.matrix(&pods);
@@ -147,7 +147,7 @@ impl Builder<'_> {
         let wl = &self.program.settings.workload_label;
         let stands_for: Vec<String> = e.peers.iter().map(|p| peer_text(p, wl)).collect();
         match &e.endpoint {
-            Endpoint::Ip(_) => {
+            Endpoint::Ip(_) | Endpoint::Name { .. } => {
                 let label = stands_for.join(", ");
                 Node {
                     id: label.clone(),
@@ -490,7 +490,7 @@ fn groups(program: &Program, endpoints: &[(Node, &ProgramEndpoint)]) -> Vec<Grou
 fn block(e: &ProgramEndpoint) -> Option<&crate::k8s::IpBlock> {
     e.peers.iter().find_map(|p| match p {
         Peer::Ip(b) => Some(b),
-        Peer::Pods { .. } => None,
+        Peer::Pods { .. } | Peer::Name(_) => None,
     })
 }
 

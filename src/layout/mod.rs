@@ -207,7 +207,9 @@ impl<'p> Plan<'p> {
                         continue;
                     };
                     let policy = (rule.origin.kind != OriginKind::Dns).then_some(pods);
-                    for (dst, ports) in &rule.destinations {
+                    // DNS names are not NetworkPolicy peers: they go to the
+                    // source's CiliumNetworkPolicy (`emit::cilium`).
+                    for (dst, ports) in rule.destinations.iter().filter(|(d, _)| !d.is_name()) {
                         add(policy, Direction::Egress, dst, ports, rule.origin);
                     }
                 }

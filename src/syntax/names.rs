@@ -59,7 +59,11 @@ pub const VERDICTS: &[&str] = &["allow", "deny"];
 pub const PROTOCOLS: &[&str] = &["tcp", "udp", "sctp", "any"];
 
 /// The settings `set` takes.
-pub const SETTINGS: &[&str] = &["workload-label", "name-prefix"];
+pub const SETTINGS: &[&str] = &["workload-label", "name-prefix", "cni"];
+
+/// The values of `set cni`: `generic` (standard NetworkPolicy only, the
+/// default) and `cilium` (DNS names as CiliumNetworkPolicy).
+pub const CNI_VALUES: &[&str] = &["generic", "cilium"];
 
 /// What a user calls the thing a rule matches.
 pub fn rule_name(rule: Rule) -> &'static str {
@@ -97,6 +101,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::source_list | Rule::target_list | Rule::target => "an endpoint",
         Rule::pod_endpoint => "an endpoint (`namespace/workload`)",
         Rule::alias => "an alias",
+        Rule::dns_pattern => "a DNS name pattern (`*.example.com`)",
         Rule::local_pods => "a label set",
         Rule::namespace_part => "a namespace (`name`, `*` or `{labels}`)",
         Rule::pod_part => "a workload (`name`, `*` or `{labels}`)",

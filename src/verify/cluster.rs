@@ -35,6 +35,7 @@ pub fn endpoints(peer: &Peer, inventory: &Inventory) -> Vec<Representative> {
             })
             .into_iter()
             .collect(),
+        Peer::Name(name) => vec![super::representative::name_representative(name)],
     }
 }
 

@@ -313,7 +313,9 @@ fn pair(
                             Some(n) => samples.push((proto, n, Some(name.clone()))),
                             None => unresolved.push(format!("{name}/{proto}")),
                         },
-                        Endpoint::Ip(_) => unresolved.push(format!("{name}/{proto}")),
+                        Endpoint::Ip(_) | Endpoint::Name { .. } => {
+                            unresolved.push(format!("{name}/{proto}"));
+                        }
                     },
                 }
             }

@@ -13,6 +13,7 @@ pub mod describe;
 pub mod expect;
 pub mod explain;
 pub mod inventory;
+pub mod names;
 pub mod regions;
 pub mod representative;
 pub mod trace;

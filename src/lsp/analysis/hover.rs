@@ -348,6 +348,15 @@ fn peer_yaml(peer: &Peer) -> String {
             }
             json!({"ipBlock": b})
         }
+        // The CiliumNetworkPolicy egress rule's peer.
+        Peer::Name(name) => {
+            let key = if name.is_pattern() {
+                "matchPattern"
+            } else {
+                "matchName"
+            };
+            json!({"toFQDNs": [{key: name.as_str()}]})
+        }
     };
     yaml::to_string(&Node::from_json(&value))
 }
@@ -358,6 +367,7 @@ fn reach(peer: &Peer, program: Option<&Program>) -> String {
         return String::new();
     };
     match peer {
+        Peer::Name(_) => "a DNS name: an `allow` toward it writes a CiliumNetworkPolicy egress rule (`toFQDNs`) for its sources in egress-isolated managed namespaces, with Cilium's DNS rule toward the `dns` servers (`set cni = cilium`)".to_string(),
         Peer::Ip(_) => "an address block: an `allow` toward it writes egress rules in the sources' namespaces, one from it writes ingress rules in the destinations' namespaces".to_string(),
         Peer::Pods { namespaces, .. } => {
             let managed: Vec<String> = program
