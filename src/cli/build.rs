@@ -110,18 +110,18 @@ fn run_streaming(args: &BuildArgs, reporter: &mut Reporter) -> Outcome {
     let format = Format::Yaml;
     let mut stdout_text = String::new();
     let mut by_namespace: BTreeMap<String, String> = BTreeMap::new();
-    let compilation = crate::compile_to(inputs, &mut |namespace, policies| {
+    let compilation = crate::compile_to(inputs, &mut |namespace, policies, names| {
         match &args.out_dir {
             None => {
                 if !stdout_text.is_empty() {
                     stdout_text.push_str("---\n");
                 }
-                stdout_text.push_str(&output::to_yaml(policies)?);
+                stdout_text.push_str(&output::to_yaml_with_cilium(policies, names)?);
             }
             Some(_) => {
                 by_namespace.insert(
                     namespace.to_string(),
-                    output::namespace_body(policies, format)?,
+                    output::namespace_body_with_cilium(policies, names, format)?,
                 );
             }
         }
@@ -148,12 +148,13 @@ fn run_streaming(args: &BuildArgs, reporter: &mut Reporter) -> Outcome {
 
 fn write_output(args: &BuildArgs, compilation: &crate::Compilation, format: Format) -> Outcome {
     let Some(dir) = &args.out_dir else {
-        let text =
-            output::render(&compilation.policies, format).map_err(|e| serialize_error(&e))?;
+        let text = output::render_with_cilium(&compilation.policies, &compilation.cilium, format)
+            .map_err(|e| serialize_error(&e))?;
         print(&text)?;
         return Ok(Exit::Ok);
     };
-    let files = output::files(&compilation.policies, format).map_err(|e| serialize_error(&e))?;
+    let files = output::files_with_cilium(&compilation.policies, &compilation.cilium, format)
+        .map_err(|e| serialize_error(&e))?;
     if args.check {
         return check_dir(dir, &files);
     }

@@ -2,6 +2,7 @@
 //! `networking.k8s.io/v1` NetworkPolicy values from the layout. The only
 //! stage that knows Kubernetes types (besides the evaluator that reads them).
 
+pub mod cilium;
 pub mod naming;
 pub mod output;
 pub mod split;
@@ -20,6 +21,7 @@ use crate::diagnostic::{codes, Diagnostic, Diagnostics};
 use crate::ir::{
     NamespaceSelector, Origin, OriginKind, Peer, PortNumber, Ports, Selector, Settings,
 };
+use crate::k8s::cilium as k8s_cilium;
 use crate::k8s::{
     names, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NAMESPACE_NAME_LABEL, SOURCE_ANNOTATION,
 };
@@ -32,6 +34,26 @@ use crate::source::{SourceMap, Span};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Provenance {
     pub policies: BTreeMap<(String, String), PolicyOrigins>,
+    /// The same for CiliumNetworkPolicies (`emit::cilium`), which may share
+    /// a name with a NetworkPolicy.
+    pub cilium: BTreeMap<(String, String), PolicyOrigins>,
+}
+
+impl Provenance {
+    /// The origins of a policy of either kind.
+    pub fn of(&self, id: &crate::eval::PolicyId) -> Option<&PolicyOrigins> {
+        let key = (id.namespace.clone(), id.name.clone());
+        match id.kind {
+            crate::eval::PolicyKind::NetworkPolicy => self.policies.get(&key),
+            crate::eval::PolicyKind::Cilium => self.cilium.get(&key),
+        }
+    }
+
+    /// Adds another namespace's origins.
+    pub fn extend(&mut self, other: Provenance) {
+        self.policies.extend(other.policies);
+        self.cilium.extend(other.cilium);
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -60,6 +82,9 @@ fn origins_of(rules: &PolicyRules) -> PolicyOrigins {
 pub struct Emitted {
     /// Sorted by namespace, then name.
     pub policies: Vec<NetworkPolicy>,
+    /// The CiliumNetworkPolicies of DNS names (`set cni = cilium`), sorted
+    /// by namespace, then name.
+    pub cilium: Vec<k8s_cilium::CiliumNetworkPolicy>,
     pub provenance: Provenance,
     pub diagnostics: Diagnostics,
 }
@@ -189,6 +214,7 @@ pub fn emit_namespace(
     }
     Emitted {
         policies: out,
+        cilium: Vec::new(),
         provenance,
         diagnostics: diags,
     }

@@ -1,9 +1,71 @@
 //! Serialization of emitted policies: multi-document YAML, a JSON `List`, or
-//! one file per namespace with a `kustomization.yaml`.
+//! one file per namespace with a `kustomization.yaml`. NetworkPolicies and
+//! the CiliumNetworkPolicies of DNS names are written together, ordered by
+//! namespace, name, then kind.
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
+
+use crate::k8s::cilium::CiliumNetworkPolicy;
+
+/// One object npc writes.
+#[derive(Clone, Copy, Debug)]
+pub enum Object<'a> {
+    NetworkPolicy(&'a NetworkPolicy),
+    Cilium(&'a CiliumNetworkPolicy),
+}
+
+impl Object<'_> {
+    fn key(&self) -> (&str, &str, &str) {
+        match self {
+            Object::NetworkPolicy(p) => (
+                p.metadata.namespace.as_deref().unwrap_or(""),
+                p.metadata.name.as_deref().unwrap_or(""),
+                crate::k8s::NETWORK_POLICY_KIND,
+            ),
+            Object::Cilium(p) => (p.namespace(), p.name(), crate::k8s::cilium::KIND),
+        }
+    }
+
+    fn write_yaml(&self, out: &mut String) -> Result<(), String> {
+        match self {
+            Object::NetworkPolicy(p) => super::yaml::write_policy(out, p),
+            Object::Cilium(p) => {
+                let value = serde_json::to_value(p).map_err(|e| e.to_string())?;
+                crate::k8s::yaml::write_document(out, &crate::k8s::yaml::Node::from_json(&value));
+                Ok(())
+            }
+        }
+    }
+
+    fn to_json(self) -> Result<serde_json::Value, String> {
+        match self {
+            Object::NetworkPolicy(p) => serde_json::to_value(p),
+            Object::Cilium(p) => serde_json::to_value(p),
+        }
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// Both lists (each sorted by namespace, then name) merged in output order:
+/// namespace, name, kind. The NetworkPolicies keep their order.
+pub fn objects<'a>(
+    policies: &'a [NetworkPolicy],
+    cilium: &'a [CiliumNetworkPolicy],
+) -> Vec<Object<'a>> {
+    let mut out = Vec::with_capacity(policies.len() + cilium.len());
+    let mut rest = cilium.iter().peekable();
+    for p in policies {
+        let object = Object::NetworkPolicy(p);
+        while let Some(c) = rest.next_if(|c| Object::Cilium(c).key() < object.key()) {
+            out.push(Object::Cilium(c));
+        }
+        out.push(object);
+    }
+    out.extend(rest.map(Object::Cilium));
+    out
+}
 
 /// The first line of every file npc writes; files that start with it are
 /// npc's to replace or remove.
@@ -17,22 +79,42 @@ pub enum Format {
 
 /// Policies as multi-document YAML (`---` between objects).
 pub fn to_yaml(policies: &[NetworkPolicy]) -> Result<String, String> {
+    to_yaml_with_cilium(policies, &[])
+}
+
+/// NetworkPolicies and CiliumNetworkPolicies as multi-document YAML.
+pub fn to_yaml_with_cilium(
+    policies: &[NetworkPolicy],
+    cilium: &[CiliumNetworkPolicy],
+) -> Result<String, String> {
     let mut out = String::new();
-    for (i, p) in policies.iter().enumerate() {
+    for (i, object) in objects(policies, cilium).iter().enumerate() {
         if i > 0 {
             out.push_str("---\n");
         }
-        super::yaml::write_policy(&mut out, p)?;
+        object.write_yaml(&mut out)?;
     }
     Ok(out)
 }
 
 /// Policies as a JSON `v1/List`.
 pub fn to_json(policies: &[NetworkPolicy]) -> Result<String, String> {
+    to_json_with_cilium(policies, &[])
+}
+
+/// NetworkPolicies and CiliumNetworkPolicies as a JSON `v1/List`.
+pub fn to_json_with_cilium(
+    policies: &[NetworkPolicy],
+    cilium: &[CiliumNetworkPolicy],
+) -> Result<String, String> {
+    let items = objects(policies, cilium)
+        .into_iter()
+        .map(Object::to_json)
+        .collect::<Result<Vec<_>, _>>()?;
     let list = serde_json::json!({
         "apiVersion": "v1",
         "kind": "List",
-        "items": policies,
+        "items": items,
     });
     let mut s = serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?;
     s.push('\n');
@@ -40,9 +122,17 @@ pub fn to_json(policies: &[NetworkPolicy]) -> Result<String, String> {
 }
 
 pub fn render(policies: &[NetworkPolicy], format: Format) -> Result<String, String> {
+    render_with_cilium(policies, &[], format)
+}
+
+pub fn render_with_cilium(
+    policies: &[NetworkPolicy],
+    cilium: &[CiliumNetworkPolicy],
+    format: Format,
+) -> Result<String, String> {
     match format {
-        Format::Yaml => to_yaml(policies),
-        Format::Json => to_json(policies),
+        Format::Yaml => to_yaml_with_cilium(policies, cilium),
+        Format::Json => to_json_with_cilium(policies, cilium),
     }
 }
 
@@ -86,24 +176,57 @@ pub fn files(
     policies: &[NetworkPolicy],
     format: Format,
 ) -> Result<BTreeMap<String, String>, String> {
-    let mut by_ns: BTreeMap<String, Vec<NetworkPolicy>> = BTreeMap::new();
+    files_with_cilium(policies, &[], format)
+}
+
+/// [`files`] for NetworkPolicies and CiliumNetworkPolicies: a namespace's
+/// file holds both.
+pub fn files_with_cilium(
+    policies: &[NetworkPolicy],
+    cilium: &[CiliumNetworkPolicy],
+    format: Format,
+) -> Result<BTreeMap<String, String>, String> {
+    type Lists = (Vec<NetworkPolicy>, Vec<CiliumNetworkPolicy>);
+    let mut by_ns: BTreeMap<String, Lists> = BTreeMap::new();
     for p in policies {
         let ns = p.metadata.namespace.clone().unwrap_or_default();
-        by_ns.entry(ns).or_default().push(p.clone());
+        by_ns.entry(ns).or_default().0.push(p.clone());
+    }
+    for p in cilium {
+        by_ns
+            .entry(p.namespace().to_string())
+            .or_default()
+            .1
+            .push(p.clone());
     }
     let mut bodies = BTreeMap::new();
-    for (ns, items) in &by_ns {
-        bodies.insert(ns.clone(), namespace_body(items, format)?);
+    for (ns, (items, names)) in &by_ns {
+        bodies.insert(
+            ns.clone(),
+            namespace_body_with_cilium(items, names, format)?,
+        );
     }
     Ok(directory(bodies, format))
 }
 
 /// The file of one namespace's policies in an output directory.
 pub fn namespace_body(policies: &[NetworkPolicy], format: Format) -> Result<String, String> {
+    namespace_body_with_cilium(policies, &[], format)
+}
+
+/// [`namespace_body`] with the namespace's CiliumNetworkPolicies.
+pub fn namespace_body_with_cilium(
+    policies: &[NetworkPolicy],
+    cilium: &[CiliumNetworkPolicy],
+    format: Format,
+) -> Result<String, String> {
     Ok(match format {
-        Format::Yaml => format!("{GENERATED_HEADER}\n{}", to_yaml(policies)?),
+        Format::Yaml => format!(
+            "{GENERATED_HEADER}\n{}",
+            to_yaml_with_cilium(policies, cilium)?
+        ),
         // JSON has no comments: the List itself is the marker.
-        Format::Json => to_json(policies)?,
+        Format::Json => to_json_with_cilium(policies, cilium)?,
     })
 }
 

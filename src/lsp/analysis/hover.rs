@@ -189,8 +189,12 @@ impl Analysis {
         let Some(policies) = self.policies_of(statement).filter(|p| !p.is_empty()) else {
             return "produces no NetworkPolicy".to_string();
         };
+        let cilium = policies
+            .keys()
+            .any(|(_, name)| name.ends_with(&format!("({})", crate::k8s::cilium::KIND)));
+        let kind = if cilium { "polic" } else { "NetworkPolic" };
         let mut md = format!(
-            "contributes to {} NetworkPolic{}:",
+            "contributes to {} {kind}{}:",
             policies.len(),
             if policies.len() == 1 { "y" } else { "ies" }
         );
