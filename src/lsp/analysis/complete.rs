@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Analysis;
 use crate::syntax::tokens::{is_word_char, lex as tokens, Token as Tok};
 use crate::syntax::{
-    BLOCK_KEYWORDS, CARVEOUTS, ISOLATE_WORDS, PROTOCOLS, SETTINGS, STATEMENT_KEYWORDS, VERDICTS,
+    BLOCK_KEYWORDS, CARVEOUTS, CNI_VALUES, ISOLATE_WORDS, PROTOCOLS, SETTINGS, STATEMENT_KEYWORDS, VERDICTS,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,6 +38,7 @@ fn setting_detail(setting: &str) -> Option<&'static str> {
     match setting {
         "workload-label" => Some("the label a bare workload name selects on (default `app`)"),
         "name-prefix" => Some("prepended to every policy name (default empty)"),
+        "cni" => Some("the CNI the policies are for: `generic` (default) or `cilium` (DNS names)"),
         _ => None,
     }
 }
@@ -340,6 +341,10 @@ fn complete(
             .iter()
             .map(|s| item(s, K::Setting, setting_detail(s)))
             .collect(),
+        "set" if n == 3 && stmt.get(1) == Some(&Tok::Word("cni")) => CNI_VALUES
+            .iter()
+            .map(|v| item(v, K::Keyword, None))
+            .collect(),
         "isolate" if n == 1 || last == Some(Tok::Punct(',')) => ISOLATE_WORDS
             .iter()
             .map(|w| item(w, K::Keyword, None))
@@ -539,7 +544,8 @@ mod tests {
 
     #[test]
     fn settings_after_set() {
-        assert_eq!(labels("set "), vec!["workload-label", "name-prefix"]);
+        assert_eq!(labels("set "), vec!["workload-label", "name-prefix", "cni"]);
+        assert_eq!(labels("set cni = "), vec!["generic", "cilium"]);
     }
 
     #[test]
