@@ -95,6 +95,20 @@ impl std::fmt::Debug for Compilation {
 }
 
 impl Compilation {
+    /// The emitted objects (or, when the only errors are failing `expect`
+    /// lines, the unverified ones) indexed for evaluation: NetworkPolicies
+    /// and CiliumNetworkPolicies together.
+    pub fn policy_set(&self) -> Result<eval::PolicySet, eval::PolicyErrors> {
+        let (policies, cilium) = if self.policies.is_empty() && self.cilium.is_empty() {
+            (&self.unverified, &self.unverified_cilium)
+        } else {
+            (&self.policies, &self.cilium)
+        };
+        let mut set = eval::PolicySet::from_slice(policies)?;
+        set.extend_cilium(cilium)?;
+        Ok(set)
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }

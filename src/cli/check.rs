@@ -48,6 +48,7 @@ pub fn run(args: &CheckArgs, reporter: &mut Reporter) -> Outcome {
         let found = crate::verify::cluster::check(
             program,
             &compilation.policies,
+            &compilation.cilium,
             &compilation.provenance,
             &compilation.sources,
             inv,

@@ -464,7 +464,11 @@ pub fn warnings(program: &Program) -> Diagnostics {
             Diagnostic::new(
                 codes::NAME_SOURCE_OPEN,
                 rule.origin.span,
-                format!("{} reach `{name}` already: their egress is not isolated", list.join(", ")),
+                if open.len() == 1 {
+                    format!("{} reaches `{name}` already: its egress is not isolated", list.join(", "))
+                } else {
+                    format!("{} reach `{name}` already: their egress is not isolated", list.join(", "))
+                },
             )
             .with_primary("no CiliumNetworkPolicy for these sources")
             .with_note("npc writes a CiliumNetworkPolicy only for pods whose egress it isolates: one would put the pods in default-deny egress, which the program did not ask for")

@@ -225,8 +225,9 @@ impl Resolver {
                 );
             }
             Dns::Servers { peers, span } => {
+                let wl = self.settings.workload_label.clone();
                 let address = peers.iter().find_map(|p| match p {
-                    Peer::Ip(block) => Some(block.cidr),
+                    Peer::Ip(_) => Some(crate::verify::describe::peer(p, &wl)),
                     _ => None,
                 });
                 if let (Some(cidr), Some(span)) = (address, span) {

@@ -97,12 +97,17 @@ fn named_peers(program: &Program) -> Vec<(Span, Peer)> {
 pub fn check(
     program: &Program,
     policies: &[NetworkPolicy],
+    cilium: &[crate::k8s::cilium::CiliumNetworkPolicy],
     provenance: &Provenance,
     sources: &SourceMap,
     inventory: &Inventory,
 ) -> Diagnostics {
     let mut diags = Diagnostics::default();
-    if let Ok(set) = PolicySet::from_slice(policies) {
+    let set = PolicySet::from_slice(policies).and_then(|mut set| {
+        set.extend_cilium(cilium)?;
+        Ok(set)
+    });
+    if let Ok(set) = set {
         let checker = Checker {
             set: &set,
             tracer: Tracer {

@@ -134,9 +134,12 @@ pub fn explain(inputs: Vec<Input>, query: &str, inventory: Option<&Inventory>) -
     if out.diagnostics.iter().any(Diagnostic::is_error) {
         return out;
     }
-    let set = match PolicySet::from_slice(&c.policies) {
-        Ok(set) => set,
-        Err(_) => return out,
+    let set = PolicySet::from_slice(&c.policies).and_then(|mut set| {
+        set.extend_cilium(&c.cilium)?;
+        Ok(set)
+    });
+    let Ok(set) = set else {
+        return out;
     };
     let tracer = Tracer {
         program,
