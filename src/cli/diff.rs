@@ -110,7 +110,8 @@ pub fn run(args: &DiffArgs, reporter: &mut Reporter) -> Outcome {
         },
     };
     let report =
-        diff::compare(&compilation.policies, &deployed, &options).map_err(|e| diff_error(&e))?;
+        diff::compare_with_cilium(&compilation.policies, &compilation.cilium, &deployed, &options)
+            .map_err(|e| diff_error(&e))?;
     print_report(
         args.format,
         args.diagnostics.color,
@@ -153,7 +154,12 @@ fn semantic(
             .map(diff::semantic::program_endpoints)
             .unwrap_or_default(),
     };
-    let report = diff::semantic::compare(&compilation.policies, deployed, &endpoints)
+    let report = diff::semantic::compare_with_cilium(
+        &compilation.policies,
+        &compilation.cilium,
+        deployed,
+        &endpoints,
+    )
         .map_err(|e| diff_error(&e))?;
     print_report(
         args.format,

@@ -25,11 +25,18 @@ pub struct DiffOptions {
 pub struct ObjectKey {
     pub namespace: String,
     pub name: String,
+    /// The kind, when it is not NetworkPolicy (`CiliumNetworkPolicy`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.namespace, self.name)
+        write!(f, "{}/{}", self.namespace, self.name)?;
+        if let Some(kind) = &self.kind {
+            write!(f, " ({kind})")?;
+        }
+        Ok(())
     }
 }
 
@@ -90,23 +97,46 @@ pub fn compare(
     actual: &Deployed,
     options: &DiffOptions,
 ) -> Result<DiffReport, Error> {
+    compare_with_cilium(desired, &[], actual, options)
+}
+
+/// [`compare`] with npc's CiliumNetworkPolicies (DNS names): they are
+/// compared with the deployed ones as objects of their own kind.
+pub fn compare_with_cilium(
+    desired: &[NetworkPolicy],
+    desired_cilium: &[crate::k8s::cilium::CiliumNetworkPolicy],
+    actual: &Deployed,
+    options: &DiffOptions,
+) -> Result<DiffReport, Error> {
     let mut report = DiffReport {
         ignored_other_kinds: actual.other_kinds.clone(),
         notes: actual.skipped_links.clone(),
         ..DiffReport::default()
     };
+    let encode = |e: serde_json::Error| Error::Encode {
+        message: e.to_string(),
+    };
     let mut wanted = BTreeMap::new();
     for policy in desired {
-        let object = serde_json::to_value(policy).map_err(|e| Error::Encode {
-            message: e.to_string(),
-        })?;
+        let object = serde_json::to_value(policy).map_err(encode)?;
         if let Some((key, object)) = keyed(object, "npc output", options, &mut report.notes) {
             wanted.insert(key, object);
         }
     }
+    for policy in desired_cilium {
+        let object = serde_json::to_value(policy).map_err(encode)?;
+        if let Some((key, object)) =
+            keyed_cilium(object, "npc output", options, &mut report.notes)
+        {
+            wanted.insert(key, object);
+        }
+    }
     let mut deployed: BTreeMap<ObjectKey, (Value, String)> = BTreeMap::new();
-    for policy in &actual.policies {
-        let Some((key, object)) = keyed(
+    let np = actual.policies.iter().map(|p| (p, false));
+    let cnp = actual.cilium.iter().map(|p| (p, true));
+    for (policy, cilium) in np.chain(cnp) {
+        let read = if cilium { keyed_cilium } else { keyed };
+        let Some((key, object)) = read(
             policy.object.clone(),
             &policy.origin,
             options,
@@ -172,6 +202,40 @@ fn keyed(
     let key = ObjectKey {
         namespace: field("namespace").unwrap_or("default").to_string(),
         name: name.to_string(),
+        kind: None,
+    };
+    Some((key, object))
+}
+
+/// [`keyed`] for a CiliumNetworkPolicy: only the normalizations that hold
+/// for any object (no NetworkPolicy defaults).
+fn keyed_cilium(
+    mut object: Value,
+    origin: &str,
+    options: &DiffOptions,
+    notes: &mut Vec<String>,
+) -> Option<(ObjectKey, Value)> {
+    use super::normalize::{
+        default_namespace, drop_annotations, drop_empty_metadata_maps, drop_nulls,
+        drop_server_fields,
+    };
+    drop_nulls(&mut object);
+    drop_server_fields(&mut object);
+    drop_annotations(&mut object, &options.ignore_annotations);
+    drop_empty_metadata_maps(&mut object);
+    default_namespace(&mut object);
+    let meta = object.get("metadata");
+    let field = |f: &str| meta.and_then(|m| m.get(f)).and_then(Value::as_str);
+    let Some(name) = field("name") else {
+        notes.push(format!(
+            "a CiliumNetworkPolicy in {origin} has no `metadata.name` and is skipped"
+        ));
+        return None;
+    };
+    let key = ObjectKey {
+        namespace: field("namespace").unwrap_or("default").to_string(),
+        name: name.to_string(),
+        kind: Some(crate::k8s::cilium::KIND.to_string()),
     };
     Some((key, object))
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::Error;
 
-use crate::k8s::{NETWORK_POLICY_API_VERSION, NETWORK_POLICY_KIND};
+use crate::k8s::{cilium, NETWORK_POLICY_API_VERSION, NETWORK_POLICY_KIND};
 use crate::manifest::{self, objects::Flat};
 use crate::source::{SourceFile, SourceMap};
 
@@ -17,6 +17,9 @@ use crate::source::{SourceFile, SourceMap};
 pub struct Deployed {
     /// The NetworkPolicy objects, in input order, not yet normalized.
     pub policies: Vec<DeployedPolicy>,
+    /// The CiliumNetworkPolicy objects (npc writes them for DNS names), in
+    /// input order, not yet normalized.
+    pub cilium: Vec<DeployedPolicy>,
     /// How many other objects were skipped, by kind (`apiVersion/kind`).
     pub other_kinds: BTreeMap<String, usize>,
     /// Symbolic links in an input directory that lead out of it, not read
@@ -106,8 +109,27 @@ fn deployed(sources: &SourceMap) -> Result<Deployed, Error> {
                     continue;
                 }
             };
-            if object.api_version != NETWORK_POLICY_API_VERSION
-                || object.kind != NETWORK_POLICY_KIND
+            let is_cilium = object.api_version == cilium::API_VERSION && object.kind == cilium::KIND;
+            if !is_cilium
+                && object.api_version.rsplit_once('/').map(|(g, _)| g) == Some(cilium::GROUP)
+                && object.kind.ends_with("NetworkPolicy")
+            {
+                // Another of Cilium's policy kinds: it isolates pods too,
+                // and npc neither writes nor compares it.
+                return Err(located(
+                    document.start,
+                    format!(
+                        "`{}/{}` objects are not compared: npc writes NetworkPolicies and, for DNS names, `{}/{}` only",
+                        object.api_version,
+                        object.kind,
+                        cilium::API_VERSION,
+                        cilium::KIND
+                    ),
+                ));
+            }
+            if !is_cilium
+                && (object.api_version != NETWORK_POLICY_API_VERSION
+                    || object.kind != NETWORK_POLICY_KIND)
             {
                 *out.other_kinds
                     .entry(format!("{}/{}", object.api_version, object.kind))
@@ -126,10 +148,15 @@ fn deployed(sources: &SourceMap) -> Result<Deployed, Error> {
                 .filter(|p| !p.is_empty())
                 .map(|p| format!("/{}", p.replace('[', "/").trim_end_matches(']')))
                 .collect();
-            out.policies.push(DeployedPolicy {
+            let deployed = DeployedPolicy {
                 origin: format!("{}#{}{items}", name(document.file), document.index),
                 object: value,
-            });
+            };
+            if is_cilium {
+                out.cilium.push(deployed);
+            } else {
+                out.policies.push(deployed);
+            }
         }
     }
     Ok(out)

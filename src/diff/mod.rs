@@ -13,7 +13,9 @@ pub mod semantic;
 
 use std::fmt;
 
-pub use compare::{compare, ChangedObject, DiffOptions, DiffReport, ObjectKey};
+pub use compare::{
+    compare, compare_with_cilium, ChangedObject, DiffOptions, DiffReport, ObjectKey,
+};
 pub use load::{load_path, load_str, Deployed, DeployedPolicy};
 pub use report::render_human;
 

@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::compare::is_managed;
 use super::{Deployed, Error};
 use crate::eval::{Endpoint, PolicySet, PortSet};
+use crate::k8s::cilium::CiliumNetworkPolicy;
 
 /// A flow whose verdict changes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -84,6 +85,18 @@ pub fn compare(
     deployed: &Deployed,
     endpoints: &[(String, Endpoint)],
 ) -> Result<SemanticReport, Error> {
+    compare_with_cilium(desired, &[], deployed, endpoints)
+}
+
+/// [`compare`] with npc's CiliumNetworkPolicies (DNS names) and the deployed
+/// ones, read as the evaluator models them (`eval::cilium`): a deployed
+/// CiliumNetworkPolicy it does not model is an error, never left out.
+pub fn compare_with_cilium(
+    desired: &[NetworkPolicy],
+    desired_cilium: &[CiliumNetworkPolicy],
+    deployed: &Deployed,
+    endpoints: &[(String, Endpoint)],
+) -> Result<SemanticReport, Error> {
     let mut report = SemanticReport {
         endpoints: endpoints.len(),
         ..SemanticReport::default()
@@ -107,8 +120,29 @@ pub fn compare(
     let invalid = |e: crate::eval::PolicyErrors| Error::Encode {
         message: format!("the policies cannot be evaluated: {e}"),
     };
-    let before = PolicySet::new(before).map_err(invalid)?;
-    let after = PolicySet::new(after).map_err(invalid)?;
+    let mut before_cilium = Vec::new();
+    let mut after_cilium = desired_cilium.to_vec();
+    for p in &deployed.cilium {
+        let mut object = p.object.clone();
+        super::normalize::drop_nulls(&mut object);
+        super::normalize::drop_server_fields(&mut object);
+        let policy = serde_json::from_value::<CiliumNetworkPolicy>(object).map_err(|e| {
+            Error::Encode {
+                message: format!(
+                    "{}: a CiliumNetworkPolicy npc cannot evaluate (it models the policies npc writes for DNS names): {e}",
+                    p.origin
+                ),
+            }
+        })?;
+        if !is_managed(&p.object) {
+            after_cilium.push(policy.clone());
+        }
+        before_cilium.push(policy);
+    }
+    let mut before = PolicySet::new(before).map_err(invalid)?;
+    before.extend_cilium(&before_cilium).map_err(invalid)?;
+    let mut after = PolicySet::new(after).map_err(invalid)?;
+    after.extend_cilium(&after_cilium).map_err(invalid)?;
     for (src_name, src) in endpoints {
         for (dst_name, dst) in endpoints {
             if src_name == dst_name {
