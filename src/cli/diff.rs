@@ -109,9 +109,13 @@ pub fn run(args: &DiffArgs, reporter: &mut Reporter) -> Outcome {
             vec![SOURCE_ANNOTATION.to_string()]
         },
     };
-    let report =
-        diff::compare_with_cilium(&compilation.policies, &compilation.cilium, &deployed, &options)
-            .map_err(|e| diff_error(&e))?;
+    let report = diff::compare_with_cilium(
+        &compilation.policies,
+        &compilation.cilium,
+        &deployed,
+        &options,
+    )
+    .map_err(|e| diff_error(&e))?;
     print_report(
         args.format,
         args.diagnostics.color,
@@ -160,7 +164,7 @@ fn semantic(
         deployed,
         &endpoints,
     )
-        .map_err(|e| diff_error(&e))?;
+    .map_err(|e| diff_error(&e))?;
     print_report(
         args.format,
         ColorChoice::Never,

@@ -170,10 +170,11 @@ fn run_generate(args: &GenerateArgs, reporter: &mut Reporter) -> Outcome {
         return Err(Stop::Exit(Exit::Failed));
     }
     if let Some((file, kustomization)) = kustomization {
-        let problems = traps::check(
+        let problems = traps::check_with_cilium(
             &kustomization,
             &file,
             &generated.policies,
+            &generated.cilium,
             config.selector_form,
         )?;
         if let Some((last, others)) = problems.split_last() {
@@ -183,7 +184,7 @@ fn run_generate(args: &GenerateArgs, reporter: &mut Reporter) -> Outcome {
             return Err(last.clone().into());
         }
     }
-    let text = output::to_yaml(&generated.policies)
+    let text = output::to_yaml_with_cilium(&generated.policies, &generated.cilium)
         .map_err(|e| Error::io(format!("cannot serialize the policies: {e}")))?;
     print(&text)?;
     Ok(Exit::Ok)

@@ -125,8 +125,7 @@ pub fn compare_with_cilium(
     }
     for policy in desired_cilium {
         let object = serde_json::to_value(policy).map_err(encode)?;
-        if let Some((key, object)) =
-            keyed_cilium(object, "npc output", options, &mut report.notes)
+        if let Some((key, object)) = keyed_cilium(object, "npc output", options, &mut report.notes)
         {
             wanted.insert(key, object);
         }

@@ -109,7 +109,8 @@ fn deployed(sources: &SourceMap) -> Result<Deployed, Error> {
                     continue;
                 }
             };
-            let is_cilium = object.api_version == cilium::API_VERSION && object.kind == cilium::KIND;
+            let is_cilium =
+                object.api_version == cilium::API_VERSION && object.kind == cilium::KIND;
             if !is_cilium
                 && object.api_version.rsplit_once('/').map(|(g, _)| g) == Some(cilium::GROUP)
                 && object.kind.ends_with("NetworkPolicy")

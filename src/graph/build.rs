@@ -45,12 +45,12 @@ pub fn build(compilation: &Compilation, title: &str) -> Result<Graph, Error> {
     }
     // A failing expectation leaves the policies out of the output; the
     // graph shows them with the failures.
-    let (policies, cilium): (&[NetworkPolicy], &[crate::CiliumNetworkPolicy]) =
-        if errors.is_empty() {
-            (&compilation.policies, &compilation.cilium)
-        } else {
-            (&compilation.unverified, &compilation.unverified_cilium)
-        };
+    let (policies, cilium): (&[NetworkPolicy], &[crate::CiliumNetworkPolicy]) = if errors.is_empty()
+    {
+        (&compilation.policies, &compilation.cilium)
+    } else {
+        (&compilation.unverified, &compilation.unverified_cilium)
+    };
     let set = PolicySet::from_slice(policies)
         .and_then(|mut set| {
             set.extend_cilium(cilium)?;

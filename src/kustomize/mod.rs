@@ -50,6 +50,10 @@ pub struct Generated {
     /// The policies to hand to kustomize, in the configured selector form.
     /// Empty when the compilation failed.
     pub policies: Vec<NetworkPolicy>,
+    /// The CiliumNetworkPolicies of DNS names (`set cni = cilium`), as
+    /// written: kustomize knows no selector fields of this kind, so the
+    /// selector form leaves them alone.
+    pub cilium: Vec<crate::CiliumNetworkPolicy>,
 }
 
 /// Reads the sources of `config` below `root` and compiles them.
@@ -58,8 +62,10 @@ pub fn generate(config: &GeneratorConfig, root: &Path) -> Result<Generated, Erro
     let compilation = crate::compile(inputs);
     let mut policies = compilation.policies.clone();
     selectors::apply(&mut policies, config.selector_form);
+    let cilium = compilation.cilium.clone();
     Ok(Generated {
         compilation,
         policies,
+        cilium,
     })
 }

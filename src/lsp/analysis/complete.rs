@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Analysis;
 use crate::syntax::tokens::{is_word_char, lex as tokens, Token as Tok};
 use crate::syntax::{
-    BLOCK_KEYWORDS, CARVEOUTS, CNI_VALUES, ISOLATE_WORDS, PROTOCOLS, SETTINGS, STATEMENT_KEYWORDS, VERDICTS,
+    BLOCK_KEYWORDS, CARVEOUTS, CNI_VALUES, ISOLATE_WORDS, PROTOCOLS, SETTINGS, STATEMENT_KEYWORDS,
+    VERDICTS,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
