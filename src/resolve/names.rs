@@ -230,8 +230,14 @@ impl Resolver {
                     Peer::Ip(_) => Some(crate::verify::describe::peer(p, &wl)),
                     _ => None,
                 });
+                let pods_named = peers.iter().any(|p| matches!(p, Peer::Pods { .. }));
                 if let (Some(cidr), Some(span)) = (address, span) {
                     let span = *span;
+                    let help = if pods_named {
+                        "check that lookups reach the proxy (docs/names.md says how)"
+                    } else {
+                        "name the cache's pods too (`dns 169.254.20.10, kube-system/{k8s-app=node-local-dns}`), and check that lookups reach the proxy (docs/names.md says how)"
+                    };
                     self.warn(
                         Diagnostic::new(
                             codes::DNS_ADDRESS_WITH_NAMES,
@@ -241,7 +247,7 @@ impl Resolver {
                         .with_primary("a DNS server given by its address")
                         .with_secondary(first, "a DNS name as a destination")
                         .with_note("a node-local cache is reached through a redirect (Cilium's CiliumLocalRedirectPolicy, or iptables rules on the node); a redirect that bypasses Cilium's DNS proxy leaves `toFQDNs` rules without addresses, and the policy then sees the cache's pods, not this address")
-                        .with_help("name the cache's pods too (`dns 169.254.20.10, kube-system/{k8s-app=node-local-dns}`), and check that lookups reach the proxy (docs/names.md says how)"),
+                        .with_help(help),
                     );
                 }
             }

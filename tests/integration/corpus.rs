@@ -47,7 +47,7 @@ fn ok_programs_compile() {
     for path in all {
         let c = compile(&path);
         assert!(!c.has_errors(), "{}:\n{}", path.display(), diagnostics(&c));
-        let yaml = npc::emit::output::to_yaml(&c.policies).unwrap();
+        let yaml = npc::emit::output::to_yaml_with_cilium(&c.policies, &c.cilium).unwrap();
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_suffix(
             path.parent()

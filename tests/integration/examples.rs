@@ -28,7 +28,7 @@ fn checked_in_output_is_current() {
             text: std::fs::read_to_string(&path).unwrap(),
         }]);
         assert!(!c.has_errors(), "{name} does not compile");
-        let yaml = npc::emit::output::to_yaml(&c.policies).unwrap();
+        let yaml = npc::emit::output::to_yaml_with_cilium(&c.policies, &c.cilium).unwrap();
         let golden = path.with_extension("yaml");
         let current = std::fs::read_to_string(&golden).unwrap_or_default();
         if current != yaml {
