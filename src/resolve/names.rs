@@ -225,9 +225,12 @@ impl Resolver {
                 );
             }
             Dns::Servers { peers, span } => {
-                let wl = self.settings.workload_label.clone();
+                // A single address as NPL writes it (`169.254.20.10`).
                 let address = peers.iter().find_map(|p| match p {
-                    Peer::Ip(_) => Some(crate::verify::describe::peer(p, &wl)),
+                    Peer::Ip(b) if b.cidr.prefix() == 32 || b.cidr.prefix() == 128 => {
+                        Some(b.cidr.network_address().to_string())
+                    }
+                    Peer::Ip(b) => Some(b.cidr.to_string()),
                     _ => None,
                 });
                 let pods_named = peers.iter().any(|p| matches!(p, Peer::Pods { .. }));
