@@ -11,6 +11,7 @@
 mod support;
 
 mod analyze;
+mod cilium_schema;
 mod cli;
 mod cli_conventions;
 mod cli_hostile;
