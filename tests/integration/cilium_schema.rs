@@ -86,7 +86,11 @@ fn emitted() -> Vec<(String, Value)> {
             assert_eq!(&back, p, "{name}");
         }
     }
-    assert!(out.len() >= 10, "too few CiliumNetworkPolicies: {}", out.len());
+    assert!(
+        out.len() >= 10,
+        "too few CiliumNetworkPolicies: {}",
+        out.len()
+    );
     out
 }
 
@@ -138,11 +142,7 @@ print(json.dumps(out))
         .arg(&file)
         .output()
         .unwrap();
-    assert!(
-        o.status.success(),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     Some(serde_json::from_slice(&o.stdout).unwrap())
 }
 
@@ -182,16 +182,27 @@ fn the_schema_check_catches_wrong_fields_and_values() {
     variant(&|v| v["spec"]["egress"][0]["toPorts"][0]["ports"][0]["protocol"] = json!("udp"));
     variant(&|v| v["spec"]["egress"][0]["toPorts"][0]["ports"][0]["port"] = json!(53));
     variant(&|v| {
-        let last = v["spec"]["egress"].as_array_mut().unwrap().last_mut().unwrap();
+        let last = v["spec"]["egress"]
+            .as_array_mut()
+            .unwrap()
+            .last_mut()
+            .unwrap();
         last["toFQDNs"][0] = json!({"matchName": "a.com", "matchPattern": "*.a.com"});
     });
     variant(&|v| {
-        let last = v["spec"]["egress"].as_array_mut().unwrap().last_mut().unwrap();
+        let last = v["spec"]["egress"]
+            .as_array_mut()
+            .unwrap()
+            .last_mut()
+            .unwrap();
         last["toFQDNs"][0] = json!({"matchName": "https://a.com/"});
     });
     variant(&|v| v["spec"]["egress"][0]["toPorts"][0]["rules"] = json!({"dns": [{}]}));
     variant(&|v| {
-        v["spec"].as_object_mut().unwrap().remove("endpointSelector");
+        v["spec"]
+            .as_object_mut()
+            .unwrap()
+            .remove("endpointSelector");
     });
     variant(&|v| v["spec"]["egress"] = json!([{"toCIDRSet": [{"cidr": "10.0.0.1"}]}]));
     let Some(results) = validate(&wrong) else {
