@@ -19,12 +19,17 @@ Examples:
   npc build policies.npl --out-dir deploy/netpol          # NAMESPACE.netpol.yaml per namespace + kustomization.yaml
   npc build policies.npl --out-dir deploy/netpol --check  # CI: fail if the directory is stale
 
-Without --out-dir, output is sorted by namespace, then name. With --out-dir,
-the directory changes only when the whole program compiles, and then as a
-whole: the new output is staged next to it and swapped in, so a reader (or a
-build that is killed) sees the old files or the new ones, never a mix. Files
-npc did not write are left alone; a second build into the same directory at
-the same time is refused.
+Without --out-dir, output is sorted by namespace, name, then kind. With
+--out-dir, the directory changes only when the whole program compiles, and
+then as a whole: the new output is staged next to it and swapped in, so a
+reader (or a build that is killed) sees the old files or the new ones, never
+a mix. Files npc did not write are left alone; a second build into the same
+directory at the same time is refused.
+
+DNS names as destinations (`allow api -> api.stripe.com:443`) need
+`set cni = cilium`: npc then also writes, per source pod set, a
+CiliumNetworkPolicy (cilium.io/v2) with the names (`toFQDNs`) and the DNS rule
+that makes Cilium learn their addresses (docs/names.md).
 
 Exit codes:
   0  success (warnings may have been printed)

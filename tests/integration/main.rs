@@ -43,6 +43,7 @@ mod limits;
 mod lint;
 mod lsp_edits;
 mod lsp_stdio;
+mod names;
 mod properties;
 mod verify_cli;
 mod verify_expect;

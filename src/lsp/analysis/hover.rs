@@ -256,10 +256,19 @@ impl Analysis {
                 probe_span,
             )
         };
+        // A DNS name is a destination only: it is probed as one.
+        let name = matches!(site.endpoint.node, Endpoint::Name(_));
         let probe = Spanned::new(
-            Statement::Allow(Allow {
-                sources: vec![target(site.endpoint.clone())],
-                destinations: vec![target(Spanned::new(Endpoint::World, probe_span))],
+            Statement::Allow(if name {
+                Allow {
+                    sources: vec![target(Spanned::new(Endpoint::Cluster, probe_span))],
+                    destinations: vec![target(site.endpoint.clone())],
+                }
+            } else {
+                Allow {
+                    sources: vec![target(site.endpoint.clone())],
+                    destinations: vec![target(Spanned::new(Endpoint::World, probe_span))],
+                }
             }),
             probe_span,
         );
@@ -294,7 +303,13 @@ impl Analysis {
             .rules
             .into_iter()
             .find(|r| r.origin.span == probe_span)
-            .map(|r| r.sources)
+            .map(|r| {
+                if name {
+                    r.destinations.into_iter().map(|(p, _)| p).collect()
+                } else {
+                    r.sources
+                }
+            })
             .unwrap_or_default()
     }
 }
