@@ -69,11 +69,11 @@ pub mod codes {
         INVALID_EXPECT = "E030", Error, "invalid expectation";
         ALIAS_EXPANSION = "E031", Error, "aliases expand to too many endpoints";
         POLICY_TOO_LARGE = "E032", Error, "policy too large to divide";
-        NAME_MISPLACED = "E040", Error, "DNS name where only pods or addresses can be";
-        INVALID_DNS_NAME = "E041", Error, "invalid DNS name";
-        NAME_NEEDS_CNI = "E042", Error, "DNS name without `set cni = cilium`";
-        NAME_WITHOUT_DNS = "E043", Error, "DNS name with `dns none`";
-        NAMED_PORT_TO_NAME = "E044", Error, "named port toward a DNS name";
+        NAME_MISPLACED = "E050", Error, "DNS name where only pods or addresses can be";
+        INVALID_DNS_NAME = "E051", Error, "invalid DNS name";
+        NAME_NEEDS_CNI = "E052", Error, "DNS name without `set cni = cilium`";
+        NAME_WITHOUT_DNS = "E053", Error, "DNS name with `dns none`";
+        NAMED_PORT_TO_NAME = "E054", Error, "named port toward a DNS name";
         NO_DNS = "W001", Warning, "DNS carve-out turned off";
         ALLOW_WITHOUT_RULE = "W002", Warning, "`allow` produces no rule";
         ROUTING_LABEL = "W003", Warning, "selector on a routing label";
@@ -88,14 +88,14 @@ pub mod codes {
         EVERY_POD_IS_DNS = "W012", Warning, "every pod is a DNS server";
         BARE_NAME_IS_GLOBAL = "W013", Warning, "a bare name in a block selects every pod";
         LONE_CARRIAGE_RETURN = "W014", Warning, "carriage return not followed by a line feed";
-        DOTTED_WORKLOAD = "W020", Warning, "workload name that reads as a DNS name";
-        NAME_SOURCE_OPEN = "W021", Warning, "DNS name allowed from pods whose egress is open";
-        DNS_ADDRESS_WITH_NAMES = "W022", Warning, "DNS server address with DNS names";
+        DOTTED_WORKLOAD = "W023", Warning, "workload name that reads as a DNS name";
+        NAME_SOURCE_OPEN = "W024", Warning, "DNS name allowed from pods whose egress is open";
+        DNS_ADDRESS_WITH_NAMES = "W025", Warning, "DNS server address with DNS names";
         MANIFEST_SYNTAX = "E101", Error, "malformed YAML or JSON manifest";
         MANIFEST_FIELD = "E102", Error, "invalid field in a Kubernetes object";
         MANIFEST_POLICY = "E103", Error, "invalid NetworkPolicy";
         UNCONVERTIBLE = "E104", Error, "policies NPL cannot express exactly";
-        UNMODELLED_POLICY = "E105", Error, "policy kind the reader does not model";
+        UNMODELLED_POLICY = "E106", Error, "policy kind the reader does not model";
         DUPLICATE_OBJECT = "W101", Warning, "object defined twice";
     }
 }

@@ -382,7 +382,7 @@ fn port_rules(ports: &Ports, rules: Option<L7Rules>) -> Option<Vec<PortRule>> {
             let (port, end_port) = match p.number {
                 PortNumber::Single(n) => (n, None),
                 PortNumber::Range(a, b) => (a, Some(i32::from(b))),
-                // Refused by resolution (E044).
+                // Refused by resolution (E054).
                 PortNumber::Named(_) => return None,
             };
             Some(PortProtocol {
@@ -417,7 +417,7 @@ fn source_lines(sources: &SourceMap, spans: &[Span]) -> String {
     source_list(&named)
 }
 
-/// W021 for every `allow` toward DNS names from pods whose egress npc does
+/// W024 for every `allow` toward DNS names from pods whose egress npc does
 /// not isolate (they reach the name already; a CiliumNetworkPolicy would
 /// isolate them). Not for an `allow` that produces nothing at all (W002
 /// says so).

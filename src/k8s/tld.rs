@@ -1,7 +1,7 @@
 //! The top-level domains of the DNS root zone, ASCII names only (internationalized
 //! ones are written `xn--…` in NPL and are not listed): the single-label
 //! entries of the ICANN section of the Public Suffix List. Used only for a
-//! warning (`W020`): a bare dotted word in a namespace block that ends in one
+//! warning (`W023`): a bare dotted word in a namespace block that ends in one
 //! of these was probably meant as a DNS name.
 
 /// Sorted, lower case.

@@ -337,7 +337,7 @@ pub fn collect(
 }
 
 impl Reader<'_> {
-    /// E105: a policy kind that changes what pods may reach, which the
+    /// E106: a policy kind that changes what pods may reach, which the
     /// readers do not model yet.
     fn unmodelled_policy(&mut self, api_version: &str) {
         let d = Diagnostic::new(

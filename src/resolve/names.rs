@@ -148,7 +148,7 @@ impl Resolver {
         }
     }
 
-    /// W020: inside a block, a dotted word that is no alias is a workload
+    /// W023: inside a block, a dotted word that is no alias is a workload
     /// name; one that ends in a top-level domain was probably a DNS name.
     pub(super) fn dotted_workload(&mut self, namespace: &str, word: &str, span: Span) {
         let Some((_, last)) = word.rsplit_once('.') else {

@@ -90,7 +90,7 @@ fn without_the_cni_setting_names_are_refused_and_nothing_is_written() {
     assert_eq!(o.status.code(), Some(1));
     assert!(o.stdout.is_empty());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("[E042]"), "{err}");
+    assert!(err.contains("[E052]"), "{err}");
     assert!(err.contains("set cni = cilium"), "{err}");
     // An `expect` line may name a name without it: an address outside the
     // cluster, allowed by address rules only.
@@ -216,7 +216,7 @@ fn manifest_readers_refuse_cilium_policies() {
             String::from_utf8_lossy(&o.stderr)
         );
         assert_ne!(o.status.code(), Some(0), "{args:?}: {err}");
-        assert!(err.contains("[E105]"), "{args:?}: {err}");
+        assert!(err.contains("[E106]"), "{args:?}: {err}");
         assert!(err.contains("CiliumNetworkPolicy `api`"), "{args:?}: {err}");
     }
 }

@@ -128,7 +128,7 @@ const NAMES: &[&str] = &[
     "API.Example.ORG.",
 ];
 
-/// A port list toward a DNS name: no named ports (E044).
+/// A port list toward a DNS name: no named ports (E054).
 fn name_ports(rng: &mut Rng) -> String {
     match rng.below(5) {
         0 => String::new(),
