@@ -81,6 +81,11 @@ pub mod codes {
         DUPLICATE_TIER = "E044", Error, "tier block given twice";
         PRIORITIES_EXHAUSTED = "E045", Error, "cluster policies need more priorities than the range holds";
         BASELINE_TOO_WIDE = "E046", Error, "baseline does not fit one BaselineAdminNetworkPolicy";
+        NAME_MISPLACED = "E050", Error, "DNS name where only pods or addresses can be";
+        INVALID_DNS_NAME = "E051", Error, "invalid DNS name";
+        NAME_NEEDS_CNI = "E052", Error, "DNS name without `set cni = cilium`";
+        NAME_WITHOUT_DNS = "E053", Error, "DNS name with `dns none`";
+        NAMED_PORT_TO_NAME = "E054", Error, "named port toward a DNS name";
         NO_DNS = "W001", Warning, "DNS carve-out turned off";
         ALLOW_WITHOUT_RULE = "W002", Warning, "`allow` produces no rule";
         ROUTING_LABEL = "W003", Warning, "selector on a routing label";
@@ -99,11 +104,15 @@ pub mod codes {
         TIER_CONTRADICTS_ALLOW = "W020", Warning, "a tier statement denies what an `allow` allows";
         TIER_PRIVATE_RANGE = "W021", Warning, "tier statement toward addresses pods may have";
         TIER_NO_DNS = "W022", Warning, "DNS statements turned off in a tier block";
+        DOTTED_WORKLOAD = "W023", Warning, "workload name that reads as a DNS name";
+        NAME_SOURCE_OPEN = "W024", Warning, "DNS name allowed from pods whose egress is open";
+        DNS_ADDRESS_WITH_NAMES = "W025", Warning, "DNS server address with DNS names";
         MANIFEST_SYNTAX = "E101", Error, "malformed YAML or JSON manifest";
         MANIFEST_FIELD = "E102", Error, "invalid field in a Kubernetes object";
         MANIFEST_POLICY = "E103", Error, "invalid NetworkPolicy";
         UNCONVERTIBLE = "E104", Error, "policies NPL cannot express exactly";
         CLUSTER_POLICY_KIND = "E105", Error, "cluster policy kind not read yet";
+        UNMODELLED_POLICY = "E106", Error, "policy kind the reader does not model";
         DUPLICATE_OBJECT = "W101", Warning, "object defined twice";
         UNKNOWN_FIELD = "W102", Warning, "unknown field ignored";
         INCOMPLETE_OWNER = "W103", Warning, "owner reference without `kind` or `name`";

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use crate::k8s::cluster_policy::{Action, Tier};
-use crate::k8s::{Direction, IpBlock, Protocol};
+use crate::k8s::{Direction, DnsName, IpBlock, Protocol};
 use crate::source::Span;
 
 /// The whole resolved program.
@@ -50,6 +50,8 @@ pub struct Settings {
     pub cluster_policy_api: ClusterPolicyApi,
     /// The priorities cluster policies may take, inclusive.
     pub cluster_policy_priorities: (u16, u16),
+    /// The CNI the policies are written for (`set cni`).
+    pub cni: Cni,
 }
 
 /// The priorities cluster policies take unless `set cluster-policy-priorities` says otherwise.
@@ -65,6 +67,7 @@ impl Default for Settings {
             name_prefix: String::new(),
             cluster_policy_api: ClusterPolicyApi::default(),
             cluster_policy_priorities: DEFAULT_PRIORITIES,
+            cni: Cni::Generic,
         }
     }
 }
@@ -80,6 +83,9 @@ impl std::fmt::Debug for Settings {
         }
         if self.cluster_policy_priorities != DEFAULT_PRIORITIES {
             d.field("cluster_policy_priorities", &self.cluster_policy_priorities);
+        }
+        if self.cni != Cni::Generic {
+            d.field("cni", &self.cni);
         }
         d.finish()
     }
@@ -179,6 +185,16 @@ pub struct TierOrigin {
     pub dns: bool,
 }
 
+/// What the CNI enforces beyond NetworkPolicy: `set cni = cilium` lets DNS
+/// names be destinations (CiliumNetworkPolicy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Cni {
+    /// Standard NetworkPolicy only.
+    #[default]
+    Generic,
+    Cilium,
+}
+
 /// A namespace declared with `namespace`: npc owns its policies.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ManagedNamespace {
@@ -219,7 +235,8 @@ impl NamespaceSelector {
     }
 }
 
-/// One peer: a set of pods (namespace part AND pod part) or an IP block.
+/// One peer: a set of pods (namespace part AND pod part), an IP block, or
+/// the addresses a DNS name (or pattern) resolves to.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Peer {
     Pods {
@@ -227,6 +244,15 @@ pub enum Peer {
         pods: Selector,
     },
     Ip(IpBlock),
+    /// Only ever a destination (of egress), emitted for Cilium.
+    Name(DnsName),
+}
+
+impl Peer {
+    /// Whether this is a DNS name (or pattern).
+    pub fn is_name(&self) -> bool {
+        matches!(self, Peer::Name(_))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

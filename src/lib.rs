@@ -39,6 +39,8 @@ pub mod verify;
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 
+pub use k8s::cilium::CiliumNetworkPolicy;
+
 use diagnostic::{Diagnostic, Diagnostics};
 use load::{Input, Loaded};
 use source::SourceMap;
@@ -69,12 +71,17 @@ pub struct Compilation {
     /// tier by priority), when no stage reported an error. Output before
     /// `policies`.
     pub cluster_policies: Vec<k8s::cluster_policy::ClusterObject>,
+    /// The emitted CiliumNetworkPolicies (DNS names, `set cni = cilium`),
+    /// when no stage reported an error; sorted by namespace, then name.
+    pub cilium: Vec<CiliumNetworkPolicy>,
     /// The policies of a program whose only errors are failing `expect`
     /// lines (E029): what it allows, for tools that show the failures
     /// (`npc graph`). Never output.
     pub unverified: Vec<NetworkPolicy>,
     /// The cluster-scoped objects of such a program. Never output.
     pub unverified_cluster: Vec<k8s::cluster_policy::ClusterObject>,
+    /// The same for CiliumNetworkPolicies.
+    pub unverified_cilium: Vec<CiliumNetworkPolicy>,
     /// The `.npl` origins of every emitted rule, when layout and emission
     /// reported no error (also when an `expect` line then failed).
     pub provenance: emit::Provenance,
@@ -87,12 +94,27 @@ impl std::fmt::Debug for Compilation {
         f.debug_struct("Compilation")
             .field("program", &self.program)
             .field("policies", &self.policies.len())
+            .field("cilium", &self.cilium.len())
             .field("diagnostics", &self.diagnostics)
             .finish_non_exhaustive()
     }
 }
 
 impl Compilation {
+    /// The emitted objects (or, when the only errors are failing `expect`
+    /// lines, the unverified ones) indexed for evaluation: NetworkPolicies
+    /// and CiliumNetworkPolicies together.
+    pub fn policy_set(&self) -> Result<eval::PolicySet, eval::PolicyErrors> {
+        let (policies, cilium) = if self.policies.is_empty() && self.cilium.is_empty() {
+            (&self.unverified, &self.unverified_cilium)
+        } else {
+            (&self.policies, &self.cilium)
+        };
+        let mut set = eval::PolicySet::from_slice(policies)?;
+        set.extend_cilium(cilium)?;
+        Ok(set)
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
@@ -127,11 +149,24 @@ pub fn resolve(loaded: &Loaded) -> resolve::Resolution {
     resolution
 }
 
-/// Stage 3 (layout, emit): the NetworkPolicy objects of a resolved program.
+/// Stage 3 (layout, emit): the NetworkPolicy objects of a resolved program,
+/// and the CiliumNetworkPolicies of its DNS names.
 pub fn generate(program: &ir::Program, sources: &SourceMap) -> emit::Emitted {
     let (layout, layout_diags) = layout::layout(program);
     let mut emitted = emit::emit(&layout, &program.settings, sources);
     emitted.diagnostics.extend(layout_diags);
+    emitted.diagnostics.extend(emit::cilium::warnings(program));
+    for ns in program.namespaces.values() {
+        let cilium = emit::cilium::emit_namespace(program, ns, sources);
+        emitted.diagnostics.extend(cilium.diagnostics);
+        for (name, origins) in cilium.provenance {
+            emitted
+                .provenance
+                .cilium
+                .insert((ns.name.clone(), name), origins);
+        }
+        emitted.cilium.extend(cilium.policies);
+    }
     emitted
 }
 
@@ -147,7 +182,13 @@ pub fn generate_cluster(
 
 /// Stage 4 (verify): every `expect` line checked against the emitted policies.
 pub fn verify(program: &ir::Program, emitted: &emit::Emitted, sources: &SourceMap) -> Diagnostics {
-    verify::expectations(program, &emitted.policies, &emitted.provenance, sources)
+    verify::expectations(
+        program,
+        &emitted.policies,
+        &emitted.cilium,
+        &emitted.provenance,
+        sources,
+    )
 }
 
 /// Stages 1–3: a program's policies, with the `expect` lines left unchecked
@@ -181,7 +222,7 @@ pub fn compile_until(loaded: Loaded, cancelled: &dyn Fn() -> bool) -> Option<Com
         keep_provenance: true,
         cancelled: Some(cancelled),
     };
-    match compose(loaded, options, &mut |_, _| Ok(())) {
+    match compose(loaded, options, &mut |_, _, _| Ok(())) {
         Ok(c) => Some(c),
         Err(Halt::Cancelled) => None,
         Err(Halt::Sink(_)) => Some(Compilation::default()),
@@ -191,6 +232,7 @@ pub fn compile_until(loaded: Loaded, cancelled: &dyn Fn() -> bool) -> Option<Com
 /// [`compose`] keeping every policy (when the program has no error).
 fn collect(inputs: Vec<Input>, check_expectations: bool) -> Compilation {
     let mut policies = Vec::new();
+    let mut cilium = Vec::new();
     let options = Options {
         check_expectations,
         keep_scope: true,
@@ -198,15 +240,18 @@ fn collect(inputs: Vec<Input>, check_expectations: bool) -> Compilation {
         keep_provenance: true,
         cancelled: None,
     };
-    let composed = compose(load(inputs), options, &mut |_, emitted| {
+    let composed = compose(load(inputs), options, &mut |_, emitted, names| {
         policies.extend_from_slice(emitted);
+        cilium.extend_from_slice(names);
         Ok(())
     });
     let mut out = finish(composed);
     if !out.has_errors() {
         out.policies = policies;
+        out.cilium = cilium;
     } else if out.emitted() {
         out.unverified = policies;
+        out.unverified_cilium = cilium;
         out.unverified_cluster = std::mem::take(&mut out.cluster_policies);
     } else {
         out.cluster_policies.clear();
@@ -219,9 +264,11 @@ fn finish(composed: Result<Compilation, Halt>) -> Compilation {
     composed.unwrap_or_default()
 }
 
-/// Receives one namespace's policies (namespace name, policies sorted by
-/// name); an error stops the compilation.
-pub type NamespaceSink<'a> = dyn FnMut(&str, &[NetworkPolicy]) -> Result<(), String> + 'a;
+/// Receives one namespace's policies (namespace name, NetworkPolicies and
+/// CiliumNetworkPolicies, each sorted by name); an error stops the
+/// compilation.
+pub type NamespaceSink<'a> =
+    dyn FnMut(&str, &[NetworkPolicy], &[CiliumNetworkPolicy]) -> Result<(), String> + 'a;
 
 /// Every stage, one namespace at a time, for `npc build`: each namespace's
 /// policies go to `sink` as soon as they are emitted and are freed after it
@@ -315,6 +362,7 @@ fn compose(
     }
     options.check_cancelled()?;
     let (plan, layout_diags) = layout::Plan::new(&program);
+    diags.extend(emit::cilium::warnings(&program));
     for d in layout_diags {
         diags.push(resolve::with_declarations(
             d,
@@ -367,20 +415,29 @@ fn compose(
         );
         drop(namespace);
         diags.extend(emitted.diagnostics);
+        let names = emit::cilium::emit_namespace(&program, ns, &out.sources);
+        diags.extend(names.diagnostics);
         if diags.has_errors() {
             continue;
         }
-        if !emitted.policies.is_empty() {
-            sink(&ns.name, &emitted.policies).map_err(Halt::Sink)?;
+        if !emitted.policies.is_empty() || !names.policies.is_empty() {
+            sink(&ns.name, &emitted.policies, &names.policies).map_err(Halt::Sink)?;
         }
         if check {
             if let Err(e) = set.extend_from_slice(&emitted.policies) {
                 unevaluable = Some(e.to_string());
             }
+            if let Err(e) = set.extend_cilium(&names.policies) {
+                unevaluable = Some(e.to_string());
+            }
             atoms.add(&emitted.policies);
+            atoms.add_cilium(&names.policies);
         }
         if check || options.keep_provenance {
             provenance.policies.extend(emitted.provenance.policies);
+            for (name, origins) in names.provenance {
+                provenance.cilium.insert((ns.name.clone(), name), origins);
+            }
         }
     }
     drop(plan);

@@ -44,6 +44,7 @@ pub fn selector_text(selector: &Selector) -> String {
 /// `{labels}/pods`, `*/pods`); an ipBlock as its CIDR.
 pub fn peer_text(peer: PeerKind<'_>, namespace: &str) -> String {
     match peer {
+        PeerKind::Name(name) => name.to_string(),
         PeerKind::Ip(block) => match block.except.as_slice() {
             [] => block.cidr.to_string(),
             except => {

@@ -160,6 +160,8 @@ fn within(server: &Peer, dst: &Peer, known: &Known) -> Option<Peer> {
         (Peer::Pods { .. }, Peer::Ip(_)) => Some(server.clone()),
         (Peer::Ip(s), Peer::Ip(d)) => both_addresses(s, d).map(Peer::Ip),
         (Peer::Ip(_), Peer::Pods { .. }) => None,
+        // Tier statements hold no DNS names (E050).
+        (Peer::Name(_), _) | (_, Peer::Name(_)) => None,
     }
 }
 

@@ -21,7 +21,7 @@ Examples:
   npc build policies.npl --out-dir deploy/netpol          # NAMESPACE.netpol.yaml per namespace + kustomization.yaml
   npc build policies.npl --out-dir deploy/netpol --check  # CI: fail if the directory is stale
 
-Without --out-dir, output is sorted by namespace, then name; the
+Without --out-dir, output is sorted by namespace, name, then kind; the
 cluster-scoped objects of `admin` and `baseline` blocks (ClusterNetworkPolicy)
 come first, by tier then priority. With --out-dir, they go to `_cluster.yaml`
 (no namespace can take that name), listed first in the kustomization. With --out-dir,
@@ -30,6 +30,11 @@ whole: the new output is staged next to it and swapped in, so a reader (or a
 build that is killed) sees the old files or the new ones, never a mix. Files
 npc did not write are left alone; a second build into the same directory at
 the same time is refused.
+
+DNS names as destinations (`allow api -> api.stripe.com:443`) need
+`set cni = cilium`: npc then also writes, per source pod set, a
+CiliumNetworkPolicy (cilium.io/v2) with the names (`toFQDNs`) and the DNS rule
+that makes Cilium learn their addresses (docs/names.md).
 
 Exit codes:
   0  success (warnings may have been printed)
@@ -92,13 +97,13 @@ pub fn run(args: &BuildArgs, reporter: &mut Reporter) -> Outcome {
     // directory.
     let mut listing = output::Listing::new(format);
     let mut by_namespace: BTreeMap<String, String> = BTreeMap::new();
-    let compilation = crate::compile_to(inputs, &mut |namespace, policies| {
+    let compilation = crate::compile_to(inputs, &mut |namespace, policies, names| {
         match &args.out_dir {
-            None => listing.push(policies)?,
+            None => listing.push(policies, names)?,
             Some(_) => {
                 by_namespace.insert(
                     namespace.to_string(),
-                    output::namespace_body(policies, format)?,
+                    output::namespace_body(policies, names, format)?,
                 );
             }
         }

@@ -49,6 +49,7 @@ pub fn run(args: &CheckArgs, reporter: &mut Reporter) -> Outcome {
             program,
             &compilation.policies,
             &compilation.cluster_policies,
+            &compilation.cilium,
             &compilation.provenance,
             &compilation.sources,
             inv,

@@ -128,6 +128,7 @@ pub fn run(args: &DiffArgs, reporter: &mut Reporter) -> Outcome {
     let report = diff::compare_all(
         &compilation.policies,
         &compilation.cluster_policies,
+        &compilation.cilium,
         &deployed,
         &options,
     )
@@ -194,6 +195,7 @@ fn semantic(
     let report = diff::semantic::compare_all(
         &compilation.policies,
         &compilation.cluster_policies,
+        &compilation.cilium,
         deployed,
         &endpoints,
         &stand_ins,

@@ -178,10 +178,11 @@ fn run_generate(args: &GenerateArgs, reporter: &mut Reporter) -> Outcome {
         return Err(Stop::Exit(Exit::Failed));
     }
     if let Some((file, kustomization)) = kustomization {
-        let mut problems = traps::check(
+        let mut problems = traps::check_with_cilium(
             &kustomization,
             &file,
             &generated.policies,
+            &generated.cilium,
             config.selector_form,
         )?;
         problems.extend(traps::check_cluster(
@@ -196,8 +197,13 @@ fn run_generate(args: &GenerateArgs, reporter: &mut Reporter) -> Outcome {
             return Err(last.clone().into());
         }
     }
-    let text = output::to_yaml_all(&generated.cluster, &generated.policies)
-        .map_err(|e| Error::io(format!("cannot serialize the policies: {e}")))?;
+    let text = output::render_all(
+        &generated.cluster,
+        &generated.policies,
+        &generated.cilium,
+        output::Format::Yaml,
+    )
+    .map_err(|e| Error::io(format!("cannot serialize the policies: {e}")))?;
     print(&text)?;
     Ok(Exit::Ok)
 }

@@ -109,7 +109,7 @@ pub enum Command {
     /// Show the connectivity that existing manifests allow, between workloads and address ranges
     #[command(after_help = analyze::AFTER_HELP)]
     Analyze(analyze::AnalyzeArgs),
-    /// Compile NPL files into NetworkPolicy YAML or JSON
+    /// Compile NPL files into NetworkPolicy (and CiliumNetworkPolicy) YAML or JSON
     #[command(after_help = build::AFTER_HELP)]
     Build(build::BuildArgs),
     /// Compile and verify every `expect` line, optionally against a cluster inventory

@@ -26,16 +26,22 @@ pub struct DiffOptions {
 pub struct ObjectKey {
     pub namespace: String,
     pub name: String,
+    /// The kind, when it is not NetworkPolicy (`CiliumNetworkPolicy`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 /// A cluster-scoped object has no namespace; its name is `Kind/name`.
 impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.namespace.is_empty() {
-            write!(f, "{}", self.name)
-        } else {
-            write!(f, "{}/{}", self.namespace, self.name)
+            return write!(f, "{}", self.name);
         }
+        write!(f, "{}/{}", self.namespace, self.name)?;
+        if let Some(kind) = &self.kind {
+            write!(f, " ({kind})")?;
+        }
+        Ok(())
     }
 }
 
@@ -96,20 +102,23 @@ pub fn compare(
     actual: &Deployed,
     options: &DiffOptions,
 ) -> Result<DiffReport, Error> {
-    compare_all(desired, &[], actual, options)
+    compare_all(desired, &[], &[], actual, options)
 }
 
 /// [`compare`] with npc's cluster-scoped objects: they are compared with
 /// the deployed cluster policies by kind and name (`ClusterNetworkPolicy/
 /// admin-web`); a deployed one managed by npc and no longer emitted is
-/// removed, one npc does not manage is in force everywhere.
+/// removed, one npc does not manage is in force everywhere. npc's
+/// CiliumNetworkPolicies (DNS names) are compared with the deployed ones as
+/// objects of their own kind.
 pub fn compare_all(
     desired: &[NetworkPolicy],
     desired_cluster: &[ClusterObject],
+    desired_cilium: &[crate::k8s::cilium::CiliumNetworkPolicy],
     actual: &Deployed,
     options: &DiffOptions,
 ) -> Result<DiffReport, Error> {
-    let mut report = compare_policies(desired, actual, options)?;
+    let mut report = compare_policies(desired, desired_cilium, actual, options)?;
     let mut wanted = BTreeMap::new();
     for object in desired_cluster {
         let value = object.to_json().map_err(|e| Error::Encode {
@@ -191,12 +200,14 @@ fn cluster_keyed(
     let key = ObjectKey {
         namespace: String::new(),
         name: format!("{kind}/{name}"),
+        kind: None,
     };
     Some((key, object))
 }
 
 fn compare_policies(
     desired: &[NetworkPolicy],
+    desired_cilium: &[crate::k8s::cilium::CiliumNetworkPolicy],
     actual: &Deployed,
     options: &DiffOptions,
 ) -> Result<DiffReport, Error> {
@@ -205,18 +216,29 @@ fn compare_policies(
         notes: actual.skipped_links.clone(),
         ..DiffReport::default()
     };
+    let encode = |e: serde_json::Error| Error::Encode {
+        message: e.to_string(),
+    };
     let mut wanted = BTreeMap::new();
     for policy in desired {
-        let object = serde_json::to_value(policy).map_err(|e| Error::Encode {
-            message: e.to_string(),
-        })?;
+        let object = serde_json::to_value(policy).map_err(encode)?;
         if let Some((key, object)) = keyed(object, "npc output", options, &mut report.notes) {
             wanted.insert(key, object);
         }
     }
+    for policy in desired_cilium {
+        let object = serde_json::to_value(policy).map_err(encode)?;
+        if let Some((key, object)) = keyed_cilium(object, "npc output", options, &mut report.notes)
+        {
+            wanted.insert(key, object);
+        }
+    }
     let mut deployed: BTreeMap<ObjectKey, (Value, String)> = BTreeMap::new();
-    for policy in &actual.policies {
-        let Some((key, object)) = keyed(
+    let np = actual.policies.iter().map(|p| (p, false));
+    let cnp = actual.cilium.iter().map(|p| (p, true));
+    for (policy, cilium) in np.chain(cnp) {
+        let read = if cilium { keyed_cilium } else { keyed };
+        let Some((key, object)) = read(
             policy.object.clone(),
             &policy.origin,
             options,
@@ -282,6 +304,40 @@ fn keyed(
     let key = ObjectKey {
         namespace: field("namespace").unwrap_or("default").to_string(),
         name: name.to_string(),
+        kind: None,
+    };
+    Some((key, object))
+}
+
+/// [`keyed`] for a CiliumNetworkPolicy: only the normalizations that hold
+/// for any object (no NetworkPolicy defaults).
+fn keyed_cilium(
+    mut object: Value,
+    origin: &str,
+    options: &DiffOptions,
+    notes: &mut Vec<String>,
+) -> Option<(ObjectKey, Value)> {
+    use super::normalize::{
+        default_namespace, drop_annotations, drop_empty_metadata_maps, drop_nulls,
+        drop_server_fields,
+    };
+    drop_nulls(&mut object);
+    drop_server_fields(&mut object);
+    drop_annotations(&mut object, &options.ignore_annotations);
+    drop_empty_metadata_maps(&mut object);
+    default_namespace(&mut object);
+    let meta = object.get("metadata");
+    let field = |f: &str| meta.and_then(|m| m.get(f)).and_then(Value::as_str);
+    let Some(name) = field("name") else {
+        notes.push(format!(
+            "a CiliumNetworkPolicy in {origin} has no `metadata.name` and is skipped"
+        ));
+        return None;
+    };
+    let key = ObjectKey {
+        namespace: field("namespace").unwrap_or("default").to_string(),
+        name: name.to_string(),
+        kind: Some(crate::k8s::cilium::KIND.to_string()),
     };
     Some((key, object))
 }

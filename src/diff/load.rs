@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::Error;
 
 use crate::k8s::cluster_policy;
-use crate::k8s::{NETWORK_POLICY_API_VERSION, NETWORK_POLICY_KIND};
+use crate::k8s::{cilium, NETWORK_POLICY_API_VERSION, NETWORK_POLICY_KIND};
 use crate::manifest::{self, objects::Flat};
 use crate::source::{SourceFile, SourceMap};
 
@@ -21,6 +21,9 @@ pub struct Deployed {
     /// The cluster policies (ClusterNetworkPolicy, AdminNetworkPolicy,
     /// BaselineAdminNetworkPolicy), in input order, not yet normalized.
     pub cluster: Vec<DeployedPolicy>,
+    /// The CiliumNetworkPolicy objects (npc writes them for DNS names), in
+    /// input order, not yet normalized.
+    pub cilium: Vec<DeployedPolicy>,
     /// How many other objects were skipped, by kind (`apiVersion/kind`).
     pub other_kinds: BTreeMap<String, usize>,
     /// Symbolic links in an input directory that lead out of it, not read
@@ -113,7 +116,27 @@ fn deployed(sources: &SourceMap) -> Result<Deployed, Error> {
             let cluster = object.api_version.rsplit_once('/').map(|(g, _)| g)
                 == Some(cluster_policy::GROUP)
                 && cluster_policy::KINDS.contains(&object.kind.as_str());
+            let is_cilium =
+                object.api_version == cilium::API_VERSION && object.kind == cilium::KIND;
+            if !is_cilium
+                && object.api_version.rsplit_once('/').map(|(g, _)| g) == Some(cilium::GROUP)
+                && object.kind.ends_with("NetworkPolicy")
+            {
+                // Another of Cilium's policy kinds: it isolates pods too,
+                // and npc neither writes nor compares it.
+                return Err(located(
+                    document.start,
+                    format!(
+                        "`{}/{}` objects are not compared: npc writes NetworkPolicies and, for DNS names, `{}/{}` only",
+                        object.api_version,
+                        object.kind,
+                        cilium::API_VERSION,
+                        cilium::KIND
+                    ),
+                ));
+            }
             if !cluster
+                && !is_cilium
                 && (object.api_version != NETWORK_POLICY_API_VERSION
                     || object.kind != NETWORK_POLICY_KIND)
             {
@@ -140,6 +163,8 @@ fn deployed(sources: &SourceMap) -> Result<Deployed, Error> {
             };
             if cluster {
                 out.cluster.push(policy);
+            } else if is_cilium {
+                out.cilium.push(policy);
             } else {
                 out.policies.push(policy);
             }

@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::compare::is_managed;
 use super::{Deployed, Error};
 use crate::eval::{Endpoint, PolicySet, PortSet};
+use crate::k8s::cilium::CiliumNetworkPolicy;
 use crate::k8s::cluster_policy::ClusterObject;
 
 /// A flow whose verdict changes.
@@ -103,14 +104,18 @@ pub fn compare(
     stand_ins: &[crate::eval::NamedPort],
     pods: Pods,
 ) -> Result<SemanticReport, Error> {
-    compare_all(desired, &[], deployed, endpoints, stand_ins, pods)
+    compare_all(desired, &[], &[], deployed, endpoints, stand_ins, pods)
 }
 
-/// [`compare`] with cluster policies on both sides: npc's replace the
-/// deployed ones it manages, the others stay in force.
+/// [`compare`] with cluster policies and CiliumNetworkPolicies (DNS names)
+/// on both sides: npc's replace the deployed ones it manages, the others
+/// stay in force. Deployed CiliumNetworkPolicies are read as the evaluator
+/// models them (`eval::cilium`): one it does not model is an error, never
+/// left out.
 pub fn compare_all(
     desired: &[NetworkPolicy],
     desired_cluster: &[ClusterObject],
+    desired_cilium: &[CiliumNetworkPolicy],
     deployed: &Deployed,
     endpoints: &[(String, Endpoint)],
     stand_ins: &[crate::eval::NamedPort],
@@ -164,10 +169,31 @@ pub fn compare_all(
             None => {}
         }
     }
+    let mut before_cilium = Vec::new();
+    let mut after_cilium = desired_cilium.to_vec();
+    for p in &deployed.cilium {
+        let mut object = p.object.clone();
+        super::normalize::drop_nulls(&mut object);
+        super::normalize::drop_server_fields(&mut object);
+        let policy = serde_json::from_value::<CiliumNetworkPolicy>(object).map_err(|e| {
+            Error::Encode {
+                message: format!(
+                    "{}: a CiliumNetworkPolicy npc cannot evaluate (it models the policies npc writes for DNS names): {e}",
+                    p.origin
+                ),
+            }
+        })?;
+        if !is_managed(&p.object) {
+            after_cilium.push(policy.clone());
+        }
+        before_cilium.push(policy);
+    }
     let mut before = PolicySet::new(before).map_err(invalid)?;
     before.add_cluster(&cluster_before).map_err(invalid)?;
+    before.extend_cilium(&before_cilium).map_err(invalid)?;
     let mut after = PolicySet::new(after).map_err(invalid)?;
     after.add_cluster(&cluster_after).map_err(invalid)?;
+    after.extend_cilium(&after_cilium).map_err(invalid)?;
     // A pod as the endpoints declare it shows the stand-ins' numbers by
     // name; a pod declaring a named port elsewhere says so in its name.
     let text = |s: PortSet, stand_ins: &[crate::eval::NamedPort]| {
@@ -362,14 +388,14 @@ pub fn program_endpoint_list(program: &crate::ir::Program) -> ProgramEndpoints {
         .iter()
         .filter_map(|p| match p {
             Peer::Ip(b) => Some(b.clone()),
-            Peer::Pods { .. } => None,
+            Peer::Pods { .. } | Peer::Name(_) => None,
         })
         .collect();
     let mut out: Vec<ProgramEndpoint> = Vec::new();
     for peer in peers {
         let mut reps: Vec<Representative> = match &peer {
             Peer::Ip(block) => ip_representative(block, &blocks).into_iter().collect(),
-            Peer::Pods { .. } => representatives(&peer, program, &named),
+            Peer::Pods { .. } | Peer::Name(_) => representatives(&peer, program, &named),
         };
         if let Some(outside) = outside_managed(&peer, program) {
             reps.extend(representatives(&outside, program, &named));
@@ -515,6 +541,7 @@ fn namespace_set(
 fn short_name(endpoint: &Endpoint, workload_label: &str) -> String {
     match endpoint {
         Endpoint::Ip(ip) => ip.to_string(),
+        Endpoint::Name { name, .. } => name.to_string(),
         Endpoint::Pod(pod) => match pod.labels.get(workload_label) {
             Some(w) if pod.labels.len() == 1 => format!("{}/{w}", pod.namespace),
             _ if pod.labels.is_empty() => format!("{}/*", pod.namespace),

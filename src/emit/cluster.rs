@@ -529,6 +529,8 @@ fn api_rules(rule: &SideRule, limits: Limits) -> Vec<ApiRule> {
                     }
                 }
             }
+            // Tier statements hold no DNS names (E050).
+            Peer::Name(_) => {}
         }
     }
     peers.extend(

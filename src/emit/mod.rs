@@ -2,6 +2,7 @@
 //! `networking.k8s.io/v1` NetworkPolicy values from the layout. The only
 //! stage that knows Kubernetes types (besides the evaluator that reads them).
 
+pub mod cilium;
 pub mod cluster;
 pub mod naming;
 pub mod output;
@@ -21,6 +22,7 @@ use crate::diagnostic::{codes, Diagnostic, Diagnostics};
 use crate::ir::{
     NamespaceSelector, Origin, OriginKind, Peer, PortNumber, Ports, Selector, Settings,
 };
+use crate::k8s::cilium as k8s_cilium;
 use crate::k8s::{
     names, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NAMESPACE_NAME_LABEL, SOURCE_ANNOTATION,
 };
@@ -35,6 +37,26 @@ pub struct Provenance {
     pub policies: BTreeMap<(String, String), PolicyOrigins>,
     /// The rules of the cluster-scoped objects (tier blocks).
     pub cluster: cluster::ClusterProvenance,
+    /// The same for CiliumNetworkPolicies (`emit::cilium`), which may share
+    /// a name with a NetworkPolicy.
+    pub cilium: BTreeMap<(String, String), PolicyOrigins>,
+}
+
+impl Provenance {
+    /// The origins of a policy of either kind.
+    pub fn of(&self, id: &crate::eval::PolicyName) -> Option<&PolicyOrigins> {
+        let key = (id.namespace.clone(), id.name.clone());
+        match id.kind {
+            crate::eval::PolicyKind::NetworkPolicy => self.policies.get(&key),
+            crate::eval::PolicyKind::Cilium => self.cilium.get(&key),
+        }
+    }
+
+    /// Adds another namespace's origins.
+    pub fn extend(&mut self, other: Provenance) {
+        self.policies.extend(other.policies);
+        self.cilium.extend(other.cilium);
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -63,6 +85,9 @@ fn origins_of(rules: &PolicyRules) -> PolicyOrigins {
 pub struct Emitted {
     /// Sorted by namespace, then name.
     pub policies: Vec<NetworkPolicy>,
+    /// The CiliumNetworkPolicies of DNS names (`set cni = cilium`), sorted
+    /// by namespace, then name.
+    pub cilium: Vec<k8s_cilium::CiliumNetworkPolicy>,
     pub provenance: Provenance,
     pub diagnostics: Diagnostics,
 }
@@ -192,6 +217,7 @@ pub fn emit_namespace(
     }
     Emitted {
         policies: out,
+        cilium: Vec::new(),
         provenance,
         diagnostics: diags,
     }
@@ -500,11 +526,14 @@ fn source_list(lines: &[(&str, usize)]) -> String {
 }
 
 fn peers(rule: &RuleSet) -> Vec<NetworkPolicyPeer> {
-    rule.peers.iter().map(peer).collect()
+    rule.peers.iter().filter_map(peer).collect()
 }
 
-fn peer(p: &Peer) -> NetworkPolicyPeer {
-    match p {
+/// A NetworkPolicy peer; none for a DNS name (layout gives names to
+/// `emit::cilium`, never to a NetworkPolicy).
+fn peer(p: &Peer) -> Option<NetworkPolicyPeer> {
+    Some(match p {
+        Peer::Name(_) => return None,
         Peer::Pods { namespaces, pods } => NetworkPolicyPeer {
             namespace_selector: Some(match namespaces {
                 NamespaceSelector::Named(n) => LabelSelector {
@@ -528,7 +557,7 @@ fn peer(p: &Peer) -> NetworkPolicyPeer {
             namespace_selector: None,
             pod_selector: None,
         },
-    }
+    })
 }
 
 fn label_selector(sel: &Selector) -> LabelSelector {

@@ -1,13 +1,78 @@
 //! Serialization of emitted policies: multi-document YAML, a JSON `List`, or
-//! one file per namespace with a `kustomization.yaml`.
+//! one file per namespace with a `kustomization.yaml`. The cluster-scoped
+//! objects of tier blocks come first; then NetworkPolicies and the
+//! CiliumNetworkPolicies of DNS names together, ordered by namespace, name,
+//! then kind.
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 
+use crate::k8s::cilium::CiliumNetworkPolicy;
 use crate::k8s::cluster_policy::ClusterObject;
 use crate::k8s::json::{write_json, JsonWriter};
 use crate::k8s::yaml::{write_document, Node};
+
+/// One namespaced object npc writes.
+#[derive(Clone, Copy, Debug)]
+pub enum Object<'a> {
+    NetworkPolicy(&'a NetworkPolicy),
+    Cilium(&'a CiliumNetworkPolicy),
+}
+
+impl Object<'_> {
+    fn key(&self) -> (&str, &str, &str) {
+        match self {
+            Object::NetworkPolicy(p) => (
+                p.metadata.namespace.as_deref().unwrap_or(""),
+                p.metadata.name.as_deref().unwrap_or(""),
+                crate::k8s::NETWORK_POLICY_KIND,
+            ),
+            Object::Cilium(p) => (p.namespace(), p.name(), crate::k8s::cilium::KIND),
+        }
+    }
+
+    fn write_yaml(&self, out: &mut String) -> Result<(), String> {
+        match self {
+            Object::NetworkPolicy(p) => super::yaml::write_policy(out, p),
+            Object::Cilium(p) => {
+                let value = serde_json::to_value(p).map_err(|e| e.to_string())?;
+                write_document(out, &Node::from_json(&value));
+                Ok(())
+            }
+        }
+    }
+
+    fn write_json(&self, w: &mut JsonWriter<'_>) -> Result<(), String> {
+        match self {
+            Object::NetworkPolicy(p) => super::yaml::write_policy_json(w, p),
+            Object::Cilium(p) => {
+                let value = serde_json::to_value(p).map_err(|e| e.to_string())?;
+                write_json(w, &value);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Both lists (each sorted by namespace, then name) merged in output order:
+/// namespace, name, kind. The NetworkPolicies keep their order.
+pub fn objects<'a>(
+    policies: &'a [NetworkPolicy],
+    cilium: &'a [CiliumNetworkPolicy],
+) -> Vec<Object<'a>> {
+    let mut out = Vec::with_capacity(policies.len() + cilium.len());
+    let mut rest = cilium.iter().peekable();
+    for p in policies {
+        let object = Object::NetworkPolicy(p);
+        while let Some(c) = rest.next_if(|c| Object::Cilium(c).key() < object.key()) {
+            out.push(Object::Cilium(c));
+        }
+        out.push(object);
+    }
+    out.extend(rest.map(Object::Cilium));
+    out
+}
 
 /// The first line of every file npc writes; files that start with it are
 /// npc's to replace or remove.
@@ -21,27 +86,20 @@ pub enum Format {
 
 /// Policies as multi-document YAML (`---` between objects).
 pub fn to_yaml(policies: &[NetworkPolicy]) -> Result<String, String> {
-    let mut out = String::new();
-    write_yaml(&mut out, policies)?;
-    Ok(out)
+    to_yaml_with_cilium(policies, &[])
 }
 
-/// Appends policies as YAML documents, `---` between them.
-pub fn write_yaml(out: &mut String, policies: &[NetworkPolicy]) -> Result<(), String> {
-    for (i, p) in policies.iter().enumerate() {
-        if i > 0 {
-            out.push_str("---\n");
-        }
-        super::yaml::write_policy(out, p)?;
-    }
-    Ok(())
+/// NetworkPolicies and CiliumNetworkPolicies as multi-document YAML.
+pub fn to_yaml_with_cilium(
+    policies: &[NetworkPolicy],
+    cilium: &[CiliumNetworkPolicy],
+) -> Result<String, String> {
+    render_all(&[], policies, cilium, Format::Yaml)
 }
 
 /// Policies as a JSON `v1/List`.
 pub fn to_json(policies: &[NetworkPolicy]) -> Result<String, String> {
-    let mut list = Listing::new(Format::Json);
-    list.push(policies)?;
-    Ok(list.finish())
+    render_all(&[], policies, &[], Format::Json)
 }
 
 /// The policies of a whole program in one text, appended a few at a time
@@ -66,23 +124,25 @@ impl Listing {
         }
     }
 
-    /// Appends policies after those already written.
-    pub fn push(&mut self, policies: &[NetworkPolicy]) -> Result<(), String> {
-        for p in policies {
+    /// Appends one namespace's NetworkPolicies and CiliumNetworkPolicies
+    /// (each sorted by name) after those already written.
+    pub fn push(
+        &mut self,
+        policies: &[NetworkPolicy],
+        cilium: &[CiliumNetworkPolicy],
+    ) -> Result<(), String> {
+        for object in objects(policies, cilium) {
             match self.format {
                 Format::Yaml => {
                     if self.items > 0 {
                         self.text.push_str("---\n");
                     }
-                    super::yaml::write_policy(&mut self.text, p)?;
+                    object.write_yaml(&mut self.text)?;
                 }
                 Format::Json => {
                     self.text
                         .push_str(if self.items > 0 { ",\n    " } else { "\n    " });
-                    super::yaml::write_policy_json(
-                        &mut JsonWriter::at_depth(&mut self.text, 2),
-                        p,
-                    )?;
+                    object.write_json(&mut JsonWriter::at_depth(&mut self.text, 2))?;
                 }
             }
             self.items += 1;
@@ -184,18 +244,20 @@ pub fn to_yaml_all(
     cluster: &[ClusterObject],
     policies: &[NetworkPolicy],
 ) -> Result<String, String> {
-    render_all(cluster, policies, Format::Yaml)
+    render_all(cluster, policies, &[], Format::Yaml)
 }
 
-/// Cluster-scoped objects first, then policies, in `format`.
+/// Cluster-scoped objects first, then NetworkPolicies and
+/// CiliumNetworkPolicies (each sorted by namespace, then name), in `format`.
 pub fn render_all(
     cluster: &[ClusterObject],
     policies: &[NetworkPolicy],
+    cilium: &[CiliumNetworkPolicy],
     format: Format,
 ) -> Result<String, String> {
     let mut list = Listing::new(format);
     list.push_cluster(cluster)?;
-    list.push(policies)?;
+    list.push(policies, cilium)?;
     Ok(list.finish())
 }
 
@@ -214,7 +276,7 @@ pub const CLUSTER_FILE_STEM: &str = "_cluster";
 
 /// The file of the cluster-scoped objects.
 pub fn cluster_body(objects: &[ClusterObject], format: Format) -> Result<String, String> {
-    let text = render_all(objects, &[], format)?;
+    let text = render_all(objects, &[], &[], format)?;
     Ok(match format {
         Format::Yaml => format!("{GENERATED_HEADER}\n{text}"),
         Format::Json => text,
@@ -222,29 +284,45 @@ pub fn cluster_body(objects: &[ClusterObject], format: Format) -> Result<String,
 }
 
 /// The files of an output directory: `NAMESPACE.netpol.yaml` (or `.json`)
-/// per namespace and a `kustomization.yaml` listing them, by file name.
-pub fn files(
+/// per namespace, holding its NetworkPolicies and CiliumNetworkPolicies,
+/// and a `kustomization.yaml` listing them, by file name.
+pub fn files_with_cilium(
     policies: &[NetworkPolicy],
+    cilium: &[CiliumNetworkPolicy],
     format: Format,
 ) -> Result<BTreeMap<String, String>, String> {
-    let mut by_ns: BTreeMap<String, Vec<NetworkPolicy>> = BTreeMap::new();
+    type Lists = (Vec<NetworkPolicy>, Vec<CiliumNetworkPolicy>);
+    let mut by_ns: BTreeMap<String, Lists> = BTreeMap::new();
     for p in policies {
         let ns = p.metadata.namespace.clone().unwrap_or_default();
-        by_ns.entry(ns).or_default().push(p.clone());
+        by_ns.entry(ns).or_default().0.push(p.clone());
+    }
+    for p in cilium {
+        by_ns
+            .entry(p.namespace().to_string())
+            .or_default()
+            .1
+            .push(p.clone());
     }
     let mut bodies = BTreeMap::new();
-    for (ns, items) in &by_ns {
-        bodies.insert(ns.clone(), namespace_body(items, format)?);
+    for (ns, (items, names)) in &by_ns {
+        bodies.insert(ns.clone(), namespace_body(items, names, format)?);
     }
     Ok(directory(bodies, format))
 }
 
-/// The file of one namespace's policies in an output directory.
-pub fn namespace_body(policies: &[NetworkPolicy], format: Format) -> Result<String, String> {
+/// The file of one namespace's NetworkPolicies and CiliumNetworkPolicies
+/// in an output directory.
+pub fn namespace_body(
+    policies: &[NetworkPolicy],
+    cilium: &[CiliumNetworkPolicy],
+    format: Format,
+) -> Result<String, String> {
+    let text = render_all(&[], policies, cilium, format)?;
     Ok(match format {
-        Format::Yaml => format!("{GENERATED_HEADER}\n{}", to_yaml(policies)?),
+        Format::Yaml => format!("{GENERATED_HEADER}\n{text}"),
         // JSON has no comments: the List itself is the marker.
-        Format::Json => to_json(policies)?,
+        Format::Json => text,
     })
 }
 

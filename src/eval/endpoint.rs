@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use crate::k8s::{Protocol, NAMESPACE_NAME_LABEL};
+use crate::k8s::{DnsName, Protocol, NAMESPACE_NAME_LABEL};
 
 /// A container port declared by a pod, which named ports in rules resolve to.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -79,6 +79,13 @@ impl Pod {
 pub enum Endpoint {
     Pod(Pod),
     Ip(IpAddr),
+    /// A connection to a DNS name, made to one of the addresses it resolved
+    /// to: rules to names (Cilium's `toFQDNs`) match the name, rules to
+    /// addresses (`ipBlock`, `toCIDRSet`) the address. Never a pod.
+    Name {
+        name: DnsName,
+        address: IpAddr,
+    },
 }
 
 impl Endpoint {
@@ -86,7 +93,16 @@ impl Endpoint {
     pub fn pod(&self) -> Option<&Pod> {
         match self {
             Endpoint::Pod(pod) => Some(pod),
-            Endpoint::Ip(_) => None,
+            Endpoint::Ip(_) | Endpoint::Name { .. } => None,
+        }
+    }
+
+    /// The address, unless the endpoint is a pod (whose address npc does
+    /// not know).
+    pub fn address(&self) -> Option<IpAddr> {
+        match self {
+            Endpoint::Pod(_) => None,
+            Endpoint::Ip(ip) | Endpoint::Name { address: ip, .. } => Some(*ip),
         }
     }
 }

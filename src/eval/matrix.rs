@@ -108,6 +108,8 @@ impl<'a> NamespaceGroups<'a> {
                     }
                     continue;
                 }
+                // A DNS name is never a pod.
+                Peer::Name(_) => continue,
             };
             for (representative, members) in &self.groups {
                 if !matches_namespace(namespaces, policy_namespace, representative) {

@@ -40,11 +40,17 @@
 //!   matched as the Kubernetes e2e suite expects. Callers decide by what
 //!   they put in the pod, never by a switch: the compiler's `expect` check
 //!   and its representative pods carry no address;
+//! * CiliumNetworkPolicies npc writes are read too ([`PolicySet::extend_cilium`],
+//!   `eval::cilium`): their egress rules join those of the NetworkPolicies
+//!   that select the same pod; a `toFQDNs` entry matches an
+//!   [`Endpoint::Name`] by its name, never an address or a pod; an
+//!   `ipBlock` matches the address of an [`Endpoint::Name`];
 //! * an IP endpoint has no policies of its own: its side is never isolated;
 //! * only TCP, UDP and SCTP are modelled; a rule without `ports` also allows
 //!   other protocols (ICMP, ...) in a real cluster, which a [`PortSet`] cannot
 //!   express.
 
+mod cilium;
 mod endpoint;
 mod error;
 mod matrix;
@@ -61,7 +67,7 @@ pub use crate::k8s::Protocol;
 pub use endpoint::{Endpoint, NamedPort, Pod};
 pub use error::{PolicyError, PolicyErrors};
 pub use matrix::{PortMatrix, SideMatrices};
-pub use policy::CompiledPolicy;
+pub use policy::{CompiledPolicy, PolicyKind};
 pub use policy_set::{PolicyId, PolicyName, PolicySet, RuleRef, Side, Verdict};
 pub use ports::PortEntry;
 pub use portset::{PortRange, PortSet};

@@ -8,7 +8,7 @@ use super::endpoint::{Endpoint, Pod};
 use super::error::ErrorSink;
 use super::ports::RulePorts;
 use super::selector::Selector;
-use crate::k8s::{Cidr, IpBlock};
+use crate::k8s::{Cidr, DnsName, IpBlock};
 
 /// Which namespaces a pod peer reaches.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +28,28 @@ pub(crate) enum Peer {
         pods: Selector,
     },
     Ip(IpBlock),
+    /// A CiliumNetworkPolicy's `toFQDNs` entry: a name or a pattern.
+    Name(DnsName),
+}
+
+/// The API kind a policy was read from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PolicyKind {
+    /// `networking.k8s.io/v1` NetworkPolicy.
+    #[default]
+    NetworkPolicy,
+    /// `cilium.io/v2` CiliumNetworkPolicy (egress only, as npc writes it).
+    Cilium,
+}
+
+impl PolicyKind {
+    /// The object's `kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyKind::NetworkPolicy => "NetworkPolicy",
+            PolicyKind::Cilium => crate::k8s::cilium::KIND,
+        }
+    }
 }
 
 /// A rule's peers: `All` for a missing or empty `from`/`to`.
@@ -50,6 +72,7 @@ pub(crate) type Rules = Vec<Rule>;
 /// [`super::PolicyView`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompiledPolicy {
+    pub(crate) kind: PolicyKind,
     pub(crate) namespace: String,
     pub(crate) name: String,
     pub(crate) pod_selector: Selector,
@@ -66,9 +89,12 @@ impl Peer {
             (Peer::Pods { namespaces, pods }, Endpoint::Pod(pod)) => {
                 matches_pod(namespaces, pods, policy_namespace, pod)
             }
-            (Peer::Ip(block), Endpoint::Ip(ip)) => block.contains(*ip),
+            (Peer::Ip(block), Endpoint::Ip(ip) | Endpoint::Name { address: ip, .. }) => {
+                block.contains(*ip)
+            }
             (Peer::Ip(block), Endpoint::Pod(pod)) => pod_in_block(block, pod),
-            (Peer::Pods { .. }, Endpoint::Ip(_)) => false,
+            (Peer::Name(pattern), Endpoint::Name { name, .. }) => pattern.covers(name),
+            _ => false,
         }
     }
 }
@@ -161,6 +187,7 @@ impl CompiledPolicy {
                 .collect()
         });
         (sink.errors.len() == before).then_some(CompiledPolicy {
+            kind: PolicyKind::NetworkPolicy,
             namespace,
             name,
             pod_selector,
@@ -170,7 +197,7 @@ impl CompiledPolicy {
     }
 }
 
-fn compile_rule(
+pub(crate) fn compile_rule(
     peers: Option<&Vec<NetworkPolicyPeer>>,
     ports: Option<&Vec<NetworkPolicyPort>>,
     path: &str,

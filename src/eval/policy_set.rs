@@ -7,22 +7,28 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 
 use super::endpoint::{Endpoint, Pod};
 use super::error::{ErrorSink, PolicyErrors};
-use super::policy::{CompiledPolicy, Peers, Rules};
+use super::policy::{CompiledPolicy, Peers, PolicyKind, Rules};
 use super::portset::PortSet;
 use super::tiers::{Step, TierMatch, TierSet};
 use crate::k8s::cluster_policy::{Action, ClusterObject, Tier};
 use crate::k8s::{Direction, IpBlock, Protocol};
 
-/// A policy by namespace and name.
+/// A policy by namespace and name (and kind: a CiliumNetworkPolicy may
+/// share its name with a NetworkPolicy).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PolicyName {
     pub namespace: String,
     pub name: String,
+    pub kind: PolicyKind,
 }
 
 impl fmt::Display for PolicyName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.namespace, self.name)
+        write!(f, "{}/{}", self.namespace, self.name)?;
+        if self.kind != PolicyKind::NetworkPolicy {
+            write!(f, " ({})", self.kind.as_str())?;
+        }
+        Ok(())
     }
 }
 
@@ -128,10 +134,11 @@ impl CompiledPolicy {
         }
     }
 
-    fn id(&self) -> PolicyName {
+    pub(crate) fn id(&self) -> PolicyName {
         PolicyName {
             namespace: self.namespace.clone(),
             name: self.name.clone(),
+            kind: self.kind,
         }
     }
 }
@@ -220,6 +227,34 @@ impl PolicySet {
         !self.tiers.is_empty()
     }
 
+    /// Adds CiliumNetworkPolicies (see `eval::cilium` for what is
+    /// modelled): a pod they select is governed by the union of their rules
+    /// and those of the NetworkPolicies that select it, as Cilium enforces.
+    pub fn extend_cilium(
+        &mut self,
+        policies: &[crate::k8s::cilium::CiliumNetworkPolicy],
+    ) -> Result<(), PolicyErrors> {
+        let mut errors = Vec::new();
+        for policy in policies {
+            let mut sink = ErrorSink {
+                policy: format!("{}/{}", policy.namespace(), policy.name()),
+                errors: &mut errors,
+            };
+            if let Some(compiled) = CompiledPolicy::compile_cilium(policy, &mut sink) {
+                self.by_namespace
+                    .entry(compiled.namespace.clone())
+                    .or_default()
+                    .push(self.policies.len());
+                self.policies.push(compiled);
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(PolicyErrors(errors))
+        }
+    }
+
     /// NetworkPolicies and cluster policies.
     pub fn len(&self) -> usize {
         self.policies.len() + self.tiers.len()
@@ -295,7 +330,7 @@ impl PolicySet {
             })
             .filter_map(|peer| match peer {
                 super::policy::Peer::Ip(block) => Some(block),
-                super::policy::Peer::Pods { .. } => None,
+                super::policy::Peer::Pods { .. } | super::policy::Peer::Name(_) => None,
             })
     }
 
@@ -312,13 +347,13 @@ impl PolicySet {
             Endpoint::Pod(pod) => {
                 self.decide(pod, Direction::Egress, dst, dst.pod(), protocol, port)
             }
-            Endpoint::Ip(_) => Side::open(),
+            Endpoint::Ip(_) | Endpoint::Name { .. } => Side::open(),
         };
         let ingress = match dst {
             Endpoint::Pod(pod) => {
                 self.decide(pod, Direction::Ingress, src, Some(pod), protocol, port)
             }
-            Endpoint::Ip(_) => Side::open(),
+            Endpoint::Ip(_) | Endpoint::Name { .. } => Side::open(),
         };
         Verdict {
             allowed: egress.allowed && ingress.allowed,
@@ -418,11 +453,11 @@ impl PolicySet {
     pub fn allowed_ports(&self, src: &Endpoint, dst: &Endpoint) -> PortSet {
         let egress = match src {
             Endpoint::Pod(pod) => self.decided_ports(pod, Direction::Egress, dst, dst.pod()),
-            Endpoint::Ip(_) => None,
+            Endpoint::Ip(_) | Endpoint::Name { .. } => None,
         };
         let ingress = match dst {
             Endpoint::Pod(pod) => self.decided_ports(pod, Direction::Ingress, src, Some(pod)),
-            Endpoint::Ip(_) => None,
+            Endpoint::Ip(_) | Endpoint::Name { .. } => None,
         };
         match (egress, ingress) {
             (None, None) => PortSet::full(),

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use super::endpoint::{Endpoint, Pod};
-use super::policy::{matches_namespace, CompiledPolicy, NamespaceScope, Peer, Peers, Rule};
+use super::policy::{
+    matches_namespace, CompiledPolicy, NamespaceScope, Peer, Peers, PolicyKind, Rule,
+};
 use super::policy_set::{PolicyId, PolicyName, PolicySet};
 use super::ports::PortEntry;
 use super::portset::PortSet;
@@ -47,6 +49,8 @@ pub enum PeerKind<'a> {
     },
     /// An `ipBlock`.
     Ip(&'a IpBlock),
+    /// A DNS name or pattern (a CiliumNetworkPolicy's `toFQDNs`).
+    Name(&'a crate::k8s::DnsName),
 }
 
 impl PolicySet {
@@ -75,12 +79,15 @@ impl<'a> PolicyView<'a> {
         self.id
     }
 
-    /// `namespace/name`.
+    /// `namespace/name` (and the kind, which tells apart a
+    /// CiliumNetworkPolicy that shares its name with a NetworkPolicy).
     pub fn policy_name(&self) -> PolicyName {
-        PolicyName {
-            namespace: self.policy.namespace.clone(),
-            name: self.policy.name.clone(),
-        }
+        self.policy.id()
+    }
+
+    /// The API kind the policy was read from.
+    pub fn kind(&self) -> PolicyKind {
+        self.policy.kind
     }
 
     pub fn namespace(&self) -> &'a str {
@@ -219,6 +226,7 @@ impl<'a> PeerView<'a> {
                 pods,
             },
             Peer::Ip(block) => PeerKind::Ip(block),
+            Peer::Name(name) => PeerKind::Name(name),
         }
     }
 
@@ -229,6 +237,14 @@ impl<'a> PeerView<'a> {
 
     pub fn is_ip_block(&self) -> bool {
         matches!(self.peer, Peer::Ip(_))
+    }
+
+    /// The DNS name or pattern of a CiliumNetworkPolicy's `toFQDNs` entry.
+    pub fn dns_name(&self) -> Option<&crate::k8s::DnsName> {
+        match self.peer {
+            Peer::Name(n) => Some(n),
+            _ => None,
+        }
     }
 
     /// Whether the peer matches `endpoint`.
@@ -249,7 +265,7 @@ impl<'a> PeerView<'a> {
                 };
                 Some(matches_namespace(namespaces, self.namespace, &pod))
             }
-            Peer::Ip(_) => None,
+            Peer::Ip(_) | Peer::Name(_) => None,
         }
     }
 
@@ -258,7 +274,7 @@ impl<'a> PeerView<'a> {
     pub fn matches_pod_labels(&self, labels: &BTreeMap<String, String>) -> Option<bool> {
         match self.peer {
             Peer::Pods { pods, .. } => Some(pods.matches(labels)),
-            Peer::Ip(_) => None,
+            Peer::Ip(_) | Peer::Name(_) => None,
         }
     }
 }

@@ -108,6 +108,8 @@ fn endpoint(e: &Endpoint) -> String {
         Endpoint::World => "world".to_string(),
         Endpoint::Cluster => "cluster".to_string(),
         Endpoint::Alias(name) => name.clone(),
+        // As written: the trailing dot may be what makes it a name.
+        Endpoint::Name(name) => name.clone(),
         Endpoint::LocalPods(set) => label_set(set),
     }
 }

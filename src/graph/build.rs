@@ -68,21 +68,32 @@ pub fn build_selected(
     }
     // A failing expectation leaves the policies out of the output; the
     // graph shows them with the failures.
-    let (policies, cluster) = if errors.is_empty() {
-        (&compilation.policies, &compilation.cluster_policies)
+    let (policies, cluster, cilium) = if errors.is_empty() {
+        (
+            &compilation.policies,
+            &compilation.cluster_policies,
+            &compilation.cilium,
+        )
     } else {
-        (&compilation.unverified, &compilation.unverified_cluster)
+        (
+            &compilation.unverified,
+            &compilation.unverified_cluster,
+            &compilation.unverified_cilium,
+        )
     };
     let policies: &[NetworkPolicy] = policies;
-    let mut set = PolicySet::from_slice(policies).map_err(|e| Error::Unevaluable(e.to_string()))?;
-    set.add_cluster(cluster)
-        .map_err(|e| Error::Unevaluable(e.to_string()))?;
+    let unevaluable = |e: crate::eval::PolicyErrors| Error::Unevaluable(e.to_string());
+    let mut set = PolicySet::from_slice(policies).map_err(unevaluable)?;
+    set.extend_cilium(cilium).map_err(unevaluable)?;
+    set.add_cluster(cluster).map_err(unevaluable)?;
     // What the namespaces' own policies allow, for the connections a tier
     // statement denies (drawn as `deny` edges).
     let namespaces_only = if cluster.is_empty() {
         None
     } else {
-        Some(PolicySet::from_slice(policies).map_err(|e| Error::Unevaluable(e.to_string()))?)
+        let mut own = PolicySet::from_slice(policies).map_err(unevaluable)?;
+        own.extend_cilium(cilium).map_err(unevaluable)?;
+        Some(own)
     };
     let tracer = Tracer {
         program,
@@ -119,7 +130,7 @@ pub fn build_selected(
         .iter()
         .filter_map(|(_, e)| match &e.endpoint {
             Endpoint::Pod(p) => Some(p.clone()),
-            Endpoint::Ip(_) => None,
+            Endpoint::Ip(_) | Endpoint::Name { .. } => None,
         })
         .collect();
     let matrix = set.matrix(&pods);
@@ -247,7 +258,7 @@ impl Builder<'_> {
         let wl = &self.program.settings.workload_label;
         let stands_for: Vec<String> = e.peers.iter().map(|p| peer_text(p, wl)).collect();
         match &e.endpoint {
-            Endpoint::Ip(_) => {
+            Endpoint::Ip(_) | Endpoint::Name { .. } => {
                 let label = stands_for.join(", ");
                 Node {
                     id: label.clone(),
@@ -654,7 +665,7 @@ fn groups(program: &Program, endpoints: &[(Node, &ProgramEndpoint)]) -> Vec<Grou
 fn block(e: &ProgramEndpoint) -> Option<&crate::k8s::IpBlock> {
     e.peers.iter().find_map(|p| match p {
         Peer::Ip(b) => Some(b),
-        Peer::Pods { .. } => None,
+        Peer::Pods { .. } | Peer::Name(_) => None,
     })
 }
 

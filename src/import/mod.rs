@@ -194,8 +194,7 @@ impl Compiled<'_> {
     fn statements(&self, side: &Side, egress: bool) -> BTreeSet<StatementId> {
         let mut out = BTreeSet::new();
         for r in &side.matched {
-            let key = (r.policy.namespace.clone(), r.policy.name.clone());
-            let Some(p) = self.provenance.policies.get(&key) else {
+            let Some(p) = self.provenance.of(&r.policy) else {
                 continue;
             };
             let rules = if egress { &p.egress } else { &p.ingress };

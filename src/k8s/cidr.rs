@@ -125,7 +125,8 @@ impl Cidr {
         }
     }
 
-    fn network_address(self) -> IpAddr {
+    /// The block's first address (host bits cleared).
+    pub fn network_address(self) -> IpAddr {
         match self {
             Cidr::V4 { network, .. } => IpAddr::V4(Ipv4Addr::from(network)),
             Cidr::V6 { network, .. } => IpAddr::V6(Ipv6Addr::from(network)),

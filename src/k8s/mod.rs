@@ -4,18 +4,22 @@
 //! nothing of the crate.
 
 pub mod cidr;
+pub mod cilium;
 pub mod cluster_policy;
 pub mod direction;
+pub mod dns_name;
 pub mod json;
 pub mod names;
 pub mod object;
 pub mod protocol;
 pub mod selector;
 pub mod text;
+mod tld;
 pub mod yaml;
 
 pub use cidr::{Cidr, IpBlock};
 pub use direction::Direction;
+pub use dns_name::DnsName;
 pub use protocol::Protocol;
 pub use selector::{Operator, Requirement, Selector};
 pub use text::{control_pictures, escape_controls, escape_controls_in_lines};

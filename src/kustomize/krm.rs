@@ -76,9 +76,14 @@ pub fn run(input: &str, root: &Path, deny_warnings: bool) -> Outcome {
                         continue;
                     }
                     let file = item_path(item).unwrap_or_else(|| "Kustomization".to_string());
-                    let mut found =
-                        traps::check(item, &file, &generated.policies, config.selector_form)
-                            .unwrap_or_else(|e| vec![e]);
+                    let mut found = traps::check_with_cilium(
+                        item,
+                        &file,
+                        &generated.policies,
+                        &generated.cilium,
+                        config.selector_form,
+                    )
+                    .unwrap_or_else(|e| vec![e]);
                     found.extend(
                         traps::check_cluster(item, &file, &generated.cluster)
                             .unwrap_or_else(|e| vec![e]),
@@ -92,7 +97,11 @@ pub fn run(input: &str, root: &Path, deny_warnings: bool) -> Outcome {
             }
             if !failed {
                 match cluster_items(&generated.cluster, &config.name).and_then(|mut items| {
-                    items.extend(policy_items(&generated.policies, &config.name)?);
+                    items.extend(policy_items(
+                        &generated.policies,
+                        &generated.cilium,
+                        &config.name,
+                    )?);
                     Ok(items)
                 }) {
                     Ok(policies) => new_items = Some((config.name.clone(), policies)),
@@ -161,18 +170,28 @@ fn parse_list(input: &str) -> Result<(Mapping, Vec<Value>), Error> {
 /// The generated policies as items, each marked with its generator.
 fn policy_items(
     policies: &[k8s_openapi::api::networking::v1::NetworkPolicy],
+    cilium: &[crate::CiliumNetworkPolicy],
     name: &str,
 ) -> Result<Vec<Value>, Error> {
-    policies
-        .iter()
-        .map(|p| {
-            let mut p = p.clone();
-            p.metadata
-                .annotations
-                .get_or_insert_with(Default::default)
-                .insert(GENERATOR_ANNOTATION.to_string(), name.to_string());
-            serde_yaml::to_value(&p)
-                .map_err(|e| Error::io(format!("cannot serialize the policies: {e}")))
+    let serialize = |e: serde_yaml::Error| Error::io(format!("cannot serialize the policies: {e}"));
+    let mark = |meta: &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+        meta.annotations
+            .get_or_insert_with(Default::default)
+            .insert(GENERATOR_ANNOTATION.to_string(), name.to_string());
+    };
+    crate::emit::output::objects(policies, cilium)
+        .into_iter()
+        .map(|object| match object {
+            crate::emit::output::Object::NetworkPolicy(p) => {
+                let mut p = p.clone();
+                mark(&mut p.metadata);
+                serde_yaml::to_value(&p).map_err(serialize)
+            }
+            crate::emit::output::Object::Cilium(p) => {
+                let mut p = p.clone();
+                mark(&mut p.metadata);
+                serde_yaml::to_value(&p).map_err(serialize)
+            }
         })
         .collect()
 }
@@ -211,7 +230,8 @@ fn annotation<'a>(item: &'a Value, key: &str) -> Option<&'a str> {
 
 /// Whether `item` is an earlier output of the generator `name`.
 fn made_by(item: &Value, name: &str) -> bool {
-    item.get("kind").and_then(Value::as_str) == Some(crate::k8s::NETWORK_POLICY_KIND)
+    let kind = item.get("kind").and_then(Value::as_str);
+    (kind == Some(crate::k8s::NETWORK_POLICY_KIND) || kind == Some(crate::k8s::cilium::KIND))
         && annotation(item, GENERATOR_ANNOTATION) == Some(name)
 }
 

@@ -55,6 +55,10 @@ pub struct Generated {
     /// the policies (kustomize leaves their selectors alone: it does not
     /// know the kinds). Empty when the compilation failed.
     pub cluster: Vec<ClusterObject>,
+    /// The CiliumNetworkPolicies of DNS names (`set cni = cilium`), as
+    /// written: kustomize knows no selector fields of this kind, so the
+    /// selector form leaves them alone.
+    pub cilium: Vec<crate::CiliumNetworkPolicy>,
 }
 
 /// Reads the sources of `config` below `root` and compiles them.
@@ -64,9 +68,11 @@ pub fn generate(config: &GeneratorConfig, root: &Path) -> Result<Generated, Erro
     let mut policies = compilation.policies.clone();
     selectors::apply(&mut policies, config.selector_form);
     let cluster = compilation.cluster_policies.clone();
+    let cilium = compilation.cilium.clone();
     Ok(Generated {
         compilation,
         policies,
         cluster,
+        cilium,
     })
 }

@@ -111,6 +111,21 @@ pub fn check(
     policies: &[NetworkPolicy],
     form: SelectorForm,
 ) -> Result<Vec<Error>, Error> {
+    check_with_cilium(kustomization, file, policies, &[], form)
+}
+
+/// [`check`] for NetworkPolicies and CiliumNetworkPolicies. kustomize sets
+/// `namespace:` on every object of a kind it does not know, so it moves a
+/// CiliumNetworkPolicy as it moves a NetworkPolicy; it knows no selector
+/// fields of that kind, so `commonLabels` and `includeSelectors` leave its
+/// selectors alone.
+pub fn check_with_cilium(
+    kustomization: &Value,
+    file: &str,
+    policies: &[NetworkPolicy],
+    cilium: &[crate::k8s::cilium::CiliumNetworkPolicy],
+    form: SelectorForm,
+) -> Result<Vec<Error>, Error> {
     let mut problems = Vec::new();
     for value in fields(kustomization, "namespace") {
         let ns = match value {
@@ -121,6 +136,7 @@ pub fn check(
         let moved: BTreeSet<&str> = policies
             .iter()
             .filter_map(|p| p.metadata.namespace.as_deref())
+            .chain(cilium.iter().map(|p| p.namespace()))
             .filter(|n| !ns.is_empty() && *n != ns)
             .collect();
         if !moved.is_empty() {
@@ -278,6 +294,32 @@ mod tests {
             assert!(problems(text, SelectorForm::MatchExpressions).is_empty());
         }
         assert!(problems("labels: [{pairs: {env: prod}}]", SelectorForm::MatchLabels).is_empty());
+    }
+
+    #[test]
+    fn namespace_moves_cilium_policies_too() {
+        let cnp = crate::k8s::cilium::CiliumNetworkPolicy::new(
+            ObjectMeta {
+                name: Some("api".into()),
+                namespace: Some("payments".into()),
+                ..ObjectMeta::default()
+            },
+            crate::k8s::cilium::Spec::default(),
+        );
+        let found = check_with_cilium(
+            &k("namespace: web"),
+            "k",
+            &[policy("web")],
+            &[cnp],
+            SelectorForm::MatchLabels,
+        )
+        .unwrap();
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].message.contains("`payments` into `web`"),
+            "{}",
+            found[0].message
+        );
     }
 
     #[test]

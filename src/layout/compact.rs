@@ -59,8 +59,8 @@ pub fn compact(peers: Vec<&Peer>, workload_label: &str) -> BTreeSet<Peer> {
                     out.insert(Peer::Pods { namespaces, pods });
                 }
             },
-            ip @ Peer::Ip(_) => {
-                out.insert(ip);
+            other @ (Peer::Ip(_) | Peer::Name(_)) => {
+                out.insert(other);
             }
         }
     }

@@ -109,7 +109,7 @@ impl<'p> Numbering<'p> {
                 let next = self.pods.len() as u32;
                 *self.pods.entry(pods).or_insert(next)
             }
-            Peer::Ip(_) => u32::MAX,
+            Peer::Ip(_) | Peer::Name(_) => u32::MAX,
         };
         PeerNumber { peer: id, pods }
     }
@@ -318,7 +318,14 @@ impl<'p> Plan<'p> {
                         continue;
                     };
                     let policy = (rule.origin.kind != OriginKind::Dns).then_some((n.pods, pods));
-                    for ((dst, ports), d) in rule.destinations.iter().zip(destinations) {
+                    // DNS names are not NetworkPolicy peers: they go to the
+                    // source's CiliumNetworkPolicy (`emit::cilium`).
+                    for ((dst, ports), d) in rule
+                        .destinations
+                        .iter()
+                        .zip(destinations)
+                        .filter(|((dst, _), _)| !dst.is_name())
+                    {
                         add(policy, Direction::Egress, (d.peer, dst), ports, rule.origin);
                     }
                 }

@@ -129,7 +129,7 @@ fn and_or(cx: &Context<'_>, item: &Item<'_>, rule: &RawRule<'_>, out: &mut Diagn
             }
             let pods = match pod_peer.kind() {
                 PeerKind::Pods { pods, .. } => selector_text(pods),
-                PeerKind::Ip(_) => continue,
+                PeerKind::Ip(_) | PeerKind::Name(_) => continue,
             };
             let namespaces = match ns_peer.kind() {
                 PeerKind::Pods {

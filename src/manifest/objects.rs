@@ -342,11 +342,35 @@ pub fn collect(
                 _ => &schema::TEMPLATE_OWNER,
             });
             reader.workload(*wk, options, out);
+        } else if g == crate::k8s::cilium::GROUP && kind.ends_with("NetworkPolicy") {
+            // Cilium's policies (npc writes CiliumNetworkPolicy for DNS
+            // names) isolate pods: skipping them would report connectivity
+            // the cluster does not have.
+            reader.unmodelled_policy(&api_version);
         } else {
             *out.skipped
                 .entry(format!("{api_version}/{kind}"))
                 .or_default() += 1;
         }
+    }
+}
+
+impl Reader<'_> {
+    /// E106: a policy kind that changes what pods may reach, which the
+    /// readers do not model yet.
+    fn unmodelled_policy(&mut self, api_version: &str) {
+        let d = Diagnostic::new(
+            codes::UNMODELLED_POLICY,
+            self.origin.span,
+            format!(
+                "{} `{}` ({api_version}) is a policy npc does not read here",
+                self.kind, self.name
+            ),
+        )
+        .with_primary("not modelled")
+        .with_note("Cilium enforces it together with the NetworkPolicies: leaving it out would report connectivity the cluster does not have")
+        .with_help("remove Cilium's policies from the input to analyze the NetworkPolicies alone (the result then ignores them), or compare npc's own output with `npc diff --semantic`");
+        self.diagnostics.push(d);
     }
 }
 

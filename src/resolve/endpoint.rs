@@ -12,7 +12,7 @@ use crate::syntax::{ast, PROTOCOLS};
 
 /// One resolved endpoint of a target, with the ports that came with it.
 #[derive(Clone, Debug)]
-pub(super) struct Resolved {
+pub(crate) struct Resolved {
     pub peer: Peer,
     /// Ports, and where they were written.
     pub ports: Option<(Ports, Span)>,
@@ -20,7 +20,7 @@ pub(super) struct Resolved {
 
 /// How a target is used: sources may not carry ports.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Role {
+pub(crate) enum Role {
     Source,
     Destination,
     DnsServer,
@@ -44,6 +44,7 @@ impl Resolver {
                 })
                 .collect(),
         };
+        self.check_names(&mut out, target, role);
         if role != Role::Destination {
             if let Some((_, span)) = out.iter().find_map(|r| r.ports.as_ref()) {
                 let span = *span;
@@ -101,6 +102,7 @@ impl Resolver {
         let found: Option<Alias> = self.lookup(name).cloned();
         let Some(alias) = found else {
             if let Some(ns) = self.block_namespace.clone() {
+                self.dotted_workload(&ns, name, span);
                 let mut out = self.workload_in(&ns, name, span);
                 for r in &mut out {
                     r.ports = use_ports.cloned();
@@ -123,7 +125,7 @@ impl Resolver {
                     pods,
                 } => n.is_empty() && pods.is_empty(),
                 Peer::Ip(block) => block.cidr.is_everything() && block.except.is_empty(),
-                Peer::Pods { .. } => false,
+                Peer::Pods { .. } | Peer::Name(_) => false,
             });
             if global && everything {
                 self.warn(
@@ -317,6 +319,7 @@ impl Resolver {
                     pods,
                 }]
             }
+            ast::Endpoint::Name(text) => self.dns_name(text, span).into_iter().collect(),
             ast::Endpoint::Alias(_) => Vec::new(),
         }
     }

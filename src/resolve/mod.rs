@@ -6,6 +6,7 @@
 
 mod declare;
 mod endpoint;
+mod names;
 mod selector;
 mod statements;
 mod tiers;
@@ -76,6 +77,7 @@ pub fn resolve(statements: &[Spanned<ast::Statement>]) -> Resolution {
     r.namespaces_pass(statements);
     r.program.settings = r.settings.clone();
     r.statements_pass(statements);
+    r.names_pass(statements);
     let program = std::mem::take(&mut r.program);
     let diagnostics = std::mem::take(&mut r.diags);
     let names = std::mem::take(&mut r.names);
@@ -144,6 +146,8 @@ struct Resolver {
     names: Names,
     defined_global: BTreeMap<String, usize>,
     defined_local: BTreeMap<String, usize>,
+    /// Where `allow` destinations name DNS names (also through aliases).
+    name_uses: Vec<Span>,
 }
 
 /// The most endpoints alias definitions and uses may copy in one program.

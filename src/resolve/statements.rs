@@ -6,13 +6,13 @@ use super::endpoint::{Resolved, Role};
 use super::{Alias, Resolver};
 use crate::diagnostic::{codes, Applicability, Diagnostic};
 use crate::ir::{
-    Dns, Expectation, Isolation, ManagedNamespace, NamespaceSelector, Origin, OriginKind, Peer,
-    Ports, Rule, Scrape, Selector, Sides,
+    Cni, Dns, Expectation, Isolation, ManagedNamespace, NamespaceSelector, Origin, OriginKind,
+    Peer, Ports, Rule, Scrape, Selector, Sides,
 };
 use crate::k8s::{names, NAMESPACE_NAME_LABEL};
 use crate::source::{Span, Spanned};
 use crate::syntax::ast::{self, Statement};
-use crate::syntax::{KEYWORDS, SETTINGS};
+use crate::syntax::{CNI_VALUES, KEYWORDS, SETTINGS};
 
 impl Resolver {
     // ------------------------------------------------------------ pass 1
@@ -40,7 +40,7 @@ impl Resolver {
                             best,
                             Applicability::MaybeIncorrect,
                         ),
-                    None => d.with_help("the settings are `workload-label`, `name-prefix`, `cluster-policy-api` and `cluster-policy-priorities`"),
+                    None => d.with_help(settings_list()),
                 };
                 self.error(d);
                 continue;
@@ -75,6 +75,33 @@ impl Resolver {
                 },
                 "cluster-policy-api" => self.cluster_policy_api(value),
                 "cluster-policy-priorities" => self.cluster_policy_priorities(value),
+                "cni" => match value.node.as_str() {
+                    "cilium" => {
+                        self.settings.cni = Cni::Cilium;
+                    }
+                    "generic" => self.settings.cni = Cni::Generic,
+                    other => {
+                        let lower = other.to_ascii_lowercase();
+                        let d = Diagnostic::new(
+                            codes::INVALID_SETTING,
+                            value.span,
+                            format!("`{other}` is not a CNI npc writes for"),
+                        )
+                        .with_primary("not `generic` or `cilium`")
+                        .with_help("`set cni = cilium` lets DNS names be destinations (CiliumNetworkPolicy); every other CNI gets standard NetworkPolicy, the default (`generic`)");
+                        let d = if CNI_VALUES.contains(&lower.as_str()) {
+                            d.with_suggestion(
+                                format!("write `{lower}`"),
+                                value.span,
+                                lower,
+                                Applicability::MachineApplicable,
+                            )
+                        } else {
+                            d
+                        };
+                        self.error(d);
+                    }
+                },
                 _ => {
                     match names::policy_name_prefix(value) {
                         Ok(()) => self.settings.name_prefix = value.node.clone(),
@@ -440,6 +467,9 @@ impl Resolver {
                         );
                     }
                 }
+                if matches!(r.peer, Peer::Name(_)) {
+                    self.name_uses.push(t.endpoint.span);
+                }
                 destinations.push((r.peer, r.ports.map_or(Ports::All, |(p, _)| p)));
             }
         }
@@ -586,6 +616,17 @@ fn system_namespace(name: &str) -> Option<&'static str> {
         "default" => Some("pods in `default` lose every outbound connection the program does not allow, the API server (`kubernetes.default`) included"),
         "kube-public" | "kube-node-lease" => Some("Kubernetes keeps cluster data there and pods rarely run there; isolating it is rarely what is meant"),
         _ => None,
+    }
+}
+
+/// "the settings are `a`, `b` and `c`".
+fn settings_list() -> String {
+    let quoted: Vec<String> = SETTINGS.iter().map(|s| format!("`{s}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => {
+            format!("the settings are {} and {last}", rest.join(", "))
+        }
+        _ => format!("the setting is {}", quoted.join("")),
     }
 }
 

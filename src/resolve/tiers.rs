@@ -215,6 +215,19 @@ impl Resolver {
                         .collect(),
                     Ports::All => Vec::new(),
                 };
+                if let Peer::Name(name) = &resolved.peer {
+                    ok = false;
+                    self.error(
+                        Diagnostic::new(
+                            codes::NAME_MISPLACED,
+                            t.endpoint.span,
+                            format!("`{name}` is a DNS name, which a tier statement cannot name"),
+                        )
+                        .with_primary("pods or addresses only")
+                        .with_help("a DNS name is an `allow` destination (with `set cni = cilium`); in a tier block, write the addresses it resolves to, or `world`"),
+                    );
+                    continue;
+                }
                 if let Peer::Ip(_) = &resolved.peer {
                     if side == Some(Direction::Ingress) {
                         ok = false;
@@ -280,7 +293,7 @@ impl Resolver {
             .iter()
             .filter_map(|(p, _)| match p {
                 Peer::Ip(block) => Some(block),
-                Peer::Pods { .. } => None,
+                Peer::Pods { .. } | Peer::Name(_) => None,
             })
             .flat_map(|block: &IpBlock| {
                 ranges

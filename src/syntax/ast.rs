@@ -160,6 +160,12 @@ pub enum Endpoint {
     Alias(String),
     /// A bare label set: pods of the enclosing namespace block.
     LocalPods(LabelSet),
+    /// A DNS name or pattern, as written (`api.stripe.com`,
+    /// `api.stripe.com.`, `*.s3.amazonaws.com`): a dotted bare word outside
+    /// namespace blocks, a word that ends in a dot, or a `*.` pattern.
+    /// Inside a block a dotted bare word without the dot stays a workload
+    /// name (`Alias`), as in v1.
+    Name(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

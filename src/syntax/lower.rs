@@ -22,11 +22,15 @@ fn each<'i, T>(
     Ok(out)
 }
 
+#[derive(Clone, Copy)]
 pub(super) struct Lower {
     pub file: FileId,
     /// Where the parsed text starts in the file: statements parsed one by
     /// one after a syntax error are parsed from the middle of the file.
     pub base: usize,
+    /// Whether the statements are in a namespace block, where a dotted bare
+    /// word is a workload name unless it ends in a dot.
+    pub in_block: bool,
 }
 
 impl Lower {
@@ -241,7 +245,13 @@ impl Lower {
             match p.as_rule() {
                 Rule::kw_labels => {}
                 Rule::label_set => decl.labels = Some(self.label_set(p)?),
-                Rule::block => decl.body = Some(self.statements(p.into_inner())?),
+                Rule::block => {
+                    let inner = Lower {
+                        in_block: true,
+                        ..*self
+                    };
+                    decl.body = Some(inner.statements(p.into_inner())?);
+                }
                 _ => return Err(self.malformed(span, "namespace")),
             }
         }
@@ -423,8 +433,15 @@ impl Lower {
             Rule::cluster => Endpoint::Cluster,
             Rule::alias => {
                 let name = self.next(&mut pair.into_inner(), span, "alias")?;
-                Endpoint::Alias(name.as_str().to_string())
+                let text = name.as_str();
+                let dotted = text.contains('.');
+                if dotted && (!self.in_block || text.ends_with('.')) {
+                    Endpoint::Name(text.to_string())
+                } else {
+                    Endpoint::Alias(text.to_string())
+                }
             }
+            Rule::dns_pattern => Endpoint::Name(pair.as_str().to_string()),
             Rule::local_pods => {
                 let set = self.next(&mut pair.into_inner(), span, "label set")?;
                 Endpoint::LocalPods(self.label_set(set)?.node)

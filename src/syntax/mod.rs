@@ -14,8 +14,8 @@ mod lower;
 mod names;
 pub mod tokens;
 pub use names::{
-    BLOCK_KEYWORDS, BLOCK_ONLY_KEYWORDS, CARVEOUTS, ISOLATE_WORDS, KEYWORDS, PROTOCOLS, SETTINGS,
-    STATEMENT_KEYWORDS, TIER_ACTIONS, TIER_BLOCK_KEYWORDS, TIER_KEYWORDS, VERDICTS,
+    BLOCK_KEYWORDS, BLOCK_ONLY_KEYWORDS, CARVEOUTS, CNI_VALUES, ISOLATE_WORDS, KEYWORDS, PROTOCOLS,
+    SETTINGS, STATEMENT_KEYWORDS, TIER_ACTIONS, TIER_BLOCK_KEYWORDS, TIER_KEYWORDS, VERDICTS,
 };
 
 use pest::Parser as _;
@@ -37,7 +37,13 @@ const MAX_SYNTAX_ERRORS: usize = 10;
 pub fn parse(file: FileId, text: &str) -> (ast::File, Diagnostics) {
     let mut diags = Diagnostics::default();
     if let Ok(pairs) = NplParser::parse(Rule::file, text) {
-        match (lower::Lower { file, base: 0 }).file(pairs) {
+        match (lower::Lower {
+            file,
+            base: 0,
+            in_block: false,
+        })
+        .file(pairs)
+        {
             Ok(ast) => return (ast, diags),
             Err(d) => diags.push(*d),
         }
@@ -63,7 +69,12 @@ const RECOVERY_WORK_MIN: usize = 1 << 16;
 /// Parses an `npc explain` query, `SRC -> DST[:PORTS]`, held in `file`.
 pub fn parse_query(file: FileId, text: &str) -> Result<ast::Query, Box<Diagnostic>> {
     match NplParser::parse(Rule::query, text) {
-        Ok(pairs) => (lower::Lower { file, base: 0 }).query(pairs),
+        Ok(pairs) => (lower::Lower {
+            file,
+            base: 0,
+            in_block: false,
+        })
+        .query(pairs),
         Err(e) => {
             let (mut diag, _) = syntax_diagnostic(file, text, 0, &e, Context::Top);
             diag.message = diag.message.replace("end of file", "the end of the query");
@@ -214,6 +225,8 @@ impl<'t> Recovery<'t> {
         let lower = lower::Lower {
             file: self.file,
             base: pos,
+            // A dotted bare word in a namespace block is a workload.
+            in_block: context == Context::Namespace,
         };
         match lower.statement_line(pairs) {
             Ok(stmt) => {
@@ -233,6 +246,7 @@ impl<'t> Recovery<'t> {
         let lower = lower::Lower {
             file: self.file,
             base: pos,
+            in_block: false,
         };
         let (header_end, kind) = match self.attempt(Rule::namespace_header, pos)? {
             Ok(pairs) => {

@@ -74,7 +74,12 @@ pub const SETTINGS: &[&str] = &[
     "name-prefix",
     "cluster-policy-api",
     "cluster-policy-priorities",
+    "cni",
 ];
+
+/// The values of `set cni`: `generic` (standard NetworkPolicy only, the
+/// default) and `cilium` (DNS names as CiliumNetworkPolicy).
+pub const CNI_VALUES: &[&str] = &["generic", "cilium"];
 
 /// What a user calls the thing a rule matches.
 pub fn rule_name(rule: Rule) -> &'static str {
@@ -122,6 +127,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::source_list | Rule::target_list | Rule::target => "an endpoint",
         Rule::pod_endpoint => "an endpoint (`namespace/workload`)",
         Rule::alias => "an alias",
+        Rule::dns_pattern => "a DNS name pattern (`*.example.com`)",
         Rule::local_pods => "a label set",
         Rule::namespace_part => "a namespace (`name`, `*` or `{labels}`)",
         Rule::pod_part => "a workload (`name`, `*` or `{labels}`)",
@@ -278,6 +284,16 @@ fn specific_hint(cx: &Context<'_>) -> Option<Hint> {
             "names, labels and values are ASCII, as Kubernetes requires: `{c}` in `{word}` is not allowed"
         )));
     }
+    // A URL where a DNS name is meant: `https://api.stripe.com/v1`.
+    if let Some(hint) = url_hint(cx) {
+        return Some(hint);
+    }
+    // `api.*.example.com`: `*` only as a pattern's first label.
+    if found == "*" && before.ends_with('.') {
+        return Some(Hint::help(
+            "in a DNS name pattern `*` stands alone as the first label, for exactly one label: `*.example.com`",
+        ));
+    }
     // Arrows in other spellings.
     let arrow_like = ["=>", "<-", "→", "⇒", "->>", "-->"];
     if arrow_like
@@ -403,6 +419,58 @@ fn specific_hint(cx: &Context<'_>) -> Option<Hint> {
         }
     }
     None
+}
+
+/// `allow api -> https://api.stripe.com/v1`: a DNS name is written alone,
+/// with the port (the scheme's default when the URL has none).
+fn url_hint(cx: &Context<'_>) -> Option<Hint> {
+    let Context {
+        line,
+        line_start,
+        at,
+        ..
+    } = *cx;
+    let col = at.checked_sub(line_start)?;
+    let head = line.get(..col)?;
+    let scheme = ["https:", "http:"]
+        .into_iter()
+        .find(|s| head.ends_with(s) && line.get(col..).is_some_and(|r| r.starts_with("//")))?;
+    let start = col - scheme.len();
+    if head[..start]
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+    {
+        return None;
+    }
+    let url_end = line[start..]
+        .find(|c: char| c.is_whitespace() || c == ',' || c == '#')
+        .map_or(line.len(), |i| start + i);
+    let url = &line[start..url_end];
+    let rest = &url[scheme.len() + 2..];
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) => (h, p),
+        _ => (authority, if scheme == "https:" { "443" } else { "80" }),
+    };
+    let valid_host = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    let help = "a DNS name is written without a scheme or a path: `NAME:PORT` (`api.stripe.com:443`); npc allows connections to the name, not URLs";
+    if !valid_host {
+        return Some(Hint::help(help));
+    }
+    let text = format!("{host}:{port}");
+    let mut hint = Hint::help(format!("{help}: write `{text}`"));
+    hint.fix = Some(HintFix {
+        title: format!("write `{text}`"),
+        start: line_start + start,
+        end: line_start + url_end,
+        text,
+        applicability: Applicability::MaybeIncorrect,
+    });
+    Some(hint)
 }
 
 /// Where `word` starts in `line` as a whole word (between blanks or commas).

@@ -36,6 +36,7 @@ pub fn endpoints(peer: &Peer, inventory: &Inventory) -> Vec<Representative> {
             })
             .into_iter()
             .collect(),
+        Peer::Name(name) => vec![super::representative::name_representative(name)],
     }
 }
 
@@ -114,11 +115,20 @@ fn named_peers(program: &Program) -> Vec<(Span, Peer)> {
 pub fn check(
     program: &Program,
     policies: &[NetworkPolicy],
+    cilium: &[crate::k8s::cilium::CiliumNetworkPolicy],
     provenance: &Provenance,
     sources: &SourceMap,
     inventory: &Inventory,
 ) -> Diagnostics {
-    check_with(program, policies, &[], provenance, sources, inventory)
+    check_with(
+        program,
+        policies,
+        &[],
+        cilium,
+        provenance,
+        sources,
+        inventory,
+    )
 }
 
 /// [`check`] with the program's cluster-scoped objects. The inventory's
@@ -128,6 +138,7 @@ pub fn check_with(
     program: &Program,
     policies: &[NetworkPolicy],
     cluster: &[ClusterObject],
+    cilium: &[crate::k8s::cilium::CiliumNetworkPolicy],
     provenance: &Provenance,
     sources: &SourceMap,
     inventory: &Inventory,
@@ -135,6 +146,7 @@ pub fn check_with(
     let mut diags = Diagnostics::default();
     let set = PolicySet::from_slice(policies).and_then(|mut set| {
         set.add_cluster(cluster)?;
+        set.extend_cilium(cilium)?;
         Ok(set)
     });
     let mut atoms = super::regions::Atoms::default();

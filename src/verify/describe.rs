@@ -21,6 +21,7 @@ pub fn peers(list: &[Peer], workload_label: &str) -> String {
 /// A peer as NPL writes it: `payments/postgres-primary`, `{team=ops}/*`, `world`.
 pub fn peer(p: &Peer, workload_label: &str) -> String {
     match p {
+        Peer::Name(name) => name.to_string(),
         Peer::Pods { namespaces, pods } => {
             let ns = match namespaces {
                 NamespaceSelector::Named(n) => n.clone(),

@@ -35,7 +35,7 @@ pub fn required(ports: Option<&Ports>, dst: &Endpoint) -> (PortSet, Vec<String>)
             PortNumber::Named(name) => {
                 let number = match dst {
                     Endpoint::Pod(pod) => pod.resolve_port(name, proto),
-                    Endpoint::Ip(_) => None,
+                    Endpoint::Ip(_) | Endpoint::Name { .. } => None,
                 };
                 match number {
                     Some(n) => set.insert(proto, n, n),

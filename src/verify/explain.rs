@@ -138,6 +138,7 @@ pub fn explain(inputs: Vec<Input>, query: &str, inventory: Option<&Inventory>) -
     }
     let set = match PolicySet::from_slice(&c.policies).and_then(|mut set| {
         set.add_cluster(&c.cluster_policies)?;
+        set.extend_cilium(&c.cilium)?;
         Ok(set)
     }) {
         Ok(set) => set,
@@ -328,7 +329,9 @@ fn pair(
                             Some(n) => samples.push((proto, n, Some(name.clone()))),
                             None => unresolved.push(format!("{name}/{proto}")),
                         },
-                        Endpoint::Ip(_) => unresolved.push(format!("{name}/{proto}")),
+                        Endpoint::Ip(_) | Endpoint::Name { .. } => {
+                            unresolved.push(format!("{name}/{proto}"));
+                        }
                     },
                 }
             }

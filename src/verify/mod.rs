@@ -13,6 +13,7 @@ pub mod describe;
 pub mod expect;
 pub mod explain;
 pub mod inventory;
+pub mod names;
 pub mod port_classes;
 pub mod regions;
 pub mod representative;
@@ -39,20 +40,23 @@ use trace::Tracer;
 pub fn expectations(
     program: &Program,
     policies: &[NetworkPolicy],
+    cilium: &[crate::k8s::cilium::CiliumNetworkPolicy],
     provenance: &Provenance,
     sources: &SourceMap,
 ) -> Diagnostics {
     if program.expectations.is_empty() {
         return Diagnostics::default();
     }
-    match PolicySet::from_slice(policies) {
-        Ok(set) => expectations_in(
-            program,
-            &set,
-            &regions::Atoms::new(policies),
-            provenance,
-            sources,
-        ),
+    let set = PolicySet::from_slice(policies).and_then(|mut set| {
+        set.extend_cilium(cilium)?;
+        Ok(set)
+    });
+    match set {
+        Ok(set) => {
+            let mut atoms = regions::Atoms::new(policies);
+            atoms.add_cilium(cilium);
+            expectations_in(program, &set, &atoms, provenance, sources)
+        }
         Err(e) => {
             let mut diags = Diagnostics::default();
             for x in &program.expectations {

@@ -186,6 +186,7 @@ impl Admits {
                 pod.namespace == *namespace && pods.matches(&pod.labels)
             }
             (Admits::Selected { .. }, Endpoint::Ip(_)) => false,
+            (_, Endpoint::Name { .. }) => false,
         }
     }
 }

@@ -58,35 +58,37 @@ pub struct Atoms {
     /// Every distinct namespace selector of every peer, in the order first
     /// seen; the others refer to them by index (peer compaction makes them
     /// long: comparing and cloning them per peer was most of the work).
-    namespace_selectors: Vec<Selector>,
+    pub(super) namespace_selectors: Vec<Selector>,
     /// The index of each in `namespace_selectors`.
-    namespace_selector_ids: HashMap<Selector, usize>,
+    pub(super) namespace_selector_ids: HashMap<Selector, usize>,
     /// Pod selectors that concern pods of a namespace, by its name: the
     /// policies' own podSelectors, peers without a namespaceSelector, and
     /// peers whose namespaceSelector names the namespace.
-    pods_by_namespace: HashMap<String, BTreeSet<Selector>>,
+    pub(super) pods_by_namespace: HashMap<String, BTreeSet<Selector>>,
     /// Peers with any other namespace selector: namespaces (by index) → pods.
-    pods_by_selector: HashMap<usize, BTreeSet<Selector>>,
+    pub(super) pods_by_selector: HashMap<usize, BTreeSet<Selector>>,
     /// The selectors of `pods_by_selector` that admit only a list of
     /// namespace names (`kubernetes.io/metadata.name In [...]`, as peer
     /// compaction writes them), by name; the others apply to any namespace.
-    selectors_by_name: HashMap<String, BTreeSet<usize>>,
+    pub(super) selectors_by_name: HashMap<String, BTreeSet<usize>>,
     /// The other selectors that require a label (`{team=a}`), by the first
     /// label they require: only namespaces with that label can match.
-    selectors_by_label: HashMap<String, HashMap<String, BTreeSet<usize>>>,
+    pub(super) selectors_by_label: HashMap<String, HashMap<String, BTreeSet<usize>>>,
     /// The rest, which may match any namespace.
-    selectors_for_any: BTreeSet<usize>,
+    pub(super) selectors_for_any: BTreeSet<usize>,
     /// Namespace names the policies mention.
-    namespace_names: BTreeSet<String>,
+    pub(super) namespace_names: BTreeSet<String>,
     /// Bounds of every ipBlock and except, and of every `networks` CIDR of
     /// a cluster policy.
-    bounds: Bounds,
+    pub(super) bounds: Bounds,
     /// The ports of the rules about each pod.
-    targets: PortTargets,
+    pub(super) targets: PortTargets,
     /// Bounds of the `networks` of cluster policies, which see pod
     /// addresses: a destination pod takes one address per stretch between
     /// them (a pod may lie inside or outside each).
     pod_bounds: Bounds,
+    /// DNS names and patterns of CiliumNetworkPolicies' `toFQDNs`.
+    pub(super) names: BTreeSet<crate::k8s::DnsName>,
 }
 
 /// The bounds of address ranges, per family: the first address of every
@@ -151,7 +153,7 @@ fn names_of(sel: &Selector) -> Option<Vec<&String>> {
 }
 
 /// The namespace a selector names by `kubernetes.io/metadata.name` alone.
-fn named(sel: &Selector) -> Option<&str> {
+pub(super) fn named(sel: &Selector) -> Option<&str> {
     (sel.expressions.is_empty() && sel.match_labels.len() == 1)
         .then(|| {
             sel.match_labels
@@ -355,7 +357,7 @@ impl Atoms {
 
     /// The index of a namespace selector, registered (by the names it
     /// admits, or as one for any namespace) when first seen.
-    fn intern(&mut self, n: Selector) -> usize {
+    pub(super) fn intern(&mut self, n: Selector) -> usize {
         if let Some(&id) = self.namespace_selector_ids.get(&n) {
             return id;
         }
@@ -760,7 +762,18 @@ fn representatives(
                     }
                 }
             }
-            Peer::Ip(block) => out.extend(addresses(block, atoms)),
+            Peer::Ip(block) => {
+                let plain = addresses(block, atoms);
+                // A DNS name may resolve into the block: each name the
+                // policies tell apart, at each of its addresses.
+                let names = super::names::at_addresses(&plain, atoms);
+                out.extend(plain);
+                out.extend(names);
+            }
+            Peer::Name(name) => out.extend(super::names::representatives(name, atoms)),
+        }
+        if out.len() > MAX_REGIONS {
+            return Err(TooManyRegions);
         }
     }
     Ok(out)
@@ -849,7 +862,7 @@ fn pick_pod(family: Cidr, start: u128, end: u128) -> u128 {
 
 /// One address per stretch of the block (minus its excepts) that no bound
 /// of any ipBlock crosses.
-fn addresses(block: &IpBlock, atoms: &Atoms) -> Vec<Representative> {
+pub(super) fn addresses(block: &IpBlock, atoms: &Atoms) -> Vec<Representative> {
     let (first, last) = block.cidr.range();
     let bounds = if block.cidr.is_ipv4() {
         &atoms.bounds.v4

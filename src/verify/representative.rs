@@ -25,6 +25,8 @@ pub enum Kind {
     /// A pod of a cluster inventory, `namespace/name`.
     Inventory(String),
     Address,
+    /// A DNS name, connected to at one of its addresses.
+    Name,
 }
 
 impl Representative {
@@ -41,6 +43,9 @@ impl Representative {
             ) => format!("pod `{key}` at the address `{address}`"),
             (Kind::Inventory(key), _) => format!("pod `{key}`"),
             (_, Endpoint::Ip(ip)) => format!("the address `{ip}`"),
+            (_, Endpoint::Name { name, address }) => {
+                format!("the name `{name}` (resolved to `{address}`)")
+            }
             (Kind::Pod { declared }, Endpoint::Pod(pod)) => {
                 let mut text = format!("a pod in `{}`", pod.namespace);
                 if !declared {
@@ -61,7 +66,9 @@ impl Representative {
                 }
                 text
             }
-            (Kind::Address, Endpoint::Pod(pod)) => format!("a pod in `{}`", pod.namespace),
+            (Kind::Address | Kind::Name, Endpoint::Pod(pod)) => {
+                format!("a pod in `{}`", pod.namespace)
+            }
         }
     }
 }
@@ -159,6 +166,23 @@ pub fn representatives(peer: &Peer, program: &Program, ports: &[NamedPort]) -> V
             })
             .into_iter()
             .collect(),
+        Peer::Name(name) => vec![name_representative(name)],
+    }
+}
+
+/// The address a DNS name stands at when one representative is enough
+/// (`npc explain`): a documentation address (TEST-NET-3), outside every
+/// private range.
+pub const NAME_ADDRESS: IpAddr = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 10));
+
+/// A name (a pattern's first instance) at [`NAME_ADDRESS`].
+pub fn name_representative(name: &crate::k8s::DnsName) -> Representative {
+    Representative {
+        kind: Kind::Name,
+        endpoint: Endpoint::Name {
+            name: name.instance(&[]),
+            address: NAME_ADDRESS,
+        },
     }
 }
 
@@ -196,7 +220,10 @@ pub fn peer_covers(peer: &Peer, endpoint: &Endpoint) -> bool {
         (Peer::Pods { namespaces, pods }, Endpoint::Pod(pod)) => {
             namespaces.covers(&pod.namespace, &namespace_labels(pod)) && pods.matches(&pod.labels)
         }
-        (Peer::Ip(block), Endpoint::Ip(ip)) => block.contains(*ip),
+        (Peer::Ip(block), Endpoint::Ip(ip) | Endpoint::Name { address: ip, .. }) => {
+            block.contains(*ip)
+        }
+        (Peer::Name(pattern), Endpoint::Name { name, .. }) => pattern.covers(name),
         _ => false,
     }
 }

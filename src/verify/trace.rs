@@ -129,11 +129,9 @@ impl Tracer<'_> {
 
     /// A selecting policy; a default-deny names the namespace declaration.
     fn policy(&self, id: &PolicyName) -> PolicyTrace {
-        let key = (id.namespace.clone(), id.name.clone());
         let spans: Vec<Span> = self
             .provenance
-            .policies
-            .get(&key)
+            .of(id)
             .map(|o| {
                 o.policy
                     .iter()
@@ -190,11 +188,9 @@ impl Tracer<'_> {
             {
                 continue;
             }
-            let key = (m.policy.namespace.clone(), m.policy.name.clone());
             let origins = self
                 .provenance
-                .policies
-                .get(&key)
+                .of(&m.policy)
                 .and_then(|o| match direction {
                     Direction::Egress => o.egress.get(m.rule),
                     Direction::Ingress => o.ingress.get(m.rule),

@@ -47,7 +47,13 @@ fn ok_programs_compile() {
     for path in all {
         let c = compile(&path);
         assert!(!c.has_errors(), "{}:\n{}", path.display(), diagnostics(&c));
-        let yaml = npc::emit::output::to_yaml_all(&c.cluster_policies, &c.policies).unwrap();
+        let yaml = npc::emit::output::render_all(
+            &c.cluster_policies,
+            &c.policies,
+            &c.cilium,
+            npc::emit::output::Format::Yaml,
+        )
+        .unwrap();
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_suffix(
             path.parent()

@@ -25,6 +25,7 @@ fn desired() -> Vec<NetworkPolicy> {
 fn key(s: &str) -> ObjectKey {
     let (namespace, name) = s.split_once('/').unwrap();
     ObjectKey {
+        kind: None,
         namespace: namespace.into(),
         name: name.into(),
     }

@@ -88,6 +88,7 @@ fn run(part: &Part, inventory: Option<&str>) -> Vec<Diagnostic> {
         diags.extend(npc::verify::cluster::check(
             program,
             &c.policies,
+            &c.cilium,
             &c.provenance,
             &c.sources,
             &inv,

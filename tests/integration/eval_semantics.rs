@@ -759,7 +759,7 @@ fn matrix_agrees_with_pairwise_queries() {
     .into_iter()
     .map(|e| match e {
         Endpoint::Pod(p) => p,
-        Endpoint::Ip(_) => unreachable!(),
+        Endpoint::Ip(_) | Endpoint::Name { .. } => unreachable!(),
     })
     .collect();
     let matrix = s.matrix(&pods);

@@ -28,7 +28,13 @@ fn checked_in_output_is_current() {
             text: std::fs::read_to_string(&path).unwrap(),
         }]);
         assert!(!c.has_errors(), "{name} does not compile");
-        let yaml = npc::emit::output::to_yaml_all(&c.cluster_policies, &c.policies).unwrap();
+        let yaml = npc::emit::output::render_all(
+            &c.cluster_policies,
+            &c.policies,
+            &c.cilium,
+            npc::emit::output::Format::Yaml,
+        )
+        .unwrap();
         let golden = path.with_extension("yaml");
         let current = std::fs::read_to_string(&golden).unwrap_or_default();
         if current != yaml {

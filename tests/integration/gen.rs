@@ -178,13 +178,16 @@ fn streaming_build_equals_compile() {
         let name = input.name.clone();
         let whole = npc::compile(vec![input.clone()]);
         let mut streamed = Vec::new();
+        let mut streamed_cilium = Vec::new();
         let mut namespaces = Vec::new();
-        let c = npc::compile_to(vec![input], &mut |ns, policies| {
+        let c = npc::compile_to(vec![input], &mut |ns, policies, names| {
             assert!(policies
                 .iter()
                 .all(|p| p.metadata.namespace.as_deref() == Some(ns)));
+            assert!(names.iter().all(|p| p.namespace() == ns));
             namespaces.push(ns.to_string());
             streamed.extend_from_slice(policies);
+            streamed_cilium.extend_from_slice(names);
             Ok(())
         })
         .unwrap();
@@ -194,6 +197,7 @@ fn streaming_build_equals_compile() {
             continue;
         }
         assert_eq!(streamed, whole.policies, "{name}");
+        assert_eq!(streamed_cilium, whole.cilium, "{name}");
         // The origins of the rules are kept only for the `expect` lines.
         let checked = c
             .program

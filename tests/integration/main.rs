@@ -11,6 +11,7 @@
 mod support;
 
 mod analyze;
+mod cilium_schema;
 mod cli;
 mod cli_conventions;
 mod cli_flags;
@@ -44,6 +45,7 @@ mod lint;
 mod lsp_edits;
 mod lsp_limits;
 mod lsp_stdio;
+mod names;
 mod properties;
 mod tiers;
 mod verify_cli;

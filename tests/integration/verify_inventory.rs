@@ -23,7 +23,14 @@ fn check(text: &str, inv: &inventory::Inventory) -> Vec<(String, usize, String)>
         npc::render::human(&c.diagnostics, &c.sources, false)
     );
     let program = c.program.as_ref().unwrap();
-    let diags = npc::verify::cluster::check(program, &c.policies, &c.provenance, &c.sources, inv);
+    let diags = npc::verify::cluster::check(
+        program,
+        &c.policies,
+        &c.cilium,
+        &c.provenance,
+        &c.sources,
+        inv,
+    );
     let file = c.sources.get(npc::source::FileId(0)).unwrap();
     let mut out: Vec<(String, usize, String)> = diags
         .into_iter()

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Analysis;
 use crate::syntax::tokens::{is_word_char, lex as tokens, Token as Tok};
 use crate::syntax::{
-    BLOCK_KEYWORDS, CARVEOUTS, ISOLATE_WORDS, PROTOCOLS, SETTINGS, STATEMENT_KEYWORDS, VERDICTS,
+    BLOCK_KEYWORDS, CARVEOUTS, CNI_VALUES, ISOLATE_WORDS, PROTOCOLS, SETTINGS, STATEMENT_KEYWORDS,
+    VERDICTS,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -44,6 +45,7 @@ fn setting_detail(setting: &str) -> Option<&'static str> {
         "cluster-policy-priorities" => {
             Some("the priorities cluster policies take, `FIRST-LAST` (default `0-1000`)")
         }
+        "cni" => Some("the CNI the policies are for: `generic` (default) or `cilium` (DNS names)"),
         _ => None,
     }
 }
@@ -346,6 +348,10 @@ fn complete(
             .iter()
             .map(|s| item(s, K::Setting, setting_detail(s)))
             .collect(),
+        "set" if n == 3 && stmt.get(1) == Some(&Tok::Word("cni")) => CNI_VALUES
+            .iter()
+            .map(|v| item(v, K::Keyword, None))
+            .collect(),
         "isolate" if n == 1 || last == Some(Tok::Punct(',')) => ISOLATE_WORDS
             .iter()
             .map(|w| item(w, K::Keyword, None))
@@ -551,9 +557,11 @@ mod tests {
                 "workload-label",
                 "name-prefix",
                 "cluster-policy-api",
-                "cluster-policy-priorities"
+                "cluster-policy-priorities",
+                "cni"
             ]
         );
+        assert_eq!(labels("set cni = "), vec!["generic", "cilium"]);
     }
 
     #[test]

@@ -241,8 +241,12 @@ impl Analysis {
         let Some(policies) = self.policies_of(statement).filter(|p| !p.is_empty()) else {
             return "produces no NetworkPolicy".to_string();
         };
+        let cilium = policies
+            .keys()
+            .any(|(_, name)| name.ends_with(&format!("({})", crate::k8s::cilium::KIND)));
+        let kind = if cilium { "polic" } else { "NetworkPolic" };
         let mut md = format!(
-            "contributes to {} NetworkPolic{}:",
+            "contributes to {} {kind}{}:",
             policies.len(),
             if policies.len() == 1 { "y" } else { "ies" }
         );
@@ -312,10 +316,19 @@ impl Analysis {
                 probe_span,
             )
         };
+        // A DNS name is a destination only: it is probed as one.
+        let name = matches!(site.endpoint.node, Endpoint::Name(_));
         let probe = Spanned::new(
-            Statement::Allow(Allow {
-                sources: vec![target(site.endpoint.clone())],
-                destinations: vec![target(Spanned::new(Endpoint::World, probe_span))],
+            Statement::Allow(if name {
+                Allow {
+                    sources: vec![target(Spanned::new(Endpoint::Cluster, probe_span))],
+                    destinations: vec![target(site.endpoint.clone())],
+                }
+            } else {
+                Allow {
+                    sources: vec![target(site.endpoint.clone())],
+                    destinations: vec![target(Spanned::new(Endpoint::World, probe_span))],
+                }
             }),
             probe_span,
         );
@@ -350,7 +363,13 @@ impl Analysis {
             .rules
             .into_iter()
             .find(|r| r.origin.span == probe_span)
-            .map(|r| r.sources)
+            .map(|r| {
+                if name {
+                    r.destinations.into_iter().map(|(p, _)| p).collect()
+                } else {
+                    r.sources
+                }
+            })
             .unwrap_or_default()
     }
 }
@@ -408,6 +427,15 @@ fn peer_yaml(peer: &Peer) -> String {
             }
             json!({"ipBlock": b})
         }
+        // The CiliumNetworkPolicy egress rule's peer.
+        Peer::Name(name) => {
+            let key = if name.is_pattern() {
+                "matchPattern"
+            } else {
+                "matchName"
+            };
+            json!({"toFQDNs": [{key: name.as_str()}]})
+        }
     };
     yaml::to_string(&Node::from_json(&value))
 }
@@ -418,6 +446,7 @@ fn reach(peer: &Peer, program: Option<&Program>) -> String {
         return String::new();
     };
     match peer {
+        Peer::Name(_) => "a DNS name: an `allow` toward it writes a CiliumNetworkPolicy egress rule (`toFQDNs`) for its sources in egress-isolated managed namespaces, with Cilium's DNS rule toward the `dns` servers (`set cni = cilium`)".to_string(),
         Peer::Ip(_) => "an address block: an `allow` toward it writes egress rules in the sources' namespaces, one from it writes ingress rules in the destinations' namespaces".to_string(),
         Peer::Pods { namespaces, .. } => {
             let managed: Vec<String> = program

@@ -255,7 +255,7 @@ impl Walk {
                 }
             }
             Endpoint::LocalPods(set) => self.labels(set),
-            Endpoint::Ip { .. } | Endpoint::World | Endpoint::Cluster => {}
+            Endpoint::Ip { .. } | Endpoint::World | Endpoint::Cluster | Endpoint::Name(_) => {}
         }
         self.index.endpoints.push(EndpointSite {
             endpoint: ep.clone(),

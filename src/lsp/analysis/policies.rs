@@ -23,7 +23,21 @@ pub(super) type Contributions = HashMap<Span, BTreeMap<(String, String), Part>>;
 
 pub(super) fn contributions(provenance: &Provenance) -> Contributions {
     let mut out: Contributions = HashMap::new();
-    for (key, origins) in &provenance.policies {
+    // A CiliumNetworkPolicy is listed with its kind: it may share its name
+    // with a NetworkPolicy.
+    let cilium = provenance.cilium.iter().map(|((ns, name), origins)| {
+        (
+            (ns.clone(), format!("{name} ({})", crate::k8s::cilium::KIND)),
+            origins,
+        )
+    });
+    let all: Vec<((String, String), &crate::emit::PolicyOrigins)> = provenance
+        .policies
+        .iter()
+        .map(|(k, o)| (k.clone(), o))
+        .chain(cilium)
+        .collect();
+    for (key, origins) in &all {
         let mut mark = |span: Span, f: &dyn Fn(&mut Part)| {
             f(out.entry(span).or_default().entry(key.clone()).or_default());
         };

@@ -210,7 +210,7 @@ pub fn build(program: &Program) -> Inventory {
                     namespaces: n,
                     pods: p,
                 } => n.covers(ns, labels) && p.matches(&pod.labels),
-                Peer::Ip(_) => false,
+                Peer::Ip(_) | Peer::Name(_) => false,
             })
         };
         for (i, pod) in pods.iter().filter(|p| &p.namespace == ns).enumerate() {

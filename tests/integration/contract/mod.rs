@@ -17,6 +17,7 @@
 mod addresses;
 pub mod inventory;
 mod model;
+mod names;
 pub mod random;
 pub mod tiers;
 
@@ -104,13 +105,20 @@ fn check_program(label: &str, c: &npc::Compilation) -> Vec<String> {
     }
     failures.extend(check_addresses(label, program, &inv, &conn));
     if program.tiers.is_empty() {
-        failures.extend(check_expectations(label, program, &inv, &conn));
+        failures.extend(check_expectations(
+            label,
+            program,
+            &inv,
+            &conn,
+            !c.cilium.is_empty(),
+        ));
     } else {
         // With tier blocks nca sees the NetworkPolicies alone (checked
         // above, against the contract without tiers); the four steps are
         // checked by the tier contract, the API oracle and the evaluator.
         failures.extend(check_tiers(label, c, &inv));
     }
+    failures.extend(names::check(label, c, &inv));
     failures
 }
 
@@ -370,11 +378,15 @@ fn check_addresses(
 /// The verdict of every `expect` line, by the model and by nca, for every
 /// pod of the synthetic cluster and every test address its endpoints cover:
 /// expectations are universal, so one pair that disagrees fails it.
+/// nca reads the NetworkPolicies only: with CiliumNetworkPolicies
+/// (`cilium`), a verdict is the contract's alone, which `names::check`
+/// holds npc's evaluator to.
 fn check_expectations(
     label: &str,
     program: &Program,
     inv: &Inventory,
     conn: &Connectivity,
+    cilium: bool,
 ) -> Vec<String> {
     let mut failures = Vec::new();
     let mut addresses = addresses::representatives(program);
@@ -406,11 +418,35 @@ fn check_expectations(
         };
         let (src_pods, dst_pods) = (pods(&e.sources), pods(&e.destinations));
         let (src_addrs, dst_addrs) = (addrs(&e.sources), addrs(&e.destinations));
+        // DNS names the destination stands for, each at every test address
+        // it may resolve to: a name written as the destination, or every
+        // name of the program at the addresses of a destination block.
+        let instances = names::instances(program);
+        let mut dst_names: Vec<(npc::k8s::DnsName, IpAddr)> = Vec::new();
+        for peer in &e.destinations {
+            match peer {
+                Peer::Name(written) => {
+                    for n in instances.iter().filter(|n| names::covers(written, n)) {
+                        for a in &addresses {
+                            dst_names.push((n.clone(), *a));
+                        }
+                    }
+                }
+                Peer::Ip(block) => {
+                    for n in &instances {
+                        for a in addresses.iter().filter(|a| addresses::in_block(block, **a)) {
+                            dst_names.push((n.clone(), *a));
+                        }
+                    }
+                }
+                Peer::Pods { .. } => {}
+            }
+        }
         if src_pods.is_empty() && src_addrs.is_empty() {
             failures.push(format!("{line}: no source in the synthetic cluster"));
             continue;
         }
-        if dst_pods.is_empty() && dst_addrs.is_empty() {
+        if dst_pods.is_empty() && dst_addrs.is_empty() && dst_names.is_empty() {
             failures.push(format!("{line}: no destination in the synthetic cluster"));
             continue;
         }
@@ -434,22 +470,44 @@ fn check_expectations(
                     continue;
                 }
                 let what = format!("{} -> {}", p.key(), q.key());
-                let by_nca = conn
-                    .pods
-                    .get(&(p.key(), q.key()))
-                    .cloned()
-                    .unwrap_or_default();
-                check(&what, "nca", &by_nca, Some(*q));
+                if !cilium {
+                    let by_nca = conn
+                        .pods
+                        .get(&(p.key(), q.key()))
+                        .cloned()
+                        .unwrap_or_default();
+                    check(&what, "nca", &by_nca, Some(*q));
+                }
                 check(
                     &what,
                     "the contract",
-                    &model::allowed(program, inv, p, q),
+                    &names::pod_to_pod(program, inv, p, q),
                     Some(*q),
                 );
             }
             for a in &dst_addrs {
-                let by_nca = conn.address_ports(*a, AddressDirection::ToAddresses, &p.key());
-                check(&format!("{} -> {a}", p.key()), "nca", &by_nca, None);
+                let what = format!("{} -> {a}", p.key());
+                if !cilium {
+                    let by_nca = conn.address_ports(*a, AddressDirection::ToAddresses, &p.key());
+                    check(&what, "nca", &by_nca, None);
+                }
+                check(
+                    &what,
+                    "the contract",
+                    &names::pod_to_ip(program, inv, p, *a),
+                    None,
+                );
+            }
+            // nca does not read CiliumNetworkPolicies: names are the
+            // contract's alone (npc's evaluator is checked against it in
+            // `names::check`).
+            for (n, a) in &dst_names {
+                check(
+                    &format!("{} -> {n} at {a}", p.key()),
+                    "the contract",
+                    &names::pod_to_name(program, inv, p, n, *a),
+                    None,
+                );
             }
         }
         for a in &src_addrs {

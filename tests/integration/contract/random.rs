@@ -120,6 +120,53 @@ fn ports(rng: &mut Rng) -> String {
     }
 }
 
+const NAMES: &[&str] = &[
+    "api.stripe.com",
+    "hooks.slack.com",
+    "*.s3.amazonaws.com",
+    "x.s3.amazonaws.com",
+    "API.Example.ORG.",
+];
+
+/// A port list toward a DNS name: no named ports (E054).
+fn name_ports(rng: &mut Rng) -> String {
+    match rng.below(5) {
+        0 => String::new(),
+        1 => ":443".to_string(),
+        2 => ":{80, 443}".to_string(),
+        3 => format!(":{}/udp", rng.pick(&["53", "443"])),
+        _ => ":8000-8100".to_string(),
+    }
+}
+
+/// DNS names toward which some sources are allowed (`set cni = cilium`),
+/// drawn from their own generator so that the rest of a seed's program is
+/// what it always was.
+fn names_part(seed: u64, managed: &[String]) -> String {
+    let mut rng = Rng::new(seed ^ 0x4E41_4D45_5321);
+    if !rng.chance(35) {
+        return String::new();
+    }
+    let mut out = String::from("set cni = cilium\n");
+    for _ in 0..(1 + rng.below(3)) {
+        let mut destinations = Vec::new();
+        for _ in 0..(1 + rng.below(2)) {
+            let d = if rng.chance(20) {
+                format!("{}{}", rng.pick(CIDRS), name_ports(&mut rng))
+            } else {
+                format!("{}{}", rng.pick(NAMES), name_ports(&mut rng))
+            };
+            destinations.push(d);
+        }
+        out.push_str(&format!(
+            "allow {} -> {}\n",
+            pod_endpoint(&mut rng, managed),
+            destinations.join(", ")
+        ));
+    }
+    out
+}
+
 /// A random program over the pools; it always compiles.
 pub fn program(seed: u64) -> String {
     let mut rng = Rng::new(seed);
@@ -229,6 +276,7 @@ pub fn program(seed: u64) -> String {
         ));
     }
     out.push_str(&tiers(seed, &managed));
+    out.push_str(&names_part(seed, &managed));
     out
 }
 

@@ -118,6 +118,8 @@ fn covers(
         (Peer::Pods { .. }, End::Address(_)) => false,
         (Peer::Ip(b), End::Pod(q)) => addresses.get(&q.key()).is_some_and(|a| in_block(b, *a)),
         (Peer::Ip(b), End::Address(a)) => in_block(b, a),
+        // Tier statements hold no DNS names (E050).
+        (Peer::Name(_), _) => false,
     };
     if !hit {
         return false;
@@ -213,7 +215,7 @@ fn dns_statement_covers(
             (Some(side), d, _) => side == d,
             (None, Direction::Egress, _) => true,
             (None, Direction::Ingress, Peer::Pods { .. }) => true,
-            (None, Direction::Ingress, Peer::Ip(_)) => false,
+            (None, Direction::Ingress, Peer::Ip(_) | Peer::Name(_)) => false,
         };
         if !side_ok {
             return false;

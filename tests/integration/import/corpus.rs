@@ -157,6 +157,26 @@ fn programs() -> Vec<PathBuf> {
     out
 }
 
+/// Programs with DNS names compile to CiliumNetworkPolicies too, which the
+/// manifest reader (and so `npc import`) refuses with E106 rather than read
+/// the NetworkPolicies alone as if they were all: true for such a program,
+/// after checking that its whole output is refused.
+fn refuses_cilium_output(path: &Path) -> bool {
+    let c = npc::compile(vec![npc::load::Input::from_file(path).unwrap()]);
+    if c.cilium.is_empty() {
+        return false;
+    }
+    let text = npc::emit::output::to_yaml_with_cilium(&c.policies, &c.cilium).unwrap();
+    let reading = manifest::load_str("built.yaml", &text, &manifest::Options::default());
+    let refused = reading
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.id == "E106")
+        .count();
+    assert_eq!(refused, c.cilium.len(), "{}", path.display());
+    true
+}
+
 /// A program's policies, with its managed namespaces as `Namespace`
 /// objects carrying their declared labels, as manifests.
 fn as_manifests(path: &Path) -> (manifest::Manifests, Vec<NetworkPolicy>) {
@@ -198,6 +218,9 @@ fn corpus_programs_round_trip() {
     let mut partly = Vec::new();
     for path in programs() {
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if refuses_cilium_output(&path) {
+            continue;
+        }
         let (manifests, built) = as_manifests(&path);
         let imported = import::import(&manifests, &Settings::default())
             .unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -365,7 +365,7 @@ pub fn expectation_failures(
             Peer::Pods { namespaces, pods } => {
                 namespaces.covers(&pod.namespace, &labels) && pods.matches(&pod.labels)
             }
-            Peer::Ip(_) => false,
+            Peer::Ip(_) | Peer::Name(_) => false,
         })
     };
     let mut out = Vec::new();
