@@ -198,11 +198,12 @@ fn streaming_build_equals_compile() {
         }
         assert_eq!(streamed, whole.policies, "{name}");
         assert_eq!(streamed_cilium, whole.cilium, "{name}");
-        // The origins of the rules are kept only for the `expect` lines.
+        // The origins of the rules are kept only for the `expect` lines
+        // (and the tier statements, checked against the `allow` lines).
         let checked = c
             .program
             .as_ref()
-            .is_some_and(|p| !p.expectations.is_empty());
+            .is_some_and(|p| !p.expectations.is_empty() || !p.tiers.is_empty());
         if checked {
             assert_eq!(c.provenance, whole.provenance, "{name}");
         } else {
