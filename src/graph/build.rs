@@ -154,8 +154,10 @@ pub fn build_selected(
             if src_node.kind == NodeKind::External && dst_node.kind == NodeKind::External {
                 continue;
             }
-            // Open on both sides: allowed without any rule (see `Edge`).
-            if src_node.open_egress() && dst_node.open_ingress() {
+            // Open on both sides: allowed without any rule (see `Edge`),
+            // unless a tier statement decides some of it.
+            let open = src_node.open_egress() && dst_node.open_ingress();
+            if open && namespaces_only.is_none() {
                 continue;
             }
             let allowed = match (pod_index[i], pod_index[j]) {
@@ -170,7 +172,7 @@ pub fn build_selected(
                     denials.push((i, j, denied));
                 }
             }
-            if allowed.is_empty() {
+            if allowed.is_empty() || (open && allowed.is_full()) {
                 continue;
             }
             drawn.push((i, j, allowed));
