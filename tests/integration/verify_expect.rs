@@ -247,7 +247,9 @@ fn proven_random_expectations_hold_for_pods_that_declare_named_ports() {
         let program = c.program.as_ref().unwrap();
         proved += program.expectations.len();
         let inv = inventory::build(program);
-        let set = npc::eval::PolicySet::new(c.policies.clone()).unwrap();
+        let mut set = npc::eval::PolicySet::new(c.policies.clone()).unwrap();
+        set.add_cluster(&c.cluster_policies).unwrap();
+        set.extend_cilium(&c.cilium).unwrap();
         let by_evaluator = Connectivity {
             pods: inv.npc_matrix(&set),
             addresses: Vec::new(),
