@@ -20,7 +20,7 @@ TS = ROOT / "editors" / "tree-sitter-npl"
 
 # Rules of the pest grammar whose literals are characters of a lexical
 # class (names, numbers, string bodies), not operators.
-CHARACTER_CLASS_RULES = {"word_char", "string_inner", "ipv4", "ipv6", "port_name", "port_number"}
+CHARACTER_CLASS_RULES = {"word_char", "name", "label_key", "bare_value", "string_inner", "ipv4", "ipv6", "port_name", "port_number"}
 
 
 def pest_rules(text):

@@ -15,6 +15,91 @@ const WORD = /[A-Za-z0-9_.-]+/;
 /** @param {RuleOrLiteral} rule */
 const commaSep1 = (rule) => seq(rule, repeat(seq(',', rule)));
 
+/**
+ * The rules that hold endpoints, once for the top level (`prefix` empty)
+ * and once for a namespace block (`_block_`, aliased to the same node
+ * names): a dotted bare word is a DNS name at the top level and a workload
+ * in a block, so the two need their own parse states.
+ *
+ * @param {string} prefix
+ */
+function scoped(prefix) {
+  /** @param {any} $ @param {string} name */
+  const ref = ($, name) => (prefix ? alias($[prefix + name], $[name]) : $[name]);
+  /** @param {any} $ */
+  const targets = ($) => ref($, 'target_list');
+  /** @param {any} $ */
+  const target = ($) => ref($, 'target');
+  /** @type {Record<string, ($: any) => RuleOrLiteral>} */
+  const rules = {
+    let_statement: ($) => seq(
+      'let',
+      field('name', $.identifier),
+      '=',
+      field('value', targets($)),
+    ),
+    allow_statement: ($) => seq(
+      'allow',
+      field('source', targets($)),
+      '->',
+      field('destination', targets($)),
+    ),
+    expect_statement: ($) => seq(
+      'expect',
+      field('verdict', $.verdict),
+      field('source', target($)),
+      '->',
+      field('destination', target($)),
+    ),
+    dns_statement: ($) => seq(
+      'dns',
+      choice(alias('none', $.none), field('server', targets($))),
+    ),
+    scrape_statement: ($) => seq(
+      'scrape',
+      field('source', target($)),
+      '->',
+      field('pods', choice($.star, $.label_set)),
+      optional(field('ports', $.ports)),
+    ),
+    target_list: ($) => commaSep1(target($)),
+    target: ($) => seq($[prefix ? '_block_endpoint' : '_endpoint'], optional(field('ports', $.ports))),
+    _endpoint: ($) => choice(
+      $.ip_endpoint,
+      $.world,
+      $.cluster,
+      ref($, 'pod_endpoint'),
+      $.local_pods,
+      $.dns_pattern,
+      prefix ? alias($._block_dns_name, $.dns_name) : $.dns_name,
+      $.alias,
+    ),
+    pod_endpoint: ($) => seq(
+      field('namespace', choice(
+        $.star,
+        $.label_set,
+        alias($.identifier, $.namespace),
+        // what reads as a DNS name before `/` is a namespace name
+        alias(prefix ? $._block_dns_name : $.dns_name, $.namespace),
+        // keywords are ordinary names inside an endpoint
+        alias('world', $.namespace),
+        alias('cluster', $.namespace),
+        alias('ingress', $.namespace),
+        alias('egress', $.namespace),
+      )),
+      '/',
+      field('pod', choice($.star, $.label_set, alias($.identifier, $.workload), $.string)),
+    ),
+  };
+  /** @type {Record<string, ($: any) => RuleOrLiteral>} */
+  const out = {};
+  for (const [name, rule] of Object.entries(rules)) {
+    const key = prefix ? (name.startsWith('_') ? prefix + name.slice(1) : prefix + name) : name;
+    out[key] = rule;
+  }
+  return out;
+}
+
 module.exports = grammar({
   name: 'npl',
 
@@ -41,12 +126,28 @@ module.exports = grammar({
 
     _statement: ($) => choice(
       $.namespace_declaration,
+      $.tier_declaration,
       $.let_statement,
       $.allow_statement,
       $.deny_statement,
       $.expect_statement,
       $.dns_statement,
       $.scrape_statement,
+      $.set_statement,
+      $.include_statement,
+      $.isolate_statement,
+      $.no_statement,
+    ),
+    // The statements of a namespace block: no tier blocks, and endpoints
+    // read as a block reads them (see `_block_endpoint`).
+    _block_statement: ($) => choice(
+      $.namespace_declaration,
+      alias($._block_let_statement, $.let_statement),
+      alias($._block_allow_statement, $.allow_statement),
+      $.deny_statement,
+      alias($._block_expect_statement, $.expect_statement),
+      alias($._block_dns_statement, $.dns_statement),
+      alias($._block_scrape_statement, $.scrape_statement),
       $.set_statement,
       $.include_statement,
       $.isolate_statement,
@@ -64,12 +165,43 @@ module.exports = grammar({
       '{',
       repeat($._sep),
       optional(seq(
-        $._statement,
-        repeat(seq(repeat1($._sep), $._statement)),
+        $._block_statement,
+        repeat(seq(repeat1($._sep), $._block_statement)),
         repeat($._sep),
       )),
       '}',
     ),
+
+    // Cluster guardrails: `admin { ... }` and `baseline { ... }` at the top
+    // level. `admin`, `baseline`, `accept` and `pass` are keywords only where
+    // these rules expect them (tree-sitter lexes a keyword only where the
+    // parser can take it): `let admin = web/a` and `allow pass/api -> db`
+    // are names.
+    tier_declaration: ($) => seq(
+      field('tier', $.tier_name),
+      field('body', $.tier_block),
+    ),
+    tier_name: (_) => choice('admin', 'baseline'),
+    tier_block: ($) => seq(
+      '{',
+      repeat($._sep),
+      optional(seq(
+        $._tier_statement,
+        repeat(seq(repeat1($._sep), $._tier_statement)),
+        repeat($._sep),
+      )),
+      '}',
+    ),
+    _tier_statement: ($) => choice($.tier_rule, $.no_statement),
+    // `deny ingress/web -> ...` names a namespace `ingress`, not a side.
+    tier_rule: ($) => seq(
+      field('action', $.tier_action),
+      optional(field('side', $.direction)),
+      field('source', $.target_list),
+      '->',
+      field('destination', $.target_list),
+    ),
+    tier_action: (_) => choice('accept', 'deny', 'pass'),
 
     isolate_statement: ($) => seq(
       'isolate',
@@ -78,44 +210,12 @@ module.exports = grammar({
     direction: (_) => choice('ingress', 'egress'),
     no_statement: ($) => seq('no', field('carve_out', choice('dns', 'scrape'))),
 
-    let_statement: ($) => seq(
-      'let',
-      field('name', $.identifier),
-      '=',
-      field('value', $.target_list),
-    ),
-
-    allow_statement: ($) => seq(
-      'allow',
-      field('source', $.target_list),
-      '->',
-      field('destination', $.target_list),
-    ),
     // `deny` is not part of the language: it is parsed so that npc can
     // explain default-deny instead of reporting a bare syntax error.
     deny_statement: ($) => seq('deny', optional($.deny_rest)),
     deny_rest: (_) => token(prec(-1, /[^\r\n;#][^\r\n;]*/)),
 
-    expect_statement: ($) => seq(
-      'expect',
-      field('verdict', $.verdict),
-      field('source', $.target),
-      '->',
-      field('destination', $.target),
-    ),
     verdict: (_) => choice('allow', 'deny'),
-
-    dns_statement: ($) => seq(
-      'dns',
-      choice(alias('none', $.none), field('server', $.target_list)),
-    ),
-    scrape_statement: ($) => seq(
-      'scrape',
-      field('source', $.target),
-      '->',
-      field('pods', choice($.star, $.label_set)),
-      optional(field('ports', $.ports)),
-    ),
 
     set_statement: ($) => seq(
       'set',
@@ -126,35 +226,25 @@ module.exports = grammar({
     include_statement: ($) => seq('include', field('path', $.string)),
 
     // ------------------------------------------------------------ endpoints
-    target_list: ($) => commaSep1($.target),
-    target: ($) => seq($._endpoint, optional(field('ports', $.ports))),
+    ...scoped(''),
+    ...scoped('_block_'),
 
-    _endpoint: ($) => choice(
-      $.ip_endpoint,
-      $.world,
-      $.cluster,
-      $.pod_endpoint,
-      $.local_pods,
-      $.alias,
-    ),
     world: (_) => 'world',
     cluster: (_) => 'cluster',
-    alias: ($) => $.identifier,
+    // `ingress` and `egress` are names in an endpoint; they are lexed as
+    // keywords where a tier statement's side may stand, hence these forms.
+    alias: ($) => choice($.identifier, alias(choice('ingress', 'egress'), $.identifier)),
     // Inside a namespace block, `{labels}` alone means pods of that namespace.
     local_pods: ($) => $.label_set,
 
-    pod_endpoint: ($) => seq(
-      field('namespace', choice(
-        $.star,
-        $.label_set,
-        alias($.identifier, $.namespace),
-        // keywords are ordinary names inside an endpoint
-        alias('world', $.namespace),
-        alias('cluster', $.namespace),
-      )),
-      '/',
-      field('pod', choice($.star, $.label_set, alias($.identifier, $.workload))),
-    ),
+    // DNS names. Outside namespace blocks a dotted bare word is a name
+    // (`api.stripe.com`, `api.stripe.com.`); inside one only a word that ends
+    // with a dot is (`api.v2` there is a workload). `*.` and at least one
+    // more label is a pattern, anywhere.
+    dns_name: (_) => token(prec(1, /[A-Za-z0-9_.-]*\.[A-Za-z0-9_.-]*/)),
+    _block_dns_name: (_) => token(prec(1, /[A-Za-z0-9_.-]*\./)),
+    dns_pattern: (_) => token(seq('*.', /[A-Za-z0-9_.-]+/)),
+
     star: (_) => '*',
 
     ip_endpoint: ($) => seq(

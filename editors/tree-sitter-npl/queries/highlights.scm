@@ -23,6 +23,21 @@
 
 "include" @keyword.import
 
+; `admin { ... }` and `baseline { ... }`: cluster guardrails
+[
+  "admin"
+  "baseline"
+] @keyword
+
+; what a tier statement does with a connection: decides it (`accept`,
+; `deny`) or leaves it to the namespaces' policies (`pass`)
+(tier_action
+  [
+    "accept"
+    "deny"
+    "pass"
+  ] @keyword.conditional)
+
 (verdict) @keyword
 
 ; `deny` is not a statement (everything not allowed is denied)
@@ -69,6 +84,12 @@
 (label_value) @string
 
 (string) @string
+
+; DNS names and patterns (`api.stripe.com`, `*.s3.amazonaws.com`)
+[
+  (dns_name)
+  (dns_pattern)
+] @string.special.url
 
 (string
   "\"" @string)

@@ -28,6 +28,13 @@ syn match nplDeclaration "\%(\%(^\|[;{]\)\s*\)\@<=\%(namespace\|let\)\>"
 syn match nplStatement   "\%(\%(^\|[;{]\)\s*\)\@<=\%(allow\|expect\|dns\|scrape\|set\|include\|isolate\|no\)\>"
 " `deny` is not a statement: everything not allowed is denied.
 syn match nplError       "\%(\%(^\|[;{]\)\s*\)\@<=deny\>"
+" Cluster guardrails: `admin {` and `baseline {` start a statement; elsewhere
+" they are names. In their block `accept`, `deny` and `pass` start the
+" statements (defined after `deny` above, so they win there), and `ingress`
+" or `egress` after them is a side unless a name goes on (`deny ingress/web`).
+syn match nplDeclaration "\%(\%(^\|;\)\s*\)\@<=\%(admin\|baseline\)\>\%(\s*{\)\@="
+syn match nplTierAction  "\%(\%(^\|[;{]\)\s*\)\@<=\%(accept\|deny\|pass\)\>" contained containedin=nplTierBlock
+syn match nplConstant    "\%(\<\%(accept\|deny\|pass\)\s\+\)\@<=\%(ingress\|egress\)\>\%(\s*\%(/\|->\|,\|:\|#\|;\|}\|$\)\)\@!" contained containedin=nplTierBlock
 
 syn match nplNamespaceDef "\%(\<namespace\s\+\)\@<=\k\+"
 syn match nplError        "\%(\<namespace\s\+\)\@<=\k*[^-a-z0-9[:space:]{;#]\k*"
@@ -49,6 +56,13 @@ syn match nplWorkload     "\%(/\s*\)\@<=\k\+"
 syn match nplConstant     "\<\%(world\|cluster\)\>\%(\s*/\)\@!"
 syn match nplKeyword      "\<except\>\%(\s*/\)\@!"
 syn match nplWildcard     "\*"
+" DNS names. Outside namespace blocks a dotted bare word is a name
+" (`api.stripe.com`); a word that ends with a dot (`api.stripe.com.`) and a
+" `*.` pattern are names everywhere. Inside a block (nplNamespaceBody) a
+" bare dotted word is a workload, so nplDottedName is left out there.
+syn match nplDottedName   "\%(\k\|/\s*\|\<\%(let\|namespace\|set\)\s\+\)\@<!\k\+\.\k\+\k\@!\%(\s*/\)\@!"
+syn match nplDnsName      "\%(\k\|/\s*\|\<\%(let\|namespace\|set\)\s\+\)\@<!\k\+\.\k\@!\%(\s*/\)\@!"
+syn match nplDnsName      "\%(\k\|/\s*\)\@<!\*\.\k\+\%(\s*/\)\@!"
 syn match nplSettingValue "\%(\<set\s\+\k\+\s*=\s*\)\@<=\k\+\%(/\k\+\)\="
 syn match nplCidr         "\<\d\{1,3}\%(\.\d\{1,3}\)\{3}\%(/\d\+\)\=\>"
 syn match nplCidr         "\[[[:xdigit:]:.]*:[[:xdigit:]:.]*\%(/\d\+\)\=\]"
@@ -82,10 +96,17 @@ syn match nplProtocolSep "/" contained nextgroup=nplProtocol,nplProtocolBad
 syn match nplProtocolBad "\w*" contained
 syn match nplProtocol  "\%(tcp\|udp\|sctp\|any\)\>" contained
 
-" ------------------------------------------------------------ punctuation
+" ------------------------------------------------------------ blocks
 syn match nplComma     "," contained
 syn match nplBlock     "}"
-syn match nplBlock     "\%(\<namespace\s\+\k\+\%(\s\+labels\s*{[^}]*}\)\=\s*\)\@<={"
+" A namespace body reads a bare dotted word as a workload.
+syn region nplNamespaceBody matchgroup=nplBlock transparent
+      \ start="\%(\<namespace\s\+\k\+\%(\s\+labels\s*{[^}]*}\)\=\s*\)\@<={" end="}"
+      \ contains=TOP,nplDottedName,nplBlock,nplNamespaceBody,nplTierBlock
+" A tier block holds tier statements and `no dns`.
+syn region nplTierBlock matchgroup=nplBlock transparent
+      \ start="\%(\%(^\|;\)\s*\%(admin\|baseline\)\s*\)\@<={" end="}"
+      \ contains=TOP,nplBlock,nplNamespaceBody,nplTierBlock
 syn match nplContinuation "\\$"
 
 " ------------------------------------------------------------ atoms
@@ -95,7 +116,8 @@ syn region nplString   start=+"+ skip=+\\\\\|\\"+ end=+"+ end=+$+ oneline contai
 syn keyword nplTodo    TODO FIXME XXX NOTE contained
 syn match nplComment   "#.*$" contains=nplTodo,@Spell
 
-syn sync minlines=50
+" Blocks span lines: a line is read knowing whether it is inside one.
+syn sync fromstart
 
 hi def link nplComment      Comment
 hi def link nplTodo         Todo
@@ -116,6 +138,9 @@ hi def link nplSetting      Identifier
 hi def link nplSettingValue String
 hi def link nplWildcard     Special
 hi def link nplCidr         Number
+hi def link nplDnsName      String
+hi def link nplDottedName   String
+hi def link nplTierAction   Conditional
 hi def link nplLabelKey     Tag
 hi def link nplLabelValue   String
 hi def link nplLabelOp      Operator
