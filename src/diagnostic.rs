@@ -111,8 +111,7 @@ pub mod codes {
         MANIFEST_FIELD = "E102", Error, "invalid field in a Kubernetes object";
         MANIFEST_POLICY = "E103", Error, "invalid NetworkPolicy";
         UNCONVERTIBLE = "E104", Error, "policies NPL cannot express exactly";
-        CLUSTER_POLICY_KIND = "E105", Error, "cluster policy kind not read yet";
-        UNMODELLED_POLICY = "E106", Error, "policy kind the reader does not model";
+        UNREAD_POLICY_KIND = "E105", Error, "policy kind the readers do not model yet";
         DUPLICATE_OBJECT = "W101", Warning, "object defined twice";
         UNKNOWN_FIELD = "W102", Warning, "unknown field ignored";
         INCOMPLETE_OWNER = "W103", Warning, "owner reference without `kind` or `name`";

@@ -356,14 +356,14 @@ pub fn collect(
 }
 
 impl Reader<'_> {
-    /// E106: a policy kind that changes what pods may reach, which the
-    /// readers do not model yet.
+    /// E105: one of Cilium's policy kinds, which change what pods may
+    /// reach and which the readers do not model yet.
     fn unmodelled_policy(&mut self, api_version: &str) {
         let d = Diagnostic::new(
-            codes::UNMODELLED_POLICY,
+            codes::UNREAD_POLICY_KIND,
             self.origin.span,
             format!(
-                "{} `{}` ({api_version}) is a policy npc does not read here",
+                "{} `{}` ({api_version}) is not read yet: what it allows or denies cannot be left out",
                 self.kind, self.name
             ),
         )
@@ -897,7 +897,7 @@ impl Reader<'_> {
     /// (E105) until the readers model it.
     fn cluster_policy(&mut self, api_version: &str) {
         let d = Diagnostic::new(
-            codes::CLUSTER_POLICY_KIND,
+            codes::UNREAD_POLICY_KIND,
             self.origin.span,
             format!(
                 "{} `{}` ({api_version}) is not read yet: what it allows or denies cannot be left out",

@@ -216,7 +216,7 @@ fn manifest_readers_refuse_cilium_policies() {
             String::from_utf8_lossy(&o.stderr)
         );
         assert_ne!(o.status.code(), Some(0), "{args:?}: {err}");
-        assert!(err.contains("[E106]"), "{args:?}: {err}");
+        assert!(err.contains("[E105]"), "{args:?}: {err}");
         assert!(err.contains("CiliumNetworkPolicy `api`"), "{args:?}: {err}");
     }
 }

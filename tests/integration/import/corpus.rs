@@ -158,7 +158,7 @@ fn programs() -> Vec<PathBuf> {
 }
 
 /// Programs with DNS names compile to CiliumNetworkPolicies too, which the
-/// manifest reader (and so `npc import`) refuses with E106 rather than read
+/// manifest reader (and so `npc import`) refuses with E105 rather than read
 /// the NetworkPolicies alone as if they were all: true for such a program,
 /// after checking that its whole output is refused.
 fn refuses_cilium_output(path: &Path) -> bool {
@@ -171,7 +171,7 @@ fn refuses_cilium_output(path: &Path) -> bool {
     let refused = reading
         .diagnostics
         .iter()
-        .filter(|d| d.code.id == "E106")
+        .filter(|d| d.code.id == "E105")
         .count();
     assert_eq!(refused, c.cilium.len(), "{}", path.display());
     true
