@@ -191,11 +191,7 @@ impl PolicySet {
                 errors: &mut errors,
             };
             if let Some(compiled) = CompiledPolicy::compile(policy, &mut sink) {
-                set.by_namespace
-                    .entry(compiled.namespace.clone())
-                    .or_default()
-                    .push(set.policies.len());
-                set.policies.push(compiled);
+                set.push(compiled);
             }
         }
         if errors.is_empty() {
@@ -241,11 +237,7 @@ impl PolicySet {
                 errors: &mut errors,
             };
             if let Some(compiled) = CompiledPolicy::compile_cilium(policy, &mut sink) {
-                self.by_namespace
-                    .entry(compiled.namespace.clone())
-                    .or_default()
-                    .push(self.policies.len());
-                self.policies.push(compiled);
+                self.push(compiled);
             }
         }
         if errors.is_empty() {
