@@ -283,34 +283,6 @@ pub fn cluster_body(objects: &[ClusterObject], format: Format) -> Result<String,
     })
 }
 
-/// The files of an output directory: `NAMESPACE.netpol.yaml` (or `.json`)
-/// per namespace, holding its NetworkPolicies and CiliumNetworkPolicies,
-/// and a `kustomization.yaml` listing them, by file name.
-pub fn files_with_cilium(
-    policies: &[NetworkPolicy],
-    cilium: &[CiliumNetworkPolicy],
-    format: Format,
-) -> Result<BTreeMap<String, String>, String> {
-    type Lists = (Vec<NetworkPolicy>, Vec<CiliumNetworkPolicy>);
-    let mut by_ns: BTreeMap<String, Lists> = BTreeMap::new();
-    for p in policies {
-        let ns = p.metadata.namespace.clone().unwrap_or_default();
-        by_ns.entry(ns).or_default().0.push(p.clone());
-    }
-    for p in cilium {
-        by_ns
-            .entry(p.namespace().to_string())
-            .or_default()
-            .1
-            .push(p.clone());
-    }
-    let mut bodies = BTreeMap::new();
-    for (ns, (items, names)) in &by_ns {
-        bodies.insert(ns.clone(), namespace_body(items, names, format)?);
-    }
-    Ok(directory(bodies, format))
-}
-
 /// The file of one namespace's NetworkPolicies and CiliumNetworkPolicies
 /// in an output directory.
 pub fn namespace_body(
