@@ -35,7 +35,7 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 
 use crate::eval::{Direction, Endpoint, PolicySet, PortSet, Protocol, Side};
 use crate::manifest::Manifests;
-use crate::verify::representative::label_text;
+use crate::regions::representative::label_text;
 use translate::StatementId;
 
 pub use translate::Settings;
@@ -482,7 +482,7 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
         let set = PolicySet::from_slice(&output).map_err(|e| {
             ImportError::Internal(format!("the program's policies cannot be evaluated: {e}"))
         })?;
-        let universe = universe::universe(manifests, &[&input_objects, &output], settings)
+        let universe = universe::universe(manifests, &[&input, &set], settings)
             .map_err(|TooLarge| ImportError::TooLarge)?;
         let allows = translate::allows_by_line(&text);
         let compiled = Compiled {

@@ -52,7 +52,7 @@ fn left_out_by(peer: Option<&NetworkPolicyPeer>, exclude: &[Managed]) -> BTreeSe
     {
         return BTreeSet::new();
     }
-    let reached = super::universe::selector(sel);
+    let reached = crate::regions::selector(sel);
     exclude
         .iter()
         .filter(|m| reached.matches(&m.labels))
