@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use super::documents::Document;
 use super::schema::{self, Root};
-use super::{Naming, Options, Origin, PodShape, Policy, ReadPolicy};
+use super::{Location, Naming, Options, PodShape, Policy, ReadPolicy};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::eval::{CompiledPolicy, NamedPort};
 use crate::k8s::cluster_policy;
@@ -104,7 +104,7 @@ pub struct WorkloadObject {
     pub uid: Option<String>,
     pub owner: Option<OwnerRef>,
     pub shape: PodShape,
-    pub origin: Origin,
+    pub origin: Location,
     /// A pod that finished (`Succeeded`, `Failed`): kept only as a pod of
     /// a Job (or CronJob), without its addresses.
     pub finished: bool,
@@ -115,7 +115,7 @@ pub struct WorkloadObject {
 pub struct NamespaceObject {
     pub name: String,
     pub labels: BTreeMap<String, String>,
-    pub origin: Origin,
+    pub origin: Location,
 }
 
 /// Everything read from the documents, before owners are resolved.
@@ -312,7 +312,7 @@ pub fn collect(
                     .unwrap_or("?"),
             )
             .into_owned(),
-            origin: Origin {
+            origin: Location {
                 file: document.file,
                 document: document.index,
                 item,
@@ -387,7 +387,7 @@ struct Reader<'a> {
     value: &'a Value,
     kind: &'a str,
     name: String,
-    origin: Origin,
+    origin: Location,
     diagnostics: &'a mut Vec<Diagnostic>,
 }
 
