@@ -386,7 +386,7 @@ pub fn analyze(manifests: &Manifests, options: &Options) -> Analysis {
         .workloads
         .iter()
         .enumerate()
-        .filter(|(w, _)| pods_of[*w].is_empty())
+        .filter(|(w, _)| pods_of.get(*w).is_none_or(Vec::is_empty))
         .map(|(_, wl)| wl.id.clone())
         .collect();
 
@@ -403,10 +403,14 @@ pub fn analyze(manifests: &Manifests, options: &Options) -> Analysis {
                     ports.union_with(matrix.get(s, d));
                 }
             }
+            let (Some(wa), Some(wb)) = (manifests.workloads.get(a), manifests.workloads.get(b))
+            else {
+                continue;
+            };
             if !ports.is_empty() {
                 connections.push(Connection {
-                    src: Peer::Workload(manifests.workloads[a].id.clone()),
-                    dst: Peer::Workload(manifests.workloads[b].id.clone()),
+                    src: Peer::Workload(wa.id.clone()),
+                    dst: Peer::Workload(wb.id.clone()),
                     conn: Conn(ports),
                 });
             }
