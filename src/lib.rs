@@ -31,6 +31,7 @@ pub mod lint;
 pub mod load;
 pub mod lsp;
 pub mod manifest;
+pub mod regions;
 pub mod render;
 pub mod resolve;
 pub mod source;
@@ -388,7 +389,7 @@ fn compose(
     let tiers = !program.tiers.is_empty();
     let check = options.check_expectations && (!program.expectations.is_empty() || tiers);
     let mut set = eval::PolicySet::default();
-    let mut atoms = verify::regions::Atoms::default();
+    let mut index = regions::Index::default();
     let mut provenance = emit::Provenance::default();
     let mut unevaluable = None;
     let mut cluster = Vec::new();
@@ -399,7 +400,7 @@ fn compose(
             if let Err(e) = set.add_cluster(&emitted.objects) {
                 unevaluable = Some(e.to_string());
             }
-            atoms.add_cluster(&emitted.objects);
+            index.add_cluster(&emitted.objects);
         }
         provenance.cluster = emitted.provenance;
         cluster = emitted.objects;
@@ -424,14 +425,15 @@ fn compose(
             sink(&ns.name, &emitted.policies, &names.policies).map_err(Halt::Sink)?;
         }
         if check {
+            let first = set.view_count();
             if let Err(e) = set.extend_from_slice(&emitted.policies) {
                 unevaluable = Some(e.to_string());
             }
+            index.add(set.views_after(first));
             if let Err(e) = set.extend_cilium(&names.policies) {
                 unevaluable = Some(e.to_string());
             }
-            atoms.add(&emitted.policies);
-            atoms.add_cilium(&names.policies);
+            index.add_cilium(&names.policies);
         }
         if check || options.keep_provenance {
             provenance.policies.extend(emitted.provenance.policies);
@@ -454,7 +456,7 @@ fn compose(
                     diags.extend(verify::expectations_in(
                         &program,
                         &set,
-                        &atoms,
+                        &index,
                         &provenance,
                         &out.sources,
                     ));
@@ -462,7 +464,7 @@ fn compose(
                         diags.extend(verify::contradictions(
                             &program,
                             &set,
-                            &atoms,
+                            &index,
                             &provenance,
                             &out.sources,
                         ));

@@ -74,8 +74,10 @@ type Key = (WorkloadName, Direction, ExposedPeer);
 pub fn exposure(manifests: &Manifests, set: &PolicySet, subjects: &Subjects) -> Vec<Exposure> {
     let mut found: BTreeMap<Key, (PortSet, BTreeSet<String>)> = BTreeMap::new();
     let everything = ExposedPeer("*/*".to_owned());
-    for (p, pod) in subjects.pods.iter().enumerate() {
-        let workload = &manifests.workloads[subjects.owner[p]].id;
+    for (pod, owner) in subjects.pods.iter().zip(&subjects.owner) {
+        let Some(workload) = manifests.workloads.get(*owner).map(|w| &w.id) else {
+            continue;
+        };
         for direction in [Direction::Ingress, Direction::Egress] {
             let policies = match direction {
                 Direction::Ingress => set.ingress_policies(pod),

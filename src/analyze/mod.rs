@@ -359,7 +359,9 @@ pub fn analyze(manifests: &Manifests, options: &Options) -> Analysis {
     let subjects = Subjects::with(manifests, options.conventions);
     let selecting = options.focus.is_some() || !options.focus_namespaces.is_empty();
     let in_focus = |w: usize| -> bool {
-        let id = &manifests.workloads[w].id;
+        let Some(id) = manifests.workloads.get(w).map(|w| &w.id) else {
+            return false;
+        };
         !selecting
             || options
                 .focus
@@ -370,16 +372,21 @@ pub fn analyze(manifests: &Manifests, options: &Options) -> Analysis {
     // Pods of each analyzed workload.
     let mut pods_of: Vec<Vec<usize>> = vec![Vec::new(); manifests.workloads.len()];
     for (p, &w) in subjects.owner.iter().enumerate() {
-        pods_of[w].push(p);
+        if let Some(pods) = pods_of.get_mut(w) {
+            pods.push(p);
+        }
     }
-    let analyzed: Vec<usize> = (0..manifests.workloads.len())
-        .filter(|&w| !pods_of[w].is_empty())
+    let analyzed: Vec<usize> = pods_of
+        .iter()
+        .enumerate()
+        .filter(|(_, pods)| !pods.is_empty())
+        .map(|(w, _)| w)
         .collect();
     let host_network = manifests
         .workloads
         .iter()
         .enumerate()
-        .filter(|(w, _)| pods_of[*w].is_empty())
+        .filter(|(w, _)| pods_of.get(*w).is_none_or(Vec::is_empty))
         .map(|(_, wl)| wl.id.clone())
         .collect();
 
@@ -396,10 +403,14 @@ pub fn analyze(manifests: &Manifests, options: &Options) -> Analysis {
                     ports.union_with(matrix.get(s, d));
                 }
             }
+            let (Some(wa), Some(wb)) = (manifests.workloads.get(a), manifests.workloads.get(b))
+            else {
+                continue;
+            };
             if !ports.is_empty() {
                 connections.push(Connection {
-                    src: Peer::Workload(manifests.workloads[a].id.clone()),
-                    dst: Peer::Workload(manifests.workloads[b].id.clone()),
+                    src: Peer::Workload(wa.id.clone()),
+                    dst: Peer::Workload(wb.id.clone()),
                     conn: Conn(ports),
                 });
             }

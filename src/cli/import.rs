@@ -7,11 +7,9 @@ use clap::Args;
 use super::analyze::{read, ManifestArgs};
 use super::flags::{self, OUT_FILE_HELP};
 use super::{DiagnosticArgs, Exit, Outcome, Reporter, Stop};
-use crate::diagnostic::{codes, Code, Diagnostic, Severity};
 use crate::error::{Error, ErrorKind};
 use crate::files;
-use crate::import::{self, thousands, Import, ImportError, Settings};
-use crate::manifest::Manifests;
+use crate::import::{self, thousands, ImportError, Settings};
 
 pub const AFTER_HELP: &str = "\
 Examples:
@@ -81,87 +79,6 @@ pub struct ImportArgs {
     pub diagnostics: DiagnosticArgs,
 }
 
-/// One E104 per namespace left unconverted; `ported`: the namespaces that
-/// would convert if pods labelled like a workload declared its ports.
-fn unconvertible(
-    imported: &Import,
-    manifests: &Manifests,
-    keep: bool,
-    ported: &std::collections::BTreeSet<String>,
-) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for u in &imported.unconvertible {
-        let Some(first) = u.policies.first().map(|i| &manifests.policies[*i]) else {
-            continue;
-        };
-        let names: Vec<String> = u
-            .policies
-            .iter()
-            .map(|i| format!("`{}`", manifests.policies[*i].name()))
-            .collect();
-        let mut d = Diagnostic::new(
-            codes::UNCONVERTIBLE,
-            first.origin.span,
-            format!(
-                "the policies of namespace `{}` cannot be written in NPL exactly",
-                u.namespace
-            ),
-        )
-        .with_primary(if names.len() == 1 {
-            "its only policy".to_string()
-        } else {
-            format!("one of its {} policies: {}", names.len(), names.join(", "))
-        });
-        for i in u.policies.iter().skip(1) {
-            let p = &manifests.policies[*i];
-            d = d.with_secondary(p.origin.span, format!("`{}`", p.key()));
-        }
-        let assumable = ported.contains(&u.namespace);
-        if assumable {
-            // The blame of the rounds that follow is beside the point.
-            d = d.with_note(
-                "a rule names a container port that the rule on the other side gives by number: the two agree only for pods that declare that name at that number, and the check also tries pods with the same labels that declare other ports",
-            );
-        }
-        let reasons = if assumable { &[][..] } else { &u.reasons[..] };
-        let mut said = std::collections::BTreeSet::new();
-        for r in reasons.iter().filter(|r| said.insert(r.as_str())) {
-            d = d.with_note(r.clone());
-        }
-        let differences = if assumable {
-            &[][..]
-        } else {
-            &u.differences[..]
-        };
-        for f in differences {
-            d = d.with_note(format!(
-                "{} -> {}: the input allows {}, the program would allow {}",
-                f.src, f.dst, f.input, f.program
-            ));
-        }
-        d = if keep {
-            let mut d = d.with_help(
-                "these policies are written unchanged beside the program (--keep-unconvertible)",
-            );
-            d.code = Code {
-                severity: Severity::Warning,
-                ..d.code
-            };
-            d
-        } else if assumable {
-            d.with_help(
-                "pass `--assume-workload-ports` to prove the program for pods that declare their workload's container ports (every pod of the input does), or `--keep-unconvertible FILE` to keep these policies as they are (docs/import.md)",
-            )
-        } else {
-            d.with_help(
-                "pass `--keep-unconvertible FILE` to keep these policies as they are beside the program (docs/import.md)",
-            )
-        };
-        out.push(d);
-    }
-    out
-}
-
 /// The file the kept policies go to.
 fn kept_path(path: &Path) -> PathBuf {
     if path.is_dir() {
@@ -169,35 +86,6 @@ fn kept_path(path: &Path) -> PathBuf {
     } else {
         path.to_path_buf()
     }
-}
-
-/// The kept policies as multi-document YAML.
-fn kept_yaml(imported: &Import) -> Result<String, Stop> {
-    let mut docs = Vec::new();
-    for p in &imported.kept {
-        // As written, less what the API server fills in (a dump's
-        // `resourceVersion` would make a later apply conflict).
-        let mut p = p.clone();
-        let m = &mut p.metadata;
-        m.uid = None;
-        m.resource_version = None;
-        m.generation = None;
-        m.creation_timestamp = None;
-        m.managed_fields = None;
-        m.self_link = None;
-        if let Some(a) = m.annotations.as_mut() {
-            a.remove("kubectl.kubernetes.io/last-applied-configuration");
-            if a.is_empty() {
-                m.annotations = None;
-            }
-        }
-        let value = serde_json::to_value(&p)
-            .map_err(|e| Stop::Error(Error::config(format!("cannot write a policy: {e}"))))?;
-        docs.push(crate::k8s::yaml::to_string(
-            &crate::k8s::yaml::Node::from_json(&value),
-        ));
-    }
-    Ok(docs.join("---\n"))
 }
 
 pub fn run(args: &ImportArgs, reporter: &mut Reporter) -> Outcome {
@@ -220,41 +108,21 @@ pub fn run(args: &ImportArgs, reporter: &mut Reporter) -> Outcome {
         workload_label: args.workload_label.clone(),
         assume_workload_ports: args.assume_workload_ports,
     };
-    let imported = import::import(manifests, &settings).map_err(|e| match e {
-        ImportError::TooLarge => Error::new(ErrorKind::Check, e.to_string())
-            .with_help("import the namespaces a few at a time (`kubectl get -n NS`)"),
-        ImportError::Internal(_) => Error::new(ErrorKind::Check, e.to_string())
-            .with_help("nothing was written; please report this input"),
-    })?;
     let keep = args.keep_unconvertible.is_some();
-    // Would the assumption about named ports make a difference? Say so.
-    let mut ported = std::collections::BTreeSet::new();
-    if !imported.unconvertible.is_empty() && !settings.assume_workload_ports {
-        let assumed = Settings {
-            assume_workload_ports: true,
-            ..settings.clone()
-        };
-        if let Ok(other) = import::import(manifests, &assumed) {
-            let still: std::collections::BTreeSet<&str> = other
-                .unconvertible
-                .iter()
-                .map(|u| u.namespace.as_str())
-                .collect();
-            ported.extend(
-                imported
-                    .unconvertible
-                    .iter()
-                    .filter(|u| !still.contains(u.namespace.as_str()))
-                    .map(|u| u.namespace.clone()),
-            );
-        }
-    }
-    let diags = unconvertible(&imported, manifests, keep, &ported);
+    let report =
+        import::import_with_diagnostics(manifests, &settings, keep).map_err(|e| match e {
+            ImportError::TooLarge => Error::new(ErrorKind::Check, e.to_string())
+                .with_help("import the namespaces a few at a time (`kubectl get -n NS`)"),
+            ImportError::Internal(_) => Error::new(ErrorKind::Check, e.to_string())
+                .with_help("nothing was written; please report this input"),
+        })?;
+    let (imported, diags) = (report.import, report.diagnostics);
     if reporter.diagnostics(&diags, &manifests.sources) {
         return Err(Stop::Exit(Exit::Failed));
     }
     if let (Some(path), false) = (&args.keep_unconvertible, imported.kept.is_empty()) {
-        files::write_file(&kept_path(path), &kept_yaml(&imported)?, None)?;
+        let yaml = imported.kept_yaml().map_err(Error::config)?;
+        files::write_file(&kept_path(path), &yaml, None)?;
     }
     flags::emit(
         &imported.text,

@@ -36,7 +36,7 @@ pub const SERVER_METADATA_FIELDS: &[&str] = &[
 /// removed too (for annotations that change without changing the policy).
 pub fn normalize(policy: &mut Value, ignored_annotations: &[String]) {
     drop_nulls(policy);
-    drop_server_fields(policy);
+    drop_server_metadata(policy);
     drop_annotations(policy, ignored_annotations);
     drop_empty_metadata_maps(policy);
     default_namespace(policy);
@@ -59,6 +59,21 @@ pub fn drop_nulls(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(drop_nulls),
         _ => {}
+    }
+}
+
+/// Removes what the API server fills in: `status`, the server-populated
+/// metadata fields and the last-applied-configuration annotation (and
+/// `annotations` when nothing is left). The one metadata normalizer: `npc
+/// diff` compares objects through it, and `npc import` writes the policies
+/// it keeps through it.
+pub fn drop_server_metadata(object: &mut Value) {
+    drop_server_fields(object);
+    drop_annotations(object, &[]);
+    if let Some(meta) = metadata_mut(object) {
+        if meta.get("annotations").is_some_and(is_empty_map) {
+            meta.remove("annotations");
+        }
     }
 }
 

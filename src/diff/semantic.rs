@@ -87,7 +87,7 @@ impl SemanticReport {
 pub enum Pods {
     /// Each pod is also compared, as a destination, declaring the named
     /// ports of either policy set in every class of numbers their numbered
-    /// ports and ranges tell apart (`verify::port_classes`).
+    /// ports and ranges tell apart (`regions::port_classes`).
     Representatives,
     /// Each pod is compared as it is (an inventory's pods).
     AsDeclared,
@@ -144,14 +144,8 @@ pub fn compare_all(
     let invalid = |e: crate::eval::PolicyErrors| Error::Encode {
         message: format!("the policies cannot be evaluated: {e}"),
     };
-    let declarations = match pods {
-        Pods::Representatives => {
-            let (declarations, note) = named_port_declarations(&before, &after);
-            report.notes.extend(note);
-            declarations
-        }
-        Pods::AsDeclared => Vec::new(),
-    };
+    // The note on named ports comes before those on cluster policies.
+    let note_at = report.notes.len();
     let mut cluster_before = Vec::new();
     let mut cluster_after = desired_cluster.to_vec();
     for p in &deployed.cluster {
@@ -194,6 +188,16 @@ pub fn compare_all(
     let mut after = PolicySet::new(after).map_err(invalid)?;
     after.add_cluster(&cluster_after).map_err(invalid)?;
     after.extend_cilium(&after_cilium).map_err(invalid)?;
+    let declarations = match pods {
+        Pods::Representatives => {
+            let (declarations, note) = named_port_declarations(&before, &after);
+            if let Some(note) = note {
+                report.notes.insert(note_at, note);
+            }
+            declarations
+        }
+        Pods::AsDeclared => Vec::new(),
+    };
     // A pod as the endpoints declare it shows the stand-ins' numbers by
     // name; a pod declaring a named port elsewhere says so in its name.
     let text = |s: PortSet, stand_ins: &[crate::eval::NamedPort]| {
@@ -266,17 +270,23 @@ pub fn compare_all(
 /// ranges tell apart (none when no rule names a port), and a note when
 /// there are too many to compare them all.
 fn named_port_declarations(
-    before: &[NetworkPolicy],
-    after: &[NetworkPolicy],
+    before: &PolicySet,
+    after: &PolicySet,
 ) -> (Vec<Vec<crate::eval::NamedPort>>, Option<String>) {
-    use crate::verify::port_classes::{self, PortUse};
+    use crate::eval::{Direction, PolicyKind};
+    use crate::regions::port_classes::{self, PortUse};
     let mut uses = PortUse::default();
-    for policy in before.iter().chain(after) {
-        let Some(spec) = &policy.spec else { continue };
-        let ingress = spec.ingress.iter().flatten().map(|r| &r.ports);
-        let egress = spec.egress.iter().flatten().map(|r| &r.ports);
-        for port in ingress.chain(egress).flatten().flatten() {
-            uses.add(port);
+    let policies = before
+        .views()
+        .chain(after.views())
+        .filter(|p| p.kind() == PolicyKind::NetworkPolicy);
+    for policy in policies {
+        for direction in [Direction::Ingress, Direction::Egress] {
+            for rule in policy.rules(direction) {
+                for port in rule.port_entries().into_iter().flatten() {
+                    uses.add_entry(port);
+                }
+            }
         }
     }
     let wanted: Vec<_> = uses
@@ -349,7 +359,7 @@ pub fn program_endpoints(program: &crate::ir::Program) -> Vec<(String, Endpoint)
 /// names where it can, so that nested blocks get endpoints of their own.
 pub fn program_endpoint_list(program: &crate::ir::Program) -> ProgramEndpoints {
     use crate::ir::{NamespaceSelector, Peer, Ports, Selector};
-    use crate::verify::representative::{named_ports, representatives, Representative};
+    use crate::regions::representative::{named_ports, representatives, Representative};
     let mut peers: Vec<Peer> = Vec::new();
     let mut ports = std::collections::BTreeSet::new();
     for r in &program.rules {
@@ -469,8 +479,8 @@ fn outside_managed(
 fn ip_representative(
     block: &crate::k8s::IpBlock,
     all: &[crate::k8s::IpBlock],
-) -> Option<crate::verify::representative::Representative> {
-    use crate::verify::representative::address;
+) -> Option<crate::regions::representative::Representative> {
+    use crate::regions::representative::address;
     let mut narrowed = block.clone();
     for other in all {
         if block.cidr.strictly_contains(other.cidr) && !narrowed.except.contains(&other.cidr) {
@@ -478,8 +488,8 @@ fn ip_representative(
         }
     }
     let ip = address(&narrowed).or_else(|| address(block))?;
-    Some(crate::verify::representative::Representative {
-        kind: crate::verify::representative::Kind::Address,
+    Some(crate::regions::representative::Representative {
+        kind: crate::regions::representative::Kind::Address,
         endpoint: Endpoint::Ip(ip),
     })
 }

@@ -14,7 +14,7 @@
 //! and a pod whose address is known and inside one. A pod whose address is
 //! unknown is taken to lie in the CIDRs that hold every address of a family
 //! (`0.0.0.0/0`, `::/0`: `world` contains every pod) and outside the others;
-//! `expect` lines give pods every position instead (`verify::regions`).
+//! `expect` lines give pods every position instead (`regions::Splitter`).
 //! Named ports (`destinationNamedPort`) match the destination pod's
 //! container port of that name, whatever its protocol.
 

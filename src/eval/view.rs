@@ -65,6 +65,25 @@ impl PolicySet {
             })
     }
 
+    /// The policies after the first `count` (those pushed since the set
+    /// held `count`: [`PolicySet::view_count`]).
+    pub fn views_after(&self, count: usize) -> impl Iterator<Item = PolicyView<'_>> {
+        self.policies
+            .iter()
+            .enumerate()
+            .skip(count)
+            .map(|(i, policy)| PolicyView {
+                policy,
+                id: PolicyId::from_index(i),
+            })
+    }
+
+    /// How many policies [`PolicySet::views`] gives (NetworkPolicies and
+    /// CiliumNetworkPolicies; cluster policies are not among them).
+    pub fn view_count(&self) -> usize {
+        self.policies.len()
+    }
+
     /// One policy, by id.
     pub fn view(&self, id: PolicyId) -> Option<PolicyView<'_>> {
         self.policies

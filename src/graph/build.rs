@@ -9,7 +9,7 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 
 use super::select::Selection;
 use super::{
-    Edge, Expectation, Graph, Group, GroupKind, Isolation, Node, NodeKind, Origin, PolicyRef,
+    Edge, EdgeSource, Expectation, Graph, Group, GroupKind, Isolation, Node, NodeKind, PolicyRef,
     PortRange, RuleRef, SideIsolation, Tables, TooLarge, EXTERNAL_GROUP,
 };
 use crate::diagnostic::{codes, Diagnostic};
@@ -348,8 +348,8 @@ impl Builder<'_> {
             for t in &side.tiers {
                 let decided = side.step == Some(t.tier);
                 let o = match (t.action, decided) {
-                    ("accept", true) => Origin::Accept,
-                    ("pass", _) => Origin::Pass,
+                    ("accept", true) => EdgeSource::Accept,
+                    ("pass", _) => EdgeSource::Pass,
                     _ => continue,
                 };
                 origins.insert(o);
@@ -362,7 +362,8 @@ impl Builder<'_> {
                 });
             }
             for r in &side.allowed_by {
-                let kinds: BTreeSet<Origin> = r.origins.iter().filter_map(|k| origin(k)).collect();
+                let kinds: BTreeSet<EdgeSource> =
+                    r.origins.iter().filter_map(|k| origin(k)).collect();
                 origins.extend(kinds.iter().copied());
                 rules.push(RuleRef {
                     policy: r.policy.clone(),
@@ -421,7 +422,7 @@ impl Builder<'_> {
                         policy: r.policy.clone(),
                         direction: r.direction.as_str().to_string(),
                         rule: r.rule,
-                        origins: vec![Origin::Deny],
+                        origins: vec![EdgeSource::Deny],
                         lines: r.lines.clone(),
                     });
                 }
@@ -436,7 +437,7 @@ impl Builder<'_> {
             ports: text,
             port_ranges: ranges,
             all_ports: denied.is_full(),
-            origins: vec![Origin::Deny],
+            origins: vec![EdgeSource::Deny],
             rule_set: tables.rule_set(rules)?,
             trace,
         })
@@ -587,11 +588,11 @@ fn merge_rule(known: &mut RuleTrace, r: RuleTrace) {
     }
 }
 
-fn origin(kind: &str) -> Option<Origin> {
+fn origin(kind: &str) -> Option<EdgeSource> {
     match kind {
-        "allow" => Some(Origin::Allow),
-        "dns" | "dns-server" => Some(Origin::Dns),
-        "scrape" => Some(Origin::Scrape),
+        "allow" => Some(EdgeSource::Allow),
+        "dns" | "dns-server" => Some(EdgeSource::Dns),
+        "scrape" => Some(EdgeSource::Scrape),
         _ => None,
     }
 }

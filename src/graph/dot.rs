@@ -5,19 +5,19 @@
 use std::fmt::Write as _;
 
 use super::{
-    display_label, group_members, group_title, open_text, Drawn, Graph, GroupKind, NodeKind,
-    Origin, Source, ANY_POD,
+    display_label, group_members, group_title, open_text, Drawn, EdgeSource, Graph, GroupKind,
+    NodeKind, Source, ANY_POD,
 };
 
 /// Edge colours and styles by origin; the HTML page uses the same colours.
-pub(crate) fn origin_style(o: Option<Origin>) -> (&'static str, &'static str) {
+pub(crate) fn origin_style(o: Option<EdgeSource>) -> (&'static str, &'static str) {
     match o {
-        Some(Origin::Allow) | None => ("#2563eb", "solid"),
-        Some(Origin::Dns) => ("#7c3aed", "dashed"),
-        Some(Origin::Scrape) => ("#c2410c", "dotted"),
-        Some(Origin::Accept) => ("#0f766e", "bold"),
-        Some(Origin::Pass) => ("#0891b2", "solid"),
-        Some(Origin::Deny) => ("#9f1239", "dashed"),
+        Some(EdgeSource::Allow) | None => ("#2563eb", "solid"),
+        Some(EdgeSource::Dns) => ("#7c3aed", "dashed"),
+        Some(EdgeSource::Scrape) => ("#c2410c", "dotted"),
+        Some(EdgeSource::Accept) => ("#0f766e", "bold"),
+        Some(EdgeSource::Pass) => ("#0891b2", "solid"),
+        Some(EdgeSource::Deny) => ("#9f1239", "dashed"),
     }
 }
 
@@ -168,7 +168,7 @@ pub fn render(g: &Graph) -> String {
         let origin = e.style_origin();
         let (color, style) = origin_style(origin);
         // What is allowed dominates the picture: allow edges are the widest.
-        let width = if matches!(origin, Some(Origin::Allow) | None) {
+        let width = if matches!(origin, Some(EdgeSource::Allow) | None) {
             1.6
         } else {
             1.0
@@ -181,7 +181,7 @@ pub fn render(g: &Graph) -> String {
             format!("{who}: {} ({})", e.ports, some_lines(lines))
         };
         // A tier `deny` ends in a bar: the connection does not happen.
-        let head = if origin == Some(Origin::Deny) {
+        let head = if origin == Some(EdgeSource::Deny) {
             ", arrowhead=tee"
         } else {
             ""
@@ -215,7 +215,7 @@ pub fn render(g: &Graph) -> String {
             }
         }
     }
-    let tiers: Vec<Origin> = [Origin::Accept, Origin::Pass, Origin::Deny]
+    let tiers: Vec<EdgeSource> = [EdgeSource::Accept, EdgeSource::Pass, EdgeSource::Deny]
         .into_iter()
         .filter(|t| g.edges.iter().any(|e| e.origins.contains(t)))
         .collect();
@@ -241,13 +241,13 @@ fn some_lines(lines: &[String]) -> String {
     text
 }
 
-fn legend(o: &mut String, of: Source, tiers: &[Origin]) {
+fn legend(o: &mut String, of: Source, tiers: &[EdgeSource]) {
     let row = |color: &str, text: &str| {
         format!("<TR><TD ALIGN=\"LEFT\"><FONT COLOR=\"{color}\">{text}</FONT></TD></TR>")
     };
-    let (allow, _) = origin_style(Some(Origin::Allow));
-    let (dns, _) = origin_style(Some(Origin::Dns));
-    let (scrape, _) = origin_style(Some(Origin::Scrape));
+    let (allow, _) = origin_style(Some(EdgeSource::Allow));
+    let (dns, _) = origin_style(Some(EdgeSource::Dns));
+    let (scrape, _) = origin_style(Some(EdgeSource::Scrape));
     let open = row(
         "#374151",
         "open: no policy isolates that direction of the endpoint",
@@ -267,8 +267,8 @@ fn legend(o: &mut String, of: Source, tiers: &[Origin]) {
                 rows.push(row(
                     color,
                     match t {
-                        Origin::Accept => "bold: accepted by a tier statement",
-                        Origin::Pass => "teal: an admin `pass`, then the namespaces' policies",
+                        EdgeSource::Accept => "bold: accepted by a tier statement",
+                        EdgeSource::Pass => "teal: an admin `pass`, then the namespaces' policies",
                         _ => "dashed ⊣: what the namespaces allow, denied by a tier statement",
                     },
                 ));

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 use super::build::port_text;
 use super::{
-    Edge, Graph, Group, GroupKind, Isolation, Node, NodeKind, Origin, PolicyRef, RuleRef,
+    Edge, EdgeSource, Graph, Group, GroupKind, Isolation, Node, NodeKind, PolicyRef, RuleRef,
     SideIsolation, Tables, TooLarge, EXTERNAL_GROUP,
 };
 use crate::analyze::{Analysis, IpRange, Peer};
@@ -302,7 +302,7 @@ fn edge(
                         policy: key,
                         direction: direction.to_string(),
                         rule: *rule,
-                        origins: vec![Origin::Allow],
+                        origins: vec![EdgeSource::Allow],
                         lines: at,
                     });
                 }
@@ -328,7 +328,7 @@ fn edge(
         ports: text,
         port_ranges: ranges,
         all_ports: allowed.is_full(),
-        origins: vec![Origin::Allow],
+        origins: vec![EdgeSource::Allow],
         rule_set,
         trace,
     })

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::dot::{origin_style, FAILS_COLOR, HOLDS_COLOR};
 use super::{
-    display_label, group_title, open_text, Drawn, Graph, GroupKind, NodeKind, Origin, ANY_POD,
+    display_label, group_title, open_text, Drawn, EdgeSource, Graph, GroupKind, NodeKind, ANY_POD,
 };
 
 /// A Mermaid quoted string: `"`, `#`, `<`, `>`, `|`, `;` and backticks
@@ -105,12 +105,12 @@ pub fn render(g: &Graph) -> String {
         let origin = e.style_origin();
         let (color, _) = origin_style(origin);
         let (arrow, extra) = match origin {
-            Some(Origin::Allow) | None => ("-->", ""),
-            Some(Origin::Dns) => ("-.->", ""),
-            Some(Origin::Scrape) => ("-.->", ",stroke-dasharray:2 3"),
-            Some(Origin::Accept) => ("==>", ""),
-            Some(Origin::Pass) => ("-->", ""),
-            Some(Origin::Deny) => ("--x", ",stroke-dasharray:6 3"),
+            Some(EdgeSource::Allow) | None => ("-->", ""),
+            Some(EdgeSource::Dns) => ("-.->", ""),
+            Some(EdgeSource::Scrape) => ("-.->", ",stroke-dasharray:2 3"),
+            Some(EdgeSource::Accept) => ("==>", ""),
+            Some(EdgeSource::Pass) => ("-->", ""),
+            Some(EdgeSource::Deny) => ("--x", ",stroke-dasharray:6 3"),
         };
         let label = e.label();
         let _ = writeln!(o, "  {s} {arrow}|{}| {t}", q(&label));

@@ -302,7 +302,7 @@ pub struct PolicyRef {
 /// Where the rules that allow a connection come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Origin {
+pub enum EdgeSource {
     /// A tier `deny` that removes what the namespaces' own policies allow
     /// (the ports of such an edge are the ones denied).
     Deny,
@@ -318,15 +318,15 @@ pub enum Origin {
     Scrape,
 }
 
-impl Origin {
+impl EdgeSource {
     pub fn as_str(self) -> &'static str {
         match self {
-            Origin::Deny => "deny",
-            Origin::Accept => "accept",
-            Origin::Pass => "pass",
-            Origin::Allow => "allow",
-            Origin::Dns => "dns",
-            Origin::Scrape => "scrape",
+            EdgeSource::Deny => "deny",
+            EdgeSource::Accept => "accept",
+            EdgeSource::Pass => "pass",
+            EdgeSource::Allow => "allow",
+            EdgeSource::Dns => "dns",
+            EdgeSource::Scrape => "scrape",
         }
     }
 }
@@ -364,7 +364,7 @@ pub struct Edge {
     pub port_ranges: Vec<PortRange>,
     pub all_ports: bool,
     /// The origins of the rules that allow it, `allow` first.
-    pub origins: Vec<Origin>,
+    pub origins: Vec<EdgeSource>,
     /// The rules that allow it, and their lines: an index into
     /// [`Graph::rule_sets`].
     pub rule_set: usize,
@@ -377,7 +377,7 @@ impl Edge {
     /// The edge's label in pictures: its ports, after its origins unless it
     /// comes from `allow` statements only (`dns: TCP 53; UDP 53`).
     pub fn label(&self) -> String {
-        if self.origins.is_empty() || self.origins == [Origin::Allow] {
+        if self.origins.is_empty() || self.origins == [EdgeSource::Allow] {
             return self.ports.clone();
         }
         let names: Vec<&str> = self.origins.iter().map(|o| o.as_str()).collect();
@@ -385,7 +385,7 @@ impl Edge {
     }
 
     /// The origin that decides how the edge is drawn.
-    pub fn style_origin(&self) -> Option<Origin> {
+    pub fn style_origin(&self) -> Option<EdgeSource> {
         self.origins.first().copied()
     }
 }
@@ -399,7 +399,7 @@ pub struct RuleRef {
     pub direction: String,
     /// Index into the policy's `spec.egress` / `spec.ingress`.
     pub rule: usize,
-    pub origins: Vec<Origin>,
+    pub origins: Vec<EdgeSource>,
     pub lines: Vec<String>,
 }
 
@@ -663,7 +663,7 @@ impl Graph {
             .filter(|n| n.kind != NodeKind::External)
             .map(|n| n.id.as_str())
             .collect();
-        type Key<'k> = (&'k str, &'k str, &'k [Origin], &'k [String]);
+        type Key<'k> = (&'k str, &'k str, &'k [EdgeSource], &'k [String]);
         let mut by_key: BTreeMap<Key<'_>, Vec<usize>> = BTreeMap::new();
         for (i, e) in self.edges.iter().enumerate() {
             if pods.contains(e.source.as_str()) {

@@ -26,6 +26,7 @@ pub mod complement;
 pub mod endpoints;
 pub mod expectations;
 pub mod pairs;
+mod report;
 pub mod translate;
 pub mod universe;
 
@@ -33,11 +34,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 
-use crate::eval::{Direction, Endpoint, PolicySet, PortSet, Protocol, Side};
+use crate::eval::{Direction, Endpoint, PolicyId, PolicySet, PortSet, Protocol, Side};
 use crate::manifest::Manifests;
-use crate::verify::representative::label_text;
+use crate::regions::representative::label_text;
 use translate::StatementId;
 
+pub use report::{import_with_diagnostics, Report};
 pub use translate::Settings;
 pub use universe::{TooLarge, Universe};
 
@@ -66,9 +68,9 @@ pub struct Difference {
 #[derive(Clone, Debug, Default)]
 pub struct Unconvertible {
     pub namespace: String,
-    /// Its policies (indices into `Manifests::policies`), the ones whose
-    /// rules made a difference first.
-    pub policies: Vec<usize>,
+    /// Its policies (`Manifests::policy`), the ones whose rules made a
+    /// difference first.
+    pub policies: Vec<PolicyId>,
     pub reasons: Vec<String>,
     pub differences: Vec<Difference>,
     /// The policies (program and kept) that differed from the input when
@@ -136,7 +138,9 @@ fn describe(universe: &Universe, index: Option<usize>, ip: Option<std::net::IpAd
     if let Some(Some(name)) = universe.names.get(i) {
         return name.clone();
     }
-    let pod = &universe.pods[i];
+    let Some(pod) = universe.pods.get(i) else {
+        return String::new();
+    };
     format!(
         "a pod in `{}` with {}",
         pod.namespace,
@@ -191,13 +195,16 @@ enum Culprit {
 
 impl Compiled<'_> {
     /// The statements behind the program rules that matched one side.
-    fn statements(&self, side: &Side, egress: bool) -> BTreeSet<StatementId> {
+    fn statements(&self, side: &Side, direction: Direction) -> BTreeSet<StatementId> {
         let mut out = BTreeSet::new();
         for r in &side.matched {
             let Some(p) = self.provenance.of(&r.policy) else {
                 continue;
             };
-            let rules = if egress { &p.egress } else { &p.ingress };
+            let rules = match direction {
+                Direction::Egress => &p.egress,
+                Direction::Ingress => &p.ingress,
+            };
             for o in rules.get(r.rule).into_iter().flatten() {
                 if o.kind != crate::ir::OriginKind::Allow {
                     continue;
@@ -215,55 +222,66 @@ impl Compiled<'_> {
     }
 }
 
-/// What to blame for one side of a flow whose ports differ (`flow`:
-/// input, program): `owner` (the namespace whose policies decide the
-/// side) when the program allows less there on ports the flow loses, and
-/// the statements that wrote the program's rules when it allows more on
-/// ports the flow gains.
-#[allow(clippy::too_many_arguments)]
+/// One flow whose ports differ: its endpoints, and the ports the input
+/// and the program allow for it.
+struct Flow<'a> {
+    src: &'a Endpoint,
+    dst: &'a Endpoint,
+    input: &'a PortSet,
+    program: &'a PortSet,
+}
+
+/// One side of a flow: its direction, the namespace whose policies decide
+/// it, and the ports the input and the program allow on it.
+struct FlowSide<'a> {
+    direction: Direction,
+    owner: &'a str,
+    input: &'a PortSet,
+    program: &'a PortSet,
+}
+
+/// What to blame for one side of a flow: the side's `owner` when the
+/// program allows less there on ports the flow loses, and the statements
+/// that wrote the program's rules when it allows more on ports the flow
+/// gains.
 fn blame(
-    input_side: &PortSet,
-    program_side: &PortSet,
-    flow: (&PortSet, &PortSet),
-    owner: &str,
-    src: &Endpoint,
-    dst: &Endpoint,
-    egress: bool,
+    flow: &Flow<'_>,
+    side: &FlowSide<'_>,
     compiled: &Compiled<'_>,
     out: &mut BTreeSet<Culprit>,
 ) {
-    if input_side == program_side {
+    if side.input == side.program {
         return;
     }
-    let (lost, gained) = (flow.0.difference(flow.1), flow.1.difference(flow.0));
-    if !input_side
-        .difference(program_side)
+    let (lost, gained) = (
+        flow.input.difference(flow.program),
+        flow.program.difference(flow.input),
+    );
+    if !side
+        .input
+        .difference(side.program)
         .intersection(&lost)
         .is_empty()
     {
-        out.insert(Culprit::Namespace(owner.to_string()));
+        out.insert(Culprit::Namespace(side.owner.to_string()));
     }
-    let wider = program_side.difference(input_side).intersection(&gained);
+    let wider = side.program.difference(side.input).intersection(&gained);
     if let Some((protocol, port)) = first_port(&wider) {
-        let verdict = compiled.set.evaluate(src, dst, protocol, port);
-        let side = if egress {
-            &verdict.egress
-        } else {
-            &verdict.ingress
+        let verdict = compiled.set.evaluate(flow.src, flow.dst, protocol, port);
+        let matched = match side.direction {
+            Direction::Egress => &verdict.egress,
+            Direction::Ingress => &verdict.ingress,
         };
         // Statements written for a rule of another side, on this one.
-        let direction = if egress {
-            Direction::Egress
-        } else {
-            Direction::Ingress
-        };
         let found: Vec<StatementId> = compiled
-            .statements(side, egress)
+            .statements(matched, side.direction)
             .into_iter()
-            .filter(|id| id.direction != direction || id.policy.split('/').next() != Some(owner))
+            .filter(|id| {
+                id.direction != side.direction || id.policy.split('/').next() != Some(side.owner)
+            })
             .collect();
         if found.is_empty() {
-            out.insert(Culprit::Namespace(owner.to_string()));
+            out.insert(Culprit::Namespace(side.owner.to_string()));
         }
         out.extend(found.into_iter().map(Culprit::Statement));
     }
@@ -293,9 +311,12 @@ fn compare(
     // A pod that repeats another but for its container ports is the same
     // source (named ports resolve on the destination): its flows are
     // those of the pod it repeats.
-    let sources = (0..pods.len()).filter(|s| !universe.repeats.get(*s).copied().unwrap_or(false));
-    for s in sources {
-        for d in 0..pods.len() {
+    let sources = pods
+        .iter()
+        .enumerate()
+        .filter(|(s, _)| !universe.repeats.get(*s).copied().unwrap_or(false));
+    for (s, src_pod) in sources {
+        for (d, dst_pod) in pods.iter().enumerate() {
             flows += 1;
             let (ea, ia) = (a.egress.get(s, d), a.ingress.get(s, d));
             let (eb, ib) = (b.egress.get(s, d), b.ingress.get(s, d));
@@ -305,32 +326,30 @@ fn compare(
                 continue;
             }
             let (src, dst) = (
-                Endpoint::Pod(pods[s].clone()),
-                Endpoint::Pod(pods[d].clone()),
+                Endpoint::Pod(src_pod.clone()),
+                Endpoint::Pod(dst_pod.clone()),
             );
+            let flow = Flow {
+                src: &src,
+                dst: &dst,
+                input: &fa,
+                program: &fb,
+            };
             let mut blamed = BTreeSet::new();
-            blame(
-                ea,
-                eb,
-                (&fa, &fb),
-                &pods[s].namespace,
-                &src,
-                &dst,
-                true,
-                compiled,
-                &mut blamed,
-            );
-            blame(
-                ia,
-                ib,
-                (&fa, &fb),
-                &pods[d].namespace,
-                &src,
-                &dst,
-                false,
-                compiled,
-                &mut blamed,
-            );
+            let egress = FlowSide {
+                direction: Direction::Egress,
+                owner: &src_pod.namespace,
+                input: ea,
+                program: eb,
+            };
+            let ingress = FlowSide {
+                direction: Direction::Ingress,
+                owner: &dst_pod.namespace,
+                input: ia,
+                program: ib,
+            };
+            blame(&flow, &egress, compiled, &mut blamed);
+            blame(&flow, &ingress, compiled, &mut blamed);
             record(
                 blamed,
                 Difference {
@@ -351,7 +370,11 @@ fn compare(
         let repeats = universe.repeats.get(i).copied().unwrap_or(false);
         for ip in &universe.addresses {
             let addr = Endpoint::Ip(*ip);
-            for (src, dst, egress) in [(&p, &addr, true), (&addr, &p, false)] {
+            for (src, dst, direction) in [
+                (&p, &addr, Direction::Egress),
+                (&addr, &p, Direction::Ingress),
+            ] {
+                let egress = direction == Direction::Egress;
                 if egress && repeats {
                     continue;
                 }
@@ -361,18 +384,21 @@ fn compare(
                 if fa == fb {
                     continue;
                 }
-                let mut blamed = BTreeSet::new();
-                blame(
-                    &fa,
-                    &fb,
-                    (&fa, &fb),
-                    &pod.namespace,
+                // An address has no policies: the pod's side decides.
+                let flow = Flow {
                     src,
                     dst,
-                    egress,
-                    compiled,
-                    &mut blamed,
-                );
+                    input: &fa,
+                    program: &fb,
+                };
+                let side = FlowSide {
+                    direction,
+                    owner: &pod.namespace,
+                    input: &fa,
+                    program: &fb,
+                };
+                let mut blamed = BTreeSet::new();
+                blame(&flow, &side, compiled, &mut blamed);
                 let (s, d) = if egress {
                     (
                         describe(universe, Some(i), None),
@@ -482,7 +508,7 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
         let set = PolicySet::from_slice(&output).map_err(|e| {
             ImportError::Internal(format!("the program's policies cannot be evaluated: {e}"))
         })?;
-        let universe = universe::universe(manifests, &[&input_objects, &output], settings)
+        let universe = universe::universe(manifests, &[&input, &set], settings)
             .map_err(|TooLarge| ImportError::TooLarge)?;
         let allows = translate::allows_by_line(&text);
         let compiled = Compiled {
@@ -498,11 +524,9 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
                 .into_iter()
                 .map(|(namespace, mut u)| {
                     u.policies = manifests
-                        .policies
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, p)| p.namespace() == namespace)
-                        .map(|(i, _)| i)
+                        .policies()
+                        .filter(|(p, _)| p.namespace() == namespace)
+                        .map(|(_, view)| view.id())
                         .collect();
                     u.namespace = namespace;
                     u

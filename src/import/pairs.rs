@@ -52,7 +52,7 @@ fn left_out_by(peer: Option<&NetworkPolicyPeer>, exclude: &[Managed]) -> BTreeSe
     {
         return BTreeSet::new();
     }
-    let reached = super::universe::selector(sel);
+    let reached = crate::regions::selector(sel);
     exclude
         .iter()
         .filter(|m| reached.matches(&m.labels))
@@ -156,14 +156,17 @@ fn and(a: Option<&LabelSelector>, b: Option<&LabelSelector>) -> Option<Term> {
     complement::restrict(&complement::restrict(&Term::everything(), a)?, b)
 }
 
-/// One rule of a policy with its peers (`None`: no peer list, every peer).
-type Rule<'a> = (
-    usize,
-    Option<&'a Vec<NetworkPolicyPeer>>,
-    Option<&'a Vec<NetworkPolicyPort>>,
-);
+/// One rule of a policy: its index in `spec.ingress`/`spec.egress`, its
+/// peers (`None`: no peer list, every peer) and its ports.
+struct PolicyRule<'a> {
+    index: usize,
+    peers: Option<&'a Vec<NetworkPolicyPeer>>,
+    ports: Option<&'a Vec<NetworkPolicyPort>>,
+}
 
-fn rules(policy: &NetworkPolicy, direction: Direction, skip: Option<usize>) -> Vec<Rule<'_>> {
+/// The rules of one direction of a policy that isolates it (`skip`: the
+/// index of an egress rule left out).
+fn rules(policy: &NetworkPolicy, direction: Direction, skip: Option<usize>) -> Vec<PolicyRule<'_>> {
     let Some(spec) = &policy.spec else {
         return Vec::new();
     };
@@ -177,14 +180,22 @@ fn rules(policy: &NetworkPolicy, direction: Direction, skip: Option<usize>) -> V
             .flatten()
             .enumerate()
             .filter(|(i, _)| Some(*i) != skip)
-            .map(|(i, r)| (i, r.to.as_ref(), r.ports.as_ref()))
+            .map(|(index, r)| PolicyRule {
+                index,
+                peers: r.to.as_ref(),
+                ports: r.ports.as_ref(),
+            })
             .collect(),
         Direction::Ingress => spec
             .ingress
             .iter()
             .flatten()
             .enumerate()
-            .map(|(i, r)| (i, r.from.as_ref(), r.ports.as_ref()))
+            .map(|(index, r)| PolicyRule {
+                index,
+                peers: r.from.as_ref(),
+                ports: r.ports.as_ref(),
+            })
             .collect(),
     }
 }
@@ -227,13 +238,15 @@ pub fn pairs(
                 .filter(|(_, e)| Some(e) == dns)
                 .map(|(r, _)| r);
             let a_selector = pa.spec.as_ref().and_then(|s| s.pod_selector.as_ref());
-            for (ra, to, a_ports) in rules(pa, Direction::Egress, skip) {
-                for peer_a in peers(to) {
+            for rule_a in rules(pa, Direction::Egress, skip) {
+                let (ra, a_ports) = (rule_a.index, rule_a.ports);
+                for peer_a in peers(rule_a.peers) {
                     for b in left_out_by(peer_a, ingress_isolated) {
                         for pb in by_namespace.get(b.as_str()).into_iter().flatten() {
                             let b_selector = pb.spec.as_ref().and_then(|s| s.pod_selector.as_ref());
-                            for (_, from, b_ports) in rules(pb, Direction::Ingress, None) {
-                                for peer_b in peers(from) {
+                            for rule_b in rules(pb, Direction::Ingress, None) {
+                                let b_ports = rule_b.ports;
+                                for peer_b in peers(rule_b.peers) {
                                     if !left_out_by(peer_b, egress_isolated).contains(*a) {
                                         continue;
                                     }

@@ -19,6 +19,7 @@ use super::complement::{self, Term};
 pub use super::endpoints::Managed;
 pub(super) use super::endpoints::{is_empty_selector, value};
 use super::endpoints::{peer_groups, peers, pod_part, ports};
+use crate::eval::PeerKind;
 use crate::k8s::{escape_controls, Direction, NAMESPACE_NAME_LABEL};
 use crate::manifest::Manifests;
 
@@ -270,27 +271,22 @@ fn open_pods(policies: &[&NetworkPolicy], direction: Direction) -> Option<Vec<Te
     complement::complement(&selectors)
 }
 
-/// Label keys that some namespaceSelector looks at.
+/// Label keys that some namespaceSelector looks at (of the rules the
+/// evaluator reads: a direction a policy isolates).
 fn namespace_keys(manifests: &Manifests) -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
-    for p in &manifests.policies {
-        let Some(spec) = &p.object.spec else { continue };
-        let rules = spec
-            .ingress
-            .iter()
-            .flatten()
-            .map(|r| r.from.as_ref())
-            .chain(spec.egress.iter().flatten().map(|r| r.to.as_ref()));
-        for list in rules {
-            for peer in list.into_iter().flatten() {
-                if let Some(sel) = &peer.namespace_selector {
-                    keys.extend(sel.match_labels.iter().flatten().map(|(k, _)| k.clone()));
-                    keys.extend(
-                        sel.match_expressions
-                            .iter()
-                            .flatten()
-                            .map(|e| e.key.clone()),
-                    );
+    for (_, view) in manifests.policies() {
+        for direction in [Direction::Ingress, Direction::Egress] {
+            for rule in view.rules(direction) {
+                for peer in rule.peers() {
+                    if let PeerKind::Pods {
+                        namespaces: Some(sel),
+                        ..
+                    } = peer.kind()
+                    {
+                        keys.extend(sel.match_labels.keys().cloned());
+                        keys.extend(sel.expressions.iter().map(|e| e.key.clone()));
+                    }
                 }
             }
         }

@@ -15,7 +15,7 @@
 //!   rules of the policies selecting it, egress rules whose peers match
 //!   it) in every class of numbers the numbered ports and ranges of those
 //!   rules tell apart (inside and outside each; several names per pod,
-//!   each in its own class: `verify::port_classes`), and a pod whose
+//!   each in its own class: `regions::port_classes`), and a pod whose
 //!   workload label names a workload of its namespace also declaring that
 //!   workload's container ports (with `assume_workload_ports`, only that);
 //! * addresses: one per stretch of the IPv4 and IPv6 spaces that no bound
@@ -27,12 +27,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use k8s_openapi::api::networking::v1::NetworkPolicy;
-
-use crate::eval::{NamedPort, Pod, Protocol};
-use crate::ir::Selector;
+use crate::eval::{NamedPort, Pod, PolicySet, Protocol};
+use crate::k8s::selector::Selector;
 use crate::k8s::NAMESPACE_NAME_LABEL;
 use crate::manifest::Manifests;
+use crate::regions::port_classes::{self, Class, PortUse};
+use crate::regions::{self, Index, Limits};
 
 /// The most pods (workloads and synthetic) one check may compare.
 pub const MAX_PODS: usize = 4_000;
@@ -59,75 +59,13 @@ pub struct Universe {
     pub addresses: Vec<IpAddr>,
 }
 
-use crate::verify::port_classes::{self, Class, PortTargets, PortUse};
-pub use crate::verify::regions::selector;
-use crate::verify::regions::{self, Bounds, Limits};
-
-/// What the policies can tell apart.
-#[derive(Default)]
-struct Atoms {
-    namespace_selectors: BTreeSet<Selector>,
-    /// Pod selectors that concern the pods of one namespace: its
-    /// policies' own, and their peers without a namespaceSelector.
-    own: BTreeMap<String, BTreeSet<Selector>>,
-    /// Peers with a namespaceSelector: (namespaces, pods).
-    scoped: BTreeSet<(Selector, Selector)>,
-    namespace_names: BTreeSet<String>,
-    /// The ports of the rules about each pod.
-    targets: PortTargets,
-    bounds: Bounds,
-}
-
-impl Atoms {
-    fn add(&mut self, policy: &NetworkPolicy) {
-        if let Some(ns) = &policy.metadata.namespace {
-            self.namespace_names.insert(ns.clone());
-        }
-        self.targets.add(std::slice::from_ref(policy));
-        let Some(spec) = &policy.spec else { return };
-        let ns = policy.metadata.namespace.clone().unwrap_or_default();
-        self.own
-            .entry(ns.clone())
-            .or_default()
-            .insert(spec.pod_selector.as_ref().map(selector).unwrap_or_default());
-        let ingress = spec.ingress.iter().flatten().map(|r| &r.from);
-        let egress = spec.egress.iter().flatten().map(|r| &r.to);
-        for peers in ingress.chain(egress) {
-            for peer in peers.iter().flatten() {
-                if let Some(block) = &peer.ip_block {
-                    self.bounds.add(block);
-                    continue;
-                }
-                let pods = peer.pod_selector.as_ref().map(selector).unwrap_or_default();
-                let Some(sel) = &peer.namespace_selector else {
-                    self.own.entry(ns.clone()).or_default().insert(pods);
-                    continue;
-                };
-                {
-                    let sel = selector(sel);
-                    self.scoped.insert((sel.clone(), pods));
-                    if let Some(n) = sel.match_labels.get(NAMESPACE_NAME_LABEL) {
-                        self.namespace_names.insert(n.clone());
-                    }
-                    for r in &sel.expressions {
-                        if r.key == NAMESPACE_NAME_LABEL {
-                            self.namespace_names.extend(r.values.iter().cloned());
-                        }
-                    }
-                    self.namespace_selectors.insert(sel);
-                }
-            }
-        }
-    }
-}
-
 /// One label assignment per combination of the selectors' verdicts.
 /// `fixed` labels are set as given.
 fn label_classes(
-    selectors: &BTreeSet<Selector>,
+    selectors: &BTreeSet<&Selector>,
     fixed: &BTreeMap<String, String>,
 ) -> Result<Vec<BTreeMap<String, String>>, TooLarge> {
-    let selectors: Vec<&Selector> = selectors.iter().collect();
+    let selectors: Vec<&Selector> = selectors.iter().copied().collect();
     let limits = Limits {
         classes: MAX_PODS,
         steps: MAX_STEPS,
@@ -160,14 +98,12 @@ fn addresses(bounds: &BTreeSet<u128>, v4: bool) -> Vec<IpAddr> {
 /// The endpoints to compare two policy sets over.
 pub fn universe(
     manifests: &Manifests,
-    sets: &[&[NetworkPolicy]],
+    sets: &[&PolicySet],
     settings: &super::Settings,
 ) -> Result<Universe, TooLarge> {
-    let mut atoms = Atoms::default();
+    let mut index = Index::default();
     for set in sets {
-        for p in *set {
-            atoms.add(p);
-        }
+        index.add(set.views());
     }
     let mut out = Universe::default();
     for w in &manifests.workloads {
@@ -181,7 +117,7 @@ pub fn universe(
             out.repeats.push(false);
         }
     }
-    let mut names: BTreeSet<String> = atoms.namespace_names.clone();
+    let mut names: BTreeSet<String> = index.namespace_names().clone();
     names.extend(manifests.namespaces.iter().map(|n| n.name.clone()));
     let fresh = (0..)
         .map(|i| format!("npc-other-{i}"))
@@ -189,18 +125,18 @@ pub fn universe(
         .unwrap_or_default();
     names.insert(fresh);
     // Pod classes by the set of selectors that concern a namespace.
-    let mut cache: BTreeMap<BTreeSet<Selector>, Vec<BTreeMap<String, String>>> = BTreeMap::new();
+    let mut cache: BTreeMap<BTreeSet<&Selector>, Vec<BTreeMap<String, String>>> = BTreeMap::new();
     // Per pod: no named port, and every named port of the rules about it
     // in every class of numbers their numbered ports tell apart (several
-    // names per pod, each in its own class: `verify::port_classes`), made
+    // names per pod, each in its own class: `regions::port_classes`), made
     // once per set of such rules' ports.
     let mut made: HashMap<PortUse, Vec<Vec<NamedPort>>> = HashMap::new();
     let mut variants_of = |namespace: &str,
                            namespace_labels: &BTreeMap<String, String>,
                            labels: &BTreeMap<String, String>|
      -> Result<Vec<Vec<NamedPort>>, TooLarge> {
-        let rules = atoms
-            .targets
+        let rules = index
+            .targets()
             .ports_for(namespace, namespace_labels, labels, None);
         if let Some(found) = made.get(&rules) {
             return Ok(found.clone());
@@ -230,16 +166,14 @@ pub fn universe(
             Some(n) => vec![n.labels.clone()],
             None => {
                 let fixed = BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), name.clone())]);
-                label_classes(&atoms.namespace_selectors, &fixed)?
+                label_classes(&index.namespace_selectors().iter().collect(), &fixed)?
             }
         };
         for namespace_labels in &namespace_classes {
-            let mut concern: BTreeSet<Selector> = atoms.own.get(name).cloned().unwrap_or_default();
-            for (namespaces, pods) in &atoms.scoped {
-                if namespaces.matches(namespace_labels) {
-                    concern.insert(pods.clone());
-                }
-            }
+            let concern: BTreeSet<&Selector> = index
+                .pod_selectors(name, namespace_labels)
+                .into_iter()
+                .collect();
             if !cache.contains_key(&concern) {
                 let classes = label_classes(&concern, &BTreeMap::new())?;
                 cache.insert(concern.clone(), classes);
@@ -280,7 +214,7 @@ pub fn universe(
             }
         }
     }
-    out.addresses = addresses(&atoms.bounds.v4, true);
-    out.addresses.extend(addresses(&atoms.bounds.v6, false));
+    out.addresses = addresses(&index.bounds().v4, true);
+    out.addresses.extend(addresses(&index.bounds().v6, false));
     Ok(out)
 }

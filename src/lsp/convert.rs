@@ -6,7 +6,7 @@ use std::path::Path;
 use lsp_types as lsp;
 use lsp_types::Url;
 
-use super::analysis::{self, Analysis, CompletionKind, FileSpan, Problem, SymbolKind};
+use super::analysis::{self, CheckedProgram, CompletionKind, FileSpan, Problem, SymbolKind};
 use super::position::{Encoding, LineIndex};
 use super::workspace::Workspace;
 
@@ -33,13 +33,13 @@ pub fn error_page(code: &str) -> Option<Url> {
 /// each file's current text.
 pub struct Spans<'a> {
     pub workspace: &'a Workspace,
-    pub analysis: &'a Analysis,
+    pub analysis: &'a CheckedProgram,
     pub encoding: Encoding,
     cache: HashMap<&'a Path, LineIndex>,
 }
 
 impl<'a> Spans<'a> {
-    pub fn new(workspace: &'a Workspace, analysis: &'a Analysis, encoding: Encoding) -> Self {
+    pub fn new(workspace: &'a Workspace, analysis: &'a CheckedProgram, encoding: Encoding) -> Self {
         Spans {
             workspace,
             analysis,

@@ -8,7 +8,7 @@ use lsp_types as lsp;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::analysis::{self, Analysis};
+use super::analysis::{self, CheckedProgram};
 use super::convert::{self, Spans};
 use super::server::Server;
 use super::workspace::{uri_path, Document};
@@ -36,7 +36,7 @@ fn json(value: impl Serialize) -> Answer {
 struct Target<'a> {
     path: PathBuf,
     doc: &'a Document,
-    analysis: &'a Analysis,
+    analysis: &'a CheckedProgram,
 }
 
 impl Server<'_> {
@@ -84,7 +84,7 @@ impl Server<'_> {
         doc.lines.offset(&doc.text, position, self.encoding)
     }
 
-    fn spans<'a>(&'a self, analysis: &'a Analysis) -> Spans<'a> {
+    fn spans<'a>(&'a self, analysis: &'a CheckedProgram) -> Spans<'a> {
         Spans::new(&self.workspace, analysis, self.encoding)
     }
 

@@ -19,7 +19,7 @@ use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response
 use lsp_types as lsp;
 use lsp_types::notification::Notification as _;
 
-use super::analysis::{self, Analysis};
+use super::analysis::{self, CheckedProgram};
 use super::convert::Spans;
 use super::position::Encoding;
 use super::workspace::{uri_path, Document, Workspace, MAX_OPEN_BYTES};
@@ -33,7 +33,7 @@ pub struct Server<'c> {
     pub encoding: Encoding,
     pub workspace: Workspace,
     /// The analysis of each program, by root file.
-    pub analyses: HashMap<PathBuf, Analysis>,
+    pub analyses: HashMap<PathBuf, CheckedProgram>,
     /// Files changed since the last check started.
     dirty: BTreeSet<PathBuf>,
     /// Files whose last published diagnostics were not empty.
@@ -63,7 +63,7 @@ struct Running {
 
 /// What the worker says about one root.
 enum Checked {
-    Done(PathBuf, Box<Analysis>),
+    Done(PathBuf, Box<CheckedProgram>),
     /// Stopped when asked to.
     Cancelled(PathBuf),
     /// The compiler panicked.
@@ -489,7 +489,7 @@ impl<'c> Server<'c> {
     }
 
     /// The analysis of the program `path` belongs to.
-    pub fn analysis(&self, path: &Path) -> Option<&Analysis> {
+    pub fn analysis(&self, path: &Path) -> Option<&CheckedProgram> {
         self.analyses.get(&self.workspace.root_of(path))
     }
 }

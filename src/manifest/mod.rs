@@ -86,7 +86,7 @@ impl Default for Options {
 /// Where an object was read: file, document, list item, and the spans of
 /// its fields.
 #[derive(Clone, Debug)]
-pub struct Origin {
+pub struct Location {
     pub file: FileId,
     /// 1-based index of the YAML document in its file.
     pub document: usize,
@@ -98,7 +98,7 @@ pub struct Origin {
     pub fields: FieldSpans,
 }
 
-impl Origin {
+impl Location {
     /// The first line of a field (`spec.ingress[0].from[1]`), or of its
     /// deepest ancestor that exists, or the object's span.
     pub fn field(&self, path: &str) -> Span {
@@ -124,7 +124,7 @@ pub struct Namespace {
     /// Its labels, with `kubernetes.io/metadata.name` always present.
     pub labels: BTreeMap<String, String>,
     /// The `Namespace` object; `None` when only named by other objects.
-    pub origin: Option<Origin>,
+    pub origin: Option<Location>,
 }
 
 /// One distinct set of pods of a workload: its labels, named container
@@ -149,7 +149,7 @@ pub struct PodShape {
 #[derive(Clone, Debug)]
 pub struct ShapeOrigin {
     pub shape: PodShape,
-    pub origin: Origin,
+    pub origin: Location,
     /// `spec.template.metadata.labels`, `metadata.labels`, ...: the path of
     /// the labels in the object, and of its pod spec.
     pub labels_path: &'static str,
@@ -194,7 +194,7 @@ pub struct Workload {
     pub shapes: Vec<ShapeOrigin>,
     /// The workload's own object; for an owner known only from pods'
     /// `ownerReferences`, the first such pod.
-    pub origin: Origin,
+    pub origin: Location,
     /// Known only from `ownerReferences`: the owner object is not in the input.
     pub inferred: bool,
 }
@@ -223,7 +223,7 @@ impl Workload {
 #[derive(Clone, Debug)]
 pub struct Policy {
     pub object: NetworkPolicy,
-    pub origin: Origin,
+    pub origin: Location,
 }
 
 /// A policy read and compiled once, before duplicates are dropped.
@@ -264,7 +264,7 @@ pub struct PodEntry {
     pub namespace: String,
     pub name: String,
     pub shape: PodShape,
-    pub origin: Origin,
+    pub origin: Location,
     /// The workload it is reported as.
     pub workload: WorkloadId,
 }

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use super::documents::Document;
 use super::schema::{self, Root};
-use super::{Naming, Options, Origin, PodShape, Policy, ReadPolicy};
+use super::{Location, Naming, Options, PodShape, Policy, ReadPolicy};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::eval::{CompiledPolicy, NamedPort};
 use crate::k8s::cluster_policy;
@@ -104,7 +104,7 @@ pub struct WorkloadObject {
     pub uid: Option<String>,
     pub owner: Option<OwnerRef>,
     pub shape: PodShape,
-    pub origin: Origin,
+    pub origin: Location,
     /// A pod that finished (`Succeeded`, `Failed`): kept only as a pod of
     /// a Job (or CronJob), without its addresses.
     pub finished: bool,
@@ -115,7 +115,7 @@ pub struct WorkloadObject {
 pub struct NamespaceObject {
     pub name: String,
     pub labels: BTreeMap<String, String>,
-    pub origin: Origin,
+    pub origin: Location,
 }
 
 /// Everything read from the documents, before owners are resolved.
@@ -163,9 +163,16 @@ fn group(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(g, _)| g)
 }
 
-/// An object still to read: its value, its path in the document, the
-/// `apiVersion` and `kind` a typed list gives its items, its item index.
-type Pending = (Value, String, Option<(String, String)>, Option<usize>);
+/// An object still to read.
+struct Pending {
+    value: Value,
+    /// Its path in the document.
+    path: String,
+    /// The `apiVersion` and `kind` a typed list gives its items.
+    inherited: Option<(String, String)>,
+    /// Its index in the list's `items`.
+    item: Option<usize>,
+}
 
 /// One item of a document after `List`s are flattened.
 #[derive(Clone, Debug)]
@@ -199,8 +206,19 @@ pub struct RawObject {
 /// omit `apiVersion` too. Null documents and items give nothing.
 pub fn flatten(document: &Value) -> Vec<Flat> {
     let mut out = Vec::new();
-    let mut queue: Vec<Pending> = vec![(document.clone(), String::new(), None, None)];
-    while let Some((value, path, inherited, item)) = queue.pop() {
+    let mut queue: Vec<Pending> = vec![Pending {
+        value: document.clone(),
+        path: String::new(),
+        inherited: None,
+        item: None,
+    }];
+    while let Some(Pending {
+        value,
+        path,
+        inherited,
+        item,
+    }) = queue.pop()
+    {
         if value.is_null() {
             continue;
         }
@@ -237,7 +255,12 @@ pub fn flatten(document: &Value) -> Vec<Flat> {
                     for (i, item) in items.iter().enumerate().rev() {
                         let item_path =
                             format!("{path}{}items[{i}]", if path.is_empty() { "" } else { "." });
-                        queue.push((item.clone(), item_path, inherit.clone(), Some(i)));
+                        queue.push(Pending {
+                            value: item.clone(),
+                            path: item_path,
+                            inherited: inherit.clone(),
+                            item: Some(i),
+                        });
                     }
                 }
                 continue;
@@ -312,7 +335,7 @@ pub fn collect(
                     .unwrap_or("?"),
             )
             .into_owned(),
-            origin: Origin {
+            origin: Location {
                 file: document.file,
                 document: document.index,
                 item,
@@ -387,7 +410,7 @@ struct Reader<'a> {
     value: &'a Value,
     kind: &'a str,
     name: String,
-    origin: Origin,
+    origin: Location,
     diagnostics: &'a mut Vec<Diagnostic>,
 }
 

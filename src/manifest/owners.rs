@@ -13,7 +13,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::objects::{Collected, NamespaceObject, WorkloadObject};
 use super::{
-    Manifests, Namespace, Naming, Origin, PodEntry, ShapeOrigin, Workload, WorkloadId, WorkloadName,
+    Location, Manifests, Namespace, Naming, PodEntry, ShapeOrigin, Workload, WorkloadId,
+    WorkloadName,
 };
 use crate::diagnostic::{codes, Diagnostic};
 use crate::eval::PolicySet;
@@ -32,7 +33,7 @@ pub const UNKNOWN_KIND: &str = "Unknown";
 fn dedup<T>(
     items: Vec<T>,
     key: impl Fn(&T) -> String,
-    origin: impl Fn(&T) -> &Origin,
+    origin: impl Fn(&T) -> &Location,
     what: impl Fn(&T) -> &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<T> {

@@ -10,13 +10,13 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use super::describe;
 use super::expect::Checker;
 use super::inventory::{ClusterPod, Inventory};
-use super::representative::{address, peer_covers, Kind, Representative};
 use super::trace::Tracer;
 use crate::diagnostic::{codes, Diagnostic, Diagnostics};
 use crate::emit::Provenance;
 use crate::eval::{Endpoint, PolicySet};
 use crate::ir::{Dns, NamespaceSelector, OriginKind, Peer, PortNumber, Ports, Program, Selector};
 use crate::k8s::cluster_policy::ClusterObject;
+use crate::regions::representative::{address, peer_covers, Kind, Representative};
 use crate::source::{SourceMap, Span};
 
 /// The pods (or the address) an endpoint stands for in the cluster. Pods on
@@ -36,7 +36,7 @@ pub fn endpoints(peer: &Peer, inventory: &Inventory) -> Vec<Representative> {
             })
             .into_iter()
             .collect(),
-        Peer::Name(name) => vec![super::representative::name_representative(name)],
+        Peer::Name(name) => vec![crate::regions::representative::name_representative(name)],
     }
 }
 
@@ -149,9 +149,9 @@ pub fn check_with(
         set.extend_cilium(cilium)?;
         Ok(set)
     });
-    let mut atoms = super::regions::Atoms::default();
-    atoms.add_cluster(cluster);
-    let positions = atoms.pod_positions();
+    let mut index = crate::regions::Index::default();
+    index.add_cluster(cluster);
+    let positions = index.pod_positions();
     if let Ok(set) = set {
         let checker = Checker {
             set: &set,

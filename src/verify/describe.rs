@@ -103,17 +103,18 @@ pub fn port_set(set: &PortSet) -> String {
 /// as the 9090 an `expect` line asks about) is real and kept out; so are
 /// inventory pods' ports and addresses.
 pub fn stand_ins(
-    r: &super::representative::Representative,
+    r: &crate::regions::representative::Representative,
     program: &crate::ir::Program,
 ) -> Vec<NamedPort> {
-    let (super::representative::Kind::Pod { .. }, Endpoint::Pod(pod)) = (&r.kind, &r.endpoint)
+    let (crate::regions::representative::Kind::Pod { .. }, Endpoint::Pod(pod)) =
+        (&r.kind, &r.endpoint)
     else {
         return Vec::new();
     };
     if pod.ports.is_empty() {
         return Vec::new();
     }
-    let named = super::representative::numeric_ports(program);
+    let named = crate::regions::representative::numeric_ports(program);
     pod.ports
         .iter()
         .filter(|p| !named.contains(p.protocol, p.number))

@@ -2,11 +2,11 @@
 //! diagnostic when it does not hold.
 
 use super::describe;
-use super::representative::Representative;
 use super::trace::{self, Direction, SideTrace, Tracer};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::eval::{Endpoint, PolicySet, PortSet, Protocol};
 use crate::ir::{Expectation, PortNumber, Ports};
+use crate::regions::representative::Representative;
 
 /// Why an expectation does not hold between two endpoints.
 #[derive(Clone, Debug)]

@@ -6,8 +6,8 @@ use serde::Serialize;
 use super::cluster::{endpoints, pod_representative};
 use super::describe;
 use super::inventory::Inventory;
-use super::representative::{named_ports, numeric_ports, representatives, Representative};
 use super::trace::{self, Direction, SideTrace, Tracer};
+use crate::regions::representative::{named_ports, numeric_ports, representatives, Representative};
 use std::collections::BTreeSet;
 
 use crate::diagnostic::Diagnostic;

@@ -13,10 +13,6 @@ pub mod describe;
 pub mod expect;
 pub mod explain;
 pub mod inventory;
-pub mod names;
-pub mod port_classes;
-pub mod regions;
-pub mod representative;
 pub mod tiers;
 pub mod trace;
 
@@ -28,6 +24,7 @@ use crate::diagnostic::{codes, Diagnostic, Diagnostics};
 use crate::emit::Provenance;
 use crate::eval::PolicySet;
 use crate::ir::Program;
+use crate::regions;
 use crate::source::SourceMap;
 
 use expect::Checker;
@@ -53,9 +50,9 @@ pub fn expectations(
     });
     match set {
         Ok(set) => {
-            let mut atoms = regions::Atoms::new(policies);
-            atoms.add_cilium(cilium);
-            expectations_in(program, &set, &atoms, provenance, sources)
+            let mut index = regions::Index::of(&set);
+            index.add_cilium(cilium);
+            expectations_in(program, &set, &index, provenance, sources)
         }
         Err(e) => {
             let mut diags = Diagnostics::default();
@@ -68,12 +65,12 @@ pub fn expectations(
 }
 
 /// [`expectations`] against policies already indexed for evaluation and
-/// split into atoms (a build does both to each namespace's policies as it
+/// indexed for their regions (a build does both to each namespace's policies as it
 /// emits them).
 pub fn expectations_in(
     program: &Program,
     set: &PolicySet,
-    atoms: &regions::Atoms,
+    index: &regions::Index,
     provenance: &Provenance,
     sources: &SourceMap,
 ) -> Diagnostics {
@@ -86,7 +83,7 @@ pub fn expectations_in(
             sources,
         },
     };
-    let mut splitter = regions::Splitter::new(program, atoms);
+    let mut splitter = regions::Splitter::new(program, index);
     for e in &program.expectations {
         let plan = match splitter.plan(e) {
             Ok(plan) => plan,

@@ -11,12 +11,12 @@ use std::collections::BTreeSet;
 
 use super::describe;
 use super::expect::required;
-use super::regions::{Atoms, Splitter};
 use super::trace::{TierTrace, Tracer};
 use crate::diagnostic::{codes, Diagnostic, Diagnostics};
 use crate::emit::Provenance;
 use crate::eval::{PolicySet, Side, Step};
 use crate::ir::{Action, Expectation, OriginKind, Ports, Program};
+use crate::regions::{Index, Splitter};
 use crate::source::{SourceMap, Span};
 
 /// The tier rule that denied a side, if one did.
@@ -33,7 +33,7 @@ fn denied_by(side: &Side) -> Option<&crate::eval::TierMatch> {
 pub fn contradictions(
     program: &Program,
     set: &PolicySet,
-    atoms: &Atoms,
+    index: &Index,
     provenance: &Provenance,
     sources: &SourceMap,
 ) -> Diagnostics {
@@ -43,7 +43,7 @@ pub fn contradictions(
         provenance,
         sources,
     };
-    let mut splitter = Splitter::new(program, atoms);
+    let mut splitter = Splitter::new(program, index);
     // Each (line, tier statement) pair once.
     let mut reported: BTreeSet<(Span, Vec<Span>)> = BTreeSet::new();
     let workload = &program.settings.workload_label;

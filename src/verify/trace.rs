@@ -5,11 +5,11 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::representative::peer_covers;
 use crate::emit::Provenance;
 use crate::eval::{Endpoint, PolicyName, Side, Step, TierMatch};
 use crate::ir::{Origin, OriginKind, Program};
 pub use crate::k8s::Direction;
+use crate::regions::representative::peer_covers;
 use crate::source::{SourceMap, Span};
 
 /// The side of a connection a direction decides: `the source's egress`,

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use npc::graph::{build::build, Graph, NodeKind, Origin};
+use npc::graph::{build::build, EdgeSource, Graph, NodeKind};
 use npc::load::Input;
 
 use crate::support::npc::npc;
@@ -130,7 +130,7 @@ fn cross_check(input: &Input, stride: usize) -> (usize, usize) {
         .filter_map(|n| query_endpoint(n).map(|q| (n, q)))
         .collect();
     // The allowed connection; a tier statement's `deny` is an edge of its own.
-    let denial = |e: &&npc::graph::Edge| e.origins == [npc::graph::Origin::Deny];
+    let denial = |e: &&npc::graph::Edge| e.origins == [npc::graph::EdgeSource::Deny];
     let edge = |s: &str, d: &str| {
         g.edges
             .iter()
@@ -234,7 +234,7 @@ fn label_chosen_namespaces_include_unmanaged_ones() {
         .unwrap();
     assert_eq!(
         (e.ports.as_str(), e.origins.as_slice()),
-        ("TCP 9090", &[Origin::Scrape][..])
+        ("TCP 9090", &[EdgeSource::Scrape][..])
     );
     // The same with a real pod of an unmanaged namespace.
     let dir = tempfile::tempdir().unwrap();
@@ -269,7 +269,7 @@ fn shop_edges_name_their_origins_lines_and_rules() {
     let edge = |id: &str| g.edges.iter().find(|e| e.id == id).unwrap();
     let e = edge("web/frontend -> payments/api-server");
     assert_eq!(e.ports, "TCP 8080");
-    assert_eq!(e.origins, vec![Origin::Allow]);
+    assert_eq!(e.origins, vec![EdgeSource::Allow]);
     assert_eq!(g.edge_lines(e), ["examples/shop.npl:16"]);
     let rules: Vec<String> = g
         .edge_rules(e)
@@ -288,12 +288,12 @@ fn shop_edges_name_their_origins_lines_and_rules() {
     let e = edge("web/frontend -> kube-system/{k8s-app=kube-dns}");
     assert_eq!(
         (e.ports.as_str(), e.origins.as_slice()),
-        ("TCP 53; UDP 53", &[Origin::Dns][..])
+        ("TCP 53; UDP 53", &[EdgeSource::Dns][..])
     );
     let e = edge("monitoring/prometheus -> payments/{monitoring.io/expose-metrics=true}");
     assert_eq!(
         (e.ports.as_str(), e.origins.as_slice()),
-        ("TCP 9090", &[Origin::Scrape][..])
+        ("TCP 9090", &[EdgeSource::Scrape][..])
     );
     let e = edge("{team=ops}/* -> payments/api-server");
     assert_eq!(e.ports, "TCP 8080,metrics");

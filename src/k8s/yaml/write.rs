@@ -350,7 +350,7 @@ fn printable(c: char) -> bool {
     matches!(u32::from(c), 0x0A | 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD) && c != '\u{FEFF}'
 }
 
-struct Analysis {
+struct ScalarStyles {
     plain_allowed: bool,
     single_quoted_allowed: bool,
     /// A literal block (`|`) can hold it.
@@ -360,9 +360,9 @@ struct Analysis {
 /// libyaml's scalar analysis for block context: whether the text can be
 /// written plain or single-quoted at all (indicators, spaces at the ends,
 /// line breaks, special characters).
-fn analyze(s: &str) -> Analysis {
+fn analyze(s: &str) -> ScalarStyles {
     if s.is_empty() {
-        return Analysis {
+        return ScalarStyles {
             plain_allowed: false,
             single_quoted_allowed: true,
             block_allowed: false,
@@ -442,7 +442,7 @@ fn analyze(s: &str) -> Analysis {
         first = false;
     }
     let ends = leading_space || trailing_space || leading_break || trailing_break;
-    Analysis {
+    ScalarStyles {
         plain_allowed: !(indicators || ends || line_breaks || special || break_space),
         single_quoted_allowed: !(special || space_break || break_space || line_breaks),
         block_allowed: !(special || space_break || trailing_space),

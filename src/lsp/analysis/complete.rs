@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Analysis;
+use super::CheckedProgram;
 use crate::syntax::tokens::{is_word_char, lex as tokens, Token as Tok};
 use crate::syntax::{
     BLOCK_KEYWORDS, CARVEOUTS, CNI_VALUES, ISOLATE_WORDS, PROTOCOLS, SETTINGS, STATEMENT_KEYWORDS,
@@ -257,7 +257,7 @@ fn item(label: &str, kind: CompletionKind, detail: Option<&str>) -> Completion {
     }
 }
 
-impl Analysis {
+impl CheckedProgram {
     /// Completions at `offset` of `text` (the file's current text), with the
     /// byte range of the partial word they replace.
     pub fn completions(&self, text: &str, offset: usize) -> ((usize, usize), Vec<Completion>) {

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::{Analysis, Edit, FileSpan};
+use super::{CheckedProgram, Edit, FileSpan};
 use crate::diagnostic::{Applicability, Suggestion};
 
 /// A fix for one diagnostic.
@@ -21,7 +21,7 @@ pub struct Fix {
     pub preferred: bool,
 }
 
-impl Analysis {
+impl CheckedProgram {
     /// Fixes for the diagnostics of `path` that overlap `start..end`.
     pub fn fixes(&self, path: &Path, start: usize, end: usize) -> Vec<Fix> {
         let Some(id) = self.file_id(path) else {

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::{json, Map, Value};
 
 use super::index::EndpointSite;
-use super::{Analysis, Hover};
+use super::{CheckedProgram, Hover};
 use crate::ir::{Isolation, NamespaceSelector, OriginKind, Peer, Program, Selector};
 use crate::k8s::yaml::{self, Node};
 use crate::k8s::NAMESPACE_NAME_LABEL;
@@ -16,7 +16,7 @@ use crate::source::{FileId, Span, Spanned};
 use crate::syntax::ast::{self, Allow, Endpoint, Statement, Target};
 use crate::verify::describe;
 
-impl Analysis {
+impl CheckedProgram {
     /// Hover text for the thing at `offset`.
     pub fn hover(&self, path: &Path, offset: usize) -> Option<Hover> {
         let at = self.offset_span(path, offset)?;

@@ -3,7 +3,7 @@
 //! the only part of `lsp` that calls the compiler. Results are plain data in
 //! byte offsets of files named by path; the protocol layer converts them.
 //!
-//! One [`Analysis`] is one program: a root file and everything it includes,
+//! One [`CheckedProgram`] is one program: a root file and everything it includes,
 //! with included files read through [`Files`] (the editor's open buffers
 //! before the disk).
 
@@ -79,7 +79,7 @@ pub struct StatementPolicies {
 }
 
 /// One compiled program.
-pub struct Analysis {
+pub struct CheckedProgram {
     root: PathBuf,
     sources: SourceMap,
     /// Canonical path of each file, by `FileId`.
@@ -104,9 +104,9 @@ pub struct Analysis {
 
 /// Compiles the program rooted at `root` (a canonical path), naming the
 /// root file `name` in messages.
-pub fn analyze(root: &Path, name: &str, files: &dyn Files) -> Analysis {
+pub fn analyze(root: &Path, name: &str, files: &dyn Files) -> CheckedProgram {
     // Never cancelled, so never empty.
-    analyze_until(root, name, files, &|| false).unwrap_or_else(|| Analysis::empty(root))
+    analyze_until(root, name, files, &|| false).unwrap_or_else(|| CheckedProgram::empty(root))
 }
 
 /// [`analyze`], abandoned (`None`) as soon as `cancelled` says so: it is
@@ -116,7 +116,7 @@ pub fn analyze_until(
     name: &str,
     files: &dyn Files,
     cancelled: &dyn Fn() -> bool,
-) -> Option<Analysis> {
+) -> Option<CheckedProgram> {
     let (text, unreadable) = match files.read(root) {
         Ok(text) => (text, None),
         Err(e) => (String::new(), Some(e)),
@@ -145,7 +145,7 @@ pub fn analyze_until(
     } else {
         Vec::new()
     };
-    Some(Analysis {
+    Some(CheckedProgram {
         root: root.to_path_buf(),
         sources: c.sources,
         paths,
@@ -215,10 +215,10 @@ pub fn format(text: &str) -> Option<String> {
     crate::format::format(text).ok()
 }
 
-impl Analysis {
+impl CheckedProgram {
     /// A program of no file.
-    fn empty(root: &Path) -> Analysis {
-        Analysis {
+    fn empty(root: &Path) -> CheckedProgram {
+        CheckedProgram {
             root: root.to_path_buf(),
             sources: SourceMap::default(),
             paths: Vec::new(),

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{Analysis, Edit, FileSpan};
+use super::{CheckedProgram, Edit, FileSpan};
 use crate::diagnostic::codes;
 use crate::resolve;
 use crate::source::{FileId, Span, Spanned};
@@ -16,7 +16,7 @@ enum Symbol {
     Namespace(String),
 }
 
-impl Analysis {
+impl CheckedProgram {
     fn symbol_at(&self, path: &Path, offset: usize) -> Option<(Symbol, Span)> {
         let at = self.offset_span(path, offset)?;
         if let Some(def) = self.index.alias_at(at) {

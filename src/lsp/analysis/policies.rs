@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use super::{Analysis, StatementPolicies};
+use super::{CheckedProgram, StatementPolicies};
 use crate::emit::Provenance;
 use crate::source::Span;
 use crate::syntax::ast::Statement;
@@ -69,7 +69,7 @@ pub(super) fn origin_span(stmt: &crate::source::Spanned<Statement>) -> Span {
     }
 }
 
-impl Analysis {
+impl CheckedProgram {
     pub(super) fn policies_of(&self, statement: Span) -> Option<&BTreeMap<(String, String), Part>> {
         self.contributions.get(&statement)
     }

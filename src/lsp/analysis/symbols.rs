@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::{Analysis, FileSpan};
+use super::{CheckedProgram, FileSpan};
 use crate::source::{FileId, Span, Spanned};
 use crate::syntax::ast::Statement;
 
@@ -35,7 +35,7 @@ pub struct Symbol {
 /// Longest statement text shown as a symbol name.
 const MAX_NAME: usize = 80;
 
-impl Analysis {
+impl CheckedProgram {
     /// The outline of one file of the program.
     pub fn symbols(&self, path: &Path) -> Vec<Symbol> {
         let Some(id) = self.file_id(path) else {

@@ -23,7 +23,8 @@ fn summary(imported: &Import, manifests: &manifest::Manifests) -> String {
         let names: Vec<String> = u
             .policies
             .iter()
-            .map(|i| manifests.policies[*i].key())
+            .filter_map(|id| manifests.policy(*id))
+            .map(|p| p.key())
             .collect();
         text.push_str(&format!(
             "unconvertible {}: {}\n",

@@ -55,9 +55,10 @@ pub fn evaluator_differences(
     b: &[NetworkPolicy],
     limit: usize,
 ) -> (usize, Vec<String>) {
-    let universe = import::universe::universe(manifests, &[a, b], &Settings::default()).unwrap();
     let sa = PolicySet::from_slice(a).unwrap();
     let sb = PolicySet::from_slice(b).unwrap();
+    let universe =
+        import::universe::universe(manifests, &[&sa, &sb], &Settings::default()).unwrap();
     let (ma, mb) = (sa.matrix(&universe.pods), sb.matrix(&universe.pods));
     let mut out = Vec::new();
     let mut checked = 0;
@@ -127,7 +128,12 @@ pub fn inventory(
     max_synthetic: usize,
     probe_workloads: usize,
 ) -> Inventory {
-    let universe = import::universe::universe(manifests, sets, &Settings::default()).unwrap();
+    let compiled: Vec<PolicySet> = sets
+        .iter()
+        .map(|s| PolicySet::from_slice(s).unwrap())
+        .collect();
+    let compiled: Vec<&PolicySet> = compiled.iter().collect();
+    let universe = import::universe::universe(manifests, &compiled, &Settings::default()).unwrap();
     let mut namespaces: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     let mut inv = Inventory::default();
     let mut synthetic = 0usize;

@@ -22,13 +22,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
-use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPort};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-
-use super::regions::selector;
-use crate::eval::{Endpoint, NamedPort, Pod};
-use crate::ir::{Operator, Selector};
-use crate::k8s::{Protocol, NAMESPACE_NAME_LABEL};
+use crate::eval::{Endpoint, NamedPort, PeerKind, Pod, PolicyView, PortEntry, RuleView};
+use crate::k8s::selector::{Operator, Selector};
+use crate::k8s::{Direction, Protocol, NAMESPACE_NAME_LABEL};
 
 /// A named port and its protocol.
 pub type Name = (String, Protocol);
@@ -61,29 +57,15 @@ impl PortUse {
         self.named.extend(other.named.iter().cloned());
     }
 
-    /// Adds a port entry of an API object's rule (TCP when no protocol is
-    /// given; an `endPort` below its `port` counts as the port alone).
-    pub fn add(&mut self, port: &NetworkPolicyPort) {
-        let protocol = port
-            .protocol
-            .as_deref()
-            .and_then(Protocol::parse)
-            .unwrap_or(Protocol::Tcp);
-        match &port.port {
-            Some(IntOrString::String(name)) => {
-                self.named.insert((name.clone(), protocol));
+    /// Adds a port entry of a rule as the evaluator reads it (a whole
+    /// protocol tells no numbers apart).
+    pub fn add_entry(&mut self, entry: &PortEntry) {
+        match entry {
+            PortEntry::Protocol(_) => {}
+            PortEntry::Range(protocol, start, end) => self.add_numbered(*protocol, *start, *end),
+            PortEntry::Named(protocol, name) => {
+                self.named.insert((name.clone(), *protocol));
             }
-            Some(IntOrString::Int(n)) => {
-                if let Ok(start) = u16::try_from(*n) {
-                    let end = port
-                        .end_port
-                        .and_then(|e| u16::try_from(e).ok())
-                        .filter(|e| *e >= start)
-                        .unwrap_or(start);
-                    self.add_numbered(protocol, start, end);
-                }
-            }
-            None => {}
         }
     }
 
@@ -201,89 +183,88 @@ fn namespace_labels(pod: &Pod) -> BTreeMap<String, String> {
 }
 
 impl PortTargets {
-    /// Adds the rules with ports of more policies.
-    pub fn add(&mut self, policies: &[NetworkPolicy]) {
-        for policy in policies {
-            let Some(spec) = &policy.spec else { continue };
-            let ns = policy.metadata.namespace.clone().unwrap_or_default();
-            let selected = spec.pod_selector.as_ref().map(selector).unwrap_or_default();
-            let uses = |ports: &Option<Vec<NetworkPolicyPort>>| -> PortUse {
-                let mut uses = PortUse::default();
-                ports.iter().flatten().for_each(|p| uses.add(p));
-                uses
-            };
-            for rule in spec.ingress.iter().flatten() {
-                let ports = uses(&rule.ports);
-                if ports.is_empty() {
-                    continue;
-                }
-                let peers = rule
-                    .from
-                    .iter()
-                    .flatten()
-                    .map(|peer| match peer.ip_block {
-                        Some(_) => PeerMatch::Addresses,
-                        None => PeerMatch::Pods {
-                            namespaces: peer.namespace_selector.as_ref().map(selector),
-                            pods: peer.pod_selector.as_ref().map(selector).unwrap_or_default(),
-                        },
-                    })
-                    .collect();
-                let target = Target {
-                    pods: selected.clone(),
-                    ports: Rc::new(ports),
-                    admits: Rc::new(Admits::From {
-                        namespace: ns.clone(),
-                        peers,
-                    }),
-                };
-                self.by_namespace
-                    .entry(ns.clone())
-                    .or_default()
-                    .push(target);
+    /// Adds the rules with ports of one more policy.
+    pub fn add(&mut self, policy: &PolicyView<'_>) {
+        let ns = policy.namespace().to_string();
+        let selected = policy.pod_selector().clone();
+        let uses = |rule: &RuleView<'_>| -> PortUse {
+            let mut uses = PortUse::default();
+            rule.port_entries()
+                .into_iter()
+                .flatten()
+                .for_each(|p| uses.add_entry(p));
+            uses
+        };
+        for rule in policy.rules(Direction::Ingress) {
+            let ports = uses(&rule);
+            if ports.is_empty() {
+                continue;
             }
-            for rule in spec.egress.iter().flatten() {
-                let ports = Rc::new(uses(&rule.ports));
-                if ports.is_empty() {
-                    continue;
-                }
-                let admits = Rc::new(Admits::Selected {
+            let peers = rule
+                .peers()
+                .iter()
+                .map(|peer| match peer.kind() {
+                    PeerKind::Pods { namespaces, pods } => PeerMatch::Pods {
+                        namespaces: namespaces.cloned(),
+                        pods: pods.clone(),
+                    },
+                    PeerKind::Ip(_) | PeerKind::Name(_) => PeerMatch::Addresses,
+                })
+                .collect();
+            let target = Target {
+                pods: selected.clone(),
+                ports: Rc::new(ports),
+                admits: Rc::new(Admits::From {
                     namespace: ns.clone(),
-                    pods: selected.clone(),
-                });
-                let target = |pods: Selector| Target {
-                    pods,
-                    ports: Rc::clone(&ports),
-                    admits: Rc::clone(&admits),
-                };
-                let Some(peers) = rule.to.as_ref().filter(|t| !t.is_empty()) else {
-                    self.everywhere.push(target(Selector::default()));
+                    peers,
+                }),
+            };
+            self.by_namespace
+                .entry(ns.clone())
+                .or_default()
+                .push(target);
+        }
+        for rule in policy.rules(Direction::Egress) {
+            let ports = Rc::new(uses(&rule));
+            if ports.is_empty() {
+                continue;
+            }
+            let admits = Rc::new(Admits::Selected {
+                namespace: ns.clone(),
+                pods: selected.clone(),
+            });
+            let target = |pods: Selector| Target {
+                pods,
+                ports: Rc::clone(&ports),
+                admits: Rc::clone(&admits),
+            };
+            if rule.matches_all_peers() {
+                self.everywhere.push(target(Selector::default()));
+                continue;
+            }
+            for peer in rule.peers() {
+                let PeerKind::Pods { namespaces, pods } = peer.kind() else {
                     continue;
                 };
-                for peer in peers {
-                    if peer.ip_block.is_some() {
-                        continue;
-                    }
-                    let pods = peer.pod_selector.as_ref().map(selector).unwrap_or_default();
-                    let Some(namespaces) = &peer.namespace_selector else {
-                        self.by_namespace
-                            .entry(ns.clone())
-                            .or_default()
-                            .push(target(pods));
-                        continue;
-                    };
-                    let namespaces = selector(namespaces);
-                    match listed_names(&namespaces) {
-                        Some(list) => {
-                            for name in list {
-                                self.by_namespace
-                                    .entry(name)
-                                    .or_default()
-                                    .push(target(pods.clone()));
-                            }
+                let Some(namespaces) = namespaces else {
+                    self.by_namespace
+                        .entry(ns.clone())
+                        .or_default()
+                        .push(target(pods.clone()));
+                    continue;
+                };
+                match listed_names(namespaces) {
+                    Some(list) => {
+                        for name in list {
+                            self.by_namespace
+                                .entry(name)
+                                .or_default()
+                                .push(target(pods.clone()));
                         }
-                        None => self.by_selector.push((namespaces, target(pods))),
                     }
+                    None => self
+                        .by_selector
+                        .push((namespaces.clone(), target(pods.clone()))),
                 }
             }
         }
@@ -551,6 +532,7 @@ pub fn pack(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use k8s_openapi::api::networking::v1::NetworkPolicy;
 
     fn stretches(entries: &[(u16, u16)]) -> Vec<Vec<(u16, u16)>> {
         classes(entries).into_iter().map(|c| c.stretches).collect()
@@ -605,8 +587,9 @@ spec:
         .iter()
         .map(|y| serde_yaml::from_str(y).unwrap())
         .collect();
+        let set = crate::eval::PolicySet::new(policies).unwrap();
         let mut targets = PortTargets::default();
-        targets.add(&policies);
+        set.views().for_each(|p| targets.add(&p));
         let a = Endpoint::Pod(Pod::new("web", [("app", "a")]));
         let z = Endpoint::Pod(Pod::new("web", [("app", "z")]));
         let none = BTreeMap::new();

@@ -15,13 +15,15 @@
 use k8s_openapi::api::networking::v1::IPBlock;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use super::regions::{addresses, named, selector, Atoms};
+use super::bounds::addresses;
+use super::index::named;
 use super::representative::{Kind, Representative};
+use super::{selector, Index};
 use crate::eval::Endpoint;
 use crate::k8s::cilium::{self, CiliumNetworkPolicy};
 use crate::k8s::{Cidr, DnsName, IpBlock, Protocol, NAMESPACE_NAME_LABEL};
 
-impl Atoms {
+impl Index {
     /// Adds what CiliumNetworkPolicies can tell apart.
     pub fn add_cilium(&mut self, policies: &[CiliumNetworkPolicy]) {
         for policy in policies {
@@ -114,8 +116,8 @@ impl Atoms {
 
 /// Every name the policies tell apart at each address of `plain` (the
 /// representatives of an address range).
-pub fn at_addresses(plain: &[Representative], atoms: &Atoms) -> Vec<Representative> {
-    let names = atoms.name_instances();
+pub fn at_addresses(plain: &[Representative], index: &Index) -> Vec<Representative> {
+    let names = index.name_instances();
     let mut out = Vec::new();
     for name in &names {
         for rep in plain {
@@ -137,10 +139,10 @@ pub fn at_addresses(plain: &[Representative], atoms: &Atoms) -> Vec<Representati
 /// the names it covers (for a pattern: those of the policies, and one
 /// more), each at one address of every stretch of `world` the policies tell
 /// apart.
-pub fn representatives(written: &DnsName, atoms: &Atoms) -> Vec<Representative> {
+pub fn representatives(written: &DnsName, index: &Index) -> Vec<Representative> {
     let mut names: Vec<DnsName> = Vec::new();
     if written.is_pattern() {
-        let literals: Vec<&DnsName> = atoms.names.iter().filter(|n| !n.is_pattern()).collect();
+        let literals: Vec<&DnsName> = index.names.iter().filter(|n| !n.is_pattern()).collect();
         names.extend(
             literals
                 .iter()
@@ -167,7 +169,7 @@ pub fn representatives(written: &DnsName, atoms: &Atoms) -> Vec<Representative> 
             except: Vec::new(),
         },
     ];
-    let plain: Vec<Representative> = world.iter().flat_map(|b| addresses(b, atoms)).collect();
+    let plain: Vec<Representative> = world.iter().flat_map(|b| addresses(b, index)).collect();
     let mut out = Vec::new();
     for name in names {
         for rep in &plain {

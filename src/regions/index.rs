@@ -1,0 +1,389 @@
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+
+use super::bounds::{pod_positions, Bounds};
+use super::port_classes::{self, PortTargets};
+use super::selector;
+use crate::eval::{PeerKind, PolicyKind, PolicySet, PolicyView};
+use crate::k8s::cluster_policy::ClusterObject;
+use crate::k8s::selector::{Operator, Selector};
+use crate::k8s::{Cidr, Direction, Protocol, NAMESPACE_NAME_LABEL};
+
+/// What the policies can tell apart, gathered once per policy set (or
+/// namespace by namespace, as a build emits them: [`Index::add`]): the
+/// selector index, namespace names, address bounds and port targets.
+#[derive(Default)]
+pub struct Index {
+    /// Every distinct namespace selector of every peer, in the order first
+    /// seen; the others refer to them by index (peer compaction makes them
+    /// long: comparing and cloning them per peer was most of the work).
+    pub(super) namespace_selectors: Vec<Selector>,
+    /// The index of each in `namespace_selectors`.
+    pub(super) namespace_selector_ids: HashMap<Selector, usize>,
+    /// Pod selectors that concern pods of a namespace, by its name: the
+    /// policies' own podSelectors, peers without a namespaceSelector, and
+    /// peers whose namespaceSelector names the namespace.
+    pub(super) pods_by_namespace: HashMap<String, BTreeSet<Selector>>,
+    /// Peers with any other namespace selector: namespaces (by index) → pods.
+    pub(super) pods_by_selector: HashMap<usize, BTreeSet<Selector>>,
+    /// The selectors of `pods_by_selector` that admit only a list of
+    /// namespace names (`kubernetes.io/metadata.name In [...]`, as peer
+    /// compaction writes them), by name; the others apply to any namespace.
+    pub(super) selectors_by_name: HashMap<String, BTreeSet<usize>>,
+    /// The other selectors that require a label (`{team=a}`), by the first
+    /// label they require: only namespaces with that label can match.
+    pub(super) selectors_by_label: HashMap<String, HashMap<String, BTreeSet<usize>>>,
+    /// The rest, which may match any namespace.
+    pub(super) selectors_for_any: BTreeSet<usize>,
+    /// Namespace names the policies mention.
+    pub(super) namespace_names: BTreeSet<String>,
+    /// Bounds of every ipBlock and except, and of every `networks` CIDR of
+    /// a cluster policy.
+    pub(super) bounds: Bounds,
+    /// The ports of the rules about each pod.
+    pub(super) targets: PortTargets,
+    /// Bounds of the `networks` of cluster policies, which see pod
+    /// addresses: a destination pod takes one address per stretch between
+    /// them (a pod may lie inside or outside each).
+    pub(super) pod_bounds: Bounds,
+    /// DNS names and patterns of CiliumNetworkPolicies' `toFQDNs`.
+    pub(super) names: BTreeSet<crate::k8s::DnsName>,
+}
+
+/// The namespace names a selector admits, when it admits only a list of
+/// names (an `In` or a `matchLabels` entry on `kubernetes.io/metadata.name`).
+fn names_of(sel: &Selector) -> Option<Vec<&String>> {
+    if let Some(name) = sel.match_labels.get(NAMESPACE_NAME_LABEL) {
+        return Some(vec![name]);
+    }
+    sel.expressions
+        .iter()
+        .find(|r| r.key == NAMESPACE_NAME_LABEL && r.operator == Operator::In)
+        .map(|r| r.values.iter().collect())
+}
+
+/// The namespace a selector names by `kubernetes.io/metadata.name` alone.
+pub(super) fn named(sel: &Selector) -> Option<&str> {
+    (sel.expressions.is_empty() && sel.match_labels.len() == 1)
+        .then(|| {
+            sel.match_labels
+                .get(NAMESPACE_NAME_LABEL)
+                .map(String::as_str)
+        })
+        .flatten()
+}
+
+impl Index {
+    /// What the NetworkPolicies of a set tell apart.
+    pub fn of(set: &PolicySet) -> Index {
+        let mut index = Index::default();
+        index.add(set.views());
+        index
+    }
+
+    /// Adds what more policies can tell apart, read through the
+    /// evaluator's views (NetworkPolicies: a CiliumNetworkPolicy is added
+    /// by [`Index::add_cilium`]).
+    pub fn add<'a>(&mut self, policies: impl IntoIterator<Item = PolicyView<'a>>) {
+        for policy in policies {
+            if policy.kind() != PolicyKind::NetworkPolicy {
+                continue;
+            }
+            self.targets.add(&policy);
+            let ns = policy.namespace().to_string();
+            self.namespace_names.insert(ns.clone());
+            self.pods_by_namespace
+                .entry(ns.clone())
+                .or_default()
+                .insert(policy.pod_selector().clone());
+            for direction in [Direction::Ingress, Direction::Egress] {
+                for rule in policy.rules(direction) {
+                    for peer in rule.peers() {
+                        self.add_peer(&ns, peer.kind());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds one peer of a rule of a policy in namespace `ns`.
+    fn add_peer(&mut self, ns: &str, peer: PeerKind<'_>) {
+        match peer {
+            PeerKind::Ip(block) => self.bounds.add_block(block),
+            PeerKind::Name(_) => {}
+            PeerKind::Pods {
+                namespaces: None,
+                pods,
+            } => {
+                self.pods_by_namespace
+                    .entry(ns.to_string())
+                    .or_default()
+                    .insert(pods.clone());
+            }
+            PeerKind::Pods {
+                namespaces: Some(n),
+                pods,
+            } => {
+                if let Some(name) = named(n) {
+                    self.namespace_names.insert(name.to_string());
+                    self.pods_by_namespace
+                        .entry(name.to_string())
+                        .or_default()
+                        .insert(pods.clone());
+                    self.intern(n.clone());
+                } else {
+                    let id = self.intern(n.clone());
+                    self.pods_by_selector
+                        .entry(id)
+                        .or_default()
+                        .insert(pods.clone());
+                }
+            }
+        }
+    }
+
+    /// Adds what cluster policies can tell apart: their subjects, peers,
+    /// `networks` (which also place pods) and ports.
+    pub fn add_cluster(&mut self, objects: &[ClusterObject]) {
+        for object in objects {
+            let Ok(value) = object.to_json() else {
+                continue;
+            };
+            let spec = &value["spec"];
+            self.cluster_selection(&spec["subject"]);
+            let ingress = spec["ingress"].as_array().into_iter().flatten();
+            let egress = spec["egress"].as_array().into_iter().flatten();
+            for rule in ingress.chain(egress) {
+                let peers = rule["from"]
+                    .as_array()
+                    .into_iter()
+                    .chain(rule["to"].as_array())
+                    .flatten();
+                for peer in peers {
+                    self.cluster_selection(peer);
+                    // The CIDRs of one peer as ranges, adjacent ones merged
+                    // (a block with exceptions is written as many CIDRs).
+                    let mut ranges: Vec<(bool, u128, u128)> = peer["networks"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|c| c.as_str().and_then(|t| Cidr::parse_lenient(t).ok()))
+                        .map(|c| {
+                            let (a, b) = c.range();
+                            (c.is_ipv4(), a, b)
+                        })
+                        .collect();
+                    ranges.sort_unstable();
+                    let mut merged: Vec<(bool, u128, u128)> = Vec::new();
+                    for (v4, a, b) in ranges {
+                        match merged.last_mut() {
+                            Some((f, _, end))
+                                if *f == v4 && end.checked_add(1).is_some_and(|n| n >= a) =>
+                            {
+                                *end = (*end).max(b);
+                            }
+                            _ => merged.push((v4, a, b)),
+                        }
+                    }
+                    for (v4, a, b) in merged {
+                        for bounds in [&mut self.bounds, &mut self.pod_bounds] {
+                            let list = if v4 { &mut bounds.v4 } else { &mut bounds.v6 };
+                            list.insert(a);
+                            list.extend(b.checked_add(1));
+                        }
+                    }
+                }
+                // v1alpha2 `protocols`, v1alpha1 `ports`.
+                let ports = rule["protocols"]
+                    .as_array()
+                    .into_iter()
+                    .chain(rule["ports"].as_array())
+                    .flatten();
+                let mut uses = port_classes::PortUse::default();
+                for port in ports {
+                    let named = port["destinationNamedPort"]
+                        .as_str()
+                        .or(port["namedPort"].as_str());
+                    if let Some(name) = named {
+                        // A cluster policy's named port matches whatever
+                        // protocol its container port declares.
+                        for protocol in Protocol::ALL {
+                            uses.named.insert((name.to_string(), protocol));
+                        }
+                    }
+                    let range = |v: &serde_json::Value| {
+                        let (start, end) = match v["number"].as_i64().or(v["port"].as_i64()) {
+                            Some(n) => (n, n),
+                            None => (
+                                v["range"]["start"].as_i64().or(v["start"].as_i64())?,
+                                v["range"]["end"].as_i64().or(v["end"].as_i64())?,
+                            ),
+                        };
+                        Some((u16::try_from(start).ok()?, u16::try_from(end).ok()?))
+                    };
+                    for (key, protocol) in [
+                        ("tcp", Protocol::Tcp),
+                        ("udp", Protocol::Udp),
+                        ("sctp", Protocol::Sctp),
+                    ] {
+                        if let Some((a, b)) = range(&port[key]["destinationPort"]) {
+                            uses.add_numbered(protocol, a, b);
+                        }
+                    }
+                    for key in ["portNumber", "portRange"] {
+                        let p = &port[key];
+                        let protocol = p["protocol"]
+                            .as_str()
+                            .and_then(Protocol::parse)
+                            .unwrap_or(Protocol::Tcp);
+                        if let Some((a, b)) = range(p) {
+                            uses.add_numbered(protocol, a, b);
+                        }
+                    }
+                }
+                self.targets.add_everywhere(uses);
+            }
+        }
+    }
+
+    /// A cluster policy's subject or peer: `namespaces`, or `pods` with
+    /// its namespace selector.
+    fn cluster_selection(&mut self, value: &serde_json::Value) {
+        let read = |v: &serde_json::Value| -> Option<Selector> {
+            let sel: LabelSelector = serde_json::from_value(v.clone()).ok()?;
+            Some(selector(&sel))
+        };
+        let (namespaces, pods) = if let Some(ns) = value.get("namespaces") {
+            (read(ns), Some(Selector::default()))
+        } else if let Some(pods) = value.get("pods") {
+            (
+                read(&pods["namespaceSelector"]).or(Some(Selector::default())),
+                read(&pods["podSelector"]),
+            )
+        } else {
+            return;
+        };
+        let (Some(namespaces), Some(pods)) = (namespaces, pods) else {
+            return;
+        };
+        if let Some(name) = named(&namespaces) {
+            self.namespace_names.insert(name.to_string());
+            self.pods_by_namespace
+                .entry(name.to_string())
+                .or_default()
+                .insert(pods);
+            self.intern(namespaces);
+        } else {
+            let id = self.intern(namespaces);
+            self.pods_by_selector.entry(id).or_default().insert(pods);
+        }
+    }
+
+    /// The index of a namespace selector, registered (by the names it
+    /// admits, or as one for any namespace) when first seen.
+    pub(super) fn intern(&mut self, n: Selector) -> usize {
+        if let Some(&id) = self.namespace_selector_ids.get(&n) {
+            return id;
+        }
+        let id = self.namespace_selectors.len();
+        if named(&n).is_none() {
+            match names_of(&n) {
+                Some(names) => {
+                    for name in names {
+                        self.selectors_by_name
+                            .entry(name.clone())
+                            .or_default()
+                            .insert(id);
+                    }
+                }
+                None => match n.match_labels.iter().next() {
+                    Some((key, value)) => {
+                        self.selectors_by_label
+                            .entry(key.clone())
+                            .or_default()
+                            .entry(value.clone())
+                            .or_default()
+                            .insert(id);
+                    }
+                    None => {
+                        self.selectors_for_any.insert(id);
+                    }
+                },
+            }
+        }
+        if let Some(name) = n.match_labels.get(NAMESPACE_NAME_LABEL) {
+            self.namespace_names.insert(name.clone());
+        }
+        for r in &n.expressions {
+            if r.key == NAMESPACE_NAME_LABEL {
+                self.namespace_names.extend(r.values.iter().cloned());
+            }
+        }
+        self.namespace_selector_ids.insert(n.clone(), id);
+        self.namespace_selectors.push(n);
+        id
+    }
+
+    /// The pod selectors that concern pods of one namespace (each source
+    /// is a set; a selector in two of them is merely tested twice).
+    pub fn pod_selectors(&self, name: &str, labels: &BTreeMap<String, String>) -> Vec<&Selector> {
+        let mut out: Vec<&Selector> = self
+            .pods_by_namespace
+            .get(name)
+            .into_iter()
+            .flatten()
+            .collect();
+        let by_label = |key: &str, value: &str| {
+            self.selectors_by_label
+                .get(key)
+                .and_then(|values| values.get(value))
+                .into_iter()
+                .flatten()
+        };
+        let mut candidates: BTreeSet<usize> = self.selectors_for_any.clone();
+        candidates.extend(self.selectors_by_name.get(name).into_iter().flatten());
+        candidates.extend(by_label(NAMESPACE_NAME_LABEL, name));
+        for (key, value) in labels {
+            candidates.extend(by_label(key, value));
+        }
+        for id in candidates {
+            let Some(namespaces) = self.namespace_selectors.get(id) else {
+                continue;
+            };
+            if namespaces.matches(labels) {
+                out.extend(self.pods_by_selector.get(&id).into_iter().flatten());
+            }
+        }
+        out
+    }
+}
+
+impl Index {
+    /// Every distinct namespace selector of every peer.
+    pub fn namespace_selectors(&self) -> &[Selector] {
+        &self.namespace_selectors
+    }
+
+    /// The namespace names the policies mention (their own namespaces, and
+    /// names their namespace selectors admit).
+    pub fn namespace_names(&self) -> &BTreeSet<String> {
+        &self.namespace_names
+    }
+
+    /// The bounds of every ipBlock and except (and of every `networks`
+    /// CIDR of a cluster policy).
+    pub fn bounds(&self) -> &Bounds {
+        &self.bounds
+    }
+
+    /// The ports of the rules about each pod.
+    pub fn targets(&self) -> &PortTargets {
+        &self.targets
+    }
+
+    /// See [`pod_positions`].
+    pub fn pod_positions(&self) -> Vec<std::net::IpAddr> {
+        pod_positions(self)
+    }
+}
