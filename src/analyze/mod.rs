@@ -439,6 +439,15 @@ pub fn analyze(manifests: &Manifests, options: &Options) -> Analysis {
         });
     };
     let shown: Vec<usize> = analyzed.iter().copied().filter(|&w| in_focus(w)).collect();
+    // Cluster policies' `networks` split the addresses too.
+    let networks: Vec<crate::k8s::IpBlock> = set
+        .tier_networks()
+        .into_iter()
+        .map(|cidr| crate::k8s::IpBlock {
+            cidr,
+            except: Vec::new(),
+        })
+        .collect();
     let external_ranges: Vec<IpRange>;
     if compat {
         // Sources split where ingress rules' ipBlocks split them,
@@ -450,7 +459,10 @@ pub fn analyze(manifests: &Manifests, options: &Options) -> Analysis {
             } else {
                 crate::k8s::Direction::Ingress
             };
-            let blocks: Vec<&crate::k8s::IpBlock> = set.ip_blocks_of(direction).collect();
+            let blocks: Vec<&crate::k8s::IpBlock> = set
+                .ip_blocks_of(direction)
+                .chain(networks.iter().filter(|_| egress))
+                .collect();
             let ranges = external::atoms(&blocks, options.families);
             let table = external::table(set, &subjects, &ranges);
             for &w in &shown {
@@ -466,7 +478,7 @@ pub fn analyze(manifests: &Manifests, options: &Options) -> Analysis {
     } else {
         // Every range the policies distinguish; for each workload and
         // direction, adjacent ranges with the same ports are one line.
-        let ranges = external::ranges(set.ip_blocks(), options.families);
+        let ranges = external::ranges(set.ip_blocks().chain(&networks), options.families);
         let table = external::table(set, &subjects, &ranges);
         for &w in &shown {
             for egress in [true, false] {

@@ -200,6 +200,29 @@ fn kept_yaml(imported: &Import) -> Result<String, Stop> {
     Ok(docs.join("---\n"))
 }
 
+/// One E105 per cluster policy of the input: import does not write `admin`
+/// and `baseline` blocks.
+fn cluster_policies_refused(manifests: &Manifests) -> Vec<Diagnostic> {
+    manifests
+        .cluster
+        .iter()
+        .map(|p| {
+            Diagnostic::new(
+                codes::UNREAD_POLICY_KIND,
+                p.origin.span,
+                format!(
+                    "{} `{}` is not imported: a program without it would not be equivalent",
+                    p.object.kind(),
+                    crate::k8s::escape_controls(p.object.name())
+                ),
+            )
+            .with_primary("not imported")
+            .with_note("`npc import` writes namespace blocks from NetworkPolicies; cluster policies decide before them (admin tier) and after them (baseline tier), so the proof of equivalence would ignore what they allow or deny")
+            .with_help("import the NetworkPolicies without the cluster policies (a file or directory of their own) and write the cluster policies as `admin` and `baseline` blocks by hand; `npc analyze` reads both together")
+        })
+        .collect()
+}
+
 pub fn run(args: &ImportArgs, reporter: &mut Reporter) -> Outcome {
     if let Some(path) = &args.output {
         flags::deprecated(
@@ -215,6 +238,14 @@ pub fn run(args: &ImportArgs, reporter: &mut Reporter) -> Outcome {
     // Field positions: E104 points at each policy's name.
     let loaded = read(&args.paths, &args.input, true, reporter)?;
     let manifests = &loaded.manifests;
+    // Import writes namespace policies only: a program proven equivalent
+    // to the NetworkPolicies alone would be wrong wherever a cluster
+    // policy decides. Refused, with --keep-going too.
+    let refused = cluster_policies_refused(manifests);
+    if !refused.is_empty() {
+        reporter.diagnostics(&refused, &manifests.sources);
+        return Ok(Exit::Failed);
+    }
     let human = reporter.is_human();
     let settings = Settings {
         workload_label: args.workload_label.clone(),

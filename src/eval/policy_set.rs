@@ -218,6 +218,11 @@ impl PolicySet {
         self.tiers.add(objects)
     }
 
+    /// Every CIDR of the cluster policies' `networks` peers, each once.
+    pub fn tier_networks(&self) -> Vec<crate::k8s::Cidr> {
+        self.tiers.networks()
+    }
+
     /// Whether the set holds cluster policies.
     pub fn has_tiers(&self) -> bool {
         !self.tiers.is_empty()

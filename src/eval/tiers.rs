@@ -138,6 +138,25 @@ impl TierSet {
         }
     }
 
+    /// Every CIDR of every `networks` peer, each once, in order.
+    pub fn networks(&self) -> Vec<Cidr> {
+        let mut out: Vec<Cidr> = Vec::new();
+        for policy in self.admin.iter().chain(&self.baseline) {
+            for rule in policy.ingress.iter().chain(&policy.egress) {
+                for peer in &rule.peers {
+                    if let Peer::Networks(cidrs) = peer {
+                        for c in cidrs {
+                            if !out.contains(c) {
+                                out.push(*c);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
     fn tier(&self, tier: Tier) -> &[CompiledTierPolicy] {
         match tier {
             Tier::Admin => &self.admin,

@@ -40,6 +40,7 @@ use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
 use crate::eval::{CompiledPolicy, NamedPort, Pod, PolicyId, PolicySet, PolicyView};
+use crate::k8s::cluster_policy::ClusterObject;
 use crate::source::{FileId, SourceMap, Span};
 
 pub use positions::FieldSpans;
@@ -226,6 +227,22 @@ pub struct Policy {
     pub origin: Origin,
 }
 
+/// A cluster policy (ClusterNetworkPolicy, AdminNetworkPolicy or
+/// BaselineAdminNetworkPolicy), valid for the evaluator. Its compiled form
+/// is in [`Manifests::set`]'s tiers.
+#[derive(Clone, Debug)]
+pub struct ClusterPolicy {
+    pub object: ClusterObject,
+    pub origin: Origin,
+}
+
+impl ClusterPolicy {
+    /// `Kind/name`, the identity of a cluster-scoped object.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.object.kind(), self.object.name())
+    }
+}
+
 /// A policy read and compiled once, before duplicates are dropped.
 #[derive(Clone, Debug)]
 pub struct ReadPolicy {
@@ -281,8 +298,12 @@ pub struct Manifests {
     /// In input order; a policy defined twice keeps its later definition.
     /// [`PolicyId`]s index it and [`Manifests::set`] alike.
     pub policies: Vec<Policy>,
-    /// The policies compiled for evaluation, once, in the same order.
+    /// The policies compiled for evaluation, once, in the same order; the
+    /// cluster policies too (decided around the NetworkPolicies).
     pub set: PolicySet,
+    /// Cluster policies, in input order; one defined twice keeps its later
+    /// definition.
+    pub cluster: Vec<ClusterPolicy>,
     /// The `Pod` objects that are running or pending, in input order.
     pub pods: Vec<PodEntry>,
     /// Objects of kinds npc does not model, by `apiVersion/kind`.
@@ -360,6 +381,13 @@ impl Manifests {
             self.namespaces.len(),
             plural(self.namespaces.len(), "namespace", "namespaces"),
         );
+        if !self.cluster.is_empty() {
+            text.push_str(&format!(
+                ", {} cluster {}",
+                self.cluster.len(),
+                plural(self.cluster.len(), "policy", "policies")
+            ));
+        }
         let skipped: usize = self.skipped.values().sum();
         if skipped > 0 {
             let kinds: Vec<String> = self

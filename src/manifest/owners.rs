@@ -17,6 +17,7 @@ use super::{
 };
 use crate::diagnostic::{codes, Diagnostic};
 use crate::eval::PolicySet;
+use crate::k8s::cluster_policy::ClusterObject;
 use crate::k8s::NAMESPACE_NAME_LABEL;
 use crate::source::SourceMap;
 
@@ -106,6 +107,24 @@ pub fn resolve(
     for p in policies {
         set.push(p.compiled);
         kept.push(p.policy);
+    }
+    let cluster = dedup(
+        collected.cluster,
+        |p| format!("{} {}", p.object.kind(), p.object.name()),
+        |p| &p.origin,
+        |p| p.object.kind(),
+        diagnostics,
+    );
+    let cluster_objects: Vec<ClusterObject> = cluster.iter().map(|p| p.object.clone()).collect();
+    if let (Err(errors), Some(first)) = (set.add_cluster(&cluster_objects), cluster.first()) {
+        // Each object was compiled alone when read: not reached.
+        for e in errors.0 {
+            diagnostics.push(Diagnostic::new(
+                codes::UNREAD_POLICY_FIELD,
+                first.origin.span,
+                format!("{}: `{}`: {}", e.policy, e.path, e.message),
+            ));
+        }
     }
     let ipv6 = set.ip_blocks().any(|b| !b.cidr.is_ipv4())
         || objects
@@ -373,6 +392,7 @@ pub fn resolve(
         workloads,
         policies: kept,
         set,
+        cluster,
         skipped: collected.skipped,
         pods,
         kinds: collected.kinds,
@@ -414,17 +434,19 @@ impl AddressRanges {
             v4: BTreeSet::from([0]),
             v6: BTreeSet::from([0]),
         };
-        for block in set.ip_blocks() {
-            for cidr in std::iter::once(&block.cidr).chain(&block.except) {
-                let (first, last) = cidr.range();
-                let starts = if cidr.is_ipv4() {
-                    &mut ranges.v4
-                } else {
-                    &mut ranges.v6
-                };
-                starts.insert(first);
-                starts.insert(last.saturating_add(1));
-            }
+        let networks = set.tier_networks();
+        let blocks = set
+            .ip_blocks()
+            .flat_map(|block| std::iter::once(&block.cidr).chain(&block.except));
+        for cidr in blocks.chain(&networks) {
+            let (first, last) = cidr.range();
+            let starts = if cidr.is_ipv4() {
+                &mut ranges.v4
+            } else {
+                &mut ranges.v6
+            };
+            starts.insert(first);
+            starts.insert(last.saturating_add(1));
         }
         ranges
     }

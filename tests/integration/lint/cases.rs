@@ -218,7 +218,7 @@ fn policies_alone_are_linted_through_representatives() {
 #[test]
 fn manifest_code_pages_show_what_they_say() {
     for code in [
-        "E101", "E102", "E103", "E105", "W101", "W102", "W103", "W104",
+        "E101", "E102", "E103", "E105", "E106", "W101", "W102", "W103", "W104",
     ] {
         let page = std::fs::read_to_string(root().join(format!("docs/errors/{code}.md"))).unwrap();
         let example = &page[page.find("## Example").unwrap()..];
