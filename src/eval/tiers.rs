@@ -371,7 +371,7 @@ fn compile(object: &ClusterObject, sink: &mut ErrorSink<'_>) -> Option<CompiledT
                     let path = format!("spec.ingress[{i}]");
                     let peers = ingress_peers(&r.from, &path, sink);
                     let ports = protocols(r.protocols.as_deref(), &path, sink);
-                    rule(&r.action, peers, ports, &path, sink)
+                    rule(&r.action, r.from.len(), peers, ports, &path, sink)
                 })
                 .collect();
             let egress = p
@@ -385,7 +385,7 @@ fn compile(object: &ClusterObject, sink: &mut ErrorSink<'_>) -> Option<CompiledT
                     let peers = egress_peers(&r.to, &path, sink);
                     let ports = protocols(r.protocols.as_deref(), &path, sink);
                     named_with_networks(&peers, ports.as_deref(), &path, sink);
-                    rule(&r.action, peers, ports, &path, sink)
+                    rule(&r.action, r.to.len(), peers, ports, &path, sink)
                 })
                 .collect();
             (tier, p.spec.priority, &p.spec.subject, ingress, egress)
@@ -452,6 +452,7 @@ fn compile(object: &ClusterObject, sink: &mut ErrorSink<'_>) -> Option<CompiledT
 
 fn rule(
     action: &str,
+    written: usize,
     peers: Vec<Peer>,
     ports: Option<Vec<PortMatch>>,
     path: &str,
@@ -464,7 +465,8 @@ fn rule(
         );
         Action::Deny
     });
-    if peers.is_empty() {
+    // A peer refused on its own is reported as such.
+    if written == 0 {
         sink.report(path, "a rule needs at least one peer");
     }
     Rule {
@@ -706,7 +708,7 @@ fn v1alpha1_ingress(
             let path = format!("spec.ingress[{i}]");
             let peers = ingress_peers(&r.from, &path, sink);
             let ports = v1alpha1_ports(r.ports.as_deref(), &path, sink);
-            rule(&r.action, peers, ports, &path, sink)
+            rule(&r.action, r.from.len(), peers, ports, &path, sink)
         })
         .collect()
 }
@@ -723,7 +725,7 @@ fn v1alpha1_egress(
             let path = format!("spec.egress[{i}]");
             let peers = egress_peers(&r.to, &path, sink);
             let ports = v1alpha1_ports(r.ports.as_deref(), &path, sink);
-            rule(&r.action, peers, ports, &path, sink)
+            rule(&r.action, r.to.len(), peers, ports, &path, sink)
         })
         .collect()
 }

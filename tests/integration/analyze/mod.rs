@@ -4,6 +4,7 @@
 //! manifests against nca (`differential`).
 
 mod cli;
+mod cluster;
 mod compat;
 pub mod corpus;
 pub mod differential;
