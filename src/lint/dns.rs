@@ -26,7 +26,7 @@ pub const DNS_TRAP: Rule = Rule::new(
 /// NodeLocal DNSCache's usual link-local address.
 const NODE_LOCAL_DNS: IpAddr = IpAddr::V4(Ipv4Addr::new(169, 254, 20, 10));
 
-fn is_dns_server(labels: &BTreeMap<String, String>) -> bool {
+pub(super) fn is_dns_server(labels: &BTreeMap<String, String>) -> bool {
     let is = |k: &str, v: &str| labels.get(k).is_some_and(|x| x == v);
     is("k8s-app", "kube-dns") || is("k8s-app", "coredns") || is("app.kubernetes.io/name", "coredns")
 }

@@ -3,8 +3,8 @@
 //! there is one).
 //!
 //! Each rule (its code, name, summary and description) is defined once,
-//! beside its check: [`dns`] (L001), `traps`, `selection`, `shadow` and
-//! `one_sided`. [`RULES`] lists them; `npc lint --help`, SARIF's rule
+//! beside its check: [`dns`] (L001), `traps`, `selection`, `shadow`,
+//! `one_sided` and `tiers` (the cluster policies' traps, L012-L015). [`RULES`] lists them; `npc lint --help`, SARIF's rule
 //! descriptions and the tables of `docs/errors/README.md` and
 //! `docs/analyze.md` are made from it (the last two checked by a test).
 //!
@@ -18,6 +18,7 @@ pub mod dns;
 mod one_sided;
 mod selection;
 mod shadow;
+mod tiers;
 mod traps;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Severity};
@@ -77,6 +78,10 @@ pub const RULES: &[Rule] = &[
     traps::HIDDEN_ALLOW_ALL,
     traps::HALF_WORLD,
     one_sided::ONE_SIDED,
+    tiers::PRIORITY_TIE,
+    tiers::TIER_DENIES_DNS,
+    tiers::SHADOWED_TIER_RULE,
+    tiers::UNREACHED_BASELINE,
 ];
 
 /// The rule with this code or name (in any letter case).
@@ -268,6 +273,7 @@ pub fn lint(manifests: &Manifests) -> Vec<Diagnostic> {
     selection::check(&cx, &and_or, &mut found);
     shadow::check(&cx, &mut found);
     one_sided::check(&cx, &mut found);
+    tiers::check(&cx, &mut found);
     found.sorted()
 }
 

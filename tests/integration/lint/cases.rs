@@ -319,3 +319,43 @@ fn sarif_and_github_annotations() {
         assert_eq!(validated, npc::lint::RULES.len());
     }
 }
+
+/// The cluster-policy lint pages (L012 on) show complete objects: the first
+/// ```yaml block after `## Reported` is linted and reports the page's code
+/// and nothing else.
+#[test]
+fn cluster_policy_lint_pages_report_their_code() {
+    let mut checked = 0;
+    for code in npc::lint::codes().filter(|c| c.id >= "L012") {
+        let page =
+            std::fs::read_to_string(root().join(format!("docs/errors/{}.md", code.id))).unwrap();
+        let example = &page[page.find("## Reported").unwrap()..];
+        let block = example
+            .split("```yaml\n")
+            .nth(1)
+            .unwrap()
+            .split("```")
+            .next()
+            .unwrap();
+        let loaded =
+            npc::manifest::load_str("example.yaml", block, &npc::manifest::Options::default());
+        assert!(
+            !loaded.has_errors(),
+            "{}: {:?}",
+            code.id,
+            loaded.diagnostics
+        );
+        let found: Vec<&str> = npc::lint::lint(&loaded.manifests)
+            .iter()
+            .map(|d| d.code.id)
+            .collect();
+        assert_eq!(
+            found,
+            [code.id],
+            "{}: the example reports {found:?}",
+            code.id
+        );
+        checked += 1;
+    }
+    assert!(checked >= 4);
+}
