@@ -200,10 +200,23 @@ fn kept_yaml(imported: &Import) -> Result<String, Stop> {
     Ok(docs.join("---\n"))
 }
 
-/// One E105 per cluster policy of the input: import does not write `admin`
-/// and `baseline` blocks.
+/// One E105 per cluster policy and CiliumNetworkPolicy of the input:
+/// import writes neither `admin` and `baseline` blocks nor names.
 fn cluster_policies_refused(manifests: &Manifests) -> Vec<Diagnostic> {
-    manifests
+    let cilium = manifests.cilium.iter().map(|p| {
+        Diagnostic::new(
+            codes::UNREAD_POLICY_KIND,
+            p.origin.span,
+            format!(
+                "CiliumNetworkPolicy `{}` is not imported: a program without it would not be equivalent",
+                crate::k8s::escape_controls(&p.key())
+            ),
+        )
+        .with_primary("not imported")
+        .with_note("`npc import` writes namespace blocks from NetworkPolicies; Cilium enforces its policies together with them, so the proof of equivalence would ignore what they allow")
+        .with_help("import the NetworkPolicies without Cilium's policies and write egress to names as `allow` statements with `set cni = cilium`; `npc analyze` reads both together")
+    });
+    let cluster = manifests
         .cluster
         .iter()
         .map(|p| {
@@ -219,8 +232,8 @@ fn cluster_policies_refused(manifests: &Manifests) -> Vec<Diagnostic> {
             .with_primary("not imported")
             .with_note("`npc import` writes namespace blocks from NetworkPolicies; cluster policies decide before them (admin tier) and after them (baseline tier), so the proof of equivalence would ignore what they allow or deny")
             .with_help("import the NetworkPolicies without the cluster policies (a file or directory of their own) and write the cluster policies as `admin` and `baseline` blocks by hand; `npc analyze` reads both together")
-        })
-        .collect()
+        });
+    cluster.chain(cilium).collect()
 }
 
 pub fn run(args: &ImportArgs, reporter: &mut Reporter) -> Outcome {

@@ -4,7 +4,8 @@
 //!
 //! Each rule (its code, name, summary and description) is defined once,
 //! beside its check: [`dns`] (L001), `traps`, `selection`, `shadow`,
-//! `one_sided` and `tiers` (the cluster policies' traps, L012-L015). [`RULES`] lists them; `npc lint --help`, SARIF's rule
+//! `one_sided`, `tiers` (the cluster policies' traps, L012-L015) and
+//! `names` (L016, CiliumNetworkPolicy `toFQDNs` without a DNS rule). [`RULES`] lists them; `npc lint --help`, SARIF's rule
 //! descriptions and the tables of `docs/errors/README.md` and
 //! `docs/analyze.md` are made from it (the last two checked by a test).
 //!
@@ -15,6 +16,7 @@
 //! selects none of them, so that a directory of policies alone is checked.
 
 pub mod dns;
+mod names;
 mod one_sided;
 mod selection;
 mod shadow;
@@ -82,6 +84,7 @@ pub const RULES: &[Rule] = &[
     tiers::TIER_DENIES_DNS,
     tiers::SHADOWED_TIER_RULE,
     tiers::UNREACHED_BASELINE,
+    names::NAME_WITHOUT_DNS_RULE,
 ];
 
 /// The rule with this code or name (in any letter case).
@@ -217,10 +220,18 @@ impl<'a> Context<'a> {
                 .manifests
                 .workload(w)
                 .map_or_else(String::new, |w| format!("`{}`", w.id)),
-            SubjectOf::Representative(p) => self
-                .manifests
-                .policy(p)
-                .map_or_else(String::new, |p| format!("pods selected by `{}`", p.key())),
+            SubjectOf::Representative(p) => match self.manifests.policy(p) {
+                Some(policy) => format!("pods selected by `{}`", policy.key()),
+                // CiliumNetworkPolicies follow the NetworkPolicies in the set.
+                None => self
+                    .manifests
+                    .cilium
+                    .iter()
+                    .find(|c| c.id == Some(p))
+                    .map_or_else(String::new, |c| {
+                        format!("pods selected by `{}` (CiliumNetworkPolicy)", c.key())
+                    }),
+            },
         }
     }
 
@@ -274,6 +285,7 @@ pub fn lint(manifests: &Manifests) -> Vec<Diagnostic> {
     shadow::check(&cx, &mut found);
     one_sided::check(&cx, &mut found);
     tiers::check(&cx, &mut found);
+    names::check(&cx, &mut found);
     found.sorted()
 }
 

@@ -243,6 +243,24 @@ impl ClusterPolicy {
     }
 }
 
+/// A CiliumNetworkPolicy, valid for the evaluator (see `eval::cilium` for
+/// what is modelled), with its namespace filled in. Its compiled form is in
+/// [`Manifests::set`] after the NetworkPolicies, under `id`.
+#[derive(Clone, Debug)]
+pub struct CiliumPolicy {
+    pub object: crate::k8s::cilium::CiliumNetworkPolicy,
+    pub origin: Origin,
+    /// Its place in [`Manifests::set`] (`None` until the set is built).
+    pub id: Option<PolicyId>,
+}
+
+impl CiliumPolicy {
+    /// `namespace/name`
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.object.namespace(), self.object.name())
+    }
+}
+
 /// A policy read and compiled once, before duplicates are dropped.
 #[derive(Clone, Debug)]
 pub struct ReadPolicy {
@@ -304,6 +322,11 @@ pub struct Manifests {
     /// Cluster policies, in input order; one defined twice keeps its later
     /// definition.
     pub cluster: Vec<ClusterPolicy>,
+    /// CiliumNetworkPolicies, in input order (one defined twice keeps its
+    /// later definition); compiled in [`Manifests::set`] after the
+    /// NetworkPolicies, so their [`PolicyId`]s are not indices of
+    /// [`Manifests::policies`].
+    pub cilium: Vec<CiliumPolicy>,
     /// The `Pod` objects that are running or pending, in input order.
     pub pods: Vec<PodEntry>,
     /// Objects of kinds npc does not model, by `apiVersion/kind`.
@@ -381,6 +404,17 @@ impl Manifests {
             self.namespaces.len(),
             plural(self.namespaces.len(), "namespace", "namespaces"),
         );
+        if !self.cilium.is_empty() {
+            text.push_str(&format!(
+                ", {} {}",
+                self.cilium.len(),
+                plural(
+                    self.cilium.len(),
+                    "CiliumNetworkPolicy",
+                    "CiliumNetworkPolicies"
+                )
+            ));
+        }
         if !self.cluster.is_empty() {
             text.push_str(&format!(
                 ", {} cluster {}",

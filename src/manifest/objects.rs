@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use super::documents::Document;
 use super::schema::{self, Root};
-use super::{ClusterPolicy, Naming, Options, Origin, PodShape, Policy, ReadPolicy};
+use super::{CiliumPolicy, ClusterPolicy, Naming, Options, Origin, PodShape, Policy, ReadPolicy};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::eval::{CompiledPolicy, NamedPort};
 use crate::k8s::cluster_policy::{self, ClusterObject};
@@ -125,6 +125,7 @@ pub struct Collected {
     pub workloads: Vec<WorkloadObject>,
     pub policies: Vec<ReadPolicy>,
     pub cluster: Vec<ClusterPolicy>,
+    pub cilium: Vec<CiliumPolicy>,
     pub skipped: BTreeMap<String, usize>,
     /// Every object read, by `apiVersion/kind`.
     pub kinds: BTreeMap<String, usize>,
@@ -138,6 +139,7 @@ impl Collected {
         self.workloads.extend(other.workloads);
         self.policies.extend(other.policies);
         self.cluster.extend(other.cluster);
+        self.cilium.extend(other.cilium);
         for (kind, n) in other.skipped {
             *self.skipped.entry(kind).or_default() += n;
         }
@@ -344,6 +346,9 @@ pub fn collect(
                 _ => &schema::TEMPLATE_OWNER,
             });
             reader.workload(*wk, options, out);
+        } else if kind == crate::k8s::cilium::KIND && api_version == crate::k8s::cilium::API_VERSION
+        {
+            reader.cilium_policy(options, out);
         } else if g == crate::k8s::cilium::GROUP && kind.ends_with("NetworkPolicy") {
             // Cilium's policies (npc writes CiliumNetworkPolicy for DNS
             // names) isolate pods: skipping them would report connectivity
@@ -1013,6 +1018,144 @@ impl Reader<'_> {
         out.cluster.push(ClusterPolicy {
             object,
             origin: self.origin.clone(),
+        });
+    }
+
+    /// A CiliumNetworkPolicy, read as far as the evaluator models it
+    /// (`eval::cilium`): `endpointSelector`, egress rules to endpoints,
+    /// CIDRs and names on ports, DNS rules. A field that can change what
+    /// pods reach and that is not modelled (`ingress`, deny rules, other
+    /// peers, other layer 7 rules) is E106 at the field, never skipped.
+    fn cilium_policy(&mut self, options: &Options, out: &mut Collected) {
+        let Ok(namespace) = self.namespace_of(options) else {
+            return;
+        };
+        if self.name(NameRule::Subdomain, self.kind).is_err() {
+            return;
+        }
+        // Modelled fields by level; `description` and `labels` of the spec
+        // only describe the policy.
+        const SPEC: &[&str] = &["endpointSelector", "egress", "description", "labels"];
+        const EGRESS: &[&str] = &["toEndpoints", "toCIDRSet", "toFQDNs", "toPorts"];
+        const PORT_RULE: &[&str] = &["ports", "rules"];
+        const L7: &[&str] = &["dns"];
+        let mut unmodelled: Vec<String> = Vec::new();
+        let keys = |v: Option<&Value>| -> Vec<String> {
+            v.and_then(Value::as_mapping)
+                .into_iter()
+                .flat_map(|m| m.keys())
+                .filter_map(|k| k.as_str().map(str::to_owned))
+                .collect()
+        };
+        let spec = get(self.value, "spec");
+        for k in keys(spec) {
+            if !SPEC.contains(&k.as_str()) {
+                unmodelled.push(format!("spec.{k}"));
+            }
+        }
+        if spec.is_none() {
+            unmodelled.push("spec".into());
+        }
+        if let Some(Value::Sequence(rules)) = get(self.value, "spec.egress") {
+            for (i, rule) in rules.iter().enumerate() {
+                for k in keys(Some(rule)) {
+                    if !EGRESS.contains(&k.as_str()) {
+                        unmodelled.push(format!("spec.egress[{i}].{k}"));
+                    }
+                }
+                if let Some(Value::Sequence(ports)) = rule.get("toPorts") {
+                    for (j, port_rule) in ports.iter().enumerate() {
+                        for k in keys(Some(port_rule)) {
+                            if !PORT_RULE.contains(&k.as_str()) {
+                                unmodelled.push(format!("spec.egress[{i}].toPorts[{j}].{k}"));
+                            }
+                        }
+                        for k in keys(port_rule.get("rules")) {
+                            if !L7.contains(&k.as_str()) {
+                                unmodelled.push(format!("spec.egress[{i}].toPorts[{j}].rules.{k}"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if !unmodelled.is_empty() {
+            for path in unmodelled {
+                let d = Diagnostic::new(
+                    codes::UNREAD_POLICY_FIELD,
+                    self.origin.field(&path),
+                    format!(
+                        "{} `{}/{}`: `{path}` is not modelled",
+                        self.kind, namespace, self.name
+                    ),
+                )
+                .with_note("Cilium enforces the policy together with the NetworkPolicies: a result that left the field out could report connectivity the cluster does not have")
+                .with_help("the readers model `endpointSelector` and `egress` rules with `toEndpoints`, `toCIDRSet` or `toFQDNs` on `toPorts` (with DNS rules); analyze without this policy to look at the rest, knowing the result ignores it");
+                self.diagnostics.push(d);
+            }
+            return;
+        }
+        let mut value = match serde_json::to_value(self.value) {
+            Ok(v) => v,
+            Err(e) => {
+                let problem = format!("cannot be read: {e}");
+                self.error("", problem, "write the object as the API defines it");
+                return;
+            }
+        };
+        if let Some(map) = value.as_object_mut() {
+            map.remove("status");
+            if let Some(meta) = map
+                .get_mut("metadata")
+                .and_then(serde_json::Value::as_object_mut)
+            {
+                meta.remove("managedFields");
+                meta.insert("namespace".into(), namespace.clone().into());
+            }
+            if let Some(spec) = map
+                .get_mut("spec")
+                .and_then(serde_json::Value::as_object_mut)
+            {
+                spec.remove("description");
+                spec.remove("labels");
+            }
+        }
+        let object: crate::k8s::cilium::CiliumNetworkPolicy =
+            match serde_path_to_error::deserialize(&value) {
+                Ok(object) => object,
+                Err(e) => {
+                    let path = e.path().to_string();
+                    let problem = format!("is not valid: {}", e.inner());
+                    self.error(
+                        &path,
+                        problem,
+                        "fix the field as Cilium's CiliumNetworkPolicy defines it",
+                    );
+                    return;
+                }
+            };
+        if let Err(errors) =
+            crate::eval::PolicySet::default().extend_cilium(std::slice::from_ref(&object))
+        {
+            for e in errors.0 {
+                let d = Diagnostic::new(
+                    codes::UNREAD_POLICY_FIELD,
+                    self.origin.field(&e.path),
+                    format!(
+                        "{} `{}/{}`: `{}`: {}",
+                        self.kind, namespace, self.name, e.path, e.message
+                    ),
+                )
+                .with_note("Cilium enforces the policy together with the NetworkPolicies: a result without it could report connectivity the cluster does not have")
+                .with_help("fix the field as Cilium defines it, or analyze without this policy, knowing the result ignores it");
+                self.diagnostics.push(d);
+            }
+            return;
+        }
+        out.cilium.push(CiliumPolicy {
+            object,
+            origin: self.origin.clone(),
+            id: None,
         });
     }
 

@@ -108,6 +108,20 @@ pub fn resolve(
         set.push(p.compiled);
         kept.push(p.policy);
     }
+    let mut cilium = dedup(
+        collected.cilium,
+        |p| format!("CiliumNetworkPolicy {}", p.key()),
+        |p| &p.origin,
+        |_| "CiliumNetworkPolicy",
+        diagnostics,
+    );
+    for p in &mut cilium {
+        // Cluster policies are added after: the length counts policies.
+        let first = set.len();
+        if set.extend_cilium(std::slice::from_ref(&p.object)).is_ok() {
+            p.id = Some(crate::eval::PolicyId::from_index(first));
+        }
+    }
     let cluster = dedup(
         collected.cluster,
         |p| format!("{} {}", p.object.kind(), p.object.name()),
@@ -377,7 +391,8 @@ pub fn resolve(
     let named = workloads
         .iter()
         .map(|w| w.id.namespace.clone())
-        .chain(kept.iter().map(|p| p.namespace().to_string()));
+        .chain(kept.iter().map(|p| p.namespace().to_string()))
+        .chain(cilium.iter().map(|p| p.object.namespace().to_string()));
     for name in named {
         namespaces.entry(name.clone()).or_insert_with(|| Namespace {
             labels: BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), name.clone())]),
@@ -393,6 +408,7 @@ pub fn resolve(
         policies: kept,
         set,
         cluster,
+        cilium,
         skipped: collected.skipped,
         pods,
         kinds: collected.kinds,

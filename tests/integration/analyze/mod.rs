@@ -3,6 +3,7 @@
 //! and against nca reading the same files, the command line, and random
 //! manifests against nca (`differential`).
 
+mod cilium;
 mod cli;
 mod cluster;
 mod compat;
