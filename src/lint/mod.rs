@@ -264,6 +264,20 @@ impl<'a> Context<'a> {
             .find(|i| i.policy.namespace() == name.namespace && i.policy.name() == name.name)
     }
 
+    /// Where a policy of the set was read and how to name it: a
+    /// NetworkPolicy (`ns/name`) or a CiliumNetworkPolicy (`ns/name
+    /// (CiliumNetworkPolicy)`), which follow the NetworkPolicies in the set.
+    pub fn origin_of(&self, id: PolicyId) -> Option<(&'a crate::manifest::Origin, String)> {
+        if let Some(p) = self.manifests.policy(id) {
+            return Some((&p.origin, p.key()));
+        }
+        self.manifests
+            .cilium
+            .iter()
+            .find(|c| c.id == Some(id))
+            .map(|c| (&c.origin, format!("{} (CiliumNetworkPolicy)", c.key())))
+    }
+
     pub fn endpoint(&self, subject: usize) -> Option<&Endpoint> {
         self.subjects.get(subject).map(|s| &s.endpoint)
     }
