@@ -188,3 +188,28 @@ fn import_refuses_cilium_policies() {
         "{err}"
     );
 }
+
+#[test]
+fn an_admin_deny_of_every_address_covers_the_names() {
+    let deny = "apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: no-egress-out}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  egress:
+  - action: Deny
+    to: [{networks: [0.0.0.0/0, '::/0']}]
+    protocols: [{tcp: {destinationPort: {number: 443}}}]
+";
+    let txt = analyze(&format!("{API}---\n{NAMES}---\n{deny}"), "txt");
+    assert!(
+        !txt.contains("pay/api[Deployment] => api.stripe.com[Name]"),
+        "{txt}"
+    );
+    assert!(
+        txt.contains("pay/web[Deployment] => api.stripe.com[Name] : TCP 1-442,444-65535,UDP 1-65535,SCTP 1-65535\n"),
+        "{txt}"
+    );
+}
