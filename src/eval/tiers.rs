@@ -10,8 +10,9 @@
 //! 3. the baseline tier, as the admin tier (a `Pass` there decides nothing);
 //! 4. nothing decided: allowed.
 //!
-//! A `networks` peer matches an address endpoint inside one of its CIDRs,
-//! and a pod whose address is known and inside one. A pod whose address is
+//! A `networks` peer matches an address endpoint inside one of its CIDRs
+//! (a DNS name by the address it resolves to), and a pod whose address is
+//! known and inside one. A pod whose address is
 //! unknown is taken to lie in the CIDRs that hold every address of a family
 //! (`0.0.0.0/0`, `::/0`: `world` contains every pod) and outside the others;
 //! `expect` lines give pods every position instead (`verify::regions`).
@@ -418,6 +419,10 @@ impl Rule {
                 namespaces.matches_with(|k| pod.namespace_label(k)) && pods.matches(&pod.labels)
             }
             (Peer::Networks(cidrs), Endpoint::Ip(ip)) => cidrs.iter().any(|c| c.contains(*ip)),
+            // A DNS name is the address it resolves to: `networks` see it.
+            (Peer::Networks(cidrs), Endpoint::Name { address, .. }) => {
+                cidrs.iter().any(|c| c.contains(*address))
+            }
             (Peer::Networks(cidrs), Endpoint::Pod(pod)) => pod_in(cidrs, pod),
             _ => false,
         })
