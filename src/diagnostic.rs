@@ -112,6 +112,7 @@ pub mod codes {
         MANIFEST_POLICY = "E103", Error, "invalid NetworkPolicy";
         UNCONVERTIBLE = "E104", Error, "policies NPL cannot express exactly";
         UNREAD_POLICY_KIND = "E105", Error, "policy kind the readers do not model yet";
+        UNREAD_POLICY_FIELD = "E106", Error, "cluster or Cilium policy the readers cannot evaluate";
         DUPLICATE_OBJECT = "W101", Warning, "object defined twice";
         UNKNOWN_FIELD = "W102", Warning, "unknown field ignored";
         INCOMPLETE_OWNER = "W103", Warning, "owner reference without `kind` or `name`";

@@ -115,13 +115,16 @@ pub fn table(set: &PolicySet, subjects: &Subjects, ranges: &[IpRange]) -> Table 
     let mut sets = Sets::default();
     let full = sets.intern(PortSet::full());
     let endpoints: Vec<Endpoint> = subjects.pods.iter().cloned().map(Endpoint::Pod).collect();
+    // A side no NetworkPolicy isolates allows everything, unless cluster
+    // policies decide before or after them.
+    let tiers = set.has_tiers();
     let open: Vec<(bool, bool)> = subjects
         .pods
         .iter()
         .map(|p| {
             (
-                set.egress_policies(p).is_empty(),
-                set.ingress_policies(p).is_empty(),
+                !tiers && set.egress_policies(p).is_empty(),
+                !tiers && set.ingress_policies(p).is_empty(),
             )
         })
         .collect();

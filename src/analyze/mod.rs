@@ -54,6 +54,9 @@ pub enum Peer {
     /// Addresses outside the cluster (sorted first, IPv4 before IPv6).
     External(IpRange),
     Workload(WorkloadName),
+    /// A DNS name or pattern of a CiliumNetworkPolicy's `toFQDNs` (a
+    /// destination only).
+    Name(String),
 }
 
 impl fmt::Display for Peer {
@@ -62,6 +65,7 @@ impl fmt::Display for Peer {
         match self {
             Peer::Workload(id) => write!(f, "{id}"),
             Peer::External(range) => write!(f, "{range}[External]"),
+            Peer::Name(name) => write!(f, "{name}[Name]"),
         }
     }
 }
@@ -84,6 +88,12 @@ impl Serialize for Peer {
                 o.serialize_field("name", &range.to_string())?;
                 o.serialize_field("first", &range.first.to_string())?;
                 o.serialize_field("last", &range.last.to_string())?;
+                o.end()
+            }
+            Peer::Name(name) => {
+                let mut o = s.serialize_struct("Name", 2)?;
+                o.serialize_field("kind", "Name")?;
+                o.serialize_field("name", name)?;
                 o.end()
             }
         }
@@ -186,6 +196,10 @@ pub struct Analysis {
     /// Allowed connections, sorted by source then destination; no
     /// self-connections, no empty ones.
     pub connections: Vec<Connection>,
+    /// The DNS names and patterns of CiliumNetworkPolicies' `toFQDNs`,
+    /// sorted (destinations of `Peer::Name` lines).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
     /// Workloads on the host network, left out.
     pub host_network: Vec<WorkloadName>,
     /// With `--exposure`: what each workload's policies open it to.
@@ -352,6 +366,24 @@ pub fn blocks_on_unknown_pods(manifests: &Manifests) -> Vec<String> {
     out
 }
 
+/// The names and patterns of the policies' `toFQDNs` rules, sorted, each once.
+fn name_destinations(set: &crate::eval::PolicySet) -> Vec<crate::k8s::DnsName> {
+    let mut out: Vec<crate::k8s::DnsName> = Vec::new();
+    for view in set.views() {
+        for rule in view.rules(crate::k8s::Direction::Egress) {
+            for peer in rule.peers() {
+                if let crate::eval::PeerKind::Name(name) = peer.kind() {
+                    if !out.contains(name) {
+                        out.push(name.clone());
+                    }
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    out
+}
+
 /// Computes the connectivity of the manifests under their policies.
 pub fn analyze(manifests: &Manifests, options: &Options) -> Analysis {
     let set = &manifests.set;
@@ -450,6 +482,15 @@ pub fn analyze(manifests: &Manifests, options: &Options) -> Analysis {
         });
     };
     let shown: Vec<usize> = analyzed.iter().copied().filter(|&w| in_focus(w)).collect();
+    // Cluster policies' `networks` split the addresses too.
+    let networks: Vec<crate::k8s::IpBlock> = set
+        .tier_networks()
+        .into_iter()
+        .map(|cidr| crate::k8s::IpBlock {
+            cidr,
+            except: Vec::new(),
+        })
+        .collect();
     let external_ranges: Vec<IpRange>;
     if compat {
         // Sources split where ingress rules' ipBlocks split them,
@@ -461,7 +502,10 @@ pub fn analyze(manifests: &Manifests, options: &Options) -> Analysis {
             } else {
                 crate::k8s::Direction::Ingress
             };
-            let blocks: Vec<&crate::k8s::IpBlock> = set.ip_blocks_of(direction).collect();
+            let blocks: Vec<&crate::k8s::IpBlock> = set
+                .ip_blocks_of(direction)
+                .chain(networks.iter().filter(|_| egress))
+                .collect();
             let ranges = external::atoms(&blocks, options.families);
             let table = external::table(set, &subjects, &ranges);
             for &w in &shown {
@@ -477,7 +521,7 @@ pub fn analyze(manifests: &Manifests, options: &Options) -> Analysis {
     } else {
         // Every range the policies distinguish; for each workload and
         // direction, adjacent ranges with the same ports are one line.
-        let ranges = external::ranges(set.ip_blocks(), options.families);
+        let ranges = external::ranges(set.ip_blocks().chain(&networks), options.families);
         let table = external::table(set, &subjects, &ranges);
         for &w in &shown {
             for egress in [true, false] {
@@ -508,6 +552,46 @@ pub fn analyze(manifests: &Manifests, options: &Options) -> Analysis {
             .filter(|r| options.families.shows(r.first))
             .collect();
     }
+    // Names: what each workload may open to a name whatever address it
+    // resolves to (every range the policies tell apart, both families).
+    let names = name_destinations(set);
+    if !names.is_empty() {
+        let literals: Vec<&crate::k8s::DnsName> =
+            names.iter().filter(|n| !n.is_pattern()).collect();
+        let addresses: Vec<IpAddr> =
+            external::ranges(set.ip_blocks().chain(&networks), IpFamily::Dual)
+                .iter()
+                .map(|r| r.first)
+                .collect();
+        for &w in &shown {
+            for name in &names {
+                let instance = name.instance(&literals);
+                let mut ports = PortSet::full();
+                for &address in &addresses {
+                    let to = crate::eval::Endpoint::Name {
+                        name: instance.clone(),
+                        address,
+                    };
+                    let mut some = PortSet::empty();
+                    for &p in &pods_of[w] {
+                        let from = crate::eval::Endpoint::Pod(subjects.pods[p].clone());
+                        some.union_with(&set.allowed_ports(&from, &to));
+                    }
+                    ports = ports.intersection(&some);
+                    if ports.is_empty() {
+                        break;
+                    }
+                }
+                if !ports.is_empty() {
+                    connections.push(Connection {
+                        src: Peer::Workload(manifests.workloads[w].id.clone()),
+                        dst: Peer::Name(name.as_str().to_string()),
+                        conn: Conn(ports),
+                    });
+                }
+            }
+        }
+    }
     connections.sort_by(|a, b| (&a.src, &a.dst).cmp(&(&b.src, &b.dst)));
 
     let exposure = options.exposure.then(|| {
@@ -527,7 +611,7 @@ pub fn analyze(manifests: &Manifests, options: &Options) -> Analysis {
         .flat_map(|c| [&c.src, &c.dst])
         .filter_map(|p| match p {
             Peer::Workload(id) => Some(id),
-            Peer::External(_) => None,
+            Peer::External(_) | Peer::Name(_) => None,
         })
         .collect();
     Analysis {
@@ -537,6 +621,7 @@ pub fn analyze(manifests: &Manifests, options: &Options) -> Analysis {
             .map(|&w| manifests.workloads[w].id.clone())
             .collect(),
         external: external_ranges,
+        names: names.iter().map(|n| n.as_str().to_string()).collect(),
         connections,
         host_network,
         exposure,

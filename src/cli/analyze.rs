@@ -25,9 +25,14 @@ Examples:
   npc analyze deploy/ -o html --out-file deploy.html    # opens offline
 
 Each line is `src => dst : conn`, where an endpoint is a workload
-(`ns/name[Kind]`) or an external address range (`a.b.c.d-e.f.g.h[External]`,
-one line per range of the same connections) and conn is `All Connections` or
-`TCP 80,8080-8090,UDP 53`. IPv6 ranges are shown when the input mentions
+(`ns/name[Kind]`), an external address range (`a.b.c.d-e.f.g.h[External]`,
+one line per range of the same connections) or a DNS name of a
+CiliumNetworkPolicy's `toFQDNs` (`api.stripe.com[Name]`), and conn is `All
+Connections` or `TCP 80,8080-8090,UDP 53`. Cluster policies
+(ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy) decide
+each side with the NetworkPolicies in four steps: admin, NetworkPolicies if
+they isolate the pod, baseline, allowed. A policy that cannot be modelled is
+refused (E105, E106), never skipped. IPv6 ranges are shown when the input mentions
 IPv6 (--ip-family chooses); ipBlocks match the pods whose `status.podIPs`
 they cover. `--compat netpol-analyzer` prints what netpol-analyzer's `list`
 prints, to compare the two (docs/analyze.md lists every difference). Pods are reported as their owner (Deployment,

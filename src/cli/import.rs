@@ -103,6 +103,14 @@ pub fn run(args: &ImportArgs, reporter: &mut Reporter) -> Outcome {
     // Field positions: E104 points at each policy's name.
     let loaded = read(&args.paths, &args.input, true, reporter)?;
     let manifests = &loaded.manifests;
+    // Import writes namespace policies only: a program proven equivalent
+    // to the NetworkPolicies alone would be wrong wherever a cluster
+    // policy decides. Refused, with --keep-going too.
+    let refused = import::refused_kinds(manifests);
+    if !refused.is_empty() {
+        reporter.diagnostics(&refused, &manifests.sources);
+        return Ok(Exit::Failed);
+    }
     let human = reporter.is_human();
     let settings = Settings {
         workload_label: args.workload_label.clone(),

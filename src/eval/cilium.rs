@@ -4,9 +4,9 @@
 //!
 //! What is modelled is what npc writes: `endpointSelector` on pod labels
 //! (Cilium adds the policy's namespace), `egress` rules with `toEndpoints`,
-//! `toCIDRSet` or `toFQDNs`, on `toPorts`, and the DNS rule
-//! `rules: {dns: [{matchPattern: "*"}]}` (which lets every lookup through the
-//! proxy: it narrows no connection). A policy with egress rules isolates the
+//! `toCIDRSet` or `toFQDNs`, on `toPorts`, and DNS rules (`rules: {dns:
+//! [...]}`; npc writes `{matchPattern: "*"}`): they decide which lookups
+//! Cilium's proxy answers, and narrow no connection. A policy with egress rules isolates the
 //! egress of the pods it selects, as a NetworkPolicy with `Egress` does.
 //! Anything else (ingress, deny rules, other peers, other layer 7 rules,
 //! named ports) is refused as not modelled rather than read as something
@@ -208,14 +208,19 @@ fn port_rules(rule: &cilium::EgressRule, path: &str, sink: &mut ErrorSink<'_>) -
     for (i, port_rule) in list.iter().enumerate() {
         let here = format!("{path}.toPorts[{i}]");
         if let Some(l7) = &port_rule.rules {
-            let every_name = l7
-                .dns
-                .iter()
-                .all(|d| d.match_pattern.as_deref() == Some("*") && d.match_name.is_none());
-            if l7.dns.is_empty() || !every_name {
+            // A DNS rule sends lookups through Cilium's proxy, which
+            // answers those it does not allow with an error: the
+            // connection to port 53 itself is allowed either way.
+            let well_formed = l7.dns.iter().all(|d| {
+                matches!(
+                    (d.match_name.as_deref(), d.match_pattern.as_deref()),
+                    (Some(n), None) | (None, Some(n)) if !n.is_empty()
+                )
+            });
+            if l7.dns.is_empty() || !well_formed {
                 sink.report(
                     &format!("{here}.rules"),
-                    "only the DNS rule `dns: [{matchPattern: \"*\"}]` is modelled",
+                    "a DNS rule is a list of entries with one of `matchName` and `matchPattern`",
                 );
             }
         }
@@ -409,9 +414,23 @@ spec:
     }
 
     #[test]
+    fn a_dns_rule_of_some_names_allows_the_port() {
+        let yaml = POLICY.replace(r#"matchPattern: "*"}]}"#, r#"matchName: api.stripe.com}]}"#);
+        let policy: CiliumNetworkPolicy = serde_yaml::from_str(&yaml).unwrap();
+        let mut set = PolicySet::default();
+        set.extend_cilium(&[policy]).unwrap();
+        let mut dns = Pod::new("kube-system", [("k8s-app", "kube-dns")]);
+        dns.namespace_labels
+            .insert("kubernetes.io/metadata.name".into(), "kube-system".into());
+        let api = Endpoint::Pod(Pod::new("pay", [("app", "api")]));
+        let verdict = set.evaluate(&api, &Endpoint::Pod(dns), Protocol::Udp, 53);
+        assert!(verdict.allowed);
+    }
+
+    #[test]
     fn what_is_not_modelled_is_refused() {
         for (field, yaml) in [
-            ("rules", POLICY.replace(r#"matchPattern: "*"}]}"#, r#"matchName: a.com}]}"#)),
+            ("rules", POLICY.replace(r#"matchPattern: "*"}]}"#, r#"matchName: ""}]}"#)),
             ("reserved", POLICY.replace("k8s-app: kube-dns", "reserved:host: \"\"")),
             ("port", POLICY.replace(r#"port: "443""#, r#"port: "https""#)),
             ("matchPattern", POLICY.replace("*.s3.amazonaws.com", "s3*.amazonaws.com")),

@@ -71,5 +71,5 @@ pub use policy::{CompiledPolicy, PolicyKind};
 pub use policy_set::{PolicyId, PolicyName, PolicySet, RuleRef, Side, Verdict};
 pub use ports::PortEntry;
 pub use portset::{PortRange, PortSet};
-pub use tiers::{Step, TierMatch};
+pub use tiers::{RuleOutcome, Step, TierMatch, TierPolicyView};
 pub use view::{PeerKind, PeerView, PolicyView, RuleView};

@@ -218,6 +218,29 @@ impl PolicySet {
         self.tiers.add(objects)
     }
 
+    /// The cluster policies of a tier, in the order they decide.
+    pub fn tier_policies(&self, tier: Tier) -> Vec<super::tiers::TierPolicyView<'_>> {
+        self.tiers.views(tier)
+    }
+
+    /// What each rule of `tier` does for one side of a connection (see
+    /// `tiers::TierSet::outcomes`); `dst` resolves named ports.
+    pub fn tier_outcomes(
+        &self,
+        tier: Tier,
+        owner: &Pod,
+        direction: Direction,
+        peer: &Endpoint,
+        dst: Option<&Pod>,
+    ) -> Vec<super::tiers::RuleOutcome> {
+        self.tiers.outcomes(tier, owner, direction, peer, dst)
+    }
+
+    /// Every CIDR of the cluster policies' `networks` peers, each once.
+    pub fn tier_networks(&self) -> Vec<crate::k8s::Cidr> {
+        self.tiers.networks()
+    }
+
     /// Whether the set holds cluster policies.
     pub fn has_tiers(&self) -> bool {
         !self.tiers.is_empty()

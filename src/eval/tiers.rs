@@ -10,8 +10,9 @@
 //! 3. the baseline tier, as the admin tier (a `Pass` there decides nothing);
 //! 4. nothing decided: allowed.
 //!
-//! A `networks` peer matches an address endpoint inside one of its CIDRs,
-//! and a pod whose address is known and inside one. A pod whose address is
+//! A `networks` peer matches an address endpoint inside one of its CIDRs
+//! (a DNS name by the address it resolves to), and a pod whose address is
+//! known and inside one. A pod whose address is
 //! unknown is taken to lie in the CIDRs that hold every address of a family
 //! (`0.0.0.0/0`, `::/0`: `world` contains every pod) and outside the others;
 //! `expect` lines give pods every position instead (`regions::Splitter`).
@@ -82,6 +83,84 @@ struct Subject {
     pods: Selector,
 }
 
+/// What one rule of a tier did for one side of a connection: it matched
+/// the peer and some of the connection's ports, and it decided some of
+/// them (no earlier rule of the tier had; `Pass` decides to skip).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleOutcome {
+    /// The policy's place in [`crate::eval::PolicySet::tier_policies`].
+    pub policy: usize,
+    /// Index into `spec.ingress` / `spec.egress`.
+    pub rule: usize,
+    pub matched: bool,
+    pub decided: bool,
+}
+
+/// A compiled cluster policy, for checks that reason about its subject and
+/// rules (lint).
+#[derive(Clone, Copy, Debug)]
+pub struct TierPolicyView<'a>(&'a CompiledTierPolicy);
+
+impl TierPolicyView<'_> {
+    pub fn kind(&self) -> &'static str {
+        self.0.kind
+    }
+
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    pub fn tier(&self) -> Tier {
+        self.0.tier
+    }
+
+    pub fn priority(&self) -> i32 {
+        self.0.priority
+    }
+
+    /// Whether the policy's subject selects the pod.
+    pub fn selects(&self, pod: &Pod) -> bool {
+        self.0.subject.selects(pod)
+    }
+
+    /// How many rules the policy has in a direction.
+    pub fn rule_count(&self, direction: Direction) -> usize {
+        self.0.rules(direction).len()
+    }
+
+    /// The action of one rule.
+    pub fn action(&self, direction: Direction, rule: usize) -> Option<Action> {
+        self.0.rules(direction).get(rule).map(|r| r.action)
+    }
+
+    /// A pod the subject selects, when its selectors can be satisfied: its
+    /// namespace is the one the namespace selector names
+    /// (`kubernetes.io/metadata.name`), else a made-up one.
+    pub fn representative(&self) -> Option<Pod> {
+        let subject = &self.0.subject;
+        let namespace_labels = subject.namespaces.satisfying_labels()?;
+        let labels = subject.pods.satisfying_labels()?;
+        let namespace = namespace_labels
+            .get(crate::k8s::NAMESPACE_NAME_LABEL)
+            .cloned()
+            .unwrap_or_else(|| format!("{}-subject", self.0.tier.as_str()));
+        let mut namespace_labels = namespace_labels;
+        namespace_labels.insert(
+            crate::k8s::NAMESPACE_NAME_LABEL.to_string(),
+            namespace.clone(),
+        );
+        let pod = Pod {
+            namespace,
+            namespace_labels,
+            labels,
+            ports: Vec::new(),
+            ips: Vec::new(),
+            address: None,
+        };
+        self.selects(&pod).then_some(pod)
+    }
+}
+
 /// One cluster policy, compiled.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct CompiledTierPolicy {
@@ -136,6 +215,66 @@ impl TierSet {
         } else {
             Err(PolicyErrors(errors))
         }
+    }
+
+    /// The policies of a tier, in the order they decide.
+    pub fn views(&self, tier: Tier) -> Vec<TierPolicyView<'_>> {
+        self.tier(tier).iter().map(TierPolicyView).collect()
+    }
+
+    /// What each rule of `tier` that applies to `owner`'s `direction` does
+    /// with the peer: the rules of the policies that select `owner`, in
+    /// order, each with whether it matched and decided some port.
+    pub fn outcomes(
+        &self,
+        tier: Tier,
+        owner: &Pod,
+        direction: Direction,
+        peer: &Endpoint,
+        dst: Option<&Pod>,
+    ) -> Vec<RuleOutcome> {
+        let mut out = Vec::new();
+        let mut undecided = PortSet::full();
+        for (p, policy) in self.tier(tier).iter().enumerate() {
+            if !policy.subject.selects(owner) {
+                continue;
+            }
+            for (r, rule) in policy.rules(direction).iter().enumerate() {
+                let hit = if rule.matches_peer(peer) {
+                    rule.port_set(dst)
+                } else {
+                    PortSet::empty()
+                };
+                let decided = hit.intersection(&undecided);
+                undecided = undecided.difference(&decided);
+                out.push(RuleOutcome {
+                    policy: p,
+                    rule: r,
+                    matched: !hit.is_empty(),
+                    decided: !decided.is_empty(),
+                });
+            }
+        }
+        out
+    }
+
+    /// Every CIDR of every `networks` peer, each once, in order.
+    pub fn networks(&self) -> Vec<Cidr> {
+        let mut out: Vec<Cidr> = Vec::new();
+        for policy in self.admin.iter().chain(&self.baseline) {
+            for rule in policy.ingress.iter().chain(&policy.egress) {
+                for peer in &rule.peers {
+                    if let Peer::Networks(cidrs) = peer {
+                        for c in cidrs {
+                            if !out.contains(c) {
+                                out.push(*c);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
     }
 
     fn tier(&self, tier: Tier) -> &[CompiledTierPolicy] {
@@ -280,6 +419,10 @@ impl Rule {
                 namespaces.matches_with(|k| pod.namespace_label(k)) && pods.matches(&pod.labels)
             }
             (Peer::Networks(cidrs), Endpoint::Ip(ip)) => cidrs.iter().any(|c| c.contains(*ip)),
+            // A DNS name is the address it resolves to: `networks` see it.
+            (Peer::Networks(cidrs), Endpoint::Name { address, .. }) => {
+                cidrs.iter().any(|c| c.contains(*address))
+            }
             (Peer::Networks(cidrs), Endpoint::Pod(pod)) => pod_in(cidrs, pod),
             _ => false,
         })
@@ -352,7 +495,7 @@ fn compile(object: &ClusterObject, sink: &mut ErrorSink<'_>) -> Option<CompiledT
                     let path = format!("spec.ingress[{i}]");
                     let peers = ingress_peers(&r.from, &path, sink);
                     let ports = protocols(r.protocols.as_deref(), &path, sink);
-                    rule(&r.action, peers, ports, &path, sink)
+                    rule(&r.action, r.from.len(), peers, ports, &path, sink)
                 })
                 .collect();
             let egress = p
@@ -366,7 +509,7 @@ fn compile(object: &ClusterObject, sink: &mut ErrorSink<'_>) -> Option<CompiledT
                     let peers = egress_peers(&r.to, &path, sink);
                     let ports = protocols(r.protocols.as_deref(), &path, sink);
                     named_with_networks(&peers, ports.as_deref(), &path, sink);
-                    rule(&r.action, peers, ports, &path, sink)
+                    rule(&r.action, r.to.len(), peers, ports, &path, sink)
                 })
                 .collect();
             (tier, p.spec.priority, &p.spec.subject, ingress, egress)
@@ -433,6 +576,7 @@ fn compile(object: &ClusterObject, sink: &mut ErrorSink<'_>) -> Option<CompiledT
 
 fn rule(
     action: &str,
+    written: usize,
     peers: Vec<Peer>,
     ports: Option<Vec<PortMatch>>,
     path: &str,
@@ -445,7 +589,8 @@ fn rule(
         );
         Action::Deny
     });
-    if peers.is_empty() {
+    // A peer refused on its own is reported as such.
+    if written == 0 {
         sink.report(path, "a rule needs at least one peer");
     }
     Rule {
@@ -687,7 +832,7 @@ fn v1alpha1_ingress(
             let path = format!("spec.ingress[{i}]");
             let peers = ingress_peers(&r.from, &path, sink);
             let ports = v1alpha1_ports(r.ports.as_deref(), &path, sink);
-            rule(&r.action, peers, ports, &path, sink)
+            rule(&r.action, r.from.len(), peers, ports, &path, sink)
         })
         .collect()
 }
@@ -704,7 +849,7 @@ fn v1alpha1_egress(
             let path = format!("spec.egress[{i}]");
             let peers = egress_peers(&r.to, &path, sink);
             let ports = v1alpha1_ports(r.ports.as_deref(), &path, sink);
-            rule(&r.action, peers, ports, &path, sink)
+            rule(&r.action, r.to.len(), peers, ports, &path, sink)
         })
         .collect()
 }

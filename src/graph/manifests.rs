@@ -90,7 +90,7 @@ pub fn from_analysis(
         .chain(analysis.connections.iter().flat_map(|c| {
             [&c.src, &c.dst].into_iter().filter_map(|p| match p {
                 Peer::External(r) => Some(r),
-                Peer::Workload(_) => None,
+                Peer::Workload(_) | Peer::Name(_) => None,
             })
         }))
         .collect();

@@ -26,6 +26,7 @@ pub mod complement;
 pub mod endpoints;
 pub mod expectations;
 pub mod pairs;
+mod refused;
 mod report;
 pub mod translate;
 pub mod universe;
@@ -39,6 +40,7 @@ use crate::manifest::Manifests;
 use crate::regions::representative::label_text;
 use translate::StatementId;
 
+pub use refused::refused_kinds;
 pub use report::{import_with_diagnostics, Report};
 pub use translate::Settings;
 pub use universe::{TooLarge, Universe};

@@ -26,7 +26,7 @@ pub const DNS_TRAP: Rule = Rule::new(
 /// NodeLocal DNSCache's usual link-local address.
 const NODE_LOCAL_DNS: IpAddr = IpAddr::V4(Ipv4Addr::new(169, 254, 20, 10));
 
-fn is_dns_server(labels: &BTreeMap<String, String>) -> bool {
+pub(super) fn is_dns_server(labels: &BTreeMap<String, String>) -> bool {
     let is = |k: &str, v: &str| labels.get(k).is_some_and(|x| x == v);
     is("k8s-app", "kube-dns") || is("k8s-app", "coredns") || is("app.kubernetes.io/name", "coredns")
 }
@@ -99,7 +99,8 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let subjects: Vec<&super::Subject> =
             members.iter().filter_map(|&i| cx.subjects.get(i)).collect();
         let names: Vec<String> = subjects.iter().map(|s| cx.name(s.of)).collect();
-        let Some(first) = isolating.first().and_then(|&id| cx.item(id)) else {
+        // The first isolating policy: a NetworkPolicy or a CiliumNetworkPolicy.
+        let Some((first, first_key)) = isolating.first().and_then(|&id| cx.origin_of(id)) else {
             continue;
         };
         let Some(me) = subjects.first().map(|s| &s.endpoint) else {
@@ -122,8 +123,6 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let d = match reach {
             Reach::None => {
                 let span = first
-                    .policy
-                    .origin
                     .field_exact("spec.policyTypes")
                     .unwrap_or_else(|| first.field("spec.egress"));
                 Diagnostic::new(
@@ -131,7 +130,7 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
                     span,
                     format!("egress of {who} is isolated and no rule allows DNS"),
                 )
-                .with_primary(format!("`{}` isolates egress here", first.key()))
+                .with_primary(format!("`{first_key}` isolates egress here"))
                 .with_note(format!("cannot resolve names: {}", list(&names, 8)))
                 .with_note("lookups time out after seconds while connections by IP address keep working, so the failure looks random")
                 .with_note(servers_note)
@@ -174,8 +173,8 @@ pub fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         };
         let mut d = d;
         for &id in isolating.iter().skip(1).take(3) {
-            if let Some(p) = cx.item(id) {
-                d = d.with_secondary(p.policy.origin.span, "also isolates their egress");
+            if let Some((origin, _)) = cx.origin_of(id) {
+                d = d.with_secondary(origin.span, "also isolates their egress");
             }
         }
         out.push(d);

@@ -3,8 +3,9 @@
 //! there is one).
 //!
 //! Each rule (its code, name, summary and description) is defined once,
-//! beside its check: [`dns`] (L001), `traps`, `selection`, `shadow` and
-//! `one_sided`. [`RULES`] lists them; `npc lint --help`, SARIF's rule
+//! beside its check: [`dns`] (L001), `traps`, `selection`, `shadow`,
+//! `one_sided`, `tiers` (the cluster policies' traps, L012-L015) and
+//! `names` (L016, CiliumNetworkPolicy `toFQDNs` without a DNS rule). [`RULES`] lists them; `npc lint --help`, SARIF's rule
 //! descriptions and the tables of `docs/errors/README.md` and
 //! `docs/analyze.md` are made from it (the last two checked by a test).
 //!
@@ -15,9 +16,11 @@
 //! selects none of them, so that a directory of policies alone is checked.
 
 pub mod dns;
+mod names;
 mod one_sided;
 mod selection;
 mod shadow;
+mod tiers;
 mod traps;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Severity};
@@ -77,6 +80,11 @@ pub const RULES: &[Rule] = &[
     traps::HIDDEN_ALLOW_ALL,
     traps::HALF_WORLD,
     one_sided::ONE_SIDED,
+    tiers::PRIORITY_TIE,
+    tiers::TIER_DENIES_DNS,
+    tiers::SHADOWED_TIER_RULE,
+    tiers::UNREACHED_BASELINE,
+    names::NAME_WITHOUT_DNS_RULE,
 ];
 
 /// The rule with this code or name (in any letter case).
@@ -212,10 +220,18 @@ impl<'a> Context<'a> {
                 .manifests
                 .workload(w)
                 .map_or_else(String::new, |w| format!("`{}`", w.id)),
-            SubjectOf::Representative(p) => self
-                .manifests
-                .policy(p)
-                .map_or_else(String::new, |p| format!("pods selected by `{}`", p.key())),
+            SubjectOf::Representative(p) => match self.manifests.policy(p) {
+                Some(policy) => format!("pods selected by `{}`", policy.key()),
+                // CiliumNetworkPolicies follow the NetworkPolicies in the set.
+                None => self
+                    .manifests
+                    .cilium
+                    .iter()
+                    .find(|c| c.id == Some(p))
+                    .map_or_else(String::new, |c| {
+                        format!("pods selected by `{}` (CiliumNetworkPolicy)", c.key())
+                    }),
+            },
         }
     }
 
@@ -248,6 +264,20 @@ impl<'a> Context<'a> {
             .find(|i| i.policy.namespace() == name.namespace && i.policy.name() == name.name)
     }
 
+    /// Where a policy of the set was read and how to name it: a
+    /// NetworkPolicy (`ns/name`) or a CiliumNetworkPolicy (`ns/name
+    /// (CiliumNetworkPolicy)`), which follow the NetworkPolicies in the set.
+    pub fn origin_of(&self, id: PolicyId) -> Option<(&'a crate::manifest::Location, String)> {
+        if let Some(p) = self.manifests.policy(id) {
+            return Some((&p.origin, p.key()));
+        }
+        self.manifests
+            .cilium
+            .iter()
+            .find(|c| c.id == Some(id))
+            .map(|c| (&c.origin, format!("{} (CiliumNetworkPolicy)", c.key())))
+    }
+
     pub fn endpoint(&self, subject: usize) -> Option<&Endpoint> {
         self.subjects.get(subject).map(|s| &s.endpoint)
     }
@@ -268,6 +298,8 @@ pub fn lint(manifests: &Manifests) -> Vec<Diagnostic> {
     selection::check(&cx, &and_or, &mut found);
     shadow::check(&cx, &mut found);
     one_sided::check(&cx, &mut found);
+    tiers::check(&cx, &mut found);
+    names::check(&cx, &mut found);
     found.sorted()
 }
 

@@ -40,6 +40,7 @@ use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
 use crate::eval::{CompiledPolicy, NamedPort, Pod, PolicyId, PolicySet, PolicyView};
+use crate::k8s::cluster_policy::ClusterObject;
 use crate::source::{FileId, SourceMap, Span};
 
 pub use positions::FieldSpans;
@@ -226,6 +227,40 @@ pub struct Policy {
     pub origin: Location,
 }
 
+/// A cluster policy (ClusterNetworkPolicy, AdminNetworkPolicy or
+/// BaselineAdminNetworkPolicy), valid for the evaluator. Its compiled form
+/// is in [`Manifests::set`]'s tiers.
+#[derive(Clone, Debug)]
+pub struct ClusterPolicy {
+    pub object: ClusterObject,
+    pub origin: Location,
+}
+
+impl ClusterPolicy {
+    /// `Kind/name`, the identity of a cluster-scoped object.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.object.kind(), self.object.name())
+    }
+}
+
+/// A CiliumNetworkPolicy, valid for the evaluator (see `eval::cilium` for
+/// what is modelled), with its namespace filled in. Its compiled form is in
+/// [`Manifests::set`] after the NetworkPolicies, under `id`.
+#[derive(Clone, Debug)]
+pub struct CiliumPolicy {
+    pub object: crate::k8s::cilium::CiliumNetworkPolicy,
+    pub origin: Location,
+    /// Its place in [`Manifests::set`] (`None` until the set is built).
+    pub id: Option<PolicyId>,
+}
+
+impl CiliumPolicy {
+    /// `namespace/name`
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.object.namespace(), self.object.name())
+    }
+}
+
 /// A policy read and compiled once, before duplicates are dropped.
 #[derive(Clone, Debug)]
 pub struct ReadPolicy {
@@ -281,8 +316,17 @@ pub struct Manifests {
     /// In input order; a policy defined twice keeps its later definition.
     /// [`PolicyId`]s index it and [`Manifests::set`] alike.
     pub policies: Vec<Policy>,
-    /// The policies compiled for evaluation, once, in the same order.
+    /// The policies compiled for evaluation, once, in the same order; the
+    /// cluster policies too (decided around the NetworkPolicies).
     pub set: PolicySet,
+    /// Cluster policies, in input order; one defined twice keeps its later
+    /// definition.
+    pub cluster: Vec<ClusterPolicy>,
+    /// CiliumNetworkPolicies, in input order (one defined twice keeps its
+    /// later definition); compiled in [`Manifests::set`] after the
+    /// NetworkPolicies, so their [`PolicyId`]s are not indices of
+    /// [`Manifests::policies`].
+    pub cilium: Vec<CiliumPolicy>,
     /// The `Pod` objects that are running or pending, in input order.
     pub pods: Vec<PodEntry>,
     /// Objects of kinds npc does not model, by `apiVersion/kind`.
@@ -360,6 +404,24 @@ impl Manifests {
             self.namespaces.len(),
             plural(self.namespaces.len(), "namespace", "namespaces"),
         );
+        if !self.cilium.is_empty() {
+            text.push_str(&format!(
+                ", {} {}",
+                self.cilium.len(),
+                plural(
+                    self.cilium.len(),
+                    "CiliumNetworkPolicy",
+                    "CiliumNetworkPolicies"
+                )
+            ));
+        }
+        if !self.cluster.is_empty() {
+            text.push_str(&format!(
+                ", {} cluster {}",
+                self.cluster.len(),
+                plural(self.cluster.len(), "policy", "policies")
+            ));
+        }
         let skipped: usize = self.skipped.values().sum();
         if skipped > 0 {
             let kinds: Vec<String> = self

@@ -10,10 +10,10 @@ use std::net::IpAddr;
 
 use super::documents::Document;
 use super::schema::{self, Root};
-use super::{Location, Naming, Options, PodShape, Policy, ReadPolicy};
+use super::{CiliumPolicy, ClusterPolicy, Location, Naming, Options, PodShape, Policy, ReadPolicy};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::eval::{CompiledPolicy, NamedPort};
-use crate::k8s::cluster_policy;
+use crate::k8s::cluster_policy::{self, ClusterObject};
 use crate::k8s::yaml::yaml11_bool;
 use crate::k8s::{
     escape_controls, names, Protocol, NETWORK_POLICY_API_VERSION, NETWORK_POLICY_KIND,
@@ -124,6 +124,8 @@ pub struct Collected {
     pub namespaces: Vec<NamespaceObject>,
     pub workloads: Vec<WorkloadObject>,
     pub policies: Vec<ReadPolicy>,
+    pub cluster: Vec<ClusterPolicy>,
+    pub cilium: Vec<CiliumPolicy>,
     pub skipped: BTreeMap<String, usize>,
     /// Every object read, by `apiVersion/kind`.
     pub kinds: BTreeMap<String, usize>,
@@ -136,6 +138,8 @@ impl Collected {
         self.namespaces.extend(other.namespaces);
         self.workloads.extend(other.workloads);
         self.policies.extend(other.policies);
+        self.cluster.extend(other.cluster);
+        self.cilium.extend(other.cilium);
         for (kind, n) in other.skipped {
             *self.skipped.entry(kind).or_default() += n;
         }
@@ -353,7 +357,7 @@ pub fn collect(
             reader.unknown_fields(&schema::NETWORK_POLICY);
             reader.policy(value.clone(), options, out);
         } else if g == cluster_policy::GROUP && cluster_policy::KINDS.contains(&kind.as_str()) {
-            reader.cluster_policy(&api_version);
+            reader.cluster_policy(&api_version, out);
         } else if let Some(wk) = WORKLOAD_KINDS
             .iter()
             .find(|w| w.kind == kind && w.groups.contains(&g))
@@ -365,6 +369,9 @@ pub fn collect(
                 _ => &schema::TEMPLATE_OWNER,
             });
             reader.workload(*wk, options, out);
+        } else if kind == crate::k8s::cilium::KIND && api_version == crate::k8s::cilium::API_VERSION
+        {
+            reader.cilium_policy(options, out);
         } else if g == crate::k8s::cilium::GROUP && kind.ends_with("NetworkPolicy") {
             // Cilium's policies (npc writes CiliumNetworkPolicy for DNS
             // names) isolate pods: skipping them would report connectivity
@@ -914,22 +921,265 @@ impl Reader<'_> {
         out
     }
 
-    /// A cluster policy (ClusterNetworkPolicy, AdminNetworkPolicy,
-    /// BaselineAdminNetworkPolicy): it decides before or after the
-    /// NetworkPolicies, so an analysis without it would be wrong; refused
-    /// (E105) until the readers model it.
-    fn cluster_policy(&mut self, api_version: &str) {
-        let d = Diagnostic::new(
-            codes::UNREAD_POLICY_KIND,
-            self.origin.span,
-            format!(
-                "{} `{}` ({api_version}) is not read yet: what it allows or denies cannot be left out",
-                self.kind, self.name
+    /// A cluster policy (ClusterNetworkPolicy v1alpha2, AdminNetworkPolicy
+    /// or BaselineAdminNetworkPolicy v1alpha1), read as the API defines it
+    /// and compiled by the evaluator's tier model: a field of the wrong
+    /// type is E102, a value the API refuses or a peer the evaluator does
+    /// not model (`nodes`, `domainNames`) E106, another version E105.
+    fn cluster_policy(&mut self, api_version: &str, out: &mut Collected) {
+        let (expected, root) = match self.kind {
+            cluster_policy::CLUSTER_NETWORK_POLICY_KIND => {
+                (cluster_policy::V1ALPHA2, &schema::CLUSTER_NETWORK_POLICY)
+            }
+            cluster_policy::ADMIN_NETWORK_POLICY_KIND => {
+                (cluster_policy::V1ALPHA1, &schema::ADMIN_NETWORK_POLICY)
+            }
+            _ => (
+                cluster_policy::V1ALPHA1,
+                &schema::BASELINE_ADMIN_NETWORK_POLICY,
             ),
-        )
-        .with_note("cluster policies decide before the NetworkPolicies (admin tier) and after them (baseline tier); a result computed without them would be wrong for every pod they select")
-        .with_help("to look at the NetworkPolicies alone, leave the cluster policies out of the input (a file or directory of their own); to check cluster policies, write them as `admin` and `baseline` blocks and state what must hold with `expect` lines (`npc check`)");
-        self.diagnostics.push(d);
+        };
+        if api_version != expected {
+            let d = Diagnostic::new(
+                codes::UNREAD_POLICY_KIND,
+                self.origin.span,
+                format!(
+                    "{} `{}` ({api_version}) is not read: what it allows or denies cannot be left out",
+                    self.kind, self.name
+                ),
+            )
+            .with_primary("version not modelled")
+            .with_note("cluster policies decide before the NetworkPolicies (admin tier) and after them (baseline tier); a result computed without them would be wrong for every pod they select")
+            .with_help(format!(
+                "the readers model `{}` as `{expected}`: write it in that version",
+                self.kind
+            ));
+            self.diagnostics.push(d);
+            return;
+        }
+        self.unknown_fields(root);
+        if self.name(NameRule::Subdomain, self.kind).is_err() {
+            return;
+        }
+        let mut value = match serde_json::to_value(self.value) {
+            Ok(v) => v,
+            Err(e) => {
+                self.error(
+                    "",
+                    format!("cannot be read: {e}"),
+                    "write the object as the API defines it",
+                );
+                return;
+            }
+        };
+        if let Some(map) = value.as_object_mut() {
+            // What the evaluator ignores, dropped before the typed read;
+            // the object is cluster-scoped (a namespace is ignored).
+            map.remove("status");
+            if let Some(meta) = map
+                .get_mut("metadata")
+                .and_then(serde_json::Value::as_object_mut)
+            {
+                meta.remove("managedFields");
+                meta.remove("namespace");
+            }
+            map.insert("apiVersion".into(), api_version.into());
+            map.insert("kind".into(), self.kind.into());
+        }
+        let decoded = match self.kind {
+            cluster_policy::CLUSTER_NETWORK_POLICY_KIND => {
+                serde_path_to_error::deserialize(&value).map(ClusterObject::Cluster)
+            }
+            cluster_policy::ADMIN_NETWORK_POLICY_KIND => {
+                serde_path_to_error::deserialize(&value).map(ClusterObject::Admin)
+            }
+            _ => serde_path_to_error::deserialize(&value).map(ClusterObject::Baseline),
+        };
+        let object = match decoded {
+            Ok(object) => object,
+            Err(e) => {
+                let path = e.path().to_string();
+                let problem = format!("is not valid: {}", e.inner());
+                self.error(
+                    &path,
+                    problem,
+                    &format!("fix the field as the {} API defines it", self.kind),
+                );
+                return;
+            }
+        };
+        let mut problems: Vec<(String, String)> = Vec::new();
+        if let ClusterObject::Baseline(_) = &object {
+            if object.name() != cluster_policy::BASELINE_DEFAULT_NAME {
+                problems.push((
+                    "metadata.name".into(),
+                    format!(
+                        "a BaselineAdminNetworkPolicy must be named `{}` (the API allows one per cluster)",
+                        cluster_policy::BASELINE_DEFAULT_NAME
+                    ),
+                ));
+            }
+        }
+        if let Err(errors) =
+            crate::eval::PolicySet::default().add_cluster(std::slice::from_ref(&object))
+        {
+            problems.extend(errors.0.into_iter().map(|e| (e.path, e.message)));
+        }
+        if !problems.is_empty() {
+            for (path, message) in problems {
+                let d = Diagnostic::new(
+                    codes::UNREAD_POLICY_FIELD,
+                    self.origin.field(&path),
+                    format!("{} `{}`: `{path}`: {message}", self.kind, self.name),
+                )
+                .with_note("a cluster policy left out would change what every pod it selects may reach: the input is refused rather than analyzed without it")
+                .with_help("fix the field as the API defines it; `nodes` and `domainNames` peers are not modelled: analyze the cluster without the policies that use them, knowing the result ignores them");
+                self.diagnostics.push(d);
+            }
+            return;
+        }
+        out.cluster.push(ClusterPolicy {
+            object,
+            origin: self.origin.clone(),
+        });
+    }
+
+    /// A CiliumNetworkPolicy, read as far as the evaluator models it
+    /// (`eval::cilium`): `endpointSelector`, egress rules to endpoints,
+    /// CIDRs and names on ports, DNS rules. A field that can change what
+    /// pods reach and that is not modelled (`ingress`, deny rules, other
+    /// peers, other layer 7 rules) is E106 at the field, never skipped.
+    fn cilium_policy(&mut self, options: &Options, out: &mut Collected) {
+        let Ok(namespace) = self.namespace_of(options) else {
+            return;
+        };
+        if self.name(NameRule::Subdomain, self.kind).is_err() {
+            return;
+        }
+        // Modelled fields by level; `description` and `labels` of the spec
+        // only describe the policy.
+        const SPEC: &[&str] = &["endpointSelector", "egress", "description", "labels"];
+        const EGRESS: &[&str] = &["toEndpoints", "toCIDRSet", "toFQDNs", "toPorts"];
+        const PORT_RULE: &[&str] = &["ports", "rules"];
+        const L7: &[&str] = &["dns"];
+        let mut unmodelled: Vec<String> = Vec::new();
+        let keys = |v: Option<&Value>| -> Vec<String> {
+            v.and_then(Value::as_mapping)
+                .into_iter()
+                .flat_map(|m| m.keys())
+                .filter_map(|k| k.as_str().map(str::to_owned))
+                .collect()
+        };
+        let spec = get(self.value, "spec");
+        for k in keys(spec) {
+            if !SPEC.contains(&k.as_str()) {
+                unmodelled.push(format!("spec.{k}"));
+            }
+        }
+        if spec.is_none() {
+            unmodelled.push("spec".into());
+        }
+        if let Some(Value::Sequence(rules)) = get(self.value, "spec.egress") {
+            for (i, rule) in rules.iter().enumerate() {
+                for k in keys(Some(rule)) {
+                    if !EGRESS.contains(&k.as_str()) {
+                        unmodelled.push(format!("spec.egress[{i}].{k}"));
+                    }
+                }
+                if let Some(Value::Sequence(ports)) = rule.get("toPorts") {
+                    for (j, port_rule) in ports.iter().enumerate() {
+                        for k in keys(Some(port_rule)) {
+                            if !PORT_RULE.contains(&k.as_str()) {
+                                unmodelled.push(format!("spec.egress[{i}].toPorts[{j}].{k}"));
+                            }
+                        }
+                        for k in keys(port_rule.get("rules")) {
+                            if !L7.contains(&k.as_str()) {
+                                unmodelled.push(format!("spec.egress[{i}].toPorts[{j}].rules.{k}"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if !unmodelled.is_empty() {
+            for path in unmodelled {
+                let d = Diagnostic::new(
+                    codes::UNREAD_POLICY_FIELD,
+                    self.origin.field(&path),
+                    format!(
+                        "{} `{}/{}`: `{path}` is not modelled",
+                        self.kind, namespace, self.name
+                    ),
+                )
+                .with_note("Cilium enforces the policy together with the NetworkPolicies: a result that left the field out could report connectivity the cluster does not have")
+                .with_help("the readers model `endpointSelector` and `egress` rules with `toEndpoints`, `toCIDRSet` or `toFQDNs` on `toPorts` (with DNS rules); analyze without this policy to look at the rest, knowing the result ignores it");
+                self.diagnostics.push(d);
+            }
+            return;
+        }
+        let mut value = match serde_json::to_value(self.value) {
+            Ok(v) => v,
+            Err(e) => {
+                let problem = format!("cannot be read: {e}");
+                self.error("", problem, "write the object as the API defines it");
+                return;
+            }
+        };
+        if let Some(map) = value.as_object_mut() {
+            map.remove("status");
+            if let Some(meta) = map
+                .get_mut("metadata")
+                .and_then(serde_json::Value::as_object_mut)
+            {
+                meta.remove("managedFields");
+                meta.insert("namespace".into(), namespace.clone().into());
+            }
+            if let Some(spec) = map
+                .get_mut("spec")
+                .and_then(serde_json::Value::as_object_mut)
+            {
+                spec.remove("description");
+                spec.remove("labels");
+            }
+        }
+        let object: crate::k8s::cilium::CiliumNetworkPolicy =
+            match serde_path_to_error::deserialize(&value) {
+                Ok(object) => object,
+                Err(e) => {
+                    let path = e.path().to_string();
+                    let problem = format!("is not valid: {}", e.inner());
+                    self.error(
+                        &path,
+                        problem,
+                        "fix the field as Cilium's CiliumNetworkPolicy defines it",
+                    );
+                    return;
+                }
+            };
+        if let Err(errors) =
+            crate::eval::PolicySet::default().extend_cilium(std::slice::from_ref(&object))
+        {
+            for e in errors.0 {
+                let d = Diagnostic::new(
+                    codes::UNREAD_POLICY_FIELD,
+                    self.origin.field(&e.path),
+                    format!(
+                        "{} `{}/{}`: `{}`: {}",
+                        self.kind, namespace, self.name, e.path, e.message
+                    ),
+                )
+                .with_note("Cilium enforces the policy together with the NetworkPolicies: a result without it could report connectivity the cluster does not have")
+                .with_help("fix the field as Cilium defines it, or analyze without this policy, knowing the result ignores it");
+                self.diagnostics.push(d);
+            }
+            return;
+        }
+        out.cilium.push(CiliumPolicy {
+            object,
+            origin: self.origin.clone(),
+            id: None,
+        });
     }
 
     fn policy(&mut self, mut value: Value, options: &Options, out: &mut Collected) {

@@ -18,6 +18,7 @@ use super::{
 };
 use crate::diagnostic::{codes, Diagnostic};
 use crate::eval::PolicySet;
+use crate::k8s::cluster_policy::ClusterObject;
 use crate::k8s::NAMESPACE_NAME_LABEL;
 use crate::source::SourceMap;
 
@@ -107,6 +108,38 @@ pub fn resolve(
     for p in policies {
         set.push(p.compiled);
         kept.push(p.policy);
+    }
+    let mut cilium = dedup(
+        collected.cilium,
+        |p| format!("CiliumNetworkPolicy {}", p.key()),
+        |p| &p.origin,
+        |_| "CiliumNetworkPolicy",
+        diagnostics,
+    );
+    for p in &mut cilium {
+        // Cluster policies are added after: the length counts policies.
+        let first = set.len();
+        if set.extend_cilium(std::slice::from_ref(&p.object)).is_ok() {
+            p.id = Some(crate::eval::PolicyId::from_index(first));
+        }
+    }
+    let cluster = dedup(
+        collected.cluster,
+        |p| format!("{} {}", p.object.kind(), p.object.name()),
+        |p| &p.origin,
+        |p| p.object.kind(),
+        diagnostics,
+    );
+    let cluster_objects: Vec<ClusterObject> = cluster.iter().map(|p| p.object.clone()).collect();
+    if let (Err(errors), Some(first)) = (set.add_cluster(&cluster_objects), cluster.first()) {
+        // Each object was compiled alone when read: not reached.
+        for e in errors.0 {
+            diagnostics.push(Diagnostic::new(
+                codes::UNREAD_POLICY_FIELD,
+                first.origin.span,
+                format!("{}: `{}`: {}", e.policy, e.path, e.message),
+            ));
+        }
     }
     let ipv6 = set.ip_blocks().any(|b| !b.cidr.is_ipv4())
         || objects
@@ -359,7 +392,8 @@ pub fn resolve(
     let named = workloads
         .iter()
         .map(|w| w.id.namespace.clone())
-        .chain(kept.iter().map(|p| p.namespace().to_string()));
+        .chain(kept.iter().map(|p| p.namespace().to_string()))
+        .chain(cilium.iter().map(|p| p.object.namespace().to_string()));
     for name in named {
         namespaces.entry(name.clone()).or_insert_with(|| Namespace {
             labels: BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), name.clone())]),
@@ -374,6 +408,8 @@ pub fn resolve(
         workloads,
         policies: kept,
         set,
+        cluster,
+        cilium,
         skipped: collected.skipped,
         pods,
         kinds: collected.kinds,
@@ -415,17 +451,19 @@ impl AddressRanges {
             v4: BTreeSet::from([0]),
             v6: BTreeSet::from([0]),
         };
-        for block in set.ip_blocks() {
-            for cidr in std::iter::once(&block.cidr).chain(&block.except) {
-                let (first, last) = cidr.range();
-                let starts = if cidr.is_ipv4() {
-                    &mut ranges.v4
-                } else {
-                    &mut ranges.v6
-                };
-                starts.insert(first);
-                starts.insert(last.saturating_add(1));
-            }
+        let networks = set.tier_networks();
+        let blocks = set
+            .ip_blocks()
+            .flat_map(|block| std::iter::once(&block.cidr).chain(&block.except));
+        for cidr in blocks.chain(&networks) {
+            let (first, last) = cidr.range();
+            let starts = if cidr.is_ipv4() {
+                &mut ranges.v4
+            } else {
+                &mut ranges.v6
+            };
+            starts.insert(first);
+            starts.insert(last.saturating_add(1));
         }
         ranges
     }

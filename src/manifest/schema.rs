@@ -323,6 +323,155 @@ const NETWORK_POLICY_SPEC: Node = Node {
     strict: true,
 };
 
+const NAMESPACED_POD: Node = Node {
+    what: "a namespaced pod selector",
+    fields: &[
+        ("namespaceSelector", Object(&SELECTOR)),
+        ("podSelector", Object(&SELECTOR)),
+    ],
+    strict: true,
+};
+
+const CLUSTER_SUBJECT: Node = Node {
+    what: "a cluster policy subject",
+    fields: &[
+        ("namespaces", Object(&SELECTOR)),
+        ("pods", Object(&NAMESPACED_POD)),
+    ],
+    strict: true,
+};
+
+const CLUSTER_INGRESS_PEER: Node = Node {
+    what: "a cluster policy ingress peer",
+    fields: &[
+        ("namespaces", Object(&SELECTOR)),
+        ("pods", Object(&NAMESPACED_POD)),
+    ],
+    strict: true,
+};
+
+const CLUSTER_EGRESS_PEER: Node = Node {
+    what: "a cluster policy egress peer",
+    fields: &[
+        ("namespaces", Object(&SELECTOR)),
+        ("pods", Object(&NAMESPACED_POD)),
+        ("networks", Leaf),
+        ("nodes", Object(&SELECTOR)),
+        ("domainNames", Leaf),
+    ],
+    strict: true,
+};
+
+const DESTINATION_PORT: Node = Node {
+    what: "a destination port",
+    fields: &[("number", Leaf), ("range", Leaf)],
+    strict: true,
+};
+
+const PROTOCOL_PORTS: Node = Node {
+    what: "a protocol's ports",
+    fields: &[("destinationPort", Object(&DESTINATION_PORT))],
+    strict: true,
+};
+
+const PROTOCOL_MATCH: Node = Node {
+    what: "a cluster policy protocol",
+    fields: &[
+        ("tcp", Object(&PROTOCOL_PORTS)),
+        ("udp", Object(&PROTOCOL_PORTS)),
+        ("sctp", Object(&PROTOCOL_PORTS)),
+        ("destinationNamedPort", Leaf),
+    ],
+    strict: true,
+};
+
+const CLUSTER_INGRESS_RULE: Node = Node {
+    what: "a cluster policy ingress rule",
+    fields: &[
+        ("name", Leaf),
+        ("action", Leaf),
+        ("from", List(&CLUSTER_INGRESS_PEER)),
+        ("protocols", List(&PROTOCOL_MATCH)),
+    ],
+    strict: true,
+};
+
+const CLUSTER_EGRESS_RULE: Node = Node {
+    what: "a cluster policy egress rule",
+    fields: &[
+        ("name", Leaf),
+        ("action", Leaf),
+        ("to", List(&CLUSTER_EGRESS_PEER)),
+        ("protocols", List(&PROTOCOL_MATCH)),
+    ],
+    strict: true,
+};
+
+const CLUSTER_NETWORK_POLICY_SPEC: Node = Node {
+    what: "a ClusterNetworkPolicy spec",
+    fields: &[
+        ("tier", Leaf),
+        ("priority", Leaf),
+        ("subject", Object(&CLUSTER_SUBJECT)),
+        ("ingress", List(&CLUSTER_INGRESS_RULE)),
+        ("egress", List(&CLUSTER_EGRESS_RULE)),
+    ],
+    strict: true,
+};
+
+const V1ALPHA1_PORT: Node = Node {
+    what: "an AdminNetworkPolicy port",
+    fields: &[
+        ("portNumber", Leaf),
+        ("namedPort", Leaf),
+        ("portRange", Leaf),
+    ],
+    strict: true,
+};
+
+const V1ALPHA1_INGRESS_RULE: Node = Node {
+    what: "an AdminNetworkPolicy ingress rule",
+    fields: &[
+        ("name", Leaf),
+        ("action", Leaf),
+        ("from", List(&CLUSTER_INGRESS_PEER)),
+        ("ports", List(&V1ALPHA1_PORT)),
+    ],
+    strict: true,
+};
+
+const V1ALPHA1_EGRESS_RULE: Node = Node {
+    what: "an AdminNetworkPolicy egress rule",
+    fields: &[
+        ("name", Leaf),
+        ("action", Leaf),
+        ("to", List(&CLUSTER_EGRESS_PEER)),
+        ("ports", List(&V1ALPHA1_PORT)),
+    ],
+    strict: true,
+};
+
+const ADMIN_NETWORK_POLICY_SPEC: Node = Node {
+    what: "an AdminNetworkPolicy spec",
+    fields: &[
+        ("priority", Leaf),
+        ("subject", Object(&CLUSTER_SUBJECT)),
+        ("ingress", List(&V1ALPHA1_INGRESS_RULE)),
+        ("egress", List(&V1ALPHA1_EGRESS_RULE)),
+    ],
+    strict: true,
+};
+
+const BASELINE_ADMIN_NETWORK_POLICY_SPEC: Node = Node {
+    what: "a BaselineAdminNetworkPolicy spec",
+    fields: &[
+        ("subject", Object(&CLUSTER_SUBJECT)),
+        ("ingress", List(&V1ALPHA1_INGRESS_RULE)),
+        ("egress", List(&V1ALPHA1_EGRESS_RULE)),
+    ],
+    strict: true,
+};
+
 /// The top level of an object: `apiVersion`, `kind`, `metadata`, `spec`,
 /// `status` (the spec and status as `spec` and `status` say).
 pub struct Root {
@@ -340,6 +489,24 @@ pub const NAMESPACE: Root = Root {
 pub const NETWORK_POLICY: Root = Root {
     what: "a NetworkPolicy",
     spec: Object(&NETWORK_POLICY_SPEC),
+    status: Leaf,
+};
+
+pub const CLUSTER_NETWORK_POLICY: Root = Root {
+    what: "a ClusterNetworkPolicy",
+    spec: Object(&CLUSTER_NETWORK_POLICY_SPEC),
+    status: Leaf,
+};
+
+pub const ADMIN_NETWORK_POLICY: Root = Root {
+    what: "an AdminNetworkPolicy",
+    spec: Object(&ADMIN_NETWORK_POLICY_SPEC),
+    status: Leaf,
+};
+
+pub const BASELINE_ADMIN_NETWORK_POLICY: Root = Root {
+    what: "a BaselineAdminNetworkPolicy",
+    spec: Object(&BASELINE_ADMIN_NETWORK_POLICY_SPEC),
     status: Leaf,
 };
 

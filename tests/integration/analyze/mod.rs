@@ -3,7 +3,9 @@
 //! and against nca reading the same files, the command line, and random
 //! manifests against nca (`differential`).
 
+mod cilium;
 mod cli;
+mod cluster;
 mod compat;
 pub mod corpus;
 pub mod differential;

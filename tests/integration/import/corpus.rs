@@ -159,9 +159,10 @@ fn programs() -> Vec<PathBuf> {
 }
 
 /// Programs with DNS names compile to CiliumNetworkPolicies too, which the
-/// manifest reader (and so `npc import`) refuses with E105 rather than read
-/// the NetworkPolicies alone as if they were all: true for such a program,
-/// after checking that its whole output is refused.
+/// manifest reader reads and `npc import` refuses (E105) rather than prove
+/// a program from the NetworkPolicies alone as if they were all: true for
+/// such a program, after checking that its whole output is read and that
+/// import refuses each CiliumNetworkPolicy.
 fn refuses_cilium_output(path: &Path) -> bool {
     let c = npc::compile(vec![npc::load::Input::from_file(path).unwrap()]);
     if c.cilium.is_empty() {
@@ -169,12 +170,27 @@ fn refuses_cilium_output(path: &Path) -> bool {
     }
     let text = npc::emit::output::to_yaml_with_cilium(&c.policies, &c.cilium).unwrap();
     let reading = manifest::load_str("built.yaml", &text, &manifest::Options::default());
-    let refused = reading
-        .diagnostics
-        .iter()
-        .filter(|d| d.code.id == "E105")
-        .count();
-    assert_eq!(refused, c.cilium.len(), "{}", path.display());
+    assert!(
+        !reading.has_errors(),
+        "{}: {:?}",
+        path.display(),
+        reading.diagnostics
+    );
+    assert_eq!(
+        reading.manifests.cilium.len(),
+        c.cilium.len(),
+        "{}",
+        path.display()
+    );
+    let out = crate::support::npc::npc_with_stdin(&["import", "-"], &text);
+    let err = crate::support::npc::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{}: {err}", path.display());
+    assert_eq!(
+        err.matches("[E105]").count(),
+        c.cilium.len(),
+        "{}: {err}",
+        path.display()
+    );
     true
 }
 

@@ -218,7 +218,7 @@ fn policies_alone_are_linted_through_representatives() {
 #[test]
 fn manifest_code_pages_show_what_they_say() {
     for code in [
-        "E101", "E102", "E103", "E105", "W101", "W102", "W103", "W104",
+        "E101", "E102", "E103", "E105", "E106", "W101", "W102", "W103", "W104",
     ] {
         let page = std::fs::read_to_string(root().join(format!("docs/errors/{code}.md"))).unwrap();
         let example = &page[page.find("## Example").unwrap()..];
@@ -318,4 +318,44 @@ fn sarif_and_github_annotations() {
     if crate::support::nca::venv_bin().is_some() {
         assert_eq!(validated, npc::lint::RULES.len());
     }
+}
+
+/// The cluster-policy lint pages (L012 on) show complete objects: the first
+/// ```yaml block after `## Reported` is linted and reports the page's code
+/// and nothing else.
+#[test]
+fn cluster_policy_lint_pages_report_their_code() {
+    let mut checked = 0;
+    for code in npc::lint::codes().filter(|c| c.id >= "L012") {
+        let page =
+            std::fs::read_to_string(root().join(format!("docs/errors/{}.md", code.id))).unwrap();
+        let example = &page[page.find("## Reported").unwrap()..];
+        let block = example
+            .split("```yaml\n")
+            .nth(1)
+            .unwrap()
+            .split("```")
+            .next()
+            .unwrap();
+        let loaded =
+            npc::manifest::load_str("example.yaml", block, &npc::manifest::Options::default());
+        assert!(
+            !loaded.has_errors(),
+            "{}: {:?}",
+            code.id,
+            loaded.diagnostics
+        );
+        let found: Vec<&str> = npc::lint::lint(&loaded.manifests)
+            .iter()
+            .map(|d| d.code.id)
+            .collect();
+        assert_eq!(
+            found,
+            [code.id],
+            "{}: the example reports {found:?}",
+            code.id
+        );
+        checked += 1;
+    }
+    assert!(checked >= 4);
 }

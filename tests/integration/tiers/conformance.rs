@@ -104,6 +104,8 @@ fn check(name: &str, yaml: &str, cases: &[(&str, &str, Protocol, u16, bool)]) {
     let np = PolicySet::new(policies).unwrap();
     let objects: Vec<Value> = cluster.iter().map(|o| o.to_json().unwrap()).collect();
     let world = pods();
+    // The same objects as YAML beside the pods, through `npc analyze`.
+    let analysis = super::manifests::analysis(&super::manifests::yaml(&world, yaml));
     let find = |key: &str| -> &Pod { &world.iter().find(|(k, _)| k == key).unwrap().1 };
     for &(src, dst, protocol, port, want) in cases {
         let (s, d) = (find(src), find(dst));
@@ -133,9 +135,15 @@ fn check(name: &str, yaml: &str, cases: &[(&str, &str, Protocol, u16, bool)]) {
             port,
             side(&np_verdict.ingress),
         );
+        // Analyze lists no self-connections: those are checked above only.
+        let by_analyze = if src == dst {
+            want
+        } else {
+            super::manifests::between(&analysis, src, dst).contains(protocol, port)
+        };
         assert!(
-            by_eval == want && by_ports == want && by_oracle == want,
-            "{name}: {src} -> {dst} {proto} {port}: want {want}, evaluator {by_eval} (ports {by_ports}), oracle {by_oracle}"
+            by_eval == want && by_ports == want && by_oracle == want && by_analyze == want,
+            "{name}: {src} -> {dst} {proto} {port}: want {want}, evaluator {by_eval} (ports {by_ports}), oracle {by_oracle}, analyze {by_analyze}"
         );
     }
 }

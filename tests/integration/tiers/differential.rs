@@ -3,7 +3,10 @@
 //! peer and port form of both API versions, beside random NetworkPolicies.
 //! The NetworkPolicy side verdicts come from npc's NetworkPolicy evaluator
 //! (checked against nca by `eval_differential`); everything about the
-//! tiers is the oracle's own.
+//! tiers is the oracle's own. The second check writes the same random
+//! objects as YAML beside the pods (`Namespace` and `Pod` objects with
+//! labels, named ports and addresses) and compares what `npc analyze`
+//! lists, pair by pair and toward addresses, with the oracle.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -34,6 +37,14 @@ impl Gen {
 }
 
 const NAMESPACES: &[(&str, &str)] = &[("a", "x"), ("b", "y"), ("c", "x")];
+
+/// The pods with their `ns/name` keys (the workloads `npc analyze` lists).
+fn named_pods() -> Vec<(String, Pod)> {
+    pods()
+        .into_iter()
+        .map(|p| (format!("{}/{}", p.namespace, p.labels["role"]), p))
+        .collect()
+}
 
 fn pods() -> Vec<Pod> {
     let mut out = Vec::new();
@@ -320,6 +331,159 @@ fn run(seed: u64) -> Result<(), TestCaseError> {
         }
     }
     Ok(())
+}
+
+/// The oracle's verdict for one connection between pods, the
+/// NetworkPolicy sides from npc's NetworkPolicy evaluator.
+fn oracle_between(
+    objects: &[Value],
+    np: &PolicySet,
+    s: &Pod,
+    d: &Pod,
+    protocol: Protocol,
+    port: u16,
+) -> bool {
+    let (se, de) = (Endpoint::Pod(s.clone()), Endpoint::Pod(d.clone()));
+    let n = np.evaluate(&se, &de, protocol, port);
+    let side = |v: &npc::eval::Side| v.isolated.then_some(v.allowed);
+    let (os, od) = (oracle_pod(s), oracle_pod(d));
+    let p = protocol.as_str();
+    oracle::side_allowed(
+        objects,
+        &os,
+        "egress",
+        &oracle::End::Pod(&od),
+        Some(&od),
+        p,
+        port,
+        side(&n.egress),
+    ) && oracle::side_allowed(
+        objects,
+        &od,
+        "ingress",
+        &oracle::End::Pod(&os),
+        Some(&od),
+        p,
+        port,
+        side(&n.ingress),
+    )
+}
+
+/// Random manifests as YAML through `npc analyze`, against the oracle.
+fn run_analyze(seed: u64) -> Result<(), TestCaseError> {
+    let mut g = Gen(seed | 1);
+    let mut objects: Vec<Value> = (0..1 + g.below(4)).map(|i| object(&mut g, i)).collect();
+    // The API holds one BaselineAdminNetworkPolicy, named `default`.
+    let mut baseline = false;
+    objects.retain_mut(|o| {
+        if o["kind"] != "BaselineAdminNetworkPolicy" {
+            return true;
+        }
+        o["metadata"]["name"] = json!("default");
+        !std::mem::replace(&mut baseline, true)
+    });
+    let policies: Vec<NetworkPolicy> = (0..g.below(3)).map(|i| network_policy(&mut g, i)).collect();
+    let mut docs: Vec<String> = objects
+        .iter()
+        .map(|o| serde_yaml::to_string(o).unwrap())
+        .collect();
+    docs.extend(policies.iter().map(|p| serde_yaml::to_string(p).unwrap()));
+    // A dump's pods: their addresses are known, so NetworkPolicy ipBlocks
+    // see them too (`Pod::ips`), as the reader gives them.
+    let world: Vec<(String, Pod)> = named_pods()
+        .into_iter()
+        .map(|(k, mut p)| {
+            p.ips = p.address.into_iter().collect();
+            (k, p)
+        })
+        .collect();
+    let text = super::manifests::yaml(&world, &docs.join("---\n"));
+    let analysis = super::manifests::analysis(&text);
+    let np = PolicySet::new(policies).unwrap();
+    for (sk, s) in &world {
+        for (dk, d) in &world {
+            if sk == dk {
+                continue;
+            }
+            let listed = super::manifests::between(&analysis, sk, dk);
+            for &(protocol, port) in PROBES {
+                let want = oracle_between(&objects, &np, s, d, protocol, port);
+                prop_assert!(
+                    want == listed.contains(protocol, port),
+                    "seed {}: {} -> {} {} {}: oracle {}, analyze lists {}\n{}",
+                    seed,
+                    sk,
+                    dk,
+                    protocol.as_str(),
+                    port,
+                    want,
+                    listed,
+                    text
+                );
+            }
+        }
+        let os = oracle_pod(s);
+        let se = Endpoint::Pod(s.clone());
+        for a in ["10.0.0.2", "10.0.0.9", "192.0.2.1", "203.0.113.1"] {
+            let ip: IpAddr = a.parse().unwrap();
+            let to = Endpoint::Ip(ip);
+            for egress in [true, false] {
+                let listed = super::manifests::with_address(&analysis, sk, ip, egress);
+                for &(protocol, port) in PROBES {
+                    let want = if egress {
+                        let n = np.evaluate(&se, &to, protocol, port);
+                        oracle::side_allowed(
+                            &objects,
+                            &os,
+                            "egress",
+                            &oracle::End::Address(ip),
+                            None,
+                            protocol.as_str(),
+                            port,
+                            n.egress.isolated.then_some(n.egress.allowed),
+                        )
+                    } else {
+                        let n = np.evaluate(&to, &se, protocol, port);
+                        oracle::side_allowed(
+                            &objects,
+                            &os,
+                            "ingress",
+                            &oracle::End::Address(ip),
+                            Some(&os),
+                            protocol.as_str(),
+                            port,
+                            n.ingress.isolated.then_some(n.ingress.allowed),
+                        )
+                    };
+                    prop_assert!(
+                        want == listed.contains(protocol, port),
+                        "seed {}: {} {} {} {} {}: oracle {}, analyze lists {}\n{}",
+                        seed,
+                        sk,
+                        if egress { "->" } else { "<-" },
+                        a,
+                        protocol.as_str(),
+                        port,
+                        want,
+                        listed,
+                        text
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("NPC_TIER_ANALYZE_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(100)
+    ))]
+
+    #[test]
+    fn analyze_over_yaml_agrees_with_the_api_oracle(seed in any::<u64>()) {
+        run_analyze(seed)?;
+    }
 }
 
 proptest! {
