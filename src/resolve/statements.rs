@@ -176,21 +176,39 @@ impl Resolver {
             if let Some(isolation) = isolate.isolation {
                 ns.isolation = isolation;
             }
+            // With `isolate egress only ...`, only the listed pods are
+            // isolated: the warnings say so (a pod outside the sets keeps
+            // every connection).
+            let some = isolate.egress_only;
             if let (Some(consequence), true) = (system_namespace(&ns.name), ns.isolation.egress) {
-                self.warn(
-                    Diagnostic::new(
-                        codes::SYSTEM_NAMESPACE,
-                        name.span,
-                        format!("`{}` is a namespace Kubernetes itself uses, and its egress is isolated", ns.name),
+                let (message, primary, consequence) = if some {
+                    (
+                        format!("`{}` is a namespace Kubernetes itself uses, and the egress of some of its pods is isolated", ns.name),
+                        "egress of the pods of `only` isolated",
+                        system_namespace_some(&ns.name).unwrap_or(consequence).to_string(),
                     )
-                    .with_primary("egress isolated")
+                } else {
+                    (
+                        format!("`{}` is a namespace Kubernetes itself uses, and its egress is isolated", ns.name),
+                        "egress isolated",
+                        consequence.to_string(),
+                    )
+                };
+                self.warn(
+                    Diagnostic::new(codes::SYSTEM_NAMESPACE, name.span, message)
+                    .with_primary(primary)
                     .with_note(consequence)
                     .with_help("leave system namespaces unmanaged, or isolate their ingress only (`isolate ingress`) and allow what reaches them; npc then opens the DNS servers to the whole cluster"),
                 );
             }
             if let (Some(span), true) = (no_dns, ns.isolation.egress) {
+                let message = if some {
+                    format!("the egress-isolated pods of `{}` get no DNS", ns.name)
+                } else {
+                    format!("pods in `{}` get no DNS", ns.name)
+                };
                 self.warn(
-                    Diagnostic::new(codes::NO_DNS, span, format!("pods in `{}` get no DNS", ns.name))
+                    Diagnostic::new(codes::NO_DNS, span, message)
                         .with_primary("DNS carve-out turned off")
                         .with_note("with egress isolated and no DNS rule, every name lookup waits for its timeout (about 30 s per request) while calls by IP keep working")
                         .with_help("remove `no dns` unless this namespace's pods never resolve names, or allow your DNS servers explicitly"),
@@ -272,6 +290,7 @@ impl Resolver {
                         ast::Direction::Egress => {
                             isolation.egress = true;
                             seen.egress = Some(span);
+                            seen.egress_only = iso.only.is_some();
                         }
                     }
                 }
@@ -784,6 +803,8 @@ struct IsolateSeen {
     none: Option<Span>,
     ingress: Option<Span>,
     egress: Option<Span>,
+    /// Whether the egress isolation is limited to pod sets (`only`).
+    egress_only: bool,
     /// What they isolate; `None` until one is taken (both directions then).
     isolation: Option<Isolation>,
 }
@@ -794,6 +815,15 @@ fn system_namespace(name: &str) -> Option<&'static str> {
         "kube-system" => Some("CoreDNS and the other system pods there lose egress to the API server and to upstream resolvers unless the program allows it: name resolution then fails cluster-wide"),
         "default" => Some("pods in `default` lose every outbound connection the program does not allow, the API server (`kubernetes.default`) included"),
         "kube-public" | "kube-node-lease" => Some("Kubernetes keeps cluster data there and pods rarely run there; isolating it is rarely what is meant"),
+        _ => None,
+    }
+}
+
+/// The same when only the pods `only` lists are egress-isolated.
+fn system_namespace_some(name: &str) -> Option<&'static str> {
+    match name {
+        "kube-system" => Some("the listed system pods lose egress to the API server and to upstream resolvers unless the program allows it: if CoreDNS is among them, name resolution fails cluster-wide"),
+        "default" => Some("the listed pods in `default` lose every outbound connection the program does not allow, the API server (`kubernetes.default`) included; the other pods keep theirs"),
         _ => None,
     }
 }
