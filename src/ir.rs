@@ -274,6 +274,20 @@ impl Isolation {
     }
 }
 
+impl PodSet {
+    /// The set as a reader wrote it: the alias, the workload name, or the
+    /// label set.
+    pub fn describe(&self, workload_label: &str) -> String {
+        if let Some(alias) = &self.alias {
+            return alias.clone();
+        }
+        match (self.pods.match_labels.get(workload_label), self.pods.match_labels.len(), self.pods.expressions.is_empty()) {
+            (Some(name), 1, true) => name.clone(),
+            _ => self.pods.to_string(),
+        }
+    }
+}
+
 /// One pod set of `isolate DIRS only ...`: the pods of the namespace it
 /// selects are isolated in its directions.
 #[derive(Clone, Debug, PartialEq, Eq)]
