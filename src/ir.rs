@@ -281,7 +281,11 @@ impl PodSet {
         if let Some(alias) = &self.alias {
             return alias.clone();
         }
-        match (self.pods.match_labels.get(workload_label), self.pods.match_labels.len(), self.pods.expressions.is_empty()) {
+        match (
+            self.pods.match_labels.get(workload_label),
+            self.pods.match_labels.len(),
+            self.pods.expressions.is_empty(),
+        ) {
             (Some(name), 1, true) => name.clone(),
             _ => self.pods.to_string(),
         }

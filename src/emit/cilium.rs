@@ -29,7 +29,6 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
 };
 
 use super::{naming, source_list, PolicyOrigins};
-use crate::k8s::Direction;
 use crate::diagnostic::{codes, Diagnostic, Diagnostics};
 use crate::ir::{
     Cni, Dns, ManagedNamespace, NamespaceSelector, Origin, OriginKind, Peer, PortNumber, Ports,
@@ -39,6 +38,7 @@ use crate::k8s::cilium::{
     self, CidrRule, CiliumNetworkPolicy, DnsRule, EgressRule, FqdnSelector, L7Rules, PortProtocol,
     PortRule, Spec,
 };
+use crate::k8s::Direction;
 use crate::k8s::{
     names, DnsName, Operator, Protocol, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NAMESPACE_NAME_LABEL,
     SOURCE_ANNOTATION,
@@ -87,8 +87,7 @@ pub fn emit_namespace(
             let Peer::Pods { namespaces, pods } = src else {
                 continue;
             };
-            if !namespaces.covers(&ns.name, &ns.labels)
-                || !ns.may_isolate(Direction::Egress, pods)
+            if !namespaces.covers(&ns.name, &ns.labels) || !ns.may_isolate(Direction::Egress, pods)
             {
                 continue;
             }
@@ -464,10 +463,9 @@ pub fn warnings(program: &Program) -> Diagnostics {
             .filter(|s| matches!(s, Peer::Pods { namespaces, pods } if !isolated(namespaces, pods)))
             .collect();
         let nothing_else = rule.destinations.iter().all(|(d, _)| d.is_name())
-            && rule
-                .sources
-                .iter()
-                .all(|s| matches!(s, Peer::Pods { namespaces, pods } if !isolated(namespaces, pods)));
+            && rule.sources.iter().all(
+                |s| matches!(s, Peer::Pods { namespaces, pods } if !isolated(namespaces, pods)),
+            );
         if open.is_empty() || nothing_else {
             continue;
         }

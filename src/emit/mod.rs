@@ -251,7 +251,9 @@ pub fn emit_namespace(
             }
             let selected = match pods {
                 None => set.pods.clone(),
-                Some(pods) => crate::layout::within(pods, &set.pods).unwrap_or_else(|| pods.and(&set.pods)),
+                Some(pods) => {
+                    crate::layout::within(pods, &set.pods).unwrap_or_else(|| pods.and(&set.pods))
+                }
             };
             let first = spans.first().copied();
             let policy = builder.policy(&name, &selected, rules, Some(set.isolation), &spans);

@@ -158,10 +158,8 @@ impl Resolver {
             let mut no_dns: Option<Span> = None;
             for inner in decl.body.iter().flatten() {
                 match &inner.node {
-                    Statement::Isolate(iso) => {
-                        if self.isolate_stmt(&mut isolate, iso, inner.span) {
-                            self.isolates_taken.insert(inner.span);
-                        }
+                    Statement::Isolate(iso) if self.isolate_stmt(&mut isolate, iso, inner.span) => {
+                        self.isolates_taken.insert(inner.span);
                     }
                     Statement::No(what) => match what.node {
                         ast::Carveout::Dns => {
@@ -350,9 +348,10 @@ impl Resolver {
         set: &Spanned<ast::PodPart>,
     ) -> Option<(Selector, Option<String>)> {
         match &set.node {
-            ast::PodPart::Labels(labels) => {
-                Some((self.selector(&Spanned::new(labels.clone(), set.span), true), None))
-            }
+            ast::PodPart::Labels(labels) => Some((
+                self.selector(&Spanned::new(labels.clone(), set.span), true),
+                None,
+            )),
             ast::PodPart::Name(name) => {
                 self.note_use(name, set.span);
                 let Some(alias) = self.lookup(name).cloned() else {

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Analysis;
 use crate::syntax::tokens::{is_word_char, lex as tokens, Token as Tok};
 use crate::syntax::{
-    BLOCK_KEYWORDS, CARVEOUTS, CNI_VALUES, ISOLATE_ONLY, ISOLATE_WORDS, PROTOCOLS, SETTINGS, STATEMENT_KEYWORDS,
-    VERDICTS,
+    BLOCK_KEYWORDS, CARVEOUTS, CNI_VALUES, ISOLATE_ONLY, ISOLATE_WORDS, PROTOCOLS, SETTINGS,
+    STATEMENT_KEYWORDS, VERDICTS,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -355,9 +355,7 @@ fn complete(
         // After `only`, the sets are pod parts: workloads of the block's
         // namespace, and aliases.
         "isolate" if stmt.contains(&Tok::Word(ISOLATE_ONLY)) => match last {
-            Some(Tok::Punct(',')) | Some(Tok::Word(ISOLATE_ONLY)) => {
-                only_sets(vocab, block)
-            }
+            Some(Tok::Punct(',')) | Some(Tok::Word(ISOLATE_ONLY)) => only_sets(vocab, block),
             _ => Vec::new(),
         },
         "isolate" if n == 1 || last == Some(Tok::Punct(',')) => ISOLATE_WORDS

@@ -8,9 +8,11 @@ use serde_json::{json, Map, Value};
 
 use super::index::EndpointSite;
 use super::{Analysis, Hover};
-use crate::ir::{Isolation, ManagedNamespace, NamespaceSelector, OriginKind, Peer, Program, Selector};
-use crate::k8s::Direction;
+use crate::ir::{
+    Isolation, ManagedNamespace, NamespaceSelector, OriginKind, Peer, Program, Selector,
+};
 use crate::k8s::yaml::{self, Node};
+use crate::k8s::Direction;
 use crate::k8s::NAMESPACE_NAME_LABEL;
 use crate::resolve;
 use crate::source::{FileId, Span, Spanned};
@@ -415,7 +417,10 @@ fn isolation_of(ns: &ManagedNamespace, workload_label: &str) -> String {
         return isolation(ns.isolation).to_string();
     }
     let mut parts = Vec::new();
-    for (direction, word) in [(Direction::Ingress, "ingress"), (Direction::Egress, "egress")] {
+    for (direction, word) in [
+        (Direction::Ingress, "ingress"),
+        (Direction::Egress, "egress"),
+    ] {
         if !ns.isolation.has(direction) {
             continue;
         }

@@ -119,7 +119,11 @@ pub fn isolated(program: &Program, pod: &Pod, ingress: bool) -> bool {
     if !names_side(&ns.isolation) {
         return false;
     }
-    let sets: Vec<_> = ns.only.iter().filter(|s| names_side(&s.isolation)).collect();
+    let sets: Vec<_> = ns
+        .only
+        .iter()
+        .filter(|s| names_side(&s.isolation))
+        .collect();
     sets.is_empty() || sets.iter().any(|s| s.pods.matches(&pod.labels))
 }
 

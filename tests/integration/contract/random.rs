@@ -213,7 +213,10 @@ fn only_isolation(rng: &mut Rng) -> Vec<String> {
             if rng.chance(60) {
                 body.push(format!("isolate {whole}"));
             } else {
-                body.push(format!("isolate {whole} only {}", only_set(rng).replace("members", "web")));
+                body.push(format!(
+                    "isolate {whole} only {}",
+                    only_set(rng).replace("members", "web")
+                ));
             }
         }
     }
