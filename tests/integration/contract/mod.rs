@@ -665,6 +665,19 @@ fn random_programs_match_the_contract() {
         allows >= count as usize / 4 && denies >= count as usize / 2,
         "{allows} allow, {denies} deny"
     );
+    // Not vacuous: a share of the programs isolates some pods only.
+    let with_only = results
+        .iter()
+        .filter(|(_, text, _)| {
+            text.lines()
+                .any(|l| l.contains("isolate") && l.contains(" only "))
+        })
+        .count();
+    eprintln!("{with_only} of them isolate some pods only");
+    assert!(
+        with_only >= count as usize / 10,
+        "only {with_only} of {count} programs use `isolate ... only`"
+    );
 }
 
 /// Peer compaction (`layout::compact`) writes peers whose namespace part is
