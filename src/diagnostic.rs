@@ -74,6 +74,9 @@ pub mod codes {
         POLICY_TOO_LARGE = "E032", Error, "policy too large to divide";
         TOO_MANY_PEERS = "E033", Error, "policies would hold too many peers";
         FILE_TOO_LARGE = "E034", Error, "file too large to check";
+        ISOLATE_NONE_BESIDE = "E035", Error, "`isolate none` beside another `isolate`";
+        ISOLATE_NONE_ONLY = "E036", Error, "`isolate none` with `only`";
+        ONLY_NOT_POD_SET = "E037", Error, "pod set of `only` that is not pods of the namespace";
         TIER_ADDRESS_SOURCE = "E040", Error, "address as the source of a tier statement";
         PASS_IN_BASELINE = "E041", Error, "`pass` in a `baseline` block";
         TIER_INGRESS_TO_ADDRESS = "E042", Error, "ingress side of a tier statement toward an address";

@@ -196,21 +196,116 @@ pub enum Cni {
 }
 
 /// A namespace declared with `namespace`: npc owns its policies.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ManagedNamespace {
     pub name: String,
     /// Declared labels plus `kubernetes.io/metadata.name`.
     pub labels: BTreeMap<String, String>,
+    /// The directions in which some pods are isolated: every pod, or the
+    /// pods of `only` for the directions a pod set names.
     pub isolation: Isolation,
+    /// `isolate DIRS only PODSET {, PODSET}`: the pod sets a direction's
+    /// isolation is limited to. A direction no set names isolates every pod.
+    pub only: Vec<PodSet>,
     pub dns: bool,
     pub scrape: bool,
     pub span: Span,
+}
+
+/// As the derived form, `only` only when a body writes it: the IR of a
+/// version 1 program reads as it always has.
+impl std::fmt::Debug for ManagedNamespace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("ManagedNamespace");
+        d.field("name", &self.name)
+            .field("labels", &self.labels)
+            .field("isolation", &self.isolation);
+        if !self.only.is_empty() {
+            d.field("only", &self.only);
+        }
+        d.field("dns", &self.dns)
+            .field("scrape", &self.scrape)
+            .field("span", &self.span)
+            .finish()
+    }
+}
+
+impl ManagedNamespace {
+    /// Whether the isolation of `direction` is limited to the pod sets of
+    /// `only` (some set names it).
+    pub fn limited(&self, direction: Direction) -> bool {
+        self.only.iter().any(|s| s.isolation.has(direction))
+    }
+
+    /// The pod sets that isolate `direction`, when it is limited.
+    pub fn sets(&self, direction: Direction) -> impl Iterator<Item = &PodSet> {
+        self.only.iter().filter(move |s| s.isolation.has(direction))
+    }
+
+    /// Whether a pod of this namespace with these labels is isolated in
+    /// `direction` (§7.1: an isolated pod of a managed namespace).
+    pub fn isolates(&self, direction: Direction, labels: &BTreeMap<String, String>) -> bool {
+        self.isolation.has(direction)
+            && (!self.limited(direction) || self.sets(direction).any(|s| s.pods.matches(labels)))
+    }
+
+    /// Whether some pod that `pods` selects may be isolated in `direction`.
+    pub fn may_isolate(&self, direction: Direction, pods: &Selector) -> bool {
+        self.isolation.has(direction)
+            && (!self.limited(direction)
+                || self
+                    .sets(direction)
+                    .any(|s| !pods.and(&s.pods).is_unsatisfiable()))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Isolation {
     pub ingress: bool,
     pub egress: bool,
+}
+
+impl Isolation {
+    pub fn has(self, direction: Direction) -> bool {
+        match direction {
+            Direction::Ingress => self.ingress,
+            Direction::Egress => self.egress,
+        }
+    }
+}
+
+impl PodSet {
+    /// The set as a reader wrote it: the alias, the workload name, or the
+    /// label set.
+    pub fn describe(&self, workload_label: &str) -> String {
+        if let Some(alias) = &self.alias {
+            return alias.clone();
+        }
+        match (
+            self.pods.match_labels.get(workload_label),
+            self.pods.match_labels.len(),
+            self.pods.expressions.is_empty(),
+        ) {
+            (Some(name), 1, true) => name.clone(),
+            _ => self.pods.to_string(),
+        }
+    }
+}
+
+/// One pod set of `isolate DIRS only ...`: the pods of the namespace it
+/// selects are isolated in its directions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodSet {
+    pub pods: Selector,
+    /// The directions whose `isolate` lists this set.
+    pub isolation: Isolation,
+    /// The alias the set was written as, if any: policy names of the set
+    /// end with it (`default-deny-db`); otherwise with the name of the
+    /// pods' policy (the workload name, or the label set's).
+    pub alias: Option<String>,
+    /// Where the set is written (the first place, when listed for both
+    /// directions).
+    pub span: Span,
 }
 
 pub use crate::k8s::selector::{Operator, Requirement, Selector};

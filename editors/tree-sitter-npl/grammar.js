@@ -203,9 +203,16 @@ module.exports = grammar({
     ),
     tier_action: (_) => choice('accept', 'deny', 'pass'),
 
+    // `only` is a keyword only after the directions (`isolate ingress
+    // only db, {tier=backend}`); elsewhere it is a name.
     isolate_statement: ($) => seq(
       'isolate',
       choice(alias('none', $.none), commaSep1($.direction)),
+      optional(field('only', $.only_sets)),
+    ),
+    only_sets: ($) => seq(
+      'only',
+      commaSep1(choice($.label_set, alias($.identifier, $.pod_set), $.string)),
     ),
     direction: (_) => choice('ingress', 'egress'),
     no_statement: ($) => seq('no', field('carve_out', choice('dns', 'scrape'))),

@@ -38,6 +38,7 @@ use crate::k8s::cilium::{
     self, CidrRule, CiliumNetworkPolicy, DnsRule, EgressRule, FqdnSelector, L7Rules, PortProtocol,
     PortRule, Spec,
 };
+use crate::k8s::Direction;
 use crate::k8s::{
     names, DnsName, Operator, Protocol, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NAMESPACE_NAME_LABEL,
     SOURCE_ANNOTATION,
@@ -86,7 +87,8 @@ pub fn emit_namespace(
             let Peer::Pods { namespaces, pods } = src else {
                 continue;
             };
-            if !namespaces.covers(&ns.name, &ns.labels) {
+            if !namespaces.covers(&ns.name, &ns.labels) || !ns.may_isolate(Direction::Egress, pods)
+            {
                 continue;
             }
             let reach = by_pods.entry(pods).or_default();
@@ -100,12 +102,26 @@ pub fn emit_namespace(
         }
     }
     let mut first_span: BTreeMap<String, Span> = BTreeMap::new();
-    for (pods, reach) in by_pods {
-        let name = format!(
-            "{}{}",
-            program.settings.name_prefix,
-            naming::workload_policy_name(pods, &program.settings.workload_label)
-        );
+    // With `isolate egress only ...`, one policy per pod set the pods meet,
+    // selecting the pods AND the set, named with the set's suffix (§7.1).
+    let wl = &program.settings.workload_label;
+    let mut targets: Vec<(String, Selector, &Reach<'_>)> = Vec::new();
+    for (pods, reach) in &by_pods {
+        let base = naming::workload_policy_name(pods, wl);
+        if !ns.limited(Direction::Egress) {
+            targets.push((base, (*pods).clone(), reach));
+            continue;
+        }
+        for set in ns.sets(Direction::Egress) {
+            if let Some(selected) = crate::layout::within(pods, &set.pods) {
+                let suffix = naming::set_suffix(set, wl);
+                targets.push((format!("{base}-{suffix}"), selected, reach));
+            }
+        }
+    }
+    for (base, pods, reach) in targets {
+        let pods = &pods;
+        let name = format!("{}{base}", program.settings.name_prefix);
         let origins: BTreeSet<Origin> = reach
             .by_ports
             .values()
@@ -138,7 +154,7 @@ pub fn emit_namespace(
             continue;
         }
         first_span.insert(name.clone(), at);
-        let (policy, policy_origins) = policy(program, ns, &name, pods, &reach, sources);
+        let (policy, policy_origins) = policy(program, ns, &name, pods, reach, sources);
         let size = serde_json::to_string(&policy).map_or(usize::MAX, |s| s.len());
         if size > super::split::MAX_OBJECT_BYTES {
             out.diagnostics.push(
@@ -426,11 +442,10 @@ pub fn warnings(program: &Program) -> Diagnostics {
     if program.settings.cni != Cni::Cilium {
         return diags;
     }
-    let isolated = |namespaces: &NamespaceSelector| {
-        program
-            .namespaces
-            .values()
-            .any(|ns| ns.isolation.egress && namespaces.covers(&ns.name, &ns.labels))
+    let isolated = |namespaces: &NamespaceSelector, pods: &Selector| {
+        program.namespaces.values().any(|ns| {
+            ns.may_isolate(Direction::Egress, pods) && namespaces.covers(&ns.name, &ns.labels)
+        })
     };
     for rule in &program.rules {
         if rule.origin.kind != OriginKind::Allow {
@@ -445,13 +460,12 @@ pub fn warnings(program: &Program) -> Diagnostics {
         let open: Vec<&Peer> = rule
             .sources
             .iter()
-            .filter(|s| matches!(s, Peer::Pods { namespaces, .. } if !isolated(namespaces)))
+            .filter(|s| matches!(s, Peer::Pods { namespaces, pods } if !isolated(namespaces, pods)))
             .collect();
         let nothing_else = rule.destinations.iter().all(|(d, _)| d.is_name())
-            && rule
-                .sources
-                .iter()
-                .all(|s| matches!(s, Peer::Pods { namespaces, .. } if !isolated(namespaces)));
+            && rule.sources.iter().all(
+                |s| matches!(s, Peer::Pods { namespaces, pods } if !isolated(namespaces, pods)),
+            );
         if open.is_empty() || nothing_else {
             continue;
         }

@@ -20,7 +20,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::diagnostic::{codes, Diagnostic, Diagnostics};
 use crate::ir::{
-    NamespaceSelector, Origin, OriginKind, Peer, PortNumber, Ports, Selector, Settings,
+    Isolation, NamespaceSelector, Origin, OriginKind, Peer, PortNumber, Ports, Selector, Settings,
 };
 use crate::k8s::cilium as k8s_cilium;
 use crate::k8s::{
@@ -155,13 +155,14 @@ pub fn emit_namespace(
             }
             policies.insert(name, (policy, span, origins));
         };
-        if ns.isolation.ingress || ns.isolation.egress {
+        let whole = ns.whole();
+        if whole.ingress || whole.egress {
             let name = builder.name(naming::DEFAULT_DENY);
             let policy = builder.policy(
                 &name,
                 &Selector::default(),
                 &PolicyRules::default(),
-                true,
+                Some(whole),
                 &[ns.span],
             );
             let origins = PolicyOrigins {
@@ -176,7 +177,7 @@ pub fn emit_namespace(
         if let Some(dns) = &ns.dns {
             let name = builder.name(naming::ALLOW_DNS);
             let spans: Vec<Span> = dns.origins().iter().map(|o| o.span).collect();
-            let policy = builder.policy(&name, &Selector::default(), dns, false, &spans);
+            let policy = builder.policy(&name, &Selector::default(), dns, None, &spans);
             for (name, policy, origins) in
                 builder.sized(name, policy, origins_of(dns), limit, &mut diags)
             {
@@ -203,7 +204,59 @@ pub fn emit_namespace(
                 continue;
             }
             let first = spans.first().copied();
-            let policy = builder.policy(&name, pods, rules, false, &spans);
+            let policy = builder.policy(&name, pods, rules, None, &spans);
+            for (name, policy, origins) in
+                builder.sized(name, policy, origins_of(rules), limit, &mut diags)
+            {
+                put(name, policy, first, origins, &mut diags);
+            }
+        }
+        // `isolate ... only`: each set's default-deny, then the policies of
+        // its pods, each selecting the pods AND the set (§7.1).
+        for set in &ns.sets {
+            let suffix = naming::set_suffix(set, &settings.workload_label);
+            let name = builder.name(&format!("{}-{suffix}", naming::DEFAULT_DENY));
+            if let Some(d) = invalid_name(&name, set.span) {
+                diags.push(d);
+                continue;
+            }
+            let policy = builder.policy(
+                &name,
+                &set.pods,
+                &PolicyRules::default(),
+                Some(set.isolation),
+                &[ns.span, set.span],
+            );
+            let origins = PolicyOrigins {
+                policy: vec![Origin {
+                    kind: OriginKind::Namespace,
+                    span: set.span,
+                }],
+                ..PolicyOrigins::default()
+            };
+            put(name, policy, Some(set.span), origins, &mut diags);
+        }
+        for ((i, pods), rules) in &ns.limited {
+            let Some(set) = ns.sets.get(*i) else { continue };
+            let suffix = naming::set_suffix(set, &settings.workload_label);
+            let base = match pods {
+                None => naming::ALLOW_DNS.to_string(),
+                Some(pods) => naming::workload_policy_name(pods, &settings.workload_label),
+            };
+            let name = builder.name(&format!("{base}-{suffix}"));
+            let spans: Vec<Span> = rules.origins().iter().map(|o| o.span).collect();
+            if let Some(d) = invalid_name(&name, spans.first().copied().unwrap_or(set.span)) {
+                diags.push(d);
+                continue;
+            }
+            let selected = match pods {
+                None => set.pods.clone(),
+                Some(pods) => {
+                    crate::layout::within(pods, &set.pods).unwrap_or_else(|| pods.and(&set.pods))
+                }
+            };
+            let first = spans.first().copied();
+            let policy = builder.policy(&name, &selected, rules, Some(set.isolation), &spans);
             for (name, policy, origins) in
                 builder.sized(name, policy, origins_of(rules), limit, &mut diags)
             {
@@ -223,6 +276,20 @@ pub fn emit_namespace(
     }
 }
 
+/// E027 for a policy name of a pod set that is not valid, at `span`.
+fn invalid_name(name: &str, span: Span) -> Option<Diagnostic> {
+    let why = names::policy_name(name).err()?;
+    Some(
+        Diagnostic::new(
+            codes::INVALID_POLICY_NAME,
+            span,
+            format!("the policy name `{name}` is not valid"),
+        )
+        .with_primary(why)
+        .with_help("shorten `name-prefix`, or name the pod set with a shorter alias"),
+    )
+}
+
 /// Builds the objects of one namespace.
 pub struct NetworkPolicyBuilder<'a> {
     ns: &'a NamespaceLayout,
@@ -240,20 +307,15 @@ impl NetworkPolicyBuilder<'_> {
         name: &str,
         pods: &Selector,
         rules: &PolicyRules,
-        deny_all: bool,
+        policy_types: Option<Isolation>,
         spans: &[Span],
     ) -> NetworkPolicy {
         let mut types = Vec::new();
-        let ingress_type = if deny_all {
-            self.ns.isolation.ingress
-        } else {
-            !rules.ingress.is_empty()
-        };
-        let egress_type = if deny_all {
-            self.ns.isolation.egress
-        } else {
-            !rules.egress.is_empty()
-        };
+        let policy_types = policy_types.unwrap_or(Isolation {
+            ingress: !rules.ingress.is_empty(),
+            egress: !rules.egress.is_empty(),
+        });
+        let (ingress_type, egress_type) = (policy_types.ingress, policy_types.egress);
         if ingress_type {
             types.push("Ingress".to_string());
         }

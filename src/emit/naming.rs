@@ -1,7 +1,7 @@
 //! Policy names: readable, DNS-1123 valid, collision-free and stable: a name
 //! depends only on the selector it governs, never on the rest of the program.
 
-use crate::ir::{Operator, Selector};
+use crate::ir::{Operator, PodSet, Selector};
 
 pub const DEFAULT_DENY: &str = "default-deny";
 pub const ALLOW_DNS: &str = "allow-dns";
@@ -35,6 +35,19 @@ pub fn workload_policy_name(pods: &Selector, workload_label: &str) -> String {
         readable
     };
     format!("{readable}-{:08x}", fnv1a(&canonical(pods)) as u32)
+}
+
+/// What the policy names of a pod set of `isolate ... only` end with
+/// (`default-deny-db`): the alias it was written as, else the name of its
+/// pods' policy (the workload name, or the label set's words and hash).
+pub fn set_suffix(set: &PodSet, workload_label: &str) -> String {
+    if let Some(alias) = &set.alias {
+        let clean = sanitize(alias);
+        if !clean.is_empty() {
+            return clean;
+        }
+    }
+    workload_policy_name(&set.pods, workload_label)
 }
 
 /// `tier-web-role-in-a-b` style words for a selector, cut to a readable length.

@@ -49,16 +49,25 @@ pub(super) fn statement(stmt: &Statement) -> Option<String> {
         ),
         Statement::Set(s) => format!("set {} = {}", s.key.node, setting_value(&s.value)),
         Statement::Include(path) => format!("include {}", quoted(path)),
-        Statement::Isolate(Isolate::None) => "isolate none".to_string(),
-        Statement::Isolate(Isolate::Directions(dirs)) => {
-            let dirs: Vec<&str> = dirs
-                .iter()
-                .map(|d| match d.node {
-                    Direction::Ingress => "ingress",
-                    Direction::Egress => "egress",
-                })
-                .collect();
-            format!("isolate {}", dirs.join(", "))
+        Statement::Isolate(iso) => {
+            let mut out = match &iso.directions {
+                IsolateDirections::None => "isolate none".to_string(),
+                IsolateDirections::Directions(dirs) => {
+                    let dirs: Vec<&str> = dirs
+                        .iter()
+                        .map(|d| match d.node {
+                            Direction::Ingress => "ingress",
+                            Direction::Egress => "egress",
+                        })
+                        .collect();
+                    format!("isolate {}", dirs.join(", "))
+                }
+            };
+            if let Some(only) = &iso.only {
+                let sets: Vec<String> = only.node.iter().map(|s| pod_part(&s.node)).collect();
+                out.push_str(&format!(" only {}", sets.join(", ")));
+            }
+            out
         }
         Statement::No(what) => match what.node {
             Carveout::Dns => "no dns".to_string(),

@@ -659,9 +659,28 @@ fn groups(program: &Program, endpoints: &[(Node, &ProgramEndpoint)]) -> Vec<Grou
                 ingress: m.isolation.ingress,
                 egress: m.isolation.egress,
             }),
+            only: managed
+                .map(|m| only_words(m, &program.settings.workload_label))
+                .unwrap_or_default(),
         });
     }
     out
+}
+
+/// The directions of a managed namespace limited to pod sets, as words
+/// (`ingress of db, {tier=backend} only`).
+fn only_words(ns: &crate::ir::ManagedNamespace, workload_label: &str) -> Vec<String> {
+    [
+        (crate::k8s::Direction::Ingress, "ingress"),
+        (crate::k8s::Direction::Egress, "egress"),
+    ]
+    .into_iter()
+    .filter(|(d, _)| ns.limited(*d))
+    .map(|(d, word)| {
+        let sets: Vec<String> = ns.sets(d).map(|s| s.describe(workload_label)).collect();
+        format!("{word} of {} only", sets.join(", "))
+    })
+    .collect()
 }
 
 /// The first IP block an address node stands for.

@@ -464,6 +464,7 @@ fn groups(nodes: &[Node]) -> Vec<Group> {
                 ingress: !n.open_ingress(),
                 egress: !n.open_egress(),
             }),
+            only: Vec::new(),
         });
     }
     out

@@ -221,6 +221,10 @@ pub struct Group {
     pub labels: BTreeMap<String, String>,
     /// The isolated directions of a managed namespace.
     pub isolation: Option<Isolation>,
+    /// The directions `isolate ... only` limits to pod sets, as words
+    /// (`ingress of db, {tier=backend} only`); empty for every other group.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub only: Vec<String>,
 }
 
 /// The id of the group of addresses.
@@ -472,6 +476,18 @@ pub fn group_title(g: &Group) -> String {
     match g.kind {
         GroupKind::Managed => {
             let iso = g.isolation.unwrap_or_default();
+            if !g.only.is_empty() {
+                let whole: Vec<&str> = [("ingress", iso.ingress), ("egress", iso.egress)]
+                    .into_iter()
+                    .filter(|(w, on)| *on && !g.only.iter().any(|o| o.starts_with(w)))
+                    .map(|(w, _)| w)
+                    .collect();
+                let mut parts = g.only.clone();
+                if !whole.is_empty() {
+                    parts.push(format!("{} isolated", whole.join(", ")));
+                }
+                return format!("{} ({})", g.id, parts.join("; "));
+            }
             let dirs = match (iso.ingress, iso.egress) {
                 (true, true) => "ingress, egress isolated",
                 (true, false) => "ingress isolated",

@@ -10,8 +10,8 @@ use std::collections::{btree_map, BTreeMap, BTreeSet, HashMap};
 
 use crate::diagnostic::{codes, Diagnostic, Diagnostics};
 use crate::ir::{
-    Isolation, ManagedNamespace, NamespaceSelector, Origin, OriginKind, Peer, Ports, Program, Rule,
-    Selector,
+    Isolation, ManagedNamespace, NamespaceSelector, Origin, OriginKind, Peer, PodSet, Ports,
+    Program, Rule, Selector,
 };
 use crate::k8s::Direction;
 use crate::source::Span;
@@ -25,13 +25,46 @@ pub struct Layout {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NamespaceLayout {
     pub name: String,
+    /// The directions in which some pods are isolated.
     pub isolation: Isolation,
+    /// The pod sets of `isolate ... only` (empty: every isolated direction
+    /// isolates every pod).
+    pub sets: Vec<PodSet>,
     /// The namespace declaration.
     pub span: Span,
     /// Egress of every pod to the DNS servers.
     pub dns: Option<PolicyRules>,
-    /// Rules by the pods they apply to.
+    /// Rules by the pods they apply to, in the directions that isolate
+    /// every pod.
     pub workloads: BTreeMap<Selector, PolicyRules>,
+    /// Rules in the directions limited to pod sets: by the set (an index
+    /// into `sets`) and the pods they apply to (`None`: the DNS policy of
+    /// the set). Each policy selects those pods AND the set's.
+    pub limited: BTreeMap<(usize, Option<Selector>), PolicyRules>,
+}
+
+impl NamespaceLayout {
+    /// The directions that isolate every pod (a default-deny selecting `{}`).
+    pub fn whole(&self) -> Isolation {
+        let limited = |d| self.sets.iter().any(|s: &PodSet| s.isolation.has(d));
+        Isolation {
+            ingress: self.isolation.ingress && !limited(Direction::Ingress),
+            egress: self.isolation.egress && !limited(Direction::Egress),
+        }
+    }
+}
+
+/// The pods of `pods` that are also in `set`, written as simply as the two
+/// allow: the narrower one when one contains the other.
+pub fn within(pods: &Selector, set: &Selector) -> Option<Selector> {
+    if pods.implies(set) {
+        return Some(pods.clone());
+    }
+    if set.implies(pods) {
+        return Some(set.clone());
+    }
+    let both = pods.and(set);
+    (!both.is_unsatisfiable()).then_some(both)
 }
 
 /// The rules of one policy, per direction.
@@ -241,20 +274,24 @@ impl<'p> Plan<'p> {
         };
         if rule.sides.egress {
             for (k, src) in rule.sources.iter().enumerate() {
-                let Peer::Pods { namespaces, .. } = src else {
+                let Peer::Pods { namespaces, pods } = src else {
                     continue;
                 };
-                for ns in covered(program, index, namespaces).filter(|ns| ns.isolation.egress) {
+                for ns in covered(program, index, namespaces)
+                    .filter(|ns| ns.may_isolate(Direction::Egress, pods))
+                {
                     add(ns, k, Direction::Egress);
                 }
             }
         }
         if rule.sides.ingress {
             for (k, (dst, _)) in rule.destinations.iter().enumerate() {
-                let Peer::Pods { namespaces, .. } = dst else {
+                let Peer::Pods { namespaces, pods } = dst else {
                     continue;
                 };
-                for ns in covered(program, index, namespaces).filter(|ns| ns.isolation.ingress) {
+                for ns in covered(program, index, namespaces)
+                    .filter(|ns| ns.may_isolate(Direction::Ingress, pods))
+                {
                     add(ns, k, Direction::Ingress);
                 }
             }
@@ -351,17 +388,35 @@ impl<'p> Plan<'p> {
         let mut out = NamespaceLayout {
             name: ns.name.clone(),
             isolation: ns.isolation,
+            sets: ns.only.clone(),
             span: ns.span,
             dns: None,
             workloads: BTreeMap::new(),
+            limited: BTreeMap::new(),
         };
         let workload_label = &self.program.settings.workload_label;
         for ((_, direction), (pods, entries)) in lists {
+            let merged = merge(entries.into_values(), workload_label);
+            if ns.limited(direction) {
+                // One policy per pod set the pods meet (§7.1).
+                for (i, set) in ns.only.iter().enumerate() {
+                    if !set.isolation.has(direction)
+                        || pods.is_some_and(|p| within(p, &set.pods).is_none())
+                    {
+                        continue;
+                    }
+                    let rules = out.limited.entry((i, pods.cloned())).or_default();
+                    match direction {
+                        Direction::Ingress => rules.ingress = merged.clone(),
+                        Direction::Egress => rules.egress = merged.clone(),
+                    }
+                }
+                continue;
+            }
             let rules = match pods {
                 None => out.dns.get_or_insert_with(PolicyRules::default),
                 Some(sel) => out.workloads.entry(sel.clone()).or_default(),
             };
-            let merged = merge(entries.into_values(), workload_label);
             match direction {
                 Direction::Ingress => rules.ingress = merged,
                 Direction::Egress => rules.egress = merged,

@@ -231,7 +231,7 @@ impl Resolver {
     }
 
     /// `{workload-label: name}`
-    fn workload_selector(&mut self, name: &str, span: Span) -> Option<Selector> {
+    pub(super) fn workload_selector(&mut self, name: &str, span: Span) -> Option<Selector> {
         if let Err(why) = names::label_value(name) {
             self.error(
                 Diagnostic::new(codes::INVALID_LABEL_VALUE, span, format!("invalid workload name `{name}`"))

@@ -148,6 +148,9 @@ struct Resolver {
     defined_local: BTreeMap<String, usize>,
     /// Where `allow` destinations name DNS names (also through aliases).
     name_uses: Vec<Span>,
+    /// The `isolate` statements the namespace declarations took (the
+    /// others were reported): their `only` sets are resolved in pass 2.
+    isolates_taken: BTreeSet<Span>,
 }
 
 /// The most endpoints alias definitions and uses may copy in one program.

@@ -7,7 +7,7 @@ use super::{Alias, Resolver};
 use crate::diagnostic::{codes, Applicability, Diagnostic};
 use crate::ir::{
     Cni, Dns, Expectation, Isolation, ManagedNamespace, NamespaceSelector, Origin, OriginKind,
-    Peer, Ports, Rule, Scrape, Selector, Sides,
+    Peer, PodSet, Ports, Rule, Scrape, Selector, Sides,
 };
 use crate::k8s::{names, NAMESPACE_NAME_LABEL};
 use crate::source::{Span, Spanned};
@@ -146,6 +146,7 @@ impl Resolver {
                     ingress: true,
                     egress: true,
                 },
+                only: Vec::new(),
                 dns: true,
                 scrape: true,
                 span: name.span,
@@ -153,32 +154,12 @@ impl Resolver {
             if let Some(labels) = &decl.labels {
                 self.namespace_labels(&mut ns, labels);
             }
-            let mut isolate_seen: Option<Span> = None;
+            let mut isolate = IsolateSeen::default();
             let mut no_dns: Option<Span> = None;
             for inner in decl.body.iter().flatten() {
                 match &inner.node {
-                    Statement::Isolate(iso) => {
-                        if let Some(first) = isolate_seen {
-                            self.error(
-                                Diagnostic::new(
-                                    codes::DUPLICATE_ISOLATE,
-                                    inner.span,
-                                    "isolation is given twice",
-                                )
-                                .with_primary("again here")
-                                .with_secondary(first, "first given here")
-                                .with_help("write one statement: `isolate ingress, egress`"),
-                            );
-                            continue;
-                        }
-                        isolate_seen = Some(inner.span);
-                        ns.isolation = match iso {
-                            ast::Isolate::None => Isolation::default(),
-                            ast::Isolate::Directions(dirs) => Isolation {
-                                ingress: dirs.iter().any(|d| d.node == ast::Direction::Ingress),
-                                egress: dirs.iter().any(|d| d.node == ast::Direction::Egress),
-                            },
-                        };
+                    Statement::Isolate(iso) if self.isolate_stmt(&mut isolate, iso, inner.span) => {
+                        self.isolates_taken.insert(inner.span);
                     }
                     Statement::No(what) => match what.node {
                         ast::Carveout::Dns => {
@@ -190,27 +171,230 @@ impl Resolver {
                     _ => {}
                 }
             }
+            if let Some(isolation) = isolate.isolation {
+                ns.isolation = isolation;
+            }
+            // With `isolate egress only ...`, only the listed pods are
+            // isolated: the warnings say so (a pod outside the sets keeps
+            // every connection).
+            let some = isolate.egress_only;
             if let (Some(consequence), true) = (system_namespace(&ns.name), ns.isolation.egress) {
-                self.warn(
-                    Diagnostic::new(
-                        codes::SYSTEM_NAMESPACE,
-                        name.span,
-                        format!("`{}` is a namespace Kubernetes itself uses, and its egress is isolated", ns.name),
+                let (message, primary, consequence) = if some {
+                    (
+                        format!("`{}` is a namespace Kubernetes itself uses, and the egress of some of its pods is isolated", ns.name),
+                        "egress of the pods of `only` isolated",
+                        system_namespace_some(&ns.name).unwrap_or(consequence).to_string(),
                     )
-                    .with_primary("egress isolated")
+                } else {
+                    (
+                        format!("`{}` is a namespace Kubernetes itself uses, and its egress is isolated", ns.name),
+                        "egress isolated",
+                        consequence.to_string(),
+                    )
+                };
+                self.warn(
+                    Diagnostic::new(codes::SYSTEM_NAMESPACE, name.span, message)
+                    .with_primary(primary)
                     .with_note(consequence)
                     .with_help("leave system namespaces unmanaged, or isolate their ingress only (`isolate ingress`) and allow what reaches them; npc then opens the DNS servers to the whole cluster"),
                 );
             }
             if let (Some(span), true) = (no_dns, ns.isolation.egress) {
+                let message = if some {
+                    format!("the egress-isolated pods of `{}` get no DNS", ns.name)
+                } else {
+                    format!("pods in `{}` get no DNS", ns.name)
+                };
                 self.warn(
-                    Diagnostic::new(codes::NO_DNS, span, format!("pods in `{}` get no DNS", ns.name))
+                    Diagnostic::new(codes::NO_DNS, span, message)
                         .with_primary("DNS carve-out turned off")
                         .with_note("with egress isolated and no DNS rule, every name lookup waits for its timeout (about 30 s per request) while calls by IP keep working")
                         .with_help("remove `no dns` unless this namespace's pods never resolve names, or allow your DNS servers explicitly"),
                 );
             }
             self.program.namespaces.insert(ns.name.clone(), ns);
+        }
+    }
+
+    /// One `isolate` of a namespace body: true if it is taken; E028 for a
+    /// direction isolated twice, E035 for `isolate none` beside another
+    /// `isolate`, E036 for `isolate none only ...`.
+    fn isolate_stmt(&mut self, seen: &mut IsolateSeen, iso: &ast::Isolate, span: Span) -> bool {
+        match &iso.directions {
+            ast::IsolateDirections::None => {
+                if let Some(only) = &iso.only {
+                    self.error(
+                        Diagnostic::new(codes::ISOLATE_NONE_ONLY, only.span, "`isolate none` takes no pod sets")
+                            .with_primary("no pod is isolated, so there is nothing to limit")
+                            .with_help("name the directions the listed pods are isolated in: `isolate ingress only ...`, or remove `only ...`"),
+                    );
+                    return false;
+                }
+                if let Some(first) = seen.first {
+                    self.error(
+                        Diagnostic::new(codes::ISOLATE_NONE_BESIDE, span, "`isolate none` beside another `isolate`")
+                            .with_primary("isolates nothing")
+                            .with_secondary(first, "while this isolates some pods")
+                            .with_help("keep one of them: `isolate none` leaves every pod of the namespace open"),
+                    );
+                    return false;
+                }
+                seen.first = Some(span);
+                seen.none = Some(span);
+                seen.isolation = Some(Isolation::default());
+                true
+            }
+            ast::IsolateDirections::Directions(dirs) => {
+                if let Some(none) = seen.none {
+                    self.error(
+                        Diagnostic::new(codes::ISOLATE_NONE_BESIDE, span, "`isolate` beside `isolate none`")
+                            .with_primary("isolates some pods")
+                            .with_secondary(none, "while this isolates nothing")
+                            .with_help("keep one of them: `isolate none` leaves every pod of the namespace open"),
+                    );
+                    return false;
+                }
+                let twice = dirs.iter().find_map(|d| {
+                    let first = match d.node {
+                        ast::Direction::Ingress => seen.ingress,
+                        ast::Direction::Egress => seen.egress,
+                    };
+                    first.map(|f| (d, f))
+                });
+                if let Some((dir, first)) = twice {
+                    let word = match dir.node {
+                        ast::Direction::Ingress => "ingress",
+                        ast::Direction::Egress => "egress",
+                    };
+                    self.error(
+                        Diagnostic::new(
+                            codes::DUPLICATE_ISOLATE,
+                            span,
+                            format!("the isolation of {word} is given twice"),
+                        )
+                        .with_primary("again here")
+                        .with_secondary(first, "first given here")
+                        .with_help("a namespace body holds one `isolate` per direction: `isolate ingress, egress`, or `isolate ingress only db` beside `isolate egress`"),
+                    );
+                    return false;
+                }
+                let isolation = seen.isolation.get_or_insert_with(Isolation::default);
+                for d in dirs {
+                    match d.node {
+                        ast::Direction::Ingress => {
+                            isolation.ingress = true;
+                            seen.ingress = Some(span);
+                        }
+                        ast::Direction::Egress => {
+                            isolation.egress = true;
+                            seen.egress = Some(span);
+                            seen.egress_only = iso.only.is_some();
+                        }
+                    }
+                }
+                seen.first.get_or_insert(span);
+                true
+            }
+        }
+    }
+
+    /// The `only` sets of a taken `isolate` in the block of `namespace`
+    /// (pass 2, where the aliases defined before it are in scope).
+    fn isolate_only(&mut self, namespace: &str, iso: &ast::Isolate, span: Span) {
+        let Some(only) = &iso.only else { return };
+        let ast::IsolateDirections::Directions(dirs) = &iso.directions else {
+            return;
+        };
+        if !self.isolates_taken.contains(&span) {
+            for set in &only.node {
+                if let ast::PodPart::Name(n) = &set.node {
+                    self.note_use(n, set.span);
+                }
+            }
+            return;
+        }
+        let isolation = Isolation {
+            ingress: dirs.iter().any(|d| d.node == ast::Direction::Ingress),
+            egress: dirs.iter().any(|d| d.node == ast::Direction::Egress),
+        };
+        for set in &only.node {
+            let Some((pods, alias)) = self.pod_set(namespace, set) else {
+                continue;
+            };
+            let Some(ns) = self.program.namespaces.get_mut(namespace) else {
+                continue;
+            };
+            match ns.only.iter_mut().find(|s| s.pods == pods) {
+                Some(same) => {
+                    same.isolation.ingress |= isolation.ingress;
+                    same.isolation.egress |= isolation.egress;
+                }
+                None => ns.only.push(PodSet {
+                    pods,
+                    isolation,
+                    alias,
+                    span: set.span,
+                }),
+            }
+        }
+    }
+
+    /// A pod set of `only`: a portless pod alias of this namespace, else a
+    /// workload name, or a label set; with the alias's name. E037 for an
+    /// alias that is not pods of this namespace.
+    fn pod_set(
+        &mut self,
+        namespace: &str,
+        set: &Spanned<ast::PodPart>,
+    ) -> Option<(Selector, Option<String>)> {
+        match &set.node {
+            ast::PodPart::Labels(labels) => Some((
+                self.selector(&Spanned::new(labels.clone(), set.span), true),
+                None,
+            )),
+            ast::PodPart::Name(name) => {
+                self.note_use(name, set.span);
+                let Some(alias) = self.lookup(name).cloned() else {
+                    return self.workload_selector(name, set.span).map(|s| (s, None));
+                };
+                let pods = match alias.targets.as_slice() {
+                    [Resolved {
+                        peer:
+                            Peer::Pods {
+                                namespaces: NamespaceSelector::Named(n),
+                                pods,
+                            },
+                        ports: None,
+                    }] if n == namespace => Some(pods.clone()),
+                    _ => None,
+                };
+                if pods.is_none() {
+                    let why = match alias.targets.as_slice() {
+                        [] => "it stands for nothing".to_string(),
+                        [one] if one.ports.is_some() => "it carries ports".to_string(),
+                        [Resolved {
+                            peer: Peer::Pods { .. },
+                            ..
+                        }] => format!("it stands for pods outside `{namespace}`"),
+                        [_] => "it stands for addresses, not pods".to_string(),
+                        _ => "it stands for several endpoints".to_string(),
+                    };
+                    self.error(
+                        Diagnostic::new(
+                            codes::ONLY_NOT_POD_SET,
+                            set.span,
+                            format!("`{name}` is not a pod set of `{namespace}`"),
+                        )
+                        .with_primary(why)
+                        .with_secondary(alias.span, "defined here")
+                        .with_help(format!(
+                            "`only` takes pods of this namespace: a workload name, a label set (`{{tier=backend}}`), or an alias of one of them without ports (`let {name} = {namespace}/{name}`); list several sets with commas"
+                        )),
+                    );
+                }
+                pods.map(|p| (p, Some(name.clone())))
+            }
+            ast::PodPart::Any => Some((Selector::default(), None)),
         }
     }
 
@@ -356,7 +540,8 @@ impl Resolver {
         self.defined_local.clear();
         for stmt in body {
             match &stmt.node {
-                Statement::Isolate(_) | Statement::No(_) => {}
+                Statement::Isolate(iso) => self.isolate_only(&decl.name.node, iso, stmt.span),
+                Statement::No(_) => {}
                 Statement::Namespace(_)
                 | Statement::Tier(_)
                 | Statement::Dns(_)
@@ -609,12 +794,35 @@ impl Resolver {
     }
 }
 
+/// The `isolate` statements of one namespace body taken so far.
+#[derive(Default)]
+struct IsolateSeen {
+    /// The first one taken.
+    first: Option<Span>,
+    none: Option<Span>,
+    ingress: Option<Span>,
+    egress: Option<Span>,
+    /// Whether the egress isolation is limited to pod sets (`only`).
+    egress_only: bool,
+    /// What they isolate; `None` until one is taken (both directions then).
+    isolation: Option<Isolation>,
+}
+
 /// What isolating a namespace Kubernetes itself uses breaks, or `None`.
 fn system_namespace(name: &str) -> Option<&'static str> {
     match name {
         "kube-system" => Some("CoreDNS and the other system pods there lose egress to the API server and to upstream resolvers unless the program allows it: name resolution then fails cluster-wide"),
         "default" => Some("pods in `default` lose every outbound connection the program does not allow, the API server (`kubernetes.default`) included"),
         "kube-public" | "kube-node-lease" => Some("Kubernetes keeps cluster data there and pods rarely run there; isolating it is rarely what is meant"),
+        _ => None,
+    }
+}
+
+/// The same when only the pods `only` lists are egress-isolated.
+fn system_namespace_some(name: &str) -> Option<&'static str> {
+    match name {
+        "kube-system" => Some("the listed system pods lose egress to the API server and to upstream resolvers unless the program allows it: if CoreDNS is among them, name resolution fails cluster-wide"),
+        "default" => Some("the listed pods in `default` lose every outbound connection the program does not allow, the API server (`kubernetes.default`) included; the other pods keep theirs"),
         _ => None,
     }
 }

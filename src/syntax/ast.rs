@@ -85,8 +85,16 @@ pub struct TierRule {
     pub destinations: Vec<Spanned<Target>>,
 }
 
+/// `isolate none`, `isolate DIRS` or `isolate DIRS only PODSET {, PODSET}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Isolate {
+pub struct Isolate {
+    pub directions: IsolateDirections,
+    /// `only PODSET {, PODSET}`, spanned from `only` to the last set.
+    pub only: Option<Spanned<Vec<Spanned<PodPart>>>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IsolateDirections {
     None,
     Directions(Vec<Spanned<Direction>>),
 }

@@ -260,9 +260,19 @@ impl Lower {
 
     fn isolate_stmt(&self, pair: Pair<'_, Rule>) -> Result<Isolate> {
         let mut dirs = Vec::new();
+        let mut none = false;
+        let mut only = None;
         for p in pair.into_inner() {
             match p.as_rule() {
-                Rule::kw_none => return Ok(Isolate::None),
+                Rule::kw_none => none = true,
+                Rule::isolate_only => {
+                    let span = self.span(&p);
+                    let mut sets = Vec::new();
+                    for s in p.into_inner().filter(|s| s.as_rule() == Rule::only_set) {
+                        sets.push(self.only_set(s)?);
+                    }
+                    only = Some(Spanned::new(sets, span));
+                }
                 Rule::direction => {
                     let dir = if p.as_str().starts_with("ingress") {
                         Direction::Ingress
@@ -274,7 +284,24 @@ impl Lower {
                 _ => {}
             }
         }
-        Ok(Isolate::Directions(dirs))
+        let directions = if none {
+            IsolateDirections::None
+        } else {
+            IsolateDirections::Directions(dirs)
+        };
+        Ok(Isolate { directions, only })
+    }
+
+    /// A pod set after `only`: an alias or workload name, or a label set.
+    fn only_set(&self, pair: Pair<'_, Rule>) -> Result<Spanned<PodPart>> {
+        let span = self.span(&pair);
+        let inner = self.next(&mut pair.into_inner(), span, "pod set")?;
+        let part = match inner.as_rule() {
+            Rule::label_set => PodPart::Labels(self.label_set(inner)?.node),
+            Rule::string => PodPart::Name(self.string(inner)?.node),
+            _ => PodPart::Name(inner.as_str().to_string()),
+        };
+        Ok(Spanned::new(part, span))
     }
 
     fn no_stmt(&self, pair: Pair<'_, Rule>) -> Result<Spanned<Carveout>> {

@@ -48,6 +48,10 @@ pub const BLOCK_KEYWORDS: &[&str] = &["isolate", "no", "let", "allow", "expect"]
 /// What `isolate` takes: directions, or `none`.
 pub const ISOLATE_WORDS: &[&str] = &["ingress", "egress", "none"];
 
+/// The word after `isolate`'s directions that limits them to some pods
+/// (`isolate ingress only db`): a keyword only there.
+pub const ISOLATE_ONLY: &str = "only";
+
 /// The carve-outs `no` turns off.
 pub const CARVEOUTS: &[&str] = &["dns", "scrape"];
 
@@ -116,6 +120,9 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::kw_egress => "`egress`",
         Rule::direction => "`ingress` or `egress`",
         Rule::kw_none => "`none`",
+        Rule::kw_only => "`only`",
+        Rule::isolate_only => "`only` and pod sets",
+        Rule::only_set => "a pod set (a workload or alias name, or `{labels}`)",
         Rule::kw_world | Rule::world => "`world`",
         Rule::kw_cluster | Rule::cluster => "`cluster`",
         Rule::kw_except => "`except`",
@@ -604,7 +611,7 @@ pub fn hint(text: &str, at: usize, found: &str, place: Place) -> Option<Hint> {
         "scrape" => "write `scrape SOURCE -> *[:PORTS]` or `scrape SOURCE -> {k=v}[:PORTS]`",
         "set" => "write `set workload-label = KEY` or `set name-prefix = PREFIX`",
         "include" => "write `include \"relative/path.npl\"`",
-        "isolate" => "write `isolate ingress`, `isolate egress`, `isolate ingress, egress` or `isolate none`",
+        "isolate" => "write `isolate ingress`, `isolate egress`, `isolate ingress, egress` or `isolate none`; to isolate some pods only, `isolate ingress only db, {tier=backend}`",
         "no" => "write `no dns` or `no scrape`",
         _ => "statements end at a newline or `;`; an endpoint is `namespace/workload`, `ns/{k=v}`, a CIDR, `world`, `cluster` or an alias",
     };

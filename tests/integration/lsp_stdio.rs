@@ -634,3 +634,43 @@ fn malformed_messages_do_not_end_the_session() {
     let stderr = stderr.join().unwrap();
     assert!(!stderr.contains(secret), "{stderr}");
 }
+
+/// Hover knows `isolate ... only`: the namespace lists its pod sets, the
+/// `isolate` keyword says what it isolates, and an alias used as a pod set
+/// is the alias.
+#[test]
+fn hover_knows_isolate_only() {
+    let (server, client_side) = lsp_server::Connection::memory();
+    let thread = std::thread::spawn(move || npc::lsp::serve(&server));
+    let mut client = Client::over_channels(client_side.sender, client_side.receiver);
+    client.initialize("file:///nonexistent-workspace/", &["utf-8"]);
+    let uri = "untitled:only";
+    let text = "\
+namespace data {
+  let primary = postgres
+  isolate ingress only primary, {tier=backend}
+  isolate egress
+}
+";
+    client.open(uri, text);
+    assert_eq!(client.diagnostics(uri), Vec::<Value>::new());
+    let hover = |client: &mut Client, line, ch| {
+        client.at("textDocument/hover", uri, line, ch).unwrap()["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let h = hover(&mut client, 0, 12);
+    assert!(
+        h.contains("ingress of `primary`, `{tier=backend}` only; egress of every pod"),
+        "{h}"
+    );
+    assert!(h.contains("`default-deny-primary`"), "{h}");
+    let h = hover(&mut client, 2, 4);
+    assert!(h.contains("of the listed pod sets only"), "{h}");
+    let h = hover(&mut client, 2, 24);
+    assert!(h.contains("let primary = postgres"), "{h}");
+    client.request("shutdown", Value::Null).unwrap();
+    client.notify("exit", Value::Null);
+    thread.join().unwrap().unwrap();
+}

@@ -37,6 +37,7 @@ mod gen;
 mod graph;
 mod hints;
 mod import;
+mod isolate_only;
 mod kustomize;
 mod kustomize_fn;
 mod kustomize_traps;

@@ -16,6 +16,7 @@
   "scrape"
   "set"
   "isolate"
+  "only"
   "no"
   "labels"
   "except"
@@ -74,6 +75,9 @@
   name: (identifier) @variable)
 
 (alias) @variable
+
+; a pod set of `isolate ... only`: an alias, or a workload of the block
+(pod_set) @variable
 
 (setting) @variable.builtin
 

@@ -10,3 +10,6 @@
 
 (alias
   (identifier) @local.reference)
+
+; `isolate ingress only db`: `db` is an alias when one has that name
+(pod_set) @local.reference

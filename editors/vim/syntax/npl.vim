@@ -44,6 +44,8 @@ syn match nplError        "\%(\<let\s\+\)\@<=\%(namespace\|labels\|isolate\|ingr
 syn match nplSetting      "\%(\<set\s\+\)\@<=\k\+"
 syn match nplVerdict      "\%(\<expect\s\+\)\@<=\%(allow\|deny\)\>"
 syn match nplConstant     "\%(\<isolate\s\+\%(\k\+\s*,\s*\)\=\)\@<=\%(ingress\|egress\|none\)\>"
+" `only` is a keyword only after isolate's directions (`isolate ingress only db`)
+syn match nplKeyword      "\%(\<isolate\s\+\%(ingress\|egress\)\%(\s*,\s*\%(ingress\|egress\)\)\=\s\+\)\@<=only\>"
 syn match nplConstant     "\%(\<dns\s\+\)\@<=none\>"
 syn match nplKeyword      "\%(\<no\s\+\)\@<=\%(dns\|scrape\)\>"
 

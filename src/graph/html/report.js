@@ -124,6 +124,14 @@
   function groupTitle(g) {
     if (g.kind === 'managed') {
       var i = g.isolation || { ingress: false, egress: false };
+      if (g.only && g.only.length) {
+        var parts = g.only.slice();
+        var whole = ['ingress', 'egress'].filter(function (w) {
+          return i[w] && !g.only.some(function (o) { return o.indexOf(w) === 0; });
+        });
+        if (whole.length) parts.push(whole.join(', ') + ' isolated');
+        return [g.id, parts.join('; ')];
+      }
       var dirs = i.ingress && i.egress ? 'ingress, egress isolated'
         : i.ingress ? 'ingress isolated' : i.egress ? 'egress isolated' : 'not isolated';
       return [g.id, dirs];

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::CheckedProgram;
 use crate::syntax::tokens::{is_word_char, lex as tokens, Token as Tok};
 use crate::syntax::{
-    BLOCK_KEYWORDS, CARVEOUTS, CNI_VALUES, ISOLATE_WORDS, PROTOCOLS, SETTINGS, STATEMENT_KEYWORDS,
-    VERDICTS,
+    BLOCK_KEYWORDS, CARVEOUTS, CNI_VALUES, ISOLATE_ONLY, ISOLATE_WORDS, PROTOCOLS, SETTINGS,
+    STATEMENT_KEYWORDS, VERDICTS,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -352,10 +352,27 @@ fn complete(
             .iter()
             .map(|v| item(v, K::Keyword, None))
             .collect(),
+        // After `only`, the sets are pod parts: workloads of the block's
+        // namespace, and aliases.
+        "isolate" if stmt.contains(&Tok::Word(ISOLATE_ONLY)) => match last {
+            Some(Tok::Punct(',')) | Some(Tok::Word(ISOLATE_ONLY)) => only_sets(vocab, block),
+            _ => Vec::new(),
+        },
         "isolate" if n == 1 || last == Some(Tok::Punct(',')) => ISOLATE_WORDS
             .iter()
             .map(|w| item(w, K::Keyword, None))
             .collect(),
+        // `isolate ingress only ...`: `only` after the directions.
+        "isolate"
+            if matches!(last, Some(Tok::Word("ingress" | "egress")))
+                && stmt.get(1) != Some(&Tok::Word("none")) =>
+        {
+            vec![item(
+                ISOLATE_ONLY,
+                K::Keyword,
+                Some("isolate the listed pod sets only"),
+            )]
+        }
         "no" if n == 1 => CARVEOUTS
             .iter()
             .map(|w| item(w, K::Keyword, None))
@@ -390,6 +407,25 @@ fn complete(
         }
         _ => Vec::new(),
     }
+}
+
+/// The pod sets `isolate ... only` takes: aliases and the workloads of the
+/// block's namespace (a label set is completed inside its braces).
+fn only_sets(vocab: &Vocabulary, block: Option<&str>) -> Vec<Completion> {
+    use CompletionKind as K;
+    let mut out: Vec<Completion> = vocab
+        .aliases
+        .iter()
+        .map(|a| item(a, K::Alias, Some("alias")))
+        .collect();
+    if let Some(ns) = block {
+        for w in vocab.workloads.get(ns).into_iter().flatten() {
+            if !vocab.aliases.contains(w) {
+                out.push(item(w, K::Workload, Some(&format!("workload of `{ns}`"))));
+            }
+        }
+    }
+    out
 }
 
 fn endpoint_completions(block: Option<&str>, vocab: &Vocabulary) -> Vec<Completion> {
@@ -520,6 +556,26 @@ mod tests {
         assert!(after_allow.contains(&"world".to_string()));
         assert_eq!(labels("allow web/frontend -> "), after_allow);
         assert!(labels("allow web/frontend ").is_empty());
+    }
+
+    #[test]
+    fn only_after_isolate_directions_then_pod_sets() {
+        assert_eq!(
+            labels("namespace payments {\n  isolate ingress "),
+            vec!["only"]
+        );
+        assert_eq!(
+            labels("namespace payments {\n  isolate ingress, egress "),
+            vec!["only"]
+        );
+        assert!(labels("namespace payments {\n  isolate none ").is_empty());
+        let sets = labels("namespace payments {\n  isolate ingress only ");
+        assert!(sets.contains(&"api".to_string()), "{sets:?}");
+        assert!(!sets.contains(&"world".to_string()), "{sets:?}");
+        assert_eq!(
+            labels("namespace payments {\n  isolate ingress only api, "),
+            sets
+        );
     }
 
     #[test]

@@ -8,8 +8,11 @@ use serde_json::{json, Map, Value};
 
 use super::index::EndpointSite;
 use super::{CheckedProgram, Hover};
-use crate::ir::{Isolation, NamespaceSelector, OriginKind, Peer, Program, Selector};
+use crate::ir::{
+    Isolation, ManagedNamespace, NamespaceSelector, OriginKind, Peer, Program, Selector,
+};
 use crate::k8s::yaml::{self, Node};
+use crate::k8s::Direction;
 use crate::k8s::NAMESPACE_NAME_LABEL;
 use crate::resolve;
 use crate::source::{FileId, Span, Spanned};
@@ -106,7 +109,7 @@ impl CheckedProgram {
                         md,
                         "managed, declared at {}\n\n- isolated: {}\n- DNS carve-out: {}\n- scrape carve-out: {}\n- labels: {}",
                         self.sources.location(ns.span),
-                        isolation(ns.isolation),
+                        isolation_of(ns, &program.settings.workload_label),
                         yes_no(ns.dns && matches!(program.dns, crate::ir::Dns::Servers { .. })),
                         yes_no(ns.scrape && !program.scrapes.is_empty()),
                         labels(&ns.labels),
@@ -154,6 +157,10 @@ impl CheckedProgram {
             Statement::Dns(_) | Statement::Scrape(_) => {
                 md.push_str("\n\n");
                 md.push_str(&carve_out_rules(program, stmt));
+            }
+            Statement::Isolate(iso) => {
+                md.push_str("\n\n");
+                md.push_str(&isolate_text(iso));
             }
             Statement::No(what) => {
                 let _ = write!(
@@ -382,6 +389,54 @@ fn yes_no(b: bool) -> &'static str {
     }
 }
 
+/// What an `isolate` statement isolates.
+fn isolate_text(iso: &ast::Isolate) -> String {
+    let dirs = match &iso.directions {
+        ast::IsolateDirections::None => {
+            return "isolates no pod of this namespace: npc writes no policy here".to_string()
+        }
+        ast::IsolateDirections::Directions(dirs) => dirs
+            .iter()
+            .map(|d| match d.node {
+                ast::Direction::Ingress => "ingress",
+                ast::Direction::Egress => "egress",
+            })
+            .collect::<Vec<_>>()
+            .join(" and "),
+    };
+    match &iso.only {
+        None => format!("isolates the {dirs} of every pod of this namespace: `default-deny` selects them all, and only what an `allow` or a carve-out permits gets through"),
+        Some(_) => format!("`only`: isolates the {dirs} of the listed pod sets only; every other pod keeps its {dirs} open. Each policy npc writes into this namespace selects its pods AND one set, one policy per set (`default-deny-SET`, `allow-dns-SET`, `POLICY-SET`), with the set's directions as `policyTypes`"),
+    }
+}
+
+/// The isolated directions of a managed namespace, with the pod sets a
+/// direction is limited to (`isolate ingress only db`).
+fn isolation_of(ns: &ManagedNamespace, workload_label: &str) -> String {
+    if ns.only.is_empty() {
+        return isolation(ns.isolation).to_string();
+    }
+    let mut parts = Vec::new();
+    for (direction, word) in [
+        (Direction::Ingress, "ingress"),
+        (Direction::Egress, "egress"),
+    ] {
+        if !ns.isolation.has(direction) {
+            continue;
+        }
+        if ns.limited(direction) {
+            let sets: Vec<String> = ns
+                .sets(direction)
+                .map(|s| format!("`{}`", s.describe(workload_label)))
+                .collect();
+            parts.push(format!("{word} of {} only", sets.join(", ")));
+        } else {
+            parts.push(format!("{word} of every pod"));
+        }
+    }
+    parts.join("; ")
+}
+
 fn isolation(i: Isolation) -> &'static str {
     match (i.ingress, i.egress) {
         (true, true) => "ingress and egress",
@@ -453,7 +508,13 @@ fn reach(peer: &Peer, program: Option<&Program>) -> String {
                 .namespaces
                 .values()
                 .filter(|ns| namespaces.covers(&ns.name, &ns.labels))
-                .map(|ns| format!("`{}` (isolated: {})", ns.name, isolation(ns.isolation)))
+                .map(|ns| {
+                    format!(
+                        "`{}` (isolated: {})",
+                        ns.name,
+                        isolation_of(ns, &program.settings.workload_label)
+                    )
+                })
                 .collect();
             match namespaces {
                 NamespaceSelector::Named(n) if managed.is_empty() => format!(

@@ -130,10 +130,7 @@ pub fn pod_to_ip(
     addr: IpAddr,
     names: impl Fn(&Peer, &Pod) -> bool,
 ) -> PortSet {
-    let isolated = program
-        .namespaces
-        .get(&p.namespace)
-        .is_some_and(|ns| ns.isolation.egress);
+    let isolated = super::model::isolated(program, p, false);
     if !isolated {
         return PortSet::full();
     }
@@ -177,10 +174,7 @@ pub fn ip_to_pod(
     q: &Pod,
     names: impl Fn(&Peer, &Pod) -> bool,
 ) -> PortSet {
-    let isolated = program
-        .namespaces
-        .get(&q.namespace)
-        .is_some_and(|ns| ns.isolation.ingress);
+    let isolated = super::model::isolated(program, q, true);
     if !isolated {
         return PortSet::full();
     }

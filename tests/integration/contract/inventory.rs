@@ -195,6 +195,27 @@ pub fn build(program: &Program) -> Inventory {
             }
         }
     }
+    // `isolate ... only`: a pod of each set, and of each set AND each pod
+    // part that reaches its namespace, so that listed pods meet every rule
+    // (the pods above, and the bystanders, are the unlisted ones).
+    for ns in program.namespaces.values() {
+        for set in &ns.only {
+            let mut parts: Vec<&Selector> = vec![&set.pods];
+            parts.extend(
+                peers
+                    .iter()
+                    .filter(|(n, _)| n.covers(&ns.name, &ns.labels))
+                    .map(|(_, p)| p),
+            );
+            for part in parts {
+                let both = part.and(&set.pods);
+                let pl = satisfying(&both);
+                if both.matches(&pl) {
+                    add(&ns.name, pl, &mut pods);
+                }
+            }
+        }
+    }
     for ns in namespaces.keys() {
         add(
             ns,

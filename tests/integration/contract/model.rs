@@ -106,6 +106,27 @@ fn covered(program: &Program, inv: &Inventory, p: &Pod, q: &Pod, side: Side) -> 
     out
 }
 
+/// Whether a pod is isolated on one side (§7.1: "P is an egress-isolated
+/// pod of a managed namespace"): its namespace is managed and isolates that
+/// direction, for every pod, or, when some `only` set names the direction,
+/// for the pods of those sets. Read from the program's pod sets here, not
+/// through the compiler's helpers.
+pub fn isolated(program: &Program, pod: &Pod, ingress: bool) -> bool {
+    let Some(ns) = program.namespaces.get(&pod.namespace) else {
+        return false;
+    };
+    let names_side = |i: &npc::ir::Isolation| if ingress { i.ingress } else { i.egress };
+    if !names_side(&ns.isolation) {
+        return false;
+    }
+    let sets: Vec<_> = ns
+        .only
+        .iter()
+        .filter(|s| names_side(&s.isolation))
+        .collect();
+    sets.is_empty() || sets.iter().any(|s| s.pods.matches(&pod.labels))
+}
+
 /// One side of the contract: what the source's egress (`ingress` false) or
 /// the destination's ingress (`ingress` true) allows, everything when that
 /// side is not isolated.
@@ -116,19 +137,12 @@ pub fn allowed_on_side(
     q: &Pod,
     ingress: bool,
 ) -> PortSet {
-    let (namespace, side) = if ingress {
-        (&q.namespace, Side::Ingress)
+    let (pod, side) = if ingress {
+        (q, Side::Ingress)
     } else {
-        (&p.namespace, Side::Egress)
+        (p, Side::Egress)
     };
-    let isolated = program.namespaces.get(namespace).is_some_and(|ns| {
-        if ingress {
-            ns.isolation.ingress
-        } else {
-            ns.isolation.egress
-        }
-    });
-    if isolated {
+    if isolated(program, pod, ingress) {
         covered(program, inv, p, q, side)
     } else {
         PortSet::full()
@@ -137,14 +151,8 @@ pub fn allowed_on_side(
 
 /// The contract: allowed iff each isolated side is covered.
 pub fn allowed(program: &Program, inv: &Inventory, p: &Pod, q: &Pod) -> PortSet {
-    let egress_isolated = program
-        .namespaces
-        .get(&p.namespace)
-        .is_some_and(|ns| ns.isolation.egress);
-    let ingress_isolated = program
-        .namespaces
-        .get(&q.namespace)
-        .is_some_and(|ns| ns.isolation.ingress);
+    let egress_isolated = isolated(program, p, false);
+    let ingress_isolated = isolated(program, q, true);
     let egress = if egress_isolated {
         covered(program, inv, p, q, Side::Egress)
     } else {

@@ -27,10 +27,7 @@ use crate::support::nca::{Inventory, PodDecl as Pod};
 /// Whether the program gives `p` the names' DNS rule.
 pub fn reaches_names(program: &Program, inv: &Inventory, p: &Pod) -> bool {
     program.settings.cni == Cni::Cilium
-        && program
-            .namespaces
-            .get(&p.namespace)
-            .is_some_and(|ns| ns.isolation.egress)
+        && super::model::isolated(program, p, false)
         && program.rules.iter().any(|r| {
             r.origin.kind == OriginKind::Allow
                 && r.destinations.iter().any(|(d, _)| d.is_name())
@@ -78,10 +75,7 @@ pub fn pod_to_name(
     n: &DnsName,
     addr: IpAddr,
 ) -> PortSet {
-    let isolated = program
-        .namespaces
-        .get(&p.namespace)
-        .is_some_and(|ns| ns.isolation.egress);
+    let isolated = super::model::isolated(program, p, false);
     if !isolated {
         return PortSet::full();
     }

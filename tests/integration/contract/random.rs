@@ -167,9 +167,69 @@ fn names_part(seed: u64, managed: &[String]) -> String {
     out
 }
 
+/// The share of programs (percent) whose namespaces may isolate some pods
+/// only (`isolate ... only`).
+const ONLY_PERCENT: u64 = 30;
+
+/// A pod set of `only`: a workload, a label set of the pools, or the
+/// block's alias `members`.
+fn only_set(rng: &mut Rng) -> String {
+    match rng.below(5) {
+        0 | 1 => rng.pick(WORKLOADS).to_string(),
+        2 => pod_labels(rng),
+        3 => format!("{{role={}}}", rng.pick(&["front", "back"])),
+        _ => "members".to_string(),
+    }
+}
+
+/// The `isolate` statements of a namespace that isolates some pods only
+/// (with the `let` of the alias `members` they may use first).
+fn only_isolation(rng: &mut Rng) -> Vec<String> {
+    let mut sets = vec![only_set(rng)];
+    if rng.chance(40) {
+        sets.push(only_set(rng));
+    }
+    let list = sets.join(", ");
+    let mut body = Vec::new();
+    if list.contains("members") {
+        let value = if rng.chance(50) {
+            rng.pick(WORKLOADS).to_string()
+        } else {
+            pod_labels(rng)
+        };
+        body.push(format!("let members = {value}"));
+    }
+    match rng.below(5) {
+        0 | 1 => body.push(format!("isolate ingress only {list}")),
+        2 => body.push(format!("isolate egress only {list}")),
+        3 => body.push(format!("isolate ingress, egress only {list}")),
+        _ => {
+            let (limited, whole) = if rng.chance(50) {
+                ("ingress", "egress")
+            } else {
+                ("egress", "ingress")
+            };
+            body.push(format!("isolate {limited} only {list}"));
+            if rng.chance(60) {
+                body.push(format!("isolate {whole}"));
+            } else {
+                body.push(format!(
+                    "isolate {whole} only {}",
+                    only_set(rng).replace("members", "web")
+                ));
+            }
+        }
+    }
+    body
+}
+
 /// A random program over the pools; it always compiles.
 pub fn program(seed: u64) -> String {
     let mut rng = Rng::new(seed);
+    // `isolate ... only` is drawn from a generator of its own, so that the
+    // programs without it are the ones these seeds always gave.
+    let mut only_rng = Rng::new(seed ^ 0x6f6e_6c79);
+    let with_only = only_rng.chance(ONLY_PERCENT);
     let mut out = String::new();
     let count = 2 + rng.below(3);
     let managed: Vec<String> = NAMESPACES[..count].iter().map(|s| s.to_string()).collect();
@@ -199,6 +259,9 @@ pub fn program(seed: u64) -> String {
             1 => body.push("isolate egress".to_string()),
             2 if rng.chance(50) => body.push("isolate none".to_string()),
             _ => {}
+        }
+        if with_only && only_rng.chance(50) {
+            body = only_isolation(&mut only_rng);
         }
         if rng.chance(15) {
             body.push("no dns".to_string());

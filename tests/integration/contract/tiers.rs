@@ -289,14 +289,8 @@ pub fn side(
         _ => {}
     }
     let isolated = match (direction, q) {
-        (Direction::Egress, _) => program
-            .namespaces
-            .get(&p.namespace)
-            .is_some_and(|ns| ns.isolation.egress),
-        (Direction::Ingress, End::Pod(q)) => program
-            .namespaces
-            .get(&q.namespace)
-            .is_some_and(|ns| ns.isolation.ingress),
+        (Direction::Egress, _) => super::model::isolated(program, p, false),
+        (Direction::Ingress, End::Pod(q)) => super::model::isolated(program, q, true),
         (Direction::Ingress, End::Address(_)) => false,
     };
     if isolated {
