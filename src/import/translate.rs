@@ -436,9 +436,10 @@ pub fn translate(
                     .map(|p| format!("`{ns}/{}`", p.metadata.name.as_deref().unwrap_or_default()))
                     .collect();
                 partial.push(format!(
-                    "{} isolates only the pods it selects for {}; NPL isolates a namespace as a whole",
+                    "{} isolates only the pods it selects for {}; NPL isolates a namespace as a whole, and the pods no policy selects are written as allows for at most {} label sets, which is not enough here",
                     names.join(", "),
-                    d.as_str().to_lowercase()
+                    d.as_str().to_lowercase(),
+                    complement::MAX_TERMS
                 ));
             }
         }
