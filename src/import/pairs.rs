@@ -8,6 +8,12 @@
 //! rules: the pods of `A` its rule and `B`'s peer select, to the pods of `B`
 //! its rule and `A`'s peer select, on the ports both rules allow. Neither
 //! side is opened further than its own rule: the statement is exact.
+//!
+//! Within one namespace, isolated both ways, the same holds for peers
+//! without a namespaceSelector once the equivalence check has left out the
+//! statements written for both rules (each opened its other side further
+//! than the input): an egress rule to `podSelector: {}` and an ingress rule
+//! from `podSelector: {}` become one `allow` for the pods both select.
 
 use crate::k8s::Operator;
 use std::collections::{BTreeMap, BTreeSet};
@@ -200,20 +206,50 @@ fn rules(policy: &NetworkPolicy, direction: Direction, skip: Option<usize>) -> V
     }
 }
 
-/// The peers of a rule: each selector peer, or `None` for "every peer".
-fn peers(list: Option<&Vec<NetworkPolicyPeer>>) -> Vec<Option<&NetworkPolicyPeer>> {
+/// The peers of a rule with their index in `from`/`to` (the statement
+/// group of each): each selector peer, or `None` for "every peer" (group 0).
+fn peers(list: Option<&Vec<NetworkPolicyPeer>>) -> Vec<(usize, Option<&NetworkPolicyPeer>)> {
     match list {
         Some(l) if !l.is_empty() => l
             .iter()
-            .filter(|p| p.ip_block.is_none())
-            .filter(|p| {
+            .enumerate()
+            .filter(|(_, p)| p.ip_block.is_none())
+            .filter(|(_, p)| {
                 !complement::never_matches(p.pod_selector.as_ref())
                     && !complement::never_matches(p.namespace_selector.as_ref())
             })
-            .map(Some)
+            .map(|(i, p)| (i, Some(p)))
             .collect(),
-        _ => vec![None],
+        _ => vec![(0, None)],
     }
+}
+
+/// Whether a peer is of its policy's own namespace only (a pod selector
+/// without a namespaceSelector).
+fn own_namespace(peer: Option<&NetworkPolicyPeer>) -> bool {
+    peer.is_some_and(|p| p.ip_block.is_none() && p.namespace_selector.is_none())
+}
+
+/// Whether the statement written for one peer of a rule was left out of
+/// the program (its other side, isolated, admits less than it opens).
+fn dropped_peer(
+    dropped: &BTreeSet<StatementId>,
+    policy: &NetworkPolicy,
+    direction: Direction,
+    rule: usize,
+    peer: usize,
+) -> bool {
+    let key = format!(
+        "{}/{}",
+        policy.metadata.namespace.as_deref().unwrap_or_default(),
+        policy.metadata.name.as_deref().unwrap_or_default()
+    );
+    dropped.contains(&StatementId {
+        policy: key,
+        direction,
+        rule,
+        group: Group::Peer(peer),
+    })
 }
 
 /// The statements for every pair of rules that leave each other's
@@ -240,14 +276,33 @@ pub fn pairs(
             let a_selector = pa.spec.as_ref().and_then(|s| s.pod_selector.as_ref());
             for rule_a in rules(pa, Direction::Egress, skip) {
                 let (ra, a_ports) = (rule_a.index, rule_a.ports);
-                for peer_a in peers(rule_a.peers) {
-                    for b in left_out_by(peer_a, ingress_isolated) {
+                for (ia, peer_a) in peers(rule_a.peers) {
+                    let mut reached = left_out_by(peer_a, ingress_isolated);
+                    // A peer of the own namespace whose statement was left
+                    // out: its flows are those the own ingress rules admit.
+                    if own_namespace(peer_a) && dropped_peer(dropped, pa, Direction::Egress, ra, ia)
+                    {
+                        reached.insert((*a).to_string());
+                    }
+                    for b in reached {
                         for pb in by_namespace.get(b.as_str()).into_iter().flatten() {
                             let b_selector = pb.spec.as_ref().and_then(|s| s.pod_selector.as_ref());
                             for rule_b in rules(pb, Direction::Ingress, None) {
                                 let b_ports = rule_b.ports;
-                                for peer_b in peers(rule_b.peers) {
-                                    if !left_out_by(peer_b, egress_isolated).contains(*a) {
+                                for (ib, peer_b) in peers(rule_b.peers) {
+                                    let mutual = if b == *a && own_namespace(peer_b) {
+                                        own_namespace(peer_a)
+                                            && dropped_peer(
+                                                dropped,
+                                                pb,
+                                                Direction::Ingress,
+                                                rule_b.index,
+                                                ib,
+                                            )
+                                    } else {
+                                        left_out_by(peer_b, egress_isolated).contains(*a)
+                                    };
+                                    if !mutual {
                                         continue;
                                     }
                                     let src = and(
