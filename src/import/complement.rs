@@ -94,10 +94,61 @@ pub fn complement(selectors: &[&LabelSelector]) -> Option<Vec<Term>> {
         }
         terms = next;
     }
+    let terms = needed(terms);
     if terms.len() > MAX_TERMS {
         return None;
     }
     Some(terms)
+}
+
+/// The most label sets [`covered`] multiplies out before it answers "no".
+const MAX_COVER: usize = 256;
+
+/// Whether every label set `term` matches, one of `others` matches too:
+/// `term` AND the complement of each of `others` can match nothing. "No"
+/// when that cannot be decided within [`MAX_COVER`] sets.
+fn covered(term: &Term, others: &[&Term]) -> bool {
+    let mut rest: Vec<Term> = vec![term.clone()];
+    for other in others {
+        let options = other.complement();
+        let mut next: Vec<Term> = Vec::new();
+        for t in &rest {
+            for option in &options {
+                let both = t.and(option);
+                if !both.is_unsatisfiable() {
+                    next.push(simplified(&both));
+                }
+            }
+        }
+        if next.is_empty() {
+            return true;
+        }
+        if next.len() > MAX_COVER {
+            return false;
+        }
+        rest = next;
+    }
+    false
+}
+
+/// The terms less those the union of the others covers (from the last):
+/// every label set left is needed.
+pub fn needed(mut terms: Vec<Term>) -> Vec<Term> {
+    let mut i = terms.len();
+    while i > 0 {
+        i -= 1;
+        let Some(term) = terms.get(i) else { continue };
+        let others: Vec<&Term> = terms
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, t)| t)
+            .collect();
+        if covered(term, &others) {
+            terms.remove(i);
+        }
+    }
+    terms
 }
 
 #[cfg(test)]
@@ -154,6 +205,63 @@ mod tests {
             [Selector::everything()]
         );
         assert_eq!(widest(vec![a.clone(), a.clone()]), [a]);
+    }
+
+    #[test]
+    fn label_sets_the_others_cover_together_are_left_out() {
+        // {k!=a} and {k=a} cover {j=b} together, though neither alone.
+        let terms = vec![
+            Selector::from_api(&sel(
+                "matchExpressions: [{key: k, operator: NotIn, values: [a]}]",
+            ))
+            .unwrap(),
+            Selector::equals("j", "b"),
+            Selector::equals("k", "a"),
+        ];
+        assert_eq!(text(&needed(terms.clone())), ["{k!=a}", "{k=a}"]);
+        // Two charts' components: every label set left is needed.
+        let keycloak = sel("matchLabels: {name: keycloak, instance: sso, component: keycloak}");
+        let postgres = sel("matchLabels: {name: postgresql, instance: sso, component: primary}");
+        let terms = complement(&[&keycloak, &postgres]).unwrap();
+        for (i, t) in terms.iter().enumerate() {
+            let others: Vec<&Term> = terms
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, t)| t)
+                .collect();
+            assert!(!covered(t, &others), "{t} is covered by the others");
+        }
+        // ... and together they are still the complement.
+        for labels in [
+            vec![
+                ("name", "keycloak"),
+                ("instance", "sso"),
+                ("component", "keycloak"),
+            ],
+            vec![
+                ("name", "postgresql"),
+                ("instance", "sso"),
+                ("component", "primary"),
+            ],
+        ] {
+            let l = labels
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect();
+            assert!(!terms.iter().any(|t| t.matches(&l)));
+        }
+        for labels in [
+            vec![("name", "keycloak")],
+            vec![("instance", "other")],
+            vec![],
+        ] {
+            let l = labels
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect();
+            assert!(terms.iter().any(|t| t.matches(&l)));
+        }
     }
 
     #[test]

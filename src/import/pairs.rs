@@ -253,20 +253,21 @@ fn dropped_peer(
 }
 
 /// The statements for every pair of rules that leave each other's
-/// namespace out; their ids are appended to `ids` in text order.
+/// namespace out, but those already `written` (each once); their ids are
+/// appended to `ids` in text order.
 pub fn pairs(
     by_namespace: &BTreeMap<&str, Vec<&NetworkPolicy>>,
     isolated: &BTreeMap<Direction, Vec<Managed>>,
     dns: Option<&Vec<String>>,
     dropped: &BTreeSet<StatementId>,
     settings: &Settings,
+    written: &mut BTreeSet<String>,
     ids: &mut Vec<StatementId>,
 ) -> String {
     let none = Vec::new();
     let egress_isolated = isolated.get(&Direction::Egress).unwrap_or(&none);
     let ingress_isolated = isolated.get(&Direction::Ingress).unwrap_or(&none);
     let mut text = String::new();
-    let mut written: BTreeSet<String> = BTreeSet::new();
     let mut count = 0usize;
     for (a, a_policies) in by_namespace {
         for pa in a_policies {

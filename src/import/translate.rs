@@ -373,6 +373,8 @@ pub fn translate(
         }
     }
     let mut bodies = String::new();
+    // The statements written so far, each once.
+    let mut written: BTreeSet<String> = BTreeSet::new();
     for (ns, policies) in &by_namespace {
         let mut isolated: BTreeSet<Direction> = BTreeSet::new();
         let mut whole: BTreeSet<Direction> = BTreeSet::new();
@@ -465,6 +467,16 @@ pub fn translate(
                     }
                 }
                 Ok(list) => {
+                    // A statement already written (for the rule on its
+                    // other side, say) is written once.
+                    let list: Vec<(StatementId, String)> = list
+                        .into_iter()
+                        .filter(|(_, text)| text.starts_with('#') || written.insert(text.clone()))
+                        .collect();
+                    if list.is_empty() {
+                        decl_from.push(key);
+                        continue;
+                    }
                     lines.push(format!("{FROM}{}", escape_controls(&key)));
                     for (id, text) in list {
                         if !text.starts_with('#') {
@@ -541,6 +553,7 @@ pub fn translate(
         dns.as_ref(),
         dropped,
         settings,
+        &mut written,
         &mut out.statements,
     ));
     text.push('\n');
