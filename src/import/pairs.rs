@@ -24,7 +24,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::complement::{self, Term};
 use super::endpoints::{is_empty_selector, value, Managed};
-use super::translate::{directions, dns_rule, left_out, Group, Settings, StatementId, FROM};
+use super::translate::{directions, left_out, Group, Settings, StatementId, FROM};
 use crate::eval::PortSet;
 use crate::k8s::{escape_controls, Direction, Protocol, NAMESPACE_NAME_LABEL};
 
@@ -258,7 +258,6 @@ fn dropped_peer(
 pub fn pairs(
     by_namespace: &BTreeMap<&str, Vec<&NetworkPolicy>>,
     isolated: &BTreeMap<Direction, Vec<Managed>>,
-    dns: Option<&Vec<String>>,
     dropped: &BTreeSet<StatementId>,
     settings: &Settings,
     written: &mut BTreeSet<String>,
@@ -271,11 +270,10 @@ pub fn pairs(
     let mut count = 0usize;
     for (a, a_policies) in by_namespace {
         for pa in a_policies {
-            let skip = dns_rule(pa, settings)
-                .filter(|(_, e)| Some(e) == dns)
-                .map(|(r, _)| r);
             let a_selector = pa.spec.as_ref().and_then(|s| s.pod_selector.as_ref());
-            for rule_a in rules(pa, Direction::Egress, skip) {
+            // The DNS rule too: the carve-out leaves out the namespaces
+            // isolated for ingress, as every `*` endpoint does.
+            for rule_a in rules(pa, Direction::Egress, None) {
                 let (ra, a_ports) = (rule_a.index, rule_a.ports);
                 for (ia, peer_a) in peers(rule_a.peers) {
                     let mut reached = left_out_by(peer_a, ingress_isolated);
@@ -291,8 +289,10 @@ pub fn pairs(
                             for rule_b in rules(pb, Direction::Ingress, None) {
                                 let b_ports = rule_b.ports;
                                 for (ib, peer_b) in peers(rule_b.peers) {
-                                    let mutual = if b == *a && own_namespace(peer_b) {
-                                        own_namespace(peer_a)
+                                    // A peer of the own namespace pairs when its
+                                    // statement was left out.
+                                    let mutual = if own_namespace(peer_b) {
+                                        b == *a
                                             && dropped_peer(
                                                 dropped,
                                                 pb,

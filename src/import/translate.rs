@@ -109,8 +109,15 @@ fn is_dns_ports(list: Option<&Vec<NetworkPolicyPort>>) -> bool {
 
 /// A policy's DNS rule: an egress rule of a policy for every pod of its
 /// namespace, to UDP and TCP 53 exactly; its index and endpoints.
+///
+/// The endpoints leave out the managed namespaces `exclude` (those isolated
+/// for ingress), as every `*` or label-set endpoint does: the carve-out
+/// opens the DNS servers' ingress to the whole cluster, which such a
+/// namespace's own rules may not; the flows to DNS servers there are
+/// written as pairs with its ingress rules (`import::pairs`).
 pub(super) fn dns_rule(
     policy: &NetworkPolicy,
+    exclude: &[Managed],
     settings: &Settings,
 ) -> Option<(usize, Vec<String>)> {
     let spec = policy.spec.as_ref()?;
@@ -124,14 +131,14 @@ pub(super) fn dns_rule(
         if !is_dns_ports(r.ports.as_ref()) || r.to.as_ref().is_none_or(Vec::is_empty) {
             return None;
         }
-        let mut endpoints = peers(r.to.as_ref(), ns, settings).ok()?;
+        let mut endpoints = peers(r.to.as_ref(), ns, exclude, settings).ok()?;
         endpoints.sort();
         Some((i, endpoints))
     })
 }
 
 /// The comment that replaces a statement left out of the program.
-pub const LEFT_OUT: &str = "# adds no flow (its other side does not admit it): ";
+pub const LEFT_OUT: &str = "# left out (it opens its other side further than the input does): ";
 
 /// A statement, or the comment that stands for it when it is left out.
 pub(super) fn left_out(text: String, dropped: bool) -> String {
@@ -320,10 +327,36 @@ pub fn translate(
                 .push(&p.object);
         }
     }
+    let keys = namespace_keys(manifests);
+    // The managed namespaces isolated in each direction.
+    let mut isolated_namespaces: BTreeMap<Direction, Vec<Managed>> = BTreeMap::new();
+    for (ns, policies) in &by_namespace {
+        let types: BTreeSet<Direction> = policies
+            .iter()
+            .filter_map(|p| p.spec.as_ref())
+            .flat_map(directions)
+            .collect();
+        let mut labels = declared_labels(manifests, ns, &keys);
+        labels.insert(NAMESPACE_NAME_LABEL.to_string(), (*ns).to_string());
+        for d in types {
+            isolated_namespaces.entry(d).or_default().push(Managed {
+                name: (*ns).to_string(),
+                labels: labels.clone(),
+                open: open_pods(policies, d).unwrap_or_default(),
+            });
+        }
+    }
+    let none_isolated = Vec::new();
+    let ingress_isolated_all = isolated_namespaces
+        .get(&Direction::Ingress)
+        .unwrap_or(&none_isolated);
     // The DNS servers: the endpoints of the DNS rules, the default's first.
     let mut dns_counts: BTreeMap<Vec<String>, usize> = BTreeMap::new();
     for policies in by_namespace.values() {
-        if let Some((_, e)) = policies.iter().find_map(|p| dns_rule(p, settings)) {
+        if let Some((_, e)) = policies
+            .iter()
+            .find_map(|p| dns_rule(p, ingress_isolated_all, settings))
+        {
             *dns_counts.entry(e).or_default() += 1;
         }
     }
@@ -352,25 +385,6 @@ pub fn translate(
     }
     if let Some(servers) = dns.as_ref().filter(|d| **d != default) {
         text.push_str(&format!("dns {}\n\n", servers.join(", ")));
-    }
-    let keys = namespace_keys(manifests);
-    // The managed namespaces isolated in each direction.
-    let mut isolated_namespaces: BTreeMap<Direction, Vec<Managed>> = BTreeMap::new();
-    for (ns, policies) in &by_namespace {
-        let types: BTreeSet<Direction> = policies
-            .iter()
-            .filter_map(|p| p.spec.as_ref())
-            .flat_map(directions)
-            .collect();
-        let mut labels = declared_labels(manifests, ns, &keys);
-        labels.insert(NAMESPACE_NAME_LABEL.to_string(), (*ns).to_string());
-        for d in types {
-            isolated_namespaces.entry(d).or_default().push(Managed {
-                name: (*ns).to_string(),
-                labels: labels.clone(),
-                open: open_pods(policies, d).unwrap_or_default(),
-            });
-        }
     }
     let mut bodies = String::new();
     // The statements written so far, each once.
@@ -447,7 +461,7 @@ pub fn translate(
         }
         // The DNS rule of this namespace, when it is the carve-out.
         let carve_out = policies.iter().enumerate().find_map(|(i, p)| {
-            dns_rule(p, settings)
+            dns_rule(p, ingress_isolated_all, settings)
                 .filter(|(_, e)| Some(e) == dns.as_ref())
                 .map(|(rule, _)| (i, rule))
         });
@@ -550,7 +564,6 @@ pub fn translate(
     bodies.push_str(&super::pairs::pairs(
         &by_namespace,
         &isolated_namespaces,
-        dns.as_ref(),
         dropped,
         settings,
         &mut written,
