@@ -25,7 +25,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::complement::{self, Term};
 use super::endpoints::{is_empty_selector, value, Managed};
 use super::translate::{directions, left_out, Group, Settings, StatementId, FROM};
-use crate::eval::PortSet;
+use crate::eval::{NamedPort, PortSet};
 use crate::k8s::{escape_controls, Direction, Protocol, NAMESPACE_NAME_LABEL};
 
 /// The managed namespaces a peer (`None`: every peer) leaves out, by name.
@@ -99,21 +99,44 @@ fn port_sets(
     Some((numbers, names))
 }
 
+/// A rule's ports with its named ports given by the numbers `declared`
+/// says the destination declares them at; `None` when one is not declared.
+fn resolved(
+    (numbers, names): (PortSet, BTreeSet<(Protocol, String)>),
+    declared: &[NamedPort],
+) -> Option<(PortSet, BTreeSet<(Protocol, String)>)> {
+    let mut numbers = numbers;
+    for (protocol, name) in names {
+        let n = declared
+            .iter()
+            .find(|d| d.protocol == protocol && d.name == name)?;
+        numbers.insert(protocol, n.number, n.number);
+    }
+    Some((numbers, BTreeSet::new()))
+}
+
 /// The ports both rules allow, as an NPL port list (`Some(None)`: every
 /// port); `None` when none, or when a named port meets a number (which
-/// only the destination pod's declaration could reconcile).
+/// only the destination pod's declaration could reconcile: `declared`,
+/// the ports every destination pod is taken to declare, under
+/// `--assume-workload-ports`, gives the names their numbers).
 fn both(
     a: Option<&Vec<NetworkPolicyPort>>,
     b: Option<&Vec<NetworkPolicyPort>>,
+    declared: Option<&[NamedPort]>,
 ) -> Option<Option<String>> {
     let (numbers, names) = match (port_sets(a), port_sets(b)) {
         (None, None) => return Some(None),
         (Some(x), None) | (None, Some(x)) => x,
         (Some((na, sa)), Some((nb, sb))) => {
             if sa != sb && (!sa.is_empty() || !sb.is_empty()) {
-                return None;
+                let declared = declared?;
+                let (na, _) = resolved((na, sa), declared)?;
+                let (nb, _) = resolved((nb, sb), declared)?;
+                (na.intersection(&nb), BTreeSet::new())
+            } else {
+                (na.intersection(&nb), sa)
             }
-            (na.intersection(&nb), sa)
         }
     };
     let mut out: Vec<String> = Vec::new();
@@ -155,6 +178,29 @@ fn pods(term: &Term, settings: &Settings) -> String {
         }
     }
     complement::render(term)
+}
+
+/// The container ports of the workloads, by namespace and value of the
+/// workload label: what a pod so labelled is taken to declare under
+/// `--assume-workload-ports`.
+pub type WorkloadPorts = BTreeMap<(String, String), Vec<NamedPort>>;
+
+/// The ports every pod a term selects in a namespace is taken to declare:
+/// the term names a workload (by the workload label) whose container ports
+/// are known, and the settings assume workload ports.
+fn declared_by<'a>(
+    term: &Term,
+    namespace: &str,
+    ports: &'a WorkloadPorts,
+    settings: &Settings,
+) -> Option<&'a [NamedPort]> {
+    if !settings.assume_workload_ports {
+        return None;
+    }
+    let name = term.match_labels.get(&settings.workload_label)?;
+    ports
+        .get(&(namespace.to_string(), name.clone()))
+        .map(Vec::as_slice)
 }
 
 /// Both selectors at once, as a term.
@@ -260,6 +306,7 @@ pub fn pairs(
     isolated: &BTreeMap<Direction, Vec<Managed>>,
     dropped: &BTreeSet<StatementId>,
     settings: &Settings,
+    workload_ports: &WorkloadPorts,
     written: &mut BTreeSet<String>,
     ids: &mut Vec<StatementId>,
 ) -> String {
@@ -314,9 +361,11 @@ pub fn pairs(
                                         b_selector,
                                         peer_a.and_then(|p| p.pod_selector.as_ref()),
                                     );
-                                    let (Some(src), Some(dst), Some(ports)) =
-                                        (src, dst, both(a_ports, b_ports))
-                                    else {
+                                    let (Some(src), Some(dst)) = (src, dst) else {
+                                        continue;
+                                    };
+                                    let declared = declared_by(&dst, &b, workload_ports, settings);
+                                    let Some(ports) = both(a_ports, b_ports, declared) else {
                                         continue;
                                     };
                                     let mut line = format!(

@@ -149,6 +149,39 @@ pub(super) fn left_out(text: String, dropped: bool) -> String {
     }
 }
 
+/// A rule without peers (every pod and every address) as one statement:
+/// its pods and `world` together, under the id of the pods' group, unless
+/// the check has left either out (then each is written on its own).
+fn everything_together(
+    groups: Vec<(Group, Vec<String>)>,
+    dropped: impl Fn(Group) -> bool,
+) -> Vec<(Group, Vec<String>)> {
+    match groups.as_slice() {
+        [(Group::Peer(0), pods), (Group::Addresses, world)]
+            if world.len() == 1
+                && world.first().is_some_and(|w| w == "world")
+                && !dropped(Group::Peer(0))
+                && !dropped(Group::Addresses) =>
+        {
+            let mut all = pods.clone();
+            all.push("world".to_string());
+            vec![(Group::Peer(0), all)]
+        }
+        _ => groups,
+    }
+}
+
+/// Adds a policy to a `# from` comment that does not name it yet.
+fn also_from(line: &mut String, key: &str) {
+    let key = escape_controls(key);
+    let named = line
+        .strip_prefix(FROM)
+        .is_some_and(|rest| rest.split(", ").any(|k| k == key));
+    if line.starts_with(FROM) && !named {
+        line.push_str(&format!(", {key}"));
+    }
+}
+
 /// Which peers of a rule a statement was written for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Group {
@@ -207,8 +240,13 @@ fn statements(
                 Some(p) => format!("{own}:{p}"),
                 None => own.clone(),
             };
-            for (group, sources) in peer_groups(rule.from.as_ref(), ns, egress_isolated, settings)?
-            {
+            let groups = peer_groups(rule.from.as_ref(), ns, egress_isolated, settings)?;
+            let groups = if rule.from.as_ref().is_none_or(Vec::is_empty) {
+                everything_together(groups, |g| dropped.contains(&id(Direction::Ingress, i, g)))
+            } else {
+                groups
+            };
+            for (group, sources) in groups {
                 let id = id(Direction::Ingress, i, group);
                 let text = format!("allow {} -> {dst}", sources.join(", "));
                 out.push((id.clone(), left_out(text, dropped.contains(&id))));
@@ -221,7 +259,13 @@ fn statements(
                 continue;
             }
             let port_text = ports(rule.ports.as_ref())?;
-            for (group, list) in peer_groups(rule.to.as_ref(), ns, ingress_isolated, settings)? {
+            let groups = peer_groups(rule.to.as_ref(), ns, ingress_isolated, settings)?;
+            let groups = if rule.to.as_ref().is_none_or(Vec::is_empty) {
+                everything_together(groups, |g| dropped.contains(&id(Direction::Egress, i, g)))
+            } else {
+                groups
+            };
+            for (group, list) in groups {
                 let id = id(Direction::Egress, i, group);
                 let destinations: Vec<String> = list
                     .into_iter()
@@ -300,6 +344,21 @@ fn namespace_keys(manifests: &Manifests) -> BTreeSet<String> {
     }
     keys.remove(NAMESPACE_NAME_LABEL);
     keys
+}
+
+/// The container ports of the input's workloads, by namespace and value of
+/// the workload label (the first workload with that value).
+fn workload_ports(manifests: &Manifests, settings: &Settings) -> super::pairs::WorkloadPorts {
+    let mut out = super::pairs::WorkloadPorts::new();
+    for w in &manifests.workloads {
+        for s in &w.shapes {
+            if let Some(name) = s.shape.labels.get(&settings.workload_label) {
+                out.entry((w.id.namespace.clone(), name.clone()))
+                    .or_insert_with(|| s.shape.ports.clone());
+            }
+        }
+    }
+    out
 }
 
 /// The NPL program for the policies of every namespace not in `skip`.
@@ -386,10 +445,13 @@ pub fn translate(
     if let Some(servers) = dns.as_ref().filter(|d| **d != default) {
         text.push_str(&format!("dns {}\n\n", servers.join(", ")));
     }
-    let mut bodies = String::new();
-    // The statements written so far, each once.
-    let mut written: BTreeSet<String> = BTreeSet::new();
+    let mut bodies: Vec<String> = Vec::new();
+    // The statements written so far, each once, with the line of the
+    // `# from` comment over it (an index into `bodies`, or past its end
+    // into the lines of the namespace being written).
+    let mut written: BTreeMap<String, usize> = BTreeMap::new();
     for (ns, policies) in &by_namespace {
+        let base = bodies.len();
         let mut isolated: BTreeSet<Direction> = BTreeSet::new();
         let mut whole: BTreeSet<Direction> = BTreeSet::new();
         let mut partial: Vec<String> = Vec::new();
@@ -421,9 +483,17 @@ pub fn translate(
                     ));
                     for (t, term) in terms.iter().enumerate() {
                         let pods = format!("{ns}/{}", complement::render(term));
-                        for (group, everything) in
-                            peer_groups(None, ns, exclude, settings).unwrap_or_default()
-                        {
+                        let id = |group| StatementId {
+                            policy: format!("{ns}/*"),
+                            direction: *d,
+                            rule: t,
+                            group,
+                        };
+                        let groups = everything_together(
+                            peer_groups(None, ns, exclude, settings).unwrap_or_default(),
+                            |g| dropped.contains(&id(g)),
+                        );
+                        for (group, everything) in groups {
                             let text = match d {
                                 Direction::Ingress => {
                                     format!("allow {} -> {pods}", everything.join(", "))
@@ -432,12 +502,7 @@ pub fn translate(
                                     format!("allow {pods} -> {}", everything.join(", "))
                                 }
                             };
-                            let id = StatementId {
-                                policy: format!("{ns}/*"),
-                                direction: *d,
-                                rule: t,
-                                group,
-                            };
+                            let id = id(group);
                             open_lines.push(left_out(text, dropped.contains(&id)));
                             let left = dropped.contains(&id);
                             open_ids.push((id, left));
@@ -482,17 +547,36 @@ pub fn translate(
                 }
                 Ok(list) => {
                     // A statement already written (for the rule on its
-                    // other side, say) is written once.
-                    let list: Vec<(StatementId, String)> = list
-                        .into_iter()
-                        .filter(|(_, text)| text.starts_with('#') || written.insert(text.clone()))
-                        .collect();
-                    if list.is_empty() {
-                        decl_from.push(key);
+                    // other side, say) is written once: its `# from`
+                    // comment names this policy too.
+                    let from = base + lines.len();
+                    let mut fresh: Vec<(StatementId, String)> = Vec::new();
+                    for (id, text) in list {
+                        if text.starts_with('#') {
+                            fresh.push((id, text));
+                            continue;
+                        }
+                        match written.get(&text) {
+                            Some(at) => {
+                                let line = match at.checked_sub(base) {
+                                    Some(local) => lines.get_mut(local),
+                                    None => bodies.get_mut(*at),
+                                };
+                                if let Some(line) = line {
+                                    also_from(line, &key);
+                                }
+                            }
+                            None => {
+                                written.insert(text.clone(), from);
+                                fresh.push((id, text));
+                            }
+                        }
+                    }
+                    if fresh.is_empty() {
                         continue;
                     }
                     lines.push(format!("{FROM}{}", escape_controls(&key)));
-                    for (id, text) in list {
+                    for (id, text) in fresh {
                         if !text.starts_with('#') {
                             out.statements.push(id);
                         }
@@ -556,16 +640,16 @@ pub fn translate(
             text.push_str("}\n\n");
         }
         out.managed.push((*ns).to_string());
-        for l in lines {
-            bodies.push_str(&l);
-            bodies.push('\n');
-        }
+        bodies.extend(lines);
     }
+    let mut written: BTreeSet<String> = written.into_keys().collect();
+    let mut bodies: String = bodies.iter().map(|l| format!("{l}\n")).collect();
     bodies.push_str(&super::pairs::pairs(
         &by_namespace,
         &isolated_namespaces,
         dropped,
         settings,
+        &workload_ports(manifests, settings),
         &mut written,
         &mut out.statements,
     ));
