@@ -18,7 +18,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::complement::{self, Term};
 pub use super::endpoints::Managed;
 pub(super) use super::endpoints::{is_empty_selector, value};
-use super::endpoints::{peer_groups, peers, pod_part, ports};
+use super::endpoints::{open_endpoints, peer_groups, peers, pod_part, ports};
 use crate::eval::PeerKind;
 use crate::k8s::{escape_controls, Direction, NAMESPACE_NAME_LABEL};
 use crate::manifest::Manifests;
@@ -481,32 +481,64 @@ pub fn translate(
                         "{FROM}{}/* (open for {word}: no policy selects these pods)",
                         escape_controls(ns)
                     ));
+                    let id = |t: usize, group| StatementId {
+                        policy: format!("{ns}/*"),
+                        direction: *d,
+                        rule: t,
+                        group,
+                    };
+                    let mut statements: Vec<(usize, Vec<String>, Group, Vec<String>)> = Vec::new();
                     for (t, term) in terms.iter().enumerate() {
                         let pods = format!("{ns}/{}", complement::render(term));
-                        let id = |group| StatementId {
-                            policy: format!("{ns}/*"),
-                            direction: *d,
-                            rule: t,
-                            group,
-                        };
-                        let groups = everything_together(
-                            peer_groups(None, ns, exclude, settings).unwrap_or_default(),
-                            |g| dropped.contains(&id(g)),
-                        );
-                        for (group, everything) in groups {
-                            let text = match d {
-                                Direction::Ingress => {
-                                    format!("allow {} -> {pods}", everything.join(", "))
-                                }
-                                Direction::Egress => {
-                                    format!("allow {pods} -> {}", everything.join(", "))
-                                }
-                            };
-                            let id = id(group);
-                            open_lines.push(left_out(text, dropped.contains(&id)));
-                            let left = dropped.contains(&id);
-                            open_ids.push((id, left));
+                        let mut groups =
+                            peer_groups(None, ns, exclude, settings).unwrap_or_default();
+                        if *d == Direction::Ingress {
+                            // From the open pods of namespaces isolated for
+                            // egress, the flows are written by their own
+                            // open statements (to everything, these pods
+                            // among it): once is enough.
+                            let theirs = open_endpoints(exclude, None);
+                            for (_, list) in &mut groups {
+                                list.retain(|e| !theirs.contains(e));
+                            }
+                            groups.retain(|(_, list)| !list.is_empty());
                         }
+                        let groups = everything_together(groups, |g| dropped.contains(&id(t, g)));
+                        for (group, everything) in groups {
+                            statements.push((t, vec![pods.clone()], group, everything));
+                        }
+                    }
+                    // One statement for every open label set when they go to
+                    // (or come from) the same endpoints, unless the check has
+                    // left it out.
+                    let together = statements.len() > 1
+                        && statements.len() == terms.len()
+                        && statements
+                            .windows(2)
+                            .all(|w| matches!(w, [a, b] if a.2 == b.2 && a.3 == b.3))
+                        && statements
+                            .iter()
+                            .all(|(t, _, g, _)| !dropped.contains(&id(*t, *g)));
+                    if together {
+                        let pods: Vec<String> =
+                            statements.iter().flat_map(|s| s.1.clone()).collect();
+                        if let Some((_, _, group, everything)) = statements.first().cloned() {
+                            statements = vec![(0, pods, group, everything)];
+                        }
+                    }
+                    for (t, pods, group, everything) in statements {
+                        let text = match d {
+                            Direction::Ingress => {
+                                format!("allow {} -> {}", everything.join(", "), pods.join(", "))
+                            }
+                            Direction::Egress => {
+                                format!("allow {} -> {}", pods.join(", "), everything.join(", "))
+                            }
+                        };
+                        let id = id(t, group);
+                        let left = dropped.contains(&id);
+                        open_lines.push(left_out(text, left));
+                        open_ids.push((id, left));
                     }
                     open_lines.push(String::new());
                     continue;
