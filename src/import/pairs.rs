@@ -9,11 +9,13 @@
 //! its rule and `A`'s peer select, on the ports both rules allow. Neither
 //! side is opened further than its own rule: the statement is exact.
 //!
-//! Within one namespace, isolated both ways, the same holds for peers
-//! without a namespaceSelector once the equivalence check has left out the
-//! statements written for both rules (each opened its other side further
-//! than the input): an egress rule to `podSelector: {}` and an ingress rule
-//! from `podSelector: {}` become one `allow` for the pods both select.
+//! The same holds for peers that name the other namespace (no
+//! namespaceSelector: their own; a namespaceSelector on
+//! `kubernetes.io/metadata.name`) once the equivalence check has left out
+//! the statements written for both rules (each opened its other side
+//! further than the input): an egress rule to `podSelector: {}` and an
+//! ingress rule from `podSelector: {}` of one namespace isolated both ways
+//! become one `allow` for the pods both select.
 
 use crate::k8s::Operator;
 use std::collections::{BTreeMap, BTreeSet};
@@ -270,10 +272,38 @@ fn peers(list: Option<&Vec<NetworkPolicyPeer>>) -> Vec<(usize, Option<&NetworkPo
     }
 }
 
-/// Whether a peer is of its policy's own namespace only (a pod selector
-/// without a namespaceSelector).
-fn own_namespace(peer: Option<&NetworkPolicyPeer>) -> bool {
-    peer.is_some_and(|p| p.ip_block.is_none() && p.namespace_selector.is_none())
+/// The namespaces a peer names outright: its policy's own (a pod
+/// selector without a namespaceSelector), or those a namespaceSelector on
+/// `kubernetes.io/metadata.name` lists. Its statement writes them by name,
+/// and opens their other side; once the check has left it out, its flows
+/// are written as pairs.
+fn named_namespaces(peer: Option<&NetworkPolicyPeer>, own: &str) -> BTreeSet<String> {
+    let Some(p) = peer.filter(|p| p.ip_block.is_none()) else {
+        return BTreeSet::new();
+    };
+    let Some(sel) = &p.namespace_selector else {
+        return BTreeSet::from([own.to_string()]);
+    };
+    let labels = sel.match_labels.clone().unwrap_or_default();
+    let expressions = sel.match_expressions.clone().unwrap_or_default();
+    if expressions.is_empty() && labels.len() == 1 {
+        if let Some(name) = labels.get(NAMESPACE_NAME_LABEL) {
+            return BTreeSet::from([name.clone()]);
+        }
+    }
+    match expressions.as_slice() {
+        [e] if labels.is_empty()
+            && e.key == NAMESPACE_NAME_LABEL
+            && e.operator == Operator::In.as_str()
+            && e.values.as_ref().is_some_and(|v| {
+                v.iter()
+                    .all(|n| crate::k8s::names::dns1123_label(n).is_ok())
+            }) =>
+        {
+            e.values.iter().flatten().cloned().collect()
+        }
+        _ => BTreeSet::new(),
+    }
 }
 
 /// Whether the statement written for one peer of a rule was left out of
@@ -326,9 +356,8 @@ pub fn pairs(
                     let mut reached = left_out_by(peer_a, ingress_isolated);
                     // A peer of the own namespace whose statement was left
                     // out: its flows are those the own ingress rules admit.
-                    if own_namespace(peer_a) && dropped_peer(dropped, pa, Direction::Egress, ra, ia)
-                    {
-                        reached.insert((*a).to_string());
+                    if dropped_peer(dropped, pa, Direction::Egress, ra, ia) {
+                        reached.extend(named_namespaces(peer_a, a));
                     }
                     for b in reached {
                         for pb in by_namespace.get(b.as_str()).into_iter().flatten() {
@@ -336,10 +365,13 @@ pub fn pairs(
                             for rule_b in rules(pb, Direction::Ingress, None) {
                                 let b_ports = rule_b.ports;
                                 for (ib, peer_b) in peers(rule_b.peers) {
-                                    // A peer of the own namespace pairs when its
-                                    // statement was left out.
-                                    let mutual = if own_namespace(peer_b) {
-                                        b == *a
+                                    // A peer that names the namespace pairs when
+                                    // its statement was left out.
+                                    let names = named_namespaces(peer_b, &b);
+                                    let mutual = if names.is_empty() {
+                                        left_out_by(peer_b, egress_isolated).contains(*a)
+                                    } else {
+                                        names.contains(*a)
                                             && dropped_peer(
                                                 dropped,
                                                 pb,
@@ -347,8 +379,6 @@ pub fn pairs(
                                                 rule_b.index,
                                                 ib,
                                             )
-                                    } else {
-                                        left_out_by(peer_b, egress_isolated).contains(*a)
                                     };
                                     if !mutual {
                                         continue;
