@@ -328,6 +328,16 @@ fn dropped_peer(
     })
 }
 
+/// One pair's statement before it is written: its source, its
+/// destination with the ports, the two policies, its id.
+struct Found {
+    src: String,
+    dst: String,
+    keys: Vec<String>,
+    id: StatementId,
+    left: bool,
+}
+
 /// The statements for every pair of rules that leave each other's
 /// namespace out, but those already `written` (each once); their ids are
 /// appended to `ids` in text order.
@@ -344,6 +354,7 @@ pub fn pairs(
     let egress_isolated = isolated.get(&Direction::Egress).unwrap_or(&none);
     let ingress_isolated = isolated.get(&Direction::Ingress).unwrap_or(&none);
     let mut text = String::new();
+    let mut found: Vec<Found> = Vec::new();
     let mut count = 0usize;
     for (a, a_policies) in by_namespace {
         for pa in a_policies {
@@ -398,16 +409,13 @@ pub fn pairs(
                                     let Some(ports) = both(a_ports, b_ports, declared) else {
                                         continue;
                                     };
-                                    let mut line = format!(
-                                        "allow {a}/{} -> {b}/{}",
-                                        pods(&src, settings),
-                                        pods(&dst, settings)
-                                    );
+                                    let src = format!("{a}/{}", pods(&src, settings));
+                                    let mut dst = format!("{b}/{}", pods(&dst, settings));
                                     if let Some(p) = ports {
-                                        line.push(':');
-                                        line.push_str(&p);
+                                        dst.push(':');
+                                        dst.push_str(&p);
                                     }
-                                    if !written.insert(line.clone()) {
+                                    if !written.insert(format!("allow {src} -> {dst}")) {
                                         continue;
                                     }
                                     let id = StatementId {
@@ -420,26 +428,63 @@ pub fn pairs(
                                         group: Group::Pair(count),
                                     };
                                     count += 1;
-                                    text.push_str(&format!(
-                                        "{FROM}{} (both sides isolated)\n",
-                                        escape_controls(&format!(
-                                            "{a}/{}, {b}/{}",
-                                            pa.metadata.name.as_deref().unwrap_or_default(),
-                                            pb.metadata.name.as_deref().unwrap_or_default()
-                                        ))
-                                    ));
                                     let left = dropped.contains(&id);
-                                    text.push_str(&left_out(line, left));
-                                    text.push_str("\n\n");
-                                    if !left {
-                                        ids.push(id);
-                                    }
+                                    found.push(Found {
+                                        src,
+                                        dst,
+                                        keys: vec![
+                                            format!(
+                                                "{a}/{}",
+                                                pa.metadata.name.as_deref().unwrap_or_default()
+                                            ),
+                                            format!(
+                                                "{b}/{}",
+                                                pb.metadata.name.as_deref().unwrap_or_default()
+                                            ),
+                                        ],
+                                        id,
+                                        left,
+                                    });
                                 }
                             }
                         }
                     }
                 }
             }
+        }
+    }
+    // Pairs to the same destination on the same ports are one statement
+    // (sources listed), unless the check has left one out.
+    let mut groups: Vec<Vec<Found>> = Vec::new();
+    for f in found {
+        let same = groups.iter_mut().find(|g| {
+            !f.left
+                && g.first()
+                    .is_some_and(|first| !first.left && first.dst == f.dst)
+        });
+        match same {
+            Some(g) => g.push(f),
+            None => groups.push(vec![f]),
+        }
+    }
+    for group in groups {
+        let Some(first) = group.first() else { continue };
+        let mut keys: Vec<String> = Vec::new();
+        for k in group.iter().flat_map(|f| &f.keys) {
+            if !keys.contains(k) {
+                keys.push(k.clone());
+            }
+        }
+        let sources: Vec<&str> = group.iter().map(|f| f.src.as_str()).collect();
+        text.push_str(&format!(
+            "{FROM}{} (both sides isolated)\n",
+            escape_controls(&keys.join(", "))
+        ));
+        let line = format!("allow {} -> {}", sources.join(", "), first.dst);
+        text.push_str(&left_out(line, first.left));
+        text.push_str("\n\n");
+        if !first.left {
+            ids.push(first.id.clone());
         }
     }
     text
