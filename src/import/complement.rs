@@ -7,7 +7,10 @@
 //! selector is the OR of its negated entries (`k=v` → `k notin (v)`,
 //! `k in (..)` → `k notin (..)`, `k` → `!k`, ...); of a union, the AND of
 //! those ORs, multiplied out into label sets. Contradictory terms are
-//! dropped; a product larger than [`MAX_TERMS`], or a term NPL cannot
+//! dropped, and so is every term another term subsumes (each step keeps
+//! only the widest: the complement of four `{name: nX, instance: r}`
+//! selectors is `{instance!=r}` and `{name notin (n1, .., n4)}`, two sets,
+//! not sixteen); a product larger than [`MAX_TERMS`], or a term NPL cannot
 //! write as one entry per key, gives up (the namespace stays unconvertible).
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -49,6 +52,22 @@ fn simplified(sel: &Selector) -> Selector {
     Selector::from_domains(merged).unwrap_or_else(|| sel.clone())
 }
 
+/// The terms no other term of the list subsumes (of equal ones, the
+/// first): their union is the union of the list.
+pub fn widest(terms: Vec<Term>) -> Vec<Term> {
+    let mut out: Vec<Term> = Vec::new();
+    for (i, t) in terms.iter().enumerate() {
+        let subsumed = terms
+            .iter()
+            .enumerate()
+            .any(|(j, other)| j != i && t.implies(other) && (!other.implies(t) || j < i));
+        if !subsumed {
+            out.push(t.clone());
+        }
+    }
+    out
+}
+
 /// The label sets whose union is every pod none of `selectors` selects;
 /// `None` when that cannot be written in [`MAX_TERMS`] sets, or a
 /// selector is one the API refuses.
@@ -69,15 +88,67 @@ pub fn complement(selectors: &[&LabelSelector]) -> Option<Vec<Term>> {
                 }
             }
         }
+        let next = widest(next);
         if next.len() > MAX_TERMS * 4 {
             return None;
         }
         terms = next;
     }
+    let terms = needed(terms);
     if terms.len() > MAX_TERMS {
         return None;
     }
     Some(terms)
+}
+
+/// The most label sets [`covered`] multiplies out before it answers "no".
+const MAX_COVER: usize = 256;
+
+/// Whether every label set `term` matches, one of `others` matches too:
+/// `term` AND the complement of each of `others` can match nothing. "No"
+/// when that cannot be decided within [`MAX_COVER`] sets.
+fn covered(term: &Term, others: &[&Term]) -> bool {
+    let mut rest: Vec<Term> = vec![term.clone()];
+    for other in others {
+        let options = other.complement();
+        let mut next: Vec<Term> = Vec::new();
+        for t in &rest {
+            for option in &options {
+                let both = t.and(option);
+                if !both.is_unsatisfiable() {
+                    next.push(simplified(&both));
+                }
+            }
+        }
+        if next.is_empty() {
+            return true;
+        }
+        if next.len() > MAX_COVER {
+            return false;
+        }
+        rest = next;
+    }
+    false
+}
+
+/// The terms less those the union of the others covers (from the last):
+/// every label set left is needed.
+pub fn needed(mut terms: Vec<Term>) -> Vec<Term> {
+    let mut i = terms.len();
+    while i > 0 {
+        i -= 1;
+        let Some(term) = terms.get(i) else { continue };
+        let others: Vec<&Term> = terms
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, t)| t)
+            .collect();
+        if covered(term, &others) {
+            terms.remove(i);
+        }
+    }
+    terms
 }
 
 #[cfg(test)]
@@ -110,6 +181,87 @@ mod tests {
         let has = sel("matchExpressions: [{key: k, operator: Exists}]");
         let lacks = sel("matchExpressions: [{key: k, operator: DoesNotExist}]");
         assert!(complement(&[&has, &lacks]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn subsumed_label_sets_are_left_out() {
+        // The chart pattern: one policy per component, each selecting its
+        // name and the release's instance.
+        let selectors: Vec<LabelSelector> = ["n1", "n2", "n3", "n4"]
+            .iter()
+            .map(|n| sel(&format!("matchLabels: {{name: {n}, instance: r}}")))
+            .collect();
+        let refs: Vec<&LabelSelector> = selectors.iter().collect();
+        assert_eq!(
+            text(&complement(&refs).unwrap()),
+            ["{instance!=r}", "{name notin (n1, n2, n3, n4)}"]
+        );
+        let three = complement(&refs[..3]).unwrap();
+        assert_eq!(three.len(), 2);
+        // Equal terms keep one; a term beside a wider one goes.
+        let a = Selector::equals("k", "v");
+        assert_eq!(
+            widest(vec![a.clone(), Selector::everything(), a.clone()]),
+            [Selector::everything()]
+        );
+        assert_eq!(widest(vec![a.clone(), a.clone()]), [a]);
+    }
+
+    #[test]
+    fn label_sets_the_others_cover_together_are_left_out() {
+        // {k!=a} and {k=a} cover {j=b} together, though neither alone.
+        let terms = vec![
+            Selector::from_api(&sel(
+                "matchExpressions: [{key: k, operator: NotIn, values: [a]}]",
+            ))
+            .unwrap(),
+            Selector::equals("j", "b"),
+            Selector::equals("k", "a"),
+        ];
+        assert_eq!(text(&needed(terms.clone())), ["{k!=a}", "{k=a}"]);
+        // Two charts' components: every label set left is needed.
+        let keycloak = sel("matchLabels: {name: keycloak, instance: sso, component: keycloak}");
+        let postgres = sel("matchLabels: {name: postgresql, instance: sso, component: primary}");
+        let terms = complement(&[&keycloak, &postgres]).unwrap();
+        for (i, t) in terms.iter().enumerate() {
+            let others: Vec<&Term> = terms
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, t)| t)
+                .collect();
+            assert!(!covered(t, &others), "{t} is covered by the others");
+        }
+        // ... and together they are still the complement.
+        for labels in [
+            vec![
+                ("name", "keycloak"),
+                ("instance", "sso"),
+                ("component", "keycloak"),
+            ],
+            vec![
+                ("name", "postgresql"),
+                ("instance", "sso"),
+                ("component", "primary"),
+            ],
+        ] {
+            let l = labels
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect();
+            assert!(!terms.iter().any(|t| t.matches(&l)));
+        }
+        for labels in [
+            vec![("name", "keycloak")],
+            vec![("instance", "other")],
+            vec![],
+        ] {
+            let l = labels
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect();
+            assert!(terms.iter().any(|t| t.matches(&l)));
+        }
     }
 
     #[test]

@@ -283,13 +283,15 @@ pub(super) fn peer_groups(
     Ok(out)
 }
 
-/// Every endpoint of a rule's `from`/`to` (for the DNS rule).
+/// Every endpoint of a rule's `from`/`to` (for the DNS rule), less the
+/// managed namespaces `exclude`.
 pub(super) fn peers(
     list: Option<&Vec<NetworkPolicyPeer>>,
     namespace: &str,
+    exclude: &[Managed],
     settings: &Settings,
 ) -> Result<Vec<String>, String> {
-    Ok(peer_groups(list, namespace, &[], settings)?
+    Ok(peer_groups(list, namespace, exclude, settings)?
         .into_iter()
         .flat_map(|(_, e)| e)
         .collect())

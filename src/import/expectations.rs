@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use super::endpoints::value;
 use super::translate::Settings;
-use crate::eval::{Endpoint, PolicySet, Protocol};
+use crate::eval::{Endpoint, PolicySet, PortSet, Protocol};
 use crate::manifest::Manifests;
 
 /// At most this many `expect allow` lines, and as many `expect deny`.
@@ -63,10 +63,7 @@ fn candidates(
                 }
                 continue;
             }
-            let first = Protocol::ALL
-                .into_iter()
-                .find_map(|p| ports.ranges(p).first().map(|r| (p, r.start)));
-            if let Some((protocol, port)) = first {
+            if let Some((protocol, port)) = real_port(&ports, pb) {
                 let suffix = match protocol {
                     Protocol::Tcp => String::new(),
                     other => format!("/{}", other.lowercase()),
@@ -85,6 +82,31 @@ fn candidates(
     let mut out = pick(allowed);
     out.extend(pick(denied));
     out
+}
+
+/// A port worth naming in an `expect allow`: a container port the
+/// destination declares that is allowed, else the first allowed port of a
+/// rule that names ports, else (every port allowed) a common service port.
+fn real_port(ports: &PortSet, destination: &Endpoint) -> Option<(Protocol, u16)> {
+    if let Endpoint::Pod(pod) = destination {
+        if let Some(p) = pod
+            .ports
+            .iter()
+            .find(|p| ports.contains(p.protocol, p.number))
+        {
+            return Some((p.protocol, p.number));
+        }
+    }
+    let first = Protocol::ALL
+        .into_iter()
+        .find_map(|p| ports.ranges(p).first().map(|r| (p, r.start)))?;
+    if first.1 > 1 {
+        return Some(first);
+    }
+    [80, 443, 8080]
+        .into_iter()
+        .find(|n| ports.contains(Protocol::Tcp, *n))
+        .map_or(Some(first), |n| Some((Protocol::Tcp, n)))
 }
 
 /// A line with its words one space apart (the formatter aligns them).

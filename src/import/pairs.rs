@@ -8,6 +8,14 @@
 //! rules: the pods of `A` its rule and `B`'s peer select, to the pods of `B`
 //! its rule and `A`'s peer select, on the ports both rules allow. Neither
 //! side is opened further than its own rule: the statement is exact.
+//!
+//! The same holds for peers that name the other namespace (no
+//! namespaceSelector: their own; a namespaceSelector on
+//! `kubernetes.io/metadata.name`) once the equivalence check has left out
+//! the statements written for both rules (each opened its other side
+//! further than the input): an egress rule to `podSelector: {}` and an
+//! ingress rule from `podSelector: {}` of one namespace isolated both ways
+//! become one `allow` for the pods both select.
 
 use crate::k8s::Operator;
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,8 +26,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::complement::{self, Term};
 use super::endpoints::{is_empty_selector, value, Managed};
-use super::translate::{directions, dns_rule, left_out, Group, Settings, StatementId, FROM};
-use crate::eval::PortSet;
+use super::translate::{directions, left_out, Group, Settings, StatementId, FROM};
+use crate::eval::{NamedPort, PortSet};
 use crate::k8s::{escape_controls, Direction, Protocol, NAMESPACE_NAME_LABEL};
 
 /// The managed namespaces a peer (`None`: every peer) leaves out, by name.
@@ -93,21 +101,44 @@ fn port_sets(
     Some((numbers, names))
 }
 
+/// A rule's ports with its named ports given by the numbers `declared`
+/// says the destination declares them at; `None` when one is not declared.
+fn resolved(
+    (numbers, names): (PortSet, BTreeSet<(Protocol, String)>),
+    declared: &[NamedPort],
+) -> Option<(PortSet, BTreeSet<(Protocol, String)>)> {
+    let mut numbers = numbers;
+    for (protocol, name) in names {
+        let n = declared
+            .iter()
+            .find(|d| d.protocol == protocol && d.name == name)?;
+        numbers.insert(protocol, n.number, n.number);
+    }
+    Some((numbers, BTreeSet::new()))
+}
+
 /// The ports both rules allow, as an NPL port list (`Some(None)`: every
 /// port); `None` when none, or when a named port meets a number (which
-/// only the destination pod's declaration could reconcile).
+/// only the destination pod's declaration could reconcile: `declared`,
+/// the ports every destination pod is taken to declare, under
+/// `--assume-workload-ports`, gives the names their numbers).
 fn both(
     a: Option<&Vec<NetworkPolicyPort>>,
     b: Option<&Vec<NetworkPolicyPort>>,
+    declared: Option<&[NamedPort]>,
 ) -> Option<Option<String>> {
     let (numbers, names) = match (port_sets(a), port_sets(b)) {
         (None, None) => return Some(None),
         (Some(x), None) | (None, Some(x)) => x,
         (Some((na, sa)), Some((nb, sb))) => {
             if sa != sb && (!sa.is_empty() || !sb.is_empty()) {
-                return None;
+                let declared = declared?;
+                let (na, _) = resolved((na, sa), declared)?;
+                let (nb, _) = resolved((nb, sb), declared)?;
+                (na.intersection(&nb), BTreeSet::new())
+            } else {
+                (na.intersection(&nb), sa)
             }
-            (na.intersection(&nb), sa)
         }
     };
     let mut out: Vec<String> = Vec::new();
@@ -149,6 +180,29 @@ fn pods(term: &Term, settings: &Settings) -> String {
         }
     }
     complement::render(term)
+}
+
+/// The container ports of the workloads, by namespace and value of the
+/// workload label: what a pod so labelled is taken to declare under
+/// `--assume-workload-ports`.
+pub type WorkloadPorts = BTreeMap<(String, String), Vec<NamedPort>>;
+
+/// The ports every pod a term selects in a namespace is taken to declare:
+/// the term names a workload (by the workload label) whose container ports
+/// are known, and the settings assume workload ports.
+fn declared_by<'a>(
+    term: &Term,
+    namespace: &str,
+    ports: &'a WorkloadPorts,
+    settings: &Settings,
+) -> Option<&'a [NamedPort]> {
+    if !settings.assume_workload_ports {
+        return None;
+    }
+    let name = term.match_labels.get(&settings.workload_label)?;
+    ports
+        .get(&(namespace.to_string(), name.clone()))
+        .map(Vec::as_slice)
 }
 
 /// Both selectors at once, as a term.
@@ -200,54 +254,144 @@ fn rules(policy: &NetworkPolicy, direction: Direction, skip: Option<usize>) -> V
     }
 }
 
-/// The peers of a rule: each selector peer, or `None` for "every peer".
-fn peers(list: Option<&Vec<NetworkPolicyPeer>>) -> Vec<Option<&NetworkPolicyPeer>> {
+/// The peers of a rule with their index in `from`/`to` (the statement
+/// group of each): each selector peer, or `None` for "every peer" (group 0).
+fn peers(list: Option<&Vec<NetworkPolicyPeer>>) -> Vec<(usize, Option<&NetworkPolicyPeer>)> {
     match list {
         Some(l) if !l.is_empty() => l
             .iter()
-            .filter(|p| p.ip_block.is_none())
-            .filter(|p| {
+            .enumerate()
+            .filter(|(_, p)| p.ip_block.is_none())
+            .filter(|(_, p)| {
                 !complement::never_matches(p.pod_selector.as_ref())
                     && !complement::never_matches(p.namespace_selector.as_ref())
             })
-            .map(Some)
+            .map(|(i, p)| (i, Some(p)))
             .collect(),
-        _ => vec![None],
+        _ => vec![(0, None)],
     }
 }
 
+/// The namespaces a peer names outright: its policy's own (a pod
+/// selector without a namespaceSelector), or those a namespaceSelector on
+/// `kubernetes.io/metadata.name` lists. Its statement writes them by name,
+/// and opens their other side; once the check has left it out, its flows
+/// are written as pairs.
+fn named_namespaces(peer: Option<&NetworkPolicyPeer>, own: &str) -> BTreeSet<String> {
+    let Some(p) = peer.filter(|p| p.ip_block.is_none()) else {
+        return BTreeSet::new();
+    };
+    let Some(sel) = &p.namespace_selector else {
+        return BTreeSet::from([own.to_string()]);
+    };
+    let labels = sel.match_labels.clone().unwrap_or_default();
+    let expressions = sel.match_expressions.clone().unwrap_or_default();
+    if expressions.is_empty() && labels.len() == 1 {
+        if let Some(name) = labels.get(NAMESPACE_NAME_LABEL) {
+            return BTreeSet::from([name.clone()]);
+        }
+    }
+    match expressions.as_slice() {
+        [e] if labels.is_empty()
+            && e.key == NAMESPACE_NAME_LABEL
+            && e.operator == Operator::In.as_str()
+            && e.values.as_ref().is_some_and(|v| {
+                v.iter()
+                    .all(|n| crate::k8s::names::dns1123_label(n).is_ok())
+            }) =>
+        {
+            e.values.iter().flatten().cloned().collect()
+        }
+        _ => BTreeSet::new(),
+    }
+}
+
+/// Whether the statement written for one peer of a rule was left out of
+/// the program (its other side, isolated, admits less than it opens).
+fn dropped_peer(
+    dropped: &BTreeSet<StatementId>,
+    policy: &NetworkPolicy,
+    direction: Direction,
+    rule: usize,
+    peer: usize,
+) -> bool {
+    let key = format!(
+        "{}/{}",
+        policy.metadata.namespace.as_deref().unwrap_or_default(),
+        policy.metadata.name.as_deref().unwrap_or_default()
+    );
+    dropped.contains(&StatementId {
+        policy: key,
+        direction,
+        rule,
+        group: Group::Peer(peer),
+    })
+}
+
+/// One pair's statement before it is written: its source, its
+/// destination with the ports, the two policies, its id.
+struct Found {
+    src: String,
+    dst: String,
+    keys: Vec<String>,
+    id: StatementId,
+    left: bool,
+}
+
 /// The statements for every pair of rules that leave each other's
-/// namespace out; their ids are appended to `ids` in text order.
+/// namespace out, but those already `written` (each once); their ids are
+/// appended to `ids` in text order.
 pub fn pairs(
     by_namespace: &BTreeMap<&str, Vec<&NetworkPolicy>>,
     isolated: &BTreeMap<Direction, Vec<Managed>>,
-    dns: Option<&Vec<String>>,
     dropped: &BTreeSet<StatementId>,
     settings: &Settings,
+    workload_ports: &WorkloadPorts,
+    written: &mut BTreeSet<String>,
     ids: &mut Vec<StatementId>,
 ) -> String {
     let none = Vec::new();
     let egress_isolated = isolated.get(&Direction::Egress).unwrap_or(&none);
     let ingress_isolated = isolated.get(&Direction::Ingress).unwrap_or(&none);
     let mut text = String::new();
-    let mut written: BTreeSet<String> = BTreeSet::new();
+    let mut found: Vec<Found> = Vec::new();
     let mut count = 0usize;
     for (a, a_policies) in by_namespace {
         for pa in a_policies {
-            let skip = dns_rule(pa, settings)
-                .filter(|(_, e)| Some(e) == dns)
-                .map(|(r, _)| r);
             let a_selector = pa.spec.as_ref().and_then(|s| s.pod_selector.as_ref());
-            for rule_a in rules(pa, Direction::Egress, skip) {
+            // The DNS rule too: the carve-out leaves out the namespaces
+            // isolated for ingress, as every `*` endpoint does.
+            for rule_a in rules(pa, Direction::Egress, None) {
                 let (ra, a_ports) = (rule_a.index, rule_a.ports);
-                for peer_a in peers(rule_a.peers) {
-                    for b in left_out_by(peer_a, ingress_isolated) {
+                for (ia, peer_a) in peers(rule_a.peers) {
+                    let mut reached = left_out_by(peer_a, ingress_isolated);
+                    // A peer of the own namespace whose statement was left
+                    // out: its flows are those the own ingress rules admit.
+                    if dropped_peer(dropped, pa, Direction::Egress, ra, ia) {
+                        reached.extend(named_namespaces(peer_a, a));
+                    }
+                    for b in reached {
                         for pb in by_namespace.get(b.as_str()).into_iter().flatten() {
                             let b_selector = pb.spec.as_ref().and_then(|s| s.pod_selector.as_ref());
                             for rule_b in rules(pb, Direction::Ingress, None) {
                                 let b_ports = rule_b.ports;
-                                for peer_b in peers(rule_b.peers) {
-                                    if !left_out_by(peer_b, egress_isolated).contains(*a) {
+                                for (ib, peer_b) in peers(rule_b.peers) {
+                                    // A peer that names the namespace pairs when
+                                    // its statement was left out.
+                                    let names = named_namespaces(peer_b, &b);
+                                    let mutual = if names.is_empty() {
+                                        left_out_by(peer_b, egress_isolated).contains(*a)
+                                    } else {
+                                        names.contains(*a)
+                                            && dropped_peer(
+                                                dropped,
+                                                pb,
+                                                Direction::Ingress,
+                                                rule_b.index,
+                                                ib,
+                                            )
+                                    };
+                                    if !mutual {
                                         continue;
                                     }
                                     let src = and(
@@ -258,21 +402,20 @@ pub fn pairs(
                                         b_selector,
                                         peer_a.and_then(|p| p.pod_selector.as_ref()),
                                     );
-                                    let (Some(src), Some(dst), Some(ports)) =
-                                        (src, dst, both(a_ports, b_ports))
-                                    else {
+                                    let (Some(src), Some(dst)) = (src, dst) else {
                                         continue;
                                     };
-                                    let mut line = format!(
-                                        "allow {a}/{} -> {b}/{}",
-                                        pods(&src, settings),
-                                        pods(&dst, settings)
-                                    );
+                                    let declared = declared_by(&dst, &b, workload_ports, settings);
+                                    let Some(ports) = both(a_ports, b_ports, declared) else {
+                                        continue;
+                                    };
+                                    let src = format!("{a}/{}", pods(&src, settings));
+                                    let mut dst = format!("{b}/{}", pods(&dst, settings));
                                     if let Some(p) = ports {
-                                        line.push(':');
-                                        line.push_str(&p);
+                                        dst.push(':');
+                                        dst.push_str(&p);
                                     }
-                                    if !written.insert(line.clone()) {
+                                    if !written.insert(format!("allow {src} -> {dst}")) {
                                         continue;
                                     }
                                     let id = StatementId {
@@ -285,26 +428,63 @@ pub fn pairs(
                                         group: Group::Pair(count),
                                     };
                                     count += 1;
-                                    text.push_str(&format!(
-                                        "{FROM}{} (both sides isolated)\n",
-                                        escape_controls(&format!(
-                                            "{a}/{}, {b}/{}",
-                                            pa.metadata.name.as_deref().unwrap_or_default(),
-                                            pb.metadata.name.as_deref().unwrap_or_default()
-                                        ))
-                                    ));
                                     let left = dropped.contains(&id);
-                                    text.push_str(&left_out(line, left));
-                                    text.push_str("\n\n");
-                                    if !left {
-                                        ids.push(id);
-                                    }
+                                    found.push(Found {
+                                        src,
+                                        dst,
+                                        keys: vec![
+                                            format!(
+                                                "{a}/{}",
+                                                pa.metadata.name.as_deref().unwrap_or_default()
+                                            ),
+                                            format!(
+                                                "{b}/{}",
+                                                pb.metadata.name.as_deref().unwrap_or_default()
+                                            ),
+                                        ],
+                                        id,
+                                        left,
+                                    });
                                 }
                             }
                         }
                     }
                 }
             }
+        }
+    }
+    // Pairs to the same destination on the same ports are one statement
+    // (sources listed), unless the check has left one out.
+    let mut groups: Vec<Vec<Found>> = Vec::new();
+    for f in found {
+        let same = groups.iter_mut().find(|g| {
+            !f.left
+                && g.first()
+                    .is_some_and(|first| !first.left && first.dst == f.dst)
+        });
+        match same {
+            Some(g) => g.push(f),
+            None => groups.push(vec![f]),
+        }
+    }
+    for group in groups {
+        let Some(first) = group.first() else { continue };
+        let mut keys: Vec<String> = Vec::new();
+        for k in group.iter().flat_map(|f| &f.keys) {
+            if !keys.contains(k) {
+                keys.push(k.clone());
+            }
+        }
+        let sources: Vec<&str> = group.iter().map(|f| f.src.as_str()).collect();
+        text.push_str(&format!(
+            "{FROM}{} (both sides isolated)\n",
+            escape_controls(&keys.join(", "))
+        ));
+        let line = format!("allow {} -> {}", sources.join(", "), first.dst);
+        text.push_str(&left_out(line, first.left));
+        text.push_str("\n\n");
+        if !first.left {
+            ids.push(first.id.clone());
         }
     }
     text

@@ -18,7 +18,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::complement::{self, Term};
 pub use super::endpoints::Managed;
 pub(super) use super::endpoints::{is_empty_selector, value};
-use super::endpoints::{peer_groups, peers, pod_part, ports};
+use super::endpoints::{open_endpoints, peer_groups, peers, pod_part, ports};
 use crate::eval::PeerKind;
 use crate::k8s::{escape_controls, Direction, NAMESPACE_NAME_LABEL};
 use crate::manifest::Manifests;
@@ -109,8 +109,15 @@ fn is_dns_ports(list: Option<&Vec<NetworkPolicyPort>>) -> bool {
 
 /// A policy's DNS rule: an egress rule of a policy for every pod of its
 /// namespace, to UDP and TCP 53 exactly; its index and endpoints.
+///
+/// The endpoints leave out the managed namespaces `exclude` (those isolated
+/// for ingress), as every `*` or label-set endpoint does: the carve-out
+/// opens the DNS servers' ingress to the whole cluster, which such a
+/// namespace's own rules may not; the flows to DNS servers there are
+/// written as pairs with its ingress rules (`import::pairs`).
 pub(super) fn dns_rule(
     policy: &NetworkPolicy,
+    exclude: &[Managed],
     settings: &Settings,
 ) -> Option<(usize, Vec<String>)> {
     let spec = policy.spec.as_ref()?;
@@ -124,14 +131,14 @@ pub(super) fn dns_rule(
         if !is_dns_ports(r.ports.as_ref()) || r.to.as_ref().is_none_or(Vec::is_empty) {
             return None;
         }
-        let mut endpoints = peers(r.to.as_ref(), ns, settings).ok()?;
+        let mut endpoints = peers(r.to.as_ref(), ns, exclude, settings).ok()?;
         endpoints.sort();
         Some((i, endpoints))
     })
 }
 
 /// The comment that replaces a statement left out of the program.
-pub const LEFT_OUT: &str = "# adds no flow (its other side does not admit it): ";
+pub const LEFT_OUT: &str = "# left out (it opens its other side further than the input does): ";
 
 /// A statement, or the comment that stands for it when it is left out.
 pub(super) fn left_out(text: String, dropped: bool) -> String {
@@ -139,6 +146,39 @@ pub(super) fn left_out(text: String, dropped: bool) -> String {
         format!("{LEFT_OUT}{}", escape_controls(&text))
     } else {
         text
+    }
+}
+
+/// A rule without peers (every pod and every address) as one statement:
+/// its pods and `world` together, under the id of the pods' group, unless
+/// the check has left either out (then each is written on its own).
+fn everything_together(
+    groups: Vec<(Group, Vec<String>)>,
+    dropped: impl Fn(Group) -> bool,
+) -> Vec<(Group, Vec<String>)> {
+    match groups.as_slice() {
+        [(Group::Peer(0), pods), (Group::Addresses, world)]
+            if world.len() == 1
+                && world.first().is_some_and(|w| w == "world")
+                && !dropped(Group::Peer(0))
+                && !dropped(Group::Addresses) =>
+        {
+            let mut all = pods.clone();
+            all.push("world".to_string());
+            vec![(Group::Peer(0), all)]
+        }
+        _ => groups,
+    }
+}
+
+/// Adds a policy to a `# from` comment that does not name it yet.
+fn also_from(line: &mut String, key: &str) {
+    let key = escape_controls(key);
+    let named = line
+        .strip_prefix(FROM)
+        .is_some_and(|rest| rest.split(", ").any(|k| k == key));
+    if line.starts_with(FROM) && !named {
+        line.push_str(&format!(", {key}"));
     }
 }
 
@@ -200,8 +240,13 @@ fn statements(
                 Some(p) => format!("{own}:{p}"),
                 None => own.clone(),
             };
-            for (group, sources) in peer_groups(rule.from.as_ref(), ns, egress_isolated, settings)?
-            {
+            let groups = peer_groups(rule.from.as_ref(), ns, egress_isolated, settings)?;
+            let groups = if rule.from.as_ref().is_none_or(Vec::is_empty) {
+                everything_together(groups, |g| dropped.contains(&id(Direction::Ingress, i, g)))
+            } else {
+                groups
+            };
+            for (group, sources) in groups {
                 let id = id(Direction::Ingress, i, group);
                 let text = format!("allow {} -> {dst}", sources.join(", "));
                 out.push((id.clone(), left_out(text, dropped.contains(&id))));
@@ -214,7 +259,13 @@ fn statements(
                 continue;
             }
             let port_text = ports(rule.ports.as_ref())?;
-            for (group, list) in peer_groups(rule.to.as_ref(), ns, ingress_isolated, settings)? {
+            let groups = peer_groups(rule.to.as_ref(), ns, ingress_isolated, settings)?;
+            let groups = if rule.to.as_ref().is_none_or(Vec::is_empty) {
+                everything_together(groups, |g| dropped.contains(&id(Direction::Egress, i, g)))
+            } else {
+                groups
+            };
+            for (group, list) in groups {
                 let id = id(Direction::Egress, i, group);
                 let destinations: Vec<String> = list
                     .into_iter()
@@ -295,6 +346,21 @@ fn namespace_keys(manifests: &Manifests) -> BTreeSet<String> {
     keys
 }
 
+/// The container ports of the input's workloads, by namespace and value of
+/// the workload label (the first workload with that value).
+fn workload_ports(manifests: &Manifests, settings: &Settings) -> super::pairs::WorkloadPorts {
+    let mut out = super::pairs::WorkloadPorts::new();
+    for w in &manifests.workloads {
+        for s in &w.shapes {
+            if let Some(name) = s.shape.labels.get(&settings.workload_label) {
+                out.entry((w.id.namespace.clone(), name.clone()))
+                    .or_insert_with(|| s.shape.ports.clone());
+            }
+        }
+    }
+    out
+}
+
 /// The NPL program for the policies of every namespace not in `skip`.
 pub fn translate(
     manifests: &Manifests,
@@ -320,10 +386,36 @@ pub fn translate(
                 .push(&p.object);
         }
     }
+    let keys = namespace_keys(manifests);
+    // The managed namespaces isolated in each direction.
+    let mut isolated_namespaces: BTreeMap<Direction, Vec<Managed>> = BTreeMap::new();
+    for (ns, policies) in &by_namespace {
+        let types: BTreeSet<Direction> = policies
+            .iter()
+            .filter_map(|p| p.spec.as_ref())
+            .flat_map(directions)
+            .collect();
+        let mut labels = declared_labels(manifests, ns, &keys);
+        labels.insert(NAMESPACE_NAME_LABEL.to_string(), (*ns).to_string());
+        for d in types {
+            isolated_namespaces.entry(d).or_default().push(Managed {
+                name: (*ns).to_string(),
+                labels: labels.clone(),
+                open: open_pods(policies, d).unwrap_or_default(),
+            });
+        }
+    }
+    let none_isolated = Vec::new();
+    let ingress_isolated_all = isolated_namespaces
+        .get(&Direction::Ingress)
+        .unwrap_or(&none_isolated);
     // The DNS servers: the endpoints of the DNS rules, the default's first.
     let mut dns_counts: BTreeMap<Vec<String>, usize> = BTreeMap::new();
     for policies in by_namespace.values() {
-        if let Some((_, e)) = policies.iter().find_map(|p| dns_rule(p, settings)) {
+        if let Some((_, e)) = policies
+            .iter()
+            .find_map(|p| dns_rule(p, ingress_isolated_all, settings))
+        {
             *dns_counts.entry(e).or_default() += 1;
         }
     }
@@ -353,27 +445,13 @@ pub fn translate(
     if let Some(servers) = dns.as_ref().filter(|d| **d != default) {
         text.push_str(&format!("dns {}\n\n", servers.join(", ")));
     }
-    let keys = namespace_keys(manifests);
-    // The managed namespaces isolated in each direction.
-    let mut isolated_namespaces: BTreeMap<Direction, Vec<Managed>> = BTreeMap::new();
+    let mut bodies: Vec<String> = Vec::new();
+    // The statements written so far, each once, with the line of the
+    // `# from` comment over it (an index into `bodies`, or past its end
+    // into the lines of the namespace being written).
+    let mut written: BTreeMap<String, usize> = BTreeMap::new();
     for (ns, policies) in &by_namespace {
-        let types: BTreeSet<Direction> = policies
-            .iter()
-            .filter_map(|p| p.spec.as_ref())
-            .flat_map(directions)
-            .collect();
-        let mut labels = declared_labels(manifests, ns, &keys);
-        labels.insert(NAMESPACE_NAME_LABEL.to_string(), (*ns).to_string());
-        for d in types {
-            isolated_namespaces.entry(d).or_default().push(Managed {
-                name: (*ns).to_string(),
-                labels: labels.clone(),
-                open: open_pods(policies, d).unwrap_or_default(),
-            });
-        }
-    }
-    let mut bodies = String::new();
-    for (ns, policies) in &by_namespace {
+        let base = bodies.len();
         let mut isolated: BTreeSet<Direction> = BTreeSet::new();
         let mut whole: BTreeSet<Direction> = BTreeSet::new();
         let mut partial: Vec<String> = Vec::new();
@@ -403,29 +481,64 @@ pub fn translate(
                         "{FROM}{}/* (open for {word}: no policy selects these pods)",
                         escape_controls(ns)
                     ));
+                    let id = |t: usize, group| StatementId {
+                        policy: format!("{ns}/*"),
+                        direction: *d,
+                        rule: t,
+                        group,
+                    };
+                    let mut statements: Vec<(usize, Vec<String>, Group, Vec<String>)> = Vec::new();
                     for (t, term) in terms.iter().enumerate() {
                         let pods = format!("{ns}/{}", complement::render(term));
-                        for (group, everything) in
-                            peer_groups(None, ns, exclude, settings).unwrap_or_default()
-                        {
-                            let text = match d {
-                                Direction::Ingress => {
-                                    format!("allow {} -> {pods}", everything.join(", "))
-                                }
-                                Direction::Egress => {
-                                    format!("allow {pods} -> {}", everything.join(", "))
-                                }
-                            };
-                            let id = StatementId {
-                                policy: format!("{ns}/*"),
-                                direction: *d,
-                                rule: t,
-                                group,
-                            };
-                            open_lines.push(left_out(text, dropped.contains(&id)));
-                            let left = dropped.contains(&id);
-                            open_ids.push((id, left));
+                        let mut groups =
+                            peer_groups(None, ns, exclude, settings).unwrap_or_default();
+                        if *d == Direction::Ingress {
+                            // From the open pods of namespaces isolated for
+                            // egress, the flows are written by their own
+                            // open statements (to everything, these pods
+                            // among it): once is enough.
+                            let theirs = open_endpoints(exclude, None);
+                            for (_, list) in &mut groups {
+                                list.retain(|e| !theirs.contains(e));
+                            }
+                            groups.retain(|(_, list)| !list.is_empty());
                         }
+                        let groups = everything_together(groups, |g| dropped.contains(&id(t, g)));
+                        for (group, everything) in groups {
+                            statements.push((t, vec![pods.clone()], group, everything));
+                        }
+                    }
+                    // One statement for every open label set when they go to
+                    // (or come from) the same endpoints, unless the check has
+                    // left it out.
+                    let together = statements.len() > 1
+                        && statements.len() == terms.len()
+                        && statements
+                            .windows(2)
+                            .all(|w| matches!(w, [a, b] if a.2 == b.2 && a.3 == b.3))
+                        && statements
+                            .iter()
+                            .all(|(t, _, g, _)| !dropped.contains(&id(*t, *g)));
+                    if together {
+                        let pods: Vec<String> =
+                            statements.iter().flat_map(|s| s.1.clone()).collect();
+                        if let Some((_, _, group, everything)) = statements.first().cloned() {
+                            statements = vec![(0, pods, group, everything)];
+                        }
+                    }
+                    for (t, pods, group, everything) in statements {
+                        let text = match d {
+                            Direction::Ingress => {
+                                format!("allow {} -> {}", everything.join(", "), pods.join(", "))
+                            }
+                            Direction::Egress => {
+                                format!("allow {} -> {}", pods.join(", "), everything.join(", "))
+                            }
+                        };
+                        let id = id(t, group);
+                        let left = dropped.contains(&id);
+                        open_lines.push(left_out(text, left));
+                        open_ids.push((id, left));
                     }
                     open_lines.push(String::new());
                     continue;
@@ -436,15 +549,16 @@ pub fn translate(
                     .map(|p| format!("`{ns}/{}`", p.metadata.name.as_deref().unwrap_or_default()))
                     .collect();
                 partial.push(format!(
-                    "{} isolates only the pods it selects for {}; NPL isolates a namespace as a whole",
+                    "{} isolates only the pods it selects for {}; NPL isolates a namespace as a whole, and the pods no policy selects are written as allows for at most {} label sets, which is not enough here",
                     names.join(", "),
-                    d.as_str().to_lowercase()
+                    d.as_str().to_lowercase(),
+                    complement::MAX_TERMS
                 ));
             }
         }
         // The DNS rule of this namespace, when it is the carve-out.
         let carve_out = policies.iter().enumerate().find_map(|(i, p)| {
-            dns_rule(p, settings)
+            dns_rule(p, ingress_isolated_all, settings)
                 .filter(|(_, e)| Some(e) == dns.as_ref())
                 .map(|(rule, _)| (i, rule))
         });
@@ -464,8 +578,37 @@ pub fn translate(
                     }
                 }
                 Ok(list) => {
-                    lines.push(format!("{FROM}{}", escape_controls(&key)));
+                    // A statement already written (for the rule on its
+                    // other side, say) is written once: its `# from`
+                    // comment names this policy too.
+                    let from = base + lines.len();
+                    let mut fresh: Vec<(StatementId, String)> = Vec::new();
                     for (id, text) in list {
+                        if text.starts_with('#') {
+                            fresh.push((id, text));
+                            continue;
+                        }
+                        match written.get(&text) {
+                            Some(at) => {
+                                let line = match at.checked_sub(base) {
+                                    Some(local) => lines.get_mut(local),
+                                    None => bodies.get_mut(*at),
+                                };
+                                if let Some(line) = line {
+                                    also_from(line, &key);
+                                }
+                            }
+                            None => {
+                                written.insert(text.clone(), from);
+                                fresh.push((id, text));
+                            }
+                        }
+                    }
+                    if fresh.is_empty() {
+                        continue;
+                    }
+                    lines.push(format!("{FROM}{}", escape_controls(&key)));
+                    for (id, text) in fresh {
                         if !text.starts_with('#') {
                             out.statements.push(id);
                         }
@@ -529,17 +672,17 @@ pub fn translate(
             text.push_str("}\n\n");
         }
         out.managed.push((*ns).to_string());
-        for l in lines {
-            bodies.push_str(&l);
-            bodies.push('\n');
-        }
+        bodies.extend(lines);
     }
+    let mut written: BTreeSet<String> = written.into_keys().collect();
+    let mut bodies: String = bodies.iter().map(|l| format!("{l}\n")).collect();
     bodies.push_str(&super::pairs::pairs(
         &by_namespace,
         &isolated_namespaces,
-        dns.as_ref(),
         dropped,
         settings,
+        &workload_ports(manifests, settings),
+        &mut written,
         &mut out.statements,
     ));
     text.push('\n');

@@ -88,6 +88,34 @@ fn named_against_numbered_ports_are_not_assumed_by_default() {
     assert!(!program.exists(), "nothing is written");
 }
 
+/// A named port against a number through label selectors on both sides:
+/// E104 names `--assume-workload-ports`, and with it the import converts.
+#[test]
+fn named_against_numbered_ports_through_label_selectors_convert_with_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("policies.npl");
+    let input = "tests/data/import-corpus/31-named-against-numbered-by-labels.yaml";
+    let out = npc(&["import", input, "--out-file", program.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("[E104]"), "{err}");
+    assert!(err.contains("`--assume-workload-ports`"), "{err}");
+    assert!(err.contains("container ports"), "{err}");
+    let out = npc(&[
+        "import",
+        input,
+        "--out-file",
+        program.to_str().unwrap(),
+        "--assume-workload-ports",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&program).unwrap();
+    assert!(
+        text.contains("allow shop/* -> observability/collector:4317"),
+        "{text}"
+    );
+}
+
 #[test]
 fn unconvertible_policies_stop_the_import_unless_kept() {
     let dir = tempfile::tempdir().unwrap();

@@ -8,6 +8,7 @@ mod cli;
 mod corpus;
 mod named_ports;
 mod random;
+mod realistic;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
