@@ -496,6 +496,29 @@ impl Reader<'_> {
         self.diagnostics.push(d);
     }
 
+    /// The object as JSON for a typed read, less what the evaluator
+    /// ignores (`status`, `metadata.managedFields`); `None` after an error.
+    fn api_value(&mut self) -> Option<serde_json::Value> {
+        let mut value = match serde_json::to_value(self.value) {
+            Ok(v) => v,
+            Err(e) => {
+                let problem = format!("cannot be read: {e}");
+                self.error("", problem, "write the object as the API defines it");
+                return None;
+            }
+        };
+        if let Some(map) = value.as_object_mut() {
+            map.remove("status");
+            if let Some(meta) = map
+                .get_mut("metadata")
+                .and_then(serde_json::Value::as_object_mut)
+            {
+                meta.remove("managedFields");
+            }
+        }
+        Some(value)
+    }
+
     fn error(&mut self, path: &str, problem: String, help: &str) {
         let d = Diagnostic::new(
             codes::MANIFEST_FIELD,
@@ -961,26 +984,15 @@ impl Reader<'_> {
         if self.name(NameRule::Subdomain, self.kind).is_err() {
             return;
         }
-        let mut value = match serde_json::to_value(self.value) {
-            Ok(v) => v,
-            Err(e) => {
-                self.error(
-                    "",
-                    format!("cannot be read: {e}"),
-                    "write the object as the API defines it",
-                );
-                return;
-            }
+        let Some(mut value) = self.api_value() else {
+            return;
         };
         if let Some(map) = value.as_object_mut() {
-            // What the evaluator ignores, dropped before the typed read;
-            // the object is cluster-scoped (a namespace is ignored).
-            map.remove("status");
+            // The object is cluster-scoped: a namespace is ignored.
             if let Some(meta) = map
                 .get_mut("metadata")
                 .and_then(serde_json::Value::as_object_mut)
             {
-                meta.remove("managedFields");
                 meta.remove("namespace");
             }
             map.insert("apiVersion".into(), api_version.into());
@@ -1118,21 +1130,14 @@ impl Reader<'_> {
             }
             return;
         }
-        let mut value = match serde_json::to_value(self.value) {
-            Ok(v) => v,
-            Err(e) => {
-                let problem = format!("cannot be read: {e}");
-                self.error("", problem, "write the object as the API defines it");
-                return;
-            }
+        let Some(mut value) = self.api_value() else {
+            return;
         };
         if let Some(map) = value.as_object_mut() {
-            map.remove("status");
             if let Some(meta) = map
                 .get_mut("metadata")
                 .and_then(serde_json::Value::as_object_mut)
             {
-                meta.remove("managedFields");
                 meta.insert("namespace".into(), namespace.clone().into());
             }
             if let Some(spec) = map

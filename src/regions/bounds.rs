@@ -99,16 +99,21 @@ pub(super) fn pod_positions(index: &Index) -> Vec<std::net::IpAddr> {
 /// An address of `[start, end]` for a pod: one of a common pod range when
 /// the stretch holds one, else as [`pick`].
 fn pick_pod(family: Cidr, start: u128, end: u128) -> u128 {
-    let pod = if family.is_ipv4() {
-        u128::from(u32::from(Ipv4Addr::new(10, 244, 1, 7)))
+    let pod = (
+        Ipv4Addr::new(10, 244, 1, 7),
+        Ipv6Addr::new(0xfd00, 0x10, 0x244, 1, 0, 0, 0, 7),
+    );
+    preferred(family, start, end, pod).unwrap_or_else(|| pick(family, start, end))
+}
+
+/// The family's address of `preferred` when `[start, end]` holds it.
+fn preferred(family: Cidr, start: u128, end: u128, (v4, v6): (Ipv4Addr, Ipv6Addr)) -> Option<u128> {
+    let address = if family.is_ipv4() {
+        u128::from(u32::from(v4))
     } else {
-        u128::from(Ipv6Addr::new(0xfd00, 0x10, 0x244, 1, 0, 0, 0, 7))
+        u128::from(v6)
     };
-    if (start..=end).contains(&pod) {
-        pod
-    } else {
-        pick(family, start, end)
-    }
+    (start..=end).contains(&address).then_some(address)
 }
 
 /// One address per stretch of the block (minus its excepts) that no bound
@@ -155,12 +160,11 @@ pub fn addresses(block: &IpBlock, index: &Index) -> Vec<Representative> {
 /// An address of `[start, end]` that reads well in a message: a well-known
 /// public address when the stretch holds one, else not the network address.
 fn pick(cidr: Cidr, start: u128, end: u128) -> u128 {
-    let public = if cidr.is_ipv4() {
-        u128::from(u32::from(Ipv4Addr::new(8, 8, 8, 8)))
-    } else {
-        u128::from(Ipv6Addr::new(0x2001, 0x4860, 0x4860, 0, 0, 0, 0, 0x8888))
-    };
-    if (start..=end).contains(&public) {
+    let public = (
+        Ipv4Addr::new(8, 8, 8, 8),
+        Ipv6Addr::new(0x2001, 0x4860, 0x4860, 0, 0, 0, 0, 0x8888),
+    );
+    if let Some(public) = preferred(cidr, start, end, public) {
         public
     } else if end - start >= 2 {
         start + 1
