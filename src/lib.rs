@@ -429,11 +429,10 @@ fn compose(
             if let Err(e) = set.extend_from_slice(&emitted.policies) {
                 unevaluable = Some(e.to_string());
             }
-            index.add(set.views_after(first));
             if let Err(e) = set.extend_cilium(&names.policies) {
                 unevaluable = Some(e.to_string());
             }
-            index.add_cilium(&names.policies);
+            index.add(set.views_after(first));
         }
         if check || options.keep_provenance {
             provenance.policies.extend(emitted.provenance.policies);

@@ -75,6 +75,7 @@ impl CompiledPolicy {
             ingress: None,
             // A policy without egress rules isolates nothing (npc writes none).
             egress: (!egress.is_empty()).then_some(egress),
+            dns_rules: dns_rules(policy),
         })
     }
 }
@@ -198,6 +199,44 @@ fn egress_rule(
     }
 }
 
+/// The texts of the policy's DNS rules, in lower case without a trailing
+/// dot (the compiled rules check their form).
+fn dns_rules(policy: &CiliumNetworkPolicy) -> Vec<String> {
+    let mut out: Vec<String> = policy
+        .spec
+        .egress
+        .iter()
+        .flat_map(|r| r.to_ports.iter().flatten())
+        .flat_map(|p| p.rules.iter().flat_map(|l7| &l7.dns))
+        .filter_map(|d| d.match_name.as_deref().or(d.match_pattern.as_deref()))
+        .map(|text| text.trim_end_matches('.').to_ascii_lowercase())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether a DNS rule's text (`matchName`, or `matchPattern` where `*`
+/// alone matches every name and elsewhere stands for any characters but a
+/// dot) matches `name`; both in lower case without a trailing dot.
+pub(crate) fn dns_rule_matches(rule: &str, name: &str) -> bool {
+    if rule == "*" {
+        return true;
+    }
+    match rule.split_once('*') {
+        None => rule == name,
+        Some((head, tail)) => {
+            let Some(rest) = name.strip_prefix(head) else {
+                return false;
+            };
+            // `*` takes no dot: try every split within the first label.
+            (0..=rest.len())
+                .take_while(|&i| i == 0 || rest.get(..i).is_some_and(|p| !p.contains('.')))
+                .any(|i| rest.get(i..).is_some_and(|r| dns_rule_matches(tail, r)))
+        }
+    }
+}
+
 /// `toPorts` as NetworkPolicy ports; the DNS rule npc writes narrows no
 /// connection, any other layer 7 rule is not modelled.
 fn port_rules(rule: &cilium::EgressRule, path: &str, sink: &mut ErrorSink<'_>) -> RulePorts {
@@ -290,6 +329,19 @@ fn compile(sel: &LabelSelector, path: &str, sink: &mut ErrorSink<'_>) -> Selecto
 
 #[cfg(test)]
 mod tests {
+    use super::dns_rule_matches as glob;
+
+    #[test]
+    fn dns_rules_match_as_cilium_reads_them() {
+        assert!(glob("*", "api.stripe.com"));
+        assert!(glob("*.stripe.com", "api.stripe.com"));
+        assert!(!glob("*.stripe.com", "a.b.stripe.com"));
+        assert!(!glob("*.stripe.com", "stripe.com"));
+        assert!(glob("api.stripe.com", "api.stripe.com"));
+        assert!(glob("api*.example.com", "api-v2.example.com"));
+        assert!(!glob("api.stripe.com", "api.stripe.co"));
+    }
+
     use super::super::{Endpoint, Pod, PolicySet, Protocol};
     use crate::k8s::cilium::CiliumNetworkPolicy;
     use crate::k8s::DnsName;

@@ -80,6 +80,11 @@ pub struct CompiledPolicy {
     pub(crate) ingress: Option<Rules>,
     /// `Some` when the policy isolates egress of the pods it selects.
     pub(crate) egress: Option<Rules>,
+    /// A CiliumNetworkPolicy's DNS rules (`toPorts[].rules.dns`): the
+    /// `matchName` and `matchPattern` texts, in lower case without a
+    /// trailing dot. They send lookups through Cilium's proxy and narrow no
+    /// connection; empty for every other kind.
+    pub(crate) dns_rules: Vec<String>,
 }
 
 impl Peer {
@@ -193,6 +198,7 @@ impl CompiledPolicy {
             pod_selector,
             ingress,
             egress,
+            dns_rules: Vec::new(),
         })
     }
 }

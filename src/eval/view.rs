@@ -127,6 +127,16 @@ impl<'a> PolicyView<'a> {
         self.policy.selects(pod)
     }
 
+    /// Whether one of the policy's DNS rules (a CiliumNetworkPolicy's
+    /// `toPorts[].rules.dns`) sends the lookups of `name` through Cilium's
+    /// proxy. `name` is in lower case without a trailing dot.
+    pub fn proxies_lookup(&self, name: &str) -> bool {
+        self.policy
+            .dns_rules
+            .iter()
+            .any(|rule| super::cilium::dns_rule_matches(rule, name))
+    }
+
     /// Whether the policy isolates `direction` of the pods it selects, after
     /// `policyTypes` defaulting.
     pub fn isolates(&self, direction: Direction) -> bool {

@@ -83,14 +83,13 @@ impl Index {
     }
 
     /// Adds what more policies can tell apart, read through the
-    /// evaluator's views (NetworkPolicies: a CiliumNetworkPolicy is added
-    /// by [`Index::add_cilium`]).
+    /// evaluator's views.
     pub fn add<'a>(&mut self, policies: impl IntoIterator<Item = PolicyView<'a>>) {
         for policy in policies {
-            if policy.kind() != PolicyKind::NetworkPolicy {
-                continue;
+            match policy.kind() {
+                PolicyKind::NetworkPolicy => self.targets.add(&policy),
+                PolicyKind::Cilium => self.add_cilium_ports(&policy),
             }
-            self.targets.add(&policy);
             let ns = policy.namespace().to_string();
             self.namespace_names.insert(ns.clone());
             self.pods_by_namespace
@@ -111,7 +110,9 @@ impl Index {
     fn add_peer(&mut self, ns: &str, peer: PeerKind<'_>) {
         match peer {
             PeerKind::Ip(block) => self.bounds.add_block(block),
-            PeerKind::Name(_) => {}
+            PeerKind::Name(name) => {
+                self.names.insert(name.clone());
+            }
             PeerKind::Pods {
                 namespaces: None,
                 pods,

@@ -12,90 +12,24 @@
 //! pattern stands for the names the policies name that it covers, and for
 //! one more name it covers that the policies do not name.
 
-use k8s_openapi::api::networking::v1::IPBlock;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-
 use super::bounds::addresses;
-use super::index::named;
+use super::port_classes::PortUse;
 use super::representative::{Kind, Representative};
-use super::{selector, Index};
-use crate::eval::Endpoint;
-use crate::k8s::cilium::{self, CiliumNetworkPolicy};
-use crate::k8s::{Cidr, DnsName, IpBlock, Protocol, NAMESPACE_NAME_LABEL};
+use super::Index;
+use crate::eval::{Endpoint, PolicyView};
+use crate::k8s::{Cidr, Direction, DnsName, IpBlock};
 
 impl Index {
-    /// Adds what CiliumNetworkPolicies can tell apart.
-    pub fn add_cilium(&mut self, policies: &[CiliumNetworkPolicy]) {
-        for policy in policies {
-            let ns = policy.namespace().to_string();
-            self.namespace_names.insert(ns.clone());
-            if let Ok(parts) = cilium::split_selector(&policy.spec.endpoint_selector) {
-                self.pods_by_namespace
-                    .entry(ns.clone())
-                    .or_default()
-                    .insert(selector(&parts.pods));
+    /// The numbered ports of a CiliumNetworkPolicy's egress rules, which
+    /// split the classes in which destinations declare named ports
+    /// (over-approximated: for every pod).
+    pub(super) fn add_cilium_ports(&mut self, policy: &PolicyView<'_>) {
+        for rule in policy.rules(Direction::Egress) {
+            let mut uses = PortUse::default();
+            for entry in rule.port_entries().into_iter().flatten() {
+                uses.add_entry(entry);
             }
-            for rule in &policy.spec.egress {
-                // Numbered ports split the classes in which destinations
-                // declare named ports (over-approximated: for every pod).
-                let mut uses = super::port_classes::PortUse::default();
-                for port_rule in rule.to_ports.iter().flatten() {
-                    for p in &port_rule.ports {
-                        let Ok(n) = p.port.parse::<u16>() else {
-                            continue;
-                        };
-                        let protocols: &[Protocol] = match p.protocol.as_str() {
-                            "UDP" => &[Protocol::Udp],
-                            "SCTP" => &[Protocol::Sctp],
-                            "TCP" => &[Protocol::Tcp],
-                            _ => &[Protocol::Tcp, Protocol::Udp, Protocol::Sctp],
-                        };
-                        for protocol in protocols {
-                            uses.add_numbered(*protocol, n, n);
-                        }
-                    }
-                }
-                self.targets.add_everywhere(uses);
-                for entry in rule.to_cidr_set.iter().flatten() {
-                    self.bounds.add(&IPBlock {
-                        cidr: entry.cidr.clone(),
-                        except: entry.except.clone(),
-                    });
-                }
-                for entry in rule.to_fqdns.iter().flatten() {
-                    let text = entry.match_name.as_ref().or(entry.match_pattern.as_ref());
-                    if let Some(Ok(name)) = text.map(|t| DnsName::parse(t)) {
-                        self.names.insert(name);
-                    }
-                }
-                for sel in rule.to_endpoints.iter().flatten() {
-                    self.add_cilium_peer(&ns, sel);
-                }
-            }
-        }
-    }
-
-    /// A `toEndpoints` selector, as the pod selector of the namespaces it
-    /// reaches (the policy's own namespace when it names none).
-    fn add_cilium_peer(&mut self, own: &str, sel: &LabelSelector) {
-        let Ok(parts) = cilium::split_selector(sel) else {
-            return;
-        };
-        let pods = selector(&parts.pods);
-        let mut namespaces = selector(&parts.namespace);
-        if !parts.names_namespace {
-            namespaces
-                .match_labels
-                .insert(NAMESPACE_NAME_LABEL.to_string(), own.to_string());
-        }
-        if let Some(name) = named(&namespaces) {
-            let name = name.to_string();
-            self.namespace_names.insert(name.clone());
-            self.pods_by_namespace.entry(name).or_default().insert(pods);
-            self.intern(namespaces);
-        } else {
-            let id = self.intern(namespaces);
-            self.pods_by_selector.entry(id).or_default().insert(pods);
+            self.targets.add_everywhere(uses);
         }
     }
 

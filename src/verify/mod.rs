@@ -50,8 +50,7 @@ pub fn expectations(
     });
     match set {
         Ok(set) => {
-            let mut index = regions::Index::of(&set);
-            index.add_cilium(cilium);
+            let index = regions::Index::of(&set);
             expectations_in(program, &set, &index, provenance, sources)
         }
         Err(e) => {
