@@ -65,9 +65,11 @@ setup_neovim() {
   command -v nvim >/dev/null || { apt-get update; apt-get install -y neovim; }
 }
 
-# The language server the editor tests talk to.
+# The language server the editor tests talk to (the release build, which
+# scripts/test.sh has built already; a debug build would compile every
+# dependency again, at the test profile's other optimization level).
 setup_npc() {
-  cargo build --quiet --locked --bin npc
+  cargo build --quiet --locked --release --bin npc
 }
 
 echo "== setup"
@@ -75,7 +77,7 @@ setup_node
 setup_tree_sitter
 setup_neovim
 setup_npc
-export PATH="$root/target/debug:$tools/bin:$editors/vscode/node_modules/.bin:$PATH"
+export PATH="$root/target/release:$tools/bin:$editors/vscode/node_modules/.bin:$PATH"
 export TREE_SITTER_DIR="$tools/tree-sitter"
 export TREE_SITTER_LIBDIR="$tools/tree-sitter/lib"
 
@@ -115,7 +117,7 @@ textmate_snapshots() {
 
 vscode_extension() {
   cd "$editors/vscode"
-  NPC_BIN="$root/target/debug/npc" node --test test/extension.test.js
+  NPC_BIN="$root/target/release/npc" node --test test/extension.test.js
 }
 
 # `package.sh --install` where VS Code's `code` is missing: a clear error
