@@ -348,8 +348,7 @@ impl<'p> Plan<'p> {
                     let entry = &mut o.get_mut().1;
                     // Equal numbers are equal ports; different numbers
                     // are different ports.
-                    if entry.ports_number != Some(ports_number) && entry.ports.as_ref() != ports
-                    {
+                    if entry.ports_number != Some(ports_number) && entry.ports.as_ref() != ports {
                         entry.ports = Cow::Owned(entry.ports.union(ports));
                         entry.ports_number = None;
                     }

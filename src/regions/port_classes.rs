@@ -259,9 +259,7 @@ impl PortTargets {
                             self.push_namespace_target(name, target(Rc::clone(&pods)));
                         }
                     }
-                    None => self
-                        .by_selector
-                        .push((namespaces.clone(), target(pods))),
+                    None => self.by_selector.push((namespaces.clone(), target(pods))),
                 }
             }
         }
@@ -272,7 +270,8 @@ impl PortTargets {
         match self.by_namespace.get_mut(namespace) {
             Some(list) => list.push(target),
             None => {
-                self.by_namespace.insert(namespace.to_string(), vec![target]);
+                self.by_namespace
+                    .insert(namespace.to_string(), vec![target]);
             }
         }
     }
