@@ -119,22 +119,25 @@ pub struct Plan<'p> {
 
 /// Every distinct peer of a program is numbered (equal peers, one number),
 /// and so is every distinct pod selector of its pod peers (the pods a policy
-/// applies to).
+/// applies to), and every distinct set of ports of its destinations.
 #[derive(Clone, Copy)]
 struct PeerNumber {
     peer: u32,
     pods: u32,
+    /// The destination's ports (`u32::MAX` for a source).
+    ports: u32,
 }
 
-/// Numbers peers and pod selectors while a plan is made.
+/// Numbers peers, pod selectors and port sets while a plan is made.
 #[derive(Default)]
 struct Numbering<'p> {
     peers: HashMap<&'p Peer, u32>,
     pods: HashMap<&'p Selector, u32>,
+    ports: HashMap<&'p Ports, u32>,
 }
 
 impl<'p> Numbering<'p> {
-    fn number(&mut self, peer: &'p Peer) -> PeerNumber {
+    fn number(&mut self, peer: &'p Peer, ports: Option<&'p Ports>) -> PeerNumber {
         let next = self.peers.len() as u32;
         let id = *self.peers.entry(peer).or_insert(next);
         let pods = match peer {
@@ -144,7 +147,18 @@ impl<'p> Numbering<'p> {
             }
             Peer::Ip(_) | Peer::Name(_) => u32::MAX,
         };
-        PeerNumber { peer: id, pods }
+        let ports = match ports {
+            Some(ports) => {
+                let next = self.ports.len() as u32;
+                *self.ports.entry(ports).or_insert(next)
+            }
+            None => u32::MAX,
+        };
+        PeerNumber {
+            peer: id,
+            pods,
+            ports,
+        }
     }
 }
 
@@ -152,6 +166,9 @@ impl<'p> Numbering<'p> {
 /// have one origin: no allocation for it).
 struct Entry<'p> {
     ports: Cow<'p, Ports>,
+    /// The number of `ports` while it is one destination's (borrowed);
+    /// `None` once it is the union of several.
+    ports_number: Option<u32>,
     origin: Origin,
     more_origins: Vec<Origin>,
 }
@@ -181,11 +198,13 @@ impl<'p> Plan<'p> {
         let mut numbering = Numbering::default();
         for rule in &program.rules {
             plan.first_number.push(plan.numbers.len());
-            let peers = rule
-                .sources
-                .iter()
-                .chain(rule.destinations.iter().map(|(p, _)| p));
-            plan.numbers.extend(peers.map(|p| numbering.number(p)));
+            let sources = rule.sources.iter().map(|p| (p, None));
+            let destinations = rule.destinations.iter().map(|(p, ports)| (p, Some(ports)));
+            plan.numbers.extend(
+                sources
+                    .chain(destinations)
+                    .map(|(p, ports)| numbering.number(p, ports)),
+            );
         }
         for (i, rule) in program.rules.iter().enumerate() {
             let produced = plan.place(&index, i, rule);
@@ -308,7 +327,7 @@ impl<'p> Plan<'p> {
         let mut add = |pods: Option<(u32, &'p Selector)>,
                        direction: Direction,
                        (id, peer): (u32, &'p Peer),
-                       ports: &'p Ports,
+                       (ports_number, ports): (u32, &'p Ports),
                        origin: Origin| {
             let list = lists
                 .entry((pods.map(|(n, _)| n), direction))
@@ -319,6 +338,7 @@ impl<'p> Plan<'p> {
                         peer,
                         Entry {
                             ports: Cow::Borrowed(ports),
+                            ports_number: Some(ports_number),
                             origin,
                             more_origins: Vec::new(),
                         },
@@ -326,8 +346,11 @@ impl<'p> Plan<'p> {
                 }
                 btree_map::Entry::Occupied(mut o) => {
                     let entry = &mut o.get_mut().1;
-                    if entry.ports.as_ref() != ports {
+                    // Equal numbers are equal ports; different numbers
+                    // are different ports.
+                    if entry.ports_number != Some(ports_number) && entry.ports.as_ref() != ports {
                         entry.ports = Cow::Owned(entry.ports.union(ports));
+                        entry.ports_number = None;
                     }
                     if entry.origin != origin {
                         entry.more_origins.push(origin);
@@ -363,7 +386,13 @@ impl<'p> Plan<'p> {
                         .zip(destinations)
                         .filter(|((dst, _), _)| !dst.is_name())
                     {
-                        add(policy, Direction::Egress, (d.peer, dst), ports, rule.origin);
+                        add(
+                            policy,
+                            Direction::Egress,
+                            (d.peer, dst),
+                            (d.ports, ports),
+                            rule.origin,
+                        );
                     }
                 }
                 Direction::Ingress => {
@@ -378,7 +407,7 @@ impl<'p> Plan<'p> {
                             Some((n.pods, pods)),
                             Direction::Ingress,
                             (s.peer, src),
-                            ports,
+                            (n.ports, ports),
                             rule.origin,
                         );
                     }
@@ -498,20 +527,53 @@ fn covered<'a, 'p: 'a>(
 /// Peers with identical ports share one rule, and its peers are compacted.
 /// Exact: a peer is allowed on a port iff some entry for that peer allowed
 /// it, and compaction neither adds nor removes a pod.
+///
+/// Entries are grouped by the number of their ports first (a gateway's
+/// 1,430 entries have a few port sets), then the groups by value (a union
+/// of several has no number), so port sets are compared once per group,
+/// not once per entry. The rules come out in the order of their ports.
 fn merge<'p>(
     entries: impl Iterator<Item = (&'p Peer, Entry<'p>)>,
     workload_label: &str,
 ) -> Vec<RuleSet> {
-    let mut by_ports: BTreeMap<Cow<'p, Ports>, (Vec<&'p Peer>, BTreeSet<Origin>)> = BTreeMap::new();
+    type Group<'p> = (Cow<'p, Ports>, Vec<&'p Peer>, BTreeSet<Origin>);
+    let mut groups: Vec<Group<'p>> = Vec::new();
+    let mut by_number: BTreeMap<u32, usize> = BTreeMap::new();
     for (peer, entry) in entries {
-        let group = by_ports.entry(entry.ports).or_default();
-        group.0.push(peer);
-        group.1.insert(entry.origin);
-        group.1.extend(entry.more_origins);
+        let at = match entry.ports_number {
+            Some(number) => match by_number.entry(number) {
+                btree_map::Entry::Occupied(o) => *o.get(),
+                btree_map::Entry::Vacant(v) => {
+                    groups.push((entry.ports, Vec::new(), BTreeSet::new()));
+                    *v.insert(groups.len() - 1)
+                }
+            },
+            None => {
+                groups.push((entry.ports, Vec::new(), BTreeSet::new()));
+                groups.len() - 1
+            }
+        };
+        if let Some(group) = groups.get_mut(at) {
+            group.1.push(peer);
+            group.2.insert(entry.origin);
+            group.2.extend(entry.more_origins);
+        }
+    }
+    // Unions equal to each other or to a numbered set are one rule.
+    groups.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut by_ports: Vec<Group<'p>> = Vec::with_capacity(groups.len());
+    for group in groups {
+        match by_ports.last_mut() {
+            Some(last) if last.0 == group.0 => {
+                last.1.extend(group.1);
+                last.2.extend(group.2);
+            }
+            _ => by_ports.push(group),
+        }
     }
     by_ports
         .into_iter()
-        .map(|(ports, (peers, origins))| RuleSet {
+        .map(|(ports, peers, origins)| RuleSet {
             peers: compact::compact(peers, workload_label),
             ports: ports.into_owned(),
             origins,

@@ -91,11 +91,10 @@ impl Index {
                 PolicyKind::Cilium => self.add_cilium_ports(&policy),
             }
             let ns = policy.namespace().to_string();
-            self.namespace_names.insert(ns.clone());
-            self.pods_by_namespace
-                .entry(ns.clone())
-                .or_default()
-                .insert(policy.pod_selector().clone());
+            if !self.namespace_names.contains(&ns) {
+                self.namespace_names.insert(ns.clone());
+            }
+            self.add_pods_of(&ns, policy.pod_selector());
             for direction in [Direction::Ingress, Direction::Egress] {
                 for rule in policy.rules(direction) {
                     for peer in rule.peers() {
@@ -116,30 +115,40 @@ impl Index {
             PeerKind::Pods {
                 namespaces: None,
                 pods,
-            } => {
-                self.pods_by_namespace
-                    .entry(ns.to_string())
-                    .or_default()
-                    .insert(pods.clone());
-            }
+            } => self.add_pods_of(ns, pods),
             PeerKind::Pods {
                 namespaces: Some(n),
                 pods,
             } => {
                 if let Some(name) = named(n) {
-                    self.namespace_names.insert(name.to_string());
-                    self.pods_by_namespace
-                        .entry(name.to_string())
-                        .or_default()
-                        .insert(pods.clone());
-                    self.intern(n.clone());
+                    if !self.namespace_names.contains(name) {
+                        self.namespace_names.insert(name.to_string());
+                    }
+                    self.add_pods_of(name, pods);
+                    self.intern_ref(n);
                 } else {
-                    let id = self.intern(n.clone());
-                    self.pods_by_selector
-                        .entry(id)
-                        .or_default()
-                        .insert(pods.clone());
+                    let id = self.intern_ref(n);
+                    let set = self.pods_by_selector.entry(id).or_default();
+                    if !set.contains(pods) {
+                        set.insert(pods.clone());
+                    }
                 }
+            }
+        }
+    }
+
+    /// Adds a pod selector that concerns pods of namespace `ns` (cloned
+    /// only when it is new: most peers repeat one already seen).
+    fn add_pods_of(&mut self, ns: &str, pods: &Selector) {
+        match self.pods_by_namespace.get_mut(ns) {
+            Some(set) => {
+                if !set.contains(pods) {
+                    set.insert(pods.clone());
+                }
+            }
+            None => {
+                self.pods_by_namespace
+                    .insert(ns.to_string(), BTreeSet::from([pods.clone()]));
             }
         }
     }
@@ -287,6 +296,21 @@ impl Index {
         if let Some(&id) = self.namespace_selector_ids.get(&n) {
             return id;
         }
+        self.register(n)
+    }
+
+    /// [`Index::intern`] of a borrowed selector, cloned only when first
+    /// seen (peer compaction makes namespace selectors long, and every
+    /// policy of a namespace repeats them).
+    pub(super) fn intern_ref(&mut self, n: &Selector) -> usize {
+        if let Some(&id) = self.namespace_selector_ids.get(n) {
+            return id;
+        }
+        self.register(n.clone())
+    }
+
+    /// Registers a selector not seen before.
+    fn register(&mut self, n: Selector) -> usize {
         let id = self.namespace_selectors.len();
         if named(&n).is_none() {
             match names_of(&n) {

@@ -116,7 +116,9 @@ pub struct PortTargets {
 /// admits.
 #[derive(Clone, Debug)]
 struct Target {
-    pods: Selector,
+    /// Shared by the targets of one peer (a peer naming many namespaces
+    /// is one target per name).
+    pods: Rc<Selector>,
     ports: Rc<PortUse>,
     admits: Rc<Admits>,
 }
@@ -186,7 +188,7 @@ impl PortTargets {
     /// Adds the rules with ports of one more policy.
     pub fn add(&mut self, policy: &PolicyView<'_>) {
         let ns = policy.namespace().to_string();
-        let selected = policy.pod_selector().clone();
+        let selected = Rc::new(policy.pod_selector().clone());
         let uses = |rule: &RuleView<'_>| -> PortUse {
             let mut uses = PortUse::default();
             rule.port_entries()
@@ -212,7 +214,7 @@ impl PortTargets {
                 })
                 .collect();
             let target = Target {
-                pods: selected.clone(),
+                pods: Rc::clone(&selected),
                 ports: Rc::new(ports),
                 admits: Rc::new(Admits::From {
                     namespace: ns.clone(),
@@ -231,41 +233,45 @@ impl PortTargets {
             }
             let admits = Rc::new(Admits::Selected {
                 namespace: ns.clone(),
-                pods: selected.clone(),
+                pods: Selector::clone(&selected),
             });
-            let target = |pods: Selector| Target {
+            let target = |pods: Rc<Selector>| Target {
                 pods,
                 ports: Rc::clone(&ports),
                 admits: Rc::clone(&admits),
             };
             if rule.matches_all_peers() {
-                self.everywhere.push(target(Selector::default()));
+                self.everywhere.push(target(Rc::new(Selector::default())));
                 continue;
             }
             for peer in rule.peers() {
                 let PeerKind::Pods { namespaces, pods } = peer.kind() else {
                     continue;
                 };
+                let pods = Rc::new(pods.clone());
                 let Some(namespaces) = namespaces else {
-                    self.by_namespace
-                        .entry(ns.clone())
-                        .or_default()
-                        .push(target(pods.clone()));
+                    self.push_namespace_target(&ns, target(pods));
                     continue;
                 };
                 match listed_names(namespaces) {
                     Some(list) => {
                         for name in list {
-                            self.by_namespace
-                                .entry(name)
-                                .or_default()
-                                .push(target(pods.clone()));
+                            self.push_namespace_target(name, target(Rc::clone(&pods)));
                         }
                     }
-                    None => self
-                        .by_selector
-                        .push((namespaces.clone(), target(pods.clone()))),
+                    None => self.by_selector.push((namespaces.clone(), target(pods))),
                 }
+            }
+        }
+    }
+
+    /// Adds a target about pods of one namespace (its key allocated once).
+    fn push_namespace_target(&mut self, namespace: &str, target: Target) {
+        match self.by_namespace.get_mut(namespace) {
+            Some(list) => list.push(target),
+            None => {
+                self.by_namespace
+                    .insert(namespace.to_string(), vec![target]);
             }
         }
     }
@@ -278,7 +284,7 @@ impl PortTargets {
             return;
         }
         self.everywhere.push(Target {
-            pods: Selector::default(),
+            pods: Rc::new(Selector::default()),
             ports: Rc::new(ports),
             admits: Rc::new(Admits::From {
                 namespace: String::new(),
@@ -330,14 +336,14 @@ impl PortTargets {
 /// The namespace names a selector can match when it lists them
 /// (`kubernetes.io/metadata.name` in matchLabels or `In`); `None` when it
 /// may match any name.
-fn listed_names(sel: &Selector) -> Option<Vec<String>> {
+fn listed_names(sel: &Selector) -> Option<Vec<&str>> {
     if let Some(name) = sel.match_labels.get(NAMESPACE_NAME_LABEL) {
-        return Some(vec![name.clone()]);
+        return Some(vec![name.as_str()]);
     }
     sel.expressions
         .iter()
         .find(|r| r.key == NAMESPACE_NAME_LABEL && r.operator == Operator::In)
-        .map(|r| r.values.iter().cloned().collect())
+        .map(|r| r.values.iter().map(String::as_str).collect())
 }
 
 /// Numbers that every numbered entry treats alike: stretches (inclusive)
