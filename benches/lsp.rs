@@ -10,6 +10,15 @@
 //! - `lsp/didChange`: the server in this process: one `didChange` (a port
 //!   number edited), then a request; the answer comes after the re-check
 //!   and after the diagnostics are published.
+//!
+//! Instruction counts: with `NPC_LSP_EDITS=N` set, the binary makes N such
+//! edits through the server and exits, without criterion, so that
+//! `valgrind --tool=callgrind` of N = 5 and N = 1 differ by four re-checks:
+//!
+//! ```text
+//! cargo bench --bench lsp --no-run   # prints the binary's path
+//! NPC_LSP_EDITS=5 valgrind --tool=callgrind target/release/deps/lsp-HASH
+//! ```
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -17,7 +26,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 use lsp_server::{Connection, Message, Notification, Request, RequestId};
 use serde_json::json;
 
@@ -79,27 +88,65 @@ fn analyze(c: &mut Criterion) {
     });
 }
 
-fn did_change(c: &mut Criterion) {
-    let (text, at) = program();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("policies.npl");
-    std::fs::write(&path, &text).unwrap();
-    let uri = lsp_types::Url::from_file_path(&path).unwrap().to_string();
-    let line = text[..at].matches('\n').count() as u32;
-    let ch = (at - text[..at].rfind('\n').map_or(0, |i| i + 1)) as u32;
+/// The server on a thread of this process, with the program open.
+struct Session {
+    client: Connection,
+    thread: std::thread::JoinHandle<Result<(), String>>,
+    uri: String,
+    line: u32,
+    ch: u32,
+    id: i32,
+    version: i32,
+    _dir: tempfile::TempDir,
+}
 
-    let (server, client) = Connection::memory();
-    let thread = std::thread::spawn(move || npc::lsp::serve(&server));
-    let mut id = 0;
-    let mut request = |method: &str, params: serde_json::Value| {
-        id += 1;
-        client
+impl Session {
+    fn start() -> Session {
+        let (text, at) = program();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("policies.npl");
+        std::fs::write(&path, &text).unwrap();
+        let uri = lsp_types::Url::from_file_path(&path).unwrap().to_string();
+        let line = text[..at].matches('\n').count() as u32;
+        let ch = (at - text[..at].rfind('\n').map_or(0, |i| i + 1)) as u32;
+        let (server, client) = Connection::memory();
+        let thread = std::thread::spawn(move || npc::lsp::serve(&server));
+        let mut session = Session {
+            client,
+            thread,
+            uri,
+            line,
+            ch,
+            id: 0,
+            version: 1,
+            _dir: dir,
+        };
+        session.request(
+            "initialize",
+            json!({"processId": null, "rootUri": null, "capabilities": {}}),
+        );
+        session.notify("initialized", json!({}));
+        let uri = session.uri.clone();
+        session.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "npl", "version": 1, "text": text}}),
+        );
+        assert_eq!(session.request("npc/sync", json!(null)), 1);
+        session
+    }
+
+    /// Sends a request; returns how many diagnostics were published before
+    /// its answer.
+    fn request(&mut self, method: &str, params: serde_json::Value) -> usize {
+        self.id += 1;
+        let id = self.id;
+        self.client
             .sender
             .send(Request::new(RequestId::from(id), method.to_string(), params).into())
             .unwrap();
         let mut published = 0;
         loop {
-            match client.receiver.recv().unwrap() {
+            match self.client.receiver.recv().unwrap() {
                 Message::Response(r) if r.id == RequestId::from(id) => return published,
                 Message::Notification(n) if n.method == "textDocument/publishDiagnostics" => {
                     published += 1
@@ -107,46 +154,46 @@ fn did_change(c: &mut Criterion) {
                 _ => {}
             }
         }
-    };
-    request(
-        "initialize",
-        json!({"processId": null, "rootUri": null, "capabilities": {}}),
-    );
-    let notify = |method: &str, params: serde_json::Value| {
-        client
+    }
+
+    fn notify(&self, method: &str, params: serde_json::Value) {
+        self.client
             .sender
             .send(Notification::new(method.to_string(), params).into())
             .unwrap();
-    };
-    notify("initialized", json!({}));
-    notify(
-        "textDocument/didOpen",
-        json!({"textDocument": {"uri": uri, "languageId": "npl", "version": 1, "text": text}}),
-    );
-    assert_eq!(request("npc/sync", json!(null)), 1);
-    let mut version = 1;
-    c.bench_function("lsp/didChange", |b| {
-        b.iter(|| {
-            version += 1;
-            let port = if version % 2 == 0 { "81" } else { "80" };
-            notify(
-                "textDocument/didChange",
-                json!({
-                    "textDocument": {"uri": uri, "version": version},
-                    "contentChanges": [{
-                        "range": {"start": {"line": line, "character": ch},
-                                  "end": {"line": line, "character": ch + 2}},
-                        "text": port,
-                    }],
-                }),
-            );
-            // The answer comes after the re-check and its diagnostics.
-            assert_eq!(request("npc/sync", json!(null)), 1);
-        })
-    });
-    request("shutdown", json!(null));
-    notify("exit", json!(null));
-    thread.join().unwrap().unwrap();
+    }
+
+    /// One edit of the port number, and the answer that follows its check.
+    fn edit(&mut self) {
+        self.version += 1;
+        let port = if self.version % 2 == 0 { "81" } else { "80" };
+        let (line, ch) = (self.line, self.ch);
+        self.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": self.uri, "version": self.version},
+                "contentChanges": [{
+                    "range": {"start": {"line": line, "character": ch},
+                              "end": {"line": line, "character": ch + 2}},
+                    "text": port,
+                }],
+            }),
+        );
+        // The answer comes after the re-check and its diagnostics.
+        assert_eq!(self.request("npc/sync", json!(null)), 1);
+    }
+
+    fn stop(mut self) {
+        self.request("shutdown", json!(null));
+        self.notify("exit", json!(null));
+        self.thread.join().unwrap().unwrap();
+    }
+}
+
+fn did_change(c: &mut Criterion) {
+    let mut session = Session::start();
+    c.bench_function("lsp/didChange", |b| b.iter(|| session.edit()));
+    session.stop();
 }
 
 criterion_group! {
@@ -157,4 +204,16 @@ criterion_group! {
         .warm_up_time(Duration::from_secs(2));
     targets = analyze, did_change
 }
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(edits) = std::env::var("NPC_LSP_EDITS") {
+        let mut session = Session::start();
+        for _ in 0..edits.parse::<usize>().unwrap() {
+            session.edit();
+        }
+        session.stop();
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{codes, Applicability, Diagnostic, Diagnostics};
 use crate::source::{FileId, SourceFile, SourceMap, Span, Spanned};
-use crate::syntax::{self, ast};
+use crate::syntax::{self, ast, ParseCache};
 
 /// A program's text before parsing.
 #[derive(Clone, Debug)]
@@ -61,10 +61,22 @@ pub type ReadFile<'a> = &'a dyn Fn(&Path) -> Result<String, crate::files::ReadEr
 
 /// [`load`], with included files read through `read`.
 pub fn load_with(inputs: Vec<Input>, read: ReadFile<'_>) -> Loaded {
+    load_inner(inputs, read, None)
+}
+
+/// [`load_with`], parsing each file through `cache`: an edited file is
+/// parsed again only where it changed since its last parse (the language
+/// server re-checks a program after every edit). The result is the same.
+pub fn load_cached(inputs: Vec<Input>, read: ReadFile<'_>, cache: &mut ParseCache) -> Loaded {
+    load_inner(inputs, read, Some(cache))
+}
+
+fn load_inner(inputs: Vec<Input>, read: ReadFile<'_>, cache: Option<&mut ParseCache>) -> Loaded {
     let mut loader = Loader {
         out: Loaded::default(),
         seen: BTreeMap::new(),
         read,
+        cache,
     };
     for input in inputs {
         let root_dir = input
@@ -95,6 +107,7 @@ struct Loader<'a> {
     /// Canonical path of every file loaded so far, with the span that included it.
     seen: BTreeMap<PathBuf, Option<Span>>,
     read: ReadFile<'a>,
+    cache: Option<&'a mut ParseCache>,
 }
 
 impl Loader<'_> {
@@ -116,8 +129,8 @@ impl Loader<'_> {
                 }
             })
             .map_or_else(|| root_dir.to_path_buf(), canonical);
-        if let Some(key) = key {
-            self.seen.entry(key).or_insert(None);
+        if let Some(key) = &key {
+            self.seen.entry(key.clone()).or_insert(None);
         }
         let id = self.out.sources.add(SourceFile::new(
             input.name,
@@ -130,7 +143,10 @@ impl Loader<'_> {
             .get(id)
             .map(|f| f.text.clone())
             .unwrap_or_default();
-        let (ast, diags) = syntax::parse(id, &text);
+        let (ast, diags) = match (self.cache.as_deref_mut(), &key) {
+            (Some(cache), Some(key)) => cache.parse(key, id, &text),
+            _ => syntax::parse(id, &text),
+        };
         self.out.syntax_errors |= diags.has_errors();
         self.out.diagnostics.extend(diags);
         if let Some(d) = lone_carriage_returns(id, &text) {

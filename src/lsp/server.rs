@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 use crossbeam_channel::{select, unbounded, Receiver, TryRecvError};
@@ -23,6 +23,7 @@ use super::analysis::{self, CheckedProgram};
 use super::convert::Spans;
 use super::position::Encoding;
 use super::workspace::{uri_path, Document, Workspace, MAX_OPEN_BYTES};
+use crate::syntax::ParseCache;
 
 /// The most requests that wait for a check; past that the client is not
 /// read until the check is done (its pipe holds the rest).
@@ -44,6 +45,31 @@ pub struct Server<'c> {
     running: Option<Running>,
     /// Requests that wait for the check of the edits sent before them.
     waiting: VecDeque<Request>,
+    /// The last parse of each program's files, by root: a re-check parses
+    /// again only the statements an edit touched.
+    parses: Arc<Mutex<HashMap<PathBuf, ParseCache>>>,
+}
+
+/// The most programs whose parses are kept for re-checks.
+const MAX_CACHED_PROGRAMS: usize = 16;
+
+/// The parse cache of one program, taken out while it is checked.
+fn take_parses(parses: &Mutex<HashMap<PathBuf, ParseCache>>, root: &Path) -> ParseCache {
+    parses
+        .lock()
+        .ok()
+        .and_then(|mut p| p.remove(root))
+        .unwrap_or_default()
+}
+
+/// Puts a program's parse cache back after a check that ended normally.
+fn keep_parses(parses: &Mutex<HashMap<PathBuf, ParseCache>>, root: PathBuf, cache: ParseCache) {
+    if let Ok(mut p) = parses.lock() {
+        if p.len() >= MAX_CACHED_PROGRAMS {
+            p.clear();
+        }
+        p.insert(root, cache);
+    }
 }
 
 /// A check of some programs on the worker thread.
@@ -82,6 +108,7 @@ impl<'c> Server<'c> {
             encoding,
             workspace,
             analyses: HashMap::new(),
+            parses: Arc::default(),
             dirty: BTreeSet::new(),
             published: HashSet::new(),
             trace,
@@ -327,14 +354,20 @@ impl<'c> Server<'c> {
         let jobs: Vec<(PathBuf, String)> =
             stale.iter().map(|(r, n)| (r.clone(), n.clone())).collect();
         let stop = Arc::clone(&cancel);
+        let parses = Arc::clone(&self.parses);
         let worker = thread::Builder::new()
             .name("lsp-check".to_string())
             .spawn(move || {
                 let cancelled = || stop.load(Ordering::Relaxed);
                 for (root, name) in jobs {
+                    let mut cache = take_parses(&parses, &root);
                     let outcome = catch_unwind(AssertUnwindSafe(|| {
-                        analysis::analyze_until(&root, &name, &buffers, &cancelled)
+                        analysis::analyze_cached(&root, &name, &buffers, &cancelled, &mut cache)
                     }));
+                    // After a panic the cache is dropped, not trusted.
+                    if outcome.is_ok() {
+                        keep_parses(&parses, root.clone(), cache);
+                    }
                     let checked = match outcome {
                         Ok(Some(a)) => Checked::Done(root, Box::new(a)),
                         Ok(None) => Checked::Cancelled(root),

@@ -10,6 +10,7 @@
 //! error on line 2 and an unknown alias on line 9.
 
 pub mod ast;
+mod incremental;
 mod lower;
 mod names;
 pub mod tokens;
@@ -24,6 +25,7 @@ use pest::Parser as _;
 use crate::diagnostic::{codes, Diagnostic, Diagnostics};
 use crate::source::{FileId, Span, Spanned};
 
+pub use incremental::ParseCache;
 pub use names::rule_name;
 
 #[derive(pest_derive::Parser)]

@@ -44,6 +44,7 @@ mod kustomize_traps;
 mod limits;
 mod lint;
 mod lsp_edits;
+mod lsp_incremental;
 mod lsp_limits;
 mod lsp_stdio;
 mod names;

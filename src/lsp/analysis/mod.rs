@@ -23,7 +23,7 @@ use crate::emit::Provenance;
 use crate::ir;
 use crate::load::Input;
 use crate::source::{FileId, SourceMap, Span, Spanned};
-use crate::syntax::ast;
+use crate::syntax::{ast, ParseCache};
 
 pub use complete::{Completion, CompletionKind};
 pub use fixes::Fix;
@@ -117,6 +117,19 @@ pub fn analyze_until(
     files: &dyn Files,
     cancelled: &dyn Fn() -> bool,
 ) -> Option<CheckedProgram> {
+    analyze_cached(root, name, files, cancelled, &mut ParseCache::default())
+}
+
+/// [`analyze_until`], parsing through `cache`, which holds the last parse
+/// of each file of the program: after an edit only the statements it
+/// touched are parsed again. The result is the same as without the cache.
+pub fn analyze_cached(
+    root: &Path,
+    name: &str,
+    files: &dyn Files,
+    cancelled: &dyn Fn() -> bool,
+    cache: &mut ParseCache,
+) -> Option<CheckedProgram> {
     let (text, unreadable) = match files.read(root) {
         Ok(text) => (text, None),
         Err(e) => (String::new(), Some(e)),
@@ -127,7 +140,7 @@ pub fn analyze_until(
         text,
     };
     let read = |p: &Path| files.read(p);
-    let mut loaded = crate::load::load_with(vec![input], &read);
+    let mut loaded = crate::load::load_cached(vec![input], &read, cache);
     if let Some(e) = unreadable {
         loaded
             .diagnostics
