@@ -28,9 +28,11 @@ the two allow exactly the same flows (`equivalent: N workloads, M flows
 checked` on stderr). A namespace NPL cannot express exactly (E104: pods
 isolated while the rest of the namespace is not, a rule whose other side is
 isolated and does not admit it, ...) is named with the flows that differ;
-with --keep-unconvertible its policies are left out of the program and
-written unchanged to that file, and the check covers the program and the
-kept policies together.
+with --keep-unconvertible only the policies whose rules the program cannot
+write are left out of it and written unchanged to that file (the program
+writes the rest of their namespace), and the check covers the program and
+the kept policies together. When a kept policy has the name of one the
+program writes, the program says `set name-prefix = npc-`.
 
 Named ports: a rule on one side that names a port (`grpc`) and a rule on
 the other side that numbers it (`7070`) agree only for pods that declare

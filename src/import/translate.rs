@@ -38,8 +38,8 @@ pub struct Translation {
     pub managed: Vec<String>,
     /// The `allow` statements, in the order they are written.
     pub statements: Vec<StatementId>,
-    /// Namespaces with a policy NPL cannot write at all, and why: they are
-    /// kept unconverted.
+    /// Policies (`ns/name`) NPL cannot write at all, and why: they are kept
+    /// unconverted.
     pub unwritable: BTreeMap<String, Vec<String>>,
     /// Why a namespace may not be written exactly (the check decides).
     pub reasons: BTreeMap<String, Vec<String>>,
@@ -361,16 +361,30 @@ fn workload_ports(manifests: &Manifests, settings: &Settings) -> super::pairs::W
     out
 }
 
-/// The NPL program for the policies of every namespace not in `skip`.
+/// The NPL program for the policies not in `kept` (`ns/name`: they stay
+/// as they are, beside the program).
+///
+/// A kept policy still isolates the pods it selects, and its rules add to
+/// the program's: a namespace is written isolated in a direction when a
+/// policy written isolates it there, and the pods written back as open
+/// (no policy selects them) are those no policy of the input selects,
+/// kept or not, so the program opens nothing a kept policy closes.
+///
+/// `name_prefix`: set when a kept policy has the name of one the program
+/// would emit into its namespace (applying both, one would replace the
+/// other).
 pub fn translate(
     manifests: &Manifests,
-    skip: &BTreeSet<String>,
+    kept: &BTreeSet<String>,
     dropped: &BTreeSet<StatementId>,
+    name_prefix: Option<&str>,
     settings: &Settings,
 ) -> Translation {
     let mut out = Translation::default();
     // Policies by namespace, in input order.
     let mut by_namespace: BTreeMap<&str, Vec<&NetworkPolicy>> = BTreeMap::new();
+    // Every policy that selects some pod, kept or not: what isolates.
+    let mut isolating: BTreeMap<&str, Vec<&NetworkPolicy>> = BTreeMap::new();
     let mut inert: Vec<String> = Vec::new();
     for p in &manifests.policies {
         let selector = p.object.spec.as_ref().and_then(|s| s.pod_selector.as_ref());
@@ -379,7 +393,8 @@ pub fn translate(
             inert.push(p.key());
             continue;
         }
-        if !skip.contains(p.namespace()) {
+        isolating.entry(p.namespace()).or_default().push(&p.object);
+        if !kept.contains(&p.key()) {
             by_namespace
                 .entry(p.namespace())
                 .or_default()
@@ -401,7 +416,8 @@ pub fn translate(
             isolated_namespaces.entry(d).or_default().push(Managed {
                 name: (*ns).to_string(),
                 labels: labels.clone(),
-                open: open_pods(policies, d).unwrap_or_default(),
+                open: open_pods(isolating.get(ns).map_or(&[][..], Vec::as_slice), d)
+                    .unwrap_or_default(),
             });
         }
     }
@@ -436,6 +452,9 @@ pub fn translate(
         ));
     }
     text.push('\n');
+    if let Some(prefix) = name_prefix {
+        text.push_str(&format!("set name-prefix = {prefix}\n\n"));
+    }
     if settings.workload_label != "app" {
         text.push_str(&format!(
             "set workload-label = {}\n\n",
@@ -470,9 +489,14 @@ pub fn translate(
             }
         }
         let mut open_lines: Vec<String> = Vec::new();
+        let all = isolating.get(ns).map_or(&[][..], Vec::as_slice);
         for d in &isolated {
             if !whole.contains(d) {
-                if let Some(terms) = open_pods(policies, *d) {
+                if let Some(terms) = open_pods(all, *d) {
+                    if terms.is_empty() {
+                        // A kept policy isolates the whole namespace.
+                        continue;
+                    }
                     let (exclude, word) = match d {
                         Direction::Ingress => (&egress_isolated, "ingress"),
                         Direction::Egress => (&ingress_isolated, "egress"),
@@ -618,7 +642,7 @@ pub fn translate(
                 }
                 Err(why) => out
                     .unwritable
-                    .entry((*ns).to_string())
+                    .entry(key.clone())
                     .or_default()
                     .push(format!("`{key}`: NPL cannot write {why}")),
             }
