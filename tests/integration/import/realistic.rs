@@ -214,3 +214,44 @@ fn realistic_corpus_imports_exactly_and_readably() {
         "{statements} statements for {input_rules} input rules"
     );
 }
+
+/// A namespace where only some pods are restricted (`role=db` in
+/// `default`) is imported as `isolate ... only`, and the imported
+/// program's build warns only about what is true: the listed pods, not the
+/// whole namespace, lose their outbound connections (W011), and DNS is off
+/// for the egress-isolated pods only (W001).
+#[test]
+fn partly_isolated_namespace_imports_as_isolate_only_with_true_warnings() {
+    let path = root().join("tests/data/import-corpus/28-only-db-restricted.yaml");
+    let manifests = read(&path);
+    let imported = import::import(&manifests, &Settings::default()).unwrap();
+    assert!(
+        imported
+            .text
+            .contains("  isolate ingress, egress only {role=db}\n"),
+        "{}",
+        imported.text
+    );
+    assert!(!imported.text.contains("open for"), "{}", imported.text);
+    let compilation = npc::compile_str("imported.npl", &imported.text);
+    assert!(!compilation.has_errors());
+    let mut warnings: Vec<(&str, String)> = compilation
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.id, d.message.clone()))
+        .collect();
+    warnings.sort();
+    assert_eq!(
+        warnings,
+        vec![
+            (
+                "W001",
+                "the egress-isolated pods of `default` get no DNS".to_string()
+            ),
+            (
+                "W011",
+                "`default` is a namespace Kubernetes itself uses, and the egress of some of its pods is isolated".to_string()
+            ),
+        ]
+    );
+}
