@@ -4,10 +4,12 @@
 //! What comments carry from the input is escaped (`k8s::escape_controls`):
 //! no line break or other control character in a name can end a comment.
 //!
+//! A namespace whose policies isolate some pods only is written `isolate
+//! DIR only SETS` (the policies' podSelectors).
+//!
 //! The translation is exact rule by rule on the side the rule was written
-//! for; what an `allow` also writes on its other side, and what NPL cannot
-//! say (a namespace isolated for some pods only), is found afterwards by
-//! the equivalence check, never assumed away here.
+//! for; what an `allow` also writes on its other side is found afterwards
+//! by the equivalence check, never assumed away here.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,8 +20,9 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::complement::{self, Term};
 pub use super::endpoints::Managed;
 pub(super) use super::endpoints::{is_empty_selector, value};
-use super::endpoints::{open_endpoints, peer_groups, peers, pod_part, ports};
+use super::endpoints::{peer_groups, peers, pod_part, ports};
 use crate::eval::PeerKind;
+use crate::k8s::selector::Selector;
 use crate::k8s::{escape_controls, Direction, NAMESPACE_NAME_LABEL};
 use crate::manifest::Manifests;
 
@@ -383,8 +386,6 @@ pub fn translate(
     let mut out = Translation::default();
     // Policies by namespace, in input order.
     let mut by_namespace: BTreeMap<&str, Vec<&NetworkPolicy>> = BTreeMap::new();
-    // Every policy that selects some pod, kept or not: what isolates.
-    let mut isolating: BTreeMap<&str, Vec<&NetworkPolicy>> = BTreeMap::new();
     let mut inert: Vec<String> = Vec::new();
     for p in &manifests.policies {
         let selector = p.object.spec.as_ref().and_then(|s| s.pod_selector.as_ref());
@@ -393,7 +394,6 @@ pub fn translate(
             inert.push(p.key());
             continue;
         }
-        isolating.entry(p.namespace()).or_default().push(&p.object);
         if !kept.contains(&p.key()) {
             by_namespace
                 .entry(p.namespace())
@@ -416,8 +416,7 @@ pub fn translate(
             isolated_namespaces.entry(d).or_default().push(Managed {
                 name: (*ns).to_string(),
                 labels: labels.clone(),
-                open: open_pods(isolating.get(ns).map_or(&[][..], Vec::as_slice), d)
-                    .unwrap_or_default(),
+                open: open_pods(policies, d).unwrap_or_default(),
             });
         }
     }
@@ -474,12 +473,6 @@ pub fn translate(
         let mut isolated: BTreeSet<Direction> = BTreeSet::new();
         let mut whole: BTreeSet<Direction> = BTreeSet::new();
         let mut partial: Vec<String> = Vec::new();
-        let mut open_ids: Vec<(StatementId, bool)> = Vec::new();
-        let none = Vec::new();
-        let egress_isolated = isolated_namespaces.get(&Direction::Egress).unwrap_or(&none);
-        let ingress_isolated = isolated_namespaces
-            .get(&Direction::Ingress)
-            .unwrap_or(&none);
         for p in policies {
             let Some(spec) = &p.spec else { continue };
             let types = directions(spec);
@@ -488,92 +481,49 @@ pub fn translate(
                 whole.extend(types.iter().copied());
             }
         }
-        let mut open_lines: Vec<String> = Vec::new();
-        let all = isolating.get(ns).map_or(&[][..], Vec::as_slice);
+        // Directions some policies isolate for the pods they select only:
+        // `isolate DIR only SETS`, one set per distinct podSelector.
+        let mut only: BTreeMap<Direction, Vec<String>> = BTreeMap::new();
         for d in &isolated {
-            if !whole.contains(d) {
-                if let Some(terms) = open_pods(all, *d) {
-                    if terms.is_empty() {
-                        // A kept policy isolates the whole namespace.
-                        continue;
-                    }
-                    let (exclude, word) = match d {
-                        Direction::Ingress => (&egress_isolated, "ingress"),
-                        Direction::Egress => (&ingress_isolated, "egress"),
-                    };
-                    open_lines.push(format!(
-                        "{FROM}{}/* (open for {word}: no policy selects these pods)",
-                        escape_controls(ns)
-                    ));
-                    let id = |t: usize, group| StatementId {
-                        policy: format!("{ns}/*"),
-                        direction: *d,
-                        rule: t,
-                        group,
-                    };
-                    let mut statements: Vec<(usize, Vec<String>, Group, Vec<String>)> = Vec::new();
-                    for (t, term) in terms.iter().enumerate() {
-                        let pods = format!("{ns}/{}", complement::render(term));
-                        let mut groups =
-                            peer_groups(None, ns, exclude, settings).unwrap_or_default();
-                        if *d == Direction::Ingress {
-                            // From the open pods of namespaces isolated for
-                            // egress, the flows are written by their own
-                            // open statements (to everything, these pods
-                            // among it): once is enough.
-                            let theirs = open_endpoints(exclude, None);
-                            for (_, list) in &mut groups {
-                                list.retain(|e| !theirs.contains(e));
-                            }
-                            groups.retain(|(_, list)| !list.is_empty());
-                        }
-                        let groups = everything_together(groups, |g| dropped.contains(&id(t, g)));
-                        for (group, everything) in groups {
-                            statements.push((t, vec![pods.clone()], group, everything));
-                        }
-                    }
-                    // One statement for every open label set when they go to
-                    // (or come from) the same endpoints, unless the check has
-                    // left it out.
-                    let together = statements.len() > 1
-                        && statements.len() == terms.len()
-                        && statements
-                            .windows(2)
-                            .all(|w| matches!(w, [a, b] if a.2 == b.2 && a.3 == b.3))
-                        && statements
-                            .iter()
-                            .all(|(t, _, g, _)| !dropped.contains(&id(*t, *g)));
-                    if together {
-                        let pods: Vec<String> =
-                            statements.iter().flat_map(|s| s.1.clone()).collect();
-                        if let Some((_, _, group, everything)) = statements.first().cloned() {
-                            statements = vec![(0, pods, group, everything)];
-                        }
-                    }
-                    for (t, pods, group, everything) in statements {
-                        let text = match d {
-                            Direction::Ingress => {
-                                format!("allow {} -> {}", everything.join(", "), pods.join(", "))
-                            }
-                            Direction::Egress => {
-                                format!("allow {} -> {}", pods.join(", "), everything.join(", "))
-                            }
-                        };
-                        let id = id(t, group);
-                        let left = dropped.contains(&id);
-                        open_lines.push(left_out(text, left));
-                        open_ids.push((id, left));
-                    }
-                    open_lines.push(String::new());
+            if whole.contains(d) {
+                continue;
+            }
+            let mut sets: Vec<(Selector, String)> = Vec::new();
+            for spec in policies.iter().filter_map(|p| p.spec.as_ref()) {
+                if !directions(spec).contains(d) {
                     continue;
                 }
+                // A selector NPL cannot write makes its policy unwritable
+                // (`statements` says so).
+                let selector = Selector::from_api_opt(spec.pod_selector.as_ref());
+                let set = pod_part(spec.pod_selector.as_ref(), settings);
+                if let (Ok(selector), Ok(set)) = (selector, set) {
+                    if !sets.iter().any(|(_, s)| *s == set) {
+                        sets.push((selector, set));
+                    }
+                }
+            }
+            // A set within another adds no pod.
+            let listed: Vec<String> = sets
+                .iter()
+                .enumerate()
+                .filter(|(i, (a, _))| {
+                    !sets
+                        .iter()
+                        .enumerate()
+                        .any(|(j, (b, _))| j != *i && a.implies(b) && (!b.implies(a) || j < *i))
+                })
+                .map(|(_, (_, set))| set.clone())
+                .collect();
+            only.insert(*d, listed);
+            if open_pods(policies, *d).is_none() {
                 let names: Vec<String> = policies
                     .iter()
                     .filter(|p| p.spec.as_ref().is_some_and(|s| directions(s).contains(d)))
                     .map(|p| format!("`{ns}/{}`", p.metadata.name.as_deref().unwrap_or_default()))
                     .collect();
                 partial.push(format!(
-                    "{} isolates only the pods it selects for {}; NPL isolates a namespace as a whole, and the pods no policy selects are written as allows for at most {} label sets, which is not enough here",
+                    "{} isolates only the pods it selects for {}; where a `*` or label-set endpoint of another rule reaches the namespace, the pods no policy selects are written as at most {} label sets, which is not enough here",
                     names.join(", "),
                     d.as_str().to_lowercase(),
                     complement::MAX_TERMS
@@ -647,12 +597,6 @@ pub fn translate(
                     .push(format!("`{key}`: NPL cannot write {why}")),
             }
         }
-        for (id, left) in open_ids {
-            if !left {
-                out.statements.push(id);
-            }
-        }
-        lines.extend(open_lines);
         if !partial.is_empty() {
             out.reasons
                 .entry((*ns).to_string())
@@ -674,14 +618,33 @@ pub fn translate(
             text.push_str(&format!(" labels {{{}}}", labels.join(", ")));
         }
         let mut body: Vec<String> = Vec::new();
-        match (
-            isolated.contains(&Direction::Ingress),
-            isolated.contains(&Direction::Egress),
-        ) {
-            (true, true) => {}
-            (true, false) => body.push("isolate ingress".to_string()),
-            (false, true) => body.push("isolate egress".to_string()),
-            (false, false) => body.push("isolate none".to_string()),
+        let (ingress_only, egress_only) =
+            (only.get(&Direction::Ingress), only.get(&Direction::Egress));
+        match (ingress_only, egress_only) {
+            (Some(i), Some(e)) if i == e => {
+                body.push(format!("isolate ingress, egress only {}", i.join(", ")));
+            }
+            (None, None) => match (
+                isolated.contains(&Direction::Ingress),
+                isolated.contains(&Direction::Egress),
+            ) {
+                (true, true) => {}
+                (true, false) => body.push("isolate ingress".to_string()),
+                (false, true) => body.push("isolate egress".to_string()),
+                (false, false) => body.push("isolate none".to_string()),
+            },
+            _ => {
+                for (d, word) in [
+                    (Direction::Ingress, "ingress"),
+                    (Direction::Egress, "egress"),
+                ] {
+                    match only.get(&d) {
+                        Some(sets) => body.push(format!("isolate {word} only {}", sets.join(", "))),
+                        None if isolated.contains(&d) => body.push(format!("isolate {word}")),
+                        None => {}
+                    }
+                }
+            }
         }
         if isolated.contains(&Direction::Egress) && carve_out.is_none() {
             body.push("no dns".to_string());
