@@ -5,8 +5,9 @@
 //! shapes import used to refuse). Every set is imported, checked as the
 //! manifest corpus is (the evaluator, probe pods and nca), and measured:
 //! how many convert exactly, the share of policies migrated with
-//! `--keep-unconvertible`, duplicate and needless statements, and the
-//! statements written per input rule.
+//! `--keep-unconvertible`, and the statements written per input rule; no
+//! statement may be written twice, and every statement and every endpoint
+//! of a list must add flows.
 
 use std::path::PathBuf;
 
@@ -208,6 +209,11 @@ fn realistic_corpus_imports_exactly_and_readably() {
     assert!(
         duplicates.is_empty(),
         "duplicate statements: {duplicates:?}"
+    );
+    // Every statement, and every endpoint of a list, adds flows.
+    assert!(
+        needless.is_empty(),
+        "needless statements or endpoints: {needless:?}"
     );
     assert!(
         statements <= 2 * input_rules,
