@@ -13,7 +13,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPort, NetworkPolicySpec};
+use k8s_openapi::api::networking::v1::{
+    NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -207,6 +209,92 @@ pub struct StatementId {
     pub group: Group,
 }
 
+/// A rule's peers as the pods they select: (namespace selector, pod
+/// selector), `None` for the namespace of the policy; `None` for an
+/// ipBlock or a selector that cannot be read. A rule without peers
+/// selects every pod.
+fn typed_peers(list: Option<&Vec<NetworkPolicyPeer>>) -> Vec<Option<(Option<Selector>, Selector)>> {
+    let Some(list) = list.filter(|l| !l.is_empty()) else {
+        return vec![Some((Some(Selector::everything()), Selector::everything()))];
+    };
+    list.iter()
+        .map(|p| {
+            if p.ip_block.is_some() {
+                return None;
+            }
+            let pods = Selector::from_api_opt(p.pod_selector.as_ref()).ok()?;
+            let namespaces = match &p.namespace_selector {
+                None => None,
+                Some(sel) => Some(Selector::from_api(sel).ok()?),
+            };
+            Some((namespaces, pods))
+        })
+        .collect()
+}
+
+/// A rule's peers and ports, as written.
+type RuleParts<'a> = (
+    Option<&'a Vec<NetworkPolicyPeer>>,
+    Option<&'a Vec<NetworkPolicyPort>>,
+);
+
+/// Whether every pod peer `a` selects, peer `b` selects too.
+fn peer_within(a: &(Option<Selector>, Selector), b: &(Option<Selector>, Selector)) -> bool {
+    let namespaces = match (&a.0, &b.0) {
+        (_, Some(all)) if all.is_empty() => true,
+        (None, None) => true,
+        (Some(x), Some(y)) => x.implies(y),
+        _ => false,
+    };
+    namespaces && a.1.implies(&b.1)
+}
+
+/// The selector peers (rule, peer) of one direction of a policy that
+/// another rule's peer of the same policy covers: it selects every pod they
+/// select, on every port they allow (no ports, or the same list). Of two
+/// peers that cover each other the first stays. A rule in `skip` (the DNS
+/// rule written as the carve-out) and a statement the check has left out
+/// cover nothing.
+fn covered_peers(
+    rules: &[RuleParts<'_>],
+    skip: Option<usize>,
+    left_out: impl Fn(usize, usize) -> bool,
+) -> BTreeSet<(usize, usize)> {
+    let typed: Vec<_> = rules.iter().map(|(peers, _)| typed_peers(*peers)).collect();
+    let all_ports = |ports: Option<&Vec<NetworkPolicyPort>>| ports.is_none_or(Vec::is_empty);
+    let mut out = BTreeSet::new();
+    for (i, peers) in typed.iter().enumerate() {
+        if Some(i) == skip {
+            continue;
+        }
+        for (k, a) in peers.iter().enumerate() {
+            let Some(a) = a else { continue };
+            let covered = typed.iter().enumerate().any(|(j, others)| {
+                if Some(j) == skip {
+                    return false;
+                }
+                let (pi, pj) = (rules[i].1, rules[j].1);
+                let ports_within = all_ports(pj) || pi == pj;
+                let ports_same = all_ports(pi) == all_ports(pj) && (all_ports(pi) || pi == pj);
+                ports_within
+                    && others.iter().enumerate().any(|(l, b)| {
+                        let Some(b) = b else { return false };
+                        if (j, l) == (i, k) || left_out(j, l) || !peer_within(a, b) {
+                            return false;
+                        }
+                        // Two peers alike: the first stays.
+                        let mutual = ports_same && peer_within(b, a);
+                        !mutual || (j, l) < (i, k)
+                    })
+            });
+            if covered {
+                out.insert((i, k));
+            }
+        }
+    }
+    out
+}
+
 /// The statements of one policy (its DNS rule left out when it becomes
 /// the carve-out, and the `dropped` ones).
 fn statements(
@@ -237,6 +325,31 @@ fn statements(
         group,
     };
     let mut out = Vec::new();
+    let ingress_rules: Vec<_> = spec
+        .ingress
+        .iter()
+        .flatten()
+        .map(|r| (r.from.as_ref(), r.ports.as_ref()))
+        .collect();
+    let egress_rules: Vec<_> = spec
+        .egress
+        .iter()
+        .flatten()
+        .map(|r| (r.to.as_ref(), r.ports.as_ref()))
+        .collect();
+    let covered_ingress = covered_peers(&ingress_rules, None, |j, l| {
+        dropped.contains(&id(Direction::Ingress, j, Group::Peer(l)))
+    });
+    let covered_egress = covered_peers(&egress_rules, skip_egress, |j, l| {
+        dropped.contains(&id(Direction::Egress, j, Group::Peer(l)))
+    });
+    let uncovered =
+        |covered: &BTreeSet<(usize, usize)>, i: usize, groups: Vec<(Group, Vec<String>)>| {
+            groups
+                .into_iter()
+                .filter(|(g, _)| !matches!(g, Group::Peer(k) if covered.contains(&(i, *k))))
+                .collect::<Vec<_>>()
+        };
     if types.contains(&Direction::Ingress) {
         for (i, rule) in spec.ingress.iter().flatten().enumerate() {
             let dst = match ports(rule.ports.as_ref())? {
@@ -244,6 +357,7 @@ fn statements(
                 None => own.clone(),
             };
             let groups = peer_groups(rule.from.as_ref(), ns, egress_isolated, settings)?;
+            let groups = uncovered(&covered_ingress, i, groups);
             let groups = if rule.from.as_ref().is_none_or(Vec::is_empty) {
                 everything_together(groups, |g| dropped.contains(&id(Direction::Ingress, i, g)))
             } else {
@@ -263,6 +377,7 @@ fn statements(
             }
             let port_text = ports(rule.ports.as_ref())?;
             let groups = peer_groups(rule.to.as_ref(), ns, ingress_isolated, settings)?;
+            let groups = uncovered(&covered_egress, i, groups);
             let groups = if rule.to.as_ref().is_none_or(Vec::is_empty) {
                 everything_together(groups, |g| dropped.contains(&id(Direction::Egress, i, g)))
             } else {
