@@ -28,6 +28,16 @@ fn import_then_build_works_on_the_demo() {
         "{}",
         stderr(&out)
     );
+    // A flow to a named port is written once, by the name its destination
+    // declares (frontend's egress rule numbers it, cartservice's ingress
+    // rule names it).
+    let text = std::fs::read_to_string(&program).unwrap();
+    assert_eq!(
+        text.matches("allow frontend -> cartservice:grpc\n").count(),
+        1,
+        "{text}"
+    );
+    assert!(!text.contains("cartservice:7070"), "{text}");
     let build = npc(&["build", program.to_str().unwrap()]);
     assert!(build.status.success(), "{}", stderr(&build));
     assert!(stdout(&build).contains("kind: NetworkPolicy"));
