@@ -22,7 +22,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::complement::{self, Term};
 pub use super::endpoints::Managed;
 pub(super) use super::endpoints::{is_empty_selector, value};
-use super::endpoints::{peer_groups, peers, pod_part, ports};
+use super::endpoints::{peer_groups, peers, pod_part, ports, ports_declared};
 use crate::eval::PeerKind;
 use crate::k8s::selector::Selector;
 use crate::k8s::{escape_controls, Direction, NAMESPACE_NAME_LABEL};
@@ -297,13 +297,29 @@ fn covered_peers(
 
 /// The statements of one policy (its DNS rule left out when it becomes
 /// the carve-out, and the `dropped` ones).
+///
+/// `declared`: the workloads' container ports, under
+/// `--assume-workload-ports`, to write a port to a workload by its name.
 fn statements(
     policy: &NetworkPolicy,
     skip_egress: Option<usize>,
     dropped: &BTreeSet<StatementId>,
     isolated: &BTreeMap<Direction, Vec<Managed>>,
+    declared: Option<&super::pairs::WorkloadPorts>,
     settings: &Settings,
 ) -> Result<Vec<(StatementId, String)>, String> {
+    // The container ports of the workload an endpoint names (`ns/name`).
+    let declared_at = |endpoint: &str| -> &[crate::eval::NamedPort] {
+        let Some((ns, name)) = endpoint.split_once('/') else {
+            return &[];
+        };
+        if name.contains(['{', '*', ' ']) {
+            return &[];
+        }
+        declared
+            .and_then(|d| d.get(&(ns.to_string(), name.to_string())))
+            .map_or(&[], Vec::as_slice)
+    };
     // An `allow` also writes its other side in every managed namespace
     // isolated in that direction that a `*` or label-set endpoint reaches:
     // those are left out of such endpoints, and their own rules say what
@@ -352,7 +368,7 @@ fn statements(
         };
     if types.contains(&Direction::Ingress) {
         for (i, rule) in spec.ingress.iter().flatten().enumerate() {
-            let dst = match ports(rule.ports.as_ref())? {
+            let dst = match ports_declared(rule.ports.as_ref(), declared_at(&own))? {
                 Some(p) => format!("{own}:{p}"),
                 None => own.clone(),
             };
@@ -376,6 +392,7 @@ fn statements(
                 continue;
             }
             let port_text = ports(rule.ports.as_ref())?;
+            let named = |d: &str| ports_declared(rule.ports.as_ref(), declared_at(d));
             let groups = peer_groups(rule.to.as_ref(), ns, ingress_isolated, settings)?;
             let groups = uncovered(&covered_egress, i, groups);
             let groups = if rule.to.as_ref().is_none_or(Vec::is_empty) {
@@ -387,9 +404,10 @@ fn statements(
                 let id = id(Direction::Egress, i, group);
                 let destinations: Vec<String> = list
                     .into_iter()
-                    .map(|d| match &port_text {
-                        Some(p) => format!("{d}:{p}"),
-                        None => d,
+                    .map(|d| match (&port_text, named(&d)) {
+                        (Some(_), Ok(Some(p))) => format!("{d}:{p}"),
+                        (Some(p), _) => format!("{d}:{p}"),
+                        (None, _) => d,
                     })
                     .collect();
                 let text = format!("allow {own} -> {}", destinations.join(", "));
@@ -578,6 +596,11 @@ pub fn translate(
     if let Some(servers) = dns.as_ref().filter(|d| **d != default) {
         text.push_str(&format!("dns {}\n\n", servers.join(", ")));
     }
+    // Ports to a workload written by the names it declares them under,
+    // when pods labelled like it are taken to declare them.
+    let declared = settings
+        .assume_workload_ports
+        .then(|| workload_ports(manifests, settings));
     let mut bodies: Vec<String> = Vec::new();
     // The statements written so far, each once, with the line of the
     // `# from` comment over it (an index into `bodies`, or past its end
@@ -660,7 +683,14 @@ pub fn translate(
             if skip_rule.is_some() {
                 decl_from.push(format!("{key} (dns)"));
             }
-            match statements(p, skip_rule, dropped, &isolated_namespaces, settings) {
+            match statements(
+                p,
+                skip_rule,
+                dropped,
+                &isolated_namespaces,
+                declared.as_ref(),
+                settings,
+            ) {
                 Ok(list) if list.is_empty() => {
                     if skip_rule.is_none() {
                         decl_from.push(key);
