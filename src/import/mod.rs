@@ -374,8 +374,19 @@ fn compare(
                 input: ia,
                 program: ib,
             };
-            blame(&flow, &egress, input, compiled, &mut blamed);
+            let mut on_egress = BTreeSet::new();
+            blame(&flow, &egress, input, compiled, &mut on_egress);
             blame(&flow, &ingress, input, compiled, &mut blamed);
+            // Both sides lose the flow and neither has a statement to leave
+            // out: keeping the destination's policies gives the source's
+            // rule an unmanaged (or less isolated) other side, which is
+            // often enough; the next round says whether it is.
+            let kept_only = |set: &BTreeSet<Culprit>| {
+                !set.is_empty() && set.iter().all(|c| !matches!(c, Culprit::Statement(_)))
+            };
+            if !(kept_only(&on_egress) && kept_only(&blamed)) {
+                blamed.extend(on_egress);
+            }
             record(
                 blamed,
                 Difference {
@@ -474,6 +485,31 @@ fn namespaces_with_errors(
         }
     }
     out
+}
+
+/// Adds a reason not said yet.
+fn push_new(reasons: &mut Vec<String>, reason: String) {
+    if !reasons.contains(&reason) {
+        reasons.push(reason);
+    }
+}
+
+/// The program without its name prefix when it was needed only by an
+/// earlier round: no policy it emits then has the name of a kept one.
+/// Names do not change what policies allow, so the check still holds.
+fn without_needless_prefix(text: String, prefix: Option<&str>, kept: &[NetworkPolicy]) -> String {
+    let Some(prefix) = prefix else { return text };
+    let plain = text.replacen(&format!("set name-prefix = {prefix}\n\n"), "", 1);
+    if plain == text || crate::format::format(&plain).ok().as_ref() != Some(&plain) {
+        return text;
+    }
+    let compilation = crate::compile_str(PROGRAM_NAME, &plain);
+    let name = |p: &NetworkPolicy| (p.metadata.namespace.clone(), p.metadata.name.clone());
+    let kept: BTreeSet<_> = kept.iter().map(name).collect();
+    if compilation.has_errors() || compilation.policies.iter().any(|p| kept.contains(&name(p))) {
+        return text;
+    }
+    plain
 }
 
 /// The policies (`ns/name`) of a namespace.
@@ -624,6 +660,7 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
                 })
                 .collect();
             let managed: BTreeSet<String> = translation.managed.iter().cloned().collect();
+            let text = without_needless_prefix(text, name_prefix.as_deref(), &kept);
             let text = expectations::add(&text, manifests, &input, &managed, settings);
             return Ok(Import {
                 text,
@@ -640,6 +677,7 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
             });
         }
         let mut progressed = false;
+        let kept_before = kept_keys.len();
         for (culprit, list) in differences {
             let (ns, keys) = match culprit {
                 Culprit::Statement(id) => {
@@ -671,7 +709,7 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
                     .extend(translation.reasons.get(&ns).into_iter().flatten().cloned());
             }
             for id in dropped.iter().filter(|id| fresh.contains(&id.policy)) {
-                entry.reasons.push(format!(
+                push_new(&mut entry.reasons, format!(
                     "`{}` {} rule {}: an `allow` for it also opens its other side, which the input isolates and opens less; without it, flows are lost",
                     id.policy,
                     id.direction.as_str().to_lowercase(),
@@ -693,6 +731,13 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
             return Err(ImportError::Internal(
                 "the program differs from the input where it cannot be narrowed".to_string(),
             ));
+        }
+        if kept_keys.len() > kept_before {
+            // A statement left out for opening its other side may be exact
+            // once that side's policies are kept (its namespace no longer
+            // managed, or less isolated): every statement is tried again.
+            // The kept policies only grow, so this ends.
+            dropped.clear();
         }
     }
     Err(ImportError::Internal(
