@@ -19,7 +19,8 @@ Examples:
   npc build policies.npl > policies.yaml               # then review and diff
 
 Each namespace with policies becomes a managed `namespace` with the
-isolation its policies give it, each rule an `allow` with a `# from
+isolation its policies give it (`isolate ingress only db` when they
+select some pods only), each rule an `allow` with a `# from
 ns/policy` comment, and the usual DNS rule the DNS carve-out. The program
 is then compiled and compared with the input by the evaluator, port by
 port, over the input's workloads and a representative pod or address of
