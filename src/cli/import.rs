@@ -19,7 +19,8 @@ Examples:
   npc build policies.npl > policies.yaml               # then review and diff
 
 Each namespace with policies becomes a managed `namespace` with the
-isolation its policies give it, each rule an `allow` with a `# from
+isolation its policies give it (`isolate ingress only db` when they
+select some pods only), each rule an `allow` with a `# from
 ns/policy` comment, and the usual DNS rule the DNS carve-out. The program
 is then compiled and compared with the input by the evaluator, port by
 port, over the input's workloads and a representative pod or address of
@@ -28,9 +29,11 @@ the two allow exactly the same flows (`equivalent: N workloads, M flows
 checked` on stderr). A namespace NPL cannot express exactly (E104: pods
 isolated while the rest of the namespace is not, a rule whose other side is
 isolated and does not admit it, ...) is named with the flows that differ;
-with --keep-unconvertible its policies are left out of the program and
-written unchanged to that file, and the check covers the program and the
-kept policies together.
+with --keep-unconvertible only the policies whose rules the program cannot
+write are left out of it and written unchanged to that file (the program
+writes the rest of their namespace), and the check covers the program and
+the kept policies together. When a kept policy has the name of one the
+program writes, the program says `set name-prefix = npc-`.
 
 Named ports: a rule on one side that names a port (`grpc`) and a rule on
 the other side that numbers it (`7070`) agree only for pods that declare

@@ -299,6 +299,18 @@ pub(super) fn peers(
 
 /// A rule's ports as an NPL port list (`None`: every port).
 pub(super) fn ports(list: Option<&Vec<NetworkPolicyPort>>) -> Result<Option<String>, String> {
+    ports_declared(list, &[])
+}
+
+/// A rule's ports as an NPL port list, a single number written as the
+/// name `declared` gives it (a workload's container ports, under
+/// `--assume-workload-ports`: `7070` to `cartservice` is `grpc`, and the
+/// statement written for the rule on the other side, by name, is then the
+/// same statement).
+pub(super) fn ports_declared(
+    list: Option<&Vec<NetworkPolicyPort>>,
+    declared: &[crate::eval::NamedPort],
+) -> Result<Option<String>, String> {
     let Some(list) = list.filter(|l| !l.is_empty()) else {
         return Ok(None);
     };
@@ -315,7 +327,15 @@ pub(super) fn ports(list: Option<&Vec<NetworkPolicyPort>>) -> Result<Option<Stri
         let text = match (&p.port, p.end_port) {
             (None, _) => format!("1-65535{suffix}"),
             (Some(IntOrString::Int(n)), Some(end)) if end > *n => format!("{n}-{end}{suffix}"),
-            (Some(IntOrString::Int(n)), _) => format!("{n}{suffix}"),
+            (Some(IntOrString::Int(n)), _) => match declared
+                .iter()
+                .filter(|d| d.protocol == protocol && i32::from(d.number) == *n)
+                .map(|d| d.name.as_str())
+                .min()
+            {
+                Some(name) => format!("{name}{suffix}"),
+                None => format!("{n}{suffix}"),
+            },
             (Some(IntOrString::String(name)), _) => {
                 if name.is_empty() || name.chars().all(|c| c.is_ascii_digit()) {
                     return Err(format!("the named port `{name}`"));

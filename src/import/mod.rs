@@ -191,6 +191,8 @@ struct Compiled<'a> {
 enum Culprit {
     /// The policies of a namespace: the program cannot write them exactly.
     Namespace(String),
+    /// One policy (`ns/name`) whose rules the program cannot write exactly.
+    Policy(String),
     /// A statement whose other side lets through what the input does not.
     Statement(StatementId),
 }
@@ -249,6 +251,7 @@ struct FlowSide<'a> {
 fn blame(
     flow: &Flow<'_>,
     side: &FlowSide<'_>,
+    input: &PolicySet,
     compiled: &Compiled<'_>,
     out: &mut BTreeSet<Culprit>,
 ) {
@@ -259,13 +262,25 @@ fn blame(
         flow.input.difference(flow.program),
         flow.program.difference(flow.input),
     );
-    if !side
-        .input
-        .difference(side.program)
-        .intersection(&lost)
-        .is_empty()
-    {
-        out.insert(Culprit::Namespace(side.owner.to_string()));
+    let fewer = side.input.difference(side.program).intersection(&lost);
+    if let Some((protocol, port)) = first_port(&fewer) {
+        // The input's rules that admit what the program does not: their
+        // policies are kept as they are.
+        let verdict = input.evaluate(flow.src, flow.dst, protocol, port);
+        let matched = match side.direction {
+            Direction::Egress => &verdict.egress,
+            Direction::Ingress => &verdict.ingress,
+        };
+        let policies: BTreeSet<String> = matched
+            .matched
+            .iter()
+            .filter(|r| r.policy.namespace == side.owner)
+            .map(|r| r.policy.to_string())
+            .collect();
+        if policies.is_empty() {
+            out.insert(Culprit::Namespace(side.owner.to_string()));
+        }
+        out.extend(policies.into_iter().map(Culprit::Policy));
     }
     let wider = side.program.difference(side.input).intersection(&gained);
     if let Some((protocol, port)) = first_port(&wider) {
@@ -275,15 +290,24 @@ fn blame(
             Direction::Ingress => &verdict.ingress,
         };
         // Statements written for a rule of another side, on this one.
-        let found: Vec<StatementId> = compiled
+        let (found, own): (Vec<StatementId>, Vec<StatementId>) = compiled
             .statements(matched, side.direction)
             .into_iter()
-            .filter(|id| {
+            .partition(|id| {
                 id.direction != side.direction || id.policy.split('/').next() != Some(side.owner)
-            })
-            .collect();
+            });
         if found.is_empty() {
-            out.insert(Culprit::Namespace(side.owner.to_string()));
+            // The side's own rules, written wider than they are: their
+            // policies are kept (the pods no policy selects: the namespace).
+            let policies: BTreeSet<String> = own
+                .iter()
+                .filter(|id| !id.policy.ends_with("/*"))
+                .map(|id| id.policy.clone())
+                .collect();
+            if policies.is_empty() || own.iter().any(|id| id.policy.ends_with("/*")) {
+                out.insert(Culprit::Namespace(side.owner.to_string()));
+            }
+            out.extend(policies.into_iter().map(Culprit::Policy));
         }
         out.extend(found.into_iter().map(Culprit::Statement));
     }
@@ -350,8 +374,19 @@ fn compare(
                 input: ia,
                 program: ib,
             };
-            blame(&flow, &egress, compiled, &mut blamed);
-            blame(&flow, &ingress, compiled, &mut blamed);
+            let mut on_egress = BTreeSet::new();
+            blame(&flow, &egress, input, compiled, &mut on_egress);
+            blame(&flow, &ingress, input, compiled, &mut blamed);
+            // Both sides lose the flow and neither has a statement to leave
+            // out: keeping the destination's policies gives the source's
+            // rule an unmanaged (or less isolated) other side, which is
+            // often enough; the next round says whether it is.
+            let kept_only = |set: &BTreeSet<Culprit>| {
+                !set.is_empty() && set.iter().all(|c| !matches!(c, Culprit::Statement(_)))
+            };
+            if !(kept_only(&on_egress) && kept_only(&blamed)) {
+                blamed.extend(on_egress);
+            }
             record(
                 blamed,
                 Difference {
@@ -400,7 +435,7 @@ fn compare(
                     program: &fb,
                 };
                 let mut blamed = BTreeSet::new();
-                blame(&flow, &side, compiled, &mut blamed);
+                blame(&flow, &side, input, compiled, &mut blamed);
                 let (s, d) = if egress {
                     (
                         describe(universe, Some(i), None),
@@ -452,6 +487,41 @@ fn namespaces_with_errors(
     out
 }
 
+/// Adds a reason not said yet.
+fn push_new(reasons: &mut Vec<String>, reason: String) {
+    if !reasons.contains(&reason) {
+        reasons.push(reason);
+    }
+}
+
+/// The program without its name prefix when it was needed only by an
+/// earlier round: no policy it emits then has the name of a kept one.
+/// Names do not change what policies allow, so the check still holds.
+fn without_needless_prefix(text: String, prefix: Option<&str>, kept: &[NetworkPolicy]) -> String {
+    let Some(prefix) = prefix else { return text };
+    let plain = text.replacen(&format!("set name-prefix = {prefix}\n\n"), "", 1);
+    if plain == text || crate::format::format(&plain).ok().as_ref() != Some(&plain) {
+        return text;
+    }
+    let compilation = crate::compile_str(PROGRAM_NAME, &plain);
+    let name = |p: &NetworkPolicy| (p.metadata.namespace.clone(), p.metadata.name.clone());
+    let kept: BTreeSet<_> = kept.iter().map(name).collect();
+    if compilation.has_errors() || compilation.policies.iter().any(|p| kept.contains(&name(p))) {
+        return text;
+    }
+    plain
+}
+
+/// The policies (`ns/name`) of a namespace.
+fn policies_of(manifests: &Manifests, ns: &str) -> Vec<String> {
+    manifests
+        .policies
+        .iter()
+        .filter(|p| p.namespace() == ns)
+        .map(crate::manifest::Policy::key)
+        .collect()
+}
+
 /// Writes the program for the manifests' policies and proves it: see the
 /// module documentation.
 pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, ImportError> {
@@ -463,18 +533,28 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
         .iter()
         .map(|p| p.namespace().to_string())
         .collect();
+    // What is said of each namespace with kept policies, and the policies
+    // kept (`ns/name`).
     let mut skip: BTreeMap<String, Unconvertible> = BTreeMap::new();
+    let mut kept_keys: BTreeSet<String> = BTreeSet::new();
     let mut dropped: BTreeSet<StatementId> = BTreeSet::new();
-    // Each round leaves out at least one statement or namespace, or ends.
+    // The program's names, when a kept policy has one of them.
+    let mut name_prefix: Option<String> = None;
+    // Each round leaves out at least one statement or keeps a policy, or
+    // ends.
     for _ in 0..MAX_ROUNDS {
-        let skipped: BTreeSet<String> = skip.keys().cloned().collect();
-        let translation = translate::translate(manifests, &skipped, &dropped, settings);
+        let translation = translate::translate(
+            manifests,
+            &kept_keys,
+            &dropped,
+            name_prefix.as_deref(),
+            settings,
+        );
         if !translation.unwritable.is_empty() {
-            for (ns, reasons) in &translation.unwritable {
-                skip.entry(ns.clone())
-                    .or_default()
-                    .reasons
-                    .extend(reasons.clone());
+            for (key, reasons) in &translation.unwritable {
+                let ns = key.split('/').next().unwrap_or_default().to_string();
+                kept_keys.insert(key.clone());
+                skip.entry(ns).or_default().reasons.extend(reasons.clone());
             }
             continue;
         }
@@ -495,6 +575,7 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
                 )));
             }
             for (ns, why) in broken {
+                kept_keys.extend(policies_of(manifests, &ns));
                 skip.entry(ns).or_default().reasons.push(why);
             }
             continue;
@@ -502,9 +583,39 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
         let kept: Vec<NetworkPolicy> = manifests
             .policies
             .iter()
-            .filter(|p| skip.contains_key(p.namespace()))
+            .filter(|p| kept_keys.contains(&p.key()))
             .map(|p| p.object.clone())
             .collect();
+        // A kept policy beside an emitted one of the same name: applied,
+        // one would replace the other. The program's names get a prefix no
+        // kept policy starts with.
+        let taken = |p: &NetworkPolicy| (p.metadata.namespace.clone(), p.metadata.name.clone());
+        let kept_names: BTreeSet<_> = kept.iter().map(taken).collect();
+        if compilation
+            .policies
+            .iter()
+            .any(|p| kept_names.contains(&taken(p)))
+        {
+            let fresh = (0..)
+                .map(|n| {
+                    if n == 0 {
+                        "npc-".to_string()
+                    } else {
+                        format!("npc{n}-")
+                    }
+                })
+                .find(|prefix| {
+                    name_prefix.as_deref() != Some(prefix.as_str())
+                        && !kept.iter().any(|p| {
+                            p.metadata
+                                .name
+                                .as_deref()
+                                .is_some_and(|name| name.starts_with(prefix.as_str()))
+                        })
+                });
+            name_prefix = fresh;
+            continue;
+        }
         let mut output = compilation.policies.clone();
         output.extend(kept.iter().cloned());
         let set = PolicySet::from_slice(&output).map_err(|e| {
@@ -527,24 +638,29 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
                 .map(|(namespace, mut u)| {
                     u.policies = manifests
                         .policies()
-                        .filter(|(p, _)| p.namespace() == namespace)
+                        .filter(|(p, _)| p.namespace() == namespace && kept_keys.contains(&p.key()))
                         .map(|(_, view)| view.id())
                         .collect();
                     u.namespace = namespace;
                     u
                 })
+                .filter(|u| !u.policies.is_empty())
                 .collect();
             unconvertible.sort_by(|a, b| a.namespace.cmp(&b.namespace));
             let dropped = dropped
                 .into_iter()
+                .filter(|id| !kept_keys.contains(&id.policy))
                 .filter(|id| {
-                    id.policy
-                        .split('/')
-                        .next()
-                        .is_some_and(|ns| !unconvertible.iter().any(|u| u.namespace == ns))
+                    // The pods no policy selects, of a namespace kept whole.
+                    id.policy.split('/').next().is_some_and(|ns| {
+                        policies_of(manifests, ns)
+                            .iter()
+                            .any(|k| !kept_keys.contains(k))
+                    })
                 })
                 .collect();
             let managed: BTreeSet<String> = translation.managed.iter().cloned().collect();
+            let text = without_needless_prefix(text, name_prefix.as_deref(), &kept);
             let text = expectations::add(&text, manifests, &input, &managed, settings);
             return Ok(Import {
                 text,
@@ -561,45 +677,67 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
             });
         }
         let mut progressed = false;
+        let kept_before = kept_keys.len();
         for (culprit, list) in differences {
-            match culprit {
+            let (ns, keys) = match culprit {
                 Culprit::Statement(id) => {
                     progressed |= dropped.insert(id);
+                    continue;
                 }
                 Culprit::Namespace(ns) => {
-                    if !namespaces.contains(&ns) || skip.contains_key(&ns) {
-                        continue;
-                    }
-                    progressed = true;
-                    let entry = skip.entry(ns.clone()).or_default();
-                    entry
-                        .reasons
-                        .extend(translation.reasons.get(&ns).into_iter().flatten().cloned());
-                    for id in dropped
-                        .iter()
-                        .filter(|id| id.policy.split('/').next() == Some(ns.as_str()))
-                    {
-                        entry.reasons.push(format!(
-                            "`{}` {} rule {}: an `allow` for it also opens its other side, which the input isolates and opens less; without it, flows are lost",
-                            id.policy,
-                            id.direction.as_str().to_lowercase(),
-                            id.rule
-                        ));
-                    }
-                    if entry.reasons.is_empty() {
-                        entry.reasons.push(
-                            "no `allow` writes these flows on this side without opening the other side further than the input does (for example a named port on one side and port numbers on the other)".to_string(),
-                        );
-                    }
-                    entry.differences = list;
-                    entry.evidence.clone_from(&output);
+                    let keys = policies_of(manifests, &ns);
+                    (ns, keys)
                 }
+                Culprit::Policy(key) => {
+                    let ns = key.split('/').next().unwrap_or_default().to_string();
+                    (ns, vec![key])
+                }
+            };
+            let fresh: Vec<String> = keys
+                .into_iter()
+                .filter(|k| !kept_keys.contains(k))
+                .collect();
+            if !namespaces.contains(&ns) || fresh.is_empty() {
+                continue;
             }
+            progressed = true;
+            let entry = skip.entry(ns.clone()).or_default();
+            let seen = !entry.reasons.is_empty() || !entry.differences.is_empty();
+            if !seen {
+                entry
+                    .reasons
+                    .extend(translation.reasons.get(&ns).into_iter().flatten().cloned());
+            }
+            for id in dropped.iter().filter(|id| fresh.contains(&id.policy)) {
+                push_new(&mut entry.reasons, format!(
+                    "`{}` {} rule {}: an `allow` for it also opens its other side, which the input isolates and opens less; without it, flows are lost",
+                    id.policy,
+                    id.direction.as_str().to_lowercase(),
+                    id.rule
+                ));
+            }
+            if entry.reasons.is_empty() {
+                entry.reasons.push(
+                    "no `allow` writes these flows on this side without opening the other side further than the input does (for example a named port on one side and port numbers on the other)".to_string(),
+                );
+            }
+            if entry.differences.is_empty() {
+                entry.differences = list;
+                entry.evidence.clone_from(&output);
+            }
+            kept_keys.extend(fresh);
         }
         if !progressed {
             return Err(ImportError::Internal(
                 "the program differs from the input where it cannot be narrowed".to_string(),
             ));
+        }
+        if kept_keys.len() > kept_before {
+            // A statement left out for opening its other side may be exact
+            // once that side's policies are kept (its namespace no longer
+            // managed, or less isolated): every statement is tried again.
+            // The kept policies only grow, so this ends.
+            dropped.clear();
         }
     }
     Err(ImportError::Internal(

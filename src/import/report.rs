@@ -75,19 +75,42 @@ fn unconvertible(
             continue;
         };
         let names: Vec<String> = policies.iter().map(|p| format!("`{}`", p.name())).collect();
-        let mut d = Diagnostic::new(
-            codes::UNCONVERTIBLE,
-            first.origin.span,
-            format!(
-                "the policies of namespace `{}` cannot be written in NPL exactly",
-                u.namespace
-            ),
-        )
-        .with_primary(if names.len() == 1 {
-            "its only policy".to_string()
+        let total = manifests
+            .policies
+            .iter()
+            .filter(|p| p.namespace() == u.namespace)
+            .count();
+        let (message, primary) = if names.len() == total {
+            (
+                format!(
+                    "the policies of namespace `{}` cannot be written in NPL exactly",
+                    u.namespace
+                ),
+                if names.len() == 1 {
+                    "its only policy".to_string()
+                } else {
+                    format!("one of its {} policies: {}", names.len(), names.join(", "))
+                },
+            )
         } else {
-            format!("one of its {} policies: {}", names.len(), names.join(", "))
-        });
+            (
+                format!(
+                    "{} of the {total} policies of namespace `{}` cannot be written in NPL exactly",
+                    names.len(),
+                    u.namespace
+                ),
+                if names.len() == 1 {
+                    "this policy (the program writes the others)".to_string()
+                } else {
+                    format!(
+                        "one of {} (the program writes the others)",
+                        names.join(", ")
+                    )
+                },
+            )
+        };
+        let mut d =
+            Diagnostic::new(codes::UNCONVERTIBLE, first.origin.span, message).with_primary(primary);
         for p in policies.iter().skip(1) {
             d = d.with_secondary(p.origin.span, format!("`{}`", p.key()));
         }

@@ -4,22 +4,27 @@
 //! What comments carry from the input is escaped (`k8s::escape_controls`):
 //! no line break or other control character in a name can end a comment.
 //!
+//! A namespace whose policies isolate some pods only is written `isolate
+//! DIR only SETS` (the policies' podSelectors).
+//!
 //! The translation is exact rule by rule on the side the rule was written
-//! for; what an `allow` also writes on its other side, and what NPL cannot
-//! say (a namespace isolated for some pods only), is found afterwards by
-//! the equivalence check, never assumed away here.
+//! for; what an `allow` also writes on its other side is found afterwards
+//! by the equivalence check, never assumed away here.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPort, NetworkPolicySpec};
+use k8s_openapi::api::networking::v1::{
+    NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::complement::{self, Term};
 pub use super::endpoints::Managed;
 pub(super) use super::endpoints::{is_empty_selector, value};
-use super::endpoints::{open_endpoints, peer_groups, peers, pod_part, ports};
+use super::endpoints::{peer_groups, peers, pod_part, ports, ports_declared};
 use crate::eval::PeerKind;
+use crate::k8s::selector::Selector;
 use crate::k8s::{escape_controls, Direction, NAMESPACE_NAME_LABEL};
 use crate::manifest::Manifests;
 
@@ -38,8 +43,8 @@ pub struct Translation {
     pub managed: Vec<String>,
     /// The `allow` statements, in the order they are written.
     pub statements: Vec<StatementId>,
-    /// Namespaces with a policy NPL cannot write at all, and why: they are
-    /// kept unconverted.
+    /// Policies (`ns/name`) NPL cannot write at all, and why: they are kept
+    /// unconverted.
     pub unwritable: BTreeMap<String, Vec<String>>,
     /// Why a namespace may not be written exactly (the check decides).
     pub reasons: BTreeMap<String, Vec<String>>,
@@ -204,15 +209,117 @@ pub struct StatementId {
     pub group: Group,
 }
 
+/// A rule's peers as the pods they select: (namespace selector, pod
+/// selector), `None` for the namespace of the policy; `None` for an
+/// ipBlock or a selector that cannot be read. A rule without peers
+/// selects every pod.
+fn typed_peers(list: Option<&Vec<NetworkPolicyPeer>>) -> Vec<Option<(Option<Selector>, Selector)>> {
+    let Some(list) = list.filter(|l| !l.is_empty()) else {
+        return vec![Some((Some(Selector::everything()), Selector::everything()))];
+    };
+    list.iter()
+        .map(|p| {
+            if p.ip_block.is_some() {
+                return None;
+            }
+            let pods = Selector::from_api_opt(p.pod_selector.as_ref()).ok()?;
+            let namespaces = match &p.namespace_selector {
+                None => None,
+                Some(sel) => Some(Selector::from_api(sel).ok()?),
+            };
+            Some((namespaces, pods))
+        })
+        .collect()
+}
+
+/// A rule's peers and ports, as written.
+type RuleParts<'a> = (
+    Option<&'a Vec<NetworkPolicyPeer>>,
+    Option<&'a Vec<NetworkPolicyPort>>,
+);
+
+/// Whether every pod peer `a` selects, peer `b` selects too.
+fn peer_within(a: &(Option<Selector>, Selector), b: &(Option<Selector>, Selector)) -> bool {
+    let namespaces = match (&a.0, &b.0) {
+        (_, Some(all)) if all.is_empty() => true,
+        (None, None) => true,
+        (Some(x), Some(y)) => x.implies(y),
+        _ => false,
+    };
+    namespaces && a.1.implies(&b.1)
+}
+
+/// The selector peers (rule, peer) of one direction of a policy that
+/// another rule's peer of the same policy covers: it selects every pod they
+/// select, on every port they allow (no ports, or the same list). Of two
+/// peers that cover each other the first stays. A rule in `skip` (the DNS
+/// rule written as the carve-out) and a statement the check has left out
+/// cover nothing.
+fn covered_peers(
+    rules: &[RuleParts<'_>],
+    skip: Option<usize>,
+    left_out: impl Fn(usize, usize) -> bool,
+) -> BTreeSet<(usize, usize)> {
+    let typed: Vec<_> = rules.iter().map(|(peers, _)| typed_peers(*peers)).collect();
+    let all_ports = |ports: Option<&Vec<NetworkPolicyPort>>| ports.is_none_or(Vec::is_empty);
+    let mut out = BTreeSet::new();
+    for (i, peers) in typed.iter().enumerate() {
+        if Some(i) == skip {
+            continue;
+        }
+        for (k, a) in peers.iter().enumerate() {
+            let Some(a) = a else { continue };
+            let covered = typed.iter().enumerate().any(|(j, others)| {
+                if Some(j) == skip {
+                    return false;
+                }
+                let (pi, pj) = (rules[i].1, rules[j].1);
+                let ports_within = all_ports(pj) || pi == pj;
+                let ports_same = all_ports(pi) == all_ports(pj) && (all_ports(pi) || pi == pj);
+                ports_within
+                    && others.iter().enumerate().any(|(l, b)| {
+                        let Some(b) = b else { return false };
+                        if (j, l) == (i, k) || left_out(j, l) || !peer_within(a, b) {
+                            return false;
+                        }
+                        // Two peers alike: the first stays.
+                        let mutual = ports_same && peer_within(b, a);
+                        !mutual || (j, l) < (i, k)
+                    })
+            });
+            if covered {
+                out.insert((i, k));
+            }
+        }
+    }
+    out
+}
+
 /// The statements of one policy (its DNS rule left out when it becomes
 /// the carve-out, and the `dropped` ones).
+///
+/// `declared`: the workloads' container ports, under
+/// `--assume-workload-ports`, to write a port to a workload by its name.
 fn statements(
     policy: &NetworkPolicy,
     skip_egress: Option<usize>,
     dropped: &BTreeSet<StatementId>,
     isolated: &BTreeMap<Direction, Vec<Managed>>,
+    declared: Option<&super::pairs::WorkloadPorts>,
     settings: &Settings,
 ) -> Result<Vec<(StatementId, String)>, String> {
+    // The container ports of the workload an endpoint names (`ns/name`).
+    let declared_at = |endpoint: &str| -> &[crate::eval::NamedPort] {
+        let Some((ns, name)) = endpoint.split_once('/') else {
+            return &[];
+        };
+        if name.contains(['{', '*', ' ']) {
+            return &[];
+        }
+        declared
+            .and_then(|d| d.get(&(ns.to_string(), name.to_string())))
+            .map_or(&[], Vec::as_slice)
+    };
     // An `allow` also writes its other side in every managed namespace
     // isolated in that direction that a `*` or label-set endpoint reaches:
     // those are left out of such endpoints, and their own rules say what
@@ -234,13 +341,39 @@ fn statements(
         group,
     };
     let mut out = Vec::new();
+    let ingress_rules: Vec<_> = spec
+        .ingress
+        .iter()
+        .flatten()
+        .map(|r| (r.from.as_ref(), r.ports.as_ref()))
+        .collect();
+    let egress_rules: Vec<_> = spec
+        .egress
+        .iter()
+        .flatten()
+        .map(|r| (r.to.as_ref(), r.ports.as_ref()))
+        .collect();
+    let covered_ingress = covered_peers(&ingress_rules, None, |j, l| {
+        dropped.contains(&id(Direction::Ingress, j, Group::Peer(l)))
+    });
+    let covered_egress = covered_peers(&egress_rules, skip_egress, |j, l| {
+        dropped.contains(&id(Direction::Egress, j, Group::Peer(l)))
+    });
+    let uncovered =
+        |covered: &BTreeSet<(usize, usize)>, i: usize, groups: Vec<(Group, Vec<String>)>| {
+            groups
+                .into_iter()
+                .filter(|(g, _)| !matches!(g, Group::Peer(k) if covered.contains(&(i, *k))))
+                .collect::<Vec<_>>()
+        };
     if types.contains(&Direction::Ingress) {
         for (i, rule) in spec.ingress.iter().flatten().enumerate() {
-            let dst = match ports(rule.ports.as_ref())? {
+            let dst = match ports_declared(rule.ports.as_ref(), declared_at(&own))? {
                 Some(p) => format!("{own}:{p}"),
                 None => own.clone(),
             };
             let groups = peer_groups(rule.from.as_ref(), ns, egress_isolated, settings)?;
+            let groups = uncovered(&covered_ingress, i, groups);
             let groups = if rule.from.as_ref().is_none_or(Vec::is_empty) {
                 everything_together(groups, |g| dropped.contains(&id(Direction::Ingress, i, g)))
             } else {
@@ -259,7 +392,9 @@ fn statements(
                 continue;
             }
             let port_text = ports(rule.ports.as_ref())?;
+            let named = |d: &str| ports_declared(rule.ports.as_ref(), declared_at(d));
             let groups = peer_groups(rule.to.as_ref(), ns, ingress_isolated, settings)?;
+            let groups = uncovered(&covered_egress, i, groups);
             let groups = if rule.to.as_ref().is_none_or(Vec::is_empty) {
                 everything_together(groups, |g| dropped.contains(&id(Direction::Egress, i, g)))
             } else {
@@ -269,9 +404,10 @@ fn statements(
                 let id = id(Direction::Egress, i, group);
                 let destinations: Vec<String> = list
                     .into_iter()
-                    .map(|d| match &port_text {
-                        Some(p) => format!("{d}:{p}"),
-                        None => d,
+                    .map(|d| match (&port_text, named(&d)) {
+                        (Some(_), Ok(Some(p))) => format!("{d}:{p}"),
+                        (Some(p), _) => format!("{d}:{p}"),
+                        (None, _) => d,
                     })
                     .collect();
                 let text = format!("allow {own} -> {}", destinations.join(", "));
@@ -361,11 +497,23 @@ fn workload_ports(manifests: &Manifests, settings: &Settings) -> super::pairs::W
     out
 }
 
-/// The NPL program for the policies of every namespace not in `skip`.
+/// The NPL program for the policies not in `kept` (`ns/name`: they stay
+/// as they are, beside the program).
+///
+/// A kept policy still isolates the pods it selects, and its rules add to
+/// the program's: a namespace is written isolated in a direction when a
+/// policy written isolates it there, and the pods written back as open
+/// (no policy selects them) are those no policy of the input selects,
+/// kept or not, so the program opens nothing a kept policy closes.
+///
+/// `name_prefix`: set when a kept policy has the name of one the program
+/// would emit into its namespace (applying both, one would replace the
+/// other).
 pub fn translate(
     manifests: &Manifests,
-    skip: &BTreeSet<String>,
+    kept: &BTreeSet<String>,
     dropped: &BTreeSet<StatementId>,
+    name_prefix: Option<&str>,
     settings: &Settings,
 ) -> Translation {
     let mut out = Translation::default();
@@ -379,7 +527,7 @@ pub fn translate(
             inert.push(p.key());
             continue;
         }
-        if !skip.contains(p.namespace()) {
+        if !kept.contains(&p.key()) {
             by_namespace
                 .entry(p.namespace())
                 .or_default()
@@ -436,6 +584,9 @@ pub fn translate(
         ));
     }
     text.push('\n');
+    if let Some(prefix) = name_prefix {
+        text.push_str(&format!("set name-prefix = {prefix}\n\n"));
+    }
     if settings.workload_label != "app" {
         text.push_str(&format!(
             "set workload-label = {}\n\n",
@@ -445,6 +596,11 @@ pub fn translate(
     if let Some(servers) = dns.as_ref().filter(|d| **d != default) {
         text.push_str(&format!("dns {}\n\n", servers.join(", ")));
     }
+    // Ports to a workload written by the names it declares them under,
+    // when pods labelled like it are taken to declare them.
+    let declared = settings
+        .assume_workload_ports
+        .then(|| workload_ports(manifests, settings));
     let mut bodies: Vec<String> = Vec::new();
     // The statements written so far, each once, with the line of the
     // `# from` comment over it (an index into `bodies`, or past its end
@@ -455,12 +611,6 @@ pub fn translate(
         let mut isolated: BTreeSet<Direction> = BTreeSet::new();
         let mut whole: BTreeSet<Direction> = BTreeSet::new();
         let mut partial: Vec<String> = Vec::new();
-        let mut open_ids: Vec<(StatementId, bool)> = Vec::new();
-        let none = Vec::new();
-        let egress_isolated = isolated_namespaces.get(&Direction::Egress).unwrap_or(&none);
-        let ingress_isolated = isolated_namespaces
-            .get(&Direction::Ingress)
-            .unwrap_or(&none);
         for p in policies {
             let Some(spec) = &p.spec else { continue };
             let types = directions(spec);
@@ -469,87 +619,49 @@ pub fn translate(
                 whole.extend(types.iter().copied());
             }
         }
-        let mut open_lines: Vec<String> = Vec::new();
+        // Directions some policies isolate for the pods they select only:
+        // `isolate DIR only SETS`, one set per distinct podSelector.
+        let mut only: BTreeMap<Direction, Vec<String>> = BTreeMap::new();
         for d in &isolated {
-            if !whole.contains(d) {
-                if let Some(terms) = open_pods(policies, *d) {
-                    let (exclude, word) = match d {
-                        Direction::Ingress => (&egress_isolated, "ingress"),
-                        Direction::Egress => (&ingress_isolated, "egress"),
-                    };
-                    open_lines.push(format!(
-                        "{FROM}{}/* (open for {word}: no policy selects these pods)",
-                        escape_controls(ns)
-                    ));
-                    let id = |t: usize, group| StatementId {
-                        policy: format!("{ns}/*"),
-                        direction: *d,
-                        rule: t,
-                        group,
-                    };
-                    let mut statements: Vec<(usize, Vec<String>, Group, Vec<String>)> = Vec::new();
-                    for (t, term) in terms.iter().enumerate() {
-                        let pods = format!("{ns}/{}", complement::render(term));
-                        let mut groups =
-                            peer_groups(None, ns, exclude, settings).unwrap_or_default();
-                        if *d == Direction::Ingress {
-                            // From the open pods of namespaces isolated for
-                            // egress, the flows are written by their own
-                            // open statements (to everything, these pods
-                            // among it): once is enough.
-                            let theirs = open_endpoints(exclude, None);
-                            for (_, list) in &mut groups {
-                                list.retain(|e| !theirs.contains(e));
-                            }
-                            groups.retain(|(_, list)| !list.is_empty());
-                        }
-                        let groups = everything_together(groups, |g| dropped.contains(&id(t, g)));
-                        for (group, everything) in groups {
-                            statements.push((t, vec![pods.clone()], group, everything));
-                        }
-                    }
-                    // One statement for every open label set when they go to
-                    // (or come from) the same endpoints, unless the check has
-                    // left it out.
-                    let together = statements.len() > 1
-                        && statements.len() == terms.len()
-                        && statements
-                            .windows(2)
-                            .all(|w| matches!(w, [a, b] if a.2 == b.2 && a.3 == b.3))
-                        && statements
-                            .iter()
-                            .all(|(t, _, g, _)| !dropped.contains(&id(*t, *g)));
-                    if together {
-                        let pods: Vec<String> =
-                            statements.iter().flat_map(|s| s.1.clone()).collect();
-                        if let Some((_, _, group, everything)) = statements.first().cloned() {
-                            statements = vec![(0, pods, group, everything)];
-                        }
-                    }
-                    for (t, pods, group, everything) in statements {
-                        let text = match d {
-                            Direction::Ingress => {
-                                format!("allow {} -> {}", everything.join(", "), pods.join(", "))
-                            }
-                            Direction::Egress => {
-                                format!("allow {} -> {}", pods.join(", "), everything.join(", "))
-                            }
-                        };
-                        let id = id(t, group);
-                        let left = dropped.contains(&id);
-                        open_lines.push(left_out(text, left));
-                        open_ids.push((id, left));
-                    }
-                    open_lines.push(String::new());
+            if whole.contains(d) {
+                continue;
+            }
+            let mut sets: Vec<(Selector, String)> = Vec::new();
+            for spec in policies.iter().filter_map(|p| p.spec.as_ref()) {
+                if !directions(spec).contains(d) {
                     continue;
                 }
+                // A selector NPL cannot write makes its policy unwritable
+                // (`statements` says so).
+                let selector = Selector::from_api_opt(spec.pod_selector.as_ref());
+                let set = pod_part(spec.pod_selector.as_ref(), settings);
+                if let (Ok(selector), Ok(set)) = (selector, set) {
+                    if !sets.iter().any(|(_, s)| *s == set) {
+                        sets.push((selector, set));
+                    }
+                }
+            }
+            // A set within another adds no pod.
+            let listed: Vec<String> = sets
+                .iter()
+                .enumerate()
+                .filter(|(i, (a, _))| {
+                    !sets
+                        .iter()
+                        .enumerate()
+                        .any(|(j, (b, _))| j != *i && a.implies(b) && (!b.implies(a) || j < *i))
+                })
+                .map(|(_, (_, set))| set.clone())
+                .collect();
+            only.insert(*d, listed);
+            if open_pods(policies, *d).is_none() {
                 let names: Vec<String> = policies
                     .iter()
                     .filter(|p| p.spec.as_ref().is_some_and(|s| directions(s).contains(d)))
                     .map(|p| format!("`{ns}/{}`", p.metadata.name.as_deref().unwrap_or_default()))
                     .collect();
                 partial.push(format!(
-                    "{} isolates only the pods it selects for {}; NPL isolates a namespace as a whole, and the pods no policy selects are written as allows for at most {} label sets, which is not enough here",
+                    "{} isolates only the pods it selects for {}; where a `*` or label-set endpoint of another rule reaches the namespace, the pods no policy selects are written as at most {} label sets, which is not enough here",
                     names.join(", "),
                     d.as_str().to_lowercase(),
                     complement::MAX_TERMS
@@ -571,7 +683,14 @@ pub fn translate(
             if skip_rule.is_some() {
                 decl_from.push(format!("{key} (dns)"));
             }
-            match statements(p, skip_rule, dropped, &isolated_namespaces, settings) {
+            match statements(
+                p,
+                skip_rule,
+                dropped,
+                &isolated_namespaces,
+                declared.as_ref(),
+                settings,
+            ) {
                 Ok(list) if list.is_empty() => {
                     if skip_rule.is_none() {
                         decl_from.push(key);
@@ -618,17 +737,11 @@ pub fn translate(
                 }
                 Err(why) => out
                     .unwritable
-                    .entry((*ns).to_string())
+                    .entry(key.clone())
                     .or_default()
                     .push(format!("`{key}`: NPL cannot write {why}")),
             }
         }
-        for (id, left) in open_ids {
-            if !left {
-                out.statements.push(id);
-            }
-        }
-        lines.extend(open_lines);
         if !partial.is_empty() {
             out.reasons
                 .entry((*ns).to_string())
@@ -650,14 +763,33 @@ pub fn translate(
             text.push_str(&format!(" labels {{{}}}", labels.join(", ")));
         }
         let mut body: Vec<String> = Vec::new();
-        match (
-            isolated.contains(&Direction::Ingress),
-            isolated.contains(&Direction::Egress),
-        ) {
-            (true, true) => {}
-            (true, false) => body.push("isolate ingress".to_string()),
-            (false, true) => body.push("isolate egress".to_string()),
-            (false, false) => body.push("isolate none".to_string()),
+        let (ingress_only, egress_only) =
+            (only.get(&Direction::Ingress), only.get(&Direction::Egress));
+        match (ingress_only, egress_only) {
+            (Some(i), Some(e)) if i == e => {
+                body.push(format!("isolate ingress, egress only {}", i.join(", ")));
+            }
+            (None, None) => match (
+                isolated.contains(&Direction::Ingress),
+                isolated.contains(&Direction::Egress),
+            ) {
+                (true, true) => {}
+                (true, false) => body.push("isolate ingress".to_string()),
+                (false, true) => body.push("isolate egress".to_string()),
+                (false, false) => body.push("isolate none".to_string()),
+            },
+            _ => {
+                for (d, word) in [
+                    (Direction::Ingress, "ingress"),
+                    (Direction::Egress, "egress"),
+                ] {
+                    match only.get(&d) {
+                        Some(sets) => body.push(format!("isolate {word} only {}", sets.join(", "))),
+                        None if isolated.contains(&d) => body.push(format!("isolate {word}")),
+                        None => {}
+                    }
+                }
+            }
         }
         if isolated.contains(&Direction::Egress) && carve_out.is_none() {
             body.push("no dns".to_string());

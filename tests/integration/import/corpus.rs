@@ -74,6 +74,16 @@ pub(super) fn check(
         "{name}: the imported program is not fmt-clean"
     );
     let out = output(imported);
+    // Applied together, no kept policy may replace one of the program's.
+    let mut names = std::collections::BTreeSet::new();
+    for p in &out {
+        assert!(
+            names.insert((p.metadata.namespace.clone(), p.metadata.name.clone())),
+            "{name}: two policies named {:?}/{:?}",
+            p.metadata.namespace,
+            p.metadata.name
+        );
+    }
     let (flows, diffs) = evaluator_differences(manifests, &input, &out, 10);
     assert!(
         diffs.is_empty(),
