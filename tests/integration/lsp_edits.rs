@@ -3,33 +3,11 @@
 //! running in this process, each followed by a random request that must be
 //! answered, and never with an internal error.
 
-use std::path::PathBuf;
-
 use lsp_server::Connection;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use crate::support::lsp_client::Client;
-
-/// Every `.npl` file of the corpus.
-fn corpus() -> Vec<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    let mut dirs = vec![root.join("examples"), root.join("tests/cases")];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "npl") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    assert!(files.len() > 30, "corpus not found");
-    files
-}
 
 /// What an edit inserts: pieces of NPL, partial tokens, non-ASCII text.
 const PIECES: &[&str] = &[
@@ -168,7 +146,7 @@ proptest! {
             1..24,
         ),
     ) {
-        let files = corpus();
+        let files = crate::support::corpus_programs();
         let path = file.get(&files);
         let text = std::fs::read_to_string(path).unwrap();
         let uri = lsp_types::Url::from_file_path(path).unwrap().to_string();

@@ -14,21 +14,13 @@ use npc::syntax::{self, ParseCache};
 /// Every `.npl` file of the corpus, and two generated programs.
 fn corpus() -> Vec<(PathBuf, String)> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    let mut dirs = vec![root.join("examples"), root.join("tests/cases")];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "npl") {
-                let text = std::fs::read_to_string(&path).unwrap();
-                files.push((std::fs::canonicalize(&path).unwrap(), text));
-            }
-        }
-    }
-    files.sort();
-    assert!(files.len() > 30, "corpus not found");
+    let mut files: Vec<(PathBuf, String)> = crate::support::corpus_programs()
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            (std::fs::canonicalize(&path).unwrap(), text)
+        })
+        .collect();
     for seed in [1, 2] {
         files.push((
             root.join(format!("generated-{seed}.npl")),

@@ -5,6 +5,26 @@ pub mod lsp_client;
 pub mod nca;
 pub mod npc;
 
+/// Every `.npl` file of the corpus (`examples/`, `tests/cases/`), sorted.
+pub fn corpus_programs() -> Vec<std::path::PathBuf> {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    let mut dirs = vec![root.join("examples"), root.join("tests/cases")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "npl") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() > 30, "corpus not found");
+    files
+}
+
 /// SplitMix64: small, seedable, reproducible everywhere (the random
 /// policy and manifest generators of the differential tests).
 pub struct Rng(pub u64);
