@@ -10,7 +10,9 @@
 /// <reference types="tree-sitter-cli/dsl" />
 // @ts-check
 
-const WORD = /[A-Za-z0-9_.-]+/;
+// A name does not end in `-`, so that `a->b` reads as `a`, `->`, `b` (NPL's
+// grammar reads a `-` before `>` as the arrow).
+const WORD = /[A-Za-z0-9_.-]*[A-Za-z0-9_.]/;
 
 /** @param {RuleOrLiteral} rule */
 const commaSep1 = (rule) => seq(rule, repeat(seq(',', rule)));
@@ -248,7 +250,7 @@ module.exports = grammar({
     // (`api.stripe.com`, `api.stripe.com.`); inside one only a word that ends
     // with a dot is (`api.v2` there is a workload). `*.` and at least one
     // more label is a pattern, anywhere.
-    dns_name: (_) => token(prec(1, /[A-Za-z0-9_.-]*\.[A-Za-z0-9_.-]*/)),
+    dns_name: (_) => token(prec(1, /[A-Za-z0-9_.-]*\.([A-Za-z0-9_.-]*[A-Za-z0-9_.])?/)),
     _block_dns_name: (_) => token(prec(1, /[A-Za-z0-9_.-]*\./)),
     dns_pattern: (_) => token(seq('*.', /[A-Za-z0-9_.-]+/)),
 
