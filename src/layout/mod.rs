@@ -346,9 +346,13 @@ impl<'p> Plan<'p> {
                 }
                 btree_map::Entry::Occupied(mut o) => {
                     let entry = &mut o.get_mut().1;
-                    // Equal numbers are equal ports; different numbers
-                    // are different ports.
-                    if entry.ports_number != Some(ports_number) && entry.ports.as_ref() != ports {
+                    // Equal numbers are equal ports, different numbers
+                    // different ports; a union has no number.
+                    let same = match entry.ports_number {
+                        Some(number) => number == ports_number,
+                        None => entry.ports.as_ref() == ports,
+                    };
+                    if !same {
                         entry.ports = Cow::Owned(entry.ports.union(ports));
                         entry.ports_number = None;
                     }

@@ -119,20 +119,24 @@ impl Index {
             PeerKind::Pods {
                 namespaces: Some(n),
                 pods,
-            } => {
-                if let Some(name) = named(n) {
-                    if !self.namespace_names.contains(name) {
-                        self.namespace_names.insert(name.to_string());
-                    }
-                    self.add_pods_of(name, pods);
-                    self.intern_ref(n);
-                } else {
-                    let id = self.intern_ref(n);
-                    let set = self.pods_by_selector.entry(id).or_default();
-                    if !set.contains(pods) {
-                        set.insert(pods.clone());
-                    }
-                }
+            } => self.add_selected_pods(n, pods),
+        }
+    }
+
+    /// Adds pods of the namespaces a selector admits: by name when it
+    /// names one namespace alone, else under the interned selector.
+    fn add_selected_pods(&mut self, namespaces: &Selector, pods: &Selector) {
+        if let Some(name) = named(namespaces) {
+            if !self.namespace_names.contains(name) {
+                self.namespace_names.insert(name.to_string());
+            }
+            self.add_pods_of(name, pods);
+            self.intern(namespaces);
+        } else {
+            let id = self.intern(namespaces);
+            let set = self.pods_by_selector.entry(id).or_default();
+            if !set.contains(pods) {
+                set.insert(pods.clone());
             }
         }
     }
@@ -277,32 +281,14 @@ impl Index {
         let (Some(namespaces), Some(pods)) = (namespaces, pods) else {
             return;
         };
-        if let Some(name) = named(&namespaces) {
-            self.namespace_names.insert(name.to_string());
-            self.pods_by_namespace
-                .entry(name.to_string())
-                .or_default()
-                .insert(pods);
-            self.intern(namespaces);
-        } else {
-            let id = self.intern(namespaces);
-            self.pods_by_selector.entry(id).or_default().insert(pods);
-        }
+        self.add_selected_pods(&namespaces, &pods);
     }
 
     /// The index of a namespace selector, registered (by the names it
-    /// admits, or as one for any namespace) when first seen.
-    pub(super) fn intern(&mut self, n: Selector) -> usize {
-        if let Some(&id) = self.namespace_selector_ids.get(&n) {
-            return id;
-        }
-        self.register(n)
-    }
-
-    /// [`Index::intern`] of a borrowed selector, cloned only when first
-    /// seen (peer compaction makes namespace selectors long, and every
+    /// admits, or as one for any namespace) when first seen; cloned only
+    /// then (peer compaction makes namespace selectors long, and every
     /// policy of a namespace repeats them).
-    pub(super) fn intern_ref(&mut self, n: &Selector) -> usize {
+    pub(super) fn intern(&mut self, n: &Selector) -> usize {
         if let Some(&id) = self.namespace_selector_ids.get(n) {
             return id;
         }

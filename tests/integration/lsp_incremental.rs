@@ -11,6 +11,8 @@ use npc::lsp::analysis::{self, Files};
 use npc::source::FileId;
 use npc::syntax::{self, ParseCache};
 
+use crate::support::Rng;
+
 /// Every `.npl` file of the corpus, and two generated programs.
 fn corpus() -> Vec<(PathBuf, String)> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -28,22 +30,6 @@ fn corpus() -> Vec<(PathBuf, String)> {
         ));
     }
     files
-}
-
-/// A small deterministic generator (xorshift), so a failure replays.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
 }
 
 /// What edits insert: mostly what keeps a program valid, some that breaks it.
@@ -102,7 +88,7 @@ fn edit(rng: &mut Rng, text: &str, original: &str) -> String {
                 .filter(|(_, c)| c.is_ascii_digit())
                 .map(|(i, _)| i)
                 .collect();
-            match digits.get(rng.below(digits.len())) {
+            match digits.get(rng.below(digits.len().max(1))) {
                 Some(&i) => format!("{}{}{}", &text[..i], rng.below(10), &text[i + 1..]),
                 None => text.to_string(),
             }
