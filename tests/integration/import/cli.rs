@@ -249,3 +249,39 @@ fn an_empty_workload_label_value_converts() {
     );
     assert!(stderr(&out).contains("equivalent:"), "{}", stderr(&out));
 }
+
+#[test]
+fn an_empty_egress_list_without_policy_types_isolates_ingress_only() {
+    // The API server defaults `policyTypes` to Ingress alone when the
+    // egress list is empty, as the evaluator reads it: the program isolates
+    // ingress only, and is equivalent (it was once written isolated for
+    // egress too, and refused with E104).
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("policies.yaml");
+    std::fs::write(
+        &input,
+        "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  podSelector: {}
+  ingress:
+  - from:
+    - podSelector: {matchLabels: {app: front}}
+    ports: [{port: 8080}]
+  egress: []
+",
+    )
+    .unwrap();
+    let out = npc(&["import", input.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let program = stdout(&out);
+    assert!(
+        program.contains("namespace shop {\n  isolate ingress\n}"),
+        "{program}"
+    );
+    assert!(
+        program.contains("allow shop/front -> shop/*:8080"),
+        "{program}"
+    );
+}
