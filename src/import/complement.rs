@@ -13,8 +13,6 @@
 //! not sixteen); a product larger than [`MAX_TERMS`], or a term NPL cannot
 //! write as one entry per key, gives up (the namespace stays unconvertible).
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-
 use crate::k8s::Selector;
 
 /// The most label sets one complement may take.
@@ -24,16 +22,10 @@ pub const MAX_TERMS: usize = 8;
 pub type Term = Selector;
 
 /// A term AND a selector, as one term; `None` when nothing satisfies
-/// both or the selector is one the API refuses.
-pub fn restrict(term: &Term, sel: Option<&LabelSelector>) -> Option<Term> {
-    let both = term.and(&Selector::from_api_opt(sel).ok()?);
+/// both.
+pub fn restrict(term: &Term, sel: &Selector) -> Option<Term> {
+    let both = term.and(sel);
     (!both.is_unsatisfiable()).then(|| simplified(&both))
-}
-
-/// Whether no set of labels satisfies a selector (NPL refuses such a
-/// label set; in a policy it selects nothing).
-pub fn never_matches(sel: Option<&LabelSelector>) -> bool {
-    Selector::from_api_opt(sel).is_ok_and(|s| s.is_unsatisfiable())
 }
 
 /// A term as an NPL label set.
@@ -69,12 +61,11 @@ pub fn widest(terms: Vec<Term>) -> Vec<Term> {
 }
 
 /// The label sets whose union is every pod none of `selectors` selects;
-/// `None` when that cannot be written in [`MAX_TERMS`] sets, or a
-/// selector is one the API refuses.
-pub fn complement(selectors: &[&LabelSelector]) -> Option<Vec<Term>> {
+/// `None` when that cannot be written in [`MAX_TERMS`] sets.
+pub fn complement(selectors: &[&Selector]) -> Option<Vec<Term>> {
     let mut terms: Vec<Term> = vec![Selector::everything()];
     for sel in selectors {
-        let options = Selector::from_api(sel).ok()?.complement();
+        let options = sel.complement();
         let mut next: Vec<Term> = Vec::new();
         for term in &terms {
             for option in &options {
@@ -155,8 +146,10 @@ pub fn needed(mut terms: Vec<Term>) -> Vec<Term> {
 mod tests {
     use super::*;
 
-    fn sel(yaml: &str) -> LabelSelector {
-        serde_yaml::from_str(yaml).unwrap()
+    fn sel(yaml: &str) -> Selector {
+        let api: k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector =
+            serde_yaml::from_str(yaml).unwrap();
+        Selector::from_api(&api).unwrap()
     }
 
     fn text(terms: &[Term]) -> Vec<String> {
@@ -187,11 +180,11 @@ mod tests {
     fn subsumed_label_sets_are_left_out() {
         // The chart pattern: one policy per component, each selecting its
         // name and the release's instance.
-        let selectors: Vec<LabelSelector> = ["n1", "n2", "n3", "n4"]
+        let selectors: Vec<Selector> = ["n1", "n2", "n3", "n4"]
             .iter()
             .map(|n| sel(&format!("matchLabels: {{name: {n}, instance: r}}")))
             .collect();
-        let refs: Vec<&LabelSelector> = selectors.iter().collect();
+        let refs: Vec<&Selector> = selectors.iter().collect();
         assert_eq!(
             text(&complement(&refs).unwrap()),
             ["{instance!=r}", "{name notin (n1, n2, n3, n4)}"]
@@ -211,10 +204,7 @@ mod tests {
     fn label_sets_the_others_cover_together_are_left_out() {
         // {k!=a} and {k=a} cover {j=b} together, though neither alone.
         let terms = vec![
-            Selector::from_api(&sel(
-                "matchExpressions: [{key: k, operator: NotIn, values: [a]}]",
-            ))
-            .unwrap(),
+            sel("matchExpressions: [{key: k, operator: NotIn, values: [a]}]"),
             Selector::equals("j", "b"),
             Selector::equals("k", "a"),
         ];
@@ -266,19 +256,21 @@ mod tests {
 
     #[test]
     fn contradictions_never_match() {
-        assert!(never_matches(Some(&sel(
+        assert!(sel(
             "matchLabels: {app: a}\nmatchExpressions: [{key: app, operator: In, values: [b]}]"
-        ))));
-        assert!(!never_matches(Some(&sel(
+        )
+        .is_unsatisfiable());
+        assert!(!sel(
             "matchExpressions: [{key: app, operator: Exists}, {key: app, operator: NotIn, values: [b]}]"
-        ))));
-        assert!(!never_matches(None));
+        )
+        .is_unsatisfiable());
+        assert!(!Selector::everything().is_unsatisfiable());
         let term = complement(&[&sel("matchLabels: {app: db}")])
             .unwrap()
             .remove(0);
-        assert!(restrict(&term, Some(&sel("matchLabels: {app: db}"))).is_none());
+        assert!(restrict(&term, &sel("matchLabels: {app: db}")).is_none());
         assert_eq!(
-            text(&[restrict(&term, Some(&sel("matchLabels: {tier: web}"))).unwrap()]),
+            text(&[restrict(&term, &sel("matchLabels: {tier: web}")).unwrap()]),
             ["{tier=web, app!=db}"]
         );
     }

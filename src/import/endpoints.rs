@@ -1,25 +1,16 @@
-//! NPL endpoints and ports for the peers and ports of NetworkPolicy rules:
-//! workload names, label sets, namespace parts (less the managed
-//! namespaces an `allow` would open the other side of), CIDRs with
-//! `except`, `world`, port lists.
+//! NPL endpoints and ports for the peers and ports of NetworkPolicy rules,
+//! read through the evaluator's views (`eval::RuleView`, `eval::PeerKind`,
+//! `eval::PortEntry`): workload names, label sets, namespace parts (less
+//! the managed namespaces an `allow` would open the other side of), CIDRs
+//! with `except`, `world`, port lists.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-
 use super::complement::{self, Term};
 use super::translate::{Group, Settings};
+use crate::eval::{PeerKind, PortEntry, RuleView};
 use crate::k8s::selector::{Operator, Requirement, Selector};
-use crate::k8s::{Cidr, Protocol, NAMESPACE_NAME_LABEL};
-
-pub(super) fn is_empty_selector(sel: Option<&LabelSelector>) -> bool {
-    sel.is_none_or(|s| {
-        s.match_labels.as_ref().is_none_or(BTreeMap::is_empty)
-            && s.match_expressions.as_ref().is_none_or(Vec::is_empty)
-    })
-}
+use crate::k8s::{Cidr, IpBlock, Protocol, NAMESPACE_NAME_LABEL};
 
 /// A label value (or workload name) as NPL writes it: bare when it can be,
 /// quoted otherwise.
@@ -43,74 +34,63 @@ pub(super) fn value(text: &str) -> String {
     }
 }
 
-/// `{k=v, k in (a, b), ...}`; an error for a selector the API refuses.
-pub(super) fn label_set(sel: &LabelSelector) -> Result<String, String> {
-    typed(sel).map(|s| s.to_string())
-}
-
-/// The typed selector; an error naming the first expression the API
-/// refuses.
-pub(super) fn typed(sel: &LabelSelector) -> Result<Selector, String> {
-    Selector::from_api(sel).map_err(|errors| {
-        errors
-            .first()
-            .map_or_else(String::new, |e| format!("selector: {}", e.kind))
-    })
-}
-
 /// The pod part of an endpoint: `*`, a workload name, or a label set.
-pub(super) fn pod_part(sel: Option<&LabelSelector>, settings: &Settings) -> Result<String, String> {
-    let Some(sel) = sel.filter(|s| !is_empty_selector(Some(s))) else {
-        return Ok("*".to_string());
-    };
-    let labels = sel.match_labels.clone().unwrap_or_default();
-    if sel.match_expressions.as_ref().is_none_or(Vec::is_empty) && labels.len() == 1 {
-        if let Some(name) = labels.get(&settings.workload_label) {
-            return Ok(value(name));
+pub(super) fn pod_part(sel: &Selector, settings: &Settings) -> String {
+    if sel.is_empty() {
+        return "*".to_string();
+    }
+    if sel.expressions.is_empty() && sel.match_labels.len() == 1 {
+        if let Some(name) = sel.match_labels.get(&settings.workload_label) {
+            return value(name);
         }
     }
-    label_set(sel)
+    sel.to_string()
+}
+
+/// The namespaces a namespaceSelector names outright: one
+/// `kubernetes.io/metadata.name` label, or one `In` on it whose values are
+/// all namespace names; `None` for any other selector.
+pub(super) fn named_by(sel: &Selector) -> Option<BTreeSet<String>> {
+    if sel.expressions.is_empty() && sel.match_labels.len() == 1 {
+        return sel
+            .match_labels
+            .get(NAMESPACE_NAME_LABEL)
+            .map(|name| BTreeSet::from([name.clone()]));
+    }
+    match (sel.match_labels.is_empty(), sel.expressions.first()) {
+        (true, Some(e))
+            if sel.expressions.len() == 1
+                && e.key == NAMESPACE_NAME_LABEL
+                && e.operator == Operator::In
+                && e.values
+                    .iter()
+                    .all(|n| crate::k8s::names::dns1123_label(n).is_ok()) =>
+        {
+            Some(e.values.clone())
+        }
+        _ => None,
+    }
 }
 
 /// The namespace parts a peer's namespaceSelector stands for: names, `*`,
 /// or a label set.
 /// The managed namespaces left out of a `*` or label-set part are
 /// returned too.
-pub(super) fn namespace_parts(
-    sel: &LabelSelector,
-    exclude: &[Managed],
-) -> Result<(Vec<String>, Vec<Managed>), String> {
-    if is_empty_selector(Some(sel)) {
-        return Ok((vec![excluding("*", exclude)], exclude.to_vec()));
+pub(super) fn namespace_parts(sel: &Selector, exclude: &[Managed]) -> (Vec<String>, Vec<Managed>) {
+    if sel.is_empty() {
+        return (vec![excluding("*", exclude)], exclude.to_vec());
     }
-    let labels = sel.match_labels.clone().unwrap_or_default();
-    let expressions = sel.match_expressions.clone().unwrap_or_default();
-    if expressions.is_empty() && labels.len() == 1 {
-        if let Some(name) = labels.get(NAMESPACE_NAME_LABEL) {
-            return Ok((vec![name.clone()], Vec::new()));
-        }
-    }
-    let typed = typed(sel)?;
-    if typed.match_labels.is_empty() && typed.expressions.len() == 1 {
-        if let Some(e) = typed.expressions.first() {
-            if e.key == NAMESPACE_NAME_LABEL
-                && e.operator == Operator::In
-                && e.values
-                    .iter()
-                    .all(|n| crate::k8s::names::dns1123_label(n).is_ok())
-            {
-                return Ok((e.values.iter().cloned().collect(), Vec::new()));
-            }
-        }
+    if let Some(names) = named_by(sel) {
+        return (names.into_iter().collect(), Vec::new());
     }
     // Only the managed namespaces the set reaches get the other side.
     let exclude: Vec<Managed> = exclude
         .iter()
-        .filter(|m| typed.matches(&m.labels))
+        .filter(|m| sel.matches(&m.labels))
         .cloned()
         .collect();
     // The set less the left-out namespaces may match none at all.
-    let mut less = typed;
+    let mut less = sel.clone();
     if !exclude.is_empty() {
         let names = exclude.iter().map(|m| m.name.clone());
         // One `notin` on the name: merged with one the set has already.
@@ -132,9 +112,9 @@ pub(super) fn namespace_parts(
         ));
     }
     if less.is_unsatisfiable() {
-        return Ok((Vec::new(), exclude));
+        return (Vec::new(), exclude);
     }
-    Ok((vec![less.to_string()], exclude))
+    (vec![less.to_string()], exclude)
 }
 
 /// A managed namespace isolated in one direction, as `*` and label-set
@@ -152,7 +132,7 @@ pub struct Managed {
 
 /// The open pods of left-out namespaces that a peer's pod selector
 /// selects, as endpoints.
-pub(super) fn open_endpoints(left_out: &[Managed], pods: Option<&LabelSelector>) -> Vec<String> {
+pub(super) fn open_endpoints(left_out: &[Managed], pods: &Selector) -> Vec<String> {
     let mut out = Vec::new();
     for m in left_out {
         for t in &m.open {
@@ -180,38 +160,53 @@ pub(super) fn excluding(part: &str, exclude: &[Managed]) -> String {
     }
 }
 
-/// One peer as NPL endpoints (a namespace `In` list is several).
+/// Whether a peer can match no pod: a selector of it no set of labels
+/// satisfies (it matches nothing; NPL refuses such a label set).
+pub(super) fn never_matches(peer: PeerKind<'_>) -> bool {
+    match peer {
+        PeerKind::Pods { namespaces, pods } => {
+            pods.is_unsatisfiable() || namespaces.is_some_and(Selector::is_unsatisfiable)
+        }
+        PeerKind::Ip(_) | PeerKind::Name(_) => false,
+    }
+}
+
+/// An ipBlock as one NPL endpoint: the CIDR and its `except` list.
+fn ip_block(block: &IpBlock) -> String {
+    let excepts: Vec<String> = block.except.iter().map(|e| address(*e)).collect();
+    let mut text = address(block.cidr);
+    match excepts.as_slice() {
+        [] => {}
+        [one] => text.push_str(&format!(" except {one}")),
+        _ => text.push_str(&format!(" except ({})", excepts.join(", "))),
+    }
+    text
+}
+
+/// One peer as NPL endpoints (a namespace `In` list is several; a DNS
+/// name, which no NetworkPolicy has, none).
 pub(super) fn peer(
-    p: &NetworkPolicyPeer,
+    p: PeerKind<'_>,
     namespace: &str,
     exclude: &[Managed],
     settings: &Settings,
-) -> Result<Vec<String>, String> {
-    if let Some(block) = &p.ip_block {
-        let cidr = Cidr::parse_lenient(&block.cidr)?;
-        let mut excepts = Vec::new();
-        for e in block.except.iter().flatten() {
-            excepts.push(address(Cidr::parse_lenient(e)?));
-        }
-        let mut text = address(cidr);
-        match excepts.len() {
-            0 => {}
-            1 => text.push_str(&format!(" except {}", excepts[0])),
-            _ => text.push_str(&format!(" except ({})", excepts.join(", "))),
-        }
-        return Ok(vec![text]);
-    }
-    let pods = pod_part(p.pod_selector.as_ref(), settings)?;
-    let (namespaces, left_out) = match &p.namespace_selector {
+) -> Vec<String> {
+    let (namespace_selector, pod_selector) = match p {
+        PeerKind::Ip(block) => return vec![ip_block(block)],
+        PeerKind::Name(_) => return Vec::new(),
+        PeerKind::Pods { namespaces, pods } => (namespaces, pods),
+    };
+    let pods = pod_part(pod_selector, settings);
+    let (namespaces, left_out) = match namespace_selector {
         None => (vec![namespace.to_string()], Vec::new()),
-        Some(sel) => namespace_parts(sel, exclude)?,
+        Some(sel) => namespace_parts(sel, exclude),
     };
     let mut out: Vec<String> = namespaces
         .into_iter()
         .map(|n| format!("{n}/{pods}"))
         .collect();
-    out.extend(open_endpoints(&left_out, p.pod_selector.as_ref()));
-    Ok(out)
+    out.extend(open_endpoints(&left_out, pod_selector));
+    out
 }
 
 /// A CIDR as NPL writes it (IPv6 in brackets).
@@ -229,38 +224,34 @@ pub(super) fn address(cidr: Cidr) -> String {
 /// the ipBlocks together (their other side is never written). No peer
 /// means every peer: `cluster` and `world`.
 pub(super) fn peer_groups(
-    list: Option<&Vec<NetworkPolicyPeer>>,
+    rule: &RuleView<'_>,
     namespace: &str,
     exclude: &[Managed],
     settings: &Settings,
-) -> Result<Vec<(Group, Vec<String>)>, String> {
-    let list = match list {
-        Some(l) if !l.is_empty() => l,
-        _ => {
-            let mut pods = vec![if exclude.is_empty() {
-                "cluster".to_string()
-            } else {
-                format!("{}/*", excluding("*", exclude))
-            }];
-            pods.extend(open_endpoints(exclude, None));
-            return Ok(vec![
-                (Group::Peer(0), pods),
-                (Group::Addresses, vec!["world".to_string()]),
-            ]);
-        }
-    };
+) -> Vec<(Group, Vec<String>)> {
+    if rule.matches_all_peers() {
+        let mut pods = vec![if exclude.is_empty() {
+            "cluster".to_string()
+        } else {
+            format!("{}/*", excluding("*", exclude))
+        }];
+        pods.extend(open_endpoints(exclude, &Selector::everything()));
+        return vec![
+            (Group::Peer(0), pods),
+            (Group::Addresses, vec!["world".to_string()]),
+        ];
+    }
     let mut out: Vec<(Group, Vec<String>)> = Vec::new();
     let mut ips: Vec<String> = Vec::new();
-    for (i, p) in list.iter().enumerate() {
+    for p in rule.peers() {
+        let kind = p.kind();
         // A peer no pod or namespace can match is left out (and a rule
         // whose peers are all left out matches nothing: no statement).
-        if complement::never_matches(p.pod_selector.as_ref())
-            || complement::never_matches(p.namespace_selector.as_ref())
-        {
+        if never_matches(kind) {
             continue;
         }
-        let endpoints = peer(p, namespace, exclude, settings)?;
-        if p.ip_block.is_some() {
+        let endpoints = peer(kind, namespace, exclude, settings);
+        if p.is_ip_block() {
             ips.extend(
                 endpoints
                     .into_iter()
@@ -268,7 +259,7 @@ pub(super) fn peer_groups(
                     .collect::<Vec<_>>(),
             );
         } else if !endpoints.is_empty() {
-            out.push((Group::Peer(i), endpoints));
+            out.push((Group::Peer(p.index()), endpoints));
         }
     }
     let v4 = ips.iter().any(|e| e == "0.0.0.0/0");
@@ -280,26 +271,34 @@ pub(super) fn peer_groups(
     if !ips.is_empty() {
         out.push((Group::Addresses, ips));
     }
-    Ok(out)
+    out
 }
 
 /// Every endpoint of a rule's `from`/`to` (for the DNS rule), less the
 /// managed namespaces `exclude`.
 pub(super) fn peers(
-    list: Option<&Vec<NetworkPolicyPeer>>,
+    rule: &RuleView<'_>,
     namespace: &str,
     exclude: &[Managed],
     settings: &Settings,
-) -> Result<Vec<String>, String> {
-    Ok(peer_groups(list, namespace, exclude, settings)?
+) -> Vec<String> {
+    peer_groups(rule, namespace, exclude, settings)
         .into_iter()
         .flat_map(|(_, e)| e)
-        .collect())
+        .collect()
+}
+
+/// The suffix of a port of `protocol` in NPL (none for TCP).
+pub(super) fn protocol_suffix(protocol: Protocol) -> String {
+    match protocol {
+        Protocol::Tcp => String::new(),
+        other => format!("/{}", other.lowercase()),
+    }
 }
 
 /// A rule's ports as an NPL port list (`None`: every port).
-pub(super) fn ports(list: Option<&Vec<NetworkPolicyPort>>) -> Result<Option<String>, String> {
-    ports_declared(list, &[])
+pub(super) fn ports(entries: Option<&[PortEntry]>) -> Option<String> {
+    ports_declared(entries, &[])
 }
 
 /// A rule's ports as an NPL port list, a single number written as the
@@ -308,48 +307,35 @@ pub(super) fn ports(list: Option<&Vec<NetworkPolicyPort>>) -> Result<Option<Stri
 /// statement written for the rule on the other side, by name, is then the
 /// same statement).
 pub(super) fn ports_declared(
-    list: Option<&Vec<NetworkPolicyPort>>,
+    entries: Option<&[PortEntry]>,
     declared: &[crate::eval::NamedPort],
-) -> Result<Option<String>, String> {
-    let Some(list) = list.filter(|l| !l.is_empty()) else {
-        return Ok(None);
-    };
+) -> Option<String> {
+    let entries = entries.filter(|l| !l.is_empty())?;
     let mut out: Vec<String> = Vec::new();
-    for p in list {
-        let protocol = match p.protocol.as_deref() {
-            None => Protocol::Tcp,
-            Some(text) => Protocol::parse(text).ok_or_else(|| format!("protocol `{text}`"))?,
-        };
-        let suffix = match protocol {
-            Protocol::Tcp => String::new(),
-            other => format!("/{}", other.lowercase()),
-        };
-        let text = match (&p.port, p.end_port) {
-            (None, _) => format!("1-65535{suffix}"),
-            (Some(IntOrString::Int(n)), Some(end)) if end > *n => format!("{n}-{end}{suffix}"),
-            (Some(IntOrString::Int(n)), _) => match declared
+    for entry in entries {
+        let text = match entry {
+            PortEntry::Protocol(protocol) => format!("1-65535{}", protocol_suffix(*protocol)),
+            PortEntry::Range(protocol, start, end) if end > start => {
+                format!("{start}-{end}{}", protocol_suffix(*protocol))
+            }
+            PortEntry::Range(protocol, number, _) => match declared
                 .iter()
-                .filter(|d| d.protocol == protocol && i32::from(d.number) == *n)
+                .filter(|d| d.protocol == *protocol && d.number == *number)
                 .map(|d| d.name.as_str())
                 .min()
             {
-                Some(name) => format!("{name}{suffix}"),
-                None => format!("{n}{suffix}"),
+                Some(name) => format!("{name}{}", protocol_suffix(*protocol)),
+                None => format!("{number}{}", protocol_suffix(*protocol)),
             },
-            (Some(IntOrString::String(name)), _) => {
-                if name.is_empty() || name.chars().all(|c| c.is_ascii_digit()) {
-                    return Err(format!("the named port `{name}`"));
-                }
-                format!("{name}{suffix}")
-            }
+            PortEntry::Named(protocol, name) => format!("{name}{}", protocol_suffix(*protocol)),
         };
         if !out.contains(&text) {
             out.push(text);
         }
     }
-    Ok(Some(if out.len() == 1 {
+    Some(if out.len() == 1 {
         out.remove(0)
     } else {
         format!("{{{}}}", out.join(", "))
-    }))
+    })
 }

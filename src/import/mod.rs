@@ -550,14 +550,6 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
             name_prefix.as_deref(),
             settings,
         );
-        if !translation.unwritable.is_empty() {
-            for (key, reasons) in &translation.unwritable {
-                let ns = key.split('/').next().unwrap_or_default().to_string();
-                kept_keys.insert(key.clone());
-                skip.entry(ns).or_default().reasons.extend(reasons.clone());
-            }
-            continue;
-        }
         let text = crate::format::format(&aliases::apply(&translation.text))
             .map_err(|_| ImportError::Internal("the program written does not parse".to_string()))?;
         let origins = translate::origins_by_line(&text);

@@ -17,84 +17,49 @@
 //! ingress rule from `podSelector: {}` of one namespace isolated both ways
 //! become one `allow` for the pods both select.
 
-use crate::k8s::Operator;
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-
 use super::complement::{self, Term};
-use super::endpoints::{is_empty_selector, value, Managed};
-use super::translate::{directions, left_out, Group, Settings, StatementId, FROM};
-use crate::eval::{NamedPort, PortSet};
-use crate::k8s::{escape_controls, Direction, Protocol, NAMESPACE_NAME_LABEL};
+use super::endpoints::{named_by, never_matches, protocol_suffix, value, Managed};
+use super::translate::{left_out, Group, Settings, StatementId, FROM};
+use crate::eval::{NamedPort, PeerKind, PolicyView, PortEntry, PortSet, RuleView};
+use crate::k8s::{escape_controls, Direction, Protocol, Selector};
 
 /// The managed namespaces a peer (`None`: every peer) leaves out, by name.
-fn left_out_by(peer: Option<&NetworkPolicyPeer>, exclude: &[Managed]) -> BTreeSet<String> {
+fn left_out_by(peer: Option<PeerKind<'_>>, exclude: &[Managed]) -> BTreeSet<String> {
     let all = || exclude.iter().map(|m| m.name.clone()).collect();
     let Some(p) = peer else { return all() };
-    if p.ip_block.is_some() {
-        return BTreeSet::new();
-    }
-    let Some(sel) = &p.namespace_selector else {
+    let PeerKind::Pods {
+        namespaces: Some(sel),
+        ..
+    } = p
+    else {
         return BTreeSet::new();
     };
-    if is_empty_selector(Some(sel)) {
+    if sel.is_empty() {
         return all();
     }
-    let labels = sel.match_labels.clone().unwrap_or_default();
-    let expressions = sel.match_expressions.clone().unwrap_or_default();
-    if expressions.is_empty() && labels.len() == 1 && labels.contains_key(NAMESPACE_NAME_LABEL) {
+    if named_by(sel).is_some() {
         return BTreeSet::new();
     }
-    if labels.is_empty()
-        && expressions.len() == 1
-        && expressions[0].key == NAMESPACE_NAME_LABEL
-        && expressions[0].operator == Operator::In.as_str()
-        && expressions[0].values.as_ref().is_some_and(|v| {
-            !v.is_empty()
-                && v.iter()
-                    .all(|n| crate::k8s::names::dns1123_label(n).is_ok())
-        })
-    {
-        return BTreeSet::new();
-    }
-    let reached = crate::regions::selector(sel);
     exclude
         .iter()
-        .filter(|m| reached.matches(&m.labels))
+        .filter(|m| sel.matches(&m.labels))
         .map(|m| m.name.clone())
         .collect()
 }
 
 /// A rule's ports: numbers as a set, names apart (`None`: every port).
-fn port_sets(
-    list: Option<&Vec<NetworkPolicyPort>>,
-) -> Option<(PortSet, BTreeSet<(Protocol, String)>)> {
-    let list = list.filter(|l| !l.is_empty())?;
+fn port_sets(entries: Option<&[PortEntry]>) -> Option<(PortSet, BTreeSet<(Protocol, String)>)> {
+    let entries = entries.filter(|l| !l.is_empty())?;
     let mut numbers = PortSet::empty();
     let mut names = BTreeSet::new();
-    for p in list {
-        let protocol = p
-            .protocol
-            .as_deref()
-            .and_then(Protocol::parse)
-            .unwrap_or(Protocol::Tcp);
-        match &p.port {
-            None => numbers.insert(protocol, 1, 65535),
-            Some(IntOrString::Int(n)) => {
-                let start = u16::try_from(*n).unwrap_or(0);
-                let end = p
-                    .end_port
-                    .and_then(|e| u16::try_from(e).ok())
-                    .unwrap_or(start);
-                if start > 0 && end >= start {
-                    numbers.insert(protocol, start, end);
-                }
-            }
-            Some(IntOrString::String(name)) => {
-                names.insert((protocol, name.clone()));
+    for entry in entries {
+        match entry {
+            PortEntry::Protocol(protocol) => numbers.insert(*protocol, 1, 65535),
+            PortEntry::Range(protocol, start, end) => numbers.insert(*protocol, *start, *end),
+            PortEntry::Named(protocol, name) => {
+                names.insert((*protocol, name.clone()));
             }
         }
     }
@@ -123,8 +88,8 @@ fn resolved(
 /// the ports every destination pod is taken to declare, under
 /// `--assume-workload-ports`, gives the names their numbers).
 fn both(
-    a: Option<&Vec<NetworkPolicyPort>>,
-    b: Option<&Vec<NetworkPolicyPort>>,
+    a: Option<&[PortEntry]>,
+    b: Option<&[PortEntry]>,
     declared: Option<&[NamedPort]>,
 ) -> Option<Option<String>> {
     let (numbers, names) = match (port_sets(a), port_sets(b)) {
@@ -143,10 +108,7 @@ fn both(
     };
     let mut out: Vec<String> = Vec::new();
     for protocol in Protocol::ALL {
-        let suffix = match protocol {
-            Protocol::Tcp => String::new(),
-            other => format!("/{}", other.lowercase()),
-        };
+        let suffix = protocol_suffix(protocol);
         for r in numbers.ranges(protocol) {
             out.push(if r.start == r.end {
                 format!("{}{suffix}", r.start)
@@ -156,11 +118,7 @@ fn both(
         }
     }
     for (protocol, name) in names {
-        let suffix = match protocol {
-            Protocol::Tcp => String::new(),
-            other => format!("/{}", other.lowercase()),
-        };
-        out.push(format!("{name}{suffix}"));
+        out.push(format!("{name}{}", protocol_suffix(protocol)));
     }
     match out.len() {
         0 => None,
@@ -206,70 +164,43 @@ fn declared_by<'a>(
 }
 
 /// Both selectors at once, as a term.
-fn and(a: Option<&LabelSelector>, b: Option<&LabelSelector>) -> Option<Term> {
+fn and(a: &Selector, b: &Selector) -> Option<Term> {
     complement::restrict(&complement::restrict(&Term::everything(), a)?, b)
 }
 
-/// One rule of a policy: its index in `spec.ingress`/`spec.egress`, its
-/// peers (`None`: no peer list, every peer) and its ports.
-struct PolicyRule<'a> {
-    index: usize,
-    peers: Option<&'a Vec<NetworkPolicyPeer>>,
-    ports: Option<&'a Vec<NetworkPolicyPort>>,
+/// The pod selector of a peer (`None`, every peer: every pod).
+fn pods_of<'a>(peer: Option<PeerKind<'a>>, everything: &'a Selector) -> &'a Selector {
+    match peer {
+        Some(PeerKind::Pods { pods, .. }) => pods,
+        _ => everything,
+    }
 }
 
 /// The rules of one direction of a policy that isolates it (`skip`: the
 /// index of an egress rule left out).
-fn rules(policy: &NetworkPolicy, direction: Direction, skip: Option<usize>) -> Vec<PolicyRule<'_>> {
-    let Some(spec) = &policy.spec else {
-        return Vec::new();
-    };
-    if !directions(spec).contains(&direction) {
-        return Vec::new();
-    }
-    match direction {
-        Direction::Egress => spec
-            .egress
-            .iter()
-            .flatten()
-            .enumerate()
-            .filter(|(i, _)| Some(*i) != skip)
-            .map(|(index, r)| PolicyRule {
-                index,
-                peers: r.to.as_ref(),
-                ports: r.ports.as_ref(),
-            })
-            .collect(),
-        Direction::Ingress => spec
-            .ingress
-            .iter()
-            .flatten()
-            .enumerate()
-            .map(|(index, r)| PolicyRule {
-                index,
-                peers: r.from.as_ref(),
-                ports: r.ports.as_ref(),
-            })
-            .collect(),
-    }
+fn rules<'a>(
+    policy: &PolicyView<'a>,
+    direction: Direction,
+    skip: Option<usize>,
+) -> Vec<RuleView<'a>> {
+    policy
+        .rules(direction)
+        .into_iter()
+        .filter(|r| Some(r.index()) != skip)
+        .collect()
 }
 
 /// The peers of a rule with their index in `from`/`to` (the statement
 /// group of each): each selector peer, or `None` for "every peer" (group 0).
-fn peers(list: Option<&Vec<NetworkPolicyPeer>>) -> Vec<(usize, Option<&NetworkPolicyPeer>)> {
-    match list {
-        Some(l) if !l.is_empty() => l
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.ip_block.is_none())
-            .filter(|(_, p)| {
-                !complement::never_matches(p.pod_selector.as_ref())
-                    && !complement::never_matches(p.namespace_selector.as_ref())
-            })
-            .map(|(i, p)| (i, Some(p)))
-            .collect(),
-        _ => vec![(0, None)],
+fn peers<'a>(rule: &RuleView<'a>) -> Vec<(usize, Option<PeerKind<'a>>)> {
+    if rule.matches_all_peers() {
+        return vec![(0, None)];
     }
+    rule.peers()
+        .iter()
+        .filter(|p| matches!(p.kind(), PeerKind::Pods { .. }) && !never_matches(p.kind()))
+        .map(|p| (p.index(), Some(p.kind())))
+        .collect()
 }
 
 /// The namespaces a peer names outright: its policy's own (a pod
@@ -277,51 +208,35 @@ fn peers(list: Option<&Vec<NetworkPolicyPeer>>) -> Vec<(usize, Option<&NetworkPo
 /// `kubernetes.io/metadata.name` lists. Its statement writes them by name,
 /// and opens their other side; once the check has left it out, its flows
 /// are written as pairs.
-fn named_namespaces(peer: Option<&NetworkPolicyPeer>, own: &str) -> BTreeSet<String> {
-    let Some(p) = peer.filter(|p| p.ip_block.is_none()) else {
-        return BTreeSet::new();
-    };
-    let Some(sel) = &p.namespace_selector else {
-        return BTreeSet::from([own.to_string()]);
-    };
-    let labels = sel.match_labels.clone().unwrap_or_default();
-    let expressions = sel.match_expressions.clone().unwrap_or_default();
-    if expressions.is_empty() && labels.len() == 1 {
-        if let Some(name) = labels.get(NAMESPACE_NAME_LABEL) {
-            return BTreeSet::from([name.clone()]);
-        }
-    }
-    match expressions.as_slice() {
-        [e] if labels.is_empty()
-            && e.key == NAMESPACE_NAME_LABEL
-            && e.operator == Operator::In.as_str()
-            && e.values.as_ref().is_some_and(|v| {
-                v.iter()
-                    .all(|n| crate::k8s::names::dns1123_label(n).is_ok())
-            }) =>
-        {
-            e.values.iter().flatten().cloned().collect()
-        }
+fn named_namespaces(peer: Option<PeerKind<'_>>, own: &str) -> BTreeSet<String> {
+    match peer {
+        Some(PeerKind::Pods {
+            namespaces: None, ..
+        }) => BTreeSet::from([own.to_string()]),
+        Some(PeerKind::Pods {
+            namespaces: Some(sel),
+            ..
+        }) => named_by(sel).unwrap_or_default(),
         _ => BTreeSet::new(),
     }
+}
+
+/// `namespace/name` of a policy.
+fn key(policy: &PolicyView<'_>) -> String {
+    format!("{}/{}", policy.namespace(), policy.name())
 }
 
 /// Whether the statement written for one peer of a rule was left out of
 /// the program (its other side, isolated, admits less than it opens).
 fn dropped_peer(
     dropped: &BTreeSet<StatementId>,
-    policy: &NetworkPolicy,
+    policy: &PolicyView<'_>,
     direction: Direction,
     rule: usize,
     peer: usize,
 ) -> bool {
-    let key = format!(
-        "{}/{}",
-        policy.metadata.namespace.as_deref().unwrap_or_default(),
-        policy.metadata.name.as_deref().unwrap_or_default()
-    );
     dropped.contains(&StatementId {
-        policy: key,
+        policy: key(policy),
         direction,
         rule,
         group: Group::Peer(peer),
@@ -342,7 +257,7 @@ struct Found {
 /// namespace out, but those already `written` (each once); their ids are
 /// appended to `ids` in text order.
 pub fn pairs(
-    by_namespace: &BTreeMap<&str, Vec<&NetworkPolicy>>,
+    by_namespace: &BTreeMap<&str, Vec<PolicyView<'_>>>,
     isolated: &BTreeMap<Direction, Vec<Managed>>,
     dropped: &BTreeSet<StatementId>,
     settings: &Settings,
@@ -356,14 +271,15 @@ pub fn pairs(
     let mut text = String::new();
     let mut found: Vec<Found> = Vec::new();
     let mut count = 0usize;
+    let everything = Selector::everything();
     for (a, a_policies) in by_namespace {
         for pa in a_policies {
-            let a_selector = pa.spec.as_ref().and_then(|s| s.pod_selector.as_ref());
+            let a_selector = pa.pod_selector();
             // The DNS rule too: the carve-out leaves out the namespaces
             // isolated for ingress, as every `*` endpoint does.
             for rule_a in rules(pa, Direction::Egress, None) {
-                let (ra, a_ports) = (rule_a.index, rule_a.ports);
-                for (ia, peer_a) in peers(rule_a.peers) {
+                let (ra, a_ports) = (rule_a.index(), rule_a.port_entries());
+                for (ia, peer_a) in peers(&rule_a) {
                     let mut reached = left_out_by(peer_a, ingress_isolated);
                     // A peer of the own namespace whose statement was left
                     // out: its flows are those the own ingress rules admit.
@@ -372,10 +288,10 @@ pub fn pairs(
                     }
                     for b in reached {
                         for pb in by_namespace.get(b.as_str()).into_iter().flatten() {
-                            let b_selector = pb.spec.as_ref().and_then(|s| s.pod_selector.as_ref());
+                            let b_selector = pb.pod_selector();
                             for rule_b in rules(pb, Direction::Ingress, None) {
-                                let b_ports = rule_b.ports;
-                                for (ib, peer_b) in peers(rule_b.peers) {
+                                let b_ports = rule_b.port_entries();
+                                for (ib, peer_b) in peers(&rule_b) {
                                     // A peer that names the namespace pairs when
                                     // its statement was left out.
                                     let names = named_namespaces(peer_b, &b);
@@ -387,21 +303,15 @@ pub fn pairs(
                                                 dropped,
                                                 pb,
                                                 Direction::Ingress,
-                                                rule_b.index,
+                                                rule_b.index(),
                                                 ib,
                                             )
                                     };
                                     if !mutual {
                                         continue;
                                     }
-                                    let src = and(
-                                        a_selector,
-                                        peer_b.and_then(|p| p.pod_selector.as_ref()),
-                                    );
-                                    let dst = and(
-                                        b_selector,
-                                        peer_a.and_then(|p| p.pod_selector.as_ref()),
-                                    );
+                                    let src = and(a_selector, pods_of(peer_b, &everything));
+                                    let dst = and(b_selector, pods_of(peer_a, &everything));
                                     let (Some(src), Some(dst)) = (src, dst) else {
                                         continue;
                                     };
@@ -419,10 +329,7 @@ pub fn pairs(
                                         continue;
                                     }
                                     let id = StatementId {
-                                        policy: format!(
-                                            "{a}/{}",
-                                            pa.metadata.name.as_deref().unwrap_or_default()
-                                        ),
+                                        policy: key(pa),
                                         direction: Direction::Egress,
                                         rule: ra,
                                         group: Group::Pair(count),
@@ -432,16 +339,7 @@ pub fn pairs(
                                     found.push(Found {
                                         src,
                                         dst,
-                                        keys: vec![
-                                            format!(
-                                                "{a}/{}",
-                                                pa.metadata.name.as_deref().unwrap_or_default()
-                                            ),
-                                            format!(
-                                                "{b}/{}",
-                                                pb.metadata.name.as_deref().unwrap_or_default()
-                                            ),
-                                        ],
+                                        keys: vec![key(pa), key(pb)],
                                         id,
                                         left,
                                     });

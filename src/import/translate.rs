@@ -13,19 +13,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::networking::v1::{
-    NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
-};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-
 use super::complement::{self, Term};
+pub(super) use super::endpoints::value;
 pub use super::endpoints::Managed;
-pub(super) use super::endpoints::{is_empty_selector, value};
 use super::endpoints::{peer_groups, peers, pod_part, ports, ports_declared};
-use crate::eval::PeerKind;
+use crate::eval::{PeerKind, PolicyView, PortEntry, RuleView};
 use crate::k8s::selector::Selector;
-use crate::k8s::{escape_controls, Direction, NAMESPACE_NAME_LABEL};
+use crate::k8s::{escape_controls, Direction, Protocol, NAMESPACE_NAME_LABEL};
 use crate::manifest::Manifests;
 
 /// The DNS servers npc assumes when a program names none.
@@ -43,9 +37,6 @@ pub struct Translation {
     pub managed: Vec<String>,
     /// The `allow` statements, in the order they are written.
     pub statements: Vec<StatementId>,
-    /// Policies (`ns/name`) NPL cannot write at all, and why: they are kept
-    /// unconverted.
-    pub unwritable: BTreeMap<String, Vec<String>>,
     /// Why a namespace may not be written exactly (the check decides).
     pub reasons: BTreeMap<String, Vec<String>>,
 }
@@ -70,41 +61,23 @@ impl Default for Settings {
     }
 }
 
-/// `policyTypes` as the API defaults them: Ingress, plus Egress when the
-/// policy has egress rules.
-pub fn directions(spec: &NetworkPolicySpec) -> BTreeSet<Direction> {
-    match &spec.policy_types {
-        Some(types) if !types.is_empty() => types
-            .iter()
-            .filter_map(|t| match t.as_str() {
-                "Ingress" => Some(Direction::Ingress),
-                "Egress" => Some(Direction::Egress),
-                _ => None,
-            })
-            .collect(),
-        _ => {
-            let mut out = BTreeSet::from([Direction::Ingress]);
-            if spec.egress.is_some() {
-                out.insert(Direction::Egress);
-            }
-            out
-        }
-    }
+/// The directions a policy isolates (`policyTypes` as the API defaults
+/// them), as the evaluator reads it.
+pub fn directions(policy: &PolicyView<'_>) -> BTreeSet<Direction> {
+    [Direction::Ingress, Direction::Egress]
+        .into_iter()
+        .filter(|d| policy.isolates(*d))
+        .collect()
 }
 
 /// Whether a rule's ports are exactly UDP and TCP 53.
-fn is_dns_ports(list: Option<&Vec<NetworkPolicyPort>>) -> bool {
-    let Some(list) = list else { return false };
+fn is_dns_ports(entries: Option<&[PortEntry]>) -> bool {
+    let Some(entries) = entries else { return false };
     let mut seen = BTreeSet::new();
-    for p in list {
-        let protocol = p.protocol.as_deref().unwrap_or("TCP");
-        let single = p.end_port.is_none_or(|e| e == 53);
-        if p.port != Some(IntOrString::Int(53)) || !single {
-            return false;
-        }
-        match protocol {
-            "UDP" | "TCP" => {
-                seen.insert(protocol);
+    for entry in entries {
+        match entry {
+            PortEntry::Range(protocol @ (Protocol::Udp | Protocol::Tcp), 53, 53) => {
+                seen.insert(*protocol);
             }
             _ => return false,
         }
@@ -121,24 +94,21 @@ fn is_dns_ports(list: Option<&Vec<NetworkPolicyPort>>) -> bool {
 /// namespace's own rules may not; the flows to DNS servers there are
 /// written as pairs with its ingress rules (`import::pairs`).
 pub(super) fn dns_rule(
-    policy: &NetworkPolicy,
+    policy: &PolicyView<'_>,
     exclude: &[Managed],
     settings: &Settings,
 ) -> Option<(usize, Vec<String>)> {
-    let spec = policy.spec.as_ref()?;
-    if !is_empty_selector(spec.pod_selector.as_ref())
-        || !directions(spec).contains(&Direction::Egress)
-    {
+    if !policy.pod_selector().is_empty() {
         return None;
     }
-    let ns = policy.metadata.namespace.as_deref().unwrap_or_default();
-    spec.egress.iter().flatten().enumerate().find_map(|(i, r)| {
-        if !is_dns_ports(r.ports.as_ref()) || r.to.as_ref().is_none_or(Vec::is_empty) {
+    let ns = policy.namespace();
+    policy.rules(Direction::Egress).iter().find_map(|r| {
+        if !is_dns_ports(r.port_entries()) || r.matches_all_peers() {
             return None;
         }
-        let mut endpoints = peers(r.to.as_ref(), ns, exclude, settings).ok()?;
+        let mut endpoints = peers(r, ns, exclude, settings);
         endpoints.sort();
-        Some((i, endpoints))
+        Some((r.index(), endpoints))
     })
 }
 
@@ -211,32 +181,19 @@ pub struct StatementId {
 
 /// A rule's peers as the pods they select: (namespace selector, pod
 /// selector), `None` for the namespace of the policy; `None` for an
-/// ipBlock or a selector that cannot be read. A rule without peers
-/// selects every pod.
-fn typed_peers(list: Option<&Vec<NetworkPolicyPeer>>) -> Vec<Option<(Option<Selector>, Selector)>> {
-    let Some(list) = list.filter(|l| !l.is_empty()) else {
+/// ipBlock. A rule without peers selects every pod.
+fn typed_peers(rule: &RuleView<'_>) -> Vec<Option<(Option<Selector>, Selector)>> {
+    if rule.matches_all_peers() {
         return vec![Some((Some(Selector::everything()), Selector::everything()))];
-    };
-    list.iter()
-        .map(|p| {
-            if p.ip_block.is_some() {
-                return None;
-            }
-            let pods = Selector::from_api_opt(p.pod_selector.as_ref()).ok()?;
-            let namespaces = match &p.namespace_selector {
-                None => None,
-                Some(sel) => Some(Selector::from_api(sel).ok()?),
-            };
-            Some((namespaces, pods))
+    }
+    rule.peers()
+        .iter()
+        .map(|p| match p.kind() {
+            PeerKind::Pods { namespaces, pods } => Some((namespaces.cloned(), pods.clone())),
+            PeerKind::Ip(_) | PeerKind::Name(_) => None,
         })
         .collect()
 }
-
-/// A rule's peers and ports, as written.
-type RuleParts<'a> = (
-    Option<&'a Vec<NetworkPolicyPeer>>,
-    Option<&'a Vec<NetworkPolicyPort>>,
-);
 
 /// Whether every pod peer `a` selects, peer `b` selects too.
 fn peer_within(a: &(Option<Selector>, Selector), b: &(Option<Selector>, Selector)) -> bool {
@@ -256,12 +213,12 @@ fn peer_within(a: &(Option<Selector>, Selector), b: &(Option<Selector>, Selector
 /// rule written as the carve-out) and a statement the check has left out
 /// cover nothing.
 fn covered_peers(
-    rules: &[RuleParts<'_>],
+    rules: &[RuleView<'_>],
     skip: Option<usize>,
     left_out: impl Fn(usize, usize) -> bool,
 ) -> BTreeSet<(usize, usize)> {
-    let typed: Vec<_> = rules.iter().map(|(peers, _)| typed_peers(*peers)).collect();
-    let all_ports = |ports: Option<&Vec<NetworkPolicyPort>>| ports.is_none_or(Vec::is_empty);
+    let typed: Vec<_> = rules.iter().map(typed_peers).collect();
+    let all_ports = |ports: Option<&[PortEntry]>| ports.is_none();
     let mut out = BTreeSet::new();
     for (i, peers) in typed.iter().enumerate() {
         if Some(i) == skip {
@@ -273,7 +230,7 @@ fn covered_peers(
                 if Some(j) == skip {
                     return false;
                 }
-                let (pi, pj) = (rules[i].1, rules[j].1);
+                let (pi, pj) = (rules[i].port_entries(), rules[j].port_entries());
                 let ports_within = all_ports(pj) || pi == pj;
                 let ports_same = all_ports(pi) == all_ports(pj) && (all_ports(pi) || pi == pj);
                 ports_within
@@ -301,13 +258,13 @@ fn covered_peers(
 /// `declared`: the workloads' container ports, under
 /// `--assume-workload-ports`, to write a port to a workload by its name.
 fn statements(
-    policy: &NetworkPolicy,
+    policy: &PolicyView<'_>,
     skip_egress: Option<usize>,
     dropped: &BTreeSet<StatementId>,
     isolated: &BTreeMap<Direction, Vec<Managed>>,
     declared: Option<&super::pairs::WorkloadPorts>,
     settings: &Settings,
-) -> Result<Vec<(StatementId, String)>, String> {
+) -> Vec<(StatementId, String)> {
     // The container ports of the workload an endpoint names (`ns/name`).
     let declared_at = |endpoint: &str| -> &[crate::eval::NamedPort] {
         let Some((ns, name)) = endpoint.split_once('/') else {
@@ -327,13 +284,9 @@ fn statements(
     let none = Vec::new();
     let egress_isolated = isolated.get(&Direction::Egress).unwrap_or(&none);
     let ingress_isolated = isolated.get(&Direction::Ingress).unwrap_or(&none);
-    let ns = policy.metadata.namespace.as_deref().unwrap_or_default();
-    let name = policy.metadata.name.as_deref().unwrap_or_default();
-    let Some(spec) = &policy.spec else {
-        return Ok(Vec::new());
-    };
-    let types = directions(spec);
-    let own = format!("{ns}/{}", pod_part(spec.pod_selector.as_ref(), settings)?);
+    let ns = policy.namespace();
+    let name = policy.name();
+    let own = format!("{ns}/{}", pod_part(policy.pod_selector(), settings));
     let id = |direction, rule, group| StatementId {
         policy: format!("{ns}/{name}"),
         direction,
@@ -341,18 +294,9 @@ fn statements(
         group,
     };
     let mut out = Vec::new();
-    let ingress_rules: Vec<_> = spec
-        .ingress
-        .iter()
-        .flatten()
-        .map(|r| (r.from.as_ref(), r.ports.as_ref()))
-        .collect();
-    let egress_rules: Vec<_> = spec
-        .egress
-        .iter()
-        .flatten()
-        .map(|r| (r.to.as_ref(), r.ports.as_ref()))
-        .collect();
+    // The rules of the directions the policy isolates (none of the others).
+    let ingress_rules = policy.rules(Direction::Ingress);
+    let egress_rules = policy.rules(Direction::Egress);
     let covered_ingress = covered_peers(&ingress_rules, None, |j, l| {
         dropped.contains(&id(Direction::Ingress, j, Group::Peer(l)))
     });
@@ -366,56 +310,54 @@ fn statements(
                 .filter(|(g, _)| !matches!(g, Group::Peer(k) if covered.contains(&(i, *k))))
                 .collect::<Vec<_>>()
         };
-    if types.contains(&Direction::Ingress) {
-        for (i, rule) in spec.ingress.iter().flatten().enumerate() {
-            let dst = match ports_declared(rule.ports.as_ref(), declared_at(&own))? {
-                Some(p) => format!("{own}:{p}"),
-                None => own.clone(),
-            };
-            let groups = peer_groups(rule.from.as_ref(), ns, egress_isolated, settings)?;
-            let groups = uncovered(&covered_ingress, i, groups);
-            let groups = if rule.from.as_ref().is_none_or(Vec::is_empty) {
-                everything_together(groups, |g| dropped.contains(&id(Direction::Ingress, i, g)))
-            } else {
-                groups
-            };
-            for (group, sources) in groups {
-                let id = id(Direction::Ingress, i, group);
-                let text = format!("allow {} -> {dst}", sources.join(", "));
-                out.push((id.clone(), left_out(text, dropped.contains(&id))));
-            }
+    for rule in &ingress_rules {
+        let i = rule.index();
+        let dst = match ports_declared(rule.port_entries(), declared_at(&own)) {
+            Some(p) => format!("{own}:{p}"),
+            None => own.clone(),
+        };
+        let groups = peer_groups(rule, ns, egress_isolated, settings);
+        let groups = uncovered(&covered_ingress, i, groups);
+        let groups = if rule.matches_all_peers() {
+            everything_together(groups, |g| dropped.contains(&id(Direction::Ingress, i, g)))
+        } else {
+            groups
+        };
+        for (group, sources) in groups {
+            let id = id(Direction::Ingress, i, group);
+            let text = format!("allow {} -> {dst}", sources.join(", "));
+            out.push((id.clone(), left_out(text, dropped.contains(&id))));
         }
     }
-    if types.contains(&Direction::Egress) {
-        for (i, rule) in spec.egress.iter().flatten().enumerate() {
-            if Some(i) == skip_egress {
-                continue;
-            }
-            let port_text = ports(rule.ports.as_ref())?;
-            let named = |d: &str| ports_declared(rule.ports.as_ref(), declared_at(d));
-            let groups = peer_groups(rule.to.as_ref(), ns, ingress_isolated, settings)?;
-            let groups = uncovered(&covered_egress, i, groups);
-            let groups = if rule.to.as_ref().is_none_or(Vec::is_empty) {
-                everything_together(groups, |g| dropped.contains(&id(Direction::Egress, i, g)))
-            } else {
-                groups
-            };
-            for (group, list) in groups {
-                let id = id(Direction::Egress, i, group);
-                let destinations: Vec<String> = list
-                    .into_iter()
-                    .map(|d| match (&port_text, named(&d)) {
-                        (Some(_), Ok(Some(p))) => format!("{d}:{p}"),
-                        (Some(p), _) => format!("{d}:{p}"),
-                        (None, _) => d,
-                    })
-                    .collect();
-                let text = format!("allow {own} -> {}", destinations.join(", "));
-                out.push((id.clone(), left_out(text, dropped.contains(&id))));
-            }
+    for rule in &egress_rules {
+        let i = rule.index();
+        if Some(i) == skip_egress {
+            continue;
+        }
+        let port_text = ports(rule.port_entries());
+        let named = |d: &str| ports_declared(rule.port_entries(), declared_at(d));
+        let groups = peer_groups(rule, ns, ingress_isolated, settings);
+        let groups = uncovered(&covered_egress, i, groups);
+        let groups = if rule.matches_all_peers() {
+            everything_together(groups, |g| dropped.contains(&id(Direction::Egress, i, g)))
+        } else {
+            groups
+        };
+        for (group, list) in groups {
+            let id = id(Direction::Egress, i, group);
+            let destinations: Vec<String> = list
+                .into_iter()
+                .map(|d| match (&port_text, named(&d)) {
+                    (Some(_), Some(p)) => format!("{d}:{p}"),
+                    (Some(p), _) => format!("{d}:{p}"),
+                    (None, _) => d,
+                })
+                .collect();
+            let text = format!("allow {own} -> {}", destinations.join(", "));
+            out.push((id.clone(), left_out(text, dropped.contains(&id))));
         }
     }
-    Ok(out)
+    out
 }
 
 /// The labels a managed namespace is declared with: those of its
@@ -441,16 +383,14 @@ fn declared_labels(
 /// The pods of a namespace that none of its policies isolates in a
 /// direction, as label sets (empty: the namespace is isolated whole or not
 /// at all); `None` when NPL cannot write them.
-fn open_pods(policies: &[&NetworkPolicy], direction: Direction) -> Option<Vec<Term>> {
-    let mut selectors: Vec<&LabelSelector> = Vec::new();
-    for spec in policies.iter().filter_map(|p| p.spec.as_ref()) {
-        if !directions(spec).contains(&direction) {
-            continue;
+fn open_pods(policies: &[PolicyView<'_>], direction: Direction) -> Option<Vec<Term>> {
+    let mut selectors: Vec<&Selector> = Vec::new();
+    for policy in policies.iter().filter(|p| p.isolates(direction)) {
+        let sel = policy.pod_selector();
+        if sel.is_empty() {
+            return Some(Vec::new());
         }
-        match spec.pod_selector.as_ref() {
-            Some(sel) if !is_empty_selector(Some(sel)) => selectors.push(sel),
-            _ => return Some(Vec::new()),
-        }
+        selectors.push(sel);
     }
     if selectors.is_empty() {
         return Some(Vec::new());
@@ -518,31 +458,23 @@ pub fn translate(
 ) -> Translation {
     let mut out = Translation::default();
     // Policies by namespace, in input order.
-    let mut by_namespace: BTreeMap<&str, Vec<&NetworkPolicy>> = BTreeMap::new();
+    let mut by_namespace: BTreeMap<&str, Vec<PolicyView<'_>>> = BTreeMap::new();
     let mut inert: Vec<String> = Vec::new();
-    for p in &manifests.policies {
-        let selector = p.object.spec.as_ref().and_then(|s| s.pod_selector.as_ref());
-        if complement::never_matches(selector) {
+    for (p, view) in manifests.policies() {
+        if view.pod_selector().is_unsatisfiable() {
             // It selects no pod: it neither isolates nor allows anything.
             inert.push(p.key());
             continue;
         }
         if !kept.contains(&p.key()) {
-            by_namespace
-                .entry(p.namespace())
-                .or_default()
-                .push(&p.object);
+            by_namespace.entry(view.namespace()).or_default().push(view);
         }
     }
     let keys = namespace_keys(manifests);
     // The managed namespaces isolated in each direction.
     let mut isolated_namespaces: BTreeMap<Direction, Vec<Managed>> = BTreeMap::new();
     for (ns, policies) in &by_namespace {
-        let types: BTreeSet<Direction> = policies
-            .iter()
-            .filter_map(|p| p.spec.as_ref())
-            .flat_map(directions)
-            .collect();
+        let types: BTreeSet<Direction> = policies.iter().flat_map(directions).collect();
         let mut labels = declared_labels(manifests, ns, &keys);
         labels.insert(NAMESPACE_NAME_LABEL.to_string(), (*ns).to_string());
         for d in types {
@@ -612,10 +544,9 @@ pub fn translate(
         let mut whole: BTreeSet<Direction> = BTreeSet::new();
         let mut partial: Vec<String> = Vec::new();
         for p in policies {
-            let Some(spec) = &p.spec else { continue };
-            let types = directions(spec);
+            let types = directions(p);
             isolated.extend(types.iter().copied());
-            if is_empty_selector(spec.pod_selector.as_ref()) {
+            if p.pod_selector().is_empty() {
                 whole.extend(types.iter().copied());
             }
         }
@@ -627,18 +558,10 @@ pub fn translate(
                 continue;
             }
             let mut sets: Vec<(Selector, String)> = Vec::new();
-            for spec in policies.iter().filter_map(|p| p.spec.as_ref()) {
-                if !directions(spec).contains(d) {
-                    continue;
-                }
-                // A selector NPL cannot write makes its policy unwritable
-                // (`statements` says so).
-                let selector = Selector::from_api_opt(spec.pod_selector.as_ref());
-                let set = pod_part(spec.pod_selector.as_ref(), settings);
-                if let (Ok(selector), Ok(set)) = (selector, set) {
-                    if !sets.iter().any(|(_, s)| *s == set) {
-                        sets.push((selector, set));
-                    }
+            for p in policies.iter().filter(|p| p.isolates(*d)) {
+                let set = pod_part(p.pod_selector(), settings);
+                if !sets.iter().any(|(_, s)| *s == set) {
+                    sets.push((p.pod_selector().clone(), set));
                 }
             }
             // A set within another adds no pod.
@@ -657,8 +580,8 @@ pub fn translate(
             if open_pods(policies, *d).is_none() {
                 let names: Vec<String> = policies
                     .iter()
-                    .filter(|p| p.spec.as_ref().is_some_and(|s| directions(s).contains(d)))
-                    .map(|p| format!("`{ns}/{}`", p.metadata.name.as_deref().unwrap_or_default()))
+                    .filter(|p| p.isolates(*d))
+                    .map(|p| format!("`{ns}/{}`", p.name()))
                     .collect();
                 partial.push(format!(
                     "{} isolates only the pods it selects for {}; where a `*` or label-set endpoint of another rule reaches the namespace, the pods no policy selects are written as at most {} label sets, which is not enough here",
@@ -677,70 +600,62 @@ pub fn translate(
         let mut decl_from: Vec<String> = Vec::new();
         let mut lines: Vec<String> = Vec::new();
         for (i, p) in policies.iter().enumerate() {
-            let name = p.metadata.name.as_deref().unwrap_or_default();
-            let key = format!("{ns}/{name}");
+            let key = format!("{ns}/{}", p.name());
             let skip_rule = carve_out.filter(|(at, _)| *at == i).map(|(_, r)| r);
             if skip_rule.is_some() {
                 decl_from.push(format!("{key} (dns)"));
             }
-            match statements(
+            let list = statements(
                 p,
                 skip_rule,
                 dropped,
                 &isolated_namespaces,
                 declared.as_ref(),
                 settings,
-            ) {
-                Ok(list) if list.is_empty() => {
-                    if skip_rule.is_none() {
-                        decl_from.push(key);
-                    }
+            );
+            if list.is_empty() {
+                if skip_rule.is_none() {
+                    decl_from.push(key);
                 }
-                Ok(list) => {
-                    // A statement already written (for the rule on its
-                    // other side, say) is written once: its `# from`
-                    // comment names this policy too.
-                    let from = base + lines.len();
-                    let mut fresh: Vec<(StatementId, String)> = Vec::new();
-                    for (id, text) in list {
-                        if text.starts_with('#') {
-                            fresh.push((id, text));
-                            continue;
-                        }
-                        match written.get(&text) {
-                            Some(at) => {
-                                let line = match at.checked_sub(base) {
-                                    Some(local) => lines.get_mut(local),
-                                    None => bodies.get_mut(*at),
-                                };
-                                if let Some(line) = line {
-                                    also_from(line, &key);
-                                }
-                            }
-                            None => {
-                                written.insert(text.clone(), from);
-                                fresh.push((id, text));
-                            }
-                        }
-                    }
-                    if fresh.is_empty() {
-                        continue;
-                    }
-                    lines.push(format!("{FROM}{}", escape_controls(&key)));
-                    for (id, text) in fresh {
-                        if !text.starts_with('#') {
-                            out.statements.push(id);
-                        }
-                        lines.push(text);
-                    }
-                    lines.push(String::new());
-                }
-                Err(why) => out
-                    .unwritable
-                    .entry(key.clone())
-                    .or_default()
-                    .push(format!("`{key}`: NPL cannot write {why}")),
+                continue;
             }
+            // A statement already written (for the rule on its
+            // other side, say) is written once: its `# from`
+            // comment names this policy too.
+            let from = base + lines.len();
+            let mut fresh: Vec<(StatementId, String)> = Vec::new();
+            for (id, text) in list {
+                if text.starts_with('#') {
+                    fresh.push((id, text));
+                    continue;
+                }
+                match written.get(&text) {
+                    Some(at) => {
+                        let line = match at.checked_sub(base) {
+                            Some(local) => lines.get_mut(local),
+                            None => bodies.get_mut(*at),
+                        };
+                        if let Some(line) = line {
+                            also_from(line, &key);
+                        }
+                    }
+                    None => {
+                        written.insert(text.clone(), from);
+                        fresh.push((id, text));
+                    }
+                }
+            }
+            if fresh.is_empty() {
+                continue;
+            }
+            lines.push(format!("{FROM}{}", escape_controls(&key)));
+            for (id, text) in fresh {
+                if !text.starts_with('#') {
+                    out.statements.push(id);
+                }
+                lines.push(text);
+            }
+            lines.push(String::new());
         }
         if !partial.is_empty() {
             out.reasons

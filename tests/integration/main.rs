@@ -11,6 +11,7 @@
 mod support;
 
 mod analyze;
+mod architecture;
 mod cilium_schema;
 mod cli;
 mod cli_conventions;
