@@ -524,10 +524,12 @@ fn policies_of(manifests: &Manifests, ns: &str) -> Vec<String> {
 
 /// Writes the program for the manifests' policies and proves it: see the
 /// module documentation.
+///
+/// The input is the manifests' own compiled set (each policy compiled
+/// once, when it was read); the command refuses cluster policies and
+/// CiliumNetworkPolicies before it gets here ([`refused_kinds`]).
 pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, ImportError> {
-    let input_objects = manifests.policy_objects();
-    let input =
-        PolicySet::from_slice(&input_objects).map_err(|e| ImportError::Internal(e.to_string()))?;
+    let input = &manifests.set;
     let namespaces: BTreeSet<String> = manifests
         .policies
         .iter()
@@ -613,7 +615,7 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
         let set = PolicySet::from_slice(&output).map_err(|e| {
             ImportError::Internal(format!("the program's policies cannot be evaluated: {e}"))
         })?;
-        let universe = universe::universe(manifests, &[&input, &set], settings)
+        let universe = universe::universe(manifests, &[input, &set], settings)
             .map_err(|TooLarge| ImportError::TooLarge)?;
         let allows = translate::allows_by_line(&text);
         let compiled = Compiled {
@@ -623,7 +625,7 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
             statements: &translation.statements,
             sources: &compilation.sources,
         };
-        let (differences, flows) = compare(&universe, &input, &compiled);
+        let (differences, flows) = compare(&universe, input, &compiled);
         if differences.is_empty() {
             let mut unconvertible: Vec<Unconvertible> = skip
                 .into_iter()
@@ -653,7 +655,7 @@ pub fn import(manifests: &Manifests, settings: &Settings) -> Result<Import, Impo
                 .collect();
             let managed: BTreeSet<String> = translation.managed.iter().cloned().collect();
             let text = without_needless_prefix(text, name_prefix.as_deref(), &kept);
-            let text = expectations::add(&text, manifests, &input, &managed, settings);
+            let text = expectations::add(&text, manifests, input, &managed, settings);
             return Ok(Import {
                 text,
                 managed: translation.managed,
