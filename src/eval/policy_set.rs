@@ -1,14 +1,16 @@
 //! A set of policies indexed by namespace, and the queries over it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::Arc;
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 
 use super::endpoint::{Endpoint, Pod};
 use super::error::{ErrorSink, PolicyErrors};
-use super::policy::{CompiledPolicy, Peers, PolicyKind, Rules};
+use super::policy::{CompiledPolicy, NamespaceScope, Peer, Peers, PolicyKind, Rules};
 use super::portset::PortSet;
+use super::selector::Selector;
 use super::tiers::{Step, TierMatch, TierSet};
 use crate::k8s::cluster_policy::{Action, ClusterObject, Tier};
 use crate::k8s::{Direction, IpBlock, Protocol};
@@ -124,6 +126,10 @@ pub struct PolicySet {
     /// Cluster policies (admin and baseline tiers), decided around the
     /// NetworkPolicies (see `tiers`).
     pub(crate) tiers: TierSet,
+    /// Every distinct selector of the policies, each held once: the
+    /// policies of a program repeat the same pod and namespace selectors
+    /// in many peers (an `expect` check holds every policy to its end).
+    selectors: HashSet<Arc<Selector>>,
 }
 
 impl CompiledPolicy {
@@ -202,7 +208,8 @@ impl PolicySet {
     }
 
     /// Adds one policy compiled by [`CompiledPolicy::read`].
-    pub fn push(&mut self, policy: CompiledPolicy) -> PolicyId {
+    pub fn push(&mut self, mut policy: CompiledPolicy) -> PolicyId {
+        self.share_selectors(&mut policy);
         let id = PolicyId::from_index(self.policies.len());
         self.by_namespace
             .entry(policy.namespace.clone())
@@ -214,6 +221,33 @@ impl PolicySet {
 
     /// Adds cluster policies (ClusterNetworkPolicy, AdminNetworkPolicy,
     /// BaselineAdminNetworkPolicy); every invalid field is reported.
+    /// Replaces each selector of `policy` by an equal one already held,
+    /// or holds it for the policies that follow.
+    fn share_selectors(&mut self, policy: &mut CompiledPolicy) {
+        let selectors = &mut self.selectors;
+        let mut share = |sel: &mut Arc<Selector>| match selectors.get(sel) {
+            Some(held) => *sel = Arc::clone(held),
+            None => {
+                selectors.insert(Arc::clone(sel));
+            }
+        };
+        share(&mut policy.pod_selector);
+        let rules = policy.ingress.iter_mut().chain(policy.egress.iter_mut());
+        for rule in rules.flatten() {
+            let Peers::List(peers) = &mut rule.peers else {
+                continue;
+            };
+            for peer in peers {
+                if let Peer::Pods { namespaces, pods } = peer {
+                    if let NamespaceScope::Matching(sel) = namespaces {
+                        share(sel);
+                    }
+                    share(pods);
+                }
+            }
+        }
+    }
+
     pub fn add_cluster(&mut self, objects: &[ClusterObject]) -> Result<(), PolicyErrors> {
         self.tiers.add(objects)
     }
