@@ -190,7 +190,7 @@ fn egress_rule(
             }
         }
     }
-    let ports = port_rules(rule, path, sink);
+    let ports = Arc::new(port_rules(rule, path, sink));
     Rule {
         // No peer field: every peer (Cilium reads a rule with `toPorts`
         // alone as a wildcard), as `to` is missing in a NetworkPolicy.

@@ -66,7 +66,8 @@ pub(crate) enum Peers {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Rule {
     pub peers: Peers,
-    pub ports: RulePorts,
+    /// Shared with the equal port lists of the same set (see `PolicySet::push`).
+    pub ports: Arc<RulePorts>,
 }
 
 /// The rules of one direction of an isolating policy.
@@ -226,7 +227,7 @@ pub(crate) fn compile_rule(
     };
     Rule {
         peers,
-        ports: RulePorts::compile(ports, path, sink),
+        ports: Arc::new(RulePorts::compile(ports, path, sink)),
     }
 }
 

@@ -9,6 +9,7 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use super::endpoint::{Endpoint, Pod};
 use super::error::{ErrorSink, PolicyErrors};
 use super::policy::{CompiledPolicy, NamespaceScope, Peer, Peers, PolicyKind, Rules};
+use super::ports::RulePorts;
 use super::portset::PortSet;
 use super::selector::Selector;
 use super::tiers::{Step, TierMatch, TierSet};
@@ -130,6 +131,8 @@ pub struct PolicySet {
     /// policies of a program repeat the same pod and namespace selectors
     /// in many peers (an `expect` check holds every policy to its end).
     selectors: HashSet<Arc<Selector>>,
+    /// Every distinct list of rule ports, each held once likewise.
+    ports: HashSet<Arc<RulePorts>>,
 }
 
 impl CompiledPolicy {
@@ -234,6 +237,12 @@ impl PolicySet {
         share(&mut policy.pod_selector);
         let rules = policy.ingress.iter_mut().chain(policy.egress.iter_mut());
         for rule in rules.flatten() {
+            match self.ports.get(&rule.ports) {
+                Some(held) => rule.ports = Arc::clone(held),
+                None => {
+                    self.ports.insert(Arc::clone(&rule.ports));
+                }
+            }
             let Peers::List(peers) = &mut rule.peers else {
                 continue;
             };
