@@ -19,7 +19,7 @@
 //! few declarations as it can, never a name twice in one pod (Kubernetes
 //! requires unique port names in a pod).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -111,6 +111,9 @@ pub struct PortTargets {
     by_namespace: HashMap<String, Vec<Target>>,
     /// Rules whose peers choose namespaces by other labels.
     by_selector: Vec<(Arc<Selector>, Target)>,
+    /// Every distinct port use of the targets, held once (most rules of a
+    /// program repeat a few port lists).
+    uses: HashSet<Rc<PortUse>>,
 }
 
 /// One rule about the pods `pods` selects: its ports, and the sources it
@@ -206,6 +209,7 @@ impl PortTargets {
             if ports.is_empty() {
                 continue;
             }
+            let ports = self.share(ports);
             let peers = rule
                 .peers()
                 .iter()
@@ -219,7 +223,7 @@ impl PortTargets {
                 .collect();
             let target = Target {
                 pods: Arc::clone(&selected),
-                ports: Rc::new(ports),
+                ports,
                 admits: Rc::new(Admits::From {
                     namespace: ns.clone(),
                     peers,
@@ -231,10 +235,11 @@ impl PortTargets {
                 .push(target);
         }
         for rule in policy.rules(Direction::Egress) {
-            let ports = Rc::new(uses(&rule));
+            let ports = uses(&rule);
             if ports.is_empty() {
                 continue;
             }
+            let ports = self.share(ports);
             let admits = Rc::new(Admits::Selected {
                 namespace: ns.clone(),
                 pods: Arc::clone(&selected),
@@ -267,6 +272,18 @@ impl PortTargets {
                         .by_selector
                         .push((Arc::clone(namespaces), target(pods))),
                 }
+            }
+        }
+    }
+
+    /// The port use held for `ports` (the one already held when equal).
+    fn share(&mut self, ports: PortUse) -> Rc<PortUse> {
+        match self.uses.get(&ports) {
+            Some(held) => Rc::clone(held),
+            None => {
+                let ports = Rc::new(ports);
+                self.uses.insert(Rc::clone(&ports));
+                ports
             }
         }
     }
