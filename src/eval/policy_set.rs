@@ -566,3 +566,65 @@ impl PolicySet {
         isolated.then_some(set)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use k8s_openapi::api::networking::v1::NetworkPolicy;
+
+    use super::PolicySet;
+    use crate::k8s::Direction;
+
+    fn policy(name: &str, namespace: &str, app: &str, from: &str) -> NetworkPolicy {
+        serde_yaml::from_str(&format!(
+            "
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  podSelector: {{matchLabels: {{app: {app}}}}}
+  ingress:
+  - from:
+    - namespaceSelector: {{matchLabels: {{team: ops}}}}
+      podSelector: {{matchLabels: {{app: {from}}}}}
+    ports: [{{port: 80}}]
+"
+        ))
+        .unwrap()
+    }
+
+    /// The selectors of one peer: namespaces, pods.
+    fn peer_selectors(
+        set: &PolicySet,
+        i: usize,
+    ) -> (Arc<crate::k8s::Selector>, Arc<crate::k8s::Selector>) {
+        let view = set.views().nth(i).unwrap();
+        let rules = view.rules(Direction::Ingress);
+        let peers = rules[0].peers();
+        let (namespaces, pods) = peers[0].selectors_shared().unwrap();
+        (Arc::clone(namespaces.unwrap()), Arc::clone(pods))
+    }
+
+    #[test]
+    fn equal_selectors_and_ports_are_held_once() {
+        let set = PolicySet::new(vec![
+            policy("a", "web", "api", "front"),
+            policy("b", "shop", "api", "front"),
+            policy("c", "shop", "db", "api"),
+        ])
+        .unwrap();
+        let pod = |i: usize| Arc::clone(set.views().nth(i).unwrap().pod_selector_shared());
+        assert!(Arc::ptr_eq(&pod(0), &pod(1)));
+        assert!(!Arc::ptr_eq(&pod(0), &pod(2)));
+        let (ns_a, pods_a) = peer_selectors(&set, 0);
+        let (ns_b, pods_b) = peer_selectors(&set, 1);
+        let (ns_c, pods_c) = peer_selectors(&set, 2);
+        assert!(Arc::ptr_eq(&ns_a, &ns_b) && Arc::ptr_eq(&ns_a, &ns_c));
+        assert!(Arc::ptr_eq(&pods_a, &pods_b));
+        assert!(!Arc::ptr_eq(&pods_a, &pods_c));
+        // The peer's pods `app=api` and the third policy's own
+        // `podSelector` are one selector.
+        assert!(Arc::ptr_eq(&pods_c, &pod(0)));
+        let ports = |i: usize| Arc::clone(&set.policies[i].ingress.as_ref().unwrap()[0].ports);
+        assert!(Arc::ptr_eq(&ports(0), &ports(2)));
+    }
+}
