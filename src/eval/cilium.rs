@@ -19,6 +19,7 @@
 //! selects pods of the policy's own namespace only.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use k8s_openapi::api::networking::v1::NetworkPolicyPort;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -71,7 +72,7 @@ impl CompiledPolicy {
             kind: PolicyKind::Cilium,
             namespace,
             name,
-            pod_selector,
+            pod_selector: Arc::new(pod_selector),
             ingress: None,
             // A policy without egress rules isolates nothing (npc writes none).
             egress: (!egress.is_empty()).then_some(egress),
@@ -119,7 +120,7 @@ fn egress_rule(
             let parts = split(sel, &here, sink);
             let pods = compile(&parts.pods, &here, sink);
             let namespaces = if parts.names_namespace {
-                NamespaceScope::Matching(compile(&parts.namespace, &here, sink))
+                NamespaceScope::Matching(Arc::new(compile(&parts.namespace, &here, sink)))
             } else if parts.namespace_is_empty() {
                 NamespaceScope::Own
             } else {
@@ -128,9 +129,12 @@ fn egress_rule(
                 own.match_labels
                     .get_or_insert_with(BTreeMap::new)
                     .insert(NAMESPACE_NAME_LABEL.to_string(), namespace.to_string());
-                NamespaceScope::Matching(compile(&own, &here, sink))
+                NamespaceScope::Matching(Arc::new(compile(&own, &here, sink)))
             };
-            peers.push(Peer::Pods { namespaces, pods });
+            peers.push(Peer::Pods {
+                namespaces,
+                pods: Arc::new(pods),
+            });
         }
     }
     if let Some(list) = &rule.to_cidr_set {
@@ -186,7 +190,7 @@ fn egress_rule(
             }
         }
     }
-    let ports = port_rules(rule, path, sink);
+    let ports = Arc::new(port_rules(rule, path, sink));
     Rule {
         // No peer field: every peer (Cilium reads a rule with `toPorts`
         // alone as a wildcard), as `to` is missing in a NetworkPolicy.

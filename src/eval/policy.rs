@@ -4,6 +4,8 @@ use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
 };
 
+use std::sync::Arc;
+
 use super::endpoint::{Endpoint, Pod};
 use super::error::ErrorSink;
 use super::ports::RulePorts;
@@ -15,8 +17,9 @@ use crate::k8s::{Cidr, DnsName, IpBlock};
 pub(crate) enum NamespaceScope {
     /// No `namespaceSelector`: the policy's own namespace.
     Own,
-    /// A `namespaceSelector` (empty: every namespace).
-    Matching(Selector),
+    /// A `namespaceSelector` (empty: every namespace); shared with the
+    /// equal selectors of the same set (see `PolicySet::push`).
+    Matching(Arc<Selector>),
 }
 
 /// One item of `from`/`to`.
@@ -24,8 +27,9 @@ pub(crate) enum NamespaceScope {
 pub(crate) enum Peer {
     Pods {
         namespaces: NamespaceScope,
-        /// `podSelector`, or everything when absent.
-        pods: Selector,
+        /// `podSelector`, or everything when absent; shared like the
+        /// namespace selector.
+        pods: Arc<Selector>,
     },
     Ip(IpBlock),
     /// A CiliumNetworkPolicy's `toFQDNs` entry: a name or a pattern.
@@ -62,7 +66,8 @@ pub(crate) enum Peers {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Rule {
     pub peers: Peers,
-    pub ports: RulePorts,
+    /// Shared with the equal port lists of the same set (see `PolicySet::push`).
+    pub ports: Arc<RulePorts>,
 }
 
 /// The rules of one direction of an isolating policy.
@@ -75,7 +80,7 @@ pub struct CompiledPolicy {
     pub(crate) kind: PolicyKind,
     pub(crate) namespace: String,
     pub(crate) name: String,
-    pub(crate) pod_selector: Selector,
+    pub(crate) pod_selector: Arc<Selector>,
     /// `Some` when the policy isolates ingress of the pods it selects.
     pub(crate) ingress: Option<Rules>,
     /// `Some` when the policy isolates egress of the pods it selects.
@@ -154,6 +159,7 @@ impl CompiledPolicy {
             Some(selector) => super::selector::compile(selector, "spec.podSelector", sink),
             None => Selector::everything(),
         };
+        let pod_selector = Arc::new(pod_selector);
         let has_egress_rules = spec.egress.as_ref().is_some_and(|e| !e.is_empty());
         let (isolates_ingress, isolates_egress) = match spec.policy_types.as_deref() {
             None | Some([]) => (true, has_egress_rules),
@@ -221,7 +227,7 @@ pub(crate) fn compile_rule(
     };
     Rule {
         peers,
-        ports: RulePorts::compile(ports, path, sink),
+        ports: Arc::new(RulePorts::compile(ports, path, sink)),
     }
 }
 
@@ -266,17 +272,20 @@ fn compile_peer(peer: &NetworkPolicyPeer, path: &str, sink: &mut ErrorSink<'_>) 
         (None, ns, pod) => {
             let namespaces = match ns {
                 None => NamespaceScope::Own,
-                Some(s) => NamespaceScope::Matching(super::selector::compile(
+                Some(s) => NamespaceScope::Matching(Arc::new(super::selector::compile(
                     s,
                     &format!("{path}.namespaceSelector"),
                     sink,
-                )),
+                ))),
             };
             let pods = match pod {
                 None => Selector::everything(),
                 Some(s) => super::selector::compile(s, &format!("{path}.podSelector"), sink),
             };
-            Some(Peer::Pods { namespaces, pods })
+            Some(Peer::Pods {
+                namespaces,
+                pods: Arc::new(pods),
+            })
         }
     }
 }

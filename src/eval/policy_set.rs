@@ -1,14 +1,17 @@
 //! A set of policies indexed by namespace, and the queries over it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::Arc;
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 
 use super::endpoint::{Endpoint, Pod};
 use super::error::{ErrorSink, PolicyErrors};
-use super::policy::{CompiledPolicy, Peers, PolicyKind, Rules};
+use super::policy::{CompiledPolicy, NamespaceScope, Peer, Peers, PolicyKind, Rules};
+use super::ports::RulePorts;
 use super::portset::PortSet;
+use super::selector::Selector;
 use super::tiers::{Step, TierMatch, TierSet};
 use crate::k8s::cluster_policy::{Action, ClusterObject, Tier};
 use crate::k8s::{Direction, IpBlock, Protocol};
@@ -124,6 +127,12 @@ pub struct PolicySet {
     /// Cluster policies (admin and baseline tiers), decided around the
     /// NetworkPolicies (see `tiers`).
     pub(crate) tiers: TierSet,
+    /// Every distinct selector of the policies, each held once: the
+    /// policies of a program repeat the same pod and namespace selectors
+    /// in many peers (an `expect` check holds every policy to its end).
+    selectors: HashSet<Arc<Selector>>,
+    /// Every distinct list of rule ports, each held once likewise.
+    ports: HashSet<Arc<RulePorts>>,
 }
 
 impl CompiledPolicy {
@@ -202,7 +211,8 @@ impl PolicySet {
     }
 
     /// Adds one policy compiled by [`CompiledPolicy::read`].
-    pub fn push(&mut self, policy: CompiledPolicy) -> PolicyId {
+    pub fn push(&mut self, mut policy: CompiledPolicy) -> PolicyId {
+        self.share_selectors(&mut policy);
         let id = PolicyId::from_index(self.policies.len());
         self.by_namespace
             .entry(policy.namespace.clone())
@@ -214,6 +224,39 @@ impl PolicySet {
 
     /// Adds cluster policies (ClusterNetworkPolicy, AdminNetworkPolicy,
     /// BaselineAdminNetworkPolicy); every invalid field is reported.
+    /// Replaces each selector of `policy` by an equal one already held,
+    /// or holds it for the policies that follow.
+    fn share_selectors(&mut self, policy: &mut CompiledPolicy) {
+        let selectors = &mut self.selectors;
+        let mut share = |sel: &mut Arc<Selector>| match selectors.get(sel) {
+            Some(held) => *sel = Arc::clone(held),
+            None => {
+                selectors.insert(Arc::clone(sel));
+            }
+        };
+        share(&mut policy.pod_selector);
+        let rules = policy.ingress.iter_mut().chain(policy.egress.iter_mut());
+        for rule in rules.flatten() {
+            match self.ports.get(&rule.ports) {
+                Some(held) => rule.ports = Arc::clone(held),
+                None => {
+                    self.ports.insert(Arc::clone(&rule.ports));
+                }
+            }
+            let Peers::List(peers) = &mut rule.peers else {
+                continue;
+            };
+            for peer in peers {
+                if let Peer::Pods { namespaces, pods } = peer {
+                    if let NamespaceScope::Matching(sel) = namespaces {
+                        share(sel);
+                    }
+                    share(pods);
+                }
+            }
+        }
+    }
+
     pub fn add_cluster(&mut self, objects: &[ClusterObject]) -> Result<(), PolicyErrors> {
         self.tiers.add(objects)
     }
@@ -521,5 +564,67 @@ impl PolicySet {
             }
         }
         isolated.then_some(set)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use k8s_openapi::api::networking::v1::NetworkPolicy;
+
+    use super::PolicySet;
+    use crate::k8s::Direction;
+
+    fn policy(name: &str, namespace: &str, app: &str, from: &str) -> NetworkPolicy {
+        serde_yaml::from_str(&format!(
+            "
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  podSelector: {{matchLabels: {{app: {app}}}}}
+  ingress:
+  - from:
+    - namespaceSelector: {{matchLabels: {{team: ops}}}}
+      podSelector: {{matchLabels: {{app: {from}}}}}
+    ports: [{{port: 80}}]
+"
+        ))
+        .unwrap()
+    }
+
+    /// The selectors of one peer: namespaces, pods.
+    fn peer_selectors(
+        set: &PolicySet,
+        i: usize,
+    ) -> (Arc<crate::k8s::Selector>, Arc<crate::k8s::Selector>) {
+        let view = set.views().nth(i).unwrap();
+        let rules = view.rules(Direction::Ingress);
+        let peers = rules[0].peers();
+        let (namespaces, pods) = peers[0].selectors_shared().unwrap();
+        (Arc::clone(namespaces.unwrap()), Arc::clone(pods))
+    }
+
+    #[test]
+    fn equal_selectors_and_ports_are_held_once() {
+        let set = PolicySet::new(vec![
+            policy("a", "web", "api", "front"),
+            policy("b", "shop", "api", "front"),
+            policy("c", "shop", "db", "api"),
+        ])
+        .unwrap();
+        let pod = |i: usize| Arc::clone(set.views().nth(i).unwrap().pod_selector_shared());
+        assert!(Arc::ptr_eq(&pod(0), &pod(1)));
+        assert!(!Arc::ptr_eq(&pod(0), &pod(2)));
+        let (ns_a, pods_a) = peer_selectors(&set, 0);
+        let (ns_b, pods_b) = peer_selectors(&set, 1);
+        let (ns_c, pods_c) = peer_selectors(&set, 2);
+        assert!(Arc::ptr_eq(&ns_a, &ns_b) && Arc::ptr_eq(&ns_a, &ns_c));
+        assert!(Arc::ptr_eq(&pods_a, &pods_b));
+        assert!(!Arc::ptr_eq(&pods_a, &pods_c));
+        // The peer's pods `app=api` and the third policy's own
+        // `podSelector` are one selector.
+        assert!(Arc::ptr_eq(&pods_c, &pod(0)));
+        let ports = |i: usize| Arc::clone(&set.policies[i].ingress.as_ref().unwrap()[0].ports);
+        assert!(Arc::ptr_eq(&ports(0), &ports(2)));
     }
 }

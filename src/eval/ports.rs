@@ -10,7 +10,7 @@ use crate::k8s::{names, Protocol};
 
 /// One entry of a rule's `ports`, as the evaluator reads it (no protocol
 /// means TCP; `port` alone is a range of one).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum PortEntry {
     /// `protocol` without `port`: every port of the protocol.
     Protocol(Protocol),
@@ -21,7 +21,7 @@ pub enum PortEntry {
 }
 
 /// A rule's `ports`: `None` (missing or empty list) allows every port.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct RulePorts {
     entries: Option<Vec<PortEntry>>,
     /// The numeric part, precomputed.

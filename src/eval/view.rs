@@ -122,6 +122,12 @@ impl<'a> PolicyView<'a> {
         &self.policy.pod_selector
     }
 
+    /// [`PolicyView::pod_selector`], shared: the set holds each distinct
+    /// selector once, and an index that keeps it need not copy it.
+    pub fn pod_selector_shared(&self) -> &'a std::sync::Arc<crate::k8s::Selector> {
+        &self.policy.pod_selector
+    }
+
     /// Whether the policy's `podSelector` (in its namespace) selects `pod`.
     pub fn selects(&self, pod: &Pod) -> bool {
         self.policy.selects(pod)
@@ -256,6 +262,28 @@ impl<'a> PeerView<'a> {
             },
             Peer::Ip(block) => PeerKind::Ip(block),
             Peer::Name(name) => PeerKind::Name(name),
+        }
+    }
+
+    /// The selectors of a pod peer, shared as [`PolicyView::pod_selector_shared`]:
+    /// the namespace part (`None`: the policy's own namespace) and the
+    /// pod part; `None` for an address or a name.
+    #[allow(clippy::type_complexity)]
+    pub fn selectors_shared(
+        &self,
+    ) -> Option<(
+        Option<&'a std::sync::Arc<Selector>>,
+        &'a std::sync::Arc<Selector>,
+    )> {
+        match self.peer {
+            Peer::Pods { namespaces, pods } => Some((
+                match namespaces {
+                    NamespaceScope::Own => None,
+                    NamespaceScope::Matching(s) => Some(s),
+                },
+                pods,
+            )),
+            Peer::Ip(_) | Peer::Name(_) => None,
         }
     }
 

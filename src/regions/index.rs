@@ -1,4 +1,5 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
@@ -24,9 +25,10 @@ pub struct Index {
     /// Pod selectors that concern pods of a namespace, by its name: the
     /// policies' own podSelectors, peers without a namespaceSelector, and
     /// peers whose namespaceSelector names the namespace.
-    pub(super) pods_by_namespace: HashMap<String, BTreeSet<Selector>>,
+    /// (Shared with the policy set the views read, when they are a set's.)
+    pub(super) pods_by_namespace: HashMap<String, BTreeSet<Arc<Selector>>>,
     /// Peers with any other namespace selector: namespaces (by index) → pods.
-    pub(super) pods_by_selector: HashMap<usize, BTreeSet<Selector>>,
+    pub(super) pods_by_selector: HashMap<usize, BTreeSet<Arc<Selector>>>,
     /// The selectors of `pods_by_selector` that admit only a list of
     /// namespace names (`kubernetes.io/metadata.name In [...]`, as peer
     /// compaction writes them), by name; the others apply to any namespace.
@@ -94,11 +96,17 @@ impl Index {
             if !self.namespace_names.contains(&ns) {
                 self.namespace_names.insert(ns.clone());
             }
-            self.add_pods_of(&ns, policy.pod_selector());
+            self.add_pods_of(&ns, policy.pod_selector_shared());
             for direction in [Direction::Ingress, Direction::Egress] {
                 for rule in policy.rules(direction) {
                     for peer in rule.peers() {
-                        self.add_peer(&ns, peer.kind());
+                        match peer.selectors_shared() {
+                            Some((None, pods)) => self.add_pods_of(&ns, pods),
+                            Some((Some(namespaces), pods)) => {
+                                self.add_selected_pods(namespaces, pods)
+                            }
+                            None => self.add_peer(&ns, peer.kind()),
+                        }
                     }
                 }
             }
@@ -115,17 +123,17 @@ impl Index {
             PeerKind::Pods {
                 namespaces: None,
                 pods,
-            } => self.add_pods_of(ns, pods),
+            } => self.add_pods_of(ns, &Arc::new(pods.clone())),
             PeerKind::Pods {
                 namespaces: Some(n),
                 pods,
-            } => self.add_selected_pods(n, pods),
+            } => self.add_selected_pods(n, &Arc::new(pods.clone())),
         }
     }
 
     /// Adds pods of the namespaces a selector admits: by name when it
     /// names one namespace alone, else under the interned selector.
-    fn add_selected_pods(&mut self, namespaces: &Selector, pods: &Selector) {
+    fn add_selected_pods(&mut self, namespaces: &Selector, pods: &Arc<Selector>) {
         if let Some(name) = named(namespaces) {
             if !self.namespace_names.contains(name) {
                 self.namespace_names.insert(name.to_string());
@@ -136,23 +144,23 @@ impl Index {
             let id = self.intern(namespaces);
             let set = self.pods_by_selector.entry(id).or_default();
             if !set.contains(pods) {
-                set.insert(pods.clone());
+                set.insert(Arc::clone(pods));
             }
         }
     }
 
     /// Adds a pod selector that concerns pods of namespace `ns` (cloned
     /// only when it is new: most peers repeat one already seen).
-    fn add_pods_of(&mut self, ns: &str, pods: &Selector) {
+    fn add_pods_of(&mut self, ns: &str, pods: &Arc<Selector>) {
         match self.pods_by_namespace.get_mut(ns) {
             Some(set) => {
                 if !set.contains(pods) {
-                    set.insert(pods.clone());
+                    set.insert(Arc::clone(pods));
                 }
             }
             None => {
                 self.pods_by_namespace
-                    .insert(ns.to_string(), BTreeSet::from([pods.clone()]));
+                    .insert(ns.to_string(), BTreeSet::from([Arc::clone(pods)]));
             }
         }
     }
@@ -281,7 +289,7 @@ impl Index {
         let (Some(namespaces), Some(pods)) = (namespaces, pods) else {
             return;
         };
-        self.add_selected_pods(&namespaces, &pods);
+        self.add_selected_pods(&namespaces, &Arc::new(pods));
     }
 
     /// The index of a namespace selector, registered (by the names it
@@ -344,6 +352,7 @@ impl Index {
             .get(name)
             .into_iter()
             .flatten()
+            .map(|s| &**s)
             .collect();
         let by_label = |key: &str, value: &str| {
             self.selectors_by_label
@@ -363,7 +372,13 @@ impl Index {
                 continue;
             };
             if namespaces.matches(labels) {
-                out.extend(self.pods_by_selector.get(&id).into_iter().flatten());
+                out.extend(
+                    self.pods_by_selector
+                        .get(&id)
+                        .into_iter()
+                        .flatten()
+                        .map(|s| &**s),
+                );
             }
         }
         out

@@ -19,10 +19,11 @@
 //! few declarations as it can, never a name twice in one pod (Kubernetes
 //! requires unique port names in a pod).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
+use std::sync::Arc;
 
-use crate::eval::{Endpoint, NamedPort, PeerKind, Pod, PolicyView, PortEntry, RuleView};
+use crate::eval::{Endpoint, NamedPort, Pod, PolicyView, PortEntry, RuleView};
 use crate::k8s::selector::{Operator, Selector};
 use crate::k8s::{Direction, Protocol, NAMESPACE_NAME_LABEL};
 
@@ -109,7 +110,10 @@ pub struct PortTargets {
     /// By namespace name: rules about pods of that namespace.
     by_namespace: HashMap<String, Vec<Target>>,
     /// Rules whose peers choose namespaces by other labels.
-    by_selector: Vec<(Selector, Target)>,
+    by_selector: Vec<(Arc<Selector>, Target)>,
+    /// Every distinct port use of the targets, held once (most rules of a
+    /// program repeat a few port lists).
+    uses: HashSet<Rc<PortUse>>,
 }
 
 /// One rule about the pods `pods` selects: its ports, and the sources it
@@ -118,7 +122,7 @@ pub struct PortTargets {
 struct Target {
     /// Shared by the targets of one peer (a peer naming many namespaces
     /// is one target per name).
-    pods: Rc<Selector>,
+    pods: Arc<Selector>,
     ports: Rc<PortUse>,
     admits: Rc<Admits>,
 }
@@ -133,7 +137,10 @@ enum Admits {
         peers: Vec<PeerMatch>,
     },
     /// An egress rule: the pods its policy selects.
-    Selected { namespace: String, pods: Selector },
+    Selected {
+        namespace: String,
+        pods: Arc<Selector>,
+    },
 }
 
 /// A `from` peer: pods (the policy's namespace when `namespaces` is
@@ -141,8 +148,8 @@ enum Admits {
 #[derive(Clone, Debug)]
 enum PeerMatch {
     Pods {
-        namespaces: Option<Selector>,
-        pods: Selector,
+        namespaces: Option<Arc<Selector>>,
+        pods: Arc<Selector>,
     },
     Addresses,
 }
@@ -188,7 +195,7 @@ impl PortTargets {
     /// Adds the rules with ports of one more policy.
     pub fn add(&mut self, policy: &PolicyView<'_>) {
         let ns = policy.namespace().to_string();
-        let selected = Rc::new(policy.pod_selector().clone());
+        let selected = Arc::clone(policy.pod_selector_shared());
         let uses = |rule: &RuleView<'_>| -> PortUse {
             let mut uses = PortUse::default();
             rule.port_entries()
@@ -202,20 +209,21 @@ impl PortTargets {
             if ports.is_empty() {
                 continue;
             }
+            let ports = self.share(ports);
             let peers = rule
                 .peers()
                 .iter()
-                .map(|peer| match peer.kind() {
-                    PeerKind::Pods { namespaces, pods } => PeerMatch::Pods {
+                .map(|peer| match peer.selectors_shared() {
+                    Some((namespaces, pods)) => PeerMatch::Pods {
                         namespaces: namespaces.cloned(),
-                        pods: pods.clone(),
+                        pods: Arc::clone(pods),
                     },
-                    PeerKind::Ip(_) | PeerKind::Name(_) => PeerMatch::Addresses,
+                    None => PeerMatch::Addresses,
                 })
                 .collect();
             let target = Target {
-                pods: Rc::clone(&selected),
-                ports: Rc::new(ports),
+                pods: Arc::clone(&selected),
+                ports,
                 admits: Rc::new(Admits::From {
                     namespace: ns.clone(),
                     peers,
@@ -227,28 +235,29 @@ impl PortTargets {
                 .push(target);
         }
         for rule in policy.rules(Direction::Egress) {
-            let ports = Rc::new(uses(&rule));
+            let ports = uses(&rule);
             if ports.is_empty() {
                 continue;
             }
+            let ports = self.share(ports);
             let admits = Rc::new(Admits::Selected {
                 namespace: ns.clone(),
-                pods: Selector::clone(&selected),
+                pods: Arc::clone(&selected),
             });
-            let target = |pods: Rc<Selector>| Target {
+            let target = |pods: Arc<Selector>| Target {
                 pods,
                 ports: Rc::clone(&ports),
                 admits: Rc::clone(&admits),
             };
             if rule.matches_all_peers() {
-                self.everywhere.push(target(Rc::new(Selector::default())));
+                self.everywhere.push(target(Arc::new(Selector::default())));
                 continue;
             }
             for peer in rule.peers() {
-                let PeerKind::Pods { namespaces, pods } = peer.kind() else {
+                let Some((namespaces, pods)) = peer.selectors_shared() else {
                     continue;
                 };
-                let pods = Rc::new(pods.clone());
+                let pods = Arc::clone(pods);
                 let Some(namespaces) = namespaces else {
                     self.push_namespace_target(&ns, target(pods));
                     continue;
@@ -256,11 +265,25 @@ impl PortTargets {
                 match listed_names(namespaces) {
                     Some(list) => {
                         for name in list {
-                            self.push_namespace_target(name, target(Rc::clone(&pods)));
+                            self.push_namespace_target(name, target(Arc::clone(&pods)));
                         }
                     }
-                    None => self.by_selector.push((namespaces.clone(), target(pods))),
+                    None => self
+                        .by_selector
+                        .push((Arc::clone(namespaces), target(pods))),
                 }
+            }
+        }
+    }
+
+    /// The port use held for `ports` (the one already held when equal).
+    fn share(&mut self, ports: PortUse) -> Rc<PortUse> {
+        match self.uses.get(&ports) {
+            Some(held) => Rc::clone(held),
+            None => {
+                let ports = Rc::new(ports);
+                self.uses.insert(Rc::clone(&ports));
+                ports
             }
         }
     }
@@ -284,7 +307,7 @@ impl PortTargets {
             return;
         }
         self.everywhere.push(Target {
-            pods: Rc::new(Selector::default()),
+            pods: Arc::new(Selector::default()),
             ports: Rc::new(ports),
             admits: Rc::new(Admits::From {
                 namespace: String::new(),

@@ -301,6 +301,9 @@ pub struct Regions {
     pub destinations: Rc<Vec<Representative>>,
 }
 
+/// The most splits a [`Splitter`] remembers before it forgets them all.
+const MAX_REMEMBERED: usize = 1024;
+
 /// Splits expectations' endpoints into regions, remembering each split:
 /// most programs name the same endpoints and ports in many expectations.
 pub struct Splitter<'a> {
@@ -323,6 +326,15 @@ impl<'a> Splitter<'a> {
 
     /// Splits an expectation's endpoints into regions.
     pub fn plan(&mut self, e: &crate::ir::Expectation) -> Result<Regions, TooManyRegions> {
+        // What is remembered is only ever re-computed when forgotten (a
+        // split depends on the endpoints, the ports and the index alone);
+        // forgetting it now and then bounds the memory of a check over
+        // many expectations, and the endpoints a program names again are
+        // mostly those of the lines just before.
+        if self.cache.len() >= MAX_REMEMBERED {
+            self.cache.clear();
+            self.declarations.clear();
+        }
         let sources = self.split(&e.sources, None)?;
         let destinations = self.split(
             &e.destinations,
