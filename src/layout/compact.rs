@@ -20,6 +20,17 @@ use crate::k8s::NAMESPACE_NAME_LABEL;
 /// The peers of one rule, compacted: first namespace names per pod part,
 /// then workload-label values per (namespace part, rest of the pod part).
 pub fn compact(peers: Vec<&Peer>, workload_label: &str) -> BTreeSet<Peer> {
+    // One peer has nothing to be compacted with: the steps below take its
+    // workload label out and put the same value back (most rules of a
+    // program have one peer).
+    if let [peer] = peers[..] {
+        return BTreeSet::from([peer.clone()]);
+    }
+    compact_peers(peers, workload_label)
+}
+
+/// The two steps of [`compact`], for any number of peers.
+fn compact_peers(peers: Vec<&Peer>, workload_label: &str) -> BTreeSet<Peer> {
     let mut out = BTreeSet::new();
     // Step 1: the namespace names each pod part is allowed in.
     let mut names_by_pods: BTreeMap<&Selector, BTreeSet<&str>> = BTreeMap::new();
@@ -126,6 +137,52 @@ mod tests {
     fn single_peers_keep_the_plain_form() {
         let peers = BTreeSet::from([pods("a", "x")]);
         assert_eq!(compact(peers.iter().collect(), "app"), peers);
+    }
+
+    /// The shortcut for one peer gives what the two steps give.
+    #[test]
+    fn one_peer_is_what_the_steps_make_of_it() {
+        let both = Selector {
+            match_labels: BTreeMap::from([
+                ("app".to_string(), "x".to_string()),
+                ("tier".to_string(), "web".to_string()),
+            ]),
+            expressions: BTreeSet::from([Requirement {
+                key: "app".to_string(),
+                operator: Operator::In,
+                values: set(&["x", "y"]),
+            }]),
+        };
+        let matching = NamespaceSelector::Matching(Selector {
+            match_labels: BTreeMap::from([("team".to_string(), "t1".to_string())]),
+            expressions: BTreeSet::new(),
+        });
+        let peers = [
+            pods("a", "x"),
+            Peer::Pods {
+                namespaces: NamespaceSelector::Named("a".to_string()),
+                pods: both.clone(),
+            },
+            Peer::Pods {
+                namespaces: matching.clone(),
+                pods: both,
+            },
+            Peer::Pods {
+                namespaces: matching,
+                pods: Selector::default(),
+            },
+            Peer::Ip(IpBlock {
+                cidr: Cidr::parse_strict("10.0.0.0/8").unwrap(),
+                except: vec![Cidr::parse_strict("10.1.0.0/16").unwrap()],
+            }),
+        ];
+        for peer in &peers {
+            for label in ["app", "tier", "other"] {
+                let steps = compact_peers(vec![peer], label);
+                assert_eq!(compact(vec![peer], label), steps, "{peer:?} {label}");
+                assert_eq!(steps, BTreeSet::from([peer.clone()]), "{peer:?} {label}");
+            }
+        }
     }
 
     #[test]
