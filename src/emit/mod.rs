@@ -68,13 +68,19 @@ pub struct PolicyOrigins {
 }
 
 fn origins_of(rules: &PolicyRules) -> PolicyOrigins {
+    origins_with(rules, rules.origins().into_iter().collect())
+}
+
+/// [`origins_of`] with the policy's origins (`PolicyRules::origins`, in
+/// order) already collected.
+fn origins_with(rules: &PolicyRules, policy: Vec<Origin>) -> PolicyOrigins {
     let list = |sets: &[crate::layout::RuleSet]| -> Vec<Vec<Origin>> {
         sets.iter()
             .map(|r| r.origins.iter().copied().collect())
             .collect()
     };
     PolicyOrigins {
-        policy: rules.origins().into_iter().collect(),
+        policy,
         ingress: list(&rules.ingress),
         egress: list(&rules.egress),
     }
@@ -189,7 +195,8 @@ pub fn emit_namespace(
                 pods,
                 &settings.workload_label,
             ));
-            let spans: Vec<Span> = rules.origins().iter().map(|o| o.span).collect();
+            let origins: Vec<Origin> = rules.origins().into_iter().collect();
+            let spans: Vec<Span> = origins.iter().map(|o| o.span).collect();
             if let Err(why) = names::policy_name(&name) {
                 // At the statement that selects these pods, not at the namespace.
                 diags.push(
@@ -205,9 +212,13 @@ pub fn emit_namespace(
             }
             let first = spans.first().copied();
             let policy = builder.policy(&name, pods, rules, None, &spans);
-            for (name, policy, origins) in
-                builder.sized(name, policy, origins_of(rules), limit, &mut diags)
-            {
+            for (name, policy, origins) in builder.sized(
+                name,
+                policy,
+                origins_with(rules, origins),
+                limit,
+                &mut diags,
+            ) {
                 put(name, policy, first, origins, &mut diags);
             }
         }
@@ -560,18 +571,19 @@ fn source_list(lines: &[(&str, usize)]) -> String {
         if !out.is_empty() {
             out.push_str("; ");
         }
-        let _ = write!(out, "{file}:");
+        out.push_str(file);
+        out.push(':');
         let mut run = (first, first);
         i += 1;
         loop {
             match lines.get(i) {
                 Some(&(f, line)) if f == file && line == run.1 + 1 => run.1 = line,
                 next => {
-                    let _ = if run.0 == run.1 {
-                        write!(out, "{}", run.0)
-                    } else {
-                        write!(out, "{}-{}", run.0, run.1)
-                    };
+                    push_line(&mut out, run.0);
+                    if run.0 != run.1 {
+                        out.push('-');
+                        push_line(&mut out, run.1);
+                    }
                     match next {
                         Some(&(f, line)) if f == file && out.len() <= MAX_SOURCE_ANNOTATION => {
                             out.push_str(", ");
@@ -585,6 +597,12 @@ fn source_list(lines: &[(&str, usize)]) -> String {
         }
     }
     out
+}
+
+/// Appends a line number (without the formatting machinery: a policy's
+/// annotation is written for every policy).
+fn push_line(out: &mut String, line: usize) {
+    crate::k8s::object::push_int(out, i128::try_from(line).unwrap_or(i128::MAX));
 }
 
 fn peers(rule: &RuleSet) -> Vec<NetworkPolicyPeer> {
