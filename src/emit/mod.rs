@@ -100,20 +100,20 @@ pub struct Emitted {
 
 /// Builds the policies, sorted by namespace then name; none is larger than
 /// `split::MAX_OBJECT_BYTES`.
-pub fn emit(layout: &Layout, settings: &Settings, sources: &SourceMap) -> Emitted {
+pub fn emit(layout: Layout, settings: &Settings, sources: &SourceMap) -> Emitted {
     emit_within(layout, settings, sources, split::MAX_OBJECT_BYTES)
 }
 
 /// [`emit`] with another size limit (bytes of YAML or compact JSON per
 /// object), so that tests can see policies split at small sizes.
 pub fn emit_within(
-    layout: &Layout,
+    layout: Layout,
     settings: &Settings,
     sources: &SourceMap,
     limit: usize,
 ) -> Emitted {
     let mut all = Emitted::default();
-    for ns in layout.namespaces.values() {
+    for ns in layout.namespaces.into_values() {
         let one = emit_namespace(ns, settings, sources, limit);
         all.policies.extend(one.policies);
         all.provenance.policies.extend(one.provenance.policies);
@@ -123,9 +123,11 @@ pub fn emit_within(
 }
 
 /// The policies of one namespace, sorted by name, none larger than `limit`
-/// (a build emits, writes and frees one namespace at a time).
+/// (a build emits, writes and frees one namespace at a time). The layout is
+/// taken so that the workload policies' selectors move into the objects
+/// instead of being copied.
 pub fn emit_namespace(
-    ns: &NamespaceLayout,
+    mut ns: NamespaceLayout,
     settings: &Settings,
     sources: &SourceMap,
     limit: usize,
@@ -133,6 +135,8 @@ pub fn emit_namespace(
     let mut diags = Diagnostics::default();
     let mut out = Vec::new();
     let mut provenance = Provenance::default();
+    let workloads = std::mem::take(&mut ns.workloads);
+    let ns = &ns;
     {
         let builder = NetworkPolicyBuilder {
             ns,
@@ -190,9 +194,9 @@ pub fn emit_namespace(
                 put(name, policy, None, origins, &mut diags);
             }
         }
-        for (pods, rules) in &ns.workloads {
+        for (pods, mut rules) in workloads {
             let name = builder.name(&naming::workload_policy_name(
-                pods,
+                &pods,
                 &settings.workload_label,
             ));
             let origins: Vec<Origin> = rules.origins().into_iter().collect();
@@ -211,14 +215,20 @@ pub fn emit_namespace(
                 continue;
             }
             let first = spans.first().copied();
-            let policy = builder.policy(&name, pods, rules, None, &spans);
-            for (name, policy, origins) in builder.sized(
-                name,
-                policy,
-                origins_with(rules, origins),
-                limit,
-                &mut diags,
-            ) {
+            let origins = origins_with(&rules, origins);
+            let ingress = std::mem::take(&mut rules.ingress);
+            let egress = std::mem::take(&mut rules.egress);
+            let policy = builder.policy_of(
+                &name,
+                pods.into_api(),
+                (
+                    ingress.into_iter().map(ingress_rule).collect(),
+                    egress.into_iter().map(egress_rule).collect(),
+                ),
+                None,
+                &spans,
+            );
+            for (name, policy, origins) in builder.sized(name, policy, origins, limit, &mut diags) {
                 put(name, policy, first, origins, &mut diags);
             }
         }
@@ -321,10 +331,46 @@ impl NetworkPolicyBuilder<'_> {
         policy_types: Option<Isolation>,
         spans: &[Span],
     ) -> NetworkPolicy {
+        let ingress = rules
+            .ingress
+            .iter()
+            .map(|r| NetworkPolicyIngressRule {
+                from: Some(peers(r)),
+                ports: ports(&r.ports),
+            })
+            .collect();
+        let egress = rules
+            .egress
+            .iter()
+            .map(|r| NetworkPolicyEgressRule {
+                to: Some(peers(r)),
+                ports: ports(&r.ports),
+            })
+            .collect();
+        self.policy_of(
+            name,
+            label_selector(pods),
+            (ingress, egress),
+            policy_types,
+            spans,
+        )
+    }
+
+    /// The policy of the pods `pods` with the rules `(ingress, egress)`;
+    /// its policy types are `policy_types`, or by default the directions
+    /// that have rules.
+    fn policy_of(
+        &self,
+        name: &str,
+        pods: LabelSelector,
+        (ingress, egress): (Vec<NetworkPolicyIngressRule>, Vec<NetworkPolicyEgressRule>),
+        policy_types: Option<Isolation>,
+        spans: &[Span],
+    ) -> NetworkPolicy {
         let mut types = Vec::new();
         let policy_types = policy_types.unwrap_or(Isolation {
-            ingress: !rules.ingress.is_empty(),
-            egress: !rules.egress.is_empty(),
+            ingress: !ingress.is_empty(),
+            egress: !egress.is_empty(),
         });
         let (ingress_type, egress_type) = (policy_types.ingress, policy_types.egress);
         if ingress_type {
@@ -333,22 +379,6 @@ impl NetworkPolicyBuilder<'_> {
         if egress_type {
             types.push("Egress".to_string());
         }
-        let ingress: Vec<NetworkPolicyIngressRule> = rules
-            .ingress
-            .iter()
-            .map(|r| NetworkPolicyIngressRule {
-                from: Some(peers(r)),
-                ports: ports(&r.ports),
-            })
-            .collect();
-        let egress: Vec<NetworkPolicyEgressRule> = rules
-            .egress
-            .iter()
-            .map(|r| NetworkPolicyEgressRule {
-                to: Some(peers(r)),
-                ports: ports(&r.ports),
-            })
-            .collect();
         NetworkPolicy {
             metadata: ObjectMeta {
                 name: Some(name.to_string()),
@@ -364,7 +394,7 @@ impl NetworkPolicyBuilder<'_> {
                 ..ObjectMeta::default()
             },
             spec: Some(NetworkPolicySpec {
-                pod_selector: Some(label_selector(pods)),
+                pod_selector: Some(pods),
                 policy_types: Some(types),
                 ingress: (!ingress.is_empty()).then_some(ingress),
                 egress: (!egress.is_empty()).then_some(egress),
@@ -603,6 +633,40 @@ fn source_list(lines: &[(&str, usize)]) -> String {
 /// annotation is written for every policy).
 fn push_line(out: &mut String, line: usize) {
     crate::k8s::object::push_int(out, i128::try_from(line).unwrap_or(i128::MAX));
+}
+
+/// An ingress rule of the layout's, its peers moved into the object.
+fn ingress_rule(r: RuleSet) -> NetworkPolicyIngressRule {
+    NetworkPolicyIngressRule {
+        ports: ports(&r.ports),
+        from: Some(r.peers.into_iter().filter_map(peer_owned).collect()),
+    }
+}
+
+/// An egress rule of the layout's, its peers moved into the object.
+fn egress_rule(r: RuleSet) -> NetworkPolicyEgressRule {
+    NetworkPolicyEgressRule {
+        ports: ports(&r.ports),
+        to: Some(r.peers.into_iter().filter_map(peer_owned).collect()),
+    }
+}
+
+/// [`peer`], moving the selectors.
+fn peer_owned(p: Peer) -> Option<NetworkPolicyPeer> {
+    match p {
+        Peer::Pods { namespaces, pods } => Some(NetworkPolicyPeer {
+            namespace_selector: Some(match namespaces {
+                NamespaceSelector::Named(n) => LabelSelector {
+                    match_labels: Some(BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), n)])),
+                    match_expressions: None,
+                },
+                NamespaceSelector::Matching(sel) => sel.into_api(),
+            }),
+            pod_selector: Some(pods.into_api()),
+            ip_block: None,
+        }),
+        other => peer(&other),
+    }
 }
 
 fn peers(rule: &RuleSet) -> Vec<NetworkPolicyPeer> {
