@@ -62,7 +62,7 @@ impl Case {
         let mut program = resolved.clone();
         carveouts::apply(&mut program);
         let (layout, _) = layout::layout(&program);
-        let emitted = emit::emit(&layout, &program.settings, &loaded.sources);
+        let emitted = emit::emit(layout.clone(), &program.settings, &loaded.sources);
         assert!(!emitted.diagnostics.has_errors());
         let policies = emitted.policies;
         Case {
@@ -138,13 +138,17 @@ fn stages(c: &mut Criterion) {
 
         let mut g = group(c, "emit", &case);
         g.bench_with_input(id.clone(), &case, |b, case| {
-            b.iter(|| {
-                emit::emit(
-                    black_box(&case.layout),
-                    &case.program.settings,
-                    &case.loaded.sources,
-                )
-            })
+            b.iter_batched(
+                || case.layout.clone(),
+                |layout| {
+                    emit::emit(
+                        black_box(layout),
+                        &case.program.settings,
+                        &case.loaded.sources,
+                    )
+                },
+                BatchSize::LargeInput,
+            )
         });
         g.finish();
 

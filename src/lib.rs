@@ -154,7 +154,7 @@ pub fn resolve(loaded: &Loaded) -> resolve::Resolution {
 /// and the CiliumNetworkPolicies of its DNS names.
 pub fn generate(program: &ir::Program, sources: &SourceMap) -> emit::Emitted {
     let (layout, layout_diags) = layout::layout(program);
-    let mut emitted = emit::emit(&layout, &program.settings, sources);
+    let mut emitted = emit::emit(layout, &program.settings, sources);
     emitted.diagnostics.extend(layout_diags);
     emitted.diagnostics.extend(emit::cilium::warnings(program));
     for ns in program.namespaces.values() {
@@ -409,12 +409,11 @@ fn compose(
         options.check_cancelled()?;
         let namespace = plan.namespace(ns);
         let emitted = emit::emit_namespace(
-            &namespace,
+            namespace,
             &program.settings,
             &out.sources,
             emit::split::MAX_OBJECT_BYTES,
         );
-        drop(namespace);
         diags.extend(emitted.diagnostics);
         let names = emit::cilium::emit_namespace(&program, ns, &out.sources);
         diags.extend(names.diagnostics);

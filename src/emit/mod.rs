@@ -68,13 +68,19 @@ pub struct PolicyOrigins {
 }
 
 fn origins_of(rules: &PolicyRules) -> PolicyOrigins {
+    origins_with(rules, rules.origins().into_iter().collect())
+}
+
+/// [`origins_of`] with the policy's origins (`PolicyRules::origins`, in
+/// order) already collected.
+fn origins_with(rules: &PolicyRules, policy: Vec<Origin>) -> PolicyOrigins {
     let list = |sets: &[crate::layout::RuleSet]| -> Vec<Vec<Origin>> {
         sets.iter()
             .map(|r| r.origins.iter().copied().collect())
             .collect()
     };
     PolicyOrigins {
-        policy: rules.origins().into_iter().collect(),
+        policy,
         ingress: list(&rules.ingress),
         egress: list(&rules.egress),
     }
@@ -94,20 +100,20 @@ pub struct Emitted {
 
 /// Builds the policies, sorted by namespace then name; none is larger than
 /// `split::MAX_OBJECT_BYTES`.
-pub fn emit(layout: &Layout, settings: &Settings, sources: &SourceMap) -> Emitted {
+pub fn emit(layout: Layout, settings: &Settings, sources: &SourceMap) -> Emitted {
     emit_within(layout, settings, sources, split::MAX_OBJECT_BYTES)
 }
 
 /// [`emit`] with another size limit (bytes of YAML or compact JSON per
 /// object), so that tests can see policies split at small sizes.
 pub fn emit_within(
-    layout: &Layout,
+    layout: Layout,
     settings: &Settings,
     sources: &SourceMap,
     limit: usize,
 ) -> Emitted {
     let mut all = Emitted::default();
-    for ns in layout.namespaces.values() {
+    for ns in layout.namespaces.into_values() {
         let one = emit_namespace(ns, settings, sources, limit);
         all.policies.extend(one.policies);
         all.provenance.policies.extend(one.provenance.policies);
@@ -117,9 +123,11 @@ pub fn emit_within(
 }
 
 /// The policies of one namespace, sorted by name, none larger than `limit`
-/// (a build emits, writes and frees one namespace at a time).
+/// (a build emits, writes and frees one namespace at a time). The layout is
+/// taken so that the workload policies' selectors move into the objects
+/// instead of being copied.
 pub fn emit_namespace(
-    ns: &NamespaceLayout,
+    mut ns: NamespaceLayout,
     settings: &Settings,
     sources: &SourceMap,
     limit: usize,
@@ -127,6 +135,8 @@ pub fn emit_namespace(
     let mut diags = Diagnostics::default();
     let mut out = Vec::new();
     let mut provenance = Provenance::default();
+    let workloads = std::mem::take(&mut ns.workloads);
+    let ns = &ns;
     {
         let builder = NetworkPolicyBuilder {
             ns,
@@ -184,12 +194,13 @@ pub fn emit_namespace(
                 put(name, policy, None, origins, &mut diags);
             }
         }
-        for (pods, rules) in &ns.workloads {
+        for (pods, mut rules) in workloads {
             let name = builder.name(&naming::workload_policy_name(
-                pods,
+                &pods,
                 &settings.workload_label,
             ));
-            let spans: Vec<Span> = rules.origins().iter().map(|o| o.span).collect();
+            let origins: Vec<Origin> = rules.origins().into_iter().collect();
+            let spans: Vec<Span> = origins.iter().map(|o| o.span).collect();
             if let Err(why) = names::policy_name(&name) {
                 // At the statement that selects these pods, not at the namespace.
                 diags.push(
@@ -204,10 +215,20 @@ pub fn emit_namespace(
                 continue;
             }
             let first = spans.first().copied();
-            let policy = builder.policy(&name, pods, rules, None, &spans);
-            for (name, policy, origins) in
-                builder.sized(name, policy, origins_of(rules), limit, &mut diags)
-            {
+            let origins = origins_with(&rules, origins);
+            let ingress = std::mem::take(&mut rules.ingress);
+            let egress = std::mem::take(&mut rules.egress);
+            let policy = builder.policy_of(
+                &name,
+                pods.into_api(),
+                (
+                    ingress.into_iter().map(ingress_rule).collect(),
+                    egress.into_iter().map(egress_rule).collect(),
+                ),
+                None,
+                &spans,
+            );
+            for (name, policy, origins) in builder.sized(name, policy, origins, limit, &mut diags) {
                 put(name, policy, first, origins, &mut diags);
             }
         }
@@ -310,10 +331,46 @@ impl NetworkPolicyBuilder<'_> {
         policy_types: Option<Isolation>,
         spans: &[Span],
     ) -> NetworkPolicy {
+        let ingress = rules
+            .ingress
+            .iter()
+            .map(|r| NetworkPolicyIngressRule {
+                from: Some(peers(r)),
+                ports: ports(&r.ports),
+            })
+            .collect();
+        let egress = rules
+            .egress
+            .iter()
+            .map(|r| NetworkPolicyEgressRule {
+                to: Some(peers(r)),
+                ports: ports(&r.ports),
+            })
+            .collect();
+        self.policy_of(
+            name,
+            label_selector(pods),
+            (ingress, egress),
+            policy_types,
+            spans,
+        )
+    }
+
+    /// The policy of the pods `pods` with the rules `(ingress, egress)`;
+    /// its policy types are `policy_types`, or by default the directions
+    /// that have rules.
+    fn policy_of(
+        &self,
+        name: &str,
+        pods: LabelSelector,
+        (ingress, egress): (Vec<NetworkPolicyIngressRule>, Vec<NetworkPolicyEgressRule>),
+        policy_types: Option<Isolation>,
+        spans: &[Span],
+    ) -> NetworkPolicy {
         let mut types = Vec::new();
         let policy_types = policy_types.unwrap_or(Isolation {
-            ingress: !rules.ingress.is_empty(),
-            egress: !rules.egress.is_empty(),
+            ingress: !ingress.is_empty(),
+            egress: !egress.is_empty(),
         });
         let (ingress_type, egress_type) = (policy_types.ingress, policy_types.egress);
         if ingress_type {
@@ -322,22 +379,6 @@ impl NetworkPolicyBuilder<'_> {
         if egress_type {
             types.push("Egress".to_string());
         }
-        let ingress: Vec<NetworkPolicyIngressRule> = rules
-            .ingress
-            .iter()
-            .map(|r| NetworkPolicyIngressRule {
-                from: Some(peers(r)),
-                ports: ports(&r.ports),
-            })
-            .collect();
-        let egress: Vec<NetworkPolicyEgressRule> = rules
-            .egress
-            .iter()
-            .map(|r| NetworkPolicyEgressRule {
-                to: Some(peers(r)),
-                ports: ports(&r.ports),
-            })
-            .collect();
         NetworkPolicy {
             metadata: ObjectMeta {
                 name: Some(name.to_string()),
@@ -353,7 +394,7 @@ impl NetworkPolicyBuilder<'_> {
                 ..ObjectMeta::default()
             },
             spec: Some(NetworkPolicySpec {
-                pod_selector: Some(label_selector(pods)),
+                pod_selector: Some(pods),
                 policy_types: Some(types),
                 ingress: (!ingress.is_empty()).then_some(ingress),
                 egress: (!egress.is_empty()).then_some(egress),
@@ -560,18 +601,19 @@ fn source_list(lines: &[(&str, usize)]) -> String {
         if !out.is_empty() {
             out.push_str("; ");
         }
-        let _ = write!(out, "{file}:");
+        out.push_str(file);
+        out.push(':');
         let mut run = (first, first);
         i += 1;
         loop {
             match lines.get(i) {
                 Some(&(f, line)) if f == file && line == run.1 + 1 => run.1 = line,
                 next => {
-                    let _ = if run.0 == run.1 {
-                        write!(out, "{}", run.0)
-                    } else {
-                        write!(out, "{}-{}", run.0, run.1)
-                    };
+                    push_line(&mut out, run.0);
+                    if run.0 != run.1 {
+                        out.push('-');
+                        push_line(&mut out, run.1);
+                    }
                     match next {
                         Some(&(f, line)) if f == file && out.len() <= MAX_SOURCE_ANNOTATION => {
                             out.push_str(", ");
@@ -585,6 +627,46 @@ fn source_list(lines: &[(&str, usize)]) -> String {
         }
     }
     out
+}
+
+/// Appends a line number (without the formatting machinery: a policy's
+/// annotation is written for every policy).
+fn push_line(out: &mut String, line: usize) {
+    crate::k8s::object::push_int(out, i128::try_from(line).unwrap_or(i128::MAX));
+}
+
+/// An ingress rule of the layout's, its peers moved into the object.
+fn ingress_rule(r: RuleSet) -> NetworkPolicyIngressRule {
+    NetworkPolicyIngressRule {
+        ports: ports(&r.ports),
+        from: Some(r.peers.into_iter().filter_map(peer_owned).collect()),
+    }
+}
+
+/// An egress rule of the layout's, its peers moved into the object.
+fn egress_rule(r: RuleSet) -> NetworkPolicyEgressRule {
+    NetworkPolicyEgressRule {
+        ports: ports(&r.ports),
+        to: Some(r.peers.into_iter().filter_map(peer_owned).collect()),
+    }
+}
+
+/// [`peer`], moving the selectors.
+fn peer_owned(p: Peer) -> Option<NetworkPolicyPeer> {
+    match p {
+        Peer::Pods { namespaces, pods } => Some(NetworkPolicyPeer {
+            namespace_selector: Some(match namespaces {
+                NamespaceSelector::Named(n) => LabelSelector {
+                    match_labels: Some(BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), n)])),
+                    match_expressions: None,
+                },
+                NamespaceSelector::Matching(sel) => sel.into_api(),
+            }),
+            pod_selector: Some(pods.into_api()),
+            ip_block: None,
+        }),
+        other => peer(&other),
+    }
 }
 
 fn peers(rule: &RuleSet) -> Vec<NetworkPolicyPeer> {

@@ -74,12 +74,12 @@ fn count(fields: &[bool]) -> usize {
 
 fn network_policy<W: ObjectWriter>(w: &mut W, p: &NetworkPolicy) {
     w.map(3 + usize::from(p.spec.is_some()));
-    w.entry_str("apiVersion", NetworkPolicy::API_VERSION);
-    w.entry_str("kind", NetworkPolicy::KIND);
-    w.key("metadata");
+    w.field_str("apiVersion", NetworkPolicy::API_VERSION);
+    w.field_str("kind", NetworkPolicy::KIND);
+    w.field("metadata");
     metadata(w, &p.metadata);
     if let Some(spec) = &p.spec {
-        w.key("spec");
+        w.field("spec");
         spec_value(w, spec);
     }
     w.end();
@@ -93,18 +93,18 @@ fn metadata<W: ObjectWriter>(w: &mut W, meta: &ObjectMeta) {
         meta.namespace.is_some(),
     ]));
     if let Some(a) = &meta.annotations {
-        w.key("annotations");
+        w.field("annotations");
         string_map(w, a);
     }
     if let Some(l) = &meta.labels {
-        w.key("labels");
+        w.field("labels");
         string_map(w, l);
     }
     if let Some(n) = &meta.name {
-        w.entry_str("name", n);
+        w.field_str("name", n);
     }
     if let Some(n) = &meta.namespace {
-        w.entry_str("namespace", n);
+        w.field_str("namespace", n);
     }
     w.end();
 }
@@ -133,16 +133,16 @@ fn spec_value<W: ObjectWriter>(w: &mut W, spec: &NetworkPolicySpec) {
         spec.policy_types.is_some(),
     ]));
     if let Some(egress) = &spec.egress {
-        w.key("egress");
+        w.field("egress");
         w.seq(egress.len());
         for r in egress {
             w.map(count(&[r.ports.is_some(), r.to.is_some()]));
             if let Some(p) = &r.ports {
-                w.key("ports");
+                w.field("ports");
                 ports(w, p);
             }
             if let Some(to) = &r.to {
-                w.key("to");
+                w.field("to");
                 peers(w, to);
             }
             w.end();
@@ -150,16 +150,16 @@ fn spec_value<W: ObjectWriter>(w: &mut W, spec: &NetworkPolicySpec) {
         w.end();
     }
     if let Some(ingress) = &spec.ingress {
-        w.key("ingress");
+        w.field("ingress");
         w.seq(ingress.len());
         for r in ingress {
             w.map(count(&[r.from.is_some(), r.ports.is_some()]));
             if let Some(from) = &r.from {
-                w.key("from");
+                w.field("from");
                 peers(w, from);
             }
             if let Some(p) = &r.ports {
-                w.key("ports");
+                w.field("ports");
                 ports(w, p);
             }
             w.end();
@@ -167,11 +167,11 @@ fn spec_value<W: ObjectWriter>(w: &mut W, spec: &NetworkPolicySpec) {
         w.end();
     }
     if let Some(sel) = &spec.pod_selector {
-        w.key("podSelector");
+        w.field("podSelector");
         label_selector(w, sel);
     }
     if let Some(types) = &spec.policy_types {
-        w.key("policyTypes");
+        w.field("policyTypes");
         strings(w, types);
     }
     w.end();
@@ -186,21 +186,21 @@ fn peers<W: ObjectWriter>(w: &mut W, peers: &[NetworkPolicyPeer]) {
             p.pod_selector.is_some(),
         ]));
         if let Some(IPBlock { cidr, except }) = &p.ip_block {
-            w.key("ipBlock");
+            w.field("ipBlock");
             w.map(1 + usize::from(except.is_some()));
-            w.entry_str("cidr", cidr);
+            w.field_str("cidr", cidr);
             if let Some(e) = except {
-                w.key("except");
+                w.field("except");
                 strings(w, e);
             }
             w.end();
         }
         if let Some(sel) = &p.namespace_selector {
-            w.key("namespaceSelector");
+            w.field("namespaceSelector");
             label_selector(w, sel);
         }
         if let Some(sel) = &p.pod_selector {
-            w.key("podSelector");
+            w.field("podSelector");
             label_selector(w, sel);
         }
         w.end();
@@ -214,14 +214,14 @@ fn label_selector<W: ObjectWriter>(w: &mut W, sel: &LabelSelector) {
         sel.match_labels.is_some(),
     ]));
     if let Some(exprs) = &sel.match_expressions {
-        w.key("matchExpressions");
+        w.field("matchExpressions");
         w.seq(exprs.len());
         for r in exprs {
             w.map(2 + usize::from(r.values.is_some()));
-            w.entry_str("key", &r.key);
-            w.entry_str("operator", &r.operator);
+            w.field_str("key", &r.key);
+            w.field_str("operator", &r.operator);
             if let Some(v) = &r.values {
-                w.key("values");
+                w.field("values");
                 strings(w, v);
             }
             w.end();
@@ -229,7 +229,7 @@ fn label_selector<W: ObjectWriter>(w: &mut W, sel: &LabelSelector) {
         w.end();
     }
     if let Some(labels) = &sel.match_labels {
-        w.key("matchLabels");
+        w.field("matchLabels");
         string_map(w, labels);
     }
     w.end();
@@ -244,19 +244,19 @@ fn ports<W: ObjectWriter>(w: &mut W, ports: &[NetworkPolicyPort]) {
             p.protocol.is_some(),
         ]));
         if let Some(end) = p.end_port {
-            w.key("endPort");
+            w.field("endPort");
             w.int(i64::from(end));
         }
         match &p.port {
             Some(IntOrString::Int(n)) => {
-                w.key("port");
+                w.field("port");
                 w.int(i64::from(*n));
             }
-            Some(IntOrString::String(s)) => w.entry_str("port", s),
+            Some(IntOrString::String(s)) => w.field_str("port", s),
             None => {}
         }
         if let Some(proto) = &p.protocol {
-            w.entry_str("protocol", proto);
+            w.field_str("protocol", proto);
         }
         w.end();
     }

@@ -26,6 +26,19 @@ pub trait ObjectWriter {
         self.key(key);
         self.str(s);
     }
+
+    /// The key of the next mapping entry when it is a field name of an API
+    /// type (`apiVersion`, `podSelector`): a constant that every writer
+    /// writes as it is, which a writer may take without looking at it.
+    fn field(&mut self, name: &'static str) {
+        self.key(name);
+    }
+
+    /// `field: s`
+    fn field_str(&mut self, name: &'static str, s: &str) {
+        self.field(name);
+        self.str(s);
+    }
 }
 
 /// Appends the decimal digits of `n` (the writers' integers: ports, counts).

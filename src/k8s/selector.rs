@@ -429,6 +429,26 @@ impl Selector {
         }
     }
 
+    /// [`Selector::to_api`], moving the labels and values.
+    pub fn into_api(self) -> LabelSelector {
+        LabelSelector {
+            match_labels: (!self.match_labels.is_empty()).then_some(self.match_labels),
+            match_expressions: (!self.expressions.is_empty()).then(|| {
+                self.expressions
+                    .into_iter()
+                    .map(|r| LabelSelectorRequirement {
+                        operator: r.operator.as_str().to_string(),
+                        values: r
+                            .operator
+                            .takes_values()
+                            .then(|| r.values.into_iter().collect()),
+                        key: r.key,
+                    })
+                    .collect()
+            }),
+        }
+    }
+
     /// Whether a set of labels satisfies this selector.
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
         self.matches_with(|k| labels.get(k).map(String::as_str))

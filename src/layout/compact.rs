@@ -20,6 +20,55 @@ use crate::k8s::NAMESPACE_NAME_LABEL;
 /// The peers of one rule, compacted: first namespace names per pod part,
 /// then workload-label values per (namespace part, rest of the pod part).
 pub fn compact(peers: Vec<&Peer>, workload_label: &str) -> BTreeSet<Peer> {
+    // Most rules have one peer, or a few that nothing joins: the steps
+    // below would take each workload label out and put the same value back.
+    if nothing_to_join(&peers) {
+        return peers.into_iter().cloned().collect();
+    }
+    compact_peers(peers, workload_label)
+}
+
+/// At most this many peers are checked pair by pair by [`nothing_to_join`].
+const FEW_PEERS: usize = 8;
+
+/// Whether the two steps of [`compact`] give the peers back as they are:
+/// step 1 joins only peers in named namespaces with equal pod parts, and
+/// when it joins none, step 2 joins only peers with equal namespace parts.
+/// Checked pair by pair, for a few peers.
+fn nothing_to_join(peers: &[&Peer]) -> bool {
+    if peers.len() > FEW_PEERS {
+        return false;
+    }
+    for (i, a) in peers.iter().enumerate() {
+        let Peer::Pods {
+            namespaces: a_ns,
+            pods: a_pods,
+        } = a
+        else {
+            continue;
+        };
+        for b in peers.get(i + 1..).unwrap_or(&[]) {
+            let Peer::Pods {
+                namespaces: b_ns,
+                pods: b_pods,
+            } = b
+            else {
+                continue;
+            };
+            let both_named = matches!(
+                (a_ns, b_ns),
+                (NamespaceSelector::Named(_), NamespaceSelector::Named(_))
+            );
+            if a_ns == b_ns || (both_named && a_pods == b_pods) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// The two steps of [`compact`], for any number of peers.
+fn compact_peers(peers: Vec<&Peer>, workload_label: &str) -> BTreeSet<Peer> {
     let mut out = BTreeSet::new();
     // Step 1: the namespace names each pod part is allowed in.
     let mut names_by_pods: BTreeMap<&Selector, BTreeSet<&str>> = BTreeMap::new();
@@ -126,6 +175,112 @@ mod tests {
     fn single_peers_keep_the_plain_form() {
         let peers = BTreeSet::from([pods("a", "x")]);
         assert_eq!(compact(peers.iter().collect(), "app"), peers);
+    }
+
+    /// The shortcut for one peer gives what the two steps give.
+    #[test]
+    fn one_peer_is_what_the_steps_make_of_it() {
+        let both = Selector {
+            match_labels: BTreeMap::from([
+                ("app".to_string(), "x".to_string()),
+                ("tier".to_string(), "web".to_string()),
+            ]),
+            expressions: BTreeSet::from([Requirement {
+                key: "app".to_string(),
+                operator: Operator::In,
+                values: set(&["x", "y"]),
+            }]),
+        };
+        let matching = NamespaceSelector::Matching(Selector {
+            match_labels: BTreeMap::from([("team".to_string(), "t1".to_string())]),
+            expressions: BTreeSet::new(),
+        });
+        let peers = [
+            pods("a", "x"),
+            Peer::Pods {
+                namespaces: NamespaceSelector::Named("a".to_string()),
+                pods: both.clone(),
+            },
+            Peer::Pods {
+                namespaces: matching.clone(),
+                pods: both,
+            },
+            Peer::Pods {
+                namespaces: matching,
+                pods: Selector::default(),
+            },
+            Peer::Ip(IpBlock {
+                cidr: Cidr::parse_strict("10.0.0.0/8").unwrap(),
+                except: vec![Cidr::parse_strict("10.1.0.0/16").unwrap()],
+            }),
+        ];
+        for peer in &peers {
+            for label in ["app", "tier", "other"] {
+                let steps = compact_peers(vec![peer], label);
+                assert_eq!(compact(vec![peer], label), steps, "{peer:?} {label}");
+                assert_eq!(steps, BTreeSet::from([peer.clone()]), "{peer:?} {label}");
+            }
+        }
+    }
+
+    /// The shortcut gives what the two steps give, for every set of up to
+    /// five peers of a pool where each kind of join can happen.
+    #[test]
+    fn peers_nothing_joins_are_what_the_steps_make_of_them() {
+        let labels = |pairs: &[(&str, &str)]| Selector {
+            match_labels: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            expressions: BTreeSet::new(),
+        };
+        let team = NamespaceSelector::Matching(labels(&[("team", "t1")]));
+        let pool = [
+            pods("a", "x"),
+            pods("b", "x"),
+            pods("a", "y"),
+            pods("b", "z"),
+            Peer::Pods {
+                namespaces: NamespaceSelector::Named("a".to_string()),
+                pods: labels(&[("app", "x"), ("tier", "web")]),
+            },
+            Peer::Pods {
+                namespaces: team.clone(),
+                pods: labels(&[("app", "x")]),
+            },
+            Peer::Pods {
+                namespaces: team,
+                pods: labels(&[("app", "y")]),
+            },
+            Peer::Ip(IpBlock {
+                cidr: Cidr::parse_strict("10.0.0.0/8").unwrap(),
+                except: Vec::new(),
+            }),
+        ];
+        let mut shortcuts = 0;
+        for mask in 1u32..(1 << pool.len()) {
+            if mask.count_ones() > 5 {
+                continue;
+            }
+            let peers: Vec<&Peer> = pool
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << i) != 0)
+                .map(|(_, p)| p)
+                .collect();
+            if nothing_to_join(&peers) {
+                shortcuts += 1;
+            }
+            for label in ["app", "tier"] {
+                assert_eq!(
+                    compact(peers.clone(), label),
+                    compact_peers(peers.clone(), label),
+                    "{peers:?} {label}"
+                );
+            }
+        }
+        // Both ways were taken.
+        assert!(shortcuts > 20, "{shortcuts}");
     }
 
     #[test]

@@ -39,6 +39,13 @@ impl Lower {
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
         let mut end = s.end();
+        // Most pairs end in a token: with no blank at the end and no
+        // comment anywhere, nothing follows the last inner pair but the
+        // rest of a token, which stays (as below, at a lower price).
+        let text = s.as_str();
+        if !text.ends_with([' ', '\t', '\r']) && !text.contains('#') {
+            return Span::new(self.file, self.base + s.start(), self.base + end);
+        }
         if let Some(last) = pair.clone().into_inner().next_back() {
             let inner_end = last.as_span().end();
             let tail = s.as_str().get(inner_end - s.start()..).unwrap_or("");

@@ -206,6 +206,14 @@ impl ObjectWriter for BlockWriter<'_> {
         }
     }
 
+    fn field(&mut self, name: &'static str) {
+        // A field name is a plain word, which `key` writes as it is.
+        debug_assert!(super::write::plain_key(name), "{name}");
+        self.entry();
+        self.out.push_str(name);
+        self.out.push(':');
+    }
+
     fn str(&mut self, s: &str) {
         let tagged = self.tag.is_some();
         if tagged || !literal_allowed(s) {

@@ -293,6 +293,11 @@ pub(super) fn write_simple_key(out: &mut String, s: &str) -> bool {
     true
 }
 
+/// Whether [`write_simple_key`] writes `s` as it is, without quotes.
+pub(super) fn plain_key(s: &str) -> bool {
+    s.len() <= MAX_SIMPLE_KEY && plain_word(s)
+}
+
 /// A letter, then only letters, digits, `.`, `_`, `/` and `-`.
 fn simple_word(s: &str) -> bool {
     let b = s.as_bytes();

@@ -807,7 +807,7 @@ fn compile_within(name: &str, text: &str, limit: usize) -> npc::Compilation {
     assert!(!c.has_errors(), "{name}: {:?}", c.diagnostics);
     let program = c.program.as_ref().unwrap();
     let (layout, _) = npc::layout::layout(program);
-    let emitted = npc::emit::emit_within(&layout, &program.settings, &c.sources, limit);
+    let emitted = npc::emit::emit_within(layout, &program.settings, &c.sources, limit);
     assert!(
         !emitted.diagnostics.has_errors(),
         "{name} within {limit}: {:?}",
