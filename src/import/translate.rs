@@ -303,26 +303,30 @@ fn statements(
     let covered_egress = covered_peers(&egress_rules, skip_egress, |j, l| {
         dropped.contains(&id(Direction::Egress, j, Group::Peer(l)))
     });
-    let uncovered =
-        |covered: &BTreeSet<(usize, usize)>, i: usize, groups: Vec<(Group, Vec<String>)>| {
+    // A rule's peers in groups, less those another rule covers; a rule
+    // from or to every peer keeps its groups together.
+    let groups_of = |rule: &RuleView<'_>,
+                     direction: Direction,
+                     other_isolated: &[Managed],
+                     covered: &BTreeSet<(usize, usize)>| {
+        let i = rule.index();
+        let groups: Vec<_> = peer_groups(rule, ns, other_isolated, settings)
+            .into_iter()
+            .filter(|(g, _)| !matches!(g, Group::Peer(k) if covered.contains(&(i, *k))))
+            .collect();
+        if rule.matches_all_peers() {
+            everything_together(groups, |g| dropped.contains(&id(direction, i, g)))
+        } else {
             groups
-                .into_iter()
-                .filter(|(g, _)| !matches!(g, Group::Peer(k) if covered.contains(&(i, *k))))
-                .collect::<Vec<_>>()
-        };
+        }
+    };
     for rule in &ingress_rules {
         let i = rule.index();
         let dst = match ports_declared(rule.port_entries(), declared_at(&own)) {
             Some(p) => format!("{own}:{p}"),
             None => own.clone(),
         };
-        let groups = peer_groups(rule, ns, egress_isolated, settings);
-        let groups = uncovered(&covered_ingress, i, groups);
-        let groups = if rule.matches_all_peers() {
-            everything_together(groups, |g| dropped.contains(&id(Direction::Ingress, i, g)))
-        } else {
-            groups
-        };
+        let groups = groups_of(rule, Direction::Ingress, egress_isolated, &covered_ingress);
         for (group, sources) in groups {
             let id = id(Direction::Ingress, i, group);
             let text = format!("allow {} -> {dst}", sources.join(", "));
@@ -336,13 +340,7 @@ fn statements(
         }
         let port_text = ports(rule.port_entries());
         let named = |d: &str| ports_declared(rule.port_entries(), declared_at(d));
-        let groups = peer_groups(rule, ns, ingress_isolated, settings);
-        let groups = uncovered(&covered_egress, i, groups);
-        let groups = if rule.matches_all_peers() {
-            everything_together(groups, |g| dropped.contains(&id(Direction::Egress, i, g)))
-        } else {
-            groups
-        };
+        let groups = groups_of(rule, Direction::Egress, ingress_isolated, &covered_egress);
         for (group, list) in groups {
             let id = id(Direction::Egress, i, group);
             let destinations: Vec<String> = list

@@ -250,16 +250,20 @@ fn an_empty_workload_label_value_converts() {
     assert!(stderr(&out).contains("equivalent:"), "{}", stderr(&out));
 }
 
+/// The program `npc import -` writes for `yaml`; the import must succeed.
+fn imported(yaml: &str) -> String {
+    let out = crate::support::npc::npc_with_stdin(&["import", "-"], yaml);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    stdout(&out)
+}
+
 #[test]
 fn an_empty_egress_list_without_policy_types_isolates_ingress_only() {
     // The API server defaults `policyTypes` to Ingress alone when the
     // egress list is empty, as the evaluator reads it: the program isolates
     // ingress only, and is equivalent (it was once written isolated for
     // egress too, and refused with E104).
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("policies.yaml");
-    std::fs::write(
-        &input,
+    let program = imported(
         "apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: web, namespace: shop}
@@ -271,11 +275,7 @@ spec:
     ports: [{port: 8080}]
   egress: []
 ",
-    )
-    .unwrap();
-    let out = npc(&["import", input.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let program = stdout(&out);
+    );
     assert!(
         program.contains("namespace shop {\n  isolate ingress\n}"),
         "{program}"
@@ -291,19 +291,12 @@ fn a_policy_without_spec_isolates_ingress_of_its_namespace() {
     // No `spec` is the empty spec: every pod of the namespace, ingress
     // isolated, nothing allowed (it was once read as isolating nothing, and
     // the namespace refused with E104).
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("policies.yaml");
-    std::fs::write(
-        &input,
+    let program = imported(
         "apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: web, namespace: shop}
 ",
-    )
-    .unwrap();
-    let out = npc(&["import", input.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let program = stdout(&out);
+    );
     assert!(
         program.contains("namespace shop {\n  isolate ingress\n}"),
         "{program}"
@@ -315,10 +308,7 @@ metadata: {name: web, namespace: shop}
 fn a_peer_another_rule_covers_on_the_same_ports_is_written_once() {
     // `port: 80` and `port: 80, protocol: TCP` are the same ports: the
     // rule from every pod of the namespace covers the rule from `app: a`.
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("policies.yaml");
-    std::fs::write(
-        &input,
+    let program = imported(
         "apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: web, namespace: shop}
@@ -333,11 +323,7 @@ spec:
     - podSelector: {}
     ports: [{port: 80, protocol: TCP}]
 ",
-    )
-    .unwrap();
-    let out = npc(&["import", input.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let program = stdout(&out);
+    );
     let allows: Vec<&str> = program.lines().filter(|l| l.starts_with("allow")).collect();
     assert_eq!(allows, ["allow shop/* -> shop/*:80"], "{program}");
 }
