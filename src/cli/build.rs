@@ -97,7 +97,7 @@ pub fn run(args: &BuildArgs, reporter: &mut Reporter) -> Outcome {
     // directory.
     let mut listing = output::Listing::new(format);
     let mut by_namespace: BTreeMap<String, String> = BTreeMap::new();
-    let compilation = crate::compile_to(inputs, &mut |namespace, policies, names| {
+    let mut compilation = crate::compile_to(inputs, &mut |namespace, policies, names| {
         match &args.out_dir {
             None => listing.push(policies, names)?,
             Some(_) => {
@@ -113,25 +113,23 @@ pub fn run(args: &BuildArgs, reporter: &mut Reporter) -> Outcome {
     if reporter.diagnostics(&compilation.diagnostics, &compilation.sources) {
         return Err(Stop::Exit(Exit::Failed));
     }
-    let cluster = &compilation.cluster_policies;
+    let cluster = std::mem::take(&mut compilation.cluster_policies);
+    // The process ends soon after: freeing every node of a large program
+    // one by one costs time (about 3 % of a build) and frees nothing the OS
+    // would not.
+    std::mem::forget(compilation);
     let Some(dir) = &args.out_dir else {
         listing
-            .prepend_cluster(cluster)
+            .prepend_cluster(&cluster)
             .map_err(|e| serialize_error(&e))?;
-        // The process ends right after: freeing every node of a large
-        // program one by one costs time (about 3 % of a build) and frees
-        // nothing the OS would not.
-        std::mem::forget(compilation);
         flags::emit(&listing.finish(), args.out_file.as_deref())?;
         return Ok(Exit::Ok);
     };
     let cluster_body = if cluster.is_empty() {
         None
     } else {
-        Some(output::cluster_body(cluster, format).map_err(|e| serialize_error(&e))?)
+        Some(output::cluster_body(&cluster, format).map_err(|e| serialize_error(&e))?)
     };
-    // As above: the program is not freed node by node.
-    std::mem::forget(compilation);
     let files = output::directory_with(cluster_body, by_namespace, format);
     if args.check {
         return check_dir(args, dir, &files, reporter);

@@ -651,10 +651,21 @@ fn egress_rule(r: RuleSet) -> NetworkPolicyEgressRule {
     }
 }
 
-/// [`peer`], moving the selectors.
+fn peers(rule: &RuleSet) -> Vec<NetworkPolicyPeer> {
+    rule.peers.iter().filter_map(peer).collect()
+}
+
+/// A NetworkPolicy peer; none for a DNS name (layout gives names to
+/// `emit::cilium`, never to a NetworkPolicy).
+fn peer(p: &Peer) -> Option<NetworkPolicyPeer> {
+    peer_owned(p.clone())
+}
+
+/// [`peer`], moving the selectors into the object.
 fn peer_owned(p: Peer) -> Option<NetworkPolicyPeer> {
-    match p {
-        Peer::Pods { namespaces, pods } => Some(NetworkPolicyPeer {
+    Some(match p {
+        Peer::Name(_) => return None,
+        Peer::Pods { namespaces, pods } => NetworkPolicyPeer {
             namespace_selector: Some(match namespaces {
                 NamespaceSelector::Named(n) => LabelSelector {
                     match_labels: Some(BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), n)])),
@@ -663,33 +674,6 @@ fn peer_owned(p: Peer) -> Option<NetworkPolicyPeer> {
                 NamespaceSelector::Matching(sel) => sel.into_api(),
             }),
             pod_selector: Some(pods.into_api()),
-            ip_block: None,
-        }),
-        other => peer(&other),
-    }
-}
-
-fn peers(rule: &RuleSet) -> Vec<NetworkPolicyPeer> {
-    rule.peers.iter().filter_map(peer).collect()
-}
-
-/// A NetworkPolicy peer; none for a DNS name (layout gives names to
-/// `emit::cilium`, never to a NetworkPolicy).
-fn peer(p: &Peer) -> Option<NetworkPolicyPeer> {
-    Some(match p {
-        Peer::Name(_) => return None,
-        Peer::Pods { namespaces, pods } => NetworkPolicyPeer {
-            namespace_selector: Some(match namespaces {
-                NamespaceSelector::Named(n) => LabelSelector {
-                    match_labels: Some(BTreeMap::from([(
-                        NAMESPACE_NAME_LABEL.to_string(),
-                        n.clone(),
-                    )])),
-                    match_expressions: None,
-                },
-                NamespaceSelector::Matching(sel) => label_selector(sel),
-            }),
-            pod_selector: Some(label_selector(pods)),
             ip_block: None,
         },
         Peer::Ip(block) => NetworkPolicyPeer {

@@ -411,22 +411,7 @@ impl Selector {
     /// The API form: `matchLabels` and `matchExpressions`, each omitted when
     /// empty.
     pub fn to_api(&self) -> LabelSelector {
-        LabelSelector {
-            match_labels: (!self.match_labels.is_empty()).then(|| self.match_labels.clone()),
-            match_expressions: (!self.expressions.is_empty()).then(|| {
-                self.expressions
-                    .iter()
-                    .map(|r| LabelSelectorRequirement {
-                        key: r.key.clone(),
-                        operator: r.operator.as_str().to_string(),
-                        values: r
-                            .operator
-                            .takes_values()
-                            .then(|| r.values.iter().cloned().collect()),
-                    })
-                    .collect()
-            }),
-        }
+        self.clone().into_api()
     }
 
     /// [`Selector::to_api`], moving the labels and values.
