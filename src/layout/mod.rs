@@ -6,7 +6,9 @@
 mod compact;
 
 use std::borrow::Cow;
-use std::collections::{btree_map, BTreeMap, BTreeSet, HashMap};
+use std::collections::{btree_map, BTreeMap, BTreeSet};
+
+use crate::hashing::HashMap;
 
 use crate::diagnostic::{codes, Diagnostic, Diagnostics};
 use crate::ir::{
@@ -191,7 +193,7 @@ impl<'p> Plan<'p> {
         let index = NamespaceIndex::new(program);
         let mut plan = Plan {
             program,
-            placements: HashMap::new(),
+            placements: HashMap::default(),
             numbers: Vec::new(),
             first_number: Vec::with_capacity(program.rules.len()),
         };
@@ -232,7 +234,7 @@ impl<'p> Plan<'p> {
     /// placements (one small entry per rule and namespace), before anything
     /// is laid out.
     fn too_many_peers(&self) -> Option<Diagnostic> {
-        let mut per_rule: HashMap<u32, usize> = HashMap::new();
+        let mut per_rule: HashMap<u32, usize> = HashMap::default();
         let mut total = 0usize;
         for p in self.placements.values().flatten() {
             let Some(rule) = self.program.rules.get(p.rule as usize) else {
@@ -323,7 +325,7 @@ impl<'p> Plan<'p> {
         // (number of the pods, or None for the DNS policy; direction) →
         // (the pods, peer number → peer and entry)
         type List<'p> = (Option<&'p Selector>, BTreeMap<u32, (&'p Peer, Entry<'p>)>);
-        let mut lists: HashMap<(Option<u32>, Direction), List<'p>> = HashMap::new();
+        let mut lists: HashMap<(Option<u32>, Direction), List<'p>> = HashMap::default();
         let mut add = |pods: Option<(u32, &'p Selector)>,
                        direction: Direction,
                        (id, peer): (u32, &'p Peer),
@@ -483,7 +485,7 @@ struct NamespaceIndex<'p> {
 
 impl<'p> NamespaceIndex<'p> {
     fn new(program: &'p Program) -> Self {
-        let mut by_label: HashMap<(&str, &str), Vec<&ManagedNamespace>> = HashMap::new();
+        let mut by_label: HashMap<(&str, &str), Vec<&ManagedNamespace>> = HashMap::default();
         for ns in program.namespaces.values() {
             for (k, v) in &ns.labels {
                 by_label.entry((k, v)).or_default().push(ns);
