@@ -367,7 +367,7 @@ fn compose(
         return Ok(out);
     }
     options.check_cancelled()?;
-    let (plan, layout_diags) = layout::Plan::new(&program);
+    let (mut plan, layout_diags) = layout::Plan::new(&program);
     diags.extend(emit::cilium::warnings(&program));
     for d in layout_diags {
         diags.push(resolve::with_declarations(
