@@ -629,12 +629,13 @@ fn merge<'p>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::k8s::Labels;
 
     fn pods(ns: &str, app: &str) -> Peer {
         Peer::Pods {
             namespaces: NamespaceSelector::Named(ns.to_string()),
             pods: Selector {
-                match_labels: BTreeMap::from([("app".to_string(), app.to_string())]),
+                match_labels: Labels::from([("app".to_string(), app.to_string())]),
                 expressions: BTreeSet::new(),
             },
         }
