@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use crate::k8s::cluster_policy::{Action, Tier};
-use crate::k8s::{Direction, DnsName, IpBlock, Protocol};
+use crate::k8s::{Direction, DnsName, IpBlock, Labels, Protocol};
 use crate::source::Span;
 
 /// The whole resolved program.
@@ -493,7 +493,7 @@ pub fn default_dns_server() -> Peer {
     Peer::Pods {
         namespaces: NamespaceSelector::Named("kube-system".to_string()),
         pods: Selector {
-            match_labels: BTreeMap::from([("k8s-app".to_string(), "kube-dns".to_string())]),
+            match_labels: Labels::from([("k8s-app".to_string(), "kube-dns".to_string())]),
             expressions: BTreeSet::new(),
         },
     }

@@ -11,6 +11,10 @@
 //! first problem; `render` is the one place they are printed. See
 //! `ARCHITECTURE.md` for the stage table and invariants.
 
+// pest is built without its `std` feature (see `syntax`), and the parser
+// it derives names `::alloc::boxed::Box`.
+extern crate alloc;
+
 pub mod analyze;
 pub mod carveouts;
 pub mod cli;
@@ -22,6 +26,7 @@ pub mod eval;
 pub mod files;
 pub mod format;
 pub mod graph;
+pub mod hashing;
 pub mod import;
 pub mod ir;
 pub mod k8s;
@@ -362,7 +367,7 @@ fn compose(
         return Ok(out);
     }
     options.check_cancelled()?;
-    let (plan, layout_diags) = layout::Plan::new(&program);
+    let (mut plan, layout_diags) = layout::Plan::new(&program);
     diags.extend(emit::cilium::warnings(&program));
     for d in layout_diags {
         diags.push(resolve::with_declarations(

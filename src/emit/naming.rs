@@ -124,14 +124,13 @@ fn fnv1a(s: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     fn sel(pairs: &[(&str, &str)]) -> Selector {
         Selector {
             match_labels: pairs
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<BTreeMap<_, _>>(),
+                .collect(),
             ..Selector::default()
         }
     }

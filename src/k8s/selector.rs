@@ -14,6 +14,7 @@ use std::fmt;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 
+use super::labels::Labels;
 use super::names;
 use super::text::escape_controls;
 
@@ -21,7 +22,7 @@ use super::text::escape_controls;
 /// No requirement matches every label set.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Selector {
-    pub match_labels: BTreeMap<String, String>,
+    pub match_labels: Labels,
     pub expressions: BTreeSet<Requirement>,
 }
 
@@ -348,7 +349,7 @@ impl Selector {
     /// `{key=value}`.
     pub fn equals(key: impl Into<String>, value: impl Into<String>) -> Selector {
         Selector {
-            match_labels: BTreeMap::from([(key.into(), value.into())]),
+            match_labels: Labels::from([(key.into(), value.into())]),
             expressions: BTreeSet::new(),
         }
     }
@@ -417,7 +418,7 @@ impl Selector {
     /// [`Selector::to_api`], moving the labels and values.
     pub fn into_api(self) -> LabelSelector {
         LabelSelector {
-            match_labels: (!self.match_labels.is_empty()).then_some(self.match_labels),
+            match_labels: (!self.match_labels.is_empty()).then(|| self.match_labels.into_map()),
             match_expressions: (!self.expressions.is_empty()).then(|| {
                 self.expressions
                     .into_iter()
@@ -570,7 +571,7 @@ impl Selector {
             };
             for requirements in alternatives {
                 let sel = Selector {
-                    match_labels: BTreeMap::new(),
+                    match_labels: Labels::new(),
                     expressions: requirements.into_iter().collect(),
                 };
                 out.push(sel.canonical());

@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ir::{NamespaceSelector, Operator, Peer, Requirement, Selector};
-use crate::k8s::NAMESPACE_NAME_LABEL;
+use crate::k8s::{Labels, NAMESPACE_NAME_LABEL};
 
 /// The peers of one rule, compacted: first namespace names per pod part,
 /// then workload-label values per (namespace part, rest of the pod part).
@@ -128,7 +128,7 @@ fn namespaces_named(mut names: BTreeSet<String>) -> NamespaceSelector {
         }
     }
     NamespaceSelector::Matching(Selector {
-        match_labels: BTreeMap::new(),
+        match_labels: Labels::new(),
         expressions: BTreeSet::from([Requirement {
             key: NAMESPACE_NAME_LABEL.to_string(),
             operator: Operator::In,
@@ -161,7 +161,7 @@ mod tests {
         Peer::Pods {
             namespaces: NamespaceSelector::Named(ns.to_string()),
             pods: Selector {
-                match_labels: BTreeMap::from([("app".to_string(), app.to_string())]),
+                match_labels: Labels::from([("app".to_string(), app.to_string())]),
                 expressions: BTreeSet::new(),
             },
         }
@@ -181,7 +181,7 @@ mod tests {
     #[test]
     fn one_peer_is_what_the_steps_make_of_it() {
         let both = Selector {
-            match_labels: BTreeMap::from([
+            match_labels: Labels::from([
                 ("app".to_string(), "x".to_string()),
                 ("tier".to_string(), "web".to_string()),
             ]),
@@ -192,7 +192,7 @@ mod tests {
             }]),
         };
         let matching = NamespaceSelector::Matching(Selector {
-            match_labels: BTreeMap::from([("team".to_string(), "t1".to_string())]),
+            match_labels: Labels::from([("team".to_string(), "t1".to_string())]),
             expressions: BTreeSet::new(),
         });
         let peers = [
@@ -294,7 +294,7 @@ mod tests {
         let got = compact(peers.iter().collect(), "app");
         let want = Peer::Pods {
             namespaces: NamespaceSelector::Matching(Selector {
-                match_labels: BTreeMap::new(),
+                match_labels: Labels::new(),
                 expressions: BTreeSet::from([Requirement {
                     key: NAMESPACE_NAME_LABEL.to_string(),
                     operator: Operator::In,
@@ -302,7 +302,7 @@ mod tests {
                 }]),
             }),
             pods: Selector {
-                match_labels: BTreeMap::new(),
+                match_labels: Labels::new(),
                 expressions: BTreeSet::from([Requirement {
                     key: "app".to_string(),
                     operator: Operator::In,
@@ -327,7 +327,7 @@ mod tests {
         let web = Peer::Pods {
             namespaces: NamespaceSelector::Named("a".to_string()),
             pods: Selector {
-                match_labels: BTreeMap::from([("tier".to_string(), "web".to_string())]),
+                match_labels: Labels::from([("tier".to_string(), "web".to_string())]),
                 expressions: BTreeSet::new(),
             },
         };

@@ -6,7 +6,9 @@
 mod compact;
 
 use std::borrow::Cow;
-use std::collections::{btree_map, BTreeMap, BTreeSet, HashMap};
+use std::collections::{btree_map, BTreeMap, BTreeSet};
+
+use crate::hashing::HashMap;
 
 use crate::diagnostic::{codes, Diagnostic, Diagnostics};
 use crate::ir::{
@@ -115,6 +117,43 @@ pub struct Plan<'p> {
     numbers: Vec<PeerNumber>,
     /// Where each rule's numbers start in `numbers`.
     first_number: Vec<usize>,
+    /// Large peer lists already compacted, by their peers' numbers.
+    compactions: Compactions,
+}
+
+/// The compacted form of the large peer lists met so far, by the sorted
+/// numbers of their peers: compaction depends on the peers alone, and the
+/// same list recurs in many namespaces (a label-set source reaching every
+/// workload of 140 namespaces is laid out once per namespace it selects).
+/// Forgotten after [`Compactions::LIMIT`] lists, so memory stays bounded.
+#[derive(Default)]
+struct Compactions {
+    done: HashMap<Box<[u32]>, BTreeSet<Peer>>,
+}
+
+impl Compactions {
+    /// Lists of at most this many peers are compacted each time (cheaper
+    /// than the lookup).
+    const SMALL: usize = 16;
+    const LIMIT: usize = 256;
+
+    fn compact(&mut self, peers: Vec<(u32, &Peer)>, workload_label: &str) -> BTreeSet<Peer> {
+        if peers.len() <= Self::SMALL {
+            return compact::compact(peers.into_iter().map(|(_, p)| p).collect(), workload_label);
+        }
+        let mut key: Box<[u32]> = peers.iter().map(|(id, _)| *id).collect();
+        key.sort_unstable();
+        if let Some(done) = self.done.get(&key) {
+            return done.clone();
+        }
+        let compacted =
+            compact::compact(peers.into_iter().map(|(_, p)| p).collect(), workload_label);
+        if self.done.len() >= Self::LIMIT {
+            self.done.clear();
+        }
+        self.done.insert(key, compacted.clone());
+        compacted
+    }
 }
 
 /// Every distinct peer of a program is numbered (equal peers, one number),
@@ -191,9 +230,10 @@ impl<'p> Plan<'p> {
         let index = NamespaceIndex::new(program);
         let mut plan = Plan {
             program,
-            placements: HashMap::new(),
+            placements: HashMap::default(),
             numbers: Vec::new(),
             first_number: Vec::with_capacity(program.rules.len()),
+            compactions: Compactions::default(),
         };
         let mut numbering = Numbering::default();
         for rule in &program.rules {
@@ -232,7 +272,7 @@ impl<'p> Plan<'p> {
     /// placements (one small entry per rule and namespace), before anything
     /// is laid out.
     fn too_many_peers(&self) -> Option<Diagnostic> {
-        let mut per_rule: HashMap<u32, usize> = HashMap::new();
+        let mut per_rule: HashMap<u32, usize> = HashMap::default();
         let mut total = 0usize;
         for p in self.placements.values().flatten() {
             let Some(rule) = self.program.rules.get(p.rule as usize) else {
@@ -319,11 +359,11 @@ impl<'p> Plan<'p> {
     }
 
     /// The policies of one managed namespace.
-    pub fn namespace(&self, ns: &ManagedNamespace) -> NamespaceLayout {
+    pub fn namespace(&mut self, ns: &ManagedNamespace) -> NamespaceLayout {
         // (number of the pods, or None for the DNS policy; direction) →
         // (the pods, peer number → peer and entry)
         type List<'p> = (Option<&'p Selector>, BTreeMap<u32, (&'p Peer, Entry<'p>)>);
-        let mut lists: HashMap<(Option<u32>, Direction), List<'p>> = HashMap::new();
+        let mut lists: HashMap<(Option<u32>, Direction), List<'p>> = HashMap::default();
         let mut add = |pods: Option<(u32, &'p Selector)>,
                        direction: Direction,
                        (id, peer): (u32, &'p Peer),
@@ -429,7 +469,7 @@ impl<'p> Plan<'p> {
         };
         let workload_label = &self.program.settings.workload_label;
         for ((_, direction), (pods, entries)) in lists {
-            let merged = merge(entries.into_values(), workload_label);
+            let merged = merge(entries.into_iter(), workload_label, &mut self.compactions);
             if ns.limited(direction) {
                 // One policy per pod set the pods meet (§7.1).
                 for (i, set) in ns.only.iter().enumerate() {
@@ -461,7 +501,7 @@ impl<'p> Plan<'p> {
 
 /// Compiles the rules of a resolved program (carve-outs applied) to policies.
 pub fn layout(program: &Program) -> (Layout, Diagnostics) {
-    let (plan, diags) = Plan::new(program);
+    let (mut plan, diags) = Plan::new(program);
     if diags.has_errors() {
         return (Layout::default(), diags);
     }
@@ -483,7 +523,7 @@ struct NamespaceIndex<'p> {
 
 impl<'p> NamespaceIndex<'p> {
     fn new(program: &'p Program) -> Self {
-        let mut by_label: HashMap<(&str, &str), Vec<&ManagedNamespace>> = HashMap::new();
+        let mut by_label: HashMap<(&str, &str), Vec<&ManagedNamespace>> = HashMap::default();
         for ns in program.namespaces.values() {
             for (k, v) in &ns.labels {
                 by_label.entry((k, v)).or_default().push(ns);
@@ -537,13 +577,14 @@ fn covered<'a, 'p: 'a>(
 /// of several has no number), so port sets are compared once per group,
 /// not once per entry. The rules come out in the order of their ports.
 fn merge<'p>(
-    entries: impl Iterator<Item = (&'p Peer, Entry<'p>)>,
+    entries: impl Iterator<Item = (u32, (&'p Peer, Entry<'p>))>,
     workload_label: &str,
+    compactions: &mut Compactions,
 ) -> Vec<RuleSet> {
-    type Group<'p> = (Cow<'p, Ports>, Vec<&'p Peer>, BTreeSet<Origin>);
+    type Group<'p> = (Cow<'p, Ports>, Vec<(u32, &'p Peer)>, BTreeSet<Origin>);
     let mut groups: Vec<Group<'p>> = Vec::new();
     let mut by_number: BTreeMap<u32, usize> = BTreeMap::new();
-    for (peer, entry) in entries {
+    for (id, (peer, entry)) in entries {
         let at = match entry.ports_number {
             Some(number) => match by_number.entry(number) {
                 btree_map::Entry::Occupied(o) => *o.get(),
@@ -558,7 +599,7 @@ fn merge<'p>(
             }
         };
         if let Some(group) = groups.get_mut(at) {
-            group.1.push(peer);
+            group.1.push((id, peer));
             group.2.insert(entry.origin);
             group.2.extend(entry.more_origins);
         }
@@ -578,9 +619,65 @@ fn merge<'p>(
     by_ports
         .into_iter()
         .map(|(ports, peers, origins)| RuleSet {
-            peers: compact::compact(peers, workload_label),
+            peers: compactions.compact(peers, workload_label),
             ports: ports.into_owned(),
             origins,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::k8s::Labels;
+
+    fn pods(ns: &str, app: &str) -> Peer {
+        Peer::Pods {
+            namespaces: NamespaceSelector::Named(ns.to_string()),
+            pods: Selector {
+                match_labels: Labels::from([("app".to_string(), app.to_string())]),
+                expressions: BTreeSet::new(),
+            },
+        }
+    }
+
+    /// A remembered compaction is the compaction of the same peers, in any
+    /// order, before and after the memory is forgotten; a list that differs
+    /// by one peer is not taken for another.
+    #[test]
+    fn remembered_compactions_are_the_compactions() {
+        let pool: Vec<Peer> = (0..40)
+            .flat_map(|n| ["api", "web"].map(|app| pods(&format!("ns-{}", n % 23), app)))
+            .collect();
+        let direct =
+            |ids: &[u32]| compact::compact(ids.iter().map(|&i| &pool[i as usize]).collect(), "app");
+        let listed = |ids: &[u32]| ids.iter().map(|&i| (i, &pool[i as usize])).collect();
+        let mut compactions = Compactions::default();
+        let mut lists: Vec<Vec<u32>> = Vec::new();
+        for start in 0..(Compactions::LIMIT as u32 + 40) {
+            let len = 1 + (start as usize * 7) % 60;
+            lists.push((0..len as u32).map(|k| (start + k * 3) % 80).collect());
+        }
+        for round in 0..2 {
+            for ids in &lists {
+                let mut ids = ids.clone();
+                ids.sort_unstable();
+                ids.dedup();
+                if round == 1 {
+                    ids.reverse();
+                }
+                assert_eq!(
+                    compactions.compact(listed(&ids), "app"),
+                    direct(&ids),
+                    "{ids:?}"
+                );
+                assert!(compactions.done.len() <= Compactions::LIMIT);
+            }
+        }
+        let mut big: Vec<u32> = (0..30).collect();
+        assert_eq!(compactions.compact(listed(&big), "app"), direct(&big));
+        big[29] = 31;
+        assert_eq!(compactions.compact(listed(&big), "app"), direct(&big));
+        assert_ne!(direct(&big), direct(&(0..30).collect::<Vec<u32>>()));
+    }
 }

@@ -1,11 +1,12 @@
 //! Invariants of ARCHITECTURE.md that the source text shows: who reads a
-//! NetworkPolicy's rules as raw API values, and who spells label-selector
-//! operators.
+//! NetworkPolicy's rules as raw API values, who spells label-selector
+//! operators, and that the grammar has no recursive rule.
 //!
 //! The checks are textual (comments and string literals are left out of
 //! the code searched), so they see field accesses and type names, not
 //! types: a short allow-list says which files may, and why.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::support::npc::root;
@@ -288,4 +289,132 @@ fn the_check_sees_raw_reads_and_nothing_else() {
     }
     assert!(!code("let c = '\"'; let s = \"spec.egress\";").contains("spec.egress"));
     assert!(code("fn f<'a>(x: &'a str) { x.pod_selector }").contains("pod_selector"));
+}
+
+/// The rules of a pest grammar and the rules each one names, read from its
+/// text (comments and literals left out by [`code`], which reads pest's
+/// `//`, `"…"` and `'…'` as Rust's).
+fn grammar_rules(text: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let code = code(text);
+    let mut bodies: Vec<(String, String)> = Vec::new();
+    let mut rest = code.as_str();
+    while let Some(eq) = rest.find('=') {
+        let name = rest[..eq]
+            .split_whitespace()
+            .last()
+            .unwrap_or("")
+            .to_string();
+        let after = &rest[eq + 1..];
+        let open = after.find('{').expect("a rule body");
+        let mut depth = 0;
+        let mut end = open;
+        for (i, c) in after.char_indices().skip(open) {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                end = i;
+                break;
+            }
+        }
+        bodies.push((name, after[open + 1..end].to_string()));
+        rest = &after[end + 1..];
+    }
+    let names: BTreeSet<String> = bodies.iter().map(|(n, _)| n.clone()).collect();
+    bodies
+        .into_iter()
+        .map(|(name, body)| {
+            let called = body
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .filter(|w| names.contains(*w))
+                .map(str::to_string)
+                .collect();
+            (name, called)
+        })
+        .collect()
+}
+
+/// A cycle of rules (each naming the next, the last naming the first), if
+/// the grammar has one. The implicit `WHITESPACE` between tokens is not a
+/// reference: pest runs it atomically, so nothing it calls skips
+/// whitespace again (unless a rule is marked `!{`, which the caller
+/// checks is never the case).
+fn recursion(rules: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        rule: &str,
+        rules: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|r| r == rule) {
+            return Some(path[at..].to_vec());
+        }
+        if done.contains(rule) {
+            return None;
+        }
+        path.push(rule.to_string());
+        for next in &rules[rule] {
+            if let Some(cycle) = visit(next, rules, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(rule.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    rules
+        .keys()
+        .find_map(|rule| visit(rule, rules, &mut Vec::new(), &mut done))
+}
+
+/// npc builds pest without its `std` feature, and so without pest's probe
+/// of the remaining stack before every rule call (a sixteenth of a build's
+/// instructions): the parser's depth is then bounded by the grammar alone,
+/// whatever the input, only while no rule reaches itself. Blocks do not
+/// nest, label sets and port sets hold no label sets or port sets.
+#[test]
+fn the_grammar_has_no_recursive_rule() {
+    let text = std::fs::read_to_string(root().join("grammar/npl.pest")).unwrap();
+    let rules = grammar_rules(&text);
+    assert!(
+        !code(&text).contains("!{"),
+        "a `!{{` rule skips whitespace inside `WHITESPACE`'s own calls"
+    );
+    assert!(rules.len() > 50, "{} rules read", rules.len());
+    assert!(rules["allow_stmt"].contains("target_list"));
+    assert!(rules["label_key"].is_empty());
+    if let Some(cycle) = recursion(&rules) {
+        panic!(
+            "grammar/npl.pest: `{}` reaches itself ({} -> {}); pest would need its \
+             stack probe back (the `std` feature of pest and pest_derive in Cargo.toml), \
+             and deep input a limit",
+            cycle[0],
+            cycle.join(" -> "),
+            cycle[0]
+        );
+    }
+}
+
+#[test]
+fn the_recursion_check_finds_cycles() {
+    let direct = grammar_rules("a = { \"(\" ~ a? ~ \")\" }\nb = @{ 'a'..'z' }");
+    assert_eq!(recursion(&direct), Some(vec!["a".to_string()]));
+    let through = grammar_rules(
+        "// c = { c }\nx = { y ~ \"x = { x }\" }\ny = _{ \"{\" ~ z* ~ \"}\" }\nz = { x | \"z\" }",
+    );
+    assert_eq!(
+        recursion(&through),
+        Some(vec!["x".into(), "y".into(), "z".into()])
+    );
+    let whitespace = grammar_rules("WHITESPACE = _{ \" \" | w }\nw = { \"#\" ~ v }\nv = { \"v\" }");
+    assert_eq!(recursion(&whitespace), None);
+    let through_whitespace =
+        grammar_rules("WHITESPACE = _{ \" \" | w }\nw = { \"(\" ~ WHITESPACE }");
+    assert_eq!(
+        recursion(&through_whitespace),
+        Some(vec!["WHITESPACE".into(), "w".into()])
+    );
 }

@@ -79,6 +79,10 @@ fn pathological_nesting_ends_in_syntax_errors() {
         "namespace a {\n".repeat(100_000) + &"}\n".repeat(100_000),
         "namespace a { allow x -> y\n".repeat(50_000),
         "allow a -> web/{x=y\n".repeat(50_000),
+        format!("allow a -> web/{}", "{".repeat(1_000_000)),
+        format!("allow a -> 10.0.0.0/8 except {}", "(".repeat(1_000_000)),
+        format!("allow a -> b:{}", "{".repeat(1_000_000)),
+        format!("namespace a labels {}", "{".repeat(1_000_000)),
     ] {
         let c = npc::compile_str("deep.npl", &text);
         assert!(codes(&c.diagnostics).contains(&"E001"));

@@ -17,7 +17,7 @@ pub fn namespace<'i>(inv: &'i Inventory, name: &str) -> Option<&'i Namespace> {
 
 /// Labels that satisfy a selector, or `None` if it cannot be satisfied simply.
 pub fn satisfying(sel: &Selector) -> BTreeMap<String, String> {
-    let mut labels = sel.match_labels.clone();
+    let mut labels = sel.match_labels.to_map();
     for r in &sel.expressions {
         match r.operator {
             Operator::In => {
