@@ -144,7 +144,7 @@ fn egress_rule(
             let cidr = match Cidr::parse_lenient(&entry.cidr) {
                 Ok(c) => c,
                 Err(message) => {
-                    sink.report(&format!("{here}.cidr"), message);
+                    sink.report(format!("{here}.cidr"), message);
                     continue;
                 }
             };
@@ -153,10 +153,10 @@ fn egress_rule(
                 match Cidr::parse_lenient(text) {
                     Ok(e) if cidr.strictly_contains(e) => except.push(e),
                     Ok(_) => sink.report(
-                        &format!("{here}.except[{j}]"),
+                        format!("{here}.except[{j}]"),
                         format!("`{text}` is not strictly inside `{}`", entry.cidr),
                     ),
-                    Err(message) => sink.report(&format!("{here}.except[{j}]"), message),
+                    Err(message) => sink.report(format!("{here}.except[{j}]"), message),
                 }
             }
             peers.push(Peer::Ip(IpBlock { cidr, except }));
@@ -171,7 +171,7 @@ fn egress_rule(
                 (None, Some(p)) if p.starts_with("*.") => p.as_str(),
                 (None, Some(_)) => {
                     sink.report(
-                        &format!("{here}.matchPattern"),
+                        format!("{here}.matchPattern"),
                         "only a leading `*.` (one label) is modelled",
                     );
                     continue;
@@ -262,7 +262,7 @@ fn port_rules(rule: &cilium::EgressRule, path: &str, sink: &mut ErrorSink<'_>) -
             });
             if l7.dns.is_empty() || !well_formed {
                 sink.report(
-                    &format!("{here}.rules"),
+                    format!("{here}.rules"),
                     "a DNS rule is a list of entries with one of `matchName` and `matchPattern`",
                 );
             }
@@ -287,7 +287,7 @@ fn port(p: &PortProtocol, path: &str, sink: &mut ErrorSink<'_>) -> Vec<NetworkPo
         "ANY" | "" => &["TCP", "UDP", "SCTP"],
         other => {
             sink.report(
-                &format!("{path}.protocol"),
+                format!("{path}.protocol"),
                 format!("the protocol `{other}` is not modelled"),
             );
             return Vec::new();
@@ -297,7 +297,7 @@ fn port(p: &PortProtocol, path: &str, sink: &mut ErrorSink<'_>) -> Vec<NetworkPo
         Ok(n) => n,
         Err(_) => {
             sink.report(
-                &format!("{path}.port"),
+                format!("{path}.port"),
                 format!(
                     "`{}` is not a port number (named ports are not modelled)",
                     p.port

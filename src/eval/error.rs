@@ -47,11 +47,31 @@ pub(crate) struct ErrorSink<'a> {
 }
 
 impl ErrorSink<'_> {
-    pub fn report(&mut self, path: &str, message: impl Into<String>) {
+    pub fn report(&mut self, path: impl fmt::Display, message: impl Into<String>) {
         self.errors.push(PolicyError {
             policy: self.policy.clone(),
-            path: path.to_owned(),
+            path: path.to_string(),
             message: message.into(),
         });
+    }
+}
+
+/// A field path written only when an error is reported (valid policies,
+/// the common case, never format one): `spec.ingress[0].from[2]`.
+#[derive(Clone, Copy)]
+pub(crate) enum Path<'a> {
+    /// `parent.field[index]` (no parent: `field[index]`).
+    Item(Option<&'a Path<'a>>, &'static str, usize),
+    /// `parent.field`.
+    Field(&'a Path<'a>, &'static str),
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Item(None, field, i) => write!(f, "{field}[{i}]"),
+            Path::Item(Some(parent), field, i) => write!(f, "{parent}.{field}[{i}]"),
+            Path::Field(parent, field) => write!(f, "{parent}.{field}"),
+        }
     }
 }

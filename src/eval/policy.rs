@@ -4,10 +4,13 @@ use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
 };
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+
 use super::endpoint::{Endpoint, Pod};
-use super::error::ErrorSink;
+use super::error::{ErrorSink, Path};
 use super::ports::RulePorts;
 use super::selector::Selector;
 use crate::k8s::{Cidr, DnsName, IpBlock};
@@ -144,6 +147,15 @@ impl CompiledPolicy {
         policy: &NetworkPolicy,
         sink: &mut ErrorSink<'_>,
     ) -> Option<CompiledPolicy> {
+        Self::compile_with(policy, sink, &mut SelectorMemo::default())
+    }
+
+    /// [`CompiledPolicy::compile`], reading each selector through `memo`.
+    pub(crate) fn compile_with<'p>(
+        policy: &'p NetworkPolicy,
+        sink: &mut ErrorSink<'_>,
+        memo: &mut SelectorMemo<'p, '_>,
+    ) -> Option<CompiledPolicy> {
         let before = sink.errors.len();
         let namespace = policy.metadata.namespace.clone().unwrap_or_default();
         let name = policy.metadata.name.clone().unwrap_or_default();
@@ -153,13 +165,13 @@ impl CompiledPolicy {
         if name.is_empty() {
             sink.report("metadata.name", "a policy needs a name");
         }
-        let default_spec = NetworkPolicySpec::default();
-        let spec = policy.spec.as_ref().unwrap_or(&default_spec);
+        static NO_SPEC: std::sync::LazyLock<NetworkPolicySpec> =
+            std::sync::LazyLock::new(NetworkPolicySpec::default);
+        let spec = policy.spec.as_ref().unwrap_or(&NO_SPEC);
         let pod_selector = match &spec.pod_selector {
-            Some(selector) => super::selector::compile(selector, "spec.podSelector", sink),
-            None => Selector::everything(),
+            Some(selector) => memo.compile(selector, "spec.podSelector", sink),
+            None => memo.everything(),
         };
-        let pod_selector = Arc::new(pod_selector);
         let has_egress_rules = spec.egress.as_ref().is_some_and(|e| !e.is_empty());
         let (isolates_ingress, isolates_egress) = match spec.policy_types.as_deref() {
             None | Some([]) => (true, has_egress_rules),
@@ -171,7 +183,7 @@ impl CompiledPolicy {
                         "Ingress" => ingress = true,
                         "Egress" => egress = true,
                         other => sink.report(
-                            &format!("spec.policyTypes[{i}]"),
+                            format!("spec.policyTypes[{i}]"),
                             format!("unknown policy type `{other}` (expected Ingress or Egress)"),
                         ),
                     }
@@ -183,8 +195,8 @@ impl CompiledPolicy {
             let rules = spec.ingress.iter().flatten().enumerate();
             rules
                 .map(|(i, r)| {
-                    let path = format!("spec.ingress[{i}]");
-                    compile_rule(r.from.as_ref(), r.ports.as_ref(), &path, "from", sink)
+                    let path = Path::Item(None, "spec.ingress", i);
+                    compile_rule(r.from.as_ref(), r.ports.as_ref(), &path, "from", sink, memo)
                 })
                 .collect()
         });
@@ -192,8 +204,8 @@ impl CompiledPolicy {
             let rules = spec.egress.iter().flatten().enumerate();
             rules
                 .map(|(i, r)| {
-                    let path = format!("spec.egress[{i}]");
-                    compile_rule(r.to.as_ref(), r.ports.as_ref(), &path, "to", sink)
+                    let path = Path::Item(None, "spec.egress", i);
+                    compile_rule(r.to.as_ref(), r.ports.as_ref(), &path, "to", sink, memo)
                 })
                 .collect()
         });
@@ -209,19 +221,91 @@ impl CompiledPolicy {
     }
 }
 
-pub(crate) fn compile_rule(
-    peers: Option<&Vec<NetworkPolicyPeer>>,
+/// The most selectors a [`SelectorMemo`] remembers: finding one is a
+/// comparison with each.
+const MEMO_SELECTORS: usize = 64;
+
+/// Selectors compiled before, by the API selector each was read from (the
+/// policies of one namespace repeat the same few in every rule), and, when
+/// given, the selectors a policy set holds: each selector compiled is
+/// replaced by the equal one held, or held from then on (see
+/// `PolicySet::push`). Only selectors read without error are remembered,
+/// so every error is still reported where it is.
+#[derive(Default)]
+pub(crate) struct SelectorMemo<'p, 's> {
+    seen: Vec<(&'p LabelSelector, Arc<Selector>)>,
+    everything: Option<Arc<Selector>>,
+    held: Option<&'s mut HashSet<Arc<Selector>>>,
+}
+
+impl<'p, 's> SelectorMemo<'p, 's> {
+    /// A memo that shares what it compiles with `held`.
+    pub(crate) fn sharing(held: &'s mut HashSet<Arc<Selector>>) -> SelectorMemo<'p, 's> {
+        SelectorMemo {
+            seen: Vec::new(),
+            everything: None,
+            held: Some(held),
+        }
+    }
+
+    fn compile(
+        &mut self,
+        selector: &'p LabelSelector,
+        path: impl std::fmt::Display,
+        sink: &mut ErrorSink<'_>,
+    ) -> Arc<Selector> {
+        if let Some((_, found)) = self.seen.iter().find(|(s, _)| *s == selector) {
+            return Arc::clone(found);
+        }
+        let before = sink.errors.len();
+        let compiled = self.share(super::selector::compile(selector, path, sink));
+        if sink.errors.len() == before && self.seen.len() < MEMO_SELECTORS {
+            self.seen.push((selector, Arc::clone(&compiled)));
+        }
+        compiled
+    }
+
+    /// The selector of every pod (a missing `podSelector`).
+    fn everything(&mut self) -> Arc<Selector> {
+        if let Some(found) = &self.everything {
+            return Arc::clone(found);
+        }
+        let compiled = self.share(Selector::everything());
+        self.everything = Some(Arc::clone(&compiled));
+        compiled
+    }
+
+    fn share(&mut self, selector: Selector) -> Arc<Selector> {
+        let Some(held) = self.held.as_deref_mut() else {
+            return Arc::new(selector);
+        };
+        match held.get(&selector) {
+            Some(found) => Arc::clone(found),
+            None => {
+                let selector = Arc::new(selector);
+                held.insert(Arc::clone(&selector));
+                selector
+            }
+        }
+    }
+}
+
+pub(crate) fn compile_rule<'p>(
+    peers: Option<&'p Vec<NetworkPolicyPeer>>,
     ports: Option<&Vec<NetworkPolicyPort>>,
-    path: &str,
-    field: &str,
+    path: &Path<'_>,
+    field: &'static str,
     sink: &mut ErrorSink<'_>,
+    memo: &mut SelectorMemo<'p, '_>,
 ) -> Rule {
     let peers = match peers.filter(|p| !p.is_empty()) {
         None => Peers::All,
         Some(list) => Peers::List(
             list.iter()
                 .enumerate()
-                .filter_map(|(i, peer)| compile_peer(peer, &format!("{path}.{field}[{i}]"), sink))
+                .filter_map(|(i, peer)| {
+                    compile_peer(peer, &Path::Item(Some(path), field, i), sink, memo)
+                })
                 .collect(),
         ),
     };
@@ -231,7 +315,12 @@ pub(crate) fn compile_rule(
     }
 }
 
-fn compile_peer(peer: &NetworkPolicyPeer, path: &str, sink: &mut ErrorSink<'_>) -> Option<Peer> {
+fn compile_peer<'p>(
+    peer: &'p NetworkPolicyPeer,
+    path: &Path<'_>,
+    sink: &mut ErrorSink<'_>,
+    memo: &mut SelectorMemo<'p, '_>,
+) -> Option<Peer> {
     match (&peer.ip_block, &peer.namespace_selector, &peer.pod_selector) {
         (None, None, None) => {
             sink.report(
@@ -251,20 +340,20 @@ fn compile_peer(peer: &NetworkPolicyPeer, path: &str, sink: &mut ErrorSink<'_>) 
             let cidr = match Cidr::parse_lenient(&block.cidr) {
                 Ok(c) => c,
                 Err(message) => {
-                    sink.report(&format!("{path}.ipBlock.cidr"), message);
+                    sink.report(format!("{path}.ipBlock.cidr"), message);
                     return None;
                 }
             };
             let mut except = Vec::new();
             for (i, text) in block.except.iter().flatten().enumerate() {
-                let here = format!("{path}.ipBlock.except[{i}]");
+                let here = || format!("{path}.ipBlock.except[{i}]");
                 match Cidr::parse_lenient(text) {
                     Ok(e) if cidr.strictly_contains(e) => except.push(e),
                     Ok(_) => sink.report(
-                        &here,
+                        here(),
                         format!("`{text}` is not strictly inside `{}`", block.cidr),
                     ),
-                    Err(message) => sink.report(&here, message),
+                    Err(message) => sink.report(here(), message),
                 }
             }
             Some(Peer::Ip(IpBlock { cidr, except }))
@@ -272,20 +361,17 @@ fn compile_peer(peer: &NetworkPolicyPeer, path: &str, sink: &mut ErrorSink<'_>) 
         (None, ns, pod) => {
             let namespaces = match ns {
                 None => NamespaceScope::Own,
-                Some(s) => NamespaceScope::Matching(Arc::new(super::selector::compile(
+                Some(s) => NamespaceScope::Matching(memo.compile(
                     s,
-                    &format!("{path}.namespaceSelector"),
+                    Path::Field(path, "namespaceSelector"),
                     sink,
-                ))),
+                )),
             };
             let pods = match pod {
-                None => Selector::everything(),
-                Some(s) => super::selector::compile(s, &format!("{path}.podSelector"), sink),
+                None => memo.everything(),
+                Some(s) => memo.compile(s, Path::Field(path, "podSelector"), sink),
             };
-            Some(Peer::Pods {
-                namespaces,
-                pods: Arc::new(pods),
-            })
+            Some(Peer::Pods { namespaces, pods })
         }
     }
 }

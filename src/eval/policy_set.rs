@@ -8,7 +8,7 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 
 use super::endpoint::{Endpoint, Pod};
 use super::error::{ErrorSink, PolicyErrors};
-use super::policy::{CompiledPolicy, NamespaceScope, Peer, Peers, PolicyKind, Rules};
+use super::policy::{CompiledPolicy, NamespaceScope, Peer, Peers, PolicyKind, Rules, SelectorMemo};
 use super::ports::RulePorts;
 use super::portset::PortSet;
 use super::selector::Selector;
@@ -191,16 +191,26 @@ impl PolicySet {
         let mut errors = Vec::new();
         let set = self;
         for policy in policies {
+            let before = errors.len();
+            // The policy's name is written into its errors only when it
+            // has some (most policies have none).
             let mut sink = ErrorSink {
-                policy: format!(
+                policy: String::new(),
+                errors: &mut errors,
+            };
+            let mut memo = SelectorMemo::sharing(&mut set.selectors);
+            if let Some(compiled) = CompiledPolicy::compile_with(policy, &mut sink, &mut memo) {
+                set.push_shared(compiled);
+            }
+            if let Some(found) = errors.get_mut(before..) {
+                let name = format!(
                     "{}/{}",
                     policy.metadata.namespace.as_deref().unwrap_or("?"),
                     policy.metadata.name.as_deref().unwrap_or("?")
-                ),
-                errors: &mut errors,
-            };
-            if let Some(compiled) = CompiledPolicy::compile(policy, &mut sink) {
-                set.push(compiled);
+                );
+                for e in found {
+                    e.policy.clone_from(&name);
+                }
             }
         }
         if errors.is_empty() {
@@ -213,6 +223,14 @@ impl PolicySet {
     /// Adds one policy compiled by [`CompiledPolicy::read`].
     pub fn push(&mut self, mut policy: CompiledPolicy) -> PolicyId {
         self.share_selectors(&mut policy);
+        self.push_shared(policy)
+    }
+
+    /// Adds one policy whose selectors are the set's already (compiled
+    /// through a [`SelectorMemo`] sharing them); its port lists are shared
+    /// here.
+    fn push_shared(&mut self, mut policy: CompiledPolicy) -> PolicyId {
+        self.share_ports(&mut policy);
         let id = PolicyId::from_index(self.policies.len());
         self.by_namespace
             .entry(policy.namespace.clone())
@@ -222,8 +240,6 @@ impl PolicySet {
         id
     }
 
-    /// Adds cluster policies (ClusterNetworkPolicy, AdminNetworkPolicy,
-    /// BaselineAdminNetworkPolicy); every invalid field is reported.
     /// Replaces each selector of `policy` by an equal one already held,
     /// or holds it for the policies that follow.
     fn share_selectors(&mut self, policy: &mut CompiledPolicy) {
@@ -237,12 +253,6 @@ impl PolicySet {
         share(&mut policy.pod_selector);
         let rules = policy.ingress.iter_mut().chain(policy.egress.iter_mut());
         for rule in rules.flatten() {
-            match self.ports.get(&rule.ports) {
-                Some(held) => rule.ports = Arc::clone(held),
-                None => {
-                    self.ports.insert(Arc::clone(&rule.ports));
-                }
-            }
             let Peers::List(peers) = &mut rule.peers else {
                 continue;
             };
@@ -257,6 +267,22 @@ impl PolicySet {
         }
     }
 
+    /// Replaces each rule's port list of `policy` by an equal one already
+    /// held, or holds it for the policies that follow.
+    fn share_ports(&mut self, policy: &mut CompiledPolicy) {
+        let rules = policy.ingress.iter_mut().chain(policy.egress.iter_mut());
+        for rule in rules.flatten() {
+            match self.ports.get(&rule.ports) {
+                Some(held) => rule.ports = Arc::clone(held),
+                None => {
+                    self.ports.insert(Arc::clone(&rule.ports));
+                }
+            }
+        }
+    }
+
+    /// Adds cluster policies (ClusterNetworkPolicy, AdminNetworkPolicy,
+    /// BaselineAdminNetworkPolicy); every invalid field is reported.
     pub fn add_cluster(&mut self, objects: &[ClusterObject]) -> Result<(), PolicyErrors> {
         self.tiers.add(objects)
     }

@@ -1,5 +1,7 @@
 //! The `ports` of a rule: numeric ports and ranges, named ports, whole protocols.
 
+use std::fmt;
+
 use k8s_openapi::api::networking::v1::NetworkPolicyPort;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -36,7 +38,7 @@ fn to_port(value: i32) -> Option<u16> {
 impl RulePorts {
     pub fn compile(
         ports: Option<&Vec<NetworkPolicyPort>>,
-        path: &str,
+        path: impl fmt::Display,
         sink: &mut ErrorSink<'_>,
     ) -> RulePorts {
         let Some(ports) = ports.filter(|p| !p.is_empty()) else {
@@ -48,7 +50,7 @@ impl RulePorts {
         };
         let mut entries = Vec::new();
         for (i, port) in ports.iter().enumerate() {
-            let here = format!("{path}.ports[{i}]");
+            let here = PortPath(&path, i);
             if let Some(entry) = compile_port(port, &here, sink) {
                 entries.push(entry);
             }
@@ -122,9 +124,18 @@ impl RulePorts {
     }
 }
 
+/// `PATH.ports[i]`, written only for an error.
+struct PortPath<'a, P>(&'a P, usize);
+
+impl<P: fmt::Display> fmt::Display for PortPath<'_, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.ports[{}]", self.0, self.1)
+    }
+}
+
 fn compile_port(
     port: &NetworkPolicyPort,
-    here: &str,
+    here: &dyn fmt::Display,
     sink: &mut ErrorSink<'_>,
 ) -> Option<PortEntry> {
     let protocol = match port.protocol.as_deref() {
@@ -133,7 +144,7 @@ fn compile_port(
             Some(p) => p,
             None => {
                 sink.report(
-                    &format!("{here}.protocol"),
+                    format!("{here}.protocol"),
                     format!("unknown protocol `{text}` (expected TCP, UDP or SCTP)"),
                 );
                 return None;
@@ -144,7 +155,7 @@ fn compile_port(
         (None, None) => Some(PortEntry::Protocol(protocol)),
         (None, Some(_)) => {
             sink.report(
-                &format!("{here}.endPort"),
+                format!("{here}.endPort"),
                 "`endPort` needs a numeric `port`",
             );
             None
@@ -152,7 +163,7 @@ fn compile_port(
         (Some(IntOrString::Int(n)), end) => {
             let Some(start) = to_port(*n) else {
                 sink.report(
-                    &format!("{here}.port"),
+                    format!("{here}.port"),
                     format!("port `{n}` is not in 1..=65535"),
                 );
                 return None;
@@ -163,7 +174,7 @@ fn compile_port(
                     Some(e) => e,
                     None => {
                         sink.report(
-                            &format!("{here}.endPort"),
+                            format!("{here}.endPort"),
                             format!("`endPort` {e} must be in {start}..=65535"),
                         );
                         return None;
@@ -175,14 +186,14 @@ fn compile_port(
         (Some(IntOrString::String(name)), end) => {
             if end.is_some() {
                 sink.report(
-                    &format!("{here}.endPort"),
+                    format!("{here}.endPort"),
                     "`endPort` cannot be used with a named port",
                 );
                 return None;
             }
             if names::port_name(name).is_err() {
                 sink.report(
-                    &format!("{here}.port"),
+                    format!("{here}.port"),
                     format!("`{name}` is not a valid port name (lowercase letters, digits and `-`, at most 15, at least one letter)"),
                 );
                 return None;

@@ -9,12 +9,16 @@ pub(crate) use crate::k8s::Selector;
 
 /// The selector at `path`; what the API refuses is reported and left out
 /// (the policy is then refused as a whole, so nothing is evaluated with it).
-pub(crate) fn compile(selector: &LabelSelector, path: &str, sink: &mut ErrorSink<'_>) -> Selector {
+pub(crate) fn compile(
+    selector: &LabelSelector,
+    path: impl std::fmt::Display,
+    sink: &mut ErrorSink<'_>,
+) -> Selector {
     match Selector::from_api(selector) {
         Ok(s) => s,
         Err(errors) => {
             for e in errors {
-                sink.report(&format!("{path}{}", e.place.path()), e.kind.to_string());
+                sink.report(format!("{path}{}", e.place.path()), e.kind.to_string());
             }
             Selector::everything()
         }

@@ -584,7 +584,7 @@ fn rule(
 ) -> Rule {
     let action = Action::parse_api(action).unwrap_or_else(|| {
         sink.report(
-            &format!("{path}.action"),
+            format!("{path}.action"),
             format!("unknown action `{action}`"),
         );
         Action::Deny
@@ -604,14 +604,10 @@ fn pods_peer(pods: &api::NamespacedPod, path: &str, sink: &mut ErrorSink<'_>) ->
     Peer::Pods {
         namespaces: selector::compile(
             &pods.namespace_selector,
-            &format!("{path}.pods.namespaceSelector"),
+            format!("{path}.pods.namespaceSelector"),
             sink,
         ),
-        pods: selector::compile(
-            &pods.pod_selector,
-            &format!("{path}.pods.podSelector"),
-            sink,
-        ),
+        pods: selector::compile(&pods.pod_selector, format!("{path}.pods.podSelector"), sink),
     }
 }
 
@@ -624,7 +620,7 @@ fn ingress_peers(peers: &[api::IngressPeer], path: &str, sink: &mut ErrorSink<'_
             match (&p.namespaces, &p.pods) {
                 (Some(ns), None) => Some(Peer::Namespaces(selector::compile(
                     ns,
-                    &format!("{here}.namespaces"),
+                    format!("{here}.namespaces"),
                     sink,
                 ))),
                 (None, Some(pods)) => Some(pods_peer(pods, &here, sink)),
@@ -670,7 +666,7 @@ fn egress_peers(peers: &[api::EgressPeer], path: &str, sink: &mut ErrorSink<'_>)
             if let Some(ns) = &p.namespaces {
                 return Some(Peer::Namespaces(selector::compile(
                     ns,
-                    &format!("{here}.namespaces"),
+                    format!("{here}.namespaces"),
                     sink,
                 )));
             }
@@ -680,7 +676,7 @@ fn egress_peers(peers: &[api::EgressPeer], path: &str, sink: &mut ErrorSink<'_>)
             let list = p.networks.as_deref().unwrap_or_default();
             if list.is_empty() || list.len() > api::MAX_NETWORKS {
                 sink.report(
-                    &format!("{here}.networks"),
+                    format!("{here}.networks"),
                     format!("`networks` holds 1 to {} CIDRs", api::MAX_NETWORKS),
                 );
             }
@@ -690,7 +686,7 @@ fn egress_peers(peers: &[api::EgressPeer], path: &str, sink: &mut ErrorSink<'_>)
                 .filter_map(|(j, text)| match Cidr::parse_lenient(text) {
                     Ok(c) => Some(c),
                     Err(message) => {
-                        sink.report(&format!("{here}.networks[{j}]"), message);
+                        sink.report(format!("{here}.networks[{j}]"), message);
                         None
                     }
                 })
@@ -731,7 +727,7 @@ fn protocols(
 ) -> Option<Vec<PortMatch>> {
     let list = list?;
     if list.is_empty() {
-        sink.report(&format!("{path}.protocols"), "`protocols` cannot be empty");
+        sink.report(format!("{path}.protocols"), "`protocols` cannot be empty");
     }
     let mut out = Vec::new();
     for (i, m) in list.iter().enumerate() {

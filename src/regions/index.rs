@@ -22,13 +22,22 @@ pub struct Index {
     pub(super) namespace_selectors: Vec<Selector>,
     /// The index of each in `namespace_selectors`.
     pub(super) namespace_selector_ids: HashMap<Selector, usize>,
+    /// The same, by the address of a selector shared by a policy set
+    /// (held here, so that no other selector takes its address): every
+    /// policy of a namespace repeats the same few, and hashing a long
+    /// selector per peer was most of the index's work.
+    shared_ids: HashMap<*const Selector, (Arc<Selector>, usize)>,
+    /// Whether each selector of `namespace_selectors` is only a list of
+    /// names (one `In` on `kubernetes.io/metadata.name`, nothing else):
+    /// a namespace found under its name in `selectors_by_name` matches it.
+    names_only: Vec<bool>,
     /// Pod selectors that concern pods of a namespace, by its name: the
     /// policies' own podSelectors, peers without a namespaceSelector, and
     /// peers whose namespaceSelector names the namespace.
     /// (Shared with the policy set the views read, when they are a set's.)
     pub(super) pods_by_namespace: HashMap<String, BTreeSet<Arc<Selector>>>,
     /// Peers with any other namespace selector: namespaces (by index) → pods.
-    pub(super) pods_by_selector: HashMap<usize, BTreeSet<Arc<Selector>>>,
+    pub(super) pods_by_selector: Vec<BTreeSet<Arc<Selector>>>,
     /// The selectors of `pods_by_selector` that admit only a list of
     /// namespace names (`kubernetes.io/metadata.name In [...]`, as peer
     /// compaction writes them), by name; the others apply to any namespace.
@@ -103,7 +112,7 @@ impl Index {
                         match peer.selectors_shared() {
                             Some((None, pods)) => self.add_pods_of(&ns, pods),
                             Some((Some(namespaces), pods)) => {
-                                self.add_selected_pods(namespaces, pods)
+                                self.add_shared_selected_pods(namespaces, pods)
                             }
                             None => self.add_peer(&ns, peer.kind()),
                         }
@@ -131,6 +140,31 @@ impl Index {
         }
     }
 
+    /// [`Index::add_selected_pods`] for a namespace selector shared by a
+    /// policy set: found by its address when seen before.
+    fn add_shared_selected_pods(&mut self, namespaces: &Arc<Selector>, pods: &Arc<Selector>) {
+        let Some(&(_, id)) = self.shared_ids.get(&Arc::as_ptr(namespaces)) else {
+            self.add_selected_pods(namespaces, pods);
+            let id = self.intern(namespaces);
+            self.shared_ids
+                .insert(Arc::as_ptr(namespaces), (Arc::clone(namespaces), id));
+            return;
+        };
+        match named(namespaces) {
+            Some(name) => self.add_pods_of(name, pods),
+            None => self.add_pods_under(id, pods),
+        }
+    }
+
+    /// Adds pods of the namespaces the selector `id` admits.
+    fn add_pods_under(&mut self, id: usize, pods: &Arc<Selector>) {
+        if let Some(set) = self.pods_by_selector.get_mut(id) {
+            if !set.contains(pods) {
+                set.insert(Arc::clone(pods));
+            }
+        }
+    }
+
     /// Adds pods of the namespaces a selector admits: by name when it
     /// names one namespace alone, else under the interned selector.
     fn add_selected_pods(&mut self, namespaces: &Selector, pods: &Arc<Selector>) {
@@ -142,10 +176,7 @@ impl Index {
             self.intern(namespaces);
         } else {
             let id = self.intern(namespaces);
-            let set = self.pods_by_selector.entry(id).or_default();
-            if !set.contains(pods) {
-                set.insert(Arc::clone(pods));
-            }
+            self.add_pods_under(id, pods);
         }
     }
 
@@ -339,13 +370,21 @@ impl Index {
                 self.namespace_names.extend(r.values.iter().cloned());
             }
         }
+        let names_only = n.match_labels.is_empty()
+            && n.expressions.len() == 1
+            && n.expressions
+                .iter()
+                .all(|r| r.key == NAMESPACE_NAME_LABEL && r.operator == Operator::In);
+        self.names_only.push(names_only);
+        self.pods_by_selector.push(BTreeSet::new());
         self.namespace_selector_ids.insert(n.clone(), id);
         self.namespace_selectors.push(n);
         id
     }
 
-    /// The pod selectors that concern pods of one namespace (each source
-    /// is a set; a selector in two of them is merely tested twice).
+    /// The pod selectors that concern pods of one namespace, each held
+    /// selector once (in no particular order; two equal selectors held
+    /// apart are merely tested twice).
     pub fn pod_selectors(&self, name: &str, labels: &BTreeMap<String, String>) -> Vec<&Selector> {
         let mut out: Vec<&Selector> = self
             .pods_by_namespace
@@ -361,26 +400,41 @@ impl Index {
                 .into_iter()
                 .flatten()
         };
-        let mut candidates: BTreeSet<usize> = self.selectors_for_any.clone();
+        let mut candidates: Vec<usize> = self.selectors_for_any.iter().copied().collect();
         candidates.extend(self.selectors_by_name.get(name).into_iter().flatten());
         candidates.extend(by_label(NAMESPACE_NAME_LABEL, name));
         for (key, value) in labels {
             candidates.extend(by_label(key, value));
         }
+        candidates.sort_unstable();
+        candidates.dedup();
+        // A list of names found under this name admits the namespace when
+        // its name label is its name (as it always is but in a manifest).
+        let named_so = labels.get(NAMESPACE_NAME_LABEL).map(String::as_str) == Some(name);
+        let listed: &BTreeSet<usize> = match self.selectors_by_name.get(name) {
+            Some(ids) if named_so => ids,
+            _ => &BTreeSet::new(),
+        };
         for id in candidates {
             let Some(namespaces) = self.namespace_selectors.get(id) else {
                 continue;
             };
-            if namespaces.matches(labels) {
+            let known = listed.contains(&id) && self.names_only.get(id) == Some(&true);
+            if known || namespaces.matches(labels) {
                 out.extend(
                     self.pods_by_selector
-                        .get(&id)
+                        .get(id)
                         .into_iter()
                         .flatten()
                         .map(|s| &**s),
                 );
             }
         }
+        // The same selector held once is listed once (peers of many
+        // namespace selectors repeat the same pods: a duplicate only
+        // lengthened every verdict of `label_classes`, never changed one).
+        out.sort_unstable_by_key(|s| std::ptr::from_ref::<Selector>(*s));
+        out.dedup_by_key(|s| std::ptr::from_ref::<Selector>(*s));
         out
     }
 }
@@ -411,5 +465,136 @@ impl Index {
     /// See [`pod_positions`].
     pub fn pod_positions(&self) -> Vec<std::net::IpAddr> {
         pod_positions(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use k8s_openapi::api::networking::v1::NetworkPolicy;
+
+    use super::Index;
+    use crate::eval::PolicySet;
+    use crate::k8s::{Selector, NAMESPACE_NAME_LABEL};
+    use crate::regions::{label_classes, Limits};
+
+    /// A small seeded generator (SplitMix64).
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) % n as u64) as usize
+        }
+
+        fn pick<'a>(&mut self, list: &[&'a str]) -> &'a str {
+            list[self.below(list.len())]
+        }
+    }
+
+    fn pods(rng: &mut Rng) -> String {
+        let mut labels = Vec::new();
+        for key in ["app", "role", "tier"] {
+            if rng.below(2) == 0 {
+                labels.push(format!("{key}: {}", rng.pick(&["a", "b", "c"])));
+            }
+        }
+        format!("{{matchLabels: {{{}}}}}", labels.join(", "))
+    }
+
+    fn policy(rng: &mut Rng, i: usize) -> NetworkPolicy {
+        let mut peers = Vec::new();
+        for _ in 0..1 + rng.below(4) {
+            let namespaces = match rng.below(4) {
+                0 => String::new(),
+                1 => "namespaceSelector: {matchLabels: {team: x}}, ".to_string(),
+                2 => format!(
+                    "namespaceSelector: {{matchExpressions: [{{key: kubernetes.io/metadata.name, operator: In, values: [{}, n9]}}]}}, ",
+                    rng.pick(&["n0", "n1", "n2"])
+                ),
+                _ => format!(
+                    "namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: {}}}}}, ",
+                    rng.pick(&["n0", "n1", "n2"])
+                ),
+            };
+            peers.push(format!("{{{namespaces}podSelector: {}}}", pods(rng)));
+        }
+        let yaml = format!(
+            "metadata: {{name: p{i}, namespace: {}}}
+spec:
+  podSelector: {}
+  ingress: [{{from: [{}]}}]",
+            rng.pick(&["n0", "n1", "n2"]),
+            pods(rng),
+            peers.join(", ")
+        );
+        serde_yaml::from_str(&yaml).unwrap()
+    }
+
+    /// `pod_selectors` lists each held selector once, and what it leaves
+    /// out changes no label class: the classes of the list with every
+    /// selector of every source (duplicates included) are the same, in the
+    /// same order, with the same labels.
+    #[test]
+    fn concerned_selectors_listed_once_give_the_same_label_classes() {
+        let mut rng = Rng(7);
+        let mut deduplicated = 0;
+        for round in 0..80 {
+            let policies: Vec<NetworkPolicy> = (0..1 + rng.below(10))
+                .map(|i| policy(&mut rng, i))
+                .collect();
+            let set = PolicySet::new(policies).unwrap();
+            let index = Index::of(&set);
+            for name in ["n0", "n1", "n2", "n3"] {
+                let mut labels =
+                    BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), name.to_string())]);
+                if rng.below(2) == 0 {
+                    labels.insert("team".to_string(), "x".to_string());
+                }
+                let listed = index.pod_selectors(name, &labels);
+                // Every selector of every source, in their order.
+                let mut every: Vec<&Selector> = index
+                    .pods_by_namespace
+                    .get(name)
+                    .into_iter()
+                    .flatten()
+                    .map(|s| &**s)
+                    .collect();
+                let mut ids: Vec<usize> = (0..index.namespace_selectors.len()).collect();
+                ids.retain(|id| index.namespace_selectors[*id].matches(&labels));
+                for id in ids {
+                    every.extend(
+                        index
+                            .pods_by_selector
+                            .get(id)
+                            .into_iter()
+                            .flatten()
+                            .map(|s| &**s),
+                    );
+                }
+                fn distinct<'a>(list: &[&'a Selector]) -> Vec<&'a Selector> {
+                    let mut v: Vec<&Selector> = list.to_vec();
+                    v.sort();
+                    v.dedup();
+                    v
+                }
+                assert_eq!(distinct(&listed), distinct(&every), "round {round} {name}");
+                if listed.len() < every.len() {
+                    deduplicated += 1;
+                }
+                let required = Selector::default();
+                let none = BTreeMap::new();
+                assert_eq!(
+                    label_classes(&required, &listed, &none, Limits::REGIONS),
+                    label_classes(&required, &every, &none, Limits::REGIONS),
+                    "round {round} {name}"
+                );
+            }
+        }
+        assert!(deduplicated > 20, "{deduplicated}");
     }
 }

@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::eval::{Endpoint, NamedPort, Pod, PolicyView, PortEntry, RuleView};
+use crate::eval::{Endpoint, NamedPort, PolicyView, PortEntry, RuleView};
 use crate::k8s::selector::{Operator, Selector};
 use crate::k8s::{Direction, Protocol, NAMESPACE_NAME_LABEL};
 
@@ -109,12 +109,22 @@ pub struct PortTargets {
     everywhere: Vec<Target>,
     /// By namespace name: rules about pods of that namespace.
     by_namespace: HashMap<String, Vec<Target>>,
-    /// Rules whose peers choose namespaces by other labels.
-    by_selector: Vec<(Arc<Selector>, Target)>,
+    /// Rules whose peers choose namespaces by other labels and require
+    /// one (`{team=a}`), by the first label they require: only namespaces
+    /// with that label can match (a program writes one such peer per
+    /// label-set endpoint, so trying every one for every pod grew with the
+    /// square of the program).
+    by_label: HashMap<String, HashMap<String, Vec<SelectorTarget>>>,
+    /// Rules whose peers choose namespaces by other labels, none required
+    /// (`NotIn`, `Exists`, ...): tried for every namespace.
+    by_selector: Vec<SelectorTarget>,
     /// Every distinct port use of the targets, held once (most rules of a
     /// program repeat a few port lists).
     uses: HashSet<Rc<PortUse>>,
 }
+
+/// A rule about pods of the namespaces a selector admits.
+type SelectorTarget = (Arc<Selector>, Target);
 
 /// One rule about the pods `pods` selects: its ports, and the sources it
 /// admits.
@@ -163,7 +173,7 @@ impl Admits {
                     PeerMatch::Pods { namespaces, pods } => {
                         let in_namespace = match namespaces {
                             None => pod.namespace == *namespace,
-                            Some(sel) => sel.matches(&namespace_labels(pod)),
+                            Some(sel) => sel.matches_with(|k| pod.namespace_label(k)),
                         };
                         in_namespace && pods.matches(&pod.labels)
                     }
@@ -180,15 +190,6 @@ impl Admits {
             (_, Endpoint::Name { .. }) => false,
         }
     }
-}
-
-/// A pod's namespace labels with `kubernetes.io/metadata.name` filled in.
-fn namespace_labels(pod: &Pod) -> BTreeMap<String, String> {
-    let mut labels = pod.namespace_labels.clone();
-    labels
-        .entry(NAMESPACE_NAME_LABEL.to_string())
-        .or_insert_with(|| pod.namespace.clone());
-    labels
 }
 
 impl PortTargets {
@@ -268,9 +269,7 @@ impl PortTargets {
                             self.push_namespace_target(name, target(Arc::clone(&pods)));
                         }
                     }
-                    None => self
-                        .by_selector
-                        .push((Arc::clone(namespaces), target(pods))),
+                    None => self.push_selector_target(namespaces, target(pods)),
                 }
             }
         }
@@ -296,6 +295,22 @@ impl PortTargets {
                 self.by_namespace
                     .insert(namespace.to_string(), vec![target]);
             }
+        }
+    }
+
+    /// Adds a target about pods of the namespaces a selector (that lists
+    /// no names) admits: under the first label it requires, if any.
+    fn push_selector_target(&mut self, namespaces: &Arc<Selector>, target: Target) {
+        let entry = (Arc::clone(namespaces), target);
+        match namespaces.match_labels.iter().next() {
+            Some((key, value)) => self
+                .by_label
+                .entry(key.clone())
+                .or_default()
+                .entry(value.clone())
+                .or_default()
+                .push(entry),
+            None => self.by_selector.push(entry),
         }
     }
 
@@ -330,9 +345,32 @@ impl PortTargets {
             None => true,
             Some(list) => list.iter().any(|s| t.admits.admits(s)),
         };
+        // Most targets share a few port uses (held once): one already
+        // added adds nothing, whatever its pods and sources.
+        let mut added: Vec<*const PortUse> = Vec::new();
+        // Targets share their pod selectors too (those of one peer, and
+        // equal ones of a policy set): each is tested once.
+        let mut verdicts: Vec<(*const Selector, bool)> = Vec::new();
         let mut add = |t: &Target| {
-            if t.pods.matches(labels) && admitted(t) {
+            let ports = Rc::as_ptr(&t.ports);
+            if added.contains(&ports) {
+                return;
+            }
+            let pods = Arc::as_ptr(&t.pods);
+            let selects = match verdicts.iter().find(|(p, _)| *p == pods) {
+                Some((_, verdict)) => *verdict,
+                None => {
+                    let verdict = t.pods.matches(labels);
+                    // A short list: searching it must stay cheaper than a test.
+                    if verdicts.len() < 32 {
+                        verdicts.push((pods, verdict));
+                    }
+                    verdict
+                }
+            };
+            if selects && admitted(t) {
                 out.extend(&t.ports);
+                added.push(ports);
             }
         };
         self.everywhere.iter().for_each(&mut add);
@@ -341,15 +379,33 @@ impl PortTargets {
             .into_iter()
             .flatten()
             .for_each(&mut add);
-        if !self.by_selector.is_empty() {
-            let mut ns_labels = namespace_labels.clone();
-            ns_labels
-                .entry(NAMESPACE_NAME_LABEL.to_string())
-                .or_insert_with(|| namespace.to_string());
-            for (namespaces, t) in &self.by_selector {
-                if namespaces.matches(&ns_labels) {
-                    add(t);
-                }
+        // `kubernetes.io/metadata.name` is the namespace's name unless
+        // its labels say otherwise.
+        let get = |key: &str| match namespace_labels.get(key) {
+            Some(value) => Some(value.as_str()),
+            None if key == NAMESPACE_NAME_LABEL => Some(namespace),
+            None => None,
+        };
+        let mut try_selector = |(namespaces, t): &SelectorTarget| {
+            if namespaces.matches_with(get) {
+                add(t);
+            }
+        };
+        self.by_selector.iter().for_each(&mut try_selector);
+        if !self.by_label.is_empty() {
+            let mut keys: Vec<&str> = namespace_labels.keys().map(String::as_str).collect();
+            if !namespace_labels.contains_key(NAMESPACE_NAME_LABEL) {
+                keys.push(NAMESPACE_NAME_LABEL);
+            }
+            for key in keys {
+                let (Some(values), Some(value)) = (self.by_label.get(key), get(key)) else {
+                    continue;
+                };
+                values
+                    .get(value)
+                    .into_iter()
+                    .flatten()
+                    .for_each(&mut try_selector);
             }
         }
         out
@@ -561,6 +617,7 @@ pub fn pack(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eval::Pod;
     use k8s_openapi::api::networking::v1::NetworkPolicy;
 
     fn stretches(entries: &[(u16, u16)]) -> Vec<Vec<(u16, u16)>> {
@@ -652,6 +709,190 @@ spec:
                 .len(),
             1
         );
+    }
+
+    /// A small seeded generator (SplitMix64).
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        fn pick<'a>(&mut self, list: &[&'a str]) -> &'a str {
+            list[self.below(list.len())]
+        }
+    }
+
+    /// What [`PortTargets::ports_for`] answers, found by trying every
+    /// target of every namespace selector.
+    fn ports_for_every_target(
+        targets: &PortTargets,
+        namespace: &str,
+        namespace_labels: &BTreeMap<String, String>,
+        labels: &BTreeMap<String, String>,
+        sources: Option<&[Endpoint]>,
+    ) -> PortUse {
+        let mut ns_labels = namespace_labels.clone();
+        ns_labels
+            .entry(NAMESPACE_NAME_LABEL.to_string())
+            .or_insert_with(|| namespace.to_string());
+        let mut out = PortUse::default();
+        let mut add = |t: &Target| {
+            let admitted = sources.is_none_or(|list| list.iter().any(|s| t.admits.admits(s)));
+            if t.pods.matches(labels) && admitted {
+                out.extend(&t.ports);
+            }
+        };
+        targets.everywhere.iter().for_each(&mut add);
+        targets
+            .by_namespace
+            .get(namespace)
+            .into_iter()
+            .flatten()
+            .for_each(&mut add);
+        let by_label = targets.by_label.values().flat_map(|v| v.values()).flatten();
+        for (namespaces, t) in targets.by_selector.iter().chain(by_label) {
+            if namespaces.matches(&ns_labels) {
+                add(t);
+            }
+        }
+        out
+    }
+
+    /// A random namespace selector: labels, expressions, names.
+    fn namespace_selector(rng: &mut Rng) -> String {
+        let keys = ["team", "tier", NAMESPACE_NAME_LABEL];
+        let values = ["a", "b", "c"];
+        let mut labels = Vec::new();
+        for _ in 0..rng.below(3) {
+            labels.push(format!("{}: {}", rng.pick(&keys), rng.pick(&values)));
+        }
+        let mut expressions = Vec::new();
+        for _ in 0..rng.below(2) {
+            let key = rng.pick(&keys);
+            let value = rng.pick(&values);
+            expressions.push(match rng.below(4) {
+                0 => format!("{{key: {key}, operator: In, values: [{value}, c]}}"),
+                1 => format!("{{key: {key}, operator: NotIn, values: [{value}]}}"),
+                2 => format!("{{key: {key}, operator: Exists}}"),
+                _ => format!("{{key: {key}, operator: DoesNotExist}}"),
+            });
+        }
+        format!(
+            "{{matchLabels: {{{}}}, matchExpressions: [{}]}}",
+            labels.join(", "),
+            expressions.join(", ")
+        )
+    }
+
+    fn random_policy(rng: &mut Rng, i: usize) -> NetworkPolicy {
+        let apps = ["x", "y", "z"];
+        let ports = ["80", "http", "8080", "grpc"];
+        let mut egress = Vec::new();
+        let mut ingress = Vec::new();
+        for _ in 0..1 + rng.below(3) {
+            let mut peers = Vec::new();
+            for _ in 0..rng.below(3) {
+                peers.push(match rng.below(3) {
+                    0 => format!(
+                        "{{podSelector: {{matchLabels: {{app: {}}}}}}}",
+                        rng.pick(&apps)
+                    ),
+                    _ => format!(
+                        "{{namespaceSelector: {}, podSelector: {{matchLabels: {{app: {}}}}}}}",
+                        namespace_selector(rng),
+                        rng.pick(&apps)
+                    ),
+                });
+            }
+            let rule = format!(
+                "{{PEERS: [{}], ports: [{{port: {}}}]}}",
+                peers.join(", "),
+                rng.pick(&ports)
+            );
+            if rng.below(2) == 0 {
+                egress.push(rule.replace("PEERS", "to"));
+            } else {
+                ingress.push(rule.replace("PEERS", "from"));
+            }
+        }
+        let yaml = format!(
+            "metadata: {{name: p{i}, namespace: {}}}
+spec:
+  podSelector: {{matchLabels: {{app: {}}}}}
+  policyTypes: [Ingress, Egress]
+  ingress: [{}]
+  egress: [{}]",
+            rng.pick(&["a", "b", "c"]),
+            rng.pick(&apps),
+            ingress.join(", "),
+            egress.join(", ")
+        );
+        serde_yaml::from_str(&yaml).unwrap()
+    }
+
+    #[test]
+    fn targets_by_namespace_label_are_those_every_target_gives() {
+        let mut rng = Rng(25);
+        let mut checked_nonempty = 0;
+        let mut with_label_index = 0;
+        for round in 0..60 {
+            let policies: Vec<NetworkPolicy> = (0..1 + rng.below(12))
+                .map(|i| random_policy(&mut rng, i))
+                .collect();
+            let set = crate::eval::PolicySet::new(policies).unwrap();
+            let mut targets = PortTargets::default();
+            set.views().for_each(|p| targets.add(&p));
+            if !targets.by_label.is_empty() {
+                with_label_index += 1;
+            }
+            for _ in 0..40 {
+                let namespace = rng.pick(&["a", "b", "c", "d"]);
+                let mut ns_labels = BTreeMap::new();
+                for key in ["team", "tier", NAMESPACE_NAME_LABEL] {
+                    if rng.below(3) > 0 {
+                        ns_labels.insert(key.to_string(), rng.pick(&["a", "b", "c"]).to_string());
+                    }
+                }
+                let labels =
+                    BTreeMap::from([("app".to_string(), rng.pick(&["x", "y", "z"]).to_string())]);
+                let source = Endpoint::Pod(Pod {
+                    namespace: rng.pick(&["a", "b", "c"]).to_string(),
+                    namespace_labels: ns_labels.clone(),
+                    labels: BTreeMap::from([(
+                        "app".to_string(),
+                        rng.pick(&["x", "y"]).to_string(),
+                    )]),
+                    ..Pod::default()
+                });
+                let sources = [source];
+                for from in [None, Some(&sources[..])] {
+                    let fast = targets.ports_for(namespace, &ns_labels, &labels, from);
+                    let slow =
+                        ports_for_every_target(&targets, namespace, &ns_labels, &labels, from);
+                    assert_eq!(
+                        fast, slow,
+                        "round {round}: {namespace} {ns_labels:?} {labels:?}"
+                    );
+                    if !fast.is_empty() {
+                        checked_nonempty += 1;
+                    }
+                }
+            }
+        }
+        // The comparison is not vacuous: many pods have ports.
+        assert!(checked_nonempty > 500, "{checked_nonempty}");
+        // ...and the label index is used.
+        assert!(with_label_index > 30, "{with_label_index}");
     }
 
     fn covered(sets: &[Vec<NamedPort>], name: &str, class: &Class) -> bool {
