@@ -4,7 +4,6 @@ use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
 };
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -13,6 +12,7 @@ use super::endpoint::{Endpoint, Pod};
 use super::error::{ErrorSink, Path};
 use super::ports::RulePorts;
 use super::selector::Selector;
+use crate::hashing::HashSet;
 use crate::k8s::{Cidr, DnsName, IpBlock};
 
 /// Which namespaces a pod peer reaches.

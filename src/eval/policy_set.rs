@@ -1,6 +1,5 @@
 //! A set of policies indexed by namespace, and the queries over it.
 
-use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -13,6 +12,7 @@ use super::ports::RulePorts;
 use super::portset::PortSet;
 use super::selector::Selector;
 use super::tiers::{Step, TierMatch, TierSet};
+use crate::hashing::{HashMap, HashSet};
 use crate::k8s::cluster_policy::{Action, ClusterObject, Tier};
 use crate::k8s::{Direction, IpBlock, Protocol};
 

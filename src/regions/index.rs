@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -7,6 +7,7 @@ use super::bounds::{pod_positions, Bounds};
 use super::port_classes::{self, PortTargets};
 use super::selector;
 use crate::eval::{PeerKind, PolicyKind, PolicySet, PolicyView};
+use crate::hashing::HashMap;
 use crate::k8s::cluster_policy::ClusterObject;
 use crate::k8s::selector::{Operator, Selector};
 use crate::k8s::{Cidr, Direction, Protocol, NAMESPACE_NAME_LABEL};

@@ -19,11 +19,12 @@
 //! few declarations as it can, never a name twice in one pod (Kubernetes
 //! requires unique port names in a pod).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::eval::{Endpoint, NamedPort, PolicyView, PortEntry, RuleView};
+use crate::hashing::{HashMap, HashSet};
 use crate::k8s::selector::{Operator, Selector};
 use crate::k8s::{Direction, Protocol, NAMESPACE_NAME_LABEL};
 

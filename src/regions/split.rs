@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use super::bounds::{addresses, pod_positions};
@@ -7,6 +7,7 @@ use super::port_classes::{self, Class, Name, PortUse};
 use super::representative::{Kind, Representative};
 use super::{Index, TooManyRegions, MAX_REGIONS};
 use crate::eval::{Endpoint, NamedPort, Pod};
+use crate::hashing::HashMap;
 use crate::ir::{NamespaceSelector, Peer, PortNumber, Ports, Program, Selector};
 use crate::k8s::{Protocol, NAMESPACE_NAME_LABEL};
 
@@ -319,8 +320,8 @@ impl<'a> Splitter<'a> {
         Splitter {
             program,
             index,
-            cache: HashMap::new(),
-            declarations: HashMap::new(),
+            cache: HashMap::default(),
+            declarations: HashMap::default(),
         }
     }
 
@@ -366,7 +367,7 @@ impl<'a> Splitter<'a> {
             index,
             ports: None,
             sources: Vec::new(),
-            made: HashMap::new(),
+            made: HashMap::default(),
         };
         let declarations = match &key.destination {
             None => &mut none,
@@ -379,7 +380,7 @@ impl<'a> Splitter<'a> {
                             index,
                             ports: Some(destination.ports.clone()),
                             sources: sources.iter().map(|r| r.endpoint.clone()).collect(),
-                            made: HashMap::new(),
+                            made: HashMap::default(),
                         },
                     );
                 }
