@@ -31,6 +31,7 @@ pub mod lint;
 pub mod load;
 pub mod lsp;
 pub mod manifest;
+pub mod recheck;
 pub mod regions;
 pub mod render;
 pub mod resolve;
@@ -216,12 +217,24 @@ pub fn compile_with(inputs: Vec<Input>, read: load::ReadFile<'_>) -> Compilation
 /// each namespace (the language server drops a check when a newer edit
 /// arrives).
 pub fn compile_until(loaded: Loaded, cancelled: &dyn Fn() -> bool) -> Option<Compilation> {
+    compile_rechecking(loaded, cancelled, None)
+}
+
+/// [`compile_until`], taking from `recheck` what an earlier check of the
+/// same program compiled and is still the same (see [`recheck`]) and
+/// leaving there what this one compiled. The result is the same as without.
+pub fn compile_rechecking(
+    loaded: Loaded,
+    cancelled: &dyn Fn() -> bool,
+    recheck: Option<&mut recheck::Recheck>,
+) -> Option<Compilation> {
     let options = Options {
         check_expectations: true,
         keep_scope: false,
         keep_syntax: true,
         keep_provenance: true,
         cancelled: Some(cancelled),
+        recheck,
     };
     match compose(loaded, options, &mut |_, _, _| Ok(())) {
         Ok(c) => Some(c),
@@ -240,6 +253,7 @@ fn collect(inputs: Vec<Input>, check_expectations: bool) -> Compilation {
         keep_syntax: true,
         keep_provenance: true,
         cancelled: None,
+        recheck: None,
     };
     let composed = compose(load(inputs), options, &mut |_, emitted, names| {
         policies.extend_from_slice(emitted);
@@ -289,6 +303,7 @@ pub fn compile_to(inputs: Vec<Input>, sink: &mut NamespaceSink<'_>) -> Result<Co
         keep_syntax: false,
         keep_provenance: false,
         cancelled: None,
+        recheck: None,
     };
     let mut out = compose(load(inputs), options, sink).map_err(|halt| match halt {
         Halt::Sink(e) => e,
@@ -310,6 +325,9 @@ struct Options<'a> {
     keep_provenance: bool,
     /// Asked between the stages and before each namespace: stop now.
     cancelled: Option<&'a dyn Fn() -> bool>,
+    /// What the last check of the same program compiled (the language
+    /// server's), to take from and to fill.
+    recheck: Option<&'a mut recheck::Recheck>,
 }
 
 impl Options<'_> {
@@ -334,7 +352,7 @@ enum Halt {
 /// made is kept (see [`Compilation`]).
 fn compose(
     loaded: Loaded,
-    options: Options<'_>,
+    mut options: Options<'_>,
     sink: &mut NamespaceSink<'_>,
 ) -> Result<Compilation, Halt> {
     options.check_cancelled()?;
@@ -405,6 +423,9 @@ fn compose(
         provenance.cluster = emitted.provenance;
         cluster = emitted.objects;
     }
+    if let Some(recheck) = options.recheck.as_deref_mut() {
+        recheck.begin();
+    }
     for ns in program.namespaces.values() {
         options.check_cancelled()?;
         let namespace = plan.namespace(ns);
@@ -425,7 +446,11 @@ fn compose(
         }
         if check {
             let first = set.view_count();
-            if let Err(e) = set.extend_from_slice(&emitted.policies) {
+            let compiled = match options.recheck.as_deref_mut() {
+                Some(recheck) => recheck.extend(&mut set, &ns.name, &emitted.policies),
+                None => set.extend_from_slice(&emitted.policies),
+            };
+            if let Err(e) = compiled {
                 unevaluable = Some(e.to_string());
             }
             if let Err(e) = set.extend_cilium(&names.policies) {
@@ -441,6 +466,9 @@ fn compose(
         }
     }
     drop(plan);
+    if let Some(recheck) = options.recheck.as_deref_mut() {
+        recheck.end();
+    }
     options.check_cancelled()?;
     if !diags.has_errors() {
         if check {
