@@ -411,10 +411,19 @@ fn compose(
     let mut provenance = emit::Provenance::default();
     let mut unevaluable = None;
     let mut cluster = Vec::new();
+    // With a recheck, the objects are gathered and indexed after the loop,
+    // in the same order, re-using what the last check built from the same
+    // objects (see `recheck`).
+    let mut gathered = match options.recheck {
+        Some(_) if check => Some(recheck::Objects::default()),
+        _ => None,
+    };
     if tiers {
         let emitted = generate_cluster(&program, &out.sources);
         diags.extend(emitted.diagnostics);
-        if check {
+        if let Some(gathered) = &mut gathered {
+            gathered.cluster = Some(emitted.objects.clone());
+        } else if check {
             if let Err(e) = set.add_cluster(&emitted.objects) {
                 unevaluable = Some(e.to_string());
             }
@@ -422,9 +431,6 @@ fn compose(
         }
         provenance.cluster = emitted.provenance;
         cluster = emitted.objects;
-    }
-    if let Some(recheck) = options.recheck.as_deref_mut() {
-        recheck.begin();
     }
     for ns in program.namespaces.values() {
         options.check_cancelled()?;
@@ -444,13 +450,19 @@ fn compose(
         if !emitted.policies.is_empty() || !names.policies.is_empty() {
             sink(&ns.name, &emitted.policies, &names.policies).map_err(Halt::Sink)?;
         }
-        if check {
+        if check || options.keep_provenance {
+            provenance.policies.extend(emitted.provenance.policies);
+            for (name, origins) in names.provenance {
+                provenance.cilium.insert((ns.name.clone(), name), origins);
+            }
+        }
+        if let Some(gathered) = &mut gathered {
+            gathered
+                .namespaces
+                .push((ns.name.clone(), emitted.policies, names.policies));
+        } else if check {
             let first = set.view_count();
-            let compiled = match options.recheck.as_deref_mut() {
-                Some(recheck) => recheck.extend(&mut set, &ns.name, &emitted.policies),
-                None => set.extend_from_slice(&emitted.policies),
-            };
-            if let Err(e) = compiled {
+            if let Err(e) = set.extend_from_slice(&emitted.policies) {
                 unevaluable = Some(e.to_string());
             }
             if let Err(e) = set.extend_cilium(&names.policies) {
@@ -458,18 +470,21 @@ fn compose(
             }
             index.add(set.views_after(first));
         }
-        if check || options.keep_provenance {
-            provenance.policies.extend(emitted.provenance.policies);
-            for (name, origins) in names.provenance {
-                provenance.cilium.insert((ns.name.clone(), name), origins);
-            }
-        }
     }
     drop(plan);
-    if let Some(recheck) = options.recheck.as_deref_mut() {
-        recheck.end();
-    }
     options.check_cancelled()?;
+    // The set and index taken from (and, after the check, given back to)
+    // the recheck, when there is one; the program has no error so far.
+    let mut built = None;
+    if let (Some(gathered), Some(recheck), false) =
+        (gathered, options.recheck.as_deref_mut(), diags.has_errors())
+    {
+        let b = recheck.build(gathered);
+        set = b.set;
+        index = b.index;
+        unevaluable = b.unevaluable;
+        built = Some(b.keys);
+    }
     if !diags.has_errors() {
         if check {
             match &unevaluable {
@@ -500,6 +515,9 @@ fn compose(
         }
         out.provenance = provenance;
         out.cluster_policies = cluster;
+    }
+    if let (Some(keys), Some(recheck)) = (built, options.recheck.as_deref_mut()) {
+        recheck.keep(keys, set, index, unevaluable);
     }
     out.program = Some(program);
     out.diagnostics = diags.sorted();

@@ -1,54 +1,70 @@
 //! What one check of a program keeps for the next check of the same
-//! program (the language server checks after every edit): each managed
-//! namespace's NetworkPolicies as compiled for evaluation, with the parts of
-//! the objects that compilation reads (namespace, name and spec). An edit
-//! changes the policies of the namespaces it touches; the others are
-//! emitted equal, and their compiled form is taken from here instead of
-//! being compiled again.
+//! program (the language server checks after every edit): the policies as
+//! indexed for the `expect` check (`eval::PolicySet` and `regions::Index`)
+//! and, for each of them, the parts of the emitted object that indexing
+//! reads. An edit changes the policies of the namespaces it touches, or
+//! none (an `expect` line, a comment); the others are emitted equal.
+//!
+//! - When every object is equal to the last check's, in the same order,
+//!   the last check's set and index are the ones this check would build:
+//!   they are taken as they are.
+//! - Otherwise the set and index are built again, in the order a whole
+//!   check builds them, but a NetworkPolicy equal to one of the namespace's
+//!   last check is moved compiled from the last set instead of being
+//!   compiled again.
 //!
 //! The key is the object itself, not where it came from: an edit moves the
 //! spans of every later statement, and a policy's annotations name its
 //! source lines, but neither is read by compilation (`eval::CompiledPolicy`
-//! is a function of the namespace, name and spec alone). So a policy is
-//! re-used exactly when compiling it again would give the same value.
+//! is a function of a NetworkPolicy's namespace, name and spec alone). Cilium
+//! and cluster objects are compared whole. So what is re-used is exactly
+//! what building again would give.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicySpec};
 
-use crate::eval::{CompiledPolicy, PolicyErrors, PolicySet};
+use crate::eval::{CompiledPolicy, PolicySet};
+use crate::k8s::cilium::CiliumNetworkPolicy;
+use crate::k8s::cluster_policy::ClusterObject;
+use crate::regions;
 
-/// The compiled policies of the last check, by namespace (see the module).
+/// The last check's indexed policies and what they were built from (see
+/// the module).
 #[derive(Default)]
 pub struct Recheck {
-    namespaces: HashMap<String, Vec<Kept>>,
-    /// The namespaces the running check has compiled, to forget the others
-    /// when it ends.
-    seen: HashSet<String>,
+    last: Option<Last>,
     reused: usize,
     compiled: usize,
+    whole: usize,
 }
 
-/// One policy as compiled, and what its compilation read.
-struct Kept {
+/// One check's set and index, and their inputs in the order they were added.
+struct Last {
+    cluster: Option<Vec<ClusterObject>>,
+    namespaces: Vec<Namespace>,
+    set: PolicySet,
+    index: regions::Index,
+}
+
+/// One namespace's objects as added to the set.
+struct Namespace {
+    name: String,
+    policies: Vec<Key>,
+    cilium: Vec<CiliumNetworkPolicy>,
+}
+
+/// What compiling a NetworkPolicy reads, and where its compiled form is in
+/// the set.
+struct Key {
     namespace: Option<String>,
     name: Option<String>,
     spec: Option<NetworkPolicySpec>,
-    compiled: CompiledPolicy,
+    at: usize,
 }
 
-impl Kept {
-    fn of(policy: &NetworkPolicy, compiled: CompiledPolicy) -> Kept {
-        Kept {
-            namespace: policy.metadata.namespace.clone(),
-            name: policy.metadata.name.clone(),
-            spec: policy.spec.clone(),
-            compiled,
-        }
-    }
-
-    /// Whether compiling `policy` gives `self.compiled`: it reads nothing
-    /// else than these three.
+impl Key {
+    /// Whether compiling `policy` gives what compiling this key's object gave.
     fn compiles(&self, policy: &NetworkPolicy) -> bool {
         self.name == policy.metadata.name
             && self.namespace == policy.metadata.namespace
@@ -56,90 +72,210 @@ impl Kept {
     }
 }
 
+/// The objects a check adds to the set, in order: the cluster objects
+/// (when the program has tiers), then each namespace's NetworkPolicies and
+/// CiliumNetworkPolicies.
+#[derive(Default)]
+pub(crate) struct Objects {
+    pub cluster: Option<Vec<ClusterObject>>,
+    pub namespaces: Vec<(String, Vec<NetworkPolicy>, Vec<CiliumNetworkPolicy>)>,
+}
+
+/// A set and index built (or taken) for one check, why the policies
+/// cannot be evaluated, if they cannot, and what they were built from.
+pub(crate) struct Built {
+    pub set: PolicySet,
+    pub index: regions::Index,
+    pub unevaluable: Option<String>,
+    pub keys: Keys,
+}
+
+/// What a set and index were built from (see [`Recheck::keep`]).
+pub(crate) struct Keys {
+    cluster: Option<Vec<ClusterObject>>,
+    namespaces: Vec<Namespace>,
+}
+
 impl Recheck {
-    /// How many policies checks through this have taken compiled from an
-    /// earlier check, and how many they compiled.
-    pub fn counts(&self) -> (usize, usize) {
-        (self.reused, self.compiled)
+    /// How many NetworkPolicies checks through this have taken compiled
+    /// from an earlier check, how many they compiled, and how many checks
+    /// took the whole set and index of the check before.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        (self.reused, self.compiled, self.whole)
     }
 
-    /// [`PolicySet::extend_from_slice`] for the NetworkPolicies of
-    /// namespace `ns`: the same policies are added in the same order, each
-    /// compiled policy equal to what compiling the object gives. A policy
-    /// of the namespace's last check with the same name, namespace and
-    /// spec is cloned from there; the others are compiled. When a policy does not compile, the namespace
-    /// is compiled as without this (and its errors reported the same way).
-    pub(crate) fn extend(
-        &mut self,
-        set: &mut PolicySet,
-        ns: &str,
-        policies: &[NetworkPolicy],
-    ) -> Result<(), PolicyErrors> {
-        self.seen.insert(ns.to_string());
-        let mut kept: Vec<Option<Kept>> = self
-            .namespaces
-            .remove(ns)
+    /// The set and index of `objects`, as a whole check builds them (see
+    /// `compose`): the cluster objects first, then each namespace's
+    /// NetworkPolicies, its CiliumNetworkPolicies, and what they tell apart.
+    pub(crate) fn build(&mut self, objects: Objects) -> Built {
+        let last = match self.last.take() {
+            Some(last) if last.same(&objects) => {
+                self.whole += 1;
+                self.reused += last
+                    .namespaces
+                    .iter()
+                    .map(|n| n.policies.len())
+                    .sum::<usize>();
+                return Built {
+                    set: last.set,
+                    index: last.index,
+                    unevaluable: None,
+                    keys: Keys {
+                        cluster: last.cluster,
+                        namespaces: last.namespaces,
+                    },
+                };
+            }
+            other => other,
+        };
+        // The last set's compiled policies, each moved out at most once.
+        let mut last = last;
+        let mut last_policies: Vec<Option<CompiledPolicy>> = last
+            .as_mut()
+            .map(|l| std::mem::take(&mut l.set.policies))
             .unwrap_or_default()
             .into_iter()
             .map(Some)
             .collect();
-        // Where each kept policy is, by name: built at the first policy
-        // that is not at its old place (one added or removed before it).
-        let mut by_name: Option<HashMap<String, usize>> = None;
-        let mut next: Vec<Kept> = Vec::with_capacity(policies.len());
-        for (i, policy) in policies.iter().enumerate() {
-            let same_place = kept
-                .get(i)
-                .and_then(Option::as_ref)
-                .is_some_and(|k| k.name == policy.metadata.name);
-            let at = if same_place {
-                Some(i)
-            } else {
-                let names = by_name.get_or_insert_with(|| {
-                    kept.iter()
-                        .enumerate()
-                        .filter_map(|(j, k)| Some((k.as_ref()?.name.clone()?, j)))
-                        .collect()
-                });
-                policy
-                    .metadata
-                    .name
-                    .as_ref()
-                    .and_then(|n| names.get(n))
-                    .copied()
-            };
-            let found = at.and_then(|j| kept.get_mut(j)).and_then(Option::take);
-            match found {
-                Some(k) if k.compiles(policy) => {
-                    self.reused += 1;
-                    next.push(k);
-                }
-                _ => match CompiledPolicy::read(policy) {
-                    Ok(compiled) => {
-                        self.compiled += 1;
-                        next.push(Kept::of(policy, compiled));
+        let last_keys: HashMap<&str, &[Key]> = last
+            .iter()
+            .flat_map(|l| &l.namespaces)
+            .map(|n| (n.name.as_str(), n.policies.as_slice()))
+            .collect();
+        let mut set = PolicySet::default();
+        let mut index = regions::Index::default();
+        let mut unevaluable = None;
+        if let Some(cluster) = &objects.cluster {
+            if let Err(e) = set.add_cluster(cluster) {
+                unevaluable = Some(e.to_string());
+            }
+            index.add_cluster(cluster);
+        }
+        let mut keys = Vec::with_capacity(objects.namespaces.len());
+        for (name, policies, cilium) in objects.namespaces {
+            let first = set.view_count();
+            let old = last_keys.get(name.as_str()).copied().unwrap_or_default();
+            let compiled = self.compile(&policies, old, &mut last_policies);
+            let mut kept = Vec::new();
+            match compiled {
+                Some(compiled) => {
+                    for (policy, c) in policies.iter().zip(compiled) {
+                        kept.push(Key {
+                            namespace: policy.metadata.namespace.clone(),
+                            name: policy.metadata.name.clone(),
+                            spec: policy.spec.clone(),
+                            at: set.view_count(),
+                        });
+                        set.push(c);
                     }
-                    // Reported as a whole check reports it; nothing is kept.
-                    Err(_) => return set.extend_from_slice(policies),
-                },
+                }
+                // Compiled and reported as a whole check does.
+                None => {
+                    if let Err(e) = set.extend_from_slice(&policies) {
+                        unevaluable = Some(e.to_string());
+                    }
+                }
+            }
+            if let Err(e) = set.extend_cilium(&cilium) {
+                unevaluable = Some(e.to_string());
+            }
+            index.add(set.views_after(first));
+            keys.push(Namespace {
+                name,
+                policies: kept,
+                cilium,
+            });
+        }
+        Built {
+            set,
+            index,
+            unevaluable,
+            keys: Keys {
+                cluster: objects.cluster,
+                namespaces: keys,
+            },
+        }
+    }
+
+    /// Each policy compiled, or moved from `last` (the last set's compiled
+    /// policies) when one of `old` has the same namespace, name and spec;
+    /// `None` when one does not compile.
+    fn compile(
+        &mut self,
+        policies: &[NetworkPolicy],
+        old: &[Key],
+        last: &mut [Option<CompiledPolicy>],
+    ) -> Option<Vec<CompiledPolicy>> {
+        let mut by_name: Option<HashMap<&str, &Key>> = None;
+        let mut out = Vec::with_capacity(policies.len());
+        for (i, policy) in policies.iter().enumerate() {
+            // By place first: a namespace's policies are sorted by name.
+            let key = match old.get(i) {
+                Some(k) if k.name == policy.metadata.name => Some(k),
+                _ => {
+                    let names = by_name.get_or_insert_with(|| {
+                        old.iter()
+                            .filter_map(|k| Some((k.name.as_deref()?, k)))
+                            .collect()
+                    });
+                    policy
+                        .metadata
+                        .name
+                        .as_deref()
+                        .and_then(|n| names.get(n).copied())
+                }
+            };
+            let kept = key
+                .filter(|k| k.compiles(policy))
+                .and_then(|k| last.get_mut(k.at)?.take());
+            match kept {
+                Some(c) => {
+                    self.reused += 1;
+                    out.push(c);
+                }
+                None => {
+                    self.compiled += 1;
+                    out.push(CompiledPolicy::read(policy).ok()?);
+                }
             }
         }
-        for k in &next {
-            set.push(k.compiled.clone());
-        }
-        self.namespaces.insert(ns.to_string(), next);
-        Ok(())
+        Some(out)
     }
 
-    /// A check begins.
-    pub(crate) fn begin(&mut self) {
-        self.seen.clear();
+    /// A check ended with the set and index `build` gave it: kept for the
+    /// next check when the policies could be evaluated.
+    pub(crate) fn keep(
+        &mut self,
+        keys: Keys,
+        set: PolicySet,
+        index: regions::Index,
+        unevaluable: Option<String>,
+    ) {
+        self.last = unevaluable.is_none().then_some(Last {
+            cluster: keys.cluster,
+            namespaces: keys.namespaces,
+            set,
+            index,
+        });
     }
+}
 
-    /// A check ended: the namespaces it did not compile are forgotten (a
-    /// check that stopped early keeps what it compiled).
-    pub(crate) fn end(&mut self) {
-        let seen = std::mem::take(&mut self.seen);
-        self.namespaces.retain(|ns, _| seen.contains(ns));
+impl Last {
+    /// Whether `objects` are the objects this set and index were built from.
+    fn same(&self, objects: &Objects) -> bool {
+        self.cluster == objects.cluster
+            && self.namespaces.len() == objects.namespaces.len()
+            && self.namespaces.iter().zip(&objects.namespaces).all(
+                |(last, (name, policies, cilium))| {
+                    last.name == *name
+                        && last.policies.len() == policies.len()
+                        && last
+                            .policies
+                            .iter()
+                            .zip(policies)
+                            .all(|(k, p)| k.compiles(p))
+                        && last.cilium == *cilium
+                },
+            )
     }
 }
