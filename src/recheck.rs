@@ -159,11 +159,13 @@ impl Recheck {
             let mut kept = Vec::new();
             match compiled {
                 Some(compiled) => {
-                    for (policy, c) in policies.iter().zip(compiled) {
+                    // The objects are not needed any more: their keys
+                    // are moved out of them.
+                    for (policy, c) in policies.into_iter().zip(compiled) {
                         kept.push(Key {
-                            namespace: policy.metadata.namespace.clone(),
-                            name: policy.metadata.name.clone(),
-                            spec: policy.spec.clone(),
+                            namespace: policy.metadata.namespace,
+                            name: policy.metadata.name,
+                            spec: policy.spec,
                             at: set.view_count(),
                         });
                         set.push(c);
