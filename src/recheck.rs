@@ -22,7 +22,8 @@
 
 use std::collections::HashMap;
 
-use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicySpec};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::eval::{CompiledPolicy, PolicySet};
 use crate::k8s::cilium::CiliumNetworkPolicy;
@@ -54,21 +55,39 @@ struct Namespace {
     cilium: Vec<CiliumNetworkPolicy>,
 }
 
-/// What compiling a NetworkPolicy reads, and where its compiled form is in
-/// the set.
+/// What compiling a NetworkPolicy reads (the object with only its
+/// namespace, name and spec; the spec is compared, never read here), and
+/// where its compiled form is in the set.
 struct Key {
-    namespace: Option<String>,
-    name: Option<String>,
-    spec: Option<NetworkPolicySpec>,
+    object: NetworkPolicy,
     at: usize,
 }
 
 impl Key {
+    /// The key of `policy`, moved out of it.
+    fn of(policy: NetworkPolicy, at: usize) -> Key {
+        Key {
+            object: NetworkPolicy {
+                metadata: ObjectMeta {
+                    namespace: policy.metadata.namespace,
+                    name: policy.metadata.name,
+                    ..ObjectMeta::default()
+                },
+                spec: policy.spec,
+            },
+            at,
+        }
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.object.metadata.name.as_deref()
+    }
+
     /// Whether compiling `policy` gives what compiling this key's object gave.
     fn compiles(&self, policy: &NetworkPolicy) -> bool {
-        self.name == policy.metadata.name
-            && self.namespace == policy.metadata.namespace
-            && self.spec == policy.spec
+        self.object.metadata.name == policy.metadata.name
+            && self.object.metadata.namespace == policy.metadata.namespace
+            && self.object.spec == policy.spec
     }
 }
 
@@ -162,12 +181,7 @@ impl Recheck {
                     // The objects are not needed any more: their keys
                     // are moved out of them.
                     for (policy, c) in policies.into_iter().zip(compiled) {
-                        kept.push(Key {
-                            namespace: policy.metadata.namespace,
-                            name: policy.metadata.name,
-                            spec: policy.spec,
-                            at: set.view_count(),
-                        });
+                        kept.push(Key::of(policy, set.view_count()));
                         set.push(c);
                     }
                 }
@@ -213,12 +227,10 @@ impl Recheck {
         for (i, policy) in policies.iter().enumerate() {
             // By place first: a namespace's policies are sorted by name.
             let key = match old.get(i) {
-                Some(k) if k.name == policy.metadata.name => Some(k),
+                Some(k) if k.name() == policy.metadata.name.as_deref() => Some(k),
                 _ => {
                     let names = by_name.get_or_insert_with(|| {
-                        old.iter()
-                            .filter_map(|k| Some((k.name.as_deref()?, k)))
-                            .collect()
+                        old.iter().filter_map(|k| Some((k.name()?, k))).collect()
                     });
                     policy
                         .metadata
