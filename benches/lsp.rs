@@ -13,7 +13,10 @@
 //!
 //! Instruction counts: with `NPC_LSP_EDITS=N` set, the binary makes N such
 //! edits through the server and exits, without criterion, so that
-//! `valgrind --tool=callgrind` of N = 5 and N = 1 differ by four re-checks:
+//! `valgrind --tool=callgrind` of N = 5 and N = 1 differ by four re-checks.
+//! The edit is in an `expect` line (no policy changes); with
+//! `NPC_LSP_EDIT=allow` it is in an `allow` line (one namespace's policies
+//! change):
 //!
 //! ```text
 //! cargo bench --bench lsp --no-run   # prints the binary's path
@@ -53,12 +56,23 @@ impl Files for Buffer {
     }
 }
 
-/// The program, and the byte range of a port number in its middle.
+/// The program, and the byte range of a port number in its middle: in the
+/// first such line (an `expect` line), or with `NPC_LSP_EDIT=allow` in the
+/// first `allow` line with one (which changes a policy).
 fn program() -> (String, usize) {
     let text = npc_gen::generate(NAMESPACES, WORKLOADS, 1);
     assert!(text.lines().count() >= 1000);
     let middle = text.len() / 2;
-    let at = text[middle..].find(":80").map(|i| middle + i + 1).unwrap();
+    let allow = std::env::var("NPC_LSP_EDIT").is_ok_and(|e| e == "allow");
+    let at = text[middle..]
+        .match_indices(":80")
+        .map(|(i, _)| middle + i)
+        .find(|&i| {
+            let line = text[..i].rfind('\n').map_or(0, |l| l + 1);
+            !allow || text[line..].starts_with("allow ")
+        })
+        .map(|i| i + 1)
+        .unwrap();
     (text, at)
 }
 

@@ -36,6 +36,7 @@ pub mod lint;
 pub mod load;
 pub mod lsp;
 pub mod manifest;
+pub mod recheck;
 pub mod regions;
 pub mod render;
 pub mod resolve;
@@ -221,12 +222,24 @@ pub fn compile_with(inputs: Vec<Input>, read: load::ReadFile<'_>) -> Compilation
 /// each namespace (the language server drops a check when a newer edit
 /// arrives).
 pub fn compile_until(loaded: Loaded, cancelled: &dyn Fn() -> bool) -> Option<Compilation> {
+    compile_rechecking(loaded, cancelled, None)
+}
+
+/// [`compile_until`], taking from `recheck` what an earlier check of the
+/// same program compiled and is still the same (see [`recheck`]) and
+/// leaving there what this one compiled. The result is the same as without.
+pub fn compile_rechecking(
+    loaded: Loaded,
+    cancelled: &dyn Fn() -> bool,
+    recheck: Option<&mut recheck::Recheck>,
+) -> Option<Compilation> {
     let options = Options {
         check_expectations: true,
         keep_scope: false,
         keep_syntax: true,
         keep_provenance: true,
         cancelled: Some(cancelled),
+        recheck,
     };
     match compose(loaded, options, &mut |_, _, _| Ok(())) {
         Ok(c) => Some(c),
@@ -245,6 +258,7 @@ fn collect(inputs: Vec<Input>, check_expectations: bool) -> Compilation {
         keep_syntax: true,
         keep_provenance: true,
         cancelled: None,
+        recheck: None,
     };
     let composed = compose(load(inputs), options, &mut |_, emitted, names| {
         policies.extend_from_slice(emitted);
@@ -294,6 +308,7 @@ pub fn compile_to(inputs: Vec<Input>, sink: &mut NamespaceSink<'_>) -> Result<Co
         keep_syntax: false,
         keep_provenance: false,
         cancelled: None,
+        recheck: None,
     };
     let mut out = compose(load(inputs), options, sink).map_err(|halt| match halt {
         Halt::Sink(e) => e,
@@ -315,6 +330,9 @@ struct Options<'a> {
     keep_provenance: bool,
     /// Asked between the stages and before each namespace: stop now.
     cancelled: Option<&'a dyn Fn() -> bool>,
+    /// What the last check of the same program compiled (the language
+    /// server's), to take from and to fill.
+    recheck: Option<&'a mut recheck::Recheck>,
 }
 
 impl Options<'_> {
@@ -339,7 +357,7 @@ enum Halt {
 /// made is kept (see [`Compilation`]).
 fn compose(
     loaded: Loaded,
-    options: Options<'_>,
+    mut options: Options<'_>,
     sink: &mut NamespaceSink<'_>,
 ) -> Result<Compilation, Halt> {
     options.check_cancelled()?;
@@ -398,10 +416,19 @@ fn compose(
     let mut provenance = emit::Provenance::default();
     let mut unevaluable = None;
     let mut cluster = Vec::new();
+    // With a recheck, the objects are gathered and indexed after the loop,
+    // in the same order, re-using what the last check built from the same
+    // objects (see `recheck`).
+    let mut gathered = match options.recheck {
+        Some(_) if check => Some(recheck::Objects::default()),
+        _ => None,
+    };
     if tiers {
         let emitted = generate_cluster(&program, &out.sources);
         diags.extend(emitted.diagnostics);
-        if check {
+        if let Some(gathered) = &mut gathered {
+            gathered.cluster = Some(emitted.objects.clone());
+        } else if check {
             if let Err(e) = set.add_cluster(&emitted.objects) {
                 unevaluable = Some(e.to_string());
             }
@@ -428,7 +455,17 @@ fn compose(
         if !emitted.policies.is_empty() || !names.policies.is_empty() {
             sink(&ns.name, &emitted.policies, &names.policies).map_err(Halt::Sink)?;
         }
-        if check {
+        if check || options.keep_provenance {
+            provenance.policies.extend(emitted.provenance.policies);
+            for (name, origins) in names.provenance {
+                provenance.cilium.insert((ns.name.clone(), name), origins);
+            }
+        }
+        if let Some(gathered) = &mut gathered {
+            gathered
+                .namespaces
+                .push((ns.name.clone(), emitted.policies, names.policies));
+        } else if check {
             let first = set.view_count();
             if let Err(e) = set.extend_from_slice(&emitted.policies) {
                 unevaluable = Some(e.to_string());
@@ -438,15 +475,21 @@ fn compose(
             }
             index.add(set.views_after(first));
         }
-        if check || options.keep_provenance {
-            provenance.policies.extend(emitted.provenance.policies);
-            for (name, origins) in names.provenance {
-                provenance.cilium.insert((ns.name.clone(), name), origins);
-            }
-        }
     }
     drop(plan);
     options.check_cancelled()?;
+    // The set and index taken from (and, after the check, given back to)
+    // the recheck, when there is one; the program has no error so far.
+    let mut built = None;
+    if let (Some(gathered), Some(recheck), false) =
+        (gathered, options.recheck.as_deref_mut(), diags.has_errors())
+    {
+        let b = recheck.build(gathered);
+        set = b.set;
+        index = b.index;
+        unevaluable = b.unevaluable;
+        built = Some(b.keys);
+    }
     if !diags.has_errors() {
         if check {
             match &unevaluable {
@@ -477,6 +520,9 @@ fn compose(
         }
         out.provenance = provenance;
         out.cluster_policies = cluster;
+    }
+    if let (Some(keys), Some(recheck)) = (built, options.recheck.as_deref_mut()) {
+        recheck.keep(keys, set, index, unevaluable);
     }
     out.program = Some(program);
     out.diagnostics = diags.sorted();

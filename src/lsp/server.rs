@@ -23,7 +23,6 @@ use super::analysis::{self, CheckedProgram};
 use super::convert::Spans;
 use super::position::Encoding;
 use super::workspace::{uri_path, Document, Workspace, MAX_OPEN_BYTES};
-use crate::syntax::ParseCache;
 
 /// The most requests that wait for a check; past that the client is not
 /// read until the check is done (its pipe holds the rest).
@@ -47,14 +46,14 @@ pub struct Server<'c> {
     waiting: VecDeque<Request>,
     /// The last parse of each program's files, by root: a re-check parses
     /// again only the statements an edit touched.
-    parses: Arc<Mutex<HashMap<PathBuf, ParseCache>>>,
+    parses: Arc<Mutex<HashMap<PathBuf, analysis::Cache>>>,
 }
 
 /// The most programs whose parses are kept for re-checks.
 const MAX_CACHED_PROGRAMS: usize = 16;
 
-/// The parse cache of one program, taken out while it is checked.
-fn take_parses(parses: &Mutex<HashMap<PathBuf, ParseCache>>, root: &Path) -> ParseCache {
+/// The cache of one program (parses, compiled policies), taken out while it is checked.
+fn take_parses(parses: &Mutex<HashMap<PathBuf, analysis::Cache>>, root: &Path) -> analysis::Cache {
     parses
         .lock()
         .ok()
@@ -62,8 +61,12 @@ fn take_parses(parses: &Mutex<HashMap<PathBuf, ParseCache>>, root: &Path) -> Par
         .unwrap_or_default()
 }
 
-/// Puts a program's parse cache back after a check that ended normally.
-fn keep_parses(parses: &Mutex<HashMap<PathBuf, ParseCache>>, root: PathBuf, cache: ParseCache) {
+/// Puts a program's cache back after a check that ended normally.
+fn keep_parses(
+    parses: &Mutex<HashMap<PathBuf, analysis::Cache>>,
+    root: PathBuf,
+    cache: analysis::Cache,
+) {
     if let Ok(mut p) = parses.lock() {
         if p.len() >= MAX_CACHED_PROGRAMS {
             p.clear();

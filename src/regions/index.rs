@@ -26,8 +26,9 @@ pub struct Index {
     /// The same, by the address of a selector shared by a policy set
     /// (held here, so that no other selector takes its address): every
     /// policy of a namespace repeats the same few, and hashing a long
-    /// selector per peer was most of the index's work.
-    shared_ids: HashMap<*const Selector, (Arc<Selector>, usize)>,
+    /// selector per peer was most of the index's work. (The key is the
+    /// address as a number, so that the index can move between threads.)
+    shared_ids: HashMap<usize, (Arc<Selector>, usize)>,
     /// Whether each selector of `namespace_selectors` is only a list of
     /// names (one `In` on `kubernetes.io/metadata.name`, nothing else):
     /// a namespace found under its name in `selectors_by_name` matches it.
@@ -144,11 +145,11 @@ impl Index {
     /// [`Index::add_selected_pods`] for a namespace selector shared by a
     /// policy set: found by its address when seen before.
     fn add_shared_selected_pods(&mut self, namespaces: &Arc<Selector>, pods: &Arc<Selector>) {
-        let Some(&(_, id)) = self.shared_ids.get(&Arc::as_ptr(namespaces)) else {
+        let Some(&(_, id)) = self.shared_ids.get(&address(namespaces)) else {
             self.add_selected_pods(namespaces, pods);
             let id = self.intern(namespaces);
             self.shared_ids
-                .insert(Arc::as_ptr(namespaces), (Arc::clone(namespaces), id));
+                .insert(address(namespaces), (Arc::clone(namespaces), id));
             return;
         };
         match named(namespaces) {
@@ -467,6 +468,11 @@ impl Index {
     pub fn pod_positions(&self) -> Vec<std::net::IpAddr> {
         pod_positions(self)
     }
+}
+
+/// The address of a shared selector, as a key of [`Index::shared_ids`].
+fn address(selector: &Arc<Selector>) -> usize {
+    Arc::as_ptr(selector) as usize
 }
 
 #[cfg(test)]

@@ -20,7 +20,6 @@
 //! requires unique port names in a pod).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::eval::{Endpoint, NamedPort, PolicyView, PortEntry, RuleView};
@@ -121,7 +120,7 @@ pub struct PortTargets {
     by_selector: Vec<SelectorTarget>,
     /// Every distinct port use of the targets, held once (most rules of a
     /// program repeat a few port lists).
-    uses: HashSet<Rc<PortUse>>,
+    uses: HashSet<Arc<PortUse>>,
 }
 
 /// A rule about pods of the namespaces a selector admits.
@@ -134,8 +133,8 @@ struct Target {
     /// Shared by the targets of one peer (a peer naming many namespaces
     /// is one target per name).
     pods: Arc<Selector>,
-    ports: Rc<PortUse>,
-    admits: Rc<Admits>,
+    ports: Arc<PortUse>,
+    admits: Arc<Admits>,
 }
 
 /// The sources a rule admits (over-approximated where that is simpler:
@@ -226,7 +225,7 @@ impl PortTargets {
             let target = Target {
                 pods: Arc::clone(&selected),
                 ports,
-                admits: Rc::new(Admits::From {
+                admits: Arc::new(Admits::From {
                     namespace: ns.clone(),
                     peers,
                 }),
@@ -242,14 +241,14 @@ impl PortTargets {
                 continue;
             }
             let ports = self.share(ports);
-            let admits = Rc::new(Admits::Selected {
+            let admits = Arc::new(Admits::Selected {
                 namespace: ns.clone(),
                 pods: Arc::clone(&selected),
             });
             let target = |pods: Arc<Selector>| Target {
                 pods,
-                ports: Rc::clone(&ports),
-                admits: Rc::clone(&admits),
+                ports: Arc::clone(&ports),
+                admits: Arc::clone(&admits),
             };
             if rule.matches_all_peers() {
                 self.everywhere.push(target(Arc::new(Selector::default())));
@@ -277,12 +276,12 @@ impl PortTargets {
     }
 
     /// The port use held for `ports` (the one already held when equal).
-    fn share(&mut self, ports: PortUse) -> Rc<PortUse> {
+    fn share(&mut self, ports: PortUse) -> Arc<PortUse> {
         match self.uses.get(&ports) {
-            Some(held) => Rc::clone(held),
+            Some(held) => Arc::clone(held),
             None => {
-                let ports = Rc::new(ports);
-                self.uses.insert(Rc::clone(&ports));
+                let ports = Arc::new(ports);
+                self.uses.insert(Arc::clone(&ports));
                 ports
             }
         }
@@ -324,8 +323,8 @@ impl PortTargets {
         }
         self.everywhere.push(Target {
             pods: Arc::new(Selector::default()),
-            ports: Rc::new(ports),
-            admits: Rc::new(Admits::From {
+            ports: Arc::new(ports),
+            admits: Arc::new(Admits::From {
                 namespace: String::new(),
                 peers: Vec::new(),
             }),
@@ -353,7 +352,7 @@ impl PortTargets {
         // equal ones of a policy set): each is tested once.
         let mut verdicts: Vec<(*const Selector, bool)> = Vec::new();
         let mut add = |t: &Target| {
-            let ports = Rc::as_ptr(&t.ports);
+            let ports = Arc::as_ptr(&t.ports);
             if added.contains(&ports) {
                 return;
             }

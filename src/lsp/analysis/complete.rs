@@ -273,7 +273,7 @@ impl CheckedProgram {
             .last()
             .map_or(offset, |(i, _)| i);
         let mut vocab = Vocabulary::from_tokens(&tokens(text));
-        vocab.merge_index(&self.index);
+        vocab.merge_index(self.index());
         for other in &self.unparsed {
             vocab.merge(Vocabulary::from_tokens(&tokens(other)));
         }

@@ -37,7 +37,7 @@ impl CheckedProgram {
 
     fn port_hover(&self, at: Span) -> Option<(Span, String)> {
         let port = self
-            .index
+            .index()
             .ports
             .iter()
             .find(|p| super::covers(p.span, at))?;
@@ -55,10 +55,10 @@ impl CheckedProgram {
     }
 
     fn alias_hover(&self, at: Span) -> Option<(Span, String)> {
-        let def_index = self.index.alias_at(at)?;
-        let def = self.index.aliases.get(def_index)?;
+        let def_index = self.index().alias_at(at)?;
+        let def = self.index().aliases.get(def_index)?;
         let span = self
-            .index
+            .index()
             .alias_uses
             .iter()
             .map(|(s, _)| *s)
@@ -75,7 +75,7 @@ impl CheckedProgram {
             self.sources.location(def.statement),
         );
         let site = self
-            .index
+            .index()
             .endpoints
             .iter()
             .find(|e| e.endpoint.span == span);
@@ -88,7 +88,7 @@ impl CheckedProgram {
 
     fn namespace_hover(&self, at: Span) -> Option<(Span, String)> {
         let (span, name) = self
-            .index
+            .index()
             .namespace_refs
             .iter()
             .find(|(s, _)| super::covers(*s, at))?;
@@ -132,7 +132,7 @@ impl CheckedProgram {
 
     fn endpoint_hover(&self, at: Span) -> Option<(Span, String)> {
         let site = self
-            .index
+            .index()
             .endpoints
             .iter()
             .filter(|e| super::covers(e.endpoint.span, at))
@@ -145,7 +145,7 @@ impl CheckedProgram {
     }
 
     fn statement_hover(&self, at: Span) -> Option<(Span, String)> {
-        let site = self.index.statement_at(at)?;
+        let site = self.index().statement_at(at)?;
         if !super::covers(site.keyword, at) {
             return None;
         }

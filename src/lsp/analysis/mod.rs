@@ -17,6 +17,7 @@ mod policies;
 mod symbols;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::diagnostic::{codes, Diagnostic, Severity};
 use crate::emit::Provenance;
@@ -93,11 +94,17 @@ pub struct CheckedProgram {
     /// The origins of every emitted policy, when layout and emission
     /// reported no error.
     provenance: Provenance,
-    /// What each statement contributes to the emitted policies.
-    contributions: policies::Contributions,
+    /// What each statement contributes to the emitted policies, read from
+    /// `provenance` when first asked (publishing diagnostics needs none).
+    contributions: OnceLock<policies::Contributions>,
     /// The cluster-scoped objects of the tier blocks, when emitted.
     cluster: Vec<crate::k8s::cluster_policy::ClusterObject>,
-    index: index::Index,
+    /// What every name written in the statements refers to (resolution's
+    /// side table), for `index`.
+    names: crate::resolve::Names,
+    /// The index of names, built from `statements` and `names` when first
+    /// asked (publishing diagnostics needs none).
+    index: OnceLock<index::Index>,
     /// Files included by files with syntax errors, read for completion only.
     unparsed: Vec<String>,
 }
@@ -117,18 +124,29 @@ pub fn analyze_until(
     files: &dyn Files,
     cancelled: &dyn Fn() -> bool,
 ) -> Option<CheckedProgram> {
-    analyze_cached(root, name, files, cancelled, &mut ParseCache::default())
+    analyze_cached(root, name, files, cancelled, &mut Cache::default())
 }
 
-/// [`analyze_until`], parsing through `cache`, which holds the last parse
-/// of each file of the program: after an edit only the statements it
-/// touched are parsed again. The result is the same as without the cache.
+/// What the checks of one program keep for the next check: the last parse
+/// of each file (only the statements an edit touched are parsed again) and
+/// the policies as compiled for the `expect` check (only those an edit
+/// changed are compiled again).
+#[derive(Default)]
+pub struct Cache {
+    pub parses: ParseCache,
+    pub recheck: crate::recheck::Recheck,
+}
+
+/// [`analyze_until`] through `cache`, which holds the last parse of each
+/// file of the program and its compiled policies: after an edit only the
+/// statements it touched are parsed again, and only the policies it changed
+/// are compiled again. The result is the same as without the cache.
 pub fn analyze_cached(
     root: &Path,
     name: &str,
     files: &dyn Files,
     cancelled: &dyn Fn() -> bool,
-    cache: &mut ParseCache,
+    cache: &mut Cache,
 ) -> Option<CheckedProgram> {
     let (text, unreadable) = match files.read(root) {
         Ok(text) => (text, None),
@@ -140,7 +158,7 @@ pub fn analyze_cached(
         text,
     };
     let read = |p: &Path| files.read(p);
-    let mut loaded = crate::load::load_cached(vec![input], &read, cache);
+    let mut loaded = crate::load::load_cached(vec![input], &read, &mut cache.parses);
     if let Some(e) = unreadable {
         loaded
             .diagnostics
@@ -149,9 +167,8 @@ pub fn analyze_cached(
     // The compiler's own composition of the stages: it keeps the
     // statements, the side table of names and the program also when the
     // program has errors.
-    let c = crate::compile_until(loaded, cancelled)?;
+    let c = crate::compile_rechecking(loaded, cancelled, Some(&mut cache.recheck))?;
     let paths = c.sources.files().map(|(_, f)| f.path.clone()).collect();
-    let index = index::Index::build(&c.statements, &c.names);
     let syntax_errors = c.diagnostics.iter().any(|d| d.code == codes::SYNTAX);
     let unparsed = if syntax_errors {
         unparsed_includes(&c.sources, files)
@@ -165,10 +182,11 @@ pub fn analyze_cached(
         diagnostics: c.diagnostics,
         statements: c.statements,
         program: c.program,
-        contributions: policies::contributions(&c.provenance),
+        contributions: OnceLock::new(),
         provenance: c.provenance,
         cluster: c.cluster_policies,
-        index,
+        names: c.names,
+        index: OnceLock::new(),
         unparsed,
     })
 }
@@ -240,10 +258,23 @@ impl CheckedProgram {
             program: None,
             provenance: Provenance::default(),
             cluster: Vec::new(),
-            contributions: policies::Contributions::default(),
-            index: index::Index::default(),
+            contributions: OnceLock::new(),
+            names: crate::resolve::Names::default(),
+            index: OnceLock::new(),
             unparsed: Vec::new(),
         }
+    }
+
+    /// The index of names (built on first use).
+    fn index(&self) -> &index::Index {
+        self.index
+            .get_or_init(|| index::Index::build(&self.statements, &self.names))
+    }
+
+    /// What each statement contributes to the policies (read on first use).
+    fn contributions(&self) -> &policies::Contributions {
+        self.contributions
+            .get_or_init(|| policies::contributions(&self.provenance))
     }
 
     pub fn root(&self) -> &Path {

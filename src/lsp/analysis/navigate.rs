@@ -19,18 +19,18 @@ enum Symbol {
 impl CheckedProgram {
     fn symbol_at(&self, path: &Path, offset: usize) -> Option<(Symbol, Span)> {
         let at = self.offset_span(path, offset)?;
-        if let Some(def) = self.index.alias_at(at) {
+        if let Some(def) = self.index().alias_at(at) {
             let span = self
-                .index
+                .index()
                 .alias_uses
                 .iter()
                 .map(|(s, _)| *s)
-                .chain(std::iter::once(self.index.aliases.get(def)?.name_span))
+                .chain(std::iter::once(self.index().aliases.get(def)?.name_span))
                 .find(|s| super::covers(*s, at))?;
             return Some((Symbol::Alias(def), span));
         }
         let (span, name) = self
-            .index
+            .index()
             .namespace_refs
             .iter()
             .find(|(s, _)| super::covers(*s, at))?;
@@ -41,20 +41,20 @@ impl CheckedProgram {
         let mut out: Vec<Span> = match symbol {
             Symbol::Alias(def) => {
                 let mut v: Vec<Span> = self
-                    .index
+                    .index()
                     .alias_uses
                     .iter()
                     .filter(|(_, d)| d == def)
                     .map(|(s, _)| *s)
                     .collect();
                 if declaration {
-                    v.extend(self.index.aliases.get(*def).map(|a| a.name_span));
+                    v.extend(self.index().aliases.get(*def).map(|a| a.name_span));
                 }
                 v
             }
             Symbol::Namespace(name) => {
-                let decl = self.index.namespaces.get(name).copied();
-                self.index
+                let decl = self.index().namespaces.get(name).copied();
+                self.index()
                     .namespace_refs
                     .iter()
                     .filter(|(s, n)| n == name && (declaration || Some(*s) != decl))
@@ -101,8 +101,8 @@ impl CheckedProgram {
         }
         let (symbol, _) = self.symbol_at(path, offset)?;
         let span = match symbol {
-            Symbol::Alias(def) => self.index.aliases.get(def)?.name_span,
-            Symbol::Namespace(name) => *self.index.namespaces.get(&name)?,
+            Symbol::Alias(def) => self.index().aliases.get(def)?.name_span,
+            Symbol::Namespace(name) => *self.index().namespaces.get(&name)?,
         };
         self.file_span(span)
     }
@@ -122,7 +122,7 @@ impl CheckedProgram {
     pub fn rename_target(&self, path: &Path, offset: usize) -> Option<(FileSpan, String)> {
         let (symbol, span) = self.symbol_at(path, offset)?;
         let name = match symbol {
-            Symbol::Alias(def) => self.index.aliases.get(def)?.name.clone(),
+            Symbol::Alias(def) => self.index().aliases.get(def)?.name.clone(),
             Symbol::Namespace(name) => name,
         };
         Some((self.file_span(span)?, name))
@@ -136,18 +136,19 @@ impl CheckedProgram {
             .ok_or("only aliases and namespaces can be renamed")?;
         match &symbol {
             Symbol::Alias(def) => {
-                let old = self.index.aliases.get(*def).map(|a| a.name.as_str());
+                let old = self.index().aliases.get(*def).map(|a| a.name.as_str());
                 if old == Some(new_name) {
                     return Ok(Vec::new());
                 }
                 alias_name_problem(new_name).map_or(Ok(()), Err)?;
-                if let Some(other) = self.index.aliases.iter().find(|a| a.name == new_name) {
+                if let Some(other) = self.index().aliases.iter().find(|a| a.name == new_name) {
                     return Err(format!(
                         "`{new_name}` is already an alias ({})",
                         self.sources.location(other.name_span)
                     ));
                 }
-                if let Some((span, _)) = self.index.bare_names.iter().find(|(_, n)| n == new_name) {
+                if let Some((span, _)) = self.index().bare_names.iter().find(|(_, n)| n == new_name)
+                {
                     return Err(format!(
                         "`{new_name}` is already written as a name ({}); renaming would change what it means",
                         self.sources.location(*span)
@@ -161,7 +162,7 @@ impl CheckedProgram {
                 crate::k8s::names::dns1123_label(new_name)
                     .map_err(|why| format!("`{new_name}` is not a namespace name: {why}"))?;
                 if let Some((span, _)) = self
-                    .index
+                    .index()
                     .namespace_refs
                     .iter()
                     .find(|(_, n)| n == new_name)

@@ -71,7 +71,7 @@ pub(super) fn origin_span(stmt: &crate::source::Spanned<Statement>) -> Span {
 
 impl CheckedProgram {
     pub(super) fn policies_of(&self, statement: Span) -> Option<&BTreeMap<(String, String), Part>> {
-        self.contributions.get(&statement)
+        self.contributions().get(&statement)
     }
 
     /// For each statement of a file that can produce policies (`namespace`,

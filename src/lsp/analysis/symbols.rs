@@ -50,7 +50,7 @@ impl CheckedProgram {
 
     fn symbol(&self, stmt: &Spanned<Statement>, id: FileId) -> Option<Symbol> {
         let keyword = self
-            .index
+            .index()
             .statements
             .iter()
             .find(|s| s.span == stmt.span)
