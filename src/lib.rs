@@ -42,6 +42,8 @@ pub mod render;
 pub mod resolve;
 pub mod source;
 pub mod syntax;
+#[cfg(test)]
+mod testing;
 pub mod verify;
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;

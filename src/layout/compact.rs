@@ -156,16 +156,7 @@ fn add_values(pods: &mut Selector, key: &str, mut values: BTreeSet<String>) {
 mod tests {
     use super::*;
     use crate::k8s::{Cidr, IpBlock};
-
-    fn pods(ns: &str, app: &str) -> Peer {
-        Peer::Pods {
-            namespaces: NamespaceSelector::Named(ns.to_string()),
-            pods: Selector {
-                match_labels: Labels::from([("app".to_string(), app.to_string())]),
-                expressions: BTreeSet::new(),
-            },
-        }
-    }
+    use crate::layout::tests::pods;
 
     fn set(values: &[&str]) -> BTreeSet<String> {
         values.iter().map(|v| v.to_string()).collect()

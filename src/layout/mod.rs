@@ -631,7 +631,8 @@ mod tests {
     use super::*;
     use crate::k8s::Labels;
 
-    fn pods(ns: &str, app: &str) -> Peer {
+    /// Pods labelled `app=APP` of the namespace `ns` (also compact's tests).
+    pub(super) fn pods(ns: &str, app: &str) -> Peer {
         Peer::Pods {
             namespaces: NamespaceSelector::Named(ns.to_string()),
             pods: Selector {

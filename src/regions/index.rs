@@ -486,22 +486,7 @@ mod tests {
     use crate::k8s::{Selector, NAMESPACE_NAME_LABEL};
     use crate::regions::{label_classes, Limits};
 
-    /// A small seeded generator (SplitMix64).
-    struct Rng(u64);
-
-    impl Rng {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) % n as u64) as usize
-        }
-
-        fn pick<'a>(&mut self, list: &[&'a str]) -> &'a str {
-            list[self.below(list.len())]
-        }
-    }
+    use crate::testing::Rng;
 
     fn pods(rng: &mut Rng) -> String {
         let mut labels = Vec::new();
