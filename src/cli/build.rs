@@ -93,9 +93,10 @@ pub fn run(args: &BuildArgs, reporter: &mut Reporter) -> Outcome {
     let format = Format::from(flags::format(args.output, args.format, reporter));
     // Each namespace's objects become text as soon as they are emitted
     // (`crate::compile_to`), and only the text is kept until the whole
-    // program is known to compile; then it is printed, or written to the
-    // directory.
-    let mut listing = output::Listing::new(format);
+    // program is known to compile (beyond a megabyte, in an unnamed
+    // temporary file: `Listing::spilling`); then it is printed, or written
+    // to the directory.
+    let mut listing = output::Listing::spilling(format);
     let mut by_namespace: BTreeMap<String, String> = BTreeMap::new();
     let mut compilation = crate::compile_to(inputs, &mut |namespace, policies, names| {
         match &args.out_dir {
@@ -122,7 +123,7 @@ pub fn run(args: &BuildArgs, reporter: &mut Reporter) -> Outcome {
         listing
             .prepend_cluster(&cluster)
             .map_err(|e| serialize_error(&e))?;
-        flags::emit(&listing.finish(), args.out_file.as_deref())?;
+        flags::emit_with(args.out_file.as_deref(), |out| listing.write_to(out))?;
         return Ok(Exit::Ok);
     };
     let cluster_body = if cluster.is_empty() {

@@ -212,6 +212,17 @@ pub fn emit(text: &str, out_file: Option<&Path>) -> Result<(), Stop> {
     }
 }
 
+/// [`emit`] of a text that `write` writes (the whole of it, or fails).
+pub fn emit_with(
+    out_file: Option<&Path>,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), Stop> {
+    match out_file {
+        Some(path) => crate::files::write_file_with(path, None, write).map_err(Stop::from),
+        None => super::print_with_writer(write),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::one_of;

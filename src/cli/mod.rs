@@ -205,6 +205,16 @@ pub fn print(text: &str) -> Result<(), Stop> {
         .map_err(|e| stdout_error(&e))
 }
 
+/// Prints on stdout what `write` writes.
+pub fn print_with_writer(
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), Stop> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .map_err(|e| stdout_error(&e))
+}
+
 /// Prints command output on stdout, keeping its ANSI colours only if the
 /// choice and the environment want them.
 pub fn print_with(text: &str, color: ColorChoice) -> Result<(), Stop> {

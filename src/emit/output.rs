@@ -109,7 +109,28 @@ pub struct Listing {
     format: Format,
     text: String,
     items: usize,
+    /// Where the text goes when it grows (see [`Listing::spilling`]).
+    spill: Spill,
+    /// Text that goes before everything else ([`Listing::prepend_cluster`]
+    /// once text was spilled), and how many bytes at the start of the
+    /// spilled text it replaces (JSON's header).
+    head: Option<(String, usize)>,
 }
+
+/// Whether a listing moves its text out of memory.
+enum Spill {
+    /// Never: [`Listing::finish`] gives the whole text.
+    Never,
+    /// Into an unnamed temporary file, made when the text first reaches
+    /// [`SPILL_BYTES`]; `None` until then, or when none could be made.
+    Allowed(Option<std::fs::File>),
+    /// A temporary file could not be made: the text stays in memory.
+    Unavailable,
+}
+
+/// How much text a spilling listing keeps in memory before it writes it
+/// to its temporary file.
+const SPILL_BYTES: usize = 1 << 20;
 
 impl Listing {
     pub fn new(format: Format) -> Self {
@@ -121,7 +142,81 @@ impl Listing {
             format,
             text,
             items: 0,
+            spill: Spill::Never,
+            head: None,
         }
+    }
+
+    /// A listing that keeps at most about [`SPILL_BYTES`] of its text in
+    /// memory, the rest in an unnamed temporary file (created exclusively,
+    /// removed by the system when it is closed), so that a large build does
+    /// not hold its whole output in memory until it is known to compile.
+    /// Without a temporary directory it keeps the text in memory. Its text
+    /// is read with [`Listing::write_to`].
+    pub fn spilling(format: Format) -> Self {
+        Listing {
+            spill: Spill::Allowed(None),
+            ..Listing::new(format)
+        }
+    }
+
+    /// Moves the text to the temporary file once it is large enough.
+    fn spill(&mut self) -> Result<(), String> {
+        use std::io::Write;
+        if self.text.len() < SPILL_BYTES {
+            return Ok(());
+        }
+        let Spill::Allowed(file) = &mut self.spill else {
+            return Ok(());
+        };
+        if file.is_none() {
+            match tempfile::tempfile() {
+                Ok(f) => *file = Some(f),
+                Err(_) => {
+                    self.spill = Spill::Unavailable;
+                    return Ok(());
+                }
+            }
+        }
+        if let Some(file) = file {
+            file.write_all(self.text.as_bytes())
+                .map_err(|e| format!("cannot write the output to a temporary file: {e}"))?;
+            self.text.clear();
+        }
+        Ok(())
+    }
+
+    /// Whether some of the text is in the temporary file.
+    fn spilled(&self) -> bool {
+        matches!(self.spill, Spill::Allowed(Some(_)))
+    }
+
+    /// The end of the text (JSON's closing lines).
+    fn tail(&self) -> &'static str {
+        match (self.format, self.items > 0) {
+            (Format::Json, true) => "\n  ],\n  \"kind\": \"List\"\n}\n",
+            (Format::Json, false) => "],\n  \"kind\": \"List\"\n}\n",
+            (Format::Yaml, _) => "",
+        }
+    }
+
+    /// Writes the whole text to `out`: what [`Listing::finish`] returns,
+    /// without holding it in memory.
+    pub fn write_to(mut self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        let tail = self.tail();
+        let mut skip = 0;
+        if let Some((head, replaced)) = &self.head {
+            out.write_all(head.as_bytes())?;
+            skip = *replaced;
+        }
+        if let Spill::Allowed(Some(file)) = &mut self.spill {
+            file.seek(SeekFrom::Start(skip as u64))?;
+            std::io::copy(file, out)?;
+            skip = 0;
+        }
+        out.write_all(self.text.get(skip..).unwrap_or_default().as_bytes())?;
+        out.write_all(tail.as_bytes())
     }
 
     /// Appends one namespace's NetworkPolicies and CiliumNetworkPolicies
@@ -147,7 +242,7 @@ impl Listing {
             }
             self.items += 1;
         }
-        Ok(())
+        self.spill()
     }
 
     /// Appends cluster-scoped objects after those already written.
@@ -187,21 +282,38 @@ impl Listing {
                 Format::Json => ",",
             });
         }
+        if self.spilled() || self.head.is_some() {
+            // The text so far is (partly) in the file: the head is written
+            // before it, in place of its first `start` bytes.
+            let replaced = match self.head.take() {
+                Some((old, replaced)) => {
+                    head.text.push_str(old.get(start..).unwrap_or_default());
+                    replaced
+                }
+                None => start,
+            };
+            self.head = Some((head.text, replaced));
+            self.items += head.items;
+            return Ok(());
+        }
         head.text.push_str(&self.text[start..]);
         head.items += self.items;
+        head.spill = std::mem::replace(&mut self.spill, Spill::Never);
         *self = head;
         Ok(())
     }
 
-    /// The whole text.
-    pub fn finish(mut self) -> String {
-        if self.format == Format::Json {
-            if self.items > 0 {
-                self.text.push_str("\n  ");
-            }
-            self.text.push_str("],\n  \"kind\": \"List\"\n}\n");
+    /// The whole text (of a spilling listing, read back from its file).
+    pub fn finish(mut self) -> Result<String, String> {
+        if !self.spilled() && self.head.is_none() {
+            let tail = self.tail();
+            self.text.push_str(tail);
+            return Ok(self.text);
         }
-        self.text
+        let mut out = Vec::new();
+        self.write_to(&mut out)
+            .map_err(|e| format!("cannot read the output back from a temporary file: {e}"))?;
+        String::from_utf8(out).map_err(|e| e.to_string())
     }
 }
 
@@ -258,7 +370,7 @@ pub fn render_all(
     let mut list = Listing::new(format);
     list.push_cluster(cluster)?;
     list.push(policies, cilium)?;
-    Ok(list.finish())
+    list.finish()
 }
 
 /// The file of the cluster-scoped objects in an output directory: no
@@ -333,4 +445,80 @@ pub fn directory_with(
     }
     files.insert("kustomization.yaml".to_string(), kustomization);
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A program of `n` namespaces with an `admin` block: cluster objects
+    /// and, for large `n`, more than [`SPILL_BYTES`] of policies.
+    fn compiled(n: usize) -> crate::Compilation {
+        let mut text = String::from("admin {\n  deny {tenant}/* -> kube-system/*\n}\n");
+        for i in 0..n {
+            text.push_str(&format!(
+                "namespace team-{i} labels {{tenant=t{i}}}\nallow team-{i}/web -> team-{i}/api:8080\n"
+            ));
+        }
+        crate::compile_str("spill.npl", &text)
+    }
+
+    /// The text of `policies` pushed a namespace at a time, then the
+    /// cluster objects put first, as a build does.
+    fn listing(mut list: Listing, c: &crate::Compilation) -> Listing {
+        let mut rest = c.policies.as_slice();
+        while let Some(first) = rest.first() {
+            let ns = first.metadata.namespace.clone();
+            let end = rest
+                .iter()
+                .position(|p| p.metadata.namespace != ns)
+                .unwrap_or(rest.len());
+            assert!(list.push(&rest[..end], &c.cilium[..0]).is_ok());
+            rest = &rest[end..];
+        }
+        assert!(list.prepend_cluster(&c.cluster_policies).is_ok());
+        list
+    }
+
+    #[test]
+    fn a_spilling_listing_writes_what_one_in_memory_does() {
+        for n in [0, 3, 2_000] {
+            let c = compiled(n);
+            assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
+            assert!(!c.cluster_policies.is_empty());
+            for format in [Format::Yaml, Format::Json] {
+                let whole = listing(Listing::new(format), &c).finish();
+                let spilling = listing(Listing::spilling(format), &c);
+                assert_eq!(spilling.spilled(), n == 2_000, "{n} {format:?}");
+                let mut written = Vec::new();
+                assert!(spilling.write_to(&mut written).is_ok());
+                let whole = whole.unwrap_or_default();
+                assert!(whole.len() > if n == 2_000 { SPILL_BYTES } else { 0 });
+                assert!(written == whole.as_bytes(), "{n} {format:?}");
+                // Read back whole as well.
+                let again = listing(Listing::spilling(format), &c).finish();
+                assert_eq!(again.as_deref(), Ok(whole.as_str()), "{n} {format:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn cluster_objects_put_first_twice_come_in_order_after_a_spill() {
+        let c = compiled(2_000);
+        for format in [Format::Yaml, Format::Json] {
+            let twice = |mut list: Listing| {
+                let mut rest = c.policies.as_slice();
+                while !rest.is_empty() {
+                    let end = rest.len().min(100);
+                    assert!(list.push(&rest[..end], &[]).is_ok());
+                    rest = &rest[end..];
+                }
+                assert!(list.prepend_cluster(&c.cluster_policies).is_ok());
+                assert!(list.prepend_cluster(&c.cluster_policies).is_ok());
+                list.finish().unwrap_or_default()
+            };
+            let spilling = Listing::spilling(format);
+            assert_eq!(twice(spilling), twice(Listing::new(format)), "{format:?}");
+        }
+    }
 }

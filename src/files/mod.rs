@@ -9,7 +9,7 @@ pub mod output_dir;
 pub mod write;
 
 pub use output_dir::{check_output_dir, write_output_dir, Difference, Written};
-pub use write::{rewrite_file, write_file, WriteError};
+pub use write::{rewrite_file, write_file, write_file_with, WriteError};
 
 use std::fmt;
 use std::io::Read;

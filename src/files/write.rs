@@ -109,6 +109,25 @@ pub fn write_file(path: &Path, text: &str, mode: Option<u32>) -> Result<(), Writ
     Ok(())
 }
 
+/// [`write_file`] with the text written by `write` (which writes the whole
+/// text or fails; nothing is replaced when it fails).
+pub fn write_file_with(
+    path: &Path,
+    mode: Option<u32>,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), WriteError> {
+    let mut tmp = temp_in(parent_of(path), mode.unwrap_or(DEFAULT_MODE))?;
+    {
+        let mut out = std::io::BufWriter::new(tmp.as_file_mut());
+        write(&mut out)
+            .and_then(|()| out.flush())
+            .map_err(|e| WriteError::io(path, "write", &e))?;
+    }
+    tmp.persist(path)
+        .map_err(|e| WriteError::io(path, "write", &e.error))?;
+    Ok(())
+}
+
 /// Rewrites an existing file with `text`, as an editor does: through a
 /// symlink to its target (the link stays), keeping the file's permissions,
 /// and keeping its hard links (a file with more than one link is written in
