@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::ValueEnum;
 
-use super::{print, Reporter, Stop};
+use super::{Reporter, Stop};
 use crate::error::Error;
 
 /// The help of `-o/--output` in every command.
@@ -206,10 +206,7 @@ pub fn deprecated(reporter: &mut Reporter, old: &str, new: &str) {
 /// file and a rename: a reader never sees a partial file, and no symlink at
 /// the name is followed).
 pub fn emit(text: &str, out_file: Option<&Path>) -> Result<(), Stop> {
-    match out_file {
-        Some(path) => crate::files::write_file(path, text, None).map_err(Stop::from),
-        None => print(text),
-    }
+    emit_with(out_file, |out| out.write_all(text.as_bytes()))
 }
 
 /// [`emit`] of a text that `write` writes (the whole of it, or fails).

@@ -199,10 +199,7 @@ fn dumb_terminal() -> bool {
 
 /// Prints command output (uncoloured) on stdout.
 pub fn print(text: &str) -> Result<(), Stop> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| stdout_error(&e))
+    print_with_writer(|out| out.write_all(text.as_bytes()))
 }
 
 /// Prints on stdout what `write` writes.

@@ -111,21 +111,20 @@ pub struct Listing {
     items: usize,
     /// Where the text goes when it grows (see [`Listing::spilling`]).
     spill: Spill,
-    /// Text that goes before everything else ([`Listing::prepend_cluster`]
-    /// once text was spilled), and how many bytes at the start of the
-    /// spilled text it replaces (JSON's header).
+    /// Text that goes before everything else ([`Listing::prepend_cluster`]),
+    /// and how many bytes at the start of the rest it replaces (JSON's
+    /// header).
     head: Option<(String, usize)>,
 }
 
 /// Whether a listing moves its text out of memory.
 enum Spill {
-    /// Never: [`Listing::finish`] gives the whole text.
+    /// Never (or no temporary file could be made): all of it stays in
+    /// memory.
     Never,
     /// Into an unnamed temporary file, made when the text first reaches
-    /// [`SPILL_BYTES`]; `None` until then, or when none could be made.
+    /// [`SPILL_BYTES`]; `None` until then.
     Allowed(Option<std::fs::File>),
-    /// A temporary file could not be made: the text stays in memory.
-    Unavailable,
 }
 
 /// How much text a spilling listing keeps in memory before it writes it
@@ -173,7 +172,7 @@ impl Listing {
             match tempfile::tempfile() {
                 Ok(f) => *file = Some(f),
                 Err(_) => {
-                    self.spill = Spill::Unavailable;
+                    self.spill = Spill::Never;
                     return Ok(());
                 }
             }
@@ -282,30 +281,23 @@ impl Listing {
                 Format::Json => ",",
             });
         }
-        if self.spilled() || self.head.is_some() {
-            // The text so far is (partly) in the file: the head is written
-            // before it, in place of its first `start` bytes.
-            let replaced = match self.head.take() {
-                Some((old, replaced)) => {
-                    head.text.push_str(old.get(start..).unwrap_or_default());
-                    replaced
-                }
-                None => start,
-            };
-            self.head = Some((head.text, replaced));
-            self.items += head.items;
-            return Ok(());
-        }
-        head.text.push_str(&self.text[start..]);
-        head.items += self.items;
-        head.spill = std::mem::replace(&mut self.spill, Spill::Never);
-        *self = head;
+        // The text so far may be in the file: the head is written before
+        // it, in place of its first `start` bytes.
+        let replaced = match self.head.take() {
+            Some((old, replaced)) => {
+                head.text.push_str(old.get(start..).unwrap_or_default());
+                replaced
+            }
+            None => start,
+        };
+        self.head = Some((head.text, replaced));
+        self.items += head.items;
         Ok(())
     }
 
     /// The whole text (of a spilling listing, read back from its file).
     pub fn finish(mut self) -> Result<String, String> {
-        if !self.spilled() && self.head.is_none() {
+        if self.head.is_none() && !self.spilled() {
             let tail = self.tail();
             self.text.push_str(tail);
             return Ok(self.text);

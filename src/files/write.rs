@@ -100,13 +100,7 @@ pub const DEFAULT_MODE: u32 = 0o666;
 /// Replaces (or creates) `path` with `text` through a temporary file and a
 /// rename. `mode` (Unix, less the umask) defaults to [`DEFAULT_MODE`].
 pub fn write_file(path: &Path, text: &str, mode: Option<u32>) -> Result<(), WriteError> {
-    let mut tmp = temp_in(parent_of(path), mode.unwrap_or(DEFAULT_MODE))?;
-    tmp.write_all(text.as_bytes())
-        .and_then(|()| tmp.flush())
-        .map_err(|e| WriteError::io(path, "write", &e))?;
-    tmp.persist(path)
-        .map_err(|e| WriteError::io(path, "write", &e.error))?;
-    Ok(())
+    write_file_with(path, mode, |out| out.write_all(text.as_bytes()))
 }
 
 /// [`write_file`] with the text written by `write` (which writes the whole

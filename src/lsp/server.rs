@@ -44,17 +44,18 @@ pub struct Server<'c> {
     running: Option<Running>,
     /// Requests that wait for the check of the edits sent before them.
     waiting: VecDeque<Request>,
-    /// The last parse of each program's files, by root: a re-check parses
-    /// again only the statements an edit touched.
-    parses: Arc<Mutex<HashMap<PathBuf, analysis::Cache>>>,
+    /// What the last check of each program keeps, by root: a re-check
+    /// parses again only the statements an edit touched and compiles again
+    /// only the policies it changed.
+    caches: Arc<Mutex<HashMap<PathBuf, analysis::Cache>>>,
 }
 
-/// The most programs whose parses are kept for re-checks.
+/// The most programs whose caches are kept for re-checks.
 const MAX_CACHED_PROGRAMS: usize = 16;
 
 /// The cache of one program (parses, compiled policies), taken out while it is checked.
-fn take_parses(parses: &Mutex<HashMap<PathBuf, analysis::Cache>>, root: &Path) -> analysis::Cache {
-    parses
+fn take_cache(caches: &Mutex<HashMap<PathBuf, analysis::Cache>>, root: &Path) -> analysis::Cache {
+    caches
         .lock()
         .ok()
         .and_then(|mut p| p.remove(root))
@@ -62,12 +63,12 @@ fn take_parses(parses: &Mutex<HashMap<PathBuf, analysis::Cache>>, root: &Path) -
 }
 
 /// Puts a program's cache back after a check that ended normally.
-fn keep_parses(
-    parses: &Mutex<HashMap<PathBuf, analysis::Cache>>,
+fn keep_cache(
+    caches: &Mutex<HashMap<PathBuf, analysis::Cache>>,
     root: PathBuf,
     cache: analysis::Cache,
 ) {
-    if let Ok(mut p) = parses.lock() {
+    if let Ok(mut p) = caches.lock() {
         if p.len() >= MAX_CACHED_PROGRAMS {
             p.clear();
         }
@@ -111,7 +112,7 @@ impl<'c> Server<'c> {
             encoding,
             workspace,
             analyses: HashMap::new(),
-            parses: Arc::default(),
+            caches: Arc::default(),
             dirty: BTreeSet::new(),
             published: HashSet::new(),
             trace,
@@ -357,19 +358,19 @@ impl<'c> Server<'c> {
         let jobs: Vec<(PathBuf, String)> =
             stale.iter().map(|(r, n)| (r.clone(), n.clone())).collect();
         let stop = Arc::clone(&cancel);
-        let parses = Arc::clone(&self.parses);
+        let caches = Arc::clone(&self.caches);
         let worker = thread::Builder::new()
             .name("lsp-check".to_string())
             .spawn(move || {
                 let cancelled = || stop.load(Ordering::Relaxed);
                 for (root, name) in jobs {
-                    let mut cache = take_parses(&parses, &root);
+                    let mut cache = take_cache(&caches, &root);
                     let outcome = catch_unwind(AssertUnwindSafe(|| {
                         analysis::analyze_cached(&root, &name, &buffers, &cancelled, &mut cache)
                     }));
                     // After a panic the cache is dropped, not trusted.
                     if outcome.is_ok() {
-                        keep_parses(&parses, root.clone(), cache);
+                        keep_cache(&caches, root.clone(), cache);
                     }
                     let checked = match outcome {
                         Ok(Some(a)) => Checked::Done(root, Box::new(a)),
