@@ -2,6 +2,12 @@
 //! synthetic cluster of 1,000 pods and 1,000 policies.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
+/// The allocator of the `npc` binary (src/main.rs), so that the numbers are
+/// the binary's.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::collections::BTreeMap;
 use std::hint::black_box;
 

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use crossbeam_channel::{select, unbounded, Receiver, TryRecvError};
+use crossbeam_channel::{select, unbounded, Receiver, Sender, TryRecvError};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types as lsp;
 use lsp_types::notification::Notification as _;
@@ -22,7 +22,7 @@ use lsp_types::notification::Notification as _;
 use super::analysis::{self, CheckedProgram};
 use super::convert::Spans;
 use super::position::Encoding;
-use super::workspace::{uri_path, Document, Workspace, MAX_OPEN_BYTES};
+use super::workspace::{uri_path, Buffers, Document, Workspace, MAX_OPEN_BYTES};
 
 /// The most requests that wait for a check; past that the client is not
 /// read until the check is done (its pipe holds the rest).
@@ -48,6 +48,8 @@ pub struct Server<'c> {
     /// parses again only the statements an edit touched and compiles again
     /// only the policies it changed.
     caches: Arc<Mutex<HashMap<PathBuf, analysis::Cache>>>,
+    /// The thread that checks programs.
+    worker: Worker,
 }
 
 /// The most programs whose caches are kept for re-checks.
@@ -100,6 +102,84 @@ enum Checked {
     Failed(PathBuf),
 }
 
+/// One check: the programs to check, what they read, and where the results go.
+struct Job {
+    roots: Vec<(PathBuf, String)>,
+    buffers: Buffers,
+    cancel: Arc<AtomicBool>,
+    caches: Arc<Mutex<HashMap<PathBuf, analysis::Cache>>>,
+    /// Dropped at the end of the job: the server then knows the check ended.
+    results: Sender<Checked>,
+}
+
+/// The worker thread, started at the first check and kept: every check
+/// runs on the same thread, one at a time, so the memory one check frees is
+/// where the next one allocates (the allocator keeps freed memory by
+/// thread; a thread per check faulted in fresh pages every edit).
+#[derive(Default)]
+struct Worker {
+    jobs: Option<Sender<Job>>,
+}
+
+impl Worker {
+    /// Hands `job` to the thread, starting one if none runs (or the last
+    /// one is gone); false when no thread can be started.
+    fn run(&mut self, job: Job) -> bool {
+        let job = match &self.jobs {
+            Some(jobs) => match jobs.send(job) {
+                Ok(()) => return true,
+                Err(returned) => returned.0,
+            },
+            None => job,
+        };
+        let (jobs, queue) = unbounded::<Job>();
+        let started = thread::Builder::new()
+            .name("lsp-check".to_string())
+            .spawn(move || {
+                for job in queue {
+                    check(job);
+                }
+            });
+        if started.is_err() || jobs.send(job).is_err() {
+            self.jobs = None;
+            return false;
+        }
+        self.jobs = Some(jobs);
+        true
+    }
+}
+
+/// Checks a job's programs in turn, each with its cache, until done or
+/// cancelled; one message per program.
+fn check(job: Job) {
+    let Job {
+        roots,
+        buffers,
+        cancel,
+        caches,
+        results,
+    } = job;
+    let cancelled = || cancel.load(Ordering::Relaxed);
+    for (root, name) in roots {
+        let mut cache = take_cache(&caches, &root);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            analysis::analyze_cached(&root, &name, &buffers, &cancelled, &mut cache)
+        }));
+        // After a panic the cache is dropped, not trusted.
+        if outcome.is_ok() {
+            keep_cache(&caches, root.clone(), cache);
+        }
+        let checked = match outcome {
+            Ok(Some(a)) => Checked::Done(root, Box::new(a)),
+            Ok(None) => Checked::Cancelled(root),
+            Err(_) => Checked::Failed(root),
+        };
+        if results.send(checked).is_err() {
+            return;
+        }
+    }
+}
+
 impl<'c> Server<'c> {
     pub fn new(
         connection: &'c Connection,
@@ -118,6 +198,7 @@ impl<'c> Server<'c> {
             trace,
             running: None,
             waiting: VecDeque::new(),
+            worker: Worker::default(),
         }
     }
 
@@ -357,32 +438,14 @@ impl<'c> Server<'c> {
             .collect();
         let jobs: Vec<(PathBuf, String)> =
             stale.iter().map(|(r, n)| (r.clone(), n.clone())).collect();
-        let stop = Arc::clone(&cancel);
-        let caches = Arc::clone(&self.caches);
-        let worker = thread::Builder::new()
-            .name("lsp-check".to_string())
-            .spawn(move || {
-                let cancelled = || stop.load(Ordering::Relaxed);
-                for (root, name) in jobs {
-                    let mut cache = take_cache(&caches, &root);
-                    let outcome = catch_unwind(AssertUnwindSafe(|| {
-                        analysis::analyze_cached(&root, &name, &buffers, &cancelled, &mut cache)
-                    }));
-                    // After a panic the cache is dropped, not trusted.
-                    if outcome.is_ok() {
-                        keep_cache(&caches, root.clone(), cache);
-                    }
-                    let checked = match outcome {
-                        Ok(Some(a)) => Checked::Done(root, Box::new(a)),
-                        Ok(None) => Checked::Cancelled(root),
-                        Err(_) => Checked::Failed(root),
-                    };
-                    if sender.send(checked).is_err() {
-                        return;
-                    }
-                }
-            });
-        if worker.is_err() {
+        let job = Job {
+            roots: jobs,
+            buffers,
+            cancel: Arc::clone(&cancel),
+            caches: Arc::clone(&self.caches),
+            results: sender,
+        };
+        if !self.worker.run(job) {
             self.log_error("npc cannot start a thread to check the program");
             return;
         }
