@@ -1,11 +1,12 @@
 //! The server's state and main loop: buffers follow the client's
-//! notifications; programs are re-checked on a worker thread once the queue
-//! of notifications is drained (so a burst of keystrokes costs one check),
-//! and a check still running when a newer edit of its program arrives is
-//! abandoned (the compiler is asked to stop between stages) and its result
-//! dropped. Requests are answered after the check of the edits before
-//! them; diagnostics are published for every file of each re-checked
-//! program, with the version of the buffer they were computed from.
+//! notifications; programs are re-checked on one worker thread (kept for
+//! the server's life) once the queue of notifications is drained (so a
+//! burst of keystrokes costs one check), and a check still running when a
+//! newer edit of its program arrives is abandoned (the compiler is asked
+//! to stop between stages) and its result dropped. Requests are answered
+//! after the check of the edits before them; diagnostics are published for
+//! every file of each re-checked program, with the version of the buffer
+//! they were computed from.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
