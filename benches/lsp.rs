@@ -27,7 +27,7 @@
 
 /// The allocator of the `npc` binary (src/main.rs), so that the numbers are
 /// the binary's.
-#[cfg(unix)]
+#[cfg(any(target_os = "linux", target_os = "macos"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -2,7 +2,7 @@
 
 /// jemalloc: fewer instructions per allocation than the C library's
 /// malloc at about the same peak memory (see Cargo.toml).
-#[cfg(unix)]
+#[cfg(any(target_os = "linux", target_os = "macos"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
