@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread;
 
 use crossbeam_channel::{select, unbounded, Receiver, Sender, TryRecvError};
@@ -45,10 +45,6 @@ pub struct Server<'c> {
     running: Option<Running>,
     /// Requests that wait for the check of the edits sent before them.
     waiting: VecDeque<Request>,
-    /// What the last check of each program keeps, by root: a re-check
-    /// parses again only the statements an edit touched and compiles again
-    /// only the policies it changed.
-    caches: Arc<Mutex<HashMap<PathBuf, analysis::Cache>>>,
     /// The thread that checks programs.
     worker: Worker,
 }
@@ -56,26 +52,26 @@ pub struct Server<'c> {
 /// The most programs whose caches are kept for re-checks.
 const MAX_CACHED_PROGRAMS: usize = 16;
 
-/// The cache of one program (parses, compiled policies), taken out while it is checked.
-fn take_cache(caches: &Mutex<HashMap<PathBuf, analysis::Cache>>, root: &Path) -> analysis::Cache {
-    caches
-        .lock()
-        .ok()
-        .and_then(|mut p| p.remove(root))
-        .unwrap_or_default()
-}
+/// What the last check of each program keeps, by root: a re-check parses
+/// again only the statements an edit touched and compiles again only the
+/// policies it changed. Held by the worker thread, the only one that
+/// checks.
+#[derive(Default)]
+struct Caches(HashMap<PathBuf, analysis::Cache>);
 
-/// Puts a program's cache back after a check that ended normally.
-fn keep_cache(
-    caches: &Mutex<HashMap<PathBuf, analysis::Cache>>,
-    root: PathBuf,
-    cache: analysis::Cache,
-) {
-    if let Ok(mut p) = caches.lock() {
-        if p.len() >= MAX_CACHED_PROGRAMS {
-            p.clear();
+impl Caches {
+    /// The cache of one program (parses, compiled policies), taken out
+    /// while it is checked.
+    fn take(&mut self, root: &Path) -> analysis::Cache {
+        self.0.remove(root).unwrap_or_default()
+    }
+
+    /// Puts a program's cache back after a check that ended normally.
+    fn keep(&mut self, root: PathBuf, cache: analysis::Cache) {
+        if self.0.len() >= MAX_CACHED_PROGRAMS {
+            self.0.clear();
         }
-        p.insert(root, cache);
+        self.0.insert(root, cache);
     }
 }
 
@@ -108,7 +104,6 @@ struct Job {
     roots: Vec<(PathBuf, String)>,
     buffers: Buffers,
     cancel: Arc<AtomicBool>,
-    caches: Arc<Mutex<HashMap<PathBuf, analysis::Cache>>>,
     /// Dropped at the end of the job: the server then knows the check ended.
     results: Sender<Checked>,
 }
@@ -137,8 +132,9 @@ impl Worker {
         let started = thread::Builder::new()
             .name("lsp-check".to_string())
             .spawn(move || {
+                let mut caches = Caches::default();
                 for job in queue {
-                    check(job);
+                    check(job, &mut caches);
                 }
             });
         if started.is_err() || jobs.send(job).is_err() {
@@ -152,23 +148,22 @@ impl Worker {
 
 /// Checks a job's programs in turn, each with its cache, until done or
 /// cancelled; one message per program.
-fn check(job: Job) {
+fn check(job: Job, caches: &mut Caches) {
     let Job {
         roots,
         buffers,
         cancel,
-        caches,
         results,
     } = job;
     let cancelled = || cancel.load(Ordering::Relaxed);
     for (root, name) in roots {
-        let mut cache = take_cache(&caches, &root);
+        let mut cache = caches.take(&root);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             analysis::analyze_cached(&root, &name, &buffers, &cancelled, &mut cache)
         }));
         // After a panic the cache is dropped, not trusted.
         if outcome.is_ok() {
-            keep_cache(&caches, root.clone(), cache);
+            caches.keep(root.clone(), cache);
         }
         let checked = match outcome {
             Ok(Some(a)) => Checked::Done(root, Box::new(a)),
@@ -193,7 +188,6 @@ impl<'c> Server<'c> {
             encoding,
             workspace,
             analyses: HashMap::new(),
-            caches: Arc::default(),
             dirty: BTreeSet::new(),
             published: HashSet::new(),
             trace,
@@ -437,13 +431,10 @@ impl<'c> Server<'c> {
             .iter()
             .map(|(p, d)| (p.clone(), d.version))
             .collect();
-        let jobs: Vec<(PathBuf, String)> =
-            stale.iter().map(|(r, n)| (r.clone(), n.clone())).collect();
         let job = Job {
-            roots: jobs,
+            roots: stale.iter().map(|(r, n)| (r.clone(), n.clone())).collect(),
             buffers,
             cancel: Arc::clone(&cancel),
-            caches: Arc::clone(&self.caches),
             results: sender,
         };
         if !self.worker.run(job) {
