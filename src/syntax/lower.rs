@@ -100,6 +100,14 @@ impl Lower {
         Ok(File { statements })
     }
 
+    /// `statement_run`: the statements it holds.
+    pub fn statement_run(&self, mut pairs: Pairs<'_, Rule>) -> Result<Vec<Spanned<Statement>>> {
+        let run = pairs.next().ok_or_else(|| {
+            self.malformed(Span::new(self.file, self.base, self.base), "statement")
+        })?;
+        self.statements(run.into_inner())
+    }
+
     /// `statement_line` (or `tier_statement_line`): the one statement it holds.
     pub fn statement_line(&self, mut pairs: Pairs<'_, Rule>) -> Result<Spanned<Statement>> {
         let line = pairs.next().ok_or_else(|| {

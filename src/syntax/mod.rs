@@ -39,6 +39,11 @@ const MAX_SYNTAX_ERRORS: usize = 10;
 /// Parses one file into a tree and the syntax errors found.
 pub fn parse(file: FileId, text: &str) -> (ast::File, Diagnostics) {
     let mut diags = Diagnostics::default();
+    if let Some(statements) = parse_runs(file, text) {
+        return (ast::File { statements }, diags);
+    }
+    // A syntax error somewhere: the file is parsed as a whole again, so that
+    // the error is the one `file` reports, and then statement by statement.
     if let Ok(pairs) = NplParser::parse(Rule::file, text) {
         match (lower::Lower {
             file,
@@ -61,6 +66,28 @@ pub fn parse(file: FileId, text: &str) -> (ast::File, Diagnostics) {
     };
     let (statements, _) = recovery.items(0, Context::Top);
     (ast::File { statements }, recovery.diags)
+}
+
+/// A file without syntax errors, parsed and lowered a run of top-level
+/// statements at a time (`statement_run`): the same tree as parsing `file`
+/// at once, with pest's token queue as long as one run instead of the
+/// whole file. `None` at the first thing that does not parse or lower.
+fn parse_runs(file: FileId, text: &str) -> Option<Vec<Spanned<ast::Statement>>> {
+    let mut statements = Vec::new();
+    let mut pos = skip_trivia(text, 0);
+    while pos < text.len() {
+        let rest = text.get(pos..)?;
+        let pairs = NplParser::parse(Rule::statement_run, rest).ok()?;
+        let end = pos + pairs.clone().next()?.as_span().end();
+        let lower = lower::Lower {
+            file,
+            base: pos,
+            in_block: false,
+        };
+        statements.extend(lower.statement_run(pairs).ok()?);
+        pos = skip_trivia(text, end);
+    }
+    Some(statements)
 }
 
 /// Recovery parses statement by statement; a broken statement can make the
@@ -384,6 +411,7 @@ fn skip_trivia(text: &str, mut pos: usize) -> usize {
         match b {
             b' ' | b'\t' | b'\r' | b'\n' | b';' => pos += 1,
             b'\\' if bytes.get(pos + 1) == Some(&b'\n') => pos += 2,
+            b'\\' if bytes.get(pos + 1..pos + 3) == Some(b"\r\n") => pos += 3,
             b'#' => pos += text[pos..].find('\n').unwrap_or(text.len() - pos),
             _ => break,
         }
@@ -524,5 +552,82 @@ fn found_token(text: &str, at: usize) -> String {
             .collect(),
         Some('-') if rest.starts_with("->") => "->".to_string(),
         Some(c) => c.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tree of a file parsed at once with `file`, as before runs.
+    fn whole(text: &str) -> Option<ast::File> {
+        let pairs = NplParser::parse(Rule::file, text).ok()?;
+        (lower::Lower {
+            file: FileId(0),
+            base: 0,
+            in_block: false,
+        })
+        .file(pairs)
+        .ok()
+    }
+
+    fn runs(text: &str) -> Option<ast::File> {
+        parse_runs(FileId(0), text).map(|statements| ast::File { statements })
+    }
+
+    /// Every program in the repository parses run by run to the tree it
+    /// parses to at once, and fails run by run where it fails at once.
+    #[test]
+    fn runs_parse_as_the_whole_file() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = vec![root.join("examples"), root.join("tests")];
+        let mut seen = 0;
+        while let Some(dir) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "npl") {
+                    let Ok(text) = std::fs::read_to_string(&path) else {
+                        continue;
+                    };
+                    assert_eq!(runs(&text), whole(&text), "{}", path.display());
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 50, "only {seen} programs found");
+    }
+
+    #[test]
+    fn runs_cover_separators_comments_and_long_files() {
+        let mut long = String::new();
+        for i in 0..200 {
+            long.push_str(&format!("allow a/w{i} -> b/x:{}  # {i}\n", 1000 + i));
+        }
+        let cases = [
+            "",
+            "\n\n# only a comment",
+            "allow a/b -> c/d",
+            "allow a/b -> c/d;allow c/d -> e/f;;",
+            "allow a/b -> c/d \\\n  , e/f\nallow x/y -> z/w",
+            "allow a/b -> c/d \\\r\n  , e/f\r\nallow x/y -> z/w\r\n",
+            "namespace a {\n  allow w -> b/x:80\n}\nnamespace b labels {team=x,\n  tier=y}\n",
+            "allow a/b -> c/d # trailing; comment\n\n\tallow e/f -> g/h:{80,\n443}",
+            // Not programs: both must refuse them.
+            "allow a/b -> c/d allow e/f -> g/h",
+            "allow a/b -> c/d\n}",
+            "namespace a {\n allow w -> b/x\n",
+            "allow a/b -> c/d\n\\",
+            long.as_str(),
+        ];
+        for (i, text) in cases.into_iter().enumerate() {
+            assert_eq!(runs(text), whole(text), "{text:?}");
+            assert_eq!(runs(text).is_some(), !(8..12).contains(&i), "{text:?}");
+        }
+        assert_eq!(runs(&long).map(|f| f.statements.len()), Some(200));
     }
 }

@@ -89,7 +89,7 @@ pub const CNI_VALUES: &[&str] = &["generic", "cilium"];
 pub fn rule_name(rule: Rule) -> &'static str {
     match rule {
         Rule::EOI => "end of file",
-        Rule::file | Rule::statement | Rule::statement_line => "a statement",
+        Rule::file | Rule::statement_run | Rule::statement | Rule::statement_line => "a statement",
         Rule::namespace_header | Rule::nested_namespace => "`namespace`",
         Rule::tier_header | Rule::tier_decl | Rule::tier_name => "`admin` or `baseline`",
         Rule::kw_admin => "`admin`",
