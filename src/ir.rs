@@ -2,6 +2,8 @@
 //! applied, every value validated. No pest and no Kubernetes types here.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
 
 pub use crate::k8s::cluster_policy::{Action, Tier};
 use crate::k8s::{Direction, DnsName, IpBlock, Labels, Protocol};
@@ -369,7 +371,54 @@ pub struct Port {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Ports {
     All,
-    Only(BTreeSet<Port>),
+    Only(PortList),
+}
+
+/// The ports of [`Ports::Only`]: in order, each once, and shared: a rule's
+/// ports are cloned for every peer it names, and a list of one or two
+/// ports held in a `BTreeSet` took a node for eleven each time. Cloning is
+/// a reference count. It compares, orders, hashes and prints (`Debug`) as
+/// the set did.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PortList(Arc<[Port]>);
+
+impl PortList {
+    pub fn iter(&self) -> std::slice::Iter<'_, Port> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Sorted, each port once, whatever the order and repeats of `iter`.
+impl FromIterator<Port> for PortList {
+    fn from_iter<I: IntoIterator<Item = Port>>(iter: I) -> Self {
+        let mut ports: Vec<Port> = iter.into_iter().collect();
+        ports.sort_unstable();
+        ports.dedup();
+        PortList(ports.into())
+    }
+}
+
+impl<'a> IntoIterator for &'a PortList {
+    type Item = &'a Port;
+    type IntoIter = std::slice::Iter<'a, Port>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl fmt::Debug for PortList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.iter()).finish()
+    }
 }
 
 impl Ports {
@@ -380,14 +429,12 @@ impl Ports {
     /// Equal sets of ports are equal values.
     pub fn only(ports: impl IntoIterator<Item = Port>) -> Ports {
         let mut ranges: BTreeMap<Protocol, Vec<(u16, u16)>> = BTreeMap::new();
-        let mut out = BTreeSet::new();
+        let mut out = Vec::new();
         for port in ports {
             match port.number {
                 PortNumber::Single(n) => ranges.entry(port.protocol).or_default().push((n, n)),
                 PortNumber::Range(a, b) => ranges.entry(port.protocol).or_default().push((a, b)),
-                PortNumber::Named(_) => {
-                    out.insert(port);
-                }
+                PortNumber::Named(_) => out.push(port),
             }
         }
         for (protocol, mut list) in ranges {
@@ -408,7 +455,7 @@ impl Ports {
                 },
             }));
         }
-        Ports::Only(out)
+        Ports::Only(out.into_iter().collect())
     }
 
     pub fn union(&self, other: &Ports) -> Ports {
@@ -501,7 +548,7 @@ pub fn default_dns_server() -> Peer {
 
 /// The ports DNS is served on: 53/udp and 53/tcp.
 pub fn dns_ports() -> Ports {
-    Ports::Only(BTreeSet::from([
+    Ports::Only(PortList::from_iter([
         Port {
             protocol: Protocol::Udp,
             number: PortNumber::Single(53),

@@ -393,7 +393,7 @@ pub fn program_endpoint_list(program: &crate::ir::Program) -> ProgramEndpoints {
             pods: s.pods.clone(),
         });
     }
-    let named = named_ports(program, Some(&Ports::Only(ports)));
+    let named = named_ports(program, Some(&Ports::Only(ports.into_iter().collect())));
     let blocks: Vec<crate::k8s::IpBlock> = peers
         .iter()
         .filter_map(|p| match p {
