@@ -1,30 +1,41 @@
 //! The `matchLabels` of a [`super::Selector`]: a map from label key to value,
-//! kept as a sorted vector.
+//! kept as a sorted vector, shared between its clones.
 //!
 //! Almost every selector npc builds has one or two labels (`app=web`, a
 //! namespace's name). A `BTreeMap` allocates a node for eleven entries
 //! even for one, so the IR's selectors were a quarter of a large build's
-//! heap; a sorted vector allocates what it holds. It compares, orders and
-//! prints (`Debug`) as the map did: entries in key order.
+//! heap; a sorted vector allocates what it holds. Every rule that names a
+//! workload holds its selector, so the vector is behind a reference count:
+//! a clone shares it, a change to a shared one copies it first. It
+//! compares, orders and prints (`Debug`) as the map did: entries in key
+//! order.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
-/// Label key → value, in key order; each key once.
+/// Label key → value, in key order; each key once. No labels is `None`
+/// (an empty selector allocates nothing), never an empty vector, so that
+/// equal maps are equal values.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Labels(Vec<(String, String)>);
+pub struct Labels(Option<Arc<Vec<(String, String)>>>);
 
 impl Labels {
     pub const fn new() -> Self {
-        Labels(Vec::new())
+        Labels(None)
+    }
+
+    fn entries(&self) -> &[(String, String)] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
     }
 
     fn find(&self, key: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+        self.entries()
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
     }
 
     pub fn get(&self, key: &str) -> Option<&String> {
-        self.find(key).ok().map(|i| &self.0[i].1)
+        self.find(key).ok().map(|i| &self.entries()[i].1)
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
@@ -33,48 +44,56 @@ impl Labels {
 
     /// Sets `key` to `value`; the value it had, if any.
     pub fn insert(&mut self, key: String, value: String) -> Option<String> {
-        match self.find(&key) {
-            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
+        let found = self.find(&key);
+        let entries = Arc::make_mut(self.0.get_or_insert_with(Arc::default));
+        match found {
+            Ok(i) => Some(std::mem::replace(&mut entries[i].1, value)),
             Err(i) => {
-                self.0.insert(i, (key, value));
+                entries.insert(i, (key, value));
                 None
             }
         }
     }
 
     pub fn remove(&mut self, key: &str) -> Option<String> {
-        self.find(key).ok().map(|i| self.0.remove(i).1)
+        let i = self.find(key).ok()?;
+        let entries = Arc::make_mut(self.0.as_mut()?);
+        let (_, value) = entries.remove(i);
+        if entries.is_empty() {
+            self.0 = None;
+        }
+        Some(value)
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.entries().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.entries().is_empty()
     }
 
     /// The entries in key order.
     pub fn iter(&self) -> Iter<'_> {
-        Iter(self.0.iter())
+        Iter(self.entries().iter())
     }
 
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator + '_ {
-        self.0.iter().map(|(k, _)| k)
+        self.entries().iter().map(|(k, _)| k)
     }
 
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator + '_ {
-        self.0.iter().map(|(_, v)| v)
+        self.entries().iter().map(|(_, v)| v)
     }
 
     /// The labels as the API's map.
     pub fn to_map(&self) -> BTreeMap<String, String> {
-        self.0.iter().cloned().collect()
+        self.entries().iter().cloned().collect()
     }
 
     /// The labels as the API's map.
     pub fn into_map(self) -> BTreeMap<String, String> {
-        self.0.into_iter().collect()
+        self.into_iter().collect()
     }
 }
 
@@ -116,7 +135,10 @@ impl IntoIterator for Labels {
     type IntoIter = std::vec::IntoIter<(String, String)>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+        self.0
+            .map(Arc::unwrap_or_clone)
+            .unwrap_or_default()
+            .into_iter()
     }
 }
 
@@ -140,7 +162,7 @@ impl Extend<(String, String)> for Labels {
 impl From<BTreeMap<String, String>> for Labels {
     fn from(map: BTreeMap<String, String>) -> Self {
         // A map's entries are in key order, each key once.
-        Labels(map.into_iter().collect())
+        Labels((!map.is_empty()).then(|| Arc::new(map.into_iter().collect())))
     }
 }
 

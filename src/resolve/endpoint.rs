@@ -232,6 +232,14 @@ impl Resolver {
 
     /// `{workload-label: name}`
     pub(super) fn workload_selector(&mut self, name: &str, span: Span) -> Option<Selector> {
+        let (label, known) = &mut self.workloads;
+        if *label != self.settings.workload_label {
+            label.clone_from(&self.settings.workload_label);
+            known.clear();
+        }
+        if let Some(sel) = known.get(name) {
+            return Some(sel.clone());
+        }
         if let Err(why) = names::label_value(name) {
             self.error(
                 Diagnostic::new(codes::INVALID_LABEL_VALUE, span, format!("invalid workload name `{name}`"))
@@ -246,6 +254,7 @@ impl Resolver {
         let mut sel = Selector::default();
         sel.match_labels
             .insert(self.settings.workload_label.clone(), name.to_string());
+        self.workloads.1.insert(name.to_string(), sel.clone());
         Some(sel)
     }
 
