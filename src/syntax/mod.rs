@@ -2,12 +2,14 @@
 //! pest types never leave this module.
 //!
 //! Parsing never fails: [`parse`] always returns a tree. A file that parses
-//! as a whole is lowered in one go; otherwise it is parsed statement by
-//! statement, each syntax error is reported, the statement it is in becomes
-//! [`ast::Statement::Invalid`], and parsing resumes at the next line. A
-//! namespace block with an error inside keeps every statement of its body
-//! that parsed. Later stages run on what parsed, so one run reports a syntax
-//! error on line 2 and an unknown alias on line 9.
+//! is parsed and lowered a run of top-level statements at a time (pest
+//! holds a token per matched rule until a parse ends, so a whole large file
+//! at once held forty bytes per byte of text); otherwise it is parsed
+//! statement by statement, each syntax error is reported, the statement it
+//! is in becomes [`ast::Statement::Invalid`], and parsing resumes at the
+//! next line. A namespace block with an error inside keeps every statement
+//! of its body that parsed. Later stages run on what parsed, so one run
+//! reports a syntax error on line 2 and an unknown alias on line 9.
 
 pub mod ast;
 mod incremental;
@@ -39,12 +41,15 @@ const MAX_SYNTAX_ERRORS: usize = 10;
 /// Parses one file into a tree and the syntax errors found.
 pub fn parse(file: FileId, text: &str) -> (ast::File, Diagnostics) {
     let mut diags = Diagnostics::default();
-    if let Some(statements) = parse_runs(file, text) {
-        return (ast::File { statements }, diags);
-    }
-    // A syntax error somewhere: the file is parsed as a whole again, so that
-    // the error is the one `file` reports, and then statement by statement.
-    if let Ok(pairs) = NplParser::parse(Rule::file, text) {
+    let runs = parse_runs(file, text);
+    let whole = match runs {
+        Runs::Parsed(statements) => return (ast::File { statements }, diags),
+        // What does not parse run by run does not parse as a whole.
+        Runs::SyntaxError => None,
+        // Parsed, but not lowered: the whole file reports it as before.
+        Runs::NotLowered => NplParser::parse(Rule::file, text).ok(),
+    };
+    if let Some(pairs) = whole {
         match (lower::Lower {
             file,
             base: 0,
@@ -68,26 +73,41 @@ pub fn parse(file: FileId, text: &str) -> (ast::File, Diagnostics) {
     (ast::File { statements }, recovery.diags)
 }
 
+/// What parsing a file run by run gave.
+enum Runs {
+    Parsed(Vec<Spanned<ast::Statement>>),
+    /// A run did not parse: neither does the file as a whole.
+    SyntaxError,
+    /// A run parsed but was not lowered (a malformed parse tree).
+    NotLowered,
+}
+
 /// A file without syntax errors, parsed and lowered a run of top-level
 /// statements at a time (`statement_run`): the same tree as parsing `file`
 /// at once, with pest's token queue as long as one run instead of the
-/// whole file. `None` at the first thing that does not parse or lower.
-fn parse_runs(file: FileId, text: &str) -> Option<Vec<Spanned<ast::Statement>>> {
+/// whole file. Stops at the first run that does not parse or lower.
+fn parse_runs(file: FileId, text: &str) -> Runs {
     let mut statements = Vec::new();
     let mut pos = skip_trivia(text, 0);
-    while pos < text.len() {
-        let rest = text.get(pos..)?;
-        let pairs = NplParser::parse(Rule::statement_run, rest).ok()?;
-        let end = pos + pairs.clone().next()?.as_span().end();
+    while let Some(rest) = text.get(pos..).filter(|rest| !rest.is_empty()) {
+        let Ok(pairs) = NplParser::parse(Rule::statement_run, rest) else {
+            return Runs::SyntaxError;
+        };
         let lower = lower::Lower {
             file,
             base: pos,
             in_block: false,
         };
-        statements.extend(lower.statement_run(pairs).ok()?);
-        pos = skip_trivia(text, end);
+        let end = pairs.peek().map(|run| pos + run.as_span().end());
+        match (end, lower.statement_run(pairs)) {
+            (Some(end), Ok(run)) => {
+                statements.extend(run);
+                pos = skip_trivia(text, end);
+            }
+            _ => return Runs::NotLowered,
+        }
     }
-    Some(statements)
+    Runs::Parsed(statements)
 }
 
 /// Recovery parses statement by statement; a broken statement can make the
@@ -572,7 +592,10 @@ mod tests {
     }
 
     fn runs(text: &str) -> Option<ast::File> {
-        parse_runs(FileId(0), text).map(|statements| ast::File { statements })
+        match parse_runs(FileId(0), text) {
+            Runs::Parsed(statements) => Some(ast::File { statements }),
+            Runs::SyntaxError | Runs::NotLowered => None,
+        }
     }
 
     /// Every program in the repository parses run by run to the tree it
