@@ -68,7 +68,7 @@ pub struct PolicyOrigins {
 }
 
 fn origins_of(rules: &PolicyRules) -> PolicyOrigins {
-    origins_with(rules, rules.origins().into_iter().collect())
+    origins_with(rules, rules.origins())
 }
 
 /// [`origins_of`] with the policy's origins (`PolicyRules::origins`, in
@@ -199,7 +199,7 @@ pub fn emit_namespace(
                 &pods,
                 &settings.workload_label,
             ));
-            let origins: Vec<Origin> = rules.origins().into_iter().collect();
+            let origins = rules.origins();
             let spans: Vec<Span> = origins.iter().map(|o| o.span).collect();
             if let Err(why) = names::policy_name(&name) {
                 // At the statement that selects these pods, not at the namespace.
