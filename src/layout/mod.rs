@@ -6,7 +6,7 @@
 mod compact;
 
 use std::borrow::Cow;
-use std::collections::{btree_map, BTreeMap, BTreeSet};
+use std::collections::{btree_map, hash_map, BTreeMap, BTreeSet};
 
 use crate::hashing::HashMap;
 
@@ -370,7 +370,7 @@ impl<'p> Plan<'p> {
     pub fn namespace(&mut self, ns: &ManagedNamespace) -> NamespaceLayout {
         // (number of the pods, or None for the DNS policy; direction) →
         // (the pods, peer number → peer and entry)
-        type List<'p> = (Option<&'p Selector>, BTreeMap<u32, (&'p Peer, Entry<'p>)>);
+        type List<'p> = (Option<&'p Selector>, Entries<'p>);
         let mut lists: HashMap<(Option<u32>, Direction), List<'p>> = HashMap::default();
         let mut add = |pods: Option<(u32, &'p Selector)>,
                        direction: Direction,
@@ -379,21 +379,28 @@ impl<'p> Plan<'p> {
                        origin: Origin| {
             let list = lists
                 .entry((pods.map(|(n, _)| n), direction))
-                .or_insert_with(|| (pods.map(|(_, sel)| sel), BTreeMap::new()));
-            match list.1.entry(id) {
-                btree_map::Entry::Vacant(v) => {
-                    v.insert((
-                        peer,
-                        Entry {
-                            ports: Cow::Borrowed(ports),
-                            ports_number: Some(ports_number),
-                            origin,
-                            more_origins: Vec::new(),
-                        },
+                .or_insert_with(|| (pods.map(|(_, sel)| sel), Entries::default()));
+            let entries = &mut list.1;
+            match entries.at.entry(id) {
+                hash_map::Entry::Vacant(v) => {
+                    v.insert(entries.list.len());
+                    entries.list.push((
+                        id,
+                        (
+                            peer,
+                            Entry {
+                                ports: Cow::Borrowed(ports),
+                                ports_number: Some(ports_number),
+                                origin,
+                                more_origins: Vec::new(),
+                            },
+                        ),
                     ));
                 }
-                btree_map::Entry::Occupied(mut o) => {
-                    let entry = &mut o.get_mut().1;
+                hash_map::Entry::Occupied(o) => {
+                    let Some((_, (_, entry))) = entries.list.get_mut(*o.get()) else {
+                        return;
+                    };
                     // Equal numbers are equal ports, different numbers
                     // different ports; a union has no number.
                     let same = match entry.ports_number {
@@ -477,7 +484,7 @@ impl<'p> Plan<'p> {
         };
         let workload_label = &self.program.settings.workload_label;
         for ((_, direction), (pods, entries)) in lists {
-            let merged = merge(entries.into_iter(), workload_label, &mut self.compactions);
+            let merged = merge(entries.in_order(), workload_label, &mut self.compactions);
             if ns.limited(direction) {
                 // One policy per pod set the pods meet (§7.1).
                 for (i, set) in ns.only.iter().enumerate() {
@@ -504,6 +511,26 @@ impl<'p> Plan<'p> {
             }
         }
         out
+    }
+}
+
+/// The entries of one policy side being laid out, each peer (by number)
+/// once: a gateway's egress has 1,430, and a B-tree keyed by number
+/// searched and moved them on every one of a namespace's placements.
+#[derive(Default)]
+struct Entries<'p> {
+    list: Vec<(u32, (&'p Peer, Entry<'p>))>,
+    /// Peer number → index in `list`.
+    at: HashMap<u32, usize>,
+}
+
+impl<'p> Entries<'p> {
+    /// The entries by peer number.
+    fn in_order(self) -> impl Iterator<Item = (u32, (&'p Peer, Entry<'p>))> {
+        let mut list = self.list;
+        // Numbers are unique; mostly the list is in order already.
+        list.sort_unstable_by_key(|(id, _)| *id);
+        list.into_iter()
     }
 }
 
