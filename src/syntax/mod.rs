@@ -41,25 +41,12 @@ const MAX_SYNTAX_ERRORS: usize = 10;
 /// Parses one file into a tree and the syntax errors found.
 pub fn parse(file: FileId, text: &str) -> (ast::File, Diagnostics) {
     let mut diags = Diagnostics::default();
-    let runs = parse_runs(file, text);
-    let whole = match runs {
-        Runs::Parsed(statements) => return (ast::File { statements }, diags),
-        // What does not parse run by run does not parse as a whole.
-        Runs::SyntaxError => None,
-        // Parsed, but not lowered: the whole file reports it as before.
-        Runs::NotLowered => NplParser::parse(Rule::file, text).ok(),
-    };
-    if let Some(pairs) = whole {
-        match (lower::Lower {
-            file,
-            base: 0,
-            in_block: false,
-        })
-        .file(pairs)
-        {
-            Ok(ast) => return (ast, diags),
-            Err(d) => diags.push(*d),
-        }
+    match parse_runs(file, text) {
+        Ok(statements) => return (ast::File { statements }, diags),
+        // A run that parsed but could not be lowered, reported; then the
+        // file is parsed statement by statement, as after a syntax error.
+        Err(Some(d)) => diags.push(*d),
+        Err(None) => {}
     }
     let mut recovery = Recovery {
         file,
@@ -73,41 +60,31 @@ pub fn parse(file: FileId, text: &str) -> (ast::File, Diagnostics) {
     (ast::File { statements }, recovery.diags)
 }
 
-/// What parsing a file run by run gave.
-enum Runs {
-    Parsed(Vec<Spanned<ast::Statement>>),
-    /// A run did not parse: neither does the file as a whole.
-    SyntaxError,
-    /// A run parsed but was not lowered (a malformed parse tree).
-    NotLowered,
-}
-
 /// A file without syntax errors, parsed and lowered a run of top-level
 /// statements at a time (`statement_run`): the same tree as parsing `file`
 /// at once, with pest's token queue as long as one run instead of the
-/// whole file. Stops at the first run that does not parse or lower.
-fn parse_runs(file: FileId, text: &str) -> Runs {
+/// whole file. Stops at the first run that does not parse (`Err(None)`:
+/// neither does the file as a whole) or does not lower (its diagnostic).
+fn parse_runs(
+    file: FileId,
+    text: &str,
+) -> Result<Vec<Spanned<ast::Statement>>, Option<Box<Diagnostic>>> {
     let mut statements = Vec::new();
     let mut pos = skip_trivia(text, 0);
     while let Some(rest) = text.get(pos..).filter(|rest| !rest.is_empty()) {
-        let Ok(pairs) = NplParser::parse(Rule::statement_run, rest) else {
-            return Runs::SyntaxError;
-        };
+        let pairs = NplParser::parse(Rule::statement_run, rest).map_err(|_| None)?;
+        let end = pairs
+            .peek()
+            .map_or(text.len(), |run| pos + run.as_span().end());
         let lower = lower::Lower {
             file,
             base: pos,
             in_block: false,
         };
-        let end = pairs.peek().map(|run| pos + run.as_span().end());
-        match (end, lower.statement_run(pairs)) {
-            (Some(end), Ok(run)) => {
-                statements.extend(run);
-                pos = skip_trivia(text, end);
-            }
-            _ => return Runs::NotLowered,
-        }
+        statements.extend(lower.statement_run(pairs).map_err(Some)?);
+        pos = skip_trivia(text, end);
     }
-    Runs::Parsed(statements)
+    Ok(statements)
 }
 
 /// Recovery parses statement by statement; a broken statement can make the
@@ -592,10 +569,9 @@ mod tests {
     }
 
     fn runs(text: &str) -> Option<ast::File> {
-        match parse_runs(FileId(0), text) {
-            Runs::Parsed(statements) => Some(ast::File { statements }),
-            Runs::SyntaxError | Runs::NotLowered => None,
-        }
+        parse_runs(FileId(0), text)
+            .ok()
+            .map(|statements| ast::File { statements })
     }
 
     /// Every program in the repository parses run by run to the tree it
