@@ -528,7 +528,7 @@ impl<'p> Entries<'p> {
     /// The entries by peer number.
     fn in_order(self) -> impl Iterator<Item = (u32, (&'p Peer, Entry<'p>))> {
         let mut list = self.list;
-        // Numbers are unique; mostly the list is in order already.
+        // Numbers are unique: an unstable sort gives the one order.
         list.sort_unstable_by_key(|(id, _)| *id);
         list.into_iter()
     }
@@ -656,14 +656,11 @@ fn merge<'p>(
     }
     by_ports
         .into_iter()
-        .map(|(ports, peers, mut origins)| {
-            origins.sort_unstable();
-            origins.dedup();
-            RuleSet {
-                peers: compactions.compact(peers, workload_label),
-                ports: ports.into_owned(),
-                origins: origins.into_iter().collect(),
-            }
+        .map(|(ports, peers, origins)| RuleSet {
+            peers: compactions.compact(peers, workload_label),
+            ports: ports.into_owned(),
+            // Sorted and deduplicated once, by the set's bulk build.
+            origins: origins.into_iter().collect(),
         })
         .collect()
 }
