@@ -232,12 +232,11 @@ impl Resolver {
 
     /// `{workload-label: name}`
     pub(super) fn workload_selector(&mut self, name: &str, span: Span) -> Option<Selector> {
-        let (label, known) = &mut self.workloads;
-        if *label != self.settings.workload_label {
-            label.clone_from(&self.settings.workload_label);
-            known.clear();
-        }
-        if let Some(sel) = known.get(name) {
+        // Shared only while the workload label is the one it was built
+        // with.
+        let label = &self.settings.workload_label;
+        let known = self.workloads.get(name);
+        if let Some(sel) = known.filter(|s| s.match_labels.contains_key(label)) {
             return Some(sel.clone());
         }
         if let Err(why) = names::label_value(name) {
@@ -254,7 +253,7 @@ impl Resolver {
         let mut sel = Selector::default();
         sel.match_labels
             .insert(self.settings.workload_label.clone(), name.to_string());
-        self.workloads.1.insert(name.to_string(), sel.clone());
+        self.workloads.insert(name.to_string(), sel.clone());
         Some(sel)
     }
 

@@ -151,10 +151,9 @@ struct Resolver {
     /// The `isolate` statements the namespace declarations took (the
     /// others were reported): their `only` sets are resolved in pass 2.
     isolates_taken: BTreeSet<Span>,
-    /// The selector of each valid workload name named so far, and the
-    /// workload label they select by: every rule naming a workload shares
-    /// its selector.
-    workloads: (String, crate::hashing::HashMap<String, crate::ir::Selector>),
+    /// The selector of each valid workload name named so far: every rule
+    /// naming a workload shares its selector.
+    workloads: crate::hashing::HashMap<String, crate::ir::Selector>,
 }
 
 /// The most endpoints alias definitions and uses may copy in one program.
