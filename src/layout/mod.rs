@@ -654,15 +654,16 @@ fn merge<'p>(
             _ => by_ports.push(group),
         }
     }
-    by_ports
-        .into_iter()
-        .map(|(ports, peers, origins)| RuleSet {
-            peers: compactions.compact(peers, workload_label),
-            ports: ports.into_owned(),
-            // Sorted and deduplicated once, by the set's bulk build.
-            origins: origins.into_iter().collect(),
-        })
-        .collect()
+    // Into a new vector: collected in place, the groups' allocation would
+    // be reallocated to the rule sets' size.
+    let mut rules = Vec::with_capacity(by_ports.len());
+    rules.extend(by_ports.into_iter().map(|(ports, peers, origins)| RuleSet {
+        peers: compactions.compact(peers, workload_label),
+        ports: ports.into_owned(),
+        // Sorted and deduplicated once, by the set's bulk build.
+        origins: origins.into_iter().collect(),
+    }));
+    rules
 }
 
 #[cfg(test)]
