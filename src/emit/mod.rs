@@ -222,8 +222,8 @@ pub fn emit_namespace(
                 &name,
                 pods.into_api(),
                 (
-                    ingress.into_iter().map(ingress_rule).collect(),
-                    egress.into_iter().map(egress_rule).collect(),
+                    api_rules(ingress, ingress_rule),
+                    api_rules(egress, egress_rule),
                 ),
                 None,
                 &spans,
@@ -586,7 +586,9 @@ pub const MAX_SOURCE_ANNOTATION: usize = 2048;
 /// (`... and 120 more lines`); traces still name every line.
 fn source_list(lines: &[(&str, usize)]) -> String {
     use std::fmt::Write as _;
-    let mut out = String::new();
+    // Room for a file and a few lines (most policies'), so that the text
+    // is not reallocated as it grows.
+    let mut out = String::with_capacity(lines.first().map_or(0, |(file, _)| file.len() + 24));
     let mut i = 0;
     while let Some(&(file, first)) = lines.get(i) {
         if out.len() + file.len() > MAX_SOURCE_ANNOTATION {
@@ -633,6 +635,15 @@ fn source_list(lines: &[(&str, usize)]) -> String {
 /// annotation is written for every policy).
 fn push_line(out: &mut String, line: usize) {
     crate::k8s::object::push_int(out, i128::try_from(line).unwrap_or(i128::MAX));
+}
+
+/// The layout's rules of a side as the API's: into a new vector (collected
+/// in place, the rule sets' allocation would be reallocated to the rules'
+/// size).
+fn api_rules<R>(rules: Vec<RuleSet>, f: fn(RuleSet) -> R) -> Vec<R> {
+    let mut out = Vec::with_capacity(rules.len());
+    out.extend(rules.into_iter().map(f));
+    out
 }
 
 /// An ingress rule of the layout's, its peers moved into the object.
