@@ -49,18 +49,25 @@ pub(crate) fn push_int(out: &mut String, n: i128) {
     let mut m = n.unsigned_abs();
     let mut digits = [0u8; 40];
     let mut i = digits.len();
-    loop {
+    // 128-bit division is a library call: used only until the rest fits
+    // 64 bits, which is at once for every number npc writes.
+    while m > u128::from(u64::MAX) {
         i -= 1;
         // `m % 10` is below 10.
+        digits[i] = b'0' + (m % 10) as u8;
+        m /= 10;
+    }
+    let mut m = u64::try_from(m).unwrap_or_default();
+    loop {
+        i -= 1;
         digits[i] = b'0' + (m % 10) as u8;
         m /= 10;
         if m == 0 {
             break;
         }
     }
-    for d in &digits[i..] {
-        out.push(char::from(*d));
-    }
+    // Digits only: always text.
+    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
 }
 
 /// Appends `n` spaces.
@@ -86,6 +93,12 @@ mod tests {
             10,
             65535,
             i128::from(i64::MIN),
+            // Either side of the switch to 64-bit division.
+            i128::from(u64::MAX),
+            i128::from(u64::MAX) + 1,
+            -i128::from(u64::MAX) - 1,
+            10_000_000_000_000_000_000,
+            100_000_000_000_000_000_000,
             i128::MAX,
             i128::MIN,
         ] {

@@ -50,7 +50,8 @@ impl<'o> BlockWriter<'o> {
     pub fn new(out: &'o mut String) -> Self {
         BlockWriter {
             out,
-            frames: Vec::new(),
+            // Deeper than a NetworkPolicy nests: the frames never grow.
+            frames: Vec::with_capacity(16),
             key_col: 0,
             tag: None,
         }
