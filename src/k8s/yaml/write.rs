@@ -301,10 +301,22 @@ pub(super) fn plain_key(s: &str) -> bool {
 /// A letter, then only letters, digits, `.`, `_`, `/` and `-`.
 fn simple_word(s: &str) -> bool {
     let b = s.as_bytes();
-    b.first().is_some_and(u8::is_ascii_alphabetic)
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'/' | b'-'))
+    b.first().is_some_and(u8::is_ascii_alphabetic) && b.iter().all(|c| WORD_BYTE[usize::from(*c)])
 }
+
+/// The bytes of a simple word after its first: one lookup each (every
+/// name, key and value written is tested).
+const WORD_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c: u8 = 0;
+    loop {
+        table[c as usize] = c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'/' | b'-');
+        if c == u8::MAX {
+            break table;
+        }
+        c += 1;
+    }
+};
 
 /// Appends `s` as a scalar in the style [`style`] chooses.
 pub fn write_str(out: &mut String, s: &str) {
