@@ -42,11 +42,23 @@ const PER_OBJECT: usize = 32;
 /// printable ASCII other than `"`, `'` and `\` is written as it is (or
 /// quoted); anything else may be escaped, at most 8 bytes per byte.
 pub fn text(s: &str) -> usize {
-    let simple = s
-        .bytes()
-        .all(|b| (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\'' | b'\\'));
+    let simple = s.bytes().all(|b| AS_IT_IS[usize::from(b)]);
     s.len() * if simple { 1 } else { 8 } + PER_STRING
 }
+
+/// The bytes [`text`] counts once: one lookup each (every string of every
+/// policy is measured).
+const AS_IT_IS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b: u8 = 0;
+    loop {
+        table[b as usize] = b >= 0x20 && b < 0x7f && !matches!(b, b'"' | b'\'' | b'\\');
+        if b == u8::MAX {
+            break table;
+        }
+        b += 1;
+    }
+};
 
 /// [`text`] of a field name: printable ASCII, so its length plus the
 /// punctuation, without looking at its bytes.
@@ -412,4 +424,19 @@ pub fn egress_rules(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_counts_printable_ascii_once_and_anything_else_eight_times() {
+        assert_eq!(text(""), PER_STRING);
+        assert_eq!(text("app.kubernetes.io/name"), 22 + PER_STRING);
+        assert_eq!(text(" ~"), 2 + PER_STRING);
+        for s in ["a\"b", "a'b", "a\\b", "a\tb", "a\u{7f}b", "é"] {
+            assert_eq!(text(s), s.len() * 8 + PER_STRING, "{s:?}");
+        }
+    }
 }
