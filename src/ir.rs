@@ -428,33 +428,33 @@ impl Ports {
     /// range of one port written as that port; named ports as they are.
     /// Equal sets of ports are equal values.
     pub fn only(ports: impl IntoIterator<Item = Port>) -> Ports {
-        let mut ranges: BTreeMap<Protocol, Vec<(u16, u16)>> = BTreeMap::new();
+        // Numbered ports as ranges, sorted by protocol, then merged in place
+        // (a rule's ports are one or two: no map of protocols).
+        let mut ranges: Vec<(Protocol, u16, u16)> = Vec::new();
         let mut out = Vec::new();
         for port in ports {
             match port.number {
-                PortNumber::Single(n) => ranges.entry(port.protocol).or_default().push((n, n)),
-                PortNumber::Range(a, b) => ranges.entry(port.protocol).or_default().push((a, b)),
+                PortNumber::Single(n) => ranges.push((port.protocol, n, n)),
+                PortNumber::Range(a, b) => ranges.push((port.protocol, a, b)),
                 PortNumber::Named(_) => out.push(port),
             }
         }
-        for (protocol, mut list) in ranges {
-            list.sort_unstable();
-            let mut merged: Vec<(u16, u16)> = Vec::with_capacity(list.len());
-            for (a, b) in list {
-                match merged.last_mut() {
-                    Some((_, end)) if u32::from(a) <= u32::from(*end) + 1 => *end = (*end).max(b),
-                    _ => merged.push((a, b)),
-                }
+        ranges.sort_unstable();
+        ranges.dedup_by(|next, kept| {
+            let joins = next.0 == kept.0 && u32::from(next.1) <= u32::from(kept.2) + 1;
+            if joins {
+                kept.2 = kept.2.max(next.2);
             }
-            out.extend(merged.into_iter().map(|(a, b)| Port {
-                protocol,
-                number: if a == b {
-                    PortNumber::Single(a)
-                } else {
-                    PortNumber::Range(a, b)
-                },
-            }));
-        }
+            joins
+        });
+        out.extend(ranges.into_iter().map(|(protocol, a, b)| Port {
+            protocol,
+            number: if a == b {
+                PortNumber::Single(a)
+            } else {
+                PortNumber::Range(a, b)
+            },
+        }));
         Ports::Only(out.into_iter().collect())
     }
 
@@ -579,4 +579,45 @@ pub struct Expectation {
     /// `None`: every port and protocol (`allow`) or none (`deny`).
     pub ports: Option<Ports>,
     pub span: Span,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn port(protocol: Protocol, number: PortNumber) -> Port {
+        Port { protocol, number }
+    }
+
+    #[test]
+    fn port_sets_merge_per_protocol() {
+        use PortNumber::{Named, Range, Single};
+        use Protocol::{Tcp, Udp};
+        let ports = Ports::only([
+            port(Tcp, Single(81)),
+            port(Udp, Single(81)),
+            port(Tcp, Range(75, 79)),
+            port(Tcp, Single(80)),
+            port(Tcp, Range(70, 76)),
+            port(Udp, Single(83)),
+            port(Tcp, Named("metrics".into())),
+            port(Tcp, Single(90)),
+            port(Tcp, Single(90)),
+            port(Tcp, Range(65534, 65535)),
+            port(Tcp, Single(65533)),
+        ]);
+        let Ports::Only(list) = ports else {
+            unreachable!("a set of ports")
+        };
+        let mut want = vec![
+            port(Tcp, Range(70, 81)),
+            port(Tcp, Single(90)),
+            port(Tcp, Range(65533, 65535)),
+            port(Udp, Single(81)),
+            port(Udp, Single(83)),
+            port(Tcp, Named("metrics".into())),
+        ];
+        want.sort();
+        assert_eq!(list.iter().cloned().collect::<Vec<_>>(), want);
+    }
 }
