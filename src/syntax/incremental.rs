@@ -146,6 +146,7 @@ fn reparse_at(prev: &mut Parsed, file: FileId, text: &str, head: usize) -> bool 
         file,
         base: from,
         in_block: false,
+        comments: true,
     };
     let Ok(parsed) = lower.file(pairs) else {
         return false;

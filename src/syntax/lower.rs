@@ -31,6 +31,9 @@ pub(super) struct Lower {
     /// Whether the statements are in a namespace block, where a dotted bare
     /// word is a workload name unless it ends in a dot.
     pub in_block: bool,
+    /// Whether the text may hold a comment: false when it has no `#` at
+    /// all, and no pair's span need be searched for one.
+    pub comments: bool,
 }
 
 impl Lower {
@@ -43,7 +46,9 @@ impl Lower {
         // comment anywhere, nothing follows the last inner pair but the
         // rest of a token, which stays (as below, at a lower price).
         let text = s.as_str();
-        if !text.ends_with([' ', '\t', '\r']) && !text.contains('#') {
+        let blank_end = text.ends_with([' ', '\t', '\r']);
+        let comment = self.comments && text.contains('#');
+        if !blank_end && !comment {
             return Span::new(self.file, self.base + s.start(), self.base + end);
         }
         if let Some(last) = pair.clone().into_inner().next_back() {

@@ -80,6 +80,7 @@ fn parse_runs(
             file,
             base: pos,
             in_block: false,
+            comments: text.get(pos..end).is_none_or(|run| run.contains('#')),
         };
         statements.extend(lower.statement_run(pairs).map_err(Some)?);
         pos = skip_trivia(text, end);
@@ -100,6 +101,7 @@ pub fn parse_query(file: FileId, text: &str) -> Result<ast::Query, Box<Diagnosti
             file,
             base: 0,
             in_block: false,
+            comments: true,
         })
         .query(pairs),
         Err(e) => {
@@ -254,6 +256,7 @@ impl<'t> Recovery<'t> {
             base: pos,
             // A dotted bare word in a namespace block is a workload.
             in_block: context == Context::Namespace,
+            comments: true,
         };
         match lower.statement_line(pairs) {
             Ok(stmt) => {
@@ -274,6 +277,7 @@ impl<'t> Recovery<'t> {
             file: self.file,
             base: pos,
             in_block: false,
+            comments: true,
         };
         let (header_end, kind) = match self.attempt(Rule::namespace_header, pos)? {
             Ok(pairs) => {
@@ -563,6 +567,7 @@ mod tests {
             file: FileId(0),
             base: 0,
             in_block: false,
+            comments: true,
         })
         .file(pairs)
         .ok()
