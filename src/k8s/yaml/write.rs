@@ -260,6 +260,21 @@ pub fn style(s: &str) -> Style {
     if plain_word(s) {
         return Style::Plain;
     }
+    // Text of a few safe characters (a source annotation, an address):
+    // the analysis would allow it plain and single-quoted.
+    if plain_text(s) {
+        return if resolves_to_non_string(s) {
+            Style::SingleQuoted
+        } else {
+            Style::Plain
+        };
+    }
+    analysed_style(s)
+}
+
+/// The style of libyaml's full analysis (and the readers' resolution of
+/// plain scalars), without [`style`]'s shortcuts.
+fn analysed_style(s: &str) -> Style {
     let analysis = analyze(s);
     if analysis.plain_allowed && !resolves_to_non_string(s) {
         Style::Plain
@@ -297,6 +312,31 @@ pub(super) fn write_simple_key(out: &mut String, s: &str) -> bool {
 pub(super) fn plain_key(s: &str) -> bool {
     s.len() <= MAX_SIMPLE_KEY && plain_word(s)
 }
+
+/// A letter or digit, then letters, digits, spaces and `._/-,;:=+`, where
+/// no `:` is followed by a space or ends the text and no space ends it:
+/// nothing libyaml's analysis counts as an indicator, a space at an end,
+/// a line break or special (no `#` at all).
+fn plain_text(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.first().is_some_and(u8::is_ascii_alphanumeric)
+        && b.iter().all(|c| TEXT_BYTE[usize::from(*c)])
+        && !b.ends_with(b" ")
+        && !b.ends_with(b":")
+        && !b.windows(2).any(|w| w == b": ")
+}
+
+/// The bytes of [`plain_text`].
+const TEXT_BYTE: [bool; 256] = {
+    let mut table = WORD_BYTE;
+    table[b' ' as usize] = true;
+    table[b',' as usize] = true;
+    table[b';' as usize] = true;
+    table[b':' as usize] = true;
+    table[b'=' as usize] = true;
+    table[b'+' as usize] = true;
+    table
+};
 
 /// A letter, then only letters, digits, `.`, `_`, `/` and `-`.
 fn simple_word(s: &str) -> bool {
@@ -612,16 +652,6 @@ mod tests {
 
     #[test]
     fn simple_words_take_the_full_analysis_style() {
-        let full = |s: &str| {
-            let a = analyze(s);
-            if a.plain_allowed && !resolves_to_non_string(s) {
-                Style::Plain
-            } else if a.single_quoted_allowed {
-                Style::SingleQuoted
-            } else {
-                Style::DoubleQuoted
-            }
-        };
         let mut words: Vec<String> = [
             "app",
             "kubernetes.io/metadata.name",
@@ -656,7 +686,52 @@ mod tests {
         }
         for w in &words {
             if simple_word(w) {
-                assert_eq!(style(w), full(w), "{w}");
+                assert_eq!(style(w), analysed_style(w), "{w}");
+            }
+        }
+    }
+
+    #[test]
+    fn plain_text_takes_the_full_analysis_style() {
+        // Every text of up to four characters over the fast path's bytes
+        // and the indicators next to them; and longer texts as written.
+        let alphabet = [
+            'a', 'y', '1', '0', '.', '-', ' ', ':', ',', ';', '=', '+', '/', '#', '\t', '?', '\'',
+        ];
+        let mut texts = vec![String::new()];
+        let mut tested = 0;
+        for _ in 0..4 {
+            let mut longer = Vec::new();
+            for t in &texts {
+                for c in alphabet {
+                    longer.push(format!("{t}{c}"));
+                }
+            }
+            for t in &longer {
+                if plain_text(t) {
+                    tested += 1;
+                    assert_eq!(style(t), analysed_style(t), "{t:?}");
+                }
+            }
+            texts = longer;
+        }
+        assert!(tested > 1_000, "{tested}");
+        for t in [
+            "x.npl:12, 14-20; y.npl:3",
+            "policies.npl:3",
+            "10.0.0.0/8",
+            "1:2",
+            "a: b",
+            "a :b",
+            "12:30:00",
+            "1e3",
+            "0x1F",
+            "+1",
+            "a=b,c=d",
+        ] {
+            let fast = plain_text(t).then(|| style(t));
+            if let Some(style) = fast {
+                assert_eq!(style, analysed_style(t), "{t:?}");
             }
         }
     }
