@@ -554,17 +554,22 @@ pub fn layout(program: &Program) -> (Layout, Diagnostics) {
 struct NamespaceIndex<'p> {
     /// (key, value) → namespaces with that label, in name order.
     by_label: HashMap<(&'p str, &'p str), Vec<&'p ManagedNamespace>>,
+    /// Name → namespace (every rule's peers are looked up by name).
+    by_name: HashMap<&'p str, &'p ManagedNamespace>,
 }
 
 impl<'p> NamespaceIndex<'p> {
     fn new(program: &'p Program) -> Self {
         let mut by_label: HashMap<(&str, &str), Vec<&ManagedNamespace>> = HashMap::default();
-        for ns in program.namespaces.values() {
+        let mut by_name = HashMap::default();
+        by_name.reserve(program.namespaces.len());
+        for (name, ns) in &program.namespaces {
+            by_name.insert(name.as_str(), ns);
             for (k, v) in &ns.labels {
                 by_label.entry((k, v)).or_default().push(ns);
             }
         }
-        NamespaceIndex { by_label }
+        NamespaceIndex { by_label, by_name }
     }
 
     /// The fewest namespaces that can match: those carrying the selector's
@@ -588,18 +593,38 @@ fn covered<'a, 'p: 'a>(
     program: &'p Program,
     index: &'a NamespaceIndex<'p>,
     sel: &'p NamespaceSelector,
-) -> Box<dyn Iterator<Item = &'p ManagedNamespace> + 'a> {
+) -> Covered<'a, 'p> {
     match sel {
-        NamespaceSelector::Named(n) => Box::new(program.namespaces.get(n).into_iter()),
+        NamespaceSelector::Named(n) => Covered::Named(index.by_name.get(n.as_str()).copied()),
         NamespaceSelector::Matching(s) => match index.candidates(s) {
-            Some(few) => Box::new(few.iter().copied().filter(move |ns| s.matches(&ns.labels))),
-            None => Box::new(
-                program
-                    .namespaces
-                    .values()
-                    .filter(move |ns| s.matches(&ns.labels)),
-            ),
+            Some(few) => Covered::Few(few.iter(), s),
+            None => Covered::All(program.namespaces.values(), s),
         },
+    }
+}
+
+/// The iterator of [`covered`] (a value, not a boxed iterator: it is made
+/// for every peer of every rule).
+enum Covered<'a, 'p> {
+    Named(Option<&'p ManagedNamespace>),
+    /// The candidates of the index that the selector matches.
+    Few(std::slice::Iter<'a, &'p ManagedNamespace>, &'p Selector),
+    /// Every namespace the selector matches.
+    All(
+        btree_map::Values<'p, String, ManagedNamespace>,
+        &'p Selector,
+    ),
+}
+
+impl<'p> Iterator for Covered<'_, 'p> {
+    type Item = &'p ManagedNamespace;
+
+    fn next(&mut self) -> Option<&'p ManagedNamespace> {
+        match self {
+            Covered::Named(one) => one.take(),
+            Covered::Few(few, s) => few.by_ref().copied().find(|ns| s.matches(&ns.labels)),
+            Covered::All(all, s) => all.by_ref().find(|ns| s.matches(&ns.labels)),
+        }
     }
 }
 
