@@ -1,8 +1,6 @@
 //! Endpoints and ports: aliases expanded, namespace and workload names
 //! validated, CIDRs parsed, port lists checked.
 
-use std::collections::BTreeSet;
-
 use super::{Alias, Resolver};
 use crate::diagnostic::{codes, Applicability, Diagnostic};
 use crate::ir::{NamespaceSelector, Peer, Port, PortNumber, Ports, Selector};
@@ -424,21 +422,22 @@ impl Resolver {
 
     /// A written port list as a set of ports.
     pub(super) fn ports(&mut self, ports: &Spanned<Vec<Spanned<ast::Port>>>) -> Ports {
-        let mut set = BTreeSet::new();
+        // `Ports::only` sorts, merges and deduplicates.
+        let mut list = Vec::with_capacity(ports.len());
         for port in ports.iter() {
-            set.extend(self.port(port));
+            list.extend(self.port(port));
         }
-        Ports::only(set)
+        Ports::only(list)
     }
 
     fn port(&mut self, port: &Spanned<ast::Port>) -> Vec<Port> {
-        let protocols = match &port.protocol {
-            None => vec![Protocol::Tcp],
+        let protocols: &[Protocol] = match &port.protocol {
+            None => &[Protocol::Tcp],
             Some(p) => match p.node.as_str() {
-                "tcp" => vec![Protocol::Tcp],
-                "udp" => vec![Protocol::Udp],
-                "sctp" => vec![Protocol::Sctp],
-                "any" => vec![Protocol::Tcp, Protocol::Udp, Protocol::Sctp],
+                "tcp" => &[Protocol::Tcp],
+                "udp" => &[Protocol::Udp],
+                "sctp" => &[Protocol::Sctp],
+                "any" => &[Protocol::Tcp, Protocol::Udp, Protocol::Sctp],
                 other => {
                     let d = Diagnostic::new(
                         codes::UNKNOWN_PROTOCOL,
@@ -528,8 +527,8 @@ impl Resolver {
             return Vec::new();
         };
         protocols
-            .into_iter()
-            .map(|protocol| Port {
+            .iter()
+            .map(|&protocol| Port {
                 protocol,
                 number: number.clone(),
             })
