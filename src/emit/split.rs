@@ -48,17 +48,7 @@ pub fn text(s: &str) -> usize {
 
 /// The bytes [`text`] counts once: one lookup each (every string of every
 /// policy is measured).
-const AS_IT_IS: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b: u8 = 0;
-    loop {
-        table[b as usize] = b >= 0x20 && b < 0x7f && !matches!(b, b'"' | b'\'' | b'\\');
-        if b == u8::MAX {
-            break table;
-        }
-        b += 1;
-    }
-};
+const AS_IT_IS: [bool; 256] = crate::k8s::object::byte_set(&[(b' ', b'~')], b"\"'\\");
 
 /// [`text`] of a field name: printable ASCII, so its length plus the
 /// punctuation, without looking at its bytes.

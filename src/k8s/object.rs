@@ -41,6 +41,28 @@ pub trait ObjectWriter {
     }
 }
 
+/// A table of the bytes in the inclusive `ranges`, less those in `except`:
+/// one lookup per byte where every string written is tested.
+pub(crate) const fn byte_set(ranges: &[(u8, u8)], except: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut r = 0;
+    while r < ranges.len() {
+        let (first, last) = ranges[r];
+        let mut b = first as usize;
+        while b <= last as usize {
+            table[b] = true;
+            b += 1;
+        }
+        r += 1;
+    }
+    let mut e = 0;
+    while e < except.len() {
+        table[except[e] as usize] = false;
+        e += 1;
+    }
+    table
+}
+
 /// Appends the decimal digits of `n` (the writers' integers: ports, counts).
 pub(crate) fn push_int(out: &mut String, n: i128) {
     if n < 0 {
@@ -106,6 +128,13 @@ mod tests {
             push_int(&mut out, n);
             assert_eq!(out, n.to_string());
         }
+    }
+
+    #[test]
+    fn byte_sets() {
+        let set = byte_set(&[(b'a', b'c'), (b'x', b'x'), (0xfe, 0xff)], b"b");
+        let members: Vec<u8> = (0..=u8::MAX).filter(|b| set[usize::from(*b)]).collect();
+        assert_eq!(members, [b'a', b'c', b'x', 0xfe, 0xff]);
     }
 
     #[test]

@@ -346,17 +346,17 @@ fn simple_word(s: &str) -> bool {
 
 /// The bytes of a simple word after its first: one lookup each (every
 /// name, key and value written is tested).
-const WORD_BYTE: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut c: u8 = 0;
-    loop {
-        table[c as usize] = c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'/' | b'-');
-        if c == u8::MAX {
-            break table;
-        }
-        c += 1;
-    }
-};
+const WORD_BYTE: [bool; 256] = crate::k8s::object::byte_set(
+    // `-./` are adjacent.
+    &[
+        (b'0', b'9'),
+        (b'A', b'Z'),
+        (b'a', b'z'),
+        (b'-', b'/'),
+        (b'_', b'_'),
+    ],
+    &[],
+);
 
 /// Appends `s` as a scalar in the style [`style`] chooses.
 pub fn write_str(out: &mut String, s: &str) {
