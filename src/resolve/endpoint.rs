@@ -425,12 +425,13 @@ impl Resolver {
         // `Ports::only` sorts, merges and deduplicates.
         let mut list = Vec::with_capacity(ports.len());
         for port in ports.iter() {
-            list.extend(self.port(port));
+            self.port(port, &mut list);
         }
         Ports::only(list)
     }
 
-    fn port(&mut self, port: &Spanned<ast::Port>) -> Vec<Port> {
+    /// Appends the ports one written port stands for (one per protocol).
+    fn port(&mut self, port: &Spanned<ast::Port>, out: &mut Vec<Port>) {
         let protocols: &[Protocol] = match &port.protocol {
             None => &[Protocol::Tcp],
             Some(p) => match p.node.as_str() {
@@ -460,7 +461,7 @@ impl Resolver {
                         )
                     };
                     self.error(d);
-                    return Vec::new();
+                    return;
                 }
             },
         };
@@ -524,15 +525,12 @@ impl Resolver {
             }
         };
         let Some(number) = number else {
-            return Vec::new();
+            return;
         };
-        protocols
-            .iter()
-            .map(|&protocol| Port {
-                protocol,
-                number: number.clone(),
-            })
-            .collect()
+        out.extend(protocols.iter().map(|&protocol| Port {
+            protocol,
+            number: number.clone(),
+        }));
     }
 
     fn port_number(&mut self, n: &Spanned<String>) -> Option<u16> {
