@@ -93,7 +93,11 @@ fn load_inner(inputs: Vec<Input>, read: ReadFile<'_>, cache: Option<&mut ParseCa
             .unwrap_or_else(|| canonical(Path::new(".")));
         let key = input.path.as_deref().map(canonical);
         let statements = loader.file(input, key, &root_dir);
-        loader.out.statements.extend(statements);
+        if loader.out.statements.is_empty() {
+            loader.out.statements = statements;
+        } else {
+            loader.out.statements.extend(statements);
+        }
     }
     loader.out
 }
@@ -137,20 +141,25 @@ impl Loader<'_> {
             input.path,
             without_bom(input.text),
         ));
-        let text = self
-            .out
-            .sources
-            .get(id)
-            .map(|f| f.text.clone())
-            .unwrap_or_default();
+        // The text as the source map holds it, not a copy (a large program
+        // is megabytes).
+        let text = self.out.sources.get(id).map_or("", |f| f.text.as_str());
         let (ast, diags) = match (self.cache.as_deref_mut(), &key) {
-            (Some(cache), Some(key)) => cache.parse(key, id, &text),
-            _ => syntax::parse(id, &text),
+            (Some(cache), Some(key)) => cache.parse(key, id, text),
+            _ => syntax::parse(id, text),
         };
+        let lone = lone_carriage_returns(id, text);
         self.out.syntax_errors |= diags.has_errors();
         self.out.diagnostics.extend(diags);
-        if let Some(d) = lone_carriage_returns(id, &text) {
+        if let Some(d) = lone {
             self.out.diagnostics.push(d);
+        }
+        if !ast
+            .statements
+            .iter()
+            .any(|s| matches!(s.node, ast::Statement::Include(_)))
+        {
+            return ast.statements;
         }
         let mut statements = Vec::with_capacity(ast.statements.len());
         for stmt in ast.statements {

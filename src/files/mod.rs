@@ -116,7 +116,7 @@ pub fn read_text(path: &Path, limit: u64) -> Result<String, ReadError> {
     if meta.len() > limit {
         return Err(ReadError::new(name, Reason::TooLarge { limit }));
     }
-    read_bounded(file, &name, limit)
+    read_bounded(file, &name, limit, meta.len())
 }
 
 #[cfg(unix)]
@@ -135,13 +135,20 @@ fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
 
 /// Reads all of standard input, at most `limit` bytes.
 pub fn read_stdin(limit: u64) -> Result<String, ReadError> {
-    read_bounded(std::io::stdin().lock(), "<stdin>", limit)
+    read_bounded(std::io::stdin().lock(), "<stdin>", limit, 0)
 }
 
 /// Reads at most `limit` bytes; more is an error, not a truncation. The file
 /// may grow between `metadata` and here, so the bound is enforced again.
-fn read_bounded(reader: impl Read, name: &str, limit: u64) -> Result<String, ReadError> {
-    let mut bytes = Vec::new();
+/// `expected`: the size the file had, room made for at once (a buffer
+/// grown by doubling is up to twice the text, for as long as it is kept).
+fn read_bounded(
+    reader: impl Read,
+    name: &str,
+    limit: u64,
+    expected: u64,
+) -> Result<String, ReadError> {
+    let mut bytes = Vec::with_capacity(usize::try_from(expected.min(limit)).unwrap_or(0));
     reader
         .take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
