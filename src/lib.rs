@@ -151,7 +151,11 @@ pub fn load(inputs: Vec<Input>) -> Loaded {
 /// and scrape carve-outs added. Runs on whatever parsed; the carve-outs are
 /// added only to a program without errors.
 pub fn resolve(loaded: &Loaded) -> resolve::Resolution {
-    let mut resolution = resolve::resolve(&loaded.statements);
+    with_carveouts(resolve::resolve(&loaded.statements))
+}
+
+/// The carve-outs added to a program resolved without errors.
+fn with_carveouts(mut resolution: resolve::Resolution) -> resolve::Resolution {
     if !resolution.diagnostics.has_errors() {
         carveouts::apply(&mut resolution.program);
     }
@@ -363,13 +367,21 @@ fn compose(
     sink: &mut NamespaceSink<'_>,
 ) -> Result<Compilation, Halt> {
     options.check_cancelled()?;
-    let resolution = resolve(&loaded);
     let Loaded {
         sources,
         statements,
         diagnostics: mut diags,
         ..
     } = loaded;
+    // Without the statements to keep, each is freed once resolved.
+    let (resolution, statements) = if options.keep_syntax {
+        (with_carveouts(resolve::resolve(&statements)), statements)
+    } else {
+        (
+            with_carveouts(resolve::resolve_owned(statements)),
+            Vec::new(),
+        )
+    };
     diags.extend(resolution.diagnostics);
     let mut out = Compilation {
         sources,
@@ -392,7 +404,7 @@ fn compose(
     for d in layout_diags {
         diags.push(resolve::with_declarations(
             d,
-            &statements,
+            &resolution.declarations,
             &resolution.names,
             &out.sources,
         ));
@@ -400,8 +412,6 @@ fn compose(
     if options.keep_syntax {
         out.statements = statements;
         out.names = resolution.names;
-    } else {
-        drop(statements);
     }
     if diags.has_errors() {
         // The program is too large to lay out (E033).

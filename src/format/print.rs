@@ -192,7 +192,7 @@ fn ports(list: &[Spanned<Port>]) -> String {
 fn port(p: &Port) -> String {
     let value = match &p.value {
         PortValue::Number(n) => n.node.clone(),
-        PortValue::Range(lo, hi) => format!("{}-{}", lo.node, hi.node),
+        PortValue::Range(range) => format!("{}-{}", range.0.node, range.1.node),
         PortValue::Named(name) => name.node.clone(),
     };
     match &p.protocol {
@@ -213,7 +213,7 @@ fn port_order(a: &Port, b: &Port) -> Ordering {
     let texts = |p: &Port| -> Vec<String> {
         match &p.value {
             PortValue::Number(n) | PortValue::Named(n) => vec![n.node.clone()],
-            PortValue::Range(lo, hi) => vec![lo.node.clone(), hi.node.clone()],
+            PortValue::Range(range) => vec![range.0.node.clone(), range.1.node.clone()],
         }
     };
     let values = |p: &Port| -> Vec<(usize, String)> {

@@ -1,28 +1,69 @@
 //! The edit W002 (an `allow` that produces no rule) suggests: declare the
 //! undeclared namespaces the `allow` names. Layout finds the problem; the
-//! edit needs the statements and the side table of names, so the
-//! composition of the stages attaches it with [`with_declarations`].
+//! edit needs the `allow`'s text, where the file's declarations are (see
+//! [`Declarations`]) and the side table of names, so the composition of
+//! the stages attaches it with [`with_declarations`].
 
 use std::collections::BTreeSet;
 
 use super::Names;
 use crate::diagnostic::{codes, Applicability, Diagnostic};
-use crate::source::{SourceMap, Span, Spanned};
+use crate::source::{FileId, SourceMap, Span, Spanned};
 use crate::syntax::ast::{Endpoint, NamespacePart, Statement, Target};
+
+/// What the W002 edit needs of the statements beyond an `allow`'s own
+/// text, gathered by resolution while it has them: `npc build` frees each
+/// statement once resolved, before layout finds the `allow`s that produce
+/// no rule.
+#[derive(Clone, Debug, Default)]
+pub struct Declarations {
+    /// By file: the end of its last top-level `namespace` statement, and
+    /// the start of its first statement (few files, in the order met).
+    files: Vec<(FileId, Option<usize>, usize)>,
+}
+
+impl Declarations {
+    pub(super) fn gather(statements: &[Spanned<Statement>]) -> Declarations {
+        let mut files: Vec<(FileId, Option<usize>, usize)> = Vec::new();
+        // Statements come file by file (an include's in the middle of its
+        // includer's): the last file's entry is the one to update.
+        let mut at = 0;
+        for s in statements {
+            let span = s.span;
+            if files.get(at).map(|f| f.0) != Some(span.file) {
+                at = match files.iter().position(|f| f.0 == span.file) {
+                    Some(i) => i,
+                    None => {
+                        files.push((span.file, None, span.start));
+                        files.len() - 1
+                    }
+                };
+            }
+            let Some(file) = files.get_mut(at) else {
+                continue;
+            };
+            file.2 = file.2.min(span.start);
+            if matches!(s.node, Statement::Namespace(_)) {
+                file.1 = Some(file.1.map_or(span.end, |end| end.max(span.end)));
+            }
+        }
+        Declarations { files }
+    }
+}
 
 /// `d`, and when it is a W002, the suggestion to declare the namespaces
 /// its `allow` names that no statement declares: after the last top-level
 /// `namespace` of the `allow`'s file, or before its first statement.
 pub fn with_declarations(
     d: Diagnostic,
-    statements: &[Spanned<Statement>],
+    declared: &Declarations,
     names: &Names,
     sources: &SourceMap,
 ) -> Diagnostic {
     if d.code != codes::ALLOW_WITHOUT_RULE {
         return d;
     }
-    match declarations(statements, names, sources, d.span) {
+    match declarations(declared, names, sources, d.span) {
         Some((title, at, text)) => {
             d.with_suggestion(title, at, text, Applicability::MaybeIncorrect)
         }
@@ -32,17 +73,18 @@ pub fn with_declarations(
 
 /// The title, the place (an empty span) and the text of the declarations.
 fn declarations(
-    statements: &[Spanned<Statement>],
+    declared: &Declarations,
     names: &Names,
     sources: &SourceMap,
     allow: Span,
 ) -> Option<(String, Span, String)> {
-    let stmt = statements.iter().find_map(|s| match &s.node {
-        Statement::Allow(a) if s.span == allow => Some(a),
-        Statement::Namespace(decl) => decl.body.iter().flatten().find_map(|b| match &b.node {
-            Statement::Allow(a) if b.span == allow => Some(a),
-            _ => None,
-        }),
+    let file = allow.file;
+    let text = &sources.get(file)?.text;
+    // The `allow` is read again from its text (it parsed before; only
+    // the namespaces it names are wanted, and a W002 is rare).
+    let (parsed, _) = crate::syntax::parse(file, text.get(allow.start..allow.end)?);
+    let stmt = parsed.statements.into_iter().find_map(|s| match s.node {
+        Statement::Allow(a) => Some(a),
         _ => None,
     })?;
     let named: BTreeSet<&str> = stmt
@@ -55,14 +97,8 @@ fn declarations(
     if named.is_empty() {
         return None;
     }
-    let file = allow.file;
-    let text = &sources.get(file)?.text;
     let lines: String = named.iter().map(|n| format!("namespace {n}\n")).collect();
-    let anchor = statements
-        .iter()
-        .filter(|s| s.span.file == file && matches!(s.node, Statement::Namespace(_)))
-        .map(|s| s.span.end)
-        .max();
+    let &(_, anchor, first) = declared.files.iter().find(|f| f.0 == file)?;
     let (at, lines) = match anchor {
         Some(end) => {
             let (_, line_end) = line_of(text, end);
@@ -72,14 +108,7 @@ fn declarations(
                 (line_end, lines)
             }
         }
-        None => {
-            let first = statements
-                .iter()
-                .filter(|s| s.span.file == file)
-                .map(|s| s.span.start)
-                .min()?;
-            (line_of(text, first).0, lines)
-        }
+        None => (line_of(text, first).0, lines),
     };
     let list: Vec<String> = named.iter().map(|n| format!("`{n}`")).collect();
     Some((

@@ -467,7 +467,8 @@ impl Resolver {
         };
         let number = match &port.value {
             ast::PortValue::Number(n) => self.port_number(n).map(PortNumber::Single),
-            ast::PortValue::Range(lo, hi) => {
+            ast::PortValue::Range(range) => {
+                let (lo, hi) = &**range;
                 let (a, b) = (self.port_number(lo), self.port_number(hi));
                 match (a, b) {
                     (Some(a), Some(b)) if a > b => {

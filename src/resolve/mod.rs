@@ -11,7 +11,7 @@ mod selector;
 mod statements;
 mod tiers;
 
-pub use declare::with_declarations;
+pub use declare::{with_declarations, Declarations};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,6 +30,8 @@ pub struct Resolution {
     pub program: Program,
     pub scope: Scope,
     pub names: Names,
+    /// What the W002 edit needs of the statements (see [`with_declarations`]).
+    pub declarations: Declarations,
     pub diagnostics: Diagnostics,
 }
 
@@ -71,21 +73,49 @@ pub struct Scope {
 
 /// Resolves a loaded program.
 pub fn resolve(statements: &[Spanned<ast::Statement>]) -> Resolution {
-    let mut r = Resolver::default();
-    r.collect_lets(statements);
-    r.settings_pass(statements);
-    r.namespaces_pass(statements);
-    r.program.settings = r.settings.clone();
+    let mut r = Resolver::declarations(statements);
     r.statements_pass(statements);
-    r.names_pass(statements);
-    let program = std::mem::take(&mut r.program);
-    let diagnostics = std::mem::take(&mut r.diags);
-    let names = std::mem::take(&mut r.names);
-    Resolution {
-        program,
-        scope: Scope { resolver: r },
-        names,
-        diagnostics,
+    r.finish(statements.first().map(|s| s.span))
+}
+
+/// Resolves a loaded program as [`resolve`] does, freeing each top-level
+/// statement (a `namespace` block with its body) once it is resolved: the
+/// syntax tree of a large program and its IR are never whole at once.
+pub fn resolve_owned(statements: Vec<Spanned<ast::Statement>>) -> Resolution {
+    let mut r = Resolver::declarations(&statements);
+    let first = statements.first().map(|s| s.span);
+    r.statements_pass(statements);
+    r.finish(first)
+}
+
+impl Resolver {
+    /// The passes that read what applies wherever it is written: aliases
+    /// and namespaces named, settings, namespace declarations.
+    fn declarations(statements: &[Spanned<ast::Statement>]) -> Resolver {
+        let mut r = Resolver::default();
+        r.collect_lets(statements);
+        r.declarations = Declarations::gather(statements);
+        r.settings_pass(statements);
+        r.namespaces_pass(statements);
+        r.program.settings = r.settings.clone();
+        r
+    }
+
+    /// The checks of the whole program, after every statement; `first` is
+    /// the span of the first statement.
+    fn finish(mut self, first: Option<Span>) -> Resolution {
+        self.names_pass(first);
+        let program = std::mem::take(&mut self.program);
+        let diagnostics = std::mem::take(&mut self.diags);
+        let names = std::mem::take(&mut self.names);
+        let declarations = std::mem::take(&mut self.declarations);
+        Resolution {
+            program,
+            scope: Scope { resolver: self },
+            names,
+            declarations,
+            diagnostics,
+        }
     }
 }
 
@@ -154,6 +184,8 @@ struct Resolver {
     /// The selector of each valid workload name named so far: every rule
     /// naming a workload shares its selector.
     workloads: crate::hashing::HashMap<String, crate::ir::Selector>,
+    /// Gathered for the W002 edit before the statements are resolved.
+    declarations: Declarations,
 }
 
 /// The most endpoints alias definitions and uses may copy in one program.

@@ -177,13 +177,14 @@ impl Resolver {
 
     /// What a program that allows traffic to DNS names must also say: the
     /// CNI that can enforce them, and DNS servers.
-    pub(super) fn names_pass(&mut self, statements: &[Spanned<ast::Statement>]) {
+    /// `first`: the span of the program's first statement.
+    pub(super) fn names_pass(&mut self, first_statement: Option<Span>) {
         let Some(&first) = self.name_uses.first() else {
             return;
         };
         if self.settings.cni != Cni::Cilium {
-            let at = statements.first().map_or(Span::new(first.file, 0, 0), |s| {
-                Span::new(s.span.file, s.span.start, s.span.start)
+            let at = first_statement.map_or(Span::new(first.file, 0, 0), |s| {
+                Span::new(s.file, s.start, s.start)
             });
             let mut d = Diagnostic::new(
                 codes::NAME_NEEDS_CNI,

@@ -434,9 +434,14 @@ impl Resolver {
 
     // ------------------------------------------------------------ pass 2
 
-    pub(super) fn statements_pass(&mut self, statements: &[Spanned<Statement>]) {
+    /// Statements by reference or by value (each dropped once resolved).
+    pub(super) fn statements_pass<S: std::borrow::Borrow<Spanned<Statement>>>(
+        &mut self,
+        statements: impl IntoIterator<Item = S>,
+    ) {
         let mut dns_seen: Option<Span> = None;
         for stmt in statements {
+            let stmt = stmt.borrow();
             match &stmt.node {
                 Statement::Namespace(decl) => self.namespace_block(decl),
                 Statement::Dns(dns) => {
@@ -481,9 +486,11 @@ impl Resolver {
                 self.define_name(&l.name, span);
             }
             // What a statement with a syntax error was about to define.
-            Statement::Invalid(ast::Invalid {
-                alias: Some(name), ..
-            }) => self.define_name(name, span),
+            Statement::Invalid(invalid) => {
+                if let Some(name) = &invalid.alias {
+                    self.define_name(name, span);
+                }
+            }
             Statement::Allow(a) => self.allow(a, span),
             Statement::Expect(e) => self.expect(e, span),
             Statement::Deny => self.error(

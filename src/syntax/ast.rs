@@ -12,29 +12,31 @@ pub struct File {
     pub statements: Vec<Spanned<Statement>>,
 }
 
+/// The variants other than `allow` are boxed but for the small ones: a
+/// large program's list of statements is its largest vector, and an
+/// `allow` (two vectors) is most of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Statement {
-    Namespace(NamespaceDecl),
+    Namespace(Box<NamespaceDecl>),
     /// `admin { ... }` / `baseline { ... }`
-    Tier(TierDecl),
+    Tier(Box<TierDecl>),
     /// `accept|deny|pass [ingress|egress] SRC -> DST`, in a tier block.
-    TierRule(TierRule),
-    Let(Let),
+    TierRule(Box<TierRule>),
+    Let(Box<Let>),
     Allow(Allow),
     /// `deny ...`: not part of the language; kept to explain why.
     Deny,
-    // Boxed: by far the largest statements (two whole targets each).
     Expect(Box<Expect>),
     Dns(Dns),
     Scrape(Box<Scrape>),
-    Set(Set),
+    Set(Box<Set>),
     Include(Spanned<String>),
-    Isolate(Isolate),
+    Isolate(Box<Isolate>),
     /// `no dns` / `no scrape`
     No(Spanned<Carveout>),
     /// A statement with a syntax error (already reported). What it seems
     /// to define is kept so that later uses do not report it again.
-    Invalid(Invalid),
+    Invalid(Box<Invalid>),
 }
 
 /// What a statement that did not parse was about to define.
@@ -222,6 +224,23 @@ pub struct Port {
 pub enum PortValue {
     /// Kept as text so that out-of-range numbers get a located diagnostic.
     Number(Spanned<String>),
-    Range(Spanned<String>, Spanned<String>),
+    /// First and last, out of line: ranges are rare, and a port is in
+    /// most targets.
+    Range(Box<(Spanned<String>, Spanned<String>)>),
     Named(Spanned<String>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Spanned;
+
+    /// A statement is the size of an `allow` (two vectors) and a tag; a
+    /// port holds a range's two texts out of line.
+    #[test]
+    fn statements_and_ports_stay_small() {
+        assert_eq!(std::mem::size_of::<Statement>(), 56);
+        assert_eq!(std::mem::size_of::<Spanned<Statement>>(), 80);
+        assert_eq!(std::mem::size_of::<Port>(), 104);
+    }
 }

@@ -381,9 +381,9 @@ impl Shift {
             }
             match &mut p.node.value {
                 ast::PortValue::Number(n) | ast::PortValue::Named(n) => self.spanned(n),
-                ast::PortValue::Range(a, b) => {
-                    self.spanned(a);
-                    self.spanned(b);
+                ast::PortValue::Range(range) => {
+                    self.spanned(&mut range.0);
+                    self.spanned(&mut range.1);
                 }
             }
         }

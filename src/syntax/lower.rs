@@ -228,19 +228,19 @@ impl Lower {
         let span = self.span(&pair);
         let stmt = match pair.as_rule() {
             Rule::namespace_decl | Rule::nested_namespace => {
-                Statement::Namespace(self.namespace_decl(pair)?)
+                Statement::Namespace(Box::new(self.namespace_decl(pair)?))
             }
-            Rule::tier_decl => Statement::Tier(self.tier_decl(pair)?),
-            Rule::tier_rule => Statement::TierRule(self.tier_rule(pair)?),
-            Rule::let_stmt => Statement::Let(self.let_stmt(pair)?),
+            Rule::tier_decl => Statement::Tier(Box::new(self.tier_decl(pair)?)),
+            Rule::tier_rule => Statement::TierRule(Box::new(self.tier_rule(pair)?)),
+            Rule::let_stmt => Statement::Let(Box::new(self.let_stmt(pair)?)),
             Rule::allow_stmt => Statement::Allow(self.allow_stmt(pair)?),
             Rule::deny_stmt => Statement::Deny,
             Rule::expect_stmt => Statement::Expect(Box::new(self.expect_stmt(pair)?)),
             Rule::dns_stmt => Statement::Dns(self.dns_stmt(pair)?),
             Rule::scrape_stmt => Statement::Scrape(Box::new(self.scrape_stmt(pair)?)),
-            Rule::set_stmt => Statement::Set(self.set_stmt(pair)?),
+            Rule::set_stmt => Statement::Set(Box::new(self.set_stmt(pair)?)),
             Rule::include_stmt => Statement::Include(self.include_stmt(pair)?),
-            Rule::isolate_stmt => Statement::Isolate(self.isolate_stmt(pair)?),
+            Rule::isolate_stmt => Statement::Isolate(Box::new(self.isolate_stmt(pair)?)),
             Rule::no_stmt => Statement::No(self.no_stmt(pair)?),
             _ => return Err(self.malformed(span, "statement")),
         };
@@ -606,7 +606,7 @@ impl Lower {
                 let mut nums = value.into_inner();
                 let lo = self.text(&self.next(&mut nums, vspan, "port range")?);
                 let hi = self.text(&self.next(&mut nums, vspan, "port range")?);
-                PortValue::Range(lo, hi)
+                PortValue::Range(Box::new((lo, hi)))
             }
             Rule::port_number => PortValue::Number(self.text(&value)),
             _ => PortValue::Named(self.text(&value)),

@@ -200,7 +200,7 @@ impl<'t> Recovery<'t> {
                 );
                 let end = self.text.len();
                 statements.push(Spanned::new(
-                    ast::Statement::Invalid(ast::Invalid::default()),
+                    ast::Statement::Invalid(Box::default()),
                     Span::new(self.file, pos, end),
                 ));
                 return (statements, end);
@@ -230,7 +230,7 @@ impl<'t> Recovery<'t> {
             };
             let end = resume_point(self.text, pos, at, in_block);
             statements.push(Spanned::new(
-                ast::Statement::Invalid(invalid(self.file, self.text, pos)),
+                ast::Statement::Invalid(Box::new(invalid(self.file, self.text, pos))),
                 Span::new(self.file, pos, end.max(pos)),
             ));
             pos = end;
@@ -294,8 +294,11 @@ impl<'t> Recovery<'t> {
             }
         };
         let (statement, context) = match kind {
-            BlockKind::Namespace(decl) => (ast::Statement::Namespace(decl), Context::Namespace),
-            BlockKind::Tier(decl) => (ast::Statement::Tier(decl), Context::Tier),
+            BlockKind::Namespace(decl) => (
+                ast::Statement::Namespace(Box::new(decl)),
+                Context::Namespace,
+            ),
+            BlockKind::Tier(decl) => (ast::Statement::Tier(Box::new(decl)), Context::Tier),
         };
         let (body, end) = self.items(header_end, context);
         let statement = match statement {

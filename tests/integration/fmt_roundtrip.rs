@@ -92,7 +92,7 @@ fn canon_port_set(ports: &mut Spanned<Vec<Spanned<Port>>>) {
     let key = |p: &Spanned<Port>| {
         let value = match &p.value {
             PortValue::Number(n) => (0, vec![n.node.clone()]),
-            PortValue::Range(lo, hi) => (1, vec![lo.node.clone(), hi.node.clone()]),
+            PortValue::Range(range) => (1, vec![range.0.node.clone(), range.1.node.clone()]),
             PortValue::Named(n) => (2, vec![n.node.clone()]),
         };
         (value, p.protocol.as_ref().map(|s| s.node.clone()))

@@ -265,3 +265,78 @@ fn a_duplicate_include_is_removed() {
         assert_eq!(applied(text, d), fixed);
     }
 }
+
+/// `npc build` frees each statement once resolved, so the W002 edit reads
+/// the `allow` again from its text: the same edits as a compilation that
+/// keeps the statements, wherever the `allow` is written and however it
+/// is spelled (a block, a continued line, a comment, a `;`, an include).
+#[test]
+fn the_declarations_edit_is_the_same_when_statements_are_freed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("more.npl"),
+        "namespace inc\nallow far/a -> elsewhere/b:80\n",
+    )
+    .unwrap();
+    // Each program, and the title and text of each W002 edit.
+    let other_third = (
+        "declare namespace `other`, `third`",
+        "namespace other\nnamespace third\n",
+    );
+    let programs: [(&str, &[(&str, &str)]); 7] = [
+        ("namespace web\nallow other/a -> third/b:80\n", &[other_third]),
+        ("allow other/a -> third/b:80\n", &[other_third]),
+        (
+            "namespace web {\n  allow other/a -> third/b:80\n}\nnamespace api\n",
+            &[other_third],
+        ),
+        (
+            "namespace web\nallow other/a, \\\n  more/x -> third/b:80, {team=a}/c:81  # a comment\n",
+            &[(
+                "declare namespace `more`, `other`, `third`",
+                "namespace more\nnamespace other\nnamespace third\n",
+            )],
+        ),
+        (
+            "namespace web; allow x/a -> y/b:80; allow y/a -> x/b:80\nnamespace api\n",
+            &[
+                ("declare namespace `x`, `y`", "namespace x\nnamespace y\n"),
+                ("declare namespace `x`, `y`", "namespace x\nnamespace y\n"),
+            ],
+        ),
+        (
+            "namespace web\ninclude \"more.npl\"\nallow other/a -> third/b:80\n",
+            &[
+                other_third,
+                (
+                    "declare namespace `elsewhere`, `far`",
+                    "namespace elsewhere\nnamespace far\n",
+                ),
+            ],
+        ),
+        (
+            "let far = other/a\nnamespace web\nallow far -> third/b:80\n",
+            &[("declare namespace `third`", "namespace third\n")],
+        ),
+    ];
+    for (program, want) in programs {
+        let main = dir.path().join("main.npl");
+        std::fs::write(&main, program).unwrap();
+        let input = npc::load::Input {
+            name: "main.npl".into(),
+            path: Some(main),
+            text: program.into(),
+        };
+        let kept = npc::compile(vec![input.clone()]);
+        let freed = npc::compile_to(vec![input], &mut |_, _, _| Ok(())).unwrap();
+        assert_eq!(freed.diagnostics, kept.diagnostics, "{program}");
+        let edits: Vec<(&str, &str)> = kept
+            .diagnostics
+            .iter()
+            .filter(|d| d.code.id == "W002")
+            .flat_map(|d| &d.suggestions)
+            .flat_map(|s| s.edits.iter().map(|e| (s.title.as_str(), e.text.as_str())))
+            .collect();
+        assert_eq!(edits, want, "{program}");
+    }
+}

@@ -196,10 +196,10 @@ fn alias_name_problem(name: &str) -> Option<String> {
         },
         nowhere,
     );
-    let probe = Statement::Let(Let {
+    let probe = Statement::Let(Box::new(Let {
         name: Spanned::new(name.to_string(), nowhere),
         targets: vec![world],
-    });
+    }));
     let resolution = resolve::resolve(&[Spanned::new(probe, nowhere)]);
     let invalid = resolution
         .diagnostics
