@@ -26,7 +26,7 @@ impl Declarations {
     pub(super) fn gather(statements: &[Spanned<Statement>]) -> Declarations {
         let mut files: Vec<(FileId, Option<usize>, usize)> = Vec::new();
         // Statements come file by file (an include's in the middle of its
-        // includer's): the last file's entry is the one to update.
+        // includer's): most are in the file of the statement before.
         let mut at = 0;
         for s in statements {
             let span = s.span;
