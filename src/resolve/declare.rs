@@ -17,34 +17,48 @@ use crate::syntax::ast::{Endpoint, NamespacePart, Statement, Target};
 /// no rule.
 #[derive(Clone, Debug, Default)]
 pub struct Declarations {
-    /// By file: the end of its last top-level `namespace` statement, and
-    /// the start of its first statement (few files, in the order met).
-    files: Vec<(FileId, Option<usize>, usize)>,
+    /// Each file with statements (few, in the order met).
+    files: Vec<FileDeclarations>,
+}
+
+/// Where the edit goes in one file.
+#[derive(Clone, Copy, Debug)]
+struct FileDeclarations {
+    file: FileId,
+    /// The end of the file's last top-level `namespace` statement.
+    last_namespace_end: Option<usize>,
+    /// The start of the file's first statement.
+    first_start: usize,
 }
 
 impl Declarations {
     pub(super) fn gather(statements: &[Spanned<Statement>]) -> Declarations {
-        let mut files: Vec<(FileId, Option<usize>, usize)> = Vec::new();
+        let mut files: Vec<FileDeclarations> = Vec::new();
         // Statements come file by file (an include's in the middle of its
         // includer's): most are in the file of the statement before.
         let mut at = 0;
         for s in statements {
             let span = s.span;
-            if files.get(at).map(|f| f.0) != Some(span.file) {
-                at = match files.iter().position(|f| f.0 == span.file) {
+            if files.get(at).map(|f| f.file) != Some(span.file) {
+                at = match files.iter().position(|f| f.file == span.file) {
                     Some(i) => i,
                     None => {
-                        files.push((span.file, None, span.start));
+                        files.push(FileDeclarations {
+                            file: span.file,
+                            last_namespace_end: None,
+                            first_start: span.start,
+                        });
                         files.len() - 1
                     }
                 };
             }
-            let Some(file) = files.get_mut(at) else {
+            let Some(f) = files.get_mut(at) else {
                 continue;
             };
-            file.2 = file.2.min(span.start);
+            f.first_start = f.first_start.min(span.start);
             if matches!(s.node, Statement::Namespace(_)) {
-                file.1 = Some(file.1.map_or(span.end, |end| end.max(span.end)));
+                f.last_namespace_end =
+                    Some(f.last_namespace_end.map_or(span.end, |e| e.max(span.end)));
             }
         }
         Declarations { files }
@@ -98,8 +112,8 @@ fn declarations(
         return None;
     }
     let lines: String = named.iter().map(|n| format!("namespace {n}\n")).collect();
-    let &(_, anchor, first) = declared.files.iter().find(|f| f.0 == file)?;
-    let (at, lines) = match anchor {
+    let place = *declared.files.iter().find(|f| f.file == file)?;
+    let (at, lines) = match place.last_namespace_end {
         Some(end) => {
             let (_, line_end) = line_of(text, end);
             if line_end >= text.len() && !text.ends_with('\n') {
@@ -108,7 +122,7 @@ fn declarations(
                 (line_end, lines)
             }
         }
-        None => (line_of(text, first).0, lines),
+        None => (line_of(text, place.first_start).0, lines),
     };
     let list: Vec<String> = named.iter().map(|n| format!("`{n}`")).collect();
     Some((
