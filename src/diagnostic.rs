@@ -316,7 +316,7 @@ impl FileCount {
     }
 
     fn omit_at(&mut self, span: Span) {
-        if self.first_omitted.is_none_or(|f| span.start < f.start) {
+        if self.first_omitted.is_none_or(|f| span.start() < f.start()) {
             self.first_omitted = Some(span);
         }
     }
@@ -445,14 +445,14 @@ impl Diagnostics {
             (
                 a.span.file,
                 is_summary(a),
-                a.span.start,
+                a.span.start(),
                 a.severity(),
                 a.code.id,
             )
                 .cmp(&(
                     b.span.file,
                     is_summary(b),
-                    b.span.start,
+                    b.span.start(),
                     b.severity(),
                     b.code.id,
                 ))

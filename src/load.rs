@@ -204,7 +204,7 @@ impl Loader<'_> {
             .with_primary("included again here")
             .with_help("each file is included at most once; remove this `include`");
             if let Some(f) = self.out.sources.get(from) {
-                let (start, end) = removal(&f.text, stmt_span.start, stmt_span.end);
+                let (start, end) = removal(&f.text, stmt_span.start(), stmt_span.end());
                 d = d.with_suggestion(
                     "remove this `include`",
                     Span::new(from, start, end),

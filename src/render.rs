@@ -116,7 +116,7 @@ fn touches_long_line(d: &Diagnostic, sources: &SourceMap) -> bool {
         .chain(d.secondary.iter().map(|l| l.span))
         .any(|span| {
             sources.get(span.file).is_some_and(|f| {
-                let start = span.start.min(f.text.len());
+                let start = span.start().min(f.text.len());
                 let line_start = f.text[..start].rfind('\n').map_or(0, |i| i + 1);
                 let line_end = f.text[start..]
                     .find('\n')
@@ -139,8 +139,8 @@ fn render_without_source(d: &Diagnostic, sources: &SourceMap, out: &mut Vec<u8>)
                 format!(
                     "{}:{}:{}",
                     escape_controls(&f.name),
-                    f.line_of(span.start),
-                    f.column_of(span.start)
+                    f.line_of(span.start()),
+                    f.column_of(span.start())
                 )
             },
         )
@@ -176,8 +176,8 @@ fn file_name(sources: &SourceMap, span: Span) -> String {
 
 fn range(sources: &SourceMap, span: Span) -> Range<usize> {
     let len = sources.get(span.file).map_or(0, |f| f.text.len());
-    let start = span.start.min(len);
-    start..span.end.clamp(start, len)
+    let start = span.start().min(len);
+    start..span.end().clamp(start, len)
 }
 
 fn render_one(d: &Diagnostic, color: bool, shown: &mut Shown<'_>, out: &mut Vec<u8>) {
@@ -286,10 +286,10 @@ impl Record {
 fn location(sources: &SourceMap, span: Span) -> JsonLocation {
     let (line, column, end_line, end_column) = match sources.get(span.file) {
         Some(f) => (
-            Some(f.line_of(span.start)),
-            Some(f.column_of(span.start)),
-            Some(f.line_of(span.end)),
-            Some(f.column_of(span.end)),
+            Some(f.line_of(span.start())),
+            Some(f.column_of(span.start())),
+            Some(f.line_of(span.end())),
+            Some(f.column_of(span.end())),
         ),
         None => (None, None, None, None),
     };

@@ -7,17 +7,45 @@ use std::path::PathBuf;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct FileId(pub u32);
 
-/// A byte range in one source file.
+/// A byte range in one source file. Offsets are kept in 32 bits (a span is
+/// 12 bytes, not 24: the syntax tree of a large program holds millions);
+/// every text npc reads is bounded far below 4 GiB (`files::MAX_*_BYTES`),
+/// and an offset beyond that would be clamped, never wrapped.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Span {
     pub file: FileId,
-    pub start: usize,
-    pub end: usize,
+    start: u32,
+    end: u32,
+}
+
+/// An offset as kept in a span: clamped to `u32::MAX` (unreachable for
+/// the bounded texts npc reads).
+fn to_u32(at: usize) -> u32 {
+    u32::try_from(at).unwrap_or(u32::MAX)
 }
 
 impl Span {
     pub fn new(file: FileId, start: usize, end: usize) -> Self {
-        Span { file, start, end }
+        Span {
+            file,
+            start: to_u32(start),
+            end: to_u32(end),
+        }
+    }
+
+    /// The byte offset where the span starts.
+    pub fn start(self) -> usize {
+        self.start as usize
+    }
+
+    /// The byte offset just past the span's end.
+    pub fn end(self) -> usize {
+        self.end as usize
+    }
+
+    /// The byte offsets as a range, to slice the text with.
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start()..self.end()
     }
 
     /// The smallest span covering both (same file assumed).
@@ -81,14 +109,15 @@ pub struct SourceFile {
     /// The path used to read it, `None` for in-memory sources.
     pub path: Option<PathBuf>,
     pub text: String,
-    line_starts: Vec<usize>,
+    /// Where each line starts, in 32 bits like a span's offsets.
+    line_starts: Vec<u32>,
 }
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, path: Option<PathBuf>, text: impl Into<String>) -> Self {
         let text = text.into();
         let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| to_u32(i + 1)));
         SourceFile {
             name: name.into(),
             path,
@@ -99,7 +128,7 @@ impl SourceFile {
 
     /// 1-based line number of a byte offset.
     pub fn line_of(&self, offset: usize) -> usize {
-        match self.line_starts.binary_search(&offset) {
+        match self.line_starts.binary_search(&to_u32(offset)) {
             Ok(i) => i + 1,
             Err(i) => i,
         }
@@ -108,7 +137,7 @@ impl SourceFile {
     /// 1-based column (in characters) of a byte offset.
     pub fn column_of(&self, offset: usize) -> usize {
         let line = self.line_of(offset);
-        let start = self.line_starts.get(line - 1).copied().unwrap_or(0);
+        let start = self.line_starts.get(line - 1).map_or(0, |&s| s as usize);
         let end = offset.min(self.text.len());
         self.text
             .get(start..end)
@@ -142,7 +171,7 @@ impl SourceMap {
     /// `file:line` of a span, for annotations and notes.
     pub fn location(&self, span: Span) -> String {
         match self.get(span.file) {
-            Some(f) => format!("{}:{}", f.name, f.line_of(span.start)),
+            Some(f) => format!("{}:{}", f.name, f.line_of(span.start())),
             None => "<unknown>".to_string(),
         }
     }
@@ -150,7 +179,7 @@ impl SourceMap {
     /// The text a span covers.
     pub fn snippet(&self, span: Span) -> &str {
         self.get(span.file)
-            .and_then(|f| f.text.get(span.start..span.end))
+            .and_then(|f| f.text.get(span.range()))
             .unwrap_or("")
     }
 }

@@ -55,7 +55,7 @@ pub fn run(args: &CheckArgs, reporter: &mut Reporter) -> Outcome {
             inv,
         );
         diags.extend(found);
-        diags.sort_by_key(|d| (d.span.file, d.span.start, d.severity()));
+        diags.sort_by_key(|d| (d.span.file, d.span.start(), d.severity()));
     }
     if reporter.diagnostics(&diags, &compilation.sources) {
         return Err(Stop::Exit(Exit::Failed));

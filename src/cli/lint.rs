@@ -161,7 +161,7 @@ pub fn run(args: &LintArgs, reporter: &mut Reporter) -> Outcome {
     diags.extend(levels.apply(lint::lint(manifests)));
     // A file's summary of the findings left out stays its last.
     let summary = |d: &Diagnostic| d.code == crate::diagnostic::codes::MORE_NOT_SHOWN;
-    diags.sort_by_key(|d| (d.span.file, summary(d), d.span.start, d.code.id));
+    diags.sort_by_key(|d| (d.span.file, summary(d), d.span.start(), d.code.id));
     output(
         args,
         format,

@@ -83,8 +83,8 @@ fn deployed(sources: &SourceMap) -> Result<Deployed, Error> {
         let file = sources.get(span.file);
         Error::Parse {
             origin: name(span.file),
-            line: file.map(|f| f.line_of(span.start)),
-            column: file.map(|f| f.column_of(span.start)),
+            line: file.map(|f| f.line_of(span.start())),
+            column: file.map(|f| f.column_of(span.start())),
             message,
         }
     };

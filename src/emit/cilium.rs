@@ -423,7 +423,7 @@ fn source_lines(sources: &SourceMap, spans: &[Span]) -> String {
     let mut lines: BTreeSet<(crate::source::FileId, usize)> = BTreeSet::new();
     for s in spans {
         if let Some(f) = sources.get(s.file) {
-            lines.insert((s.file, f.line_of(s.start)));
+            lines.insert((s.file, f.line_of(s.start())));
         }
     }
     let named: Vec<(&str, usize)> = lines

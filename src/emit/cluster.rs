@@ -608,7 +608,7 @@ fn metadata(name: &str, spans: &[Span], sources: &SourceMap) -> ObjectMeta {
         std::collections::BTreeSet::new();
     for s in spans {
         if let Some(f) = sources.get(s.file) {
-            lines.insert((s.file, f.line_of(s.start)));
+            lines.insert((s.file, f.line_of(s.start())));
         }
     }
     let named: Vec<(&str, usize)> = lines
@@ -633,7 +633,7 @@ fn metadata(name: &str, spans: &[Span], sources: &SourceMap) -> ObjectMeta {
 /// after it for a DNS statement), at most the API's 100 characters.
 fn rule_name(origin: &TierOrigin, sources: &SourceMap) -> Option<String> {
     let file = sources.get(origin.span.file)?;
-    let line = file.line_of(origin.span.start);
+    let line = file.line_of(origin.span.start());
     let suffix = if origin.dns {
         format!(":{line} dns")
     } else {

@@ -533,7 +533,7 @@ impl NetworkPolicyBuilder<'_> {
         let mut lines: BTreeSet<(crate::source::FileId, usize)> = BTreeSet::new();
         for o in origins.ingress.iter().chain(&origins.egress).flatten() {
             if let Some(f) = self.sources.get(o.span.file) {
-                lines.insert((o.span.file, f.line_of(o.span.start)));
+                lines.insert((o.span.file, f.line_of(o.span.start())));
             }
         }
         let files: BTreeSet<crate::source::FileId> = lines.iter().map(|(f, _)| *f).collect();
@@ -562,7 +562,7 @@ impl NetworkPolicyBuilder<'_> {
             .iter()
             .filter_map(|s| {
                 let f = self.sources.get(s.file)?;
-                Some((s.file, f.line_of(s.start)))
+                Some((s.file, f.line_of(s.start())))
             })
             .collect();
         lines.sort_unstable();

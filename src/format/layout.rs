@@ -96,7 +96,7 @@ impl<'t> Printer<'t> {
         let mut items: Vec<(usize, Item<'_>)> = statements
             .iter()
             .map(|s| {
-                let extent = s.span.start..self.end_of(s);
+                let extent = s.span.start()..self.end_of(s);
                 (extent.start, Item::Statement(s, extent))
             })
             .collect();
@@ -207,7 +207,7 @@ impl<'t> Printer<'t> {
     fn tier(&mut self, decl: &TierDecl, extent: Range<usize>, depth: usize) -> bool {
         let indent = INDENT.repeat(depth);
         let header = decl.tier.node.as_str();
-        let Some(open) = self.open_after(decl.tier.span.end, extent.clone()) else {
+        let Some(open) = self.open_after(decl.tier.span.end(), extent.clone()) else {
             return false;
         };
         let close = extent.end.saturating_sub(1);
@@ -229,7 +229,7 @@ impl<'t> Printer<'t> {
         let header_end = decl
             .labels
             .as_ref()
-            .map_or(decl.name.span.end, |l| l.span.end);
+            .map_or(decl.name.span.end(), |l| l.span.end());
         self.open_after(header_end, extent)
     }
 
@@ -261,8 +261,8 @@ impl<'t> Printer<'t> {
     /// Where a statement really ends: its span can take in trailing blanks
     /// and a trailing comment, which belong to the layout, not to it.
     fn end_of(&self, s: &Spanned<Statement>) -> usize {
-        let start = s.span.start;
-        let mut end = s.span.end.min(self.text.len());
+        let start = s.span.start();
+        let mut end = s.span.end().min(self.text.len());
         loop {
             let kept = self
                 .text

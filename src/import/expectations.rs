@@ -140,7 +140,7 @@ pub fn add(
             .filter(|d| d.is_error())
             .filter_map(|d| {
                 let source = compilation.sources.get(d.span.file)?;
-                let line = source.line_of(d.span.start);
+                let line = source.line_of(d.span.start());
                 formatted.lines().nth(line.checked_sub(1)?).map(words)
             })
             .collect();

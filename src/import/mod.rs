@@ -216,7 +216,7 @@ impl Compiled<'_> {
                 let line = self
                     .sources
                     .get(o.span.file)
-                    .map_or(0, |f| f.line_of(o.span.start));
+                    .map_or(0, |f| f.line_of(o.span.start()));
                 if let Some(Some(k)) = self.allows.get(line) {
                     out.extend(self.statements.get(*k).cloned());
                 }
@@ -476,7 +476,7 @@ fn namespaces_with_errors(
         let line = compilation
             .sources
             .get(d.span.file)
-            .map_or(0, |f| f.line_of(d.span.start));
+            .map_or(0, |f| f.line_of(d.span.start()));
         for key in origins.get(line).into_iter().flatten() {
             if let Some((ns, _)) = key.split_once('/') {
                 out.entry(ns.to_string())

@@ -275,7 +275,7 @@ fn diagnostic_result(d: &Diagnostic, sources: &SourceMap, deny_warnings: bool) -
     let file = sources.get(d.span.file);
     let name = file.map_or_else(|| "<unknown>".to_string(), |f| f.name.clone());
     let (line, column) = file.map_or((0, 0), |f| {
-        (f.line_of(d.span.start), f.column_of(d.span.start))
+        (f.line_of(d.span.start()), f.column_of(d.span.start()))
     });
     let severity = match d.severity() {
         Severity::Error => "error",

@@ -46,7 +46,7 @@ impl Declarations {
                         files.push(FileDeclarations {
                             file: span.file,
                             last_namespace_end: None,
-                            first_start: span.start,
+                            first_start: span.start(),
                         });
                         files.len() - 1
                     }
@@ -55,10 +55,12 @@ impl Declarations {
             let Some(f) = files.get_mut(at) else {
                 continue;
             };
-            f.first_start = f.first_start.min(span.start);
+            f.first_start = f.first_start.min(span.start());
             if matches!(s.node, Statement::Namespace(_)) {
-                f.last_namespace_end =
-                    Some(f.last_namespace_end.map_or(span.end, |e| e.max(span.end)));
+                f.last_namespace_end = Some(
+                    f.last_namespace_end
+                        .map_or(span.end(), |e| e.max(span.end())),
+                );
             }
         }
         Declarations { files }
@@ -96,7 +98,7 @@ fn declarations(
     let text = &sources.get(file)?.text;
     // The `allow` is read again from its text (it parsed before; only
     // the namespaces it names are wanted, and a W002 is rare).
-    let (parsed, _) = crate::syntax::parse(file, text.get(allow.start..allow.end)?);
+    let (parsed, _) = crate::syntax::parse(file, text.get(allow.range())?);
     let stmt = parsed.statements.into_iter().find_map(|s| match s.node {
         Statement::Allow(a) => Some(a),
         _ => None,

@@ -48,7 +48,7 @@ impl Resolver {
                 let span = *span;
                 // Ports that came with an alias are reported where the alias is used.
                 let from_alias = span.file != target.span.file
-                    || !(target.span.start <= span.start && span.end <= target.span.end);
+                    || !(target.span.start() <= span.start() && span.end() <= target.span.end());
                 let (message, help) = match role {
                     Role::DnsServer => (
                         "a DNS server takes no ports",
@@ -188,7 +188,7 @@ impl Resolver {
                     "several ports are written as a set after one `:`, e.g. `:{{80, {name}}}`"
                 ));
         } else if let Some(def) =
-            later.filter(|def| def.start > span.start || def.file != span.file)
+            later.filter(|def| def.start() > span.start() || def.file != span.file)
         {
             d = d
                 .with_secondary(def, "defined later here")

@@ -168,7 +168,7 @@ impl Resolver {
             .with_help(format!("for the DNS name, write it with a trailing dot: `{word}.`; for the workload, write `{namespace}/{word}`"))
             .with_suggestion(
                 format!("write `{word}.`"),
-                Span::new(span.file, span.end, span.end),
+                Span::new(span.file, span.end(), span.end()),
                 ".",
                 Applicability::MaybeIncorrect,
             ),
@@ -184,7 +184,7 @@ impl Resolver {
         };
         if self.settings.cni != Cni::Cilium {
             let at = first_statement.map_or(Span::new(first.file, 0, 0), |s| {
-                Span::new(s.file, s.start, s.start)
+                Span::new(s.file, s.start(), s.start())
             });
             let mut d = Diagnostic::new(
                 codes::NAME_NEEDS_CNI,

@@ -116,23 +116,23 @@ fn reparse_at(prev: &mut Parsed, file: FileId, text: &str, head: usize) -> bool 
         .statements
         .iter()
         .take_while(|s| {
-            s.span.end <= head && separator_after(old, s.span.end).is_some_and(|q| q < head)
+            s.span.end() <= head && separator_after(old, s.span.end()).is_some_and(|q| q < head)
         })
         .count();
     // Statements kept at a new position: starting after the last changed byte.
     let moved = kept
         + prev.statements[kept..]
             .iter()
-            .position(|s| s.span.start >= old_changed_end)
+            .position(|s| s.span.start() >= old_changed_end)
             .unwrap_or(prev.statements.len() - kept);
     let from = match kept {
         0 => 0,
-        n => prev.statements[n - 1].span.end,
+        n => prev.statements[n - 1].span.end(),
     };
     let old_to = prev
         .statements
         .get(moved)
-        .map_or(old.len(), |s| s.span.start);
+        .map_or(old.len(), |s| s.span.start());
     let Some(to) = (old_to + text.len()).checked_sub(old.len()) else {
         return false;
     };
@@ -155,7 +155,7 @@ fn reparse_at(prev: &mut Parsed, file: FileId, text: &str, head: usize) -> bool 
     // must separate them, and must not end in a comment (which would run
     // on into the kept statement).
     if moved < prev.statements.len() {
-        let gap_start = parsed.statements.last().map_or(from, |s| s.span.end);
+        let gap_start = parsed.statements.last().map_or(from, |s| s.span.end());
         let needs_separator = kept > 0 || !parsed.statements.is_empty();
         match gap(text, gap_start, to) {
             Some(separated) if separated || !needs_separator => {}
@@ -232,8 +232,8 @@ struct Shift {
 
 impl Shift {
     fn span(&self, span: &mut Span) {
-        span.start = span.start - self.old.min(span.start) + self.new;
-        span.end = span.end - self.old.min(span.end) + self.new;
+        let shift = |at: usize| at - self.old.min(at) + self.new;
+        *span = Span::new(span.file, shift(span.start()), shift(span.end()));
     }
 
     fn spanned<T>(&self, s: &mut Spanned<T>) {

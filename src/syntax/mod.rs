@@ -260,7 +260,7 @@ impl<'t> Recovery<'t> {
         };
         match lower.statement_line(pairs) {
             Ok(stmt) => {
-                let end = stmt.span.end;
+                let end = stmt.span.end();
                 Some((stmt, end))
             }
             Err(d) => {

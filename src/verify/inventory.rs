@@ -52,7 +52,11 @@ pub fn parse(name: &str, text: &str) -> Result<Inventory, String> {
             .sources
             .get(d.span.file)
             .map_or_else(String::new, |f| {
-                format!(":{}:{}", f.line_of(d.span.start), f.column_of(d.span.start))
+                format!(
+                    ":{}:{}",
+                    f.line_of(d.span.start()),
+                    f.column_of(d.span.start())
+                )
             });
         return Err(format!("`{name}`{at}: {}", d.message));
     }

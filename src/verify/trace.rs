@@ -124,7 +124,7 @@ impl Tracer<'_> {
     fn line(&self, span: Span) -> usize {
         self.sources
             .get(span.file)
-            .map_or(0, |f| f.line_of(span.start))
+            .map_or(0, |f| f.line_of(span.start()))
     }
 
     /// A selecting policy; a default-deny names the namespace declaration.

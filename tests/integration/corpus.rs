@@ -110,7 +110,7 @@ fn err_programs_report_their_code() {
             );
         }
         for d in &c.diagnostics {
-            assert!(d.span.end >= d.span.start, "{name}: bad span");
+            assert!(d.span.end() >= d.span.start(), "{name}: bad span");
             // Lower case, except acronyms (`DNS`) and the product name `NetworkPolicy`.
             let mut chars = d.message.chars();
             let (a, b) = (chars.next().unwrap(), chars.next().unwrap_or(' '));

@@ -70,10 +70,10 @@ fn a_quoted_workload_name_is_a_workload_name() {
 /// `text` with the edits of a diagnostic's first suggestion applied (one file).
 fn applied(text: &str, d: &npc::diagnostic::Diagnostic) -> String {
     let mut edits = d.suggestions[0].edits.clone();
-    edits.sort_by_key(|e| std::cmp::Reverse(e.span.start));
+    edits.sort_by_key(|e| std::cmp::Reverse(e.span.start()));
     let mut out = text.to_string();
     for e in edits {
-        out.replace_range(e.span.start..e.span.end, &e.text);
+        out.replace_range(e.span.range(), &e.text);
     }
     out
 }

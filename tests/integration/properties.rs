@@ -84,11 +84,12 @@ fn check(text: &str) {
                 .get(d.span.file)
                 .expect("diagnostic names a loaded file");
             assert!(
-                d.span.start <= d.span.end && d.span.end <= file.text.len(),
+                d.span.start() <= d.span.end() && d.span.end() <= file.text.len(),
                 "span out of range: {d:?}"
             );
             assert!(
-                file.text.is_char_boundary(d.span.start) && file.text.is_char_boundary(d.span.end)
+                file.text.is_char_boundary(d.span.start())
+                    && file.text.is_char_boundary(d.span.end())
             );
         }
         // Rendering must not panic either.

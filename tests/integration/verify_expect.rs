@@ -75,7 +75,7 @@ fn every_flipped_example_expectation_fails() {
                 .collect();
             assert_eq!(failures.len(), 1, "{name}:{}:\n{}", i + 1, rendered(&c));
             let file = c.sources.get(failures[0].span.file).unwrap();
-            assert_eq!(file.line_of(failures[0].span.start), i + 1);
+            assert_eq!(file.line_of(failures[0].span.start()), i + 1);
             assert!(c.policies.is_empty(), "a failed expectation emits nothing");
             flipped += 1;
         }

@@ -34,7 +34,13 @@ fn check(text: &str, inv: &inventory::Inventory) -> Vec<(String, usize, String)>
     let file = c.sources.get(npc::source::FileId(0)).unwrap();
     let mut out: Vec<(String, usize, String)> = diags
         .into_iter()
-        .map(|d| (d.code.id.to_string(), file.line_of(d.span.start), d.message))
+        .map(|d| {
+            (
+                d.code.id.to_string(),
+                file.line_of(d.span.start()),
+                d.message,
+            )
+        })
         .collect();
     out.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
     out

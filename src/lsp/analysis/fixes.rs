@@ -29,7 +29,7 @@ impl CheckedProgram {
         };
         self.diagnostics
             .iter()
-            .filter(|d| d.span.file == id && d.span.start <= end && start <= d.span.end)
+            .filter(|d| d.span.file == id && d.span.start() <= end && start <= d.span.end())
             .flat_map(|d| {
                 let only = d.suggestions.len() == 1;
                 d.suggestions.iter().filter_map(move |s| {

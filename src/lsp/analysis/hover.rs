@@ -136,7 +136,7 @@ impl CheckedProgram {
             .endpoints
             .iter()
             .filter(|e| super::covers(e.endpoint.span, at))
-            .min_by_key(|e| e.endpoint.span.end - e.endpoint.span.start)?;
+            .min_by_key(|e| e.endpoint.span.end() - e.endpoint.span.start())?;
         let text = self.sources.snippet(site.endpoint.span);
         Some((
             site.endpoint.span,

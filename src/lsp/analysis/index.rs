@@ -94,7 +94,7 @@ impl Index {
         self.statements
             .iter()
             .filter(|s| super::covers(s.span, at))
-            .min_by_key(|s| s.span.end - s.span.start)
+            .min_by_key(|s| s.span.end() - s.span.start())
     }
 }
 
@@ -139,8 +139,8 @@ impl Walk {
         let place = Place { top, inner, block };
         let keyword = Span::new(
             stmt.span.file,
-            stmt.span.start,
-            (stmt.span.start + keyword_len(&stmt.node)).min(stmt.span.end),
+            stmt.span.start(),
+            (stmt.span.start() + keyword_len(&stmt.node)).min(stmt.span.end()),
         );
         self.index.statements.push(StatementSite {
             span: stmt.span,

@@ -303,11 +303,11 @@ impl CheckedProgram {
     fn file_span(&self, span: Span) -> Option<FileSpan> {
         let path = self.paths.get(span.file.0 as usize)?.clone()?;
         let len = self.sources.get(span.file).map_or(0, |f| f.text.len());
-        let start = span.start.min(len);
+        let start = span.start().min(len);
         Some(FileSpan {
             path,
             start,
-            end: span.end.clamp(start, len),
+            end: span.end().clamp(start, len),
         })
     }
 
@@ -363,5 +363,5 @@ impl CheckedProgram {
 /// Whether `span` contains `at` (same file, inclusive end, so that a cursor
 /// just after a name is on it).
 fn covers(span: Span, at: Span) -> bool {
-    span.file == at.file && span.start <= at.start && at.start <= span.end
+    span.file == at.file && span.start() <= at.start() && at.start() <= span.end()
 }

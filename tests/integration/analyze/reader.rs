@@ -12,7 +12,7 @@ fn ids(m: &Manifests) -> Vec<String> {
 }
 
 fn line(m: &Manifests, span: npc::source::Span) -> usize {
-    m.sources.get(span.file).unwrap().line_of(span.start)
+    m.sources.get(span.file).unwrap().line_of(span.start())
 }
 
 #[test]
@@ -50,10 +50,7 @@ fn a_kubectl_dump_reports_pods_as_their_owners() {
     assert!(!web.inferred);
     // The Deployment's own object locates the workload.
     let text = &m.sources.get(web.origin.file).unwrap().text;
-    assert_eq!(
-        &text[web.origin.span.start..web.origin.span.end],
-        "name: web"
-    );
+    assert_eq!(&text[web.origin.span.range()], "name: web");
     // StatefulSet pods differ by their pod-name label.
     assert_eq!(get("shop/redis[StatefulSet]").shapes.len(), 2);
     assert!(get("kube-system/node-agent[DaemonSet]").host_network());
@@ -70,7 +67,7 @@ fn a_kubectl_dump_reports_pods_as_their_owners() {
     assert_eq!(m.policies.len(), 5);
     let web_policy = m.policies.iter().find(|p| p.name() == "web").unwrap();
     let span = web_policy.origin.field("spec.egress[1].to[0]");
-    assert_eq!(&text[span.start..span.end], "podSelector:");
+    assert_eq!(&text[span.range()], "podSelector:");
     assert!(line(m, span) > line(m, web_policy.origin.span));
 }
 
@@ -372,7 +369,7 @@ fn hostile_input_never_panics() {
         let loaded = read(&text);
         for d in &loaded.diagnostics {
             let len = loaded.manifests.sources.get(d.span.file).unwrap().text.len();
-            assert!(d.span.start <= d.span.end && d.span.end <= len, "{d:?}");
+            assert!(d.span.start() <= d.span.end() && d.span.end() <= len, "{d:?}");
         }
     }
 }

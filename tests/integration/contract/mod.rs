@@ -321,7 +321,7 @@ pub fn check_tiers(label: &str, c: &npc::Compilation, inv: &Inventory) -> Vec<St
                     report(
                         format!(
                             "expect at byte {} does not hold by the tier contract for {} -> {}",
-                            e.span.start,
+                            e.span.start(),
                             p.key(),
                             q.key()
                         ),
@@ -389,7 +389,7 @@ fn check_expectations(
         }
     }
     for e in &program.expectations {
-        let line = format!("{label}: expect at byte {}", e.span.start);
+        let line = format!("{label}: expect at byte {}", e.span.start());
         let pods = |peers: &[Peer]| -> Vec<&crate::support::nca::PodDecl> {
             inv.pods
                 .iter()
@@ -522,7 +522,7 @@ pub fn with_proven_expectations(text: &str, mut candidates: Vec<String>) -> Stri
             .diagnostics
             .iter()
             .filter(|d| d.is_error())
-            .map(|d| c.sources.get(d.span.file).unwrap().line_of(d.span.start))
+            .map(|d| c.sources.get(d.span.file).unwrap().line_of(d.span.start()))
             .collect();
         if failed.is_empty() {
             return with;

@@ -384,7 +384,7 @@ pub fn expectation_failures(
                     out.push(format!(
                         "`expect {}` at byte {}: {ports} allowed from {} to {} (declaring {:?})",
                         if e.allow { "allow" } else { "deny" },
-                        e.span.start,
+                        e.span.start(),
                         p.key(),
                         q.key(),
                         q.ports
