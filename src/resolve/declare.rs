@@ -57,10 +57,8 @@ impl Declarations {
             };
             f.first_start = f.first_start.min(span.start());
             if matches!(s.node, Statement::Namespace(_)) {
-                f.last_namespace_end = Some(
-                    f.last_namespace_end
-                        .map_or(span.end(), |e| e.max(span.end())),
-                );
+                // `None` orders before any `Some`.
+                f.last_namespace_end = f.last_namespace_end.max(Some(span.end()));
             }
         }
         Declarations { files }
